@@ -1,0 +1,86 @@
+"""Engine and unit of work. One session (one transaction) per update, webhook or job run;
+repositories and services never commit, the unit of work does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+# A read-only unit of work on SQLite starts a deferred transaction, so readers do not queue
+# behind the single writer (WAL lets them read while it writes).
+_SQLITE_BEGIN = "sqlite_begin"
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
+            raise ValueError("use a SQLite file, not :memory: (it shares one connection)")
+        # The busy timeout lets concurrent writers queue for BEGIN IMMEDIATE instead of failing.
+        kwargs.setdefault("connect_args", {"timeout": 30})
+        engine = create_async_engine(url, **kwargs)
+        _install_sqlite_listeners(engine)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def _install_sqlite_listeners(engine: AsyncEngine) -> None:
+    """SQLAlchemy's recipe for real SQLite transactions (DESIGN.md §10): pysqlite's own
+    transaction handling is switched off and every write transaction begins IMMEDIATE, so a
+    check-then-insert cannot interleave with another writer."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Database:
+    """Owns the engine and hands out units of work."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        reader = engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}) if self.is_sqlite else engine
+        self._read_sessions = async_sessionmaker(reader, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> Database:
+        return cls(create_engine(url, **kwargs))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work: commits when the block ends, rolls back if it raises."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only unit of work (rolled back at the end)."""
+        async with self._read_sessions() as session, session.begin():
+            yield session
+            await session.rollback()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,65 @@
+"""Typed domain errors. Edges turn them into user-facing messages; none of them is a bug."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every rule violation a user or operator can cause."""
+
+    code = "domain_error"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class NotOwner(DomainError):
+    """The caller does not own the object (forged or stale callback)."""
+
+    code = "not_owner"
+
+
+class InvalidInterval(DomainError):
+    code = "invalid_interval"
+
+
+class NoSpotFree(DomainError):
+    code = "no_spot_free"
+
+
+class SpotTaken(DomainError):
+    """The interval asked for (an extension, a late confirmation) is no longer free."""
+
+    code = "spot_taken"
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+    def __init__(self, reservation_id: int, status: str, action: str) -> None:
+        super().__init__(f"reservation {reservation_id} is {status}: cannot {action}")
+        self.reservation_id = reservation_id
+        self.status = status
+        self.action = action
+
+
+class TooLateToCancel(DomainError):
+    code = "too_late_to_cancel"
+
+
+class InsufficientFunds(DomainError):
+    code = "insufficient_funds"
+
+    def __init__(self, balance: int, needed: int, currency: str) -> None:
+        super().__init__(f"balance {balance} {currency} is short of {needed}")
+        self.balance = balance
+        self.needed = needed
+        self.currency = currency
+
+
+class CurrencyMismatch(DomainError):
+    code = "currency_mismatch"
+
+
+class TooManyHolds(DomainError):
+    code = "too_many_holds"

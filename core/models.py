@@ -1,0 +1,391 @@
+"""SQLAlchemy 2 models: the tables of DESIGN.md §5 (a contract: operators query them).
+
+Money columns are integer minor units beside a currency; every timestamp is UTC.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend. SQLite has no time zone type, so values are
+    stored there as naive UTC and made aware again on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored as VARCHAR + CHECK (not a native PG enum) so adding a value is a plain migration.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class ReservationStatus(enum.StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    CONFIRMED = "confirmed"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+# Reservations in these states hold their spot; the exclusion constraint is limited to them.
+HOLDING_STATUSES = (
+    ReservationStatus.PENDING_PAYMENT,
+    ReservationStatus.CONFIRMED,
+    ReservationStatus.ACTIVE,
+)
+
+
+class PaymentMethodKind(enum.StrEnum):
+    CARD = "card"
+    WALLET = "wallet"
+
+
+class PaymentPurpose(enum.StrEnum):
+    BOOKING = "booking"
+    EXTENSION = "extension"
+    TOPUP = "topup"
+
+
+class PaymentStatus(enum.StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    REFUND_PENDING = "refund_pending"  # owed to a card; the payments adapter carries it out
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"
+
+
+class WalletTxKind(enum.StrEnum):
+    DEPOSIT = "deposit"
+    PAYMENT = "payment"
+    REFUND = "refund"
+    ADJUSTMENT = "adjustment"
+
+
+class ExtensionStatus(enum.StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    APPLIED = "applied"
+    FAILED = "failed"
+
+
+class NotificationStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Channel(enum.StrEnum):
+    TELEGRAM = "telegram"
+    SMS = "sms"
+
+
+class BlockerState(enum.StrEnum):
+    UNKNOWN = "unknown"
+    RAISED = "raised"
+    LOWERED = "lowered"
+    MOVING = "moving"
+    FAULT = "fault"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}  # noqa: RUF012
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)  # E.164
+    name: Mapped[str] = mapped_column(String(128), default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class Premise(Base):
+    __tablename__ = "premises"
+    __table_args__ = (
+        # The nearby search scans a latitude band of this index and filters longitude in it.
+        Index("ix_premises_lat_lon", "lat", "lon"),
+        CheckConstraint("price_per_hour >= 0", name="price_not_negative"),
+        CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    price_per_hour: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    features: Mapped[list[str]] = mapped_column(default=list)
+    photos: Mapped[list[str]] = mapped_column(default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    opening_hours: Mapped[str] = mapped_column(String(200), default="24/7")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+    spots: Mapped[list[Spot]] = relationship(back_populates="premise", order_by="Spot.label")
+
+
+class Spot(Base):
+    __tablename__ = "spots"
+    __table_args__ = (UniqueConstraint("premise_id", "label"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(32))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    premise: Mapped[Premise] = relationship(back_populates="spots")
+
+
+class Blocker(Base):
+    __tablename__ = "blockers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the device id
+    spot_id: Mapped[int | None] = mapped_column(ForeignKey("spots.id", ondelete="SET NULL"), unique=True)
+    state: Mapped[BlockerState] = mapped_column(
+        _enum(BlockerState, "blocker_state"), default=BlockerState.UNKNOWN
+    )
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    battery: Mapped[int | None] = mapped_column(SmallInteger)
+    car_present: Mapped[bool | None] = mapped_column(Boolean)
+    last_seen: Mapped[datetime | None] = mapped_column()
+
+
+class Reservation(Base):
+    __tablename__ = "reservations"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="interval"),
+        CheckConstraint("price >= 0", name="price_not_negative"),
+        Index("ix_reservations_spot_interval", "spot_id", "starts_at", "ends_at"),
+        Index("ix_reservations_status_ends_at", "status", "ends_at"),
+        Index("ix_reservations_user_starts_at", "user_id", "starts_at"),
+        # The database itself refuses overlapping holds on one spot (DESIGN.md §5).
+        ExcludeConstraint(
+            ("spot_id", "="),
+            (text("tstzrange(starts_at, ends_at)"), "&&"),
+            name="reservations_no_overlap",
+            using="gist",
+            where=text("status IN ('pending_payment', 'confirmed', 'active')"),
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    spot_id: Mapped[int] = mapped_column(ForeignKey("spots.id"))
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    status: Mapped[ReservationStatus] = mapped_column(
+        _enum(ReservationStatus, "reservation_status"), default=ReservationStatus.PENDING_PAYMENT
+    )
+    price: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    hold_expires_at: Mapped[datetime | None] = mapped_column()
+    reminded_at: Mapped[datetime | None] = mapped_column()
+    arrived_at: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()  # completed, cancelled or expired
+    no_show: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+
+    spot: Mapped[Spot] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class ReservationExtension(Base):
+    """A request to move a reservation's end; `ends_at` moves only once it is paid."""
+
+    __tablename__ = "reservation_extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"))
+    old_ends_at: Mapped[datetime] = mapped_column()
+    new_ends_at: Mapped[datetime] = mapped_column()
+    price: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[ExtensionStatus] = mapped_column(
+        _enum(ExtensionStatus, "extension_status"), default=ExtensionStatus.PENDING_PAYMENT
+    )
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"), index=True)
+    extension_id: Mapped[int | None] = mapped_column(ForeignKey("reservation_extensions.id"))
+    purpose: Mapped[PaymentPurpose] = mapped_column(_enum(PaymentPurpose, "payment_purpose"))
+    method: Mapped[PaymentMethodKind] = mapped_column(_enum(PaymentMethodKind, "payment_method"))
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[PaymentStatus] = mapped_column(
+        _enum(PaymentStatus, "payment_status"), default=PaymentStatus.PENDING
+    )
+    refunded_amount: Mapped[int] = mapped_column(Integer, default=0)
+    stripe_checkout_session_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255))
+    failure_reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    succeeded_at: Mapped[datetime | None] = mapped_column()
+    refunded_at: Mapped[datetime | None] = mapped_column()
+
+
+class WalletTransaction(Base):
+    __tablename__ = "wallet_transactions"
+    __table_args__ = (
+        Index("ix_wallet_transactions_user_currency", "user_id", "currency"),
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[WalletTxKind] = mapped_column(_enum(WalletTxKind, "wallet_tx_kind"))
+    amount: Mapped[int] = mapped_column(Integer)  # signed: credit > 0, debit < 0
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class SavedPaymentMethod(Base):
+    __tablename__ = "payment_methods"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    stripe_payment_method_id: Mapped[str] = mapped_column(String(255), unique=True)
+    brand: Mapped[str] = mapped_column(String(32))
+    last4: Mapped[str] = mapped_column(String(4))
+    exp_month: Mapped[int] = mapped_column(SmallInteger)
+    exp_year: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class Notification(Base):
+    """The outbox: written in the transaction of the change it reports, sent later."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_due_at", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[NotificationStatus] = mapped_column(
+        _enum(NotificationStatus, "notification_status"), default=NotificationStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column()
+    lease_until: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    # Same key = same message: a retried transaction cannot queue a notification twice.
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+    __table_args__ = (
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+        Index("ix_reviews_premise_approved", "premise_id", "is_approved"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"), unique=True)
+    rating: Mapped[int] = mapped_column(SmallInteger)
+    text: Mapped[str] = mapped_column(Text, default="")
+    is_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class ProcessedEvent(Base):
+    """External events (Stripe event ids, Twilio message ids) already applied."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    event_id: Mapped[str] = mapped_column(String(255))
+    processed_at: Mapped[datetime] = mapped_column(server_default=func.now())

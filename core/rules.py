@@ -1,0 +1,88 @@
+"""Booking rules of DESIGN.md §5 that need no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from core.errors import InvalidInterval
+from core.models import ReservationStatus
+
+STEP_MINUTES = 15
+MIN_DURATION_MINUTES = 30
+MAX_DURATION_MINUTES = 24 * 60
+MAX_DAYS_AHEAD = 30
+# A start chosen a moment ago (the user read the screen) is still accepted as "now".
+START_GRACE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """Half-open [starts_at, ends_at) in UTC."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    def overlaps(self, other: Interval) -> bool:
+        return self.starts_at < other.ends_at and other.starts_at < self.ends_at
+
+
+def start_now(now: datetime) -> datetime:
+    """ "Now" as a booking start: the current minute."""
+    return now.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def booking_interval(starts_at: datetime, minutes: int, now: datetime) -> Interval:
+    """Validates a requested booking and returns its interval; raises InvalidInterval."""
+    if starts_at.tzinfo is None:
+        raise InvalidInterval("start time must carry a time zone")
+    check_duration(minutes)
+    starts_at = starts_at.astimezone(UTC)
+    if starts_at < now - START_GRACE:
+        raise InvalidInterval("the start is in the past")
+    if starts_at > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise InvalidInterval(f"bookings open at most {MAX_DAYS_AHEAD} days ahead")
+    return Interval(starts_at, starts_at + timedelta(minutes=minutes))
+
+
+def check_duration(minutes: int) -> None:
+    if minutes % STEP_MINUTES:
+        raise InvalidInterval(f"durations go in {STEP_MINUTES}-minute steps")
+    if not MIN_DURATION_MINUTES <= minutes <= MAX_DURATION_MINUTES:
+        raise InvalidInterval("a booking lasts from 30 minutes to 24 hours")
+
+
+def check_extension(current: Interval, added_minutes: int) -> Interval:
+    """The added interval [old end, new end); the whole stay stays within 24 hours."""
+    if added_minutes <= 0 or added_minutes % STEP_MINUTES:
+        raise InvalidInterval(f"extensions go in {STEP_MINUTES}-minute steps")
+    if current.minutes + added_minutes > MAX_DURATION_MINUTES:
+        raise InvalidInterval("a booking lasts at most 24 hours")
+    return Interval(current.ends_at, current.ends_at + timedelta(minutes=added_minutes))
+
+
+# The state machine of DESIGN.md §5: action → states it may start from → state it leads to.
+TRANSITIONS: dict[str, tuple[frozenset[ReservationStatus], ReservationStatus]] = {
+    "confirm": (frozenset({ReservationStatus.PENDING_PAYMENT}), ReservationStatus.CONFIRMED),
+    "expire": (frozenset({ReservationStatus.PENDING_PAYMENT}), ReservationStatus.EXPIRED),
+    "cancel": (
+        frozenset({ReservationStatus.PENDING_PAYMENT, ReservationStatus.CONFIRMED}),
+        ReservationStatus.CANCELLED,
+    ),
+    "arrive": (frozenset({ReservationStatus.CONFIRMED}), ReservationStatus.ACTIVE),
+    "complete": (
+        frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE}),
+        ReservationStatus.COMPLETED,
+    ),
+    # A payment that arrives after its hold lapsed still confirms while the spot is free
+    # (the payments rule); otherwise the money goes back.
+    "confirm_late": (frozenset({ReservationStatus.EXPIRED}), ReservationStatus.CONFIRMED),
+}
+
+# Actions that keep the state but are allowed only in some.
+EXTENDABLE = frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE})
+ENDABLE = frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE})

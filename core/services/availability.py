@@ -1,0 +1,123 @@
+"""Which spots are free for an interval, and what it costs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import NotFound
+from core.models import HOLDING_STATUSES, Premise, Reservation, ReservationStatus, Spot
+from core.money import price_for_minutes
+from core.rules import Interval, booking_interval
+
+
+def holds_spot(now: datetime) -> ColumnElement[bool]:
+    """A reservation that keeps its spot: paid or active, or an unpaid hold still running."""
+    return and_(
+        Reservation.status.in_(HOLDING_STATUSES),
+        or_(
+            Reservation.status != ReservationStatus.PENDING_PAYMENT,
+            Reservation.hold_expires_at > now,
+        ),
+    )
+
+
+def overlapping(interval: Interval) -> ColumnElement[bool]:
+    # Half-open intervals: [10:00, 11:00) and [11:00, 12:00) do not overlap.
+    return and_(Reservation.starts_at < interval.ends_at, Reservation.ends_at > interval.starts_at)
+
+
+def spot_on_sale() -> ColumnElement[bool]:
+    """The one place that says whether a spot may be sold at all."""
+    return Spot.is_active.is_(True)
+
+
+def _spot_is_free(interval: Interval, now: datetime) -> ColumnElement[bool]:
+    taken = exists().where(Reservation.spot_id == Spot.id, overlapping(interval), holds_spot(now))
+    return and_(spot_on_sale(), ~taken)
+
+
+async def free_spot_counts(
+    session: AsyncSession, premise_ids: Iterable[int], interval: Interval, now: datetime
+) -> dict[int, int]:
+    ids = list(premise_ids)
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Spot.premise_id, func.count())
+        .where(Spot.premise_id.in_(ids), _spot_is_free(interval, now))
+        .group_by(Spot.premise_id)
+    )
+    counts = {pid: 0 for pid in ids}
+    counts.update({pid: n for pid, n in rows.tuples()})
+    return counts
+
+
+async def free_spot_ids(
+    session: AsyncSession, premise_id: int, interval: Interval, now: datetime
+) -> list[int]:
+    rows = await session.scalars(
+        select(Spot.id)
+        .where(Spot.premise_id == premise_id, _spot_is_free(interval, now))
+        .order_by(Spot.label, Spot.id)
+    )
+    return list(rows)
+
+
+async def is_spot_free(
+    session: AsyncSession,
+    spot_id: int,
+    interval: Interval,
+    now: datetime,
+    *,
+    ignore_reservation_id: int | None = None,
+) -> bool:
+    conditions = [Reservation.spot_id == spot_id, overlapping(interval), holds_spot(now)]
+    if ignore_reservation_id is not None:
+        conditions.append(Reservation.id != ignore_reservation_id)
+    taken = await session.scalar(select(exists().where(*conditions)))
+    return not taken
+
+
+async def next_booking_on_spot(
+    session: AsyncSession, spot_id: int, after: datetime, now: datetime
+) -> Reservation | None:
+    """The first holding reservation of the spot that starts at or after `after`."""
+    found: Reservation | None = await session.scalar(
+        select(Reservation)
+        .where(Reservation.spot_id == spot_id, Reservation.starts_at >= after, holds_spot(now))
+        .order_by(Reservation.starts_at)
+        .limit(1)
+    )
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    premise_id: int
+    interval: Interval
+    price: int
+    currency: str
+    free_spots: int
+
+
+async def quote(
+    session: AsyncSession, premise_id: int, starts_at: datetime, minutes: int, now: datetime
+) -> Quote:
+    """Price and free spots for a booking request; raises InvalidInterval or NotFound."""
+    premise = await session.get(Premise, premise_id)
+    if premise is None or not premise.is_active:
+        raise NotFound(f"premise {premise_id}")
+    interval = booking_interval(starts_at, minutes, now)
+    counts = await free_spot_counts(session, [premise_id], interval, now)
+    return Quote(
+        premise_id=premise_id,
+        interval=interval,
+        price=price_for_minutes(premise.price_per_hour, minutes),
+        currency=premise.currency,
+        free_spots=counts[premise_id],
+    )

@@ -1,0 +1,496 @@
+"""The booking engine: holds, confirmation, cancellation, arrival, end, completion, expiry and
+extension, each checked against the state machine of DESIGN.md §5.
+
+Double booking is impossible by construction: on PostgreSQL an exclusion constraint refuses
+overlapping holds on one spot (a conflicting insert inside a savepoint is retried on the next
+free spot); on SQLite each write transaction begins IMMEDIATE, so check-then-insert is atomic.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import (
+    InvalidTransition,
+    NoSpotFree,
+    NotFound,
+    NotOwner,
+    SpotTaken,
+    TooLateToCancel,
+    TooManyHolds,
+)
+from core.models import (
+    ExtensionStatus,
+    Payment,
+    PaymentMethodKind,
+    PaymentStatus,
+    Premise,
+    Reservation,
+    ReservationExtension,
+    ReservationStatus,
+    Spot,
+    WalletTxKind,
+)
+from core.money import price_for_minutes
+from core.rules import ENDABLE, EXTENDABLE, TRANSITIONS, Interval, booking_interval, check_extension
+from core.services import outbox, wallet
+from core.services.availability import free_spot_ids, is_spot_free
+
+MAX_PENDING_HOLDS_PER_USER = 3
+_MAX_SPOT_ATTEMPTS = 20
+_EXCLUSION_VIOLATION = "23P01"
+
+
+def _is_overlap_violation(exc: IntegrityError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == _EXCLUSION_VIOLATION
+
+
+def _require(action: str, reservation: Reservation) -> ReservationStatus:
+    allowed, target = TRANSITIONS[action]
+    if reservation.status not in allowed:
+        raise InvalidTransition(reservation.id, reservation.status.value, action)
+    return target
+
+
+async def _load_for_update(
+    session: AsyncSession, reservation_id: int, user_id: int | None = None
+) -> Reservation:
+    """Loads and row-locks a reservation (PostgreSQL; SQLite is already the only writer).
+    With `user_id`, refuses anybody but the owner: callback data is never trusted."""
+    reservation = await session.scalar(
+        select(Reservation)
+        .where(Reservation.id == reservation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if reservation is None:
+        raise NotFound(f"reservation {reservation_id}")
+    if user_id is not None and reservation.user_id != user_id:
+        raise NotOwner(f"reservation {reservation_id}")
+    return reservation
+
+
+async def get_owned(session: AsyncSession, reservation_id: int, user_id: int) -> Reservation:
+    reservation = await session.get(Reservation, reservation_id)
+    if reservation is None:
+        raise NotFound(f"reservation {reservation_id}")
+    if reservation.user_id != user_id:
+        raise NotOwner(f"reservation {reservation_id}")
+    return reservation
+
+
+def _booking_payload(reservation: Reservation) -> dict[str, object]:
+    return {
+        "reservation_id": reservation.id,
+        "spot_id": reservation.spot_id,
+        "starts_at": reservation.starts_at.isoformat(),
+        "ends_at": reservation.ends_at.isoformat(),
+        "price": reservation.price,
+        "currency": reservation.currency,
+    }
+
+
+async def hold(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    premise_id: int,
+    starts_at: datetime,
+    minutes: int,
+    now: datetime,
+    hold_minutes: int,
+) -> Reservation:
+    """Picks a free spot of the premise and holds it unpaid for `hold_minutes`.
+    Raises InvalidInterval, NotFound, TooManyHolds or NoSpotFree."""
+    premise = await session.get(Premise, premise_id)
+    if premise is None or not premise.is_active:
+        raise NotFound(f"premise {premise_id}")
+    interval = booking_interval(starts_at, minutes, now)
+    await expire_holds(session, now, premise_id=premise_id)
+    pending = await session.scalar(
+        select(func.count()).where(
+            Reservation.user_id == user_id,
+            Reservation.status == ReservationStatus.PENDING_PAYMENT,
+        )
+    )
+    if (pending or 0) >= MAX_PENDING_HOLDS_PER_USER:
+        raise TooManyHolds(f"at most {MAX_PENDING_HOLDS_PER_USER} unpaid bookings at a time")
+    price = price_for_minutes(premise.price_per_hour, minutes)
+    lost: set[int] = set()
+    for _ in range(_MAX_SPOT_ATTEMPTS):
+        candidates = [s for s in await free_spot_ids(session, premise_id, interval, now) if s not in lost]
+        if not candidates:
+            break
+        reservation = Reservation(
+            user_id=user_id,
+            spot_id=candidates[0],
+            starts_at=interval.starts_at,
+            ends_at=interval.ends_at,
+            status=ReservationStatus.PENDING_PAYMENT,
+            price=price,
+            currency=premise.currency,
+            hold_expires_at=now + timedelta(minutes=hold_minutes),
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(reservation)
+                await session.flush()
+        except IntegrityError as exc:
+            if not _is_overlap_violation(exc):
+                raise
+            lost.add(candidates[0])  # another transaction took this spot meanwhile
+            continue
+        return reservation
+    raise NoSpotFree(f"no spot free at premise {premise_id} for that time")
+
+
+class ConfirmOutcome(enum.Enum):
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+    NEEDS_REFUND = "needs_refund"  # paid, but the booking cannot be honoured
+
+
+async def confirm(session: AsyncSession, reservation_id: int, now: datetime) -> ConfirmOutcome:
+    """Marks a paid booking confirmed, once. A payment that arrives after the hold lapsed
+    confirms while the spot (or another spot of the premise) is still free for the interval;
+    otherwise the caller refunds. The confirmation notification is queued here."""
+    reservation = await _load_for_update(session, reservation_id)
+    status = reservation.status
+    if status in (
+        ReservationStatus.CONFIRMED,
+        ReservationStatus.ACTIVE,
+        ReservationStatus.COMPLETED,
+    ):
+        return ConfirmOutcome.ALREADY_CONFIRMED
+    if status == ReservationStatus.PENDING_PAYMENT:
+        reservation.status = ReservationStatus.CONFIRMED
+        reservation.hold_expires_at = None
+    elif status == ReservationStatus.EXPIRED and now < reservation.ends_at:
+        if not await _reopen_on_free_spot(session, reservation, now):
+            return ConfirmOutcome.NEEDS_REFUND
+    else:
+        return ConfirmOutcome.NEEDS_REFUND
+    reservation.updated_at = now
+    await session.flush()
+    await outbox.notify(
+        session,
+        reservation.user_id,
+        "booking_confirmed",
+        _booking_payload(reservation),
+        now=now,
+        dedupe_key=f"booking_confirmed:{reservation.id}",
+    )
+    return ConfirmOutcome.CONFIRMED
+
+
+async def _reopen_on_free_spot(session: AsyncSession, reservation: Reservation, now: datetime) -> bool:
+    spot = await session.get(Spot, reservation.spot_id)
+    assert spot is not None
+    interval = Interval(reservation.starts_at, reservation.ends_at)
+    free = await free_spot_ids(session, spot.premise_id, interval, now)
+    for spot_id in sorted(free, key=lambda s: s != reservation.spot_id):
+        try:
+            async with session.begin_nested():
+                reservation.spot_id = spot_id
+                reservation.status = TRANSITIONS["confirm_late"][1]
+                reservation.closed_at = None
+                reservation.hold_expires_at = None
+                await session.flush()
+        except IntegrityError as exc:
+            if not _is_overlap_violation(exc):
+                raise
+            await session.refresh(reservation)
+            continue
+        return True
+    return False
+
+
+@dataclass
+class CancelResult:
+    reservation: Reservation
+    refunded_to_wallet: int = 0
+    card_refunds: list[Payment] = field(default_factory=list)  # now REFUND_PENDING
+
+
+async def cancel(
+    session: AsyncSession,
+    reservation_id: int,
+    *,
+    user_id: int | None,
+    now: datetime,
+    reason: str = "user",
+) -> CancelResult:
+    """Cancels an unpaid hold, or a paid booking before its start, refunding in full to
+    where the money came from: wallet payments are credited back here; card payments are
+    marked refund_pending for the payments adapter. `user_id=None` acts as the operator."""
+    reservation = await _load_for_update(session, reservation_id, user_id)
+    target = _require("cancel", reservation)
+    if reservation.status == ReservationStatus.CONFIRMED and now >= reservation.starts_at:
+        raise TooLateToCancel("the booking has started: end it instead")
+    reservation.status = target
+    reservation.closed_at = now
+    reservation.updated_at = now
+    result = CancelResult(reservation)
+    await refund_payments(session, reservation, now, result)
+    await outbox.notify(
+        session,
+        reservation.user_id,
+        "booking_cancelled",
+        {
+            **_booking_payload(reservation),
+            "reason": reason,
+            "refund_wallet": result.refunded_to_wallet,
+            "refund_card": sum(p.amount - p.refunded_amount for p in result.card_refunds),
+        },
+        now=now,
+        dedupe_key=f"booking_cancelled:{reservation.id}",
+    )
+    return result
+
+
+async def refund_payments(
+    session: AsyncSession, reservation: Reservation, now: datetime, result: CancelResult
+) -> None:
+    """Refunds every succeeded payment of the reservation to its source."""
+    payments = await session.scalars(
+        select(Payment)
+        .where(Payment.reservation_id == reservation.id, Payment.status == PaymentStatus.SUCCEEDED)
+        .with_for_update()
+    )
+    for payment in payments.all():
+        owed = payment.amount - payment.refunded_amount
+        if owed <= 0:
+            continue
+        if payment.method == PaymentMethodKind.WALLET:
+            await wallet.credit(
+                session,
+                payment.user_id,
+                owed,
+                payment.currency,
+                kind=WalletTxKind.REFUND,
+                reference=f"payment:{payment.id}",
+                now=now,
+            )
+            payment.status = PaymentStatus.REFUNDED
+            payment.refunded_amount = payment.amount
+            payment.refunded_at = now
+            result.refunded_to_wallet += owed
+        else:
+            payment.status = PaymentStatus.REFUND_PENDING
+            result.card_refunds.append(payment)
+        payment.updated_at = now
+    await session.flush()
+
+
+async def mark_arrived(
+    session: AsyncSession, reservation_id: int, *, user_id: int, now: datetime
+) -> Reservation:
+    """The blocker went down for the owner: the booking becomes active."""
+    reservation = await _load_for_update(session, reservation_id, user_id)
+    reservation.status = _require("arrive", reservation)
+    reservation.arrived_at = now
+    reservation.updated_at = now
+    await session.flush()
+    return reservation
+
+
+async def end_now(session: AsyncSession, reservation_id: int, *, user_id: int, now: datetime) -> Reservation:
+    """The driver leaves early: the booking completes and the rest of the slot is freed
+    (no refund: the time was reserved for them)."""
+    reservation = await _load_for_update(session, reservation_id, user_id)
+    if reservation.status not in ENDABLE:
+        raise InvalidTransition(reservation.id, reservation.status.value, "end")
+    if now < reservation.starts_at:
+        raise InvalidTransition(reservation.id, "not started", "end (cancel it instead)")
+    reservation.ends_at = max(now.replace(microsecond=0), reservation.starts_at + timedelta(minutes=1))
+    await _complete(session, reservation, now)
+    return reservation
+
+
+async def complete_due(session: AsyncSession, now: datetime, *, limit: int = 200) -> list[Reservation]:
+    """Completes confirmed/active bookings whose end has come; a confirmed one nobody arrived
+    for is a no-show (no refund). Rows locked by another worker are skipped."""
+    rows = await session.scalars(
+        select(Reservation)
+        .where(Reservation.status.in_(ENDABLE), Reservation.ends_at <= now)
+        .order_by(Reservation.ends_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    done = list(rows.all())
+    for reservation in done:
+        await _complete(session, reservation, now)
+    return done
+
+
+async def _complete(session: AsyncSession, reservation: Reservation, now: datetime) -> None:
+    _require("complete", reservation)
+    reservation.no_show = reservation.status == ReservationStatus.CONFIRMED
+    reservation.status = ReservationStatus.COMPLETED
+    reservation.closed_at = now
+    reservation.updated_at = now
+    await session.flush()
+    await outbox.notify(
+        session,
+        reservation.user_id,
+        "booking_completed",
+        {**_booking_payload(reservation), "no_show": reservation.no_show},
+        now=now,
+        dedupe_key=f"booking_completed:{reservation.id}",
+    )
+
+
+async def expire_holds(
+    session: AsyncSession, now: datetime, *, premise_id: int | None = None, limit: int = 500
+) -> list[int]:
+    """Unpaid holds past their time become expired and free their spot; each driver is told.
+    Returns the expired reservation ids."""
+    stale = (
+        select(Reservation.id)
+        .where(
+            Reservation.status == ReservationStatus.PENDING_PAYMENT,
+            Reservation.hold_expires_at <= now,
+        )
+        .limit(limit)
+    )
+    if premise_id is not None:
+        stale = stale.where(Reservation.spot_id.in_(select(Spot.id).where(Spot.premise_id == premise_id)))
+    ids = list(await session.scalars(stale.with_for_update(skip_locked=True)))
+    if not ids:
+        return []
+    # Re-checking the status in the UPDATE keeps a concurrent confirmation from being undone.
+    result = await session.execute(
+        update(Reservation)
+        .where(Reservation.id.in_(ids), Reservation.status == ReservationStatus.PENDING_PAYMENT)
+        .values(status=ReservationStatus.EXPIRED, closed_at=now, updated_at=now)
+        .returning(Reservation.id, Reservation.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    expired = list(result.tuples())
+    for reservation_id, user_id in expired:
+        await outbox.notify(
+            session,
+            user_id,
+            "hold_expired",
+            {"reservation_id": reservation_id},
+            now=now,
+            dedupe_key=f"hold_expired:{reservation_id}",
+        )
+    # Objects already loaded in this session must not keep their old status.
+    for reservation_id, _ in expired:
+        loaded = await session.get(Reservation, reservation_id)
+        if loaded is not None:
+            await session.refresh(loaded)
+    return [rid for rid, _ in expired]
+
+
+async def request_extension(
+    session: AsyncSession, reservation_id: int, *, user_id: int, minutes: int, now: datetime
+) -> ReservationExtension:
+    """Quotes an extension if the spot is free for the added time. `ends_at` moves only when
+    it is paid (apply_extension). Raises InvalidTransition, InvalidInterval or SpotTaken."""
+    reservation = await _load_for_update(session, reservation_id, user_id)
+    if reservation.status not in EXTENDABLE or now >= reservation.ends_at:
+        raise InvalidTransition(reservation.id, reservation.status.value, "extend")
+    added = check_extension(Interval(reservation.starts_at, reservation.ends_at), minutes)
+    if not await is_spot_free(session, reservation.spot_id, added, now, ignore_reservation_id=reservation.id):
+        raise SpotTaken("the spot is booked right after yours")
+    spot = await session.get(Spot, reservation.spot_id)
+    premise = await session.get(Premise, spot.premise_id) if spot else None
+    if premise is None:
+        raise NotFound(f"premise of reservation {reservation.id}")
+    extension = ReservationExtension(
+        reservation_id=reservation.id,
+        old_ends_at=reservation.ends_at,
+        new_ends_at=added.ends_at,
+        price=price_for_minutes(premise.price_per_hour, minutes),
+        currency=premise.currency,
+        created_at=now,
+    )
+    session.add(extension)
+    await session.flush()
+    return extension
+
+
+class ExtensionOutcome(enum.Enum):
+    APPLIED = "applied"
+    ALREADY_APPLIED = "already_applied"
+    NOT_POSSIBLE = "not_possible"  # paid, but the spot was taken or the booking moved on
+
+
+async def apply_extension(session: AsyncSession, extension_id: int, now: datetime) -> ExtensionOutcome:
+    """Moves the booking's end once the extension is paid, if the added time is still free;
+    NOT_POSSIBLE tells the caller to refund."""
+    extension = await session.get(ReservationExtension, extension_id, with_for_update=True)
+    if extension is None:
+        raise NotFound(f"extension {extension_id}")
+    if extension.status == ExtensionStatus.APPLIED:
+        return ExtensionOutcome.ALREADY_APPLIED
+    if extension.status == ExtensionStatus.FAILED:
+        return ExtensionOutcome.NOT_POSSIBLE
+    reservation = await _load_for_update(session, extension.reservation_id)
+    added = Interval(extension.old_ends_at, extension.new_ends_at)
+    possible = (
+        reservation.status in EXTENDABLE
+        and reservation.ends_at == extension.old_ends_at
+        and now < reservation.ends_at
+        and await is_spot_free(session, reservation.spot_id, added, now, ignore_reservation_id=reservation.id)
+    )
+    if possible:
+        try:
+            async with session.begin_nested():
+                reservation.ends_at = extension.new_ends_at
+                reservation.price += extension.price
+                reservation.reminded_at = None  # re-arms the reminder for the new end
+                reservation.updated_at = now
+                await session.flush()
+        except IntegrityError as exc:
+            if not _is_overlap_violation(exc):
+                raise
+            await session.refresh(reservation)
+            possible = False
+    if not possible:
+        extension.status = ExtensionStatus.FAILED
+        await session.flush()
+        return ExtensionOutcome.NOT_POSSIBLE
+    extension.status = ExtensionStatus.APPLIED
+    await session.flush()
+    await outbox.notify(
+        session,
+        reservation.user_id,
+        "booking_extended",
+        {
+            **_booking_payload(reservation),
+            "extension_id": extension.id,
+            "added_price": extension.price,
+        },
+        now=now,
+        dedupe_key=f"booking_extended:{extension.id}",
+    )
+    return ExtensionOutcome.APPLIED
+
+
+__all__ = [
+    "CancelResult",
+    "ConfirmOutcome",
+    "ExtensionOutcome",
+    "SpotTaken",
+    "apply_extension",
+    "cancel",
+    "complete_due",
+    "confirm",
+    "end_now",
+    "expire_holds",
+    "get_owned",
+    "hold",
+    "mark_arrived",
+    "request_extension",
+]

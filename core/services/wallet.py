@@ -1,0 +1,98 @@
+"""The wallet ledger. The balance is the sum of a user's transactions in one currency and
+never goes negative: debits lock the user's row first, so concurrent debits queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import InsufficientFunds, NotFound
+from core.models import User, WalletTransaction, WalletTxKind
+
+
+async def balance(session: AsyncSession, user_id: int, currency: str) -> int:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(WalletTransaction.amount), 0)).where(
+            WalletTransaction.user_id == user_id, WalletTransaction.currency == currency
+        )
+    )
+    return int(total or 0)
+
+
+async def _lock_user(session: AsyncSession, user_id: int) -> None:
+    # PostgreSQL: row lock serialises this user's ledger writes. SQLite: FOR UPDATE is not
+    # emitted, and BEGIN IMMEDIATE has already made this transaction the only writer.
+    found = await session.scalar(select(User.id).where(User.id == user_id).with_for_update())
+    if found is None:
+        raise NotFound(f"user {user_id}")
+
+
+async def credit(
+    session: AsyncSession,
+    user_id: int,
+    amount: int,
+    currency: str,
+    *,
+    kind: WalletTxKind,
+    reference: str,
+    now: datetime,
+) -> WalletTransaction:
+    if amount <= 0:
+        raise ValueError("a credit is positive")
+    await _lock_user(session, user_id)
+    tx = WalletTransaction(
+        user_id=user_id,
+        kind=kind,
+        amount=amount,
+        currency=currency,
+        reference=reference,
+        created_at=now,
+    )
+    session.add(tx)
+    await session.flush()
+    return tx
+
+
+async def debit(
+    session: AsyncSession,
+    user_id: int,
+    amount: int,
+    currency: str,
+    *,
+    kind: WalletTxKind,
+    reference: str,
+    now: datetime,
+) -> WalletTransaction:
+    """Takes `amount` from the balance or raises InsufficientFunds, writing nothing."""
+    if amount <= 0:
+        raise ValueError("a debit is positive")
+    await _lock_user(session, user_id)
+    current = await balance(session, user_id, currency)
+    if current < amount:
+        raise InsufficientFunds(current, amount, currency)
+    tx = WalletTransaction(
+        user_id=user_id,
+        kind=kind,
+        amount=-amount,
+        currency=currency,
+        reference=reference,
+        created_at=now,
+    )
+    session.add(tx)
+    await session.flush()
+    return tx
+
+
+async def history(
+    session: AsyncSession, user_id: int, *, limit: int = 20, offset: int = 0
+) -> list[WalletTransaction]:
+    rows = await session.scalars(
+        select(WalletTransaction)
+        .where(WalletTransaction.user_id == user_id)
+        .order_by(WalletTransaction.created_at.desc(), WalletTransaction.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows)
