@@ -39,7 +39,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import parse_qsl
 
@@ -72,16 +71,9 @@ class _ApiError(Exception):
     """A Stripe-shaped error response; ``store`` is whether idempotency keys remember it."""
 
     def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        type_: str = "invalid_request_error",
-        code: str | None = None,
-        param: str | None = None,
-        store: bool = True,
-        **extra: Any,
-    ) -> None:
+        self, status: int, message: str, *, type_: str = "invalid_request_error",
+        code: str | None = None, param: str | None = None, store: bool = True, **extra: Any,
+    ) -> None:  # fmt: skip
         super().__init__(message)
         self.status, self.store = status, store
         error: JSON = {"type": type_, "message": message, **extra}
@@ -144,7 +136,7 @@ def decode_form(pairs: list[tuple[str, str]]) -> JSON:
         for part in parts[:-1]:
             child = node.setdefault(part or str(len(node)), {})
             if not isinstance(child, dict):
-                raise _ApiError(400, f"Invalid parameter: {key}", param=key, store=False)
+                raise _invalid(f"Invalid parameter: {key}", key)
             node = child
         node[parts[-1] or str(len(node))] = value
     return {k: _listify(v, k) if isinstance(v, dict) else v for k, v in root.items()}
@@ -153,17 +145,14 @@ def decode_form(pairs: list[tuple[str, str]]) -> JSON:
 def _opt(params: JSON, name: str) -> str | None:
     value = params.get(name)
     if value is not None and not isinstance(value, str):
-        raise _ApiError(400, f"Invalid string: {name}", param=name, store=False)
+        raise _invalid(f"Invalid string: {name}", name)
     return value
 
 
 def _req(params: JSON, name: str) -> str:
     value = _opt(params, name)
     if value is None or value == "":
-        raise _ApiError(
-            400, f"Missing required param: {name}.", code="parameter_missing", param=name,
-            store=False,
-        )  # fmt: skip
+        raise _invalid(f"Missing required param: {name}.", name, "parameter_missing")
     return value
 
 
@@ -171,10 +160,7 @@ def _to_int(raw: str, name: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise _ApiError(
-            400, f"Invalid integer: {raw}", code="parameter_invalid_integer", param=name,
-            store=False,
-        ) from None  # fmt: skip
+        raise _invalid(f"Invalid integer: {raw}", name, "parameter_invalid_integer") from None
 
 
 def _opt_int(params: JSON, name: str) -> int | None:
@@ -187,7 +173,7 @@ def _obj(params: JSON, name: str) -> JSON:
     if value == "":
         return {}
     if not isinstance(value, dict):
-        raise _ApiError(400, f"Invalid object: {name}", param=name, store=False)
+        raise _invalid(f"Invalid object: {name}", name)
     return value
 
 
@@ -229,6 +215,8 @@ class StripeFake:
         self._refund_failures = 0
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
+        self._stores = (self.customers, self.sessions, self.setup_intents, self.payment_methods,
+                        self.payment_intents, self.refunds)  # fmt: skip
         anyid = "([^/]+)"
         get_obj = self._getter
         self._routes = [
@@ -264,10 +252,7 @@ class StripeFake:
         self._http = aiohttp.ClientSession()
         return self
 
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:  # fmt: skip
+    async def __aexit__(self, *exc_info: object) -> None:
         if self._http is not None:
             await self._http.close()
         if self._runner is not None:
@@ -342,10 +327,9 @@ class StripeFake:
             pi_data = _obj(params, "payment_intent_data")
             saves = customer is not None and pi_data.get("setup_future_usage") is not None
             pm_id = self._new_card(customer if saves else None, card_behaviour)
-            pi = self._new_payment_intent(
-                session["amount_total"], session["currency"], customer, pm_id,
-                _metadata(pi_data), pi_data.get("setup_future_usage"),
-            )  # fmt: skip
+            pi = self._new_payment_intent(session["amount_total"], session["currency"], pm_id)
+            pi.update(customer=customer, metadata=_metadata(pi_data),
+                      setup_future_usage=pi_data.get("setup_future_usage"))  # fmt: skip
             self._succeed(pi)
             session.update(status="complete", payment_status="paid", payment_intent=pi["id"])
         else:
@@ -395,15 +379,12 @@ class StripeFake:
     def _new_card(self, customer: str | None, behaviour: CardBehaviour) -> str:
         return self.add_card(customer, last4=_TEST_LAST4[behaviour], behaviour=behaviour)
 
-    def _new_payment_intent(
-        self, amount: int, currency: str, customer: str | None, pm_id: str | None,
-        metadata: dict[str, Any], setup_future_usage: str | None = None,
-    ) -> JSON:  # fmt: skip
+    def _new_payment_intent(self, amount: int, currency: str, pm_id: str | None) -> JSON:
         pi_id = _new_id("pi")
         pi: JSON = {
             "id": pi_id, "object": "payment_intent", "amount": amount, "amount_received": 0,
-            "currency": currency, "customer": customer, "payment_method": pm_id,
-            "metadata": metadata, "setup_future_usage": setup_future_usage,
+            "currency": currency, "customer": None, "payment_method": pm_id,
+            "metadata": {}, "setup_future_usage": None, "description": None,
             "status": "requires_confirmation" if pm_id else "requires_payment_method",
             "latest_charge": None, "last_payment_error": None, "next_action": None,
             "capture_method": "automatic", "payment_method_types": ["card"],
@@ -427,9 +408,7 @@ class StripeFake:
             return
         value = node.get(parts[0])
         if isinstance(value, str):
-            stores = (self.customers, self.payment_methods, self.payment_intents,
-                      self.setup_intents, self.refunds, self.sessions)  # fmt: skip
-            target = next((s[value] for s in stores if value in s), None)
+            target = next((s[value] for s in self._stores if value in s), None)
             if target is not None:
                 value = node[parts[0]] = copy.deepcopy(target)
         self._expand(value, parts[1:])
@@ -456,9 +435,7 @@ class StripeFake:
             status, body = exc.status, exc.body
         return web.json_response(body, status=status, headers=headers)
 
-    def _process(
-        self, request: web.Request, params: JSON, headers: dict[str, str]
-    ) -> tuple[int, JSON]:
+    def _process(self, request: web.Request, params: JSON, headers: dict[str, str]) -> tuple[int, JSON]:
         method, path = request.method, request.path
         route, match = next(
             ((r, m) for r in self._routes if r.method == method and (m := r.pattern.match(path))),
@@ -478,25 +455,23 @@ class StripeFake:
             stored = self._idempotent.get(key)
             if stored is not None:
                 if stored.path != path or stored.params != params:
-                    raise _ApiError(
-                        400, "Keys for idempotent requests can only be used with the same "
-                        f"parameters they were first used with. Try using a key other than "
-                        f"'{key}' if you meant to execute a different request.",
-                        type_="idempotency_error", store=False,
-                    )  # fmt: skip
+                    message = (
+                        "Keys for idempotent requests can only be used with the same parameters "
+                        f"they were first used with. Try using a key other than '{key}' if you "
+                        "meant to execute a different request."
+                    )
+                    raise _ApiError(400, message, type_="idempotency_error", store=False)
                 self.idempotent_replays += 1
                 headers["Idempotent-Replayed"] = "true"
                 return stored.status, copy.deepcopy(stored.body)
         try:
             unknown = sorted(set(params) - route.allowed)
             if unknown:
-                raise _ApiError(
-                    400, f"Received unknown parameter: {unknown[0]}", code="parameter_unknown",
-                    param=unknown[0], store=False,
-                )  # fmt: skip
+                message = f"Received unknown parameter: {unknown[0]}"
+                raise _invalid(message, unknown[0], "parameter_unknown")
             expand = params.get("expand", [])
             if not isinstance(expand, list) or not all(isinstance(e, str) for e in expand):
-                raise _ApiError(400, "Invalid array", param="expand", store=False)
+                raise _invalid("Invalid array", "expand")
             status, body = 200, copy.deepcopy(route.handler(next(iter(match.groups()), ""), params))
             for item in expand:
                 self._expand(body, item.split("."))
@@ -524,59 +499,55 @@ class StripeFake:
         _find(self.customers, "customer", customer_id)
         pm_type, limit = _opt(p, "type"), _opt_int(p, "limit") or 10
         methods = [
-            pm for pm in reversed(self.payment_methods.values())
+            pm
+            for pm in reversed(self.payment_methods.values())
             if pm["customer"] == customer_id and pm_type in (None, pm["type"])
-        ]  # fmt: skip
-        return {
-            "object": "list", "data": methods[:limit], "has_more": len(methods) > limit,
-            "url": f"/v1/customers/{customer_id}/payment_methods",
-        }  # fmt: skip
+        ]
+        url = f"/v1/customers/{customer_id}/payment_methods"
+        return {"object": "list", "data": methods[:limit], "has_more": len(methods) > limit,
+                "url": url}  # fmt: skip
 
     def _detach_method(self, pm_id: str, _: JSON) -> JSON:
         pm = _find(self.payment_methods, "PaymentMethod", pm_id)
         if pm["customer"] is None:
-            raise _ApiError(
-                400, "The payment method you provided is not attached to a customer so "
-                "detachment is impossible.", code="payment_method_unexpected_state",
-            )  # fmt: skip
+            message = "The payment method you provided is not attached to a customer so "
+            raise _refuse(message + "detachment is impossible.")
         pm["customer"] = None
         return pm
 
     def _create_session(self, _: str, p: JSON) -> JSON:
         mode = _req(p, "mode")
         if mode not in ("payment", "setup"):
-            raise _ApiError(400, f"Invalid mode {mode!r}: the fake supports payment and setup.",
-                            param="mode", store=False)  # fmt: skip
+            raise _invalid(f"Invalid mode {mode!r}: the fake supports payment and setup.", "mode")
         customer, currency, amount = _opt(p, "customer"), _opt(p, "currency"), None
         if customer is not None:
             _find(self.customers, "customer", customer, param="customer")
         if mode == "payment":
             items = p.get("line_items")
             if not isinstance(items, list) or not items:
-                raise _ApiError(400, "You must specify `line_items` in `payment` mode.",
-                                code="parameter_missing", param="line_items", store=False)
+                message = "You must specify `line_items` in `payment` mode."
+                raise _invalid(message, "line_items", "parameter_missing")
             amount = 0
             for i, item in enumerate(items):
                 price = _obj(item, "price_data") if isinstance(item, dict) else {}
                 if not price or "name" not in _obj(price, "product_data"):
-                    raise _ApiError(400, "The fake needs price_data with product_data[name].",
-                                    param=f"line_items[{i}]", store=False)  # fmt: skip
+                    message = "The fake needs price_data with product_data[name]."
+                    raise _invalid(message, f"line_items[{i}]")
                 item_currency = _req(price, "currency").lower()
                 if currency is not None and item_currency != currency.lower():
-                    raise _ApiError(400, "All line items must use the same currency.",
-                                    param=f"line_items[{i}][price_data][currency]")
+                    raise _invalid("All line items must use the same currency.", "line_items")
                 currency = item_currency
                 unit = _to_int(_req(price, "unit_amount"), "unit_amount")
                 amount += unit * _to_int(_req(item, "quantity"), "quantity")
         future_usage = _obj(p, "payment_intent_data").get("setup_future_usage")
         if future_usage not in (None, "on_session", "off_session"):
-            raise _ApiError(400, f"Invalid setup_future_usage: {future_usage}",
-                            param="payment_intent_data[setup_future_usage]", store=False)
+            message = f"Invalid setup_future_usage: {future_usage}"
+            raise _invalid(message, "payment_intent_data[setup_future_usage]")
         now = _now()
         expires_at = _opt_int(p, "expires_at") or now + 86400
         if not now + 1800 - 60 <= expires_at <= now + 86400:
-            raise _ApiError(400, "expires_at must be 30 minutes to 24 hours after creation.",
-                            param="expires_at", store=False)  # fmt: skip
+            message = "expires_at must be 30 minutes to 24 hours after creation."
+            raise _invalid(message, "expires_at")
         session_id = _new_id("cs_test")
         session: JSON = {
             "id": session_id, "object": "checkout.session", "mode": mode, "status": "open",
@@ -596,7 +567,7 @@ class StripeFake:
     def _expire_session(self, session_id: str, _: JSON) -> JSON:
         session = _find(self.sessions, "checkout.session", session_id)
         if session["status"] != "open":
-            raise _ApiError(400, 'Only Checkout Sessions with a status in ["open"] can be expired.')
+            raise _refuse('Only Checkout Sessions with a status in ["open"] can be expired.')
         session.update(status="expired", url=None)
         return session
 
@@ -604,27 +575,26 @@ class StripeFake:
         amount, currency = _to_int(_req(p, "amount"), "amount"), _req(p, "currency").lower()
         minimum = _MIN_AMOUNT.get(currency, 50)
         if amount < minimum:
-            raise _ApiError(400, f"Amount must be at least {minimum} {currency} (minor units).",
-                            code="amount_too_small", param="amount")  # fmt: skip
+            message = f"Amount must be at least {minimum} {currency} (minor units)."
+            raise _refuse(message, "amount", "amount_too_small")
         customer, pm_id = _opt(p, "customer"), _opt(p, "payment_method")
         if customer is not None:
             _find(self.customers, "customer", customer, param="customer")
-        pm = None if pm_id is None else _find(
-            self.payment_methods, "PaymentMethod", pm_id, param="payment_method")  # fmt: skip
+        pm = None
+        if pm_id is not None:
+            pm = _find(self.payment_methods, "PaymentMethod", pm_id, param="payment_method")
         if pm is not None and pm["customer"] is not None and pm["customer"] != customer:
-            raise _ApiError(400, "The provided PaymentMethod belongs to another Customer; pass "
-                            "that customer with it.", param="payment_method")  # fmt: skip
+            message = "The PaymentMethod belongs to another Customer; pass that customer with it."
+            raise _refuse(message, "payment_method")
         confirm = _opt(p, "confirm") == "true"
         off_session = _opt(p, "off_session") in ("true", "one_off", "recurring")
         if off_session and not confirm:
-            raise _ApiError(400, "off_session can only be used with confirm=true.",
-                            param="off_session", store=False)  # fmt: skip
+            raise _invalid("off_session can only be used with confirm=true.", "off_session")
         if confirm and pm is None:
-            raise _ApiError(400, "You must provide a payment_method to confirm.",
-                            code="payment_intent_unexpected_state", param="payment_method")
-        pi = self._new_payment_intent(amount, currency, customer, pm_id, _metadata(p),
-                                      _opt(p, "setup_future_usage"))  # fmt: skip
-        pi["description"] = _opt(p, "description")
+            raise _invalid("You must provide a payment_method to confirm.", "payment_method")
+        pi = self._new_payment_intent(amount, currency, pm_id)
+        pi.update(customer=customer, metadata=_metadata(p), description=_opt(p, "description"),
+                  setup_future_usage=_opt(p, "setup_future_usage"))  # fmt: skip
         if not confirm or pm is None:
             return pi
         behaviour = self._behaviour.get(pm["id"], "ok")
@@ -642,46 +612,42 @@ class StripeFake:
             pi.update(status="requires_payment_method", payment_method=None)
             code, decline = "card_declined", "insufficient_funds"
             message = "Your card has insufficient funds."
-            self._charges[charge_id] = pi["id"]
         error: JSON = {"type": "card_error", "code": code, "decline_code": decline,
-                       "message": message, "charge": charge_id, "payment_method": pm}
-        pi.update(latest_charge=charge_id, last_payment_error=copy.deepcopy(error))
-        raise _ApiError(402, message, type_="card_error", code=code, decline_code=decline,
-                        charge=charge_id, payment_method=copy.deepcopy(pm),
-                        payment_intent=copy.deepcopy(pi))  # fmt: skip
+                       "message": message, "charge": charge_id}  # fmt: skip
+        pi.update(latest_charge=charge_id, last_payment_error={**error, "payment_method": pm})
+        extra: JSON = {"decline_code": decline, "charge": charge_id, "payment_method": pm}
+        raise _ApiError(402, message, type_="card_error", code=code, payment_intent=pi, **extra)
 
     def _create_refund(self, _: str, p: JSON) -> JSON:
         pi_id, charge = _opt(p, "payment_intent"), _opt(p, "charge")
         if pi_id is None and charge is not None:
             pi_id = self._charges.get(charge)
             if pi_id is None:
-                raise _ApiError(400, f"No such charge: '{charge}'", code="resource_missing",
-                                param="charge")  # fmt: skip
+                raise _refuse(f"No such charge: '{charge}'", "charge", "resource_missing")
         if pi_id is None:
-            raise _ApiError(400, "One of payment_intent or charge is required.",
-                            code="parameter_missing", param="payment_intent", store=False)
+            message = "One of payment_intent or charge is required."
+            raise _invalid(message, "payment_intent", "parameter_missing")
         pi = _find(self.payment_intents, "payment_intent", pi_id, param="payment_intent")
         if pi["status"] != "succeeded":
-            raise _ApiError(400, f"This PaymentIntent ({pi_id}) does not have a successful "
-                            "charge to refund.", param="payment_intent")  # fmt: skip
+            message = f"This PaymentIntent ({pi_id}) does not have a successful charge to refund."
+            raise _refuse(message, "payment_intent")
         if p.get("reason") not in (None, "duplicate", "fraudulent", "requested_by_customer"):
-            raise _ApiError(400, "Invalid reason.", param="reason", store=False)
+            raise _invalid("Invalid reason.", "reason")
         remaining = pi["amount_received"] - self._refunded.get(pi_id, 0)
         amount = _opt_int(p, "amount")
         if remaining <= 0:
-            raise _ApiError(400, f"Charge {pi['latest_charge']} has already been refunded.",
-                            code="charge_already_refunded")  # fmt: skip
+            message = f"Charge {pi['latest_charge']} has already been refunded."
+            raise _refuse(message, code="charge_already_refunded")
         amount = remaining if amount is None else amount
         if amount <= 0:
-            raise _ApiError(400, "Invalid positive integer", code="parameter_invalid_integer",
-                            param="amount", store=False)  # fmt: skip
+            raise _invalid("Invalid positive integer", "amount", "parameter_invalid_integer")
         if amount > remaining:
-            raise _ApiError(400, f"Refund amount ({amount}) is greater than unrefunded amount "
-                            f"on charge ({remaining})", code="amount_too_large", param="amount")
+            message = f"Refund amount ({amount}) is greater than unrefunded amount ({remaining})."
+            raise _refuse(message, "amount", "amount_too_large")
         if self._refund_failures > 0:
             self._refund_failures -= 1
-            raise _ApiError(400, f"Charge {pi['latest_charge']} has been charged back; cannot "
-                            "issue a refund.", code="charge_disputed")  # fmt: skip
+            message = f"Charge {pi['latest_charge']} has been charged back; cannot refund it."
+            raise _refuse(message, code="charge_disputed")
         self._refunded[pi_id] = self._refunded.get(pi_id, 0) + amount
         refund: JSON = {
             "id": _new_id("re"), "object": "refund", "amount": amount,

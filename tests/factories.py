@@ -1,0 +1,42 @@
+"""Builders for test data, written through the real models."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import Premise, Spot, User
+
+_ids = itertools.count(1000)
+
+
+async def make_user(session: AsyncSession, *, telegram_id: int | None = None, phone: str | None = None,
+                    name: str = "Driver", language: str = "en", is_admin: bool = False) -> User:
+    user = User(
+        telegram_id=telegram_id if telegram_id is not None else (None if phone else next(_ids)),
+        phone=phone, name=name, language=language, is_admin=is_admin,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def make_premise(
+    session: AsyncSession, *, lat: float = 50.45, lon: float = 30.52, spots: int = 1,
+    price_per_hour: int = 200, currency: str = "EUR", name: str = "Test Garage",
+    features: list[str] | None = None, timezone: str = "Europe/Kyiv", now: datetime | None = None,
+) -> Premise:
+    premise = Premise(
+        name=name, address="1 Test Street", lat=lat, lon=lon, timezone=timezone,
+        price_per_hour=price_per_hour, currency=currency, features=features or [],
+        photos=[], description="", opening_hours="24/7", is_active=True,
+        **({"created_at": now} if now else {}),
+    )
+    session.add(premise)
+    await session.flush()
+    for n in range(spots):
+        session.add(Spot(premise_id=premise.id, label=f"A{n + 1}", is_active=True))
+    await session.flush()
+    return premise

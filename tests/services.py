@@ -1,0 +1,51 @@
+"""Access to the real local services tests use (PostgreSQL, Mosquitto, Redis).
+
+On a machine without a service its tests skip with the reason; under CI=true a missing
+service fails the run instead, so a CI that silently skipped them cannot pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1/test")
+MQTT_URL = os.environ.get("TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def unavailable(reason: str) -> None:
+    """Skips the test, or fails it under CI=true."""
+    if in_ci():
+        pytest.fail(f"CI=true and a required service is unavailable: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def tcp_open(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), 1):
+            return True
+    except OSError:
+        return False
+
+
+async def wait_for(predicate: object, timeout: float = 5.0, interval: float = 0.02) -> None:
+    """Polls an async or sync predicate until it is truthy (for effects of background tasks)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = predicate() if callable(predicate) else predicate
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
