@@ -1,0 +1,66 @@
+"""The migration is the schema the models describe; the CLI does what the README says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from core.db import Database
+from core.models import Base
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_migrated_schema_matches_the_models(db: Database) -> None:
+    def diff(sync_conn: object) -> list[object]:
+        ctx = MigrationContext.configure(sync_conn)  # type: ignore[arg-type]
+        return list(compare_metadata(ctx, Base.metadata))
+
+    async with db.engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+
+
+@pytest.mark.postgres
+async def test_postgres_has_the_exclusion_constraint(postgres_url: str) -> None:
+    db = Database.from_url(postgres_url)
+    try:
+        async with db.read() as s:
+            definition = await s.scalar(text(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'reservations_no_overlap'"
+            ))
+    finally:
+        await db.dispose()
+    assert definition is not None
+    assert "EXCLUDE USING gist (spot_id WITH =, tstzrange(starts_at, ends_at) WITH &&)" in definition
+
+
+def _cli(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args], cwd=tmp_path, env={**clean, **env},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+@pytest.mark.slow
+def test_cli_help_run_without_token_and_idempotent_seed(tmp_path: Path) -> None:
+    helped = _cli("--help", tmp_path=tmp_path)
+    assert helped.returncode == 0
+    for command in ("run", "migrate", "seed-demo"):
+        assert command in helped.stdout
+    no_token = _cli(tmp_path=tmp_path)
+    assert no_token.returncode == 1
+    assert "BOT_TOKEN is not set" in no_token.stderr and "@BotFather" in no_token.stderr
+    assert "Traceback" not in no_token.stderr
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    first = _cli("seed-demo", "--lat", "48.8566", "--lon", "2.3522", tmp_path=tmp_path, DATABASE_URL=url)
+    second = _cli("seed-demo", "--lat", "48.8566", "--lon", "2.3522", tmp_path=tmp_path, DATABASE_URL=url)
+    assert first.returncode == 0 and "6 created" in first.stdout and "BLK-" in first.stdout
+    assert second.returncode == 0 and "0 created, 6 already there" in second.stdout

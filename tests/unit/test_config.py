@@ -1,0 +1,79 @@
+"""Configuration: DESIGN.md §3 names and defaults, one-line errors that never show secrets."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.config import ConfigError, Settings, load_settings
+
+ALL_VARS = (
+    "BOT_TOKEN TELEGRAM_API_BASE BOT_MODE PUBLIC_URL HTTP_HOST HTTP_PORT WEBHOOK_SECRET DATABASE_URL "
+    "REDIS_URL MQTT_URL MQTT_TOPIC_PREFIX STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET STRIPE_API_BASE "
+    "TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM_NUMBER TWILIO_API_BASE GEOCODER_URL ADMIN_IDS "
+    "CURRENCY TIMEZONE HOLD_MINUTES REMINDER_MINUTES EARLY_ARRIVAL_MINUTES ACK_TIMEOUT_SECONDS"
+).split()
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory) -> None:
+    for name in ALL_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(str(tmp_path))  # no stray .env
+
+
+def test_defaults_match_the_design() -> None:
+    s = load_settings()
+    assert (s.telegram_api_base, s.bot_mode, s.http_host, s.http_port) == (
+        "https://api.telegram.org", "polling", "127.0.0.1", 8080)
+    assert s.database_url == "sqlite+aiosqlite:///parking.db"
+    assert (s.mqtt_url, s.mqtt_topic_prefix, s.redis_url) == ("mqtt://127.0.0.1:1883", "parking", "")
+    assert (s.currency, s.timezone) == ("EUR", "UTC")
+    assert (s.hold_minutes, s.reminder_minutes, s.early_arrival_minutes, s.ack_timeout_seconds) == (
+        10, 30, 15, 10)
+    assert not s.stripe_enabled and not s.sms_enabled and s.admin_ids == frozenset()
+
+
+def test_every_design_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    fields = {(f.alias or name).upper() for name, f in Settings.model_fields.items()}
+    assert set(ALL_VARS) <= fields
+    monkeypatch.setenv("ADMIN_IDS", " 12, 34 ")
+    monkeypatch.setenv("HOLD_MINUTES", "15")
+    monkeypatch.setenv("CURRENCY", "uah")
+    s = load_settings()
+    assert (s.admin_ids, s.hold_minutes, s.currency) == (frozenset({12, 34}), 15, "UAH")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("HOLD_MINUTES", "ten"), ("BOT_MODE", "push"), ("TIMEZONE", "Mars/Base"), ("ADMIN_IDS", "1,bob"),
+     ("DATABASE_URL", "mysql://x"), ("MQTT_URL", "tcp://x"), ("HTTP_PORT", "70000"), ("CURRENCY", "EURO")],
+)
+def test_invalid_values_give_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith(f"{name}:") and "\n" not in message and value not in message
+
+
+def test_run_needs_a_bot_token_and_says_where_to_get_one() -> None:
+    with pytest.raises(ConfigError, match="BOT_TOKEN.*@BotFather"):
+        load_settings().require_for_run()
+
+
+def test_webhook_secret_is_derived_stably_and_never_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:ABC")
+    a, b = load_settings().webhook_secret, load_settings().webhook_secret
+    assert a == b and "123:ABC" not in a and a.isalnum()
+    monkeypatch.setenv("WEBHOOK_SECRET", "explicit_secret")
+    assert load_settings().webhook_secret == "explicit_secret"
+    assert "123:ABC" not in repr(load_settings())
+
+
+def test_stripe_needs_its_webhook_secret_and_a_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:ABC")
+    monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
+    with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
+        load_settings().require_for_run()
