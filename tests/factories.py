@@ -12,11 +12,21 @@ from core.models import Premise, Spot, User
 _ids = itertools.count(1000)
 
 
-async def make_user(session: AsyncSession, *, telegram_id: int | None = None, phone: str | None = None,
-                    name: str = "Driver", language: str = "en", is_admin: bool = False) -> User:
+async def make_user(
+    session: AsyncSession,
+    *,
+    telegram_id: int | None = None,
+    phone: str | None = None,
+    name: str = "Driver",
+    language: str = "en",
+    is_admin: bool = False,
+) -> User:
     user = User(
         telegram_id=telegram_id if telegram_id is not None else (None if phone else next(_ids)),
-        phone=phone, name=name, language=language, is_admin=is_admin,
+        phone=phone,
+        name=name,
+        language=language,
+        is_admin=is_admin,
     )
     session.add(user)
     await session.flush()
@@ -24,14 +34,31 @@ async def make_user(session: AsyncSession, *, telegram_id: int | None = None, ph
 
 
 async def make_premise(
-    session: AsyncSession, *, lat: float = 50.45, lon: float = 30.52, spots: int = 1,
-    price_per_hour: int = 200, currency: str = "EUR", name: str = "Test Garage",
-    features: list[str] | None = None, timezone: str = "Europe/Kyiv", now: datetime | None = None,
+    session: AsyncSession,
+    *,
+    lat: float = 50.45,
+    lon: float = 30.52,
+    spots: int = 1,
+    price_per_hour: int = 200,
+    currency: str = "EUR",
+    name: str = "Test Garage",
+    features: list[str] | None = None,
+    timezone: str = "Europe/Kyiv",
+    now: datetime | None = None,
 ) -> Premise:
     premise = Premise(
-        name=name, address="1 Test Street", lat=lat, lon=lon, timezone=timezone,
-        price_per_hour=price_per_hour, currency=currency, features=features or [],
-        photos=[], description="", opening_hours="24/7", is_active=True,
+        name=name,
+        address="1 Test Street",
+        lat=lat,
+        lon=lon,
+        timezone=timezone,
+        price_per_hour=price_per_hour,
+        currency=currency,
+        features=features or [],
+        photos=[],
+        description="",
+        opening_hours="24/7",
+        is_active=True,
         **({"created_at": now} if now else {}),
     )
     session.add(premise)

@@ -6,7 +6,6 @@ service fails the run instead, so a CI that silently skipped them cannot pass.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from urllib.parse import urlsplit
@@ -35,17 +34,3 @@ def tcp_open(url: str, default_port: int) -> bool:
             return True
     except OSError:
         return False
-
-
-async def wait_for(predicate: object, timeout: float = 5.0, interval: float = 0.02) -> None:
-    """Polls an async or sync predicate until it is truthy (for effects of background tasks)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = predicate() if callable(predicate) else predicate
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(interval)

@@ -115,7 +115,9 @@ def upgrade() -> None:
         sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_reservations_interval")),
         sa.CheckConstraint("price >= 0", name=op.f("ck_reservations_price_not_negative")),
         _status(
-            "status", "reservations", "reservation_status",
+            "status",
+            "reservations",
+            "reservation_status",
             ("pending_payment", "confirmed", "active", "completed", "expired", "cancelled"),
         ),
     )
@@ -142,8 +144,10 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reservation_extensions")),
         sa.ForeignKeyConstraint(
-            ["reservation_id"], ["reservations.id"],
-            name=op.f("fk_reservation_extensions_reservation_id_reservations"), ondelete="CASCADE",
+            ["reservation_id"],
+            ["reservations.id"],
+            name=op.f("fk_reservation_extensions_reservation_id_reservations"),
+            ondelete="CASCADE",
         ),
         _status(
             "status", "reservation_extensions", "extension_status", ("pending_payment", "applied", "failed")
@@ -175,7 +179,8 @@ def upgrade() -> None:
             ["reservation_id"], ["reservations.id"], name=op.f("fk_payments_reservation_id_reservations")
         ),
         sa.ForeignKeyConstraint(
-            ["extension_id"], ["reservation_extensions.id"],
+            ["extension_id"],
+            ["reservation_extensions.id"],
             name=op.f("fk_payments_extension_id_reservation_extensions"),
         ),
         sa.UniqueConstraint(
@@ -188,7 +193,9 @@ def upgrade() -> None:
         _status("purpose", "payments", "payment_purpose", ("booking", "extension", "topup")),
         _status("method", "payments", "payment_method", ("card", "wallet")),
         _status(
-            "status", "payments", "payment_status",
+            "status",
+            "payments",
+            "payment_status",
             ("pending", "succeeded", "failed", "cancelled", "refund_pending", "refunded", "refund_failed"),
         ),
     )
@@ -206,7 +213,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_wallet_transactions")),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_wallet_transactions_user_id_users")),
         sa.CheckConstraint("amount <> 0", name=op.f("ck_wallet_transactions_amount_not_zero")),
-        _status("kind", "wallet_transactions", "wallet_tx_kind", ("deposit", "payment", "refund", "adjustment")),
+        _status(
+            "kind", "wallet_transactions", "wallet_tx_kind", ("deposit", "payment", "refund", "adjustment")
+        ),
     )
     op.create_index("ix_wallet_transactions_user_currency", "wallet_transactions", ["user_id", "currency"])
     op.create_table(
@@ -284,7 +293,17 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "processed_events", "reviews", "notifications", "payment_methods", "wallet_transactions",
-        "payments", "reservation_extensions", "reservations", "blockers", "spots", "premises", "users",
+        "processed_events",
+        "reviews",
+        "notifications",
+        "payment_methods",
+        "wallet_transactions",
+        "payments",
+        "reservation_extensions",
+        "reservations",
+        "blockers",
+        "spots",
+        "premises",
+        "users",
     ):
         op.drop_table(table)

@@ -27,6 +27,7 @@ from core.models import (
     PaymentStatus,
     Reservation,
     ReservationStatus,
+    WalletTxKind,
 )
 from core.services import booking, wallet
 from core.services.availability import quote
@@ -44,12 +45,18 @@ async def _setup(db: Database, spots: int = 1, users: int = 1) -> tuple[int, lis
         return premise.id, user_ids
 
 
-async def _hold(db: Database, user_id: int, premise_id: int, start_h: float, minutes: int,
-                clock: ManualClock) -> Reservation:
+async def _hold(
+    db: Database, user_id: int, premise_id: int, start_h: float, minutes: int, clock: ManualClock
+) -> Reservation:
     async with db.transaction() as s:
         return await booking.hold(
-            s, user_id=user_id, premise_id=premise_id, starts_at=T0 + start_h * H,
-            minutes=minutes, now=clock.now(), hold_minutes=HOLD,
+            s,
+            user_id=user_id,
+            premise_id=premise_id,
+            starts_at=T0 + start_h * H,
+            minutes=minutes,
+            now=clock.now(),
+            hold_minutes=HOLD,
         )
 
 
@@ -62,8 +69,9 @@ async def _status(db: Database, reservation_id: int) -> ReservationStatus:
 
 async def _kinds(db: Database, user_id: int) -> list[str]:
     async with db.read() as s:
-        rows = await s.scalars(select(Notification.kind).where(Notification.user_id == user_id)
-                               .order_by(Notification.id))
+        rows = await s.scalars(
+            select(Notification.kind).where(Notification.user_id == user_id).order_by(Notification.id)
+        )
         return list(rows)
 
 
@@ -146,7 +154,9 @@ async def test_late_payment_confirms_while_free_and_asks_refund_when_taken(
     assert await _status(db, r2.id) == ReservationStatus.EXPIRED
 
 
-async def test_late_payment_moves_to_another_free_spot_of_the_premise(db: Database, clock: ManualClock) -> None:
+async def test_late_payment_moves_to_another_free_spot_of_the_premise(
+    db: Database, clock: ManualClock
+) -> None:
     premise_id, (a, b) = await _setup(db, spots=2, users=2)
     r = await _hold(db, a, premise_id, 1, 60, clock)
     clock.advance(timedelta(minutes=HOLD + 1))
@@ -179,11 +189,19 @@ async def test_cancel_refunds_wallet_payment_and_marks_card_refund_pending(
     premise_id, (a,) = await _setup(db, spots=2)
     r = await _hold(db, a, premise_id, 1, 60, clock)
     async with db.transaction() as s:
-        await wallet.credit(s, a, 1000, "EUR", kind=wallet.WalletTxKind.DEPOSIT, reference="t", now=clock.now())
-        await wallet.debit(s, a, 250, "EUR", kind=wallet.WalletTxKind.PAYMENT, reference="r", now=clock.now())
-        s.add(Payment(user_id=a, reservation_id=r.id, purpose=PaymentPurpose.BOOKING,
-                      method=PaymentMethodKind.WALLET, amount=250, currency="EUR",
-                      status=PaymentStatus.SUCCEEDED))
+        await wallet.credit(s, a, 1000, "EUR", kind=WalletTxKind.DEPOSIT, reference="t", now=clock.now())
+        await wallet.debit(s, a, 250, "EUR", kind=WalletTxKind.PAYMENT, reference="r", now=clock.now())
+        s.add(
+            Payment(
+                user_id=a,
+                reservation_id=r.id,
+                purpose=PaymentPurpose.BOOKING,
+                method=PaymentMethodKind.WALLET,
+                amount=250,
+                currency="EUR",
+                status=PaymentStatus.SUCCEEDED,
+            )
+        )
         await booking.confirm(s, r.id, clock.now())
     async with db.transaction() as s:
         result = await booking.cancel(s, r.id, user_id=a, now=clock.now())
@@ -191,9 +209,18 @@ async def test_cancel_refunds_wallet_payment_and_marks_card_refund_pending(
         assert await wallet.balance(s, a, "EUR") == 1000
     card = await _hold(db, a, premise_id, 1, 60, clock)
     async with db.transaction() as s:
-        s.add(Payment(user_id=a, reservation_id=card.id, purpose=PaymentPurpose.BOOKING,
-                      method=PaymentMethodKind.CARD, amount=250, currency="EUR",
-                      status=PaymentStatus.SUCCEEDED, stripe_payment_intent_id="pi_1"))
+        s.add(
+            Payment(
+                user_id=a,
+                reservation_id=card.id,
+                purpose=PaymentPurpose.BOOKING,
+                method=PaymentMethodKind.CARD,
+                amount=250,
+                currency="EUR",
+                status=PaymentStatus.SUCCEEDED,
+                stripe_payment_intent_id="pi_1",
+            )
+        )
         await booking.confirm(s, card.id, clock.now())
     async with db.transaction() as s:
         result = await booking.cancel(s, card.id, user_id=a, now=clock.now())
@@ -244,7 +271,9 @@ async def test_extension_only_when_free_and_applied_once(db: Database, clock: Ma
         assert ext.price == 250
     async with db.transaction() as s:
         assert await booking.apply_extension(s, ext.id, clock.now()) == booking.ExtensionOutcome.APPLIED
-        assert await booking.apply_extension(s, ext.id, clock.now()) == booking.ExtensionOutcome.ALREADY_APPLIED
+        assert (
+            await booking.apply_extension(s, ext.id, clock.now()) == booking.ExtensionOutcome.ALREADY_APPLIED
+        )
     async with db.read() as s:
         extended = await s.get(Reservation, r.id)
         assert extended is not None and extended.ends_at == T0 + 3 * H and extended.price == 500

@@ -35,12 +35,17 @@ async def overlapping_pairs(db: Database) -> int:
     a, b = aliased(Reservation), aliased(Reservation)
     async with db.read() as s:
         count = await s.scalar(
-            select(func.count()).select_from(a).join(
+            select(func.count())
+            .select_from(a)
+            .join(
                 b,
                 and_(
-                    a.spot_id == b.spot_id, a.id < b.id,
-                    a.starts_at < b.ends_at, b.starts_at < a.ends_at,
-                    a.status.in_(HOLDING_STATUSES), b.status.in_(HOLDING_STATUSES),
+                    a.spot_id == b.spot_id,
+                    a.id < b.id,
+                    a.starts_at < b.ends_at,
+                    b.starts_at < a.ends_at,
+                    a.status.in_(HOLDING_STATUSES),
+                    b.status.in_(HOLDING_STATUSES),
                 ),
             )
         )
@@ -67,11 +72,17 @@ async def test_no_overlap_after_any_sequence(db: Database, ops: list[tuple[objec
                 now = clock.now()
                 if name == "book":
                     _, u, start, length = step
-                    made.append(await booking.hold(
-                        s, user_id=users[int(str(u))], premise_id=premise.id,
-                        starts_at=now + int(str(start)) * Q, minutes=int(str(length)) * 15,
-                        now=now, hold_minutes=10,
-                    ))
+                    made.append(
+                        await booking.hold(
+                            s,
+                            user_id=users[int(str(u))],
+                            premise_id=premise.id,
+                            starts_at=now + int(str(start)) * Q,
+                            minutes=int(str(length)) * 15,
+                            now=now,
+                            hold_minutes=10,
+                        )
+                    )
                 elif name == "time":
                     clock.advance(int(str(step[1])) * Q)
                     await booking.expire_holds(s, clock.now())

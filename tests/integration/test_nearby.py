@@ -31,17 +31,27 @@ async def test_nearest_first_within_radius_with_free_spots_and_ratings(
 ) -> None:
     async with db.transaction() as s:
         far = await make_premise(s, lat=north(1500), name="Far", spots=2)
-        near = await make_premise(s, lat=LAT, lon=east(300), name="Near", spots=3,
-                                  features=["covered", "cctv"])
+        near = await make_premise(
+            s, lat=LAT, lon=east(300), name="Near", spots=3, features=["covered", "cctv"]
+        )
         await make_premise(s, lat=north(2600), name="Outside")
         user = await make_user(s)
-        s.add_all([
-            Review(user_id=user.id, premise_id=near.id, rating=5, text="", is_approved=True),
-            Review(user_id=user.id, premise_id=near.id, rating=4, text="", is_approved=True),
-            Review(user_id=user.id, premise_id=near.id, rating=1, text="spam", is_approved=False),
-        ])
-        await booking.hold(s, user_id=user.id, premise_id=near.id, starts_at=SLOT.starts_at,
-                           minutes=60, now=clock.now(), hold_minutes=10)
+        s.add_all(
+            [
+                Review(user_id=user.id, premise_id=near.id, rating=5, text="", is_approved=True),
+                Review(user_id=user.id, premise_id=near.id, rating=4, text="", is_approved=True),
+                Review(user_id=user.id, premise_id=near.id, rating=1, text="spam", is_approved=False),
+            ]
+        )
+        await booking.hold(
+            s,
+            user_id=user.id,
+            premise_id=near.id,
+            starts_at=SLOT.starts_at,
+            minutes=60,
+            now=clock.now(),
+            hold_minutes=10,
+        )
     async with db.read() as s:
         page = await find_nearby(s, LAT, LON, interval=SLOT, now=clock.now(), radius_m=2000)
     assert [p.name for p in page.items] == ["Near", "Far"]
@@ -57,12 +67,20 @@ async def test_full_premises_are_left_out_unless_asked_for(db: Database, clock: 
     async with db.transaction() as s:
         full = await make_premise(s, lat=north(100), name="Full", spots=1)
         user = await make_user(s)
-        await booking.hold(s, user_id=user.id, premise_id=full.id, starts_at=SLOT.starts_at,
-                           minutes=120, now=clock.now(), hold_minutes=10)
+        await booking.hold(
+            s,
+            user_id=user.id,
+            premise_id=full.id,
+            starts_at=SLOT.starts_at,
+            minutes=120,
+            now=clock.now(),
+            hold_minutes=10,
+        )
     async with db.read() as s:
         assert (await find_nearby(s, LAT, LON, interval=SLOT, now=clock.now())).items == []
-        shown = await find_nearby(s, LAT, LON, interval=SLOT, now=clock.now(),
-                                  filters=SearchFilters(only_available=False))
+        shown = await find_nearby(
+            s, LAT, LON, interval=SLOT, now=clock.now(), filters=SearchFilters(only_available=False)
+        )
     assert [(p.name, p.free_spots) for p in shown.items] == [("Full", 0)]
     # Once the hold lapses the spot is offered again, even before any sweep runs.
     clock.advance(timedelta(minutes=10))
@@ -74,13 +92,24 @@ async def test_full_premises_are_left_out_unless_asked_for(db: Database, clock: 
 async def test_filters_and_paging(db: Database, clock: ManualClock) -> None:
     async with db.transaction() as s:
         for i in range(7):
-            await make_premise(s, lat=north(100 * (i + 1)), name=f"P{i}", price_per_hour=100 * (i + 1),
-                               features=["ev_charging"] if i % 2 == 0 else [])
+            await make_premise(
+                s,
+                lat=north(100 * (i + 1)),
+                name=f"P{i}",
+                price_per_hour=100 * (i + 1),
+                features=["ev_charging"] if i % 2 == 0 else [],
+            )
     async with db.read() as s:
         p1 = await find_nearby(s, LAT, LON, interval=SLOT, now=clock.now(), limit=3)
         p3 = await find_nearby(s, LAT, LON, interval=SLOT, now=clock.now(), limit=3, offset=6)
-        ev = await find_nearby(s, LAT, LON, interval=SLOT, now=clock.now(),
-                               filters=SearchFilters(features=frozenset({"ev_charging"}), max_price_per_hour=500))
+        ev = await find_nearby(
+            s,
+            LAT,
+            LON,
+            interval=SLOT,
+            now=clock.now(),
+            filters=SearchFilters(features=frozenset({"ev_charging"}), max_price_per_hour=500),
+        )
     assert [p.name for p in p1.items] == ["P0", "P1", "P2"] and p1.has_more
     assert [p.name for p in p3.items] == ["P6"] and not p3.has_more
     assert [p.name for p in ev.items] == ["P0", "P2", "P4"]

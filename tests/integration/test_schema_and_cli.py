@@ -32,9 +32,12 @@ async def test_postgres_has_the_exclusion_constraint(postgres_url: str) -> None:
     db = Database.from_url(postgres_url)
     try:
         async with db.read() as s:
-            definition = await s.scalar(text(
-                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'reservations_no_overlap'"
-            ))
+            definition = await s.scalar(
+                text(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conname = 'reservations_no_overlap'"
+                )
+            )
     finally:
         await db.dispose()
     assert definition is not None
@@ -44,8 +47,13 @@ async def test_postgres_has_the_exclusion_constraint(postgres_url: str) -> None:
 def _cli(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if k not in {"BOT_TOKEN", "DATABASE_URL"}}
     return subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args], cwd=tmp_path, env={**clean, **env},
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, str(ROOT / "main.py"), *args],
+        cwd=tmp_path,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 

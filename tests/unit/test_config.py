@@ -6,12 +6,34 @@ import pytest
 
 from core.config import ConfigError, Settings, load_settings
 
-ALL_VARS = (
-    "BOT_TOKEN TELEGRAM_API_BASE BOT_MODE PUBLIC_URL HTTP_HOST HTTP_PORT WEBHOOK_SECRET DATABASE_URL "
-    "REDIS_URL MQTT_URL MQTT_TOPIC_PREFIX STRIPE_SECRET_KEY STRIPE_WEBHOOK_SECRET STRIPE_API_BASE "
-    "TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_FROM_NUMBER TWILIO_API_BASE GEOCODER_URL ADMIN_IDS "
-    "CURRENCY TIMEZONE HOLD_MINUTES REMINDER_MINUTES EARLY_ARRIVAL_MINUTES ACK_TIMEOUT_SECONDS"
-).split()
+ALL_VARS = [
+    "BOT_TOKEN",
+    "TELEGRAM_API_BASE",
+    "BOT_MODE",
+    "PUBLIC_URL",
+    "HTTP_HOST",
+    "HTTP_PORT",
+    "WEBHOOK_SECRET",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "MQTT_URL",
+    "MQTT_TOPIC_PREFIX",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "TWILIO_API_BASE",
+    "GEOCODER_URL",
+    "ADMIN_IDS",
+    "CURRENCY",
+    "TIMEZONE",
+    "HOLD_MINUTES",
+    "REMINDER_MINUTES",
+    "EARLY_ARRIVAL_MINUTES",
+    "ACK_TIMEOUT_SECONDS",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -24,12 +46,20 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory)
 def test_defaults_match_the_design() -> None:
     s = load_settings()
     assert (s.telegram_api_base, s.bot_mode, s.http_host, s.http_port) == (
-        "https://api.telegram.org", "polling", "127.0.0.1", 8080)
+        "https://api.telegram.org",
+        "polling",
+        "127.0.0.1",
+        8080,
+    )
     assert s.database_url == "sqlite+aiosqlite:///parking.db"
     assert (s.mqtt_url, s.mqtt_topic_prefix, s.redis_url) == ("mqtt://127.0.0.1:1883", "parking", "")
     assert (s.currency, s.timezone) == ("EUR", "UTC")
     assert (s.hold_minutes, s.reminder_minutes, s.early_arrival_minutes, s.ack_timeout_seconds) == (
-        10, 30, 15, 10)
+        10,
+        30,
+        15,
+        10,
+    )
     assert not s.stripe_enabled and not s.sms_enabled and s.admin_ids == frozenset()
 
 
@@ -45,8 +75,16 @@ def test_every_design_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("HOLD_MINUTES", "ten"), ("BOT_MODE", "push"), ("TIMEZONE", "Mars/Base"), ("ADMIN_IDS", "1,bob"),
-     ("DATABASE_URL", "mysql://x"), ("MQTT_URL", "tcp://x"), ("HTTP_PORT", "70000"), ("CURRENCY", "EURO")],
+    [
+        ("HOLD_MINUTES", "ten"),
+        ("BOT_MODE", "push"),
+        ("TIMEZONE", "Mars/Base"),
+        ("ADMIN_IDS", "1,bob"),
+        ("DATABASE_URL", "mysql://x"),
+        ("MQTT_URL", "tcp://x"),
+        ("HTTP_PORT", "70000"),
+        ("CURRENCY", "EURO"),
+    ],
 )
 def test_invalid_values_give_one_line_naming_the_variable(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str
@@ -59,7 +97,7 @@ def test_invalid_values_give_one_line_naming_the_variable(
 
 
 def test_run_needs_a_bot_token_and_says_where_to_get_one() -> None:
-    with pytest.raises(ConfigError, match="BOT_TOKEN.*@BotFather"):
+    with pytest.raises(ConfigError, match=r"BOT_TOKEN.*@BotFather"):
         load_settings().require_for_run()
 
 

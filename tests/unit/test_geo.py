@@ -9,13 +9,18 @@ from hypothesis import strategies as st
 from core.geo import bounding_box, geodesic_m, haversine_m
 
 
-def inside(box_lat: tuple[float, float], ranges: tuple[tuple[float, float], ...], lat: float, lon: float) -> bool:
+def inside(
+    box_lat: tuple[float, float], ranges: tuple[tuple[float, float], ...], lat: float, lon: float
+) -> bool:
     return box_lat[0] <= lat <= box_lat[1] and any(lo <= lon <= hi for lo, hi in ranges)
 
 
 @given(
-    lat=st.floats(-85, 85), lon=st.floats(-180, 180), radius=st.integers(100, 50_000),
-    bearing=st.floats(0, 360), fraction=st.floats(0, 1),
+    lat=st.floats(-85, 85),
+    lon=st.floats(-180, 180),
+    radius=st.integers(100, 50_000),
+    bearing=st.floats(0, 360),
+    fraction=st.floats(0, 1),
 )
 def test_box_contains_every_point_within_the_radius(
     lat: float, lon: float, radius: int, bearing: float, fraction: float

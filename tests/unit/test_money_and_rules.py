@@ -17,7 +17,15 @@ NOW = datetime(2026, 11, 21, 9, 7, 31, tzinfo=UTC)
 
 @pytest.mark.parametrize(
     ("per_hour", "minutes", "expected"),
-    [(200, 60, 200), (200, 30, 100), (250, 45, 188), (1, 30, 1), (333, 15, 84), (0, 90, 0), (199, 1440, 4776)],
+    [
+        (200, 60, 200),
+        (200, 30, 100),
+        (250, 45, 188),
+        (1, 30, 1),
+        (333, 15, 84),
+        (0, 90, 0),
+        (199, 1440, 4776),
+    ],
 )
 def test_price_is_rounded_up_to_the_minor_unit(per_hour: int, minutes: int, expected: int) -> None:
     assert price_for_minutes(per_hour, minutes) == expected
