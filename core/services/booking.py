@@ -35,11 +35,10 @@ from core.models import (
     ReservationExtension,
     ReservationStatus,
     Spot,
-    WalletTxKind,
 )
 from core.money import price_for_minutes
 from core.rules import ENDABLE, EXTENDABLE, TRANSITIONS, Interval, booking_interval, check_extension
-from core.services import outbox, wallet
+from core.services import outbox, refunds
 from core.services.availability import free_spot_ids, is_spot_free
 
 MAX_PENDING_HOLDS_PER_USER = 3
@@ -266,27 +265,11 @@ async def refund_payments(
         .with_for_update()
     )
     for payment in payments.all():
-        owed = payment.amount - payment.refunded_amount
-        if owed <= 0:
-            continue
+        owed = await refunds.refund_to_source(session, payment, now)
         if payment.method == PaymentMethodKind.WALLET:
-            await wallet.credit(
-                session,
-                payment.user_id,
-                owed,
-                payment.currency,
-                kind=WalletTxKind.REFUND,
-                reference=f"payment:{payment.id}",
-                now=now,
-            )
-            payment.status = PaymentStatus.REFUNDED
-            payment.refunded_amount = payment.amount
-            payment.refunded_at = now
             result.refunded_to_wallet += owed
-        else:
-            payment.status = PaymentStatus.REFUND_PENDING
+        elif owed:
             result.card_refunds.append(payment)
-        payment.updated_at = now
     await session.flush()
 
 
@@ -494,3 +477,23 @@ __all__ = [
     "mark_arrived",
     "request_extension",
 ]
+
+
+async def release_hold(session: AsyncSession, reservation_id: int, now: datetime) -> bool:
+    """The payment page closed unpaid: the hold ends now instead of at its timeout."""
+    reservation = await _load_for_update(session, reservation_id)
+    if reservation.status != ReservationStatus.PENDING_PAYMENT:
+        return False
+    reservation.status = _require("expire", reservation)
+    reservation.closed_at = now
+    reservation.updated_at = now
+    await session.flush()
+    await outbox.notify(
+        session,
+        reservation.user_id,
+        "hold_expired",
+        {"reservation_id": reservation.id},
+        now=now,
+        dedupe_key=f"hold_expired:{reservation.id}",
+    )
+    return True

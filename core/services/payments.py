@@ -1,0 +1,435 @@
+"""Payment rules, independent of the provider: recording payments, applying a succeeded
+payment to what it paid for (booking, extension, wallet top-up) exactly once, wallet
+payments, refunds owed, saved cards. The Stripe adapter calls these inside its units of work.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import InvalidTransition, NotFound, NotOwner, SpotTaken
+from core.models import (
+    Payment,
+    PaymentMethodKind,
+    PaymentPurpose,
+    PaymentStatus,
+    ProcessedEvent,
+    Reservation,
+    ReservationExtension,
+    ReservationStatus,
+    SavedPaymentMethod,
+    WalletTxKind,
+)
+from core.services import booking, outbox, refunds, wallet
+
+log = logging.getLogger(__name__)
+
+TOPUP_MIN = 500  # minor units
+TOPUP_MAX = 50_000
+TOPUP_PRESETS = (1_000, 2_000, 5_000)
+
+
+class Settled(enum.Enum):
+    CONFIRMED = "confirmed"  # booking confirmed / extension applied / wallet credited
+    ALREADY_DONE = "already_done"
+    REFUND_OWED = "refund_owed"  # paid, but what it paid for cannot be honoured
+    MISMATCH = "mismatch"  # amount or currency differ from what we asked for
+    NOT_PAID = "not_paid"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderPayment:
+    """What the provider reports about a payment, in plain values."""
+
+    amount: int | None
+    currency: str | None
+    paid: bool
+    payment_intent_id: str | None
+
+
+async def mark_event_processed(session: AsyncSession, provider: str, event_id: str) -> bool:
+    """Records an external event id; False if it was applied before (the caller does nothing)."""
+    exists = await session.scalar(
+        select(ProcessedEvent.id).where(
+            ProcessedEvent.provider == provider, ProcessedEvent.event_id == event_id
+        )
+    )
+    if exists is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedEvent(provider=provider, event_id=event_id))
+            await session.flush()
+    except IntegrityError:
+        return False  # a concurrent delivery of the same event won the insert
+    return True
+
+
+async def new_card_payment(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    purpose: PaymentPurpose,
+    amount: int,
+    currency: str,
+    now: datetime,
+    reservation_id: int | None = None,
+    extension_id: int | None = None,
+) -> Payment:
+    payment = Payment(
+        user_id=user_id,
+        purpose=purpose,
+        method=PaymentMethodKind.CARD,
+        amount=amount,
+        currency=currency,
+        status=PaymentStatus.PENDING,
+        reservation_id=reservation_id,
+        extension_id=extension_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(payment)
+    await session.flush()
+    return payment
+
+
+async def payable_booking(
+    session: AsyncSession, reservation_id: int, user_id: int, now: datetime
+) -> Reservation:
+    """The caller's unpaid hold that is still running; raises otherwise."""
+    reservation = await booking.get_owned(session, reservation_id, user_id)
+    if reservation.status != ReservationStatus.PENDING_PAYMENT or (
+        reservation.hold_expires_at is not None and reservation.hold_expires_at <= now
+    ):
+        raise InvalidTransition(reservation.id, reservation.status.value, "pay")
+    return reservation
+
+
+async def payable_extension(
+    session: AsyncSession, extension_id: int, user_id: int
+) -> tuple[ReservationExtension, Reservation]:
+    extension = await session.get(ReservationExtension, extension_id)
+    if extension is None:
+        raise NotFound(f"extension {extension_id}")
+    reservation = await booking.get_owned(session, extension.reservation_id, user_id)
+    if extension.status.value != "pending_payment" or reservation.ends_at != extension.old_ends_at:
+        raise InvalidTransition(reservation.id, reservation.status.value, "pay this extension")
+    return extension, reservation
+
+
+async def _lock_payment(session: AsyncSession, **where: object) -> Payment | None:
+    query = select(Payment).with_for_update().execution_options(populate_existing=True)
+    for column, value in where.items():
+        query = query.where(getattr(Payment, column) == value)
+    found: Payment | None = await session.scalar(query)
+    return found
+
+
+async def settle_checkout(
+    session: AsyncSession, checkout_session_id: str, reported: ProviderPayment, now: datetime
+) -> Settled:
+    """Applies a completed Checkout Session. Safe to call from the webhook and from the
+    return-page check at once: the payment row is locked and settled only while pending."""
+    payment = await _lock_payment(session, stripe_checkout_session_id=checkout_session_id)
+    if payment is None:
+        log.warning("checkout session %s matches no payment", checkout_session_id)
+        return Settled.UNKNOWN
+    return await settle(session, payment, reported, now)
+
+
+async def settle(
+    session: AsyncSession, payment: Payment, reported: ProviderPayment, now: datetime
+) -> Settled:
+    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.CANCELLED, PaymentStatus.FAILED):
+        return Settled.ALREADY_DONE
+    if not reported.paid:
+        return Settled.NOT_PAID
+    if reported.amount != payment.amount or (reported.currency or "").upper() != payment.currency:
+        payment.status = PaymentStatus.FAILED
+        payment.failure_reason = (
+            f"provider reported {reported.amount} {reported.currency}, expected "
+            f"{payment.amount} {payment.currency}"
+        )
+        payment.stripe_payment_intent_id = reported.payment_intent_id
+        payment.updated_at = now
+        log.error("payment %s: amount or currency mismatch: %s", payment.id, payment.failure_reason)
+        await outbox.notify_admins(
+            session,
+            "admin_payment_mismatch",
+            {"payment_id": payment.id, "reason": payment.failure_reason},
+            now=now,
+            dedupe_key=f"mismatch:{payment.id}",
+        )
+        return Settled.MISMATCH
+    payment.status = PaymentStatus.SUCCEEDED
+    payment.succeeded_at = now
+    payment.updated_at = now
+    if reported.payment_intent_id:
+        payment.stripe_payment_intent_id = reported.payment_intent_id
+    await session.flush()
+    return await _deliver(session, payment, now)
+
+
+async def _deliver(session: AsyncSession, payment: Payment, now: datetime) -> Settled:
+    """Gives the driver what a succeeded payment bought, or marks it for refund."""
+    if payment.purpose == PaymentPurpose.TOPUP:
+        await wallet.credit(
+            session,
+            payment.user_id,
+            payment.amount,
+            payment.currency,
+            kind=WalletTxKind.DEPOSIT,
+            reference=f"payment:{payment.id}",
+            now=now,
+        )
+        balance = await wallet.balance(session, payment.user_id, payment.currency)
+        await outbox.notify(
+            session,
+            payment.user_id,
+            "wallet_topped_up",
+            {"amount": payment.amount, "currency": payment.currency, "balance": balance},
+            now=now,
+            dedupe_key=f"topped_up:{payment.id}",
+        )
+        return Settled.CONFIRMED
+    if payment.purpose == PaymentPurpose.EXTENSION:
+        assert payment.extension_id is not None
+        applied = await booking.apply_extension(session, payment.extension_id, now)
+        ok = applied != booking.ExtensionOutcome.NOT_POSSIBLE
+    else:
+        assert payment.reservation_id is not None
+        paid_before = await session.scalar(
+            select(Payment.id).where(
+                Payment.reservation_id == payment.reservation_id,
+                Payment.purpose == PaymentPurpose.BOOKING,
+                Payment.status == PaymentStatus.SUCCEEDED,
+                Payment.id != payment.id,
+            )
+        )
+        if paid_before is not None:  # two payment pages for one booking were both paid
+            await owe_refund(session, payment, now, reason="duplicate")
+            return Settled.REFUND_OWED
+        outcome = await booking.confirm(session, payment.reservation_id, now)
+        ok = outcome != booking.ConfirmOutcome.NEEDS_REFUND
+    if ok:
+        return Settled.CONFIRMED
+    await owe_refund(session, payment, now, reason="spot_taken")
+    return Settled.REFUND_OWED
+
+
+async def owe_refund(session: AsyncSession, payment: Payment, now: datetime, *, reason: str) -> None:
+    """A payment that must go back in full: wallet money at once, card money through the
+    provider (refund_pending until the adapter has done it). The driver is told."""
+    owed = await refunds.refund_to_source(session, payment, now)
+    await outbox.notify(
+        session,
+        payment.user_id,
+        "payment_refunded",
+        {
+            "payment_id": payment.id,
+            "amount": owed,
+            "currency": payment.currency,
+            "reason": reason,
+            "reservation_id": payment.reservation_id,
+        },
+        now=now,
+        dedupe_key=f"refund:{payment.id}",
+    )
+
+
+async def checkout_expired(session: AsyncSession, checkout_session_id: str, now: datetime) -> None:
+    """The driver never paid: the payment is cancelled and its booking hold released."""
+    payment = await _lock_payment(session, stripe_checkout_session_id=checkout_session_id)
+    if payment is None or payment.status != PaymentStatus.PENDING:
+        return
+    payment.status = PaymentStatus.CANCELLED
+    payment.updated_at = now
+    if payment.purpose == PaymentPurpose.BOOKING and payment.reservation_id is not None:
+        await booking.release_hold(session, payment.reservation_id, now)
+
+
+async def pay_booking_with_wallet(
+    session: AsyncSession, *, reservation_id: int, user_id: int, now: datetime
+) -> Payment:
+    """Debit and confirmation in one transaction; InsufficientFunds leaves everything as it was."""
+    reservation = await payable_booking(session, reservation_id, user_id, now)
+    payment = await _wallet_payment(
+        session,
+        user_id,
+        reservation.price,
+        reservation.currency,
+        now,
+        purpose=PaymentPurpose.BOOKING,
+        reservation_id=reservation.id,
+    )
+    if await booking.confirm(session, reservation.id, now) == booking.ConfirmOutcome.NEEDS_REFUND:
+        raise SpotTaken("the spot is no longer free")
+    return payment
+
+
+async def pay_extension_with_wallet(
+    session: AsyncSession, *, extension_id: int, user_id: int, now: datetime
+) -> Payment:
+    extension, reservation = await payable_extension(session, extension_id, user_id)
+    payment = await _wallet_payment(
+        session,
+        user_id,
+        extension.price,
+        extension.currency,
+        now,
+        purpose=PaymentPurpose.EXTENSION,
+        reservation_id=reservation.id,
+        extension_id=extension.id,
+    )
+    if await booking.apply_extension(session, extension.id, now) == booking.ExtensionOutcome.NOT_POSSIBLE:
+        raise SpotTaken("the spot was booked by someone else meanwhile")
+    return payment
+
+
+async def _wallet_payment(
+    session: AsyncSession,
+    user_id: int,
+    amount: int,
+    currency: str,
+    now: datetime,
+    *,
+    purpose: PaymentPurpose,
+    reservation_id: int,
+    extension_id: int | None = None,
+) -> Payment:
+    payment = Payment(
+        user_id=user_id,
+        purpose=purpose,
+        method=PaymentMethodKind.WALLET,
+        amount=amount,
+        currency=currency,
+        status=PaymentStatus.SUCCEEDED,
+        reservation_id=reservation_id,
+        extension_id=extension_id,
+        created_at=now,
+        updated_at=now,
+        succeeded_at=now,
+    )
+    session.add(payment)
+    await session.flush()
+    await wallet.debit(
+        session,
+        user_id,
+        amount,
+        currency,
+        kind=WalletTxKind.PAYMENT,
+        reference=f"payment:{payment.id}",
+        now=now,
+    )
+    return payment
+
+
+async def refunds_due(session: AsyncSession, *, limit: int = 50) -> list[int]:
+    rows = await session.scalars(
+        select(Payment.id)
+        .where(Payment.status == PaymentStatus.REFUND_PENDING)
+        .order_by(Payment.id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def record_refund(
+    session: AsyncSession, payment_id: int, *, refund_id: str | None, error: str | None, now: datetime
+) -> Payment:
+    """The provider's answer to a refund: done, or failed (kept visible, admins alerted)."""
+    payment = await _lock_payment(session, id=payment_id)
+    if payment is None:
+        raise NotFound(f"payment {payment_id}")
+    if payment.status != PaymentStatus.REFUND_PENDING:
+        return payment
+    payment.updated_at = now
+    if error is None:
+        payment.status = PaymentStatus.REFUNDED
+        payment.refunded_amount = payment.amount
+        payment.refunded_at = now
+        payment.stripe_refund_id = refund_id
+    else:
+        payment.status = PaymentStatus.REFUND_FAILED
+        payment.failure_reason = error[:255]
+        await outbox.notify_admins(
+            session,
+            "admin_refund_failed",
+            {
+                "payment_id": payment.id,
+                "amount": payment.amount,
+                "currency": payment.currency,
+                "error": error,
+            },
+            now=now,
+            dedupe_key=f"refund_failed:{payment.id}",
+        )
+    await session.flush()
+    return payment
+
+
+@dataclass(frozen=True, slots=True)
+class CardDetails:
+    payment_method_id: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+async def save_card(
+    session: AsyncSession, user_id: int, card: CardDetails, now: datetime
+) -> SavedPaymentMethod:
+    existing = await session.scalar(
+        select(SavedPaymentMethod).where(
+            SavedPaymentMethod.stripe_payment_method_id == card.payment_method_id
+        )
+    )
+    if existing is not None:
+        return existing
+    saved = SavedPaymentMethod(
+        user_id=user_id,
+        stripe_payment_method_id=card.payment_method_id,
+        brand=card.brand,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+        created_at=now,
+    )
+    session.add(saved)
+    await session.flush()
+    await outbox.notify(
+        session,
+        user_id,
+        "card_saved",
+        {"brand": card.brand, "last4": card.last4},
+        now=now,
+        dedupe_key=f"card_saved:{card.payment_method_id}",
+    )
+    return saved
+
+
+async def cards(session: AsyncSession, user_id: int) -> list[SavedPaymentMethod]:
+    rows = await session.scalars(
+        select(SavedPaymentMethod)
+        .where(SavedPaymentMethod.user_id == user_id)
+        .order_by(SavedPaymentMethod.id)
+    )
+    return list(rows)
+
+
+async def owned_card(session: AsyncSession, card_id: int, user_id: int) -> SavedPaymentMethod:
+    card = await session.get(SavedPaymentMethod, card_id)
+    if card is None:
+        raise NotFound(f"card {card_id}")
+    if card.user_id != user_id:
+        raise NotOwner(f"card {card_id}")
+    return card

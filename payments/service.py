@@ -1,0 +1,425 @@
+"""Payment flows: each is a short transaction, then the Stripe call, then a short
+transaction, so no database write transaction is ever held across the network."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.clock import Clock
+from core.db import Database
+from core.errors import DomainError, NotFound
+from core.models import (
+    Payment,
+    PaymentPurpose,
+    PaymentStatus,
+    Premise,
+    Reservation,
+    SavedPaymentMethod,
+    Spot,
+    User,
+)
+from core.services import booking
+from core.services import payments as rules
+from core.services.payments import ProviderPayment, Settled
+from payments.stripe_gateway import CheckoutLink, PaymentProviderError, StripeGateway, checkout_state
+
+log = logging.getLogger(__name__)
+
+# Stripe keeps a Checkout Session open for at least 30 minutes; a shorter hold is enforced by
+# expiring the session when the hold ends (the hold sweep) and by refusing late payments
+# whose spot was taken.
+_MIN_CHECKOUT_LIFETIME = timedelta(minutes=31)
+
+
+class InvalidTopUp(DomainError):
+    code = "invalid_topup"
+
+
+class CardOutcome(enum.Enum):
+    PAID = "paid"
+    NEEDS_CHECKOUT = "needs_checkout"  # the bank wants authentication or declined: use the link
+
+
+@dataclass(frozen=True, slots=True)
+class CardPayment:
+    outcome: CardOutcome
+    payment_id: int
+    checkout: CheckoutLink | None = None
+    reason: str | None = None  # provider's code, e.g. authentication_required, card_declined
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Charge:
+    payment_id: int
+    amount: int
+    currency: str
+    title: str
+    description: str
+    expires_at: datetime
+    reference: str
+    user_id: int
+
+
+class PaymentService:
+    def __init__(self, db: Database, gateway: StripeGateway, clock: Clock, *, public_url: str) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.clock = clock
+        self.public_url = public_url.rstrip("/")
+
+    # -- links ----------------------------------------------------------------------------
+
+    def _return_urls(self) -> tuple[str, str]:
+        base = f"{self.public_url}/payments/return?session_id={{CHECKOUT_SESSION_ID}}"
+        return base, f"{base}&cancelled=1"
+
+    async def _customer(self, user_id: int) -> str:
+        async with self.db.read() as s:
+            user = await s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id}")
+            if user.stripe_customer_id:
+                return user.stripe_customer_id
+            name = user.name
+        customer = await self.gateway.create_customer(user_id=user_id, name=name)
+        async with self.db.transaction() as s:
+            user = await s.get(User, user_id, with_for_update=True)
+            assert user is not None
+            user.stripe_customer_id = user.stripe_customer_id or customer
+            return user.stripe_customer_id
+
+    async def _checkout(self, charge: _Charge) -> CheckoutLink:
+        customer = await self._customer(charge.user_id)
+        success, cancel = self._return_urls()
+        try:
+            link = await self.gateway.create_payment_checkout(
+                idempotency_key=f"checkout-payment-{charge.payment_id}",
+                amount=charge.amount,
+                currency=charge.currency,
+                title=charge.title,
+                description=charge.description,
+                customer=customer,
+                expires_at=max(charge.expires_at, self.clock.now() + _MIN_CHECKOUT_LIFETIME),
+                success_url=success,
+                cancel_url=cancel,
+                client_reference_id=charge.reference,
+                metadata={"payment_id": str(charge.payment_id), "reference": charge.reference},
+            )
+        except PaymentProviderError as exc:
+            await self._fail(charge.payment_id, str(exc))
+            raise
+        async with self.db.transaction() as s:
+            payment = await s.get(Payment, charge.payment_id)
+            assert payment is not None
+            payment.stripe_checkout_session_id = link.session_id
+        return link
+
+    async def _fail(self, payment_id: int, reason: str) -> None:
+        async with self.db.transaction() as s:
+            payment = await s.get(Payment, payment_id, with_for_update=True)
+            if payment is not None and payment.status == PaymentStatus.PENDING:
+                payment.status = PaymentStatus.FAILED
+                payment.failure_reason = reason[:255]
+                payment.updated_at = self.clock.now()
+
+    async def _booking_charge(self, reservation_id: int, user_id: int) -> _Charge:
+        now = self.clock.now()
+        async with self.db.transaction() as s:
+            reservation = await rules.payable_booking(s, reservation_id, user_id, now)
+            title, description = await _describe(s, reservation)
+            payment = await rules.new_card_payment(
+                s,
+                user_id=user_id,
+                purpose=PaymentPurpose.BOOKING,
+                amount=reservation.price,
+                currency=reservation.currency,
+                reservation_id=reservation.id,
+                now=now,
+            )
+            assert reservation.hold_expires_at is not None
+            return _Charge(
+                payment.id,
+                payment.amount,
+                payment.currency,
+                title,
+                description,
+                reservation.hold_expires_at,
+                f"reservation-{reservation.id}",
+                user_id,
+            )
+
+    async def booking_checkout(self, reservation_id: int, user_id: int) -> CheckoutLink:
+        """A Stripe Checkout link for the caller's unpaid hold."""
+        return await self._checkout(await self._booking_charge(reservation_id, user_id))
+
+    async def extension_checkout(self, extension_id: int, user_id: int) -> CheckoutLink:
+        now = self.clock.now()
+        async with self.db.transaction() as s:
+            extension, reservation = await rules.payable_extension(s, extension_id, user_id)
+            title, _ = await _describe(s, reservation)
+            payment = await rules.new_card_payment(
+                s,
+                user_id=user_id,
+                purpose=PaymentPurpose.EXTENSION,
+                amount=extension.price,
+                currency=extension.currency,
+                reservation_id=reservation.id,
+                extension_id=extension.id,
+                now=now,
+            )
+            charge = _Charge(
+                payment.id,
+                payment.amount,
+                payment.currency,
+                f"Extension: {title}",
+                f"Until {_local(extension.new_ends_at, await _tz(s, reservation))}",
+                reservation.ends_at,
+                f"extension-{extension.id}",
+                user_id,
+            )
+        return await self._checkout(charge)
+
+    async def topup_checkout(self, user_id: int, amount: int, currency: str) -> CheckoutLink:
+        if not rules.TOPUP_MIN <= amount <= rules.TOPUP_MAX:
+            raise InvalidTopUp(f"top-ups go from {rules.TOPUP_MIN} to {rules.TOPUP_MAX} minor units")
+        now = self.clock.now()
+        async with self.db.transaction() as s:
+            payment = await rules.new_card_payment(
+                s,
+                user_id=user_id,
+                purpose=PaymentPurpose.TOPUP,
+                amount=amount,
+                currency=currency,
+                now=now,
+            )
+            charge = _Charge(
+                payment.id,
+                amount,
+                currency,
+                "Parking wallet top-up",
+                "Credit for parking bookings",
+                now,
+                f"topup-{payment.id}",
+                user_id,
+            )
+        return await self._checkout(charge)
+
+    async def add_card_checkout(self, user_id: int, currency: str) -> CheckoutLink:
+        """A Checkout page in setup mode: the driver saves a card without paying."""
+        customer = await self._customer(user_id)
+        success, cancel = self._return_urls()
+        stamp = int(self.clock.now().timestamp())
+        return await self.gateway.create_setup_checkout(
+            idempotency_key=f"setup-user-{user_id}-{stamp}",
+            customer=customer,
+            currency=currency,
+            success_url=success,
+            cancel_url=cancel,
+            metadata={"user_id": str(user_id), "purpose": "card_setup"},
+        )
+
+    # -- saved cards ------------------------------------------------------------------------
+
+    async def pay_booking_with_card(self, reservation_id: int, user_id: int, card_id: int) -> CardPayment:
+        """Charges a saved card off-session; when the bank asks for authentication or declines,
+        the driver gets a Checkout link instead, with the reason."""
+        async with self.db.read() as s:
+            card = await rules.owned_card(s, card_id, user_id)
+            pm_id = card.stripe_payment_method_id
+        charge = await self._booking_charge(reservation_id, user_id)
+        customer = await self._customer(user_id)
+        try:
+            result = await self.gateway.charge_saved_card(
+                idempotency_key=f"charge-payment-{charge.payment_id}",
+                customer=customer,
+                payment_method=pm_id,
+                amount=charge.amount,
+                currency=charge.currency,
+                metadata={"payment_id": str(charge.payment_id), "reference": charge.reference},
+            )
+        except PaymentProviderError as exc:
+            await self._fail(charge.payment_id, str(exc))
+            raise
+        if result.succeeded:
+            async with self.db.transaction() as s:
+                payment = await s.get(Payment, charge.payment_id, with_for_update=True)
+                assert payment is not None
+                settled = await rules.settle(
+                    s,
+                    payment,
+                    ProviderPayment(charge.amount, charge.currency, True, result.payment_intent_id),
+                    self.clock.now(),
+                )
+            if settled == Settled.REFUND_OWED:
+                await self.process_refunds()
+            return CardPayment(CardOutcome.PAID, charge.payment_id)
+        await self._fail(charge.payment_id, f"{result.failure_code}: {result.failure_message}")
+        link = await self.booking_checkout(reservation_id, user_id)
+        return CardPayment(
+            CardOutcome.NEEDS_CHECKOUT, charge.payment_id, link, result.failure_code, result.failure_message
+        )
+
+    async def cards(self, user_id: int) -> list[SavedPaymentMethod]:
+        async with self.db.read() as s:
+            return await rules.cards(s, user_id)
+
+    async def remove_card(self, user_id: int, card_id: int) -> None:
+        async with self.db.read() as s:
+            pm_id = (await rules.owned_card(s, card_id, user_id)).stripe_payment_method_id
+        await self.gateway.detach_card(pm_id)
+        async with self.db.transaction() as s:
+            card = await s.get(SavedPaymentMethod, card_id)
+            if card is not None:
+                await s.delete(card)
+
+    # -- completion: webhook and return page ------------------------------------------------
+
+    async def handle_event(self, event: dict[str, Any]) -> None:
+        """Applies a verified Stripe event at most once."""
+        event_id, kind = str(event["id"]), str(event["type"])
+        obj: dict[str, Any] = event["data"]["object"]
+        now = self.clock.now()
+        if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+            state = checkout_state(obj)
+            if state.mode == "setup":
+                await self._save_card_from(state.setup_intent_id, state.metadata, event_id)
+                return
+            async with self.db.transaction() as s:
+                if not await rules.mark_event_processed(s, "stripe", event_id):
+                    return
+                settled = await rules.settle_checkout(s, state.session_id, state.payment, now)
+            log.info("stripe %s for %s: %s", kind, state.session_id, settled.value)
+            if settled == Settled.REFUND_OWED:
+                await self.process_refunds()
+        elif kind == "checkout.session.expired":
+            async with self.db.transaction() as s:
+                if await rules.mark_event_processed(s, "stripe", event_id):
+                    await rules.checkout_expired(s, str(obj["id"]), now)
+        else:
+            log.debug("stripe event %s ignored", kind)
+
+    async def _save_card_from(
+        self, setup_intent_id: str | None, metadata: dict[str, str], event_id: str
+    ) -> None:
+        user_id = metadata.get("user_id")
+        if setup_intent_id is None or user_id is None or not user_id.isdigit():
+            log.warning("setup checkout without setup intent or user: event %s", event_id)
+            return
+        card = await self.gateway.card_from_setup(setup_intent_id)
+        async with self.db.transaction() as s:
+            if await rules.mark_event_processed(s, "stripe", event_id):
+                await rules.save_card(s, int(user_id), card, self.clock.now())
+
+    async def verify_return(self, checkout_session_id: str) -> Settled:
+        """The driver came back from Checkout: ask Stripe instead of waiting for the webhook.
+        Settling is idempotent, so this and the webhook together confirm exactly once."""
+        state = await self.gateway.retrieve_checkout(checkout_session_id)
+        if state.mode == "setup":
+            if state.status == "complete":
+                await self._save_card_from(
+                    state.setup_intent_id, state.metadata, f"return:{state.session_id}"
+                )
+                return Settled.CONFIRMED
+            return Settled.NOT_PAID
+        async with self.db.transaction() as s:
+            settled = await rules.settle_checkout(s, state.session_id, state.payment, self.clock.now())
+        if settled == Settled.REFUND_OWED:
+            await self.process_refunds()
+        return settled
+
+    # -- refunds ------------------------------------------------------------------------------
+
+    async def cancel_booking(self, reservation_id: int, user_id: int) -> booking.CancelResult:
+        """Cancels before the start with a full refund to the source; card refunds go to
+        Stripe right after the cancellation is committed."""
+        async with self.db.transaction() as s:
+            result = await booking.cancel(s, reservation_id, user_id=user_id, now=self.clock.now())
+        if result.card_refunds:
+            await self.process_refunds()
+        return result
+
+    async def process_refunds(self) -> int:
+        """Carries out every refund owed to a card. A refund Stripe refuses is recorded as
+        refund_failed and admins are alerted; it is never silently dropped. Returns how many
+        were refunded."""
+        async with self.db.read() as s:
+            due = await rules.refunds_due(s)
+        done = 0
+        for payment_id in due:
+            async with self.db.read() as s:
+                payment = await s.get(Payment, payment_id)
+                assert payment is not None
+                intent, owed = payment.stripe_payment_intent_id, payment.amount - payment.refunded_amount
+            refund_id: str | None = None
+            error: str | None = None
+            if intent is None:
+                error = "no payment intent recorded for this payment"
+            else:
+                try:
+                    refund_id = await self.gateway.refund(
+                        idempotency_key=f"refund-payment-{payment_id}", payment_intent_id=intent, amount=owed
+                    )
+                except PaymentProviderError as exc:
+                    error = str(exc)
+            async with self.db.transaction() as s:
+                await rules.record_refund(
+                    s, payment_id, refund_id=refund_id, error=error, now=self.clock.now()
+                )
+            done += error is None
+        return done
+
+    async def expire_unpaid_checkouts(self) -> int:
+        """Closes the Stripe pages of payments whose booking hold is over, so nobody pays for
+        a spot that is no longer held (holds are shorter than Stripe's 30-minute minimum)."""
+        async with self.db.read() as s:
+            rows = await s.execute(
+                select(Payment.id, Payment.stripe_checkout_session_id)
+                .join(Reservation, Reservation.id == Payment.reservation_id)
+                .where(
+                    Payment.status == PaymentStatus.PENDING,
+                    Payment.purpose == PaymentPurpose.BOOKING,
+                    Payment.stripe_checkout_session_id.is_not(None),
+                    Reservation.status != "pending_payment",
+                )
+            )
+            stale = list(rows.tuples())
+        for payment_id, session_id in stale:
+            assert session_id is not None
+            await self.gateway.expire_checkout(session_id)
+            async with self.db.transaction() as s:
+                await rules.checkout_expired(s, session_id, self.clock.now())
+            log.info("expired checkout of payment %s", payment_id)
+        return len(stale)
+
+
+async def _tz(session: AsyncSession, reservation: Reservation) -> ZoneInfo:
+    spot = await session.get(Spot, reservation.spot_id)
+    premise = await session.get(Premise, spot.premise_id) if spot else None
+    if premise is None:
+        raise NotFound(f"premise of reservation {reservation.id}")
+    return ZoneInfo(premise.timezone)
+
+
+def _local(when: datetime, tz: ZoneInfo) -> str:
+    return when.astimezone(tz).strftime("%d %b %H:%M")
+
+
+async def _describe(session: AsyncSession, reservation: Reservation) -> tuple[str, str]:
+    """Line item: premise and spot; the time window in the premise's time zone."""
+    spot = await session.get(Spot, reservation.spot_id)
+    premise = await session.get(Premise, spot.premise_id) if spot else None
+    if spot is None or premise is None:
+        raise NotFound(f"premise of reservation {reservation.id}")
+    tz = ZoneInfo(premise.timezone)
+    end = reservation.ends_at.astimezone(tz).strftime("%H:%M")
+    window = f"{_local(reservation.starts_at, tz)}–{end} ({premise.timezone})"
+    return f"Parking: {premise.name}, spot {spot.label}", window
