@@ -16,10 +16,13 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from core.clock import SystemClock
-from core.config import ConfigError, Settings, load_settings
+from core.config import STRIPE_API_BASE_DEFAULT, ConfigError, Settings, load_settings
 from core.db import Database
 from core.demo import seed_demo
 from core.migrate import upgrade_to_head
+from payments.service import PaymentService
+from payments.stripe_gateway import StripeGateway
+from payments.web import add_payment_routes
 
 log = logging.getLogger("parking")
 
@@ -59,8 +62,11 @@ async def _seed(settings: Settings, lat: float, lon: float) -> None:
         print(",".join(result.blocker_ids))
 
 
-def build_web_app(db: Database) -> web.Application:
+def build_web_app(db: Database, payments: PaymentService | None, settings: Settings) -> web.Application:
     app = web.Application()
+    if payments is not None:
+        assert settings.stripe_webhook_secret is not None
+        add_payment_routes(app, payments, webhook_secret=settings.stripe_webhook_secret.get_secret_value())
 
     async def healthz(_request: web.Request) -> web.Response:
         try:
@@ -77,7 +83,20 @@ def build_web_app(db: Database) -> web.Application:
 
 async def serve(settings: Settings) -> None:
     db = Database.from_url(settings.database_url)
-    runner = web.AppRunner(build_web_app(db), access_log=None)
+    gateway: StripeGateway | None = None
+    payments: PaymentService | None = None
+    if settings.stripe_enabled:
+        assert settings.stripe_secret_key is not None
+        gateway = StripeGateway(
+            settings.stripe_secret_key.get_secret_value(),
+            api_base=None
+            if settings.stripe_api_base == STRIPE_API_BASE_DEFAULT
+            else settings.stripe_api_base,
+        )
+        payments = PaymentService(db, gateway, SystemClock(), public_url=settings.public_url)
+    else:
+        log.info("card payments disabled: STRIPE_SECRET_KEY is not set (wallet payments still work)")
+    runner = web.AppRunner(build_web_app(db, payments, settings), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
     await site.start()
@@ -92,6 +111,8 @@ async def serve(settings: Settings) -> None:
     finally:
         log.info("shutting down")
         await runner.cleanup()
+        if gateway is not None:
+            await gateway.close()
         await db.dispose()
 
 

@@ -62,7 +62,11 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        reader = engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"}) if self.is_sqlite else engine
+        reader = (
+            engine.execution_options(**{_SQLITE_BEGIN: "DEFERRED"})
+            if self.is_sqlite
+            else engine.execution_options(postgresql_readonly=True)
+        )
         self._read_sessions = async_sessionmaker(reader, expire_on_commit=False)
 
     @classmethod
@@ -77,10 +81,10 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A read-only unit of work (rolled back at the end)."""
+        """A read-only unit of work. It ends with a commit, not a rollback, so the objects it
+        loaded stay usable afterwards; PostgreSQL runs it READ ONLY."""
         async with self._read_sessions() as session, session.begin():
             yield session
-            await session.rollback()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

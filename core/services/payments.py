@@ -305,6 +305,7 @@ async def _wallet_payment(
     reservation_id: int,
     extension_id: int | None = None,
 ) -> Payment:
+    await wallet.lock_ledger(session, user_id)
     payment = Payment(
         user_id=user_id,
         purpose=purpose,

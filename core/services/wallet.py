@@ -21,9 +21,10 @@ async def balance(session: AsyncSession, user_id: int, currency: str) -> int:
     return int(total or 0)
 
 
-async def _lock_user(session: AsyncSession, user_id: int) -> None:
-    # PostgreSQL: row lock serialises this user's ledger writes. SQLite: FOR UPDATE is not
-    # emitted, and BEGIN IMMEDIATE has already made this transaction the only writer.
+async def lock_ledger(session: AsyncSession, user_id: int) -> None:
+    """Serialises this user's ledger writes. Take it before inserting any row that references
+    the user: the foreign key's KEY SHARE lock would otherwise deadlock two debits."""
+    # SQLite: FOR UPDATE is not emitted; BEGIN IMMEDIATE already made this the only writer.
     found = await session.scalar(select(User.id).where(User.id == user_id).with_for_update())
     if found is None:
         raise NotFound(f"user {user_id}")
@@ -41,7 +42,7 @@ async def credit(
 ) -> WalletTransaction:
     if amount <= 0:
         raise ValueError("a credit is positive")
-    await _lock_user(session, user_id)
+    await lock_ledger(session, user_id)
     tx = WalletTransaction(
         user_id=user_id,
         kind=kind,
@@ -68,7 +69,7 @@ async def debit(
     """Takes `amount` from the balance or raises InsufficientFunds, writing nothing."""
     if amount <= 0:
         raise ValueError("a debit is positive")
-    await _lock_user(session, user_id)
+    await lock_ledger(session, user_id)
     current = await balance(session, user_id, currency)
     if current < amount:
         raise InsufficientFunds(current, amount, currency)
