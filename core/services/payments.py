@@ -84,17 +84,45 @@ async def new_card_payment(
     reservation_id: int | None = None,
     extension_id: int | None = None,
 ) -> Payment:
+    return await _new_payment(
+        session,
+        PaymentMethodKind.CARD,
+        PaymentStatus.PENDING,
+        user_id=user_id,
+        purpose=purpose,
+        amount=amount,
+        currency=currency,
+        now=now,
+        reservation_id=reservation_id,
+        extension_id=extension_id,
+    )
+
+
+async def _new_payment(
+    session: AsyncSession,
+    method: PaymentMethodKind,
+    status: PaymentStatus,
+    *,
+    user_id: int,
+    purpose: PaymentPurpose,
+    amount: int,
+    currency: str,
+    now: datetime,
+    reservation_id: int | None,
+    extension_id: int | None,
+) -> Payment:
     payment = Payment(
         user_id=user_id,
         purpose=purpose,
-        method=PaymentMethodKind.CARD,
+        method=method,
         amount=amount,
         currency=currency,
-        status=PaymentStatus.PENDING,
+        status=status,
         reservation_id=reservation_id,
         extension_id=extension_id,
         created_at=now,
         updated_at=now,
+        succeeded_at=now if status == PaymentStatus.SUCCEEDED else None,
     )
     session.add(payment)
     await session.flush()
@@ -306,21 +334,18 @@ async def _wallet_payment(
     extension_id: int | None = None,
 ) -> Payment:
     await wallet.lock_ledger(session, user_id)
-    payment = Payment(
+    payment = await _new_payment(
+        session,
+        PaymentMethodKind.WALLET,
+        PaymentStatus.SUCCEEDED,
         user_id=user_id,
         purpose=purpose,
-        method=PaymentMethodKind.WALLET,
         amount=amount,
         currency=currency,
-        status=PaymentStatus.SUCCEEDED,
+        now=now,
         reservation_id=reservation_id,
         extension_id=extension_id,
-        created_at=now,
-        updated_at=now,
-        succeeded_at=now,
     )
-    session.add(payment)
-    await session.flush()
     await wallet.debit(
         session,
         user_id,
