@@ -3,6 +3,7 @@ repositories and services never commit, the unit of work does."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -68,6 +69,9 @@ class Database:
             else engine.execution_options(postgresql_readonly=True)
         )
         self._read_sessions = async_sessionmaker(reader, expire_on_commit=False)
+        # SQLite has one writer at a time. Waiting on its busy timeout is a sleep-and-retry
+        # lottery (p99 of 1-2 s with 10 writers); within this process writers queue fairly here.
+        self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -75,8 +79,13 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A unit of work: commits when the block ends, rolls back if it raises."""
-        async with self._sessions() as session, session.begin():
+        """A unit of work: commits when the block ends, rolls back if it raises. Never nest
+        one inside another (on SQLite the inner one would wait for the outer forever)."""
+        if self._sqlite_writer is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._sqlite_writer, self._sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager

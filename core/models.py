@@ -173,8 +173,9 @@ class User(Base):
 class Premise(Base):
     __tablename__ = "premises"
     __table_args__ = (
-        # The nearby search scans a latitude band of this index and filters longitude in it.
-        Index("ix_premises_lat_lon", "lat", "lon"),
+        # The nearby search reads latitude cells of 1/50° and a longitude range of this index;
+        # the expression is the text core.services.nearby.CELL_SQL uses (SQLite matches text).
+        Index("ix_premises_cell_lon", text("CAST((lat + 90) * 50 AS INTEGER)"), "lon", "lat"),
         CheckConstraint("price_per_hour >= 0", name="price_not_negative"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords"),
     )
@@ -230,6 +231,7 @@ class Reservation(Base):
         CheckConstraint("price >= 0", name="price_not_negative"),
         Index("ix_reservations_spot_interval", "spot_id", "starts_at", "ends_at"),
         Index("ix_reservations_status_ends_at", "status", "ends_at"),
+        Index("ix_reservations_status_hold_expires_at", "status", "hold_expires_at"),
         Index("ix_reservations_user_starts_at", "user_id", "starts_at"),
         # The database itself refuses overlapping holds on one spot (DESIGN.md §5).
         ExcludeConstraint(

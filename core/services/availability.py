@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core.errors import NotFound
 from core.models import HOLDING_STATUSES, Premise, Reservation, ReservationStatus, Spot
@@ -15,7 +16,7 @@ from core.money import price_for_minutes
 from core.rules import Interval, booking_interval
 
 
-def holds_spot(now: datetime) -> ColumnElement[bool]:
+def holds_spot(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
     """A reservation that keeps its spot: paid or active, or an unpaid hold still running."""
     return and_(
         Reservation.status.in_(HOLDING_STATUSES),
@@ -27,8 +28,14 @@ def holds_spot(now: datetime) -> ColumnElement[bool]:
 
 
 def overlapping(interval: Interval) -> ColumnElement[bool]:
+    return overlapping_bounds(interval.starts_at, interval.ends_at)
+
+
+def overlapping_bounds(
+    starts_at: datetime | ColumnElement[datetime], ends_at: datetime | ColumnElement[datetime]
+) -> ColumnElement[bool]:
     # Half-open intervals: [10:00, 11:00) and [11:00, 12:00) do not overlap.
-    return and_(Reservation.starts_at < interval.ends_at, Reservation.ends_at > interval.starts_at)
+    return and_(Reservation.starts_at < ends_at, Reservation.ends_at > starts_at)
 
 
 def spot_on_sale() -> ColumnElement[bool]:
@@ -36,9 +43,29 @@ def spot_on_sale() -> ColumnElement[bool]:
     return Spot.is_active.is_(True)
 
 
-def _spot_is_free(interval: Interval, now: datetime) -> ColumnElement[bool]:
-    taken = exists().where(Reservation.spot_id == Spot.id, overlapping(interval), holds_spot(now))
+def _spot_is_free(
+    starts_at: datetime | ColumnElement[datetime],
+    ends_at: datetime | ColumnElement[datetime],
+    now: datetime | ColumnElement[datetime],
+) -> ColumnElement[bool]:
+    taken = exists().where(
+        Reservation.spot_id == Spot.id, overlapping_bounds(starts_at, ends_at), holds_spot(now)
+    )
     return and_(spot_on_sale(), ~taken)
+
+
+def free_spot_count_of(
+    premise_id: ColumnElement[int] | InstrumentedAttribute[int],
+    starts_at: ColumnElement[datetime],
+    ends_at: ColumnElement[datetime],
+    now: ColumnElement[datetime],
+) -> ScalarSelect[int]:
+    """Free spots of the premise in the enclosing query (a correlated subquery)."""
+    return (
+        select(func.count(Spot.id))
+        .where(Spot.premise_id == premise_id, _spot_is_free(starts_at, ends_at, now))
+        .scalar_subquery()
+    )
 
 
 async def free_spot_counts(
@@ -49,7 +76,7 @@ async def free_spot_counts(
         return {}
     rows = await session.execute(
         select(Spot.premise_id, func.count())
-        .where(Spot.premise_id.in_(ids), _spot_is_free(interval, now))
+        .where(Spot.premise_id.in_(ids), _spot_is_free(interval.starts_at, interval.ends_at, now))
         .group_by(Spot.premise_id)
     )
     counts = {pid: 0 for pid in ids}
@@ -62,7 +89,7 @@ async def free_spot_ids(
 ) -> list[int]:
     rows = await session.scalars(
         select(Spot.id)
-        .where(Spot.premise_id == premise_id, _spot_is_free(interval, now))
+        .where(Spot.premise_id == premise_id, _spot_is_free(interval.starts_at, interval.ends_at, now))
         .order_by(Spot.label, Spot.id)
     )
     return list(rows)

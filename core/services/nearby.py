@@ -1,25 +1,44 @@
 """Nearby search: premises within a radius, nearest first, with free spots for an interval.
 
-A range scan of the (lat, lon) index gives the candidates in a bounding box; exact distance
-sorts them; details, free-spot counts and ratings are then read only for the premises a
-page shows, chunk by chunk, so the cost does not grow with the number of premises.
+The grid index `ix_premises_cell_lon` (latitude cells of 1/50°, then longitude) narrows the
+scan to the search box: it does not grow with how wide the whole data set is. The database
+orders the box by a flat-earth distance and hands it over a chunk at a time, together with
+each premise's details, free-spot count and rating (correlated subqueries), so a page of ten
+costs one statement in the usual case. The exact radius check runs in Python, and geopy's
+geodesic distance is computed only for the premises shown.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.geo import bounding_box, geodesic_m, haversine_m
-from core.models import Premise, Review
+from core.geo import BoundingBox, bounding_box, geodesic_m, haversine_m
+from core.models import Premise, Review, UtcDateTime
 from core.rules import Interval
-from core.services.availability import free_spot_counts
+from core.services.availability import free_spot_count_of
 
 MAX_RADIUS_M = 50_000
-_CHUNK = 25
+CELLS_PER_DEGREE = 50
+# Must be the very text of the index expression (migration 0002), or SQLite will not use it.
+CELL_SQL = "CAST((lat + 90) * 50 AS INTEGER)"
+_CHUNK_SLACK = 4  # extra rows per chunk: some premises are full or filtered out
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +71,74 @@ class NearbyPage:
     has_more: bool = False
 
 
+def _chunk_statement(lon_ranges: int) -> Select[Any]:
+    """Built once per shape: candidates in the box, nearest first, with their details."""
+    cell: ColumnElement[int] = literal_column(CELL_SQL, Integer)
+    dlon = Premise.lon - bindparam("lon")
+    # Across the antimeridian the short way round is the one that counts.
+    dlon_wrapped = case((dlon > 180, dlon - 360), (dlon < -180, dlon + 360), else_=dlon)
+    d2 = (Premise.lat - bindparam("lat")) * (Premise.lat - bindparam("lat")) + (
+        dlon_wrapped * bindparam("k")
+    ) * (dlon_wrapped * bindparam("k"))
+    lon_ok = or_(*(Premise.lon.between(bindparam(f"lo{i}"), bindparam(f"hi{i}")) for i in range(lon_ranges)))
+    candidates = (
+        select(Premise.id.label("id"), d2.label("d2"))
+        .where(
+            cell.in_(bindparam("cells", expanding=True)),
+            lon_ok,
+            Premise.lat.between(bindparam("min_lat"), bindparam("max_lat")),
+            d2 <= bindparam("max_d2"),
+        )
+        .order_by(d2, Premise.id)
+        .limit(bindparam("take"))
+        .offset(bindparam("skip"))
+        .subquery()
+    )
+    starts, ends, now = (bindparam(n, type_=UtcDateTime()) for n in ("starts", "ends", "now"))
+    approved = and_(Review.premise_id == Premise.id, Review.is_approved.is_(True))
+    return (
+        select(
+            Premise.id,
+            Premise.name,
+            Premise.address,
+            Premise.lat,
+            Premise.lon,
+            Premise.timezone,
+            Premise.price_per_hour,
+            Premise.currency,
+            Premise.features,
+            Premise.is_active,
+            free_spot_count_of(Premise.id, starts, ends, now).label("free"),
+            select(func.avg(Review.rating)).where(approved).scalar_subquery().label("rating"),
+            select(func.count(Review.id)).where(approved).scalar_subquery().label("reviews"),
+        )
+        .join(candidates, candidates.c.id == Premise.id)
+        .order_by(candidates.c.d2, Premise.id)
+    )
+
+
+_STATEMENTS = {n: _chunk_statement(n) for n in (1, 2)}
+
+
+def _box_params(lat: float, lon: float, radius_m: int, box: BoundingBox) -> dict[str, Any]:
+    first = math.floor((box.min_lat + 90) * CELLS_PER_DEGREE)
+    last = math.floor((box.max_lat + 90) * CELLS_PER_DEGREE)
+    # One cell more on each side: PostgreSQL's CAST rounds where SQLite's truncates.
+    params: dict[str, Any] = {
+        "cells": list(range(first - 1, last + 2)),
+        "lat": lat,
+        "lon": lon,
+        "k": math.cos(math.radians(lat)),
+        "min_lat": box.min_lat,
+        "max_lat": box.max_lat,
+        # Flat distance in degrees², with slack: the exact check is haversine, in Python.
+        "max_d2": (radius_m * 1.02 / 111_195) ** 2,
+    }
+    for i, (lo, hi) in enumerate(box.lon_ranges):
+        params[f"lo{i}"], params[f"hi{i}"] = lo, hi
+    return params
+
+
 async def find_nearby(
     session: AsyncSession,
     lat: float,
@@ -68,80 +155,50 @@ async def find_nearby(
         raise ValueError("coordinates out of range")
     radius_m = max(1, min(radius_m, MAX_RADIUS_M))
     box = bounding_box(lat, lon, radius_m)
-    in_box = and_(
-        Premise.lat.between(box.min_lat, box.max_lat),
-        or_(*(Premise.lon.between(lo, hi) for lo, hi in box.lon_ranges)),
-    )
-    rows = await session.execute(select(Premise.id, Premise.lat, Premise.lon).where(in_box))
-    candidates = sorted(
-        (d, pid) for pid, plat, plon in rows.tuples() if (d := haversine_m(lat, lon, plat, plon)) <= radius_m
-    )
+    statement = _STATEMENTS[len(box.lon_ranges)]
+    params = _box_params(lat, lon, radius_m, box)
+    params.update(starts=interval.starts_at, ends=interval.ends_at, now=now)
     wanted = offset + limit + 1  # one more than the page tells whether there is a next page
-    found: list[NearbyPremise] = []
-    for start in range(0, len(candidates), _CHUNK):
-        if len(found) >= wanted:
+    kept: list[tuple[float, Any]] = []
+    skip = 0
+    while len(kept) < wanted:
+        take = wanted - len(kept) + _CHUNK_SLACK
+        rows = (await session.execute(statement, {**params, "take": take, "skip": skip})).all()
+        for row in rows:
+            distance = haversine_m(lat, lon, row.lat, row.lon)
+            if distance <= radius_m and _passes(row, filters):
+                kept.append((distance, row))
+        if len(rows) < take:
             break
-        chunk = candidates[start : start + _CHUNK]
-        found.extend(await _describe(session, lat, lon, [pid for _, pid in chunk], interval, now, filters))
-    return NearbyPage(items=found[offset : offset + limit], has_more=len(found) > offset + limit)
+        skip += take
+    # SQL ordered by flat distance; the exact order differs only at ties of centimetres.
+    kept.sort(key=lambda item: (item[0], item[1].id))
+    page = kept[offset : offset + limit]
+    return NearbyPage(items=[_item(lat, lon, row) for _, row in page], has_more=len(kept) > offset + limit)
 
 
-async def _describe(
-    session: AsyncSession,
-    lat: float,
-    lon: float,
-    ids_by_distance: list[int],
-    interval: Interval,
-    now: datetime,
-    filters: SearchFilters,
-) -> list[NearbyPremise]:
-    premises = {
-        p.id: p
-        for p in await session.scalars(
-            select(Premise).where(Premise.id.in_(ids_by_distance), Premise.is_active.is_(True))
-        )
-    }
-    kept = [
-        premises[pid]
-        for pid in ids_by_distance
-        if pid in premises
-        and filters.features <= set(premises[pid].features)
-        and (filters.max_price_per_hour is None or premises[pid].price_per_hour <= filters.max_price_per_hour)
-    ]
-    if not kept:
-        return []
-    ids = [p.id for p in kept]
-    free = await free_spot_counts(session, ids, interval, now)
-    ratings = {
-        pid: (float(avg), int(n))
-        for pid, avg, n in (
-            await session.execute(
-                select(Review.premise_id, func.avg(Review.rating), func.count())
-                .where(Review.premise_id.in_(ids), Review.is_approved.is_(True))
-                .group_by(Review.premise_id)
-            )
-        ).tuples()
-    }
-    result = []
-    for p in kept:
-        if filters.only_available and free[p.id] == 0:
-            continue
-        rating, count = ratings.get(p.id, (None, 0))
-        result.append(
-            NearbyPremise(
-                premise_id=p.id,
-                name=p.name,
-                address=p.address,
-                lat=p.lat,
-                lon=p.lon,
-                timezone=p.timezone,
-                distance_m=round(geodesic_m(lat, lon, p.lat, p.lon)),
-                price_per_hour=p.price_per_hour,
-                currency=p.currency,
-                features=list(p.features),
-                free_spots=free[p.id],
-                rating=round(rating, 1) if rating is not None else None,
-                review_count=count,
-            )
-        )
-    return result
+def _passes(row: Any, filters: SearchFilters) -> bool:
+    return (
+        row.is_active
+        and (not filters.only_available or row.free > 0)
+        and filters.features <= set(row.features)
+        and (filters.max_price_per_hour is None or row.price_per_hour <= filters.max_price_per_hour)
+    )
+
+
+def _item(lat: float, lon: float, row: Any) -> NearbyPremise:
+    return NearbyPremise(
+        premise_id=row.id,
+        name=row.name,
+        address=row.address,
+        lat=row.lat,
+        lon=row.lon,
+        timezone=row.timezone,
+        distance_m=round(geodesic_m(lat, lon, row.lat, row.lon)),
+        price_per_hour=row.price_per_hour,
+        currency=row.currency,
+        features=list(row.features),
+        free_spots=int(row.free),
+        rating=round(float(row.rating), 1) if row.rating is not None else None,
+        review_count=int(row.reviews),
+    )

@@ -177,9 +177,11 @@ async def test_forged_or_stale_signatures_change_nothing(stack: Stack) -> None:
     event = await stack.fake.complete_checkout(link.session_id, send_webhook=False)
     assert await stack.fake.send_event(event, secret="whsec_forged") == 400
     assert await stack.fake.send_event(event, timestamp=int(time.time()) - 3600) == 400
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{stack.web_url}/stripe/webhook", data=b"{}") as resp:
-            assert resp.status == 400
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{stack.web_url}/stripe/webhook", data=b"{}") as resp,
+    ):
+        assert resp.status == 400
     assert (await stack.reservation(r.id)).status == ReservationStatus.PENDING_PAYMENT
     async with stack.db.read() as s:
         assert await s.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
