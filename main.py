@@ -15,6 +15,18 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from bot.context import Services
+from bot.geocoding import Geocoder
+from bot.runtime import (
+    WEBHOOK_PATH,
+    add_webhook_route,
+    create_bot,
+    create_dispatcher,
+    create_storage,
+    refresh_on_payment,
+    register_commands,
+    set_webhook,
+)
 from core.clock import SystemClock
 from core.config import STRIPE_API_BASE_DEFAULT, ConfigError, Settings, load_settings
 from core.db import Database
@@ -62,11 +74,8 @@ async def _seed(settings: Settings, lat: float, lon: float) -> None:
         print(",".join(result.blocker_ids))
 
 
-def build_web_app(db: Database, payments: PaymentService | None, settings: Settings) -> web.Application:
+def build_web_app(db: Database) -> web.Application:
     app = web.Application()
-    if payments is not None:
-        assert settings.stripe_webhook_secret is not None
-        add_payment_routes(app, payments, webhook_secret=settings.stripe_webhook_secret.get_secret_value())
 
     async def healthz(_request: web.Request) -> web.Response:
         try:
@@ -81,26 +90,58 @@ def build_web_app(db: Database, payments: PaymentService | None, settings: Setti
     return app
 
 
-async def serve(settings: Settings) -> None:
-    db = Database.from_url(settings.database_url)
-    gateway: StripeGateway | None = None
-    payments: PaymentService | None = None
-    if settings.stripe_enabled:
-        assert settings.stripe_secret_key is not None
-        gateway = StripeGateway(
-            settings.stripe_secret_key.get_secret_value(),
-            api_base=None
-            if settings.stripe_api_base == STRIPE_API_BASE_DEFAULT
-            else settings.stripe_api_base,
-        )
-        payments = PaymentService(db, gateway, SystemClock(), public_url=settings.public_url)
-    else:
+def build_payments(settings: Settings, db: Database, clock: SystemClock) -> PaymentService | None:
+    if not settings.stripe_enabled:
         log.info("card payments disabled: STRIPE_SECRET_KEY is not set (wallet payments still work)")
-    runner = web.AppRunner(build_web_app(db, payments, settings), access_log=None)
+        return None
+    assert settings.stripe_secret_key is not None
+    gateway = StripeGateway(
+        settings.stripe_secret_key.get_secret_value(),
+        api_base=None if settings.stripe_api_base == STRIPE_API_BASE_DEFAULT else settings.stripe_api_base,
+    )
+    return PaymentService(db, gateway, clock, public_url=settings.public_url)
+
+
+async def serve(settings: Settings) -> None:
+    assert settings.bot_token is not None
+    clock = SystemClock()
+    db = Database.from_url(settings.database_url)
+    payments = build_payments(settings, db, clock)
+    geocoder = Geocoder(settings.geocoder_url)
+    services = Services(db=db, clock=clock, settings=settings, payments=payments, geocoder=geocoder)
+    bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
+    storage, isolation = create_storage(settings.redis_url)
+    dp, bg_factory = create_dispatcher(services, storage, isolation)
+    refresh_on_payment(services, bot, bg_factory)
+    me = await bot.get_me()
+    log.info("bot @%s ready", me.username)
+
+    app = build_web_app(db)
+    if payments is not None:
+        assert settings.stripe_webhook_secret is not None
+        add_payment_routes(
+            app,
+            payments,
+            webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
+            bot_url=f"https://t.me/{me.username}" if me.username else None,
+        )
+    if settings.bot_mode == "webhook":
+        add_webhook_route(app, dp, bot, settings.webhook_secret)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, settings.http_host, settings.http_port)
-    await site.start()
+    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
     log.info("web app listening on http://%s:%s", settings.http_host, settings.http_port)
+    await register_commands(bot)
+
+    polling: asyncio.Task[None] | None = None
+    if settings.bot_mode == "webhook":
+        await set_webhook(bot, dp, settings.public_url, settings.webhook_secret)
+        log.info("webhook set to %s%s", settings.public_url, WEBHOOK_PATH)
+    else:
+        await bot.delete_webhook(drop_pending_updates=False)
+        polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
+        log.info("polling for updates")
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -110,9 +151,16 @@ async def serve(settings: Settings) -> None:
         await stop.wait()
     finally:
         log.info("shutting down")
+        if polling is not None:
+            with contextlib.suppress(RuntimeError):
+                await dp.stop_polling()
+            await polling
         await runner.cleanup()
-        if gateway is not None:
-            await gateway.close()
+        await bot.session.close()
+        await storage.close()
+        if payments is not None:
+            await payments.gateway.close()
+        await geocoder.close()
         await db.dispose()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -75,6 +76,22 @@ class PaymentService:
         self.gateway = gateway
         self.clock = clock
         self.public_url = public_url.rstrip("/")
+        # Called after a Checkout payment settles (webhook or return page) with the payment id
+        # and outcome, so a front end can update what the driver sees at once.
+        self.on_settled: list[Callable[[int, Settled], Awaitable[None]]] = []
+
+    async def _announce(self, checkout_session_id: str, settled: Settled) -> None:
+        if settled not in (Settled.CONFIRMED, Settled.REFUND_OWED) or not self.on_settled:
+            return
+        async with self.db.read() as s:
+            payment_id = await s.scalar(
+                select(Payment.id).where(Payment.stripe_checkout_session_id == checkout_session_id)
+            )
+        for listener in self.on_settled:
+            try:
+                await listener(int(payment_id or 0), settled)
+            except Exception:  # a display hook must never undo or block a settled payment
+                log.exception("on_settled listener failed for %s", checkout_session_id)
 
     # -- links ----------------------------------------------------------------------------
 
@@ -300,6 +317,7 @@ class PaymentService:
             log.info("stripe %s for %s: %s", kind, state.session_id, settled.value)
             if settled == Settled.REFUND_OWED:
                 await self.process_refunds()
+            await self._announce(state.session_id, settled)
         elif kind == "checkout.session.expired":
             async with self.db.transaction() as s:
                 if await rules.mark_event_processed(s, "stripe", event_id):
@@ -334,6 +352,7 @@ class PaymentService:
             settled = await rules.settle_checkout(s, state.session_id, state.payment, self.clock.now())
         if settled == Settled.REFUND_OWED:
             await self.process_refunds()
+        await self._announce(state.session_id, settled)
         return settled
 
     # -- refunds ------------------------------------------------------------------------------

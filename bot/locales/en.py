@@ -2,6 +2,13 @@
 
 TEXTS: dict[str, str] = {
     # onboarding and menu
+    "cmd.start": "Start and main menu",
+    "cmd.find": "Find parking nearby",
+    "cmd.bookings": "My bookings",
+    "cmd.wallet": "Wallet and cards",
+    "cmd.language": "Change language",
+    "cmd.help": "How it works",
+    "cmd.cancel": "Leave the current step",
     "start.greeting": "Hi, {name}! 👋",
     "start.about": (
         "I find you a parking spot nearby, book it and take the payment.\n"
@@ -78,6 +85,7 @@ TEXTS: dict[str, str] = {
     "when.title": "When do you arrive?",
     "btn.now": "Now",
     "btn.pick_date": "📅 Another day",
+    "when.out_of_range": "Please pick a day from today to {days} days ahead.",
     "when.pick_time": "Arrival time on {date} ({tz}):",
     "duration.title": "How long do you stay?",
     "btn.custom_duration": "Other…",
@@ -107,6 +115,7 @@ TEXTS: dict[str, str] = {
     "pay.processing": "Processing your payment…",
     "pay.link": "Open the secure payment page. I will confirm here as soon as the payment arrives.",
     "btn.open_payment": "💳 Pay {price}",
+    "btn.open_page": "💳 Open the secure page",
     "btn.check_payment": "🔄 I have paid",
     "pay.not_yet": "The payment has not arrived yet. It can take a few seconds.",
     "pay.card_needs_auth": "Your bank wants to confirm this payment. Please finish it on the secure page:",

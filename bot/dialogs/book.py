@@ -1,0 +1,454 @@
+"""Booking: duration → quote → hold → payment (wallet, saved card or Checkout link) → done."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from math import ceil
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Group, Select, Start, SwitchTo, Url
+from aiogram_dialog.widgets.text import Format
+
+from bot import format as fmt
+from bot.dialogs.common import caller, explain, services, t
+from bot.dialogs.find import send_venue
+from bot.dialogs.states import BookingsSG, BookSG, MenuSG
+from core.errors import DomainError, InsufficientFunds, InvalidInterval, InvalidTransition, NoSpotFree
+from core.models import Premise, Reservation, ReservationStatus, Spot
+from core.rules import check_duration, start_now
+from core.services import booking, wallet
+from core.services import payments as pay_rules
+from core.services.availability import quote
+from core.services.payments import Settled
+from payments.service import CardOutcome
+from payments.stripe_gateway import PaymentProviderError
+
+PRESETS = (60, 120, 180, 240, 480)
+
+
+def _start(manager: DialogManager) -> datetime:
+    chosen = manager.start_data.get("start") if isinstance(manager.start_data, dict) else None
+    return datetime.fromisoformat(chosen) if chosen else start_now(services(manager).clock.now())
+
+
+def _premise_id(manager: DialogManager) -> int:
+    assert isinstance(manager.start_data, dict)
+    return int(manager.start_data["premise_id"])
+
+
+async def duration_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    lang = caller(m).lang
+    return {
+        "title": t(m, "duration.title"),
+        "presets": [(minutes, fmt.duration(lang, minutes)) for minutes in PRESETS],
+        "btn_custom": t(m, "btn.custom_duration"),
+        "ask": t(m, "duration.ask"),
+    }
+
+
+async def on_preset(callback: CallbackQuery, _: Any, manager: DialogManager, minutes: int) -> None:
+    manager.dialog_data["minutes"] = int(minutes)
+    await manager.switch_to(BookSG.quote)
+
+
+async def on_duration_text(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    minutes = fmt.parse_duration(message.text or "")
+    try:
+        if minutes is None:
+            raise InvalidInterval("not a duration")
+        check_duration(minutes)
+    except InvalidInterval:
+        await message.answer(t(manager, "duration.invalid"))
+        return
+    manager.dialog_data["minutes"] = minutes
+    await manager.switch_to(BookSG.quote, show_mode=ShowMode.SEND)
+
+
+async def quote_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    lang = caller(m).lang
+    minutes = m.dialog_data["minutes"]
+    async with svc.db.read() as s:
+        premise = await s.get(Premise, _premise_id(m))
+        assert premise is not None
+        try:
+            q = await quote(s, premise.id, _start(m), minutes, svc.clock.now())
+        except InvalidInterval:
+            q = None
+    if q is None or q.free_spots == 0:
+        return {"text": t(m, "quote.no_spot"), "can_hold": False, "btn_confirm": ""}
+    price = fmt.money(q.price, q.currency)
+    return {
+        "text": t(
+            m,
+            "quote.title",
+            name=premise.name,
+            address=premise.address,
+            window=fmt.window(q.interval.starts_at, q.interval.ends_at, premise.timezone),
+            duration=fmt.duration(lang, minutes),
+            price=price,
+            per_hour=fmt.money(premise.price_per_hour, premise.currency),
+            free=t(m, "find.free", count=q.free_spots),
+        ),
+        "can_hold": True,
+        "btn_confirm": t(m, "btn.confirm_hold", price=price),
+    }
+
+
+async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    svc, who = services(manager), caller(manager)
+    try:
+        async with svc.db.transaction() as s:
+            reservation = await booking.hold(
+                s,
+                user_id=who.user_id,
+                premise_id=_premise_id(manager),
+                starts_at=_start(manager),
+                minutes=manager.dialog_data["minutes"],
+                now=svc.clock.now(),
+                hold_minutes=svc.settings.hold_minutes,
+            )
+    except NoSpotFree:
+        await callback.answer(t(manager, "quote.no_spot"), show_alert=True)
+        return
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    manager.dialog_data["reservation_id"] = reservation.id
+    await callback.answer()
+    await manager.switch_to(BookSG.pay)
+
+
+async def _reservation_view(manager: DialogManager) -> tuple[Reservation, Spot, Premise]:
+    async with services(manager).db.read() as s:
+        r = await booking.get_owned(s, manager.dialog_data["reservation_id"], caller(manager).user_id)
+        spot = await s.get(Spot, r.spot_id)
+        premise = await s.get(Premise, spot.premise_id) if spot else None
+    assert spot is not None and premise is not None
+    return r, spot, premise
+
+
+async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    r, spot, premise = await _reservation_view(m)
+    if r.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE):
+        # Paid meanwhile (a webhook, another device): show the confirmation right here.
+        return {**await done_getter(dialog_manager), "paid": True, "open": False}
+    now = svc.clock.now()
+    expired = r.status != ReservationStatus.PENDING_PAYMENT or (r.hold_expires_at or now) <= now
+    async with svc.db.read() as s:
+        balance = await wallet.balance(s, r.user_id, r.currency)
+        cards = await pay_rules.cards(s, r.user_id) if svc.payments else []
+    price = fmt.money(r.price, r.currency)
+    left = max(0, ceil(((r.hold_expires_at or now) - now).total_seconds() / 60))
+    text = (
+        t(m, "hold.expired")
+        if expired
+        else t(
+            m,
+            "hold.title",
+            spot=spot.label,
+            name=premise.name,
+            window=fmt.window(r.starts_at, r.ends_at, premise.timezone),
+            price=price,
+            minutes=left,
+            until=fmt.clock_time(r.hold_expires_at or now, premise.timezone),
+        )
+    )
+    return {
+        "text": text,
+        "open": not expired,
+        "paid": False,
+        "wallet_ok": balance >= r.price,
+        "wallet_short": balance < r.price,
+        "btn_wallet": t(m, "btn.pay_wallet", balance=fmt.money(balance, r.currency)),
+        "btn_wallet_short": t(m, "btn.pay_wallet_short", balance=fmt.money(balance, r.currency)),
+        "cards": [(c.id, t(m, "btn.pay_card", brand=c.brand.title(), last4=c.last4)) for c in cards],
+        "card_payments": svc.payments is not None,
+        "btn_link": t(m, "btn.pay_link"),
+        "btn_release": t(m, "btn.release_hold"),
+    }
+
+
+async def on_wallet(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    svc, who = services(manager), caller(manager)
+    try:
+        async with svc.db.transaction() as s:
+            await pay_rules.pay_booking_with_wallet(
+                s,
+                reservation_id=manager.dialog_data["reservation_id"],
+                user_id=who.user_id,
+                now=svc.clock.now(),
+            )
+    except InsufficientFunds as exc:
+        await callback.answer(
+            t(
+                manager,
+                "pay.wallet_short",
+                balance=fmt.money(exc.balance, exc.currency),
+                price=fmt.money(exc.needed, exc.currency),
+            ),
+            show_alert=True,
+        )
+        return
+    except InvalidTransition:
+        await callback.answer(t(manager, "hold.expired"), show_alert=True)
+        return
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    await callback.answer()
+    await manager.switch_to(BookSG.done)
+
+
+async def on_wallet_short(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    r, _spot, _premise = await _reservation_view(manager)
+    async with services(manager).db.read() as s:
+        balance = await wallet.balance(s, r.user_id, r.currency)
+    await callback.answer(
+        t(
+            manager,
+            "pay.wallet_short",
+            balance=fmt.money(balance, r.currency),
+            price=fmt.money(r.price, r.currency),
+        ),
+        show_alert=True,
+    )
+
+
+async def on_card(callback: CallbackQuery, _: Any, manager: DialogManager, card_id: int) -> None:
+    svc, who = services(manager), caller(manager)
+    if svc.payments is None:
+        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
+        return
+    # Off-session charges take a second or two: the spinner stops, the user sees progress.
+    manager.show_mode = ShowMode.EDIT
+    try:
+        result = await svc.payments.pay_booking_with_card(
+            manager.dialog_data["reservation_id"], who.user_id, int(card_id)
+        )
+    except PaymentProviderError:
+        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
+        return
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    if result.outcome == CardOutcome.PAID:
+        await manager.switch_to(BookSG.done)
+        return
+    assert result.checkout is not None
+    key = "pay.card_needs_auth" if result.reason == "authentication_required" else "pay.card_declined"
+    manager.dialog_data.update(
+        url=result.checkout.url,
+        session_id=result.checkout.session_id,
+        notice=t(manager, key, reason=result.message or result.reason or ""),
+    )
+    await manager.switch_to(BookSG.link)
+
+
+async def on_link(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    svc, who = services(manager), caller(manager)
+    if svc.payments is None:
+        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
+        return
+    try:
+        link = await svc.payments.booking_checkout(manager.dialog_data["reservation_id"], who.user_id)
+    except PaymentProviderError:
+        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
+        return
+    except InvalidTransition:
+        await callback.answer(t(manager, "hold.expired"), show_alert=True)
+        return
+    await callback.answer()
+    manager.dialog_data.update(url=link.url, session_id=link.session_id, notice=None)
+    await manager.switch_to(BookSG.link)
+
+
+async def link_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    r, _spot, _premise = await _reservation_view(m)
+    if r.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE):
+        return {**await done_getter(dialog_manager), "paid": True, "open": False}
+    notice = m.dialog_data.get("notice")
+    text = notice or t(m, "pay.link")
+    return {
+        "text": text,
+        "paid": False,
+        "open": r.status == ReservationStatus.PENDING_PAYMENT,
+        "url": m.dialog_data["url"],
+        "btn_open": t(m, "btn.open_payment", price=fmt.money(r.price, r.currency)),
+        "btn_check": t(m, "btn.check_payment"),
+        "btn_release": t(m, "btn.release_hold"),
+    }
+
+
+async def on_check(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    svc = services(manager)
+    assert svc.payments is not None
+    try:
+        settled = await svc.payments.verify_return(manager.dialog_data["session_id"])
+    except PaymentProviderError:
+        settled = Settled.NOT_PAID
+    if settled in (Settled.CONFIRMED, Settled.ALREADY_DONE):
+        await callback.answer()
+        await manager.switch_to(BookSG.done)
+    else:
+        await callback.answer(t(manager, "pay.not_yet"), show_alert=True)
+
+
+async def on_release(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    svc, who = services(manager), caller(manager)
+    try:
+        async with svc.db.transaction() as s:
+            await booking.cancel(
+                s,
+                manager.dialog_data["reservation_id"],
+                user_id=who.user_id,
+                now=svc.clock.now(),
+                reason="released",
+            )
+    except DomainError:
+        pass  # already expired or paid: the screen below says which
+    await callback.answer(t(manager, "pay.released"))
+    await manager.start(MenuSG.main, mode=StartMode.RESET_STACK)
+
+
+async def done_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    r, spot, premise = await _reservation_view(m)
+    return {
+        "text": t(
+            m,
+            "confirmed.title",
+            name=premise.name,
+            spot=spot.label,
+            address=premise.address,
+            window=fmt.window(r.starts_at, r.ends_at, premise.timezone),
+            price=fmt.money(r.price, r.currency),
+        ),
+        "btn_navigate": t(m, "btn.navigate"),
+        "btn_cancel_booking": t(m, "btn.cancel_booking"),
+        "can_cancel": r.starts_at > services(m).clock.now(),
+        "reservation_id": r.id,
+    }
+
+
+async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    _r, spot, _premise = await _reservation_view(manager)
+    await send_venue(manager, callback, spot.premise_id)
+
+
+async def on_cancel_booking(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    await manager.start(BookingsSG.cancel, data={"reservation_id": manager.dialog_data["reservation_id"]})
+
+
+def _done_buttons() -> Group:
+    return Group(
+        Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
+        Button(
+            Format("{btn_cancel_booking}"), id="cancel_booking", on_click=on_cancel_booking, when="can_cancel"
+        ),
+        Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
+        when="paid",
+    )
+
+
+book_dialog = Dialog(
+    Window(
+        Format("{title}"),
+        Group(
+            Select(
+                Format("{item[1]}"),
+                id="preset",
+                item_id_getter=lambda item: item[0],
+                items="presets",
+                type_factory=int,
+                on_click=on_preset,
+            ),
+            width=3,
+        ),
+        SwitchTo(Format("{btn_custom}"), id="custom", state=BookSG.duration_input),
+        Cancel(Format("{btn_back}")),
+        state=BookSG.duration,
+        getter=duration_getter,
+    ),
+    Window(
+        Format("{ask}"),
+        MessageInput(on_duration_text),
+        Back(Format("{btn_back}")),
+        state=BookSG.duration_input,
+        getter=duration_getter,
+    ),
+    Window(
+        Format("{text}"),
+        Button(Format("{btn_confirm}"), id="hold", on_click=on_hold, when="can_hold"),
+        SwitchTo(Format("{btn_back}"), id="back", state=BookSG.duration),
+        state=BookSG.quote,
+        getter=quote_getter,
+    ),
+    Window(
+        Format("{text}"),
+        Group(
+            Button(Format("{btn_wallet}"), id="wallet", on_click=on_wallet, when="wallet_ok"),
+            Button(
+                Format("{btn_wallet_short}"), id="wallet_short", on_click=on_wallet_short, when="wallet_short"
+            ),
+            Column(
+                Select(
+                    Format("{item[1]}"),
+                    id="card",
+                    item_id_getter=lambda item: item[0],
+                    items="cards",
+                    type_factory=int,
+                    on_click=on_card,
+                )
+            ),
+            Button(Format("{btn_link}"), id="link", on_click=on_link, when="card_payments"),
+            Button(Format("{btn_release}"), id="release", on_click=on_release),
+            when="open",
+        ),
+        _done_buttons(),
+        Start(
+            Format("{btn_menu}"),
+            id="menu_expired",
+            state=MenuSG.main,
+            mode=StartMode.RESET_STACK,
+            when=lambda data, *_: not data["open"] and not data["paid"],
+        ),
+        state=BookSG.pay,
+        getter=pay_getter,
+    ),
+    Window(
+        Format("{text}"),
+        Group(
+            Url(Format("{btn_open}"), Format("{url}")),
+            Button(Format("{btn_check}"), id="check", on_click=on_check),
+            Button(Format("{btn_release}"), id="release", on_click=on_release),
+            when="open",
+        ),
+        _done_buttons(),
+        Start(
+            Format("{btn_menu}"),
+            id="menu_expired",
+            state=MenuSG.main,
+            mode=StartMode.RESET_STACK,
+            when=lambda data, *_: not data["open"] and not data["paid"],
+        ),
+        state=BookSG.link,
+        getter=link_getter,
+    ),
+    Window(
+        Format("{text}"),
+        _done_buttons(),
+        state=BookSG.done,
+        getter=lambda dialog_manager, **kw: _done_data(dialog_manager),
+    ),
+)
+
+
+async def _done_data(manager: DialogManager) -> dict[str, Any]:
+    return {**await done_getter(manager), "paid": True}

@@ -1,0 +1,231 @@
+"""My bookings: upcoming, now and past (paged), details with receipt, cancel with refund."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Row, Select, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from bot import format as fmt
+from bot.dialogs.common import caller, explain, services, t
+from bot.dialogs.find import send_venue
+from bot.dialogs.states import BookingsSG
+from bot.i18n import Raw
+from core.errors import DomainError, TooLateToCancel
+from core.models import PaymentMethodKind, PaymentStatus, ReservationStatus
+from core.services import booking
+from core.services.catalog import BookingScope, booking_view, user_bookings
+
+PAGE = 5
+
+
+async def list_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    scope = BookingScope(m.dialog_data.get("scope", BookingScope.UPCOMING))
+    offset = m.dialog_data.get("offset", 0)
+    async with svc.db.read() as s:
+        views, has_more = await user_bookings(
+            s, caller(m).user_id, scope, svc.clock.now(), limit=PAGE, offset=offset
+        )
+    items = [
+        (
+            v.reservation.id,
+            t(
+                m,
+                "bookings.item",
+                date=fmt.window(v.reservation.starts_at, v.reservation.ends_at, v.premise.timezone),
+                name=v.premise.name,
+                status=t(m, f"status.{v.reservation.status.value}"),
+            ),
+        )
+        for v in views
+    ]
+    tabs = [
+        (sc.value, ("• " if sc == scope else "") + t(m, f"bookings.tab.{sc.value}")) for sc in BookingScope
+    ]
+    title = t(m, "bookings.title") if items else Raw(t(m, "bookings.title") + "\n\n" + t(m, "bookings.empty"))
+    return {"title": title, "items": items, "tabs": tabs, "has_prev": offset > 0, "has_next": has_more}
+
+
+async def on_tab(callback: CallbackQuery, _: Any, manager: DialogManager, scope: str) -> None:
+    manager.dialog_data.update(scope=scope, offset=0)
+
+
+async def on_page(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    step = PAGE if button.widget_id == "next" else -PAGE
+    manager.dialog_data["offset"] = max(0, manager.dialog_data.get("offset", 0) + step)
+
+
+async def on_booking(callback: CallbackQuery, _: Any, manager: DialogManager, reservation_id: int) -> None:
+    manager.dialog_data["reservation_id"] = int(reservation_id)
+    await manager.switch_to(BookingsSG.detail)
+
+
+def _reservation_id(manager: DialogManager) -> int:
+    if "reservation_id" not in manager.dialog_data and isinstance(manager.start_data, dict):
+        manager.dialog_data["reservation_id"] = int(manager.start_data["reservation_id"])
+    return int(manager.dialog_data["reservation_id"])
+
+
+async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    async with svc.db.read() as s:
+        v = await booking_view(s, _reservation_id(m), caller(m).user_id)
+    r = v.reservation
+    lines = "\n".join(
+        t(
+            m,
+            "booking.payment_line",
+            method=t(m, f"method.{p.method.value}"),
+            amount=fmt.money(p.amount, p.currency),
+            status=t(m, f"paystatus.{p.status.value}"),
+        )
+        for p in v.payments
+        if p.status != PaymentStatus.FAILED
+    )
+    now = svc.clock.now()
+    cancellable = r.status == ReservationStatus.PENDING_PAYMENT or (
+        r.status == ReservationStatus.CONFIRMED and now < r.starts_at
+    )
+    return {
+        "text": t(
+            m,
+            "booking.detail",
+            id=r.id,
+            status=t(m, f"status.{r.status.value}"),
+            name=v.premise.name,
+            spot=v.spot.label,
+            address=v.premise.address,
+            window=fmt.window(r.starts_at, r.ends_at, v.premise.timezone),
+            price=fmt.money(r.price, r.currency),
+            payments=Raw(lines),
+        ),
+        "can_cancel": cancellable,
+        "btn_cancel_booking": t(m, "btn.cancel_booking"),
+        "btn_navigate": t(m, "btn.navigate"),
+        "premise_id": v.premise.id,
+    }
+
+
+async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    data = await detail_getter(manager)
+    await send_venue(manager, callback, data["premise_id"])
+
+
+async def cancel_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    async with svc.db.read() as s:
+        v = await booking_view(s, _reservation_id(m), caller(m).user_id)
+    paid = [p for p in v.payments if p.status == PaymentStatus.SUCCEEDED]
+    wallet = sum(p.amount for p in paid if p.method == PaymentMethodKind.WALLET)
+    card = sum(p.amount for p in paid if p.method == PaymentMethodKind.CARD)
+    return {
+        "text": t(
+            m,
+            "cancel.confirm",
+            id=v.reservation.id,
+            refund=refund_text(m, wallet, card, v.reservation.currency),
+        ),
+        "btn_yes": t(m, "btn.yes_cancel"),
+        "btn_no": t(m, "btn.no_keep"),
+    }
+
+
+def refund_text(m: DialogManager, wallet: int, card: int, currency: str) -> Raw:
+    parts = []
+    if wallet:
+        parts.append(t(m, "cancel.refund_wallet", amount=fmt.money(wallet, currency)))
+    if card:
+        parts.append(t(m, "cancel.refund_card", amount=fmt.money(card, currency)))
+    return Raw(" ".join(parts) or t(m, "cancel.refund_none"))
+
+
+async def on_confirm_cancel(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    svc, who = services(manager), caller(manager)
+    reservation_id = _reservation_id(manager)
+    try:
+        if svc.payments is not None:
+            result = await svc.payments.cancel_booking(reservation_id, who.user_id)
+        else:
+            async with svc.db.transaction() as s:
+                result = await booking.cancel(s, reservation_id, user_id=who.user_id, now=svc.clock.now())
+    except TooLateToCancel:
+        await callback.answer(t(manager, "cancel.too_late"), show_alert=True)
+        return
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    card = sum(p.amount - p.refunded_amount for p in result.card_refunds)
+    await callback.answer(
+        t(
+            manager,
+            "cancel.done",
+            id=reservation_id,
+            refund=refund_text(manager, result.refunded_to_wallet, card, result.reservation.currency),
+        ),
+        show_alert=True,
+    )
+    if manager.current_context().state == BookingsSG.cancel and isinstance(manager.start_data, dict):
+        await manager.done()  # opened from a confirmation: back to where the driver was
+    else:
+        await manager.switch_to(BookingsSG.detail)
+
+
+async def on_keep(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    if isinstance(manager.start_data, dict) and "reservation_id" in manager.start_data:
+        await manager.done()
+    else:
+        await manager.switch_to(BookingsSG.detail)
+
+
+bookings_dialog = Dialog(
+    Window(
+        Format("{title}"),
+        Row(
+            Select(
+                Format("{item[1]}"),
+                id="tab",
+                item_id_getter=lambda item: item[0],
+                items="tabs",
+                on_click=on_tab,
+            )
+        ),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="booking",
+                item_id_getter=lambda item: item[0],
+                items="items",
+                type_factory=int,
+                on_click=on_booking,
+            )
+        ),
+        Row(
+            Button(Format("{btn_prev}"), id="prev", on_click=on_page, when="has_prev"),
+            Button(Format("{btn_more}"), id="next", on_click=on_page, when="has_next"),
+        ),
+        Cancel(Format("{btn_menu}")),
+        state=BookingsSG.list,
+        getter=list_getter,
+    ),
+    Window(
+        Format("{text}"),
+        SwitchTo(Format("{btn_cancel_booking}"), id="cancel", state=BookingsSG.cancel, when="can_cancel"),
+        Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
+        SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),
+        state=BookingsSG.detail,
+        getter=detail_getter,
+    ),
+    Window(
+        Format("{text}"),
+        Row(
+            Button(Format("{btn_yes}"), id="yes", on_click=on_confirm_cancel),
+            Button(Format("{btn_no}"), id="no", on_click=on_keep),
+        ),
+        state=BookingsSG.cancel,
+        getter=cancel_getter,
+    ),
+)

@@ -1,0 +1,48 @@
+"""Helpers shared by the dialogs: the caller, the services, translated texts in getters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import DialogManager
+
+from bot.context import Caller, Services
+from bot.i18n import Raw, tr
+from core.errors import DomainError, NotFound, NotOwner
+
+
+def caller(manager: DialogManager) -> Caller:
+    found: Caller = manager.middleware_data["caller"]
+    return found
+
+
+def services(manager: DialogManager) -> Services:
+    found: Services = manager.middleware_data["services"]
+    return found
+
+
+def t(manager: DialogManager, key: str, /, **values: Any) -> Raw:
+    return tr(caller(manager).lang, key, **values)
+
+
+# Buttons every window may show; the global getter gives each window these texts.
+_COMMON_BUTTONS = ("btn.back", "btn.cancel", "btn.menu", "btn.more", "btn.prev")
+
+
+async def global_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    """Data every window gets: the language and the common button texts."""
+    who: Caller | None = dialog_manager.middleware_data.get("caller")
+    lang = who.lang if who else "en"
+    return {"lang": lang, **{key.replace(".", "_"): tr(lang, key) for key in _COMMON_BUTTONS}}
+
+
+async def explain(callback: CallbackQuery, manager: DialogManager, error: DomainError) -> None:
+    """Answers a tap that the rules refused, in the user's words."""
+    if isinstance(error, NotOwner):
+        text = t(manager, "error.not_owner")
+    elif isinstance(error, NotFound):
+        text = t(manager, "error.not_found")
+    else:
+        text = t(manager, "error.generic")
+    await callback.answer(text, show_alert=True)

@@ -1,0 +1,93 @@
+"""Main menu, help and language."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from aiogram.types import CallbackQuery
+from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog.widgets.kbd import Cancel, Row, Select, Start, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from bot.dialogs.common import caller, services, t
+from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
+from bot.i18n import LANGUAGES
+from core.models import User
+
+
+async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    return {
+        "title": t(m, "menu.title"),
+        "btn_find": t(m, "btn.find"),
+        "btn_bookings": t(m, "btn.bookings"),
+        "btn_wallet": t(m, "btn.wallet"),
+        "btn_language": t(m, "btn.language"),
+        "btn_help": t(m, "btn.help"),
+        "help": t(m, "help.text"),
+    }
+
+
+menu_dialog = Dialog(
+    Window(
+        Format("{title}"),
+        Start(Format("{btn_find}"), id="find", state=FindSG.location),
+        Row(
+            Start(Format("{btn_bookings}"), id="bookings", state=BookingsSG.list),
+            Start(Format("{btn_wallet}"), id="wallet", state=WalletSG.main),
+        ),
+        Row(
+            Start(Format("{btn_language}"), id="language", state=LanguageSG.choose),
+            SwitchTo(Format("{btn_help}"), id="help", state=MenuSG.help),
+        ),
+        state=MenuSG.main,
+        getter=menu_getter,
+    ),
+    Window(
+        Format("{help}"),
+        SwitchTo(Format("{btn_back}"), id="back", state=MenuSG.main),
+        state=MenuSG.help,
+        getter=menu_getter,
+    ),
+)
+
+
+async def language_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    current = caller(dialog_manager).lang
+    return {
+        "title": t(dialog_manager, "language.title"),
+        "languages": [(code, ("✅ " if code == current else "") + name) for code, name in LANGUAGES.items()],
+    }
+
+
+async def on_language(callback: CallbackQuery, _: Any, manager: DialogManager, code: str) -> None:
+    if code not in LANGUAGES:
+        await callback.answer()
+        return
+    svc = services(manager)
+    async with svc.db.transaction() as s:
+        user = await s.get(User, caller(manager).user_id)
+        assert user is not None
+        user.language = code
+    # This update's caller still has the old language; what follows is shown in the new one.
+    manager.middleware_data["caller"] = replace(caller(manager), lang=code)
+    await callback.answer(t(manager, "language.saved"))
+    await manager.start(MenuSG.main, mode=StartMode.RESET_STACK)
+
+
+language_dialog = Dialog(
+    Window(
+        Format("{title}"),
+        Select(
+            Format("{item[1]}"),
+            id="lang",
+            item_id_getter=lambda item: item[0],
+            items="languages",
+            on_click=on_language,
+        ),
+        Cancel(Format("{btn_back}")),
+        state=LanguageSG.choose,
+        getter=language_getter,
+    ),
+)

@@ -1,0 +1,43 @@
+from aiogram.fsm.state import State, StatesGroup
+
+
+class MenuSG(StatesGroup):
+    main = State()
+    help = State()
+
+
+class FindSG(StatesGroup):
+    location = State()
+    results = State()
+    filters = State()
+    when = State()
+    date = State()
+    time = State()
+    premise = State()
+
+
+class BookSG(StatesGroup):
+    duration = State()
+    duration_input = State()
+    quote = State()
+    pay = State()
+    link = State()
+    done = State()
+
+
+class BookingsSG(StatesGroup):
+    list = State()
+    detail = State()
+    cancel = State()
+
+
+class WalletSG(StatesGroup):
+    main = State()
+    topup_input = State()
+    link = State()
+    history = State()
+    cards = State()
+
+
+class LanguageSG(StatesGroup):
+    choose = State()

@@ -1,0 +1,243 @@
+"""Wallet: balance, top-ups (presets and custom), history, saved cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Row, Select, SwitchTo, Url
+from aiogram_dialog.widgets.text import Format
+
+from bot import format as fmt
+from bot.dialogs.common import caller, explain, services, t
+from bot.dialogs.states import WalletSG
+from bot.i18n import Raw
+from core.errors import DomainError
+from core.money import parse_amount
+from core.services import payments as pay_rules
+from core.services import wallet
+from payments.stripe_gateway import PaymentProviderError
+
+HISTORY_PAGE = 10
+
+
+def _currency(manager: DialogManager) -> str:
+    return services(manager).settings.currency
+
+
+async def main_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    currency = _currency(m)
+    async with svc.db.read() as s:
+        balance = await wallet.balance(s, caller(m).user_id, currency)
+    return {
+        "text": t(m, "wallet.title", balance=fmt.money(balance, currency)),
+        "presets": [(a, t(m, "btn.topup", amount=fmt.money(a, currency))) for a in pay_rules.TOPUP_PRESETS],
+        "card_payments": svc.payments is not None,
+        "btn_custom": t(m, "btn.topup_custom"),
+        "btn_history": t(m, "btn.history"),
+        "btn_cards": t(m, "btn.cards"),
+        "ask": t(
+            m,
+            "topup.ask",
+            min=fmt.money(pay_rules.TOPUP_MIN, currency),
+            max=fmt.money(pay_rules.TOPUP_MAX, currency),
+        ),
+    }
+
+
+async def _topup(manager: DialogManager, amount: int) -> str | None:
+    """Creates the top-up page; returns an error text for the user, or None."""
+    svc = services(manager)
+    if svc.payments is None:
+        return t(manager, "pay.unavailable")
+    try:
+        link = await svc.payments.topup_checkout(caller(manager).user_id, amount, _currency(manager))
+    except PaymentProviderError:
+        return t(manager, "pay.unavailable")
+    manager.dialog_data.update(
+        url=link.url, notice=t(manager, "topup.link", amount=fmt.money(amount, _currency(manager)))
+    )
+    return None
+
+
+async def on_preset(callback: CallbackQuery, _: Any, manager: DialogManager, amount: int) -> None:
+    error = await _topup(manager, int(amount))
+    if error:
+        await callback.answer(error, show_alert=True)
+        return
+    await manager.switch_to(WalletSG.link)
+
+
+async def on_amount(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    currency = _currency(manager)
+    try:
+        amount = parse_amount(message.text or "", currency)
+    except ValueError:
+        amount = 0
+    if not pay_rules.TOPUP_MIN <= amount <= pay_rules.TOPUP_MAX:
+        await message.answer(
+            t(
+                manager,
+                "topup.invalid",
+                min=fmt.money(pay_rules.TOPUP_MIN, currency),
+                max=fmt.money(pay_rules.TOPUP_MAX, currency),
+            )
+        )
+        return
+    error = await _topup(manager, amount)
+    if error:
+        await message.answer(error)
+        return
+    await manager.switch_to(WalletSG.link, show_mode=ShowMode.SEND)
+
+
+async def link_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    return {
+        "text": m.dialog_data["notice"],
+        "url": m.dialog_data["url"],
+        "btn_open": t(m, "btn.open_page"),
+    }
+
+
+async def history_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    offset = m.dialog_data.get("offset", 0)
+    async with svc.db.read() as s:
+        rows = await wallet.history(s, caller(m).user_id, limit=HISTORY_PAGE + 1, offset=offset)
+    lines = [
+        t(
+            m,
+            "history.item",
+            date=fmt.local(tx.created_at, svc.settings.timezone).strftime("%d %b %H:%M"),
+            amount=("+" if tx.amount > 0 else "") + fmt.money(tx.amount, tx.currency),
+            kind=t(m, f"txkind.{tx.kind.value}"),
+        )
+        for tx in rows[:HISTORY_PAGE]
+    ]
+    body = "\n".join(lines) or t(m, "history.empty")
+    return {
+        "text": Raw(t(m, "history.title") + "\n\n" + body),
+        "has_prev": offset > 0,
+        "has_next": len(rows) > HISTORY_PAGE,
+    }
+
+
+async def on_history_page(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    step = HISTORY_PAGE if button.widget_id == "next" else -HISTORY_PAGE
+    manager.dialog_data["offset"] = max(0, manager.dialog_data.get("offset", 0) + step)
+
+
+async def cards_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    async with svc.db.read() as s:
+        cards = await pay_rules.cards(s, caller(m).user_id)
+    lines = "\n".join(
+        t(m, "cards.item", brand=c.brand.title(), last4=c.last4, month=c.exp_month, year=c.exp_year)
+        for c in cards
+    )
+    return {
+        "text": Raw(t(m, "cards.title") + "\n\n" + (lines or t(m, "cards.empty"))),
+        "cards": [(c.id, t(m, "btn.remove_card", brand=c.brand.title(), last4=c.last4)) for c in cards],
+        "btn_add": t(m, "btn.add_card"),
+        "card_payments": svc.payments is not None,
+    }
+
+
+async def on_remove_card(callback: CallbackQuery, _: Any, manager: DialogManager, card_id: int) -> None:
+    svc = services(manager)
+    assert svc.payments is not None
+    try:
+        await svc.payments.remove_card(caller(manager).user_id, int(card_id))
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    except PaymentProviderError:
+        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
+        return
+    await callback.answer(t(manager, "cards.removed"))
+
+
+async def on_add_card(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    svc = services(manager)
+    assert svc.payments is not None
+    try:
+        link = await svc.payments.add_card_checkout(caller(manager).user_id, _currency(manager))
+    except PaymentProviderError:
+        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
+        return
+    manager.dialog_data.update(url=link.url, notice=t(manager, "cards.add_link"))
+    await manager.switch_to(WalletSG.link)
+
+
+wallet_dialog = Dialog(
+    Window(
+        Format("{text}"),
+        Group(
+            Group(
+                Select(
+                    Format("{item[1]}"),
+                    id="preset",
+                    item_id_getter=lambda item: item[0],
+                    items="presets",
+                    type_factory=int,
+                    on_click=on_preset,
+                ),
+                width=3,
+            ),
+            SwitchTo(Format("{btn_custom}"), id="custom", state=WalletSG.topup_input),
+            when="card_payments",
+        ),
+        Row(
+            SwitchTo(Format("{btn_history}"), id="history", state=WalletSG.history),
+            SwitchTo(Format("{btn_cards}"), id="cards", state=WalletSG.cards, when="card_payments"),
+        ),
+        Cancel(Format("{btn_menu}")),
+        state=WalletSG.main,
+        getter=main_getter,
+    ),
+    Window(
+        Format("{ask}"),
+        MessageInput(on_amount),
+        SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
+        state=WalletSG.topup_input,
+        getter=main_getter,
+    ),
+    Window(
+        Format("{text}"),
+        Url(Format("{btn_open}"), Format("{url}")),
+        SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
+        state=WalletSG.link,
+        getter=link_getter,
+    ),
+    Window(
+        Format("{text}"),
+        Row(
+            Button(Format("{btn_prev}"), id="prev", on_click=on_history_page, when="has_prev"),
+            Button(Format("{btn_more}"), id="next", on_click=on_history_page, when="has_next"),
+        ),
+        SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
+        state=WalletSG.history,
+        getter=history_getter,
+    ),
+    Window(
+        Format("{text}"),
+        Column(
+            Select(
+                Format("{item[1]}"),
+                id="remove",
+                item_id_getter=lambda item: item[0],
+                items="cards",
+                type_factory=int,
+                on_click=on_remove_card,
+            )
+        ),
+        Button(Format("{btn_add}"), id="add", on_click=on_add_card, when="card_payments"),
+        SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
+        state=WalletSG.cards,
+        getter=cards_getter,
+    ),
+)

@@ -1,0 +1,73 @@
+"""How values look to a driver: money, local times, distances, durations, features."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Raw, tr
+from core.money import Money
+
+
+def money(amount: int, currency: str) -> str:
+    return Money(amount, currency).format()
+
+
+def local(when: datetime, tz: str) -> datetime:
+    return when.astimezone(ZoneInfo(tz))
+
+
+def window(starts_at: datetime, ends_at: datetime, tz: str) -> str:
+    """`Sat 21 Nov 10:00–12:00` in the premise's time zone (the end's date when it differs)."""
+    start, end = local(starts_at, tz), local(ends_at, tz)
+    end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%a %d %b %H:%M")
+    return f"{start.strftime('%a %d %b %H:%M')}–{end_text}"
+
+
+def clock_time(when: datetime, tz: str) -> str:
+    return local(when, tz).strftime("%H:%M")
+
+
+def distance(metres: int) -> str:
+    return f"{metres} m" if metres < 1000 else f"{metres / 1000:.1f} km"
+
+
+def duration(lang: str, minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return tr(lang, "duration.minutes", minutes=rest)
+    if not rest:
+        return tr(lang, "duration.hours", hours=hours)
+    return tr(lang, "duration.hm", hours=hours, minutes=rest)
+
+
+def features(lang: str, names: list[str]) -> Raw:
+    return Raw(" · ".join(tr(lang, f"feature.{name}") for name in names))
+
+
+def feature_icons(names: list[str]) -> str:
+    icons = {
+        "covered": "🏠",
+        "ev_charging": "⚡",
+        "cctv": "📹",
+        "24_7": "🕐",
+        "accessible": "♿",
+        "guarded": "💂",
+    }
+    return "".join(icons.get(n, "") for n in names)
+
+
+def parse_duration(text: str) -> int | None:
+    """`2`, `1:30`, `1.5`, `90m` → minutes; None if it is not a duration."""
+    cleaned = text.strip().lower().replace(",", ".").replace("h", "").replace("год", "")
+    try:
+        if cleaned.endswith("m"):
+            return int(cleaned[:-1])
+        if ":" in cleaned:
+            hours, _, minutes = cleaned.partition(":")
+            return int(hours) * 60 + int(minutes)
+        value = float(cleaned)
+    except ValueError:
+        return None
+    total = value * 60
+    return int(total) if total.is_integer() else None

@@ -1,0 +1,219 @@
+"""Commands, the phone contact, buttons of notifications, and what to do with anything else."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
+from aiogram.types import (
+    CallbackQuery,
+    ErrorEvent,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+
+from bot.callbacks import BookingAction
+from bot.context import Caller, Services
+from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
+from bot.i18n import CATALOGS, tr
+from core.errors import DomainError
+from core.models import Premise, Spot, User
+from core.services import booking
+
+log = logging.getLogger(__name__)
+router = Router(name="commands")
+
+
+def _phone_keyboard(lang: str) -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=tr(lang, "btn.share_phone"), request_contact=True)],
+            [KeyboardButton(text=tr(lang, "btn.skip"))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+@router.message(CommandStart())
+async def start(
+    message: Message,
+    command: CommandObject,
+    caller: Caller,
+    services: Services,
+    dialog_manager: DialogManager,
+) -> None:
+    payload = command.args or ""
+    # Deep links: t.me/<bot>?start=paid_<reservation id> (back from the payment page),
+    # booking_<id>, wallet.
+    if payload.startswith(("paid_", "booking_")) and payload.partition("_")[2].isdigit():
+        await dialog_manager.start(
+            BookingsSG.detail,
+            mode=StartMode.RESET_STACK,
+            data={"reservation_id": int(payload.partition("_")[2])},
+        )
+        return
+    if payload == "wallet":
+        await dialog_manager.start(WalletSG.main, mode=StartMode.RESET_STACK)
+        return
+    lang = caller.lang
+    async with services.db.read() as s:
+        user = await s.get(User, caller.user_id)
+        has_phone = user is not None and user.phone is not None
+    await message.answer(
+        tr(lang, "start.greeting", name=message.from_user.first_name if message.from_user else "")
+    )
+    await message.answer(
+        tr(lang, "start.about") + ("" if has_phone else "\n\n" + tr(lang, "start.share_phone")),
+        reply_markup=ReplyKeyboardRemove() if has_phone else _phone_keyboard(lang),
+    )
+    await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(F.contact)
+async def contact(
+    message: Message, caller: Caller, services: Services, dialog_manager: DialogManager
+) -> None:
+    assert message.contact is not None
+    if message.contact.user_id != caller.telegram_id:
+        await message.answer(tr(caller.lang, "phone.not_yours"), reply_markup=_phone_keyboard(caller.lang))
+        return
+    phone = "+" + "".join(ch for ch in message.contact.phone_number if ch.isdigit())
+    async with services.db.transaction() as s:
+        user = await s.get(User, caller.user_id)
+        assert user is not None
+        user.phone = phone
+    await message.answer(tr(caller.lang, "phone.saved", phone=phone), reply_markup=ReplyKeyboardRemove())
+    await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(Command("find"))
+async def find(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(FindSG.location, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(Command("bookings"))
+async def bookings(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(BookingsSG.list, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(Command("wallet"))
+async def wallet(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(WalletSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(Command("language"))
+async def language(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(LanguageSG.choose, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(Command("help"))
+async def help_(message: Message, dialog_manager: DialogManager) -> None:
+    await dialog_manager.start(MenuSG.help, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
+    await message.answer(tr(caller.lang, "cancelled"), reply_markup=ReplyKeyboardRemove())
+    await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.message(F.text.in_({tr(lang, "btn.skip") for lang in CATALOGS}))
+async def skip_phone(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
+    await message.answer(tr(caller.lang, "menu.title"), reply_markup=ReplyKeyboardRemove())
+    await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@router.callback_query(BookingAction.filter())
+async def booking_action(
+    callback: CallbackQuery,
+    callback_data: BookingAction,
+    caller: Caller,
+    services: Services,
+    dialog_manager: DialogManager,
+    bot: Bot,
+) -> None:
+    """Buttons under notifications. Nothing in the callback is trusted: ownership and state
+    are checked again here."""
+    try:
+        async with services.db.read() as s:
+            reservation = await booking.get_owned(s, callback_data.reservation_id, caller.user_id)
+            spot = await s.get(Spot, reservation.spot_id)
+            premise = await s.get(Premise, spot.premise_id) if spot else None
+    except DomainError as exc:
+        key = "error.not_owner" if exc.code == "not_owner" else "error.not_found"
+        await callback.answer(tr(caller.lang, key), show_alert=True)
+        return
+    if callback_data.action == "navigate" and premise is not None:
+        await callback.answer()
+        await bot.send_venue(
+            caller.telegram_id,
+            latitude=premise.lat,
+            longitude=premise.lon,
+            title=premise.name,
+            address=premise.address,
+        )
+        return
+    if callback_data.action == "cancel":
+        await callback.answer()
+        await dialog_manager.start(
+            BookingsSG.cancel,
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+            data={"reservation_id": reservation.id},
+        )
+        return
+    await callback.answer()
+    await dialog_manager.start(
+        BookingsSG.detail,
+        mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
+        data={"reservation_id": reservation.id},
+    )
+
+
+fallback_router = Router(name="fallback")
+
+
+@fallback_router.message()
+async def anything_else(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
+    await message.answer(tr(caller.lang, "unknown_input"))
+    await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@fallback_router.callback_query()
+async def unknown_button(callback: CallbackQuery, caller: Caller, dialog_manager: DialogManager) -> None:
+    await callback.answer(tr(caller.lang, "stale_button"))
+    await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+errors_router = Router(name="errors")
+
+
+@errors_router.error(ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent))
+async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager, **data: Any) -> None:
+    """A button of a dialog that no longer exists (old message, restart with memory storage)."""
+    caller: Caller | None = data.get("caller")
+    lang = caller.lang if caller else "en"
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(tr(lang, "stale_button"))
+    await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+@errors_router.error()
+async def unexpected(event: ErrorEvent, **data: Any) -> None:
+    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    caller: Caller | None = data.get("caller")
+    lang = caller.lang if caller else "en"
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(tr(lang, "error.generic"), show_alert=True)
+    elif update.message is not None:
+        await update.message.answer(tr(lang, "error.generic"))

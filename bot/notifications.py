@@ -1,0 +1,185 @@
+"""Telegram channel of the outbox: renders each notification kind in the user's language at
+send time (so a language change applies to queued messages too) and classifies failures."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import format as fmt
+from bot.callbacks import BookingAction
+from bot.i18n import Raw, tr
+from core.db import Database
+from core.models import Notification, Premise, Reservation, Spot, User
+from core.services.outbox import Delivery, DeliveryResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    text: str
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+async def _booking(
+    session: AsyncSession, payload: dict[str, Any]
+) -> tuple[Reservation, Spot, Premise] | None:
+    reservation = await session.get(Reservation, int(payload.get("reservation_id") or 0))
+    if reservation is None:
+        return None
+    spot = await session.get(Spot, reservation.spot_id)
+    premise = await session.get(Premise, spot.premise_id) if spot else None
+    return (reservation, spot, premise) if spot and premise else None
+
+
+def _refund_text(lang: str, payload: dict[str, Any], currency: str) -> Raw:
+    parts = []
+    if payload.get("refund_wallet"):
+        parts.append(tr(lang, "cancel.refund_wallet", amount=fmt.money(payload["refund_wallet"], currency)))
+    if payload.get("refund_card"):
+        parts.append(tr(lang, "cancel.refund_card", amount=fmt.money(payload["refund_card"], currency)))
+    return Raw(" ".join(parts) or tr(lang, "cancel.refund_none"))
+
+
+async def render(session: AsyncSession, note: Notification, lang: str) -> Rendered:
+    p = note.payload
+    found = await _booking(session, p) if "reservation_id" in p else None
+    if found is not None:
+        r, spot, premise = found
+        tz = premise.timezone
+        common = {
+            "id": r.id,
+            "name": premise.name,
+            "spot": spot.label,
+            "address": premise.address,
+            "window": fmt.window(r.starts_at, r.ends_at, tz),
+            "price": fmt.money(r.price, r.currency),
+        }
+        if note.kind == "booking_confirmed":
+            keyboard = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(
+                            text=tr(lang, "btn.navigate"),
+                            callback_data=BookingAction(action="navigate", reservation_id=r.id).pack(),
+                        )
+                    ],
+                    [
+                        InlineKeyboardButton(
+                            text=tr(lang, "btn.cancel_booking"),
+                            callback_data=BookingAction(action="cancel", reservation_id=r.id).pack(),
+                        )
+                    ],
+                ]
+            )
+            return Rendered(tr(lang, "notify.booking_confirmed", **common), keyboard)
+        if note.kind == "booking_cancelled":
+            return Rendered(
+                tr(lang, "notify.booking_cancelled", **common, refund=_refund_text(lang, p, r.currency))
+            )
+        if note.kind == "booking_completed":
+            key = "notify.booking_completed_no_show" if p.get("no_show") else "notify.booking_completed"
+            return Rendered(tr(lang, key, **common))
+        if note.kind == "booking_extended":
+            return Rendered(
+                tr(
+                    lang,
+                    "notify.booking_extended",
+                    **common,
+                    until=fmt.clock_time(r.ends_at, tz),
+                    added=fmt.money(int(p.get("added_price", 0)), r.currency),
+                )
+            )
+        if note.kind == "hold_expired":
+            return Rendered(tr(lang, "notify.hold_expired", id=r.id))
+        if note.kind == "payment_refunded":
+            reason = str(p.get("reason", "other"))
+            reason_key = (
+                f"refund_reason.{reason}" if reason in ("spot_taken", "duplicate") else "refund_reason.other"
+            )
+            return Rendered(
+                tr(
+                    lang,
+                    "notify.payment_refunded",
+                    id=r.id,
+                    amount=fmt.money(int(p["amount"]), str(p["currency"])),
+                    reason=tr(lang, reason_key),
+                )
+            )
+    if note.kind == "wallet_topped_up":
+        return Rendered(
+            tr(
+                lang,
+                "notify.wallet_topped_up",
+                amount=fmt.money(int(p["amount"]), str(p["currency"])),
+                balance=fmt.money(int(p["balance"]), str(p["currency"])),
+            )
+        )
+    if note.kind == "card_saved":
+        return Rendered(tr(lang, "notify.card_saved", brand=str(p["brand"]).title(), last4=str(p["last4"])))
+    if note.kind == "admin_payment_mismatch":
+        return Rendered(
+            tr(lang, "notify.admin_payment_mismatch", payment_id=p["payment_id"], reason=str(p["reason"]))
+        )
+    if note.kind == "admin_refund_failed":
+        return Rendered(
+            tr(
+                lang,
+                "notify.admin_refund_failed",
+                payment_id=p["payment_id"],
+                amount=fmt.money(int(p["amount"]), str(p["currency"])),
+                error=str(p["error"]),
+            )
+        )
+    log.warning("notification %s of kind %s has no specific text", note.id, note.kind)
+    return Rendered(tr(lang, "notify.generic"))
+
+
+# Telegram's wording for chats a bot can never write to again.
+_PERMANENT_BAD_REQUESTS = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
+
+
+class TelegramSender:
+    """The outbox dispatcher's Telegram channel."""
+
+    def __init__(self, bot: Bot, db: Database) -> None:
+        self.bot = bot
+        self.db = db
+
+    async def deliver(self, notification: Notification, user: User) -> DeliveryResult:
+        if user.telegram_id is None:
+            return DeliveryResult(Delivery.PERMANENT, error="user has no Telegram chat")
+        async with self.db.read() as session:
+            rendered = await render(session, notification, user.language)
+        try:
+            await self.bot.send_message(user.telegram_id, rendered.text, reply_markup=rendered.keyboard)
+        except TelegramRetryAfter as exc:
+            return DeliveryResult(Delivery.RETRY, retry_after=float(exc.retry_after), error="rate limited")
+        except TelegramForbiddenError as exc:
+            return DeliveryResult(Delivery.PERMANENT, error=exc.message)
+        except TelegramBadRequest as exc:
+            permanent = any(p in exc.message.lower() for p in _PERMANENT_BAD_REQUESTS)
+            # Any other 400 is our bug (bad markup); retrying cannot help either.
+            log.log(
+                logging.INFO if permanent else logging.ERROR,
+                "notification %s: %s",
+                notification.id,
+                exc.message,
+            )
+            return DeliveryResult(Delivery.PERMANENT, error=exc.message)
+        except (TelegramServerError, TelegramNetworkError) as exc:
+            return DeliveryResult(Delivery.RETRY, error=str(exc)[:200])
+        return DeliveryResult(Delivery.SENT)

@@ -1,0 +1,114 @@
+"""The Telegram front end's runtime: bot, dispatcher, storage, dialogs, polling or webhook."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.types import BotCommand
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiogram_dialog import BgManagerFactory, setup_dialogs
+from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from aiohttp import web
+
+from bot import handlers
+from bot.context import Services
+from bot.dialogs.book import book_dialog
+from bot.dialogs.bookings import bookings_dialog
+from bot.dialogs.common import global_getter
+from bot.dialogs.find import find_dialog
+from bot.dialogs.menu import language_dialog, menu_dialog
+from bot.dialogs.wallet import wallet_dialog
+from bot.i18n import CATALOGS, tr
+from bot.middlewares import CallerMiddleware, ThrottleMiddleware
+from core.models import Payment, User
+from core.services.payments import Settled
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+COMMANDS = ("start", "find", "bookings", "wallet", "language", "help", "cancel")
+
+
+def create_bot(token: str, api_base: str) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_storage(redis_url: str) -> tuple[BaseStorage, BaseEventIsolation]:
+    if not redis_url:
+        return MemoryStorage(), SimpleEventIsolation()
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+    # with_destiny: aiogram-dialog keeps several stacks per user under one FSM key otherwise.
+    storage = RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
+    return storage, RedisEventIsolation(redis=storage.redis)
+
+
+def create_dispatcher(
+    services: Services, storage: BaseStorage, isolation: BaseEventIsolation
+) -> tuple[Dispatcher, BgManagerFactory]:
+    dp = Dispatcher(storage=storage, events_isolation=isolation, services=services)
+    throttle = ThrottleMiddleware()
+    caller = CallerMiddleware(services)
+    for observer in (dp.message, dp.callback_query):
+        observer.outer_middleware(throttle)
+        observer.outer_middleware(caller)
+    dp.errors.register(
+        handlers.stale_dialog, ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent)
+    )
+    dp.errors.register(handlers.unexpected)
+    dp.include_routers(
+        handlers.router,
+        menu_dialog,
+        find_dialog,
+        book_dialog,
+        bookings_dialog,
+        wallet_dialog,
+        language_dialog,
+        handlers.fallback_router,
+    )
+    bg_factory = setup_dialogs(dp, events_isolation=isolation, getter=global_getter)
+    return dp, bg_factory
+
+
+async def register_commands(bot: Bot) -> None:
+    for lang in CATALOGS:
+        commands = [BotCommand(command=c, description=tr(lang, f"cmd.{c}")) for c in COMMANDS]
+        await bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
+
+
+def refresh_on_payment(services: Services, bot: Bot, bg_factory: BgManagerFactory) -> None:
+    """When a payment settles while the driver looks at the payment screen, that screen turns
+    into the confirmation at once (the outbox message follows as the receipt)."""
+    if services.payments is None:
+        return
+
+    async def refresh(payment_id: int, settled: Settled) -> None:
+        async with services.db.read() as s:
+            payment = await s.get(Payment, payment_id)
+            user = await s.get(User, payment.user_id) if payment else None
+        if user is None or user.telegram_id is None:
+            return
+        manager = bg_factory.bg(bot, user_id=user.telegram_id, chat_id=user.telegram_id)
+        await manager.update({"settled": settled.value})
+
+    services.payments.on_settled.append(refresh)
+
+
+def add_webhook_route(app: web.Application, dp: Dispatcher, bot: Bot, secret: str) -> None:
+    # SimpleRequestHandler answers 401 to a wrong X-Telegram-Bot-Api-Secret-Token.
+    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path=WEBHOOK_PATH)
+
+
+async def set_webhook(bot: Bot, dp: Dispatcher, public_url: str, secret: str) -> None:
+    await bot.set_webhook(
+        f"{public_url}{WEBHOOK_PATH}", secret_token=secret, allowed_updates=dp.resolve_used_update_types()
+    )
