@@ -53,7 +53,11 @@ def create_storage(redis_url: str) -> tuple[BaseStorage, BaseEventIsolation]:
 
 
 def create_dispatcher(
-    services: Services, storage: BaseStorage, isolation: BaseEventIsolation
+    services: Services,
+    storage: BaseStorage,
+    isolation: BaseEventIsolation,
+    *,
+    message_manager: MessageManagerProtocol | None = None,
 ) -> tuple[Dispatcher, BgManagerFactory]:
     dp = Dispatcher(storage=storage, events_isolation=isolation, services=services)
     throttle = ThrottleMiddleware()
@@ -75,7 +79,9 @@ def create_dispatcher(
         language_dialog,
         handlers.fallback_router,
     )
-    bg_factory = setup_dialogs(dp, events_isolation=isolation, getter=global_getter)
+    bg_factory = setup_dialogs(
+        dp, events_isolation=isolation, getter=global_getter, message_manager=message_manager
+    )
     return dp, bg_factory
 
 

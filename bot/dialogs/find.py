@@ -321,6 +321,20 @@ async def on_book(callback: CallbackQuery, _: Button, manager: DialogManager) ->
     )
 
 
+async def on_find_start(start_data: Any, manager: DialogManager) -> None:
+    """Started with known coordinates (search again, tests): straight to the results."""
+    if isinstance(start_data, dict) and "lat" in start_data and "lon" in start_data:
+        manager.dialog_data.update(
+            lat=float(start_data["lat"]),
+            lon=float(start_data["lon"]),
+            place=str(start_data.get("place", "📍")),
+            offset=0,
+            radius=RADII[0],
+            minutes=DEFAULT_MINUTES,
+        )
+        await manager.switch_to(FindSG.results)
+
+
 find_dialog = Dialog(
     Window(
         Format("{prompt}"),
@@ -425,4 +439,5 @@ find_dialog = Dialog(
         state=FindSG.premise,
         getter=premise_getter,
     ),
+    on_start=on_find_start,
 )
