@@ -16,6 +16,7 @@ from aiogram.types import BotCommand
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiogram_dialog import BgManagerFactory, setup_dialogs
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
+from aiogram_dialog.api.protocols import MessageManagerProtocol
 from aiohttp import web
 
 from bot import handlers
