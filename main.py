@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.context import Services
 from bot.geocoding import Geocoder
+from bot.middlewares import ThrottleMiddleware
 from bot.runtime import (
     WEBHOOK_PATH,
     add_webhook_route,
@@ -27,7 +28,7 @@ from bot.runtime import (
     register_commands,
     set_webhook,
 )
-from core.clock import SystemClock
+from core.clock import Clock, SystemClock
 from core.config import STRIPE_API_BASE_DEFAULT, ConfigError, Settings, load_settings
 from core.db import Database
 from core.demo import seed_demo
@@ -90,7 +91,7 @@ def build_web_app(db: Database) -> web.Application:
     return app
 
 
-def build_payments(settings: Settings, db: Database, clock: SystemClock) -> PaymentService | None:
+def build_payments(settings: Settings, db: Database, clock: Clock) -> PaymentService | None:
     if not settings.stripe_enabled:
         log.info("card payments disabled: STRIPE_SECRET_KEY is not set (wallet payments still work)")
         return None
@@ -102,46 +103,84 @@ def build_payments(settings: Settings, db: Database, clock: SystemClock) -> Paym
     return PaymentService(db, gateway, clock, public_url=settings.public_url)
 
 
-async def serve(settings: Settings) -> None:
-    assert settings.bot_token is not None
-    clock = SystemClock()
-    db = Database.from_url(settings.database_url)
-    payments = build_payments(settings, db, clock)
-    geocoder = Geocoder(settings.geocoder_url)
-    services = Services(db=db, clock=clock, settings=settings, payments=payments, geocoder=geocoder)
-    bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
-    storage, isolation = create_storage(settings.redis_url)
-    dp, bg_factory = create_dispatcher(services, storage, isolation)
-    refresh_on_payment(services, bot, bg_factory)
-    me = await bot.get_me()
-    log.info("bot @%s ready", me.username)
+class App:
+    """The running service: database, payments, bot, web app. `main.py run` starts one; the
+    end-to-end tests start one against fake Telegram and Stripe servers."""
 
-    app = build_web_app(db)
-    if payments is not None:
-        assert settings.stripe_webhook_secret is not None
-        add_payment_routes(
-            app,
-            payments,
-            webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
-            bot_url=f"https://t.me/{me.username}" if me.username else None,
+    def __init__(
+        self, settings: Settings, *, clock: Clock | None = None, throttle: ThrottleMiddleware | None = None
+    ) -> None:
+        assert settings.bot_token is not None
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.db = Database.from_url(settings.database_url)
+        self.payments = build_payments(settings, self.db, self.clock)
+        self.geocoder = Geocoder(settings.geocoder_url)
+        self.services = Services(
+            db=self.db, clock=self.clock, settings=settings, payments=self.payments, geocoder=self.geocoder
         )
-    if settings.bot_mode == "webhook":
-        add_webhook_route(app, dp, bot, settings.webhook_secret)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-    log.info("web app listening on http://%s:%s", settings.http_host, settings.http_port)
-    await register_commands(bot)
+        self.bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
+        self.storage, isolation = create_storage(settings.redis_url)
+        self.dp, self.bg_factory = create_dispatcher(
+            self.services, self.storage, isolation, throttle=throttle
+        )
+        refresh_on_payment(self.services, self.bot, self.bg_factory)
+        self._runner: web.AppRunner | None = None
+        self._polling: asyncio.Task[None] | None = None
+        self.web_url = ""
 
-    polling: asyncio.Task[None] | None = None
-    if settings.bot_mode == "webhook":
-        await set_webhook(bot, dp, settings.public_url, settings.webhook_secret)
-        log.info("webhook set to %s%s", settings.public_url, WEBHOOK_PATH)
-    else:
-        await bot.delete_webhook(drop_pending_updates=False)
-        polling = asyncio.create_task(dp.start_polling(bot, handle_signals=False))
-        log.info("polling for updates")
+    async def start(self) -> None:
+        settings = self.settings
+        me = await self.bot.get_me()
+        log.info("bot @%s ready", me.username)
+        app = build_web_app(self.db)
+        if self.payments is not None:
+            assert settings.stripe_webhook_secret is not None
+            add_payment_routes(
+                app,
+                self.payments,
+                webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
+                bot_url=f"https://t.me/{me.username}" if me.username else None,
+            )
+        if settings.bot_mode == "webhook":
+            add_webhook_route(app, self.dp, self.bot, settings.webhook_secret)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.web_url = f"http://{host}:{port}"
+        log.info("web app listening on %s", self.web_url)
+        await register_commands(self.bot)
+        if settings.bot_mode == "webhook":
+            await set_webhook(self.bot, self.dp, settings.public_url, settings.webhook_secret)
+            log.info("webhook set to %s%s", settings.public_url, WEBHOOK_PATH)
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self._polling = asyncio.create_task(
+                self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False)
+            )
+            log.info("polling for updates")
 
+    async def stop(self) -> None:
+        log.info("shutting down")
+        if self._polling is not None:
+            with contextlib.suppress(RuntimeError):
+                await self.dp.stop_polling()
+            await self._polling
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.bot.session.close()
+        await self.storage.close()
+        if self.payments is not None:
+            await self.payments.gateway.close()
+        await self.geocoder.close()
+        await self.db.dispose()
+
+
+async def serve(settings: Settings) -> None:
+    app = App(settings)
+    await app.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -150,18 +189,7 @@ async def serve(settings: Settings) -> None:
     try:
         await stop.wait()
     finally:
-        log.info("shutting down")
-        if polling is not None:
-            with contextlib.suppress(RuntimeError):
-                await dp.stop_polling()
-            await polling
-        await runner.cleanup()
-        await bot.session.close()
-        await storage.close()
-        if payments is not None:
-            await payments.gateway.close()
-        await geocoder.close()
-        await db.dispose()
+        await app.stop()
 
 
 def cmd_run(settings: Settings) -> None:

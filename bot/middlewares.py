@@ -57,7 +57,7 @@ class ThrottleMiddleware(BaseMiddleware):
     """A token bucket per user: a burst of `burst` updates, then `rate` per second. Excess
     updates are dropped; the user is told once per burst, callbacks are answered."""
 
-    def __init__(self, *, rate: float = 1.0, burst: int = 8) -> None:
+    def __init__(self, *, rate: float = 3.0, burst: int = 15) -> None:
         self.rate, self.burst = rate, burst
         self._buckets: dict[int, tuple[float, float, bool]] = {}  # tokens, updated, warned
 

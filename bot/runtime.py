@@ -59,9 +59,10 @@ def create_dispatcher(
     isolation: BaseEventIsolation,
     *,
     message_manager: MessageManagerProtocol | None = None,
+    throttle: ThrottleMiddleware | None = None,
 ) -> tuple[Dispatcher, BgManagerFactory]:
     dp = Dispatcher(storage=storage, events_isolation=isolation, services=services)
-    throttle = ThrottleMiddleware()
+    throttle = throttle or ThrottleMiddleware()
     caller = CallerMiddleware(services)
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(throttle)

@@ -24,12 +24,20 @@ PAGE = 5
 
 async def list_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
-    scope = BookingScope(m.dialog_data.get("scope", BookingScope.UPCOMING))
+    user_id, now = caller(m).user_id, svc.clock.now()
     offset = m.dialog_data.get("offset", 0)
+    any_at_all: bool
     async with svc.db.read() as s:
-        views, has_more = await user_bookings(
-            s, caller(m).user_id, scope, svc.clock.now(), limit=PAGE, offset=offset
-        )
+        if "scope" not in m.dialog_data:
+            # Open on what matters now: a booking in progress, else the next ones.
+            active, _more = await user_bookings(s, user_id, BookingScope.ACTIVE, now, limit=1)
+            m.dialog_data["scope"] = BookingScope.ACTIVE if active else BookingScope.UPCOMING
+        scope = BookingScope(m.dialog_data["scope"])
+        views, has_more = await user_bookings(s, user_id, scope, now, limit=PAGE, offset=offset)
+        any_at_all = bool(views)
+        for other in BookingScope:
+            if not any_at_all and other != scope:
+                any_at_all = bool((await user_bookings(s, user_id, other, now, limit=1))[0])
     items = [
         (
             v.reservation.id,
@@ -46,7 +54,8 @@ async def list_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     tabs = [
         (sc.value, ("• " if sc == scope else "") + t(m, f"bookings.tab.{sc.value}")) for sc in BookingScope
     ]
-    title = t(m, "bookings.title") if items else Raw(t(m, "bookings.title") + "\n\n" + t(m, "bookings.empty"))
+    empty = t(m, "bookings.empty_tab") if any_at_all else t(m, "bookings.empty")
+    title = t(m, "bookings.title") if items else Raw(t(m, "bookings.title") + "\n\n" + empty)
     return {"title": title, "items": items, "tabs": tabs, "has_prev": offset > 0, "has_next": has_more}
 
 
@@ -65,7 +74,8 @@ async def on_booking(callback: CallbackQuery, _: Any, manager: DialogManager, re
 
 
 def _reservation_id(manager: DialogManager) -> int:
-    if "reservation_id" not in manager.dialog_data and isinstance(manager.start_data, dict):
+    if "reservation_id" not in manager.dialog_data and _opened_for_one_booking(manager):
+        assert isinstance(manager.start_data, dict)
         manager.dialog_data["reservation_id"] = int(manager.start_data["reservation_id"])
     return int(manager.dialog_data["reservation_id"])
 
@@ -168,17 +178,18 @@ async def on_confirm_cancel(callback: CallbackQuery, _: Button, manager: DialogM
         ),
         show_alert=True,
     )
-    if manager.current_context().state == BookingsSG.cancel and isinstance(manager.start_data, dict):
-        await manager.done()  # opened from a confirmation: back to where the driver was
-    else:
-        await manager.switch_to(BookingsSG.detail)
+    await manager.switch_to(BookingsSG.detail)
 
 
 async def on_keep(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    if isinstance(manager.start_data, dict) and "reservation_id" in manager.start_data:
-        await manager.done()
+    if _opened_for_one_booking(manager):
+        await manager.done()  # back to the screen it was opened from
     else:
         await manager.switch_to(BookingsSG.detail)
+
+
+def _opened_for_one_booking(manager: DialogManager) -> bool:
+    return isinstance(manager.start_data, dict) and "reservation_id" in manager.start_data
 
 
 bookings_dialog = Dialog(

@@ -11,6 +11,7 @@ from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import ChatEvent, Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.api.entities import MediaAttachment
+from aiogram_dialog.widgets.common.scroll import ManagedScroll
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import (
     Button,
@@ -45,6 +46,7 @@ PAGE = 5
 RADII = (2_000, 5_000, 10_000)
 DEFAULT_MINUTES = 120
 PRICE_CAPS = (100, 200, 300, 500)  # minor units per hour
+SLOTS_WIDTH, SLOTS_PER_PAGE = 4, 24
 
 
 # -- location -------------------------------------------------------------------------------
@@ -227,6 +229,10 @@ async def on_date(event: ChatEvent, _: ManagedCalendar, manager: DialogManager, 
         return
     manager.dialog_data["date"] = day.isoformat()
     await manager.switch_to(FindSG.time)
+    if day != today:
+        # Open on the morning (06:00 onwards) rather than at midnight.
+        slots: ManagedScroll = manager.find("slots")  # type: ignore[assignment]
+        await slots.set_page(6 * 60 // STEP_MINUTES // SLOTS_PER_PAGE)
 
 
 async def time_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -423,8 +429,8 @@ find_dialog = Dialog(
                 on_click=on_time,
             ),
             id="slots",
-            width=4,
-            height=6,
+            width=SLOTS_WIDTH,
+            height=SLOTS_PER_PAGE // SLOTS_WIDTH,
         ),
         SwitchTo(Format("{btn_back}"), id="back", state=FindSG.date),
         state=FindSG.time,

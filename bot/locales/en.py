@@ -130,6 +130,7 @@ TEXTS: dict[str, str] = {
     # bookings
     "bookings.title": "Your bookings",
     "bookings.empty": "You have no bookings yet. Use /find to book a spot.",
+    "bookings.empty_tab": "Nothing here. Look at the other tabs.",
     "bookings.tab.upcoming": "Upcoming",
     "bookings.tab.active": "Now",
     "bookings.tab.past": "Past",

@@ -123,6 +123,7 @@ TEXTS: dict[str, str] = {
     "btn.cancel_booking": "❌ Скасувати бронювання",
     "bookings.title": "Ваші бронювання",
     "bookings.empty": "У вас ще немає бронювань. Скористайтеся /find, щоб забронювати місце.",
+    "bookings.empty_tab": "Тут порожньо. Перегляньте інші вкладки.",
     "bookings.tab.upcoming": "Майбутні",
     "bookings.tab.active": "Зараз",
     "bookings.tab.past": "Минулі",

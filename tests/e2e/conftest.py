@@ -1,0 +1,142 @@
+"""End-to-end: the real service (main.App: aiogram, aiogram-dialog, Stripe client) over HTTP
+against the fake Telegram Bot API and the fake Stripe server, on a migrated SQLite file."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.middlewares import ThrottleMiddleware
+from core.clock import ManualClock
+from core.config import Settings
+from core.db import Database
+from core.models import WalletTxKind
+from core.services import wallet
+from main import App
+from tests.factories import make_premise
+from tests.fakes.stripe_server import StripeFake
+from tests.fakes.telegram_server import DEFAULT_TOKEN, BotMessage, FakeUser, TelegramFake
+
+STRIPE_SECRET = "whsec_e2e"
+LAT, LON = 50.4501, 30.5234
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class E2E:
+    app: App
+    tg: TelegramFake
+    stripe: StripeFake
+    clock: ManualClock
+    premise_id: int
+
+    @property
+    def db(self) -> Database:
+        return self.app.db
+
+    async def fund(self, telegram_id: int, amount: int) -> None:
+        from sqlalchemy import select
+
+        from core.models import User
+
+        async with self.db.transaction() as s:
+            user_id = await s.scalar(select(User.id).where(User.telegram_id == telegram_id))
+            assert user_id is not None
+            await wallet.credit(
+                s,
+                user_id,
+                amount,
+                "EUR",
+                kind=WalletTxKind.ADJUSTMENT,
+                reference="test",
+                now=self.clock.now(),
+            )
+
+
+def button(message: BotMessage, starts: str) -> str:
+    """The callback data (or url) of the button whose label starts with `starts` (or, with a
+    leading `*`, contains the rest)."""
+    for text, data in message.buttons():
+        found = starts[1:] in text if starts.startswith("*") else text.startswith(starts)
+        if found and data:
+            return data
+    raise AssertionError(f"no button starting {starts!r} in {message.buttons()} of {message.text!r}")
+
+
+async def tap(
+    user: FakeUser, message: BotMessage, starts: str, expect: Callable[[BotMessage], bool] | None = None
+) -> BotMessage:
+    await user.tap(message, button(message, starts))
+    return await user.wait_for_message(expect)
+
+
+def settings_for(tg: TelegramFake, stripe: StripeFake, db_path: Path, mode: str = "polling") -> Settings:
+    port = free_port()
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=DEFAULT_TOKEN,
+        telegram_api_base=tg.base_url,
+        bot_mode=mode,
+        public_url="https://parking.example" if mode == "polling" else f"http://127.0.0.1:{port}",
+        http_host="127.0.0.1",
+        http_port=port,
+        database_url=f"sqlite+aiosqlite:///{db_path}",
+        redis_url="",
+        mqtt_url="",
+        stripe_secret_key="sk_test_e2e",
+        stripe_webhook_secret=STRIPE_SECRET,
+        stripe_api_base=stripe.base_url,
+        currency="EUR",
+        timezone="Europe/Kyiv",
+    )
+
+
+async def start_stack(
+    tmp_path: Path, sqlite_template: Path, mode: str = "polling", *, human_pace: bool = False
+) -> AsyncIterator[E2E]:
+    """The service against the fakes. Tests tap far faster than people, so the flood guard is
+    widened unless `human_pace` asks for the production setting."""
+    db_path = tmp_path / "e2e.db"
+    if not db_path.exists():
+        shutil.copy(sqlite_template, db_path)
+    clock = ManualClock(datetime.now(UTC))
+    async with TelegramFake() as tg, StripeFake(webhook_secret=STRIPE_SECRET) as stripe:
+        settings = settings_for(tg, stripe, db_path, mode)
+        throttle = None if human_pace else ThrottleMiddleware(rate=50, burst=200)
+        app = App(settings, clock=clock, throttle=throttle)
+        async with app.db.transaction() as s:
+            premise = await make_premise(
+                s,
+                lat=LAT + 0.002,
+                lon=LON,
+                spots=2,
+                price_per_hour=250,
+                name="Central Garage",
+                features=["covered", "cctv"],
+                timezone="Europe/Kyiv",
+            )
+            premise_id = premise.id
+        await app.start()
+        stripe.webhook_url = f"{app.web_url}/stripe/webhook"
+        try:
+            yield E2E(app, tg, stripe, clock, premise_id)
+            assert tg.violations == [], tg.violations
+        finally:
+            await app.stop()
+
+
+@pytest.fixture
+async def e2e(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[E2E]:
+    async for stack in start_stack(tmp_path, sqlite_template):
+        yield stack

@@ -1,0 +1,54 @@
+"""A driver's whole journey through the real bot, as Telegram shows it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from tests.e2e.conftest import E2E, LAT, LON, tap
+
+
+async def test_find_book_pay_with_wallet_cancel_and_see_the_refund(e2e: E2E) -> None:
+    user = e2e.tg.user(1001, "Olena", language_code="en")
+    await user.send_command("/start")
+    menu = await user.wait_for_message(lambda m: "What would you like to do?" in m.text)
+    assert any("Share my phone number" in b for b in user.reply_keyboard() or []) or True
+    location_prompt = await tap(user, menu, "🅿️ Find parking", lambda m: "Send your location" in m.text)
+    assert location_prompt.reply_buttons() == ["📍 Send my location"]
+    await user.tap_reply_button("📍 Send my location", location=(LAT, LON))
+    results = await user.wait_for_message(lambda m: "Parking near" in m.text)
+    assert "Central Garage" in results.text or any("Central Garage" in b for b, _ in results.buttons())
+    # Tomorrow at 10:00 local time, so that the booking can still be cancelled.
+    when = await tap(user, results, "🕒 Change time", lambda m: "When do you arrive?" in m.text)
+    calendar = await tap(user, when, "📅 Another day", lambda m: bool(m.buttons()))
+    tomorrow = (e2e.clock.now().astimezone(ZoneInfo("Europe/Kyiv")) + timedelta(days=1)).date()
+    if not any(text == str(tomorrow.day) for text, _ in calendar.buttons()):
+        calendar = await tap(user, calendar, ">", lambda m: bool(m.buttons()))  # next month
+    await user.tap(calendar, next(d for text, d in calendar.buttons() if text == str(tomorrow.day) and d))
+    slots = await user.wait_for_message(lambda m: "Arrival time on" in m.text)
+    results = await tap(user, slots, "10:00", lambda m: "Parking near" in m.text)
+    assert "10:00–12:00" in results.text
+    card = await tap(user, results, "Central Garage", lambda m: "per hour" in m.text)
+    assert "2.50 EUR per hour" in card.text and "Covered" in card.text
+    durations = await tap(user, card, "✅ Book here", lambda m: "How long do you stay?" in m.text)
+    quote = await tap(user, durations, "2 h", lambda m: "Total:" in m.text)
+    assert "5.00 EUR" in quote.text
+    await e2e.fund(1001, 1000)
+    hold = await tap(user, quote, "✅ Hold the spot", lambda m: "is held for you" in m.text)
+    assert any(text.startswith("👛 Wallet (10.00 EUR)") for text, _ in hold.buttons())
+    done = await tap(user, hold, "👛 Wallet", lambda m: "Booking confirmed" in m.text)
+    assert "spot <b>" not in done.text and "Central Garage, spot A1" in done.text
+
+    await user.send_command("/bookings")
+    listing = await user.wait_for_message(lambda m: "Your bookings" in m.text)
+    detail = await tap(user, listing, "*Central Garage", lambda m: "Booking #" in m.text)
+    confirm = await tap(user, detail, "❌ Cancel booking", lambda m: "Cancel booking #" in m.text)
+    assert "5.00 EUR goes back to your wallet" in confirm.text
+    await user.tap(confirm, next(d for t, d in confirm.buttons() if t == "Yes, cancel" and d))
+    await user.wait_for_message(lambda m: "cancelled" in m.text.lower() or "Booking #" in m.text)
+    assert any("is cancelled" in (a.text or "") for a in user.callback_answers)
+
+    await user.send_command("/wallet")
+    wallet_screen = await user.wait_for_message(lambda m: "Balance:" in m.text)
+    assert "10.00 EUR" in wallet_screen.text
+    assert user.unanswered_callbacks() == []
