@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, CommandStart, ExceptionTypeFilter
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import (
     CallbackQuery,
     ErrorEvent,
@@ -16,7 +16,6 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 from aiogram_dialog import DialogManager, ShowMode, StartMode
-from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 
 from bot.callbacks import BookingAction
 from bot.context import Caller, Services
@@ -27,7 +26,6 @@ from core.models import Premise, Spot, User
 from core.services import booking
 
 log = logging.getLogger(__name__)
-router = Router(name="commands")
 
 
 def _phone_keyboard(lang: str) -> ReplyKeyboardMarkup:
@@ -41,7 +39,6 @@ def _phone_keyboard(lang: str) -> ReplyKeyboardMarkup:
     )
 
 
-@router.message(CommandStart())
 async def start(
     message: Message,
     command: CommandObject,
@@ -76,7 +73,6 @@ async def start(
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(F.contact)
 async def contact(
     message: Message, caller: Caller, services: Services, dialog_manager: DialogManager
 ) -> None:
@@ -93,44 +89,36 @@ async def contact(
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(Command("find"))
 async def find(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(FindSG.location, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(Command("bookings"))
 async def bookings(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(BookingsSG.list, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(Command("wallet"))
 async def wallet(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(WalletSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(Command("language"))
 async def language(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(LanguageSG.choose, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(Command("help"))
 async def help_(message: Message, dialog_manager: DialogManager) -> None:
     await dialog_manager.start(MenuSG.help, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(Command("cancel"))
 async def cancel(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
     await message.answer(tr(caller.lang, "cancelled"), reply_markup=ReplyKeyboardRemove())
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.message(F.text.in_({tr(lang, "btn.skip") for lang in CATALOGS}))
 async def skip_phone(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
     await message.answer(tr(caller.lang, "menu.title"), reply_markup=ReplyKeyboardRemove())
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@router.callback_query(BookingAction.filter())
 async def booking_action(
     callback: CallbackQuery,
     callback_data: BookingAction,
@@ -178,25 +166,16 @@ async def booking_action(
     )
 
 
-fallback_router = Router(name="fallback")
-
-
-@fallback_router.message()
 async def anything_else(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
     await message.answer(tr(caller.lang, "unknown_input"))
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@fallback_router.callback_query()
 async def unknown_button(callback: CallbackQuery, caller: Caller, dialog_manager: DialogManager) -> None:
     await callback.answer(tr(caller.lang, "stale_button"))
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-errors_router = Router(name="errors")
-
-
-@errors_router.error(ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent))
 async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager, **data: Any) -> None:
     """A button of a dialog that no longer exists (old message, restart with memory storage)."""
     caller: Caller | None = data.get("caller")
@@ -207,7 +186,6 @@ async def stale_dialog(event: ErrorEvent, dialog_manager: DialogManager, **data:
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-@errors_router.error()
 async def unexpected(event: ErrorEvent, **data: Any) -> None:
     log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
     caller: Caller | None = data.get("caller")
@@ -217,3 +195,22 @@ async def unexpected(event: ErrorEvent, **data: Any) -> None:
         await update.callback_query.answer(tr(lang, "error.generic"), show_alert=True)
     elif update.message is not None:
         await update.message.answer(tr(lang, "error.generic"))
+
+
+def build_routers() -> tuple[Router, Router]:
+    """New routers for one dispatcher: the commands first, the fallback after the dialogs."""
+    router = Router(name="commands")
+    fallback_router = Router(name="fallback")
+    router.message.register(start, CommandStart())
+    router.message.register(contact, F.contact)
+    router.message.register(find, Command("find"))
+    router.message.register(bookings, Command("bookings"))
+    router.message.register(wallet, Command("wallet"))
+    router.message.register(language, Command("language"))
+    router.message.register(help_, Command("help"))
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(skip_phone, F.text.in_({tr(lang, "btn.skip") for lang in CATALOGS}))
+    router.callback_query.register(booking_action, BookingAction.filter())
+    fallback_router.message.register(anything_else)
+    fallback_router.callback_query.register(unknown_button)
+    return router, fallback_router

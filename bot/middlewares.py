@@ -25,7 +25,7 @@ class CallerMiddleware(BaseMiddleware):
         self.services = services
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        tg_user: TgUser | None = data.get("event_from_user")
+        tg_user: TgUser | None = data.get("event_from_user") or getattr(event, "from_user", None)
         if tg_user is None or tg_user.is_bot:
             return await handler(event, data)
         data["caller"] = await self._caller(tg_user)

@@ -14,7 +14,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiogram_dialog import BgManagerFactory, setup_dialogs
+from aiogram_dialog import DIALOG_EVENT_NAME, BgManagerFactory, setup_dialogs
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from aiogram_dialog.api.protocols import MessageManagerProtocol
 from aiohttp import web
@@ -64,26 +64,31 @@ def create_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=isolation, services=services)
     throttle = throttle or ThrottleMiddleware()
     caller = CallerMiddleware(services)
+    # On the update itself, so that error handlers (which get the update's data) know the
+    # caller too; throttling answers messages and callbacks, so it sits on those.
+    dp.update.outer_middleware(caller)
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(throttle)
-        observer.outer_middleware(caller)
     dp.errors.register(
         handlers.stale_dialog, ExceptionTypeFilter(UnknownIntent, UnknownState, OutdatedIntent)
     )
     dp.errors.register(handlers.unexpected)
+    commands, fallback = handlers.build_routers()
     dp.include_routers(
-        handlers.router,
-        menu_dialog,
-        find_dialog,
-        book_dialog,
-        bookings_dialog,
-        wallet_dialog,
-        language_dialog,
-        handlers.fallback_router,
+        commands,
+        menu_dialog(),
+        find_dialog(),
+        book_dialog(),
+        bookings_dialog(),
+        wallet_dialog(),
+        language_dialog(),
+        fallback,
     )
     bg_factory = setup_dialogs(
         dp, events_isolation=isolation, getter=global_getter, message_manager=message_manager
     )
+    # Background updates (a payment settled by the webhook) render windows too.
+    dp.observers[DIALOG_EVENT_NAME].outer_middleware(caller)
     return dp, bg_factory
 
 

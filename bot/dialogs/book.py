@@ -13,7 +13,7 @@ from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Group, Sele
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, explain, services, t
+from bot.dialogs.common import caller, explain, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG, BookSG, MenuSG
 from core.errors import DomainError, InsufficientFunds, InvalidInterval, InvalidTransition, NoSpotFree
@@ -357,97 +357,108 @@ def _done_buttons() -> Group:
     )
 
 
-book_dialog = Dialog(
-    Window(
-        Format("{title}"),
-        Group(
-            Select(
-                Format("{item[1]}"),
-                id="preset",
-                item_id_getter=lambda item: item[0],
-                items="presets",
-                type_factory=int,
-                on_click=on_preset,
-            ),
-            width=3,
-        ),
-        SwitchTo(Format("{btn_custom}"), id="custom", state=BookSG.duration_input),
-        Cancel(Format("{btn_back}")),
-        state=BookSG.duration,
-        getter=duration_getter,
-    ),
-    Window(
-        Format("{ask}"),
-        MessageInput(on_duration_text),
-        Back(Format("{btn_back}")),
-        state=BookSG.duration_input,
-        getter=duration_getter,
-    ),
-    Window(
-        Format("{text}"),
-        Button(Format("{btn_confirm}"), id="hold", on_click=on_hold, when="can_hold"),
-        SwitchTo(Format("{btn_back}"), id="back", state=BookSG.duration),
-        state=BookSG.quote,
-        getter=quote_getter,
-    ),
-    Window(
-        Format("{text}"),
-        Group(
-            Button(Format("{btn_wallet}"), id="wallet", on_click=on_wallet, when="wallet_ok"),
-            Button(
-                Format("{btn_wallet_short}"), id="wallet_short", on_click=on_wallet_short, when="wallet_short"
-            ),
-            Column(
+def book_dialog() -> Dialog:
+    """A new instance: a dialog can belong to one dispatcher only."""
+    return Dialog(
+        Window(
+            Format("{title}"),
+            Group(
                 Select(
                     Format("{item[1]}"),
-                    id="card",
+                    id="preset",
                     item_id_getter=lambda item: item[0],
-                    items="cards",
+                    items="presets",
                     type_factory=int,
-                    on_click=on_card,
-                )
+                    on_click=on_preset,
+                ),
+                width=3,
             ),
-            Button(Format("{btn_link}"), id="link", on_click=on_link, when="card_payments"),
-            Button(Format("{btn_release}"), id="release", on_click=on_release),
-            when="open",
+            SwitchTo(Format("{btn_custom}"), id="custom", state=BookSG.duration_input),
+            Cancel(Format("{btn_back}")),
+            unexpected_input(),
+            state=BookSG.duration,
+            getter=duration_getter,
         ),
-        _done_buttons(),
-        Start(
-            Format("{btn_menu}"),
-            id="menu_expired",
-            state=MenuSG.main,
-            mode=StartMode.RESET_STACK,
-            when=lambda data, *_: not data["open"] and not data["paid"],
+        Window(
+            Format("{ask}"),
+            MessageInput(on_duration_text),
+            Back(Format("{btn_back}")),
+            unexpected_input(),
+            state=BookSG.duration_input,
+            getter=duration_getter,
         ),
-        state=BookSG.pay,
-        getter=pay_getter,
-    ),
-    Window(
-        Format("{text}"),
-        Group(
-            Url(Format("{btn_open}"), Format("{url}")),
-            Button(Format("{btn_check}"), id="check", on_click=on_check),
-            Button(Format("{btn_release}"), id="release", on_click=on_release),
-            when="open",
+        Window(
+            Format("{text}"),
+            Button(Format("{btn_confirm}"), id="hold", on_click=on_hold, when="can_hold"),
+            SwitchTo(Format("{btn_back}"), id="back", state=BookSG.duration),
+            unexpected_input(),
+            state=BookSG.quote,
+            getter=quote_getter,
         ),
-        _done_buttons(),
-        Start(
-            Format("{btn_menu}"),
-            id="menu_expired",
-            state=MenuSG.main,
-            mode=StartMode.RESET_STACK,
-            when=lambda data, *_: not data["open"] and not data["paid"],
+        Window(
+            Format("{text}"),
+            Group(
+                Button(Format("{btn_wallet}"), id="wallet", on_click=on_wallet, when="wallet_ok"),
+                Button(
+                    Format("{btn_wallet_short}"),
+                    id="wallet_short",
+                    on_click=on_wallet_short,
+                    when="wallet_short",
+                ),
+                Column(
+                    Select(
+                        Format("{item[1]}"),
+                        id="card",
+                        item_id_getter=lambda item: item[0],
+                        items="cards",
+                        type_factory=int,
+                        on_click=on_card,
+                    )
+                ),
+                Button(Format("{btn_link}"), id="link", on_click=on_link, when="card_payments"),
+                Button(Format("{btn_release}"), id="release", on_click=on_release),
+                when="open",
+            ),
+            _done_buttons(),
+            Start(
+                Format("{btn_menu}"),
+                id="menu_expired",
+                state=MenuSG.main,
+                mode=StartMode.RESET_STACK,
+                when=lambda data, *_: not data["open"] and not data["paid"],
+            ),
+            unexpected_input(),
+            state=BookSG.pay,
+            getter=pay_getter,
         ),
-        state=BookSG.link,
-        getter=link_getter,
-    ),
-    Window(
-        Format("{text}"),
-        _done_buttons(),
-        state=BookSG.done,
-        getter=lambda dialog_manager, **kw: _done_data(dialog_manager),
-    ),
-)
+        Window(
+            Format("{text}"),
+            Group(
+                Url(Format("{btn_open}"), Format("{url}")),
+                Button(Format("{btn_check}"), id="check", on_click=on_check),
+                Button(Format("{btn_release}"), id="release", on_click=on_release),
+                when="open",
+            ),
+            _done_buttons(),
+            Start(
+                Format("{btn_menu}"),
+                id="menu_expired",
+                state=MenuSG.main,
+                mode=StartMode.RESET_STACK,
+                when=lambda data, *_: not data["open"] and not data["paid"],
+            ),
+            unexpected_input(),
+            state=BookSG.link,
+            getter=link_getter,
+        ),
+        Window(
+            Format("{text}"),
+            _done_buttons(),
+            unexpected_input(),
+            state=BookSG.done,
+            getter=lambda dialog_manager, **kw: _done_data(dialog_manager),
+        ),
+    )
 
 
 async def _done_data(manager: DialogManager) -> dict[str, Any]:

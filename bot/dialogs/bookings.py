@@ -10,7 +10,7 @@ from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Row, Select, Swit
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, explain, services, t
+from bot.dialogs.common import caller, explain, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG
 from bot.i18n import Raw
@@ -192,51 +192,56 @@ def _opened_for_one_booking(manager: DialogManager) -> bool:
     return isinstance(manager.start_data, dict) and "reservation_id" in manager.start_data
 
 
-bookings_dialog = Dialog(
-    Window(
-        Format("{title}"),
-        Row(
-            Select(
-                Format("{item[1]}"),
-                id="tab",
-                item_id_getter=lambda item: item[0],
-                items="tabs",
-                on_click=on_tab,
-            )
+def bookings_dialog() -> Dialog:
+    """A new instance: a dialog can belong to one dispatcher only."""
+    return Dialog(
+        Window(
+            Format("{title}"),
+            Row(
+                Select(
+                    Format("{item[1]}"),
+                    id="tab",
+                    item_id_getter=lambda item: item[0],
+                    items="tabs",
+                    on_click=on_tab,
+                )
+            ),
+            Column(
+                Select(
+                    Format("{item[1]}"),
+                    id="booking",
+                    item_id_getter=lambda item: item[0],
+                    items="items",
+                    type_factory=int,
+                    on_click=on_booking,
+                )
+            ),
+            Row(
+                Button(Format("{btn_prev}"), id="prev", on_click=on_page, when="has_prev"),
+                Button(Format("{btn_more}"), id="next", on_click=on_page, when="has_next"),
+            ),
+            Cancel(Format("{btn_menu}")),
+            unexpected_input(),
+            state=BookingsSG.list,
+            getter=list_getter,
         ),
-        Column(
-            Select(
-                Format("{item[1]}"),
-                id="booking",
-                item_id_getter=lambda item: item[0],
-                items="items",
-                type_factory=int,
-                on_click=on_booking,
-            )
+        Window(
+            Format("{text}"),
+            SwitchTo(Format("{btn_cancel_booking}"), id="cancel", state=BookingsSG.cancel, when="can_cancel"),
+            Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
+            SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),
+            unexpected_input(),
+            state=BookingsSG.detail,
+            getter=detail_getter,
         ),
-        Row(
-            Button(Format("{btn_prev}"), id="prev", on_click=on_page, when="has_prev"),
-            Button(Format("{btn_more}"), id="next", on_click=on_page, when="has_next"),
+        Window(
+            Format("{text}"),
+            Row(
+                Button(Format("{btn_yes}"), id="yes", on_click=on_confirm_cancel),
+                Button(Format("{btn_no}"), id="no", on_click=on_keep),
+            ),
+            unexpected_input(),
+            state=BookingsSG.cancel,
+            getter=cancel_getter,
         ),
-        Cancel(Format("{btn_menu}")),
-        state=BookingsSG.list,
-        getter=list_getter,
-    ),
-    Window(
-        Format("{text}"),
-        SwitchTo(Format("{btn_cancel_booking}"), id="cancel", state=BookingsSG.cancel, when="can_cancel"),
-        Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
-        SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),
-        state=BookingsSG.detail,
-        getter=detail_getter,
-    ),
-    Window(
-        Format("{text}"),
-        Row(
-            Button(Format("{btn_yes}"), id="yes", on_click=on_confirm_cancel),
-            Button(Format("{btn_no}"), id="no", on_click=on_keep),
-        ),
-        state=BookingsSG.cancel,
-        getter=cancel_getter,
-    ),
-)
+    )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.types import CallbackQuery
-from aiogram_dialog import DialogManager
+from aiogram.enums import ContentType
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog.widgets.input import MessageInput
 
 from bot.context import Caller, Services
 from bot.i18n import Raw, tr
@@ -35,6 +37,17 @@ async def global_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     who: Caller | None = dialog_manager.middleware_data.get("caller")
     lang = who.lang if who else "en"
     return {"lang": lang, **{key.replace(".", "_"): tr(lang, key) for key in _COMMON_BUTTONS}}
+
+
+async def _on_unexpected(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    await message.answer(t(manager, "unknown_input"))
+    manager.show_mode = ShowMode.SEND  # the screen again, below the answer
+
+
+def unexpected_input() -> MessageInput:
+    """The last input of every window: anything the window does not expect gets an answer
+    and the screen again, never silence."""
+    return MessageInput(_on_unexpected, content_types=ContentType.ANY)
 
 
 async def explain(callback: CallbackQuery, manager: DialogManager, error: DomainError) -> None:

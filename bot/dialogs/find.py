@@ -32,7 +32,7 @@ from aiogram_dialog.widgets.media import DynamicMedia
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, services, t
+from bot.dialogs.common import caller, services, t, unexpected_input
 from bot.dialogs.states import BookSG, FindSG
 from bot.geocoding import GeocoderUnavailable
 from bot.i18n import Raw
@@ -341,109 +341,118 @@ async def on_find_start(start_data: Any, manager: DialogManager) -> None:
         await manager.switch_to(FindSG.results)
 
 
-find_dialog = Dialog(
-    Window(
-        Format("{prompt}"),
-        RequestLocation(Format("{btn_location}")),
-        MessageInput(on_location, content_types=[ContentType.LOCATION]),
-        MessageInput(on_address, content_types=[ContentType.TEXT]),
-        markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
-        state=FindSG.location,
-        getter=location_getter,
-    ),
-    Window(
-        Format("{title}"),
-        Column(
-            Select(
-                Format("{item[1]}"),
-                id="premise",
-                item_id_getter=lambda item: item[0],
-                items="items",
-                type_factory=int,
-                on_click=on_premise,
-            )
+def find_dialog() -> Dialog:
+    """A new instance: a dialog can belong to one dispatcher only."""
+    return Dialog(
+        Window(
+            Format("{prompt}"),
+            RequestLocation(Format("{btn_location}")),
+            MessageInput(on_location, content_types=[ContentType.LOCATION]),
+            MessageInput(on_address, content_types=[ContentType.TEXT]),
+            unexpected_input(),
+            markup_factory=ReplyKeyboardFactory(resize_keyboard=True, one_time_keyboard=True),
+            state=FindSG.location,
+            getter=location_getter,
         ),
-        Row(
-            Button(Format("{btn_prev}"), id="prev", on_click=on_page, when="has_prev"),
-            Button(Format("{btn_more}"), id="next", on_click=on_page, when="has_next"),
-        ),
-        Button(Format("{btn_wider}"), id="wider", on_click=on_wider, when="wider"),
-        Row(
-            SwitchTo(Format("{btn_change_time}"), id="when", state=FindSG.when),
-            SwitchTo(Format("{btn_filters}"), id="filters", state=FindSG.filters),
-        ),
-        Cancel(Format("{btn_menu}")),
-        state=FindSG.results,
-        getter=results_getter,
-    ),
-    Window(
-        Format("{title}"),
-        Column(
-            Multiselect(
-                Format("✅ {item[1]}"),
-                Format("{item[1]}"),
-                id="features",
-                item_id_getter=lambda item: item[0],
-                items="features",
-            )
-        ),
-        Column(
-            Select(
-                Format("{item[1]}"),
-                id="cap",
-                item_id_getter=lambda item: item[0],
-                items="caps",
-                type_factory=int,
-                on_click=on_cap,
-            )
-        ),
-        Button(Format("{btn_apply}"), id="apply", on_click=on_apply),
-        state=FindSG.filters,
-        getter=filters_getter,
-    ),
-    Window(
-        Format("{title}"),
-        Row(
-            Button(Format("{btn_now}"), id="now", on_click=on_now),
-            SwitchTo(Format("{btn_pick_date}"), id="pick_date", state=FindSG.date),
-        ),
-        SwitchTo(Format("{btn_back}"), id="back", state=FindSG.results),
-        state=FindSG.when,
-        getter=when_getter,
-    ),
-    Window(
-        Format("{title}"),
-        Calendar(id="calendar", on_click=on_date),
-        SwitchTo(Format("{btn_back}"), id="back", state=FindSG.when),
-        state=FindSG.date,
-        getter=when_getter,
-    ),
-    Window(
-        Format("{title}"),
-        ScrollingGroup(
-            Select(
-                Format("{item[1]}"),
-                id="slot",
-                item_id_getter=lambda item: item[0],
-                items="slots",
-                on_click=on_time,
+        Window(
+            Format("{title}"),
+            Column(
+                Select(
+                    Format("{item[1]}"),
+                    id="premise",
+                    item_id_getter=lambda item: item[0],
+                    items="items",
+                    type_factory=int,
+                    on_click=on_premise,
+                )
             ),
-            id="slots",
-            width=SLOTS_WIDTH,
-            height=SLOTS_PER_PAGE // SLOTS_WIDTH,
+            Row(
+                Button(Format("{btn_prev}"), id="prev", on_click=on_page, when="has_prev"),
+                Button(Format("{btn_more}"), id="next", on_click=on_page, when="has_next"),
+            ),
+            Button(Format("{btn_wider}"), id="wider", on_click=on_wider, when="wider"),
+            Row(
+                SwitchTo(Format("{btn_change_time}"), id="when", state=FindSG.when),
+                SwitchTo(Format("{btn_filters}"), id="filters", state=FindSG.filters),
+            ),
+            Cancel(Format("{btn_menu}")),
+            unexpected_input(),
+            state=FindSG.results,
+            getter=results_getter,
         ),
-        SwitchTo(Format("{btn_back}"), id="back", state=FindSG.date),
-        state=FindSG.time,
-        getter=time_getter,
-    ),
-    Window(
-        DynamicMedia("photo", when="photo"),
-        Format("{text}"),
-        Button(Format("{btn_book}"), id="book", on_click=on_book),
-        Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
-        SwitchTo(Format("{btn_back}"), id="back", state=FindSG.results),
-        state=FindSG.premise,
-        getter=premise_getter,
-    ),
-    on_start=on_find_start,
-)
+        Window(
+            Format("{title}"),
+            Column(
+                Multiselect(
+                    Format("✅ {item[1]}"),
+                    Format("{item[1]}"),
+                    id="features",
+                    item_id_getter=lambda item: item[0],
+                    items="features",
+                )
+            ),
+            Column(
+                Select(
+                    Format("{item[1]}"),
+                    id="cap",
+                    item_id_getter=lambda item: item[0],
+                    items="caps",
+                    type_factory=int,
+                    on_click=on_cap,
+                )
+            ),
+            Button(Format("{btn_apply}"), id="apply", on_click=on_apply),
+            unexpected_input(),
+            state=FindSG.filters,
+            getter=filters_getter,
+        ),
+        Window(
+            Format("{title}"),
+            Row(
+                Button(Format("{btn_now}"), id="now", on_click=on_now),
+                SwitchTo(Format("{btn_pick_date}"), id="pick_date", state=FindSG.date),
+            ),
+            SwitchTo(Format("{btn_back}"), id="back", state=FindSG.results),
+            unexpected_input(),
+            state=FindSG.when,
+            getter=when_getter,
+        ),
+        Window(
+            Format("{title}"),
+            Calendar(id="calendar", on_click=on_date),
+            SwitchTo(Format("{btn_back}"), id="back", state=FindSG.when),
+            unexpected_input(),
+            state=FindSG.date,
+            getter=when_getter,
+        ),
+        Window(
+            Format("{title}"),
+            ScrollingGroup(
+                Select(
+                    Format("{item[1]}"),
+                    id="slot",
+                    item_id_getter=lambda item: item[0],
+                    items="slots",
+                    on_click=on_time,
+                ),
+                id="slots",
+                width=SLOTS_WIDTH,
+                height=SLOTS_PER_PAGE // SLOTS_WIDTH,
+            ),
+            SwitchTo(Format("{btn_back}"), id="back", state=FindSG.date),
+            unexpected_input(),
+            state=FindSG.time,
+            getter=time_getter,
+        ),
+        Window(
+            DynamicMedia("photo", when="photo"),
+            Format("{text}"),
+            Button(Format("{btn_book}"), id="book", on_click=on_book),
+            Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
+            SwitchTo(Format("{btn_back}"), id="back", state=FindSG.results),
+            unexpected_input(),
+            state=FindSG.premise,
+            getter=premise_getter,
+        ),
+        on_start=on_find_start,
+    )

@@ -10,7 +10,7 @@ from aiogram_dialog import Dialog, DialogManager, StartMode, Window
 from aiogram_dialog.widgets.kbd import Cancel, Row, Select, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.common import caller, services, t
+from bot.dialogs.common import caller, services, t, unexpected_input
 from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import LANGUAGES
 from core.models import User
@@ -29,28 +29,32 @@ async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     }
 
 
-menu_dialog = Dialog(
-    Window(
-        Format("{title}"),
-        Start(Format("{btn_find}"), id="find", state=FindSG.location),
-        Row(
-            Start(Format("{btn_bookings}"), id="bookings", state=BookingsSG.list),
-            Start(Format("{btn_wallet}"), id="wallet", state=WalletSG.main),
+def menu_dialog() -> Dialog:
+    """A new instance: a dialog can belong to one dispatcher only."""
+    return Dialog(
+        Window(
+            Format("{title}"),
+            Start(Format("{btn_find}"), id="find", state=FindSG.location),
+            Row(
+                Start(Format("{btn_bookings}"), id="bookings", state=BookingsSG.list),
+                Start(Format("{btn_wallet}"), id="wallet", state=WalletSG.main),
+            ),
+            Row(
+                Start(Format("{btn_language}"), id="language", state=LanguageSG.choose),
+                SwitchTo(Format("{btn_help}"), id="help", state=MenuSG.help),
+            ),
+            unexpected_input(),
+            state=MenuSG.main,
+            getter=menu_getter,
         ),
-        Row(
-            Start(Format("{btn_language}"), id="language", state=LanguageSG.choose),
-            SwitchTo(Format("{btn_help}"), id="help", state=MenuSG.help),
+        Window(
+            Format("{help}"),
+            SwitchTo(Format("{btn_back}"), id="back", state=MenuSG.main),
+            unexpected_input(),
+            state=MenuSG.help,
+            getter=menu_getter,
         ),
-        state=MenuSG.main,
-        getter=menu_getter,
-    ),
-    Window(
-        Format("{help}"),
-        SwitchTo(Format("{btn_back}"), id="back", state=MenuSG.main),
-        state=MenuSG.help,
-        getter=menu_getter,
-    ),
-)
+    )
 
 
 async def language_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -76,18 +80,21 @@ async def on_language(callback: CallbackQuery, _: Any, manager: DialogManager, c
     await manager.start(MenuSG.main, mode=StartMode.RESET_STACK)
 
 
-language_dialog = Dialog(
-    Window(
-        Format("{title}"),
-        Select(
-            Format("{item[1]}"),
-            id="lang",
-            item_id_getter=lambda item: item[0],
-            items="languages",
-            on_click=on_language,
+def language_dialog() -> Dialog:
+    """A new instance: a dialog can belong to one dispatcher only."""
+    return Dialog(
+        Window(
+            Format("{title}"),
+            Select(
+                Format("{item[1]}"),
+                id="lang",
+                item_id_getter=lambda item: item[0],
+                items="languages",
+                on_click=on_language,
+            ),
+            Cancel(Format("{btn_back}")),
+            unexpected_input(),
+            state=LanguageSG.choose,
+            getter=language_getter,
         ),
-        Cancel(Format("{btn_back}")),
-        state=LanguageSG.choose,
-        getter=language_getter,
-    ),
-)
+    )

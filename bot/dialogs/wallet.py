@@ -11,7 +11,7 @@ from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Row, Selec
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, explain, services, t
+from bot.dialogs.common import caller, explain, services, t, unexpected_input
 from bot.dialogs.states import WalletSG
 from bot.i18n import Raw
 from core.errors import DomainError
@@ -173,71 +173,78 @@ async def on_add_card(callback: CallbackQuery, _: Button, manager: DialogManager
     await manager.switch_to(WalletSG.link)
 
 
-wallet_dialog = Dialog(
-    Window(
-        Format("{text}"),
-        Group(
+def wallet_dialog() -> Dialog:
+    """A new instance: a dialog can belong to one dispatcher only."""
+    return Dialog(
+        Window(
+            Format("{text}"),
             Group(
+                Group(
+                    Select(
+                        Format("{item[1]}"),
+                        id="preset",
+                        item_id_getter=lambda item: item[0],
+                        items="presets",
+                        type_factory=int,
+                        on_click=on_preset,
+                    ),
+                    width=3,
+                ),
+                SwitchTo(Format("{btn_custom}"), id="custom", state=WalletSG.topup_input),
+                when="card_payments",
+            ),
+            Row(
+                SwitchTo(Format("{btn_history}"), id="history", state=WalletSG.history),
+                SwitchTo(Format("{btn_cards}"), id="cards", state=WalletSG.cards, when="card_payments"),
+            ),
+            Cancel(Format("{btn_menu}")),
+            unexpected_input(),
+            state=WalletSG.main,
+            getter=main_getter,
+        ),
+        Window(
+            Format("{ask}"),
+            MessageInput(on_amount),
+            SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
+            unexpected_input(),
+            state=WalletSG.topup_input,
+            getter=main_getter,
+        ),
+        Window(
+            Format("{text}"),
+            Url(Format("{btn_open}"), Format("{url}")),
+            SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
+            unexpected_input(),
+            state=WalletSG.link,
+            getter=link_getter,
+        ),
+        Window(
+            Format("{text}"),
+            Row(
+                Button(Format("{btn_prev}"), id="prev", on_click=on_history_page, when="has_prev"),
+                Button(Format("{btn_more}"), id="next", on_click=on_history_page, when="has_next"),
+            ),
+            SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
+            unexpected_input(),
+            state=WalletSG.history,
+            getter=history_getter,
+        ),
+        Window(
+            Format("{text}"),
+            Column(
                 Select(
                     Format("{item[1]}"),
-                    id="preset",
+                    id="remove",
                     item_id_getter=lambda item: item[0],
-                    items="presets",
+                    items="cards",
                     type_factory=int,
-                    on_click=on_preset,
-                ),
-                width=3,
+                    on_click=on_remove_card,
+                )
             ),
-            SwitchTo(Format("{btn_custom}"), id="custom", state=WalletSG.topup_input),
-            when="card_payments",
+            Button(Format("{btn_add}"), id="add", on_click=on_add_card, when="card_payments"),
+            SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
+            unexpected_input(),
+            state=WalletSG.cards,
+            getter=cards_getter,
         ),
-        Row(
-            SwitchTo(Format("{btn_history}"), id="history", state=WalletSG.history),
-            SwitchTo(Format("{btn_cards}"), id="cards", state=WalletSG.cards, when="card_payments"),
-        ),
-        Cancel(Format("{btn_menu}")),
-        state=WalletSG.main,
-        getter=main_getter,
-    ),
-    Window(
-        Format("{ask}"),
-        MessageInput(on_amount),
-        SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
-        state=WalletSG.topup_input,
-        getter=main_getter,
-    ),
-    Window(
-        Format("{text}"),
-        Url(Format("{btn_open}"), Format("{url}")),
-        SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
-        state=WalletSG.link,
-        getter=link_getter,
-    ),
-    Window(
-        Format("{text}"),
-        Row(
-            Button(Format("{btn_prev}"), id="prev", on_click=on_history_page, when="has_prev"),
-            Button(Format("{btn_more}"), id="next", on_click=on_history_page, when="has_next"),
-        ),
-        SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
-        state=WalletSG.history,
-        getter=history_getter,
-    ),
-    Window(
-        Format("{text}"),
-        Column(
-            Select(
-                Format("{item[1]}"),
-                id="remove",
-                item_id_getter=lambda item: item[0],
-                items="cards",
-                type_factory=int,
-                on_click=on_remove_card,
-            )
-        ),
-        Button(Format("{btn_add}"), id="add", on_click=on_add_card, when="card_payments"),
-        SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
-        state=WalletSG.cards,
-        getter=cards_getter,
-    ),
-)
+    )

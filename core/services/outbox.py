@@ -3,8 +3,10 @@ change they report; a dispatcher sends them later, so a crash loses nothing."""
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,3 +73,22 @@ async def notify_admins(
         if note is not None:
             queued.append(note)
     return queued
+
+
+class Delivery(enum.Enum):
+    SENT = "sent"
+    RETRY = "retry"  # try again later (rate limit, server error, network)
+    PERMANENT = "permanent"  # never going to work (bot blocked, chat gone, no channel)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    status: Delivery
+    retry_after: float | None = None
+    error: str | None = None
+
+
+class MessageSender(Protocol):
+    """A channel (Telegram, SMS) that delivers one outbox notification to its user."""
+
+    async def deliver(self, notification: Notification, user: User) -> DeliveryResult: ...

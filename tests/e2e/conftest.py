@@ -84,7 +84,7 @@ async def tap(
 def settings_for(tg: TelegramFake, stripe: StripeFake, db_path: Path, mode: str = "polling") -> Settings:
     port = free_port()
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         bot_token=DEFAULT_TOKEN,
         telegram_api_base=tg.base_url,
         bot_mode=mode,

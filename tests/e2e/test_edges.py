@@ -1,0 +1,175 @@
+"""What a user can do besides the happy path: pay by link while the screen is open, forge a
+button, flood the bot, tap a button from before a restart, type nonsense, speak Ukrainian;
+and the webhook mode."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.callbacks import BookingAction
+from core.models import Reservation, ReservationStatus, User
+from core.services import booking
+from tests.e2e.conftest import E2E, LAT, LON, start_stack, tap
+from tests.fakes.telegram_server import BotMessage, FakeUser
+
+
+async def _hold_via_bot(e2e: E2E, telegram_id: int, lang: str = "en") -> tuple[FakeUser, BotMessage]:
+    user = e2e.tg.user(telegram_id, "Taras", language_code=lang)
+    await user.send_command("/start")
+    menu = await user.wait_for_message(lambda m: bool(m.buttons()))
+    await user.tap(menu, menu.buttons()[0][1] or "")
+    await user.wait_for_message(lambda m: bool(m.reply_buttons()))
+    await user.tap_reply_button(
+        "📍 Send my location" if lang == "en" else "📍 Надіслати геолокацію", location=(LAT, LON)
+    )
+    results = await user.wait_for_message(lambda m: "Central Garage" in str(m.buttons()))
+    card = await tap(user, results, "*Central Garage", lambda m: "Central Garage" in m.text)
+    durations = await tap(user, card, "✅", lambda m: len(m.buttons()) >= 5)
+    quote = await tap(user, durations, durations.buttons()[1][0], lambda m: "5.00 EUR" in m.text)
+    hold = await tap(user, quote, "✅", lambda m: "⏳" in m.text)
+    return user, hold
+
+
+async def test_checkout_link_paid_while_the_screen_is_open_turns_it_into_the_confirmation(e2e: E2E) -> None:
+    user, hold = await _hold_via_bot(e2e, 2001)
+    link_screen = await tap(user, hold, "🔗 Pay by card", lambda m: "secure payment page" in m.text)
+    url = next(data for text, data in link_screen.buttons() if text.startswith("💳 Pay 5.00 EUR") and data)
+    session_id = url.rsplit("/", 1)[-1]
+    await e2e.stripe.complete_checkout(session_id)  # the driver pays; Stripe calls our webhook
+    assert e2e.stripe.webhook_responses[-1][1] == 200
+    confirmed = await user.wait_for_message(lambda m: "Booking confirmed" in m.text)
+    assert confirmed.message_id == link_screen.message_id  # the open screen itself changed
+    async with e2e.db.read() as s:
+        (status,) = (await s.scalars(select(Reservation.status))).all()
+    assert status == ReservationStatus.CONFIRMED
+
+
+async def test_a_forged_button_for_someone_elses_booking_is_refused(e2e: E2E) -> None:
+    await _hold_via_bot(e2e, 2002)
+    async with e2e.db.read() as s:
+        reservation_id = await s.scalar(select(Reservation.id))
+    assert reservation_id is not None
+    stranger = e2e.tg.user(2003, "Mallory")
+    await stranger.send_command("/start")
+    menu = await stranger.wait_for_message(lambda m: bool(m.buttons()))
+    for action in ("cancel", "navigate", "open"):
+        forged = BookingAction(action=action, reservation_id=reservation_id).pack()
+        await stranger.tap_raw(menu.message_id, forged)
+    await asyncio.sleep(0.3)
+    answers = [a.text for a in stranger.callback_answers if a.text]
+    assert answers == ["This booking is not yours."] * 3
+    async with e2e.db.read() as s:
+        r = await s.get(Reservation, reservation_id)
+        assert r is not None and r.status == ReservationStatus.PENDING_PAYMENT
+    assert not any(c[0] == "sendVenue" for c in e2e.tg.calls)
+
+
+@pytest.fixture
+async def human_paced(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[E2E]:
+    async for stack in start_stack(tmp_path, sqlite_template, human_pace=True):
+        yield stack
+
+
+@pytest.mark.slow
+async def test_a_flood_of_100_messages_is_throttled_and_the_bot_stays_responsive(human_paced: E2E) -> None:
+    flooder = human_paced.tg.user(2004, "Spam")
+    for i in range(100):
+        await flooder.send_text(f"spam {i}")
+    await asyncio.sleep(1.0)
+    replies = [m for m in flooder.messages if "did not get that" in m.text]
+    warnings = [m for m in flooder.messages if "Too many messages" in m.text]
+    assert 10 <= len(replies) <= 25, len(replies)  # the burst, then about 3 a second
+    assert len(warnings) == 1
+    other = human_paced.tg.user(2005, "Calm")
+    await other.send_command("/start")  # someone else is served at once
+    await other.wait_for_message(lambda m: "What would you like to do?" in m.text, timeout=3)
+
+
+async def test_unknown_text_gets_help_and_the_menu(e2e: E2E) -> None:
+    user = e2e.tg.user(2006, "Olha")
+    await user.send_text("hello?")
+    await user.wait_for_message(lambda m: "I did not get that" in m.text)
+    await user.wait_for_message(lambda m: "What would you like to do?" in m.text)
+
+
+async def test_ukrainian_user_is_answered_in_ukrainian_and_can_switch_language(e2e: E2E) -> None:
+    user = e2e.tg.user(2007, "Оксана", language_code="uk")
+    await user.send_command("/start")
+    menu = await user.wait_for_message(lambda m: "Що бажаєте зробити?" in m.text)
+    languages = await tap(user, menu, "🌐 Мова", lambda m: "Оберіть мову" in m.text)
+    english_menu = await tap(user, languages, "English", lambda m: "What would you like to do?" in m.text)
+    assert any(text == "🅿️ Find parking" for text, _ in english_menu.buttons())
+    async with e2e.db.read() as s:
+        assert await s.scalar(select(User.language).where(User.telegram_id == 2007)) == "en"
+
+
+async def test_phone_number_is_saved_from_the_contact_button(e2e: E2E) -> None:
+    user = e2e.tg.user(2008, "Ivan")
+    await user.send_command("/start")
+    await user.wait_for_message(lambda m: "Share your phone number" in m.text)
+    await user.tap_reply_button("📱 Share my phone number", phone="+380501234567")
+    await user.wait_for_message(lambda m: "+380501234567" in m.text)
+    async with e2e.db.read() as s:
+        assert await s.scalar(select(User.phone).where(User.telegram_id == 2008)) == "+380501234567"
+
+
+async def test_a_stale_button_after_a_restart_leads_back_to_the_menu(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    # First process: the driver opens the wallet; then the service restarts (memory storage
+    # loses the dialog) and the driver taps a button of the old message.
+    stack = start_stack(tmp_path, sqlite_template)
+    first = await stack.__anext__()
+    user = first.tg.user(2009, "Petro")
+    await user.send_command("/wallet")
+    old_screen = await user.wait_for_message(lambda m: "Balance:" in m.text)
+    await first.app.stop()
+    from main import App
+
+    restarted = App(first.app.settings, clock=first.clock)
+    await restarted.start()
+    try:
+        await user.tap(old_screen, next(d for text, d in old_screen.buttons() if "History" in text and d))
+        await user.wait_for_message(lambda m: "What would you like to do?" in m.text)
+        assert any("out of date" in (a.text or "") for a in user.callback_answers)
+        assert user.unanswered_callbacks() == []
+    finally:
+        await restarted.stop()
+        first.app = restarted  # the fixture's own stop() must not stop it twice
+        with pytest.raises(StopAsyncIteration):
+            await stack.__anext__()
+
+
+async def test_webhook_mode_checks_the_secret_and_serves_the_driver(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    async for e2e in start_stack(tmp_path, sqlite_template, mode="webhook"):
+        assert e2e.tg.webhook_url == f"{e2e.app.settings.public_url}/telegram/webhook"
+        user = e2e.tg.user(2010, "Web")
+        await user.send_command("/start")
+        await user.wait_for_message(lambda m: "What would you like to do?" in m.text)
+        async with aiohttp.ClientSession() as http:
+            forged = await http.post(
+                e2e.tg.webhook_url or "",
+                json={"update_id": 1},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+            )
+            assert forged.status == 401
+
+
+async def test_an_unpaid_hold_shows_it_expired(e2e: E2E) -> None:
+    user, hold = await _hold_via_bot(e2e, 2011)
+    e2e.clock.advance(timedelta(minutes=11))
+    async with e2e.db.transaction() as s:
+        await booking.expire_holds(s, e2e.clock.now())
+    await user.tap(hold, next(d for text, d in hold.buttons() if text.startswith("🔗") and d))
+    expired = await user.wait_for_message(lambda m: "hold ran out" in m.text)
+    assert [text for text, _ in expired.buttons()] == ["🏠 Menu"]
+    assert any("hold ran out" in (a.text or "") for a in user.callback_answers)
