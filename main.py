@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.context import Services
 from bot.geocoding import Geocoder
 from bot.middlewares import ThrottleMiddleware
+from bot.notifications import TelegramSender
 from bot.runtime import (
     WEBHOOK_PATH,
     add_webhook_route,
@@ -33,6 +34,9 @@ from core.config import STRIPE_API_BASE_DEFAULT, ConfigError, Settings, load_set
 from core.db import Database
 from core.demo import seed_demo
 from core.migrate import upgrade_to_head
+from core.models import Channel
+from jobs.dispatcher import OutboxDispatcher
+from jobs.scheduler import build_scheduler
 from payments.service import PaymentService
 from payments.stripe_gateway import StripeGateway
 from payments.web import add_payment_routes
@@ -125,11 +129,23 @@ class App:
             self.services, self.storage, isolation, throttle=throttle
         )
         refresh_on_payment(self.services, self.bot, self.bg_factory)
+        self.dispatcher = OutboxDispatcher(
+            self.db, {Channel.TELEGRAM: TelegramSender(self.bot, self.db)}, self.clock
+        )
+        self.scheduler = build_scheduler(
+            db=self.db,
+            clock=self.clock,
+            payments=self.payments,
+            dispatcher=self.dispatcher,
+            reminder_minutes=settings.reminder_minutes,
+            sweep_seconds=settings.sweep_interval_seconds,
+        )
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
         self.web_url = ""
 
-    async def start(self) -> None:
+    async def start(self, *, jobs: bool = True) -> None:
+        """Starts serving; `jobs=False` leaves the sweeps to the caller (tests drive them)."""
         settings = self.settings
         me = await self.bot.get_me()
         log.info("bot @%s ready", me.username)
@@ -161,9 +177,14 @@ class App:
                 self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False)
             )
             log.info("polling for updates")
+        if jobs:
+            self.scheduler.start()
+            log.info("sweeps every %ss, outbox every 1s", settings.sweep_interval_seconds)
 
     async def stop(self) -> None:
         log.info("shutting down")
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         if self._polling is not None:
             with contextlib.suppress(RuntimeError):
                 await self.dp.stop_polling()

@@ -9,3 +9,18 @@ from aiogram.filters.callback_data import CallbackData
 class BookingAction(CallbackData, prefix="bk"):
     action: str  # cancel | confirm_cancel | navigate | open
     reservation_id: int
+
+
+class ExtendAction(CallbackData, prefix="ext"):
+    """ "Extend by N minutes" under a reminder. `end` is the end the reminder was about (unix
+    seconds): a tap after the booking has moved on is recognised as stale, never applied twice."""
+
+    reservation_id: int
+    minutes: int
+    end: int
+
+
+class ExtensionPay(CallbackData, prefix="exp"):
+    method: str  # card | link
+    extension_id: int
+    card_id: int = 0

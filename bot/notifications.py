@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot
@@ -19,7 +20,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import format as fmt
-from bot.callbacks import BookingAction
+from bot.callbacks import BookingAction, ExtendAction
 from bot.i18n import Raw, tr
 from core.db import Database
 from core.models import Notification, Premise, Reservation, Spot, User
@@ -103,6 +104,8 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> Render
                     added=fmt.money(int(p.get("added_price", 0)), r.currency),
                 )
             )
+        if note.kind == "booking_reminder":
+            return _reminder(lang, p, r, spot.label, premise.name, tz)
         if note.kind == "hold_expired":
             return Rendered(tr(lang, "notify.hold_expired", id=r.id))
         if note.kind == "payment_refunded":
@@ -146,6 +149,27 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> Render
         )
     log.warning("notification %s of kind %s has no specific text", note.id, note.kind)
     return Rendered(tr(lang, "notify.generic"))
+
+
+def _reminder(lang: str, p: dict[str, Any], r: Reservation, spot: str, name: str, tz: str) -> Rendered:
+    end = datetime.fromisoformat(str(p["ends_at"]))
+    lines = [tr(lang, "notify.booking_reminder", name=name, spot=spot, until=fmt.clock_time(end, tz))]
+    rows = []
+    if p.get("options"):
+        lines.append(tr(lang, "reminder.extend"))
+        for option in p["options"]:
+            data = ExtendAction(reservation_id=r.id, minutes=int(option["minutes"]), end=int(end.timestamp()))
+            label = tr(
+                lang,
+                "btn.extend",
+                duration=fmt.duration(lang, int(option["minutes"])),
+                price=fmt.money(int(option["price"]), str(p["currency"])),
+            )
+            rows.append([InlineKeyboardButton(text=label, callback_data=data.pack())])
+    if p.get("next_starts_at"):
+        at = fmt.clock_time(datetime.fromisoformat(str(p["next_starts_at"])), tz)
+        lines.append(tr(lang, "reminder.must_leave", at=at))
+    return Rendered("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
 
 # Telegram's wording for chats a bot can never write to again.

@@ -19,7 +19,7 @@ from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, Unknown
 from aiogram_dialog.api.protocols import MessageManagerProtocol
 from aiohttp import web
 
-from bot import handlers
+from bot import extension, handlers
 from bot.context import Services
 from bot.dialogs.book import book_dialog
 from bot.dialogs.bookings import bookings_dialog
@@ -76,6 +76,7 @@ def create_dispatcher(
     commands, fallback = handlers.build_routers()
     dp.include_routers(
         commands,
+        extension.build_router(),
         menu_dialog(),
         find_dialog(),
         book_dialog(),

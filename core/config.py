@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     reminder_minutes: int = Field(default=30, ge=1, le=24 * 60)
     early_arrival_minutes: int = Field(default=15, ge=0, le=24 * 60)
     ack_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # Not in DESIGN.md §3's table (an addition): how often the sweeps look for due work.
+    sweep_interval_seconds: float = Field(default=15, gt=0, le=30)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -178,7 +178,7 @@ class PaymentService:
         """A Stripe Checkout link for the caller's unpaid hold."""
         return await self._checkout(await self._booking_charge(reservation_id, user_id))
 
-    async def extension_checkout(self, extension_id: int, user_id: int) -> CheckoutLink:
+    async def _extension_charge(self, extension_id: int, user_id: int) -> _Charge:
         now = self.clock.now()
         async with self.db.transaction() as s:
             extension, reservation = await rules.payable_extension(s, extension_id, user_id)
@@ -193,7 +193,7 @@ class PaymentService:
                 extension_id=extension.id,
                 now=now,
             )
-            charge = _Charge(
+            return _Charge(
                 payment.id,
                 payment.amount,
                 payment.currency,
@@ -203,7 +203,9 @@ class PaymentService:
                 f"extension-{extension.id}",
                 user_id,
             )
-        return await self._checkout(charge)
+
+    async def extension_checkout(self, extension_id: int, user_id: int) -> CheckoutLink:
+        return await self._checkout(await self._extension_charge(extension_id, user_id))
 
     async def topup_checkout(self, user_id: int, amount: int, currency: str) -> CheckoutLink:
         if not rules.TOPUP_MIN <= amount <= rules.TOPUP_MAX:
@@ -249,10 +251,32 @@ class PaymentService:
     async def pay_booking_with_card(self, reservation_id: int, user_id: int, card_id: int) -> CardPayment:
         """Charges a saved card off-session; when the bank asks for authentication or declines,
         the driver gets a Checkout link instead, with the reason."""
+        return await self._pay_with_card(
+            user_id,
+            card_id,
+            lambda: self._booking_charge(reservation_id, user_id),
+            lambda: self.booking_checkout(reservation_id, user_id),
+        )
+
+    async def pay_extension_with_card(self, extension_id: int, user_id: int, card_id: int) -> CardPayment:
+        return await self._pay_with_card(
+            user_id,
+            card_id,
+            lambda: self._extension_charge(extension_id, user_id),
+            lambda: self.extension_checkout(extension_id, user_id),
+        )
+
+    async def _pay_with_card(
+        self,
+        user_id: int,
+        card_id: int,
+        new_charge: Callable[[], Awaitable[_Charge]],
+        fallback: Callable[[], Awaitable[CheckoutLink]],
+    ) -> CardPayment:
         async with self.db.read() as s:
             card = await rules.owned_card(s, card_id, user_id)
             pm_id = card.stripe_payment_method_id
-        charge = await self._booking_charge(reservation_id, user_id)
+        charge = await new_charge()
         customer = await self._customer(user_id)
         try:
             result = await self.gateway.charge_saved_card(
@@ -280,9 +304,12 @@ class PaymentService:
                 await self.process_refunds()
             return CardPayment(CardOutcome.PAID, charge.payment_id)
         await self._fail(charge.payment_id, f"{result.failure_code}: {result.failure_message}")
-        link = await self.booking_checkout(reservation_id, user_id)
         return CardPayment(
-            CardOutcome.NEEDS_CHECKOUT, charge.payment_id, link, result.failure_code, result.failure_message
+            CardOutcome.NEEDS_CHECKOUT,
+            charge.payment_id,
+            await fallback(),
+            result.failure_code,
+            result.failure_message,
         )
 
     async def cards(self, user_id: int) -> list[SavedPaymentMethod]:
@@ -395,6 +422,42 @@ class PaymentService:
                 )
             done += error is None
         return done
+
+    async def reconcile_open_checkouts(self, *, older_than: timedelta = timedelta(minutes=2)) -> int:
+        """Asks Stripe about payment pages still open on our side, so a webhook that never came
+        cannot leave a paid booking unconfirmed (or an abandoned one held). Returns how many
+        changed."""
+        cutoff = self.clock.now() - older_than
+        async with self.db.read() as s:
+            open_ids = list(
+                await s.scalars(
+                    select(Payment.stripe_checkout_session_id).where(
+                        Payment.status == PaymentStatus.PENDING,
+                        Payment.stripe_checkout_session_id.is_not(None),
+                        Payment.created_at <= cutoff,
+                    )
+                )
+            )
+        changed = 0
+        for session_id in open_ids:
+            assert session_id is not None
+            try:
+                state = await self.gateway.retrieve_checkout(session_id)
+            except PaymentProviderError:
+                log.warning("reconcile: could not retrieve %s", session_id)
+                continue
+            if state.payment.paid:
+                async with self.db.transaction() as s:
+                    settled = await rules.settle_checkout(s, session_id, state.payment, self.clock.now())
+                changed += settled != Settled.ALREADY_DONE
+                await self._announce(session_id, settled)
+            elif state.status == "expired":
+                async with self.db.transaction() as s:
+                    await rules.checkout_expired(s, session_id, self.clock.now())
+                changed += 1
+        if changed:
+            await self.process_refunds()
+        return changed
 
     async def expire_unpaid_checkouts(self) -> int:
         """Closes the Stripe pages of payments whose booking hold is over, so nobody pays for

@@ -134,7 +134,7 @@ async def test_a_stale_button_after_a_restart_leads_back_to_the_menu(
     from main import App
 
     restarted = App(first.app.settings, clock=first.clock)
-    await restarted.start()
+    await restarted.start(jobs=False)
     try:
         await user.tap(old_screen, next(d for text, d in old_screen.buttons() if "History" in text and d))
         await user.wait_for_message(lambda m: "What would you like to do?" in m.text)

@@ -1,0 +1,178 @@
+"""Extending a booking from the reminder's buttons: re-checked at the moment of the tap
+(ownership, the end the reminder was about, the spot still free), paid from the wallet in one
+step, or with a saved card / a Checkout link."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, Router
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import format as fmt
+from bot.callbacks import ExtendAction, ExtensionPay
+from bot.context import Caller, Services
+from bot.i18n import Raw, tr
+from core.errors import DomainError, InsufficientFunds, InvalidInterval, InvalidTransition, SpotTaken
+from core.models import Premise, Reservation, Spot
+from core.services import booking, wallet
+from core.services import payments as pay_rules
+from payments.service import CardOutcome
+from payments.stripe_gateway import PaymentProviderError
+
+
+async def _timezone(services: Services, reservation: Reservation) -> str:
+    async with services.db.read() as s:
+        spot = await s.get(Spot, reservation.spot_id)
+        premise = await s.get(Premise, spot.premise_id) if spot else None
+    return premise.timezone if premise else services.settings.timezone
+
+
+async def extend(
+    callback: CallbackQuery, callback_data: ExtendAction, caller: Caller, services: Services
+) -> None:
+    lang, now = caller.lang, services.clock.now()
+    try:
+        async with services.db.read() as s:
+            current = await booking.get_owned(s, callback_data.reservation_id, caller.user_id)
+    except DomainError as exc:
+        await callback.answer(
+            tr(lang, "error.not_owner" if exc.code == "not_owner" else "error.not_found"), show_alert=True
+        )
+        return
+    tz = await _timezone(services, current)
+    if int(current.ends_at.timestamp()) != callback_data.end:
+        await callback.answer(
+            tr(lang, "extend.stale", until=fmt.clock_time(current.ends_at, tz)), show_alert=True
+        )
+        return
+    try:
+        async with services.db.transaction() as s:
+            extension = await booking.request_extension(
+                s, current.id, user_id=caller.user_id, minutes=callback_data.minutes, now=now
+            )
+            balance = await wallet.balance(s, caller.user_id, extension.currency)
+            if balance >= extension.price:
+                await pay_rules.pay_extension_with_wallet(
+                    s, extension_id=extension.id, user_id=caller.user_id, now=now
+                )
+                paid = True
+            else:
+                paid = False
+            extension_id, price, currency, new_end = (
+                extension.id,
+                extension.price,
+                extension.currency,
+                extension.new_ends_at,
+            )
+    except SpotTaken:
+        await callback.answer(tr(lang, "extend.taken"), show_alert=True)
+        return
+    except (InvalidTransition, InvalidInterval, InsufficientFunds):
+        await callback.answer(tr(lang, "extend.not_possible"), show_alert=True)
+        return
+    if paid:
+        await callback.answer(
+            tr(lang, "extend.done", until=fmt.clock_time(new_end, tz), price=fmt.money(price, currency)),
+            show_alert=True,
+        )
+        if callback.message is not None and hasattr(callback.message, "edit_reply_markup"):
+            await callback.message.edit_reply_markup(reply_markup=None)  # the choice is made
+        return
+    await callback.answer()
+    await _offer_payment(callback, caller, services, extension_id, new_end, price, currency, balance, tz)
+
+
+async def _offer_payment(
+    callback: CallbackQuery,
+    caller: Caller,
+    services: Services,
+    extension_id: int,
+    new_end: datetime,
+    price: int,
+    currency: str,
+    balance: int,
+    tz: str,
+) -> None:
+    lang = caller.lang
+    rows = []
+    if services.payments is not None:
+        async with services.db.read() as s:
+            cards = await pay_rules.cards(s, caller.user_id)
+        for card in cards:
+            data = ExtensionPay(method="card", extension_id=extension_id, card_id=card.id).pack()
+            rows.append(
+                [
+                    InlineKeyboardButton(
+                        text=tr(lang, "btn.pay_card", brand=card.brand.title(), last4=card.last4),
+                        callback_data=data,
+                    )
+                ]
+            )
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=tr(lang, "btn.pay_link"),
+                    callback_data=ExtensionPay(method="link", extension_id=extension_id).pack(),
+                )
+            ]
+        )
+    text = tr(
+        lang,
+        "extend.pay",
+        until=fmt.clock_time(new_end, tz),
+        price=fmt.money(price, currency),
+        balance=fmt.money(balance, currency),
+    )
+    if not rows:
+        text = Raw(text + "\n" + tr(lang, "pay.unavailable"))
+    bot = callback.bot
+    assert bot is not None
+    await bot.send_message(caller.telegram_id, text, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def pay_extension(
+    callback: CallbackQuery, callback_data: ExtensionPay, caller: Caller, services: Services, bot: Bot
+) -> None:
+    lang = caller.lang
+    if services.payments is None:
+        await callback.answer(tr(lang, "pay.unavailable"), show_alert=True)
+        return
+    try:
+        if callback_data.method == "card":
+            result = await services.payments.pay_extension_with_card(
+                callback_data.extension_id, caller.user_id, callback_data.card_id
+            )
+            if result.outcome == CardOutcome.PAID:
+                await callback.answer(tr(lang, "pay.processing"))
+                return  # the "extended" notification follows through the outbox
+            link = result.checkout
+        else:
+            link = await services.payments.extension_checkout(callback_data.extension_id, caller.user_id)
+    except (InvalidTransition, SpotTaken):
+        await callback.answer(tr(lang, "extend.not_possible"), show_alert=True)
+        return
+    except DomainError as exc:
+        await callback.answer(
+            tr(lang, "error.not_owner" if exc.code == "not_owner" else "error.not_found"), show_alert=True
+        )
+        return
+    except PaymentProviderError:
+        await callback.answer(tr(lang, "pay.unavailable"), show_alert=True)
+        return
+    await callback.answer()
+    assert link is not None
+    await bot.send_message(
+        caller.telegram_id,
+        tr(lang, "pay.link"),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text=tr(lang, "btn.open_page"), url=link.url)]]
+        ),
+    )
+
+
+def build_router() -> Router:
+    router = Router(name="extension")
+    router.callback_query.register(extend, ExtendAction.filter())
+    router.callback_query.register(pay_extension, ExtensionPay.filter())
+    return router

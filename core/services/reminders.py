@@ -1,0 +1,74 @@
+"""Reminders before a booking ends: with the extensions that are still possible, or, when
+someone booked the spot next, the time the driver must leave by."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import Premise, Reservation, Spot
+from core.money import price_for_minutes
+from core.rules import ENDABLE, MAX_DURATION_MINUTES, Interval
+from core.services import outbox
+from core.services.availability import is_spot_free, next_booking_on_spot
+
+EXTENSION_CHOICES = (30, 60, 120)
+
+
+async def send_due_reminders(
+    session: AsyncSession, now: datetime, *, reminder_minutes: int, limit: int = 200
+) -> list[int]:
+    """Queues one reminder per booking whose end is within `reminder_minutes`. A booking is
+    reminded again only after its end moved (an extension clears `reminded_at`)."""
+    due = (
+        await session.scalars(
+            select(Reservation)
+            .where(
+                Reservation.status.in_(ENDABLE),
+                Reservation.reminded_at.is_(None),
+                Reservation.ends_at > now,
+                Reservation.ends_at <= now + timedelta(minutes=reminder_minutes),
+            )
+            .order_by(Reservation.ends_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    for reservation in due:
+        await _remind(session, reservation, now)
+    return [r.id for r in due]
+
+
+async def _remind(session: AsyncSession, reservation: Reservation, now: datetime) -> None:
+    spot = await session.get(Spot, reservation.spot_id)
+    premise = await session.get(Premise, spot.premise_id) if spot else None
+    assert premise is not None
+    stay = reservation.ends_at - reservation.starts_at
+    options = []
+    for minutes in EXTENSION_CHOICES:
+        if stay + timedelta(minutes=minutes) > timedelta(minutes=MAX_DURATION_MINUTES):
+            break
+        added = Interval(reservation.ends_at, reservation.ends_at + timedelta(minutes=minutes))
+        if not await is_spot_free(
+            session, reservation.spot_id, added, now, ignore_reservation_id=reservation.id
+        ):
+            break  # a longer extension would cross the same booking
+        options.append({"minutes": minutes, "price": price_for_minutes(premise.price_per_hour, minutes)})
+    following = await next_booking_on_spot(session, reservation.spot_id, reservation.ends_at, now)
+    reservation.reminded_at = now
+    await outbox.notify(
+        session,
+        reservation.user_id,
+        "booking_reminder",
+        {
+            "reservation_id": reservation.id,
+            "ends_at": reservation.ends_at.isoformat(),
+            "options": options,
+            "currency": premise.currency,
+            "next_starts_at": following.starts_at.isoformat() if following else None,
+        },
+        now=now,
+        dedupe_key=f"reminder:{reservation.id}:{int(reservation.ends_at.timestamp())}",
+    )
