@@ -50,6 +50,15 @@ async def start(
     # Deep links: t.me/<bot>?start=paid_<reservation id> (back from the payment page),
     # booking_<id>, wallet.
     if payload.startswith(("paid_", "booking_")) and payload.partition("_")[2].isdigit():
+        try:
+            async with services.db.read() as s:
+                await booking.get_owned(s, int(payload.partition("_")[2]), caller.user_id)
+        except DomainError as exc:
+            await message.answer(
+                tr(caller.lang, "error.not_owner" if exc.code == "not_owner" else "error.not_found")
+            )
+            await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+            return
         await dialog_manager.start(
             BookingsSG.detail,
             mode=StartMode.RESET_STACK,

@@ -16,7 +16,14 @@ from bot import format as fmt
 from bot.dialogs.common import caller, explain, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG, BookSG, MenuSG
-from core.errors import DomainError, InsufficientFunds, InvalidInterval, InvalidTransition, NoSpotFree
+from core.errors import (
+    DomainError,
+    InsufficientFunds,
+    InvalidInterval,
+    InvalidTransition,
+    NoSpotFree,
+    TooManyHolds,
+)
 from core.models import Premise, Reservation, ReservationStatus, Spot
 from core.rules import check_duration, start_now
 from core.services import booking, wallet
@@ -79,7 +86,9 @@ async def quote_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
             q = await quote(s, premise.id, _start(m), minutes, svc.clock.now())
         except InvalidInterval:
             q = None
-    if q is None or q.free_spots == 0:
+    if q is None:
+        return {"text": t(m, "quote.start_passed"), "can_hold": False, "btn_confirm": ""}
+    if q.free_spots == 0:
         return {"text": t(m, "quote.no_spot"), "can_hold": False, "btn_confirm": ""}
     price = fmt.money(q.price, q.currency)
     return {
@@ -114,6 +123,12 @@ async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) ->
             )
     except NoSpotFree:
         await callback.answer(t(manager, "quote.no_spot"), show_alert=True)
+        return
+    except TooManyHolds:
+        await callback.answer(t(manager, "hold.too_many"), show_alert=True)
+        return
+    except InvalidInterval:
+        await callback.answer(t(manager, "quote.start_passed"), show_alert=True)
         return
     except DomainError as exc:
         await explain(callback, manager, exc)
@@ -343,7 +358,10 @@ async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager
 
 
 async def on_cancel_booking(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.start(BookingsSG.cancel, data={"reservation_id": manager.dialog_data["reservation_id"]})
+    await manager.start(
+        BookingsSG.cancel,
+        data={"reservation_id": manager.dialog_data["reservation_id"], "return_on_keep": True},
+    )
 
 
 def _done_buttons() -> Group:

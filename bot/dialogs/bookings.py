@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.types import CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Row, Select, SwitchTo
+from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Select, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
 from bot.dialogs.common import caller, explain, services, t, unexpected_input
 from bot.dialogs.find import send_venue
-from bot.dialogs.states import BookingsSG
+from bot.dialogs.states import BookingsSG, MenuSG
 from bot.i18n import Raw
 from core.errors import DomainError, TooLateToCancel
 from core.models import PaymentMethodKind, PaymentStatus, ReservationStatus
@@ -182,7 +182,7 @@ async def on_confirm_cancel(callback: CallbackQuery, _: Button, manager: DialogM
 
 
 async def on_keep(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    if _opened_for_one_booking(manager):
+    if _return_on_keep(manager):
         await manager.done()  # back to the screen it was opened from
     else:
         await manager.switch_to(BookingsSG.detail)
@@ -190,6 +190,11 @@ async def on_keep(callback: CallbackQuery, _: Button, manager: DialogManager) ->
 
 def _opened_for_one_booking(manager: DialogManager) -> bool:
     return isinstance(manager.start_data, dict) and "reservation_id" in manager.start_data
+
+
+def _return_on_keep(manager: DialogManager) -> bool:
+    """Opened on top of another screen (the booking confirmation), which "keep" goes back to."""
+    return isinstance(manager.start_data, dict) and bool(manager.start_data.get("return_on_keep"))
 
 
 def bookings_dialog() -> Dialog:
@@ -220,7 +225,7 @@ def bookings_dialog() -> Dialog:
                 Button(Format("{btn_prev}"), id="prev", on_click=on_page, when="has_prev"),
                 Button(Format("{btn_more}"), id="next", on_click=on_page, when="has_next"),
             ),
-            Cancel(Format("{btn_menu}")),
+            Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
             unexpected_input(),
             state=BookingsSG.list,
             getter=list_getter,

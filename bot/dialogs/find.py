@@ -9,14 +9,13 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
-from aiogram_dialog import ChatEvent, Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog import ChatEvent, Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.api.entities import MediaAttachment
 from aiogram_dialog.widgets.common.scroll import ManagedScroll
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import (
     Button,
     Calendar,
-    Cancel,
     Column,
     ManagedCalendar,
     ManagedMultiselect,
@@ -25,6 +24,7 @@ from aiogram_dialog.widgets.kbd import (
     Row,
     ScrollingGroup,
     Select,
+    Start,
     SwitchTo,
 )
 from aiogram_dialog.widgets.markup.reply_keyboard import ReplyKeyboardFactory
@@ -33,7 +33,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
 from bot.dialogs.common import caller, services, t, unexpected_input
-from bot.dialogs.states import BookSG, FindSG
+from bot.dialogs.states import BookSG, FindSG, MenuSG
 from bot.geocoding import GeocoderUnavailable
 from bot.i18n import Raw
 from core.errors import NotFound
@@ -375,7 +375,7 @@ def find_dialog() -> Dialog:
                 SwitchTo(Format("{btn_change_time}"), id="when", state=FindSG.when),
                 SwitchTo(Format("{btn_filters}"), id="filters", state=FindSG.filters),
             ),
-            Cancel(Format("{btn_menu}")),
+            Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
             unexpected_input(),
             state=FindSG.results,
             getter=results_getter,

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window
-from aiogram_dialog.widgets.kbd import Cancel, Row, Select, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Row, Select, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.common import caller, services, t, unexpected_input
@@ -92,7 +92,7 @@ def language_dialog() -> Dialog:
                 items="languages",
                 on_click=on_language,
             ),
-            Cancel(Format("{btn_back}")),
+            Start(Format("{btn_back}"), id="back", state=MenuSG.main, mode=StartMode.RESET_STACK),
             unexpected_input(),
             state=LanguageSG.choose,
             getter=language_getter,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.types import CallbackQuery, Message
-from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Row, Select, SwitchTo, Url
+from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Select, Start, SwitchTo, Url
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
 from bot.dialogs.common import caller, explain, services, t, unexpected_input
-from bot.dialogs.states import WalletSG
+from bot.dialogs.states import MenuSG, WalletSG
 from bot.i18n import Raw
 from core.errors import DomainError
 from core.money import parse_amount
@@ -197,7 +197,7 @@ def wallet_dialog() -> Dialog:
                 SwitchTo(Format("{btn_history}"), id="history", state=WalletSG.history),
                 SwitchTo(Format("{btn_cards}"), id="cards", state=WalletSG.cards, when="card_payments"),
             ),
-            Cancel(Format("{btn_menu}")),
+            Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
             unexpected_input(),
             state=WalletSG.main,
             getter=main_getter,

@@ -100,6 +100,8 @@ TEXTS: dict[str, str] = {
         "Total: <b>{price}</b> ({per_hour}/h)\n{free}"
     ),
     "quote.no_spot": "Sorry, every spot is taken for that time. Try another time or car park.",
+    "hold.too_many": "You already have 3 unpaid bookings. Pay for one or release it in /bookings first.",
+    "quote.start_passed": "That start time has passed. Please choose the time again.",
     "btn.confirm_hold": "✅ Hold the spot ({price})",
     "hold.title": (
         "Spot <b>{spot}</b> at {name} is held for you.\n🕒 {window}\n💶 <b>{price}</b>\n\n"

@@ -278,11 +278,6 @@ async def test_menu_opens_bookings_and_wallet_and_their_menu_button_comes_back(d
     assert driver.layout == MENU_EN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a command (/wallet, /bookings, /find, /language) starts its dialog with a new stack, "
-    "so the dialog's 🏠 Menu / ⬅️ Back (a Cancel) closes it and leaves the chat without any screen",
-)
 @pytest.mark.parametrize(
     ("command", "label"),
     [("/wallet", "🏠 Menu"), ("/bookings", "🏠 Menu"), (HERE, "🏠 Menu"), ("/language", "⬅️ Back")],
@@ -936,11 +931,6 @@ async def test_a_notification_button_for_someone_elses_booking_is_refused(
     assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: bookings.py on_keep calls manager.done() whenever the dialog was started for one "
-    "booking, which, from a link or a notification button, closes the only dialog: no screen is left",
-)
 @pytest.mark.parametrize("opened_by", ["link", "notification"])
 async def test_keeping_a_booking_opened_from_a_link_or_notification_shows_it_again(
     driver: Driver, services: Services, clock: ManualClock, opened_by: str
@@ -957,11 +947,6 @@ async def test_keeping_a_booking_opened_from_a_link_or_notification_shows_it_aga
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✅ confirmed")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: /start booking_<id> for a booking that is not the caller's fails in the window's "
-    "getter (NotOwner) and the driver reads 'Something went wrong on our side'",
-)
 async def test_a_link_to_someone_elses_booking_is_refused(
     driver: Driver, services: Services, clock: ManualClock
 ) -> None:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from tests.e2e.conftest import E2E, LAT, LON, tap
+from tests.fakes.telegram_server import BotMessage
 
 
 async def test_find_book_pay_with_wallet_cancel_and_see_the_refund(e2e: E2E) -> None:
@@ -22,9 +23,24 @@ async def test_find_book_pay_with_wallet_cancel_and_see_the_refund(e2e: E2E) -> 
     when = await tap(user, results, "🕒 Change time", lambda m: "When do you arrive?" in m.text)
     calendar = await tap(user, when, "📅 Another day", lambda m: bool(m.buttons()))
     tomorrow = (e2e.clock.now().astimezone(ZoneInfo("Europe/Kyiv")) + timedelta(days=1)).date()
-    if not any(text == str(tomorrow.day) for text, _ in calendar.buttons()):
-        calendar = await tap(user, calendar, ">", lambda m: bool(m.buttons()))  # next month
-    await user.tap(calendar, next(d for text, d in calendar.buttons() if text == str(tomorrow.day) and d))
+
+    def day_button(message: BotMessage) -> str | None:
+        return next(
+            (
+                d
+                for text, d in message.buttons()
+                if text.strip().isdigit() and int(text) == tomorrow.day and d
+            ),
+            None,
+        )
+
+    if tomorrow.day == 1:  # tomorrow is in the next month: page the calendar forward
+        forward = next(d for text, d in calendar.buttons() if text.rstrip().endswith(">>") and d)
+        await user.tap(calendar, forward)
+        calendar = await user.wait_for_message(lambda m: day_button(m) is not None)
+    button = day_button(calendar)
+    assert button is not None, calendar.buttons()
+    await user.tap(calendar, button)
     slots = await user.wait_for_message(lambda m: "Arrival time on" in m.text)
     results = await tap(user, slots, "10:00", lambda m: "Parking near" in m.text)
     assert "10:00–12:00" in results.text
