@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Raw, tr
@@ -17,11 +17,23 @@ def local(when: datetime, tz: str) -> datetime:
     return when.astimezone(ZoneInfo(tz))
 
 
-def window(starts_at: datetime, ends_at: datetime, tz: str) -> str:
+def day(lang: str, when: date | datetime) -> str:
+    """`Sat 21 Nov` / `Сб 21 лист` in the user's language."""
+    weekdays, months = tr(lang, "date.weekdays").split(), tr(lang, "date.months").split()
+    return f"{weekdays[when.weekday()]} {when.day:02d} {months[when.month - 1]}"
+
+
+def stamp(lang: str, when: datetime, tz: str) -> str:
+    """`21 Nov 11:10`: compact, for lists of past events."""
+    moment = local(when, tz)
+    return f"{moment.day:02d} {tr(lang, 'date.months').split()[moment.month - 1]} {moment:%H:%M}"
+
+
+def window(starts_at: datetime, ends_at: datetime, tz: str, lang: str = "en") -> str:
     """`Sat 21 Nov 10:00–12:00` in the premise's time zone (the end's date when it differs)."""
     start, end = local(starts_at, tz), local(ends_at, tz)
-    end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%a %d %b %H:%M")
-    return f"{start.strftime('%a %d %b %H:%M')}–{end_text}"
+    end_text = end.strftime("%H:%M") if end.date() == start.date() else f"{day(lang, end)} {end:%H:%M}"
+    return f"{day(lang, start)} {start:%H:%M}–{end_text}"
 
 
 def clock_time(when: datetime, tz: str) -> str:

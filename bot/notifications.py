@@ -66,7 +66,7 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> Render
             "name": premise.name,
             "spot": spot.label,
             "address": premise.address,
-            "window": fmt.window(r.starts_at, r.ends_at, tz),
+            "window": fmt.window(r.starts_at, r.ends_at, tz, lang),
             "price": fmt.money(r.price, r.currency),
         }
         if note.kind == "booking_confirmed":

@@ -97,7 +97,7 @@ async def quote_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
             "quote.title",
             name=premise.name,
             address=premise.address,
-            window=fmt.window(q.interval.starts_at, q.interval.ends_at, premise.timezone),
+            window=fmt.window(q.interval.starts_at, q.interval.ends_at, premise.timezone, lang),
             duration=fmt.duration(lang, minutes),
             price=price,
             per_hour=fmt.money(premise.price_per_hour, premise.currency),
@@ -168,7 +168,7 @@ async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
             "hold.title",
             spot=spot.label,
             name=premise.name,
-            window=fmt.window(r.starts_at, r.ends_at, premise.timezone),
+            window=fmt.window(r.starts_at, r.ends_at, premise.timezone, caller(m).lang),
             price=price,
             minutes=left,
             until=fmt.clock_time(r.hold_expires_at or now, premise.timezone),
@@ -203,7 +203,7 @@ async def on_wallet(callback: CallbackQuery, _: Button, manager: DialogManager) 
         await callback.answer(
             t(
                 manager,
-                "pay.wallet_short",
+                _short_key(manager),
                 balance=fmt.money(exc.balance, exc.currency),
                 price=fmt.money(exc.needed, exc.currency),
             ),
@@ -220,6 +220,11 @@ async def on_wallet(callback: CallbackQuery, _: Button, manager: DialogManager) 
     await manager.switch_to(BookSG.done)
 
 
+def _short_key(manager: DialogManager) -> str:
+    # Without card payments there is no top-up and no card to suggest.
+    return "pay.wallet_short" if services(manager).payments is not None else "pay.wallet_short_no_cards"
+
+
 async def on_wallet_short(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     r, _spot, _premise = await _reservation_view(manager)
     async with services(manager).db.read() as s:
@@ -227,7 +232,7 @@ async def on_wallet_short(callback: CallbackQuery, _: Button, manager: DialogMan
     await callback.answer(
         t(
             manager,
-            "pay.wallet_short",
+            _short_key(manager),
             balance=fmt.money(balance, r.currency),
             price=fmt.money(r.price, r.currency),
         ),
@@ -342,7 +347,7 @@ async def done_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
             name=premise.name,
             spot=spot.label,
             address=premise.address,
-            window=fmt.window(r.starts_at, r.ends_at, premise.timezone),
+            window=fmt.window(r.starts_at, r.ends_at, premise.timezone, caller(m).lang),
             price=fmt.money(r.price, r.currency),
         ),
         "btn_navigate": t(m, "btn.navigate"),

@@ -44,7 +44,9 @@ async def list_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
             t(
                 m,
                 "bookings.item",
-                date=fmt.window(v.reservation.starts_at, v.reservation.ends_at, v.premise.timezone),
+                date=fmt.window(
+                    v.reservation.starts_at, v.reservation.ends_at, v.premise.timezone, caller(m).lang
+                ),
                 name=v.premise.name,
                 status=t(m, f"status.{v.reservation.status.value}"),
             ),
@@ -109,7 +111,7 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             name=v.premise.name,
             spot=v.spot.label,
             address=v.premise.address,
-            window=fmt.window(r.starts_at, r.ends_at, v.premise.timezone),
+            window=fmt.window(r.starts_at, r.ends_at, v.premise.timezone, caller(m).lang),
             price=fmt.money(r.price, r.currency),
             payments=Raw(lines),
         ),
@@ -144,10 +146,12 @@ async def cancel_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     }
 
 
-def refund_text(m: DialogManager, wallet: int, card: int, currency: str) -> Raw:
+def refund_text(m: DialogManager, wallet: int, card: int, currency: str, *, done: bool = False) -> Raw:
     parts = []
     if wallet:
-        parts.append(t(m, "cancel.refund_wallet", amount=fmt.money(wallet, currency)))
+        parts.append(
+            t(m, "cancel.done_wallet" if done else "cancel.refund_wallet", amount=fmt.money(wallet, currency))
+        )
     if card:
         parts.append(t(m, "cancel.refund_card", amount=fmt.money(card, currency)))
     return Raw(" ".join(parts) or t(m, "cancel.refund_none"))
@@ -174,7 +178,9 @@ async def on_confirm_cancel(callback: CallbackQuery, _: Button, manager: DialogM
             manager,
             "cancel.done",
             id=reservation_id,
-            refund=refund_text(manager, result.refunded_to_wallet, card, result.reservation.currency),
+            refund=refund_text(
+                manager, result.refunded_to_wallet, card, result.reservation.currency, done=True
+            ),
         ),
         show_alert=True,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -67,7 +68,7 @@ async def _search_at(manager: DialogManager, lat: float, lon: float, place: str)
 
 async def on_location(message: Message, _: MessageInput, manager: DialogManager) -> None:
     assert message.location is not None
-    await _search_at(manager, message.location.latitude, message.location.longitude, "📍")
+    await _search_at(manager, message.location.latitude, message.location.longitude, t(manager, "find.here"))
 
 
 async def on_address(message: Message, _: MessageInput, manager: DialogManager) -> None:
@@ -135,7 +136,7 @@ async def results_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
                 free=t(m, "find.free", count=p.free_spots),
             )
             + (f" · ⭐{p.rating}" if p.rating is not None else "")
-            + f" {fmt.feature_icons(p.features)}",
+            + (f" {fmt.feature_icons(p.features)}" if p.features else ""),
         )
         for p in page.items
     ]
@@ -146,7 +147,7 @@ async def results_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         m,
         "find.results_title",
         place=data.get("place", ""),
-        window=fmt.window(interval.starts_at, interval.ends_at, tz),
+        window=fmt.window(interval.starts_at, interval.ends_at, tz, lang),
     )
     if not items:
         title = Raw(title + "\n\n" + t(m, "find.no_results", radius=fmt.distance(radius)))
@@ -247,7 +248,7 @@ async def time_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         if moment > now:
             slots.append((moment.astimezone(ZoneInfo("UTC")).isoformat(), moment.strftime("%H:%M")))
         moment += timedelta(minutes=STEP_MINUTES)
-    return {"title": t(m, "when.pick_time", date=day.strftime("%a %d %b"), tz=tz_name), "slots": slots}
+    return {"title": t(m, "when.pick_time", date=fmt.day(caller(m).lang, day), tz=tz_name), "slots": slots}
 
 
 async def on_time(callback: CallbackQuery, _: Any, manager: DialogManager, slot: str) -> None:
@@ -288,7 +289,8 @@ async def premise_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
     )
     photo = MediaAttachment(ContentType.PHOTO, url=p.photos[0]) if p.photos else None
     return {
-        "text": Raw(text + ("\n\n" + reviews if reviews else "")),
+        # Empty parts (no features, no description) must not leave blank lines behind.
+        "text": Raw(re.sub(r"\n{3,}", "\n\n", text + ("\n\n" + reviews if reviews else "")).strip()),
         "photo": photo,
         "btn_book": t(m, "btn.book"),
         "btn_navigate": t(m, "btn.navigate"),
@@ -333,7 +335,7 @@ async def on_find_start(start_data: Any, manager: DialogManager) -> None:
         manager.dialog_data.update(
             lat=float(start_data["lat"]),
             lon=float(start_data["lon"]),
-            place=str(start_data.get("place", "📍")),
+            place=str(start_data.get("place") or t(manager, "find.here")),
             offset=0,
             radius=RADII[0],
             minutes=DEFAULT_MINUTES,

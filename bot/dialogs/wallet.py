@@ -112,7 +112,7 @@ async def history_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         t(
             m,
             "history.item",
-            date=fmt.local(tx.created_at, svc.settings.timezone).strftime("%d %b %H:%M"),
+            date=fmt.stamp(caller(m).lang, tx.created_at, svc.settings.timezone),
             amount=("+" if tx.amount > 0 else "") + fmt.money(tx.amount, tx.currency),
             kind=t(m, f"txkind.{tx.kind.value}"),
         )

@@ -213,5 +213,10 @@ TEXTS: dict[str, str] = {
     "extend.taken": "Sorry, someone has just booked the spot for that time.",
     "extend.not_possible": "This booking can no longer be extended.",
     "extend.pay": "Extension until <b>{until}</b>: <b>{price}</b>. Your wallet has {balance}. How do you want to pay?",
+    "date.weekdays": "Mon Tue Wed Thu Fri Sat Sun",
+    "date.months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+    "find.here": "you",
+    "cancel.done_wallet": "{amount} is back in your wallet.",
+    "pay.wallet_short_no_cards": "Your wallet has {balance}; this booking costs {price}. Card payments are not available here, so please ask the operator to top up your wallet.",
     "notify.generic": "You have an update about your parking.",
 }

@@ -304,7 +304,7 @@ async def test_results_list_nearby_car_parks_with_distance_price_and_free_spots(
     await hold(services, other, central, services.clock.now(), 60)
 
     await driver.send(HERE)
-    assert driver.text == f"🅿️ Parking near 📍\n🕒 {NOW_WINDOW}"
+    assert driver.text == f"🅿️ Parking near you\n🕒 {NOW_WINDOW}"
     assert driver.layout == [
         ["Central Garage · 222 m · 2.50 EUR/h · 1 free 🏠📹"],
         ["River Parking · 1.0 km · 1.50 EUR/h · 1 free"],
@@ -402,12 +402,12 @@ async def test_no_results_offers_a_wider_search(driver: Driver, services: Servic
     await add_premise(services, "Suburb Park", north_m=3000, price=100)
     await driver.send(HERE)
     assert (
-        driver.text == f"🅿️ Parking near 📍\n🕒 {NOW_WINDOW}\n\nNo free parking within 2.0 km for that time."
+        driver.text == f"🅿️ Parking near you\n🕒 {NOW_WINDOW}\n\nNo free parking within 2.0 km for that time."
     )
     assert driver.layout == [["🔎 Search within 5.0 km"], ["🕒 Change time", "⚙️ Filters"], ["🏠 Menu"]]
 
     await driver.tap("🔎 Search within 5.0 km")
-    assert driver.text == f"🅿️ Parking near 📍\n🕒 {NOW_WINDOW}"
+    assert driver.text == f"🅿️ Parking near you\n🕒 {NOW_WINDOW}"
     assert driver.layout == [
         ["Suburb Park · 3.0 km · 1.00 EUR/h · 2 free"],
         ["🕒 Change time", "⚙️ Filters"],
@@ -451,13 +451,13 @@ async def test_change_time_with_the_calendar_and_time_slots(
     assert driver.layout[-1] == ["⬅️ Back"]
 
     await driver.tap("10:00")
-    assert driver.text == "🅿️ Parking near 📍\n🕒 Sun 22 Nov 10:00–12:00"
+    assert driver.text == "🅿️ Parking near you\n🕒 Sun 22 Nov 10:00–12:00"
     assert driver.labels[0].startswith("Central Garage · 222 m")
 
     # Back to "now".
     await driver.tap("🕒 Change time")
     await driver.tap("Now")
-    assert driver.text == f"🅿️ Parking near 📍\n🕒 {NOW_WINDOW}"
+    assert driver.text == f"🅿️ Parking near you\n🕒 {NOW_WINDOW}"
 
 
 async def test_today_offers_only_times_still_ahead(driver: Driver, clock: ManualClock) -> None:
@@ -470,7 +470,7 @@ async def test_today_offers_only_times_still_ahead(driver: Driver, clock: Manual
     await driver.tap("12:00")
     assert (
         driver.text
-        == "🅿️ Parking near 📍\n🕒 Sat 21 Nov 12:00–14:00\n\nNo free parking within 2.0 km for that time."
+        == "🅿️ Parking near you\n🕒 Sat 21 Nov 12:00–14:00\n\nNo free parking within 2.0 km for that time."
     )
 
 
@@ -612,7 +612,7 @@ async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, serv
     answer = driver.bot.callback_answers()[-1]
     assert answer.show_alert is True
     assert answer.text == (
-        "Your wallet has 1.00 EUR; this booking costs 2.99 EUR. Top up in /wallet or pay by card."
+        "Your wallet has 1.00 EUR; this booking costs 2.99 EUR. Card payments are not available here, so please ask the operator to top up your wallet."
     )
     assert await status_of(services, reservation.id) == ReservationStatus.PENDING_PAYMENT
 
@@ -703,7 +703,7 @@ async def test_a_booking_for_tomorrow_can_be_cancelled_from_its_confirmation(
     await driver.tap("❌ Cancel booking")
     await driver.tap("Yes, cancel")
     assert driver.bot.alerts()[-1] == (
-        f"Booking #{reservation_id} is cancelled. 5.00 EUR goes back to your wallet at once."
+        f"Booking #{reservation_id} is cancelled. 5.00 EUR is back in your wallet."
     )
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✖️ cancelled")
     assert await balance_of(services, user_id) == 1000
@@ -714,7 +714,7 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
     await add_user(services, language="uk")
     driver = Driver(services, TG_ID)
     await driver.send(HERE)
-    assert driver.text.startswith("🅿️ Паркінги поруч: 📍\n🕒 ")
+    assert driver.text.startswith("🅿️ Паркінги біля вас\n🕒 ")
     assert driver.layout == [
         ["Central Garage · 222 m · 2.50 EUR/год · вільно: 2 🏠📹"],
         ["🕒 Змінити час", "⚙️ Фільтри"],
@@ -739,7 +739,7 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
     assert driver.layout == [["👛 Гаманець: 0.00 EUR, недостатньо"], ["✖️ Звільнити місце"]]
     await driver.tap("👛 Гаманець: 0.00 EUR, недостатньо")
     assert driver.bot.alerts() == [
-        "У гаманці 0.00 EUR, а бронювання коштує 3.75 EUR. Поповніть його в /wallet або оплатіть карткою."
+        "У гаманці 0.00 EUR, а бронювання коштує 3.75 EUR. Оплата карткою тут недоступна, тож попросіть оператора поповнити ваш гаманець."
     ]
 
 
@@ -823,7 +823,7 @@ async def test_cancelling_an_upcoming_booking_refunds_the_wallet(
     await driver.tap("❌ Cancel booking")
     await driver.tap("Yes, cancel")
     assert driver.bot.alerts() == [
-        f"Booking #{upcoming_id} is cancelled. 5.00 EUR goes back to your wallet at once."
+        f"Booking #{upcoming_id} is cancelled. 5.00 EUR is back in your wallet."
     ]
     assert driver.text == (
         f"<b>Booking #{upcoming_id}</b> · ✖️ cancelled\nCentral Garage, spot A1\n📍 1 Test Street\n"
@@ -914,7 +914,7 @@ async def test_notification_buttons_open_navigate_and_cancel(
     assert driver.text == f"Cancel booking #{reservation_id}? 2.50 EUR goes back to your wallet at once."
     await driver.tap("Yes, cancel")
     assert driver.bot.alerts() == [
-        f"Booking #{reservation_id} is cancelled. 2.50 EUR goes back to your wallet at once."
+        f"Booking #{reservation_id} is cancelled. 2.50 EUR is back in your wallet."
     ]
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✖️ cancelled")
     assert await balance_of(services, user_id) == 250
