@@ -183,13 +183,21 @@ class TelegramSender:
         self.bot = bot
         self.db = db
 
-    async def deliver(self, notification: Notification, user: User) -> DeliveryResult:
+    async def prepare(self, notification: Notification, user: User) -> object:
         if user.telegram_id is None:
             return DeliveryResult(Delivery.PERMANENT, error="user has no Telegram chat")
         async with self.db.read() as session:
             rendered = await render(session, notification, user.language)
+        return _Outgoing(notification.id, user.telegram_id, rendered)
+
+    async def send(self, prepared: object) -> DeliveryResult:
+        if isinstance(prepared, DeliveryResult):
+            return prepared
+        assert isinstance(prepared, _Outgoing)
         try:
-            await self.bot.send_message(user.telegram_id, rendered.text, reply_markup=rendered.keyboard)
+            await self.bot.send_message(
+                prepared.chat_id, prepared.rendered.text, reply_markup=prepared.rendered.keyboard
+            )
         except TelegramRetryAfter as exc:
             return DeliveryResult(Delivery.RETRY, retry_after=float(exc.retry_after), error="rate limited")
         except TelegramForbiddenError as exc:
@@ -200,10 +208,17 @@ class TelegramSender:
             log.log(
                 logging.INFO if permanent else logging.ERROR,
                 "notification %s: %s",
-                notification.id,
+                prepared.note_id,
                 exc.message,
             )
             return DeliveryResult(Delivery.PERMANENT, error=exc.message)
         except (TelegramServerError, TelegramNetworkError) as exc:
             return DeliveryResult(Delivery.RETRY, error=str(exc)[:200])
         return DeliveryResult(Delivery.SENT)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    note_id: int
+    chat_id: int
+    rendered: Rendered

@@ -10,8 +10,9 @@ from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, func, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from core.blockers import blocker_unhealthy
 from core.errors import NotFound
-from core.models import HOLDING_STATUSES, Premise, Reservation, ReservationStatus, Spot
+from core.models import HOLDING_STATUSES, Blocker, Premise, Reservation, ReservationStatus, Spot
 from core.money import price_for_minutes
 from core.rules import Interval, booking_interval
 
@@ -39,8 +40,10 @@ def overlapping_bounds(
 
 
 def spot_on_sale() -> ColumnElement[bool]:
-    """The one place that says whether a spot may be sold at all."""
-    return Spot.is_active.is_(True)
+    """The one place that says whether a spot may be sold at all: an active spot whose blocker,
+    if it has one, is online, not faulty and charged."""
+    unhealthy_blocker = exists().where(Blocker.spot_id == Spot.id, blocker_unhealthy())
+    return and_(Spot.is_active.is_(True), ~unhealthy_blocker)
 
 
 def _spot_is_free(

@@ -89,6 +89,10 @@ class DeliveryResult:
 
 
 class MessageSender(Protocol):
-    """A channel (Telegram, SMS) that delivers one outbox notification to its user."""
+    """A channel (Telegram, SMS) that delivers outbox notifications. Preparing (rendering in
+    the user's language, reading the database) is separate from sending, so the dispatcher can
+    pace the sends alone."""
 
-    async def deliver(self, notification: Notification, user: User) -> DeliveryResult: ...
+    async def prepare(self, notification: Notification, user: User) -> object: ...
+
+    async def send(self, prepared: object) -> DeliveryResult: ...

@@ -612,7 +612,8 @@ async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, serv
     answer = driver.bot.callback_answers()[-1]
     assert answer.show_alert is True
     assert answer.text == (
-        "Your wallet has 1.00 EUR; this booking costs 2.99 EUR. Card payments are not available here, so please ask the operator to top up your wallet."
+        "Your wallet has 1.00 EUR; this booking costs 2.99 EUR. Card payments are not available here, "
+        "so please ask the operator to top up your wallet."
     )
     assert await status_of(services, reservation.id) == ReservationStatus.PENDING_PAYMENT
 
@@ -739,7 +740,8 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
     assert driver.layout == [["👛 Гаманець: 0.00 EUR, недостатньо"], ["✖️ Звільнити місце"]]
     await driver.tap("👛 Гаманець: 0.00 EUR, недостатньо")
     assert driver.bot.alerts() == [
-        "У гаманці 0.00 EUR, а бронювання коштує 3.75 EUR. Оплата карткою тут недоступна, тож попросіть оператора поповнити ваш гаманець."
+        "У гаманці 0.00 EUR, а бронювання коштує 3.75 EUR. Оплата карткою тут недоступна, "
+        "тож попросіть оператора поповнити ваш гаманець."
     ]
 
 
@@ -822,9 +824,7 @@ async def test_cancelling_an_upcoming_booking_refunds_the_wallet(
 
     await driver.tap("❌ Cancel booking")
     await driver.tap("Yes, cancel")
-    assert driver.bot.alerts() == [
-        f"Booking #{upcoming_id} is cancelled. 5.00 EUR is back in your wallet."
-    ]
+    assert driver.bot.alerts() == [f"Booking #{upcoming_id} is cancelled. 5.00 EUR is back in your wallet."]
     assert driver.text == (
         f"<b>Booking #{upcoming_id}</b> · ✖️ cancelled\nCentral Garage, spot A1\n📍 1 Test Street\n"
         "🕒 Sun 22 Nov 10:00–12:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — refunded"

@@ -81,7 +81,9 @@ async def tap(
     return await user.wait_for_message(expect)
 
 
-def settings_for(tg: TelegramFake, stripe: StripeFake, db_path: Path, mode: str = "polling") -> Settings:
+def settings_for(
+    tg: TelegramFake, stripe: StripeFake, db_path: Path, mode: str = "polling", geocoder_url: str = ""
+) -> Settings:
     port = free_port()
     return Settings(
         _env_file=None,
@@ -103,7 +105,12 @@ def settings_for(tg: TelegramFake, stripe: StripeFake, db_path: Path, mode: str 
 
 
 async def start_stack(
-    tmp_path: Path, sqlite_template: Path, mode: str = "polling", *, human_pace: bool = False
+    tmp_path: Path,
+    sqlite_template: Path,
+    mode: str = "polling",
+    *,
+    human_pace: bool = False,
+    geocoder_url: str = "",
 ) -> AsyncIterator[E2E]:
     """The service against the fakes. Tests tap far faster than people, so the flood guard is
     widened unless `human_pace` asks for the production setting."""
@@ -112,7 +119,7 @@ async def start_stack(
         shutil.copy(sqlite_template, db_path)
     clock = ManualClock(datetime.now(UTC))
     async with TelegramFake() as tg, StripeFake(webhook_secret=STRIPE_SECRET) as stripe:
-        settings = settings_for(tg, stripe, db_path, mode)
+        settings = settings_for(tg, stripe, db_path, mode, geocoder_url)
         throttle = None if human_pace else ThrottleMiddleware(rate=50, burst=200)
         app = App(settings, clock=clock, throttle=throttle)
         async with app.db.transaction() as s:

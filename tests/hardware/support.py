@@ -128,7 +128,7 @@ def free_port() -> int:
 class Mosquitto:
     """A private broker in a subprocess, to kill and restart (the shared one must stay up)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, config: Path | None = None) -> None:
         binary = shutil.which("mosquitto") or next(
             (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()), None
         )
@@ -137,12 +137,14 @@ class Mosquitto:
         assert binary is not None
         self.binary = binary
         self.port = port
+        self.config = config  # a config file that sets its own listener on `port`
         self.url = f"mqtt://127.0.0.1:{port}"
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
+        args = ["-c", str(self.config)] if self.config else ["-p", str(self.port)]
         self.process = await asyncio.create_subprocess_exec(
-            self.binary, "-p", str(self.port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            self.binary, *args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:

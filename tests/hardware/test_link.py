@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from core.blockers import CommandStatus
 from core.clock import ManualClock
+from core.config import load_settings
 from core.db import Database
 from core.models import Blocker, BlockerState
 from hardware import protocol
 from hardware.link import BlockerLink
-from hardware.results import CommandStatus
 from tests.hardware.support import (
     HealthLog,
     eventually,
@@ -91,9 +92,13 @@ async def test_jam_is_a_fault_alerted_once_and_its_repair_too(
 ) -> None:
     db = sqlite_db
     await register(db, "B1")
-    health = HealthLog()
+    events: list[tuple[str, bool, str]] = []
+
+    def on_health_change(blocker_id: str, healthy: bool, reason: str) -> None:  # a plain function
+        events.append((blocker_id, healthy, reason))
+
     async with (
-        running_link(db, mqtt_url, prefix, ack_timeout=3, on_health_change=health) as link,
+        running_link(db, mqtt_url, prefix, ack_timeout=3, on_health_change=on_health_change) as link,
         simulator(mqtt_url, prefix, "B1") as sim,
     ):
         await eventually(lambda: row_matches(link, db, "B1", online=True), what="online")
@@ -103,11 +108,11 @@ async def test_jam_is_a_fault_alerted_once_and_its_repair_too(
         again = await link.command("B1", "lower", None)
         assert again.status is CommandStatus.JAMMED  # still stuck
         await eventually(lambda: row_matches(link, db, "B1", state=BlockerState.FAULT), what="fault row")
-        await eventually(lambda: health.of("B1") == [(False, "fault")], what="fault alert")
+        await eventually(lambda: events == [("B1", False, "fault")], what="fault alert")
 
         await sim["B1"].set_jam(False)  # repaired: back where it was
         await eventually(lambda: row_matches(link, db, "B1", state=BlockerState.RAISED), what="repaired")
-        await eventually(lambda: health.of("B1") == [(False, "fault"), (True, "recovered")], what="recovery")
+        await eventually(lambda: events[1:] == [("B1", True, "recovered")], what="recovery")
         assert (await link.command("B1", "lower", None)).ok
 
 
@@ -136,6 +141,36 @@ async def test_low_battery_alerts_once_per_incident(sqlite_db: Database, mqtt_ur
         assert re.fullmatch(r"battery 1[124]% \(below 15%\)", events[0][1])
         assert events[1:] == [(True, "recovered"), (False, "battery 13% (below 15%)")]
         assert health.of("B2") == []  # healthy from the start: nothing to say
+
+
+async def test_a_failing_health_callback_does_not_stop_the_link(
+    sqlite_db: Database, mqtt_url: str, prefix: str
+) -> None:
+    db = sqlite_db
+    await register(db, "B1")
+    calls: list[str] = []
+
+    async def broken(blocker_id: str, healthy: bool, reason: str) -> None:
+        calls.append(reason)
+        raise RuntimeError("the admin chat is gone")
+
+    async with (
+        running_link(db, mqtt_url, prefix, ack_timeout=3, on_health_change=broken) as link,
+        simulator(mqtt_url, prefix, "B1", battery=5) as sim,
+    ):
+        await eventually(lambda: calls == ["battery 5% (below 15%)"], what="callback called")
+        await sim["B1"].set_battery(80)
+        await eventually(lambda: calls[1:] == ["recovered"], what="called again")
+        assert (await link.command("B1", "lower", None)).ok
+
+
+def test_from_settings() -> None:
+    settings = load_settings(
+        mqtt_url="mqtts://u:p@broker.example:8884", mqtt_topic_prefix="site/p", ack_timeout_seconds=4
+    )
+    link = BlockerLink.from_settings(settings, Database.from_url("sqlite+aiosqlite:///unused.db"))
+    assert (link.address.hostname, link.address.port, link.address.tls) == ("broker.example", 8884, True)
+    assert (link.prefix, link.ack_timeout) == ("site/p", 4)
 
 
 async def test_offline_blocker_is_not_sent_anything(sqlite_db: Database, mqtt_url: str, prefix: str) -> None:

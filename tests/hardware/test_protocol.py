@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from core.blockers import health_problems
 from core.models import BlockerState
 from hardware import protocol
 from hardware.broker import NO_DELAY, BrokerAddress
@@ -23,7 +24,6 @@ from hardware.protocol import (
     State,
     WireState,
 )
-from hardware.results import health_problems
 
 CID = "3f2b1c1e-9a4b-4c1d-8e2f-0a1b2c3d4e5f"
 T = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)

@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
+from core.blockers import CommandStatus
 from core.db import Database
 from core.models import BlockerState
-from hardware.results import CommandStatus
 from tests.hardware.support import (
     ROOT,
     HealthLog,

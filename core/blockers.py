@@ -1,0 +1,77 @@
+"""Blockers as the domain sees them: the command port the MQTT link fills in, what a command
+came to, and what makes a blocker fit for service (in Python and in SQL)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from sqlalchemy import ColumnElement, or_
+
+from core.models import Blocker, BlockerState
+
+# Below this charge the blocker is reported unhealthy (admins alerted, spot off sale), while it
+# still works: devices refuse to move only at their own, lower threshold.
+LOW_BATTERY_PERCENT = 15
+
+
+class CommandStatus(enum.StrEnum):
+    OK = "ok"
+    # The device refused; the ack's `error`.
+    OBSTACLE = "obstacle"
+    JAMMED = "jammed"
+    EXPIRED = "expired"
+    LOW_BATTERY = "low_battery"
+    BUSY = "busy"
+    # Decided by the server: the device was known to be offline (nothing sent), no ack came in
+    # time (the device may or may not have acted), or there was no broker connection (nothing
+    # sent).
+    OFFLINE = "offline"
+    TIMEOUT = "timeout"
+    NOT_CONNECTED = "not_connected"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    status: CommandStatus
+    blocker_id: str
+    command_id: str | None = None  # None when nothing was published
+    state: BlockerState | None = None  # the device's state in its ack
+    elapsed: float = 0.0  # seconds from the call to the answer
+
+    @property
+    def ok(self) -> bool:
+        return self.status is CommandStatus.OK
+
+
+def health_problems(
+    *, online: bool, state: BlockerState, battery: int | None, low_battery: int = LOW_BATTERY_PERCENT
+) -> list[str]:
+    """Why a blocker cannot serve drivers now; empty when it can. `unknown` and `moving` are not
+    problems: a new device has not reported yet, a moving one is working."""
+    problems = []
+    if not online:
+        problems.append("offline")
+    if state is BlockerState.FAULT:
+        problems.append("fault")
+    if battery is not None and battery < low_battery:
+        problems.append(f"battery {battery}% (below {low_battery}%)")
+    return problems
+
+
+def blocker_unhealthy() -> ColumnElement[bool]:
+    """SQL twin of health_problems(): a spot whose blocker matches is off sale."""
+    return or_(
+        Blocker.online.is_(False),
+        Blocker.state == BlockerState.FAULT,
+        Blocker.battery < LOW_BATTERY_PERCENT,
+    )
+
+
+class BlockerCommands(Protocol):
+    """The port: lowers or raises a spot's blocker and says how it went."""
+
+    async def command(
+        self, blocker_id: str, action: Literal["lower", "raise"], reservation_id: int | None = None
+    ) -> CommandResult: ...

@@ -1,0 +1,197 @@
+"""The physical side of a booking: lowering the blocker for the driver on arrival (DESIGN.md §5:
+only the owner, status confirmed or active, now in [start − EARLY_ARRIVAL, end), blocker
+online), raising it to guard a paid spot, and raising it again once the driver has left."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.blockers import BlockerCommands, CommandResult, CommandStatus, health_problems
+from core.clock import Clock
+from core.db import Database
+from core.errors import DomainError
+from core.models import Blocker, BlockerState, Reservation, ReservationStatus
+from core.services import booking, outbox
+
+log = logging.getLogger(__name__)
+
+
+class LowerRefused(enum.Enum):
+    TOO_EARLY = "too_early"
+    ENDED = "ended"
+    WRONG_STATE = "wrong_state"
+    NO_BLOCKER = "no_blocker"
+    BLOCKER_DOWN = "blocker_down"
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What lowering came to: refused by the rules, or the device's answer."""
+
+    refused: LowerRefused | None = None
+    result: CommandResult | None = None
+    opens_at: datetime | None = None  # for TOO_EARLY
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.ok
+
+
+async def _blocker_of(session: AsyncSession, spot_id: int) -> Blocker | None:
+    found: Blocker | None = await session.scalar(select(Blocker).where(Blocker.spot_id == spot_id))
+    return found
+
+
+async def check_lowering(
+    session: AsyncSession, reservation_id: int, user_id: int, now: datetime, early_minutes: int
+) -> tuple[Reservation, Blocker | None, LowerRefused | None]:
+    """The rule, checked on the server at the moment of the tap (NotOwner/NotFound raised)."""
+    reservation = await booking.get_owned(session, reservation_id, user_id)
+    blocker = await _blocker_of(session, reservation.spot_id)
+    if reservation.status not in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE):
+        return reservation, blocker, LowerRefused.WRONG_STATE
+    if now < reservation.starts_at - timedelta(minutes=early_minutes):
+        return reservation, blocker, LowerRefused.TOO_EARLY
+    if now >= reservation.ends_at:
+        return reservation, blocker, LowerRefused.ENDED
+    if blocker is None:
+        return reservation, blocker, LowerRefused.NO_BLOCKER
+    if health_problems(online=blocker.online, state=blocker.state, battery=None):
+        return reservation, blocker, LowerRefused.BLOCKER_DOWN
+    return reservation, blocker, None
+
+
+class ArrivalService:
+    def __init__(self, db: Database, blockers: BlockerCommands, clock: Clock, *, early_minutes: int) -> None:
+        self.db = db
+        self.blockers = blockers
+        self.clock = clock
+        self.early_minutes = early_minutes
+
+    async def may_lower(self, reservation_id: int, user_id: int) -> bool:
+        async with self.db.read() as s:
+            _, _, refused = await check_lowering(
+                s, reservation_id, user_id, self.clock.now(), self.early_minutes
+            )
+        return refused is None
+
+    async def lower(self, reservation_id: int, user_id: int) -> Arrival:
+        """Lowers the blocker for the owner; on success the booking becomes active. A failure
+        the driver cannot fix (jammed, obstacle, offline, no answer) alerts the admins."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            reservation, blocker, refused = await check_lowering(
+                s, reservation_id, user_id, now, self.early_minutes
+            )
+        if refused is not None:
+            opens = reservation.starts_at - timedelta(minutes=self.early_minutes)
+            return Arrival(refused=refused, opens_at=opens if refused == LowerRefused.TOO_EARLY else None)
+        assert blocker is not None
+        # No transaction is open while the device answers (up to ACK_TIMEOUT_SECONDS).
+        result = await self.blockers.command(blocker.id, "lower", reservation_id)
+        async with self.db.transaction() as s:
+            if result.ok:
+                # Already active is fine: a second tap, or another device of the driver.
+                with contextlib.suppress(DomainError):
+                    await booking.mark_arrived(s, reservation_id, user_id=user_id, now=self.clock.now())
+            elif result.status not in (CommandStatus.BUSY, CommandStatus.EXPIRED):
+                await outbox.notify_admins(
+                    s,
+                    "admin_blocker_failed",
+                    {
+                        "blocker_id": blocker.id,
+                        "reservation_id": reservation_id,
+                        "status": result.status.value,
+                    },
+                    now=self.clock.now(),
+                    dedupe_key=f"lower_failed:{reservation_id}:{result.status.value}",
+                )
+        return Arrival(result=result)
+
+    async def guard_paid_spots(self, *, horizon: timedelta = timedelta(hours=24)) -> int:
+        """Raises the blockers of spots booked (paid) and not yet taken, so nobody parks there
+        first. Lowered blockers with a car on them are left alone: that car may be the driver."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            rows = (
+                (
+                    await s.execute(
+                        select(Blocker.id, Reservation.id)
+                        .join(Reservation, Reservation.spot_id == Blocker.spot_id)
+                        .where(
+                            Reservation.status == ReservationStatus.CONFIRMED,
+                            Reservation.ends_at > now,
+                            Reservation.starts_at <= now + horizon,
+                            Blocker.online.is_(True),
+                            Blocker.state == BlockerState.LOWERED,
+                            Blocker.car_present.is_not(True),
+                        )
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        raised = 0
+        for blocker_id, reservation_id in rows:
+            result = await self.blockers.command(blocker_id, "raise", reservation_id)
+            raised += result.ok
+        return raised
+
+    async def close_finished(self) -> int:
+        """Raises the blockers of spots whose booking has ended and that no live booking uses;
+        a car still on the spot is an overstay: admins are told once, and the next run retries."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            live = select(Reservation.spot_id).where(
+                Reservation.status == ReservationStatus.ACTIVE, Reservation.ends_at > now
+            )
+            rows = (
+                (
+                    await s.execute(
+                        select(Blocker.id, Blocker.car_present, Reservation.id)
+                        .join(Reservation, Reservation.spot_id == Blocker.spot_id)
+                        .where(
+                            Reservation.status == ReservationStatus.COMPLETED,
+                            Reservation.arrived_at.is_not(None),
+                            Reservation.ends_at > now - timedelta(hours=24),
+                            Blocker.online.is_(True),
+                            Blocker.state == BlockerState.LOWERED,
+                            Blocker.spot_id.not_in(live),
+                        )
+                        .order_by(Reservation.ends_at.desc())
+                    )
+                )
+                .tuples()
+                .all()
+            )
+        raised, seen = 0, set()
+        for blocker_id, car_present, reservation_id in rows:
+            if blocker_id in seen:
+                continue
+            seen.add(blocker_id)
+            if car_present:
+                await self._overstay(blocker_id, reservation_id)
+                continue
+            result = await self.blockers.command(blocker_id, "raise", reservation_id)
+            if result.ok:
+                raised += 1
+            elif result.status is CommandStatus.OBSTACLE:
+                await self._overstay(blocker_id, reservation_id)
+        return raised
+
+    async def _overstay(self, blocker_id: str, reservation_id: int) -> None:
+        async with self.db.transaction() as s:
+            await outbox.notify_admins(
+                s,
+                "admin_overstay",
+                {"blocker_id": blocker_id, "reservation_id": reservation_id},
+                now=self.clock.now(),
+                dedupe_key=f"overstay:{reservation_id}",
+            )

@@ -1,0 +1,296 @@
+"""Writes what blockers report into the `blockers` table, and tracks their health.
+
+Messages are coalesced per blocker in memory and written in one transaction per batch: a
+batch is what arrived within `flush_delay` (50 ms) of the first unwritten update, plus whatever
+came while the previous batch was being written. A burst of reports therefore costs a handful
+of transactions instead of one each: the database is the slow part, and on SQLite every write
+transaction takes the single write lock that bookings also need. Rows lag the messages by at
+most about `flush_delay` plus one write; `flush()` waits for them when it matters (tests).
+
+Only registered blockers are written; unknown ids are logged and ignored (an operator
+registers devices, a stranger on the broker cannot create rows).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.blockers import LOW_BATTERY_PERCENT, health_problems
+from core.db import Database
+from core.models import Blocker, BlockerState
+
+log = logging.getLogger("parking.hardware.ingest")
+
+# Called with (blocker_id, healthy, reason) once when a blocker becomes unhealthy and once when
+# it recovers; may be a plain function or a coroutine function.
+HealthCallback = Callable[[str, bool, str], Awaitable[None] | None]
+
+_SELECT_CHUNK = 500  # ids per IN (...) list, well under SQLite's and asyncpg's parameter limits
+_MAX_WARNED_UNKNOWN = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class RowUpdate:
+    """New values for some columns of one blocker row; None = leave the column alone."""
+
+    state: BlockerState | None = None
+    online: bool | None = None
+    battery: int | None = None
+    car_present: bool | None = None
+    last_seen: datetime | None = None
+
+    def then(self, newer: RowUpdate) -> RowUpdate:
+        """This update followed by `newer`: newer values win, older ones fill the gaps."""
+        return RowUpdate(
+            state=newer.state if newer.state is not None else self.state,
+            online=newer.online if newer.online is not None else self.online,
+            battery=newer.battery if newer.battery is not None else self.battery,
+            car_present=newer.car_present if newer.car_present is not None else self.car_present,
+            last_seen=newer.last_seen if newer.last_seen is not None else self.last_seen,
+        )
+
+
+@dataclass(slots=True)
+class WriterStats:
+    flushes: int = 0
+    rows_written: int = 0
+    unknown_blocker_updates: int = 0
+    write_failures: int = 0
+    health_changes: int = 0
+
+
+@dataclass(slots=True)
+class _Incident:
+    healthy: bool
+    reason: str = ""
+
+
+_COLUMNS = ("state", "online", "battery", "car_present", "last_seen")
+
+
+@functools.cache
+def _update_statement(columns: tuple[str, ...]) -> Update:
+    """UPDATE of just these columns, by id, for executemany (parameters named `b_<column>`:
+    a bind parameter may not share a column's name in SET)."""
+    return (
+        update(Blocker)
+        .where(Blocker.id == bindparam("b_id"))
+        .values({column: bindparam(f"b_{column}") for column in columns})
+    )
+
+
+@dataclass
+class BlockerWriter:
+    db: Database
+    on_health_change: HealthCallback | None = None
+    low_battery: int = LOW_BATTERY_PERCENT
+    # How long updates may wait to be written together. Reports arrive in small bursts (a move
+    # is a `moving` state, a final state and an ack within milliseconds): one transaction for
+    # the burst instead of three keeps the write lock free for bookings and the event loop free
+    # for acks. `flush()` does not wait for it.
+    flush_delay: float = 0.05
+    retry_delay: float = 0.5
+    max_retry_delay: float = 30.0
+    stats: WriterStats = field(default_factory=WriterStats)
+
+    def __post_init__(self) -> None:
+        self._pending: dict[str, RowUpdate] = {}
+        self._dirty = asyncio.Event()
+        self._flush_now = asyncio.Event()
+        self._put_generation = 0
+        self._done_generation = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        # Health as last reported to the callback (in memory: one alert per incident per process).
+        self._incidents: dict[str, _Incident] = {}
+        self._alerts: asyncio.Queue[tuple[str, bool, str]] = asyncio.Queue()
+        self._warned_unknown: set[str] = set()
+        # Current values of the registered blockers seen so far, read once and then kept up to
+        # date here: health is judged on the whole row, while a flush writes only the columns
+        # that news arrived for (nothing an operator changed meanwhile is overwritten with an
+        # older value), and a steady-state flush is one statement with no read before it.
+        self._rows: dict[str, dict[str, Any]] = {}
+
+    # --- producer side (the MQTT message loop; never blocks) ---------------------------------
+
+    def put(self, blocker_id: str, row_update: RowUpdate) -> None:
+        older = self._pending.get(blocker_id)
+        self._pending[blocker_id] = older.then(row_update) if older else row_update
+        self._put_generation += 1
+        self._dirty.set()
+
+    @property
+    def backlog(self) -> int:
+        """Blockers with updates not yet committed."""
+        return len(self._pending)
+
+    async def flush(self) -> None:
+        """Returns once everything put before the call is committed."""
+        target = self._put_generation
+        if self._done_generation >= target:
+            return
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, done))
+        self._flush_now.set()
+        await done
+
+    # --- the writer task -------------------------------------------------------------------
+
+    async def run(self) -> None:
+        alerts = asyncio.create_task(self._alert_loop(), name="blocker-health-alerts")
+        try:
+            await self._write_loop()
+        finally:
+            alerts.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await alerts
+
+    async def _write_loop(self) -> None:
+        delay = self.retry_delay
+        while True:
+            await self._dirty.wait()
+            if self.flush_delay > 0 and not self._flush_now.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._flush_now.wait(), self.flush_delay)
+            self._flush_now.clear()
+            self._dirty.clear()
+            batch, self._pending = self._pending, {}
+            generation = self._put_generation
+            try:
+                changes = await self._write(batch)
+            except Exception:  # any database failure: keep the data and try again later
+                self.stats.write_failures += 1
+                log.exception("could not write %d blocker updates; retrying in %.1fs", len(batch), delay)
+                for blocker_id, older in batch.items():
+                    newer = self._pending.get(blocker_id)
+                    self._pending[blocker_id] = older.then(newer) if newer else older
+                self._dirty.set()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_retry_delay)
+                continue
+            delay = self.retry_delay
+            self._done_generation = generation
+            self._wake_flush_waiters()
+            for blocker_id, incident, alert in changes:
+                self._incidents[blocker_id] = incident
+                if alert:
+                    self.stats.health_changes += 1
+                    self._alerts.put_nowait((blocker_id, incident.healthy, incident.reason))
+
+    def _wake_flush_waiters(self) -> None:
+        still = []
+        for target, done in self._waiters:
+            if target <= self._done_generation:
+                if not done.done():
+                    done.set_result(None)
+            else:
+                still.append((target, done))
+        self._waiters = still
+
+    async def _write(self, batch: dict[str, RowUpdate]) -> list[tuple[str, _Incident, bool]]:
+        """One transaction for the whole batch; returns the health changes it made (applied by
+        the caller only once the transaction has committed)."""
+        if not batch:
+            return []
+        changes: list[tuple[str, _Incident, bool]] = []
+        merged: dict[str, dict[str, Any]] = {}
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        async with self.db.transaction() as session:
+            misses = [blocker_id for blocker_id in batch if blocker_id not in self._rows]
+            found = await self._read(session, misses) if misses else {}
+            for blocker_id, upd in batch.items():
+                row = self._rows.get(blocker_id) or found.get(blocker_id)
+                if row is None:
+                    self._unknown(blocker_id)
+                    continue
+                news = {c: getattr(upd, c) for c in _COLUMNS if getattr(upd, c) is not None}
+                merged[blocker_id] = {**row, **news}
+                by_columns.setdefault(tuple(news), []).append(
+                    {"b_id": blocker_id, **{f"b_{c}": v for c, v in news.items()}}
+                )
+                change = self._health_change(blocker_id, merged[blocker_id])
+                if change is not None:
+                    changes.append((blocker_id, *change))
+            conn = await session.connection()
+            for columns, params in by_columns.items():
+                # Core executemany: one prepared UPDATE for all rows with the same news.
+                await conn.execute(_update_statement(columns), params)
+        self._rows.update(merged)
+        self.stats.flushes += 1
+        self.stats.rows_written += len(merged)
+        return changes
+
+    async def _read(self, session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        columns = [getattr(Blocker, c) for c in _COLUMNS]
+        for start in range(0, len(ids), _SELECT_CHUNK):
+            rows = await session.execute(
+                select(Blocker.id, *columns).where(Blocker.id.in_(ids[start : start + _SELECT_CHUNK]))
+            )
+            for row in rows:
+                found[row.id] = {c: getattr(row, c) for c in _COLUMNS}
+        return found
+
+    def _health_change(self, blocker_id: str, row: dict[str, Any]) -> tuple[_Incident, bool] | None:
+        """The blocker's new health if it changed, and whether to alert about it."""
+        problems = health_problems(
+            online=bool(row["online"]),
+            state=row["state"],
+            battery=row["battery"],
+            low_battery=self.low_battery,
+        )
+        healthy = not problems
+        previous = self._incidents.get(blocker_id)
+        if previous is None:
+            # First sight since start: a running incident is reported (it may have begun while
+            # the service was down); a healthy blocker has nothing to recover from.
+            return (_Incident(False, ", ".join(problems)), True) if problems else (_Incident(True), False)
+        if previous.healthy == healthy:
+            return None
+        return _Incident(healthy, ", ".join(problems) if problems else "recovered"), True
+
+    def _unknown(self, blocker_id: str) -> None:
+        self.stats.unknown_blocker_updates += 1
+        if blocker_id in self._warned_unknown:
+            log.debug("message from unregistered blocker %r ignored", blocker_id)
+            return
+        if len(self._warned_unknown) >= _MAX_WARNED_UNKNOWN:
+            self._warned_unknown.clear()
+        self._warned_unknown.add(blocker_id)
+        log.warning(
+            "messages from unregistered blocker %r are ignored (an operator must add it to the "
+            "blockers table)",
+            blocker_id,
+        )
+
+    async def _alert_loop(self) -> None:
+        # A separate task, so that a slow callback (it may send Telegram messages) never holds
+        # up the database writes.
+        while True:
+            blocker_id, healthy, reason = await self._alerts.get()
+            try:
+                if self.on_health_change is not None:
+                    result = self.on_health_change(blocker_id, healthy, reason)
+                    if inspect.isawaitable(result):
+                        await result
+            except Exception:  # a broken callback must not stop the link
+                log.exception("health callback failed for blocker %r", blocker_id)
+            finally:
+                self._alerts.task_done()
+
+    async def drain_alerts(self) -> None:
+        """Returns once queued health callbacks have run; for shutdown."""
+        await self._alerts.join()
+
+
+__all__ = ["BlockerWriter", "HealthCallback", "RowUpdate", "WriterStats"]

@@ -1,0 +1,444 @@
+"""The service's side of MQTT protocol v1: one long-lived broker connection per process.
+
+`BlockerLink` sends commands and waits for their acks, and keeps the `blockers` rows up to
+date from what devices report (`ack`, `state`, `availability`; nothing else changes them).
+
+Reconnection: aiomqtt 2.5 has none of its own, so `run()` loops around `async with Client`
+catching `MqttError`, with exponential backoff and jitter, and subscribes again each time
+(clean session: the broker keeps nothing for us). A fresh `Client` is made per attempt: after an
+unexpected disconnect aiomqtt leaves the old `_connected` future resolved, so re-entering the
+same client would not wait for the next CONNACK.
+
+Commands survive a reconnect: each one waiting for its ack is published again, with the same
+id, when the link reconnects and when its device announces `online` (a device subscribes
+before it announces itself). Devices execute an id once and answer a repeat with the first
+result, so a retry can never move a blocker twice; the caller gets that result if it arrives
+within `ack_timeout`, and `timeout` otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import ssl
+import time
+import uuid
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import aiomqtt
+
+from core.blockers import LOW_BATTERY_PERCENT, CommandResult, CommandStatus
+from core.clock import Clock, SystemClock
+from core.config import Settings
+from core.db import Database
+from core.models import BlockerState
+from hardware import protocol
+from hardware.broker import BrokerAddress, ack_now
+from hardware.ingest import BlockerWriter, HealthCallback, RowUpdate, WriterStats
+from hardware.protocol import Ack, Action, Availability, Command, Kind, ProtocolError, State
+
+log = logging.getLogger("parking.hardware.link")
+
+# Retained messages come in the order of the subscriptions: availability first, so that a
+# blocker's health is first judged with its online flag known, not the table's default.
+_SUBSCRIPTION_ORDER = (Kind.AVAILABILITY, Kind.STATE, Kind.ACK)
+_WARNINGS_PER_MINUTE = 20
+
+
+@dataclass(slots=True)
+class LinkStats:
+    connects: int = 0
+    received: int = 0
+    dropped: int = 0  # malformed payloads, unexpected topics
+    stray_acks: int = 0  # acks for no command of ours (late, another process's, forged)
+    commands_sent: int = 0
+    commands_resent: int = 0
+    first_received_at: float | None = None  # time.perf_counter() of the first message
+    last_received_at: float | None = None
+
+
+@dataclass(slots=True)
+class _Pending:
+    blocker_id: str
+    command: Command
+    payload: bytes
+    answer: asyncio.Future[Ack | None]  # None: the link stopped
+
+
+class _WarningBudget:
+    """Caps warnings about bad messages, so a misbehaving device cannot flood the log."""
+
+    def __init__(self, per_minute: int) -> None:
+        self._per_minute = per_minute
+        self._window = 0.0
+        self._used = 0
+        self._suppressed = 0
+
+    def warn(self, msg: str, *args: object) -> None:
+        now = time.monotonic()
+        if now - self._window >= 60:
+            if self._suppressed:
+                log.warning("%d similar warnings suppressed in the last minute", self._suppressed)
+            self._window, self._used, self._suppressed = now, 0, 0
+        if self._used < self._per_minute:
+            self._used += 1
+            log.warning(msg, *args)
+        else:
+            self._suppressed += 1
+
+
+class BlockerLink:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        url: str = "mqtt://127.0.0.1:1883",
+        prefix: str = "parking",
+        ack_timeout: float = 10.0,
+        clock: Clock | None = None,
+        on_health_change: HealthCallback | None = None,
+        low_battery: int = LOW_BATTERY_PERCENT,
+        keepalive: int = 15,
+        reconnect_min: float = 0.5,
+        reconnect_max: float = 30.0,
+        tls_context: ssl.SSLContext | None = None,
+        identifier: str | None = None,
+        flush_delay: float = 0.05,
+    ) -> None:
+        if ack_timeout <= 0:
+            raise ValueError("ack_timeout must be positive")
+        protocol.wildcard(prefix, Kind.ACK)  # validates the prefix early
+        self.prefix = prefix
+        self.ack_timeout = ack_timeout
+        self.address = BrokerAddress.from_url(url)
+        self.stats = LinkStats()
+        self._clock: Clock = clock or SystemClock()
+        self._keepalive = keepalive
+        self._reconnect_min = reconnect_min
+        self._reconnect_max = reconnect_max
+        self._tls_context = tls_context
+        self._identifier = identifier or f"parking-link-{uuid.uuid4().hex[:12]}"
+        self._writer = BlockerWriter(
+            db, on_health_change=on_health_change, low_battery=low_battery, flush_delay=flush_delay
+        )
+        self._client: aiomqtt.Client | None = None
+        self._connected = asyncio.Event()
+        self._pending: dict[str, _Pending] = {}
+        # Last `availability` heard per blocker: True online, False offline (Last Will).
+        self._availability: dict[str, bool] = {}
+        self._publishing: set[asyncio.Task[None]] = set()  # publishes over the current connection
+        self._task: asyncio.Task[None] | None = None
+        self._warnings = _WarningBudget(_WARNINGS_PER_MINUTE)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, db: Database, **kwargs: Any) -> BlockerLink:
+        """MQTT_URL, MQTT_TOPIC_PREFIX and ACK_TIMEOUT_SECONDS; other arguments as given."""
+        return cls(
+            db,
+            url=settings.mqtt_url,
+            prefix=settings.mqtt_topic_prefix,
+            ack_timeout=settings.ack_timeout_seconds,
+            **kwargs,
+        )
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Runs the link in a background task; returns at once (see `wait_connected`)."""
+        if self._task is not None and not self._task.done():
+            raise RuntimeError("the link is already running")
+        self._task = asyncio.create_task(self.run(), name="blocker-link")
+
+    async def stop(self) -> None:
+        """Disconnects, answers commands still waiting with `timeout`, writes what is buffered."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    async def run(self) -> None:
+        """The link's life: until cancelled (or `stop()`)."""
+        writer = asyncio.create_task(self._writer.run(), name="blocker-writer")
+        try:
+            await self._connection_loop()
+        finally:
+            for pending in self._pending.values():
+                if not pending.answer.done():
+                    pending.answer.set_result(None)
+            self._cancel_publishing()
+            try:
+                async with asyncio.timeout(5):
+                    await self._writer.flush()
+                    await self._writer.drain_alerts()
+            except TimeoutError:
+                log.warning("stopping with %d blocker updates unwritten", self._writer.backlog)
+            finally:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    async def wait_connected(self) -> None:
+        """Returns once connected and subscribed (bound it with `asyncio.timeout`)."""
+        await self._connected.wait()
+
+    async def _connected_within(self, seconds: float) -> bool:
+        if self._connected.is_set():
+            return True
+        if seconds <= 0:
+            return False
+        try:
+            await asyncio.wait_for(self._connected.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    async def flush(self) -> None:
+        """Returns once every update received so far is committed to the database (bound it
+        with `asyncio.timeout`: it waits through database outages)."""
+        await self._writer.flush()
+
+    def availability(self, blocker_id: str) -> bool | None:
+        """The last `availability` heard since (re)connecting: True online, False offline,
+        None nothing yet."""
+        return self._availability.get(blocker_id)
+
+    def known_offline(self, blocker_id: str) -> bool:
+        """The last `availability` this link heard from the blocker was `offline`."""
+        return self._availability.get(blocker_id) is False
+
+    @property
+    def writer_stats(self) -> WriterStats:
+        """Database side: flushes, rows written, updates from unregistered blockers."""
+        return self._writer.stats
+
+    # --- connection ------------------------------------------------------------------------
+
+    def _new_client(self) -> aiomqtt.Client:
+        return aiomqtt.Client(
+            **self.address.client_kwargs(self._tls_context),
+            identifier=self._identifier,
+            keepalive=self._keepalive,
+            clean_session=True,
+            timeout=10,
+        )
+
+    async def _connection_loop(self) -> None:
+        delay = self._reconnect_min
+        while True:
+            client = self._new_client()
+            try:
+                async with client:
+                    await client.subscribe(
+                        [(protocol.wildcard(self.prefix, kind), 1) for kind in _SUBSCRIPTION_ORDER]
+                    )
+                    self._client = client
+                    # What we knew may be stale now; the retained messages just subscribed to
+                    # will tell again.
+                    self._availability.clear()
+                    self._connected.set()
+                    self.stats.connects += 1
+                    delay = self._reconnect_min
+                    log.info("MQTT link connected to %s (prefix %r)", self.address, self.prefix)
+                    for pending in list(self._pending.values()):
+                        self._resend(pending, "reconnected")
+                    async for message in client.messages:
+                        ack_now(client)  # see hardware.broker: the broker's next message waits
+                        self._on_message(message)
+            except aiomqtt.MqttError as exc:
+                log.warning("MQTT link to %s down: %s; retrying in %.1fs", self.address, exc, delay)
+            finally:
+                self._client = None
+                self._connected.clear()
+                # aiomqtt 2.5 would leave them waiting for PUBACKs that cannot come; the
+                # commands concerned are sent again after reconnecting.
+                self._cancel_publishing()
+            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(delay * 2, self._reconnect_max)
+
+    # --- incoming --------------------------------------------------------------------------
+
+    def _on_message(self, message: aiomqtt.Message) -> None:
+        now = time.perf_counter()
+        if self.stats.first_received_at is None:
+            self.stats.first_received_at = now
+        self.stats.last_received_at = now
+        self.stats.received += 1
+        name = message.topic.value
+        try:
+            blocker_id, kind = protocol.parse_topic(self.prefix, name)
+            if kind is Kind.COMMAND:
+                raise ProtocolError(f"unexpected command topic {name!r}")
+            payload = message.payload
+            if not isinstance(payload, bytes | str):
+                raise ProtocolError("payload is not bytes")
+            if not payload and kind is not Kind.ACK:
+                # An empty retained message deletes the retained one: housekeeping, not a report.
+                log.debug("retained message on %r cleared", name)
+                return
+            decoded = protocol.decode(kind, payload)
+        except ProtocolError as exc:
+            self.stats.dropped += 1
+            self._warnings.warn("dropped MQTT message on %r: %s", name[:120], exc)
+            return
+        try:
+            if isinstance(decoded, Availability):
+                self._on_availability(blocker_id, decoded)
+            elif isinstance(decoded, State):
+                self._on_state(blocker_id, decoded)
+            elif isinstance(decoded, Ack):
+                self._on_ack(blocker_id, decoded)
+        except Exception:  # a bug in handling one message must not take the link down
+            self.stats.dropped += 1
+            log.exception("failed to handle MQTT message on %r", name[:120])
+
+    def _on_availability(self, blocker_id: str, availability: Availability) -> None:
+        online = availability is Availability.ONLINE
+        was_online = self._availability.get(blocker_id) is True
+        self._availability[blocker_id] = online
+        # A Last Will says nothing about when the device was last heard from.
+        self._writer.put(
+            blocker_id, RowUpdate(online=online, last_seen=self._clock.now() if online else None)
+        )
+        if online and not was_online:
+            # The device has just (re)connected and may have missed what we sent before.
+            for pending in list(self._pending.values()):
+                if pending.blocker_id == blocker_id:
+                    self._resend(pending, "device came online")
+
+    def _on_state(self, blocker_id: str, state: State) -> None:
+        self._writer.put(
+            blocker_id,
+            RowUpdate(
+                state=BlockerState(state.state.value),
+                battery=state.battery,
+                car_present=state.car_present,
+                last_seen=self._clock.now(),
+            ),
+        )
+
+    def _on_ack(self, blocker_id: str, ack: Ack) -> None:
+        pending = self._pending.get(ack.id)
+        if pending is None or pending.blocker_id != blocker_id or pending.answer.done():
+            # A late or repeated ack may carry an old state: it must not overwrite a newer one.
+            self.stats.stray_acks += 1
+            log.debug("ack %s from %r matches no waiting command", ack.id, blocker_id)
+            return
+        pending.answer.set_result(ack)
+        self._writer.put(
+            blocker_id, RowUpdate(state=BlockerState(ack.state.value), last_seen=self._clock.now())
+        )
+
+    # --- commands --------------------------------------------------------------------------
+
+    async def command(
+        self,
+        blocker_id: str,
+        action: Action | Literal["lower", "raise"],
+        reservation_id: int | None = None,
+    ) -> CommandResult:
+        """Asks the blocker to move and waits up to `ack_timeout` in all for its answer."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = started + self.ack_timeout
+        protocol.check_blocker_id(blocker_id)
+        action = Action(action)
+
+        def result(
+            status: CommandStatus, command_id: str | None = None, ack: Ack | None = None
+        ) -> CommandResult:
+            return CommandResult(
+                status=status,
+                blocker_id=blocker_id,
+                command_id=command_id,
+                state=BlockerState(ack.state.value) if ack is not None else None,
+                elapsed=loop.time() - started,
+            )
+
+        if self.known_offline(blocker_id):
+            return result(CommandStatus.OFFLINE)
+        command = protocol.new_command(
+            command_id=str(uuid.uuid4()),
+            action=action,
+            reservation_id=reservation_id,
+            now=self._clock.now(),
+            timeout=self.ack_timeout,
+        )
+        if not await self._connected_within(deadline - loop.time()):
+            return result(CommandStatus.NOT_CONNECTED)
+        if self.known_offline(blocker_id):  # learnt while waiting for the connection
+            return result(CommandStatus.OFFLINE)
+        pending = _Pending(blocker_id, command, command.to_json(), loop.create_future())
+        self._pending[command.id] = pending
+        try:
+            # The ack, not the broker's PUBACK, is what the caller waits for: a publish cut
+            # short by a disconnect is retried, and an answer to a retry must get through.
+            self._start_publish(pending)
+            self.stats.commands_sent += 1
+            ack = await asyncio.wait_for(asyncio.shield(pending.answer), max(deadline - loop.time(), 0))
+        except TimeoutError:
+            return result(CommandStatus.TIMEOUT, command.id)
+        finally:
+            self._pending.pop(command.id, None)
+        if ack is None:
+            return result(CommandStatus.TIMEOUT, command.id)
+        if ack.ok:
+            return result(CommandStatus.OK, command.id, ack)
+        assert ack.error is not None  # the Ack model guarantees it
+        return result(CommandStatus(ack.error.value), command.id, ack)
+
+    def _start_publish(self, pending: _Pending) -> None:
+        client = self._client
+        if client is None:
+            return  # sent on reconnection
+        task = asyncio.create_task(self._publish(client, pending))
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
+
+    def _cancel_publishing(self) -> None:
+        for task in list(self._publishing):
+            task.cancel()
+        self._publishing.clear()
+
+    async def _publish(self, client: aiomqtt.Client, pending: _Pending) -> None:
+        """A failure is only logged: the command is sent again after the next reconnect while
+        its caller keeps waiting."""
+        try:
+            await client.publish(
+                protocol.command_topic(self.prefix, pending.blocker_id),
+                pending.payload,
+                qos=1,
+                timeout=self.ack_timeout,
+            )
+            ack_now(client)
+        except aiomqtt.MqttError as exc:
+            log.warning(
+                "command %s to %r not confirmed by the broker: %s",
+                pending.command.id,
+                pending.blocker_id,
+                exc,
+            )
+
+    def _resend(self, pending: _Pending, why: str) -> None:
+        if pending.answer.done() or self._clock.now() >= pending.command.expires_at:
+            return
+        self.stats.commands_resent += 1
+        log.info("sending command %s to %r again (%s)", pending.command.id, pending.blocker_id, why)
+        self._start_publish(pending)
