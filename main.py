@@ -35,6 +35,9 @@ from core.db import Database
 from core.demo import seed_demo
 from core.migrate import upgrade_to_head
 from core.models import Channel
+from core.services import outbox
+from core.services.arrival import ArrivalService
+from hardware.link import BlockerLink
 from jobs.dispatcher import OutboxDispatcher
 from jobs.scheduler import build_scheduler
 from payments.service import PaymentService
@@ -120,8 +123,24 @@ class App:
         self.db = Database.from_url(settings.database_url)
         self.payments = build_payments(settings, self.db, self.clock)
         self.geocoder = Geocoder(settings.geocoder_url)
+        self.link: BlockerLink | None = None
+        self.arrival: ArrivalService | None = None
+        if settings.mqtt_url:
+            self.link = BlockerLink.from_settings(
+                settings, self.db, clock=self.clock, on_health_change=self._blocker_health
+            )
+            self.arrival = ArrivalService(
+                self.db, self.link, self.clock, early_minutes=settings.early_arrival_minutes
+            )
+        else:
+            log.info("blockers disabled: MQTT_URL is empty")
         self.services = Services(
-            db=self.db, clock=self.clock, settings=settings, payments=self.payments, geocoder=self.geocoder
+            db=self.db,
+            clock=self.clock,
+            settings=settings,
+            payments=self.payments,
+            geocoder=self.geocoder,
+            arrival=self.arrival,
         )
         self.bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
         self.storage, isolation = create_storage(settings.redis_url)
@@ -144,9 +163,24 @@ class App:
         self._polling: asyncio.Task[None] | None = None
         self.web_url = ""
 
+    async def _blocker_health(self, blocker_id: str, healthy: bool, reason: str) -> None:
+        """One alert per incident to every admin (the link tracks incidents)."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            await outbox.notify_admins(
+                session,
+                "admin_blocker_recovered" if healthy else "admin_blocker_unhealthy",
+                {"blocker_id": blocker_id, "reason": reason},
+                now=now,
+                # Several processes each run a link: within a minute their alerts collapse.
+                dedupe_key=f"blocker_health:{blocker_id}:{int(healthy)}:{now:%Y%m%d%H%M}",
+            )
+
     async def start(self, *, jobs: bool = True) -> None:
         """Starts serving; `jobs=False` leaves the sweeps to the caller (tests drive them)."""
         settings = self.settings
+        if self.link is not None:
+            await self.link.start()
         me = await self.bot.get_me()
         log.info("bot @%s ready", me.username)
         app = build_web_app(self.db)
@@ -193,6 +227,8 @@ class App:
             await self._runner.cleanup()
         await self.bot.session.close()
         await self.storage.close()
+        if self.link is not None:
+            await self.link.stop()
         if self.payments is not None:
             await self.payments.gateway.close()
         await self.geocoder.close()

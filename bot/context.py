@@ -8,6 +8,7 @@ from bot.geocoding import Geocoder
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
+from core.services.arrival import ArrivalService
 from payments.service import PaymentService
 
 
@@ -18,6 +19,7 @@ class Services:
     settings: Settings
     payments: PaymentService | None  # None when Stripe is not configured
     geocoder: Geocoder | None
+    arrival: ArrivalService | None = None  # None when MQTT (blockers) is not configured
 
 
 @dataclass(frozen=True, slots=True)

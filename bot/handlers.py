@@ -10,6 +10,8 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import (
     CallbackQuery,
     ErrorEvent,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
@@ -17,6 +19,7 @@ from aiogram.types import (
 )
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
+from bot.arrival import outcome_text, worth_retrying
 from bot.callbacks import BookingAction
 from bot.context import Caller, Services
 from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
@@ -157,6 +160,11 @@ async def booking_action(
             address=premise.address,
         )
         return
+    if callback_data.action == "lower":
+        await lower_from_message(
+            callback, caller, services, bot, reservation.id, premise.timezone if premise else "UTC"
+        )
+        return
     if callback_data.action == "cancel":
         await callback.answer()
         await dialog_manager.start(
@@ -223,3 +231,30 @@ def build_routers() -> tuple[Router, Router]:
     fallback_router.message.register(anything_else)
     fallback_router.callback_query.register(unknown_button)
     return router, fallback_router
+
+
+async def lower_from_message(
+    callback: CallbackQuery, caller: Caller, services: Services, bot: Bot, reservation_id: int, tz: str
+) -> None:
+    """Progress first ("Lowering…"), then the same message tells how it went."""
+    if services.arrival is None:
+        await callback.answer(tr(caller.lang, "lower.no_blocker"), show_alert=True)
+        return
+    await callback.answer()
+    progress = await bot.send_message(caller.telegram_id, tr(caller.lang, "lower.progress"))
+    arrival = await services.arrival.lower(reservation_id, caller.user_id)
+    retry = (
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=tr(caller.lang, "btn.retry_lower"),
+                        callback_data=BookingAction(action="lower", reservation_id=reservation_id).pack(),
+                    )
+                ]
+            ]
+        )
+        if worth_retrying(arrival)
+        else None
+    )
+    await progress.edit_text(outcome_text(caller.lang, arrival, tz), reply_markup=retry)

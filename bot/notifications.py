@@ -17,13 +17,14 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import format as fmt
 from bot.callbacks import BookingAction, ExtendAction
 from bot.i18n import Raw, tr
 from core.db import Database
-from core.models import Notification, Premise, Reservation, Spot, User
+from core.models import Blocker, Notification, Premise, Reservation, Spot, User
 from core.services.outbox import Delivery, DeliveryResult
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,16 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> Render
             "price": fmt.money(r.price, r.currency),
         }
         if note.kind == "booking_confirmed":
+            has_blocker = await session.scalar(select(Blocker.id).where(Blocker.spot_id == spot.id))
+            lower_row = [
+                InlineKeyboardButton(
+                    text=tr(lang, "btn.lower"),
+                    callback_data=BookingAction(action="lower", reservation_id=r.id).pack(),
+                )
+            ]
             keyboard = InlineKeyboardMarkup(
                 inline_keyboard=[
+                    *([lower_row] if has_blocker else []),
                     [
                         InlineKeyboardButton(
                             text=tr(lang, "btn.navigate"),
@@ -147,6 +156,13 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> Render
                 error=str(p["error"]),
             )
         )
+    if note.kind in (
+        "admin_blocker_unhealthy",
+        "admin_blocker_recovered",
+        "admin_blocker_failed",
+        "admin_overstay",
+    ):
+        return Rendered(tr(lang, f"notify.{note.kind}", **{k: str(v) for k, v in p.items()}))
     log.warning("notification %s of kind %s has no specific text", note.id, note.kind)
     return Rendered(tr(lang, "notify.generic"))
 

@@ -12,6 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.clock import Clock
 from core.db import Database
+from core.services.arrival import ArrivalService
 from jobs import sweeps
 from jobs.dispatcher import OutboxDispatcher
 from payments.service import PaymentService
@@ -38,6 +39,7 @@ def build_scheduler(
     reminder_minutes: int,
     sweep_seconds: float,
     dispatch_seconds: float = 1.0,
+    arrival: ArrivalService | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=UTC)
     jobs: dict[str, tuple[Callable[[], Awaitable[Any]], float]] = {
@@ -47,6 +49,9 @@ def build_scheduler(
         "complete_ended": (lambda: sweeps.complete_ended(db, clock), sweep_seconds),
         "reconcile_payments": (lambda: sweeps.reconcile_payments(payments), max(sweep_seconds, 60.0)),
     }
+    if arrival is not None:
+        jobs["guard_paid_spots"] = (arrival.guard_paid_spots, sweep_seconds)
+        jobs["close_finished"] = (arrival.close_finished, sweep_seconds)
     for name, (job, seconds) in jobs.items():
         # One run at a time per job; a run that overlaps its next tick makes that tick wait.
         scheduler.add_job(

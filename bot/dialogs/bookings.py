@@ -10,6 +10,7 @@ from aiogram_dialog.widgets.kbd import Button, Column, Row, Select, Start, Switc
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
+from bot.arrival import outcome_text
 from bot.dialogs.common import caller, explain, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG, MenuSG
@@ -102,7 +103,12 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     cancellable = r.status == ReservationStatus.PENDING_PAYMENT or (
         r.status == ReservationStatus.CONFIRMED and now < r.starts_at
     )
+    can_lower = svc.arrival is not None and await svc.arrival.may_lower(r.id, caller(m).user_id)
+    notice = m.dialog_data.pop("notice", None)
     return {
+        "can_lower": can_lower,
+        "btn_lower": t(m, "btn.lower"),
+        "notice": notice,
         "text": t(
             m,
             "booking.detail",
@@ -120,6 +126,20 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         "btn_navigate": t(m, "btn.navigate"),
         "premise_id": v.premise.id,
     }
+
+
+async def on_lower(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    svc, who = services(manager), caller(manager)
+    if svc.arrival is None:
+        await callback.answer(t(manager, "lower.no_blocker"), show_alert=True)
+        return
+    await callback.answer()
+    if callback.message is not None and hasattr(callback.message, "edit_text"):
+        await callback.message.edit_text(t(manager, "lower.progress"))  # progress while the device moves
+    arrival = await svc.arrival.lower(_reservation_id(manager), who.user_id)
+    async with svc.db.read() as s:
+        tz = (await booking_view(s, _reservation_id(manager), who.user_id)).premise.timezone
+    manager.dialog_data["notice"] = outcome_text(who.lang, arrival, tz)
 
 
 async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -237,7 +257,9 @@ def bookings_dialog() -> Dialog:
             getter=list_getter,
         ),
         Window(
+            Format("{notice}\n", when="notice"),
             Format("{text}"),
+            Button(Format("{btn_lower}"), id="lower", on_click=on_lower, when="can_lower"),
             SwitchTo(Format("{btn_cancel_booking}"), id="cancel", state=BookingsSG.cancel, when="can_cancel"),
             Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
             SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),

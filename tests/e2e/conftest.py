@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.middlewares import ThrottleMiddleware
 from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
-from core.models import WalletTxKind
+from core.models import Blocker, Spot, WalletTxKind
 from core.services import wallet
 from main import App
 from tests.factories import make_premise
@@ -82,7 +83,12 @@ async def tap(
 
 
 def settings_for(
-    tg: TelegramFake, stripe: StripeFake, db_path: Path, mode: str = "polling", geocoder_url: str = ""
+    tg: TelegramFake,
+    stripe: StripeFake,
+    db_path: Path,
+    mode: str = "polling",
+    geocoder_url: str = "",
+    mqtt: tuple[str, str] | None = None,
 ) -> Settings:
     port = free_port()
     return Settings(
@@ -95,12 +101,15 @@ def settings_for(
         http_port=port,
         database_url=f"sqlite+aiosqlite:///{db_path}",
         redis_url="",
-        mqtt_url="",
+        mqtt_url=mqtt[0] if mqtt else "",
+        mqtt_topic_prefix=mqtt[1] if mqtt else "parking",
+        ack_timeout_seconds=3,
         stripe_secret_key="sk_test_e2e",
         stripe_webhook_secret=STRIPE_SECRET,
         stripe_api_base=stripe.base_url,
         currency="EUR",
         timezone="Europe/Kyiv",
+        geocoder_url=geocoder_url,
     )
 
 
@@ -111,6 +120,8 @@ async def start_stack(
     *,
     human_pace: bool = False,
     geocoder_url: str = "",
+    mqtt: tuple[str, str] | None = None,
+    blocker_ids: tuple[str, ...] = (),
 ) -> AsyncIterator[E2E]:
     """The service against the fakes. Tests tap far faster than people, so the flood guard is
     widened unless `human_pace` asks for the production setting."""
@@ -119,7 +130,7 @@ async def start_stack(
         shutil.copy(sqlite_template, db_path)
     clock = ManualClock(datetime.now(UTC))
     async with TelegramFake() as tg, StripeFake(webhook_secret=STRIPE_SECRET) as stripe:
-        settings = settings_for(tg, stripe, db_path, mode, geocoder_url)
+        settings = settings_for(tg, stripe, db_path, mode, geocoder_url, mqtt)
         throttle = None if human_pace else ThrottleMiddleware(rate=50, burst=200)
         app = App(settings, clock=clock, throttle=throttle)
         async with app.db.transaction() as s:
@@ -134,6 +145,13 @@ async def start_stack(
                 timezone="Europe/Kyiv",
             )
             premise_id = premise.id
+            spots = list(
+                await s.scalars(select(Spot.id).where(Spot.premise_id == premise_id).order_by(Spot.id))
+            )
+            s.add_all(
+                Blocker(id=blocker_id, spot_id=spot_id)
+                for blocker_id, spot_id in zip(blocker_ids, spots, strict=False)
+            )
         await app.start(jobs=False)  # tests run the sweeps themselves, at the clock they set
         stripe.webhook_url = f"{app.web_url}/stripe/webhook"
         try:

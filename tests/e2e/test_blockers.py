@@ -1,0 +1,163 @@
+"""Getting into the spot: the real service's MQTT link and the device simulator on the local
+Mosquitto, driven from the chat."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.callbacks import BookingAction
+from core.models import Blocker, BlockerState, Notification, Reservation, ReservationStatus, User
+from core.services import booking
+from core.services.availability import quote
+from hardware.simulator import Simulator
+from tests.e2e.conftest import E2E, start_stack, tap
+from tests.fakes.telegram_server import FakeUser
+from tests.services import MQTT_URL, tcp_open, unavailable
+
+pytestmark = pytest.mark.mqtt
+SPOT_BLOCKERS = ("BLK-A1", "BLK-A2")
+
+
+@pytest.fixture
+async def parking(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[tuple[E2E, Simulator]]:
+    if not tcp_open(MQTT_URL, 1883):
+        unavailable(f"Mosquitto is not reachable at {MQTT_URL} (set TEST_MQTT_URL)")
+    prefix = f"e2e{uuid.uuid4().hex[:8]}"
+    async with Simulator(
+        MQTT_URL, prefix, SPOT_BLOCKERS, move_time=0.02, car_arrival_delay=None, clear_retained_on_stop=True
+    ) as sim:
+        async for e2e in start_stack(
+            tmp_path, sqlite_template, mqtt=(MQTT_URL, prefix), blocker_ids=SPOT_BLOCKERS
+        ):
+            assert e2e.app.link is not None
+            await asyncio.wait_for(e2e.app.link.wait_connected(), 5)
+            await _until(e2e, lambda b: all(x.online for x in b))
+            yield e2e, sim
+
+
+async def _until(e2e: E2E, check: object, within: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        async with e2e.db.read() as s:
+            rows = list(await s.scalars(select(Blocker).order_by(Blocker.id)))
+        if callable(check) and check(rows):
+            return
+        assert asyncio.get_running_loop().time() < deadline, [(b.id, b.online, b.state) for b in rows]
+        await asyncio.sleep(0.05)
+
+
+async def _booked(e2e: E2E, telegram_id: int, start_in: timedelta) -> tuple[FakeUser, Reservation]:
+    user = e2e.tg.user(telegram_id, "Driver")
+    await user.send_command("/start")
+    await user.wait_for_message(lambda m: "What would you like to do?" in m.text)
+    async with e2e.db.transaction() as s:
+        user_id = await s.scalar(select(User.id).where(User.telegram_id == telegram_id))
+        assert user_id is not None
+        r = await booking.hold(
+            s,
+            user_id=user_id,
+            premise_id=e2e.premise_id,
+            starts_at=e2e.clock.now() + start_in,
+            minutes=60,
+            now=e2e.clock.now(),
+            hold_minutes=10,
+        )
+        await booking.confirm(s, r.id, e2e.clock.now())
+    return user, r
+
+
+async def test_arrived_driver_lowers_the_blocker_and_parks(parking: tuple[E2E, Simulator]) -> None:
+    e2e, sim = parking
+    user, r = await _booked(e2e, 6001, timedelta(minutes=5))  # within the early-arrival window
+    await user.send_command("/bookings")
+    listing = await user.wait_for_message(lambda m: "Your bookings" in m.text)
+    detail = await tap(user, listing, "*Central Garage", lambda m: "Booking #" in m.text)
+    assert any(text == "🚗 I've arrived — lower the blocker" for text, _ in detail.buttons())
+    await user.tap(detail, next(d for text, d in detail.buttons() if text.startswith("🚗") and d))
+    await user.wait_for_message(lambda m: "Lowering the blocker" in m.text)
+    done = await user.wait_for_message(lambda m: "Park now!" in m.text)
+    assert "🚗 parked" in done.text
+    async with e2e.db.read() as s:
+        active = await s.get(Reservation, r.id)
+        assert (
+            active is not None and active.status == ReservationStatus.ACTIVE and active.arrived_at is not None
+        )
+    await _until(e2e, lambda b: next(x for x in b if x.spot_id == r.spot_id).state == BlockerState.LOWERED)
+    assert sum(len(sim[b].executed) for b in SPOT_BLOCKERS) == 1  # moved once
+
+
+async def test_only_the_owner_and_only_in_the_window_can_lower(parking: tuple[E2E, Simulator]) -> None:
+    e2e, sim = parking
+    owner, r = await _booked(e2e, 6002, timedelta(hours=3))  # too early
+    stranger = e2e.tg.user(6003, "Mallory")
+    await stranger.send_command("/start")
+    menu = await stranger.wait_for_message(lambda m: bool(m.buttons()))
+    await stranger.tap_raw(menu.message_id, BookingAction(action="lower", reservation_id=r.id).pack())
+    await owner.send_command("/bookings")
+    listing = await owner.wait_for_message(lambda m: "Your bookings" in m.text)
+    detail = await tap(owner, listing, "*Central Garage", lambda m: "Booking #" in m.text)
+    assert not any(text.startswith("🚗") for text, _ in detail.buttons())  # not shown outside the window
+    await owner.tap_raw(detail.message_id, BookingAction(action="lower", reservation_id=r.id).pack())
+    too_early = await owner.wait_for_message(lambda m: "a bit early" in m.text)
+    assert "🔄 Try again" in [text for text, _ in too_early.buttons()]
+    await asyncio.sleep(0.2)
+    assert [a.text for a in stranger.callback_answers if a.text] == ["This booking is not yours."]
+    assert all(sim[b].commands_received == 0 for b in SPOT_BLOCKERS)
+
+
+async def test_an_obstacle_is_explained_with_a_retry_and_admins_are_alerted(
+    parking: tuple[E2E, Simulator],
+) -> None:
+    e2e, sim = parking
+    admin = e2e.tg.user(6099, "Admin")
+    await admin.send_command("/start")
+    await admin.wait_for_message(lambda m: "What would you like to do?" in m.text)
+    async with e2e.db.transaction() as s:
+        row = await s.scalar(select(User).where(User.telegram_id == 6099))
+        assert row is not None
+        row.is_admin = True
+    user, r = await _booked(e2e, 6004, timedelta(minutes=1))
+    async with e2e.db.read() as s:
+        blocker_id = await s.scalar(select(Blocker.id).where(Blocker.spot_id == r.spot_id))
+    assert blocker_id is not None
+    sim[blocker_id].set_obstacle(True)
+    await user.tap_raw(1, BookingAction(action="lower", reservation_id=r.id).pack())
+    failed = await user.wait_for_message(lambda m: "in the way of the blocker" in m.text)
+    assert [text for text, _ in failed.buttons()] == ["🔄 Try again"]
+    async with e2e.db.read() as s:
+        kinds = list(await s.scalars(select(Notification.kind).where(Notification.kind.like("admin_%"))))
+        still = await s.get(Reservation, r.id)
+    assert (
+        kinds == ["admin_blocker_failed"]
+        and still is not None
+        and still.status == ReservationStatus.CONFIRMED
+    )
+    sim[blocker_id].set_obstacle(False)
+    await user.tap(failed, failed.buttons()[0][1] or "")
+    await user.wait_for_message(lambda m: "Park now!" in m.text)
+
+
+async def test_an_offline_blocker_takes_its_spot_off_sale_until_it_is_back(
+    parking: tuple[E2E, Simulator],
+) -> None:
+    e2e, sim = parking
+    start = e2e.clock.now() + timedelta(hours=1)
+
+    async def free() -> int:
+        async with e2e.db.read() as s:
+            return (await quote(s, e2e.premise_id, start, 60, e2e.clock.now())).free_spots
+
+    assert await free() == 2
+    await sim.go_offline(SPOT_BLOCKERS[1])
+    await _until(e2e, lambda b: not next(x for x in b if x.id == SPOT_BLOCKERS[1]).online, within=10)
+    assert await free() == 1
+    await sim.go_online(SPOT_BLOCKERS[1])
+    await _until(e2e, lambda b: next(x for x in b if x.id == SPOT_BLOCKERS[1]).online)
+    assert await free() == 2
