@@ -18,6 +18,7 @@ from core.services import booking
 from core.services.availability import quote
 from hardware.simulator import Simulator
 from tests.e2e.conftest import E2E, start_stack, tap
+from tests.factories import make_user
 from tests.fakes.telegram_server import FakeUser
 from tests.services import MQTT_URL, tcp_open, unavailable
 
@@ -161,3 +162,47 @@ async def test_an_offline_blocker_takes_its_spot_off_sale_until_it_is_back(
     await sim.go_online(SPOT_BLOCKERS[1])
     await _until(e2e, lambda b: next(x for x in b if x.id == SPOT_BLOCKERS[1]).online)
     assert await free() == 2
+
+
+async def test_paid_spots_are_guarded_and_finished_ones_closed_with_overstays_reported(
+    parking: tuple[E2E, Simulator],
+) -> None:
+    e2e, sim = parking
+    arrival = e2e.app.arrival
+    assert arrival is not None
+    async with e2e.db.transaction() as s:
+        await make_user(s, telegram_id=6098, name="Admin", is_admin=True)
+    _, r = await _booked(e2e, 6005, timedelta(minutes=1))
+    async with e2e.db.read() as s:
+        blocker_id = await s.scalar(select(Blocker.id).where(Blocker.spot_id == r.spot_id))
+    assert blocker_id is not None
+    assert e2e.app.link is not None
+    # Someone lowered the blocker by hand before the driver came: the sweep raises it again.
+    assert (await e2e.app.link.command(blocker_id, "lower")).ok
+    await _until(e2e, lambda b: next(x for x in b if x.id == blocker_id).state == BlockerState.LOWERED)
+    assert await arrival.guard_paid_spots() == 1
+    await _until(e2e, lambda b: next(x for x in b if x.id == blocker_id).state == BlockerState.RAISED)
+    # The driver parks, the time ends, the car is still there: an overstay, reported once.
+    assert (await arrival.lower(r.id, (await _user_id(e2e, 6005)))).ok
+    await _until(e2e, lambda b: next(x for x in b if x.id == blocker_id).state == BlockerState.LOWERED)
+    e2e.clock.set(r.ends_at)
+    async with e2e.db.transaction() as s:
+        await booking.complete_due(s, e2e.clock.now())
+    sim[blocker_id].set_obstacle(True)  # the car is in the way of the raising arm
+    assert await arrival.close_finished() == 0
+    assert await arrival.close_finished() == 0
+    async with e2e.db.read() as s:
+        overstays = list(
+            await s.scalars(select(Notification.id).where(Notification.kind == "admin_overstay"))
+        )
+    assert len(overstays) == 1  # one admin, told once although two sweeps met the car
+    sim[blocker_id].set_obstacle(False)  # the car has left
+    assert await arrival.close_finished() == 1
+    await _until(e2e, lambda b: next(x for x in b if x.id == blocker_id).state == BlockerState.RAISED)
+
+
+async def _user_id(e2e: E2E, telegram_id: int) -> int:
+    async with e2e.db.read() as s:
+        found = await s.scalar(select(User.id).where(User.telegram_id == telegram_id))
+    assert found is not None
+    return found
