@@ -123,9 +123,7 @@ async def run(n: int) -> int:
                     break
                 queued += len(batch)
             queue_seconds = time.perf_counter() - queued_at
-            print(
-                f"reminders : {n:,} bookings ending in 30 min; {queued:,} queued in {queue_seconds:.1f} s"
-            )
+            print(f"reminders : {n:,} bookings ending in 30 min; {queued:,} queued in {queue_seconds:.1f} s")
             started = time.perf_counter()
             while True:  # retried ones become due again as time passes
                 await dispatcher.run()

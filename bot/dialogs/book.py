@@ -369,6 +369,21 @@ async def on_cancel_booking(callback: CallbackQuery, _: Button, manager: DialogM
     )
 
 
+def _closed_buttons() -> Group:
+    """Below a payment screen that is no longer open: paid (the confirmation's buttons) or
+    lapsed (the way back to the menu)."""
+    return Group(
+        _done_buttons(),
+        Start(
+            Format("{btn_menu}"),
+            id="menu_expired",
+            state=MenuSG.main,
+            mode=StartMode.RESET_STACK,
+            when=lambda data, *_: not data["open"] and not data["paid"],
+        ),
+    )
+
+
 def _done_buttons() -> Group:
     return Group(
         Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
@@ -442,14 +457,7 @@ def book_dialog() -> Dialog:
                 Button(Format("{btn_release}"), id="release", on_click=on_release),
                 when="open",
             ),
-            _done_buttons(),
-            Start(
-                Format("{btn_menu}"),
-                id="menu_expired",
-                state=MenuSG.main,
-                mode=StartMode.RESET_STACK,
-                when=lambda data, *_: not data["open"] and not data["paid"],
-            ),
+            _closed_buttons(),
             unexpected_input(),
             state=BookSG.pay,
             getter=pay_getter,
@@ -462,14 +470,7 @@ def book_dialog() -> Dialog:
                 Button(Format("{btn_release}"), id="release", on_click=on_release),
                 when="open",
             ),
-            _done_buttons(),
-            Start(
-                Format("{btn_menu}"),
-                id="menu_expired",
-                state=MenuSG.main,
-                mode=StartMode.RESET_STACK,
-                when=lambda data, *_: not data["open"] and not data["paid"],
-            ),
+            _closed_buttons(),
             unexpected_input(),
             state=BookSG.link,
             getter=link_getter,

@@ -112,7 +112,7 @@ async def results_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
     lang = caller(m).lang
     start = search_start(m)
     interval = Interval(start, start + timedelta(minutes=data.get("minutes", DEFAULT_MINUTES)))
-    async with svc.db.read() as s:
+    async with svc.db.read(snapshot=False) as s:
         page = await find_nearby(
             s,
             data["lat"],
