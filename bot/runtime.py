@@ -46,11 +46,12 @@ def create_bot(token: str, api_base: str) -> Bot:
 def create_storage(redis_url: str) -> tuple[BaseStorage, BaseEventIsolation]:
     if not redis_url:
         return MemoryStorage(), SimpleEventIsolation()
-    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+    from aiogram.fsm.storage.redis import RedisStorage
 
     # with_destiny: aiogram-dialog keeps several stacks per user under one FSM key otherwise.
     storage = RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
-    return storage, RedisEventIsolation(redis=storage.redis)
+    # The isolation must share the storage's destiny-aware key builder.
+    return storage, storage.create_isolation()
 
 
 def create_dispatcher(

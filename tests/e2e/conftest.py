@@ -89,6 +89,7 @@ def settings_for(
     mode: str = "polling",
     geocoder_url: str = "",
     mqtt: tuple[str, str] | None = None,
+    redis_url: str = "",
 ) -> Settings:
     port = free_port()
     return Settings(
@@ -100,7 +101,7 @@ def settings_for(
         http_host="127.0.0.1",
         http_port=port,
         database_url=f"sqlite+aiosqlite:///{db_path}",
-        redis_url="",
+        redis_url=redis_url,
         mqtt_url=mqtt[0] if mqtt else "",
         mqtt_topic_prefix=mqtt[1] if mqtt else "parking",
         ack_timeout_seconds=3,
@@ -122,6 +123,7 @@ async def start_stack(
     geocoder_url: str = "",
     mqtt: tuple[str, str] | None = None,
     blocker_ids: tuple[str, ...] = (),
+    redis_url: str = "",
 ) -> AsyncIterator[E2E]:
     """The service against the fakes. Tests tap far faster than people, so the flood guard is
     widened unless `human_pace` asks for the production setting."""
@@ -130,7 +132,7 @@ async def start_stack(
         shutil.copy(sqlite_template, db_path)
     clock = ManualClock(datetime.now(UTC))
     async with TelegramFake() as tg, StripeFake(webhook_secret=STRIPE_SECRET) as stripe:
-        settings = settings_for(tg, stripe, db_path, mode, geocoder_url, mqtt)
+        settings = settings_for(tg, stripe, db_path, mode, geocoder_url, mqtt, redis_url)
         throttle = None if human_pace else ThrottleMiddleware(rate=50, burst=200)
         app = App(settings, clock=clock, throttle=throttle)
         async with app.db.transaction() as s:

@@ -173,3 +173,31 @@ async def test_an_unpaid_hold_shows_it_expired(e2e: E2E) -> None:
     expired = await user.wait_for_message(lambda m: "hold ran out" in m.text)
     assert [text for text, _ in expired.buttons()] == ["🏠 Menu"]
     assert any("hold ran out" in (a.text or "") for a in user.callback_answers)
+
+
+async def test_dialogs_work_on_redis_storage(tmp_path: Path, sqlite_template: Path) -> None:
+    """REDIS_URL: the dialog state lives in Redis (as several processes need), so a restarted
+    process carries on the dialog where the previous one left it."""
+    from tests.services import tcp_open, unavailable
+
+    if not tcp_open("redis://127.0.0.1:6379", 6379):
+        unavailable("Redis is not reachable at 127.0.0.1:6379")
+    stack = start_stack(tmp_path, sqlite_template, redis_url="redis://127.0.0.1:6379/15")
+    first = await stack.__anext__()
+    user = first.tg.user(2012, "Redis")
+    await user.send_command("/wallet")
+    wallet_screen = await user.wait_for_message(lambda m: "Balance:" in m.text)
+    await first.app.stop()
+    from main import App
+
+    restarted = App(first.app.settings, clock=first.clock)
+    await restarted.start(jobs=False)
+    try:
+        history = next(d for text, d in wallet_screen.buttons() if "History" in text and d)
+        await user.tap(wallet_screen, history)  # a button of the previous process's dialog
+        await user.wait_for_message(lambda m: "Wallet history" in m.text)
+    finally:
+        await restarted.stop()
+        first.app = restarted
+        with pytest.raises(StopAsyncIteration):
+            await stack.__anext__()

@@ -433,3 +433,15 @@ async def test_cancel_refunds_the_card_and_a_refused_refund_stays_visible(stack:
     assert await stack.kinds(stack.admin_id) == ["admin_refund_failed"]
     assert (await stack.reservation(refused.id)).status == ReservationStatus.CANCELLED
     assert len(stack.fake.refunds) == 1
+
+
+async def test_reconciliation_confirms_a_paid_booking_whose_webhook_never_came(stack: Stack) -> None:
+    r = await stack.hold()
+    link = await stack.service.booking_checkout(r.id, stack.user_id)
+    await stack.fake.complete_checkout(link.session_id, send_webhook=False)  # the webhook is lost
+    assert await stack.service.reconcile_open_checkouts() == 0  # too fresh to ask about yet
+    stack.clock.advance(timedelta(minutes=3))
+    assert await stack.service.reconcile_open_checkouts() == 1
+    assert (await stack.reservation(r.id)).status == ReservationStatus.CONFIRMED
+    assert await stack.kinds(stack.user_id) == ["booking_confirmed"]
+    assert await stack.service.reconcile_open_checkouts() == 0
