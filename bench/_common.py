@@ -20,13 +20,13 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import sqlalchemy
-from sqlalchemy import and_, func, insert, select, text
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import DeclarativeBase, aliased
+from sqlalchemy.orm import DeclarativeBase
 
 from core.db import Database
 from core.migrate import upgrade_to_head
-from core.models import HOLDING_STATUSES, Reservation
+from core.services.audit import overlapping_holds
 
 ROOT = Path(__file__).resolve().parent.parent
 # The admin connection used to create and drop scratch databases (never the service's own).
@@ -167,26 +167,9 @@ async def after_load(conn: AsyncConnection, tables: Iterable[str]) -> None:
 
 
 async def overlapping_pairs(db: Database) -> int:
-    """Pairs of holding reservations of one spot whose intervals overlap (must be 0); the
-    same SQL as tests/integration/test_booking_properties.py."""
-    a, b = aliased(Reservation), aliased(Reservation)
+    """Pairs of holding reservations of one spot whose intervals overlap (must be 0)."""
     async with db.read() as s:
-        count = await s.scalar(
-            select(func.count())
-            .select_from(a)
-            .join(
-                b,
-                and_(
-                    a.spot_id == b.spot_id,
-                    a.id < b.id,
-                    a.starts_at < b.ends_at,
-                    b.starts_at < a.ends_at,
-                    a.status.in_(HOLDING_STATUSES),
-                    b.status.in_(HOLDING_STATUSES),
-                ),
-            )
-        )
-    return int(count or 0)
+        return await overlapping_holds(s)
 
 
 # --- statistics and printing ----------------------------------------------------------------

@@ -9,11 +9,11 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Group, Select, Start, SwitchTo, Url
+from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Group, Start, SwitchTo, Url
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, explain, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, explain, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG, BookSG, MenuSG
 from core.errors import (
@@ -401,14 +401,7 @@ def book_dialog() -> Dialog:
         Window(
             Format("{title}"),
             Group(
-                Select(
-                    Format("{item[1]}"),
-                    id="preset",
-                    item_id_getter=lambda item: item[0],
-                    items="presets",
-                    type_factory=int,
-                    on_click=on_preset,
-                ),
+                choice("preset", "presets", on_preset, type_factory=int),
                 width=3,
             ),
             SwitchTo(Format("{btn_custom}"), id="custom", state=BookSG.duration_input),
@@ -443,16 +436,7 @@ def book_dialog() -> Dialog:
                     on_click=on_wallet_short,
                     when="wallet_short",
                 ),
-                Column(
-                    Select(
-                        Format("{item[1]}"),
-                        id="card",
-                        item_id_getter=lambda item: item[0],
-                        items="cards",
-                        type_factory=int,
-                        on_click=on_card,
-                    )
-                ),
+                Column(choice("card", "cards", on_card, type_factory=int)),
                 Button(Format("{btn_link}"), id="link", on_click=on_link, when="card_payments"),
                 Button(Format("{btn_release}"), id="release", on_click=on_release),
                 when="open",

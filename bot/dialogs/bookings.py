@@ -6,12 +6,12 @@ from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Row, Select, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
 from bot.arrival import outcome_text
-from bot.dialogs.common import caller, explain, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, explain, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG, MenuSG
 from bot.i18n import Raw
@@ -228,25 +228,8 @@ def bookings_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{title}"),
-            Row(
-                Select(
-                    Format("{item[1]}"),
-                    id="tab",
-                    item_id_getter=lambda item: item[0],
-                    items="tabs",
-                    on_click=on_tab,
-                )
-            ),
-            Column(
-                Select(
-                    Format("{item[1]}"),
-                    id="booking",
-                    item_id_getter=lambda item: item[0],
-                    items="items",
-                    type_factory=int,
-                    on_click=on_booking,
-                )
-            ),
+            Row(choice("tab", "tabs", on_tab)),
+            Column(choice("booking", "items", on_booking, type_factory=int)),
             Row(
                 Button(Format("{btn_prev}"), id="prev", on_click=on_page, when="has_prev"),
                 Button(Format("{btn_more}"), id="next", on_click=on_page, when="has_next"),

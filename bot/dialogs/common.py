@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import DialogManager, ShowMode
 from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Select
+from aiogram_dialog.widgets.text import Format
 
 from bot.context import Caller, Services
 from bot.i18n import Raw, tr
@@ -48,6 +51,18 @@ def unexpected_input() -> MessageInput:
     """The last input of every window: anything the window does not expect gets an answer
     and the screen again, never silence."""
     return MessageInput(_on_unexpected, content_types=ContentType.ANY)
+
+
+def choice(id: str, items: str, on_click: Any, *, type_factory: Callable[[str], Any] = str) -> Select[Any]:
+    """A list of buttons from (id, label) pairs in the getter's `items`."""
+    return Select(
+        Format("{item[1]}"),
+        id=id,
+        item_id_getter=lambda item: item[0],
+        items=items,
+        type_factory=type_factory,
+        on_click=on_click,
+    )
 
 
 async def explain(callback: CallbackQuery, manager: DialogManager, error: DomainError) -> None:

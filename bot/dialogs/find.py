@@ -24,7 +24,6 @@ from aiogram_dialog.widgets.kbd import (
     RequestLocation,
     Row,
     ScrollingGroup,
-    Select,
     Start,
     SwitchTo,
 )
@@ -33,7 +32,7 @@ from aiogram_dialog.widgets.media import DynamicMedia
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, services, t, unexpected_input
 from bot.dialogs.states import BookSG, FindSG, MenuSG
 from bot.geocoding import GeocoderUnavailable
 from bot.i18n import Raw
@@ -358,16 +357,7 @@ def find_dialog() -> Dialog:
         ),
         Window(
             Format("{title}"),
-            Column(
-                Select(
-                    Format("{item[1]}"),
-                    id="premise",
-                    item_id_getter=lambda item: item[0],
-                    items="items",
-                    type_factory=int,
-                    on_click=on_premise,
-                )
-            ),
+            Column(choice("premise", "items", on_premise, type_factory=int)),
             Row(
                 Button(Format("{btn_prev}"), id="prev", on_click=on_page, when="has_prev"),
                 Button(Format("{btn_more}"), id="next", on_click=on_page, when="has_next"),
@@ -393,16 +383,7 @@ def find_dialog() -> Dialog:
                     items="features",
                 )
             ),
-            Column(
-                Select(
-                    Format("{item[1]}"),
-                    id="cap",
-                    item_id_getter=lambda item: item[0],
-                    items="caps",
-                    type_factory=int,
-                    on_click=on_cap,
-                )
-            ),
+            Column(choice("cap", "caps", on_cap, type_factory=int)),
             Button(Format("{btn_apply}"), id="apply", on_click=on_apply),
             unexpected_input(),
             state=FindSG.filters,
@@ -430,13 +411,7 @@ def find_dialog() -> Dialog:
         Window(
             Format("{title}"),
             ScrollingGroup(
-                Select(
-                    Format("{item[1]}"),
-                    id="slot",
-                    item_id_getter=lambda item: item[0],
-                    items="slots",
-                    on_click=on_time,
-                ),
+                choice("slot", "slots", on_time),
                 id="slots",
                 width=SLOTS_WIDTH,
                 height=SLOTS_PER_PAGE // SLOTS_WIDTH,

@@ -7,10 +7,10 @@ from typing import Any
 
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, StartMode, Window
-from aiogram_dialog.widgets.kbd import Row, Select, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.common import caller, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, services, t, unexpected_input
 from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import LANGUAGES
 from core.models import User
@@ -85,13 +85,7 @@ def language_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{title}"),
-            Select(
-                Format("{item[1]}"),
-                id="lang",
-                item_id_getter=lambda item: item[0],
-                items="languages",
-                on_click=on_language,
-            ),
+            choice("lang", "languages", on_language),
             Start(Format("{btn_back}"), id="back", state=MenuSG.main, mode=StartMode.RESET_STACK),
             unexpected_input(),
             state=LanguageSG.choose,

@@ -7,11 +7,11 @@ from typing import Any
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Select, Start, SwitchTo, Url
+from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Start, SwitchTo, Url
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, explain, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, explain, services, t, unexpected_input
 from bot.dialogs.states import MenuSG, WalletSG
 from bot.i18n import Raw
 from core.errors import DomainError
@@ -180,14 +180,7 @@ def wallet_dialog() -> Dialog:
             Format("{text}"),
             Group(
                 Group(
-                    Select(
-                        Format("{item[1]}"),
-                        id="preset",
-                        item_id_getter=lambda item: item[0],
-                        items="presets",
-                        type_factory=int,
-                        on_click=on_preset,
-                    ),
+                    choice("preset", "presets", on_preset, type_factory=int),
                     width=3,
                 ),
                 SwitchTo(Format("{btn_custom}"), id="custom", state=WalletSG.topup_input),
@@ -231,16 +224,7 @@ def wallet_dialog() -> Dialog:
         ),
         Window(
             Format("{text}"),
-            Column(
-                Select(
-                    Format("{item[1]}"),
-                    id="remove",
-                    item_id_getter=lambda item: item[0],
-                    items="cards",
-                    type_factory=int,
-                    on_click=on_remove_card,
-                )
-            ),
+            Column(choice("remove", "cards", on_remove_card, type_factory=int)),
             Button(Format("{btn_add}"), id="add", on_click=on_add_card, when="card_payments"),
             SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
             unexpected_input(),

@@ -8,14 +8,13 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import and_, func, select
-from sqlalchemy.orm import aliased
 
 from core.clock import ManualClock
 from core.db import Database
 from core.errors import DomainError
-from core.models import HOLDING_STATUSES, Reservation
+from core.models import Reservation
 from core.services import booking
+from core.services.audit import overlapping_holds
 from tests.conftest import T0
 from tests.factories import make_premise, make_user
 
@@ -32,24 +31,8 @@ op = st.one_of(
 
 
 async def overlapping_pairs(db: Database) -> int:
-    a, b = aliased(Reservation), aliased(Reservation)
     async with db.read() as s:
-        count = await s.scalar(
-            select(func.count())
-            .select_from(a)
-            .join(
-                b,
-                and_(
-                    a.spot_id == b.spot_id,
-                    a.id < b.id,
-                    a.starts_at < b.ends_at,
-                    b.starts_at < a.ends_at,
-                    a.status.in_(HOLDING_STATUSES),
-                    b.status.in_(HOLDING_STATUSES),
-                ),
-            )
-        )
-    return int(count or 0)
+        return await overlapping_holds(s)
 
 
 @pytest.mark.slow
