@@ -13,6 +13,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiohttp import web
 
 from bot.context import Services
@@ -237,7 +238,13 @@ class App:
 
 async def serve(settings: Settings) -> None:
     app = App(settings)
-    await app.start()
+    try:
+        await app.start()
+    except (TelegramUnauthorizedError, TelegramNetworkError) as exc:
+        await app.stop()
+        if isinstance(exc, TelegramUnauthorizedError):
+            sys.exit("start-up failed: Telegram rejected BOT_TOKEN; copy the token from @BotFather again")
+        sys.exit(f"start-up failed: cannot reach the Bot API at TELEGRAM_API_BASE ({exc.message})")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -85,3 +85,18 @@ def test_cli_help_run_without_token_and_idempotent_seed(tmp_path: Path) -> None:
     second = _cli("seed-demo", "--lat", "48.8566", "--lon", "2.3522", tmp_path=tmp_path, DATABASE_URL=url)
     assert first.returncode == 0 and "6 created" in first.stdout and "BLK-" in first.stdout
     assert second.returncode == 0 and "0 created, 6 already there" in second.stdout
+
+
+@pytest.mark.slow
+def test_run_says_in_one_line_when_telegram_cannot_be_reached(tmp_path: Path) -> None:
+    failed = _cli(
+        tmp_path=tmp_path,
+        BOT_TOKEN="123:abc",
+        TELEGRAM_API_BASE="http://127.0.0.1:9",
+        MQTT_URL="",
+        HTTP_PORT="18099",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+    )
+    assert failed.returncode == 1
+    assert "start-up failed: cannot reach the Bot API at TELEGRAM_API_BASE" in failed.stderr
+    assert "Traceback" not in failed.stderr and "123:abc" not in failed.stderr
