@@ -14,18 +14,18 @@ from bot.callbacks import ExtendAction, ExtensionPay
 from bot.context import Caller, Services
 from bot.i18n import Raw, tr
 from core.errors import DomainError, InsufficientFunds, InvalidInterval, InvalidTransition, SpotTaken
-from core.models import Premise, Reservation, Spot
+from core.models import Reservation
 from core.services import booking, wallet
 from core.services import payments as pay_rules
+from core.services.places import place_of
 from payments.service import CardOutcome
 from payments.stripe_gateway import PaymentProviderError
 
 
 async def _timezone(services: Services, reservation: Reservation) -> str:
     async with services.db.read() as s:
-        spot = await s.get(Spot, reservation.spot_id)
-        premise = await s.get(Premise, spot.premise_id) if spot else None
-    return premise.timezone if premise else services.settings.timezone
+        _spot, premise = await place_of(s, reservation)
+    return premise.timezone
 
 
 async def extend(

@@ -25,8 +25,9 @@ from bot.context import Caller, Services
 from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import CATALOGS, tr
 from core.errors import DomainError
-from core.models import Premise, Spot, User
+from core.models import User
 from core.services import booking
+from core.services.places import place_of
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +145,7 @@ async def booking_action(
     try:
         async with services.db.read() as s:
             reservation = await booking.get_owned(s, callback_data.reservation_id, caller.user_id)
-            spot = await s.get(Spot, reservation.spot_id)
-            premise = await s.get(Premise, spot.premise_id) if spot else None
+            _spot, premise = await place_of(s, reservation)
     except DomainError as exc:
         key = "error.not_owner" if exc.code == "not_owner" else "error.not_found"
         await callback.answer(tr(caller.lang, key), show_alert=True)

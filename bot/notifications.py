@@ -24,8 +24,10 @@ from bot import format as fmt
 from bot.callbacks import BookingAction, ExtendAction
 from bot.i18n import Raw, tr
 from core.db import Database
+from core.errors import NotFound
 from core.models import Blocker, Notification, Premise, Reservation, Spot, User
 from core.services.outbox import Delivery, DeliveryResult
+from core.services.places import place_of
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,11 @@ async def _booking(
     reservation = await session.get(Reservation, int(payload.get("reservation_id") or 0))
     if reservation is None:
         return None
-    spot = await session.get(Spot, reservation.spot_id)
-    premise = await session.get(Premise, spot.premise_id) if spot else None
-    return (reservation, spot, premise) if spot and premise else None
+    try:
+        spot, premise = await place_of(session, reservation)
+    except NotFound:
+        return None
+    return reservation, spot, premise
 
 
 def _refund_text(lang: str, payload: dict[str, Any], currency: str) -> Raw:

@@ -21,15 +21,14 @@ from core.models import (
     Payment,
     PaymentPurpose,
     PaymentStatus,
-    Premise,
     Reservation,
     SavedPaymentMethod,
-    Spot,
     User,
 )
 from core.services import booking
 from core.services import payments as rules
 from core.services.payments import ProviderPayment, Settled
+from core.services.places import place_of
 from payments.stripe_gateway import CheckoutLink, PaymentProviderError, StripeGateway, checkout_state
 
 log = logging.getLogger(__name__)
@@ -152,7 +151,7 @@ class PaymentService:
         now = self.clock.now()
         async with self.db.transaction() as s:
             reservation = await rules.payable_booking(s, reservation_id, user_id, now)
-            title, description = await _describe(s, reservation)
+            title, description, _ = await _describe(s, reservation)
             payment = await rules.new_card_payment(
                 s,
                 user_id=user_id,
@@ -182,7 +181,7 @@ class PaymentService:
         now = self.clock.now()
         async with self.db.transaction() as s:
             extension, reservation = await rules.payable_extension(s, extension_id, user_id)
-            title, _ = await _describe(s, reservation)
+            title, _, tz = await _describe(s, reservation)
             payment = await rules.new_card_payment(
                 s,
                 user_id=user_id,
@@ -198,7 +197,7 @@ class PaymentService:
                 payment.amount,
                 payment.currency,
                 f"Extension: {title}",
-                f"Until {_local(extension.new_ends_at, await _tz(s, reservation))}",
+                f"Until {_local(extension.new_ends_at, tz)}",
                 reservation.ends_at,
                 f"extension-{extension.id}",
                 user_id,
@@ -483,25 +482,14 @@ class PaymentService:
         return len(stale)
 
 
-async def _tz(session: AsyncSession, reservation: Reservation) -> ZoneInfo:
-    spot = await session.get(Spot, reservation.spot_id)
-    premise = await session.get(Premise, spot.premise_id) if spot else None
-    if premise is None:
-        raise NotFound(f"premise of reservation {reservation.id}")
-    return ZoneInfo(premise.timezone)
-
-
 def _local(when: datetime, tz: ZoneInfo) -> str:
     return when.astimezone(tz).strftime("%d %b %H:%M")
 
 
-async def _describe(session: AsyncSession, reservation: Reservation) -> tuple[str, str]:
-    """Line item: premise and spot; the time window in the premise's time zone."""
-    spot = await session.get(Spot, reservation.spot_id)
-    premise = await session.get(Premise, spot.premise_id) if spot else None
-    if spot is None or premise is None:
-        raise NotFound(f"premise of reservation {reservation.id}")
+async def _describe(session: AsyncSession, reservation: Reservation) -> tuple[str, str, ZoneInfo]:
+    """Line item: premise and spot; the time window in the premise's time zone; that zone."""
+    spot, premise = await place_of(session, reservation)
     tz = ZoneInfo(premise.timezone)
     end = reservation.ends_at.astimezone(tz).strftime("%H:%M")
     window = f"{_local(reservation.starts_at, tz)}–{end} ({premise.timezone})"
-    return f"Parking: {premise.name}, spot {spot.label}", window
+    return f"Parking: {premise.name}, spot {spot.label}", window, tz

@@ -30,6 +30,7 @@ from core.services import booking, wallet
 from core.services import payments as pay_rules
 from core.services.availability import quote
 from core.services.payments import Settled
+from core.services.places import place_of
 from payments.service import CardOutcome
 from payments.stripe_gateway import PaymentProviderError
 
@@ -141,9 +142,7 @@ async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) ->
 async def _reservation_view(manager: DialogManager) -> tuple[Reservation, Spot, Premise]:
     async with services(manager).db.read() as s:
         r = await booking.get_owned(s, manager.dialog_data["reservation_id"], caller(manager).user_id)
-        spot = await s.get(Spot, r.spot_id)
-        premise = await s.get(Premise, spot.premise_id) if spot else None
-    assert spot is not None and premise is not None
+        spot, premise = await place_of(s, r)
     return r, spot, premise
 
 

@@ -40,6 +40,7 @@ from core.money import price_for_minutes
 from core.rules import ENDABLE, EXTENDABLE, TRANSITIONS, Interval, booking_interval, check_extension
 from core.services import outbox, refunds
 from core.services.availability import free_spot_ids, is_spot_free
+from core.services.places import place_of
 
 MAX_PENDING_HOLDS_PER_USER = 3
 _MAX_SPOT_ATTEMPTS = 20
@@ -191,8 +192,7 @@ async def confirm(session: AsyncSession, reservation_id: int, now: datetime) -> 
 
 
 async def _reopen_on_free_spot(session: AsyncSession, reservation: Reservation, now: datetime) -> bool:
-    spot = await session.get(Spot, reservation.spot_id)
-    assert spot is not None
+    spot, _premise = await place_of(session, reservation)
     interval = Interval(reservation.starts_at, reservation.ends_at)
     free = await free_spot_ids(session, spot.premise_id, interval, now)
     for spot_id in sorted(free, key=lambda s: s != reservation.spot_id):
@@ -386,10 +386,7 @@ async def request_extension(
     added = check_extension(Interval(reservation.starts_at, reservation.ends_at), minutes)
     if not await is_spot_free(session, reservation.spot_id, added, now, ignore_reservation_id=reservation.id):
         raise SpotTaken("the spot is booked right after yours")
-    spot = await session.get(Spot, reservation.spot_id)
-    premise = await session.get(Premise, spot.premise_id) if spot else None
-    if premise is None:
-        raise NotFound(f"premise of reservation {reservation.id}")
+    _spot, premise = await place_of(session, reservation)
     extension = ReservationExtension(
         reservation_id=reservation.id,
         old_ends_at=reservation.ends_at,

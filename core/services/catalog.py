@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import NotFound
 from core.models import Payment, Premise, Reservation, ReservationStatus, Review, Spot
 from core.services.booking import get_owned
+from core.services.places import place_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +93,7 @@ async def user_bookings(
 async def booking_view(session: AsyncSession, reservation_id: int, user_id: int) -> BookingView:
     """One booking with its payments, for its owner only (NotFound/NotOwner otherwise)."""
     reservation = await get_owned(session, reservation_id, user_id)
-    spot = await session.get(Spot, reservation.spot_id)
-    premise = await session.get(Premise, spot.premise_id) if spot else None
-    if spot is None or premise is None:
-        raise NotFound(f"reservation {reservation_id}")
+    spot, premise = await place_of(session, reservation)
     payments = list(
         await session.scalars(
             select(Payment).where(Payment.reservation_id == reservation.id).order_by(Payment.id)

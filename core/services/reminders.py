@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import Premise, Reservation, Spot
+from core.models import Reservation
 from core.money import price_for_minutes
 from core.rules import ENDABLE, MAX_DURATION_MINUTES, Interval
 from core.services import outbox
 from core.services.availability import is_spot_free, next_booking_on_spot
+from core.services.places import place_of
 
 EXTENSION_CHOICES = (30, 60, 120)
 
@@ -42,9 +43,7 @@ async def send_due_reminders(
 
 
 async def _remind(session: AsyncSession, reservation: Reservation, now: datetime) -> None:
-    spot = await session.get(Spot, reservation.spot_id)
-    premise = await session.get(Premise, spot.premise_id) if spot else None
-    assert premise is not None
+    _spot, premise = await place_of(session, reservation)
     stay = reservation.ends_at - reservation.starts_at
     options = []
     for minutes in EXTENSION_CHOICES:
