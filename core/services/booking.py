@@ -367,11 +367,13 @@ async def expire_holds(
             now=now,
             dedupe_key=f"hold_expired:{reservation_id}",
         )
-    # Objects already loaded in this session must not keep their old status.
-    for reservation_id, _ in expired:
-        loaded = await session.get(Reservation, reservation_id)
-        if loaded is not None:
-            await session.refresh(loaded)
+    # Objects already loaded in this session must not keep their old status (others are not
+    # loaded at all: the bulk UPDATE bypassed the identity map).
+    expired_ids = {rid for rid, _ in expired}
+    for loaded in [
+        o for o in session.identity_map.values() if isinstance(o, Reservation) and o.id in expired_ids
+    ]:
+        await session.refresh(loaded)
     return [rid for rid, _ in expired]
 
 
