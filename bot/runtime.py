@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -15,6 +16,7 @@ from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.types import BotCommand
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiogram_dialog import DIALOG_EVENT_NAME, BgManagerFactory, setup_dialogs
+from aiogram_dialog.api.entities import stack as dialog_stack
 from aiogram_dialog.api.exceptions import OutdatedIntent, UnknownIntent, UnknownState
 from aiogram_dialog.api.protocols import MessageManagerProtocol
 from aiohttp import web
@@ -54,6 +56,15 @@ def create_storage(redis_url: str) -> tuple[BaseStorage, BaseEventIsolation]:
     return storage, storage.create_isolation()
 
 
+def use_unique_dialog_ids() -> None:
+    """aiogram-dialog 2.6 makes a dialog context's id from the current second plus
+    random(0..99), so two dialogs one user opens within a second collide one time in a hundred:
+    the stack is "broken" and reset, and the driver lands on the menu (upstream PR #501, still
+    open). 40 random bits per id make a collision practically impossible; ids stay 7 characters,
+    well inside callback data's 64 bytes."""
+    dialog_stack.new_int_id = lambda: secrets.randbits(40)
+
+
 def create_dispatcher(
     services: Services,
     storage: BaseStorage,
@@ -62,6 +73,7 @@ def create_dispatcher(
     message_manager: MessageManagerProtocol | None = None,
     throttle: ThrottleMiddleware | None = None,
 ) -> tuple[Dispatcher, BgManagerFactory]:
+    use_unique_dialog_ids()
     dp = Dispatcher(storage=storage, events_isolation=isolation, services=services)
     throttle = throttle or ThrottleMiddleware()
     caller = CallerMiddleware(services)
