@@ -12,12 +12,13 @@ It is an ``aiohttp.web`` server on ``127.0.0.1`` (free port)::
         assert fake.violations == []
 
 What it fakes: ``POST|GET /bot<token>/<method>`` with form, multipart (file uploads, also via
-``attach://``), JSON or query parameters; every call checked against the machine-readable
-Bot API spec (``vendor/telegram-bot-api-spec/telegram-bot-api.json``, or ``$TELEGRAM_BOT_API_SPEC``): unknown methods
-(404), unknown or missing parameters, value types, nested objects (unknown/missing fields,
-field types, unions and subtypes), inline buttons (exactly one action, ``callback_data`` 1-64
-bytes), message text (1-4096) and caption (<= 1024) lengths after HTML parsing, and Telegram's
-HTML subset (start/end tags, attributes, escaping), all as 400s recorded in ``violations``.
+``attach://``), JSON or query parameters; every call checked against the machine-readable Bot
+API spec (``vendor/telegram-bot-api-spec/telegram-bot-api.json``, or
+``$TELEGRAM_BOT_API_SPEC``): unknown methods (404), unknown or missing parameters, value types,
+nested objects (unknown/missing fields, field types, unions and subtypes), inline buttons
+(exactly one action, ``callback_data`` 1-64 bytes), message text (1-4096) and caption (<= 1024)
+lengths after HTML parsing, and Telegram's HTML subset (start/end tags, attributes, escaping),
+all as 400s recorded in ``violations``.
 State: per-chat message ids, sent/edited/deleted messages with HTML entities, callback queries
 and their answers, commands, long polling (``offset``/``limit``/``timeout``/
 ``allowed_updates``, 409 with a webhook or a newer poller) and webhooks (``secret_token``
