@@ -21,6 +21,7 @@ from tests.e2e.conftest import E2E, start_stack, tap
 from tests.factories import make_user
 from tests.fakes.telegram_server import FakeUser
 from tests.services import MQTT_URL, tcp_open, unavailable
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.mqtt
 SPOT_BLOCKERS = ("BLK-A1", "BLK-A2")
@@ -108,7 +109,7 @@ async def test_only_the_owner_and_only_in_the_window_can_lower(parking: tuple[E2
     await owner.tap_raw(detail.message_id, BookingAction(action="lower", reservation_id=r.id).pack())
     too_early = await owner.wait_for_message(lambda m: "a bit early" in m.text)
     assert "🔄 Try again" in [text for text, _ in too_early.buttons()]
-    await asyncio.sleep(0.2)
+    await eventually(lambda: len(stranger.callback_answers) == 1, what="the stranger's answer")
     assert [a.text for a in stranger.callback_answers if a.text] == ["This booking is not yours."]
     assert all(sim[b].commands_received == 0 for b in SPOT_BLOCKERS)
 

@@ -18,6 +18,7 @@ from core.models import Reservation, ReservationStatus, User
 from core.services import booking
 from tests.e2e.conftest import E2E, LAT, LON, start_stack, tap
 from tests.fakes.telegram_server import BotMessage, FakeUser
+from tests.waiting import eventually
 
 
 async def _hold_via_bot(e2e: E2E, telegram_id: int, lang: str = "en") -> tuple[FakeUser, BotMessage]:
@@ -62,7 +63,7 @@ async def test_a_forged_button_for_someone_elses_booking_is_refused(e2e: E2E) ->
     for action in ("cancel", "navigate", "open"):
         forged = BookingAction(action=action, reservation_id=reservation_id).pack()
         await stranger.tap_raw(menu.message_id, forged)
-    await asyncio.sleep(0.3)
+    await eventually(lambda: len(stranger.callback_answers) == 3, what="three answers")
     answers = [a.text for a in stranger.callback_answers if a.text]
     assert answers == ["This booking is not yours."] * 3
     async with e2e.db.read() as s:

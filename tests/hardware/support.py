@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import shutil
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from hardware.link import BlockerLink
 from hardware.simulator import Simulator
 from tests.factories import make_premise
 from tests.services import unavailable
+from tests.waiting import eventually as eventually  # re-exported: hardware tests import it here
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,22 +42,6 @@ async def register(db: Database, *blocker_ids: str, with_spots: bool = False) ->
 async def load(db: Database, blocker_id: str) -> Blocker | None:
     async with db.read() as session:
         return await session.get(Blocker, blocker_id)
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]] | Callable[[], bool], within: float = 5.0, what: str = "condition"
-) -> None:
-    """Polls until `check` is true; fails the test after `within` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not reached within {within}s")
-        await asyncio.sleep(0.02)
 
 
 async def row_matches(link: BlockerLink, db: Database, blocker_id: str, **expected: Any) -> bool:

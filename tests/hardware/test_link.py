@@ -133,7 +133,8 @@ async def test_low_battery_alerts_once_per_incident(sqlite_db: Database, mqtt_ur
         await sim["B1"].set_battery(13)  # a new incident
         await eventually(lambda: row_matches(link, db, "B1", battery=13), what="low again")
         await link.flush()
-        await asyncio.sleep(0.05)  # callbacks run in their own task
+        # Callbacks run in their own task: wait for the three, however slow the machine is.
+        await eventually(lambda: len(health.of("B1")) >= 3, what="three health events")
         events = health.of("B1")
         assert [healthy for healthy, _ in events] == [False, True, False]
         # Reports in a burst are written (and judged) together: the first alert names one of

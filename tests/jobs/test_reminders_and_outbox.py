@@ -18,6 +18,7 @@ from jobs import sweeps
 from jobs.dispatcher import DispatchLimits, OutboxDispatcher
 from tests.e2e.conftest import E2E, start_stack
 from tests.fakes.telegram_server import FakeUser
+from tests.waiting import eventually
 
 MINUTE = timedelta(minutes=1)
 
@@ -121,8 +122,9 @@ async def test_extend_from_the_reminder_pays_from_the_wallet_once_and_rearms_the
         assert extended is not None and extended.ends_at == r.ends_at + timedelta(hours=1)
         assert extended.reminded_at is None
     await user.tap_raw(reminder.message_id, one_hour)  # the same button again, e.g. a double tap
-    await asyncio.sleep(0.3)
-    assert any("out of date" in (a.text or "") for a in user.callback_answers)
+    await eventually(
+        lambda: any("out of date" in (a.text or "") for a in user.callback_answers), what="out of date"
+    )
     async with stack.db.read() as s:
         again = await s.get(Reservation, r.id)
         assert again is not None and again.ends_at == r.ends_at + timedelta(hours=1)
