@@ -323,15 +323,19 @@ async def on_release(callback: CallbackQuery, _: Button, manager: DialogManager)
     svc, who = services(manager), caller(manager)
     try:
         async with svc.db.transaction() as s:
-            await booking.cancel(
-                s,
-                manager.dialog_data["reservation_id"],
-                user_id=who.user_id,
-                now=svc.clock.now(),
-                reason="released",
+            await booking.release_hold(
+                s, manager.dialog_data["reservation_id"], user_id=who.user_id, now=svc.clock.now()
             )
-    except DomainError:
-        pass  # already expired or paid: the screen below says which
+    except InvalidTransition as exc:
+        if exc.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE):
+            # Paid meanwhile (another device, a webhook): it stays booked; show it.
+            await callback.answer(t(manager, "pay.release_paid"), show_alert=True)
+            await manager.switch_to(BookSG.done)
+            return
+        # Expired or released already: nothing is held any more, as the answer says.
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
     await callback.answer(t(manager, "pay.released"))
     await manager.start(MenuSG.main, mode=StartMode.RESET_STACK)
 

@@ -124,6 +124,7 @@ TEXTS: dict[str, str] = {
     "pay.card_declined": "The card was declined ({reason}). You can pay on the secure page with another card:",
     "pay.unavailable": "Card payments are unavailable right now. Please use your wallet or try again later.",
     "pay.released": "The spot was released. Nothing was charged.",
+    "pay.release_paid": "This booking is already paid, so it stays yours.",
     # confirmation
     "confirmed.title": (
         "✅ <b>Booking confirmed</b>\n{name}, spot <b>{spot}</b>\n📍 {address}\n🕒 {window}\n💶 {price}"

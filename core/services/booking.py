@@ -470,15 +470,17 @@ __all__ = [
     "complete_due",
     "confirm",
     "end_now",
+    "expire_hold",
     "expire_holds",
     "get_owned",
     "hold",
     "mark_arrived",
+    "release_hold",
     "request_extension",
 ]
 
 
-async def release_hold(session: AsyncSession, reservation_id: int, now: datetime) -> bool:
+async def expire_hold(session: AsyncSession, reservation_id: int, now: datetime) -> bool:
     """The payment page closed unpaid: the hold ends now instead of at its timeout."""
     reservation = await _load_for_update(session, reservation_id)
     if reservation.status != ReservationStatus.PENDING_PAYMENT:
@@ -496,3 +498,26 @@ async def release_hold(session: AsyncSession, reservation_id: int, now: datetime
         dedupe_key=f"hold_expired:{reservation.id}",
     )
     return True
+
+
+async def release_hold(
+    session: AsyncSession, reservation_id: int, *, user_id: int, now: datetime
+) -> Reservation:
+    """The driver lets an unpaid hold go. Only `pending_payment` is accepted: a "Release" tapped
+    on an old payment screen after the booking was paid must not cancel (and refund) it, so
+    anything else raises InvalidTransition. Nothing was paid, so nothing is refunded."""
+    reservation = await _load_for_update(session, reservation_id, user_id)
+    reservation.status = _require("release", reservation)
+    reservation.hold_expires_at = None
+    reservation.closed_at = now
+    reservation.updated_at = now
+    await session.flush()
+    await outbox.notify(
+        session,
+        reservation.user_id,
+        "booking_cancelled",
+        {**_booking_payload(reservation), "reason": "released", "refund_wallet": 0, "refund_card": 0},
+        now=now,
+        dedupe_key=f"booking_cancelled:{reservation.id}",
+    )
+    return reservation

@@ -652,6 +652,29 @@ async def test_releasing_the_hold(driver: Driver, services: Services) -> None:
     assert reservation.status == ReservationStatus.CANCELLED
 
 
+async def test_a_late_release_tap_does_not_cancel_a_booking_paid_meanwhile(
+    driver: Driver, services: Services
+) -> None:
+    await add_premise(services, "Central Garage", north_m=222)
+    await _durations_of(driver, "Central Garage")
+    await driver.tap("1 h")
+    await driver.tap("✅ Hold the spot (2.50 EUR)")
+    user_id = await user_id_of(services)
+    async with services.db.read() as s:
+        (reservation,) = (await s.scalars(select(Reservation))).all()
+    # Paid from another device while this payment screen stays open.
+    await fund(services, user_id, 250)
+    async with services.db.transaction() as s:
+        await pay_rules.pay_booking_with_wallet(
+            s, reservation_id=reservation.id, user_id=user_id, now=services.clock.now()
+        )
+    await driver.tap("✖️ Release the spot")
+    assert driver.bot.alerts()[-1] == "This booking is already paid, so it stays yours."
+    assert driver.text.startswith("✅ <b>Booking confirmed</b>")
+    assert await status_of(services, reservation.id) == ReservationStatus.CONFIRMED
+    assert await balance_of(services, user_id) == 0  # nothing refunded
+
+
 async def test_an_expired_hold_says_so(driver: Driver, services: Services, clock: ManualClock) -> None:
     await add_premise(services, "Central Garage", north_m=222)
     await _durations_of(driver, "Central Garage")
