@@ -35,10 +35,8 @@ async def extend(
     try:
         async with services.db.read() as s:
             current = await booking.get_owned(s, callback_data.reservation_id, caller.user_id)
-    except DomainError as exc:
-        await callback.answer(
-            tr(lang, "error.not_owner" if exc.code == "not_owner" else "error.not_found"), show_alert=True
-        )
+    except DomainError:
+        await callback.answer(tr(lang, "error.no_such_booking"), show_alert=True)
         return
     tz = await _timezone(services, current)
     if int(current.ends_at.timestamp()) != callback_data.end:
@@ -152,10 +150,8 @@ async def pay_extension(
     except (InvalidTransition, SpotTaken):
         await callback.answer(tr(lang, "extend.not_possible"), show_alert=True)
         return
-    except DomainError as exc:
-        await callback.answer(
-            tr(lang, "error.not_owner" if exc.code == "not_owner" else "error.not_found"), show_alert=True
-        )
+    except DomainError:
+        await callback.answer(tr(lang, "error.no_such_booking"), show_alert=True)
         return
     except PaymentProviderError:
         await callback.answer(tr(lang, "pay.unavailable"), show_alert=True)

@@ -57,10 +57,8 @@ async def start(
         try:
             async with services.db.read() as s:
                 await booking.get_owned(s, int(payload.partition("_")[2]), caller.user_id)
-        except DomainError as exc:
-            await message.answer(
-                tr(caller.lang, "error.not_owner" if exc.code == "not_owner" else "error.not_found")
-            )
+        except DomainError:
+            await message.answer(tr(caller.lang, "error.no_such_booking"))
             await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
             return
         await dialog_manager.start(
@@ -146,9 +144,8 @@ async def booking_action(
         async with services.db.read() as s:
             reservation = await booking.get_owned(s, callback_data.reservation_id, caller.user_id)
             _spot, premise = await place_of(s, reservation)
-    except DomainError as exc:
-        key = "error.not_owner" if exc.code == "not_owner" else "error.not_found"
-        await callback.answer(tr(caller.lang, key), show_alert=True)
+    except DomainError:
+        await callback.answer(tr(caller.lang, "error.no_such_booking"), show_alert=True)
         return
     if callback_data.action == "navigate" and premise is not None:
         await callback.answer()

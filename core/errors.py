@@ -13,10 +13,12 @@ class NotFound(DomainError):
     code = "not_found"
 
 
-class NotOwner(DomainError):
-    """The caller does not own the object (forged or stale callback)."""
+class NotOwner(NotFound):
+    """The caller does not own the object (forged or stale callback). To the caller it is the
+    same as NotFound, code included: telling "not yours" from "does not exist" would let anyone
+    enumerate other people's reservation ids."""
 
-    code = "not_owner"
+    code = "not_found"
 
 
 class InvalidInterval(DomainError):

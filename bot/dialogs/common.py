@@ -14,7 +14,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot.context import Caller, Services
 from bot.i18n import Raw, tr
-from core.errors import DomainError, NotFound, NotOwner
+from core.errors import DomainError, NotFound
 
 
 def caller(manager: DialogManager) -> Caller:
@@ -67,9 +67,7 @@ def choice(id: str, items: str, on_click: Any, *, type_factory: Callable[[str], 
 
 async def explain(callback: CallbackQuery, manager: DialogManager, error: DomainError) -> None:
     """Answers a tap that the rules refused, in the user's words."""
-    if isinstance(error, NotOwner):
-        text = t(manager, "error.not_owner")
-    elif isinstance(error, NotFound):
+    if isinstance(error, NotFound):  # NotOwner too: someone else's object is "not found"
         text = t(manager, "error.not_found")
     else:
         text = t(manager, "error.generic")

@@ -43,7 +43,7 @@ TEXTS: dict[str, str] = {
     "stale_button": "This button is out of date. Here is the current menu.",
     "throttled": "Too many messages at once. Please wait a moment.",
     "error.generic": "Something went wrong on our side. Please try again in a moment.",
-    "error.not_owner": "This booking is not yours.",
+    "error.no_such_booking": "There is no such booking among yours.",
     "error.not_found": "This item no longer exists.",
     # language
     "language.title": "Choose your language:",

@@ -950,7 +950,7 @@ async def test_a_notification_button_for_someone_elses_booking_is_refused(
     premise_id = await add_premise(services, "Central Garage", north_m=222)
     reservation_id = await book_and_pay(services, other, premise_id, tomorrow_at(clock, 10), 60)
     await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=reservation_id).pack())
-    assert driver.bot.alerts() == ["This booking is not yours."]
+    assert driver.bot.alerts() == ["There is no such booking among yours."]
     assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
 
 
@@ -970,14 +970,25 @@ async def test_keeping_a_booking_opened_from_a_link_or_notification_shows_it_aga
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✅ confirmed")
 
 
-async def test_a_link_to_someone_elses_booking_is_refused(
+async def test_links_and_buttons_do_not_tell_someone_elses_booking_from_a_missing_one(
     driver: Driver, services: Services, clock: ManualClock
 ) -> None:
     other = await add_user(services, telegram_id=2002)
     premise_id = await add_premise(services, "Central Garage", north_m=222)
     reservation_id = await book_and_pay(services, other, premise_id, tomorrow_at(clock, 10), 60)
-    await driver.send(f"/start booking_{reservation_id}")
-    assert driver.bot.texts()[-1] == "This booking is not yours."
+    missing = reservation_id + 1000
+    for prefix in ("booking_", "paid_"):
+        answers = []
+        for target in (reservation_id, missing):
+            await driver.send(f"/start {prefix}{target}")
+            answers.append((driver.bot.texts()[-1], driver.layout))
+        assert answers[0] == answers[1]
+        assert answers[0] == ("There is no such booking among yours.", MENU_EN)
+    for action in ("open", "cancel", "navigate"):
+        for target in (reservation_id, missing):
+            await driver.tap_outside_dialogs(BookingAction(action=action, reservation_id=target).pack())
+    assert driver.bot.alerts() == ["There is no such booking among yours."] * 6
+    assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
 
 
 # -- wallet ---------------------------------------------------------------------------------

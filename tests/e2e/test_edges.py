@@ -64,7 +64,7 @@ async def test_a_forged_button_for_someone_elses_booking_is_refused(e2e: E2E) ->
         await stranger.tap_raw(menu.message_id, forged)
     await asyncio.sleep(0.3)
     answers = [a.text for a in stranger.callback_answers if a.text]
-    assert answers == ["This booking is not yours."] * 3
+    assert answers == ["There is no such booking among yours."] * 3
     async with e2e.db.read() as s:
         r = await s.get(Reservation, reservation_id)
         assert r is not None and r.status == ReservationStatus.PENDING_PAYMENT
