@@ -67,8 +67,6 @@ def choice(id: str, items: str, on_click: Any, *, type_factory: Callable[[str], 
 
 async def explain(callback: CallbackQuery, manager: DialogManager, error: DomainError) -> None:
     """Answers a tap that the rules refused, in the user's words."""
-    if isinstance(error, NotFound):  # NotOwner too: someone else's object is "not found"
-        text = t(manager, "error.not_found")
-    else:
-        text = t(manager, "error.generic")
-    await callback.answer(text, show_alert=True)
+    # NotOwner is a NotFound: someone else's object is "not found" to the caller.
+    key = "error.not_found" if isinstance(error, NotFound) else "error.generic"
+    await callback.answer(t(manager, key), show_alert=True)
