@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot import format as fmt
 from bot.callbacks import ExtendAction, ExtensionPay
 from bot.context import Caller, Services
-from bot.i18n import Raw, tr
+from bot.i18n import Raw, tr, tr_label
 from core.errors import DomainError, InsufficientFunds, InvalidInterval, InvalidTransition, SpotTaken
 from core.models import Reservation
 from core.services import booking, wallet
@@ -102,7 +102,7 @@ async def _offer_payment(
             rows.append(
                 [
                     InlineKeyboardButton(
-                        text=tr(lang, "btn.pay_card", brand=card.brand.title(), last4=card.last4),
+                        text=tr_label(lang, "btn.pay_card", brand=card.brand.title(), last4=card.last4),
                         callback_data=data,
                     )
                 ]

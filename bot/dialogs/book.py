@@ -13,7 +13,7 @@ from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Group, Star
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, choice, explain, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG, BookSG, MenuSG
 from core.errors import (
@@ -181,7 +181,7 @@ async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         "wallet_short": balance < r.price,
         "btn_wallet": t(m, "btn.pay_wallet", balance=fmt.money(balance, r.currency)),
         "btn_wallet_short": t(m, "btn.pay_wallet_short", balance=fmt.money(balance, r.currency)),
-        "cards": [(c.id, t(m, "btn.pay_card", brand=c.brand.title(), last4=c.last4)) for c in cards],
+        "cards": [(c.id, label(m, "btn.pay_card", brand=c.brand.title(), last4=c.last4)) for c in cards],
         "card_payments": svc.payments is not None,
         "btn_link": t(m, "btn.pay_link"),
         "btn_release": t(m, "btn.release_hold"),

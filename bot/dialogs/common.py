@@ -13,7 +13,7 @@ from aiogram_dialog.widgets.kbd import Select
 from aiogram_dialog.widgets.text import Format
 
 from bot.context import Caller, Services
-from bot.i18n import Raw, tr
+from bot.i18n import Raw, tr, tr_label
 from core.errors import DomainError, NotFound
 
 
@@ -29,6 +29,11 @@ def services(manager: DialogManager) -> Services:
 
 def t(manager: DialogManager, key: str, /, **values: Any) -> Raw:
     return tr(caller(manager).lang, key, **values)
+
+
+def label(manager: DialogManager, key: str, /, **values: Any) -> str:
+    """A button label with values (names, brands): plain text, not escaped (see tr_label)."""
+    return tr_label(caller(manager).lang, key, **values)
 
 
 # Buttons every window may show; the global getter gives each window these texts.

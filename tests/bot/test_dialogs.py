@@ -531,6 +531,24 @@ async def test_card_shows_price_features_rating_and_approved_reviews(
     assert driver.text.startswith("🅿️ Parking near")
 
 
+async def test_a_name_with_html_characters_is_escaped_in_texts_and_raw_on_buttons(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    premise_id = await add_premise(services, "Park & Ride <North>", north_m=222)
+    await driver.send(HERE)
+    # Button labels are plain text to Telegram: an entity would be shown as typed.
+    assert driver.labels[0] == "Park & Ride <North> · 222 m · 2.50 EUR/h · 2 free"
+    await driver.tap(driver.labels[0])
+    assert driver.text.startswith("<b>Park &amp; Ride &lt;North&gt;</b>\n📍 1 Test Street")
+
+    user_id = await user_id_of(services)
+    await book_and_pay(services, user_id, premise_id, tomorrow_at(clock, 10), 60)
+    await driver.send("/bookings")
+    assert driver.layout[1] == ["Sun 22 Nov 10:00–11:00 · Park & Ride <North> · ✅ confirmed"]
+    await driver.tap(driver.layout[1][0])
+    assert "\nPark &amp; Ride &lt;North&gt;, spot" in driver.text
+
+
 async def test_card_without_reviews(driver: Driver, services: Services) -> None:
     await add_premise(services, "New Lot", north_m=500, description="Opened this week.")
     await driver.send(HERE)
