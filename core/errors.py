@@ -65,3 +65,15 @@ class CurrencyMismatch(DomainError):
 
 class TooManyHolds(DomainError):
     code = "too_many_holds"
+
+
+class InvalidPhone(DomainError):
+    """Not a possible phone number (DESIGN.md §12 keeps numbers in E.164)."""
+
+    code = "invalid_phone"
+
+
+class PhoneTaken(DomainError):
+    """One user per phone number: this one belongs to another user already."""
+
+    code = "phone_taken"

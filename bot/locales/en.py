@@ -20,6 +20,8 @@ TEXTS: dict[str, str] = {
     "btn.skip": "Skip",
     "phone.saved": "Thanks, your number {phone} is saved.",
     "phone.not_yours": "Please share your own contact with the button below.",
+    "phone.invalid": "That does not look like a phone number. Please share your own contact with the button below.",
+    "phone.taken": "This number is already linked to another account.",
     "menu.title": "What would you like to do?",
     "btn.find": "🅿️ Find parking",
     "btn.bookings": "📋 My bookings",

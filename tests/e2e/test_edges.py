@@ -120,6 +120,31 @@ async def test_phone_number_is_saved_from_the_contact_button(e2e: E2E) -> None:
         assert await s.scalar(select(User.phone).where(User.telegram_id == 2008)) == "+380501234567"
 
 
+async def test_a_contact_that_is_not_a_phone_number_or_is_taken_is_refused_clearly(e2e: E2E) -> None:
+    user = e2e.tg.user(2010, "Petro")
+    await user.send_command("/start")
+    await user.wait_for_message(lambda m: "Share your phone number" in m.text)
+    for junk in ("abc", "1" * 40):
+        await user.send_contact(junk)
+        refused = await user.wait_for_message(lambda m: "does not look like a phone number" in m.text)
+        assert refused.text == (
+            "That does not look like a phone number. Please share your own contact with the button below."
+        )
+    await user.send_contact("380 50 123 4567")
+    await user.wait_for_message(lambda m: m.text == "Thanks, your number +380501234567 is saved.")
+
+    other = e2e.tg.user(2011, "Pavlo")
+    await other.send_command("/start")
+    await other.wait_for_message(lambda m: "Share your phone number" in m.text)
+    await other.send_contact("+380501234567")
+    taken = await other.wait_for_message(lambda m: "already" in m.text)
+    assert taken.text == "This number is already linked to another account."
+    assert not any("Something went wrong" in m.text for m in user.messages + other.messages)
+    async with e2e.db.read() as s:
+        phones = dict((await s.execute(select(User.telegram_id, User.phone))).tuples().all())
+    assert (phones[2010], phones[2011]) == ("+380501234567", None)
+
+
 async def test_a_stale_button_after_a_restart_leads_back_to_the_menu(
     tmp_path: Path, sqlite_template: Path
 ) -> None:
