@@ -25,6 +25,17 @@ class InvalidInterval(DomainError):
     code = "invalid_interval"
 
 
+class ClosedAtThatTime(DomainError):
+    """The stay would start or run while the premise is closed (core.opening_hours)."""
+
+    code = "closed"
+
+    def __init__(self, premise_id: int, opening_hours: str) -> None:
+        super().__init__(f"premise {premise_id} is closed then (open {opening_hours[:80]})")
+        self.premise_id = premise_id
+        self.opening_hours = opening_hours
+
+
 class NoSpotFree(DomainError):
     code = "no_spot_free"
 

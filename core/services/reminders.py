@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Reservation
 from core.money import price_for_minutes
+from core.opening_hours import is_open
 from core.rules import ENDABLE, MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, Interval
 from core.services import outbox
 from core.services.availability import is_spot_free, next_booking_on_spot
@@ -61,6 +62,8 @@ async def _remind(session: AsyncSession, reservation: Reservation, now: datetime
         if stay + timedelta(minutes=minutes) > timedelta(minutes=MAX_DURATION_MINUTES):
             break
         added = Interval(reservation.ends_at, reservation.ends_at + timedelta(minutes=minutes))
+        if not is_open(premise.opening_hours, premise.timezone, added.starts_at, added.ends_at):
+            break  # a longer extension would run further past closing time
         if not await is_spot_free(
             session, reservation.spot_id, added, now, ignore_reservation_id=reservation.id
         ):
