@@ -13,7 +13,14 @@ from bot import format as fmt
 from bot.callbacks import ExtendAction, ExtensionPay
 from bot.context import Caller, Services
 from bot.i18n import Raw, tr, tr_label
-from core.errors import DomainError, InsufficientFunds, InvalidInterval, InvalidTransition, SpotTaken
+from core.errors import (
+    ClosedAtThatTime,
+    DomainError,
+    InsufficientFunds,
+    InvalidInterval,
+    InvalidTransition,
+    SpotTaken,
+)
 from core.models import Reservation
 from core.services import booking, wallet
 from core.services import payments as pay_rules
@@ -65,6 +72,9 @@ async def extend(
             )
     except SpotTaken:
         await callback.answer(tr(lang, "extend.taken"), show_alert=True)
+        return
+    except ClosedAtThatTime as exc:
+        await callback.answer(tr(lang, "closed.at_that_time", hours=exc.opening_hours), show_alert=True)
         return
     except (InvalidTransition, InvalidInterval, InsufficientFunds):
         await callback.answer(tr(lang, "extend.not_possible"), show_alert=True)

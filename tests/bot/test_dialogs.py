@@ -714,6 +714,69 @@ async def test_quote_when_the_last_spot_went_meanwhile(driver: Driver, services:
     assert driver.layout == [["⬅️ Back"]]
 
 
+async def test_a_closed_time_is_refused_with_the_hours_and_the_picker_offers_only_open_slots(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    premise_id = await add_premise(services, "University Deck", north_m=222)
+    async with services.db.transaction() as s:
+        premise = await s.get(Premise, premise_id)
+        assert premise is not None
+        premise.opening_hours = "Mon–Sat 07:00–21:00"
+    await _durations_of(driver, "University Deck")  # it is Saturday 11:00
+    await driver.tap("Other…")
+    await driver.send("11")  # until 22:00: past closing
+    assert driver.text == "🚫 Closed at that time: open Mon–Sat 07:00–21:00."
+    assert driver.layout == [["🕒 Choose another time"], ["⬅️ Back"]]
+
+    await driver.tap("🕒 Choose another time")
+    sunday = clock.now().astimezone(KYIV).date() + timedelta(days=1)
+    await tap_day(driver, sunday)
+    assert driver.text == (
+        "Arrival time on Sun 22 Nov (Europe/Kyiv):\n\n"
+        "No arrival time that day fits a stay of 11 h within the opening hours: Mon–Sat 07:00–21:00."
+    )
+    assert driver.layout == [["⬅️ Back"]]
+    await driver.tap("⬅️ Back")
+    await tap_day(driver, sunday + timedelta(days=1))
+    assert driver.text == "Arrival time on Mon 23 Nov (Europe/Kyiv):"
+    # Starts from opening time to 10:00, the last that ends by closing time; nothing else.
+    assert driver.layout == [
+        ["07:00", "07:15", "07:30", "07:45"],
+        ["08:00", "08:15", "08:30", "08:45"],
+        ["09:00", "09:15", "09:30", "09:45"],
+        ["10:00"],
+        ["⬅️ Back"],
+    ]
+    await driver.tap("10:00")
+    assert driver.text.startswith(
+        "<b>University Deck</b>\n📍 1 Test Street\n🕒 Mon 23 Nov 10:00–21:00\n⏱ 11 h"
+    )
+    assert driver.layout == [["✅ Hold the spot (27.50 EUR)"], ["⬅️ Back"]]
+    await driver.tap("✅ Hold the spot (27.50 EUR)")
+    assert driver.text.startswith(
+        "Spot <b>A1</b> at University Deck is held for you.\n🕒 Mon 23 Nov 10:00–21:00"
+    )
+
+
+async def test_a_search_for_a_closed_time_does_not_list_the_car_park(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    premise_id = await add_premise(services, "University Deck", north_m=222)
+    await add_premise(services, "Central Garage", north_m=500)
+    async with services.db.transaction() as s:
+        premise = await s.get(Premise, premise_id)
+        assert premise is not None
+        premise.opening_hours = "Mon–Sat 07:00–21:00"
+    await driver.send(HERE)
+    assert [label.split(" · ")[0] for label in driver.labels[:2]] == ["University Deck", "Central Garage"]
+    await driver.tap("🕒 Change time")
+    await driver.tap("📅 Another day")
+    await tap_day(driver, tomorrow_at(clock, 10).astimezone(KYIV).date())  # Sunday
+    await driver.tap("10:00")
+    assert [label.split(" · ")[0] for label in driver.labels[:1]] == ["Central Garage"]
+    assert not any(label.startswith("University Deck") for label in driver.labels)
+
+
 async def test_a_booking_for_tomorrow_can_be_cancelled_from_its_confirmation(
     driver: Driver, services: Services, clock: ManualClock
 ) -> None:

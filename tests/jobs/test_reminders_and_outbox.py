@@ -8,11 +8,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from core.models import Notification, NotificationStatus, Reservation, ReservationStatus, User
+from core.models import Notification, NotificationStatus, Premise, Reservation, ReservationStatus, User
 from core.services import booking
 from jobs import sweeps
 from jobs.dispatcher import DispatchLimits, OutboxDispatcher
@@ -113,6 +114,23 @@ async def test_a_short_stay_is_reminded_half_way_never_at_its_start(stack: E2E) 
     async with stack.db.read() as s:
         reminded = await s.get(Reservation, ahead.id)
         assert reminded is not None and reminded.reminded_at == later + 23 * MINUTE
+
+
+async def test_reminder_offers_no_extension_past_closing_time(stack: E2E) -> None:
+    user, user_id = await _driver(stack, 3012)
+    start = stack.clock.now().replace(second=0, microsecond=0)
+    tz = ZoneInfo("Europe/Kyiv")
+    # Open from an hour before the start until an hour after the booking's end.
+    opens, closes = (start - 60 * MINUTE).astimezone(tz), (start + 180 * MINUTE).astimezone(tz)
+    async with stack.db.transaction() as s:
+        premise = await s.get(Premise, stack.premise_id)
+        assert premise is not None
+        premise.opening_hours = f"{opens:%H:%M}–{closes:%H:%M}"
+    r = await _confirmed(stack, user_id, start)
+    stack.clock.set(r.ends_at - 30 * MINUTE)
+    assert await _sweep_reminders(stack) == 1
+    reminder = await user.wait_for_message(lambda m: "ends at" in m.text)
+    assert [text for text, _ in reminder.buttons()] == ["➕ 30 min · 1.25 EUR", "➕ 1 h · 2.50 EUR"]
 
 
 async def test_reminder_without_extension_when_someone_booked_next(stack: E2E) -> None:
