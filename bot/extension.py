@@ -74,7 +74,8 @@ async def extend(
         await callback.answer(tr(lang, "extend.taken"), show_alert=True)
         return
     except ClosedAtThatTime as exc:
-        await callback.answer(tr(lang, "closed.at_that_time", hours=exc.opening_hours), show_alert=True)
+        # An alert is plain text, like a button: not escaped.
+        await callback.answer(tr_label(lang, "closed.at_that_time", hours=exc.opening_hours), show_alert=True)
         return
     except (InvalidTransition, InvalidInterval, InsufficientFunds):
         await callback.answer(tr(lang, "extend.not_possible"), show_alert=True)

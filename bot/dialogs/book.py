@@ -208,7 +208,8 @@ async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) ->
         await callback.answer(t(manager, "quote.start_passed"), show_alert=True)
         return
     except ClosedAtThatTime as exc:
-        await callback.answer(t(manager, "closed.at_that_time", hours=exc.opening_hours), show_alert=True)
+        # An alert is plain text, like a button: not escaped.
+        await callback.answer(label(manager, "closed.at_that_time", hours=exc.opening_hours), show_alert=True)
         return
     except DomainError as exc:
         await explain(callback, manager, exc)
