@@ -36,8 +36,8 @@ def tr(lang: str, key: str, /, **values: Any) -> Raw:
 
 
 def tr_label(lang: str, key: str, /, **values: Any) -> str:
-    """A button label: Telegram shows button texts as plain text (they are never parsed as HTML),
-    so values go in as they are; escaping them would show "Park &amp; Ride" on the button."""
+    """A button label or a callback alert: Telegram shows those as plain text (never parsed as
+    HTML), so values go in as they are; escaping them would show "Park &amp; Ride"."""
     return _template(lang, key).format(**values)
 
 
