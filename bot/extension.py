@@ -12,8 +12,15 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot import format as fmt
 from bot.callbacks import ExtendAction, ExtensionPay
 from bot.context import Caller, Services
-from bot.i18n import Raw, tr
-from core.errors import DomainError, InsufficientFunds, InvalidInterval, InvalidTransition, SpotTaken
+from bot.i18n import Raw, tr, tr_label
+from core.errors import (
+    ClosedAtThatTime,
+    DomainError,
+    InsufficientFunds,
+    InvalidInterval,
+    InvalidTransition,
+    SpotTaken,
+)
 from core.models import Reservation
 from core.services import booking, wallet
 from core.services import payments as pay_rules
@@ -35,10 +42,8 @@ async def extend(
     try:
         async with services.db.read() as s:
             current = await booking.get_owned(s, callback_data.reservation_id, caller.user_id)
-    except DomainError as exc:
-        await callback.answer(
-            tr(lang, "error.not_owner" if exc.code == "not_owner" else "error.not_found"), show_alert=True
-        )
+    except DomainError:
+        await callback.answer(tr(lang, "error.no_such_booking"), show_alert=True)
         return
     tz = await _timezone(services, current)
     if int(current.ends_at.timestamp()) != callback_data.end:
@@ -67,6 +72,10 @@ async def extend(
             )
     except SpotTaken:
         await callback.answer(tr(lang, "extend.taken"), show_alert=True)
+        return
+    except ClosedAtThatTime as exc:
+        # An alert is plain text, like a button: not escaped.
+        await callback.answer(tr_label(lang, "closed.at_that_time", hours=exc.opening_hours), show_alert=True)
         return
     except (InvalidTransition, InvalidInterval, InsufficientFunds):
         await callback.answer(tr(lang, "extend.not_possible"), show_alert=True)
@@ -104,7 +113,7 @@ async def _offer_payment(
             rows.append(
                 [
                     InlineKeyboardButton(
-                        text=tr(lang, "btn.pay_card", brand=card.brand.title(), last4=card.last4),
+                        text=tr_label(lang, "btn.pay_card", brand=card.brand.title(), last4=card.last4),
                         callback_data=data,
                     )
                 ]
@@ -152,10 +161,8 @@ async def pay_extension(
     except (InvalidTransition, SpotTaken):
         await callback.answer(tr(lang, "extend.not_possible"), show_alert=True)
         return
-    except DomainError as exc:
-        await callback.answer(
-            tr(lang, "error.not_owner" if exc.code == "not_owner" else "error.not_found"), show_alert=True
-        )
+    except DomainError:
+        await callback.answer(tr(lang, "error.no_such_booking"), show_alert=True)
         return
     except PaymentProviderError:
         await callback.answer(tr(lang, "pay.unavailable"), show_alert=True)

@@ -24,9 +24,9 @@ from bot.callbacks import BookingAction
 from bot.context import Caller, Services
 from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import CATALOGS, tr
-from core.errors import DomainError
+from core.errors import DomainError, InvalidPhone, PhoneTaken
 from core.models import User
-from core.services import booking
+from core.services import booking, users
 from core.services.places import place_of
 
 log = logging.getLogger(__name__)
@@ -57,10 +57,8 @@ async def start(
         try:
             async with services.db.read() as s:
                 await booking.get_owned(s, int(payload.partition("_")[2]), caller.user_id)
-        except DomainError as exc:
-            await message.answer(
-                tr(caller.lang, "error.not_owner" if exc.code == "not_owner" else "error.not_found")
-            )
+        except DomainError:
+            await message.answer(tr(caller.lang, "error.no_such_booking"))
             await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
             return
         await dialog_manager.start(
@@ -93,11 +91,15 @@ async def contact(
     if message.contact.user_id != caller.telegram_id:
         await message.answer(tr(caller.lang, "phone.not_yours"), reply_markup=_phone_keyboard(caller.lang))
         return
-    phone = "+" + "".join(ch for ch in message.contact.phone_number if ch.isdigit())
-    async with services.db.transaction() as s:
-        user = await s.get(User, caller.user_id)
-        assert user is not None
-        user.phone = phone
+    try:
+        async with services.db.transaction() as s:
+            phone = await users.set_phone(s, caller.user_id, message.contact.phone_number)
+    except InvalidPhone:
+        await message.answer(tr(caller.lang, "phone.invalid"), reply_markup=_phone_keyboard(caller.lang))
+        return
+    except PhoneTaken:
+        await message.answer(tr(caller.lang, "phone.taken"), reply_markup=ReplyKeyboardRemove())
+        return
     await message.answer(tr(caller.lang, "phone.saved", phone=phone), reply_markup=ReplyKeyboardRemove())
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
@@ -146,9 +148,8 @@ async def booking_action(
         async with services.db.read() as s:
             reservation = await booking.get_owned(s, callback_data.reservation_id, caller.user_id)
             _spot, premise = await place_of(s, reservation)
-    except DomainError as exc:
-        key = "error.not_owner" if exc.code == "not_owner" else "error.not_found"
-        await callback.answer(tr(caller.lang, key), show_alert=True)
+    except DomainError:
+        await callback.answer(tr(caller.lang, "error.no_such_booking"), show_alert=True)
         return
     if callback_data.action == "navigate" and premise is not None:
         await callback.answer()

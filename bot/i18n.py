@@ -32,6 +32,15 @@ def tr(lang: str, key: str, /, **values: Any) -> Raw:
     """The text for `key` in `lang` (English where a text is missing). Plain string values are
     HTML-escaped, so user input and place names can never break a message; values that are
     already `Raw` (other translated texts) go in as they are."""
+    return Raw(_template(lang, key).format(**{k: _safe(v) for k, v in values.items()}))
+
+
+def tr_label(lang: str, key: str, /, **values: Any) -> str:
+    """A button label or a callback alert: Telegram shows those as plain text (never parsed as
+    HTML), so values go in as they are; escaping them would show "Park &amp; Ride"."""
+    return _template(lang, key).format(**values)
+
+
+def _template(lang: str, key: str) -> str:
     catalog = CATALOGS.get(lang, CATALOGS[DEFAULT_LANGUAGE])
-    template = catalog.get(key) or CATALOGS[DEFAULT_LANGUAGE][key]
-    return Raw(template.format(**{k: _safe(v) for k, v in values.items()}))
+    return catalog.get(key) or CATALOGS[DEFAULT_LANGUAGE][key]

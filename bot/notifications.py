@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import format as fmt
 from bot.callbacks import BookingAction, ExtendAction
-from bot.i18n import Raw, tr
+from bot.i18n import Raw, tr, tr_label
 from core.db import Database
 from core.errors import NotFound
 from core.models import Blocker, Notification, Premise, Reservation, Spot, User
@@ -179,7 +179,7 @@ def _reminder(lang: str, p: dict[str, Any], r: Reservation, spot: str, name: str
         lines.append(tr(lang, "reminder.extend"))
         for option in p["options"]:
             data = ExtendAction(reservation_id=r.id, minutes=int(option["minutes"]), end=int(end.timestamp()))
-            label = tr(
+            label = tr_label(
                 lang,
                 "btn.extend",
                 duration=fmt.duration(lang, int(option["minutes"])),

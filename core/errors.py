@@ -13,14 +13,27 @@ class NotFound(DomainError):
     code = "not_found"
 
 
-class NotOwner(DomainError):
-    """The caller does not own the object (forged or stale callback)."""
+class NotOwner(NotFound):
+    """The caller does not own the object (forged or stale callback). To the caller it is the
+    same as NotFound, code included: telling "not yours" from "does not exist" would let anyone
+    enumerate other people's reservation ids."""
 
-    code = "not_owner"
+    code = "not_found"
 
 
 class InvalidInterval(DomainError):
     code = "invalid_interval"
+
+
+class ClosedAtThatTime(DomainError):
+    """The stay would start or run while the premise is closed (core.opening_hours)."""
+
+    code = "closed"
+
+    def __init__(self, premise_id: int, opening_hours: str) -> None:
+        super().__init__(f"premise {premise_id} is closed then (open {opening_hours[:80]})")
+        self.premise_id = premise_id
+        self.opening_hours = opening_hours
 
 
 class NoSpotFree(DomainError):
@@ -63,3 +76,15 @@ class CurrencyMismatch(DomainError):
 
 class TooManyHolds(DomainError):
     code = "too_many_holds"
+
+
+class InvalidPhone(DomainError):
+    """Not a possible phone number (DESIGN.md §12 keeps numbers in E.164)."""
+
+    code = "invalid_phone"
+
+
+class PhoneTaken(DomainError):
+    """One user per phone number: this one belongs to another user already."""
+
+    code = "phone_taken"

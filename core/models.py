@@ -30,8 +30,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
+
+from core import opening_hours
 
 NAMING = {
     "ix": "ix_%(column_0_N_label)s",
@@ -196,6 +198,11 @@ class Premise(Base):
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
     spots: Mapped[list[Spot]] = relationship(back_populates="premise", order_by="Spot.label")
+
+    @validates("opening_hours")
+    def _readable_hours(self, _key: str, value: str) -> str:
+        # Hours the booking rule cannot read would close the premise: refuse them when written.
+        return opening_hours.validate(value)
 
 
 class Spot(Base):

@@ -73,6 +73,8 @@ TRANSITIONS: dict[str, tuple[frozenset[ReservationStatus], ReservationStatus]] =
         frozenset({ReservationStatus.PENDING_PAYMENT, ReservationStatus.CONFIRMED}),
         ReservationStatus.CANCELLED,
     ),
+    # The driver lets an unpaid hold go: never a paid booking (that is a cancellation, refunded).
+    "release": (frozenset({ReservationStatus.PENDING_PAYMENT}), ReservationStatus.CANCELLED),
     "arrive": (frozenset({ReservationStatus.CONFIRMED}), ReservationStatus.ACTIVE),
     "complete": (
         frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE}),

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from math import ceil
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiogram.types import CallbackQuery, Message
-from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog import ChatEvent, Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Back, Button, Cancel, Column, Group, Start, SwitchTo, Url
+from aiogram_dialog.widgets.kbd import (
+    Back,
+    Button,
+    Calendar,
+    Cancel,
+    Column,
+    Group,
+    ManagedCalendar,
+    ScrollingGroup,
+    Start,
+    SwitchTo,
+    Url,
+)
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, choice, explain, services, t, unexpected_input
-from bot.dialogs.find import send_venue
+from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
+from bot.dialogs.find import SLOTS_PER_PAGE, SLOTS_WIDTH, send_venue
 from bot.dialogs.states import BookingsSG, BookSG, MenuSG
+from bot.i18n import Raw
 from core.errors import (
+    ClosedAtThatTime,
     DomainError,
     InsufficientFunds,
     InvalidInterval,
@@ -25,7 +40,8 @@ from core.errors import (
     TooManyHolds,
 )
 from core.models import Premise, Reservation, ReservationStatus, Spot
-from core.rules import check_duration, start_now
+from core.opening_hours import open_starts
+from core.rules import MAX_DAYS_AHEAD, STEP_MINUTES, check_duration, start_now
 from core.services import booking, wallet
 from core.services import payments as pay_rules
 from core.services.availability import quote
@@ -38,7 +54,10 @@ PRESETS = (60, 120, 180, 240, 480)
 
 
 def _start(manager: DialogManager) -> datetime:
-    chosen = manager.start_data.get("start") if isinstance(manager.start_data, dict) else None
+    # A time picked here, at this premise, before the one the search was for.
+    chosen = manager.dialog_data.get("start")
+    if not chosen and isinstance(manager.start_data, dict):
+        chosen = manager.start_data.get("start")
     return datetime.fromisoformat(chosen) if chosen else start_now(services(manager).clock.now())
 
 
@@ -87,10 +106,18 @@ async def quote_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
             q = await quote(s, premise.id, _start(m), minutes, svc.clock.now())
         except InvalidInterval:
             q = None
+        except ClosedAtThatTime as exc:
+            return {
+                "text": t(m, "closed.at_that_time", hours=exc.opening_hours),
+                "can_hold": False,
+                "btn_confirm": "",
+                "closed": True,
+                "btn_other_time": t(m, "btn.other_time"),
+            }
     if q is None:
-        return {"text": t(m, "quote.start_passed"), "can_hold": False, "btn_confirm": ""}
+        return {"text": t(m, "quote.start_passed"), "can_hold": False, "btn_confirm": "", "closed": False}
     if q.free_spots == 0:
-        return {"text": t(m, "quote.no_spot"), "can_hold": False, "btn_confirm": ""}
+        return {"text": t(m, "quote.no_spot"), "can_hold": False, "btn_confirm": "", "closed": False}
     price = fmt.money(q.price, q.currency)
     return {
         "text": t(
@@ -106,7 +133,56 @@ async def quote_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
         ),
         "can_hold": True,
         "btn_confirm": t(m, "btn.confirm_hold", price=price),
+        "closed": False,
     }
+
+
+async def _premise(manager: DialogManager) -> Premise:
+    async with services(manager).db.read() as s:
+        premise = await s.get(Premise, _premise_id(manager))
+    assert premise is not None
+    return premise
+
+
+async def date_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    return {"title": t(dialog_manager, "when.title")}
+
+
+async def on_date(event: ChatEvent, _: ManagedCalendar, manager: DialogManager, day: date) -> None:
+    # Checked here, not in the calendar's config, which is fixed when the process starts.
+    tz = (await _premise(manager)).timezone
+    today = services(manager).clock.now().astimezone(ZoneInfo(tz)).date()
+    if not today <= day <= today + timedelta(days=MAX_DAYS_AHEAD):
+        if isinstance(event, CallbackQuery):
+            await event.answer(t(manager, "when.out_of_range", days=MAX_DAYS_AHEAD), show_alert=True)
+        return
+    manager.dialog_data["date"] = day.isoformat()
+    await manager.switch_to(BookSG.time)
+
+
+async def time_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    """Arrival times at this premise: only those whose whole stay lies within its opening hours."""
+    m, svc = dialog_manager, services(dialog_manager)
+    lang, premise = caller(m).lang, await _premise(m)
+    day, minutes = date.fromisoformat(m.dialog_data["date"]), m.dialog_data["minutes"]
+    starts = open_starts(
+        premise.opening_hours,
+        premise.timezone,
+        day,
+        minutes,
+        after=svc.clock.now(),
+        step_minutes=STEP_MINUTES,
+    )
+    title = t(m, "when.pick_time", date=fmt.day(lang, day), tz=premise.timezone)
+    if not starts:
+        hours = t(m, "closed.no_slots", duration=fmt.duration(lang, minutes), hours=premise.opening_hours)
+        title = Raw(title + "\n\n" + hours)
+    return {"title": title, "slots": [(s.isoformat(), fmt.clock_time(s, premise.timezone)) for s in starts]}
+
+
+async def on_time(callback: CallbackQuery, _: Any, manager: DialogManager, slot: str) -> None:
+    manager.dialog_data["start"] = slot
+    await manager.switch_to(BookSG.quote)
 
 
 async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -130,6 +206,10 @@ async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) ->
         return
     except InvalidInterval:
         await callback.answer(t(manager, "quote.start_passed"), show_alert=True)
+        return
+    except ClosedAtThatTime as exc:
+        # An alert is plain text, like a button: not escaped.
+        await callback.answer(label(manager, "closed.at_that_time", hours=exc.opening_hours), show_alert=True)
         return
     except DomainError as exc:
         await explain(callback, manager, exc)
@@ -181,7 +261,7 @@ async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         "wallet_short": balance < r.price,
         "btn_wallet": t(m, "btn.pay_wallet", balance=fmt.money(balance, r.currency)),
         "btn_wallet_short": t(m, "btn.pay_wallet_short", balance=fmt.money(balance, r.currency)),
-        "cards": [(c.id, t(m, "btn.pay_card", brand=c.brand.title(), last4=c.last4)) for c in cards],
+        "cards": [(c.id, label(m, "btn.pay_card", brand=c.brand.title(), last4=c.last4)) for c in cards],
         "card_payments": svc.payments is not None,
         "btn_link": t(m, "btn.pay_link"),
         "btn_release": t(m, "btn.release_hold"),
@@ -323,15 +403,19 @@ async def on_release(callback: CallbackQuery, _: Button, manager: DialogManager)
     svc, who = services(manager), caller(manager)
     try:
         async with svc.db.transaction() as s:
-            await booking.cancel(
-                s,
-                manager.dialog_data["reservation_id"],
-                user_id=who.user_id,
-                now=svc.clock.now(),
-                reason="released",
+            await booking.release_hold(
+                s, manager.dialog_data["reservation_id"], user_id=who.user_id, now=svc.clock.now()
             )
-    except DomainError:
-        pass  # already expired or paid: the screen below says which
+    except InvalidTransition as exc:
+        if exc.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE):
+            # Paid meanwhile (another device, a webhook): it stays booked; show it.
+            await callback.answer(t(manager, "pay.release_paid"), show_alert=True)
+            await manager.switch_to(BookSG.done)
+            return
+        # Expired or released already: nothing is held any more, as the answer says.
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
     await callback.answer(t(manager, "pay.released"))
     await manager.start(MenuSG.main, mode=StartMode.RESET_STACK)
 
@@ -420,10 +504,33 @@ def book_dialog() -> Dialog:
         Window(
             Format("{text}"),
             Button(Format("{btn_confirm}"), id="hold", on_click=on_hold, when="can_hold"),
+            SwitchTo(Format("{btn_other_time}"), id="other_time", state=BookSG.date, when="closed"),
             SwitchTo(Format("{btn_back}"), id="back", state=BookSG.duration),
             unexpected_input(),
             state=BookSG.quote,
             getter=quote_getter,
+        ),
+        Window(
+            Format("{title}"),
+            Calendar(id="calendar", on_click=on_date),
+            SwitchTo(Format("{btn_back}"), id="back", state=BookSG.quote),
+            unexpected_input(),
+            state=BookSG.date,
+            getter=date_getter,
+        ),
+        Window(
+            Format("{title}"),
+            ScrollingGroup(
+                choice("slot", "slots", on_time),
+                id="slots",
+                width=SLOTS_WIDTH,
+                height=SLOTS_PER_PAGE // SLOTS_WIDTH,
+                hide_on_single_page=True,
+            ),
+            SwitchTo(Format("{btn_back}"), id="back", state=BookSG.date),
+            unexpected_input(),
+            state=BookSG.time,
+            getter=time_getter,
         ),
         Window(
             Format("{text}"),

@@ -11,7 +11,7 @@ from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
 from bot.arrival import outcome_text
-from bot.dialogs.common import caller, choice, explain, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG, MenuSG
 from bot.i18n import Raw
@@ -42,7 +42,7 @@ async def list_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     items = [
         (
             v.reservation.id,
-            t(
+            label(
                 m,
                 "bookings.item",
                 date=fmt.window(

@@ -13,8 +13,8 @@ from aiogram_dialog.widgets.kbd import Select
 from aiogram_dialog.widgets.text import Format
 
 from bot.context import Caller, Services
-from bot.i18n import Raw, tr
-from core.errors import DomainError, NotFound, NotOwner
+from bot.i18n import Raw, tr, tr_label
+from core.errors import DomainError, NotFound
 
 
 def caller(manager: DialogManager) -> Caller:
@@ -29,6 +29,11 @@ def services(manager: DialogManager) -> Services:
 
 def t(manager: DialogManager, key: str, /, **values: Any) -> Raw:
     return tr(caller(manager).lang, key, **values)
+
+
+def label(manager: DialogManager, key: str, /, **values: Any) -> str:
+    """A button label with values (names, brands): plain text, not escaped (see tr_label)."""
+    return tr_label(caller(manager).lang, key, **values)
 
 
 # Buttons every window may show; the global getter gives each window these texts.
@@ -67,10 +72,6 @@ def choice(id: str, items: str, on_click: Any, *, type_factory: Callable[[str], 
 
 async def explain(callback: CallbackQuery, manager: DialogManager, error: DomainError) -> None:
     """Answers a tap that the rules refused, in the user's words."""
-    if isinstance(error, NotOwner):
-        text = t(manager, "error.not_owner")
-    elif isinstance(error, NotFound):
-        text = t(manager, "error.not_found")
-    else:
-        text = t(manager, "error.generic")
-    await callback.answer(text, show_alert=True)
+    # NotOwner is a NotFound: someone else's object is "not found" to the caller.
+    key = "error.not_found" if isinstance(error, NotFound) else "error.generic"
+    await callback.answer(t(manager, key), show_alert=True)

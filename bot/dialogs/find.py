@@ -32,7 +32,7 @@ from aiogram_dialog.widgets.media import DynamicMedia
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, choice, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, label, services, t, unexpected_input
 from bot.dialogs.states import BookSG, FindSG, MenuSG
 from bot.geocoding import GeocoderUnavailable
 from bot.i18n import Raw
@@ -126,7 +126,7 @@ async def results_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
     items = [
         (
             p.premise_id,
-            t(
+            label(
                 m,
                 "find.item",
                 name=p.name,

@@ -20,6 +20,8 @@ class BookSG(StatesGroup):
     duration = State()
     duration_input = State()
     quote = State()
+    date = State()  # another time, at this premise: only slots inside its opening hours
+    time = State()
     pay = State()
     link = State()
     done = State()

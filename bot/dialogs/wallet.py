@@ -11,7 +11,7 @@ from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Start, Switch
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, choice, explain, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.states import MenuSG, WalletSG
 from bot.i18n import Raw
 from core.errors import DomainError
@@ -141,7 +141,7 @@ async def cards_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     )
     return {
         "text": Raw(t(m, "cards.title") + "\n\n" + (lines or t(m, "cards.empty"))),
-        "cards": [(c.id, t(m, "btn.remove_card", brand=c.brand.title(), last4=c.last4)) for c in cards],
+        "cards": [(c.id, label(m, "btn.remove_card", brand=c.brand.title(), last4=c.last4)) for c in cards],
         "btn_add": t(m, "btn.add_card"),
         "card_payments": svc.payments is not None,
     }

@@ -20,6 +20,8 @@ TEXTS: dict[str, str] = {
     "btn.skip": "Skip",
     "phone.saved": "Thanks, your number {phone} is saved.",
     "phone.not_yours": "Please share your own contact with the button below.",
+    "phone.invalid": "That does not look like a phone number. Please share your own contact with the button below.",
+    "phone.taken": "This number is already linked to another account.",
     "menu.title": "What would you like to do?",
     "btn.find": "🅿️ Find parking",
     "btn.bookings": "📋 My bookings",
@@ -43,7 +45,7 @@ TEXTS: dict[str, str] = {
     "stale_button": "This button is out of date. Here is the current menu.",
     "throttled": "Too many messages at once. Please wait a moment.",
     "error.generic": "Something went wrong on our side. Please try again in a moment.",
-    "error.not_owner": "This booking is not yours.",
+    "error.no_such_booking": "There is no such booking among yours.",
     "error.not_found": "This item no longer exists.",
     # language
     "language.title": "Choose your language:",
@@ -102,6 +104,9 @@ TEXTS: dict[str, str] = {
     "quote.no_spot": "Sorry, every spot is taken for that time. Try another time or car park.",
     "hold.too_many": "You already have 3 unpaid bookings. Pay for one or release it in /bookings first.",
     "quote.start_passed": "That start time has passed. Please choose the time again.",
+    "closed.at_that_time": "🚫 Closed at that time: open {hours}.",
+    "closed.no_slots": "No arrival time that day fits a stay of {duration} within the opening hours: {hours}.",
+    "btn.other_time": "🕒 Choose another time",
     "btn.confirm_hold": "✅ Hold the spot ({price})",
     "hold.title": (
         "Spot <b>{spot}</b> at {name} is held for you.\n🕒 {window}\n💶 <b>{price}</b>\n\n"
@@ -124,6 +129,7 @@ TEXTS: dict[str, str] = {
     "pay.card_declined": "The card was declined ({reason}). You can pay on the secure page with another card:",
     "pay.unavailable": "Card payments are unavailable right now. Please use your wallet or try again later.",
     "pay.released": "The spot was released. Nothing was charged.",
+    "pay.release_paid": "This booking is already paid, so it stays yours.",
     # confirmation
     "confirmed.title": (
         "✅ <b>Booking confirmed</b>\n{name}, spot <b>{spot}</b>\n📍 {address}\n🕒 {window}\n💶 {price}"

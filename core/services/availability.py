@@ -14,6 +14,7 @@ from core.blockers import blocker_unhealthy
 from core.errors import NotFound
 from core.models import HOLDING_STATUSES, Blocker, Premise, Reservation, ReservationStatus, Spot
 from core.money import price_for_minutes
+from core.opening_hours import require_open
 from core.rules import Interval, booking_interval
 
 
@@ -138,11 +139,13 @@ class Quote:
 async def quote(
     session: AsyncSession, premise_id: int, starts_at: datetime, minutes: int, now: datetime
 ) -> Quote:
-    """Price and free spots for a booking request; raises InvalidInterval or NotFound."""
+    """Price and free spots for a booking request; raises InvalidInterval, ClosedAtThatTime or
+    NotFound."""
     premise = await session.get(Premise, premise_id)
     if premise is None or not premise.is_active:
         raise NotFound(f"premise {premise_id}")
     interval = booking_interval(starts_at, minutes, now)
+    require_open(premise, interval.starts_at, interval.ends_at)
     counts = await free_spot_counts(session, [premise_id], interval, now)
     return Quote(
         premise_id=premise_id,

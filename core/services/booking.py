@@ -37,6 +37,7 @@ from core.models import (
     Spot,
 )
 from core.money import price_for_minutes
+from core.opening_hours import require_open
 from core.rules import ENDABLE, EXTENDABLE, TRANSITIONS, Interval, booking_interval, check_extension
 from core.services import outbox, refunds
 from core.services.availability import free_spot_ids, is_spot_free
@@ -107,11 +108,12 @@ async def hold(
     hold_minutes: int,
 ) -> Reservation:
     """Picks a free spot of the premise and holds it unpaid for `hold_minutes`.
-    Raises InvalidInterval, NotFound, TooManyHolds or NoSpotFree."""
+    Raises InvalidInterval, ClosedAtThatTime, NotFound, TooManyHolds or NoSpotFree."""
     premise = await session.get(Premise, premise_id)
     if premise is None or not premise.is_active:
         raise NotFound(f"premise {premise_id}")
     interval = booking_interval(starts_at, minutes, now)
+    require_open(premise, interval.starts_at, interval.ends_at)
     await expire_holds(session, now, premise_id=premise_id)
     pending = await session.scalar(
         select(func.count()).where(
@@ -380,15 +382,17 @@ async def expire_holds(
 async def request_extension(
     session: AsyncSession, reservation_id: int, *, user_id: int, minutes: int, now: datetime
 ) -> ReservationExtension:
-    """Quotes an extension if the spot is free for the added time. `ends_at` moves only when
-    it is paid (apply_extension). Raises InvalidTransition, InvalidInterval or SpotTaken."""
+    """Quotes an extension if the spot is free and the premise open for the added time. `ends_at`
+    moves only when it is paid (apply_extension). Raises InvalidTransition, InvalidInterval,
+    ClosedAtThatTime or SpotTaken."""
     reservation = await _load_for_update(session, reservation_id, user_id)
     if reservation.status not in EXTENDABLE or now >= reservation.ends_at:
         raise InvalidTransition(reservation.id, reservation.status.value, "extend")
     added = check_extension(Interval(reservation.starts_at, reservation.ends_at), minutes)
+    _spot, premise = await place_of(session, reservation)
+    require_open(premise, added.starts_at, added.ends_at)
     if not await is_spot_free(session, reservation.spot_id, added, now, ignore_reservation_id=reservation.id):
         raise SpotTaken("the spot is booked right after yours")
-    _spot, premise = await place_of(session, reservation)
     extension = ReservationExtension(
         reservation_id=reservation.id,
         old_ends_at=reservation.ends_at,
@@ -470,15 +474,17 @@ __all__ = [
     "complete_due",
     "confirm",
     "end_now",
+    "expire_hold",
     "expire_holds",
     "get_owned",
     "hold",
     "mark_arrived",
+    "release_hold",
     "request_extension",
 ]
 
 
-async def release_hold(session: AsyncSession, reservation_id: int, now: datetime) -> bool:
+async def expire_hold(session: AsyncSession, reservation_id: int, now: datetime) -> bool:
     """The payment page closed unpaid: the hold ends now instead of at its timeout."""
     reservation = await _load_for_update(session, reservation_id)
     if reservation.status != ReservationStatus.PENDING_PAYMENT:
@@ -496,3 +502,26 @@ async def release_hold(session: AsyncSession, reservation_id: int, now: datetime
         dedupe_key=f"hold_expired:{reservation.id}",
     )
     return True
+
+
+async def release_hold(
+    session: AsyncSession, reservation_id: int, *, user_id: int, now: datetime
+) -> Reservation:
+    """The driver lets an unpaid hold go. Only `pending_payment` is accepted: a "Release" tapped
+    on an old payment screen after the booking was paid must not cancel (and refund) it, so
+    anything else raises InvalidTransition. Nothing was paid, so nothing is refunded."""
+    reservation = await _load_for_update(session, reservation_id, user_id)
+    reservation.status = _require("release", reservation)
+    reservation.hold_expires_at = None
+    reservation.closed_at = now
+    reservation.updated_at = now
+    await session.flush()
+    await outbox.notify(
+        session,
+        reservation.user_id,
+        "booking_cancelled",
+        {**_booking_payload(reservation), "reason": "released", "refund_wallet": 0, "refund_card": 0},
+        now=now,
+        dedupe_key=f"booking_cancelled:{reservation.id}",
+    )
+    return reservation

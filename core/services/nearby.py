@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.geo import BoundingBox, bounding_box, geodesic_m, haversine_m
 from core.models import Premise, Review, UtcDateTime
+from core.opening_hours import is_open
 from core.rules import Interval
 from core.services.availability import free_spot_count_of
 
@@ -110,6 +112,7 @@ def _chunk_statement(lon_ranges: int) -> Select[Any]:
             Premise.price_per_hour,
             Premise.currency,
             Premise.features,
+            Premise.opening_hours,
             Premise.is_active,
             free_spot_count_of(Premise.id, starts, ends, now).label("free"),
             select(func.avg(Review.rating)).where(approved).scalar_subquery().label("rating"),
@@ -167,7 +170,7 @@ async def find_nearby(
     while len(kept) < wanted:
         take = wanted - len(kept) + _CHUNK_SLACK
         rows = (await session.execute(statement, {**params, "take": take, "skip": skip})).all()
-        for row in rows:
+        for row in (_closed_as_full(row, interval) for row in rows):
             distance = haversine_m(lat, lon, row.lat, row.lon)
             if distance <= radius_m and _passes(row, filters):
                 kept.append((distance, row))
@@ -178,6 +181,14 @@ async def find_nearby(
     kept.sort(key=lambda item: (item[0], item[1].id))
     page = kept[offset : offset + limit]
     return NearbyPage(items=[_item(lat, lon, row) for _, row in page], has_more=len(kept) > offset + limit)
+
+
+def _closed_as_full(row: Any, interval: Interval) -> Any:
+    """Opening hours: a premise closed for any part of the interval has no spot to offer then
+    (counted as full: left out of "only available" searches, shown with 0 free otherwise)."""
+    if is_open(row.opening_hours, row.timezone, interval.starts_at, interval.ends_at):
+        return row
+    return SimpleNamespace(**{**row._asdict(), "free": 0})
 
 
 def _passes(row: Any, filters: SearchFilters) -> bool:

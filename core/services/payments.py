@@ -281,7 +281,7 @@ async def checkout_expired(session: AsyncSession, checkout_session_id: str, now:
     payment.status = PaymentStatus.CANCELLED
     payment.updated_at = now
     if payment.purpose == PaymentPurpose.BOOKING and payment.reservation_id is not None:
-        await booking.release_hold(session, payment.reservation_id, now)
+        await booking.expire_hold(session, payment.reservation_id, now)
 
 
 async def pay_booking_with_wallet(

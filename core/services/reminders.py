@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Reservation
 from core.money import price_for_minutes
-from core.rules import ENDABLE, MAX_DURATION_MINUTES, Interval
+from core.opening_hours import is_open
+from core.rules import ENDABLE, MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, Interval
 from core.services import outbox
 from core.services.availability import is_spot_free, next_booking_on_spot
 from core.services.places import place_of
@@ -18,12 +19,20 @@ from core.services.places import place_of
 EXTENSION_CHOICES = (30, 60, 120)
 
 
+def reminder_due_at(starts_at: datetime, ends_at: datetime, reminder_minutes: int) -> datetime:
+    """When the "ends soon" reminder goes: `reminder_minutes` before the end, but never before
+    half of the stay has passed. A short stay would otherwise be reminded at (or before) its
+    start, right after its confirmation; stays last 30 minutes or more, so the reminder comes
+    at least 15 minutes after the start (a 30-minute booking: 15 minutes before its end)."""
+    return max(ends_at - timedelta(minutes=reminder_minutes), starts_at + (ends_at - starts_at) / 2)
+
+
 async def send_due_reminders(
     session: AsyncSession, now: datetime, *, reminder_minutes: int, limit: int = 200
 ) -> list[int]:
-    """Queues one reminder per booking whose end is within `reminder_minutes`. A booking is
+    """Queues one reminder per booking whose reminder is due (reminder_due_at). A booking is
     reminded again only after its end moved (an extension clears `reminded_at`)."""
-    due = (
+    candidates = (
         await session.scalars(
             select(Reservation)
             .where(
@@ -31,12 +40,15 @@ async def send_due_reminders(
                 Reservation.reminded_at.is_(None),
                 Reservation.ends_at > now,
                 Reservation.ends_at <= now + timedelta(minutes=reminder_minutes),
+                # Half of the shortest stay: what the portable SQL can say; the rest is below.
+                Reservation.starts_at <= now - timedelta(minutes=MIN_DURATION_MINUTES / 2),
             )
             .order_by(Reservation.ends_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
     ).all()
+    due = [r for r in candidates if reminder_due_at(r.starts_at, r.ends_at, reminder_minutes) <= now]
     for reservation in due:
         await _remind(session, reservation, now)
     return [r.id for r in due]
@@ -50,6 +62,8 @@ async def _remind(session: AsyncSession, reservation: Reservation, now: datetime
         if stay + timedelta(minutes=minutes) > timedelta(minutes=MAX_DURATION_MINUTES):
             break
         added = Interval(reservation.ends_at, reservation.ends_at + timedelta(minutes=minutes))
+        if not is_open(premise.opening_hours, premise.timezone, added.starts_at, added.ends_at):
+            break  # a longer extension would run further past closing time
         if not await is_spot_free(
             session, reservation.spot_id, added, now, ignore_reservation_id=reservation.id
         ):

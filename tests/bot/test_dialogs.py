@@ -531,6 +531,24 @@ async def test_card_shows_price_features_rating_and_approved_reviews(
     assert driver.text.startswith("🅿️ Parking near")
 
 
+async def test_a_name_with_html_characters_is_escaped_in_texts_and_raw_on_buttons(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    premise_id = await add_premise(services, "Park & Ride <North>", north_m=222)
+    await driver.send(HERE)
+    # Button labels are plain text to Telegram: an entity would be shown as typed.
+    assert driver.labels[0] == "Park & Ride <North> · 222 m · 2.50 EUR/h · 2 free"
+    await driver.tap(driver.labels[0])
+    assert driver.text.startswith("<b>Park &amp; Ride &lt;North&gt;</b>\n📍 1 Test Street")
+
+    user_id = await user_id_of(services)
+    await book_and_pay(services, user_id, premise_id, tomorrow_at(clock, 10), 60)
+    await driver.send("/bookings")
+    assert driver.layout[1] == ["Sun 22 Nov 10:00–11:00 · Park & Ride <North> · ✅ confirmed"]
+    await driver.tap(driver.layout[1][0])
+    assert "\nPark &amp; Ride &lt;North&gt;, spot" in driver.text
+
+
 async def test_card_without_reviews(driver: Driver, services: Services) -> None:
     await add_premise(services, "New Lot", north_m=500, description="Opened this week.")
     await driver.send(HERE)
@@ -652,6 +670,29 @@ async def test_releasing_the_hold(driver: Driver, services: Services) -> None:
     assert reservation.status == ReservationStatus.CANCELLED
 
 
+async def test_a_late_release_tap_does_not_cancel_a_booking_paid_meanwhile(
+    driver: Driver, services: Services
+) -> None:
+    await add_premise(services, "Central Garage", north_m=222)
+    await _durations_of(driver, "Central Garage")
+    await driver.tap("1 h")
+    await driver.tap("✅ Hold the spot (2.50 EUR)")
+    user_id = await user_id_of(services)
+    async with services.db.read() as s:
+        (reservation,) = (await s.scalars(select(Reservation))).all()
+    # Paid from another device while this payment screen stays open.
+    await fund(services, user_id, 250)
+    async with services.db.transaction() as s:
+        await pay_rules.pay_booking_with_wallet(
+            s, reservation_id=reservation.id, user_id=user_id, now=services.clock.now()
+        )
+    await driver.tap("✖️ Release the spot")
+    assert driver.bot.alerts()[-1] == "This booking is already paid, so it stays yours."
+    assert driver.text.startswith("✅ <b>Booking confirmed</b>")
+    assert await status_of(services, reservation.id) == ReservationStatus.CONFIRMED
+    assert await balance_of(services, user_id) == 0  # nothing refunded
+
+
 async def test_an_expired_hold_says_so(driver: Driver, services: Services, clock: ManualClock) -> None:
     await add_premise(services, "Central Garage", north_m=222)
     await _durations_of(driver, "Central Garage")
@@ -671,6 +712,69 @@ async def test_quote_when_the_last_spot_went_meanwhile(driver: Driver, services:
     await driver.tap("2 h")
     assert driver.text == "Sorry, every spot is taken for that time. Try another time or car park."
     assert driver.layout == [["⬅️ Back"]]
+
+
+async def test_a_closed_time_is_refused_with_the_hours_and_the_picker_offers_only_open_slots(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    premise_id = await add_premise(services, "University Deck", north_m=222)
+    async with services.db.transaction() as s:
+        premise = await s.get(Premise, premise_id)
+        assert premise is not None
+        premise.opening_hours = "Mon–Sat 07:00–21:00"
+    await _durations_of(driver, "University Deck")  # it is Saturday 11:00
+    await driver.tap("Other…")
+    await driver.send("11")  # until 22:00: past closing
+    assert driver.text == "🚫 Closed at that time: open Mon–Sat 07:00–21:00."
+    assert driver.layout == [["🕒 Choose another time"], ["⬅️ Back"]]
+
+    await driver.tap("🕒 Choose another time")
+    sunday = clock.now().astimezone(KYIV).date() + timedelta(days=1)
+    await tap_day(driver, sunday)
+    assert driver.text == (
+        "Arrival time on Sun 22 Nov (Europe/Kyiv):\n\n"
+        "No arrival time that day fits a stay of 11 h within the opening hours: Mon–Sat 07:00–21:00."
+    )
+    assert driver.layout == [["⬅️ Back"]]
+    await driver.tap("⬅️ Back")
+    await tap_day(driver, sunday + timedelta(days=1))
+    assert driver.text == "Arrival time on Mon 23 Nov (Europe/Kyiv):"
+    # Starts from opening time to 10:00, the last that ends by closing time; nothing else.
+    assert driver.layout == [
+        ["07:00", "07:15", "07:30", "07:45"],
+        ["08:00", "08:15", "08:30", "08:45"],
+        ["09:00", "09:15", "09:30", "09:45"],
+        ["10:00"],
+        ["⬅️ Back"],
+    ]
+    await driver.tap("10:00")
+    assert driver.text.startswith(
+        "<b>University Deck</b>\n📍 1 Test Street\n🕒 Mon 23 Nov 10:00–21:00\n⏱ 11 h"
+    )
+    assert driver.layout == [["✅ Hold the spot (27.50 EUR)"], ["⬅️ Back"]]
+    await driver.tap("✅ Hold the spot (27.50 EUR)")
+    assert driver.text.startswith(
+        "Spot <b>A1</b> at University Deck is held for you.\n🕒 Mon 23 Nov 10:00–21:00"
+    )
+
+
+async def test_a_search_for_a_closed_time_does_not_list_the_car_park(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    premise_id = await add_premise(services, "University Deck", north_m=222)
+    await add_premise(services, "Central Garage", north_m=500)
+    async with services.db.transaction() as s:
+        premise = await s.get(Premise, premise_id)
+        assert premise is not None
+        premise.opening_hours = "Mon–Sat 07:00–21:00"
+    await driver.send(HERE)
+    assert [label.split(" · ")[0] for label in driver.labels[:2]] == ["University Deck", "Central Garage"]
+    await driver.tap("🕒 Change time")
+    await driver.tap("📅 Another day")
+    await tap_day(driver, tomorrow_at(clock, 10).astimezone(KYIV).date())  # Sunday
+    await driver.tap("10:00")
+    assert [label.split(" · ")[0] for label in driver.labels[:1]] == ["Central Garage"]
+    assert not any(label.startswith("University Deck") for label in driver.labels)
 
 
 async def test_a_booking_for_tomorrow_can_be_cancelled_from_its_confirmation(
@@ -927,7 +1031,7 @@ async def test_a_notification_button_for_someone_elses_booking_is_refused(
     premise_id = await add_premise(services, "Central Garage", north_m=222)
     reservation_id = await book_and_pay(services, other, premise_id, tomorrow_at(clock, 10), 60)
     await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=reservation_id).pack())
-    assert driver.bot.alerts() == ["This booking is not yours."]
+    assert driver.bot.alerts() == ["There is no such booking among yours."]
     assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
 
 
@@ -947,14 +1051,25 @@ async def test_keeping_a_booking_opened_from_a_link_or_notification_shows_it_aga
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✅ confirmed")
 
 
-async def test_a_link_to_someone_elses_booking_is_refused(
+async def test_links_and_buttons_do_not_tell_someone_elses_booking_from_a_missing_one(
     driver: Driver, services: Services, clock: ManualClock
 ) -> None:
     other = await add_user(services, telegram_id=2002)
     premise_id = await add_premise(services, "Central Garage", north_m=222)
     reservation_id = await book_and_pay(services, other, premise_id, tomorrow_at(clock, 10), 60)
-    await driver.send(f"/start booking_{reservation_id}")
-    assert driver.bot.texts()[-1] == "This booking is not yours."
+    missing = reservation_id + 1000
+    for prefix in ("booking_", "paid_"):
+        answers = []
+        for target in (reservation_id, missing):
+            await driver.send(f"/start {prefix}{target}")
+            answers.append((driver.bot.texts()[-1], driver.layout))
+        assert answers[0] == answers[1]
+        assert answers[0] == ("There is no such booking among yours.", MENU_EN)
+    for action in ("open", "cancel", "navigate"):
+        for target in (reservation_id, missing):
+            await driver.tap_outside_dialogs(BookingAction(action=action, reservation_id=target).pack())
+    assert driver.bot.alerts() == ["There is no such booking among yours."] * 6
+    assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
 
 
 # -- wallet ---------------------------------------------------------------------------------

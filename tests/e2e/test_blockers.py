@@ -110,7 +110,7 @@ async def test_only_the_owner_and_only_in_the_window_can_lower(parking: tuple[E2
     too_early = await owner.wait_for_message(lambda m: "a bit early" in m.text)
     assert "🔄 Try again" in [text for text, _ in too_early.buttons()]
     await eventually(lambda: len(stranger.callback_answers) == 1, what="the stranger's answer")
-    assert [a.text for a in stranger.callback_answers if a.text] == ["This booking is not yours."]
+    assert [a.text for a in stranger.callback_answers if a.text] == ["There is no such booking among yours."]
     assert all(sim[b].commands_received == 0 for b in SPOT_BLOCKERS)
 
 

@@ -65,7 +65,7 @@ async def test_a_forged_button_for_someone_elses_booking_is_refused(e2e: E2E) ->
         await stranger.tap_raw(menu.message_id, forged)
     await eventually(lambda: len(stranger.callback_answers) == 3, what="three answers")
     answers = [a.text for a in stranger.callback_answers if a.text]
-    assert answers == ["This booking is not yours."] * 3
+    assert answers == ["There is no such booking among yours."] * 3
     async with e2e.db.read() as s:
         r = await s.get(Reservation, reservation_id)
         assert r is not None and r.status == ReservationStatus.PENDING_PAYMENT
@@ -125,6 +125,31 @@ async def test_phone_number_is_saved_from_the_contact_button(e2e: E2E) -> None:
     await user.wait_for_message(lambda m: "+380501234567" in m.text)
     async with e2e.db.read() as s:
         assert await s.scalar(select(User.phone).where(User.telegram_id == 2008)) == "+380501234567"
+
+
+async def test_a_contact_that_is_not_a_phone_number_or_is_taken_is_refused_clearly(e2e: E2E) -> None:
+    user = e2e.tg.user(2010, "Petro")
+    await user.send_command("/start")
+    await user.wait_for_message(lambda m: "Share your phone number" in m.text)
+    for junk in ("abc", "1" * 40):
+        await user.send_contact(junk)
+        refused = await user.wait_for_message(lambda m: "does not look like a phone number" in m.text)
+        assert refused.text == (
+            "That does not look like a phone number. Please share your own contact with the button below."
+        )
+    await user.send_contact("380 50 123 4567")
+    await user.wait_for_message(lambda m: m.text == "Thanks, your number +380501234567 is saved.")
+
+    other = e2e.tg.user(2011, "Pavlo")
+    await other.send_command("/start")
+    await other.wait_for_message(lambda m: "Share your phone number" in m.text)
+    await other.send_contact("+380501234567")
+    taken = await other.wait_for_message(lambda m: "already" in m.text)
+    assert taken.text == "This number is already linked to another account."
+    assert not any("Something went wrong" in m.text for m in user.messages + other.messages)
+    async with e2e.db.read() as s:
+        phones = dict((await s.execute(select(User.telegram_id, User.phone))).tuples().all())
+    assert (phones[2010], phones[2011]) == ("+380501234567", None)
 
 
 async def test_a_stale_button_after_a_restart_leads_back_to_the_menu(

@@ -27,9 +27,11 @@ from core.models import (
     PaymentStatus,
     Reservation,
     ReservationStatus,
+    WalletTransaction,
     WalletTxKind,
 )
 from core.services import booking, wallet
+from core.services import payments as pay_rules
 from core.services.availability import quote
 from tests.conftest import T0
 from tests.factories import make_premise, make_user
@@ -181,6 +183,38 @@ async def test_cancel_rules(db: Database, clock: ManualClock) -> None:
         async with db.transaction() as s:
             await booking.cancel(s, r.id, user_id=a, now=clock.now())
     assert await _status(db, r.id) == ReservationStatus.CONFIRMED
+
+
+async def test_release_lets_an_unpaid_hold_go_but_never_a_paid_booking(
+    db: Database, clock: ManualClock
+) -> None:
+    premise_id, (a, b) = await _setup(db, spots=2, users=2)
+    unpaid = await _hold(db, a, premise_id, 1, 60, clock)
+    with pytest.raises(NotOwner):
+        async with db.transaction() as s:
+            await booking.release_hold(s, unpaid.id, user_id=b, now=clock.now())
+    async with db.transaction() as s:
+        await booking.release_hold(s, unpaid.id, user_id=a, now=clock.now())
+    assert await _status(db, unpaid.id) == ReservationStatus.CANCELLED
+
+    # Paid from the wallet, then a late "Release the spot" from the old payment screen.
+    paid = await _hold(db, a, premise_id, 1, 60, clock)
+    async with db.transaction() as s:
+        await wallet.credit(s, a, 250, "EUR", kind=WalletTxKind.DEPOSIT, reference="t", now=clock.now())
+        await pay_rules.pay_booking_with_wallet(s, reservation_id=paid.id, user_id=a, now=clock.now())
+    with pytest.raises(InvalidTransition):
+        async with db.transaction() as s:
+            await booking.release_hold(s, paid.id, user_id=a, now=clock.now())
+    assert await _status(db, paid.id) == ReservationStatus.CONFIRMED
+    async with db.read() as s:
+        assert await wallet.balance(s, a, "EUR") == 0  # nothing refunded
+        refunds = await s.scalar(
+            select(func.count()).where(
+                WalletTransaction.user_id == a, WalletTransaction.kind == WalletTxKind.REFUND
+            )
+        )
+    assert refunds == 0
+    assert (await _kinds(db, a)).count("booking_cancelled") == 1  # the unpaid hold's only
 
 
 async def test_cancel_refunds_wallet_payment_and_marks_card_refund_pending(

@@ -8,11 +8,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
-from core.models import Notification, NotificationStatus, Reservation, ReservationStatus, User
+from core.models import Notification, NotificationStatus, Premise, Reservation, ReservationStatus, User
 from core.services import booking
 from jobs import sweeps
 from jobs.dispatcher import DispatchLimits, OutboxDispatcher
@@ -88,6 +89,49 @@ async def test_reminder_is_sent_once_at_the_right_minute_with_priced_extend_butt
     stack.clock.advance(5 * MINUTE)
     assert await _sweep_reminders(stack) == 0
     assert len([m for m in user.messages if "ends at" in m.text]) == 1
+
+
+async def test_a_short_stay_is_reminded_half_way_never_at_its_start(stack: E2E) -> None:
+    user, user_id = await _driver(stack, 3010)
+    start = stack.clock.now().replace(second=0, microsecond=0)
+    r = await _confirmed(stack, user_id, start, minutes=30)  # ends within REMINDER_MINUTES already
+    assert await _sweep_reminders(stack) == 0  # at booking time: nothing
+    stack.clock.set(start + 14 * MINUTE)
+    assert await _sweep_reminders(stack) == 0
+    stack.clock.set(start + 15 * MINUTE)  # half of the stay: 15 minutes left
+    assert await _sweep_reminders(stack) == 1
+    await user.wait_for_message(lambda m: "ends at" in m.text)
+
+    # 45 minutes booked ahead: reminded half-way too, never before its start.
+    _, other_id = await _driver(stack, 3011)
+    later = r.ends_at + 60 * MINUTE
+    ahead = await _confirmed(stack, other_id, later, minutes=45)
+    stack.clock.set(later - 5 * MINUTE)
+    assert await _sweep_reminders(stack) == 0
+    stack.clock.set(later + 22 * MINUTE)
+    assert await _sweep_reminders(stack) == 0
+    stack.clock.set(later + 23 * MINUTE)
+    assert await _sweep_reminders(stack) == 1
+    async with stack.db.read() as s:
+        reminded = await s.get(Reservation, ahead.id)
+        assert reminded is not None and reminded.reminded_at == later + 23 * MINUTE
+
+
+async def test_reminder_offers_no_extension_past_closing_time(stack: E2E) -> None:
+    user, user_id = await _driver(stack, 3012)
+    start = stack.clock.now().replace(second=0, microsecond=0)
+    tz = ZoneInfo("Europe/Kyiv")
+    # Open from an hour before the start until an hour after the booking's end.
+    opens, closes = (start - 60 * MINUTE).astimezone(tz), (start + 180 * MINUTE).astimezone(tz)
+    async with stack.db.transaction() as s:
+        premise = await s.get(Premise, stack.premise_id)
+        assert premise is not None
+        premise.opening_hours = f"{opens:%H:%M}–{closes:%H:%M}"
+    r = await _confirmed(stack, user_id, start)
+    stack.clock.set(r.ends_at - 30 * MINUTE)
+    assert await _sweep_reminders(stack) == 1
+    reminder = await user.wait_for_message(lambda m: "ends at" in m.text)
+    assert [text for text, _ in reminder.buttons()] == ["➕ 30 min · 1.25 EUR", "➕ 1 h · 2.50 EUR"]
 
 
 async def test_reminder_without_extension_when_someone_booked_next(stack: E2E) -> None:
