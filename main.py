@@ -30,6 +30,7 @@ from bot.runtime import (
     register_commands,
     set_webhook,
 )
+from core.blockers import AckConflict
 from core.clock import Clock, SystemClock
 from core.config import STRIPE_API_BASE_DEFAULT, ConfigError, Settings, load_settings
 from core.db import Database
@@ -128,11 +129,18 @@ class App:
         self.arrival: ArrivalService | None = None
         if settings.mqtt_url:
             self.link = BlockerLink.from_settings(
-                settings, self.db, clock=self.clock, on_health_change=self._blocker_health
+                settings,
+                self.db,
+                clock=self.clock,
+                on_health_change=self._blocker_health,
+                on_ack_conflict=self._ack_conflict,
             )
             self.arrival = ArrivalService(
                 self.db, self.link, self.clock, early_minutes=settings.early_arrival_minutes
             )
+            exposure = self.link.address.exposure()
+            if exposure is not None:
+                log.warning("%s", exposure)
         else:
             log.info("blockers disabled: MQTT_URL is empty")
         self.services = Services(
@@ -176,6 +184,10 @@ class App:
                 # Several processes each run a link: within a minute their alerts collapse.
                 dedupe_key=f"blocker_health:{blocker_id}:{int(healthy)}:{now:%Y%m%d%H%M}",
             )
+
+    async def _ack_conflict(self, conflict: AckConflict) -> None:
+        if self.arrival is not None:
+            await self.arrival.on_ack_conflict(conflict)
 
     async def start(self, *, jobs: bool = True) -> None:
         """Starts serving; `jobs=False` leaves the sweeps to the caller (tests drive them)."""
