@@ -252,7 +252,11 @@ class BlockerWriter:
                 if row is None:
                     self._unknown(blocker_id)
                     continue
-                if upd.state_ts is not None and row["state_ts"] is not None and upd.state_ts < row["state_ts"]:
+                if (
+                    upd.state_ts is not None
+                    and row["state_ts"] is not None
+                    and upd.state_ts < row["state_ts"]
+                ):
                     # Not known when it was put: the row was read only now (first report since
                     # start, or written by another process).
                     self._stale(blocker_id, upd.state_ts, row["state_ts"])

@@ -371,8 +371,7 @@ class BlockerLink:
             self.stats.dropped += 1
             self.stats.future_states += 1
             self._warnings.warn(
-                "dropped a state report from blocker %s stamped %s: more than %d s ahead of the "
-                "server clock",
+                "dropped a state report from blocker %s stamped %s: more than %d s ahead of the server clock",
                 repr(blocker_id)[:80],
                 protocol.format_utc(state.ts),
                 MAX_STATE_AHEAD.total_seconds(),

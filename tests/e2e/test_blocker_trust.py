@@ -59,6 +59,7 @@ async def test_a_forged_ok_followed_by_the_real_failure_is_corrected(parking: tu
             async with e2e.db.read() as s:
                 row = await s.get(Reservation, r.id)
                 return row is not None and row.status == ReservationStatus.CONFIRMED
+
         deadline = asyncio.get_running_loop().time() + 5
         while not await corrected():
             assert asyncio.get_running_loop().time() < deadline, "booking still active"

@@ -18,7 +18,6 @@ from hardware.link import BlockerLink
 from hardware.protocol import State, WireState
 from tests.hardware.support import (
     eventually,
-    load,
     next_message,
     payload_of,
     raw_client,
@@ -133,7 +132,9 @@ async def test_a_second_ack_that_contradicts_the_first_is_believed_if_it_is_the_
         real = protocol.Ack(id=command.id, ok=False, state=WireState.FAULT, error=protocol.AckError.JAMMED)
         for ack in (real, real, forged):  # repeats and further flips: one report in all
             await device.publish(ack_topic, ack.to_json(), qos=1)
-        await eventually(lambda: row_matches(link, db, "B1", state=BlockerState.FAULT), what="failure trusted")
+        await eventually(
+            lambda: row_matches(link, db, "B1", state=BlockerState.FAULT), what="failure trusted"
+        )
         await eventually(lambda: len(conflicts) == 1, what="conflict reported")
         await asyncio.sleep(0.1)
     assert conflicts == [
