@@ -220,6 +220,7 @@ class App:
             await self.link.start()
         me = await self.bot.get_me()
         log.info("bot @%s ready", me.username)
+        self.geocoder.identify(me.username)
         app = build_web_app(self.db)
         if self.payments is not None:
             assert settings.stripe_webhook_secret is not None
