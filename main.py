@@ -1,6 +1,6 @@
 """smart-parking-bot: the only place where things are wired (DESIGN.md §2).
 
-`python main.py` = `python main.py run`. Sub-commands: run, migrate, seed-demo.
+`python main.py` = `python main.py run`. Sub-commands: run, migrate, seed-demo, blockers credentials.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiohttp import web
@@ -30,6 +31,7 @@ from bot.runtime import (
     register_commands,
     set_webhook,
 )
+from core.blockers import AckConflict
 from core.clock import Clock, SystemClock
 from core.config import STRIPE_API_BASE_DEFAULT, ConfigError, Settings, load_settings
 from core.db import Database
@@ -38,6 +40,7 @@ from core.migrate import upgrade_to_head
 from core.models import Channel
 from core.services import outbox
 from core.services.arrival import ArrivalService
+from hardware.credentials import SERVICE_USERNAME, new_credentials, write_password_file
 from hardware.link import BlockerLink
 from jobs.dispatcher import OutboxDispatcher
 from jobs.scheduler import build_scheduler
@@ -81,6 +84,28 @@ async def _seed(settings: Settings, lat: float, lon: float) -> None:
     if result.blocker_ids:
         print("blocker ids (for `python -m hardware.simulator --blockers ...`):")
         print(",".join(result.blocker_ids))
+
+
+def cmd_blocker_credentials(usernames: Sequence[str], password_file: Path | None) -> None:
+    """Prints a new password per device (shown once, stored nowhere) and its password_file
+    entry, or writes the entries into `password_file`."""
+    try:
+        issued = [new_credentials(name) for name in dict.fromkeys(usernames)]
+    except ValueError as exc:
+        sys.exit(f"blockers credentials: {exc}")
+    if password_file is not None:
+        try:
+            write_password_file(password_file, issued)
+        except OSError as exc:
+            sys.exit(f"blockers credentials: cannot write {password_file}: {exc.strerror}")
+        print(f"{len(issued)} entries written to {password_file}; reload Mosquitto (kill -HUP) to apply")
+    else:
+        print("# add to Mosquitto's password_file, then reload it (kill -HUP):")
+        for c in issued:
+            print(c.entry)
+    print("# give each device its own username and password (shown only now):")
+    for c in issued:
+        print(f"{c.username} {c.password}")
 
 
 def build_web_app(db: Database) -> web.Application:
@@ -128,11 +153,18 @@ class App:
         self.arrival: ArrivalService | None = None
         if settings.mqtt_url:
             self.link = BlockerLink.from_settings(
-                settings, self.db, clock=self.clock, on_health_change=self._blocker_health
+                settings,
+                self.db,
+                clock=self.clock,
+                on_health_change=self._blocker_health,
+                on_ack_conflict=self._ack_conflict,
             )
             self.arrival = ArrivalService(
                 self.db, self.link, self.clock, early_minutes=settings.early_arrival_minutes
             )
+            exposure = self.link.address.exposure()
+            if exposure is not None:
+                log.warning("%s", exposure)
         else:
             log.info("blockers disabled: MQTT_URL is empty")
         self.services = Services(
@@ -177,6 +209,10 @@ class App:
                 dedupe_key=f"blocker_health:{blocker_id}:{int(healthy)}:{now:%Y%m%d%H%M}",
             )
 
+    async def _ack_conflict(self, conflict: AckConflict) -> None:
+        if self.arrival is not None:
+            await self.arrival.on_ack_conflict(conflict)
+
     async def start(self, *, jobs: bool = True) -> None:
         """Starts serving; `jobs=False` leaves the sweeps to the caller (tests drive them)."""
         settings = self.settings
@@ -184,6 +220,7 @@ class App:
             await self.link.start()
         me = await self.bot.get_me()
         log.info("bot @%s ready", me.username)
+        self.geocoder.identify(me.username)
         app = build_web_app(self.db)
         if self.payments is not None:
             assert settings.stripe_webhook_secret is not None
@@ -286,6 +323,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--lat", type=float, default=50.4501, help="latitude (default: Kyiv centre)")
     seed.add_argument("--lon", type=float, default=30.5234, help="longitude (default: Kyiv centre)")
+    blockers = sub.add_parser(
+        "blockers",
+        help="blocker devices: broker credentials",
+        description="Blocker devices on the MQTT broker.",
+    )
+    blockers_sub = blockers.add_subparsers(dest="blockers_command", metavar="ACTION", required=True)
+    credentials = blockers_sub.add_parser(
+        "credentials",
+        help="new broker passwords for devices (Mosquitto password_file entries)",
+        description=(
+            "Generate a password per device for the broker (username = device id, as "
+            "deploy/mosquitto/acl expects) and print the Mosquitto password_file entries, or add "
+            f"them to --password-file. The service's own account is {SERVICE_USERNAME!r}."
+        ),
+    )
+    credentials.add_argument("device_ids", nargs="+", metavar="DEVICE_ID", help="blocker id(s)")
+    credentials.add_argument(
+        "--password-file", type=Path, help="add (or replace) the entries in this Mosquitto password_file"
+    )
     return parser
 
 
@@ -294,7 +350,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings_or_exit()
     command = args.command or "run"
-    if command == "migrate":
+    if command == "blockers":
+        cmd_blocker_credentials(args.device_ids, args.password_file)
+    elif command == "migrate":
         cmd_migrate(settings)
     elif command == "seed-demo":
         if not (-90 <= args.lat <= 90 and -180 <= args.lon <= 180):

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import format as fmt
 from bot.callbacks import BookingAction, ExtendAction
-from bot.i18n import Raw, tr, tr_label
+from bot.i18n import CATALOGS, Raw, tr, tr_label
 from core.db import Database
 from core.errors import NotFound
 from core.models import Blocker, Notification, Premise, Reservation, Spot, User
@@ -121,6 +121,17 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> Render
             return _reminder(lang, p, r, spot.label, premise.name, tz)
         if note.kind == "hold_expired":
             return Rendered(tr(lang, "notify.hold_expired", id=r.id))
+        if note.kind == "lower_failed_after_all":
+            status = str(p.get("status", "jammed"))
+            reason = tr(lang, f"lower.{status}") if f"lower.{status}" in CATALOGS["en"] else ""
+            retry = InlineKeyboardButton(
+                text=tr(lang, "btn.lower"),
+                callback_data=BookingAction(action="lower", reservation_id=r.id).pack(),
+            )
+            return Rendered(
+                tr(lang, "notify.lower_failed_after_all", **common, reason=reason),
+                InlineKeyboardMarkup(inline_keyboard=[[retry]]),
+            )
         if note.kind == "payment_refunded":
             reason = str(p.get("reason", "other"))
             reason_key = (
@@ -164,6 +175,7 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> Render
         "admin_blocker_unhealthy",
         "admin_blocker_recovered",
         "admin_blocker_failed",
+        "admin_blocker_ack_conflict",
         "admin_overstay",
     ):
         return Rendered(tr(lang, f"notify.{note.kind}", **{k: str(v) for k, v in p.items()}))

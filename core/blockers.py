@@ -45,6 +45,23 @@ class CommandResult:
         return self.status is CommandStatus.OK
 
 
+@dataclass(frozen=True, slots=True)
+class AckConflict:
+    """A command answered twice, differently: one answer was forged or the device contradicts
+    itself. The failure is believed (`trusted`)."""
+
+    blocker_id: str
+    command_id: str
+    action: Literal["lower", "raise"]
+    reservation_id: int | None
+    first: CommandStatus
+    second: CommandStatus
+
+    @property
+    def trusted(self) -> CommandStatus:
+        return self.second if self.second is not CommandStatus.OK else self.first
+
+
 def health_problems(
     *, online: bool, state: BlockerState, battery: int | None, low_battery: int = LOW_BATTERY_PERCENT
 ) -> list[str]:

@@ -229,6 +229,9 @@ class Blocker(Base):
     battery: Mapped[int | None] = mapped_column(SmallInteger)
     car_present: Mapped[bool | None] = mapped_column(Boolean)
     last_seen: Mapped[datetime | None] = mapped_column()
+    # The device's own `ts` of the last `state` applied: an older (replayed, forged, delayed)
+    # report is dropped, so a stale state cannot overwrite a newer one.
+    state_ts: Mapped[datetime | None] = mapped_column()
 
 
 class Reservation(Base):

@@ -76,6 +76,9 @@ TRANSITIONS: dict[str, tuple[frozenset[ReservationStatus], ReservationStatus]] =
     # The driver lets an unpaid hold go: never a paid booking (that is a cancellation, refunded).
     "release": (frozenset({ReservationStatus.PENDING_PAYMENT}), ReservationStatus.CANCELLED),
     "arrive": (frozenset({ReservationStatus.CONFIRMED}), ReservationStatus.ACTIVE),
+    # The blocker's "lowered" was contradicted by a failure for the same command (one answer
+    # forged): the driver never got in, so the booking is waiting for them again.
+    "unarrive": (frozenset({ReservationStatus.ACTIVE}), ReservationStatus.CONFIRMED),
     "complete": (
         frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE}),
         ReservationStatus.COMPLETED,

@@ -4,6 +4,7 @@ keyword arguments aiomqtt 2.5's `Client` takes for it."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass
@@ -84,6 +85,31 @@ class BrokerAddress:
         elif self.tls:
             kwargs["tls_params"] = aiomqtt.TLSParameters()
         return kwargs
+
+    @property
+    def loopback(self) -> bool:
+        if self.hostname == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.hostname).is_loopback
+        except ValueError:
+            return False
+
+    def exposure(self) -> str | None:
+        """Why this connection is open to forgery or eavesdropping (plain MQTT to another
+        host), or None. Never mentions the password."""
+        if self.tls or self.loopback:
+            return None
+        if self.username is None:
+            return (
+                f"MQTT_URL is anonymous plain mqtt:// to {self.hostname}:{self.port}: anyone who "
+                "reaches the broker can forge blocker reports and read commands; use mqtts:// with "
+                "per-device credentials and an ACL (deploy/mosquitto/)"
+            )
+        return (
+            f"MQTT_URL is plain mqtt:// to {self.hostname}:{self.port}: the password and every "
+            "command cross the network unencrypted; use mqtts:// (deploy/mosquitto/)"
+        )
 
     def __repr__(self) -> str:
         # Never print the password (logs, tracebacks).

@@ -9,6 +9,11 @@ most about `flush_delay` plus one write; `flush()` waits for them when it matter
 
 Only registered blockers are written; unknown ids are logged and ignored (an operator
 registers devices, a stranger on the broker cannot create rows).
+
+A `state` report is applied only if its `ts` is not older than the last one applied to the row
+(`blockers.state_ts`): a replayed, delayed or forged old report cannot overwrite newer news. An
+equal `ts` is accepted because devices stamp whole seconds (a `moving` and the final state often
+share one); an identical repeat (a retained report delivered again) is skipped quietly.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ class RowUpdate:
     battery: int | None = None
     car_present: bool | None = None
     last_seen: datetime | None = None
+    state_ts: datetime | None = None  # the device's `ts`, set with what a `state` report says
 
     def then(self, newer: RowUpdate) -> RowUpdate:
         """This update followed by `newer`: newer values win, older ones fill the gaps."""
@@ -58,7 +64,12 @@ class RowUpdate:
             battery=newer.battery if newer.battery is not None else self.battery,
             car_present=newer.car_present if newer.car_present is not None else self.car_present,
             last_seen=newer.last_seen if newer.last_seen is not None else self.last_seen,
+            state_ts=newer.state_ts if newer.state_ts is not None else self.state_ts,
         )
+
+    def without_report(self) -> RowUpdate:
+        """This update less what a stale `state` report brought."""
+        return RowUpdate(online=self.online, last_seen=self.last_seen)
 
 
 @dataclass(slots=True)
@@ -68,6 +79,7 @@ class WriterStats:
     unknown_blocker_updates: int = 0
     write_failures: int = 0
     health_changes: int = 0
+    stale_states: int = 0  # `state` reports dropped: older than the one already applied
 
 
 @dataclass(slots=True)
@@ -76,7 +88,8 @@ class _Incident:
     reason: str = ""
 
 
-_COLUMNS = ("state", "online", "battery", "car_present", "last_seen")
+_COLUMNS = ("state", "online", "battery", "car_present", "last_seen", "state_ts")
+_REPORTED = ("state", "battery", "car_present")  # what a `state` report sets
 
 
 @functools.cache
@@ -103,6 +116,8 @@ class BlockerWriter:
     retry_delay: float = 0.5
     max_retry_delay: float = 30.0
     stats: WriterStats = field(default_factory=WriterStats)
+    # Where warnings about dropped reports go (the link passes its rate-limited logger).
+    warn: Callable[..., None] = log.warning
 
     def __post_init__(self) -> None:
         self._pending: dict[str, RowUpdate] = {}
@@ -123,11 +138,35 @@ class BlockerWriter:
 
     # --- producer side (the MQTT message loop; never blocks) ---------------------------------
 
-    def put(self, blocker_id: str, row_update: RowUpdate) -> None:
+    def put(self, blocker_id: str, row_update: RowUpdate) -> bool:
+        """Queues the update; False when it was a `state` report older than one already known
+        (dropped; rows not read yet are checked again when written)."""
         older = self._pending.get(blocker_id)
+        if row_update.state_ts is not None:
+            latest = {**self._rows.get(blocker_id, {})}
+            if older is not None:
+                latest.update({c: getattr(older, c) for c in _COLUMNS if getattr(older, c) is not None})
+            known: datetime | None = latest.get("state_ts")
+            if known is not None and row_update.state_ts <= known:
+                if row_update.state_ts < known:
+                    self._stale(blocker_id, row_update.state_ts, known)
+                    return False
+                if all(latest.get(c) == getattr(row_update, c) for c in _REPORTED):
+                    log.debug("repeated state report from blocker %s skipped", repr(blocker_id)[:80])
+                    return False
         self._pending[blocker_id] = older.then(row_update) if older else row_update
         self._put_generation += 1
         self._dirty.set()
+        return True
+
+    def _stale(self, blocker_id: str, ts: datetime, known: datetime) -> None:
+        self.stats.stale_states += 1
+        self.warn(
+            "dropped a state report from blocker %s stamped %s: older than the one applied (%s)",
+            repr(blocker_id)[:80],
+            ts.isoformat(),
+            known.isoformat(),
+        )
 
     @property
     def backlog(self) -> int:
@@ -213,6 +252,15 @@ class BlockerWriter:
                 if row is None:
                     self._unknown(blocker_id)
                     continue
+                if (
+                    upd.state_ts is not None
+                    and row["state_ts"] is not None
+                    and upd.state_ts < row["state_ts"]
+                ):
+                    # Not known when it was put: the row was read only now (first report since
+                    # start, or written by another process).
+                    self._stale(blocker_id, upd.state_ts, row["state_ts"])
+                    upd = upd.without_report()
                 news = {c: getattr(upd, c) for c in _COLUMNS if getattr(upd, c) is not None}
                 merged[blocker_id] = {**row, **news}
                 by_columns.setdefault(tuple(news), []).append(

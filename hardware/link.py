@@ -14,24 +14,36 @@ id, when the link reconnects and when its device announces `online` (a device su
 before it announces itself). Devices execute an id once and answer a repeat with the first
 result, so a retry can never move a blocker twice; the caller gets that result if it arrives
 within `ack_timeout`, and `timeout` otherwise.
+
+Nothing on the blocker topics is trusted blindly (the broker's ACL is the first defence: see
+deploy/mosquitto/). A `state` older than the last one applied, or stamped more than
+`MAX_STATE_AHEAD` ahead of the server's clock, is dropped. An answered command is remembered
+for a while: a second ack for it that disagrees with the first (one of them forged, or a device
+that contradicts itself) is trusted if it is the failure, and reported through
+`on_ack_conflict` so that admins are alerted and a driver who was told "park now" learns the
+truth. Each drop is logged once, at WARNING, rate-limited, without the raw payload.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import random
 import ssl
 import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from types import TracebackType
 from typing import Any, Literal, Self
 
 import aiomqtt
 
-from core.blockers import LOW_BATTERY_PERCENT, CommandResult, CommandStatus
+from core.blockers import LOW_BATTERY_PERCENT, AckConflict, CommandResult, CommandStatus
 from core.clock import Clock, SystemClock
 from core.config import Settings
 from core.db import Database
@@ -47,6 +59,15 @@ log = logging.getLogger("parking.hardware.link")
 # blocker's health is first judged with its online flag known, not the table's default.
 _SUBSCRIPTION_ORDER = (Kind.AVAILABILITY, Kind.STATE, Kind.ACK)
 _WARNINGS_PER_MINUTE = 20
+# A device's clock may run a little fast; a report from further ahead would block every real
+# one until that time (reports older than the last applied are dropped).
+MAX_STATE_AHEAD = timedelta(minutes=5)
+# Answered commands remembered to catch a contradicting second ack.
+_ANSWERED_KEPT = 1024
+_ANSWERED_SECONDS = 600.0
+
+# Called with each contradicting second ack (plain function or coroutine function).
+AckConflictCallback = Callable[[AckConflict], Awaitable[None] | None]
 
 
 @dataclass(slots=True)
@@ -55,6 +76,8 @@ class LinkStats:
     received: int = 0
     dropped: int = 0  # malformed payloads, unexpected topics
     stray_acks: int = 0  # acks for no command of ours (late, another process's, forged)
+    ack_conflicts: int = 0  # second acks contradicting the first
+    future_states: int = 0  # states stamped more than MAX_STATE_AHEAD ahead
     commands_sent: int = 0
     commands_resent: int = 0
     first_received_at: float | None = None  # time.perf_counter() of the first message
@@ -67,6 +90,15 @@ class _Pending:
     command: Command
     payload: bytes
     answer: asyncio.Future[Ack | None]  # None: the link stopped
+
+
+@dataclass(slots=True)
+class _Answered:
+    blocker_id: str
+    command: Command
+    ack: Ack
+    at: float  # time.monotonic()
+    disputed: bool = False
 
 
 class _WarningBudget:
@@ -108,6 +140,7 @@ class BlockerLink:
         tls_context: ssl.SSLContext | None = None,
         identifier: str | None = None,
         flush_delay: float = 0.05,
+        on_ack_conflict: AckConflictCallback | None = None,
     ) -> None:
         if ack_timeout <= 0:
             raise ValueError("ack_timeout must be positive")
@@ -122,9 +155,17 @@ class BlockerLink:
         self._reconnect_max = reconnect_max
         self._tls_context = tls_context
         self._identifier = identifier or f"parking-link-{uuid.uuid4().hex[:12]}"
+        self._warnings = _WarningBudget(_WARNINGS_PER_MINUTE)
         self._writer = BlockerWriter(
-            db, on_health_change=on_health_change, low_battery=low_battery, flush_delay=flush_delay
+            db,
+            on_health_change=on_health_change,
+            low_battery=low_battery,
+            flush_delay=flush_delay,
+            warn=self._warnings.warn,
         )
+        self._on_ack_conflict = on_ack_conflict
+        self._answered: OrderedDict[str, _Answered] = OrderedDict()
+        self._callbacks: set[asyncio.Task[None]] = set()
         self._client: aiomqtt.Client | None = None
         self._connected = asyncio.Event()
         self._pending: dict[str, _Pending] = {}
@@ -132,7 +173,6 @@ class BlockerLink:
         self._availability: dict[str, bool] = {}
         self._publishing: set[asyncio.Task[None]] = set()  # publishes over the current connection
         self._task: asyncio.Task[None] | None = None
-        self._warnings = _WarningBudget(_WARNINGS_PER_MINUTE)
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database, **kwargs: Any) -> BlockerLink:
@@ -184,6 +224,8 @@ class BlockerLink:
                 async with asyncio.timeout(5):
                     await self._writer.flush()
                     await self._writer.drain_alerts()
+                    if self._callbacks:
+                        await asyncio.wait(list(self._callbacks))
             except TimeoutError:
                 log.warning("stopping with %d blocker updates unwritten", self._writer.backlog)
             finally:
@@ -324,27 +366,100 @@ class BlockerLink:
                     self._resend(pending, "device came online")
 
     def _on_state(self, blocker_id: str, state: State) -> None:
+        now = self._clock.now()
+        if state.ts - now > MAX_STATE_AHEAD:
+            self.stats.dropped += 1
+            self.stats.future_states += 1
+            self._warnings.warn(
+                "dropped a state report from blocker %s stamped %s: more than %d s ahead of the server clock",
+                repr(blocker_id)[:80],
+                protocol.format_utc(state.ts),
+                MAX_STATE_AHEAD.total_seconds(),
+            )
+            return
         self._writer.put(
             blocker_id,
             RowUpdate(
                 state=BlockerState(state.state.value),
                 battery=state.battery,
                 car_present=state.car_present,
-                last_seen=self._clock.now(),
+                last_seen=now,
+                state_ts=state.ts,
             ),
         )
 
     def _on_ack(self, blocker_id: str, ack: Ack) -> None:
         pending = self._pending.get(ack.id)
         if pending is None or pending.blocker_id != blocker_id or pending.answer.done():
+            if self._second_ack(blocker_id, ack):
+                return
             # A late or repeated ack may carry an old state: it must not overwrite a newer one.
             self.stats.stray_acks += 1
             log.debug("ack %s from %r matches no waiting command", ack.id, blocker_id)
             return
         pending.answer.set_result(ack)
+        self._remember_answer(pending, ack)
         self._writer.put(
             blocker_id, RowUpdate(state=BlockerState(ack.state.value), last_seen=self._clock.now())
         )
+
+    def _remember_answer(self, pending: _Pending, ack: Ack) -> None:
+        now = time.monotonic()
+        self._answered[ack.id] = _Answered(pending.blocker_id, pending.command, ack, now)
+        while self._answered:
+            oldest = next(iter(self._answered.values()))
+            if len(self._answered) <= _ANSWERED_KEPT and now - oldest.at < _ANSWERED_SECONDS:
+                break
+            self._answered.popitem(last=False)
+
+    def _second_ack(self, blocker_id: str, ack: Ack) -> bool:
+        """Handles another ack for a command already answered; False if there was none."""
+        answered = self._answered.get(ack.id)
+        if answered is None or answered.blocker_id != blocker_id:
+            return False
+        first = answered.ack
+        if (first.ok, first.error) == (ack.ok, ack.error):
+            log.debug("repeated ack %s from %s", ack.id, repr(blocker_id)[:80])
+            return True
+        if answered.disputed:  # alerted already: once per command
+            return True
+        answered.disputed = True
+        self.stats.ack_conflicts += 1
+        # One of the two is forged, or the device contradicts itself: the safe reading is that
+        # the blocker did not do what was asked.
+        failure = ack if not ack.ok else first
+        log.warning(
+            "blocker %s answered command %s twice and differently (%s, then %s): trusting the "
+            "failure, admins alerted",
+            repr(blocker_id)[:80],
+            ack.id,
+            _outcome(first).value,
+            _outcome(ack).value,
+        )
+        self._writer.put(
+            blocker_id, RowUpdate(state=BlockerState(failure.state.value), last_seen=self._clock.now())
+        )
+        conflict = AckConflict(
+            blocker_id=blocker_id,
+            command_id=ack.id,
+            action=answered.command.action.value,
+            reservation_id=answered.command.reservation_id,
+            first=_outcome(first),
+            second=_outcome(ack),
+        )
+        if self._on_ack_conflict is not None:
+            task = asyncio.create_task(self._report_conflict(self._on_ack_conflict, conflict))
+            self._callbacks.add(task)
+            task.add_done_callback(self._callbacks.discard)
+        return True
+
+    async def _report_conflict(self, callback: AckConflictCallback, conflict: AckConflict) -> None:
+        try:
+            result = callback(conflict)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:  # a broken callback must not stop the link
+            log.exception("ack conflict callback failed for blocker %s", repr(conflict.blocker_id)[:80])
 
     # --- commands --------------------------------------------------------------------------
 
@@ -399,10 +514,7 @@ class BlockerLink:
             self._pending.pop(command.id, None)
         if ack is None:
             return result(CommandStatus.TIMEOUT, command.id)
-        if ack.ok:
-            return result(CommandStatus.OK, command.id, ack)
-        assert ack.error is not None  # the Ack model guarantees it
-        return result(CommandStatus(ack.error.value), command.id, ack)
+        return result(_outcome(ack), command.id, ack)
 
     def _start_publish(self, pending: _Pending) -> None:
         client = self._client
@@ -442,3 +554,10 @@ class BlockerLink:
         self.stats.commands_resent += 1
         log.info("sending command %s to %r again (%s)", pending.command.id, pending.blocker_id, why)
         self._start_publish(pending)
+
+
+def _outcome(ack: Ack) -> CommandStatus:
+    if ack.ok:
+        return CommandStatus.OK
+    assert ack.error is not None  # the Ack model guarantees it
+    return CommandStatus(ack.error.value)

@@ -244,6 +244,8 @@ TEXTS: dict[str, str] = {
     "notify.admin_blocker_unhealthy": "⚠️ Blocker {blocker_id} is out of service ({reason}). Its spot is off sale until it recovers.",
     "notify.admin_blocker_recovered": "✅ Blocker {blocker_id} is back in service.",
     "notify.admin_blocker_failed": "⚠️ Blocker {blocker_id} did not lower for booking #{reservation_id}: {status}.",
+    "notify.admin_blocker_ack_conflict": "⚠️ Blocker {blocker_id} answered one “{action}” command twice, differently ({first}, then {second}). The failure is believed. One answer may be forged: check the broker's credentials and ACL.",
+    "notify.lower_failed_after_all": "⚠️ Booking #{id} at {name}: the blocker reported a failure after all, so it may not be down. Your booking is still valid.\n{reason}",
     "notify.admin_overstay": "⚠️ Overstay: a car is still on the spot of blocker {blocker_id} after booking #{reservation_id} ended.",
     "notify.generic": "You have an update about your parking.",
 }

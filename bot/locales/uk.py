@@ -236,6 +236,8 @@ TEXTS: dict[str, str] = {
     "notify.admin_blocker_unhealthy": "⚠️ Блокатор {blocker_id} не працює ({reason}). Його місце знято з продажу до відновлення.",
     "notify.admin_blocker_recovered": "✅ Блокатор {blocker_id} знову працює.",
     "notify.admin_blocker_failed": "⚠️ Блокатор {blocker_id} не опустився для бронювання №{reservation_id}: {status}.",
+    "notify.admin_blocker_ack_conflict": "⚠️ Блокатор {blocker_id} відповів на одну команду «{action}» двічі, і по-різному ({first}, потім {second}). Вважаємо, що стався збій. Одну з відповідей могли підробити: перевірте облікові дані та ACL брокера.",
+    "notify.lower_failed_after_all": "⚠️ Бронювання №{id}, {name}: блокатор таки повідомив про збій, тож він, можливо, не опущений. Ваше бронювання досі чинне.\n{reason}",
     "notify.admin_overstay": "⚠️ Перевищення часу: на місці блокатора {blocker_id} досі стоїть авто після завершення бронювання №{reservation_id}.",
     "notify.generic": "У вас є оновлення щодо паркування.",
 }

@@ -4,6 +4,7 @@ online), raising it to guard a paid spot, and raising it again once the driver h
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
 import logging
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.blockers import BlockerCommands, CommandResult, CommandStatus, health_problems
+from core.blockers import AckConflict, BlockerCommands, CommandResult, CommandStatus, health_problems
 from core.clock import Clock
 from core.db import Database
 from core.errors import DomainError
@@ -114,6 +115,61 @@ class ArrivalService:
                     dedupe_key=f"lower_failed:{reservation_id}:{result.status.value}",
                 )
         return Arrival(result=result)
+
+    async def on_ack_conflict(self, conflict: AckConflict, *, settle: float = 3.0) -> None:
+        """A command was answered twice, differently (one answer forged, or a device that
+        contradicts itself); the failure is believed. Admins are alerted once per command. If a
+        "lowered" was believed first, the driver was told to park: they are told the blocker
+        reported a failure after all, and the booking it made active is confirmed again."""
+        misled = (
+            conflict.action == "lower"
+            and conflict.first is CommandStatus.OK
+            and conflict.reservation_id is not None
+        )
+        async with self.db.transaction() as s:
+            await outbox.notify_admins(
+                s,
+                "admin_blocker_ack_conflict",
+                {
+                    "blocker_id": conflict.blocker_id,
+                    "action": conflict.action,
+                    "first": conflict.first.value,
+                    "second": conflict.second.value,
+                },
+                now=self.clock.now(),
+                dedupe_key=f"ack_conflict:{conflict.command_id}",
+            )
+            if not misled:
+                return
+            assert conflict.reservation_id is not None
+            reservation = await s.get(Reservation, conflict.reservation_id)
+            if reservation is None:
+                return
+            await outbox.notify(
+                s,
+                reservation.user_id,
+                "lower_failed_after_all",
+                {"reservation_id": reservation.id, "status": conflict.trusted.value},
+                now=self.clock.now(),
+                dedupe_key=f"lower_disputed:{conflict.command_id}",
+            )
+            if await booking.undo_arrival(s, reservation.id, now=self.clock.now()) is not None:
+                return
+        await self._undo_arrival_when_marked(conflict.reservation_id, settle)
+
+    async def _undo_arrival_when_marked(self, reservation_id: int, settle: float) -> None:
+        # `lower()` marks the booking active just after the first answer; when the second came
+        # that quickly its transaction may not have committed yet: look again for a moment.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settle
+        while loop.time() < deadline:
+            await asyncio.sleep(0.2)
+            async with self.db.transaction() as s:
+                if await booking.undo_arrival(s, reservation_id, now=self.clock.now()) is not None:
+                    return
+                reservation = await s.get(Reservation, reservation_id)
+                if reservation is None or reservation.status is not ReservationStatus.CONFIRMED:
+                    return
 
     async def guard_paid_spots(self, *, horizon: timedelta = timedelta(hours=24)) -> int:
         """Raises the blockers of spots booked (paid) and not yet taken, so nobody parks there

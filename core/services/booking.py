@@ -287,6 +287,19 @@ async def mark_arrived(
     return reservation
 
 
+async def undo_arrival(session: AsyncSession, reservation_id: int, *, now: datetime) -> Reservation | None:
+    """The lowering that made the booking active turned out to have failed: it is confirmed
+    again (arrival undone). None when it is not active (nothing to undo)."""
+    reservation = await _load_for_update(session, reservation_id)
+    if reservation.status not in TRANSITIONS["unarrive"][0]:
+        return None
+    reservation.status = _require("unarrive", reservation)
+    reservation.arrived_at = None
+    reservation.updated_at = now
+    await session.flush()
+    return reservation
+
+
 async def end_now(session: AsyncSession, reservation_id: int, *, user_id: int, now: datetime) -> Reservation:
     """The driver leaves early: the booking completes and the rest of the slot is freed
     (no refund: the time was reserved for them)."""

@@ -1,8 +1,12 @@
-"""A typed address is geocoded (geopy's Nominatim client against GEOCODER_URL) and searched."""
+"""A typed address is geocoded (geopy's Nominatim client against GEOCODER_URL) and searched,
+within Nominatim's usage policy: at most one request a second, an identifying User-Agent, and
+repeated addresses answered from a cache."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -11,14 +15,24 @@ from aiohttp import web
 from tests.e2e.conftest import LAT, LON, start_stack
 
 
+@dataclass
+class Requests:
+    queries: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # time.monotonic() of arrival
+    user_agents: list[str] = field(default_factory=list)
+
+
 @pytest.fixture
-async def nominatim() -> AsyncIterator[tuple[str, list[str]]]:
-    """A stand-in for Nominatim's /search: knows one street, and records the queries."""
-    queries: list[str] = []
+async def nominatim() -> AsyncIterator[tuple[str, Requests]]:
+    """A stand-in for Nominatim's /search: knows one street, and records the requests."""
+    requests = Requests()
+    queries = requests.queries
 
     async def search(request: web.Request) -> web.Response:
         query = request.query.get("q", "")
         queries.append(query)
+        requests.times.append(time.monotonic())
+        requests.user_agents.append(request.headers.get("User-Agent", ""))
         if "khreshchatyk" not in query.lower():
             return web.json_response([])
         return web.json_response(
@@ -38,14 +52,15 @@ async def nominatim() -> AsyncIterator[tuple[str, list[str]]]:
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}", queries
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}", requests
     await runner.cleanup()
 
 
 async def test_typed_address_is_found_or_explained(
-    tmp_path: Path, sqlite_template: Path, nominatim: tuple[str, list[str]]
+    tmp_path: Path, sqlite_template: Path, nominatim: tuple[str, Requests]
 ) -> None:
-    url, queries = nominatim
+    url, requests = nominatim
+    queries = requests.queries
     async for e2e in start_stack(tmp_path, sqlite_template, geocoder_url=url):
         user = e2e.tg.user(4001, "Maksym")
         await user.send_command("/find")
@@ -56,3 +71,24 @@ async def test_typed_address_is_found_or_explained(
         results = await user.wait_for_message(lambda m: "Parking near Khreshchatyk 1" in m.text)
         assert any("Central Garage" in text for text, _ in results.buttons())
         assert queries == ["Nowhere street 99", "Khreshchatyk 1"]
+
+
+async def test_lookups_are_cached_spaced_a_second_apart_and_identify_the_bot(
+    tmp_path: Path, sqlite_template: Path, nominatim: tuple[str, Requests]
+) -> None:
+    url, requests = nominatim
+    async for e2e in start_stack(tmp_path, sqlite_template, geocoder_url=url):
+        user = e2e.tg.user(4002, "Olena")
+        for typed in ("Khreshchatyk 1", "Nowhere street 99", "  khreshchatyk   1 "):
+            await user.send_command("/find")
+            await user.wait_for_message(lambda m: "type an address" in m.text)
+            await user.send_text(typed)
+            await user.wait_for_message(lambda m: "Parking near" in m.text or "could not find" in m.text)
+        # The same address again (however it is spaced or cased) is answered from the cache.
+        assert requests.queries == ["Khreshchatyk 1", "Nowhere street 99"]
+        # Public Nominatim allows one request a second.
+        assert requests.times[1] - requests.times[0] >= 0.98
+        # ...and wants to know who asks: the project and the bot (from getMe).
+        assert set(requests.user_agents) == {
+            "smart-parking-bot (@parking_test_bot; +https://t.me/parking_test_bot)"
+        }
