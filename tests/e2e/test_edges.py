@@ -5,12 +5,14 @@ and the webhook mode."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+import redis.asyncio
 from sqlalchemy import select
 
 from bot.callbacks import BookingAction
@@ -216,7 +218,10 @@ async def test_dialogs_work_on_redis_storage(tmp_path: Path, sqlite_template: Pa
         unavailable("Redis is not reachable at 127.0.0.1:6379")
     stack = start_stack(tmp_path, sqlite_template, redis_url="redis://127.0.0.1:6379/15")
     first = await stack.__anext__()
-    user = first.tg.user(2012, "Redis")
+    # The Redis server is shared (other runs, other checkouts): a user id of this run's own, so
+    # no one else's dialog state is ever read, and ours is removed afterwards.
+    user_id = 3_000_000 + secrets.randbelow(1_000_000_000)
+    user = first.tg.user(user_id, "Redis")
     await user.send_command("/wallet")
     wallet_screen = await user.wait_for_message(lambda m: "Balance:" in m.text)
     await first.app.stop()
@@ -233,3 +238,10 @@ async def test_dialogs_work_on_redis_storage(tmp_path: Path, sqlite_template: Pa
         first.app = restarted
         with pytest.raises(StopAsyncIteration):
             await stack.__anext__()
+        client = redis.asyncio.Redis.from_url("redis://127.0.0.1:6379/15")
+        try:
+            keys = [key async for key in client.scan_iter(f"*:{user_id}:*")]
+            if keys:
+                await client.delete(*keys)
+        finally:
+            await client.aclose()
