@@ -26,6 +26,7 @@ from bot.runtime import (
     create_bot,
     create_dispatcher,
     create_storage,
+    payment_screen_refresher,
     refresh_on_payment,
     register_commands,
     set_webhook,
@@ -131,8 +132,13 @@ class App:
                 settings, self.db, clock=self.clock, on_health_change=self._blocker_health
             )
             self.arrival = ArrivalService(
-                self.db, self.link, self.clock, early_minutes=settings.early_arrival_minutes
+                self.db,
+                self.link,
+                self.clock,
+                early_minutes=settings.early_arrival_minutes,
+                ack_timeout=settings.ack_timeout_seconds,
             )
+            self.link.late_ack_listeners.append(self.arrival.late_answer)
         else:
             log.info("blockers disabled: MQTT_URL is empty")
         self.services = Services(
@@ -150,7 +156,13 @@ class App:
         )
         refresh_on_payment(self.services, self.bot, self.bg_factory)
         self.dispatcher = OutboxDispatcher(
-            self.db, {Channel.TELEGRAM: TelegramSender(self.bot, self.db)}, self.clock
+            self.db,
+            {
+                Channel.TELEGRAM: TelegramSender(
+                    self.bot, self.db, payment_screen=payment_screen_refresher(self.bot, self.bg_factory)
+                )
+            },
+            self.clock,
         )
         self.scheduler = build_scheduler(
             db=self.db,

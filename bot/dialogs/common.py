@@ -12,9 +12,11 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Select
 from aiogram_dialog.widgets.text import Format
 
+from bot import format as fmt
 from bot.context import Caller, Services
 from bot.i18n import Raw, tr
-from core.errors import DomainError, NotFound, NotOwner
+from core.errors import DomainError, InsufficientFunds, InvalidTransition, NotFound, NotOwner
+from core.models import ReservationStatus
 
 
 def caller(manager: DialogManager) -> Caller:
@@ -65,12 +67,45 @@ def choice(id: str, items: str, on_click: Any, *, type_factory: Callable[[str], 
     )
 
 
+# Refusals whose text needs nothing from the error; the others are built in refusal_text().
+_REFUSALS = {
+    "not_owner": "error.not_owner",
+    "not_found": "error.not_found",
+    "too_late_to_cancel": "cancel.too_late",
+    "no_spot_free": "quote.no_spot",
+    "spot_taken": "extend.taken",
+    "too_many_holds": "hold.too_many",
+    "invalid_interval": "error.invalid_interval",
+    "not_started": "error.not_started",
+    "currency_mismatch": "error.currency",
+    "invalid_topup": "error.invalid_topup",
+}
+
+
+def refusal_text(lang: str, error: DomainError) -> str:
+    """What a user reads when the rules refused their tap: every domain error has its own
+    words; "something went wrong" is kept for our bugs."""
+    if isinstance(error, InvalidTransition) and error.status in {s.value for s in ReservationStatus}:
+        return tr(
+            lang,
+            "error.invalid_transition",
+            id=error.reservation_id,
+            status=tr(lang, f"status.{error.status}"),
+        )
+    if isinstance(error, InsufficientFunds):
+        return tr(
+            lang,
+            "error.insufficient_funds",
+            balance=fmt.money(error.balance, error.currency),
+            price=fmt.money(error.needed, error.currency),
+        )
+    if isinstance(error, NotOwner):
+        return tr(lang, "error.not_owner")
+    if isinstance(error, NotFound):
+        return tr(lang, "error.not_found")
+    return tr(lang, _REFUSALS.get(error.code, "error.refused"))
+
+
 async def explain(callback: CallbackQuery, manager: DialogManager, error: DomainError) -> None:
     """Answers a tap that the rules refused, in the user's words."""
-    if isinstance(error, NotOwner):
-        text = t(manager, "error.not_owner")
-    elif isinstance(error, NotFound):
-        text = t(manager, "error.not_found")
-    else:
-        text = t(manager, "error.generic")
-    await callback.answer(text, show_alert=True)
+    await callback.answer(refusal_text(caller(manager).lang, error), show_alert=True)

@@ -22,6 +22,7 @@ class BookSG(StatesGroup):
     quote = State()
     pay = State()
     link = State()
+    topup = State()
     done = State()
 
 
@@ -29,6 +30,7 @@ class BookingsSG(StatesGroup):
     list = State()
     detail = State()
     cancel = State()
+    end = State()
 
 
 class WalletSG(StatesGroup):
