@@ -890,7 +890,8 @@ async def test_a_started_booking_is_ended_not_cancelled(
     assert await status_of(services, reservation_id) == ReservationStatus.ACTIVE
     await driver.tap("🏁 End parking now")
     await driver.tap("Yes, end now")
-    assert f"Booking #{reservation_id} has ended. Thank you!" in [a.text for a in driver.bot.callback_answers()]
+    answers = [a.text for a in driver.bot.callback_answers()]
+    assert f"Booking #{reservation_id} has ended. Thank you!" in answers
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✔️ completed")
     assert driver.layout == [["🧭 Navigate"], ["⬅️ Back"]]
     assert await status_of(services, reservation_id) == ReservationStatus.COMPLETED
@@ -942,7 +943,8 @@ def test_every_domain_refusal_has_its_own_words() -> None:
     assert defined <= {type(e) for e in refusals}
     for lang in ("en", "uk"):
         texts = [refusal_text(lang, e) for e in refusals]
-        assert all(text and "Something went wrong" not in text and "Щось пішло не так" not in text for text in texts)
+        generic = ("Something went wrong", "Щось пішло не так")
+        assert all(text and not text.startswith(generic) for text in texts)
     assert refusal_text("en", errors.InvalidTransition(7, "active", "cancel")) == (
         "Booking #7 is 🚗 parked now, so this is no longer possible."
     )
