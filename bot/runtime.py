@@ -116,8 +116,9 @@ async def register_commands(bot: Bot) -> None:
 
 
 def refresh_on_payment(services: Services, bot: Bot, bg_factory: BgManagerFactory) -> None:
-    """When a payment settles while the driver looks at the payment screen, that screen turns
-    into the confirmation at once (the outbox message follows as the receipt)."""
+    """When a payment settles while the driver looks at the payment screen, that screen says
+    at once that the payment arrived; the confirmation is the outbox's message (one per
+    booking, however it was paid)."""
     if services.payments is None:
         return
 

@@ -137,9 +137,6 @@ TEXTS: dict[str, str] = {
     "pay.unavailable": "Card payments are unavailable right now. Please use your wallet or try again later.",
     "pay.released": "The spot was released. Nothing was charged.",
     # confirmation
-    "confirmed.title": (
-        "✅ <b>Booking confirmed</b>\n{name}, spot <b>{spot}</b>\n📍 {address}\n🕒 {window}\n💶 {price}"
-    ),
     "btn.cancel_booking": "❌ Cancel booking",
     "pay.received": "✅ Payment received for booking #{id}. The confirmation, with directions and the arrival button, comes in a separate message.",
     "btn.pay_booking": "💳 Pay {price}",

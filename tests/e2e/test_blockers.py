@@ -245,7 +245,9 @@ async def test_a_blocker_that_answers_late_is_shown_when_it_does(parking: tuple[
 
     async def late_told() -> bool:
         async with e2e.db.read() as s:
-            return await s.scalar(select(Notification.id).where(Notification.kind == "lower_late")) is not None
+            return (
+                await s.scalar(select(Notification.id).where(Notification.kind == "lower_late")) is not None
+            )
 
     for _ in range(100):
         if await late_told():

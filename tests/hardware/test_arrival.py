@@ -94,7 +94,10 @@ async def test_a_late_ack_is_shown_and_starts_the_stay(db: Database, mqtt_url: s
 
         async def told() -> bool:
             async with db.read() as s:
-                return await s.scalar(select(Notification.id).where(Notification.kind == "lower_late")) is not None
+                return (
+                    await s.scalar(select(Notification.id).where(Notification.kind == "lower_late"))
+                    is not None
+                )
 
         await eventually(told, within=5, what="late outcome queued")
         assert sim["B1"].moves == 1
