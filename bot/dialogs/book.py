@@ -269,13 +269,23 @@ async def on_wallet(callback: CallbackQuery, _: Button, manager: DialogManager) 
             show_alert=True,
         )
         return
-    except InvalidTransition:
-        await callback.answer(t(manager, "hold.expired"), show_alert=True)
+    except InvalidTransition as exc:
+        await _not_payable(callback, manager, exc)
         return
     except DomainError as exc:
         await explain(callback, manager, exc)
         return
     await manager.switch_to(BookSG.done)
+
+
+async def _not_payable(callback: CallbackQuery, manager: DialogManager, exc: InvalidTransition) -> None:
+    """Paid meanwhile (another device, the webhook): the paid screen; lapsed: say so."""
+    if exc.status in (ReservationStatus.CONFIRMED.value, ReservationStatus.ACTIVE.value):
+        await manager.switch_to(BookSG.done)
+    elif exc.status in (ReservationStatus.PENDING_PAYMENT.value, ReservationStatus.EXPIRED.value):
+        await callback.answer(t(manager, "hold.expired"), show_alert=True)
+    else:
+        await explain(callback, manager, exc)
 
 
 def _short_key(manager: DialogManager) -> str:
@@ -338,8 +348,8 @@ async def on_link(callback: CallbackQuery, _: Button, manager: DialogManager) ->
     except PaymentProviderError:
         await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
         return
-    except InvalidTransition:
-        await callback.answer(t(manager, "hold.expired"), show_alert=True)
+    except InvalidTransition as exc:
+        await _not_payable(callback, manager, exc)
         return
     await callback.answer()
     manager.dialog_data.update(url=link.url, session_id=link.session_id, notice=None)

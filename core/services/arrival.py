@@ -191,7 +191,12 @@ class ArrivalService:
         now = self.clock.now()
         async with self.db.transaction() as s:
             reservation = await s.get(Reservation, reservation_id)
-            if reservation is None:
+            # Moved on meanwhile (ended, cancelled; or a retry lowered it and a late failure
+            # would only confuse): nothing to tell.
+            if reservation is None or reservation.status not in (
+                ReservationStatus.CONFIRMED,
+                ReservationStatus.ACTIVE if result.ok else ReservationStatus.CONFIRMED,
+            ):
                 return
             if result.ok:
                 with contextlib.suppress(DomainError):

@@ -212,6 +212,7 @@ async def test_a_double_tap_on_arrival_lowers_once(parking: tuple[E2E, Simulator
     """Two quick taps on "I've arrived": one command to the device, one "Park now!"; the second
     tap is answered that the blocker is already down."""
     e2e, sim = parking
+    e2e.clock.set(datetime.now(UTC))  # the device judges the command's expiry by the real clock
     user, r = await _booked(e2e, 6010, timedelta(minutes=5))
     await user.send_command("/bookings")
     listing = await user.wait_for_message(lambda m: "Your bookings" in m.text)

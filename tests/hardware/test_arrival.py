@@ -60,6 +60,7 @@ async def test_two_taps_at_once_send_one_command_and_one_park_now(
         await eventually(lambda: row_matches(link, db, "B1", online=True), what="online")
         user_id, reservation_id = await _paid_booking_on(db, "B1", clock)
         arrival = ArrivalService(db, link, clock, early_minutes=15, ack_timeout=3)
+        clock.set(datetime.now(UTC))  # the device judges the command's expiry by the real clock
         first, second = await asyncio.gather(
             arrival.lower(reservation_id, user_id), arrival.lower(reservation_id, user_id)
         )
@@ -80,13 +81,14 @@ async def test_a_late_ack_is_shown_and_starts_the_stay(db: Database, mqtt_url: s
     clock = ManualClock(datetime.now(UTC))
     await register(db, "B1", with_spots=True)
     async with (
-        running_link(db, mqtt_url, prefix, ack_timeout=0.5, clock=clock) as link,
-        simulator(mqtt_url, prefix, "B1", ack_delay=1.0) as sim,
+        running_link(db, mqtt_url, prefix, ack_timeout=1.0, clock=clock) as link,
+        simulator(mqtt_url, prefix, "B1", ack_delay=2.0) as sim,
     ):
         await eventually(lambda: row_matches(link, db, "B1", online=True), what="online")
         user_id, reservation_id = await _paid_booking_on(db, "B1", clock)
-        arrival = ArrivalService(db, link, clock, early_minutes=15, ack_timeout=0.5)
+        arrival = ArrivalService(db, link, clock, early_minutes=15, ack_timeout=1.0)
         link.late_ack_listeners.append(arrival.late_answer)
+        clock.set(datetime.now(UTC))  # the device judges the command's expiry by the real clock
         first = await arrival.lower(reservation_id, user_id)
         assert first.result is not None and first.result.status is CommandStatus.TIMEOUT
         assert outcome_text("en", first, "UTC").startswith("⚠️ The blocker did not answer in time.")
