@@ -27,6 +27,7 @@ from bot.runtime import (
     create_bot,
     create_dispatcher,
     create_storage,
+    payment_screen_refresher,
     refresh_on_payment,
     register_commands,
     set_webhook,
@@ -160,11 +161,16 @@ class App:
                 on_ack_conflict=self._ack_conflict,
             )
             self.arrival = ArrivalService(
-                self.db, self.link, self.clock, early_minutes=settings.early_arrival_minutes
+                self.db,
+                self.link,
+                self.clock,
+                early_minutes=settings.early_arrival_minutes,
+                ack_timeout=settings.ack_timeout_seconds,
             )
             exposure = self.link.address.exposure()
             if exposure is not None:
                 log.warning("%s", exposure)
+            self.link.late_ack_listeners.append(self.arrival.late_answer)
         else:
             log.info("blockers disabled: MQTT_URL is empty")
         self.services = Services(
@@ -182,7 +188,13 @@ class App:
         )
         refresh_on_payment(self.services, self.bot, self.bg_factory)
         self.dispatcher = OutboxDispatcher(
-            self.db, {Channel.TELEGRAM: TelegramSender(self.bot, self.db)}, self.clock
+            self.db,
+            {
+                Channel.TELEGRAM: TelegramSender(
+                    self.bot, self.db, payment_screen=payment_screen_refresher(self.bot, self.bg_factory)
+                )
+            },
+            self.clock,
         )
         self.scheduler = build_scheduler(
             db=self.db,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import format as fmt
 from bot.i18n import Raw, tr
-from core.services.arrival import Arrival
+from core.services.arrival import Arrival, LowerRefused
 
 
 def outcome_text(lang: str, arrival: Arrival, tz: str) -> Raw:
@@ -21,3 +21,9 @@ def worth_retrying(arrival: Arrival) -> bool:
     if arrival.ok:
         return False
     return arrival.refused is None or arrival.refused.value in ("too_early", "blocker_down")
+
+
+def quiet_refusal(arrival: Arrival) -> bool:
+    """A repeated tap while the blocker is going down, or once it is down: a short answer to the
+    tap, no new message (the first tap's message tells the outcome)."""
+    return arrival.refused in (LowerRefused.IN_PROGRESS, LowerRefused.ALREADY_DOWN)

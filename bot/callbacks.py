@@ -7,7 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class BookingAction(CallbackData, prefix="bk"):
-    action: str  # cancel | confirm_cancel | navigate | open
+    action: str  # cancel | navigate | open | lower | book_again
     reservation_id: int
 
 

@@ -19,13 +19,14 @@ from aiogram.types import (
 )
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from bot.arrival import outcome_text, worth_retrying
+from bot.arrival import outcome_text, quiet_refusal, worth_retrying
 from bot.callbacks import BookingAction
 from bot.context import Caller, Services
-from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
+from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import CATALOGS, tr
 from core.errors import DomainError, InvalidPhone, PhoneTaken
 from core.models import User
+from core.rules import can_cancel
 from core.services import booking, users
 from core.services.places import place_of
 
@@ -166,6 +167,29 @@ async def booking_action(
             callback, caller, services, bot, reservation.id, premise.timezone if premise else "UTC"
         )
         return
+    if callback_data.action == "book_again" and premise is not None:
+        await callback.answer()
+        # The same car park and stay; the old start if it is still ahead, else now.
+        start = reservation.starts_at if reservation.starts_at > services.clock.now() else None
+        await dialog_manager.start(
+            BookSG.duration,
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+            data={"premise_id": premise.id, **({"start": start.isoformat()} if start else {})},
+        )
+        return
+    if callback_data.action == "cancel" and not can_cancel(
+        reservation.status, reservation.starts_at, services.clock.now()
+    ):
+        # A confirmation's button after the start: the booking's screen offers to end it.
+        await callback.answer(tr(caller.lang, "cancel.too_late"), show_alert=True)
+        await dialog_manager.start(
+            BookingsSG.detail,
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+            data={"reservation_id": reservation.id},
+        )
+        return
     if callback_data.action == "cancel":
         await callback.answer()
         await dialog_manager.start(
@@ -241,9 +265,18 @@ async def lower_from_message(
     if services.arrival is None:
         await callback.answer(tr(caller.lang, "lower.no_blocker"), show_alert=True)
         return
-    await callback.answer()
-    progress = await bot.send_message(caller.telegram_id, tr(caller.lang, "lower.progress"))
-    arrival = await services.arrival.lower(reservation_id, caller.user_id)
+    progress: Message | None = None
+
+    async def started() -> None:
+        nonlocal progress
+        await callback.answer()
+        progress = await bot.send_message(caller.telegram_id, tr(caller.lang, "lower.progress"))
+
+    arrival = await services.arrival.lower(reservation_id, caller.user_id, started=started)
+    if progress is None and quiet_refusal(arrival):
+        # A repeated tap: the lowering under way (or done) answers for it, no new message.
+        await callback.answer(outcome_text(caller.lang, arrival, tz))
+        return
     retry = (
         InlineKeyboardMarkup(
             inline_keyboard=[
@@ -258,4 +291,9 @@ async def lower_from_message(
         if worth_retrying(arrival)
         else None
     )
-    await progress.edit_text(outcome_text(caller.lang, arrival, tz), reply_markup=retry)
+    text = outcome_text(caller.lang, arrival, tz)
+    if progress is None:  # refused by the rules before anything was sent
+        await callback.answer()
+        await bot.send_message(caller.telegram_id, text, reply_markup=retry)
+    else:
+        await progress.edit_text(text, reply_markup=retry)

@@ -4,6 +4,7 @@ send time (so a language change applies to queued messages too) and classifies f
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import format as fmt
 from bot.callbacks import BookingAction, ExtendAction
 from bot.i18n import CATALOGS, Raw, tr, tr_label
+from core.blockers import CommandStatus
 from core.db import Database
 from core.errors import NotFound
 from core.models import Blocker, Notification, Premise, Reservation, Spot, User
@@ -120,17 +122,41 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> Render
         if note.kind == "booking_reminder":
             return _reminder(lang, p, r, spot.label, premise.name, tz)
         if note.kind == "hold_expired":
-            return Rendered(tr(lang, "notify.hold_expired", id=r.id))
+            again = BookingAction(action="book_again", reservation_id=r.id).pack()
+            return Rendered(
+                tr(lang, "notify.hold_expired", id=r.id, name=premise.name),
+                InlineKeyboardMarkup(
+                    inline_keyboard=[
+                        [InlineKeyboardButton(text=tr(lang, "btn.book_again"), callback_data=again)]
+                    ]
+                ),
+            )
+        if note.kind == "lower_late":
+            status = str(p.get("status", "timeout"))
+            if status == "ok":
+                return Rendered(tr(lang, "lower.late_ok"))
+            retry = BookingAction(action="lower", reservation_id=r.id).pack()
+            outcome = (
+                tr(lang, f"lower.{status}") if f"lower.{status}" in _LOWER_KEYS else tr(lang, "lower.timeout")
+            )
+            return Rendered(
+                tr(lang, "lower.late_failed", outcome=outcome),
+                InlineKeyboardMarkup(
+                    inline_keyboard=[
+                        [InlineKeyboardButton(text=tr(lang, "btn.retry_lower"), callback_data=retry)]
+                    ]
+                ),
+            )
         if note.kind == "lower_failed_after_all":
             status = str(p.get("status", "jammed"))
             reason = tr(lang, f"lower.{status}") if f"lower.{status}" in CATALOGS["en"] else ""
-            retry = InlineKeyboardButton(
+            retry_button = InlineKeyboardButton(
                 text=tr(lang, "btn.lower"),
                 callback_data=BookingAction(action="lower", reservation_id=r.id).pack(),
             )
             return Rendered(
                 tr(lang, "notify.lower_failed_after_all", **common, reason=reason),
-                InlineKeyboardMarkup(inline_keyboard=[[retry]]),
+                InlineKeyboardMarkup(inline_keyboard=[[retry_button]]),
             )
         if note.kind == "payment_refunded":
             reason = str(p.get("reason", "other"))
@@ -183,6 +209,12 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> Render
     return Rendered(tr(lang, "notify.generic"))
 
 
+def _one_button(text: str, data: BookingAction) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data.pack())]]
+    )
+
+
 def _reminder(lang: str, p: dict[str, Any], r: Reservation, spot: str, name: str, tz: str) -> Rendered:
     end = datetime.fromisoformat(str(p["ends_at"]))
     lines = [tr(lang, "notify.booking_reminder", name=name, spot=spot, until=fmt.clock_time(end, tz))]
@@ -204,6 +236,13 @@ def _reminder(lang: str, p: dict[str, Any], r: Reservation, spot: str, name: str
     return Rendered("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
 
+_LOWER_KEYS = frozenset(f"lower.{s.value}" for s in CommandStatus)
+
+# Re-renders the driver's open payment screen of a booking (telegram id, reservation id); says
+# whether that screen was the one open. Filled in by the runtime (aiogram-dialog background manager).
+ScreenRefresher = Callable[[int, int], Awaitable[bool]]
+
+
 # Telegram's wording for chats a bot can never write to again.
 _PERMANENT_BAD_REQUESTS = ("chat not found", "user is deactivated", "peer_id_invalid", "bot was kicked")
 
@@ -211,21 +250,31 @@ _PERMANENT_BAD_REQUESTS = ("chat not found", "user is deactivated", "peer_id_inv
 class TelegramSender:
     """The outbox dispatcher's Telegram channel."""
 
-    def __init__(self, bot: Bot, db: Database) -> None:
+    def __init__(self, bot: Bot, db: Database, *, payment_screen: ScreenRefresher | None = None) -> None:
         self.bot = bot
         self.db = db
+        self.payment_screen = payment_screen
 
     async def prepare(self, notification: Notification, user: User) -> object:
         if user.telegram_id is None:
             return DeliveryResult(Delivery.PERMANENT, error="user has no Telegram chat")
         async with self.db.read() as session:
             rendered = await render(session, notification, user.language)
-        return _Outgoing(notification.id, user.telegram_id, rendered)
+        # A lapsed hold whose payment screen is open is told on that screen, not in a new message.
+        edits_screen = notification.kind == "hold_expired" and self.payment_screen is not None
+        reservation_id = int(notification.payload.get("reservation_id") or 0) if edits_screen else None
+        return _Outgoing(notification.id, user.telegram_id, rendered, reservation_id)
 
     async def send(self, prepared: object) -> DeliveryResult:
         if isinstance(prepared, DeliveryResult):
             return prepared
         assert isinstance(prepared, _Outgoing)
+        if prepared.screen_of is not None and self.payment_screen is not None:
+            try:
+                if await self.payment_screen(prepared.chat_id, prepared.screen_of):
+                    return DeliveryResult(Delivery.SENT)
+            except Exception:  # the message below tells the driver all the same
+                log.exception("notification %s: payment screen not refreshed", prepared.note_id)
         try:
             await self.bot.send_message(
                 prepared.chat_id, prepared.rendered.text, reply_markup=prepared.rendered.keyboard
@@ -254,3 +303,4 @@ class _Outgoing:
     note_id: int
     chat_id: int
     rendered: Rendered
+    screen_of: int | None = None  # a reservation whose open payment screen shows this instead

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 
@@ -28,9 +29,11 @@ from bot.dialogs.bookings import bookings_dialog
 from bot.dialogs.common import global_getter
 from bot.dialogs.find import find_dialog
 from bot.dialogs.menu import language_dialog, menu_dialog
+from bot.dialogs.states import BookSG
 from bot.dialogs.wallet import wallet_dialog
 from bot.i18n import CATALOGS, tr
 from bot.middlewares import CallerMiddleware, ThrottleMiddleware
+from bot.notifications import ScreenRefresher
 from core.models import Payment, User
 from core.services.payments import Settled
 
@@ -113,8 +116,9 @@ async def register_commands(bot: Bot) -> None:
 
 
 def refresh_on_payment(services: Services, bot: Bot, bg_factory: BgManagerFactory) -> None:
-    """When a payment settles while the driver looks at the payment screen, that screen turns
-    into the confirmation at once (the outbox message follows as the receipt)."""
+    """When a payment settles while the driver looks at the payment screen, that screen says
+    at once that the payment arrived; the confirmation is the outbox's message (one per
+    booking, however it was paid)."""
     if services.payments is None:
         return
 
@@ -128,6 +132,30 @@ def refresh_on_payment(services: Services, bot: Bot, bg_factory: BgManagerFactor
         await manager.update({"settled": settled.value})
 
     services.payments.on_settled.append(refresh)
+
+
+def payment_screen_refresher(bot: Bot, bg_factory: BgManagerFactory) -> ScreenRefresher:
+    """For the outbox: when a hold lapses while its payment screen is what the driver sees,
+    that screen itself turns into "expired, book again" (no live-looking buttons are left)."""
+
+    async def refresh(telegram_id: int, reservation_id: int) -> bool:
+        manager = bg_factory.bg(bot, user_id=telegram_id, chat_id=telegram_id)
+        try:
+            # Bounded: a broken dialog stack never answers, and the message is sent instead.
+            async with asyncio.timeout(10), manager.fg() as dialog:
+                if not dialog.has_context():
+                    return False
+                context = dialog.current_context()
+                if context.state not in (BookSG.pay, BookSG.link):
+                    return False
+                if context.dialog_data.get("reservation_id") != reservation_id:
+                    return False
+                await dialog.show()
+                return True
+        except TimeoutError:
+            return False
+
+    return refresh
 
 
 def add_webhook_route(app: web.Application, dp: Dispatcher, bot: Bot, secret: str) -> None:

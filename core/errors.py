@@ -60,6 +60,12 @@ class TooLateToCancel(DomainError):
     code = "too_late_to_cancel"
 
 
+class NotStarted(DomainError):
+    """Ending a booking that has not started (it is cancelled instead)."""
+
+    code = "not_started"
+
+
 class InsufficientFunds(DomainError):
     code = "insufficient_funds"
 

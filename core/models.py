@@ -266,6 +266,9 @@ class Reservation(Base):
     hold_expires_at: Mapped[datetime | None] = mapped_column()
     reminded_at: Mapped[datetime | None] = mapped_column()
     arrived_at: Mapped[datetime | None] = mapped_column()
+    # A lowering in flight claims the booking until then, so that repeated taps (from any
+    # process) send the blocker one command, not one each.
+    lowering_until: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()  # completed, cancelled or expired
     no_show: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=_now)

@@ -91,3 +91,16 @@ TRANSITIONS: dict[str, tuple[frozenset[ReservationStatus], ReservationStatus]] =
 # Actions that keep the state but are allowed only in some.
 EXTENDABLE = frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE})
 ENDABLE = frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE})
+
+
+def can_cancel(status: ReservationStatus, starts_at: datetime, now: datetime) -> bool:
+    """An unpaid hold can always be given up; a paid booking only before its start. After the
+    start there is no cancel (DESIGN.md §5): the driver ends the booking instead."""
+    if status == ReservationStatus.PENDING_PAYMENT:
+        return True
+    return status == ReservationStatus.CONFIRMED and now < starts_at
+
+
+def can_end_now(status: ReservationStatus, starts_at: datetime, now: datetime) -> bool:
+    """ "End parking now": a paid booking once it has started (before, it is cancelled)."""
+    return status in ENDABLE and now >= starts_at

@@ -68,6 +68,12 @@ _ANSWERED_SECONDS = 600.0
 
 # Called with each contradicting second ack (plain function or coroutine function).
 AckConflictCallback = Callable[[AckConflict], Awaitable[None] | None]
+# How long an ack may still come after its command timed out (a slow move) and be reported.
+LATE_ACK_WINDOW = 300.0
+_LATE_REMEMBERED = 1000
+
+# Told of an ack that came after its caller stopped waiting: the result, the action, the booking.
+LateAckListener = Callable[[CommandResult, Action, int | None], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -99,6 +105,16 @@ class _Answered:
     ack: Ack
     at: float  # time.monotonic()
     disputed: bool = False
+
+
+@dataclass(slots=True)
+class _Late:
+    """A command whose caller stopped waiting; its ack may still come."""
+
+    blocker_id: str
+    command: Command
+    started: float  # loop time the command was issued
+    until: float  # loop time after which its ack is no longer reported
 
 
 class _WarningBudget:
@@ -169,6 +185,10 @@ class BlockerLink:
         self._client: aiomqtt.Client | None = None
         self._connected = asyncio.Event()
         self._pending: dict[str, _Pending] = {}
+        self._late: dict[str, _Late] = {}
+        # Told, in a task of their own, when an ack comes after its command timed out.
+        self.late_ack_listeners: list[LateAckListener] = []
+        self._late_tasks: set[asyncio.Task[None]] = set()
         # Last `availability` heard per blocker: True online, False offline (Last Will).
         self._availability: dict[str, bool] = {}
         self._publishing: set[asyncio.Task[None]] = set()  # publishes over the current connection
@@ -220,6 +240,8 @@ class BlockerLink:
                 if not pending.answer.done():
                     pending.answer.set_result(None)
             self._cancel_publishing()
+            for task in list(self._late_tasks):
+                task.cancel()
             try:
                 async with asyncio.timeout(5):
                     await self._writer.flush()
@@ -390,6 +412,8 @@ class BlockerLink:
 
     def _on_ack(self, blocker_id: str, ack: Ack) -> None:
         pending = self._pending.get(ack.id)
+        if pending is None and self._on_late_ack(blocker_id, ack):
+            return
         if pending is None or pending.blocker_id != blocker_id or pending.answer.done():
             if self._second_ack(blocker_id, ack):
                 return
@@ -461,6 +485,47 @@ class BlockerLink:
         except Exception:  # a broken callback must not stop the link
             log.exception("ack conflict callback failed for blocker %s", repr(conflict.blocker_id)[:80])
 
+    def _on_late_ack(self, blocker_id: str, ack: Ack) -> bool:
+        """An ack for a command of ours that timed out: its outcome goes to the listeners (the
+        driver was told "no answer" and must learn what happened). The state it carries may be
+        older than a `state` report already written, so it is not written here."""
+        late = self._late.get(ack.id)
+        if late is None or late.blocker_id != blocker_id:
+            return False
+        del self._late[ack.id]
+        loop = asyncio.get_running_loop()
+        if loop.time() > late.until:
+            return False
+        status = CommandStatus.OK if ack.ok else CommandStatus(ack.error.value if ack.error else "jammed")
+        result = CommandResult(
+            status=status,
+            blocker_id=blocker_id,
+            command_id=ack.id,
+            state=BlockerState(ack.state.value),
+            elapsed=loop.time() - late.started,
+        )
+        for listener in self.late_ack_listeners:
+            task = asyncio.create_task(self._tell_late(listener, result, late))
+            self._late_tasks.add(task)
+            task.add_done_callback(self._late_tasks.discard)
+        return True
+
+    async def _tell_late(self, listener: LateAckListener, result: CommandResult, late: _Late) -> None:
+        try:
+            await listener(result, late.command.action, late.command.reservation_id)
+        except Exception:  # one listener's failure must not touch the link
+            log.exception("late ack listener failed for command %s", late.command.id)
+
+    def _remember_late(self, pending: _Pending, started: float) -> None:
+        now = asyncio.get_running_loop().time()
+        for command_id in [c for c, late in self._late.items() if late.until < now]:
+            del self._late[command_id]
+        while len(self._late) >= _LATE_REMEMBERED:
+            del self._late[next(iter(self._late))]
+        self._late[pending.command.id] = _Late(
+            pending.blocker_id, pending.command, started, now + LATE_ACK_WINDOW
+        )
+
     # --- commands --------------------------------------------------------------------------
 
     async def command(
@@ -509,6 +574,7 @@ class BlockerLink:
             self.stats.commands_sent += 1
             ack = await asyncio.wait_for(asyncio.shield(pending.answer), max(deadline - loop.time(), 0))
         except TimeoutError:
+            self._remember_late(pending, started)
             return result(CommandStatus.TIMEOUT, command.id)
         finally:
             self._pending.pop(command.id, None)

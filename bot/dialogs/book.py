@@ -1,4 +1,7 @@
-"""Booking: duration → quote → hold → payment (wallet, saved card or Checkout link) → done."""
+"""Booking: duration → quote → hold → payment (wallet, saved card or Checkout link) → paid.
+The payment screen also opens from /bookings for a booking held earlier. The confirmation
+itself is the outbox's message (it survives restarts and covers webhook-settled payments);
+a paid screen only says the payment arrived."""
 
 from __future__ import annotations
 
@@ -27,8 +30,8 @@ from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
-from bot.dialogs.find import SLOTS_PER_PAGE, SLOTS_WIDTH, send_venue
-from bot.dialogs.states import BookingsSG, BookSG, MenuSG
+from bot.dialogs.find import SLOTS_PER_PAGE, SLOTS_WIDTH
+from bot.dialogs.states import BookSG, MenuSG
 from bot.i18n import Raw
 from core.errors import (
     ClosedAtThatTime,
@@ -45,7 +48,7 @@ from core.rules import MAX_DAYS_AHEAD, STEP_MINUTES, check_duration, start_now
 from core.services import booking, wallet
 from core.services import payments as pay_rules
 from core.services.availability import quote
-from core.services.payments import Settled
+from core.services.payments import TOPUP_MAX, TOPUP_MIN, Settled
 from core.services.places import place_of
 from payments.service import CardOutcome
 from payments.stripe_gateway import PaymentProviderError
@@ -226,12 +229,22 @@ async def _reservation_view(manager: DialogManager) -> tuple[Reservation, Spot, 
     return r, spot, premise
 
 
+async def on_start(start_data: Any, manager: DialogManager) -> None:
+    if isinstance(start_data, dict) and "reservation_id" in start_data:  # opened from /bookings
+        manager.dialog_data["reservation_id"] = int(start_data["reservation_id"])
+
+
+def _topup_amount(price: int, balance: int) -> int:
+    """What is missing, within the top-up limits."""
+    return min(max(price - balance, TOPUP_MIN), TOPUP_MAX)
+
+
 async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
     r, spot, premise = await _reservation_view(m)
-    if r.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE):
-        # Paid meanwhile (a webhook, another device): show the confirmation right here.
-        return {**await done_getter(dialog_manager), "paid": True, "open": False}
+    if r.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE, ReservationStatus.COMPLETED):
+        # Paid meanwhile (a webhook, another device): the confirmation comes from the outbox.
+        return await paid_getter(dialog_manager)
     now = svc.clock.now()
     expired = r.status != ReservationStatus.PENDING_PAYMENT or (r.hold_expires_at or now) <= now
     async with svc.db.read() as s:
@@ -240,7 +253,7 @@ async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     price = fmt.money(r.price, r.currency)
     left = max(0, ceil(((r.hold_expires_at or now) - now).total_seconds() / 60))
     text = (
-        t(m, "hold.expired")
+        t(m, "hold.expired_at", spot=spot.label, name=premise.name)
         if expired
         else t(
             m,
@@ -261,11 +274,61 @@ async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         "wallet_short": balance < r.price,
         "btn_wallet": t(m, "btn.pay_wallet", balance=fmt.money(balance, r.currency)),
         "btn_wallet_short": t(m, "btn.pay_wallet_short", balance=fmt.money(balance, r.currency)),
+        "can_topup": balance < r.price and svc.payments is not None,
+        "btn_topup": label(
+            m, "btn.topup_short", amount=fmt.money(_topup_amount(r.price, balance), r.currency)
+        ),
         "cards": [(c.id, label(m, "btn.pay_card", brand=c.brand.title(), last4=c.last4)) for c in cards],
         "card_payments": svc.payments is not None,
         "btn_link": t(m, "btn.pay_link"),
         "btn_release": t(m, "btn.release_hold"),
+        "btn_book_again": t(m, "btn.book_again"),
     }
+
+
+async def on_topup(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """Tops the wallet up by what is missing, without leaving the payment screen for good."""
+    svc, who = services(manager), caller(manager)
+    if svc.payments is None:
+        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
+        return
+    r, _spot, _premise = await _reservation_view(manager)
+    async with svc.db.read() as s:
+        balance = await wallet.balance(s, r.user_id, r.currency)
+    amount = _topup_amount(r.price, balance)
+    try:
+        link = await svc.payments.topup_checkout(who.user_id, amount, r.currency)
+    except PaymentProviderError:
+        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
+        return
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    manager.dialog_data.update(
+        topup_url=link.url, topup_text=t(manager, "pay.topup_link", amount=fmt.money(amount, r.currency))
+    )
+    await manager.switch_to(BookSG.topup)
+
+
+async def topup_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    return {
+        "text": m.dialog_data["topup_text"],
+        "url": m.dialog_data["topup_url"],
+        "btn_open": t(m, "btn.open_page"),
+        "btn_back_to_payment": t(m, "btn.back_to_payment"),
+    }
+
+
+async def on_book_again(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """A fresh booking at the same car park, for the same start if it is still ahead."""
+    r, spot, _premise = await _reservation_view(manager)
+    start = r.starts_at if r.starts_at > services(manager).clock.now() else None
+    await manager.start(
+        BookSG.duration,
+        data={"premise_id": spot.premise_id, **({"start": start.isoformat()} if start else {})},
+        mode=StartMode.RESET_STACK,
+    )
 
 
 async def on_wallet(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -289,14 +352,23 @@ async def on_wallet(callback: CallbackQuery, _: Button, manager: DialogManager) 
             show_alert=True,
         )
         return
-    except InvalidTransition:
-        await callback.answer(t(manager, "hold.expired"), show_alert=True)
+    except InvalidTransition as exc:
+        await _not_payable(callback, manager, exc)
         return
     except DomainError as exc:
         await explain(callback, manager, exc)
         return
-    await callback.answer()
     await manager.switch_to(BookSG.done)
+
+
+async def _not_payable(callback: CallbackQuery, manager: DialogManager, exc: InvalidTransition) -> None:
+    """Paid meanwhile (another device, the webhook): the paid screen; lapsed: say so."""
+    if exc.status in (ReservationStatus.CONFIRMED.value, ReservationStatus.ACTIVE.value):
+        await manager.switch_to(BookSG.done)
+    elif exc.status in (ReservationStatus.PENDING_PAYMENT.value, ReservationStatus.EXPIRED.value):
+        await callback.answer(t(manager, "hold.expired"), show_alert=True)
+    else:
+        await explain(callback, manager, exc)
 
 
 def _short_key(manager: DialogManager) -> str:
@@ -359,8 +431,8 @@ async def on_link(callback: CallbackQuery, _: Button, manager: DialogManager) ->
     except PaymentProviderError:
         await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
         return
-    except InvalidTransition:
-        await callback.answer(t(manager, "hold.expired"), show_alert=True)
+    except InvalidTransition as exc:
+        await _not_payable(callback, manager, exc)
         return
     await callback.answer()
     manager.dialog_data.update(url=link.url, session_id=link.session_id, notice=None)
@@ -368,16 +440,21 @@ async def on_link(callback: CallbackQuery, _: Button, manager: DialogManager) ->
 
 
 async def link_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    m = dialog_manager
-    r, _spot, _premise = await _reservation_view(m)
-    if r.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE):
-        return {**await done_getter(dialog_manager), "paid": True, "open": False}
+    m, svc = dialog_manager, services(dialog_manager)
+    r, spot, premise = await _reservation_view(m)
+    if r.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE, ReservationStatus.COMPLETED):
+        return await paid_getter(dialog_manager)
+    now = svc.clock.now()
+    open_ = r.status == ReservationStatus.PENDING_PAYMENT and (r.hold_expires_at or now) > now
     notice = m.dialog_data.get("notice")
-    text = notice or t(m, "pay.link")
+    text = (
+        (notice or t(m, "pay.link")) if open_ else t(m, "hold.expired_at", spot=spot.label, name=premise.name)
+    )
     return {
         "text": text,
         "paid": False,
-        "open": r.status == ReservationStatus.PENDING_PAYMENT,
+        "open": open_,
+        "btn_book_again": t(m, "btn.book_again"),
         "url": m.dialog_data["url"],
         "btn_open": t(m, "btn.open_payment", price=fmt.money(r.price, r.currency)),
         "btn_check": t(m, "btn.check_payment"),
@@ -420,61 +497,33 @@ async def on_release(callback: CallbackQuery, _: Button, manager: DialogManager)
     await manager.start(MenuSG.main, mode=StartMode.RESET_STACK)
 
 
-async def done_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    m = dialog_manager
-    r, spot, premise = await _reservation_view(m)
+async def paid_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    """Paid: the screen says so and points at the confirmation message (one confirmation per
+    booking, whichever way it was paid)."""
     return {
-        "text": t(
-            m,
-            "confirmed.title",
-            name=premise.name,
-            spot=spot.label,
-            address=premise.address,
-            window=fmt.window(r.starts_at, r.ends_at, premise.timezone, caller(m).lang),
-            price=fmt.money(r.price, r.currency),
-        ),
-        "btn_navigate": t(m, "btn.navigate"),
-        "btn_cancel_booking": t(m, "btn.cancel_booking"),
-        "can_cancel": r.starts_at > services(m).clock.now(),
-        "reservation_id": r.id,
+        "text": t(dialog_manager, "pay.received", id=dialog_manager.dialog_data["reservation_id"]),
+        "paid": True,
+        "open": False,
     }
 
 
-async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    _r, spot, _premise = await _reservation_view(manager)
-    await send_venue(manager, callback, spot.premise_id)
-
-
-async def on_cancel_booking(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.start(
-        BookingsSG.cancel,
-        data={"reservation_id": manager.dialog_data["reservation_id"], "return_on_keep": True},
-    )
-
-
 def _closed_buttons() -> Group:
-    """Below a payment screen that is no longer open: paid (the confirmation's buttons) or
-    lapsed (the way back to the menu)."""
+    """Below a payment screen that is no longer open: paid (the way to the menu; the
+    confirmation message has the booking's buttons) or lapsed (book again, or the menu)."""
     return Group(
-        _done_buttons(),
-        Start(
-            Format("{btn_menu}"),
-            id="menu_expired",
-            state=MenuSG.main,
-            mode=StartMode.RESET_STACK,
+        Button(
+            Format("{btn_book_again}"),
+            id="book_again",
+            on_click=on_book_again,
             when=lambda data, *_: not data["open"] and not data["paid"],
         ),
-    )
-
-
-def _done_buttons() -> Group:
-    return Group(
-        Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
-        Button(
-            Format("{btn_cancel_booking}"), id="cancel_booking", on_click=on_cancel_booking, when="can_cancel"
+        Start(
+            Format("{btn_menu}"),
+            id="menu_closed",
+            state=MenuSG.main,
+            mode=StartMode.RESET_STACK,
+            when=lambda data, *_: not data["open"],
         ),
-        Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
-        when="paid",
     )
 
 
@@ -542,6 +591,7 @@ def book_dialog() -> Dialog:
                     on_click=on_wallet_short,
                     when="wallet_short",
                 ),
+                Button(Format("{btn_topup}"), id="topup", on_click=on_topup, when="can_topup"),
                 Column(choice("card", "cards", on_card, type_factory=int)),
                 Button(Format("{btn_link}"), id="link", on_click=on_link, when="card_payments"),
                 Button(Format("{btn_release}"), id="release", on_click=on_release),
@@ -567,13 +617,18 @@ def book_dialog() -> Dialog:
         ),
         Window(
             Format("{text}"),
-            _done_buttons(),
+            Url(Format("{btn_open}"), Format("{url}")),
+            SwitchTo(Format("{btn_back_to_payment}"), id="back_to_payment", state=BookSG.pay),
+            unexpected_input(),
+            state=BookSG.topup,
+            getter=topup_getter,
+        ),
+        Window(
+            Format("{text}"),
+            _closed_buttons(),
             unexpected_input(),
             state=BookSG.done,
-            getter=lambda dialog_manager, **kw: _done_data(dialog_manager),
+            getter=paid_getter,
         ),
+        on_start=on_start,
     )
-
-
-async def _done_data(manager: DialogManager) -> dict[str, Any]:
-    return {**await done_getter(manager), "paid": True}

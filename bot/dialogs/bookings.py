@@ -1,4 +1,5 @@
-"""My bookings: upcoming, now and past (paged), details with receipt, cancel with refund."""
+"""My bookings: upcoming, now and past (paged), details with receipt; pay for a held booking,
+cancel before the start (with refund), end parking now after it."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.arrival import outcome_text
+from bot.arrival import outcome_text, quiet_refusal
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.find import send_venue
-from bot.dialogs.states import BookingsSG, MenuSG
+from bot.dialogs.states import BookingsSG, BookSG, MenuSG
 from bot.i18n import Raw
 from core.errors import DomainError, TooLateToCancel
 from core.models import PaymentMethodKind, PaymentStatus, ReservationStatus
+from core.rules import can_cancel, can_end_now
 from core.services import booking
 from core.services.catalog import BookingScope, booking_view, user_bookings
 
@@ -100,9 +102,6 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         if p.status != PaymentStatus.FAILED
     )
     now = svc.clock.now()
-    cancellable = r.status == ReservationStatus.PENDING_PAYMENT or (
-        r.status == ReservationStatus.CONFIRMED and now < r.starts_at
-    )
     can_lower = svc.arrival is not None and await svc.arrival.may_lower(r.id, caller(m).user_id)
     notice = m.dialog_data.pop("notice", None)
     return {
@@ -121,8 +120,12 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             price=fmt.money(r.price, r.currency),
             payments=Raw(lines),
         ),
-        "can_cancel": cancellable,
+        "can_pay": r.status == ReservationStatus.PENDING_PAYMENT,
+        "btn_pay": t(m, "btn.pay_booking", price=fmt.money(r.price, r.currency)),
+        "can_cancel": can_cancel(r.status, r.starts_at, now),
         "btn_cancel_booking": t(m, "btn.cancel_booking"),
+        "can_end": can_end_now(r.status, r.starts_at, now),
+        "btn_end": t(m, "btn.end_now"),
         "btn_navigate": t(m, "btn.navigate"),
         "premise_id": v.premise.id,
     }
@@ -133,13 +136,28 @@ async def on_lower(callback: CallbackQuery, _: Button, manager: DialogManager) -
     if svc.arrival is None:
         await callback.answer(t(manager, "lower.no_blocker"), show_alert=True)
         return
-    await callback.answer()
-    if callback.message is not None and hasattr(callback.message, "edit_text"):
-        await callback.message.edit_text(t(manager, "lower.progress"))  # progress while the device moves
-    arrival = await svc.arrival.lower(_reservation_id(manager), who.user_id)
+
+    async def started() -> None:
+        await callback.answer()
+        if callback.message is not None and hasattr(callback.message, "edit_text"):
+            await callback.message.edit_text(t(manager, "lower.progress"))  # while the device moves
+
+    arrival = await svc.arrival.lower(_reservation_id(manager), who.user_id, started=started)
     async with svc.db.read() as s:
         tz = (await booking_view(s, _reservation_id(manager), who.user_id)).premise.timezone
+    if quiet_refusal(arrival):
+        # A repeated tap: the lowering already under way (or done) answers for it.
+        await callback.answer(outcome_text(who.lang, arrival, tz))
+        return
     manager.dialog_data["notice"] = outcome_text(who.lang, arrival, tz)
+
+
+async def on_pay(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """The same payment screen as when booking: wallet, saved cards, the payment page."""
+    svc = services(manager)
+    async with svc.db.read() as s:
+        v = await booking_view(s, _reservation_id(manager), caller(manager).user_id)
+    await manager.start(BookSG.pay, data={"reservation_id": v.reservation.id, "premise_id": v.premise.id})
 
 
 async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -154,13 +172,13 @@ async def cancel_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     paid = [p for p in v.payments if p.status == PaymentStatus.SUCCEEDED]
     wallet = sum(p.amount for p in paid if p.method == PaymentMethodKind.WALLET)
     card = sum(p.amount for p in paid if p.method == PaymentMethodKind.CARD)
+    r = v.reservation
+    cancellable = can_cancel(r.status, r.starts_at, services(m).clock.now())
     return {
-        "text": t(
-            m,
-            "cancel.confirm",
-            id=v.reservation.id,
-            refund=refund_text(m, wallet, card, v.reservation.currency),
-        ),
+        "text": t(m, "cancel.confirm", id=r.id, refund=refund_text(m, wallet, card, r.currency))
+        if cancellable
+        else t(m, "cancel.too_late"),
+        "can_cancel": cancellable,
         "btn_yes": t(m, "btn.yes_cancel"),
         "btn_no": t(m, "btn.no_keep"),
     }
@@ -187,10 +205,13 @@ async def on_confirm_cancel(callback: CallbackQuery, _: Button, manager: DialogM
             async with svc.db.transaction() as s:
                 result = await booking.cancel(s, reservation_id, user_id=who.user_id, now=svc.clock.now())
     except TooLateToCancel:
+        # Started meanwhile: the booking's screen offers to end it instead.
         await callback.answer(t(manager, "cancel.too_late"), show_alert=True)
+        await manager.switch_to(BookingsSG.detail)
         return
     except DomainError as exc:
         await explain(callback, manager, exc)
+        await manager.switch_to(BookingsSG.detail)
         return
     card = sum(p.amount - p.refunded_amount for p in result.card_refunds)
     await callback.answer(
@@ -204,6 +225,28 @@ async def on_confirm_cancel(callback: CallbackQuery, _: Button, manager: DialogM
         ),
         show_alert=True,
     )
+    await manager.switch_to(BookingsSG.detail)
+
+
+async def end_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    return {
+        "text": t(m, "end.confirm", id=_reservation_id(m)),
+        "btn_yes": t(m, "btn.yes_end"),
+        "btn_no": t(m, "btn.no_keep_parking"),
+    }
+
+
+async def on_confirm_end(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    svc, who = services(manager), caller(manager)
+    reservation_id = _reservation_id(manager)
+    try:
+        async with svc.db.transaction() as s:
+            await booking.end_now(s, reservation_id, user_id=who.user_id, now=svc.clock.now())
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+    else:
+        await callback.answer(t(manager, "end.done", id=reservation_id))
     await manager.switch_to(BookingsSG.detail)
 
 
@@ -243,7 +286,9 @@ def bookings_dialog() -> Dialog:
             Format("{notice}\n", when="notice"),
             Format("{text}"),
             Button(Format("{btn_lower}"), id="lower", on_click=on_lower, when="can_lower"),
+            Button(Format("{btn_pay}"), id="pay", on_click=on_pay, when="can_pay"),
             SwitchTo(Format("{btn_cancel_booking}"), id="cancel", state=BookingsSG.cancel, when="can_cancel"),
+            SwitchTo(Format("{btn_end}"), id="end", state=BookingsSG.end, when="can_end"),
             Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
             SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),
             unexpected_input(),
@@ -253,11 +298,21 @@ def bookings_dialog() -> Dialog:
         Window(
             Format("{text}"),
             Row(
-                Button(Format("{btn_yes}"), id="yes", on_click=on_confirm_cancel),
+                Button(Format("{btn_yes}"), id="yes", on_click=on_confirm_cancel, when="can_cancel"),
                 Button(Format("{btn_no}"), id="no", on_click=on_keep),
             ),
             unexpected_input(),
             state=BookingsSG.cancel,
             getter=cancel_getter,
+        ),
+        Window(
+            Format("{text}"),
+            Row(
+                Button(Format("{btn_yes}"), id="yes_end", on_click=on_confirm_end),
+                SwitchTo(Format("{btn_no}"), id="no_end", state=BookingsSG.detail),
+            ),
+            unexpected_input(),
+            state=BookingsSG.end,
+            getter=end_getter,
         ),
     )

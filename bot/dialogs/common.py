@@ -12,9 +12,11 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Select
 from aiogram_dialog.widgets.text import Format
 
+from bot import format as fmt
 from bot.context import Caller, Services
 from bot.i18n import Raw, tr, tr_label
-from core.errors import DomainError, NotFound
+from core.errors import ClosedAtThatTime, DomainError, InsufficientFunds, InvalidTransition, NotFound
+from core.models import ReservationStatus
 
 
 def caller(manager: DialogManager) -> Caller:
@@ -70,8 +72,47 @@ def choice(id: str, items: str, on_click: Any, *, type_factory: Callable[[str], 
     )
 
 
+# Refusals whose text needs nothing from the error; the others are built in refusal_text().
+_REFUSALS = {
+    "not_found": "error.not_found",
+    "too_late_to_cancel": "cancel.too_late",
+    "no_spot_free": "quote.no_spot",
+    "spot_taken": "extend.taken",
+    "too_many_holds": "hold.too_many",
+    "invalid_interval": "error.invalid_interval",
+    "not_started": "error.not_started",
+    "currency_mismatch": "error.currency",
+    "invalid_topup": "error.invalid_topup",
+    "invalid_phone": "phone.invalid",
+    "phone_taken": "phone.taken",
+}
+
+
+def refusal_text(lang: str, error: DomainError) -> str:
+    """What a user reads when the rules refused their tap: every domain error has its own
+    words; "something went wrong" is kept for our bugs. Plain text: it is shown in an alert."""
+    if isinstance(error, InvalidTransition) and error.status in {s.value for s in ReservationStatus}:
+        return tr_label(
+            lang,
+            "error.invalid_transition",
+            id=error.reservation_id,
+            status=tr_label(lang, f"status.{error.status}"),
+        )
+    if isinstance(error, InsufficientFunds):
+        return tr_label(
+            lang,
+            "error.insufficient_funds",
+            balance=fmt.money(error.balance, error.currency),
+            price=fmt.money(error.needed, error.currency),
+        )
+    if isinstance(error, ClosedAtThatTime):
+        return tr_label(lang, "closed.at_that_time", hours=error.opening_hours)
+    if isinstance(error, NotFound):
+        # NotOwner is a NotFound: someone else's object is "not found" to the caller.
+        return tr_label(lang, "error.not_found")
+    return tr_label(lang, _REFUSALS.get(error.code, "error.refused"))
+
+
 async def explain(callback: CallbackQuery, manager: DialogManager, error: DomainError) -> None:
     """Answers a tap that the rules refused, in the user's words."""
-    # NotOwner is a NotFound: someone else's object is "not found" to the caller.
-    key = "error.not_found" if isinstance(error, NotFound) else "error.generic"
-    await callback.answer(t(manager, key), show_alert=True)
+    await callback.answer(refusal_text(caller(manager).lang, error), show_alert=True)

@@ -24,6 +24,7 @@ class BookSG(StatesGroup):
     time = State()
     pay = State()
     link = State()
+    topup = State()
     done = State()
 
 
@@ -31,6 +32,7 @@ class BookingsSG(StatesGroup):
     list = State()
     detail = State()
     cancel = State()
+    end = State()
 
 
 class WalletSG(StatesGroup):

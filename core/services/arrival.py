@@ -8,10 +8,11 @@ import asyncio
 import contextlib
 import enum
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.blockers import AckConflict, BlockerCommands, CommandResult, CommandStatus, health_problems
@@ -30,6 +31,8 @@ class LowerRefused(enum.Enum):
     WRONG_STATE = "wrong_state"
     NO_BLOCKER = "no_blocker"
     BLOCKER_DOWN = "blocker_down"
+    IN_PROGRESS = "in_progress"  # another tap's lowering is still waiting for the device
+    ALREADY_DOWN = "already_down"  # the driver is parked and the blocker is down
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,17 +67,31 @@ async def check_lowering(
         return reservation, blocker, LowerRefused.ENDED
     if blocker is None:
         return reservation, blocker, LowerRefused.NO_BLOCKER
+    if reservation.status == ReservationStatus.ACTIVE and blocker.state == BlockerState.LOWERED:
+        return reservation, blocker, LowerRefused.ALREADY_DOWN
+    if reservation.lowering_until is not None and reservation.lowering_until > now:
+        return reservation, blocker, LowerRefused.IN_PROGRESS
     if health_problems(online=blocker.online, state=blocker.state, battery=None):
         return reservation, blocker, LowerRefused.BLOCKER_DOWN
     return reservation, blocker, None
 
 
 class ArrivalService:
-    def __init__(self, db: Database, blockers: BlockerCommands, clock: Clock, *, early_minutes: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        blockers: BlockerCommands,
+        clock: Clock,
+        *,
+        early_minutes: int,
+        ack_timeout: float = 10.0,
+    ) -> None:
         self.db = db
         self.blockers = blockers
         self.clock = clock
         self.early_minutes = early_minutes
+        # A claim outlives the command's wait a little; a crashed process's claim lapses then.
+        self.claim_for = timedelta(seconds=ack_timeout + 5)
 
     async def may_lower(self, reservation_id: int, user_id: int) -> bool:
         async with self.db.read() as s:
@@ -83,23 +100,51 @@ class ArrivalService:
             )
         return refused is None
 
-    async def lower(self, reservation_id: int, user_id: int) -> Arrival:
+    async def lower(
+        self,
+        reservation_id: int,
+        user_id: int,
+        *,
+        started: Callable[[], Awaitable[None]] | None = None,
+    ) -> Arrival:
         """Lowers the blocker for the owner; on success the booking becomes active. A failure
-        the driver cannot fix (jammed, obstacle, offline, no answer) alerts the admins."""
+        the driver cannot fix (jammed, obstacle, offline, no answer) alerts the admins.
+
+        The booking is claimed in the database before the command goes out, so repeated taps,
+        from any device or process, send one command: the others are refused IN_PROGRESS (and
+        ALREADY_DOWN once the driver is parked). `started` runs once the claim is held, before
+        the device is asked (the place for a progress message)."""
         now = self.clock.now()
-        async with self.db.read() as s:
+        async with self.db.transaction() as s:
             reservation, blocker, refused = await check_lowering(
                 s, reservation_id, user_id, now, self.early_minutes
             )
-        if refused is not None:
+            if refused is None and not await self._claim(s, reservation_id, now):
+                refused = LowerRefused.IN_PROGRESS
             opens = reservation.starts_at - timedelta(minutes=self.early_minutes)
+        if refused is not None:
             return Arrival(refused=refused, opens_at=opens if refused == LowerRefused.TOO_EARLY else None)
         assert blocker is not None
-        # No transaction is open while the device answers (up to ACK_TIMEOUT_SECONDS).
-        result = await self.blockers.command(blocker.id, "lower", reservation_id)
+        try:
+            if started is not None:
+                await started()
+            # No transaction is open while the device answers (up to ACK_TIMEOUT_SECONDS).
+            result = await self.blockers.command(blocker.id, "lower", reservation_id)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                async with self.db.transaction() as s:
+                    await self._release(s, reservation_id)
+            raise
         async with self.db.transaction() as s:
+            await self._release(s, reservation_id)
             if result.ok:
-                # Already active is fine: a second tap, or another device of the driver.
+                if result.state is not None:
+                    # What the ack said, at once: a tap right after this one must see the blocker
+                    # down (the link's own write of the same ack may still be buffered).
+                    row = await s.get(Blocker, blocker.id)
+                    if row is not None:
+                        row.state = result.state
+                # Already active is fine: the driver lowers again after driving out.
                 with contextlib.suppress(DomainError):
                     await booking.mark_arrived(s, reservation_id, user_id=user_id, now=self.clock.now())
             elif result.status not in (CommandStatus.BUSY, CommandStatus.EXPIRED):
@@ -170,6 +215,59 @@ class ArrivalService:
                 reservation = await s.get(Reservation, reservation_id)
                 if reservation is None or reservation.status is not ReservationStatus.CONFIRMED:
                     return
+
+    async def _claim(self, session: AsyncSession, reservation_id: int, now: datetime) -> bool:
+        """One conditional UPDATE: on PostgreSQL a concurrent claim waits for the row and then
+        finds it taken; on SQLite the write transaction is already exclusive."""
+        claimed = await session.execute(
+            update(Reservation)
+            .where(
+                Reservation.id == reservation_id,
+                or_(Reservation.lowering_until.is_(None), Reservation.lowering_until <= now),
+            )
+            .values(lowering_until=now + self.claim_for)
+            .execution_options(synchronize_session=False)
+        )
+        assert isinstance(claimed, CursorResult)
+        return claimed.rowcount == 1
+
+    async def _release(self, session: AsyncSession, reservation_id: int) -> None:
+        await session.execute(
+            update(Reservation)
+            .where(Reservation.id == reservation_id)
+            .values(lowering_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def late_answer(self, result: CommandResult, action: str, reservation_id: int | None) -> None:
+        """A device answered after ACK_TIMEOUT_SECONDS (a slow move). The driver was told it did
+        not answer; now they learn how it went, and a lowering that worked starts the stay."""
+        if action != "lower" or reservation_id is None:
+            return
+        now = self.clock.now()
+        async with self.db.transaction() as s:
+            reservation = await s.get(Reservation, reservation_id)
+            # Moved on meanwhile (ended, cancelled; or a retry lowered it and a late failure
+            # would only confuse): nothing to tell.
+            if reservation is None or reservation.status not in (
+                ReservationStatus.CONFIRMED,
+                ReservationStatus.ACTIVE if result.ok else ReservationStatus.CONFIRMED,
+            ):
+                return
+            if result.ok:
+                with contextlib.suppress(DomainError):
+                    await booking.mark_arrived(s, reservation_id, user_id=reservation.user_id, now=now)
+            await outbox.notify(
+                s,
+                reservation.user_id,
+                "lower_late",
+                {"reservation_id": reservation_id, "status": result.status.value},
+                now=now,
+                dedupe_key=f"lower_late:{result.command_id}",
+            )
+        log.info(
+            "late ack for lowering booking %s: %s after %.1fs", reservation_id, result.status, result.elapsed
+        )
 
     async def guard_paid_spots(self, *, horizon: timedelta = timedelta(hours=24)) -> int:
         """Raises the blockers of spots booked (paid) and not yet taken, so nobody parks there

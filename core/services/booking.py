@@ -21,6 +21,7 @@ from core.errors import (
     NoSpotFree,
     NotFound,
     NotOwner,
+    NotStarted,
     SpotTaken,
     TooLateToCancel,
     TooManyHolds,
@@ -38,7 +39,16 @@ from core.models import (
 )
 from core.money import price_for_minutes
 from core.opening_hours import require_open
-from core.rules import ENDABLE, EXTENDABLE, TRANSITIONS, Interval, booking_interval, check_extension
+from core.rules import (
+    ENDABLE,
+    EXTENDABLE,
+    TRANSITIONS,
+    Interval,
+    booking_interval,
+    can_cancel,
+    can_end_now,
+    check_extension,
+)
 from core.services import outbox, refunds
 from core.services.availability import free_spot_ids, is_spot_free
 from core.services.places import place_of
@@ -233,9 +243,11 @@ async def cancel(
     where the money came from: wallet payments are credited back here; card payments are
     marked refund_pending for the payments adapter. `user_id=None` acts as the operator."""
     reservation = await _load_for_update(session, reservation_id, user_id)
+    if not can_cancel(reservation.status, reservation.starts_at, now):
+        if can_end_now(reservation.status, reservation.starts_at, now):
+            raise TooLateToCancel("the booking has started: end it instead")
+        raise InvalidTransition(reservation.id, reservation.status.value, "cancel")
     target = _require("cancel", reservation)
-    if reservation.status == ReservationStatus.CONFIRMED and now >= reservation.starts_at:
-        raise TooLateToCancel("the booking has started: end it instead")
     reservation.status = target
     reservation.closed_at = now
     reservation.updated_at = now
@@ -304,10 +316,10 @@ async def end_now(session: AsyncSession, reservation_id: int, *, user_id: int, n
     """The driver leaves early: the booking completes and the rest of the slot is freed
     (no refund: the time was reserved for them)."""
     reservation = await _load_for_update(session, reservation_id, user_id)
-    if reservation.status not in ENDABLE:
+    if not can_end_now(reservation.status, reservation.starts_at, now):
+        if reservation.status in ENDABLE:
+            raise NotStarted(f"reservation {reservation.id} has not started: cancel it instead")
         raise InvalidTransition(reservation.id, reservation.status.value, "end")
-    if now < reservation.starts_at:
-        raise InvalidTransition(reservation.id, "not started", "end (cancel it instead)")
     reservation.ends_at = max(now.replace(microsecond=0), reservation.starts_at + timedelta(minutes=1))
     await _complete(session, reservation, now)
     return reservation

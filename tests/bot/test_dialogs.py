@@ -642,12 +642,12 @@ async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, serv
     assert driver.layout == [["👛 Wallet (10.00 EUR)"], ["✖️ Release the spot"]]
 
     await driver.tap("👛 Wallet (10.00 EUR)")
+    # The confirmation itself is the outbox's message (one per booking, however it was paid).
     assert driver.text == (
-        "✅ <b>Booking confirmed</b>\nBudget Garage, spot <b>A1</b>\n📍 1 Test Street\n"
-        "🕒 Sat 21 Nov 11:00–12:30\n💶 2.99 EUR"
+        f"✅ Payment received for booking #{reservation.id}. The confirmation, with directions and "
+        "the arrival button, comes in a separate message."
     )
-    # It starts right now, so it can no longer be cancelled.
-    assert driver.layout == [["🧭 Navigate"], ["🏠 Menu"]]
+    assert driver.layout == [["🏠 Menu"]]
     assert await status_of(services, reservation.id) == ReservationStatus.CONFIRMED
     assert await balance_of(services, user_id) == 701
 
@@ -688,7 +688,7 @@ async def test_a_late_release_tap_does_not_cancel_a_booking_paid_meanwhile(
         )
     await driver.tap("✖️ Release the spot")
     assert driver.bot.alerts()[-1] == "This booking is already paid, so it stays yours."
-    assert driver.text.startswith("✅ <b>Booking confirmed</b>")
+    assert driver.text.startswith("✅ Payment received for booking #1.")
     assert await status_of(services, reservation.id) == ReservationStatus.CONFIRMED
     assert await balance_of(services, user_id) == 0  # nothing refunded
 
@@ -700,8 +700,14 @@ async def test_an_expired_hold_says_so(driver: Driver, services: Services, clock
     await driver.tap("✅ Hold the spot (2.50 EUR)")
     clock.advance(timedelta(minutes=11))
     await driver.send("still there?")
-    assert driver.text == "⌛ The hold ran out and the spot was released. You can book again."
-    assert driver.layout == [["🏠 Menu"]]
+    assert driver.text == (
+        "⌛ The hold on spot A1 at Central Garage ran out and the spot was released. You can book again."
+    )
+    assert driver.layout == [["🔁 Book again"], ["🏠 Menu"]]
+    await driver.tap("🔁 Book again")
+    assert driver.text == "How long do you stay?"
+    await driver.tap("1 h")
+    assert "Central Garage" in driver.text and "Total: <b>2.50 EUR</b>" in driver.text
 
 
 async def test_quote_when_the_last_spot_went_meanwhile(driver: Driver, services: Services) -> None:
@@ -794,18 +800,20 @@ async def test_a_booking_for_tomorrow_can_be_cancelled_from_its_confirmation(
     await fund(services, user_id, 1000)
     await driver.tap("✅ Hold the spot (5.00 EUR)")
     await driver.tap("👛 Wallet (10.00 EUR)")
-    assert driver.text.startswith("✅ <b>Booking confirmed</b>")
-    assert driver.layout == [["🧭 Navigate"], ["❌ Cancel booking"], ["🏠 Menu"]]
-
-    await driver.tap("❌ Cancel booking")
+    assert driver.text.startswith("✅ Payment received for booking #")
     async with services.db.read() as s:
         reservation_id = await s.scalar(select(Reservation.id))
+    assert reservation_id is not None
+
+    # The confirmation message's "Cancel booking" button.
+    cancel = BookingAction(action="cancel", reservation_id=reservation_id).pack()
+    await driver.tap_outside_dialogs(cancel)
     assert driver.text == f"Cancel booking #{reservation_id}? 5.00 EUR goes back to your wallet at once."
     assert driver.layout == [["Yes, cancel", "No, keep it"]]
     await driver.tap("No, keep it")
-    assert driver.text.startswith("✅ <b>Booking confirmed</b>")  # back where it was opened
+    assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✅ confirmed")
 
-    await driver.tap("❌ Cancel booking")
+    await driver.tap_outside_dialogs(cancel)
     await driver.tap("Yes, cancel")
     assert driver.bot.alerts()[-1] == (
         f"Booking #{reservation_id} is cancelled. 5.00 EUR is back in your wallet."
@@ -901,7 +909,8 @@ async def test_a_started_booking_shows_its_payment_and_cannot_be_cancelled(
         f"<b>Booking #{now_id}</b> · ✅ confirmed\nCentral Garage, spot A1\n📍 1 Test Street\n"
         "🕒 Sat 21 Nov 11:00–13:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — paid"
     )
-    assert driver.layout == [["🧭 Navigate"], ["⬅️ Back"]]
+    # Started: no cancel (DESIGN §5), the driver can end it instead.
+    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
     await driver.tap("🧭 Navigate")
     assert [v.title for v in driver.bot.venues()] == ["Central Garage"]
     await driver.tap("⬅️ Back")
@@ -957,6 +966,166 @@ async def test_cancelling_an_unpaid_hold_refunds_nothing(
     assert driver.bot.alerts() == [
         f"Booking #{reservation_id} is cancelled. Nothing was paid, so nothing is refunded."
     ]
+
+
+async def test_a_started_booking_is_ended_not_cancelled(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    """After the start there is no cancel (DESIGN §5): the confirmation's Cancel button says so
+    and leads to the booking, whose screen offers "End parking now" with a confirmation."""
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, user_id, premise_id, clock.now(), 120)
+    clock.advance(timedelta(minutes=10))
+    async with services.db.transaction() as s:
+        await booking.mark_arrived(s, reservation_id, user_id=user_id, now=clock.now())
+
+    await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=reservation_id).pack())
+    assert driver.bot.alerts() == ["The booking has already started, so it can no longer be cancelled."]
+    assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · 🚗 parked")
+    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+
+    await driver.tap("🏁 End parking now")
+    assert driver.text == (
+        f"End booking #{reservation_id} now? The spot is released for others; the time left is not refunded."
+    )
+    assert driver.layout == [["Yes, end now", "No, keep parking"]]
+    await driver.tap("No, keep parking")
+    assert await status_of(services, reservation_id) == ReservationStatus.ACTIVE
+    await driver.tap("🏁 End parking now")
+    await driver.tap("Yes, end now")
+    answers = [a.text for a in driver.bot.callback_answers()]
+    assert f"Booking #{reservation_id} has ended. Thank you!" in answers
+    assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✔️ completed")
+    assert driver.layout == [["🧭 Navigate"], ["⬅️ Back"]]
+    assert await status_of(services, reservation_id) == ReservationStatus.COMPLETED
+
+
+async def test_a_cancel_confirmed_after_the_start_is_refused_clearly(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    """The cancel screen was open when the booking started and the driver parked: "Yes, cancel"
+    says why not (never "something went wrong") and shows the booking with its end button."""
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, user_id, premise_id, clock.now() + timedelta(minutes=5), 60)
+    await driver.send(f"/start booking_{reservation_id}")
+    await driver.tap("❌ Cancel booking")
+    assert driver.text.endswith("2.50 EUR goes back to your wallet at once.")
+    clock.advance(timedelta(minutes=6))
+    async with services.db.transaction() as s:
+        await booking.mark_arrived(s, reservation_id, user_id=user_id, now=clock.now())
+    await driver.tap("Yes, cancel")
+    assert driver.bot.alerts() == ["The booking has already started, so it can no longer be cancelled."]
+    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert await status_of(services, reservation_id) == ReservationStatus.ACTIVE
+    assert await balance_of(services, user_id) == 0
+
+
+def test_every_domain_refusal_has_its_own_words() -> None:
+    from bot.dialogs.common import refusal_text
+    from core import errors
+    from payments.service import InvalidTopUp
+
+    refusals: list[errors.DomainError] = [
+        errors.NotFound("x"),
+        errors.NotOwner("x"),
+        errors.InvalidInterval("x"),
+        errors.NoSpotFree("x"),
+        errors.SpotTaken("x"),
+        errors.InvalidTransition(7, "active", "cancel"),
+        errors.TooLateToCancel("x"),
+        errors.NotStarted("x"),
+        errors.InsufficientFunds(100, 250, "EUR"),
+        errors.CurrencyMismatch("x"),
+        errors.TooManyHolds("x"),
+        errors.ClosedAtThatTime(1, "Mon-Sat 07:00-21:00"),
+        errors.InvalidPhone("x"),
+        errors.PhoneTaken("x"),
+        InvalidTopUp("x"),
+        errors.DomainError("x"),
+    ]
+    # Every subclass of DomainError in core.errors is in the list above.
+    defined = {c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.DomainError)}
+    assert defined <= {type(e) for e in refusals}
+    for lang in ("en", "uk"):
+        texts = [refusal_text(lang, e) for e in refusals]
+        generic = ("Something went wrong", "Щось пішло не так")
+        assert all(text and not text.startswith(generic) for text in texts)
+    assert refusal_text("en", errors.InvalidTransition(7, "active", "cancel")) == (
+        "Booking #7 is 🚗 parked now, so this is no longer possible."
+    )
+
+
+async def test_a_held_booking_is_paid_from_my_bookings(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await hold(services, user_id, premise_id, tomorrow_at(clock, 9), 60)
+    await driver.send("/bookings")
+    await driver.tap("Sun 22 Nov 09:00–10:00 · Central Garage · ⏳ awaiting payment")
+    assert driver.layout == [["💳 Pay 2.50 EUR"], ["❌ Cancel booking"], ["🧭 Navigate"], ["⬅️ Back"]]
+    await driver.tap("💳 Pay 2.50 EUR")
+    assert driver.text.startswith("Spot <b>A1</b> at Central Garage is held for you.")
+    assert driver.layout == [["👛 Wallet: 0.00 EUR, not enough"], ["✖️ Release the spot"]]
+    await fund(services, user_id, 300)
+    await driver.send("paid in")  # any message shows the screen again, with the balance
+    assert driver.layout == [["👛 Wallet (3.00 EUR)"], ["✖️ Release the spot"]]
+    await driver.tap("👛 Wallet (3.00 EUR)")
+    assert driver.text.startswith(f"✅ Payment received for booking #{reservation_id}.")
+    assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
+    assert await balance_of(services, user_id) == 50
+
+
+async def test_a_short_wallet_offers_a_top_up_on_the_payment_screen(
+    services: Services, clock: ManualClock
+) -> None:
+    """With card payments on, a wallet short of the price gets "Top up" right there (not only a
+    pop-up), for what is missing; back on the payment screen the wallet pays."""
+    from dataclasses import replace
+
+    from core.clock import SystemClock
+    from payments.service import PaymentService
+    from payments.stripe_gateway import StripeGateway
+    from tests.fakes.stripe_server import StripeFake
+
+    async with StripeFake() as stripe:
+        gateway = StripeGateway("sk_test_dialogs", api_base=stripe.base_url, max_network_retries=0)
+        # Stripe refuses pages that expire in its past: the payments run on the real clock.
+        payments = PaymentService(services.db, gateway, SystemClock(), public_url="https://parking.example")
+        try:
+            with_cards = replace(services, payments=payments)
+            driver = Driver(with_cards, TG_ID)
+            user_id = await add_user(services)
+            premise_id = await add_premise(services, "Central Garage", north_m=222)
+            await hold(services, user_id, premise_id, tomorrow_at(clock, 9), 60)
+            await fund(services, user_id, 100)
+            await driver.send("/bookings")
+            await driver.tap("Sun 22 Nov 09:00–10:00 · Central Garage · ⏳ awaiting payment")
+            await driver.tap("💳 Pay 2.50 EUR")
+            assert driver.layout == [
+                ["👛 Wallet: 1.00 EUR, not enough"],
+                ["➕ Top up 5.00 EUR"],  # 1.50 EUR is missing; top-ups start at 5.00 EUR
+                ["🔗 Pay by card (secure Stripe page)"],
+                ["✖️ Release the spot"],
+            ]
+            await driver.tap("➕ Top up 5.00 EUR")
+            assert driver.bot.alerts() == []
+            assert driver.text == (
+                "Top up 5.00 EUR: open the secure payment page, then come back here and pay from your wallet."
+            )
+            assert driver.layout == [["💳 Open the secure page"], ["⬅️ Back to payment"]]
+            (session,) = [s for s in stripe.sessions.values() if s["mode"] == "payment"]
+            assert session["amount_total"] == 500
+            await stripe.complete_checkout(session["id"], send_webhook=False)
+            await payments.verify_return(session["id"])  # what the webhook would do
+            await driver.tap("⬅️ Back to payment")
+            assert driver.layout[0] == ["👛 Wallet (6.00 EUR)"]
+            await driver.tap("👛 Wallet (6.00 EUR)")
+            assert driver.text.startswith("✅ Payment received for booking #")
+        finally:
+            await gateway.close()
 
 
 async def test_no_bookings_yet(driver: Driver) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -207,3 +207,58 @@ async def _user_id(e2e: E2E, telegram_id: int) -> int:
         found = await s.scalar(select(User.id).where(User.telegram_id == telegram_id))
     assert found is not None
     return found
+
+
+async def test_a_double_tap_on_arrival_lowers_once(parking: tuple[E2E, Simulator]) -> None:
+    """Two quick taps on "I've arrived": one command to the device, one "Park now!"; the second
+    tap is answered that the blocker is already down."""
+    e2e, sim = parking
+    e2e.clock.set(datetime.now(UTC))  # the device judges the command's expiry by the real clock
+    user, r = await _booked(e2e, 6010, timedelta(minutes=5))
+    await user.send_command("/bookings")
+    listing = await user.wait_for_message(lambda m: "Your bookings" in m.text)
+    detail = await tap(user, listing, "*Central Garage", lambda m: "Booking #" in m.text)
+    lower = next(d for text, d in detail.buttons() if text.startswith("🚗") and d)
+    await user.tap_raw(detail.message_id, lower)
+    await user.tap_raw(detail.message_id, lower)
+    await user.wait_for_message(lambda m: "Park now!" in m.text)
+    with pytest.raises(AssertionError, match="no matching bot message"):
+        await user.wait_for_message(lambda m: "Park now!" in m.text or "Lowering" in m.text, timeout=1.5)
+    assert sum(sim[b].commands_received for b in SPOT_BLOCKERS) == 1
+    assert "✅ The blocker is already down: the spot is yours." in [a.text for a in user.callback_answers]
+    assert user.unanswered_callbacks() == []
+    async with e2e.db.read() as s:
+        active = await s.get(Reservation, r.id)
+    assert active is not None and active.status == ReservationStatus.ACTIVE
+
+
+async def test_a_blocker_that_answers_late_is_shown_when_it_does(parking: tuple[E2E, Simulator]) -> None:
+    """The device lowers but acks after ACK_TIMEOUT_SECONDS (3 s here): the driver first reads
+    that it did not answer, then that it went down after all; the booking becomes active."""
+    e2e, sim = parking
+    e2e.clock.set(datetime.now(UTC))  # the device judges the command's expiry by the real clock
+    user, r = await _booked(e2e, 6011, timedelta(minutes=1))
+    async with e2e.db.read() as s:
+        blocker_id = await s.scalar(select(Blocker.id).where(Blocker.spot_id == r.spot_id))
+    assert blocker_id is not None
+    sim[blocker_id].ack_delay = e2e.app.settings.ack_timeout_seconds + 1
+    await user.tap_raw(1, BookingAction(action="lower", reservation_id=r.id).pack())
+    await user.wait_for_message(lambda m: "did not answer in time" in m.text, timeout=6)
+
+    async def late_told() -> bool:
+        async with e2e.db.read() as s:
+            return (
+                await s.scalar(select(Notification.id).where(Notification.kind == "lower_late")) is not None
+            )
+
+    for _ in range(100):
+        if await late_told():
+            break
+        await asyncio.sleep(0.05)
+    await e2e.app.dispatcher.run()
+    late = await user.wait_for_message(lambda m: "went down after all" in m.text)
+    assert late.text == "✅ Update: the blocker went down after all. Park now!"
+    async with e2e.db.read() as s:
+        active = await s.get(Reservation, r.id)
+    assert active is not None and active.status == ReservationStatus.ACTIVE
+    assert sim[blocker_id].moves == 1

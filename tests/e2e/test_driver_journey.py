@@ -52,7 +52,9 @@ async def test_find_book_pay_with_wallet_cancel_and_see_the_refund(e2e: E2E) -> 
     await e2e.fund(1001, 1000)
     hold = await tap(user, quote, "✅ Hold the spot", lambda m: "is held for you" in m.text)
     assert any(text.startswith("👛 Wallet (10.00 EUR)") for text, _ in hold.buttons())
-    done = await tap(user, hold, "👛 Wallet", lambda m: "Booking confirmed" in m.text)
+    await tap(user, hold, "👛 Wallet", lambda m: "Payment received for booking" in m.text)
+    await e2e.app.dispatcher.run()  # the confirmation is the outbox's message
+    done = await user.wait_for_message(lambda m: "booking confirmed" in m.text)
     assert "spot <b>" not in done.text and "Central Garage, spot A1" in done.text
 
     await user.send_command("/bookings")

@@ -40,14 +40,14 @@ async def _hold_via_bot(e2e: E2E, telegram_id: int, lang: str = "en") -> tuple[F
     return user, hold
 
 
-async def test_checkout_link_paid_while_the_screen_is_open_turns_it_into_the_confirmation(e2e: E2E) -> None:
+async def test_checkout_link_paid_while_the_screen_is_open_says_it_is_paid(e2e: E2E) -> None:
     user, hold = await _hold_via_bot(e2e, 2001)
     link_screen = await tap(user, hold, "🔗 Pay by card", lambda m: "secure payment page" in m.text)
     url = next(data for text, data in link_screen.buttons() if text.startswith("💳 Pay 5.00 EUR") and data)
     session_id = url.rsplit("/", 1)[-1]
     await e2e.stripe.complete_checkout(session_id)  # the driver pays; Stripe calls our webhook
     assert e2e.stripe.webhook_responses[-1][1] == 200
-    confirmed = await user.wait_for_message(lambda m: "Booking confirmed" in m.text)
+    confirmed = await user.wait_for_message(lambda m: "Payment received for booking" in m.text)
     assert confirmed.message_id == link_screen.message_id  # the open screen itself changed
     async with e2e.db.read() as s:
         (status,) = (await s.scalars(select(Reservation.status))).all()
@@ -204,8 +204,8 @@ async def test_an_unpaid_hold_shows_it_expired(e2e: E2E) -> None:
     async with e2e.db.transaction() as s:
         await booking.expire_holds(s, e2e.clock.now())
     await user.tap(hold, next(d for text, d in hold.buttons() if text.startswith("🔗") and d))
-    expired = await user.wait_for_message(lambda m: "hold ran out" in m.text)
-    assert [text for text, _ in expired.buttons()] == ["🏠 Menu"]
+    expired = await user.wait_for_message(lambda m: "ran out" in m.text)
+    assert [text for text, _ in expired.buttons()] == ["🔁 Book again", "🏠 Menu"]
     assert any("hold ran out" in (a.text or "") for a in user.callback_answers)
 
 

@@ -15,6 +15,7 @@ from core.errors import (
     InvalidTransition,
     NoSpotFree,
     NotOwner,
+    NotStarted,
     SpotTaken,
     TooLateToCancel,
     TooManyHolds,
@@ -268,7 +269,7 @@ async def test_arrive_end_and_complete(db: Database, clock: ManualClock) -> None
     async with db.transaction() as s:
         for r in (shown, ghost):
             await booking.confirm(s, r.id, clock.now())
-    with pytest.raises(InvalidTransition):  # cannot end before the start
+    with pytest.raises(NotStarted):  # cannot end before the start
         async with db.transaction() as s:
             await booking.end_now(s, shown.id, user_id=a, now=clock.now())
     clock.set(T0 + 1.1 * H)

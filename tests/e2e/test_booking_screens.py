@@ -1,0 +1,107 @@
+"""The booking screens around payment, through the running service: one confirmation per
+payment, an expired hold's screen, paying a held booking later from /bookings."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from jobs import sweeps
+from tests.e2e.conftest import E2E, tap
+from tests.e2e.test_edges import _hold_via_bot
+from tests.fakes.telegram_server import BotMessage, FakeUser
+
+CONFIRMATION = "Payment received, booking confirmed"
+
+
+def confirmations(user: FakeUser) -> list[BotMessage]:
+    return [m for m in user.messages if CONFIRMATION in m.text or "Booking confirmed" in m.text]
+
+
+async def test_a_wallet_payment_gets_one_confirmation_with_the_booking_buttons(e2e: E2E) -> None:
+    user, hold = await _hold_via_bot(e2e, 3001)
+    await e2e.fund(3001, 1000)
+    await user.send_text("ok")  # the screen again, with the balance
+    hold = await user.wait_for_message(lambda m: "👛 Wallet (10.00 EUR)" in str(m.buttons()))
+    paid = await tap(user, hold, "👛 Wallet", lambda m: "Payment received for booking" in m.text)
+    assert paid.message_id == hold.message_id and [t for t, _ in paid.buttons()] == ["🏠 Menu"]
+    await e2e.app.dispatcher.run()
+    confirmed = await user.wait_for_message(lambda m: CONFIRMATION in m.text)
+    assert [t for t, _ in confirmed.buttons()] == ["🧭 Navigate", "❌ Cancel booking"]
+    await e2e.app.dispatcher.run()  # nothing left to send
+    assert len(confirmations(user)) == 1
+
+
+async def test_a_checkout_paid_while_the_screen_is_open_gets_one_confirmation(e2e: E2E) -> None:
+    user, hold = await _hold_via_bot(e2e, 3002)
+    link_screen = await tap(user, hold, "🔗 Pay by card", lambda m: "secure payment page" in m.text)
+    url = next(data for text, data in link_screen.buttons() if text.startswith("💳 Pay 5.00 EUR") and data)
+    check = next(data for text, data in link_screen.buttons() if text == "🔄 I have paid" and data)
+    await e2e.stripe.complete_checkout(url.rsplit("/", 1)[-1])  # Stripe calls our webhook
+    assert e2e.stripe.webhook_responses[-1][1] == 200
+    paid = await user.wait_for_message(lambda m: "Payment received for booking" in m.text)
+    assert paid.message_id == link_screen.message_id  # the open screen itself changed
+    await e2e.app.dispatcher.run()
+    await user.wait_for_message(lambda m: CONFIRMATION in m.text)
+    # "I have paid", tapped before the screen changed: the same screen, no second confirmation.
+    await user.tap_raw(link_screen.message_id, check)
+    for _ in range(100):
+        if not user.unanswered_callbacks():
+            break
+        await asyncio.sleep(0.03)
+    assert user.unanswered_callbacks() == []
+    await e2e.app.dispatcher.run()
+    assert len(confirmations(user)) == 1
+    screen = next(m for m in user.messages if m.message_id == link_screen.message_id)
+    assert screen.text.startswith("✅ Payment received for booking #")
+
+
+async def test_an_expired_hold_edits_its_payment_screen_and_offers_to_book_again(e2e: E2E) -> None:
+    user, hold = await _hold_via_bot(e2e, 3003)
+    e2e.clock.advance(timedelta(minutes=e2e.app.settings.hold_minutes + 1))
+    assert await sweeps.expire_holds(e2e.db, e2e.clock, e2e.app.payments) == 1
+    await e2e.app.dispatcher.run()
+    expired = await user.wait_for_message(lambda m: "ran out" in m.text)
+    assert expired.message_id == hold.message_id  # the payment screen itself, not a new message
+    assert expired.text == (
+        "⌛ The hold on spot A1 at Central Garage ran out and the spot was released. You can book again."
+    )
+    assert [t for t, _ in expired.buttons()] == ["🔁 Book again", "🏠 Menu"]
+    assert not [m for m in user.messages if "was released because the payment" in m.text]
+    again = await tap(user, expired, "🔁 Book again", lambda m: "How long do you stay?" in m.text)
+    await tap(user, again, "2 h", lambda m: "Central Garage" in m.text and "5.00 EUR" in m.text)
+
+
+async def test_an_expired_hold_away_from_its_screen_is_told_in_a_message(e2e: E2E) -> None:
+    user, _hold = await _hold_via_bot(e2e, 3004)
+    await user.send_command("/wallet")
+    await user.wait_for_message(lambda m: "Balance:" in m.text)
+    e2e.clock.advance(timedelta(minutes=e2e.app.settings.hold_minutes + 1))
+    await sweeps.expire_holds(e2e.db, e2e.clock, e2e.app.payments)
+    await e2e.app.dispatcher.run()
+    told = await user.wait_for_message(lambda m: "was released because the payment" in m.text)
+    assert "at Central Garage" in told.text
+    await tap(user, told, "🔁 Book again", lambda m: "How long do you stay?" in m.text)
+
+
+async def test_a_held_booking_is_paid_later_from_my_bookings(e2e: E2E) -> None:
+    user, _hold = await _hold_via_bot(e2e, 3005)
+    await user.send_command("/bookings")
+    listing = await user.wait_for_message(lambda m: "Your bookings" in m.text)
+    detail = await tap(user, listing, "*awaiting payment", lambda m: "Booking #" in m.text)
+    pay = await tap(user, detail, "💳 Pay 5.00 EUR", lambda m: "is held for you" in m.text)
+    labels = [t for t, _ in pay.buttons()]
+    assert labels == [
+        "👛 Wallet: 0.00 EUR, not enough",
+        "➕ Top up 5.00 EUR",
+        "🔗 Pay by card (secure Stripe page)",
+        "✖️ Release the spot",
+    ]
+    topup = await tap(user, pay, "➕ Top up", lambda m: "Top up 5.00 EUR" in m.text)
+    url = next(data for text, data in topup.buttons() if text.startswith("💳") and data)
+    await e2e.stripe.complete_checkout(url.rsplit("/", 1)[-1])
+    back = await tap(user, topup, "⬅️ Back to payment", lambda m: "👛 Wallet (5.00 EUR)" in str(m.buttons()))
+    await tap(user, back, "👛 Wallet (5.00 EUR)", lambda m: "Payment received for booking" in m.text)
+    await e2e.app.dispatcher.run()
+    await user.wait_for_message(lambda m: CONFIRMATION in m.text)
+    assert len(confirmations(user)) == 1
