@@ -78,9 +78,9 @@ async def _seed(settings: Settings, lat: float, lon: float) -> None:
         f"demo premises: {result.premises_created} created, {result.premises_existing} already there; "
         f"{result.spots} spots added"
     )
-    if result.blocker_ids:
-        print("blocker ids (for `python -m hardware.simulator --blockers ...`):")
-        print(",".join(result.blocker_ids))
+    # Every time, not only when created: the simulator needs them to put the spots on sale.
+    print("blocker ids (for `python -m hardware.simulator --blockers ...`):")
+    print(",".join(result.blocker_ids) if result.blocker_ids else "(none)")
 
 
 def build_web_app(db: Database) -> web.Application:
