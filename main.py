@@ -13,7 +13,13 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    AiogramError,
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from aiohttp import web
 
 from bot.context import Services
@@ -236,15 +242,36 @@ class App:
         await self.db.dispose()
 
 
+def telegram_failure(exc: AiogramError, token: str) -> str:
+    """One line for an operator about a Bot API call that failed at start-up. Upstream bodies
+    are never shown (a proxy's error page may echo the request path, and the path holds the
+    token); what is shown is redacted and cut short."""
+
+    def clean(text: str) -> str:
+        return " ".join(text.replace(token, "<BOT_TOKEN>").split())[:120]
+
+    if isinstance(exc, TelegramUnauthorizedError):
+        return "Telegram rejected BOT_TOKEN; copy the token from @BotFather again"
+    if isinstance(exc, TelegramNetworkError):
+        return f"cannot reach the Bot API at TELEGRAM_API_BASE ({clean(exc.message)})"
+    if isinstance(exc, ClientDecodeError):
+        return (
+            "the Bot API at TELEGRAM_API_BASE answered with something that is not a Bot API "
+            "response (a proxy or gateway error page?); check TELEGRAM_API_BASE and try again"
+        )
+    if isinstance(exc, TelegramAPIError):
+        return f"the Bot API at TELEGRAM_API_BASE refused {exc.method.__api_method__}: {clean(exc.message)}"
+    return f"talking to the Bot API at TELEGRAM_API_BASE failed ({type(exc).__name__})"
+
+
 async def serve(settings: Settings) -> None:
     app = App(settings)
     try:
         await app.start()
-    except (TelegramUnauthorizedError, TelegramNetworkError) as exc:
+    except AiogramError as exc:
         await app.stop()
-        if isinstance(exc, TelegramUnauthorizedError):
-            sys.exit("start-up failed: Telegram rejected BOT_TOKEN; copy the token from @BotFather again")
-        sys.exit(f"start-up failed: cannot reach the Bot API at TELEGRAM_API_BASE ({exc.message})")
+        assert settings.bot_token is not None
+        sys.exit(f"start-up failed: {telegram_failure(exc, settings.bot_token.get_secret_value())}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
