@@ -92,13 +92,19 @@ async def _seed(settings: Settings, lat: float, lon: float) -> None:
 def build_web_app(db: Database) -> web.Application:
     app = web.Application()
 
+    last_problem: str | None = None
+
     async def healthz(_request: web.Request) -> web.Response:
-        try:
-            async with db.read() as session:
-                await session.connection()
-        except Exception:  # the probe reports any database failure as unhealthy
-            log.exception("health check: database unreachable")
-            return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+        nonlocal last_problem
+        problem = await db.health()
+        if problem != last_problem:  # one line per change, not one per probe
+            if problem is None:
+                log.warning("health check: the database is fine again")
+            else:
+                log.warning("health check: %s", problem)
+            last_problem = problem
+        if problem is not None:
+            return web.json_response({"status": "error", "database": problem}, status=503)
         return web.json_response({"status": "ok"})
 
     app.router.add_get("/healthz", healthz)

@@ -4,11 +4,12 @@ repositories and services never commit, the unit of work does."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +22,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 # A read-only unit of work on SQLite starts a deferred transaction, so readers do not queue
 # behind the single writer (WAL lets them read while it writes).
 _SQLITE_BEGIN = "sqlite_begin"
+_SQLITE_BUSY_TIMEOUT = 30  # seconds
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -28,7 +30,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             raise ValueError("use a SQLite file, not :memory: (it shares one connection)")
         # The busy timeout lets concurrent writers queue for BEGIN IMMEDIATE instead of failing.
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": _SQLITE_BUSY_TIMEOUT})
         engine = create_async_engine(url, **kwargs)
         _install_sqlite_listeners(engine)
         return engine
@@ -101,6 +103,46 @@ class Database:
         sessions = self._read_sessions if snapshot else self._loose_sessions
         async with sessions() as session, session.begin():
             yield session
+
+    async def health(self, timeout: float = 1.0) -> str | None:
+        """None when the database takes writes now, else the reason in a few words (never the
+        URL: it may hold a password). On SQLite a connection that is already open keeps
+        working on a file that was moved away or deleted, and a write lock held by another
+        process only shows when a write begins, so the probe checks the file and takes the
+        write lock for a moment (BEGIN IMMEDIATE; ROLLBACK); on PostgreSQL it makes a round
+        trip."""
+        try:
+            async with asyncio.timeout(timeout * 2):
+                return await (self._sqlite_health(timeout) if self.is_sqlite else self._pg_health())
+        except TimeoutError:
+            return f"no answer within {timeout * 2:g} s"
+        except Exception as exc:  # any failure is a reason, never a crash of the probe
+            return f"unreachable ({type(exc).__name__})"
+
+    async def _pg_health(self) -> str | None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return None
+
+    async def _sqlite_health(self, timeout: float) -> str | None:
+        path = self.engine.url.database
+        if not path or not os.path.isfile(path):
+            return "database file is missing"
+        assert self._sqlite_writer is not None
+        # Writers of this process queue here; waiting behind them is not a failure.
+        async with self._sqlite_writer, self.engine.connect() as conn:
+            conn = await conn.execution_options(**{_SQLITE_BEGIN: "NONE"})
+            await conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            try:
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await conn.exec_driver_sql("ROLLBACK")
+            except Exception as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    return "database is locked by another writer"
+                raise
+            finally:
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT * 1000}")
+        return None
 
     async def dispose(self) -> None:
         await self.engine.dispose()
