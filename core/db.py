@@ -79,6 +79,11 @@ class Database:
         # SQLite has one writer at a time. Waiting on its busy timeout is a sleep-and-retry
         # lottery (p99 of 1-2 s with 10 writers); within this process writers queue fairly here.
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+        self._sqlite_file: tuple[int, int] | None = None  # (device, inode) at the first probe
+        path = engine.url.database if self.is_sqlite else None
+        if path and os.path.isfile(path):
+            stat = os.stat(path)
+            self._sqlite_file = (stat.st_dev, stat.st_ino)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -128,9 +133,17 @@ class Database:
         path = self.engine.url.database
         if not path or not os.path.isfile(path):
             return "database file is missing"
-        assert self._sqlite_writer is not None
-        # Writers of this process queue here; waiting behind them is not a failure.
-        async with self._sqlite_writer, self.engine.connect() as conn:
+        # A new connection to a moved-away file's path creates an empty database there: the
+        # file must still be the one this process started on.
+        stat = os.stat(path)
+        identity = (stat.st_dev, stat.st_ino)
+        if self._sqlite_file is None:
+            self._sqlite_file = identity
+        elif identity != self._sqlite_file:
+            return "database file is missing: another file has replaced it since start-up"
+        # Not queued behind this process's writers (their lock is held while they wait for a
+        # stuck file too); a healthy write takes milliseconds, so the probe gets in between.
+        async with self.engine.connect() as conn:
             conn = await conn.execution_options(**{_SQLITE_BEGIN: "NONE"})
             await conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             try:
