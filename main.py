@@ -171,6 +171,7 @@ class App:
             dispatcher=self.dispatcher,
             reminder_minutes=settings.reminder_minutes,
             sweep_seconds=settings.sweep_interval_seconds,
+            arrival=self.arrival,
         )
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
@@ -189,8 +190,9 @@ class App:
                 dedupe_key=f"blocker_health:{blocker_id}:{int(healthy)}:{now:%Y%m%d%H%M}",
             )
 
-    async def start(self, *, jobs: bool = True) -> None:
-        """Starts serving; `jobs=False` leaves the sweeps to the caller (tests drive them)."""
+    async def start(self) -> None:
+        """Starts serving: MQTT link, web app, updates and the scheduled sweeps, all of them
+        (the end-to-end tests start the service through here too)."""
         settings = self.settings
         if self.link is not None:
             await self.link.start()
@@ -224,9 +226,8 @@ class App:
                 self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False)
             )
             log.info("polling for updates")
-        if jobs:
-            self.scheduler.start()
-            log.info("sweeps every %ss, outbox every 1s", settings.sweep_interval_seconds)
+        self.scheduler.start()
+        log.info("sweeps every %ss, outbox every 1s", settings.sweep_interval_seconds)
 
     async def stop(self) -> None:
         log.info("shutting down")

@@ -38,9 +38,12 @@ def build_scheduler(
     dispatcher: OutboxDispatcher,
     reminder_minutes: int,
     sweep_seconds: float,
+    arrival: ArrivalService | None,
     dispatch_seconds: float = 1.0,
-    arrival: ArrivalService | None = None,
 ) -> AsyncIOScheduler:
+    """The sweeps of a running service. `arrival` has no default on purpose: without it no
+    blocker is raised to guard a paid spot or after the end, so leaving it out must be a
+    choice (hardware disabled), never an omission."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     jobs: dict[str, tuple[Callable[[], Awaitable[Any]], float]] = {
         "dispatch_outbox": (dispatcher.run, dispatch_seconds),
