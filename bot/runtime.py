@@ -31,6 +31,7 @@ from bot.dialogs.menu import language_dialog, menu_dialog
 from bot.dialogs.wallet import wallet_dialog
 from bot.i18n import CATALOGS, tr
 from bot.middlewares import CallerMiddleware, ThrottleMiddleware
+from core.logs import demote_info_to_debug
 from core.models import Payment, User
 from core.services.payments import Settled
 
@@ -74,6 +75,7 @@ def create_dispatcher(
     throttle: ThrottleMiddleware | None = None,
 ) -> tuple[Dispatcher, BgManagerFactory]:
     use_unique_dialog_ids()
+    demote_info_to_debug("aiogram.event")  # "Update id=… is handled" for every update
     dp = Dispatcher(storage=storage, events_isolation=isolation, services=services)
     throttle = throttle or ThrottleMiddleware()
     caller = CallerMiddleware(services)
