@@ -59,6 +59,13 @@ def _install_sqlite_listeners(engine: AsyncEngine) -> None:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _file_identity(path: str | None) -> tuple[int, int] | None:
+    if not path or not os.path.isfile(path):
+        return None
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino
+
+
 class Database:
     """Owns the engine and hands out units of work."""
 
@@ -79,11 +86,8 @@ class Database:
         # SQLite has one writer at a time. Waiting on its busy timeout is a sleep-and-retry
         # lottery (p99 of 1-2 s with 10 writers); within this process writers queue fairly here.
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
-        self._sqlite_file: tuple[int, int] | None = None  # (device, inode) at the first probe
-        path = engine.url.database if self.is_sqlite else None
-        if path and os.path.isfile(path):
-            stat = os.stat(path)
-            self._sqlite_file = (stat.st_dev, stat.st_ino)
+        # (device, inode) of the SQLite file when the engine was made (or at the first probe).
+        self._sqlite_file = _file_identity(engine.url.database) if self.is_sqlite else None
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -109,7 +113,7 @@ class Database:
         async with sessions() as session, session.begin():
             yield session
 
-    async def health(self, timeout: float = 1.0) -> str | None:
+    async def health(self, wait: float = 1.0) -> str | None:
         """None when the database takes writes now, else the reason in a few words (never the
         URL: it may hold a password). On SQLite a connection that is already open keeps
         working on a file that was moved away or deleted, and a write lock held by another
@@ -117,10 +121,10 @@ class Database:
         write lock for a moment (BEGIN IMMEDIATE; ROLLBACK); on PostgreSQL it makes a round
         trip."""
         try:
-            async with asyncio.timeout(timeout * 2):
-                return await (self._sqlite_health(timeout) if self.is_sqlite else self._pg_health())
+            async with asyncio.timeout(wait * 2):
+                return await (self._sqlite_health(wait) if self.is_sqlite else self._pg_health())
         except TimeoutError:
-            return f"no answer within {timeout * 2:g} s"
+            return f"no answer within {wait * 2:g} s"
         except Exception as exc:  # any failure is a reason, never a crash of the probe
             return f"unreachable ({type(exc).__name__})"
 
@@ -129,14 +133,12 @@ class Database:
             await conn.execute(text("SELECT 1"))
         return None
 
-    async def _sqlite_health(self, timeout: float) -> str | None:
-        path = self.engine.url.database
-        if not path or not os.path.isfile(path):
+    async def _sqlite_health(self, wait: float) -> str | None:
+        identity = await asyncio.to_thread(_file_identity, self.engine.url.database)
+        if identity is None:
             return "database file is missing"
         # A new connection to a moved-away file's path creates an empty database there: the
         # file must still be the one this process started on.
-        stat = os.stat(path)
-        identity = (stat.st_dev, stat.st_ino)
         if self._sqlite_file is None:
             self._sqlite_file = identity
         elif identity != self._sqlite_file:
@@ -145,7 +147,7 @@ class Database:
         # stuck file too); a healthy write takes milliseconds, so the probe gets in between.
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(**{_SQLITE_BEGIN: "NONE"})
-            await conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+            await conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait * 1000)}")
             try:
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")
                 await conn.exec_driver_sql("ROLLBACK")

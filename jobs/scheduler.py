@@ -12,8 +12,8 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.clock import Clock
-from core.logs import demote_info_to_debug
 from core.db import Database
+from core.logs import demote_info_to_debug
 from core.services.arrival import ArrivalService
 from jobs import sweeps
 from jobs.dispatcher import OutboxDispatcher

@@ -3,7 +3,7 @@ operator must see when updates would fail, with the reason and without secrets."
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 import sys
 from pathlib import Path
 
@@ -27,38 +27,35 @@ async def test_healthy_when_the_database_takes_writes(e2e: E2E) -> None:
 async def test_unhealthy_when_another_process_holds_the_write_lock(e2e: E2E) -> None:
     db_file = e2e.db.engine.url.database
     assert db_file is not None
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sqlite3, sys\n"
-            f"c = sqlite3.connect({db_file!r}, isolation_level=None)\n"
-            "c.execute('BEGIN IMMEDIATE')\n"
-            "print('locked', flush=True)\n"
-            "sys.stdin.read()\n",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import sqlite3, sys\n"
+        f"c = sqlite3.connect({db_file!r}, isolation_level=None)\n"
+        "c.execute('BEGIN IMMEDIATE')\n"
+        "print('locked', flush=True)\n"
+        "sys.stdin.read()\n",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        assert holder.stdout is not None and (await holder.stdout.readline()).strip() == b"locked"
         status, body = await _health(e2e.app.web_url)
         assert status == 503 and body["status"] == "error"
         assert "locked" in body["database"]
     finally:
         assert holder.stdin is not None
         holder.stdin.close()
-        holder.wait(10)
+        await asyncio.wait_for(holder.wait(), 10)
     assert await _health(e2e.app.web_url) == (200, {"status": "ok"})
 
 
 async def test_unhealthy_when_the_sqlite_file_is_moved_away(e2e: E2E, tmp_path: Path) -> None:
     db_file = Path(e2e.db.engine.url.database or "")
-    db_file.rename(tmp_path / "moved.db")
+    await asyncio.to_thread(db_file.rename, tmp_path / "moved.db")
     status, body = await _health(e2e.app.web_url)
     assert status == 503 and "missing" in body["database"] and str(db_file) not in body["database"]
-    (tmp_path / "moved.db").rename(db_file)
+    await asyncio.to_thread((tmp_path / "moved.db").rename, db_file)
     assert (await _health(e2e.app.web_url))[0] == 200
 
 

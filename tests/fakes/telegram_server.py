@@ -13,7 +13,8 @@ It is an ``aiohttp.web`` server on ``127.0.0.1`` (free port)::
 
 What it fakes: ``POST|GET /bot<token>/<method>`` with form, multipart (file uploads, also via
 ``attach://``), JSON or query parameters; every call checked against the machine-readable
-Bot API spec (``vendor/telegram-bot-api-spec/telegram-bot-api.json``, or ``$TELEGRAM_BOT_API_SPEC``): unknown methods
+Bot API spec (``vendor/telegram-bot-api-spec/telegram-bot-api.json``, or
+``$TELEGRAM_BOT_API_SPEC``): unknown methods
 (404), unknown or missing parameters, value types, nested objects (unknown/missing fields,
 field types, unions and subtypes), inline buttons (exactly one action, ``callback_data`` 1-64
 bytes), message text (1-4096) and caption (<= 1024) lengths after HTML parsing, and Telegram's
