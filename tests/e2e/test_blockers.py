@@ -69,7 +69,7 @@ async def _commands_heard(prefix: str) -> AsyncIterator[list[tuple[str, str]]]:
         async def listen() -> None:
             async for message in client.messages:
                 blocker_id, _ = protocol.parse_topic(prefix, str(message.topic))
-                command = protocol.Command.from_json(bytes(message.payload))  # type: ignore[arg-type]
+                command = protocol.Command.from_json(bytes(message.payload))
                 heard.append((blocker_id, command.action.value))
 
         task = asyncio.create_task(listen())
@@ -98,8 +98,8 @@ async def test_the_running_service_raises_after_payment_lowers_on_arrival_raises
     assert e2e.app.link is not None
     prefix = e2e.app.settings.mqtt_topic_prefix
     # The devices start lowered (as the last driver left them).
-    for blocker_id in SPOT_BLOCKERS:
-        assert (await e2e.app.link.command(blocker_id, "lower")).ok
+    for device in SPOT_BLOCKERS:
+        assert (await e2e.app.link.command(device, "lower")).ok
     await _until(e2e, lambda b: all(x.state == BlockerState.LOWERED for x in b))
     async with _commands_heard(prefix) as heard:
         user = e2e.tg.user(6010, "Marta")
