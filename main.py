@@ -14,7 +14,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.exceptions import (
+    AiogramError,
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramUnauthorizedError,
+)
 from aiohttp import web
 
 from bot.context import Services
@@ -82,9 +88,9 @@ async def _seed(settings: Settings, lat: float, lon: float) -> None:
         f"demo premises: {result.premises_created} created, {result.premises_existing} already there; "
         f"{result.spots} spots added"
     )
-    if result.blocker_ids:
-        print("blocker ids (for `python -m hardware.simulator --blockers ...`):")
-        print(",".join(result.blocker_ids))
+    # Every time, not only when created: the simulator needs them to put the spots on sale.
+    print("blocker ids (for `python -m hardware.simulator --blockers ...`):")
+    print(",".join(result.blocker_ids) if result.blocker_ids else "(none)")
 
 
 def cmd_blocker_credentials(usernames: Sequence[str], password_file: Path | None) -> None:
@@ -112,13 +118,19 @@ def cmd_blocker_credentials(usernames: Sequence[str], password_file: Path | None
 def build_web_app(db: Database) -> web.Application:
     app = web.Application()
 
+    last_problem: str | None = None
+
     async def healthz(_request: web.Request) -> web.Response:
-        try:
-            async with db.read() as session:
-                await session.connection()
-        except Exception:  # the probe reports any database failure as unhealthy
-            log.exception("health check: database unreachable")
-            return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+        nonlocal last_problem
+        problem = await db.health()
+        if problem != last_problem:  # one line per change, not one per probe
+            if problem is None:
+                log.warning("health check: the database is fine again")
+            else:
+                log.warning("health check: %s", problem)
+            last_problem = problem
+        if problem is not None:
+            return web.json_response({"status": "error", "database": problem}, status=503)
         return web.json_response({"status": "ok"})
 
     app.router.add_get("/healthz", healthz)
@@ -203,6 +215,7 @@ class App:
             dispatcher=self.dispatcher,
             reminder_minutes=settings.reminder_minutes,
             sweep_seconds=settings.sweep_interval_seconds,
+            arrival=self.arrival,
         )
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
@@ -225,8 +238,9 @@ class App:
         if self.arrival is not None:
             await self.arrival.on_ack_conflict(conflict)
 
-    async def start(self, *, jobs: bool = True) -> None:
-        """Starts serving; `jobs=False` leaves the sweeps to the caller (tests drive them)."""
+    async def start(self) -> None:
+        """Starts serving: MQTT link, web app, updates and the scheduled sweeps, all of them
+        (the end-to-end tests start the service through here too)."""
         settings = self.settings
         if self.link is not None:
             await self.link.start()
@@ -261,9 +275,8 @@ class App:
                 self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False)
             )
             log.info("polling for updates")
-        if jobs:
-            self.scheduler.start()
-            log.info("sweeps every %ss, outbox every 1s", settings.sweep_interval_seconds)
+        self.scheduler.start()
+        log.info("sweeps every %ss, outbox every 1s", settings.sweep_interval_seconds)
 
     async def stop(self) -> None:
         log.info("shutting down")
@@ -285,15 +298,36 @@ class App:
         await self.db.dispose()
 
 
+def telegram_failure(exc: AiogramError, token: str) -> str:
+    """One line for an operator about a Bot API call that failed at start-up. Upstream bodies
+    are never shown (a proxy's error page may echo the request path, and the path holds the
+    token); what is shown is redacted and cut short."""
+
+    def clean(text: str) -> str:
+        return " ".join(text.replace(token, "<BOT_TOKEN>").split())[:120]
+
+    if isinstance(exc, TelegramUnauthorizedError):
+        return "Telegram rejected BOT_TOKEN; copy the token from @BotFather again"
+    if isinstance(exc, TelegramNetworkError):
+        return f"cannot reach the Bot API at TELEGRAM_API_BASE ({clean(exc.message)})"
+    if isinstance(exc, ClientDecodeError):
+        return (
+            "the Bot API at TELEGRAM_API_BASE answered with something that is not a Bot API "
+            "response (a proxy or gateway error page?); check TELEGRAM_API_BASE and try again"
+        )
+    if isinstance(exc, TelegramAPIError):
+        return f"the Bot API at TELEGRAM_API_BASE refused {exc.method.__api_method__}: {clean(exc.message)}"
+    return f"talking to the Bot API at TELEGRAM_API_BASE failed ({type(exc).__name__})"
+
+
 async def serve(settings: Settings) -> None:
     app = App(settings)
     try:
         await app.start()
-    except (TelegramUnauthorizedError, TelegramNetworkError) as exc:
+    except AiogramError as exc:
         await app.stop()
-        if isinstance(exc, TelegramUnauthorizedError):
-            sys.exit("start-up failed: Telegram rejected BOT_TOKEN; copy the token from @BotFather again")
-        sys.exit(f"start-up failed: cannot reach the Bot API at TELEGRAM_API_BASE ({exc.message})")
+        assert settings.bot_token is not None
+        sys.exit(f"start-up failed: {telegram_failure(exc, settings.bot_token.get_secret_value())}")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -5,15 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections import OrderedDict
+from typing import cast
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import BotCommand
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiogram_dialog import DIALOG_EVENT_NAME, BgManagerFactory, setup_dialogs
@@ -34,6 +39,7 @@ from bot.dialogs.wallet import wallet_dialog
 from bot.i18n import CATALOGS, tr
 from bot.middlewares import CallerMiddleware, ThrottleMiddleware
 from bot.notifications import ScreenRefresher
+from core.logs import demote_info_to_debug
 from core.models import Payment, User
 from core.services.payments import Settled
 
@@ -43,8 +49,42 @@ WEBHOOK_PATH = "/telegram/webhook"
 COMMANDS = ("start", "find", "bookings", "wallet", "language", "help", "cancel")
 
 
+class AnswerCallbackOnce(BaseRequestMiddleware):
+    """Telegram takes one answer per callback query and refuses any other ("query is too
+    old"). aiogram-dialog answers every tap on its windows itself, after the handler and the
+    new screen; a handler that must show a pop-up (a refusal, "released") answers first, with
+    its text. The first answer is the one the driver sees, so a later one for the same query
+    is not sent: each tap is answered exactly once, whoever handles it."""
+
+    def __init__(self, remember: int = 10_000) -> None:
+        self._answered: OrderedDict[str, None] = OrderedDict()
+        self._remember = remember  # queries are answered within seconds; a bounded memory
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        query_id = method.callback_query_id if isinstance(method, AnswerCallbackQuery) else None
+        if query_id is None:
+            return await make_request(bot, method)
+        if query_id in self._answered:
+            log.debug("callback %s already answered; not answering again", query_id)
+            return Response[TelegramType](ok=True, result=cast(TelegramType, True))
+        self._answered[query_id] = None
+        if len(self._answered) > self._remember:
+            self._answered.popitem(last=False)
+        try:
+            return await make_request(bot, method)
+        except Exception:
+            self._answered.pop(query_id, None)  # not answered after all: a later answer may be
+            raise
+
+
 def create_bot(token: str, api_base: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
+    session.middleware(AnswerCallbackOnce())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -77,6 +117,7 @@ def create_dispatcher(
     throttle: ThrottleMiddleware | None = None,
 ) -> tuple[Dispatcher, BgManagerFactory]:
     use_unique_dialog_ids()
+    demote_info_to_debug("aiogram.event")  # "Update id=… is handled" for every update
     dp = Dispatcher(storage=storage, events_isolation=isolation, services=services)
     throttle = throttle or ThrottleMiddleware()
     caller = CallerMiddleware(services)

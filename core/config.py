@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -11,6 +12,9 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 STRIPE_API_BASE_DEFAULT = "https://api.stripe.com"
+TELEGRAM_API_HOST = "api.telegram.org"
+# What @BotFather hands out: the bot's numeric id, a colon, then letters, digits, _ and -.
+_BOT_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 TWILIO_API_BASE_DEFAULT = "https://api.twilio.com"
 
 
@@ -113,6 +117,11 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
+    def uses_telegram_server(self) -> bool:
+        """True when TELEGRAM_API_BASE is Telegram's own Bot API server, not a local one."""
+        return (urlsplit(self.telegram_api_base).hostname or "").lower() == TELEGRAM_API_HOST
+
+    @property
     def stripe_enabled(self) -> bool:
         return bool(self.stripe_secret_key and self.stripe_secret_key.get_secret_value())
 
@@ -127,8 +136,21 @@ class Settings(BaseSettings):
                 "BOT_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot), "
                 "then put BOT_TOKEN=<token> in .env or the environment"
             )
-        if self.bot_mode == "webhook" and not self.public_url.startswith("https://"):
-            raise ConfigError("PUBLIC_URL must be an https:// URL when BOT_MODE=webhook")
+        if not _BOT_TOKEN_SHAPE.fullmatch(self.bot_token.get_secret_value()):
+            raise ConfigError(
+                "BOT_TOKEN is malformed: @BotFather's token is the bot's number, a colon and a "
+                "key of letters, digits, _ and -; copy the whole token again"
+            )
+        if self.bot_mode == "webhook":
+            if not self.public_url:
+                raise ConfigError("PUBLIC_URL is required when BOT_MODE=webhook")
+            # Telegram's own server calls webhooks over https only; a local Bot API server
+            # (telegram-bot-api --local) also calls plain http on any port.
+            if self.uses_telegram_server and not self.public_url.startswith("https://"):
+                raise ConfigError(
+                    "PUBLIC_URL must be an https:// URL when BOT_MODE=webhook with Telegram's "
+                    f"Bot API server ({TELEGRAM_API_HOST})"
+                )
         if self.stripe_enabled and not (
             self.stripe_webhook_secret and self.stripe_webhook_secret.get_secret_value()
         ):

@@ -4,11 +4,12 @@ repositories and services never commit, the unit of work does."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +22,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 # A read-only unit of work on SQLite starts a deferred transaction, so readers do not queue
 # behind the single writer (WAL lets them read while it writes).
 _SQLITE_BEGIN = "sqlite_begin"
+_SQLITE_BUSY_TIMEOUT = 30  # seconds
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -28,7 +30,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             raise ValueError("use a SQLite file, not :memory: (it shares one connection)")
         # The busy timeout lets concurrent writers queue for BEGIN IMMEDIATE instead of failing.
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": _SQLITE_BUSY_TIMEOUT})
         engine = create_async_engine(url, **kwargs)
         _install_sqlite_listeners(engine)
         return engine
@@ -57,6 +59,13 @@ def _install_sqlite_listeners(engine: AsyncEngine) -> None:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _file_identity(path: str | None) -> tuple[int, int] | None:
+    if not path or not os.path.isfile(path):
+        return None
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino
+
+
 class Database:
     """Owns the engine and hands out units of work."""
 
@@ -77,6 +86,8 @@ class Database:
         # SQLite has one writer at a time. Waiting on its busy timeout is a sleep-and-retry
         # lottery (p99 of 1-2 s with 10 writers); within this process writers queue fairly here.
         self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+        # (device, inode) of the SQLite file when the engine was made (or at the first probe).
+        self._sqlite_file = _file_identity(engine.url.database) if self.is_sqlite else None
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -101,6 +112,52 @@ class Database:
         sessions = self._read_sessions if snapshot else self._loose_sessions
         async with sessions() as session, session.begin():
             yield session
+
+    async def health(self, wait: float = 1.0) -> str | None:
+        """None when the database takes writes now, else the reason in a few words (never the
+        URL: it may hold a password). On SQLite a connection that is already open keeps
+        working on a file that was moved away or deleted, and a write lock held by another
+        process only shows when a write begins, so the probe checks the file and takes the
+        write lock for a moment (BEGIN IMMEDIATE; ROLLBACK); on PostgreSQL it makes a round
+        trip."""
+        try:
+            async with asyncio.timeout(wait * 2):
+                return await (self._sqlite_health(wait) if self.is_sqlite else self._pg_health())
+        except TimeoutError:
+            return f"no answer within {wait * 2:g} s"
+        except Exception as exc:  # any failure is a reason, never a crash of the probe
+            return f"unreachable ({type(exc).__name__})"
+
+    async def _pg_health(self) -> str | None:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return None
+
+    async def _sqlite_health(self, wait: float) -> str | None:
+        identity = await asyncio.to_thread(_file_identity, self.engine.url.database)
+        if identity is None:
+            return "database file is missing"
+        # A new connection to a moved-away file's path creates an empty database there: the
+        # file must still be the one this process started on.
+        if self._sqlite_file is None:
+            self._sqlite_file = identity
+        elif identity != self._sqlite_file:
+            return "database file is missing: another file has replaced it since start-up"
+        # Not queued behind this process's writers (their lock is held while they wait for a
+        # stuck file too); a healthy write takes milliseconds, so the probe gets in between.
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**{_SQLITE_BEGIN: "NONE"})
+            await conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            try:
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+                await conn.exec_driver_sql("ROLLBACK")
+            except Exception as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    return "database is locked by another writer"
+                raise
+            finally:
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout = {_SQLITE_BUSY_TIMEOUT * 1000}")
+        return None
 
     async def dispose(self) -> None:
         await self.engine.dispose()

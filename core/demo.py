@@ -121,7 +121,8 @@ class SeedResult:
 async def seed_demo(
     session: AsyncSession, *, lat: float, lon: float, currency: str, timezone: str, now: datetime
 ) -> SeedResult:
-    """Idempotent: a premise already seeded under its name and address is left as it is."""
+    """Idempotent: a premise already seeded under its name and address is left as it is. The
+    result lists the blocker ids of every demo premise, new or already there."""
     created = existing = spots_total = 0
     blocker_ids: list[str] = []
     for demo in _DEMO:
@@ -130,6 +131,13 @@ async def seed_demo(
         )
         if found is not None:
             existing += 1
+            # Whoever lost the ids of an earlier run needs them to start the simulator.
+            blocker_ids += await session.scalars(
+                select(Blocker.id)
+                .join(Spot, Spot.id == Blocker.spot_id)
+                .where(Spot.premise_id == found.id)
+                .order_by(Spot.id, Blocker.id)
+            )
             continue
         plat, plon = _offset(lat, lon, demo.north_m, demo.east_m)
         premise = Premise(

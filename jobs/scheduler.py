@@ -3,6 +3,7 @@ comes from the database, so nothing is lost when the process restarts."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.clock import Clock
 from core.db import Database
+from core.logs import demote_info_to_debug
 from core.services.arrival import ArrivalService
 from jobs import sweeps
 from jobs.dispatcher import OutboxDispatcher
@@ -20,12 +22,31 @@ from payments.service import PaymentService
 log = logging.getLogger(__name__)
 
 
+# What a run that did something logs (one line); a run with nothing to do logs nothing.
+_DID = {
+    "dispatch_outbox": "sent {n} notification{s}",
+    "expire_holds": "expired {n} unpaid hold{s}",
+    "send_reminders": "queued {n} reminder{s}",
+    "complete_ended": "completed {n} ended booking{s}",
+    "reconcile_payments": "settled {n} checkout page{s} with Stripe",
+    "guard_paid_spots": "raised {n} blocker{s} to guard paid spots",
+    "close_finished": "raised {n} blocker{s} after bookings ended",
+}
+
+
 def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
     async def run() -> None:
         try:
-            await job()
+            done = await job()
+        except asyncio.CancelledError:
+            # Shutdown cancels a run in progress; the database still holds what it left undone.
+            log.debug("job %s cancelled", name)
+            return
         except Exception:  # one failed run is logged; the next run tries again
             log.exception("job %s failed", name)
+            return
+        if isinstance(done, int) and done > 0:
+            log.info(_DID[name].format(n=done, s="" if done == 1 else "s"))
 
     return run
 
@@ -38,9 +59,14 @@ def build_scheduler(
     dispatcher: OutboxDispatcher,
     reminder_minutes: int,
     sweep_seconds: float,
+    arrival: ArrivalService | None,
     dispatch_seconds: float = 1.0,
-    arrival: ArrivalService | None = None,
 ) -> AsyncIOScheduler:
+    """The sweeps of a running service. `arrival` has no default on purpose: without it no
+    blocker is raised to guard a paid spot or after the end, so leaving it out must be a
+    choice (hardware disabled), never an omission."""
+    # APScheduler logs two INFO lines per job run (eight a second here); `_guarded` logs work.
+    demote_info_to_debug("apscheduler.scheduler", "apscheduler.executors.default")
     scheduler = AsyncIOScheduler(timezone=UTC)
     jobs: dict[str, tuple[Callable[[], Awaitable[Any]], float]] = {
         "dispatch_outbox": (dispatcher.run, dispatch_seconds),

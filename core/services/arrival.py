@@ -76,6 +76,10 @@ async def check_lowering(
     return reservation, blocker, None
 
 
+# As long as a late ack is still reported (hardware.link.LATE_ACK_WINDOW, 300 s).
+GUARD_PAUSE_AFTER_ARRIVAL = timedelta(minutes=5)
+
+
 class ArrivalService:
     def __init__(
         self,
@@ -133,10 +137,10 @@ class ArrivalService:
         except BaseException:
             with contextlib.suppress(Exception):
                 async with self.db.transaction() as s:
-                    await self._release(s, reservation_id)
+                    await self._release(s, reservation_id, self.clock.now())
             raise
         async with self.db.transaction() as s:
-            await self._release(s, reservation_id)
+            await self._release(s, reservation_id, self.clock.now())
             if result.ok:
                 if result.state is not None:
                     # What the ack said, at once: a tap right after this one must see the blocker
@@ -231,11 +235,13 @@ class ArrivalService:
         assert isinstance(claimed, CursorResult)
         return claimed.rowcount == 1
 
-    async def _release(self, session: AsyncSession, reservation_id: int) -> None:
+    async def _release(self, session: AsyncSession, reservation_id: int, now: datetime) -> None:
+        # The claim ends now (a retry may claim again at once); the time stays, so the guard
+        # sweep knows the driver was just at the spot (see guard_paid_spots).
         await session.execute(
             update(Reservation)
             .where(Reservation.id == reservation_id)
-            .values(lowering_until=None)
+            .values(lowering_until=now)
             .execution_options(synchronize_session=False)
         )
 
@@ -283,6 +289,13 @@ class ArrivalService:
                             Reservation.status == ReservationStatus.CONFIRMED,
                             Reservation.ends_at > now,
                             Reservation.starts_at <= now + horizon,
+                            # The driver tapped "I've arrived" a moment ago: the blocker may read
+                            # "lowered" before the booking turns active (a lowering in flight, or
+                            # one whose ack comes late). Raising it now would shut them out.
+                            or_(
+                                Reservation.lowering_until.is_(None),
+                                Reservation.lowering_until <= now - GUARD_PAUSE_AFTER_ARRIVAL,
+                            ),
                             Blocker.online.is_(True),
                             Blocker.state == BlockerState.LOWERED,
                             Blocker.car_present.is_not(True),

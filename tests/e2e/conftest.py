@@ -90,6 +90,7 @@ def settings_for(
     geocoder_url: str = "",
     mqtt: tuple[str, str] | None = None,
     redis_url: str = "",
+    sweep_seconds: float = 15,
 ) -> Settings:
     port = free_port()
     return Settings(
@@ -111,6 +112,7 @@ def settings_for(
         currency="EUR",
         timezone="Europe/Kyiv",
         geocoder_url=geocoder_url,
+        sweep_interval_seconds=sweep_seconds,
     )
 
 
@@ -124,15 +126,18 @@ async def start_stack(
     mqtt: tuple[str, str] | None = None,
     blocker_ids: tuple[str, ...] = (),
     redis_url: str = "",
+    sweep_seconds: float = 15,
 ) -> AsyncIterator[E2E]:
-    """The service against the fakes. Tests tap far faster than people, so the flood guard is
-    widened unless `human_pace` asks for the production setting (on a frozen clock)."""
+    """The service against the fakes, started as `python main.py run` starts it (scheduler
+    included; the sweeps read the test's ManualClock, so moving it makes work due). Tests tap
+    far faster than people, so the flood guard is widened unless `human_pace` asks for the
+    production setting (on a frozen clock)."""
     db_path = tmp_path / "e2e.db"
     if not db_path.exists():
         shutil.copy(sqlite_template, db_path)
     clock = ManualClock(datetime.now(UTC))
     async with TelegramFake() as tg, StripeFake(webhook_secret=STRIPE_SECRET) as stripe:
-        settings = settings_for(tg, stripe, db_path, mode, geocoder_url, mqtt, redis_url)
+        settings = settings_for(tg, stripe, db_path, mode, geocoder_url, mqtt, redis_url, sweep_seconds)
         # The production setting on a clock that stands still (what the flood test sees must not
         # depend on the machine's speed), or a guard wide enough for tests that tap fast.
         throttle = (
@@ -160,7 +165,7 @@ async def start_stack(
                 Blocker(id=blocker_id, spot_id=spot_id)
                 for blocker_id, spot_id in zip(blocker_ids, spots, strict=False)
             )
-        await app.start(jobs=False)  # tests run the sweeps themselves, at the clock they set
+        await app.start()
         stripe.webhook_url = f"{app.web_url}/stripe/webhook"
         try:
             yield E2E(app, tg, stripe, clock, premise_id)

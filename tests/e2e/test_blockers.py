@@ -4,11 +4,14 @@ Mosquitto, driven from the chat."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aiomqtt
 import pytest
 from sqlalchemy import select
 
@@ -16,8 +19,11 @@ from bot.callbacks import BookingAction
 from core.models import Blocker, BlockerState, Notification, Reservation, ReservationStatus, User
 from core.services import booking
 from core.services.availability import quote
+from hardware import protocol
+from hardware.broker import BrokerAddress
+from hardware.protocol import Kind, WireState
 from hardware.simulator import Simulator
-from tests.e2e.conftest import E2E, start_stack, tap
+from tests.e2e.conftest import E2E, LAT, LON, start_stack, tap
 from tests.factories import make_user
 from tests.fakes.telegram_server import FakeUser
 from tests.services import MQTT_URL, tcp_open, unavailable
@@ -29,19 +35,108 @@ SPOT_BLOCKERS = ("BLK-A1", "BLK-A2")
 
 @pytest.fixture
 async def parking(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[tuple[E2E, Simulator]]:
+    """The service as `main.py run` starts it (its scheduler sweeps every 0.2 s here) and one
+    simulated device per spot, on the service's ManualClock (commands carry expiry times)."""
     if not tcp_open(MQTT_URL, 1883):
         unavailable(f"Mosquitto is not reachable at {MQTT_URL} (set TEST_MQTT_URL)")
     prefix = f"e2e{uuid.uuid4().hex[:8]}"
-    async with Simulator(
-        MQTT_URL, prefix, SPOT_BLOCKERS, move_time=0.02, car_arrival_delay=None, clear_retained_on_stop=True
-    ) as sim:
-        async for e2e in start_stack(
-            tmp_path, sqlite_template, mqtt=(MQTT_URL, prefix), blocker_ids=SPOT_BLOCKERS
-        ):
+    async for e2e in start_stack(
+        tmp_path, sqlite_template, mqtt=(MQTT_URL, prefix), blocker_ids=SPOT_BLOCKERS, sweep_seconds=0.2
+    ):
+        async with Simulator(
+            MQTT_URL,
+            prefix,
+            SPOT_BLOCKERS,
+            move_time=0.02,
+            car_arrival_delay=None,
+            clear_retained_on_stop=True,
+            clock=e2e.clock,
+        ) as sim:
             assert e2e.app.link is not None
             await asyncio.wait_for(e2e.app.link.wait_connected(), 5)
             await _until(e2e, lambda b: all(x.online for x in b))
             yield e2e, sim
+
+
+@asynccontextmanager
+async def _commands_heard(prefix: str) -> AsyncIterator[list[tuple[str, str]]]:
+    """Every command the devices receive, as (blocker id, action), in order: what a device on
+    the broker sees, whoever sent it."""
+    heard: list[tuple[str, str]] = []
+    address = BrokerAddress.from_url(MQTT_URL)
+    async with aiomqtt.Client(**address.client_kwargs()) as client:
+        await client.subscribe(protocol.wildcard(prefix, Kind.COMMAND), qos=1)
+
+        async def listen() -> None:
+            async for message in client.messages:
+                blocker_id, _ = protocol.parse_topic(prefix, str(message.topic))
+                command = protocol.Command.from_json(bytes(message.payload))
+                heard.append((blocker_id, command.action.value))
+
+        task = asyncio.create_task(listen())
+        try:
+            yield heard
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def _heard(heard: list[tuple[str, str]], expected: list[tuple[str, str]], within: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while heard != expected:
+        assert asyncio.get_running_loop().time() < deadline and len(heard) <= len(expected), heard
+        await asyncio.sleep(0.05)
+
+
+async def test_the_running_service_raises_after_payment_lowers_on_arrival_raises_after_the_end(
+    parking: tuple[E2E, Simulator],
+) -> None:
+    """Seed step 5, end to end: the blocker of a spot paid from the wallet for now is raised by
+    the service's own scheduler, lowered when the driver taps "I've arrived", raised again once
+    the booking has ended; nothing here calls a sweep."""
+    e2e, sim = parking
+    assert e2e.app.link is not None
+    prefix = e2e.app.settings.mqtt_topic_prefix
+    # The devices start lowered (as the last driver left them).
+    for device in SPOT_BLOCKERS:
+        assert (await e2e.app.link.command(device, "lower")).ok
+    await _until(e2e, lambda b: all(x.state == BlockerState.LOWERED for x in b))
+    async with _commands_heard(prefix) as heard:
+        user = e2e.tg.user(6010, "Marta")
+        await user.send_command("/start")
+        menu = await user.wait_for_message(lambda m: "What would you like to do?" in m.text)
+        await e2e.fund(6010, 1000)
+        await tap(user, menu, "🅿️ Find parking", lambda m: "Send your location" in m.text)
+        await user.tap_reply_button("📍 Send my location", location=(LAT, LON))
+        results = await user.wait_for_message(lambda m: "Parking near" in m.text)
+        card = await tap(user, results, "Central Garage", lambda m: "per hour" in m.text)
+        durations = await tap(user, card, "✅ Book here", lambda m: "How long do you stay?" in m.text)
+        quote = await tap(user, durations, "1 h", lambda m: "Total:" in m.text)
+        hold = await tap(user, quote, "✅ Hold the spot", lambda m: "is held for you" in m.text)
+        await tap(user, hold, "👛 Wallet", lambda m: "Payment received" in m.text)
+        async with e2e.db.read() as s:
+            r = await s.scalar(select(Reservation).where(Reservation.status == ReservationStatus.CONFIRMED))
+            assert r is not None
+            blocker_id = await s.scalar(select(Blocker.id).where(Blocker.spot_id == r.spot_id))
+        assert blocker_id is not None
+        await _heard(heard, [(blocker_id, "raise")])
+        await _until(e2e, lambda b: next(x for x in b if x.id == blocker_id).state == BlockerState.RAISED)
+
+        await user.send_command("/bookings")
+        listing = await user.wait_for_message(lambda m: "Your bookings" in m.text)
+        detail = await tap(user, listing, "*Central Garage", lambda m: "Booking #" in m.text)
+        await tap(user, detail, "🚗", lambda m: "Park now!" in m.text)
+        await _heard(heard, [(blocker_id, "raise"), (blocker_id, "lower")])
+        assert sim[blocker_id].state is WireState.LOWERED
+
+        e2e.clock.set(r.ends_at + timedelta(seconds=1))  # the hour is over; the car has gone
+        await _heard(heard, [(blocker_id, "raise"), (blocker_id, "lower"), (blocker_id, "raise")])
+        await _until(e2e, lambda b: next(x for x in b if x.id == blocker_id).state == BlockerState.RAISED)
+        async with e2e.db.read() as s:
+            done = await s.get(Reservation, r.id)
+        assert done is not None and done.status == ReservationStatus.COMPLETED
+        assert sim[blocker_id].state is WireState.RAISED
 
 
 async def _until(e2e: E2E, check: object, within: float = 5.0) -> None:
@@ -169,36 +264,35 @@ async def test_paid_spots_are_guarded_and_finished_ones_closed_with_overstays_re
     parking: tuple[E2E, Simulator],
 ) -> None:
     e2e, sim = parking
-    arrival = e2e.app.arrival
-    assert arrival is not None
+    arrival, link = e2e.app.arrival, e2e.app.link
+    assert arrival is not None and link is not None
     async with e2e.db.transaction() as s:
         await make_user(s, telegram_id=6098, name="Admin", is_admin=True)
     _, r = await _booked(e2e, 6005, timedelta(minutes=1))
     async with e2e.db.read() as s:
         blocker_id = await s.scalar(select(Blocker.id).where(Blocker.spot_id == r.spot_id))
     assert blocker_id is not None
-    assert e2e.app.link is not None
-    # Someone lowered the blocker by hand before the driver came: the sweep raises it again.
-    assert (await e2e.app.link.command(blocker_id, "lower")).ok
-    await _until(e2e, lambda b: next(x for x in b if x.id == blocker_id).state == BlockerState.LOWERED)
-    assert await arrival.guard_paid_spots() == 1
+    async with _commands_heard(link.prefix) as heard:
+        # Someone lowered the blocker by hand before the driver came: the sweep raises it again.
+        assert (await link.command(blocker_id, "lower")).ok
+        await _heard(heard, [(blocker_id, "lower"), (blocker_id, "raise")])
     await _until(e2e, lambda b: next(x for x in b if x.id == blocker_id).state == BlockerState.RAISED)
     # The driver parks, the time ends, the car is still there: an overstay, reported once.
     assert (await arrival.lower(r.id, (await _user_id(e2e, 6005)))).ok
     await _until(e2e, lambda b: next(x for x in b if x.id == blocker_id).state == BlockerState.LOWERED)
-    e2e.clock.set(r.ends_at)
-    async with e2e.db.transaction() as s:
-        await booking.complete_due(s, e2e.clock.now())
     sim[blocker_id].set_obstacle(True)  # the car is in the way of the raising arm
-    assert await arrival.close_finished() == 0
-    assert await arrival.close_finished() == 0
+    async with _commands_heard(link.prefix) as heard:
+        e2e.clock.set(r.ends_at)
+        deadline = asyncio.get_running_loop().time() + 10
+        while heard.count((blocker_id, "raise")) < 3:  # three sweeps met the car
+            assert asyncio.get_running_loop().time() < deadline, heard
+            await asyncio.sleep(0.05)
     async with e2e.db.read() as s:
         overstays = list(
             await s.scalars(select(Notification.id).where(Notification.kind == "admin_overstay"))
         )
-    assert len(overstays) == 1  # one admin, told once although two sweeps met the car
+    assert len(overstays) == 1  # one admin, told once although every sweep met the car
     sim[blocker_id].set_obstacle(False)  # the car has left
-    assert await arrival.close_finished() == 1
     await _until(e2e, lambda b: next(x for x in b if x.id == blocker_id).state == BlockerState.RAISED)
 
 
@@ -241,6 +335,9 @@ async def test_a_blocker_that_answers_late_is_shown_when_it_does(parking: tuple[
     async with e2e.db.read() as s:
         blocker_id = await s.scalar(select(Blocker.id).where(Blocker.spot_id == r.spot_id))
     assert blocker_id is not None
+    # The running service guards the paid spot first (raise); then the driver lowers it.
+    await eventually(lambda: sim[blocker_id].state == WireState.RAISED, what="guarded")
+    moves_before = sim[blocker_id].moves
     sim[blocker_id].ack_delay = e2e.app.settings.ack_timeout_seconds + 1
     await user.tap_raw(1, BookingAction(action="lower", reservation_id=r.id).pack())
     await user.wait_for_message(lambda m: "did not answer in time" in m.text, timeout=6)
@@ -261,4 +358,7 @@ async def test_a_blocker_that_answers_late_is_shown_when_it_does(parking: tuple[
     async with e2e.db.read() as s:
         active = await s.get(Reservation, r.id)
     assert active is not None and active.status == ReservationStatus.ACTIVE
-    assert sim[blocker_id].moves == 1
+    # Lowered once, and never raised again while its late answer was on the way.
+    await asyncio.sleep(0.5)  # a few sweeps (0.2 s) of the running service
+    assert sim[blocker_id].moves - moves_before == 1
+    assert sim[blocker_id].state == WireState.LOWERED

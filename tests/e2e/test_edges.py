@@ -168,7 +168,7 @@ async def test_a_stale_button_after_a_restart_leads_back_to_the_menu(
     from main import App
 
     restarted = App(first.app.settings, clock=first.clock)
-    await restarted.start(jobs=False)
+    await restarted.start()
     try:
         await user.tap(old_screen, next(d for text, d in old_screen.buttons() if "History" in text and d))
         await user.wait_for_message(lambda m: "What would you like to do?" in m.text)
@@ -228,7 +228,7 @@ async def test_dialogs_work_on_redis_storage(tmp_path: Path, sqlite_template: Pa
     from main import App
 
     restarted = App(first.app.settings, clock=first.clock)
-    await restarted.start(jobs=False)
+    await restarted.start()
     try:
         history = next(d for text, d in wallet_screen.buttons() if "History" in text and d)
         await user.tap(wallet_screen, history)  # a button of the previous process's dialog

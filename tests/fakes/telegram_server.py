@@ -349,6 +349,7 @@ class CallbackAnswer:
 class _Callback:
     user_id: int
     answered: bool = False
+    answer_calls: int = 0  # answerCallbackQuery calls, the refused second ones included
 
 
 class FakeUser:
@@ -471,6 +472,11 @@ class FakeUser:
 
     def unanswered_callbacks(self) -> list[str]:
         return [c for c in self.callback_ids if not self._fake._callbacks[c].answered]
+
+    def answer_calls(self) -> dict[str, int]:
+        """answerCallbackQuery calls per callback query of this user, in tap order; Telegram
+        refuses every call after the first ("query is too old")."""
+        return {c: self._fake._callbacks[c].answer_calls for c in self.callback_ids}
 
     async def wait_for_message(
         self,
@@ -982,7 +988,9 @@ class TelegramFake:
 
     def _answer_callback(self, p: JSON) -> bool:
         callback = self._callbacks.get(p["callback_query_id"])
-        if callback is None or callback.answered:
+        if callback is not None:
+            callback.answer_calls += 1
+        if callback is None or callback.answered:  # Telegram accepts one answer per query
             raise _bad(QUERY_TOO_OLD.removeprefix("Bad Request: "))
         callback.answered = True
         answer = CallbackAnswer(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,10 @@ def test_cli_help_run_without_token_and_idempotent_seed(tmp_path: Path) -> None:
     second = _cli("seed-demo", "--lat", "48.8566", "--lon", "2.3522", tmp_path=tmp_path, DATABASE_URL=url)
     assert first.returncode == 0 and "6 created" in first.stdout and "BLK-" in first.stdout
     assert second.returncode == 0 and "0 created, 6 already there" in second.stdout
+    # Whoever lost the ids gets them again: every demo blocker, every time.
+    ids = first.stdout.strip().splitlines()[-1]
+    assert len(ids.split(",")) == 31 and ids.startswith("BLK-")
+    assert second.stdout.strip().splitlines()[-1] == ids
 
 
 @pytest.mark.slow
@@ -100,3 +106,62 @@ def test_run_says_in_one_line_when_telegram_cannot_be_reached(tmp_path: Path) ->
     assert failed.returncode == 1
     assert "start-up failed: cannot reach the Bot API at TELEGRAM_API_BASE" in failed.stderr
     assert "Traceback" not in failed.stderr and "123:abc" not in failed.stderr
+
+
+@pytest.mark.slow
+def test_run_with_a_malformed_token_says_so_in_one_line(tmp_path: Path) -> None:
+    failed = _cli(
+        "run",
+        tmp_path=tmp_path,
+        BOT_TOKEN="notatoken",
+        MQTT_URL="",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+    )
+    assert failed.returncode == 1
+    lines = failed.stderr.strip().splitlines()
+    assert lines == [lines[0]] and lines[0].startswith("configuration error: BOT_TOKEN is malformed")
+    assert "Traceback" not in failed.stderr and "notatoken" not in failed.stderr + failed.stdout
+
+
+class _Proxy502(BaseHTTPRequestHandler):
+    """A reverse proxy whose upstream is down: an HTML 502 that echoes the request path (and
+    with it the token), as some proxies' error pages do."""
+
+    def _answer(self) -> None:
+        body = f"<html><body><h1>502 Bad Gateway</h1><p>upstream for {self.path} failed</p></body></html>"
+        self.send_response(502)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body.encode())))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.slow
+def test_run_says_in_one_line_when_the_bot_api_answers_an_html_502(tmp_path: Path) -> None:
+    token = "123456:SecretPartOfTheToken"
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Proxy502)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        failed = _cli(
+            "run",
+            tmp_path=tmp_path,
+            BOT_TOKEN=token,
+            TELEGRAM_API_BASE=f"http://127.0.0.1:{server.server_address[1]}",
+            MQTT_URL="",
+            HTTP_PORT="18098",
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'run.db'}",
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0
+    failures = [line for line in output.splitlines() if "start-up failed" in line]
+    assert len(failures) == 1 and "TELEGRAM_API_BASE" in failures[0], output
+    assert "Traceback" not in output and "Bad Gateway" not in output
+    assert token not in output and "SecretPartOfTheToken" not in output

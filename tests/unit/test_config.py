@@ -115,3 +115,32 @@ def test_stripe_needs_its_webhook_secret_and_a_public_url(monkeypatch: pytest.Mo
     monkeypatch.setenv("STRIPE_SECRET_KEY", "sk_test_x")
     with pytest.raises(ConfigError, match="STRIPE_WEBHOOK_SECRET"):
         load_settings().require_for_run()
+
+
+def test_webhook_needs_https_only_against_telegrams_own_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:ABC")
+    monkeypatch.setenv("BOT_MODE", "webhook")
+    monkeypatch.setenv("PUBLIC_URL", "http://parking.internal:8080")
+    with pytest.raises(ConfigError, match=r"PUBLIC_URL must be an https:// URL"):
+        load_settings().require_for_run()  # Telegram's server calls https webhooks only
+    monkeypatch.setenv("PUBLIC_URL", "https://parking.example")
+    load_settings().require_for_run()
+    # A local Bot API server (telegram-bot-api --local) calls plain-HTTP webhooks on any port.
+    monkeypatch.setenv("TELEGRAM_API_BASE", "http://127.0.0.1:8081")
+    monkeypatch.setenv("PUBLIC_URL", "http://parking.internal:8080")
+    load_settings().require_for_run()
+    monkeypatch.setenv("PUBLIC_URL", "")
+    with pytest.raises(ConfigError, match=r"PUBLIC_URL is required when BOT_MODE=webhook"):
+        load_settings().require_for_run()
+
+
+@pytest.mark.parametrize("token", ["notatoken", "123456", ":abc", "abc:def", "123:abc def", "123:"])
+def test_a_malformed_bot_token_is_one_line_without_the_value(
+    monkeypatch: pytest.MonkeyPatch, token: str
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", token)
+    with pytest.raises(ConfigError) as info:
+        load_settings().require_for_run()
+    message = str(info.value)
+    assert message.startswith("BOT_TOKEN") and "@BotFather" in message
+    assert "\n" not in message and token not in message
