@@ -47,6 +47,7 @@ class DispatchLimits:
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 8
     concurrency: int = 40  # HTTP calls in flight at once
+    prepare_ahead: int = 8  # messages rendered ahead of the one being sent
 
 
 class _Pacer:
@@ -123,6 +124,8 @@ class OutboxDispatcher:
         handled = 0
         pending: list[tuple[int, User]] = []
         sending: set[asyncio.Task[None]] = set()
+        # Rendering reads the database: the next few are prepared while one is being paced.
+        preparing: dict[int, asyncio.Task[tuple[MessageSender | None, object]]] = {}
         try:
             while True:
                 claim = await self.claim()
@@ -133,8 +136,11 @@ class OutboxDispatcher:
                     await asyncio.sleep(claim.wake_in)  # only busy chats have due messages
                     continue
                 while pending:
+                    for ahead_id, ahead_user in pending[: self.limits.prepare_ahead]:
+                        if ahead_id not in preparing:
+                            preparing[ahead_id] = asyncio.create_task(self._prepare(ahead_id, ahead_user))
                     note_id, user = pending[0]
-                    sender, prepared = await self._prepare(note_id, user)
+                    sender, prepared = await preparing[note_id]
                     await self._in_flight.acquire()
                     try:
                         if sender is not None:
@@ -143,6 +149,7 @@ class OutboxDispatcher:
                         self._in_flight.release()
                         raise
                     pending.pop(0)
+                    del preparing[note_id]
                     self._chat_free_at[user.id] = asyncio.get_running_loop().time() + (
                         self.limits.per_chat_interval
                     )
@@ -152,6 +159,9 @@ class OutboxDispatcher:
                     handled += 1
         finally:
             # Runs on cancellation too: a stopped dispatcher leaves no message half-recorded.
+            for unsent in preparing.values():
+                unsent.cancel()
+            await asyncio.gather(*preparing.values(), return_exceptions=True)
             if pending:
                 await self._hand_back([note_id for note_id, _ in pending])
             if sending:
