@@ -273,7 +273,8 @@ async def test_amount_mismatch_is_not_confirmed_and_alerts_admins(stack: Stack) 
     assert await stack.fake.send_event(event) == 200
     assert (await stack.reservation(r.id)).status == ReservationStatus.PENDING_PAYMENT
     (payment,) = await stack.payments()
-    assert payment.status == PaymentStatus.NEEDS_REVIEW and "expected 400 EUR" in (payment.failure_reason or "")
+    assert payment.status == PaymentStatus.NEEDS_REVIEW
+    assert "expected 400 EUR" in (payment.failure_reason or "")
     assert await stack.kinds(stack.admin_id) == ["admin_payment_mismatch"]
 
 
