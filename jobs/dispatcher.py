@@ -128,7 +128,14 @@ class OutboxDispatcher:
         preparing: dict[int, asyncio.Task[tuple[MessageSender | None, object]]] = {}
         try:
             while True:
-                claim = await self.claim()
+                claiming = asyncio.ensure_future(self.claim())
+                try:
+                    claim = await asyncio.shield(claiming)
+                except asyncio.CancelledError:
+                    # Stopped while claiming: the claim may still commit; hand back what it took.
+                    with contextlib.suppress(Exception):
+                        pending = (await claiming).notes
+                    raise
                 pending = claim.notes
                 if not pending:
                     if claim.wake_in is None:

@@ -74,6 +74,31 @@ async def test_a_dispatcher_stopped_right_after_its_first_send_sends_nothing_twi
     assert all(n.attempts == 1 for n in notes), [n.attempts for n in notes]
 
 
+async def test_a_dispatcher_stopped_at_any_moment_leaves_nothing_leased_and_sends_nothing_twice(
+    stack: E2E,
+) -> None:
+    chats = list(range(7401, 7413))
+    user_ids = await _users(stack, chats)
+    async with stack.db.transaction() as s:
+        for uid in user_ids:
+            await outbox.notify(s, uid, "card_saved", {"brand": "visa", "last4": "42"}, now=stack.clock.now())
+    for step in range(200):  # stopped ever later, until everything went out
+        dispatcher = OutboxDispatcher(stack.db, stack.app.dispatcher.senders, stack.clock)
+        running = asyncio.create_task(dispatcher.run())
+        await asyncio.sleep(step * 0.002)
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
+        async with stack.db.read() as s:
+            statuses = Counter(
+                await s.scalars(select(Notification.status).where(Notification.user_id.in_(user_ids)))
+            )
+        assert NotificationStatus.SENDING not in statuses, (step, statuses)
+        if statuses == Counter({NotificationStatus.SENT: len(chats)}):
+            break
+    assert Counter(chat for chat, _ in _sends(stack)) == Counter(dict.fromkeys(chats, 1))
+
+
 async def test_a_drivers_confirmation_goes_before_sixty_queued_admin_alerts(stack: E2E) -> None:
     (admin_id,) = await _users(stack, [7100], admin=True)
     (driver_id,) = await _users(stack, [7101])
