@@ -222,16 +222,16 @@ class App:
         self.web_url = ""
 
     async def _blocker_health(self, blocker_id: str, healthy: bool, reason: str) -> None:
-        """One alert per incident to every admin (the link tracks incidents)."""
-        now = self.clock.now()
+        """Admins hear of each incident (the link tracks them) once per outage: the blockers a
+        burst takes down (or brings back) are listed in one message per admin. Several
+        processes each run a link: a blocker already listed is not added twice."""
         async with self.db.transaction() as session:
-            await outbox.notify_admins(
+            await outbox.notify_admins_grouped(
                 session,
-                "admin_blocker_recovered" if healthy else "admin_blocker_unhealthy",
+                "admin_blockers_recovered" if healthy else "admin_blockers_unhealthy",
                 {"blocker_id": blocker_id, "reason": reason},
-                now=now,
-                # Several processes each run a link: within a minute their alerts collapse.
-                dedupe_key=f"blocker_health:{blocker_id}:{int(healthy)}:{now:%Y%m%d%H%M}",
+                key="blocker_id",
+                now=self.clock.now(),
             )
 
     async def _ack_conflict(self, conflict: AckConflict) -> None:
@@ -282,6 +282,7 @@ class App:
         log.info("shutting down")
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.dispatcher.stop()  # sends under way record their outcome
         if self._polling is not None:
             with contextlib.suppress(RuntimeError):
                 await self.dp.stop_polling()

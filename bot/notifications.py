@@ -3,6 +3,7 @@ send time (so a language change applies to queued messages too) and classifies f
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -197,6 +198,8 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> Render
                 error=str(p["error"]),
             )
         )
+    if note.kind in ("admin_blockers_unhealthy", "admin_blockers_recovered"):
+        return Rendered(_blocker_list(lang, note.kind, p.get("items") or []))
     if note.kind in (
         "admin_blocker_unhealthy",
         "admin_blocker_recovered",
@@ -213,6 +216,22 @@ def _one_button(text: str, data: BookingAction) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data.pack())]]
     )
+
+
+_LISTED_BLOCKERS = 30  # keeps one alert well inside Telegram's 4096 characters
+
+
+def _blocker_list(lang: str, kind: str, items: list[dict[str, Any]]) -> Raw:
+    """One operators' alert naming every blocker of an outage (or of a recovery)."""
+    lines = []
+    for item in items[:_LISTED_BLOCKERS]:
+        name = html.escape(str(item.get("blocker_id")), quote=False)
+        reason = item.get("reason")
+        unhealthy = kind == "admin_blockers_unhealthy" and reason
+        lines.append(f"• {name} ({html.escape(str(reason), quote=False)})" if unhealthy else f"• {name}")
+    if len(items) > _LISTED_BLOCKERS:
+        lines.append(tr(lang, "notify.admin_blockers_more", count=len(items) - _LISTED_BLOCKERS))
+    return tr(lang, f"notify.{kind}", count=len(items), items=Raw("\n".join(lines)))
 
 
 def _reminder(lang: str, p: dict[str, Any], r: Reservation, spot: str, name: str, tz: str) -> Rendered:

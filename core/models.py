@@ -114,6 +114,9 @@ class PaymentStatus(enum.StrEnum):
     REFUND_PENDING = "refund_pending"  # owed to a card; the payments adapter carries it out
     REFUNDED = "refunded"
     REFUND_FAILED = "refund_failed"
+    # The provider charged another amount or currency than asked: never settled, refunded in
+    # full (refunded_amount says when that is done), and an operator has to look.
+    NEEDS_REVIEW = "needs_review"
 
 
 class WalletTxKind(enum.StrEnum):
@@ -295,11 +298,31 @@ class ReservationExtension(Base):
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
 
+# One succeeded payment per booking and per extension: a double charge is refused by the
+# database itself, whatever the code above it does.
+_ONE_BOOKING_PAYMENT = "purpose = 'booking' AND status = 'succeeded'"
+_ONE_EXTENSION_PAYMENT = "purpose = 'extension' AND status = 'succeeded'"
+
+
 class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund"),
+        Index(
+            "uq_payments_one_succeeded_booking",
+            "reservation_id",
+            unique=True,
+            postgresql_where=text(_ONE_BOOKING_PAYMENT),
+            sqlite_where=text(_ONE_BOOKING_PAYMENT),
+        ),
+        Index(
+            "uq_payments_one_succeeded_extension",
+            "extension_id",
+            unique=True,
+            postgresql_where=text(_ONE_EXTENSION_PAYMENT),
+            sqlite_where=text(_ONE_EXTENSION_PAYMENT),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -353,6 +376,15 @@ class SavedPaymentMethod(Base):
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
 
+class Priority(enum.IntEnum):
+    """Order in which due notifications are sent: a driver waiting for a confirmation goes
+    before reminders and bulk messages, and those before operators' alerts."""
+
+    TRANSACTIONAL = 0
+    BULK = 1
+    ADMIN = 2
+
+
 class Notification(Base):
     """The outbox: written in the transaction of the change it reports, sent later."""
 
@@ -368,6 +400,7 @@ class Notification(Base):
         _enum(NotificationStatus, "notification_status"), default=NotificationStatus.PENDING
     )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[int] = mapped_column(SmallInteger, default=Priority.TRANSACTIONAL, server_default="0")
     due_at: Mapped[datetime] = mapped_column()
     lease_until: Mapped[datetime | None] = mapped_column()
     sent_at: Mapped[datetime | None] = mapped_column()

@@ -1,14 +1,28 @@
-"""The outbox dispatcher: sends due notifications through their channel, at most once each,
+"""The outbox dispatcher: sends due notifications through their channel, most urgent first,
 within Telegram's limits (about 30 messages a second overall, 1 a second per chat).
 
+Order: by `priority` (drivers' transactional messages, then reminders and bulk sends, then
+operators' alerts), then `due_at`. Sends leave one at a time in that order, paced; a chat that
+had a message less than a second ago is skipped for now (its rows stay pending), so one busy
+chat never holds up the others.
+
 Rows are claimed in a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
-processes never take the same row; SQLite has a single writer) and leased: a process that dies
-between claiming and sending leaves rows that another run takes over once the lease expires.
+processes never take the same row; SQLite has a single writer) and leased. Each send's outcome
+is committed right after its HTTP call, in its own short transaction. When the dispatcher is
+stopped (task cancelled), sends already under way still record their outcome and claimed rows
+not yet sent are handed back at once.
+
+What remains is at-least-once, not exactly-once: Telegram has no idempotency key, so a process
+killed after Telegram accepted a message and before its outcome was committed (one HTTP round
+trip plus one short transaction) leaves the row leased, and another run sends it again once
+the lease has expired. A process killed after claiming delays the rows it had not sent yet by
+the lease; nothing is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,7 +46,8 @@ class DispatchLimits:
     batch: int = 500  # about 17 s of sending: well inside the lease
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 8
-    concurrency: int = 40
+    concurrency: int = 40  # HTTP calls in flight at once
+    prepare_ahead: int = 8  # messages rendered ahead of the one being sent
 
 
 class _Pacer:
@@ -56,6 +71,12 @@ class _Pacer:
             self._next = loop.time() + self.interval
 
 
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    notes: list[tuple[int, User]]  # in sending order
+    wake_in: float | None  # seconds until a skipped busy chat may get its next message
+
+
 class OutboxDispatcher:
     def __init__(
         self,
@@ -70,21 +91,128 @@ class OutboxDispatcher:
         self.limits = limits
         self._pacer = _Pacer(limits.messages_per_second)
         self._chat_free_at: dict[int, float] = {}  # monotonic time a chat may get its next message
-        self._semaphore = asyncio.Semaphore(limits.concurrency)
+        self._in_flight = asyncio.Semaphore(limits.concurrency)
+        self._draining: asyncio.Task[None] | None = None
+
+    # -- the scheduled job ------------------------------------------------------------------
+
+    async def kick(self) -> None:
+        """The periodic job: starts draining the outbox unless a drain is already running, and
+        returns at once, so the job never overlaps itself however long a drain takes."""
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.create_task(self._drain(), name="outbox-dispatcher")
+
+    async def _drain(self) -> None:
+        try:
+            await self.run()
+        except Exception:  # the next kick tries again
+            log.exception("outbox dispatch failed")
+
+    async def stop(self) -> None:
+        """Stops draining: sends under way record their outcome; claimed rows not yet sent go
+        back to pending."""
+        task, self._draining = self._draining, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # -- sending ----------------------------------------------------------------------------
 
     async def run(self) -> int:
-        """Sends everything due now, batch after batch; returns how many were handled."""
+        """Sends everything due now, most urgent first; returns how many were handled."""
         handled = 0
-        while True:
-            claimed = await self.claim()
-            if not claimed:
-                return handled
-            await asyncio.gather(*(self._send(note_id, user) for note_id, user in claimed))
-            handled += len(claimed)
+        pending: list[tuple[int, User]] = []
+        sending: set[asyncio.Task[None]] = set()
+        # Rendering reads the database: the next few are prepared while one is being paced.
+        preparing: dict[int, asyncio.Task[tuple[MessageSender | None, object]]] = {}
+        try:
+            while True:
+                claiming = asyncio.ensure_future(self.claim())
+                try:
+                    claim = await asyncio.shield(claiming)
+                except asyncio.CancelledError:
+                    # Stopped while claiming: the claim may still commit; hand back what it took.
+                    with contextlib.suppress(Exception):
+                        pending = (await claiming).notes
+                    raise
+                pending = claim.notes
+                if not pending:
+                    if claim.wake_in is None:
+                        return handled
+                    await asyncio.sleep(claim.wake_in)  # only busy chats have due messages
+                    continue
+                while pending:
+                    for ahead_id, ahead_user in pending[: self.limits.prepare_ahead]:
+                        if ahead_id not in preparing:
+                            preparing[ahead_id] = asyncio.create_task(self._prepare(ahead_id, ahead_user))
+                    note_id, user = pending[0]
+                    sender, prepared = await preparing[note_id]
+                    await self._in_flight.acquire()
+                    try:
+                        if sender is not None:
+                            await self._pacer.wait()
+                    except BaseException:
+                        self._in_flight.release()
+                        raise
+                    pending.pop(0)
+                    del preparing[note_id]
+                    self._chat_free_at[user.id] = asyncio.get_running_loop().time() + (
+                        self.limits.per_chat_interval
+                    )
+                    task = asyncio.create_task(self._deliver(note_id, sender, prepared))
+                    sending.add(task)
+                    task.add_done_callback(sending.discard)
+                    handled += 1
+        finally:
+            # Runs on cancellation too: a stopped dispatcher leaves no message half-recorded.
+            for unsent in preparing.values():
+                unsent.cancel()
+            await asyncio.gather(*preparing.values(), return_exceptions=True)
+            if pending:
+                await self._hand_back([note_id for note_id, _ in pending])
+            if sending:
+                await asyncio.gather(*sending, return_exceptions=True)
 
-    async def claim(self) -> list[tuple[int, User]]:
-        """Leases a batch of due notifications (the first half of `run`)."""
+    async def _prepare(self, note_id: int, user: User) -> tuple[MessageSender | None, object]:
+        """The sender and what it will send, or (None, the outcome) when there is nothing to send."""
+        async with self.db.read() as s:
+            note = await s.get(Notification, note_id)
+        if note is None:
+            return None, DeliveryResult(Delivery.PERMANENT, error="notification vanished")
+        sender = self.senders[note.channel]
+        try:
+            prepared = await sender.prepare(note, user)
+        except Exception as exc:  # a renderer bug must not stop the other notifications
+            log.exception("notification %s: preparing failed", note_id)
+            return None, DeliveryResult(Delivery.RETRY, error=f"{type(exc).__name__}: {exc}"[:200])
+        if isinstance(prepared, DeliveryResult):  # e.g. no chat to send to: nothing to pace
+            return None, prepared
+        return sender, prepared
+
+    async def _deliver(self, note_id: int, sender: MessageSender | None, prepared: object) -> None:
+        """One send and, right after it, its outcome in its own transaction."""
+        try:
+            if sender is None:
+                assert isinstance(prepared, DeliveryResult)
+                result = prepared
+            else:
+                try:
+                    result = await sender.send(prepared)
+                except Exception as exc:  # a sender bug must not stop the other notifications
+                    log.exception("notification %s: sender failed", note_id)
+                    result = DeliveryResult(Delivery.RETRY, error=f"{type(exc).__name__}: {exc}"[:200])
+            await self._record(note_id, result)
+        finally:
+            self._in_flight.release()
+
+    async def claim(self) -> _Claim:
+        """Leases the next due notifications in sending order, at most one per chat, skipping
+        chats that had a message less than `per_chat_interval` ago."""
         now = self.clock.now()
+        loop_now = asyncio.get_running_loop().time()
+        if len(self._chat_free_at) > 10_000:
+            self._chat_free_at = {u: t for u, t in self._chat_free_at.items() if t > loop_now}
         async with self.db.transaction() as s:
             rows = (
                 (
@@ -101,7 +229,7 @@ class OutboxDispatcher:
                                 & (Notification.lease_until < now),
                             ),
                         )
-                        .order_by(Notification.due_at, Notification.id)
+                        .order_by(Notification.priority, Notification.due_at, Notification.id)
                         .limit(self.limits.batch)
                         .with_for_update(of=Notification, skip_locked=True)
                     )
@@ -109,37 +237,35 @@ class OutboxDispatcher:
                 .tuples()
                 .all()
             )
-            for note, _user in rows:
+            taken: list[tuple[Notification, User]] = []
+            chats: set[int] = set()
+            wake_at: float | None = None
+            for note, user in rows:
+                free_at = self._chat_free_at.get(user.id, 0.0)
+                if user.id in chats or free_at > loop_now:
+                    # Left pending: the next claim takes it once the chat may hear from us.
+                    ready = max(free_at, loop_now)
+                    wake_at = ready if wake_at is None else min(wake_at, ready)
+                    continue
+                chats.add(user.id)
+                taken.append((note, user))
+            for note, _user in taken:
                 note.status = NotificationStatus.SENDING
                 note.lease_until = now + self.limits.lease
                 note.attempts += 1
             await s.flush()  # the lease must reach the database before the rows leave the session
             s.expunge_all()
-            return [(note.id, user) for note, user in rows]
+            wake_in = None if wake_at is None else max(0.01, wake_at - loop_now)
+            return _Claim([(note.id, user) for note, user in taken], wake_in)
 
-    async def _send(self, note_id: int, user: User) -> None:
-        async with self._semaphore:
-            async with self.db.read() as s:
-                note = await s.get(Notification, note_id)
-            if note is None:
-                return
-            sender = self.senders[note.channel]
-            try:
-                prepared = await sender.prepare(note, user)
-                # Only the send itself is paced, so rendering time never bunches the requests.
-                await self._wait_for_chat(user.id)
-                await self._pacer.wait()
-                result = await sender.send(prepared)
-            except Exception as exc:  # a sender bug must not stop the other notifications
-                log.exception("notification %s: sender failed", note_id)
-                result = DeliveryResult(Delivery.RETRY, error=f"{type(exc).__name__}: {exc}"[:200])
-            await self._record(note_id, result)
-
-    async def _wait_for_chat(self, user_id: int) -> None:
-        loop = asyncio.get_running_loop()
-        slot = max(loop.time(), self._chat_free_at.get(user_id, 0.0))
-        self._chat_free_at[user_id] = slot + self.limits.per_chat_interval
-        await asyncio.sleep(max(0.0, slot - loop.time()))
+    async def _hand_back(self, note_ids: list[int]) -> None:
+        """Claimed but never sent (the dispatcher is stopping): pending again, at once."""
+        async with self.db.transaction() as s:
+            for note_id in note_ids:
+                note = await s.get(Notification, note_id, with_for_update=True)
+                if note is not None and note.status == NotificationStatus.SENDING:
+                    note.status, note.lease_until = NotificationStatus.PENDING, None
+                    note.attempts = max(0, note.attempts - 1)
 
     def _backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(3600, 5 * 2 ** max(0, attempts - 1)))
@@ -166,6 +292,4 @@ class OutboxDispatcher:
                 note.status, note.due_at = NotificationStatus.PENDING, now + delay
                 if result.retry_after:
                     # Telegram asked the whole bot to slow down: hold every send, not just this one.
-                    self._pacer._next = max(
-                        self._pacer._next, asyncio.get_running_loop().time() + result.retry_after
-                    )
+                    self._pacer.pause(result.retry_after)

@@ -69,7 +69,9 @@ def build_scheduler(
     demote_info_to_debug("apscheduler.scheduler", "apscheduler.executors.default")
     scheduler = AsyncIOScheduler(timezone=UTC)
     jobs: dict[str, tuple[Callable[[], Awaitable[Any]], float]] = {
-        "dispatch_outbox": (dispatcher.run, dispatch_seconds),
+        # kick returns at once and drains in its own task: a long drain (one admin's chat gets
+        # a message a second) never makes this job overlap itself.
+        "dispatch_outbox": (dispatcher.kick, dispatch_seconds),
         "expire_holds": (lambda: sweeps.expire_holds(db, clock, payments), sweep_seconds),
         "send_reminders": (lambda: sweeps.send_reminders(db, clock, reminder_minutes), sweep_seconds),
         "complete_ended": (lambda: sweeps.complete_ended(db, clock), sweep_seconds),

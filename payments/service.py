@@ -341,7 +341,7 @@ class PaymentService:
                     return
                 settled = await rules.settle_checkout(s, state.session_id, state.payment, now)
             log.info("stripe %s for %s: %s", kind, state.session_id, settled.value)
-            if settled == Settled.REFUND_OWED:
+            if settled in (Settled.REFUND_OWED, Settled.MISMATCH):
                 await self.process_refunds()
             await self._announce(state.session_id, settled)
         elif kind == "checkout.session.expired":
@@ -376,7 +376,7 @@ class PaymentService:
             return Settled.NOT_PAID
         async with self.db.transaction() as s:
             settled = await rules.settle_checkout(s, state.session_id, state.payment, self.clock.now())
-        if settled == Settled.REFUND_OWED:
+        if settled in (Settled.REFUND_OWED, Settled.MISMATCH):
             await self.process_refunds()
         await self._announce(state.session_id, settled)
         return settled

@@ -5,6 +5,10 @@ from __future__ import annotations
 import html
 import json
 import logging
+import re
+import time
+from collections import OrderedDict
+from typing import Any
 
 import stripe
 from aiohttp import web
@@ -15,7 +19,11 @@ from payments.stripe_gateway import PaymentProviderError
 
 log = logging.getLogger(__name__)
 
-SIGNATURE_TOLERANCE_SECONDS = 300
+SIGNATURE_TOLERANCE_SECONDS = 300  # both ways: older events are replays, newer ones forged clocks
+
+# Stripe's Checkout Session ids: cs_test_/cs_live_ and letters and digits (about 60 today).
+_SESSION_ID = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,200}")
+_CHECKING = "checking"
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title>
@@ -24,7 +32,7 @@ text-align:center}}a.button{{display:inline-block;margin-top:1rem;padding:.8rem 
 border-radius:.6rem;background:#2481cc;color:#fff;text-decoration:none}}</style></head>
 <body><h1>{title}</h1><p>{text}</p>{link}</body></html>"""
 
-_MESSAGES = {
+_MESSAGES: dict[Settled | str, tuple[str, str]] = {
     Settled.CONFIRMED: ("Payment received", "Your payment went through. The bot has the details."),
     Settled.ALREADY_DONE: ("Payment received", "Your payment went through. The bot has the details."),
     Settled.REFUND_OWED: (
@@ -34,44 +42,123 @@ _MESSAGES = {
     Settled.NOT_PAID: ("Payment not completed", "Nothing was charged. You can try again from the bot."),
     Settled.MISMATCH: ("We are checking your payment", "Our team has been alerted and will contact you."),
     Settled.UNKNOWN: ("Payment not found", "This payment link is unknown. Please open the bot."),
+    _CHECKING: (
+        "We are checking your payment",
+        "We could not confirm it yet. The bot will message you as soon as it is settled.",
+    ),
+    "slow_down": ("Too many requests", "Please wait a minute and open the link again."),
 }
 
 
+def _safe(value: object) -> str:
+    """For logs: a bounded repr, so nobody can write lines of their own into them."""
+    return repr(value)[:80]
+
+
+def _signed_at(header: str | None) -> int | None:
+    for item in (header or "").split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit() and len(value) <= 12:
+            return int(value)
+    return None
+
+
+def _well_formed(event: Any) -> bool:
+    """The fields `PaymentService.handle_event` reads, with their types."""
+    if not isinstance(event, dict):
+        return False
+    data = event.get("data")
+    if not (isinstance(event.get("id"), str) and isinstance(event.get("type"), str)):
+        return False
+    if not isinstance(data, dict):
+        return False
+    obj = data.get("object")
+    if not isinstance(obj, dict) or not isinstance(obj.get("id"), str):
+        return False
+    amount, metadata = obj.get("amount_total"), obj.get("metadata")
+    return (
+        (amount is None or (isinstance(amount, int) and not isinstance(amount, bool)))
+        and (obj.get("currency") is None or isinstance(obj.get("currency"), str))
+        and (metadata is None or isinstance(metadata, dict))
+    )
+
+
+class RateLimiter:
+    """A token bucket per client address, in memory and bounded: past `max_clients` the
+    longest-idle addresses are forgotten (they start again with a full bucket)."""
+
+    def __init__(self, *, burst: int = 10, per_minute: float = 10, max_clients: int = 10_000) -> None:
+        self.burst, self.rate, self.max_clients = burst, per_minute / 60, max_clients
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def allow(self, client: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        tokens, last = self._buckets.pop(client, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        allowed = tokens >= 1
+        self._buckets[client] = (tokens - 1 if allowed else tokens, now)
+        while len(self._buckets) > self.max_clients:
+            self._buckets.popitem(last=False)
+        return allowed
+
+
 def add_payment_routes(
-    app: web.Application, service: PaymentService, *, webhook_secret: str, bot_url: str | None = None
+    app: web.Application,
+    service: PaymentService,
+    *,
+    webhook_secret: str,
+    bot_url: str | None = None,
+    return_limiter: RateLimiter | None = None,
 ) -> None:
+    limiter = return_limiter or RateLimiter()
+
     async def stripe_webhook(request: web.Request) -> web.Response:
         payload = await request.text()
+        header = request.headers.get("Stripe-Signature")
+        signed_at = _signed_at(header)
         try:
             stripe.WebhookSignature.verify_header(
-                payload,
-                request.headers.get("Stripe-Signature"),
-                webhook_secret,
-                tolerance=SIGNATURE_TOLERANCE_SECONDS,
+                payload, header, webhook_secret, tolerance=SIGNATURE_TOLERANCE_SECONDS
             )
-            event = json.loads(payload)
-        except (stripe.SignatureVerificationError, ValueError):
-            log.warning("stripe webhook refused: bad signature or body")
+        except stripe.SignatureVerificationError:
+            log.warning("stripe webhook refused: bad or stale signature")
+            return web.json_response({"error": "invalid signature"}, status=400)
+        # The library only refuses old timestamps; one from the future is no more genuine.
+        if signed_at is None or signed_at > time.time() + SIGNATURE_TOLERANCE_SECONDS:
+            log.warning("stripe webhook refused: signature timestamp %s is in the future", _safe(signed_at))
             return web.json_response({"error": "invalid signature"}, status=400)
         try:
+            event = json.loads(payload)
+        except ValueError:
+            event = None
+        if not _well_formed(event):
+            log.warning("stripe webhook refused: malformed event %s", _safe(payload))
+            return web.json_response({"error": "malformed event"}, status=400)
+        try:
             await service.handle_event(event)
-        except PaymentProviderError:
-            log.exception("stripe webhook %s: provider call failed; Stripe will retry", event.get("id"))
+        except PaymentProviderError as exc:
+            log.warning("stripe webhook %s: %s; Stripe will retry", _safe(event["id"]), exc)
             return web.json_response({"error": "retry later"}, status=503)
         return web.json_response({"received": True})
 
     async def payment_return(request: web.Request) -> web.Response:
         session_id = request.query.get("session_id", "")
-        if not session_id.startswith("cs_"):
-            settled = Settled.UNKNOWN
+        status = 200
+        settled: Settled | str
+        if not limiter.allow(request.remote or ""):
+            settled, status = "slow_down", 429
+        elif not _SESSION_ID.fullmatch(session_id):
+            log.warning("payment return: malformed session id %s", _safe(session_id))
+            settled, status = Settled.UNKNOWN, 400
         elif request.query.get("cancelled"):
             settled = Settled.NOT_PAID
         else:
             try:
                 settled = await service.verify_return(session_id)
-            except PaymentProviderError:
-                log.exception("payment return: could not verify %s", session_id)
-                settled = Settled.ALREADY_DONE  # the webhook will settle it; do not alarm the driver
+            except PaymentProviderError as exc:
+                # Unknown to Stripe, or Stripe unreachable: we cannot say it was paid.
+                log.warning("payment return: could not verify %s: %s", _safe(session_id), exc)
+                settled = _CHECKING
         title, text = _MESSAGES[settled]
         link = (
             f'<a class="button" href="{html.escape(bot_url)}">Back to the bot</a>'
@@ -81,6 +168,7 @@ def add_payment_routes(
         return web.Response(
             text=_PAGE.format(title=html.escape(title), text=html.escape(text), link=link),
             content_type="text/html",
+            status=status,
         )
 
     app.router.add_post("/stripe/webhook", stripe_webhook)

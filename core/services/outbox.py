@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from core.errors import NotFound
-from core.models import Channel, Notification, User
+from core.models import Channel, Notification, NotificationStatus, Priority, User
+
+# Kinds sent after drivers' transactional messages; operators' alerts (`admin_*`) go last.
+_BULK_KINDS = frozenset({"booking_reminder"})
+
+
+def priority_of(kind: str) -> Priority:
+    if kind.startswith("admin_"):
+        return Priority.ADMIN
+    return Priority.BULK if kind in _BULK_KINDS else Priority.TRANSACTIONAL
 
 
 def choose_channel(user: User) -> Channel:
@@ -32,10 +42,11 @@ async def notify(
     due_at: datetime | None = None,
     dedupe_key: str | None = None,
     channel: Channel | None = None,
+    priority: Priority | None = None,
 ) -> Notification | None:
     """Queues a notification in the caller's transaction. With a dedupe key already queued,
     returns None and queues nothing. Payloads hold ids and plain values; the sender formats
-    them in the user's language at send time."""
+    them in the user's language at send time. The priority follows from the kind unless given."""
     if dedupe_key is not None:
         existing = await session.scalar(select(Notification.id).where(Notification.dedupe_key == dedupe_key))
         if existing is not None:
@@ -49,6 +60,7 @@ async def notify(
         channel=channel or choose_channel(user),
         payload=payload,
         due_at=due_at or now,
+        priority=priority_of(kind) if priority is None else priority,
         dedupe_key=dedupe_key,
         created_at=now,
     )
@@ -73,6 +85,50 @@ async def notify_admins(
         if note is not None:
             queued.append(note)
     return queued
+
+
+# How long an operators' alert waits for the rest of its burst (one restart of a controller
+# takes many blockers offline within a few seconds).
+ALERT_GATHERING = timedelta(seconds=15)
+
+
+async def notify_admins_grouped(
+    session: AsyncSession,
+    kind: str,
+    item: dict[str, Any],
+    *,
+    key: str,
+    now: datetime,
+    gather: timedelta = ALERT_GATHERING,
+) -> None:
+    """One message per admin for a burst of alerts of one kind (payload `{"items": [...]}`):
+    while an admin's alert of this kind is still queued, the item joins its list (once per
+    `item[key]`); otherwise a new alert is queued, due `gather` from now so that the rest of
+    the burst can join it. An alert already being sent is left alone."""
+    admins = list(await session.scalars(select(User.id).where(User.is_admin.is_(True)).order_by(User.id)))
+    for admin_id in admins:
+        # Serialises grouping per admin across processes (the users row, as every ledger write).
+        await session.scalar(select(User.id).where(User.id == admin_id).with_for_update())
+        queued = await session.scalar(
+            select(Notification)
+            .where(
+                Notification.user_id == admin_id,
+                Notification.kind == kind,
+                Notification.status == NotificationStatus.PENDING,
+            )
+            .order_by(Notification.id)
+            .limit(1)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if queued is None:
+            await notify(session, admin_id, kind, {"items": [item]}, now=now, due_at=now + gather)
+            continue
+        items = list(queued.payload.get("items", []))
+        if all(existing.get(key) != item[key] for existing in items):
+            queued.payload = {**queued.payload, "items": [*items, item]}
+            flag_modified(queued, "payload")
+    await session.flush()
 
 
 class Delivery(enum.Enum):

@@ -10,12 +10,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidTransition, NotFound, NotOwner, SpotTaken
 from core.models import (
+    ExtensionStatus,
     Payment,
     PaymentMethodKind,
     PaymentPurpose,
@@ -132,8 +133,12 @@ async def _new_payment(
 async def payable_booking(
     session: AsyncSession, reservation_id: int, user_id: int, now: datetime
 ) -> Reservation:
-    """The caller's unpaid hold that is still running; raises otherwise."""
-    reservation = await booking.get_owned(session, reservation_id, user_id)
+    """The caller's unpaid hold that is still running, row-locked until the transaction ends, so
+    two payments for it queue and the second sees it paid; raises otherwise. The driver's
+    ledger is locked first: every money path takes user, then reservation (the payment's
+    foreign key share-locks the user, and the other order deadlocked two payers)."""
+    await wallet.lock_ledger(session, user_id)
+    reservation = await _lock_owned(session, reservation_id, user_id)
     if reservation.status != ReservationStatus.PENDING_PAYMENT or (
         reservation.hold_expires_at is not None and reservation.hold_expires_at <= now
     ):
@@ -144,13 +149,35 @@ async def payable_booking(
 async def payable_extension(
     session: AsyncSession, extension_id: int, user_id: int
 ) -> tuple[ReservationExtension, Reservation]:
-    extension = await session.get(ReservationExtension, extension_id)
+    """The caller's unpaid extension, locked like `payable_booking` (user, extension, booking)."""
+    await wallet.lock_ledger(session, user_id)
+    extension = await session.scalar(
+        select(ReservationExtension)
+        .where(ReservationExtension.id == extension_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if extension is None:
         raise NotFound(f"extension {extension_id}")
-    reservation = await booking.get_owned(session, extension.reservation_id, user_id)
-    if extension.status.value != "pending_payment" or reservation.ends_at != extension.old_ends_at:
+    reservation = await _lock_owned(session, extension.reservation_id, user_id)
+    if extension.status != ExtensionStatus.PENDING_PAYMENT or reservation.ends_at != extension.old_ends_at:
         raise InvalidTransition(reservation.id, reservation.status.value, "pay this extension")
     return extension, reservation
+
+
+async def _lock_owned(session: AsyncSession, reservation_id: int, user_id: int) -> Reservation:
+    # FOR UPDATE is not emitted on SQLite, where BEGIN IMMEDIATE already made us the only writer.
+    reservation = await session.scalar(
+        select(Reservation)
+        .where(Reservation.id == reservation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if reservation is None:
+        raise NotFound(f"reservation {reservation_id}")
+    if reservation.user_id != user_id:
+        raise NotOwner(f"reservation {reservation_id}")
+    return reservation
 
 
 async def _lock_payment(session: AsyncSession, **where: object) -> Payment | None:
@@ -176,34 +203,90 @@ async def settle_checkout(
 async def settle(
     session: AsyncSession, payment: Payment, reported: ProviderPayment, now: datetime
 ) -> Settled:
+    if payment.status == PaymentStatus.NEEDS_REVIEW:
+        return Settled.MISMATCH  # an operator decides; no later event may settle it
     if payment.status not in (PaymentStatus.PENDING, PaymentStatus.CANCELLED, PaymentStatus.FAILED):
         return Settled.ALREADY_DONE
     if not reported.paid:
         return Settled.NOT_PAID
     if reported.amount != payment.amount or (reported.currency or "").upper() != payment.currency:
-        payment.status = PaymentStatus.FAILED
-        payment.failure_reason = (
-            f"provider reported {reported.amount} {reported.currency}, expected "
-            f"{payment.amount} {payment.currency}"
-        )
-        payment.stripe_payment_intent_id = reported.payment_intent_id
-        payment.updated_at = now
-        log.error("payment %s: amount or currency mismatch: %s", payment.id, payment.failure_reason)
-        await outbox.notify_admins(
-            session,
-            "admin_payment_mismatch",
-            {"payment_id": payment.id, "reason": payment.failure_reason},
-            now=now,
-            dedupe_key=f"mismatch:{payment.id}",
-        )
+        await _hold_for_review(session, payment, reported, now)
         return Settled.MISMATCH
+    if reported.payment_intent_id:
+        payment.stripe_payment_intent_id = reported.payment_intent_id
+    if await _paid_before(session, payment):
+        # Two payment pages for one booking (or extension) were both paid: this one goes back;
+        # it never counts as succeeded, which the one-payment-per-booking index would refuse.
+        payment.succeeded_at = now
+        await owe_refund(session, payment, now, reason="duplicate")
+        return Settled.REFUND_OWED
     payment.status = PaymentStatus.SUCCEEDED
     payment.succeeded_at = now
     payment.updated_at = now
-    if reported.payment_intent_id:
-        payment.stripe_payment_intent_id = reported.payment_intent_id
     await session.flush()
     return await _deliver(session, payment, now)
+
+
+async def _paid_before(session: AsyncSession, payment: Payment) -> bool:
+    if payment.purpose == PaymentPurpose.BOOKING:
+        same = Payment.reservation_id == payment.reservation_id
+    elif payment.purpose == PaymentPurpose.EXTENSION:
+        same = Payment.extension_id == payment.extension_id
+    else:
+        return False
+    paid = await session.scalar(
+        select(Payment.id).where(
+            same,
+            Payment.purpose == payment.purpose,
+            Payment.status == PaymentStatus.SUCCEEDED,
+            Payment.id != payment.id,
+        )
+    )
+    return paid is not None
+
+
+async def _hold_for_review(
+    session: AsyncSession, payment: Payment, reported: ProviderPayment, now: datetime
+) -> None:
+    """The provider took another amount or currency than asked. Nothing is delivered; the row
+    then records what was really taken (what was asked stays in failure_reason), so the usual
+    refund path gives exactly that back; admins are alerted and the driver is told."""
+    payment.failure_reason = (
+        f"provider reported {reported.amount} {reported.currency}, expected "
+        f"{payment.amount} {payment.currency}"
+    )[:255]
+    payment.status = PaymentStatus.NEEDS_REVIEW
+    payment.stripe_payment_intent_id = reported.payment_intent_id
+    payment.updated_at = now
+    charged = reported.amount if isinstance(reported.amount, int) else 0
+    currency = (reported.currency or "").upper()
+    refundable = charged > 0 and len(currency) == 3 and reported.payment_intent_id is not None
+    if refundable:
+        payment.amount, payment.currency = charged, currency
+    log.error("payment %s: amount or currency mismatch: %s", payment.id, payment.failure_reason)
+    await session.flush()
+    await outbox.notify_admins(
+        session,
+        "admin_payment_mismatch",
+        {"payment_id": payment.id, "reason": payment.failure_reason},
+        now=now,
+        dedupe_key=f"mismatch:{payment.id}",
+    )
+    if refundable:
+        await outbox.notify(
+            session,
+            payment.user_id,
+            "payment_refunded",
+            {
+                "payment_id": payment.id,
+                "amount": charged,
+                "currency": currency,
+                "reason": "mismatch",
+                "reservation_id": payment.reservation_id,
+            },
+            now=now,
+            dedupe_key=f"refund:{payment.id}",
+        )
 
 
 async def _deliver(session: AsyncSession, payment: Payment, now: datetime) -> Settled:
@@ -231,22 +314,11 @@ async def _deliver(session: AsyncSession, payment: Payment, now: datetime) -> Se
     if payment.purpose == PaymentPurpose.EXTENSION:
         assert payment.extension_id is not None
         applied = await booking.apply_extension(session, payment.extension_id, now)
-        ok = applied != booking.ExtensionOutcome.NOT_POSSIBLE
+        ok = applied == booking.ExtensionOutcome.APPLIED
     else:
         assert payment.reservation_id is not None
-        paid_before = await session.scalar(
-            select(Payment.id).where(
-                Payment.reservation_id == payment.reservation_id,
-                Payment.purpose == PaymentPurpose.BOOKING,
-                Payment.status == PaymentStatus.SUCCEEDED,
-                Payment.id != payment.id,
-            )
-        )
-        if paid_before is not None:  # two payment pages for one booking were both paid
-            await owe_refund(session, payment, now, reason="duplicate")
-            return Settled.REFUND_OWED
         outcome = await booking.confirm(session, payment.reservation_id, now)
-        ok = outcome != booking.ConfirmOutcome.NEEDS_REFUND
+        ok = outcome == booking.ConfirmOutcome.CONFIRMED
     if ok:
         return Settled.CONFIRMED
     await owe_refund(session, payment, now, reason="spot_taken")
@@ -287,7 +359,9 @@ async def checkout_expired(session: AsyncSession, checkout_session_id: str, now:
 async def pay_booking_with_wallet(
     session: AsyncSession, *, reservation_id: int, user_id: int, now: datetime
 ) -> Payment:
-    """Debit and confirmation in one transaction; InsufficientFunds leaves everything as it was."""
+    """Debit and confirmation in one transaction; InsufficientFunds leaves everything as it was.
+    A booking already paid (a second tap, another process, the SMS path) is refused with
+    InvalidTransition and nothing is debited."""
     reservation = await payable_booking(session, reservation_id, user_id, now)
     payment = await _wallet_payment(
         session,
@@ -298,8 +372,11 @@ async def pay_booking_with_wallet(
         purpose=PaymentPurpose.BOOKING,
         reservation_id=reservation.id,
     )
-    if await booking.confirm(session, reservation.id, now) == booking.ConfirmOutcome.NEEDS_REFUND:
+    outcome = await booking.confirm(session, reservation.id, now)
+    if outcome == booking.ConfirmOutcome.NEEDS_REFUND:
         raise SpotTaken("the spot is no longer free")
+    if outcome != booking.ConfirmOutcome.CONFIRMED:  # cannot happen under the lock; never pay twice
+        raise InvalidTransition(reservation.id, reservation.status.value, "pay")
     return payment
 
 
@@ -317,8 +394,11 @@ async def pay_extension_with_wallet(
         reservation_id=reservation.id,
         extension_id=extension.id,
     )
-    if await booking.apply_extension(session, extension.id, now) == booking.ExtensionOutcome.NOT_POSSIBLE:
+    outcome = await booking.apply_extension(session, extension.id, now)
+    if outcome == booking.ExtensionOutcome.NOT_POSSIBLE:
         raise SpotTaken("the spot was booked by someone else meanwhile")
+    if outcome != booking.ExtensionOutcome.APPLIED:
+        raise InvalidTransition(reservation.id, reservation.status.value, "pay this extension")
     return payment
 
 
@@ -361,7 +441,14 @@ async def _wallet_payment(
 async def refunds_due(session: AsyncSession, *, limit: int = 50) -> list[int]:
     rows = await session.scalars(
         select(Payment.id)
-        .where(Payment.status == PaymentStatus.REFUND_PENDING)
+        .where(
+            or_(
+                Payment.status == PaymentStatus.REFUND_PENDING,
+                (Payment.status == PaymentStatus.NEEDS_REVIEW)
+                & (Payment.refunded_amount < Payment.amount)
+                & Payment.stripe_payment_intent_id.is_not(None),
+            )
+        )
         .order_by(Payment.id)
         .limit(limit)
     )
@@ -375,11 +462,16 @@ async def record_refund(
     payment = await _lock_payment(session, id=payment_id)
     if payment is None:
         raise NotFound(f"payment {payment_id}")
-    if payment.status != PaymentStatus.REFUND_PENDING:
+    review = payment.status == PaymentStatus.NEEDS_REVIEW
+    if payment.status != PaymentStatus.REFUND_PENDING and not (
+        review and payment.refunded_amount < payment.amount
+    ):
         return payment
     payment.updated_at = now
     if error is None:
-        payment.status = PaymentStatus.REFUNDED
+        # A payment under review keeps that status (an operator still has to look); the
+        # refunded amount and time say that the money went back.
+        payment.status = PaymentStatus.NEEDS_REVIEW if review else PaymentStatus.REFUNDED
         payment.refunded_amount = payment.amount
         payment.refunded_at = now
         payment.stripe_refund_id = refund_id

@@ -246,7 +246,7 @@ async def test_a_crash_between_claim_and_send_loses_nothing_and_doubles_nothing(
     user, user_id = await _driver(stack, 3008)
     await _queue(stack, [user_id])
     crashed = OutboxDispatcher(stack.db, stack.app.dispatcher.senders, stack.clock)
-    assert len(await crashed.claim()) == 1  # ...and the process dies here
+    assert len((await crashed.claim()).notes) == 1  # ...and the process dies here
     assert await stack.app.dispatcher.run() == 0  # leased: nobody else sends it yet
     stack.clock.advance(DispatchLimits().lease + MINUTE)
     assert await stack.app.dispatcher.run() == 1
@@ -284,11 +284,17 @@ async def test_a_driver_who_blocked_the_bot_is_marked_failed_and_not_retried(sta
 async def test_notifications_to_one_chat_are_a_second_apart(stack: E2E) -> None:
     user, user_id = await _driver(stack, 3011)
     await _queue(stack, [user_id, user_id, user_id])
+    # The running service drains the outbox; note when each message reaches the chat. Only a
+    # lower bound on the gaps is asserted: a slow machine can make them longer, never shorter.
     loop = asyncio.get_running_loop()
-    began = loop.time()
-    await stack.app.dispatcher.run()
-    assert loop.time() - began >= 1.9  # three messages to one chat: at 0 s, 1 s and 2 s
-    assert len([m for m in user.messages if "is saved" in m.text]) == 3
+    seen: list[float] = []
+    deadline = loop.time() + 15
+    while len(seen) < 3 and loop.time() < deadline:
+        count = len([m for m in user.messages if "is saved" in m.text])
+        seen.extend([loop.time()] * (count - len(seen)))
+        await asyncio.sleep(0.01)
+    assert len(seen) == 3
+    assert all(b - a >= 0.9 for a, b in zip(seen, seen[1:], strict=False)), seen  # 1 a second
 
 
 async def test_completion_sweep_sends_the_receipt(stack: E2E) -> None:

@@ -4,7 +4,7 @@ A `state` stamped before the one already applied (a replay, a forged message, a 
 report from long ago) is dropped instead of overwriting newer news; the high-water mark must
 survive restarts, hence a column.
 
-Revision ID: 0003h5
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-29
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003h5"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

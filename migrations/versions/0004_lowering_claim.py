@@ -3,8 +3,8 @@
 Two taps on "I've arrived" (a double tap, two devices, two processes) each sent the blocker a
 command; the first to set this column sends it, the others see it set and wait for its outcome.
 
-Revision ID: 0003h3
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-29
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003h3"
-down_revision = "0003h5"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
