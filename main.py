@@ -297,8 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     demo.add_argument("--port", type=int, default=8080, help="port of the chat page (default: 8080)")
-    demo.add_argument("--lat", type=float, default=50.4501, help="latitude of the demo point (default: Kyiv)")
-    demo.add_argument("--lon", type=float, default=30.5234, help="longitude of the demo point (default: Kyiv)")
+    demo.add_argument(
+        "--lat", type=float, default=50.4501, help="latitude of the demo point (default: Kyiv centre)"
+    )
+    demo.add_argument("--lon", type=float, default=30.5234, help="longitude (default: Kyiv centre)")
     demo.add_argument("--fresh", action="store_true", help="start from an empty demo.db")
     return parser
 

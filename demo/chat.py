@@ -73,7 +73,7 @@ class ChatPage:
         tg.subscribe(lambda _chat_id: self._wake())
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get("/", lambda _r: web.HTTPFound("/demo"))
+        app.router.add_get("/", self._home)
         app.router.add_get("/demo", self._page)
         app.router.add_get("/demo/static/{name}", self._static)
         app.router.add_get("/demo/state", self._state)
@@ -91,6 +91,9 @@ class ChatPage:
         self._wake()
 
     # ------------------------------------------------------------------ pages
+    async def _home(self, _request: web.Request) -> web.StreamResponse:
+        raise web.HTTPFound("/demo")
+
     async def _page(self, _request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "chat.html", headers={"Cache-Control": "no-store"})
 
@@ -101,7 +104,9 @@ class ChatPage:
         return web.FileResponse(STATIC / name, headers={"Cache-Control": "no-store"})
 
     async def _state(self, _request: web.Request) -> web.Response:
-        users = [{"id": u.id, "name": u.name, "role": u.role, "lang": u.language} for u in self.users.values()]
+        users = [
+            {"id": u.id, "name": u.name, "role": u.role, "lang": u.language} for u in self.users.values()
+        ]
         return web.json_response({"users": users, "point": {"lat": self.point[0], "lon": self.point[1]}})
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -311,7 +316,7 @@ def _inline_button(button: JSON) -> JSON:
 
 
 def _reply_buttons(user: FakeUser) -> list[JSON]:
-    out = []
+    out: list[JSON] = []
     for button in user.reply_keyboard():
         if isinstance(button, str):
             out.append({"text": button})

@@ -122,7 +122,7 @@ async def _serve(env: Settings, database_url: str, port: int, point: tuple[float
         tg.violations = _LoggedViolations()
         app_port = _free_port()
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             bot_token=DEMO_BOT_TOKEN,
             telegram_api_base=tg.base_url,
             public_url=f"http://127.0.0.1:{app_port}",

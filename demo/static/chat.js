@@ -166,8 +166,9 @@ function connect() {
   on("keyboard", (d) => renderKeyboard(d.buttons));
   on("commands", (d) => renderCommands(d.commands));
   on("clock", (d) => {
-    const ahead = d.ahead_minutes ? ` (+${Math.floor(d.ahead_minutes / 60)} h ${d.ahead_minutes % 60} min)` : "";
-    $("clock").textContent = "Demo time: " + d.now + ahead;
+    const h = Math.floor(d.ahead_minutes / 60), min = d.ahead_minutes % 60;
+    const ahead = [h ? h + " h" : "", min ? min + " min" : ""].filter(Boolean).join(" ");
+    $("clock").textContent = d.now + (ahead ? " · +" + ahead : "");
   });
 }
 

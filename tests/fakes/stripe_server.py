@@ -496,10 +496,10 @@ class StripeFake:
 
     def _page(self, session: JSON, note: str, status: int = 200) -> web.Response:
         params = self.session_params.get(session["id"], {})
-        items = params.get("line_items") if isinstance(params.get("line_items"), list) else []
+        items = params.get("line_items")
         names = [
             str(_obj(_obj(item, "price_data"), "product_data").get("name", ""))
-            for item in items
+            for item in (items if isinstance(items, list) else [])
             if isinstance(item, dict)
         ]
         if session["mode"] == "payment":
@@ -514,9 +514,7 @@ class StripeFake:
             if note
             else _PAY_FORM.format(action=html.escape(f"/pay/{session['id']}"), button=html.escape(button))
         )
-        page = _PAY_PAGE.format(
-            what=html.escape(what), items=rows, note=html.escape(note), form=form
-        )
+        page = _PAY_PAGE.format(what=html.escape(what), items=rows, note=html.escape(note), form=form)
         return web.Response(text=page, content_type="text/html", status=status)
 
     def _process(self, request: web.Request, params: JSON, headers: dict[str, str]) -> tuple[int, JSON]:
