@@ -132,15 +132,13 @@ def _utf16(text: str) -> int:
 
 def spec_path() -> Path:
     env = os.environ.get(SPEC_ENV)
-    # Vendored into the project (with its licence) so a clone runs its tests on its own.
-    return (
-        Path(env)
-        if env
-        else Path(__file__).resolve().parents[2]
-        / "vendor"
-        / "telegram-bot-api-spec"
-        / "telegram-bot-api.json"
-    )
+    if env:
+        return Path(env)
+    # Vendored into the project (with its licence) so a clone runs its tests on its own; found
+    # from wherever this module lives in the clone.
+    vendored = Path("vendor") / "telegram-bot-api-spec" / "telegram-bot-api.json"
+    here = Path(__file__).resolve()
+    return next((p / vendored for p in here.parents if (p / vendored).is_file()), here.parents[2] / vendored)
 
 
 @functools.cache
