@@ -20,6 +20,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED, JobEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
 from core.config import ConfigError, Settings, load_settings
@@ -169,12 +171,16 @@ async def _serve(env: Settings, database_url: str, port: int, point: tuple[float
         web_app = web.Application()
         page.add_routes(web_app)
         runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1)
+        jobs = _JobsInFlight(app.scheduler)
         try:
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, "127.0.0.1", port).start()
+            except OSError as exc:
+                sys.exit(f"demo: cannot listen on 127.0.0.1:{port} ({exc.strerror}); try another --port")
             await app.start()
             stripe.webhook_url = f"{app.web_url}/stripe/webhook"
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", port).start()
-            print(f"http://127.0.0.1:{port}/demo", flush=True)
+            print(f"http://127.0.0.1:{runner.addresses[0][1]}/demo", flush=True)
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -184,9 +190,37 @@ async def _serve(env: Settings, database_url: str, port: int, point: tuple[float
         finally:
             page.close()
             await runner.cleanup()
+            await jobs.drain()
             await app.stop()
             if simulator is not None:
                 await simulator.stop()
+
+
+class _JobsInFlight:
+    """Lets the sweeps that are running finish before App.stop(): APScheduler cancels them at
+    shutdown and logs each cancellation as a failure with a traceback (the outbox job runs every
+    second, so Ctrl-C nearly always meets one)."""
+
+    def __init__(self, scheduler: AsyncIOScheduler) -> None:
+        self._scheduler = scheduler
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        scheduler.add_listener(self._on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+
+    def _on_event(self, event: JobEvent) -> None:
+        self._running += 1 if event.code == EVENT_JOB_SUBMITTED else -1
+        if self._running > 0:
+            self._idle.clear()
+        else:
+            self._idle.set()
+
+    async def drain(self, within: float = 5.0) -> None:
+        if not self._scheduler.running:
+            return
+        self._scheduler.pause()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), within)
 
 
 async def _seed(app: App, settings: Settings, point: tuple[float, float], clock: DemoClock) -> list[str]:
