@@ -103,10 +103,11 @@ function upsert(m) {
   if (atBottom || !old) chat.scrollTop = chat.scrollHeight;
 }
 
-async function tap(messageId, data, button) {
-  button.disabled = true;
-  await post("/demo/tap", { message_id: messageId, data });
-  setTimeout(() => { button.disabled = false; }, 1500);
+function tap(messageId, data, button) {
+  // A short flash, as Telegram shows a tap; the bot itself guards against double taps.
+  button.classList.add("tapped");
+  setTimeout(() => button.classList.remove("tapped"), 300);
+  return post("/demo/tap", { message_id: messageId, data });
 }
 
 function renderKeyboard(buttons) {
