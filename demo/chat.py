@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from demo.botapi import BotMessage, FakeUser, TelegramFake
 from demo.clock import DemoClock
 from demo.render import entities_to_html
-from tests.fakes.telegram_server import BotMessage, FakeUser, TelegramFake
 
 log = logging.getLogger("parking.demo")
 JSON = dict[str, Any]

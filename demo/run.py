@@ -30,12 +30,12 @@ from core.migrate import upgrade_to_head
 from core.models import Blocker, Spot
 from core.services.arrival import ArrivalService
 from demo.blockers import LocalBlockers
+from demo.botapi import TelegramFake
 from demo.chat import ChatPage, DemoUser
 from demo.clock import DemoClock
+from demo.stripe import StripeFake
 from hardware.simulator import Simulator
 from main import App  # main imports this module only when the `demo` sub-command runs
-from tests.fakes.stripe_server import StripeFake
-from tests.fakes.telegram_server import TelegramFake
 
 log = logging.getLogger("parking.demo")
 

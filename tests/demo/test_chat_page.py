@@ -15,9 +15,9 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from demo.botapi import DEFAULT_TOKEN, TelegramFake
 from demo.chat import ChatPage, DemoUser
 from demo.clock import DemoClock
-from tests.fakes.telegram_server import DEFAULT_TOKEN, TelegramFake
 
 USER = DemoUser(1001, "Alex", "driver", "en", "+447700900101")
 

@@ -8,7 +8,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import BufferedInputFile
 
-from tests.fakes.telegram_server import DEFAULT_TOKEN, TelegramFake
+from demo.botapi import DEFAULT_TOKEN, TelegramFake
 
 
 async def test_changes_history_and_files() -> None:

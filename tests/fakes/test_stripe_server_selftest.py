@@ -14,7 +14,7 @@ import pytest
 import stripe
 from aiohttp import web
 
-from tests.fakes.stripe_server import StripeFake, decode_form
+from demo.stripe import StripeFake, decode_form
 
 API_KEY = "sk_test_selftest"
 WEBHOOK_SECRET = "whsec_selftest"

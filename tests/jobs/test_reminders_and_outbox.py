@@ -14,10 +14,10 @@ from sqlalchemy import func, select
 
 from core.models import Notification, NotificationStatus, Reservation, ReservationStatus, User
 from core.services import booking
+from demo.botapi import FakeUser
 from jobs import sweeps
 from jobs.dispatcher import DispatchLimits, OutboxDispatcher
 from tests.e2e.conftest import E2E, start_stack
-from tests.fakes.telegram_server import FakeUser
 from tests.waiting import eventually
 
 MINUTE = timedelta(minutes=1)
