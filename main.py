@@ -1,6 +1,7 @@
 """smart-parking-bot: the only place where things are wired (DESIGN.md §2).
 
-`python main.py` = `python main.py run`. Sub-commands: run, migrate, seed-demo, blockers credentials.
+`python main.py` = `python main.py run`. Sub-commands: run, migrate, seed-demo, demo,
+blockers credentials.
 """
 
 from __future__ import annotations
@@ -389,12 +390,33 @@ def build_parser() -> argparse.ArgumentParser:
     credentials.add_argument(
         "--password-file", type=Path, help="add (or replace) the entries in this Mosquitto password_file"
     )
+    demo = sub.add_parser(
+        "demo",
+        help="try it without Telegram: a local chat in the browser driving the real bot",
+        description=(
+            "Everything in one process, no accounts: the real bot against a local Bot API emulator, "
+            "a chat page at /demo, a local payment page instead of Stripe, simulated blockers and a "
+            "demo clock to move forward. Prints the URL to open. Refuses to start when a real "
+            "BOT_TOKEN or Stripe key is set."
+        ),
+    )
+    demo.add_argument("--port", type=int, default=8080, help="port of the chat page (default: 8080)")
+    demo.add_argument(
+        "--lat", type=float, default=50.4501, help="latitude of the demo point (default: Kyiv centre)"
+    )
+    demo.add_argument("--lon", type=float, default=30.5234, help="longitude (default: Kyiv centre)")
+    demo.add_argument("--fresh", action="store_true", help="start from an empty demo.db")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "demo":  # its own settings: it must never pick up a real token or key
+        from demo.run import cmd_demo
+
+        cmd_demo(port=args.port, lat=args.lat, lon=args.lon, fresh=args.fresh)
+        return
     settings = _settings_or_exit()
     command = args.command or "run"
     if command == "blockers":

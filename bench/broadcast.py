@@ -34,8 +34,8 @@ from core.db import Database
 from core.migrate import upgrade_to_head
 from core.models import Channel, Notification, NotificationStatus, Premise, Reservation, Spot, User
 from core.services import reminders
+from demo.botapi import DEFAULT_TOKEN, TelegramFake
 from jobs.dispatcher import OutboxDispatcher
-from tests.fakes.telegram_server import DEFAULT_TOKEN, TelegramFake
 
 TELEGRAM_RATE = 30.0
 

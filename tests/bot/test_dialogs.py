@@ -1086,9 +1086,9 @@ async def test_a_short_wallet_offers_a_top_up_on_the_payment_screen(
     from dataclasses import replace
 
     from core.clock import SystemClock
+    from demo.stripe import StripeFake
     from payments.service import PaymentService
     from payments.stripe_gateway import StripeGateway
-    from tests.fakes.stripe_server import StripeFake
 
     async with StripeFake() as stripe:
         gateway = StripeGateway("sk_test_dialogs", api_base=stripe.base_url, max_network_retries=0)

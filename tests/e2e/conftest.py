@@ -19,10 +19,10 @@ from core.config import Settings
 from core.db import Database
 from core.models import Blocker, Spot, WalletTxKind
 from core.services import wallet
+from demo.botapi import DEFAULT_TOKEN, BotMessage, FakeUser, TelegramFake
+from demo.stripe import StripeFake
 from main import App
 from tests.factories import make_premise
-from tests.fakes.stripe_server import StripeFake
-from tests.fakes.telegram_server import DEFAULT_TOKEN, BotMessage, FakeUser, TelegramFake
 
 STRIPE_SECRET = "whsec_e2e"
 LAT, LON = 50.4501, 30.5234

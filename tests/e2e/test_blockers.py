@@ -19,13 +19,13 @@ from bot.callbacks import BookingAction
 from core.models import Blocker, BlockerState, Notification, Reservation, ReservationStatus, User
 from core.services import booking
 from core.services.availability import quote
+from demo.botapi import FakeUser
 from hardware import protocol
 from hardware.broker import BrokerAddress
 from hardware.protocol import Kind, WireState
 from hardware.simulator import Simulator
 from tests.e2e.conftest import E2E, LAT, LON, start_stack, tap
 from tests.factories import make_user
-from tests.fakes.telegram_server import FakeUser
 from tests.services import MQTT_URL, tcp_open, unavailable
 from tests.waiting import eventually
 

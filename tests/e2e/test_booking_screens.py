@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from demo.botapi import BotMessage, FakeUser
 from jobs import sweeps
 from tests.e2e.conftest import E2E, tap
 from tests.e2e.test_edges import _hold_via_bot
-from tests.fakes.telegram_server import BotMessage, FakeUser
 
 CONFIRMATION = "Payment received, booking confirmed"
 

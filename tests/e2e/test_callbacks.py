@@ -3,8 +3,8 @@ too old"), and aiogram-dialog answers the taps on its windows itself."""
 
 from __future__ import annotations
 
+from demo.botapi import BotMessage
 from tests.e2e.conftest import E2E, LAT, LON, tap
-from tests.fakes.telegram_server import BotMessage
 
 
 async def test_each_tap_of_a_booking_and_the_wallet_is_answered_once(e2e: E2E) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from demo.botapi import BotMessage
 from tests.e2e.conftest import E2E, LAT, LON, tap
-from tests.fakes.telegram_server import BotMessage
 
 
 async def test_find_book_pay_with_wallet_cancel_and_see_the_refund(e2e: E2E) -> None:

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from bot.callbacks import BookingAction
 from core.models import Reservation, ReservationStatus, User
 from core.services import booking
+from demo.botapi import BotMessage, FakeUser
 from tests.e2e.conftest import E2E, LAT, LON, start_stack, tap
-from tests.fakes.telegram_server import BotMessage, FakeUser
 from tests.waiting import eventually
 
 

@@ -14,7 +14,7 @@ import pytest
 import stripe
 from aiohttp import web
 
-from tests.fakes.stripe_server import StripeFake, decode_form
+from demo.stripe import StripeFake, decode_form
 
 API_KEY = "sk_test_selftest"
 WEBHOOK_SECRET = "whsec_selftest"
@@ -404,3 +404,40 @@ async def test_webhook_signatures(fake: StripeFake, receiver: Receiver) -> None:
     assert await fake.send_event(event) == 200  # a replayed delivery
     assert receiver.rejected == 2 and [e.id for e in receiver.events] == ["evt_manual"] * 2
     assert [status for _, status in fake.webhook_responses] == [200, 400, 400, 200]
+
+
+async def test_the_hosted_page_pays_with_a_signed_webhook_and_returns_to_success_url(
+    fake: StripeFake, client: stripe.StripeClient, receiver: Receiver
+) -> None:
+    session = await client.v1.checkout.sessions.create_async(
+        {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": "eur",
+                        "unit_amount": 150,
+                        "product_data": {"name": "Parking <b>C1</b>"},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            "success_url": "http://127.0.0.1:9/payments/return?session_id={CHECKOUT_SESSION_ID}",
+            "cancel_url": "http://127.0.0.1:9/payments/return?cancelled=1",
+        }
+    )
+    assert session.url is not None
+    async with aiohttp.ClientSession() as http:
+        async with http.get(session.url) as page:
+            text = await page.text()
+        assert page.status == 200 and page.content_type == "text/html"
+        assert "<h1>1.50 EUR</h1>" in text and "Parking &lt;b&gt;C1&lt;/b&gt;" in text
+        assert "Pay 1.50 EUR" in text
+        async with http.post(session.url, data={"action": "pay"}, allow_redirects=False) as paid:
+            assert paid.status == 303
+            assert paid.headers["Location"] == (f"http://127.0.0.1:9/payments/return?session_id={session.id}")
+        async with http.post(session.url, data={"action": "pay"}, allow_redirects=False) as again:
+            assert again.status == 409  # paid once only
+    [delivered] = receiver.events
+    assert delivered.type == "checkout.session.completed" and delivered.data.object["id"] == session.id
+    assert fake.sessions[session.id]["payment_status"] == "paid"

@@ -33,7 +33,7 @@ from aiogram.types import (
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from tests.fakes.telegram_server import (
+from demo.botapi import (
     BLOCKED,
     DEFAULT_TOKEN,
     SPEC_ENV,

@@ -33,11 +33,11 @@ from core.models import (
 )
 from core.services import booking, wallet
 from core.services import payments as rules
+from demo.stripe import StripeFake
 from payments.service import CardOutcome, PaymentService
 from payments.stripe_gateway import StripeGateway
 from payments.web import add_payment_routes
 from tests.factories import make_premise, make_user
-from tests.fakes.stripe_server import StripeFake
 
 SECRET = "whsec_test_secret"
 PRICE = 400  # 2 h at 2.00/h

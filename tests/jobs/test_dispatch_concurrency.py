@@ -16,9 +16,9 @@ from core.clock import ManualClock
 from core.db import Database
 from core.models import Channel, Notification, NotificationStatus
 from core.services import outbox
+from demo.botapi import DEFAULT_TOKEN, TelegramFake
 from jobs.dispatcher import DispatchLimits, OutboxDispatcher
 from tests.factories import make_user
-from tests.fakes.telegram_server import DEFAULT_TOKEN, TelegramFake
 
 FAST = DispatchLimits(messages_per_second=2000, per_chat_interval=0.0, batch=25)
 

@@ -5,6 +5,7 @@ hold expiry, and the outbox dispatcher's promises (once, in time, within Telegra
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,10 +16,10 @@ from sqlalchemy import func, select
 
 from core.models import Notification, NotificationStatus, Premise, Reservation, ReservationStatus, User
 from core.services import booking
+from demo.botapi import FakeUser
 from jobs import sweeps
 from jobs.dispatcher import DispatchLimits, OutboxDispatcher
 from tests.e2e.conftest import E2E, start_stack
-from tests.fakes.telegram_server import FakeUser
 from tests.waiting import eventually
 
 MINUTE = timedelta(minutes=1)
@@ -294,7 +295,7 @@ async def test_notifications_to_one_chat_are_a_second_apart(stack: E2E) -> None:
         seen.extend([loop.time()] * (count - len(seen)))
         await asyncio.sleep(0.01)
     assert len(seen) == 3
-    assert all(b - a >= 0.9 for a, b in zip(seen, seen[1:], strict=False)), seen  # 1 a second
+    assert all(b - a >= 0.9 for a, b in itertools.pairwise(seen)), seen  # 1 a second
 
 
 async def test_completion_sweep_sends_the_receipt(stack: E2E) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import html
 import json
 import re
 import secrets
@@ -65,6 +66,43 @@ _PI_PARAMS = (
     "description", "payment_method_types", "setup_future_usage", "receipt_email",
     "error_on_requires_action", "capture_method", "statement_descriptor_suffix",
 )  # fmt: skip
+
+# The hosted Checkout page (test mode, no real card). Self-contained: no scripts, nothing external.
+_PAY_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Checkout (test mode)</title>
+<style>
+body {{ font: 16px/1.4 system-ui, sans-serif; background: #f6f9fc; color: #30313d; margin: 0; }}
+main {{ max-width: 420px; margin: 32px auto; background: #fff; border-radius: 12px; padding: 24px;
+        box-shadow: 0 2px 12px rgba(0,0,0,.08); }}
+.test {{ background: #ffde92; color: #8a5a00; font-size: 12px; font-weight: 600; padding: 2px 8px;
+         border-radius: 4px; display: inline-block; }}
+h1 {{ font-size: 28px; margin: 12px 0 4px; }} ul {{ padding-left: 18px; color: #6a7383; }}
+label {{ display: block; font-size: 14px; margin: 12px 0 4px; color: #6a7383; }}
+input {{ width: 100%; box-sizing: border-box; padding: 10px; border: 1px solid #d5dbe1;
+         border-radius: 6px; font-size: 16px; }}
+.row {{ display: flex; gap: 8px; }} .row > div {{ flex: 1; }}
+button {{ width: 100%; margin-top: 20px; padding: 12px; font-size: 16px; font-weight: 600; color: #fff;
+          background: #635bff; border: 0; border-radius: 6px; cursor: pointer; }}
+button.cancel {{ background: none; color: #6a7383; font-weight: normal; margin-top: 8px; }}
+.note {{ font-weight: 600; }}
+</style></head>
+<body><main>
+<span class="test">TEST MODE · no real money</span>
+<h1>{what}</h1>
+<ul>{items}</ul>
+<p class="note">{note}</p>
+{form}
+</main></body></html>
+"""
+_PAY_FORM = """<form method="post" action="{action}">
+<label for="card">Card number</label><input id="card" name="card" value="4242 4242 4242 4242">
+<div class="row"><div><label for="exp">Expiry</label><input id="exp" name="exp" value="12 / 34"></div>
+<div><label for="cvc">CVC</label><input id="cvc" name="cvc" value="123"></div></div>
+<button type="submit" name="action" value="pay" id="pay">{button}</button>
+<button type="submit" name="action" value="cancel" class="cancel">Cancel and go back</button>
+</form>"""
 
 
 class _ApiError(Exception):
@@ -416,11 +454,8 @@ class StripeFake:
     # ------------------------------------------------------------------- HTTP
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method, path = request.method, request.path
-        if method == "GET" and path.startswith("/pay/"):
-            session = self.sessions.get(path.removeprefix("/pay/"))
-            if session is None:
-                return web.Response(status=404, text="No such checkout session")
-            return web.Response(text=f"Fake Stripe Checkout {session['id']}: {session['status']}")
+        if path.startswith("/pay/"):
+            return await self._payment_page(request, path.removeprefix("/pay/"))
         raw = await request.text() if method == "POST" else request.query_string
         headers = {"Request-Id": _new_id("req")}
         try:
@@ -434,6 +469,53 @@ class StripeFake:
         except _ApiError as exc:
             status, body = exc.status, exc.body
         return web.json_response(body, status=status, headers=headers)
+
+    async def _payment_page(self, request: web.Request, session_id: str) -> web.StreamResponse:
+        """The hosted Checkout page: GET shows it, POST pays (``complete_checkout``: the signed
+        webhook goes to the service) or cancels, then returns to ``success_url``/``cancel_url``
+        as Stripe does. The demo's payment page; tests may drive it with plain HTTP too."""
+        session = self.sessions.get(session_id)
+        if session is None:
+            return web.Response(status=404, text="No such checkout session")
+        if request.method == "POST":
+            form = await request.post()
+            if session["status"] != "open":
+                return self._page(session, f"This payment is {session['status']}.", status=409)
+            if form.get("action") == "cancel":
+                target = session["cancel_url"]
+            else:
+                await self.complete_checkout(session_id)
+                target = session["success_url"]
+            if not target:
+                return self._page(session, "Done. You can close this page.")
+            raise web.HTTPSeeOther(str(target).replace("{CHECKOUT_SESSION_ID}", session_id))
+        if request.method != "GET":
+            raise web.HTTPMethodNotAllowed(request.method, ["GET", "POST"])
+        note = "" if session["status"] == "open" else f"This payment is {session['status']}."
+        return self._page(session, note)
+
+    def _page(self, session: JSON, note: str, status: int = 200) -> web.Response:
+        params = self.session_params.get(session["id"], {})
+        items = params.get("line_items")
+        names = [
+            str(_obj(_obj(item, "price_data"), "product_data").get("name", ""))
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, dict)
+        ]
+        if session["mode"] == "payment":
+            amount = int(session["amount_total"] or 0)
+            what = f"{amount // 100}.{amount % 100:02d} {str(session['currency']).upper()}"
+            button = f"Pay {what}"
+        else:
+            what, button = "Save a card for later", "Save card"
+        rows = "".join(f"<li>{html.escape(n)}</li>" for n in names)
+        form = (
+            ""
+            if note
+            else _PAY_FORM.format(action=html.escape(f"/pay/{session['id']}"), button=html.escape(button))
+        )
+        page = _PAY_PAGE.format(what=html.escape(what), items=rows, note=html.escape(note), form=form)
+        return web.Response(text=page, content_type="text/html", status=status)
 
     def _process(self, request: web.Request, params: JSON, headers: dict[str, str]) -> tuple[int, JSON]:
         method, path = request.method, request.path

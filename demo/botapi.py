@@ -132,15 +132,13 @@ def _utf16(text: str) -> int:
 
 def spec_path() -> Path:
     env = os.environ.get(SPEC_ENV)
-    # Vendored into the project (with its licence) so a clone runs its tests on its own.
-    return (
-        Path(env)
-        if env
-        else Path(__file__).resolve().parents[2]
-        / "vendor"
-        / "telegram-bot-api-spec"
-        / "telegram-bot-api.json"
-    )
+    if env:
+        return Path(env)
+    # Vendored into the project (with its licence) so a clone runs its tests on its own; found
+    # from wherever this module lives in the clone.
+    vendored = Path("vendor") / "telegram-bot-api-spec" / "telegram-bot-api.json"
+    here = Path(__file__).resolve()
+    return next((p / vendored for p in here.parents if (p / vendored).is_file()), here.parents[2] / vendored)
 
 
 @functools.cache
@@ -555,6 +553,8 @@ class TelegramFake:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
+        self.files: dict[str, Upload] = {}  # uploaded files by file_id (the demo serves them)
+        self._listeners: list[Callable[[int], None]] = []
         self._handlers: dict[str, Callable[[JSON], Any]] = {
             "getMe": lambda p: self.bot_user | {"can_join_groups": True, "can_read_all_group_messages": False,
                                                 "supports_inline_queries": False},
@@ -615,6 +615,25 @@ class TelegramFake:
 
     def pending_updates(self) -> list[JSON]:
         return list(self._queue)
+
+    def history(self, chat_id: int) -> list[tuple[BotMessage, bool]]:
+        """Every message of the chat as it is now, oldest first, with whether the bot sent it
+        (deleted ones left out)."""
+        return [
+            (BotMessage(m.data, m.markup, edited="edit_date" in m.data), m.from_bot)
+            for m in self._chat(chat_id).values()
+            if not m.deleted
+        ]
+
+    def subscribe(self, listener: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``listener(chat_id)`` whenever a bot message in that chat is sent, edited or
+        deleted (the demo's chat page streams from this); returns the unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _changed_chat(self, chat_id: int) -> None:
+        for listener in list(self._listeners):
+            listener(chat_id)
 
     # ------------------------------------------------------------------ HTTP side
     async def _handle(self, request: web.Request) -> web.Response:
@@ -877,6 +896,7 @@ class TelegramFake:
         snapshot = BotMessage(copy.deepcopy(stored.data), copy.deepcopy(stored.markup), edited)
         self._events.setdefault(chat_id, []).append(snapshot)
         self._notify()
+        self._changed_chat(chat_id)
 
     def _post(self, p: JSON, content: JSON) -> JSON:
         user = self._user_for(p)
@@ -906,6 +926,7 @@ class TelegramFake:
         meta: JSON = {"file_id": file_id or f"{prefix}{secrets.token_hex(16)}",
                       "file_unique_id": secrets.token_hex(8)}  # fmt: skip
         if isinstance(upload, Upload):
+            self.files[meta["file_id"]] = upload
             meta.update(file_size=len(upload.content), file_name=upload.filename,
                         mime_type=upload.content_type)  # fmt: skip
         return meta
@@ -984,6 +1005,7 @@ class TelegramFake:
         if stored is None or stored.deleted:
             raise _bad("message to delete not found")
         stored.deleted = True
+        self._changed_chat(user.id)
         return True
 
     def _answer_callback(self, p: JSON) -> bool:
