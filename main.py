@@ -29,7 +29,9 @@ from bot.geocoding import Geocoder
 from bot.middlewares import ThrottleMiddleware
 from bot.notifications import TelegramSender
 from bot.runtime import (
+    SHUTDOWN_GRACE_SECONDS,
     WEBHOOK_PATH,
+    InFlightUpdates,
     add_webhook_route,
     create_bot,
     create_dispatcher,
@@ -196,8 +198,9 @@ class App:
         )
         self.bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
         self.storage, isolation = create_storage(settings.redis_url)
+        self.in_flight = InFlightUpdates()
         self.dp, self.bg_factory = create_dispatcher(
-            self.services, self.storage, isolation, throttle=throttle
+            self.services, self.storage, isolation, throttle=throttle, in_flight=self.in_flight
         )
         refresh_on_payment(self.services, self.bot, self.bg_factory)
         self.dispatcher = OutboxDispatcher(
@@ -290,6 +293,9 @@ class App:
             await self._polling
         if self._runner is not None:
             await self._runner.cleanup()
+        # Updates already taken finish first: they still save dialog state and send answers
+        # (polling did this on its shutdown already; webhook requests end here).
+        await self.in_flight.drain(timeout=SHUTDOWN_GRACE_SECONDS)
         await self.bot.session.close()
         await self.storage.close()
         if self.link is not None:

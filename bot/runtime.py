@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 from collections import OrderedDict
-from typing import cast
+from typing import Any, cast
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -19,7 +20,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import BotCommand
+from aiogram.types import BotCommand, Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiogram_dialog import DIALOG_EVENT_NAME, BgManagerFactory, setup_dialogs
 from aiogram_dialog.api.entities import stack as dialog_stack
@@ -108,6 +109,65 @@ def use_unique_dialog_ids() -> None:
     dialog_stack.new_int_id = lambda: secrets.randbits(40)
 
 
+# How long a stopping service waits for the updates it has taken (a handler's Bot API calls
+# and dialog saves take well under a second; a stuck one must not hold a restart for long).
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+class InFlightUpdates:
+    """Counts updates being handled, so that a stopping service lets them finish before it
+    closes the dialog storage and the Bot API session. Cut off mid-way, an update loses the
+    dialog state it was saving, and on Redis its error handling then waits on the chat's own
+    isolation lock until that lock expires (a minute), so the next process does not answer
+    that chat's taps meanwhile."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def leave(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def drain(self, timeout: float) -> int:  # noqa: ASYNC109 (a deadline, not a sleep)
+        """Waits until no update is being handled, at most `timeout` seconds; returns how many
+        were still running then."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        if self.count:
+            log.warning("stopping with %d update(s) still being handled", self.count)
+        return self.count
+
+
+class DrainableDispatcher(Dispatcher):
+    """aiogram's Dispatcher, counting updates around `feed_update`, the one entry both polling
+    and webhooks go through. Outer middlewares cannot do it: aiogram's own FSM middleware (with
+    the isolation lock) is registered first and finishes after any middleware of ours."""
+
+    def __init__(self, in_flight: InFlightUpdates, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.in_flight = in_flight
+
+    async def emit_shutdown(self, *args: Any, **kwargs: Any) -> None:
+        # aiogram closes the FSM storage (and so the Redis pool) on shutdown, which polling
+        # emits as soon as it stops, with updates still running: let them finish first.
+        await self.in_flight.drain(timeout=SHUTDOWN_GRACE_SECONDS)
+        await super().emit_shutdown(*args, **kwargs)
+
+    async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        self.in_flight.enter()
+        try:
+            return await super().feed_update(bot, update, **kwargs)
+        finally:
+            self.in_flight.leave()
+
+
 def create_dispatcher(
     services: Services,
     storage: BaseStorage,
@@ -115,10 +175,13 @@ def create_dispatcher(
     *,
     message_manager: MessageManagerProtocol | None = None,
     throttle: ThrottleMiddleware | None = None,
-) -> tuple[Dispatcher, BgManagerFactory]:
+    in_flight: InFlightUpdates | None = None,
+) -> tuple[DrainableDispatcher, BgManagerFactory]:
     use_unique_dialog_ids()
     demote_info_to_debug("aiogram.event")  # "Update id=… is handled" for every update
-    dp = Dispatcher(storage=storage, events_isolation=isolation, services=services)
+    dp = DrainableDispatcher(
+        in_flight or InFlightUpdates(), storage=storage, events_isolation=isolation, services=services
+    )
     throttle = throttle or ThrottleMiddleware()
     caller = CallerMiddleware(services)
     # On the update itself, so that error handlers (which get the update's data) know the
