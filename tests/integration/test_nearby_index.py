@@ -1,23 +1,33 @@
-"""The nearby search on its spatial index gives what a full scan gives, on random data."""
+"""The nearby search on its spatial index gives what a full scan gives, on random data; the
+migration fills the index with the premises already there."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
+import asyncpg
+import pytest
+from alembic import command
 from sqlalchemy import delete, insert, select, update
 
 from core.clock import ManualClock
 from core.db import Database
 from core.features import FEATURES
 from core.geo import geodesic_m, haversine_m
+from core.migrate import alembic_config, upgrade_to_head
 from core.models import Premise, Reservation, ReservationStatus, Review, Spot
 from core.rules import Interval
 from core.services.availability import free_spot_counts
 from core.services.nearby import NearbyPage, SearchFilters, find_nearby
-from tests.conftest import T0
-from tests.factories import make_user
+from tests.conftest import T0, _in_thread
+from tests.factories import make_premise, make_user
+from tests.services import POSTGRES_URL, tcp_open, unavailable
 
 LAT, LON = 50.45, 30.52
 SLOT = Interval(T0 + timedelta(hours=1), T0 + timedelta(hours=3))
@@ -198,3 +208,46 @@ async def test_search_matches_a_full_scan_on_random_data(db: Database, clock: Ma
             )
         expected = await _brute_force(db, lat, lon, radius, limit, offset, filters, clock)
         assert _seen(page) == expected, (lat, lon, radius, limit, offset, filters)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def url_at_0002(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database migrated only to 0002, before the spatial index."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+        _in_thread(lambda: command.upgrade(alembic_config(url), "0002"))
+        yield url
+        return
+    admin = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://", 1)
+    if not tcp_open(admin, 5432):
+        unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    name = f"parking_old_{uuid.uuid4().hex[:10]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    _in_thread(lambda: asyncio.run(run(f'CREATE DATABASE "{name}"')))
+    url = f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
+    try:
+        _in_thread(lambda: command.upgrade(alembic_config(url), "0002"))
+        yield url
+    finally:
+        _in_thread(lambda: asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+
+
+async def test_premises_from_before_the_migration_are_found(url_at_0002: str, clock: ManualClock) -> None:
+    db = Database.from_url(url_at_0002)
+    try:
+        async with db.transaction() as s:
+            await make_premise(s, lat=LAT + 0.001, name="Old")
+        await db.dispose()
+        _in_thread(lambda: upgrade_to_head(url_at_0002))  # creates and fills the index
+        async with db.read() as s:
+            page = await find_nearby(s, LAT, LON, interval=SLOT, now=clock.now())
+        assert [p.name for p in page.items] == ["Old"]
+    finally:
+        await db.dispose()
