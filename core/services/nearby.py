@@ -39,10 +39,12 @@ from sqlalchemy import (
     bindparam,
     cast,
     func,
+    literal,
     literal_column,
     not_,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
@@ -53,8 +55,9 @@ from core.rules import Interval
 from core.services.availability import free_spot_count_of
 
 MAX_RADIUS_M = 50_000
-# Rings on SQLite: the first is small enough to hold a few dozen premises in the densest
-# centre; each next one is sized from the density seen so far, within these bounds.
+# Rings on SQLite across the antimeridian (elsewhere the first ring is picked by the database):
+# the first is small enough to hold a few dozen premises in the densest centre; each next one
+# is sized from the density seen so far, within these bounds.
 _FIRST_RING_M = 60.0
 _RING_GROWTH = (1.5, 6.0)
 # Candidates in PostgreSQL's first chunk beyond the page: some are full or filtered out.
@@ -157,6 +160,49 @@ _RING: Select[Any] = _with_details(
 _NOTHING = (1.0, 0.0)  # an empty range: BETWEEN 1 AND 0 holds for nothing
 
 
+def _box_holds(box: Any) -> ColumnElement[bool]:
+    return and_(
+        _rtree.c.max_lat >= box.c.min_lat,
+        _rtree.c.min_lat <= box.c.max_lat,
+        _rtree.c.max_lon >= box.c.min_lon,
+        _rtree.c.min_lon <= box.c.max_lon,
+    )
+
+
+# SQLite, the first ring in one statement: of boxes whose radii grow by √2 up to the search
+# radius, the first that holds at least `enough` premises (a count the R*Tree stops at
+# `enough`), then that box's premises. Any box it picks is correct (each is complete up to its
+# radius); the smallest is the cheapest.
+_SIZES = 24
+_sizes = union_all(
+    *(
+        select(
+            literal(i).label("i"),
+            *(
+                bindparam(f"{edge}{i}", type_=Float).label(edge)
+                for edge in ("min_lat", "max_lat", "min_lon", "max_lon")
+            ),
+        )
+        for i in range(_SIZES)
+    )
+).cte("sizes")
+_holds_enough = (
+    select(_rtree.c.id)
+    .where(_box_holds(_sizes))
+    .limit(1)
+    .offset(bindparam("enough_less_one"))
+    .scalar_subquery()
+)
+_picked = (
+    select(_sizes).where(or_(_sizes.c.i == _SIZES - 1, _holds_enough.is_not(None))).limit(1).cte("picked")
+)
+_FIRST_RING: Select[Any] = _with_details(
+    select(_picked.c.i.label("size")).select_from(
+        _picked.join(_rtree, _box_holds(_picked)).join(Premise, Premise.id == _rtree.c.id)
+    )
+)
+
+
 class _Cube(UserDefinedType[str]):
     """PostgreSQL's `cube` (contrib), given as its text form."""
 
@@ -212,19 +258,39 @@ async def _rings(
 ) -> AsyncGenerator[Batch, None]:
     """SQLite: boxes of growing radius from the R*Tree. A box holds every premise within its
     radius r, so those come out complete and in order; the rest of the box waits for a later
-    ring. The next radius aims at twice the candidates the page needs, from the density seen
-    so far."""
+    ring. The first box is picked by the database (_FIRST_RING), which usually fills the page
+    in one statement; if filters leave too few, each next radius aims at twice the candidates
+    the page needs, from the density seen so far (these rings skip the box already read)."""
     waiting: list[_Candidate] = []  # read, but farther than the rings so far
     within = 0
     ring = min(_FIRST_RING_M, float(radius_m))
     inner: dict[str, Any] = {"in_min_lat": _NOTHING[0], "in_max_lat": _NOTHING[1]}
+    first = len(bounding_box(lat, lon, radius_m).lon_ranges) == 1  # else (antimeridian) rings only
     while True:
         box = bounding_box(lat, lon, ring)
         for i in range(2):
             inner.setdefault(f"in_lo{i}", _NOTHING[0])
             inner.setdefault(f"in_hi{i}", _NOTHING[1])
         seen: set[int] = set()
-        for lo, hi in box.lon_ranges:
+        ranges = box.lon_ranges
+        if first:
+            first, ranges = False, ()
+            radii = [radius_m / math.sqrt(2) ** (_SIZES - 1 - i) for i in range(_SIZES)]
+            params = {**times, "enough_less_one": math.ceil(2.55 * wanted) - 1}
+            for i, r in enumerate(radii):
+                b = bounding_box(lat, lon, r)
+                ((lo, hi),) = b.lon_ranges
+                params.update(
+                    {f"min_lat{i}": b.min_lat, f"max_lat{i}": b.max_lat, f"min_lon{i}": lo, f"max_lon{i}": hi}
+                )
+            rows = (await session.execute(_FIRST_RING, params)).all()
+            # No row: not even the largest box holds a premise.
+            ring = radii[rows[0].size] if rows else float(radius_m)
+            box = bounding_box(lat, lon, ring)
+            for row in rows:
+                seen.add(row.id)
+                waiting.append(_Candidate(haversine_m(lat, lon, row.lat, row.lon), row))
+        for lo, hi in ranges:
             params = {
                 **times,
                 **inner,
