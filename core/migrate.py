@@ -9,6 +9,18 @@ from alembic.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# SQLite's R*Tree for the nearby search (migration 0006) is a virtual table with three shadow
+# tables of its own; no model can describe them, so comparing the schema with the models (and
+# autogenerate) leaves them out instead of proposing to drop them.
+SQLITE_SPATIAL_TABLES = frozenset(
+    {"premises_rtree", "premises_rtree_node", "premises_rtree_parent", "premises_rtree_rowid"}
+)
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic's `include_name` hook: everything but the R*Tree tables."""
+    return not (type_ == "table" and name in SQLITE_SPATIAL_TABLES)
+
 
 def alembic_config(database_url: str) -> Config:
     config = Config(str(ROOT / "alembic.ini"))

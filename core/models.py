@@ -175,12 +175,26 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
 
+# A premise as a point on the unit sphere (a `cube`): the chord between two such points grows
+# with the great-circle distance, so PostgreSQL's GiST k-NN order (`<->`) is nearest first. The
+# search must use this very text, or the planner does not match the index (migration 0006).
+UNIT_SPHERE_SQL = (
+    "cube(ARRAY[cos(radians(lat)) * cos(radians(lon)), cos(radians(lat)) * sin(radians(lon)), "
+    "sin(radians(lat))])"
+)
+
+
 class Premise(Base):
     __tablename__ = "premises"
     __table_args__ = (
-        # The nearby search reads latitude cells of 1/50° and a longitude range of this index;
-        # the expression is the text core.services.nearby.CELL_SQL uses (SQLite matches text).
-        Index("ix_premises_cell_lon", text("CAST((lat + 90) * 50 AS INTEGER)"), "lon", "lat"),
+        # The nearby search's k-nearest-neighbour index on PostgreSQL (cube, GiST); the text is
+        # UNIT_SPHERE_SQL. SQLite's counterpart is the R*Tree virtual table
+        # premises_rtree with its triggers (migration 0006), which a model cannot describe.
+        Index(
+            "ix_premises_unit_sphere",
+            text(UNIT_SPHERE_SQL),
+            postgresql_using="gist",
+        ).ddl_if(dialect="postgresql"),
         CheckConstraint("price_per_hour >= 0", name="price_not_negative"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords"),
     )

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from core.config import load_settings
 from core.db import create_engine
+from core.migrate import include_name
 from core.models import Base
 
 config = context.config
@@ -35,6 +36,7 @@ def _run_sync(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_name=include_name,
         transaction_per_migration=True,
     )
     with context.begin_transaction():

@@ -1,46 +1,71 @@
 """Nearby search: premises within a radius, nearest first, with free spots for an interval.
 
-The grid index `ix_premises_cell_lon` (latitude cells of 1/50°, then longitude) narrows the
-scan to the search box: it does not grow with how wide the whole data set is. The database
-orders the box by a flat-earth distance and hands it over a chunk at a time, together with
-each premise's details, free-spot count and rating (correlated subqueries), so a page of ten
-costs one statement in the usual case. The exact radius check runs in Python, and geopy's
-geodesic distance is computed only for the premises shown.
+The search stops early: a spatial index hands the premises over nearest first, in small
+batches, and the search counts free spots only for those it has reached, until the page is
+full of available premises or the radius is exhausted. The work grows with the page, not
+with how many premises lie in the radius (up to 25,000 in a dense city centre).
+
+- SQLite: the R*Tree `premises_rtree` (migration 0006) answers box queries, so the batches
+  are rings of growing radius: everything within r of the driver, then within a larger r, ...
+  A ring is complete, so its premises come out in their exact order.
+- PostgreSQL: the GiST index on the premise's point on the unit sphere (a `cube`) orders by
+  `<->`, the chord, which grows with the great-circle distance: true k-nearest-neighbour.
+
+Either way the order and the radius check are the haversine distance computed here, with ties
+broken by id, exactly as a full scan would give; geopy's geodesic distance (what a driver
+sees) is computed only for the premises shown.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
+    Float,
     Integer,
+    MetaData,
+    Row,
     Select,
+    String,
+    Table,
     and_,
     bindparam,
-    case,
+    cast,
     func,
+    literal,
     literal_column,
+    not_,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import UserDefinedType
 
-from core.geo import BoundingBox, bounding_box, geodesic_m, haversine_m
-from core.models import Premise, Review, UtcDateTime
+from core.geo import EARTH_RADIUS_M, bounding_box, geodesic_m, haversine_m
+from core.models import UNIT_SPHERE_SQL, Premise, Review, UtcDateTime
 from core.opening_hours import is_open
 from core.rules import Interval
 from core.services.availability import free_spot_count_of
 
 MAX_RADIUS_M = 50_000
-CELLS_PER_DEGREE = 50
-# Must be the very text of the index expression (migration 0002), or SQLite will not use it.
-CELL_SQL = "CAST((lat + 90) * 50 AS INTEGER)"
-_CHUNK_SLACK = 4  # extra rows per chunk: some premises are full or filtered out
+# Rings on SQLite across the antimeridian (elsewhere the first ring is picked by the database):
+# the first is small enough to hold a few dozen premises in the densest centre; each next one
+# is sized from the density seen so far, within these bounds.
+_FIRST_RING_M = 60.0
+_RING_GROWTH = (1.5, 6.0)
+# Candidates in PostgreSQL's first chunk beyond the page: some are full or filtered out.
+_SLACK = 4
+# Haversine in Python and the chord in PostgreSQL may round apart at equal distances: a
+# candidate counts as surely farther only beyond this margin (metres).
+_TIE_M = 1e-3
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,76 +98,266 @@ class NearbyPage:
     has_more: bool = False
 
 
-def _chunk_statement(lon_ranges: int) -> Select[Any]:
-    """Built once per shape: candidates in the box, nearest first, with their details."""
-    cell: ColumnElement[int] = literal_column(CELL_SQL, Integer)
-    dlon = Premise.lon - bindparam("lon")
-    # Across the antimeridian (a box in two ranges) the short way round is the one that counts;
-    # otherwise the plain difference is cheaper for the thousands of rows of a dense box.
-    dlon_wrapped = (
-        case((dlon > 180, dlon - 360), (dlon < -180, dlon + 360), else_=dlon) if lon_ranges > 1 else dlon
-    )
-    d2 = (Premise.lat - bindparam("lat")) * (Premise.lat - bindparam("lat")) + (
-        dlon_wrapped * bindparam("k")
-    ) * (dlon_wrapped * bindparam("k"))
-    lon_ok = or_(*(Premise.lon.between(bindparam(f"lo{i}"), bindparam(f"hi{i}")) for i in range(lon_ranges)))
-    candidates = (
-        select(Premise.id.label("id"), d2.label("d2"))
-        .where(
-            cell.in_(bindparam("cells", expanding=True)),
-            lon_ok,
-            Premise.lat.between(bindparam("min_lat"), bindparam("max_lat")),
-            d2 <= bindparam("max_d2"),
-        )
-        .order_by(d2, Premise.id)
-        .limit(bindparam("take"))
-        .offset(bindparam("skip"))
-        .subquery()
-    )
+# --- candidates, nearest first -------------------------------------------------------------
+
+# The R*Tree virtual table (not a model: see core.migrate.include_name).
+_rtree = Table(
+    "premises_rtree",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("min_lat", Float),
+    Column("max_lat", Float),
+    Column("min_lon", Float),
+    Column("max_lon", Float),
+)
+
+
+def _with_details(statement: Select[Any]) -> Select[Any]:
+    """A candidate with what the search shows and filters on, and its free spots for the
+    interval and rating: one statement per batch of candidates, and the correlated subqueries
+    run only for the candidates the batch returns."""
     starts, ends, now = (bindparam(n, type_=UtcDateTime()) for n in ("starts", "ends", "now"))
     approved = and_(Review.premise_id == Premise.id, Review.is_approved.is_(True))
-    return (
-        select(
-            Premise.id,
-            Premise.name,
-            Premise.address,
-            Premise.lat,
-            Premise.lon,
-            Premise.timezone,
-            Premise.price_per_hour,
-            Premise.currency,
-            Premise.features,
-            Premise.opening_hours,
-            Premise.is_active,
-            free_spot_count_of(Premise.id, starts, ends, now).label("free"),
-            select(func.avg(Review.rating)).where(approved).scalar_subquery().label("rating"),
-            select(func.count(Review.id)).where(approved).scalar_subquery().label("reviews"),
-        )
-        .join(candidates, candidates.c.id == Premise.id)
-        .order_by(candidates.c.d2, Premise.id)
+    return statement.add_columns(
+        Premise.id,
+        Premise.name,
+        Premise.address,
+        Premise.lat,
+        Premise.lon,
+        Premise.timezone,
+        Premise.price_per_hour,
+        Premise.currency,
+        Premise.features,
+        Premise.opening_hours,
+        Premise.is_active,
+        free_spot_count_of(Premise.id, starts, ends, now).label("free"),
+        select(func.avg(Review.rating)).where(approved).scalar_subquery().label("rating"),
+        select(func.count(Review.id)).where(approved).scalar_subquery().label("reviews"),
     )
 
 
-_STATEMENTS = {n: _chunk_statement(n) for n in (1, 2)}
+def _in_lon_range(n: int, column: Any) -> ColumnElement[bool]:
+    return or_(*(column.between(bindparam(f"in_lo{i}"), bindparam(f"in_hi{i}")) for i in range(n)))
 
 
-def _box_params(lat: float, lon: float, radius_m: int, box: BoundingBox) -> dict[str, Any]:
-    first = math.floor((box.min_lat + 90) * CELLS_PER_DEGREE)
-    last = math.floor((box.max_lat + 90) * CELLS_PER_DEGREE)
-    # One cell more on each side: PostgreSQL's CAST rounds where SQLite's truncates.
-    params: dict[str, Any] = {
-        "cells": list(range(first - 1, last + 2)),
-        "lat": lat,
-        "lon": lon,
-        "k": math.cos(math.radians(lat)),
-        "min_lat": box.min_lat,
-        "max_lat": box.max_lat,
-        # Flat distance in degrees², with slack: the exact check is haversine, in Python.
-        "max_d2": (radius_m * 1.02 / 111_195) ** 2,
-    }
-    for i, (lo, hi) in enumerate(box.lon_ranges):
-        params[f"lo{i}"], params[f"hi{i}"] = lo, hi
-    return params
+# SQLite: the premises of a box from the R*Tree, less those of the previous (inner) box, which
+# the previous ring has already read.
+_RING: Select[Any] = _with_details(
+    select()
+    .select_from(_rtree.join(Premise, Premise.id == _rtree.c.id))
+    .where(
+        _rtree.c.max_lat >= bindparam("min_lat"),
+        _rtree.c.min_lat <= bindparam("max_lat"),
+        _rtree.c.max_lon >= bindparam("min_lon"),
+        _rtree.c.min_lon <= bindparam("max_lon"),
+        not_(
+            and_(
+                Premise.lat.between(bindparam("in_min_lat"), bindparam("in_max_lat")),
+                _in_lon_range(2, Premise.lon),
+            )
+        ),
+    )
+)
+_NOTHING = (1.0, 0.0)  # an empty range: BETWEEN 1 AND 0 holds for nothing
+
+
+def _box_holds(box: Any) -> ColumnElement[bool]:
+    return and_(
+        _rtree.c.max_lat >= box.c.min_lat,
+        _rtree.c.min_lat <= box.c.max_lat,
+        _rtree.c.max_lon >= box.c.min_lon,
+        _rtree.c.min_lon <= box.c.max_lon,
+    )
+
+
+# SQLite, the first ring in one statement: of boxes whose radii grow by √2 up to the search
+# radius, the first that holds at least `enough` premises (a count the R*Tree stops at
+# `enough`), then that box's premises. Any box it picks is correct (each is complete up to its
+# radius); the smallest is the cheapest.
+_SIZES = 24
+_sizes = union_all(
+    *(
+        select(
+            literal(i).label("i"),
+            *(
+                bindparam(f"{edge}{i}", type_=Float).label(edge)
+                for edge in ("min_lat", "max_lat", "min_lon", "max_lon")
+            ),
+        )
+        for i in range(_SIZES)
+    )
+).cte("sizes")
+_holds_enough = (
+    select(_rtree.c.id)
+    .where(_box_holds(_sizes))
+    .limit(1)
+    .offset(bindparam("enough_less_one"))
+    .scalar_subquery()
+)
+_picked = (
+    select(_sizes).where(or_(_sizes.c.i == _SIZES - 1, _holds_enough.is_not(None))).limit(1).cte("picked")
+)
+_FIRST_RING: Select[Any] = _with_details(
+    select(_picked.c.i.label("size")).select_from(
+        _picked.join(_rtree, _box_holds(_picked)).join(Premise, Premise.id == _rtree.c.id)
+    )
+)
+
+
+class _Cube(UserDefinedType[str]):
+    """PostgreSQL's `cube` (contrib), given as its text form."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "cube"
+
+
+# PostgreSQL: nearest first by the chord on the unit sphere (k-NN on the GiST index), within
+# a box around the driver as large as the radius (the index answers both).
+_UNIT_SPHERE: ColumnElement[Any] = literal_column(UNIT_SPHERE_SQL)
+_HERE = cast(bindparam("here", type_=String), _Cube())
+_KNN = (
+    select(Premise.id.label("id"), _UNIT_SPHERE.op("<->")(_HERE).label("chord"))
+    .where(_UNIT_SPHERE.op("<@")(func.cube_enlarge(_HERE, bindparam("chord", type_=Float), 3)))
+    # By the chord alone: a second sort key would cost the index order (a sort of the whole
+    # box). Each chunk reads from the nearest again, so ties cut at a chunk's end do not matter.
+    .order_by(_UNIT_SPHERE.op("<->")(_HERE))
+    .limit(bindparam("take"))
+    .subquery()
+)
+_BY_CHORD: Select[Any] = _with_details(
+    select().select_from(_KNN.join(Premise, Premise.id == _KNN.c.id)).order_by(_KNN.c.chord, Premise.id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    distance_m: float  # haversine
+    row: Row[Any]
+
+
+def _order(candidate: _Candidate) -> tuple[float, int]:
+    return candidate.distance_m, candidate.row.id
+
+
+Batch = tuple[list[_Candidate], float]
+"""Candidates within the radius sorted by (distance, id), and a bound: every premise not yet
+handed over lies at least this far away (less the tie margin)."""
+
+
+def _nearest_first(
+    session: AsyncSession, lat: float, lon: float, radius_m: int, wanted: int, times: dict[str, Any]
+) -> AsyncGenerator[Batch, None]:
+    if session.bind.dialect.name == "sqlite":
+        return _rings(session, lat, lon, radius_m, wanted, times)
+    return _knn(session, lat, lon, radius_m, wanted, times)
+
+
+async def _rings(
+    session: AsyncSession, lat: float, lon: float, radius_m: int, wanted: int, times: dict[str, Any]
+) -> AsyncGenerator[Batch, None]:
+    """SQLite: boxes of growing radius from the R*Tree. A box holds every premise within its
+    radius r, so those come out complete and in order; the rest of the box waits for a later
+    ring. The first box is picked by the database (_FIRST_RING), which usually fills the page
+    in one statement; if filters leave too few, each next radius aims at twice the candidates
+    the page needs, from the density seen so far (these rings skip the box already read)."""
+    waiting: list[_Candidate] = []  # read, but farther than the rings so far
+    within = 0
+    ring = min(_FIRST_RING_M, float(radius_m))
+    inner: dict[str, Any] = {"in_min_lat": _NOTHING[0], "in_max_lat": _NOTHING[1]}
+    first = len(bounding_box(lat, lon, radius_m).lon_ranges) == 1  # else (antimeridian) rings only
+    while True:
+        box = bounding_box(lat, lon, ring)
+        for i in range(2):
+            inner.setdefault(f"in_lo{i}", _NOTHING[0])
+            inner.setdefault(f"in_hi{i}", _NOTHING[1])
+        seen: set[int] = set()
+        ranges = box.lon_ranges
+        if first:
+            first, ranges = False, ()
+            radii = [radius_m / math.sqrt(2) ** (_SIZES - 1 - i) for i in range(_SIZES)]
+            params = {**times, "enough_less_one": math.ceil(2.55 * wanted) - 1}
+            for i, r in enumerate(radii):
+                b = bounding_box(lat, lon, r)
+                ((lo, hi),) = b.lon_ranges
+                params.update(
+                    {f"min_lat{i}": b.min_lat, f"max_lat{i}": b.max_lat, f"min_lon{i}": lo, f"max_lon{i}": hi}
+                )
+            rows = (await session.execute(_FIRST_RING, params)).all()
+            # No row: not even the largest box holds a premise.
+            ring = radii[rows[0].size] if rows else float(radius_m)
+            box = bounding_box(lat, lon, ring)
+            for row in rows:
+                seen.add(row.id)
+                waiting.append(_Candidate(haversine_m(lat, lon, row.lat, row.lon), row))
+        for lo, hi in ranges:
+            params = {
+                **times,
+                **inner,
+                "min_lat": box.min_lat,
+                "max_lat": box.max_lat,
+                "min_lon": lo,
+                "max_lon": hi,
+            }
+            for row in await session.execute(_RING, params):
+                if row.id not in seen:  # a premise on the antimeridian is in both ranges
+                    seen.add(row.id)
+                    waiting.append(_Candidate(haversine_m(lat, lon, row.lat, row.lon), row))
+        last = ring >= radius_m
+        reached = [c for c in waiting if c.distance_m <= ring]
+        waiting = [] if last else [c for c in waiting if c.distance_m > ring]
+        reached.sort(key=_order)
+        within += len(reached)
+        yield reached, math.inf if last else ring
+        if last:
+            return
+        inner = {"in_min_lat": box.min_lat, "in_max_lat": box.max_lat}
+        for i, (lo, hi) in enumerate(box.lon_ranges):
+            inner[f"in_lo{i}"], inner[f"in_hi{i}"] = lo, hi
+        growth = math.sqrt(2 * wanted / max(within, 1))
+        ring = min(float(radius_m), ring * min(max(growth, _RING_GROWTH[0]), _RING_GROWTH[1]))
+
+
+async def _knn(
+    session: AsyncSession, lat: float, lon: float, radius_m: int, wanted: int, times: dict[str, Any]
+) -> AsyncGenerator[Batch, None]:
+    """PostgreSQL: the first `take` of the k-NN order, then twice as many, ... (rarely more
+    than one: only when filters leave out most of the nearest). Each yields what the one
+    before did not."""
+    p, lam = math.radians(lat), math.radians(lon)
+    here = f"({math.cos(p) * math.cos(lam)!r}, {math.cos(p) * math.sin(lam)!r}, {math.sin(p)!r})"
+    # The chord of the radius on the unit sphere, a hair larger: the exact check is haversine.
+    chord = 2 * math.sin(radius_m / EARTH_RADIUS_M / 2) * (1 + 1e-9) + 1e-12
+    take = wanted + _SLACK
+    seen: set[int] = set()
+    while True:
+        rows = (await session.execute(_BY_CHORD, {**times, "here": here, "chord": chord, "take": take})).all()
+        batch = []
+        for row in rows:
+            if row.id not in seen and (d := haversine_m(lat, lon, row.lat, row.lon)) <= radius_m:
+                seen.add(row.id)
+                batch.append(_Candidate(d, row))
+        batch.sort(key=_order)
+        if len(rows) < take:
+            yield batch, math.inf
+            return
+        yield batch, haversine_m(lat, lon, rows[-1].lat, rows[-1].lon)
+        take *= 2
+
+
+# --- the search ------------------------------------------------------------------------------
+
+
+def free_spots(candidate: Row[Any], interval: Interval) -> int:
+    """Free spots of a candidate for the interval: the availability step of the search, run
+    only for the candidates the search reaches. The count itself is made by the database with
+    the candidate (availability.free_spot_count_of); whatever else makes a premise unbookable
+    for the interval belongs here (answer 0): a premise closed for any part of the interval
+    has no spot to offer then (left out of "only available" searches, shown with 0 free)."""
+    if not is_open(candidate.opening_hours, candidate.timezone, interval.starts_at, interval.ends_at):
+        return 0
+    return int(candidate.free)
 
 
 async def find_nearby(
@@ -160,47 +375,45 @@ async def find_nearby(
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError("coordinates out of range")
     radius_m = max(1, min(radius_m, MAX_RADIUS_M))
-    box = bounding_box(lat, lon, radius_m)
-    statement = _STATEMENTS[len(box.lon_ranges)]
-    params = _box_params(lat, lon, radius_m, box)
-    params.update(starts=interval.starts_at, ends=interval.ends_at, now=now)
     wanted = offset + limit + 1  # one more than the page tells whether there is a next page
-    kept: list[tuple[float, Any]] = []
-    skip = 0
-    while len(kept) < wanted:
-        take = wanted - len(kept) + _CHUNK_SLACK
-        rows = (await session.execute(statement, {**params, "take": take, "skip": skip})).all()
-        for row in (_closed_as_full(row, interval) for row in rows):
-            distance = haversine_m(lat, lon, row.lat, row.lon)
-            if distance <= radius_m and _passes(row, filters):
-                kept.append((distance, row))
-        if len(rows) < take:
-            break
-        skip += take
-    # SQL ordered by flat distance; the exact order differs only at ties of centimetres.
-    kept.sort(key=lambda item: (item[0], item[1].id))
+    times = {"starts": interval.starts_at, "ends": interval.ends_at, "now": now}
+    kept: list[tuple[_Candidate, int]] = []
+
+    def settled(next_distance_m: float) -> bool:
+        """The first `wanted` are known: whatever comes next is farther than all of them."""
+        if len(kept) < wanted:
+            return False
+        kept.sort(key=lambda item: _order(item[0]))
+        return kept[wanted - 1][0].distance_m + _TIE_M < next_distance_m
+
+    async with aclosing(_nearest_first(session, lat, lon, radius_m, wanted, times)) as batches:
+        async for batch, bound in batches:
+            for candidate in batch:
+                if settled(candidate.distance_m):
+                    break
+                if _listed(candidate.row, filters):
+                    free = free_spots(candidate.row, interval)
+                    if free > 0 or not filters.only_available:
+                        kept.append((candidate, free))
+            if settled(bound):
+                break
+    kept.sort(key=lambda item: _order(item[0]))
     page = kept[offset : offset + limit]
-    return NearbyPage(items=[_item(lat, lon, row) for _, row in page], has_more=len(kept) > offset + limit)
+    return NearbyPage(
+        items=[_item(lat, lon, c.row, free) for c, free in page], has_more=len(kept) > offset + limit
+    )
 
 
-def _closed_as_full(row: Any, interval: Interval) -> Any:
-    """Opening hours: a premise closed for any part of the interval has no spot to offer then
-    (counted as full: left out of "only available" searches, shown with 0 free otherwise)."""
-    if is_open(row.opening_hours, row.timezone, interval.starts_at, interval.ends_at):
-        return row
-    return SimpleNamespace(**{**row._asdict(), "free": 0})
-
-
-def _passes(row: Any, filters: SearchFilters) -> bool:
-    return (
+def _listed(row: Any, filters: SearchFilters) -> bool:
+    """What the premise itself must be to be listed, whatever the interval."""
+    return bool(
         row.is_active
-        and (not filters.only_available or row.free > 0)
         and filters.features <= set(row.features)
         and (filters.max_price_per_hour is None or row.price_per_hour <= filters.max_price_per_hour)
     )
 
 
-def _item(lat: float, lon: float, row: Any) -> NearbyPremise:
+def _item(lat: float, lon: float, row: Any, free: int) -> NearbyPremise:
     return NearbyPremise(
         premise_id=row.id,
         name=row.name,
@@ -212,7 +425,7 @@ def _item(lat: float, lon: float, row: Any) -> NearbyPremise:
         price_per_hour=row.price_per_hour,
         currency=row.currency,
         features=list(row.features),
-        free_spots=int(row.free),
+        free_spots=free,
         rating=round(float(row.rating), 1) if row.rating is not None else None,
         review_count=int(row.reviews),
     )
