@@ -31,7 +31,7 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-# Must be the very text of core.services.nearby.UNIT_SPHERE_SQL (the planner matches it).
+# Must be the very text of core.models.UNIT_SPHERE_SQL (the planner matches it).
 UNIT_SPHERE_SQL = (
     "cube(ARRAY[cos(radians(lat)) * cos(radians(lon)), cos(radians(lat)) * sin(radians(lon)), "
     "sin(radians(lat))])"
