@@ -16,12 +16,10 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import (
     Back,
     Button,
-    Calendar,
     Cancel,
     Column,
     Group,
     ManagedCalendar,
-    ScrollingGroup,
     Start,
     SwitchTo,
     Url,
@@ -29,8 +27,7 @@ from aiogram_dialog.widgets.kbd import (
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
-from bot.dialogs.find import SLOTS_PER_PAGE, SLOTS_WIDTH
+from bot.dialogs.common import caller, choice, explain, label, services, start_picker, t, unexpected_input
 from bot.dialogs.states import BookSG, MenuSG
 from bot.i18n import Raw
 from core.errors import (
@@ -559,27 +556,14 @@ def book_dialog() -> Dialog:
             state=BookSG.quote,
             getter=quote_getter,
         ),
-        Window(
-            Format("{title}"),
-            Calendar(id="calendar", on_click=on_date),
-            SwitchTo(Format("{btn_back}"), id="back", state=BookSG.quote),
-            unexpected_input(),
-            state=BookSG.date,
-            getter=date_getter,
-        ),
-        Window(
-            Format("{title}"),
-            ScrollingGroup(
-                choice("slot", "slots", on_time),
-                id="slots",
-                width=SLOTS_WIDTH,
-                height=SLOTS_PER_PAGE // SLOTS_WIDTH,
-                hide_on_single_page=True,
-            ),
-            SwitchTo(Format("{btn_back}"), id="back", state=BookSG.date),
-            unexpected_input(),
-            state=BookSG.time,
-            getter=time_getter,
+        *start_picker(
+            date_state=BookSG.date,
+            slot_state=BookSG.time,
+            back_from_date=BookSG.quote,
+            on_date=on_date,
+            on_slot=on_time,
+            date_getter=date_getter,
+            slot_getter=time_getter,
         ),
         Window(
             Format("{text}"),

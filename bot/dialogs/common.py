@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from aiogram.enums import ContentType
+from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message
-from aiogram_dialog import DialogManager, ShowMode
+from aiogram_dialog import DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Select
+from aiogram_dialog.widgets.kbd import Calendar, ScrollingGroup, Select, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -58,6 +59,47 @@ def unexpected_input() -> MessageInput:
     """The last input of every window: anything the window does not expect gets an answer
     and the screen again, never silence."""
     return MessageInput(_on_unexpected, content_types=ContentType.ANY)
+
+
+# The 15-minute start slots of a day: 4 a row, 6 rows a page.
+SLOTS_WIDTH, SLOTS_PER_PAGE = 4, 24
+
+
+def start_picker(
+    *,
+    date_state: State,
+    slot_state: State,
+    back_from_date: State,
+    on_date: Any,
+    on_slot: Any,
+    date_getter: Any,
+    slot_getter: Any,
+) -> tuple[Window, Window]:
+    """A day on a calendar, then its start slots: the search and the booking dialog pick a
+    start the same way (the pager shows only when a day has more than one page)."""
+    day = Window(
+        Format("{title}"),
+        Calendar(id="calendar", on_click=on_date),
+        SwitchTo(Format("{btn_back}"), id="back", state=back_from_date),
+        unexpected_input(),
+        state=date_state,
+        getter=date_getter,
+    )
+    slot = Window(
+        Format("{title}"),
+        ScrollingGroup(
+            choice("slot", "slots", on_slot),
+            id="slots",
+            width=SLOTS_WIDTH,
+            height=SLOTS_PER_PAGE // SLOTS_WIDTH,
+            hide_on_single_page=True,
+        ),
+        SwitchTo(Format("{btn_back}"), id="back", state=date_state),
+        unexpected_input(),
+        state=slot_state,
+        getter=slot_getter,
+    )
+    return day, slot
 
 
 def choice(id: str, items: str, on_click: Any, *, type_factory: Callable[[str], Any] = str) -> Select[Any]:

@@ -16,14 +16,12 @@ from aiogram_dialog.widgets.common.scroll import ManagedScroll
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import (
     Button,
-    Calendar,
     Column,
     ManagedCalendar,
     ManagedMultiselect,
     Multiselect,
     RequestLocation,
     Row,
-    ScrollingGroup,
     Start,
     SwitchTo,
 )
@@ -32,7 +30,16 @@ from aiogram_dialog.widgets.media import DynamicMedia
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, choice, label, services, t, unexpected_input
+from bot.dialogs.common import (
+    SLOTS_PER_PAGE,
+    caller,
+    choice,
+    label,
+    services,
+    start_picker,
+    t,
+    unexpected_input,
+)
 from bot.dialogs.states import BookSG, FindSG, MenuSG
 from bot.geocoding import GeocoderUnavailable
 from bot.i18n import Raw
@@ -46,7 +53,6 @@ PAGE = 5
 RADII = (2_000, 5_000, 10_000)
 DEFAULT_MINUTES = 120
 PRICE_CAPS = (100, 200, 300, 500)  # minor units per hour
-SLOTS_WIDTH, SLOTS_PER_PAGE = 4, 24
 
 
 # -- location -------------------------------------------------------------------------------
@@ -400,26 +406,14 @@ def find_dialog() -> Dialog:
             state=FindSG.when,
             getter=when_getter,
         ),
-        Window(
-            Format("{title}"),
-            Calendar(id="calendar", on_click=on_date),
-            SwitchTo(Format("{btn_back}"), id="back", state=FindSG.when),
-            unexpected_input(),
-            state=FindSG.date,
-            getter=when_getter,
-        ),
-        Window(
-            Format("{title}"),
-            ScrollingGroup(
-                choice("slot", "slots", on_time),
-                id="slots",
-                width=SLOTS_WIDTH,
-                height=SLOTS_PER_PAGE // SLOTS_WIDTH,
-            ),
-            SwitchTo(Format("{btn_back}"), id="back", state=FindSG.date),
-            unexpected_input(),
-            state=FindSG.time,
-            getter=time_getter,
+        *start_picker(
+            date_state=FindSG.date,
+            slot_state=FindSG.time,
+            back_from_date=FindSG.when,
+            on_date=on_date,
+            on_slot=on_time,
+            date_getter=when_getter,
+            slot_getter=time_getter,
         ),
         Window(
             DynamicMedia("photo", when="photo"),
