@@ -60,6 +60,8 @@ from typing import Any, Self
 import aiohttp
 from aiohttp import web
 
+from demo.local_server import serve_locally, stop_serving
+
 JSON = dict[str, Any]
 DEFAULT_TOKEN = "123456789:AAFakeTelegramTokenForTests_0123456789"
 SPEC_ENV = "TELEGRAM_BOT_API_SPEC"
@@ -573,22 +575,14 @@ class TelegramFake:
 
     # ----------------------------------------------------------------- lifecycle
     async def __aenter__(self) -> Self:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._runner, self.base_url = await serve_locally(self._handle)
         self._http = aiohttp.ClientSession()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         self._closing = True
         self._notify()  # wake long polls so the server shuts down at once
-        if self._http is not None:
-            await self._http.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await stop_serving(self._runner, self._http)
 
     # ------------------------------------------------------------ test controls
     def user(self, user_id: int = 1001, first_name: str = "Alex", language_code: str | None = "en",

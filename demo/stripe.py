@@ -47,6 +47,8 @@ import aiohttp
 import stripe
 from aiohttp import web
 
+from demo.local_server import serve_locally, stop_serving
+
 JSON = dict[str, Any]
 CardBehaviour = Literal["ok", "decline", "authenticate"]
 Handler = Callable[[str, JSON], JSON]
@@ -281,20 +283,12 @@ class StripeFake:
 
     # ----------------------------------------------------------------- lifecycle
     async def __aenter__(self) -> Self:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.base_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._runner, self.base_url = await serve_locally(self._handle)
         self._http = aiohttp.ClientSession()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._http is not None:
-            await self._http.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await stop_serving(self._runner, self._http)
 
     # ------------------------------------------------------------ test controls
     def add_customer(self, email: str | None = None, name: str | None = None) -> str:
