@@ -69,11 +69,10 @@ def _require(action: str, reservation: Reservation) -> ReservationStatus:
     return target
 
 
-async def _load_for_update(
-    session: AsyncSession, reservation_id: int, user_id: int | None = None
-) -> Reservation:
-    """Loads and row-locks a reservation (PostgreSQL; SQLite is already the only writer).
-    With `user_id`, refuses anybody but the owner: callback data is never trusted."""
+async def lock_owned(session: AsyncSession, reservation_id: int, user_id: int | None = None) -> Reservation:
+    """Loads and row-locks a reservation (FOR UPDATE on PostgreSQL; on SQLite BEGIN IMMEDIATE
+    already made us the only writer). With `user_id`, refuses anybody but the owner: callback
+    data is never trusted."""
     reservation = await session.scalar(
         select(Reservation)
         .where(Reservation.id == reservation_id)
@@ -174,7 +173,7 @@ async def confirm(session: AsyncSession, reservation_id: int, now: datetime) -> 
     """Marks a paid booking confirmed, once. A payment that arrives after the hold lapsed
     confirms while the spot (or another spot of the premise) is still free for the interval;
     otherwise the caller refunds. The confirmation notification is queued here."""
-    reservation = await _load_for_update(session, reservation_id)
+    reservation = await lock_owned(session, reservation_id)
     status = reservation.status
     if status in (
         ReservationStatus.CONFIRMED,
@@ -242,7 +241,7 @@ async def cancel(
     """Cancels an unpaid hold, or a paid booking before its start, refunding in full to
     where the money came from: wallet payments are credited back here; card payments are
     marked refund_pending for the payments adapter. `user_id=None` acts as the operator."""
-    reservation = await _load_for_update(session, reservation_id, user_id)
+    reservation = await lock_owned(session, reservation_id, user_id)
     if not can_cancel(reservation.status, reservation.starts_at, now):
         if can_end_now(reservation.status, reservation.starts_at, now):
             raise TooLateToCancel("the booking has started: end it instead")
@@ -291,7 +290,7 @@ async def mark_arrived(
     session: AsyncSession, reservation_id: int, *, user_id: int, now: datetime
 ) -> Reservation:
     """The blocker went down for the owner: the booking becomes active."""
-    reservation = await _load_for_update(session, reservation_id, user_id)
+    reservation = await lock_owned(session, reservation_id, user_id)
     reservation.status = _require("arrive", reservation)
     reservation.arrived_at = now
     reservation.updated_at = now
@@ -302,7 +301,7 @@ async def mark_arrived(
 async def undo_arrival(session: AsyncSession, reservation_id: int, *, now: datetime) -> Reservation | None:
     """The lowering that made the booking active turned out to have failed: it is confirmed
     again (arrival undone). None when it is not active (nothing to undo)."""
-    reservation = await _load_for_update(session, reservation_id)
+    reservation = await lock_owned(session, reservation_id)
     if reservation.status not in TRANSITIONS["unarrive"][0]:
         return None
     reservation.status = _require("unarrive", reservation)
@@ -315,7 +314,7 @@ async def undo_arrival(session: AsyncSession, reservation_id: int, *, now: datet
 async def end_now(session: AsyncSession, reservation_id: int, *, user_id: int, now: datetime) -> Reservation:
     """The driver leaves early: the booking completes and the rest of the slot is freed
     (no refund: the time was reserved for them)."""
-    reservation = await _load_for_update(session, reservation_id, user_id)
+    reservation = await lock_owned(session, reservation_id, user_id)
     if not can_end_now(reservation.status, reservation.starts_at, now):
         if reservation.status in ENDABLE:
             raise NotStarted(f"reservation {reservation.id} has not started: cancel it instead")
@@ -410,7 +409,7 @@ async def request_extension(
     """Quotes an extension if the spot is free and the premise open for the added time. `ends_at`
     moves only when it is paid (apply_extension). Raises InvalidTransition, InvalidInterval,
     ClosedAtThatTime or SpotTaken."""
-    reservation = await _load_for_update(session, reservation_id, user_id)
+    reservation = await lock_owned(session, reservation_id, user_id)
     if reservation.status not in EXTENDABLE or now >= reservation.ends_at:
         raise InvalidTransition(reservation.id, reservation.status.value, "extend")
     added = check_extension(Interval(reservation.starts_at, reservation.ends_at), minutes)
@@ -447,7 +446,7 @@ async def apply_extension(session: AsyncSession, extension_id: int, now: datetim
         return ExtensionOutcome.ALREADY_APPLIED
     if extension.status == ExtensionStatus.FAILED:
         return ExtensionOutcome.NOT_POSSIBLE
-    reservation = await _load_for_update(session, extension.reservation_id)
+    reservation = await lock_owned(session, extension.reservation_id)
     added = Interval(extension.old_ends_at, extension.new_ends_at)
     possible = (
         reservation.status in EXTENDABLE
@@ -489,29 +488,9 @@ async def apply_extension(session: AsyncSession, extension_id: int, now: datetim
     return ExtensionOutcome.APPLIED
 
 
-__all__ = [
-    "CancelResult",
-    "ConfirmOutcome",
-    "ExtensionOutcome",
-    "SpotTaken",
-    "apply_extension",
-    "cancel",
-    "complete_due",
-    "confirm",
-    "end_now",
-    "expire_hold",
-    "expire_holds",
-    "get_owned",
-    "hold",
-    "mark_arrived",
-    "release_hold",
-    "request_extension",
-]
-
-
 async def expire_hold(session: AsyncSession, reservation_id: int, now: datetime) -> bool:
     """The payment page closed unpaid: the hold ends now instead of at its timeout."""
-    reservation = await _load_for_update(session, reservation_id)
+    reservation = await lock_owned(session, reservation_id)
     if reservation.status != ReservationStatus.PENDING_PAYMENT:
         return False
     reservation.status = _require("expire", reservation)
@@ -535,7 +514,7 @@ async def release_hold(
     """The driver lets an unpaid hold go. Only `pending_payment` is accepted: a "Release" tapped
     on an old payment screen after the booking was paid must not cancel (and refund) it, so
     anything else raises InvalidTransition. Nothing was paid, so nothing is refunded."""
-    reservation = await _load_for_update(session, reservation_id, user_id)
+    reservation = await lock_owned(session, reservation_id, user_id)
     reservation.status = _require("release", reservation)
     reservation.hold_expires_at = None
     reservation.closed_at = now
@@ -550,3 +529,25 @@ async def release_hold(
         dedupe_key=f"booking_cancelled:{reservation.id}",
     )
     return reservation
+
+
+__all__ = [
+    "CancelResult",
+    "ConfirmOutcome",
+    "ExtensionOutcome",
+    "SpotTaken",
+    "apply_extension",
+    "cancel",
+    "complete_due",
+    "confirm",
+    "end_now",
+    "expire_hold",
+    "expire_holds",
+    "get_owned",
+    "hold",
+    "lock_owned",
+    "mark_arrived",
+    "release_hold",
+    "request_extension",
+    "undo_arrival",
+]

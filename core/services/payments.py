@@ -138,7 +138,7 @@ async def payable_booking(
     ledger is locked first: every money path takes user, then reservation (the payment's
     foreign key share-locks the user, and the other order deadlocked two payers)."""
     await wallet.lock_ledger(session, user_id)
-    reservation = await _lock_owned(session, reservation_id, user_id)
+    reservation = await booking.lock_owned(session, reservation_id, user_id)
     if reservation.status != ReservationStatus.PENDING_PAYMENT or (
         reservation.hold_expires_at is not None and reservation.hold_expires_at <= now
     ):
@@ -159,25 +159,10 @@ async def payable_extension(
     )
     if extension is None:
         raise NotFound(f"extension {extension_id}")
-    reservation = await _lock_owned(session, extension.reservation_id, user_id)
+    reservation = await booking.lock_owned(session, extension.reservation_id, user_id)
     if extension.status != ExtensionStatus.PENDING_PAYMENT or reservation.ends_at != extension.old_ends_at:
         raise InvalidTransition(reservation.id, reservation.status.value, "pay this extension")
     return extension, reservation
-
-
-async def _lock_owned(session: AsyncSession, reservation_id: int, user_id: int) -> Reservation:
-    # FOR UPDATE is not emitted on SQLite, where BEGIN IMMEDIATE already made us the only writer.
-    reservation = await session.scalar(
-        select(Reservation)
-        .where(Reservation.id == reservation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if reservation is None:
-        raise NotFound(f"reservation {reservation_id}")
-    if reservation.user_id != user_id:
-        raise NotOwner(f"reservation {reservation_id}")
-    return reservation
 
 
 async def _lock_payment(session: AsyncSession, **where: object) -> Payment | None:
