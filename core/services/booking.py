@@ -69,6 +69,14 @@ def _require(action: str, reservation: Reservation) -> ReservationStatus:
     return target
 
 
+def _close(reservation: Reservation, action: str, now: datetime) -> None:
+    """A transition that ends the reservation (cancel, release, expire, complete): the state
+    machine's target for `action`, stamped `now`."""
+    reservation.status = _require(action, reservation)
+    reservation.closed_at = now
+    reservation.updated_at = now
+
+
 async def lock_owned(session: AsyncSession, reservation_id: int, user_id: int | None = None) -> Reservation:
     """Loads and row-locks a reservation (FOR UPDATE on PostgreSQL; on SQLite BEGIN IMMEDIATE
     already made us the only writer). With `user_id`, refuses anybody but the owner: callback
@@ -246,10 +254,7 @@ async def cancel(
         if can_end_now(reservation.status, reservation.starts_at, now):
             raise TooLateToCancel("the booking has started: end it instead")
         raise InvalidTransition(reservation.id, reservation.status.value, "cancel")
-    target = _require("cancel", reservation)
-    reservation.status = target
-    reservation.closed_at = now
-    reservation.updated_at = now
+    _close(reservation, "cancel", now)
     result = CancelResult(reservation)
     await refund_payments(session, reservation, now, result)
     await outbox.notify(
@@ -341,11 +346,9 @@ async def complete_due(session: AsyncSession, now: datetime, *, limit: int = 200
 
 
 async def _complete(session: AsyncSession, reservation: Reservation, now: datetime) -> None:
-    _require("complete", reservation)
-    reservation.no_show = reservation.status == ReservationStatus.CONFIRMED
-    reservation.status = ReservationStatus.COMPLETED
-    reservation.closed_at = now
-    reservation.updated_at = now
+    no_show = reservation.status == ReservationStatus.CONFIRMED
+    _close(reservation, "complete", now)
+    reservation.no_show = no_show
     await session.flush()
     await outbox.notify(
         session,
@@ -493,9 +496,7 @@ async def expire_hold(session: AsyncSession, reservation_id: int, now: datetime)
     reservation = await lock_owned(session, reservation_id)
     if reservation.status != ReservationStatus.PENDING_PAYMENT:
         return False
-    reservation.status = _require("expire", reservation)
-    reservation.closed_at = now
-    reservation.updated_at = now
+    _close(reservation, "expire", now)
     await session.flush()
     await outbox.notify(
         session,
@@ -515,10 +516,8 @@ async def release_hold(
     on an old payment screen after the booking was paid must not cancel (and refund) it, so
     anything else raises InvalidTransition. Nothing was paid, so nothing is refunded."""
     reservation = await lock_owned(session, reservation_id, user_id)
-    reservation.status = _require("release", reservation)
+    _close(reservation, "release", now)
     reservation.hold_expires_at = None
-    reservation.closed_at = now
-    reservation.updated_at = now
     await session.flush()
     await outbox.notify(
         session,
