@@ -169,10 +169,14 @@ class OutboxDispatcher:
             for unsent in preparing.values():
                 unsent.cancel()
             await asyncio.gather(*preparing.values(), return_exceptions=True)
-            if pending:
-                await self._hand_back([note_id for note_id, _ in pending])
+            # Sends under way first: each records its outcome, whatever happens to the rest.
             if sending:
                 await asyncio.gather(*sending, return_exceptions=True)
+            if pending:
+                try:
+                    await self._hand_back([note_id for note_id, _ in pending])
+                except Exception:  # never sent: their lease runs out and a later run takes them
+                    log.warning("could not hand back %d claimed notification(s)", len(pending), exc_info=True)
 
     async def _prepare(self, note_id: int, user: User) -> tuple[MessageSender | None, object]:
         """The sender and what it will send, or (None, the outcome) when there is nothing to send."""
