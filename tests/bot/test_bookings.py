@@ -1,0 +1,414 @@
+"""My bookings: tabs, cancelling, ending, paying a held booking, links and notification buttons.
+
+The texts are written for the `clock` fixture's moment: Saturday 21 November 2026, 09:00 UTC,
+which is 11:00 in Kyiv (the bot's time zone). What is asserted is what the driver sees: the
+texts and button labels of the windows, the plain messages and the callback alerts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.callbacks import BookingAction
+from bot.context import Services
+from core.clock import ManualClock
+from core.models import (
+    ReservationStatus,
+)
+from core.services import booking
+from tests.bot.dialog_support import Driver
+from tests.bot.screens import (
+    MENU_EN,
+    TG_ID,
+    add_premise,
+    add_user,
+    balance_of,
+    book_and_pay,
+    fund,
+    hold,
+    status_of,
+    tomorrow_at,
+)
+
+
+async def _three_bookings(services: Services, clock: ManualClock) -> tuple[int, int, int, int]:
+    """A booking in progress, one for tomorrow (both paid) and a released hold; then the
+    clock moves on half an hour. Returns the user's id and the three reservations' ids."""
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    now_id = await book_and_pay(services, user_id, premise_id, clock.now(), 120)
+    upcoming_id = await book_and_pay(services, user_id, premise_id, tomorrow_at(clock, 10), 120)
+    past_id = await hold(services, user_id, premise_id, clock.now() + timedelta(hours=3), 60)
+    async with services.db.transaction() as s:
+        await booking.cancel(s, past_id, user_id=user_id, now=clock.now(), reason="released")
+    clock.advance(timedelta(minutes=30))
+    return user_id, now_id, upcoming_id, past_id
+
+
+async def test_bookings_open_on_the_one_in_progress_and_switch_tabs(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    _user, _now, _upcoming, _past = await _three_bookings(services, clock)
+    await driver.send("/bookings")
+    assert driver.text == "Your bookings"
+    assert driver.layout == [
+        ["Upcoming", "• Now", "Past"],
+        ["Sat 21 Nov 11:00–13:00 · Central Garage · ✅ confirmed"],
+        ["🏠 Menu"],
+    ]
+    await driver.tap("Upcoming")
+    assert driver.layout == [
+        ["• Upcoming", "Now", "Past"],
+        ["Sun 22 Nov 10:00–12:00 · Central Garage · ✅ confirmed"],
+        ["🏠 Menu"],
+    ]
+    await driver.tap("Past")
+    assert driver.layout == [
+        ["Upcoming", "Now", "• Past"],
+        ["Sat 21 Nov 14:00–15:00 · Central Garage · ✖️ cancelled"],
+        ["🏠 Menu"],
+    ]
+
+
+async def test_a_started_booking_shows_its_payment_and_cannot_be_cancelled(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    _user, now_id, _upcoming, _past = await _three_bookings(services, clock)
+    await driver.send("/bookings")
+    await driver.tap("Sat 21 Nov 11:00–13:00 · Central Garage · ✅ confirmed")
+    assert driver.text == (
+        f"<b>Booking #{now_id}</b> · ✅ confirmed\nCentral Garage, spot A1\n📍 1 Test Street\n"
+        "🕒 Sat 21 Nov 11:00–13:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — paid"
+    )
+    # Started: no cancel (DESIGN §5), the driver can end it instead.
+    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+    await driver.tap("🧭 Navigate")
+    assert [v.title for v in driver.bot.venues()] == ["Central Garage"]
+    await driver.tap("⬅️ Back")
+    assert driver.text == "Your bookings"
+
+
+async def test_cancelling_an_upcoming_booking_refunds_the_wallet(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    user_id, _now, upcoming_id, _past = await _three_bookings(services, clock)
+    assert await balance_of(services, user_id) == 0
+    await driver.send("/bookings")
+    await driver.tap("Upcoming")
+    await driver.tap("Sun 22 Nov 10:00–12:00 · Central Garage · ✅ confirmed")
+    assert driver.text.endswith("🕒 Sun 22 Nov 10:00–12:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — paid")
+    assert driver.layout == [["❌ Cancel booking"], ["🧭 Navigate"], ["⬅️ Back"]]
+
+    await driver.tap("❌ Cancel booking")
+    assert driver.text == f"Cancel booking #{upcoming_id}? 5.00 EUR goes back to your wallet at once."
+    assert driver.layout == [["Yes, cancel", "No, keep it"]]
+    await driver.tap("No, keep it")
+    assert driver.text.startswith(f"<b>Booking #{upcoming_id}</b> · ✅ confirmed")
+    assert await status_of(services, upcoming_id) == ReservationStatus.CONFIRMED
+
+    await driver.tap("❌ Cancel booking")
+    await driver.tap("Yes, cancel")
+    assert driver.bot.alerts() == [f"Booking #{upcoming_id} is cancelled. 5.00 EUR is back in your wallet."]
+    assert driver.text == (
+        f"<b>Booking #{upcoming_id}</b> · ✖️ cancelled\nCentral Garage, spot A1\n📍 1 Test Street\n"
+        "🕒 Sun 22 Nov 10:00–12:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — refunded"
+    )
+    assert driver.layout == [["🧭 Navigate"], ["⬅️ Back"]]
+    assert await status_of(services, upcoming_id) == ReservationStatus.CANCELLED
+    assert await balance_of(services, user_id) == 500
+
+    await driver.tap("⬅️ Back")  # to the tab it was opened from, empty now
+    assert driver.text == "Your bookings\n\nNothing here. Look at the other tabs."
+    assert driver.layout == [["• Upcoming", "Now", "Past"], ["🏠 Menu"]]
+
+
+async def test_cancelling_an_unpaid_hold_refunds_nothing(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await hold(services, user_id, premise_id, tomorrow_at(clock, 9), 60)
+    await driver.send("/bookings")
+    await driver.tap("Sun 22 Nov 09:00–10:00 · Central Garage · ⏳ awaiting payment")
+    assert driver.text.endswith("💶 2.50 EUR\n")  # no payment lines yet
+    await driver.tap("❌ Cancel booking")
+    assert driver.text == f"Cancel booking #{reservation_id}? Nothing was paid, so nothing is refunded."
+    await driver.tap("Yes, cancel")
+    assert driver.bot.alerts() == [
+        f"Booking #{reservation_id} is cancelled. Nothing was paid, so nothing is refunded."
+    ]
+
+
+async def test_a_started_booking_is_ended_not_cancelled(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    """After the start there is no cancel (DESIGN §5): the confirmation's Cancel button says so
+    and leads to the booking, whose screen offers "End parking now" with a confirmation."""
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, user_id, premise_id, clock.now(), 120)
+    clock.advance(timedelta(minutes=10))
+    async with services.db.transaction() as s:
+        await booking.mark_arrived(s, reservation_id, user_id=user_id, now=clock.now())
+
+    await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=reservation_id).pack())
+    assert driver.bot.alerts() == ["The booking has already started, so it can no longer be cancelled."]
+    assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · 🚗 parked")
+    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+
+    await driver.tap("🏁 End parking now")
+    assert driver.text == (
+        f"End booking #{reservation_id} now? The spot is released for others; the time left is not refunded."
+    )
+    assert driver.layout == [["Yes, end now", "No, keep parking"]]
+    await driver.tap("No, keep parking")
+    assert await status_of(services, reservation_id) == ReservationStatus.ACTIVE
+    await driver.tap("🏁 End parking now")
+    await driver.tap("Yes, end now")
+    answers = [a.text for a in driver.bot.callback_answers()]
+    assert f"Booking #{reservation_id} has ended. Thank you!" in answers
+    assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✔️ completed")
+    assert driver.layout == [["🧭 Navigate"], ["⬅️ Back"]]
+    assert await status_of(services, reservation_id) == ReservationStatus.COMPLETED
+
+
+async def test_a_cancel_confirmed_after_the_start_is_refused_clearly(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    """The cancel screen was open when the booking started and the driver parked: "Yes, cancel"
+    says why not (never "something went wrong") and shows the booking with its end button."""
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, user_id, premise_id, clock.now() + timedelta(minutes=5), 60)
+    await driver.send(f"/start booking_{reservation_id}")
+    await driver.tap("❌ Cancel booking")
+    assert driver.text.endswith("2.50 EUR goes back to your wallet at once.")
+    clock.advance(timedelta(minutes=6))
+    async with services.db.transaction() as s:
+        await booking.mark_arrived(s, reservation_id, user_id=user_id, now=clock.now())
+    await driver.tap("Yes, cancel")
+    assert driver.bot.alerts() == ["The booking has already started, so it can no longer be cancelled."]
+    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert await status_of(services, reservation_id) == ReservationStatus.ACTIVE
+    assert await balance_of(services, user_id) == 0
+
+
+def test_every_domain_refusal_has_its_own_words() -> None:
+    from bot.dialogs.common import refusal_text
+    from core import errors
+    from payments.service import InvalidTopUp
+
+    refusals: list[errors.DomainError] = [
+        errors.NotFound("x"),
+        errors.NotOwner("x"),
+        errors.InvalidInterval("x"),
+        errors.NoSpotFree("x"),
+        errors.SpotTaken("x"),
+        errors.InvalidTransition(7, "active", "cancel"),
+        errors.TooLateToCancel("x"),
+        errors.NotStarted("x"),
+        errors.InsufficientFunds(100, 250, "EUR"),
+        errors.CurrencyMismatch("x"),
+        errors.TooManyHolds("x"),
+        errors.ClosedAtThatTime(1, "Mon-Sat 07:00-21:00"),
+        errors.InvalidPhone("x"),
+        errors.PhoneTaken("x"),
+        InvalidTopUp("x"),
+        errors.DomainError("x"),
+    ]
+    # Every subclass of DomainError in core.errors is in the list above.
+    defined = {c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.DomainError)}
+    assert defined <= {type(e) for e in refusals}
+    for lang in ("en", "uk"):
+        texts = [refusal_text(lang, e) for e in refusals]
+        generic = ("Something went wrong", "Щось пішло не так")
+        assert all(text and not text.startswith(generic) for text in texts)
+    assert refusal_text("en", errors.InvalidTransition(7, "active", "cancel")) == (
+        "Booking #7 is 🚗 parked now, so this is no longer possible."
+    )
+
+
+async def test_a_held_booking_is_paid_from_my_bookings(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await hold(services, user_id, premise_id, tomorrow_at(clock, 9), 60)
+    await driver.send("/bookings")
+    await driver.tap("Sun 22 Nov 09:00–10:00 · Central Garage · ⏳ awaiting payment")
+    assert driver.layout == [["💳 Pay 2.50 EUR"], ["❌ Cancel booking"], ["🧭 Navigate"], ["⬅️ Back"]]
+    await driver.tap("💳 Pay 2.50 EUR")
+    assert driver.text.startswith("Spot <b>A1</b> at Central Garage is held for you.")
+    assert driver.layout == [["👛 Wallet: 0.00 EUR, not enough"], ["✖️ Release the spot"]]
+    await fund(services, user_id, 300)
+    await driver.send("paid in")  # any message shows the screen again, with the balance
+    assert driver.layout == [["👛 Wallet (3.00 EUR)"], ["✖️ Release the spot"]]
+    await driver.tap("👛 Wallet (3.00 EUR)")
+    assert driver.text.startswith(f"✅ Payment received for booking #{reservation_id}.")
+    assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
+    assert await balance_of(services, user_id) == 50
+
+
+async def test_a_short_wallet_offers_a_top_up_on_the_payment_screen(
+    services: Services, clock: ManualClock
+) -> None:
+    """With card payments on, a wallet short of the price gets "Top up" right there (not only a
+    pop-up), for what is missing; back on the payment screen the wallet pays."""
+    from dataclasses import replace
+
+    from core.clock import SystemClock
+    from demo.stripe import StripeFake
+    from payments.service import PaymentService
+    from payments.stripe_gateway import StripeGateway
+
+    async with StripeFake() as stripe:
+        gateway = StripeGateway("sk_test_dialogs", api_base=stripe.base_url, max_network_retries=0)
+        # Stripe refuses pages that expire in its past: the payments run on the real clock.
+        payments = PaymentService(services.db, gateway, SystemClock(), public_url="https://parking.example")
+        try:
+            with_cards = replace(services, payments=payments)
+            driver = Driver(with_cards, TG_ID)
+            user_id = await add_user(services)
+            premise_id = await add_premise(services, "Central Garage", north_m=222)
+            await hold(services, user_id, premise_id, tomorrow_at(clock, 9), 60)
+            await fund(services, user_id, 100)
+            await driver.send("/bookings")
+            await driver.tap("Sun 22 Nov 09:00–10:00 · Central Garage · ⏳ awaiting payment")
+            await driver.tap("💳 Pay 2.50 EUR")
+            assert driver.layout == [
+                ["👛 Wallet: 1.00 EUR, not enough"],
+                ["➕ Top up 5.00 EUR"],  # 1.50 EUR is missing; top-ups start at 5.00 EUR
+                ["🔗 Pay by card (secure Stripe page)"],
+                ["✖️ Release the spot"],
+            ]
+            await driver.tap("➕ Top up 5.00 EUR")
+            assert driver.bot.alerts() == []
+            assert driver.text == (
+                "Top up 5.00 EUR: open the secure payment page, then come back here and pay from your wallet."
+            )
+            assert driver.layout == [["💳 Open the secure page"], ["⬅️ Back to payment"]]
+            (session,) = [s for s in stripe.sessions.values() if s["mode"] == "payment"]
+            assert session["amount_total"] == 500
+            await stripe.complete_checkout(session["id"], send_webhook=False)
+            await payments.verify_return(session["id"])  # what the webhook would do
+            await driver.tap("⬅️ Back to payment")
+            assert driver.layout[0] == ["👛 Wallet (6.00 EUR)"]
+            await driver.tap("👛 Wallet (6.00 EUR)")
+            assert driver.text.startswith("✅ Payment received for booking #")
+        finally:
+            await gateway.close()
+
+
+async def test_no_bookings_yet(driver: Driver) -> None:
+    await driver.send("/bookings")
+    assert driver.text == "Your bookings\n\nYou have no bookings yet. Use /find to book a spot."
+    assert driver.layout == [["• Upcoming", "Now", "Past"], ["🏠 Menu"]]
+
+
+async def test_bookings_come_five_to_a_page(driver: Driver, services: Services, clock: ManualClock) -> None:
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222, spots=1)
+    for day in range(1, 8):
+        await book_and_pay(
+            services, user_id, premise_id, tomorrow_at(clock, 10) + timedelta(days=day - 1), 60
+        )
+    await driver.send("/bookings")
+    assert len(driver.layout) == 1 + 5 + 2
+    assert driver.layout[1] == ["Sun 22 Nov 10:00–11:00 · Central Garage · ✅ confirmed"]
+    assert driver.layout[-2] == ["More ▶️"]
+    await driver.tap("More ▶️")
+    assert driver.layout[1:] == [
+        ["Fri 27 Nov 10:00–11:00 · Central Garage · ✅ confirmed"],
+        ["Sat 28 Nov 10:00–11:00 · Central Garage · ✅ confirmed"],
+        ["◀️"],
+        ["🏠 Menu"],
+    ]
+    await driver.tap("◀️")
+    assert driver.layout[1] == ["Sun 22 Nov 10:00–11:00 · Central Garage · ✅ confirmed"]
+
+
+async def test_a_link_to_a_booking_opens_it(driver: Driver, services: Services, clock: ManualClock) -> None:
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, user_id, premise_id, tomorrow_at(clock, 10), 60)
+    for payload in (f"booking_{reservation_id}", f"paid_{reservation_id}"):
+        await driver.send(f"/start {payload}")
+        assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✅ confirmed\nCentral Garage")
+        assert driver.layout == [["❌ Cancel booking"], ["🧭 Navigate"], ["⬅️ Back"]]
+    await driver.tap("⬅️ Back")
+    assert driver.layout == [
+        ["• Upcoming", "Now", "Past"],
+        ["Sun 22 Nov 10:00–11:00 · Central Garage · ✅ confirmed"],
+        ["🏠 Menu"],
+    ]
+
+
+async def test_notification_buttons_open_navigate_and_cancel(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, user_id, premise_id, tomorrow_at(clock, 10), 60)
+
+    await driver.tap_outside_dialogs(BookingAction(action="open", reservation_id=reservation_id).pack())
+    assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✅ confirmed")
+    await driver.tap_outside_dialogs(BookingAction(action="navigate", reservation_id=reservation_id).pack())
+    assert [(v.title, v.address) for v in driver.bot.venues()] == [("Central Garage", "1 Test Street")]
+    await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=reservation_id).pack())
+    assert driver.text == f"Cancel booking #{reservation_id}? 2.50 EUR goes back to your wallet at once."
+    await driver.tap("Yes, cancel")
+    assert driver.bot.alerts() == [
+        f"Booking #{reservation_id} is cancelled. 2.50 EUR is back in your wallet."
+    ]
+    assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✖️ cancelled")
+    assert await balance_of(services, user_id) == 250
+
+
+async def test_a_notification_button_for_someone_elses_booking_is_refused(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    other = await add_user(services, telegram_id=2002)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, other, premise_id, tomorrow_at(clock, 10), 60)
+    await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=reservation_id).pack())
+    assert driver.bot.alerts() == ["There is no such booking among yours."]
+    assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
+
+
+@pytest.mark.parametrize("opened_by", ["link", "notification"])
+async def test_keeping_a_booking_opened_from_a_link_or_notification_shows_it_again(
+    driver: Driver, services: Services, clock: ManualClock, opened_by: str
+) -> None:
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, user_id, premise_id, tomorrow_at(clock, 10), 60)
+    if opened_by == "link":
+        await driver.send(f"/start booking_{reservation_id}")
+        await driver.tap("❌ Cancel booking")
+    else:
+        await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=reservation_id).pack())
+    await driver.tap("No, keep it")
+    assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✅ confirmed")
+
+
+async def test_links_and_buttons_do_not_tell_someone_elses_booking_from_a_missing_one(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    other = await add_user(services, telegram_id=2002)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, other, premise_id, tomorrow_at(clock, 10), 60)
+    missing = reservation_id + 1000
+    for prefix in ("booking_", "paid_"):
+        answers = []
+        for target in (reservation_id, missing):
+            await driver.send(f"/start {prefix}{target}")
+            answers.append((driver.bot.texts()[-1], driver.layout))
+        assert answers[0] == answers[1]
+        assert answers[0] == ("There is no such booking among yours.", MENU_EN)
+    for action in ("open", "cancel", "navigate"):
+        for target in (reservation_id, missing):
+            await driver.tap_outside_dialogs(BookingAction(action=action, reservation_id=target).pack())
+    assert driver.bot.alerts() == ["There is no such booking among yours."] * 6
+    assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED

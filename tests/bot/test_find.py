@@ -1,0 +1,296 @@
+"""Finding parking: results, paging, filters, a wider search, the time, a car park's card.
+
+The texts are written for the `clock` fixture's moment: Saturday 21 November 2026, 09:00 UTC,
+which is 11:00 in Kyiv (the bot's time zone). What is asserted is what the driver sees: the
+texts and button labels of the windows, the plain messages and the callback alerts.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.context import Services
+from core.clock import ManualClock
+from core.models import (
+    Review,
+)
+from tests.bot.dialog_support import Driver
+from tests.bot.screens import (
+    HERE,
+    KYIV,
+    NOW_WINDOW,
+    TG_ID,
+    add_premise,
+    add_user,
+    book_and_pay,
+    hold,
+    open_month,
+    tap_day,
+    tomorrow_at,
+    user_id_of,
+)
+from tests.factories import make_user
+
+
+async def test_results_list_nearby_car_parks_with_distance_price_and_free_spots(
+    driver: Driver, services: Services
+) -> None:
+    central = await add_premise(services, "Central Garage", north_m=222, features=["covered", "cctv"])
+    await add_premise(services, "River Parking", north_m=1000, price=150, spots=1)
+    await add_premise(services, "Far Away", north_m=2600)  # beyond the first 2 km
+    # Someone else holds one of the two spots of Central Garage for the search's window.
+    other = await add_user(services, telegram_id=2002)
+    await hold(services, other, central, services.clock.now(), 60)
+
+    await driver.send(HERE)
+    assert driver.text == f"🅿️ Parking near you\n🕒 {NOW_WINDOW}"
+    assert driver.layout == [
+        ["Central Garage · 222 m · 2.50 EUR/h · 1 free 🏠📹"],
+        ["River Parking · 1.0 km · 1.50 EUR/h · 1 free"],
+        ["🕒 Change time", "⚙️ Filters"],
+        ["🏠 Menu"],
+    ]
+
+
+async def test_a_full_car_park_is_not_listed(driver: Driver, services: Services) -> None:
+    full = await add_premise(services, "Full House", north_m=300, spots=1)
+    await add_premise(services, "Open Lot", north_m=600)
+    other = await add_user(services, telegram_id=2002)
+    await hold(services, other, full, services.clock.now(), 60)
+    await driver.send(HERE)
+    assert [label.split(" · ")[0] for label in driver.labels[:-3]] == ["Open Lot"]
+
+
+async def test_results_come_five_to_a_page(driver: Driver, services: Services) -> None:
+    for n in range(1, 8):
+        await add_premise(services, f"Lot {n}", north_m=100 * n)
+    await driver.send(HERE)
+    names = [label.split(" · ")[0] for label in driver.labels]
+    assert names[:5] == ["Lot 1", "Lot 2", "Lot 3", "Lot 4", "Lot 5"]
+    assert driver.layout[5:] == [["More ▶️"], ["🕒 Change time", "⚙️ Filters"], ["🏠 Menu"]]
+
+    await driver.tap("More ▶️")
+    assert [label.split(" · ")[0] for label in driver.labels[:2]] == ["Lot 6", "Lot 7"]
+    assert driver.layout[2:] == [["◀️"], ["🕒 Change time", "⚙️ Filters"], ["🏠 Menu"]]
+
+    await driver.tap("◀️")
+    assert [label.split(" · ")[0] for label in driver.labels[:5]] == [
+        "Lot 1",
+        "Lot 2",
+        "Lot 3",
+        "Lot 4",
+        "Lot 5",
+    ]
+    assert ["More ▶️"] in driver.layout and ["◀️"] not in driver.layout
+
+
+async def test_filters_by_feature_and_max_price_narrow_the_list(driver: Driver, services: Services) -> None:
+    await add_premise(services, "Covered Cheap", north_m=200, price=150, features=["covered"])
+    await add_premise(services, "Covered Dear", north_m=300, price=400, features=["covered", "ev_charging"])
+    await add_premise(services, "Open Cheap", north_m=400, price=100)
+
+    def names() -> list[str]:
+        return [label.split(" · ")[0] for label in driver.labels if " · " in label]
+
+    await driver.send(HERE)
+    assert names() == ["Covered Cheap", "Covered Dear", "Open Cheap"]
+
+    await driver.tap("⚙️ Filters")
+    assert driver.text == "Show only car parks with:"
+    assert driver.layout == [
+        ["🏠 Covered"],
+        ["⚡ EV charging"],
+        ["📹 CCTV"],
+        ["🕐 24/7"],
+        ["♿ Accessible"],
+        ["💂 Guarded"],
+        ["✅ Any price"],
+        ["Max price per hour: 1.00 EUR"],
+        ["Max price per hour: 2.00 EUR"],
+        ["Max price per hour: 3.00 EUR"],
+        ["Max price per hour: 5.00 EUR"],
+        ["✅ Show results"],
+    ]
+    await driver.tap("🏠 Covered")
+    assert "✅ 🏠 Covered" in driver.labels
+    await driver.tap("✅ Show results")
+    assert driver.text.startswith("🅿️ Parking near")
+    assert names() == ["Covered Cheap", "Covered Dear"]
+
+    await driver.tap("⚙️ Filters")
+    assert "✅ 🏠 Covered" in driver.labels  # the choice is kept
+    await driver.tap("Max price per hour: 2.00 EUR")
+    assert "✅ Max price per hour: 2.00 EUR" in driver.labels and "Any price" in driver.labels
+    await driver.tap("✅ Show results")
+    assert names() == ["Covered Cheap"]
+
+    await driver.tap("⚙️ Filters")
+    await driver.tap("✅ 🏠 Covered")
+    await driver.tap("✅ Show results")
+    assert names() == ["Covered Cheap", "Open Cheap"]
+
+    await driver.tap("⚙️ Filters")
+    await driver.tap("Max price per hour: 1.00 EUR")
+    await driver.tap("⚡ EV charging")
+    await driver.tap("✅ Show results")
+    assert names() == []
+    assert "No free parking within 2.0 km for that time." in driver.text
+
+
+async def test_no_results_offers_a_wider_search(driver: Driver, services: Services) -> None:
+    await add_premise(services, "Suburb Park", north_m=3000, price=100)
+    await driver.send(HERE)
+    assert (
+        driver.text == f"🅿️ Parking near you\n🕒 {NOW_WINDOW}\n\nNo free parking within 2.0 km for that time."
+    )
+    assert driver.layout == [["🔎 Search within 5.0 km"], ["🕒 Change time", "⚙️ Filters"], ["🏠 Menu"]]
+
+    await driver.tap("🔎 Search within 5.0 km")
+    assert driver.text == f"🅿️ Parking near you\n🕒 {NOW_WINDOW}"
+    assert driver.layout == [
+        ["Suburb Park · 3.0 km · 1.00 EUR/h · 2 free"],
+        ["🕒 Change time", "⚙️ Filters"],
+        ["🏠 Menu"],
+    ]
+
+
+async def test_the_widest_search_offers_nothing_wider(driver: Driver) -> None:
+    await driver.send(HERE)
+    await driver.tap("🔎 Search within 5.0 km")
+    assert "No free parking within 5.0 km" in driver.text
+    await driver.tap("🔎 Search within 10.0 km")
+    assert "No free parking within 10.0 km" in driver.text
+    assert driver.layout == [["🕒 Change time", "⚙️ Filters"], ["🏠 Menu"]]
+
+
+# -- find: time -----------------------------------------------------------------------------
+
+
+async def test_change_time_with_the_calendar_and_time_slots(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    await add_premise(services, "Central Garage", north_m=222)
+    await driver.send(HERE)
+    await driver.tap("🕒 Change time")
+    assert driver.text == "When do you arrive?"
+    assert driver.layout == [["Now", "📅 Another day"], ["⬅️ Back"]]
+
+    await driver.tap("📅 Another day")
+    tomorrow = tomorrow_at(clock, 10).astimezone(KYIV).date()
+    await open_month(driver, tomorrow)
+    assert driver.layout[1] == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    assert driver.layout[-1] == ["⬅️ Back"]
+
+    await tap_day(driver, tomorrow)
+    assert driver.text == "Arrival time on Sun 22 Nov (Europe/Kyiv):"
+    # Another day opens on the morning: 06:00 to 11:45, four slots a row.
+    slot_rows = driver.layout[:6]
+    assert slot_rows[0] == ["06:00", "06:15", "06:30", "06:45"]
+    assert slot_rows[-1] == ["11:00", "11:15", "11:30", "11:45"]
+    assert driver.layout[-1] == ["⬅️ Back"]
+
+    await driver.tap("10:00")
+    assert driver.text == "🅿️ Parking near you\n🕒 Sun 22 Nov 10:00–12:00"
+    assert driver.labels[0].startswith("Central Garage · 222 m")
+
+    # Back to "now".
+    await driver.tap("🕒 Change time")
+    await driver.tap("Now")
+    assert driver.text == f"🅿️ Parking near you\n🕒 {NOW_WINDOW}"
+
+
+async def test_today_offers_only_times_still_ahead(driver: Driver, clock: ManualClock) -> None:
+    await driver.send(HERE)
+    await driver.tap("🕒 Change time")
+    await driver.tap("📅 Another day")
+    await tap_day(driver, clock.now().astimezone(KYIV).date())
+    assert driver.text == "Arrival time on Sat 21 Nov (Europe/Kyiv):"
+    assert driver.layout[0] == ["11:15", "11:30", "11:45", "12:00"]  # it is 11:00 now
+    await driver.tap("12:00")
+    assert (
+        driver.text
+        == "🅿️ Parking near you\n🕒 Sat 21 Nov 12:00–14:00\n\nNo free parking within 2.0 km for that time."
+    )
+
+
+async def test_a_day_out_of_range_is_refused_with_an_alert(driver: Driver, clock: ManualClock) -> None:
+    await driver.send(HERE)
+    await driver.tap("🕒 Change time")
+    await driver.tap("📅 Another day")
+    await tap_day(driver, clock.now().astimezone(KYIV).date() - timedelta(days=1))
+    assert driver.bot.alerts() == ["Please pick a day from today to 30 days ahead."]
+    assert driver.layout[0] == ["🗓 November 2026"]  # still the calendar
+
+
+# -- find: a car park's card ----------------------------------------------------------------
+
+
+async def test_card_shows_price_features_rating_and_approved_reviews(
+    driver: Driver, services: Services
+) -> None:
+    premise_id = await add_premise(
+        services,
+        "Central Garage",
+        north_m=222,
+        features=["covered", "cctv"],
+        description="Entrance from the side street.",
+    )
+    async with services.db.transaction() as s:
+        for n, (rating, text, approved) in enumerate(
+            [(5, "Easy to find, friendly guard", True), (4, "", True), (1, "Terrible & rude", False)]
+        ):
+            reviewer = await make_user(s, telegram_id=3000 + n)
+            s.add(
+                Review(
+                    user_id=reviewer.id,
+                    premise_id=premise_id,
+                    rating=rating,
+                    text=text,
+                    is_approved=approved,
+                    created_at=services.clock.now() - timedelta(days=n + 1),
+                )
+            )
+
+    await driver.send(HERE)
+    assert driver.labels[0] == "Central Garage · 222 m · 2.50 EUR/h · 2 free · ⭐4.5 🏠📹"
+    await driver.tap(driver.labels[0])
+    assert driver.text == (
+        "<b>Central Garage</b>\n📍 1 Test Street\n💶 2.50 EUR per hour\n🕐 24/7\n"
+        "⭐ 4.5 (2 reviews)\n🏠 Covered · 📹 CCTV\n\nEntrance from the side street.\n\n"
+        "“Easy to find, friendly guard” — ⭐⭐⭐⭐⭐"
+    )
+    assert driver.layout == [["✅ Book here"], ["🧭 Navigate"], ["⬅️ Back"]]
+
+    await driver.tap("🧭 Navigate")
+    (venue,) = driver.bot.venues()
+    assert (venue.chat_id, venue.title, venue.address) == (TG_ID, "Central Garage", "1 Test Street")
+    assert driver.text.startswith("<b>Central Garage</b>")  # the card again, below the venue
+
+    await driver.tap("⬅️ Back")
+    assert driver.text.startswith("🅿️ Parking near")
+
+
+async def test_a_name_with_html_characters_is_escaped_in_texts_and_raw_on_buttons(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    premise_id = await add_premise(services, "Park & Ride <North>", north_m=222)
+    await driver.send(HERE)
+    # Button labels are plain text to Telegram: an entity would be shown as typed.
+    assert driver.labels[0] == "Park & Ride <North> · 222 m · 2.50 EUR/h · 2 free"
+    await driver.tap(driver.labels[0])
+    assert driver.text.startswith("<b>Park &amp; Ride &lt;North&gt;</b>\n📍 1 Test Street")
+
+    user_id = await user_id_of(services)
+    await book_and_pay(services, user_id, premise_id, tomorrow_at(clock, 10), 60)
+    await driver.send("/bookings")
+    assert driver.layout[1] == ["Sun 22 Nov 10:00–11:00 · Park & Ride <North> · ✅ confirmed"]
+    await driver.tap(driver.layout[1][0])
+    assert "\nPark &amp; Ride &lt;North&gt;, spot" in driver.text
+
+
+async def test_card_without_reviews(driver: Driver, services: Services) -> None:
+    await add_premise(services, "New Lot", north_m=500, description="Opened this week.")
+    await driver.send(HERE)
+    await driver.tap(driver.label_starting("New Lot"))
+    assert "⭐ no reviews yet" in driver.text
+    assert driver.text.endswith("Opened this week.")

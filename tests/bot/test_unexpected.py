@@ -1,0 +1,103 @@
+"""Anything unexpected: stray text, buttons of closed dialogs, /cancel.
+
+The texts are written for the `clock` fixture's moment: Saturday 21 November 2026, 09:00 UTC,
+which is 11:00 in Kyiv (the bot's time zone). What is asserted is what the driver sees: the
+texts and button labels of the windows, the plain messages and the callback alerts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from sqlalchemy import select
+
+from bot.context import Services
+from core.models import (
+    Premise,
+    Reservation,
+)
+from tests.bot.dialog_support import Driver
+from tests.bot.screens import (
+    HERE,
+    MENU_EN,
+    UNKNOWN_EN,
+    add_premise,
+)
+
+Opener = Callable[[Driver], Awaitable[object]]
+
+
+async def _menu(driver: Driver) -> None:
+    await driver.send("/start")
+
+
+async def _results(driver: Driver) -> None:
+    await driver.send(HERE)
+
+
+async def _card(driver: Driver) -> None:
+    await driver.send(HERE)
+    await driver.tap(driver.label_starting("Central Garage"))
+
+
+async def _filters(driver: Driver) -> None:
+    await driver.send(HERE)
+    await driver.tap("⚙️ Filters")
+
+
+async def _durations(driver: Driver) -> None:
+    await _card(driver)
+    await driver.tap("✅ Book here")
+
+
+async def _wallet(driver: Driver) -> None:
+    await driver.send("/wallet")
+
+
+async def _bookings(driver: Driver) -> None:
+    await driver.send("/bookings")
+
+
+@pytest.mark.parametrize("open_screen", [_menu, _results, _card, _filters, _durations, _wallet, _bookings])
+async def test_unexpected_text_gets_an_answer_and_the_same_screen_again(
+    driver: Driver, services: Services, open_screen: Opener
+) -> None:
+    await add_premise(services, "Central Garage", north_m=222)
+    await open_screen(driver)
+    before = driver.screen
+    sent_before = len(driver.manager.sent_messages)
+    await driver.send("where is my car?")
+    assert driver.bot.texts()[-1] == UNKNOWN_EN
+    after = driver.screen
+    assert len(driver.manager.sent_messages) == sent_before + 1  # a new message below the answer
+    assert after.message_id != before.message_id
+    assert (after.text, after.reply_markup) == (before.text, before.reply_markup)
+
+
+async def test_text_outside_any_dialog_leads_to_the_menu(driver: Driver) -> None:
+    await driver.send("hello")
+    assert driver.bot.texts() == [UNKNOWN_EN]
+    assert driver.text == "What would you like to do?"
+    assert driver.layout == MENU_EN
+
+
+async def test_a_button_of_a_closed_dialog_is_out_of_date(driver: Driver, services: Services) -> None:
+    await add_premise(services, "Central Garage", north_m=222)
+    await driver.send(HERE)
+    old_results = driver.screen
+    await driver.send("/wallet")  # a new stack replaces the search
+    await driver.tap("⚙️ Filters", on=old_results)
+    assert driver.bot.callback_answers()[-1].text == "This button is out of date. Here is the current menu."
+    assert driver.layout == MENU_EN
+
+
+async def test_cancel_command_leaves_the_current_step(driver: Driver, services: Services) -> None:
+    await add_premise(services, "Central Garage", north_m=222)
+    await _durations(driver)
+    await driver.send("/cancel")
+    assert driver.bot.texts()[-1] == "Done, nothing was changed. Here is the menu."
+    assert driver.layout == MENU_EN
+    async with services.db.read() as s:
+        assert (await s.scalars(select(Reservation))).all() == []
+        assert (await s.scalars(select(Premise))).one().name == "Central Garage"
