@@ -188,16 +188,12 @@ async def on_time(callback: CallbackQuery, _: Any, manager: DialogManager, slot:
 async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     svc, who = services(manager), caller(manager)
     try:
-        async with svc.db.transaction() as s:
-            reservation = await booking.hold(
-                s,
-                user_id=who.user_id,
-                premise_id=_premise_id(manager),
-                starts_at=_start(manager),
-                minutes=manager.dialog_data["minutes"],
-                now=svc.clock.now(),
-                hold_minutes=svc.settings.hold_minutes,
-            )
+        held = await svc.booking.hold(
+            user_id=who.user_id,
+            premise_id=_premise_id(manager),
+            starts_at=_start(manager),
+            minutes=manager.dialog_data["minutes"],
+        )
     except NoSpotFree:
         await callback.answer(t(manager, "quote.no_spot"), show_alert=True)
         return
@@ -214,7 +210,7 @@ async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) ->
     except DomainError as exc:
         await explain(callback, manager, exc)
         return
-    manager.dialog_data["reservation_id"] = reservation.id
+    manager.dialog_data["reservation_id"] = held.reservation_id
     await callback.answer()
     await manager.switch_to(BookSG.pay)
 
