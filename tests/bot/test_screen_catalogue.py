@@ -1,0 +1,171 @@
+"""The screen catalogue: every screen of the driver's journey, in each language, as the driver
+sees it (text, then the buttons row by row, plus the plain messages and alerts a step sent),
+written in a stable form and compared with the files committed under tests/bot/catalogue/.
+
+Any change to what a driver sees therefore shows up in review as a diff of those files. After
+an intended change, regenerate them with `UPDATE_CATALOGUE=1 pytest tests/bot/test_screen_catalogue.py`
+and read the diff.
+
+The journey is driven by button position, not label, so one walk serves every language.
+
+Limits checked on every screen: a button label of at most 40 characters (a phone shows about
+that many on a full-width button before cutting it with "…"), and a message of at most 1,000
+characters and 25 lines (what a phone shows without scrolling, so the buttons under it stay in
+view).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.context import Services
+from core.clock import ManualClock
+from tests.bot.dialog_support import Driver, layout
+from tests.bot.screens import (
+    HERE,
+    TG_ID,
+    add_premise,
+    add_user,
+    book_and_pay,
+    fund,
+    hold,
+    tomorrow_at,
+)
+
+CATALOGUE = Path(__file__).parent / "catalogue"
+MAX_LABEL = 40
+MAX_TEXT = 1_000
+MAX_LINES = 25
+
+
+class Catalogue:
+    def __init__(self, driver: Driver) -> None:
+        self.driver = driver
+        self.entries: list[str] = []
+        self.problems: list[str] = []
+        self._sent = 0
+        self._alerts = 0
+
+    async def step(self, title: str, action: Callable[[], Awaitable[None]]) -> None:
+        await action()
+        d = self.driver
+        texts, alerts = d.bot.texts(), d.bot.alerts()
+        new_texts, new_alerts = texts[self._sent :], alerts[self._alerts :]
+        self._sent, self._alerts = len(texts), len(alerts)
+        lines = [f"## {title}"]
+        lines += [f"> message: {t}" for t in new_texts]
+        lines += [f"> alert: {a}" for a in new_alerts]
+        lines += [d.text, ""]
+        lines += ["[" + "] [".join(row) + "]" for row in d.layout]
+        self.entries.append("\n".join(lines))
+        for label in (b for row in d.layout for b in row):
+            if len(label) > MAX_LABEL:
+                self.problems.append(f"{title}: button of {len(label)} characters: {label!r}")
+        if len(d.text) > MAX_TEXT or d.text.count("\n") + 1 > MAX_LINES:
+            self.problems.append(
+                f"{title}: message of {len(d.text)} characters, {d.text.count(chr(10)) + 1} lines"
+            )
+
+    def tap(self, row: int, col: int = 0) -> Callable[[], Awaitable[None]]:
+        async def action() -> None:
+            await self.driver.tap(layout(self.driver.screen)[row][col])
+
+        return action
+
+    def send(self, text: str) -> Callable[[], Awaitable[None]]:
+        async def action() -> None:
+            await self.driver.send(text)
+
+        return action
+
+    def text(self) -> str:
+        return "\n\n".join(self.entries) + "\n"
+
+
+async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id: int) -> None:
+    # Menu, help, language.
+    await c.step("/start: greeting and menu", c.send("/start"))
+    await c.step("Help", c.tap(2, 1))
+    await c.step("Back to the menu", c.tap(0))
+    await c.step("Language", c.tap(2, 0))
+    await c.step("Back to the menu", c.send("/start"))
+
+    # Finding: results, a card, filters, durations, the quote.
+    garage = await add_premise(
+        services,
+        "Central Garage",
+        north_m=222,
+        price=250,
+        spots=3,
+        features=["covered", "ev_charging"],
+        description="Entrance from Khreshchatyk.",
+    )
+    await add_premise(services, "Riverside Park & Ride", north_m=900, price=150, spots=1)
+    await c.step("Results for a shared location", c.send(HERE))
+    await c.step("Filters", c.tap(2, 1))
+    await c.step("Back to the results", c.tap(-1))
+    await c.step("A car park's card", c.tap(0))
+    await c.step("Durations", c.tap(0))
+    await c.step("Other duration: the prompt", c.tap(2))
+    await c.step("A duration that cannot be read", c.send("seven"))
+    await c.step("1:30 typed: the quote", c.send("1:30"))
+
+    # Holding and paying.
+    await c.step("Hold the spot: the payment screen, wallet short", c.tap(0))
+    await fund(services, user_id, 10_000)
+    await c.step("Any message shows the payment screen again, wallet enough", c.send("paid in"))
+    await c.step("Pay from the wallet: confirmed", c.tap(0))
+
+    # My bookings: a booking in progress, one upcoming, an unpaid hold.
+    await book_and_pay(services, user_id, garage, tomorrow_at(clock, 10), 120)
+    await hold(services, user_id, garage, tomorrow_at(clock, 15), 60)
+    clock.advance(timedelta(minutes=5))
+    await c.step("/bookings", c.send("/bookings"))
+    await c.step("The booking in progress", c.tap(1))
+    await c.step("End parking now: the question", c.tap(0))
+    await c.step("No, keep parking", c.tap(0, 1))
+    await c.step("Back to the list", c.tap(-1))
+    await c.step("Upcoming tab", c.tap(0, 0))
+    await c.step("An upcoming booking", c.tap(1))
+    await c.step("Cancel booking: the question", c.tap(0))
+    await c.step("Yes, cancel", c.tap(0, 0))
+    await c.step("Back to the list", c.tap(-1))
+    await c.step("An unpaid hold", c.tap(1))
+
+    # Wallet.
+    await c.step("/wallet", c.send("/wallet"))
+    await c.step("Wallet history", c.tap(0))
+    await c.step("Saved cards", c.send("/testcards"))
+
+    # Anything unexpected.
+    await c.step("Text outside any dialog", c.send("/cancel"))
+    await c.step("Unknown text on the menu", c.send("hello?"))
+
+
+@pytest.mark.parametrize("lang", ["en", "uk"])
+async def test_screen_catalogue(services: Services, clock: ManualClock, lang: str) -> None:
+    user_id = await add_user(services, TG_ID, language=lang)
+    catalogue = Catalogue(Driver(services, TG_ID))
+    path = CATALOGUE / f"driver.{lang}.txt"
+    try:
+        await _journey(catalogue, services, clock, user_id)
+    finally:
+        if os.environ.get("UPDATE_CATALOGUE") == "1":
+            path.write_text(catalogue.text(), encoding="utf-8")
+    assert catalogue.text() == path.read_text(encoding="utf-8"), (
+        f"what a driver sees changed: regenerate with UPDATE_CATALOGUE=1 and read the diff of {path.name}"
+    )
+
+
+@pytest.mark.xfail(strict=True, reason="issue 11: result and booking-list buttons run past 40 characters")
+@pytest.mark.parametrize("lang", ["en", "uk"])
+async def test_screens_fit_a_phone(services: Services, clock: ManualClock, lang: str) -> None:
+    user_id = await add_user(services, TG_ID, language=lang)
+    catalogue = Catalogue(Driver(services, TG_ID))
+    await _journey(catalogue, services, clock, user_id)
+    assert catalogue.problems == []
