@@ -31,11 +31,12 @@ from core.models import (
     WalletTransaction,
     WalletTxKind,
 )
+from core.rules import TOPUP_MAX, TOPUP_MIN
 from core.services import booking, wallet
 from core.services import payments as rules
+from core.usecases.payments import CardOutcome, PaymentUseCases
 from demo.stripe import StripeFake
-from payments.service import CardOutcome, PaymentService
-from payments.stripe_gateway import StripeGateway
+from payments import StripeGateway
 from payments.web import add_payment_routes
 from tests.factories import make_premise, make_user
 
@@ -48,7 +49,7 @@ class Stack:
     db: Database
     clock: ManualClock
     fake: StripeFake
-    service: PaymentService
+    service: PaymentUseCases
     web_url: str
     premise_id: int
     user_id: int
@@ -139,7 +140,7 @@ async def open_stack(db: Database) -> AsyncIterator[Stack]:
         ids = premise.id, user.id, other.id, admin.id
     async with StripeFake(webhook_secret=SECRET) as fake:
         gateway = StripeGateway("sk_test_123", api_base=fake.base_url, max_network_retries=0)
-        service = PaymentService(db, gateway, clock, public_url="https://parking.example")
+        service = PaymentUseCases(db, gateway, clock, public_url="https://parking.example")
         app = web.Application()
         add_payment_routes(app, service, webhook_secret=SECRET, bot_url="https://t.me/parking_bot")
         runner = web.AppRunner(app, access_log=None)
@@ -205,7 +206,7 @@ async def test_replayed_top_up_event_credits_once(stack: Stack) -> None:
 
 
 async def test_top_up_limits(stack: Stack) -> None:
-    for amount in (rules.TOPUP_MIN - 1, rules.TOPUP_MAX + 1):
+    for amount in (TOPUP_MIN - 1, TOPUP_MAX + 1):
         with pytest.raises(Exception, match="top-ups go from"):
             await stack.service.topup_checkout(stack.user_id, amount, "EUR")
     assert await stack.payments() == []
