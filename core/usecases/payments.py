@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import Clock
 from core.db import Database
 from core.errors import PaymentUnavailable
-from core.models import PaymentPurpose, Reservation, SavedPaymentMethod
+from core.models import PaymentPurpose, Reservation
 from core.payments import CheckoutLink, CheckoutState, PaymentProvider, PaymentProviderError, ProviderPayment
 from core.rules import check_topup, topup_to_cover
 from core.services import booking, wallet
@@ -323,10 +323,6 @@ class PaymentUseCases:
             result.failure_code,
             result.failure_message,
         )
-
-    async def cards(self, user_id: int) -> list[SavedPaymentMethod]:
-        async with self.db.read() as s:
-            return await rules.cards(s, user_id)
 
     async def remove_card(self, user_id: int, card_id: int) -> None:
         async with self.db.read() as s:

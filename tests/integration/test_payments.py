@@ -27,6 +27,7 @@ from core.models import (
     ProcessedEvent,
     Reservation,
     ReservationStatus,
+    SavedPaymentMethod,
     Spot,
     WalletTransaction,
     WalletTxKind,
@@ -85,6 +86,10 @@ class Stack:
                     select(Notification.kind).where(Notification.user_id == user_id).order_by(Notification.id)
                 )
             )
+
+    async def cards(self) -> list[SavedPaymentMethod]:
+        async with self.db.read() as s:
+            return await rules.cards(s, self.user_id)
 
     async def balance(self, user_id: int | None = None) -> int:
         async with self.db.read() as s:
@@ -375,13 +380,13 @@ async def test_twenty_concurrent_wallet_payments_against_a_balance_for_ten(stack
 async def _save_card(stack: Stack, behaviour: str = "ok") -> int:
     link = await stack.service.add_card_checkout(stack.user_id, "EUR")
     await stack.fake.complete_checkout(link.session_id, card_behaviour=behaviour)  # type: ignore[arg-type]
-    (card,) = await stack.service.cards(stack.user_id)
+    (card,) = await stack.cards()
     return card.id
 
 
 async def test_saved_card_added_through_checkout_then_charged_off_session(stack: Stack) -> None:
     card_id = await _save_card(stack)
-    (card,) = await stack.service.cards(stack.user_id)
+    (card,) = await stack.cards()
     assert (card.brand, card.last4, card.exp_year) == ("visa", "4242", 2030)
     assert await stack.kinds(stack.user_id) == ["card_saved"]
     r = await stack.hold()
@@ -395,7 +400,7 @@ async def test_saved_card_added_through_checkout_then_charged_off_session(stack:
         card.stripe_payment_method_id,
     )
     await stack.service.remove_card(stack.user_id, card_id)
-    assert await stack.service.cards(stack.user_id) == []
+    assert await stack.cards() == []
     assert stack.fake.payment_methods[card.stripe_payment_method_id]["customer"] is None
 
 
