@@ -50,12 +50,12 @@ from core.migrate import upgrade_to_head
 from core.models import Channel
 from core.services import outbox
 from core.services.arrival import ArrivalService
+from core.usecases.payments import PaymentUseCases
 from hardware.credentials import SERVICE_USERNAME, new_credentials, write_password_file
 from hardware.link import BlockerLink
 from jobs.dispatcher import OutboxDispatcher
 from jobs.scheduler import build_scheduler
-from payments.service import PaymentService
-from payments.stripe_gateway import StripeGateway
+from payments import StripeGateway
 from payments.web import add_payment_routes
 
 log = logging.getLogger("parking")
@@ -140,16 +140,16 @@ def build_web_app(db: Database) -> web.Application:
     return app
 
 
-def build_payments(settings: Settings, db: Database, clock: Clock) -> PaymentService | None:
+def build_stripe(settings: Settings) -> StripeGateway | None:
+    """The payments port's adapter, or None: then only the wallet pays."""
     if not settings.stripe_enabled:
         log.info("card payments disabled: STRIPE_SECRET_KEY is not set (wallet payments still work)")
         return None
     assert settings.stripe_secret_key is not None
-    gateway = StripeGateway(
+    return StripeGateway(
         settings.stripe_secret_key.get_secret_value(),
         api_base=None if settings.stripe_api_base == STRIPE_API_BASE_DEFAULT else settings.stripe_api_base,
     )
-    return PaymentService(db, gateway, clock, public_url=settings.public_url)
 
 
 class App:
@@ -163,7 +163,12 @@ class App:
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database.from_url(settings.database_url)
-        self.payments = build_payments(settings, self.db, self.clock)
+        self.stripe = build_stripe(settings)
+        self.payments = (
+            PaymentUseCases(self.db, self.stripe, self.clock, public_url=settings.public_url)
+            if self.stripe is not None
+            else None
+        )
         self.geocoder = Geocoder(settings.geocoder_url)
         self.link: BlockerLink | None = None
         self.arrival: ArrivalService | None = None
@@ -300,8 +305,8 @@ class App:
         await self.storage.close()
         if self.link is not None:
             await self.link.stop()
-        if self.payments is not None:
-            await self.payments.gateway.close()
+        if self.stripe is not None:
+            await self.stripe.close()
         await self.geocoder.close()
         await self.db.dispose()
 

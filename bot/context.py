@@ -10,8 +10,9 @@ from core.config import Settings
 from core.db import Database
 from core.services.arrival import ArrivalService
 from core.usecases.booking import BookingUseCases
+from core.usecases.payments import PaymentUseCases
 from core.usecases.users import UserUseCases
-from payments.service import PaymentService
+from core.usecases.wallet import WalletUseCases
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,17 +20,19 @@ class Services:
     db: Database
     clock: Clock
     settings: Settings
-    payments: PaymentService | None  # None when Stripe is not configured
+    payments: PaymentUseCases | None  # None when Stripe is not configured
     geocoder: Geocoder | None
     arrival: ArrivalService | None = None  # None when MQTT (blockers) is not configured
     # The use cases handlers call (core/usecases), built from the fields above.
     booking: BookingUseCases = field(init=False)
     users: UserUseCases = field(init=False)
+    wallet: WalletUseCases = field(init=False)  # always: the wallet pays without Stripe
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
         object.__setattr__(self, "booking", BookingUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,14 +19,14 @@ from core.errors import (
     InsufficientFunds,
     InvalidInterval,
     InvalidTransition,
+    PaymentUnavailable,
     SpotTaken,
 )
 from core.models import Reservation
 from core.services import booking, wallet
 from core.services import payments as pay_rules
 from core.services.places import place_of
-from payments.service import CardOutcome
-from payments.stripe_gateway import PaymentProviderError
+from core.usecases.payments import CardOutcome
 
 
 async def _timezone(services: Services, reservation: Reservation) -> str:
@@ -161,11 +161,11 @@ async def pay_extension(
     except (InvalidTransition, SpotTaken):
         await callback.answer(tr(lang, "extend.not_possible"), show_alert=True)
         return
+    except PaymentUnavailable:
+        await callback.answer(tr(lang, "pay.unavailable"), show_alert=True)
+        return
     except DomainError:
         await callback.answer(tr(lang, "error.no_such_booking"), show_alert=True)
-        return
-    except PaymentProviderError:
-        await callback.answer(tr(lang, "pay.unavailable"), show_alert=True)
         return
     await callback.answer()
     assert link is not None

@@ -76,6 +76,19 @@ class InsufficientFunds(DomainError):
         self.currency = currency
 
 
+class InvalidTopUp(DomainError):
+    """A wallet top-up outside the limits (core/rules.py: TOPUP_MIN, TOPUP_MAX)."""
+
+    code = "invalid_topup"
+
+
+class PaymentUnavailable(DomainError):
+    """The card payment provider could not be reached or refused the request; the wallet
+    still pays. The payment it was for is marked failed."""
+
+    code = "payment_unavailable"
+
+
 class CurrencyMismatch(DomainError):
     code = "currency_mismatch"
 

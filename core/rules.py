@@ -1,11 +1,11 @@
-"""Booking rules of DESIGN.md §5 that need no database."""
+"""Booking and payment rules of DESIGN.md §5 that need no database."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from core.errors import InvalidInterval
+from core.errors import InvalidInterval, InvalidTopUp
 from core.models import ReservationStatus
 
 STEP_MINUTES = 15
@@ -104,3 +104,21 @@ def can_cancel(status: ReservationStatus, starts_at: datetime, now: datetime) ->
 def can_end_now(status: ReservationStatus, starts_at: datetime, now: datetime) -> bool:
     """ "End parking now": a paid booking once it has started (before, it is cancelled)."""
     return status in ENDABLE and now >= starts_at
+
+
+# Wallet top-ups by card, in minor units of the wallet's currency.
+TOPUP_MIN = 500
+TOPUP_MAX = 50_000
+TOPUP_PRESETS = (1_000, 2_000, 5_000)
+
+
+def check_topup(amount: int) -> None:
+    """Raises InvalidTopUp for an amount outside the top-up limits."""
+    if not TOPUP_MIN <= amount <= TOPUP_MAX:
+        raise InvalidTopUp(f"top-ups go from {TOPUP_MIN} to {TOPUP_MAX} minor units")
+
+
+def topup_to_cover(price: int, balance: int) -> int:
+    """The top-up offered when the wallet is short of a price: what is missing, within the
+    top-up limits."""
+    return min(max(price - balance, TOPUP_MIN), TOPUP_MAX)

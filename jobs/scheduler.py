@@ -15,9 +15,9 @@ from core.clock import Clock
 from core.db import Database
 from core.logs import demote_info_to_debug
 from core.services.arrival import ArrivalService
+from core.usecases.payments import PaymentUseCases
 from jobs import sweeps
 from jobs.dispatcher import OutboxDispatcher
-from payments.service import PaymentService
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def build_scheduler(
     *,
     db: Database,
     clock: Clock,
-    payments: PaymentService | None,
+    payments: PaymentUseCases | None,
     dispatcher: OutboxDispatcher,
     reminder_minutes: int,
     sweep_seconds: float,

@@ -9,12 +9,12 @@ import logging
 from core.clock import Clock
 from core.db import Database
 from core.services import booking, reminders
-from payments.service import PaymentService
+from core.usecases.payments import PaymentUseCases
 
 log = logging.getLogger(__name__)
 
 
-async def expire_holds(db: Database, clock: Clock, payments: PaymentService | None) -> int:
+async def expire_holds(db: Database, clock: Clock, payments: PaymentUseCases | None) -> int:
     """Unpaid holds past their time free their spot (the driver is told); their Stripe pages
     are closed so nobody pays for a spot no longer held."""
     async with db.transaction() as s:
@@ -38,7 +38,7 @@ async def complete_ended(db: Database, clock: Clock) -> int:
     return len(done)
 
 
-async def reconcile_payments(payments: PaymentService | None) -> int:
+async def reconcile_payments(payments: PaymentUseCases | None) -> int:
     if payments is None:
         return 0
     changed = await payments.reconcile_open_checkouts()

@@ -1,6 +1,8 @@
-"""The only module that talks to Stripe (stripe-python's StripeClient, async methods).
+"""The only module that talks to Stripe (stripe-python's StripeClient, async methods): the
+Stripe implementation of the payments port (`core/payments.py:PaymentProvider`).
 
-It turns Stripe objects into plain values at the boundary; callers never see `stripe` types.
+It turns Stripe objects into the port's plain values at the boundary; callers never see
+`stripe` types.
 Every creating call carries a deterministic idempotency key, so a retried request (ours or
 the SDK's) can never charge, refund or create twice.
 """
@@ -8,7 +10,6 @@ the SDK's) can never charge, refund or create twice.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,39 +17,16 @@ import stripe
 from stripe._base_address import BaseAddresses
 from stripe.params.checkout import SessionCreateParams
 
-from core.services.payments import CardDetails, ProviderPayment
+from core.payments import (
+    CardDetails,
+    ChargeResult,
+    CheckoutLink,
+    CheckoutState,
+    PaymentProviderError,
+    ProviderPayment,
+)
 
 log = logging.getLogger(__name__)
-
-
-class PaymentProviderError(Exception):
-    """Stripe could not be reached or refused the request; the message is safe to log."""
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutLink:
-    session_id: str
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutState:
-    session_id: str
-    mode: str
-    status: str  # open | complete | expired
-    url: str | None
-    payment: ProviderPayment
-    setup_intent_id: str | None
-    metadata: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class ChargeResult:
-    payment_intent_id: str | None
-    succeeded: bool
-    # authentication_required | card_declined | ...: why a saved card could not be charged
-    failure_code: str | None = None
-    failure_message: str | None = None
 
 
 def _id(value: Any) -> str | None:
@@ -77,6 +55,8 @@ def checkout_state(session: dict[str, Any]) -> CheckoutState:
 
 
 class StripeGateway:
+    """Implements core.payments.PaymentProvider; `close()` is for the wiring in main.py."""
+
     def __init__(self, secret_key: str, *, api_base: str | None = None, max_network_retries: int = 2) -> None:
         self._http = stripe.AIOHTTPClient()
         base: BaseAddresses | None = {"api": api_base} if api_base else None

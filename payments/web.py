@@ -13,9 +13,10 @@ from typing import Any
 import stripe
 from aiohttp import web
 
+from core.errors import PaymentUnavailable
 from core.services.payments import Settled
-from payments.service import PaymentService
-from payments.stripe_gateway import PaymentProviderError
+from core.usecases.payments import PaymentUseCases
+from payments.events import handle_event
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def _signed_at(header: str | None) -> int | None:
 
 
 def _well_formed(event: Any) -> bool:
-    """The fields `PaymentService.handle_event` reads, with their types."""
+    """The fields `payments.events.handle_event` reads, with their types."""
     if not isinstance(event, dict):
         return False
     data = event.get("data")
@@ -104,7 +105,7 @@ class RateLimiter:
 
 def add_payment_routes(
     app: web.Application,
-    service: PaymentService,
+    service: PaymentUseCases,
     *,
     webhook_secret: str,
     bot_url: str | None = None,
@@ -135,8 +136,8 @@ def add_payment_routes(
             log.warning("stripe webhook refused: malformed event %s", _safe(payload))
             return web.json_response({"error": "malformed event"}, status=400)
         try:
-            await service.handle_event(event)
-        except PaymentProviderError as exc:
+            await handle_event(service, event)
+        except PaymentUnavailable as exc:
             log.warning("stripe webhook %s: %s; Stripe will retry", _safe(event["id"]), exc)
             return web.json_response({"error": "retry later"}, status=503)
         return web.json_response({"received": True})
@@ -155,7 +156,7 @@ def add_payment_routes(
         else:
             try:
                 settled = await service.verify_return(session_id)
-            except PaymentProviderError as exc:
+            except PaymentUnavailable as exc:
                 # Unknown to Stripe, or Stripe unreachable: we cannot say it was paid.
                 log.warning("payment return: could not verify %s: %s", _safe(session_id), exc)
                 settled = _CHECKING

@@ -37,18 +37,17 @@ from core.errors import (
     InvalidInterval,
     InvalidTransition,
     NoSpotFree,
+    PaymentUnavailable,
     TooManyHolds,
 )
 from core.models import Premise, Reservation, ReservationStatus, Spot
 from core.opening_hours import open_starts
 from core.rules import MAX_DAYS_AHEAD, STEP_MINUTES, check_duration, start_now
-from core.services import booking, wallet
-from core.services import payments as pay_rules
+from core.services import booking
 from core.services.availability import quote
-from core.services.payments import TOPUP_MAX, TOPUP_MIN, Settled
+from core.services.payments import Settled
 from core.services.places import place_of
-from payments.service import CardOutcome
-from payments.stripe_gateway import PaymentProviderError
+from core.usecases.payments import CardOutcome
 
 PRESETS = (60, 120, 180, 240, 480)
 
@@ -227,11 +226,6 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
         manager.dialog_data["reservation_id"] = int(start_data["reservation_id"])
 
 
-def _topup_amount(price: int, balance: int) -> int:
-    """What is missing, within the top-up limits."""
-    return min(max(price - balance, TOPUP_MIN), TOPUP_MAX)
-
-
 async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
     r, spot, premise = await _reservation_view(m)
@@ -240,9 +234,9 @@ async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         return await paid_getter(dialog_manager)
     now = svc.clock.now()
     expired = r.status != ReservationStatus.PENDING_PAYMENT or (r.hold_expires_at or now) <= now
-    async with svc.db.read() as s:
-        balance = await wallet.balance(s, r.user_id, r.currency)
-        cards = await pay_rules.cards(s, r.user_id) if svc.payments else []
+    coverage = await svc.wallet.coverage(r.user_id, r.price, r.currency)
+    balance = coverage.balance
+    cards = await svc.wallet.cards(r.user_id) if svc.payments else []
     price = fmt.money(r.price, r.currency)
     left = max(0, ceil(((r.hold_expires_at or now) - now).total_seconds() / 60))
     text = (
@@ -268,9 +262,7 @@ async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         "btn_wallet": t(m, "btn.pay_wallet", balance=fmt.money(balance, r.currency)),
         "btn_wallet_short": t(m, "btn.pay_wallet_short", balance=fmt.money(balance, r.currency)),
         "can_topup": balance < r.price and svc.payments is not None,
-        "btn_topup": label(
-            m, "btn.topup_short", amount=fmt.money(_topup_amount(r.price, balance), r.currency)
-        ),
+        "btn_topup": label(m, "btn.topup_short", amount=fmt.money(coverage.topup, r.currency)),
         "cards": [(c.id, label(m, "btn.pay_card", brand=c.brand.title(), last4=c.last4)) for c in cards],
         "card_payments": svc.payments is not None,
         "btn_link": t(m, "btn.pay_link"),
@@ -285,20 +277,14 @@ async def on_topup(callback: CallbackQuery, _: Button, manager: DialogManager) -
     if svc.payments is None:
         await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
         return
-    r, _spot, _premise = await _reservation_view(manager)
-    async with svc.db.read() as s:
-        balance = await wallet.balance(s, r.user_id, r.currency)
-    amount = _topup_amount(r.price, balance)
     try:
-        link = await svc.payments.topup_checkout(who.user_id, amount, r.currency)
-    except PaymentProviderError:
-        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
-        return
-    except DomainError as exc:
+        topup = await svc.payments.topup_for_booking(manager.dialog_data["reservation_id"], who.user_id)
+    except DomainError as exc:  # PaymentUnavailable included: its words say to use the wallet
         await explain(callback, manager, exc)
         return
     manager.dialog_data.update(
-        topup_url=link.url, topup_text=t(manager, "pay.topup_link", amount=fmt.money(amount, r.currency))
+        topup_url=topup.checkout.url,
+        topup_text=t(manager, "pay.topup_link", amount=fmt.money(topup.amount, topup.currency)),
     )
     await manager.switch_to(BookSG.topup)
 
@@ -327,13 +313,9 @@ async def on_book_again(callback: CallbackQuery, _: Button, manager: DialogManag
 async def on_wallet(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     svc, who = services(manager), caller(manager)
     try:
-        async with svc.db.transaction() as s:
-            await pay_rules.pay_booking_with_wallet(
-                s,
-                reservation_id=manager.dialog_data["reservation_id"],
-                user_id=who.user_id,
-                now=svc.clock.now(),
-            )
+        await svc.wallet.pay_booking(
+            reservation_id=manager.dialog_data["reservation_id"], user_id=who.user_id
+        )
     except InsufficientFunds as exc:
         await callback.answer(
             t(
@@ -371,8 +353,7 @@ def _short_key(manager: DialogManager) -> str:
 
 async def on_wallet_short(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     r, _spot, _premise = await _reservation_view(manager)
-    async with services(manager).db.read() as s:
-        balance = await wallet.balance(s, r.user_id, r.currency)
+    balance = await services(manager).wallet.balance(r.user_id, r.currency)
     await callback.answer(
         t(
             manager,
@@ -395,10 +376,7 @@ async def on_card(callback: CallbackQuery, _: Any, manager: DialogManager, card_
         result = await svc.payments.pay_booking_with_card(
             manager.dialog_data["reservation_id"], who.user_id, int(card_id)
         )
-    except PaymentProviderError:
-        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
-        return
-    except DomainError as exc:
+    except DomainError as exc:  # PaymentUnavailable included
         await explain(callback, manager, exc)
         return
     if result.outcome == CardOutcome.PAID:
@@ -421,11 +399,11 @@ async def on_link(callback: CallbackQuery, _: Button, manager: DialogManager) ->
         return
     try:
         link = await svc.payments.booking_checkout(manager.dialog_data["reservation_id"], who.user_id)
-    except PaymentProviderError:
-        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
-        return
     except InvalidTransition as exc:
         await _not_payable(callback, manager, exc)
+        return
+    except DomainError as exc:  # PaymentUnavailable included
+        await explain(callback, manager, exc)
         return
     await callback.answer()
     manager.dialog_data.update(url=link.url, session_id=link.session_id, notice=None)
@@ -460,7 +438,7 @@ async def on_check(callback: CallbackQuery, _: Button, manager: DialogManager) -
     assert svc.payments is not None
     try:
         settled = await svc.payments.verify_return(manager.dialog_data["session_id"])
-    except PaymentProviderError:
+    except PaymentUnavailable:
         settled = Settled.NOT_PAID
     if settled in (Settled.CONFIRMED, Settled.ALREADY_DONE):
         await callback.answer()

@@ -125,6 +125,7 @@ _REFUSALS = {
     "not_started": "error.not_started",
     "currency_mismatch": "error.currency",
     "invalid_topup": "error.invalid_topup",
+    "payment_unavailable": "pay.unavailable",
     "invalid_phone": "phone.invalid",
     "phone_taken": "phone.taken",
 }

@@ -11,14 +11,11 @@ from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Start, Switch
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, explain, label, refusal_text, services, t, unexpected_input
 from bot.dialogs.states import MenuSG, WalletSG
 from bot.i18n import Raw
-from core.errors import DomainError
+from core.errors import DomainError, InvalidTopUp
 from core.money import parse_amount
-from core.services import payments as pay_rules
-from core.services import wallet
-from payments.stripe_gateway import PaymentProviderError
 
 HISTORY_PAGE = 10
 
@@ -29,12 +26,11 @@ def _currency(manager: DialogManager) -> str:
 
 async def main_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
-    currency = _currency(m)
-    async with svc.db.read() as s:
-        balance = await wallet.balance(s, caller(m).user_id, currency)
+    view = await svc.wallet.overview(caller(m).user_id, _currency(m))
+    currency = view.currency
     return {
-        "text": t(m, "wallet.title", balance=fmt.money(balance, currency)),
-        "presets": [(a, t(m, "btn.topup", amount=fmt.money(a, currency))) for a in pay_rules.TOPUP_PRESETS],
+        "text": t(m, "wallet.title", balance=fmt.money(view.balance, currency)),
+        "presets": [(a, t(m, "btn.topup", amount=fmt.money(a, currency))) for a in view.topup_presets],
         "card_payments": svc.payments is not None,
         "btn_custom": t(m, "btn.topup_custom"),
         "btn_history": t(m, "btn.history"),
@@ -42,8 +38,8 @@ async def main_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         "ask": t(
             m,
             "topup.ask",
-            min=fmt.money(pay_rules.TOPUP_MIN, currency),
-            max=fmt.money(pay_rules.TOPUP_MAX, currency),
+            min=fmt.money(view.topup_min, currency),
+            max=fmt.money(view.topup_max, currency),
         ),
     }
 
@@ -53,10 +49,19 @@ async def _topup(manager: DialogManager, amount: int) -> str | None:
     svc = services(manager)
     if svc.payments is None:
         return t(manager, "pay.unavailable")
+    currency = _currency(manager)
     try:
-        link = await svc.payments.topup_checkout(caller(manager).user_id, amount, _currency(manager))
-    except PaymentProviderError:
-        return t(manager, "pay.unavailable")
+        link = await svc.payments.topup_checkout(caller(manager).user_id, amount, currency)
+    except InvalidTopUp:
+        view = await svc.wallet.overview(caller(manager).user_id, currency)
+        return t(
+            manager,
+            "topup.invalid",
+            min=fmt.money(view.topup_min, currency),
+            max=fmt.money(view.topup_max, currency),
+        )
+    except DomainError as exc:  # PaymentUnavailable
+        return refusal_text(caller(manager).lang, exc)
     manager.dialog_data.update(
         url=link.url, notice=t(manager, "topup.link", amount=fmt.money(amount, _currency(manager)))
     )
@@ -72,21 +77,10 @@ async def on_preset(callback: CallbackQuery, _: Any, manager: DialogManager, amo
 
 
 async def on_amount(message: Message, _: MessageInput, manager: DialogManager) -> None:
-    currency = _currency(manager)
     try:
-        amount = parse_amount(message.text or "", currency)
+        amount = parse_amount(message.text or "", _currency(manager))
     except ValueError:
-        amount = 0
-    if not pay_rules.TOPUP_MIN <= amount <= pay_rules.TOPUP_MAX:
-        await message.answer(
-            t(
-                manager,
-                "topup.invalid",
-                min=fmt.money(pay_rules.TOPUP_MIN, currency),
-                max=fmt.money(pay_rules.TOPUP_MAX, currency),
-            )
-        )
-        return
+        amount = 0  # not an amount: refused as out of range, with the limits
     error = await _topup(manager, amount)
     if error:
         await message.answer(error)
@@ -106,8 +100,7 @@ async def link_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 async def history_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
     offset = m.dialog_data.get("offset", 0)
-    async with svc.db.read() as s:
-        rows = await wallet.history(s, caller(m).user_id, limit=HISTORY_PAGE + 1, offset=offset)
+    page = await svc.wallet.history(caller(m).user_id, offset=offset, limit=HISTORY_PAGE)
     lines = [
         t(
             m,
@@ -116,13 +109,13 @@ async def history_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
             amount=("+" if tx.amount > 0 else "") + fmt.money(tx.amount, tx.currency),
             kind=t(m, f"txkind.{tx.kind.value}"),
         )
-        for tx in rows[:HISTORY_PAGE]
+        for tx in page.entries
     ]
     body = "\n".join(lines) or t(m, "history.empty")
     return {
         "text": Raw(t(m, "history.title") + "\n\n" + body),
         "has_prev": offset > 0,
-        "has_next": len(rows) > HISTORY_PAGE,
+        "has_next": page.has_more,
     }
 
 
@@ -133,8 +126,7 @@ async def on_history_page(callback: CallbackQuery, button: Button, manager: Dial
 
 async def cards_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
-    async with svc.db.read() as s:
-        cards = await pay_rules.cards(s, caller(m).user_id)
+    cards = await svc.wallet.cards(caller(m).user_id)
     lines = "\n".join(
         t(m, "cards.item", brand=c.brand.title(), last4=c.last4, month=c.exp_month, year=c.exp_year)
         for c in cards
@@ -152,11 +144,8 @@ async def on_remove_card(callback: CallbackQuery, _: Any, manager: DialogManager
     assert svc.payments is not None
     try:
         await svc.payments.remove_card(caller(manager).user_id, int(card_id))
-    except DomainError as exc:
+    except DomainError as exc:  # PaymentUnavailable included
         await explain(callback, manager, exc)
-        return
-    except PaymentProviderError:
-        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
         return
     await callback.answer(t(manager, "cards.removed"))
 
@@ -166,8 +155,8 @@ async def on_add_card(callback: CallbackQuery, _: Button, manager: DialogManager
     assert svc.payments is not None
     try:
         link = await svc.payments.add_card_checkout(caller(manager).user_id, _currency(manager))
-    except PaymentProviderError:
-        await callback.answer(t(manager, "pay.unavailable"), show_alert=True)
+    except DomainError as exc:  # PaymentUnavailable
+        await explain(callback, manager, exc)
         return
     manager.dialog_data.update(url=link.url, notice=t(manager, "cards.add_link"))
     await manager.switch_to(WalletSG.link)

@@ -1,13 +1,14 @@
-"""Payment rules, independent of the provider: recording payments, applying a succeeded
-payment to what it paid for (booking, extension, wallet top-up) exactly once, wallet
-payments, refunds owed, saved cards. The Stripe adapter calls these inside its units of work.
+"""Payment rules, independent of the provider: recording payments, when a payment counts as
+failed or cancelled, applying a succeeded payment to what it paid for (booking, extension,
+wallet top-up) exactly once, wallet payments, refunds owed, saved cards. The payment and
+wallet use cases (core/usecases/) call these inside their units of work; the top-up limits
+are in core/rules.py.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -26,15 +27,13 @@ from core.models import (
     ReservationExtension,
     ReservationStatus,
     SavedPaymentMethod,
+    User,
     WalletTxKind,
 )
+from core.payments import CardDetails, ProviderPayment
 from core.services import booking, outbox, refunds, wallet
 
 log = logging.getLogger(__name__)
-
-TOPUP_MIN = 500  # minor units
-TOPUP_MAX = 50_000
-TOPUP_PRESETS = (1_000, 2_000, 5_000)
 
 
 class Settled(enum.Enum):
@@ -44,16 +43,6 @@ class Settled(enum.Enum):
     MISMATCH = "mismatch"  # amount or currency differ from what we asked for
     NOT_PAID = "not_paid"
     UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderPayment:
-    """What the provider reports about a payment, in plain values."""
-
-    amount: int | None
-    currency: str | None
-    paid: bool
-    payment_intent_id: str | None
 
 
 async def mark_event_processed(session: AsyncSession, provider: str, event_id: str) -> bool:
@@ -341,6 +330,68 @@ async def checkout_expired(session: AsyncSession, checkout_session_id: str, now:
         await booking.expire_hold(session, payment.reservation_id, now)
 
 
+async def fail_payment(session: AsyncSession, payment_id: int, reason: str, now: datetime) -> None:
+    """The provider refused or could not be reached (no page made, card declined): a payment
+    still pending is failed with the reason; one settled meanwhile is left as it is."""
+    payment = await _lock_payment(session, id=payment_id)
+    if payment is not None and payment.status == PaymentStatus.PENDING:
+        payment.status = PaymentStatus.FAILED
+        payment.failure_reason = reason[:255]
+        payment.updated_at = now
+
+
+async def attach_checkout(session: AsyncSession, payment_id: int, checkout_session_id: str) -> None:
+    """Records the payment page made for a pending payment (settled and expired by its id)."""
+    payment = await session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound(f"payment {payment_id}")
+    payment.stripe_checkout_session_id = checkout_session_id
+
+
+async def settle_payment(
+    session: AsyncSession, payment_id: int, reported: ProviderPayment, now: datetime
+) -> Settled:
+    """`settle` for a payment known by id (a saved card charged off-session)."""
+    payment = await _lock_payment(session, id=payment_id)
+    if payment is None:
+        raise NotFound(f"payment {payment_id}")
+    return await settle(session, payment, reported, now)
+
+
+async def payment_of_checkout(session: AsyncSession, checkout_session_id: str) -> int | None:
+    found: int | None = await session.scalar(
+        select(Payment.id).where(Payment.stripe_checkout_session_id == checkout_session_id)
+    )
+    return found
+
+
+async def open_checkouts(session: AsyncSession, *, created_before: datetime) -> list[str]:
+    """Payment pages still pending on our side, made before `created_before`."""
+    rows = await session.scalars(
+        select(Payment.stripe_checkout_session_id).where(
+            Payment.status == PaymentStatus.PENDING,
+            Payment.stripe_checkout_session_id.is_not(None),
+            Payment.created_at <= created_before,
+        )
+    )
+    return [session_id for session_id in rows if session_id is not None]
+
+
+async def stale_booking_checkouts(session: AsyncSession) -> list[tuple[int, str]]:
+    """(payment id, page id) of pending booking pages whose hold is over: nobody may pay them."""
+    rows = await session.execute(
+        select(Payment.id, Payment.stripe_checkout_session_id)
+        .join(Reservation, Reservation.id == Payment.reservation_id)
+        .where(
+            Payment.status == PaymentStatus.PENDING,
+            Payment.purpose == PaymentPurpose.BOOKING,
+            Payment.stripe_checkout_session_id.is_not(None),
+            Reservation.status != ReservationStatus.PENDING_PAYMENT,
+        )
+    )
+    return [(payment_id, session_id) for payment_id, session_id in rows.tuples() if session_id is not None]
+
+
 async def pay_booking_with_wallet(
     session: AsyncSession, *, reservation_id: int, user_id: int, now: datetime
 ) -> Payment:
@@ -440,6 +491,15 @@ async def refunds_due(session: AsyncSession, *, limit: int = 50) -> list[int]:
     return list(rows)
 
 
+async def refund_owed(session: AsyncSession, payment_id: int) -> tuple[str | None, int]:
+    """What a refund due goes against (the provider's payment, None if never recorded) and how
+    much of it is still owed."""
+    payment = await session.get(Payment, payment_id)
+    if payment is None:
+        raise NotFound(f"payment {payment_id}")
+    return payment.stripe_payment_intent_id, payment.amount - payment.refunded_amount
+
+
 async def record_refund(
     session: AsyncSession, payment_id: int, *, refund_id: str | None, error: str | None, now: datetime
 ) -> Payment:
@@ -479,15 +539,6 @@ async def record_refund(
     return payment
 
 
-@dataclass(frozen=True, slots=True)
-class CardDetails:
-    payment_method_id: str
-    brand: str
-    last4: str
-    exp_month: int
-    exp_year: int
-
-
 async def save_card(
     session: AsyncSession, user_id: int, card: CardDetails, now: datetime
 ) -> SavedPaymentMethod:
@@ -518,6 +569,30 @@ async def save_card(
         dedupe_key=f"card_saved:{card.payment_method_id}",
     )
     return saved
+
+
+async def remember_customer(session: AsyncSession, user_id: int, customer: str) -> str:
+    """The provider's customer for the user: the first one recorded wins (two first payments
+    at once may each have asked the provider; its idempotency key gave both the same)."""
+    user = await session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound(f"user {user_id}")
+    user.stripe_customer_id = user.stripe_customer_id or customer
+    return user.stripe_customer_id
+
+
+async def customer_of(session: AsyncSession, user_id: int) -> tuple[str | None, str]:
+    """The user's provider customer id (None before the first card payment) and name."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user {user_id}")
+    return user.stripe_customer_id, user.name
+
+
+async def delete_card(session: AsyncSession, card_id: int) -> None:
+    card = await session.get(SavedPaymentMethod, card_id)
+    if card is not None:
+        await session.delete(card)
 
 
 async def cards(session: AsyncSession, user_id: int) -> list[SavedPaymentMethod]:

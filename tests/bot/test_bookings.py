@@ -198,7 +198,6 @@ async def test_a_cancel_confirmed_after_the_start_is_refused_clearly(
 def test_every_domain_refusal_has_its_own_words() -> None:
     from bot.dialogs.common import refusal_text
     from core import errors
-    from payments.service import InvalidTopUp
 
     refusals: list[errors.DomainError] = [
         errors.NotFound("x"),
@@ -215,7 +214,8 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.ClosedAtThatTime(1, "Mon-Sat 07:00-21:00"),
         errors.InvalidPhone("x"),
         errors.PhoneTaken("x"),
-        InvalidTopUp("x"),
+        errors.InvalidTopUp("x"),
+        errors.PaymentUnavailable("x"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.
@@ -259,14 +259,14 @@ async def test_a_short_wallet_offers_a_top_up_on_the_payment_screen(
     from dataclasses import replace
 
     from core.clock import SystemClock
+    from core.usecases.payments import PaymentUseCases
     from demo.stripe import StripeFake
-    from payments.service import PaymentService
-    from payments.stripe_gateway import StripeGateway
+    from payments import StripeGateway
 
     async with StripeFake() as stripe:
         gateway = StripeGateway("sk_test_dialogs", api_base=stripe.base_url, max_network_retries=0)
         # Stripe refuses pages that expire in its past: the payments run on the real clock.
-        payments = PaymentService(services.db, gateway, SystemClock(), public_url="https://parking.example")
+        payments = PaymentUseCases(services.db, gateway, SystemClock(), public_url="https://parking.example")
         try:
             with_cards = replace(services, payments=payments)
             driver = Driver(with_cards, TG_ID)

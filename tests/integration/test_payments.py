@@ -27,15 +27,17 @@ from core.models import (
     ProcessedEvent,
     Reservation,
     ReservationStatus,
+    SavedPaymentMethod,
     Spot,
     WalletTransaction,
     WalletTxKind,
 )
+from core.rules import TOPUP_MAX, TOPUP_MIN
 from core.services import booking, wallet
 from core.services import payments as rules
+from core.usecases.payments import CardOutcome, PaymentUseCases
 from demo.stripe import StripeFake
-from payments.service import CardOutcome, PaymentService
-from payments.stripe_gateway import StripeGateway
+from payments import StripeGateway
 from payments.web import add_payment_routes
 from tests.factories import make_premise, make_user
 
@@ -48,7 +50,7 @@ class Stack:
     db: Database
     clock: ManualClock
     fake: StripeFake
-    service: PaymentService
+    service: PaymentUseCases
     web_url: str
     premise_id: int
     user_id: int
@@ -84,6 +86,10 @@ class Stack:
                     select(Notification.kind).where(Notification.user_id == user_id).order_by(Notification.id)
                 )
             )
+
+    async def cards(self) -> list[SavedPaymentMethod]:
+        async with self.db.read() as s:
+            return await rules.cards(s, self.user_id)
 
     async def balance(self, user_id: int | None = None) -> int:
         async with self.db.read() as s:
@@ -139,7 +145,7 @@ async def open_stack(db: Database) -> AsyncIterator[Stack]:
         ids = premise.id, user.id, other.id, admin.id
     async with StripeFake(webhook_secret=SECRET) as fake:
         gateway = StripeGateway("sk_test_123", api_base=fake.base_url, max_network_retries=0)
-        service = PaymentService(db, gateway, clock, public_url="https://parking.example")
+        service = PaymentUseCases(db, gateway, clock, public_url="https://parking.example")
         app = web.Application()
         add_payment_routes(app, service, webhook_secret=SECRET, bot_url="https://t.me/parking_bot")
         runner = web.AppRunner(app, access_log=None)
@@ -205,7 +211,7 @@ async def test_replayed_top_up_event_credits_once(stack: Stack) -> None:
 
 
 async def test_top_up_limits(stack: Stack) -> None:
-    for amount in (rules.TOPUP_MIN - 1, rules.TOPUP_MAX + 1):
+    for amount in (TOPUP_MIN - 1, TOPUP_MAX + 1):
         with pytest.raises(Exception, match="top-ups go from"):
             await stack.service.topup_checkout(stack.user_id, amount, "EUR")
     assert await stack.payments() == []
@@ -374,13 +380,13 @@ async def test_twenty_concurrent_wallet_payments_against_a_balance_for_ten(stack
 async def _save_card(stack: Stack, behaviour: str = "ok") -> int:
     link = await stack.service.add_card_checkout(stack.user_id, "EUR")
     await stack.fake.complete_checkout(link.session_id, card_behaviour=behaviour)  # type: ignore[arg-type]
-    (card,) = await stack.service.cards(stack.user_id)
+    (card,) = await stack.cards()
     return card.id
 
 
 async def test_saved_card_added_through_checkout_then_charged_off_session(stack: Stack) -> None:
     card_id = await _save_card(stack)
-    (card,) = await stack.service.cards(stack.user_id)
+    (card,) = await stack.cards()
     assert (card.brand, card.last4, card.exp_year) == ("visa", "4242", 2030)
     assert await stack.kinds(stack.user_id) == ["card_saved"]
     r = await stack.hold()
@@ -394,7 +400,7 @@ async def test_saved_card_added_through_checkout_then_charged_off_session(stack:
         card.stripe_payment_method_id,
     )
     await stack.service.remove_card(stack.user_id, card_id)
-    assert await stack.service.cards(stack.user_id) == []
+    assert await stack.cards() == []
     assert stack.fake.payment_methods[card.stripe_payment_method_id]["customer"] is None
 
 

@@ -8,9 +8,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import InvalidInterval
+from core.errors import InvalidInterval, InvalidTopUp
 from core.money import Money, parse_amount, price_for_minutes
-from core.rules import Interval, booking_interval, check_extension, start_now
+from core.rules import (
+    TOPUP_MAX,
+    TOPUP_MIN,
+    Interval,
+    booking_interval,
+    check_extension,
+    check_topup,
+    start_now,
+    topup_to_cover,
+)
 
 NOW = datetime(2026, 11, 21, 9, 7, 31, tzinfo=UTC)
 
@@ -83,3 +92,30 @@ def test_extension_adds_quarter_hours_up_to_24_h_in_total() -> None:
     for minutes in (0, 10, 75):
         with pytest.raises(InvalidInterval):
             check_extension(current, minutes)
+
+
+@pytest.mark.parametrize("amount", [TOPUP_MIN, 1_000, TOPUP_MAX])
+def test_top_ups_within_the_limits_pass(amount: int) -> None:
+    check_topup(amount)
+
+
+@pytest.mark.parametrize("amount", [-1, 0, TOPUP_MIN - 1, TOPUP_MAX + 1])
+def test_top_ups_outside_the_limits_are_refused(amount: int) -> None:
+    with pytest.raises(InvalidTopUp, match="top-ups go from"):
+        check_topup(amount)
+
+
+@pytest.mark.parametrize(
+    ("price", "balance", "offered"),
+    [
+        (250, 100, TOPUP_MIN),  # 1.50 missing: the smallest top-up
+        (2_000, 100, 1_900),  # exactly what is missing
+        (90_000, 0, TOPUP_MAX),  # more than one top-up can bring
+        (250, 250, TOPUP_MIN),  # nothing missing: still a valid top-up
+    ],
+)
+def test_the_top_up_offered_for_a_price_covers_what_is_missing_within_the_limits(
+    price: int, balance: int, offered: int
+) -> None:
+    assert topup_to_cover(price, balance) == offered
+    check_topup(offered)

@@ -1,35 +1,33 @@
-"""Payment flows: each is a short transaction, then the Stripe call, then a short
-transaction, so no database write transaction is ever held across the network."""
+"""Payment use cases: Checkout links, top-ups, saving and charging cards, refunds, settling
+what the provider reports (webhook, return page, reconciliation), closing lapsed pages.
+
+Each is a short transaction, then the provider call, then a short transaction, so no database
+write transaction is ever held across the network. They reach the provider only through the
+port (`core/payments.py`); a provider failure reaches the front ends as PaymentUnavailable,
+with the payment it was for marked failed."""
 
 from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.db import Database
-from core.errors import DomainError, NotFound
-from core.models import (
-    Payment,
-    PaymentPurpose,
-    PaymentStatus,
-    Reservation,
-    SavedPaymentMethod,
-    User,
-)
-from core.services import booking
+from core.errors import PaymentUnavailable
+from core.models import PaymentPurpose, Reservation
+from core.payments import CheckoutLink, CheckoutState, PaymentProvider, PaymentProviderError, ProviderPayment
+from core.rules import check_topup, topup_to_cover
+from core.services import booking, wallet
 from core.services import payments as rules
-from core.services.payments import ProviderPayment, Settled
+from core.services.payments import Settled
 from core.services.places import place_of
-from payments.stripe_gateway import CheckoutLink, PaymentProviderError, StripeGateway, checkout_state
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +35,6 @@ log = logging.getLogger(__name__)
 # expiring the session when the hold ends (the hold sweep) and by refusing late payments
 # whose spot was taken.
 _MIN_CHECKOUT_LIFETIME = timedelta(minutes=31)
-
-
-class InvalidTopUp(DomainError):
-    code = "invalid_topup"
 
 
 class CardOutcome(enum.Enum):
@@ -58,6 +52,24 @@ class CardPayment:
 
 
 @dataclass(frozen=True, slots=True)
+class TopUpLink:
+    """A top-up page for what a booking's price is missing from the wallet."""
+
+    checkout: CheckoutLink
+    amount: int
+    currency: str
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    """The front ends see a provider failure as a domain refusal, never the adapter's error."""
+    try:
+        yield
+    except PaymentProviderError as exc:
+        raise PaymentUnavailable(str(exc)) from exc
+
+
+@dataclass(frozen=True, slots=True)
 class _Charge:
     payment_id: int
     amount: int
@@ -69,10 +81,14 @@ class _Charge:
     user_id: int
 
 
-class PaymentService:
-    def __init__(self, db: Database, gateway: StripeGateway, clock: Clock, *, public_url: str) -> None:
+class PaymentUseCases:
+    """Card payments; built only when a provider is configured (the wallet's own use cases,
+    core/usecases/wallet.py, work without one). Methods raise PaymentUnavailable when the
+    provider fails, besides the domain errors each names."""
+
+    def __init__(self, db: Database, provider: PaymentProvider, clock: Clock, *, public_url: str) -> None:
         self.db = db
-        self.gateway = gateway
+        self.provider = provider
         self.clock = clock
         self.public_url = public_url.rstrip("/")
         # Called after a Checkout payment settles (webhook or return page) with the payment id
@@ -83,9 +99,7 @@ class PaymentService:
         if settled not in (Settled.CONFIRMED, Settled.REFUND_OWED) or not self.on_settled:
             return
         async with self.db.read() as s:
-            payment_id = await s.scalar(
-                select(Payment.id).where(Payment.stripe_checkout_session_id == checkout_session_id)
-            )
+            payment_id = await rules.payment_of_checkout(s, checkout_session_id)
         for listener in self.on_settled:
             try:
                 await listener(int(payment_id or 0), settled)
@@ -99,25 +113,20 @@ class PaymentService:
         return base, f"{base}&cancelled=1"
 
     async def _customer(self, user_id: int) -> str:
+        """Raises PaymentProviderError (callers decide what it means for their payment)."""
         async with self.db.read() as s:
-            user = await s.get(User, user_id)
-            if user is None:
-                raise NotFound(f"user {user_id}")
-            if user.stripe_customer_id:
-                return user.stripe_customer_id
-            name = user.name
-        customer = await self.gateway.create_customer(user_id=user_id, name=name)
+            known, name = await rules.customer_of(s, user_id)
+        if known:
+            return known
+        customer = await self.provider.create_customer(user_id=user_id, name=name)
         async with self.db.transaction() as s:
-            user = await s.get(User, user_id, with_for_update=True)
-            assert user is not None
-            user.stripe_customer_id = user.stripe_customer_id or customer
-            return user.stripe_customer_id
+            return await rules.remember_customer(s, user_id, customer)
 
     async def _checkout(self, charge: _Charge) -> CheckoutLink:
-        customer = await self._customer(charge.user_id)
         success, cancel = self._return_urls()
         try:
-            link = await self.gateway.create_payment_checkout(
+            customer = await self._customer(charge.user_id)
+            link = await self.provider.create_payment_checkout(
                 idempotency_key=f"checkout-payment-{charge.payment_id}",
                 amount=charge.amount,
                 currency=charge.currency,
@@ -132,20 +141,14 @@ class PaymentService:
             )
         except PaymentProviderError as exc:
             await self._fail(charge.payment_id, str(exc))
-            raise
+            raise PaymentUnavailable(str(exc)) from exc
         async with self.db.transaction() as s:
-            payment = await s.get(Payment, charge.payment_id)
-            assert payment is not None
-            payment.stripe_checkout_session_id = link.session_id
+            await rules.attach_checkout(s, charge.payment_id, link.session_id)
         return link
 
     async def _fail(self, payment_id: int, reason: str) -> None:
         async with self.db.transaction() as s:
-            payment = await s.get(Payment, payment_id, with_for_update=True)
-            if payment is not None and payment.status == PaymentStatus.PENDING:
-                payment.status = PaymentStatus.FAILED
-                payment.failure_reason = reason[:255]
-                payment.updated_at = self.clock.now()
+            await rules.fail_payment(s, payment_id, reason, self.clock.now())
 
     async def _booking_charge(self, reservation_id: int, user_id: int) -> _Charge:
         now = self.clock.now()
@@ -174,7 +177,8 @@ class PaymentService:
             )
 
     async def booking_checkout(self, reservation_id: int, user_id: int) -> CheckoutLink:
-        """A Stripe Checkout link for the caller's unpaid hold."""
+        """A Checkout link for the caller's unpaid hold. Raises NotFound or InvalidTransition
+        (paid meanwhile, or the hold lapsed)."""
         return await self._checkout(await self._booking_charge(reservation_id, user_id))
 
     async def _extension_charge(self, extension_id: int, user_id: int) -> _Charge:
@@ -207,8 +211,8 @@ class PaymentService:
         return await self._checkout(await self._extension_charge(extension_id, user_id))
 
     async def topup_checkout(self, user_id: int, amount: int, currency: str) -> CheckoutLink:
-        if not rules.TOPUP_MIN <= amount <= rules.TOPUP_MAX:
-            raise InvalidTopUp(f"top-ups go from {rules.TOPUP_MIN} to {rules.TOPUP_MAX} minor units")
+        """A Checkout link that credits the wallet; raises InvalidTopUp outside the limits."""
+        check_topup(amount)
         now = self.clock.now()
         async with self.db.transaction() as s:
             payment = await rules.new_card_payment(
@@ -231,19 +235,30 @@ class PaymentService:
             )
         return await self._checkout(charge)
 
+    async def topup_for_booking(self, reservation_id: int, user_id: int) -> TopUpLink:
+        """A top-up page for what the wallet is missing of the caller's booking price (within
+        the top-up limits), so the wallet can pay it afterwards."""
+        async with self.db.read() as s:
+            reservation = await booking.get_owned(s, reservation_id, user_id)
+            price, currency = reservation.price, reservation.currency
+            balance = await wallet.balance(s, user_id, currency)
+        amount = topup_to_cover(price, balance)
+        return TopUpLink(await self.topup_checkout(user_id, amount, currency), amount, currency)
+
     async def add_card_checkout(self, user_id: int, currency: str) -> CheckoutLink:
         """A Checkout page in setup mode: the driver saves a card without paying."""
-        customer = await self._customer(user_id)
         success, cancel = self._return_urls()
         stamp = int(self.clock.now().timestamp())
-        return await self.gateway.create_setup_checkout(
-            idempotency_key=f"setup-user-{user_id}-{stamp}",
-            customer=customer,
-            currency=currency,
-            success_url=success,
-            cancel_url=cancel,
-            metadata={"user_id": str(user_id), "purpose": "card_setup"},
-        )
+        with _unavailable():
+            customer = await self._customer(user_id)
+            return await self.provider.create_setup_checkout(
+                idempotency_key=f"setup-user-{user_id}-{stamp}",
+                customer=customer,
+                currency=currency,
+                success_url=success,
+                cancel_url=cancel,
+                metadata={"user_id": str(user_id), "purpose": "card_setup"},
+            )
 
     # -- saved cards ------------------------------------------------------------------------
 
@@ -276,9 +291,9 @@ class PaymentService:
             card = await rules.owned_card(s, card_id, user_id)
             pm_id = card.stripe_payment_method_id
         charge = await new_charge()
-        customer = await self._customer(user_id)
         try:
-            result = await self.gateway.charge_saved_card(
+            customer = await self._customer(user_id)
+            result = await self.provider.charge_saved_card(
                 idempotency_key=f"charge-payment-{charge.payment_id}",
                 customer=customer,
                 payment_method=pm_id,
@@ -288,14 +303,12 @@ class PaymentService:
             )
         except PaymentProviderError as exc:
             await self._fail(charge.payment_id, str(exc))
-            raise
+            raise PaymentUnavailable(str(exc)) from exc
         if result.succeeded:
             async with self.db.transaction() as s:
-                payment = await s.get(Payment, charge.payment_id, with_for_update=True)
-                assert payment is not None
-                settled = await rules.settle(
+                settled = await rules.settle_payment(
                     s,
-                    payment,
+                    charge.payment_id,
                     ProviderPayment(charge.amount, charge.currency, True, result.payment_intent_id),
                     self.clock.now(),
                 )
@@ -311,45 +324,37 @@ class PaymentService:
             result.failure_message,
         )
 
-    async def cards(self, user_id: int) -> list[SavedPaymentMethod]:
-        async with self.db.read() as s:
-            return await rules.cards(s, user_id)
-
     async def remove_card(self, user_id: int, card_id: int) -> None:
         async with self.db.read() as s:
             pm_id = (await rules.owned_card(s, card_id, user_id)).stripe_payment_method_id
-        await self.gateway.detach_card(pm_id)
+        with _unavailable():
+            await self.provider.detach_card(pm_id)
         async with self.db.transaction() as s:
-            card = await s.get(SavedPaymentMethod, card_id)
-            if card is not None:
-                await s.delete(card)
+            await rules.delete_card(s, card_id)
 
     # -- completion: webhook and return page ------------------------------------------------
 
-    async def handle_event(self, event: dict[str, Any]) -> None:
-        """Applies a verified Stripe event at most once."""
-        event_id, kind = str(event["id"]), str(event["type"])
-        obj: dict[str, Any] = event["data"]["object"]
-        now = self.clock.now()
-        if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
-            state = checkout_state(obj)
-            if state.mode == "setup":
-                await self._save_card_from(state.setup_intent_id, state.metadata, event_id)
+    async def checkout_completed(self, state: CheckoutState, *, event_id: str) -> None:
+        """A page was completed (the provider's event `event_id`, applied at most once): a
+        payment is settled, a card set up is saved."""
+        if state.mode == "setup":
+            await self._save_card_from(state.setup_intent_id, state.metadata, event_id)
+            return
+        async with self.db.transaction() as s:
+            if not await rules.mark_event_processed(s, "stripe", event_id):
                 return
-            async with self.db.transaction() as s:
-                if not await rules.mark_event_processed(s, "stripe", event_id):
-                    return
-                settled = await rules.settle_checkout(s, state.session_id, state.payment, now)
-            log.info("stripe %s for %s: %s", kind, state.session_id, settled.value)
-            if settled in (Settled.REFUND_OWED, Settled.MISMATCH):
-                await self.process_refunds()
-            await self._announce(state.session_id, settled)
-        elif kind == "checkout.session.expired":
-            async with self.db.transaction() as s:
-                if await rules.mark_event_processed(s, "stripe", event_id):
-                    await rules.checkout_expired(s, str(obj["id"]), now)
-        else:
-            log.debug("stripe event %s ignored", kind)
+            settled = await rules.settle_checkout(s, state.session_id, state.payment, self.clock.now())
+        log.info("checkout %s completed: %s", state.session_id, settled.value)
+        if settled in (Settled.REFUND_OWED, Settled.MISMATCH):
+            await self.process_refunds()
+        await self._announce(state.session_id, settled)
+
+    async def checkout_expired(self, checkout_session_id: str, *, event_id: str) -> None:
+        """A page expired unpaid (the provider's event `event_id`, applied at most once): its
+        payment is cancelled and a booking hold it was for released."""
+        async with self.db.transaction() as s:
+            if await rules.mark_event_processed(s, "stripe", event_id):
+                await rules.checkout_expired(s, checkout_session_id, self.clock.now())
 
     async def _save_card_from(
         self, setup_intent_id: str | None, metadata: dict[str, str], event_id: str
@@ -358,15 +363,18 @@ class PaymentService:
         if setup_intent_id is None or user_id is None or not user_id.isdigit():
             log.warning("setup checkout without setup intent or user: event %s", event_id)
             return
-        card = await self.gateway.card_from_setup(setup_intent_id)
+        with _unavailable():
+            card = await self.provider.card_from_setup(setup_intent_id)
         async with self.db.transaction() as s:
             if await rules.mark_event_processed(s, "stripe", event_id):
                 await rules.save_card(s, int(user_id), card, self.clock.now())
 
     async def verify_return(self, checkout_session_id: str) -> Settled:
         """The driver came back from Checkout: ask Stripe instead of waiting for the webhook.
-        Settling is idempotent, so this and the webhook together confirm exactly once."""
-        state = await self.gateway.retrieve_checkout(checkout_session_id)
+        Settling is idempotent, so this and the webhook together confirm exactly once. Raises
+        PaymentUnavailable when the provider errs or does not know the page."""
+        with _unavailable():
+            state = await self.provider.retrieve_checkout(checkout_session_id)
         if state.mode == "setup":
             if state.status == "complete":
                 await self._save_card_from(
@@ -401,16 +409,14 @@ class PaymentService:
         done = 0
         for payment_id in due:
             async with self.db.read() as s:
-                payment = await s.get(Payment, payment_id)
-                assert payment is not None
-                intent, owed = payment.stripe_payment_intent_id, payment.amount - payment.refunded_amount
+                intent, owed = await rules.refund_owed(s, payment_id)
             refund_id: str | None = None
             error: str | None = None
             if intent is None:
                 error = "no payment intent recorded for this payment"
             else:
                 try:
-                    refund_id = await self.gateway.refund(
+                    refund_id = await self.provider.refund(
                         idempotency_key=f"refund-payment-{payment_id}", payment_intent_id=intent, amount=owed
                     )
                 except PaymentProviderError as exc:
@@ -428,20 +434,11 @@ class PaymentService:
         changed."""
         cutoff = self.clock.now() - older_than
         async with self.db.read() as s:
-            open_ids = list(
-                await s.scalars(
-                    select(Payment.stripe_checkout_session_id).where(
-                        Payment.status == PaymentStatus.PENDING,
-                        Payment.stripe_checkout_session_id.is_not(None),
-                        Payment.created_at <= cutoff,
-                    )
-                )
-            )
+            open_ids = await rules.open_checkouts(s, created_before=cutoff)
         changed = 0
         for session_id in open_ids:
-            assert session_id is not None
             try:
-                state = await self.gateway.retrieve_checkout(session_id)
+                state = await self.provider.retrieve_checkout(session_id)
             except PaymentProviderError:
                 log.warning("reconcile: could not retrieve %s", session_id)
                 continue
@@ -462,20 +459,10 @@ class PaymentService:
         """Closes the Stripe pages of payments whose booking hold is over, so nobody pays for
         a spot that is no longer held (holds are shorter than Stripe's 30-minute minimum)."""
         async with self.db.read() as s:
-            rows = await s.execute(
-                select(Payment.id, Payment.stripe_checkout_session_id)
-                .join(Reservation, Reservation.id == Payment.reservation_id)
-                .where(
-                    Payment.status == PaymentStatus.PENDING,
-                    Payment.purpose == PaymentPurpose.BOOKING,
-                    Payment.stripe_checkout_session_id.is_not(None),
-                    Reservation.status != "pending_payment",
-                )
-            )
-            stale = list(rows.tuples())
+            stale = await rules.stale_booking_checkouts(s)
         for payment_id, session_id in stale:
-            assert session_id is not None
-            await self.gateway.expire_checkout(session_id)
+            with _unavailable():
+                await self.provider.expire_checkout(session_id)
             async with self.db.transaction() as s:
                 await rules.checkout_expired(s, session_id, self.clock.now())
             log.info("expired checkout of payment %s", payment_id)
