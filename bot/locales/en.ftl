@@ -1,5 +1,6 @@
 ### English texts. Every language has the same messages with the same variables (tests check it).
 ### Ids are the code's keys with "-" for ".": tr(lang, "find.free") shows find-free.
+### A count picks its words by the language's CLDR plural category: { $count -> [one] … *[other] … }.
 
 ## onboarding and menu
 
