@@ -308,7 +308,7 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
     await driver.send(HERE)
     assert driver.text.startswith("🅿️ Паркінги біля вас\n🕒 ")
     assert driver.layout == [
-        ["Central Garage · 222 m · 2.50 EUR/год · вільно: 2 🏠📹"],
+        ["Central Garage · 222 m · 2.50 EUR/год · 2 вільні місця 🏠📹"],
         ["🕒 Змінити час", "⚙️ Фільтри"],
         ["🏠 Меню"],
     ]
@@ -324,7 +324,7 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
     await driver.tap("Інше…")
     await driver.send("1,5")
     assert "⏱ 1 год 30 хв" in driver.text
-    assert "Разом: <b>3.75 EUR</b> (2.50 EUR/год)\nвільно: 2" in driver.text
+    assert "Разом: <b>3.75 EUR</b> (2.50 EUR/год)\n2 вільні місця" in driver.text
     assert driver.layout == [["✅ Утримати місце (3.75 EUR)"], ["⬅️ Назад"]]
     await driver.tap("✅ Утримати місце (3.75 EUR)")
     assert driver.text.startswith("Місце <b>A1</b> у Central Garage утримується для вас.")

@@ -1,23 +1,51 @@
-"""Every language has every text, with the same placeholders; values are escaped."""
+"""Every language has every text, with the same placeholders; values are escaped; counts
+take the plural their language needs; a language is one catalog file."""
 
 from __future__ import annotations
 
-import string
+import ast
+import re
+import shutil
+from pathlib import Path
 
-from bot.i18n import CATALOGS, Raw, pick_language, tr
+import pytest
+from fluent.syntax import FluentSerializer
+from fluent.syntax import ast as ftl
+from fluent.syntax.visitor import Visitor
+
+import bot.i18n
+from bot.i18n import CATALOGS, LANGUAGES, LOCALES, Raw, load_catalogs, pick_language, tr, tr_label
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+class _Variables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def visit_VariableReference(self, node: ftl.VariableReference) -> None:
+        self.names.add(node.id.name)
+
+
+def _variables(message: ftl.Message) -> set[str]:
+    found = _Variables()
+    found.visit(message)
+    return found.names
+
+
+def _source(message: ftl.Message) -> str:
+    """The message as written, without its id."""
+    return FluentSerializer().serialize_entry(message).split("=", 1)[1]
 
 
 def test_all_languages_have_the_same_keys_and_placeholders() -> None:
     english = CATALOGS["en"]
     for lang, catalog in CATALOGS.items():
         assert catalog.keys() == english.keys(), f"{lang}: {catalog.keys() ^ english.keys()}"
-        for key, template in catalog.items():
-            assert _fields(template) == _fields(english[key]), f"{lang}:{key}"
-            assert template.strip(), f"{lang}:{key} is empty"
+        for key, message in catalog.items():
+            assert _variables(message) == _variables(english[key]), f"{lang}:{key}"
+            assert message.value is not None and _source(message).strip(), f"{lang}:{key} is empty"
 
 
 def test_ukrainian_is_really_translated() -> None:
@@ -32,8 +60,49 @@ def test_ukrainian_is_really_translated() -> None:
         "btn.remove_card",
         "btn.extend",
     }
-    same = {k for k, v in CATALOGS["uk"].items() if v == CATALOGS["en"][k]}
+    same = {k for k, v in CATALOGS["uk"].items() if _source(v) == _source(CATALOGS["en"][k])}
     assert same <= wordless
+
+
+def _code_files() -> list[Path]:
+    files = [ROOT / "main.py"]
+    for package in ("bot", "core", "payments", "jobs", "hardware", "demo"):
+        files += sorted((ROOT / package).rglob("*.py"))
+    return files
+
+
+_TRANSLATING = {"tr", "tr_label", "t", "label"}  # bot.i18n's and bot/dialogs/common.py's
+_KEY_LIKE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
+
+
+def test_every_key_the_code_uses_exists() -> None:
+    keys = set(CATALOGS["en"])
+    namespaces = {key.split(".")[0] for key in keys if "." in key}
+    missing, unmatched = [], []
+    for path in _code_files():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            where = f"{path.relative_to(ROOT)}:{getattr(node, 'lineno', '?')}"
+            # A key written out anywhere ("hold.too_many" in a table of refusals)...
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value
+                if _KEY_LIKE.fullmatch(text) and text.split(".")[0] in namespaces and text not in keys:
+                    missing.append(f"{where} {text}")
+            if not isinstance(node, ast.Call) or len(node.args) < 2:
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if name not in _TRANSLATING:
+                continue
+            key = node.args[1]
+            # ...a key given to tr() and its kin, and a key made up at run time
+            # (f"lower.{status}"): some key must start that way.
+            if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value not in keys:
+                missing.append(f"{where} {key.value}")
+            if isinstance(key, ast.JoinedStr) and key.values and isinstance(key.values[0], ast.Constant):
+                prefix = str(key.values[0].value)
+                if not any(k.startswith(prefix) for k in keys):
+                    unmatched.append(f"{where} {prefix}…")
+    assert not missing and not unmatched, (missing, unmatched)
 
 
 def test_values_are_escaped_but_translated_texts_are_not() -> None:
@@ -55,8 +124,127 @@ def test_values_are_escaped_but_translated_texts_are_not() -> None:
         ).count("⭐ 4.5")
         == 1
     )
+    assert tr_label("uk", "btn.topup_short", amount="5 & 6") == "➕ Поповнити на 5 & 6"
+
+
+def test_numbers_look_as_they_always_did() -> None:
+    # No grouping ("#1,234,567"), no locale decimal comma ("4,5"), no invisible isolation marks.
+    for lang, sign in (("en", "#"), ("uk", "№")):
+        assert f"{sign}1234567" in tr(lang, "end.done", id=1234567)
+        assert "4.5" in tr(lang, "premise.rating", rating=4.5, count=1000)
+        assert "1000" in tr(lang, "premise.rating", rating=4.5, count=1000)
+        assert tr(lang, "cards.item", brand="visa", last4="4242", month=3, year=2030).endswith(" 03/2030)")
+        assert "\u2068" not in tr(lang, "find.free", count=3)
+
+
+def test_a_very_long_value_goes_in_whole() -> None:
+    # Fluent would refuse a placeable this long; an operator's description can be.
+    description = "Entrance from the side street & " * 200
+    text = tr(
+        "en",
+        "premise.card",
+        name="A",
+        address="x",
+        price="1",
+        hours="24/7",
+        rating="",
+        features="",
+        description=description,
+    )
+    assert text.endswith("\n\n" + description.replace("&", "&amp;"))
+
+
+@pytest.mark.parametrize(
+    ("count", "free", "reviews", "blockers"),
+    [
+        (1, "1 вільне місце", "1 відгук", "Не працює 1 блокатор. Його місце"),
+        (2, "2 вільні місця", "2 відгуки", "Не працюють 2 блокатори. Їхні місця"),
+        (5, "5 вільних місць", "5 відгуків", "Не працюють 5 блокаторів. Їхні місця"),
+        (11, "11 вільних місць", "11 відгуків", "Не працюють 11 блокаторів. Їхні місця"),
+        (21, "21 вільне місце", "21 відгук", "Не працює 21 блокатор. Їхні місця"),
+        (22, "22 вільні місця", "22 відгуки", "Не працюють 22 блокатори. Їхні місця"),
+        (25, "25 вільних місць", "25 відгуків", "Не працюють 25 блокаторів. Їхні місця"),
+    ],
+)
+def test_ukrainian_plurals(count: int, free: str, reviews: str, blockers: str) -> None:
+    line = tr(
+        "uk",
+        "find.item",
+        name="Центр",
+        distance="300 m",
+        price="2.50 EUR",
+        free=tr("uk", "find.free", count=count),
+    )
+    assert line == f"Центр · 300 m · 2.50 EUR/год · {free}"
+    assert tr("uk", "premise.rating", rating=4.5, count=count) == f"⭐ 4.5 ({reviews})"
+    assert tr("uk", "notify.admin_blockers_unhealthy", count=count, items=Raw("• b1")).startswith(
+        f"⚠️ {blockers}"
+    )
+
+
+def test_ukrainian_plurals_of_days_and_recoveries() -> None:
+    assert tr("uk", "when.out_of_range", days=30) == "Оберіть день від сьогодні до 30 днів наперед."
+    assert tr("uk", "when.out_of_range", days=21) == "Оберіть день від сьогодні до 21 дня наперед."
+    recovered = [tr("uk", "notify.admin_blockers_recovered", count=n, items=Raw("• b1")) for n in (1, 3, 5)]
+    assert recovered == [
+        "✅ Знову працює 1 блокатор.\n• b1",
+        "✅ Знову працюють 3 блокатори.\n• b1",
+        "✅ Знову працюють 5 блокаторів.\n• b1",
+    ]
+
+
+def test_english_plurals() -> None:
+    assert tr("en", "premise.rating", rating=5.0, count=1) == "⭐ 5.0 (1 review)"
+    assert tr("en", "premise.rating", rating=4.5, count=21) == "⭐ 4.5 (21 reviews)"
+    assert tr("en", "find.free", count=1) == "1 free"
+    assert tr("en", "when.out_of_range", days=1) == "Please pick a day from today to 1 day ahead."
+    assert tr("en", "when.out_of_range", days=30) == "Please pick a day from today to 30 days ahead."
+    one = tr("en", "notify.admin_blockers_unhealthy", count=1, items=Raw("• b1"))
+    assert one == "⚠️ Blocker out of service: 1. Its spot is off sale until it recovers:\n• b1"
+    assert tr("en", "notify.admin_blockers_recovered", count=2, items=Raw("• b1\n• b2")).startswith(
+        "✅ Blockers back in service: 2.\n"
+    )
 
 
 def test_language_follows_telegram_and_falls_back_to_english() -> None:
     assert pick_language("uk") == "uk" and pick_language("uk-UA") == "uk"
     assert pick_language("de") == "en" and pick_language(None) == "en"
+    assert LANGUAGES == {"en": "English", "uk": "Українська"}
+
+
+_POLISH = """\
+language-name = Polski
+menu-title = Co chcesz zrobić?
+find-free =
+    { $count ->
+        [one] { $count } wolne miejsce
+        [few] { $count } wolne miejsca
+       *[many] { $count } wolnych miejsc
+    }
+"""
+
+
+def test_a_third_language_is_one_more_catalog_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for entry in LOCALES.iterdir():
+        if entry.name.endswith(".ftl"):
+            shutil.copy(str(entry), tmp_path / entry.name)
+    (tmp_path / "pl.ftl").write_text(_POLISH, encoding="utf-8")
+    catalogs = load_catalogs(tmp_path)
+    assert list(catalogs) == ["en", "pl", "uk"]
+    assert {code: c.format("language.name", {}) for code, c in catalogs.items()}["pl"] == "Polski"
+
+    monkeypatch.setattr(bot.i18n, "CATALOGS", catalogs)
+    assert pick_language("pl-PL") == "pl"
+    assert [tr("pl", "find.free", count=n) for n in (1, 3, 5)] == [
+        "1 wolne miejsce",
+        "3 wolne miejsca",
+        "5 wolnych miejsc",
+    ]
+    assert tr("pl", "menu.title") == "Co chcesz zrobić?"
+    assert tr("pl", "btn.help") == "❓ Help"  # not translated yet: English
+
+
+def test_a_broken_catalog_is_refused_at_start(tmp_path: Path) -> None:
+    (tmp_path / "en.ftl").write_text("menu-title = Hello { $name\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="does not parse"):
+        load_catalogs(tmp_path)

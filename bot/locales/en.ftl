@@ -1,0 +1,334 @@
+### English texts. Every language has the same messages with the same variables (tests check it).
+### Ids are the code's keys with "-" for ".": tr(lang, "find.free") shows find-free.
+### A count picks its words by the language's CLDR plural category: { $count -> [one] … *[other] … }.
+
+## onboarding and menu
+
+cmd-start = Start and main menu
+cmd-find = Find parking nearby
+cmd-bookings = My bookings
+cmd-wallet = Wallet and cards
+cmd-language = Change language
+cmd-help = How it works
+cmd-cancel = Leave the current step
+start-greeting = Hi, { $name }! 👋
+start-about =
+    I find you a parking spot nearby, book it and take the payment.
+    Once paid, the spot's blocker is raised and waits for you.
+    When you arrive, you lower it from this chat and park.
+start-share_phone = Share your phone number to get receipts and SMS updates when Telegram cannot reach you.
+btn-share_phone = 📱 Share my phone number
+btn-skip = Skip
+phone-saved = Thanks, your number { $phone } is saved.
+phone-not_yours = Please share your own contact with the button below.
+phone-invalid = That does not look like a phone number. Please share your own contact with the button below.
+phone-taken = This number is already linked to another account.
+menu-title = What would you like to do?
+btn-find = 🅿️ Find parking
+btn-bookings = 📋 My bookings
+btn-wallet = 👛 Wallet
+btn-language = 🌐 Language
+btn-help = ❓ Help
+btn-menu = 🏠 Menu
+btn-back = ⬅️ Back
+btn-cancel = ✖️ Cancel
+help-text =
+    <b>How it works</b>
+    1. /find: share your location or type an address.
+    2. Pick a car park, a start time and how long you stay.
+    3. Pay from your wallet, with a saved card or on a secure Stripe page.
+    4. On arrival tap <i>Lower the blocker</i> and park.
+
+    /bookings: your bookings · /wallet: balance, top-ups, cards
+    /language: change language · /cancel: leave the current step
+cancelled = Done, nothing was changed. Here is the menu.
+unknown_input = I did not get that. Use the buttons, or /help to see what I can do.
+stale_button = This button is out of date. Here is the current menu.
+throttled = Too many messages at once. Please wait a moment.
+error-generic = Something went wrong on our side. Please try again in a moment.
+error-no_such_booking = There is no such booking among yours.
+error-not_found = This item no longer exists.
+error-refused = That is not possible for this booking any more.
+error-invalid_transition = Booking #{ $id } is { $status } now, so this is no longer possible.
+error-invalid_interval = That time is not possible. Please choose the time again.
+error-not_started = This booking has not started yet: cancel it instead.
+error-currency = This cannot be paid in that currency.
+error-invalid_topup = That top-up amount is not possible.
+error-insufficient_funds = Your wallet has { $balance }; this costs { $price }.
+
+## language
+
+language-name = English
+language-title = Choose your language:
+language-saved = Language set to English.
+
+## find
+
+find-ask_location = Send your location with the button below, or type an address.
+btn-send_location = 📍 Send my location
+find-geocoding = Looking up the address…
+find-address_not_found = I could not find “{ $query }”. Try adding the city, or send your location.
+find-geocoder_down = Address search is unavailable right now. Please send your location instead.
+find-results_title =
+    🅿️ Parking near { $place }
+    🕒 { $window }
+find-item = { $name } · { $distance } · { $price }/h · { $free }
+find-free = { $count } free
+find-no_results = No free parking within { $radius } for that time.
+btn-wider = 🔎 Search within { $radius }
+btn-change_time = 🕒 Change time
+btn-filters = ⚙️ Filters
+btn-more = More ▶️
+btn-prev = ◀️
+filters-title = Show only car parks with:
+filters-max_price = Max price per hour: { $price }
+filters-any_price = Any price
+btn-apply = ✅ Show results
+feature-covered = 🏠 Covered
+feature-ev_charging = ⚡ EV charging
+feature-cctv = 📹 CCTV
+feature-24_7 = 🕐 24/7
+feature-accessible = ♿ Accessible
+feature-guarded = 💂 Guarded
+premise-card =
+    <b>{ $name }</b>
+    📍 { $address }
+    💶 { $price } per hour
+    🕐 { $hours }
+    { $rating }
+    { $features }
+
+    { $description }
+premise-rating =
+    { $count ->
+        [one] ⭐ { $rating } ({ $count } review)
+       *[other] ⭐ { $rating } ({ $count } reviews)
+    }
+premise-no_rating = ⭐ no reviews yet
+premise-review = “{ $text }” — { $stars }
+btn-book = ✅ Book here
+btn-navigate = 🧭 Navigate
+
+## time and duration
+
+when-title = When do you arrive?
+btn-now = Now
+btn-pick_date = 📅 Another day
+when-out_of_range =
+    { $days ->
+        [one] Please pick a day from today to { $days } day ahead.
+       *[other] Please pick a day from today to { $days } days ahead.
+    }
+when-pick_time = Arrival time on { $date } ({ $tz }):
+duration-title = How long do you stay?
+btn-custom_duration = Other…
+duration-ask = Type the duration in hours and minutes, e.g. 1:30 or 2 (from 0:30 to 24:00, in 15-minute steps).
+duration-invalid = That does not look like a duration from 0:30 to 24:00 in 15-minute steps. Try e.g. 1:45.
+duration-hours = { $hours } h
+duration-hm = { $hours } h { $minutes } min
+duration-minutes = { $minutes } min
+
+## quote and hold
+
+quote-title =
+    <b>{ $name }</b>
+    📍 { $address }
+    🕒 { $window }
+    ⏱ { $duration }
+
+    Total: <b>{ $price }</b> ({ $per_hour }/h)
+    { $free }
+quote-no_spot = Sorry, every spot is taken for that time. Try another time or car park.
+hold-too_many = You already have 3 unpaid bookings. Pay for one or release it in /bookings first.
+quote-start_passed = That start time has passed. Please choose the time again.
+closed-at_that_time = 🚫 Closed at that time: open { $hours }.
+closed-no_slots = No arrival time that day fits a stay of { $duration } within the opening hours: { $hours }.
+btn-other_time = 🕒 Choose another time
+btn-confirm_hold = ✅ Hold the spot ({ $price })
+hold-title =
+    Spot <b>{ $spot }</b> at { $name } is held for you.
+    🕒 { $window }
+    💶 <b>{ $price }</b>
+
+    ⏳ Pay within { $minutes } min (until { $until }) or the spot is released.
+hold-expired = ⌛ The hold ran out and the spot was released. You can book again.
+hold-expired_at = ⌛ The hold on spot { $spot } at { $name } ran out and the spot was released. You can book again.
+btn-book_again = 🔁 Book again
+btn-pay_wallet = 👛 Wallet ({ $balance })
+btn-pay_wallet_short = 👛 Wallet: { $balance }, not enough
+btn-topup_short = ➕ Top up { $amount }
+pay-topup_link = Top up { $amount }: open the secure payment page, then come back here and pay from your wallet.
+btn-back_to_payment = ⬅️ Back to payment
+btn-pay_card = 💳 { $brand } •••• { $last4 }
+btn-pay_link = 🔗 Pay by card (secure Stripe page)
+btn-release_hold = ✖️ Release the spot
+pay-wallet_short = Your wallet has { $balance }; this booking costs { $price }. Top up in /wallet or pay by card.
+pay-processing = Processing your payment…
+pay-link = Open the secure payment page. I will confirm here as soon as the payment arrives.
+btn-open_payment = 💳 Pay { $price }
+btn-open_page = 💳 Open the secure page
+btn-check_payment = 🔄 I have paid
+pay-not_yet = The payment has not arrived yet. It can take a few seconds.
+pay-card_needs_auth = Your bank wants to confirm this payment. Please finish it on the secure page:
+pay-card_declined = The card was declined ({ $reason }). You can pay on the secure page with another card:
+pay-unavailable = Card payments are unavailable right now. Please use your wallet or try again later.
+pay-released = The spot was released. Nothing was charged.
+pay-release_paid = This booking is already paid, so it stays yours.
+
+## confirmation
+
+btn-cancel_booking = ❌ Cancel booking
+pay-received = ✅ Payment received for booking #{ $id }. The confirmation, with directions and the arrival button, comes in a separate message.
+btn-pay_booking = 💳 Pay { $price }
+btn-end_now = 🏁 End parking now
+
+## bookings
+
+bookings-title = Your bookings
+bookings-empty = You have no bookings yet. Use /find to book a spot.
+bookings-empty_tab = Nothing here. Look at the other tabs.
+bookings-tab-upcoming = Upcoming
+bookings-tab-active = Now
+bookings-tab-past = Past
+bookings-item = { $date } · { $name } · { $status }
+status-pending_payment = ⏳ awaiting payment
+status-confirmed = ✅ confirmed
+status-active = 🚗 parked
+status-completed = ✔️ completed
+status-expired = ⌛ expired
+status-cancelled = ✖️ cancelled
+booking-detail =
+    <b>Booking #{ $id }</b> · { $status }
+    { $name }, spot { $spot }
+    📍 { $address }
+    🕒 { $window }
+    💶 { $price }
+    { $payments }
+booking-payment_line = • { $method }: { $amount } — { $status }
+method-wallet = wallet
+method-card = card
+paystatus-pending = pending
+paystatus-succeeded = paid
+paystatus-failed = failed
+paystatus-cancelled = cancelled
+paystatus-refund_pending = refund in progress
+paystatus-refunded = refunded
+paystatus-refund_failed = refund delayed, our team is on it
+cancel-confirm = Cancel booking #{ $id }? { $refund }
+cancel-refund_wallet = { $amount } goes back to your wallet at once.
+cancel-refund_card = { $amount } goes back to your card (5–10 days).
+cancel-refund_none = Nothing was paid, so nothing is refunded.
+cancel-too_late = The booking has already started, so it can no longer be cancelled.
+btn-yes_cancel = Yes, cancel
+btn-no_keep = No, keep it
+cancel-done = Booking #{ $id } is cancelled. { $refund }
+end-confirm = End booking #{ $id } now? The spot is released for others; the time left is not refunded.
+btn-yes_end = Yes, end now
+btn-no_keep_parking = No, keep parking
+end-done = Booking #{ $id } has ended. Thank you!
+
+## wallet
+
+wallet-title =
+    👛 <b>Wallet</b>
+    Balance: <b>{ $balance }</b>
+btn-topup = ➕ { $amount }
+btn-topup_custom = ➕ Other amount
+btn-history = 🧾 History
+btn-cards = 💳 Saved cards
+topup-ask = How much do you want to add? From { $min } to { $max }, e.g. 15 or 12.50.
+topup-invalid = Please type an amount from { $min } to { $max }.
+topup-link = Top up { $amount }: open the secure payment page. The balance updates as soon as it is paid.
+history-title = 🧾 Wallet history
+history-empty = No wallet transactions yet.
+history-item = { $date } · { $amount } · { $kind }
+txkind-deposit = top-up
+txkind-payment = payment
+txkind-refund = refund
+txkind-adjustment = adjustment
+cards-title = 💳 Saved cards
+cards-empty = No saved cards. Add one to pay in one tap.
+cards-item = { $brand } •••• { $last4 } (exp. { NUMBER($month, minimumIntegerDigits: 2) }/{ $year })
+btn-add_card = ➕ Add a card
+btn-remove_card = 🗑 { $brand } •••• { $last4 }
+cards-add_link = Add a card on the secure Stripe page. Only Stripe sees the card number.
+cards-removed = Card removed.
+
+## notifications
+
+notify-booking_confirmed =
+    ✅ <b>Payment received, booking confirmed</b>
+    { $name }, spot <b>{ $spot }</b>
+    📍 { $address }
+    🕒 { $window }
+    💶 { $price }
+notify-booking_cancelled = ✖️ Booking #{ $id } ({ $name }, { $window }) is cancelled. { $refund }
+notify-booking_completed = 🧾 Booking #{ $id } at { $name } has ended ({ $window }). Total paid: { $price }. Thank you!
+notify-booking_completed_no_show = 🧾 Booking #{ $id } at { $name } ({ $window }) ended without arrival. Total paid: { $price }.
+notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Added { $added }.
+notify-hold_expired = ⌛ Your unpaid booking #{ $id } at { $name } was released because the payment did not arrive in time.
+notify-payment_refunded = ↩️ { $amount } is being refunded for booking #{ $id }: { $reason }
+refund_reason-spot_taken = the spot was taken before your payment arrived.
+refund_reason-duplicate = this booking was already paid.
+refund_reason-other = the booking could not be honoured.
+notify-wallet_topped_up = 👛 { $amount } added to your wallet. Balance: { $balance }.
+notify-card_saved = 💳 { $brand } •••• { $last4 } is saved for one-tap payments.
+notify-admin_payment_mismatch = ⚠️ Payment #{ $payment_id }: amount mismatch: { $reason }
+notify-admin_refund_failed = ⚠️ Refund of payment #{ $payment_id } ({ $amount }) failed: { $error }
+notify-booking_reminder = ⏰ Your parking at { $name }, spot { $spot }, ends at <b>{ $until }</b>.
+reminder-extend = Need more time? Extend with one tap:
+reminder-must_leave = The spot is booked by someone else from <b>{ $at }</b>, so please leave by then.
+btn-extend = ➕ { $duration } · { $price }
+extend-done = ✅ Extended until { $until }. { $price } was paid from your wallet.
+extend-stale = This reminder is out of date: your booking now ends at { $until }.
+extend-taken = Sorry, someone has just booked the spot for that time.
+extend-not_possible = This booking can no longer be extended.
+extend-pay = Extension until <b>{ $until }</b>: <b>{ $price }</b>. Your wallet has { $balance }. How do you want to pay?
+date-weekdays = Mon Tue Wed Thu Fri Sat Sun
+date-months = Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec
+find-here = you
+cancel-done_wallet = { $amount } is back in your wallet.
+pay-wallet_short_no_cards = Your wallet has { $balance }; this booking costs { $price }. Card payments are not available here, so please ask the operator to top up your wallet.
+btn-lower = 🚗 I've arrived — lower the blocker
+btn-retry_lower = 🔄 Try again
+lower-progress = ⏳ Lowering the blocker…
+lower-in_progress = ⏳ The blocker is already being lowered. One moment…
+lower-already_down = ✅ The blocker is already down: the spot is yours.
+lower-late_ok = ✅ Update: the blocker went down after all. Park now!
+lower-late_failed = Update on the blocker: { $outcome }
+lower-ok = ✅ The blocker is down. Park now!
+lower-obstacle = ⚠️ Something is in the way of the blocker. Please clear it and try again.
+lower-jammed = ⚠️ The blocker is stuck. Our team has been alerted; please try again in a few minutes.
+lower-offline = ⚠️ The blocker cannot be reached right now. Our team has been alerted.
+lower-timeout = ⚠️ The blocker did not answer in time. Please try again; our team has been alerted.
+lower-not_connected = ⚠️ We cannot reach the blockers right now. Please try again in a minute; our team has been alerted.
+lower-low_battery = ⚠️ The blocker's battery is too low to move. Our team has been alerted.
+lower-busy = The blocker is still finishing a previous move. Please try again in a moment.
+lower-expired = The command took too long to reach the blocker. Please try again.
+lower-too_early = It is a bit early: you can lower the blocker from { $time }.
+lower-ended = This booking has ended.
+lower-wrong_state = This booking cannot open the blocker now.
+lower-no_blocker = This spot has no blocker: just park.
+lower-blocker_down = ⚠️ The blocker is out of service right now. Our team has been alerted.
+notify-admin_blocker_unhealthy = ⚠️ Blocker { $blocker_id } is out of service ({ $reason }). Its spot is off sale until it recovers.
+notify-admin_blocker_recovered = ✅ Blocker { $blocker_id } is back in service.
+notify-admin_blockers_unhealthy =
+    { $count ->
+        [one] ⚠️ Blocker out of service: { $count }. Its spot is off sale until it recovers:
+       *[other] ⚠️ Blockers out of service: { $count }. Their spots are off sale until they recover:
+    }
+    { $items }
+notify-admin_blockers_recovered =
+    { $count ->
+        [one] ✅ Blocker back in service: { $count }.
+       *[other] ✅ Blockers back in service: { $count }.
+    }
+    { $items }
+notify-admin_blockers_more = … and { $count } more
+notify-admin_blocker_failed = ⚠️ Blocker { $blocker_id } did not lower for booking #{ $reservation_id }: { $status }.
+notify-admin_blocker_ack_conflict = ⚠️ Blocker { $blocker_id } answered one “{ $action }” command twice, differently ({ $first }, then { $second }). The failure is believed. One answer may be forged: check the broker's credentials and ACL.
+notify-lower_failed_after_all =
+    ⚠️ Booking #{ $id } at { $name }: the blocker reported a failure after all, so it may not be down. Your booking is still valid.
+    { $reason }
+notify-admin_overstay = ⚠️ Overstay: a car is still on the spot of blocker { $blocker_id } after booking #{ $reservation_id } ended.
+notify-generic = You have an update about your parking.

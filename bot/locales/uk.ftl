@@ -1,0 +1,346 @@
+### Українські тексти. Повідомлення й змінні ті самі, що в англійських (тести перевіряють відповідність).
+### Число з іменником обирає форму за категорією CLDR: { $count -> [one] 1, 21… [few] 2–4, 22… [many] 0, 5–20, 25… *[other] дробові }.
+
+## onboarding and menu
+
+cmd-start = Початок і головне меню
+cmd-find = Знайти паркінг поруч
+cmd-bookings = Мої бронювання
+cmd-wallet = Гаманець і картки
+cmd-language = Змінити мову
+cmd-help = Як це працює
+cmd-cancel = Вийти з поточного кроку
+start-greeting = Вітаю, { $name }! 👋
+start-about =
+    Я знайду вам паркомісце поруч, заброньую його та прийму оплату.
+    Після оплати блокатор місця піднімається і чекає на вас.
+    Коли приїдете, опустіть його просто з цього чату й паркуйтеся.
+start-share_phone = Поділіться номером телефону, щоб отримувати чеки та SMS, коли Telegram недоступний.
+btn-share_phone = 📱 Поділитися номером
+btn-skip = Пропустити
+phone-saved = Дякую, ваш номер { $phone } збережено.
+phone-not_yours = Будь ласка, надішліть власний контакт кнопкою нижче.
+phone-invalid = Це не схоже на номер телефону. Будь ласка, надішліть власний контакт кнопкою нижче.
+phone-taken = Цей номер уже прив'язаний до іншого облікового запису.
+menu-title = Що бажаєте зробити?
+btn-find = 🅿️ Знайти паркінг
+btn-bookings = 📋 Мої бронювання
+btn-wallet = 👛 Гаманець
+btn-language = 🌐 Мова
+btn-help = ❓ Довідка
+btn-menu = 🏠 Меню
+btn-back = ⬅️ Назад
+btn-cancel = ✖️ Скасувати
+help-text =
+    <b>Як це працює</b>
+    1. /find: надішліть геолокацію або введіть адресу.
+    2. Оберіть паркінг, час початку й тривалість.
+    3. Оплатіть з гаманця, збереженою карткою або на захищеній сторінці Stripe.
+    4. Коли приїдете, натисніть <i>Опустити блокатор</i> і паркуйтеся.
+
+    /bookings: ваші бронювання · /wallet: баланс, поповнення, картки
+    /language: змінити мову · /cancel: вийти з поточного кроку
+cancelled = Гаразд, нічого не змінено. Ось меню.
+unknown_input = Я не зрозумів. Скористайтеся кнопками або /help, щоб побачити, що я вмію.
+stale_button = Ця кнопка застаріла. Ось актуальне меню.
+throttled = Забагато повідомлень одразу. Зачекайте трохи, будь ласка.
+error-generic = Щось пішло не так на нашому боці. Спробуйте ще раз за мить.
+error-no_such_booking = Серед ваших бронювань такого немає.
+error-not_found = Цього більше не існує.
+error-refused = Для цього бронювання це вже неможливо.
+error-invalid_transition = Бронювання №{ $id } зараз має статус «{ $status }», тому це вже неможливо.
+error-invalid_interval = Цей час не підходить. Виберіть час ще раз.
+error-not_started = Це бронювання ще не почалося: його можна скасувати.
+error-currency = Це не можна оплатити в цій валюті.
+error-invalid_topup = Таку суму поповнення прийняти не можна.
+error-insufficient_funds = У гаманці { $balance }, а потрібно { $price }.
+
+## language
+
+language-name = Українська
+language-title = Оберіть мову:
+language-saved = Мову змінено на українську.
+
+## find
+
+find-ask_location = Надішліть геолокацію кнопкою нижче або введіть адресу.
+btn-send_location = 📍 Надіслати геолокацію
+find-geocoding = Шукаю адресу…
+find-address_not_found = Не вдалося знайти «{ $query }». Додайте місто або надішліть геолокацію.
+find-geocoder_down = Пошук за адресою зараз недоступний. Надішліть, будь ласка, геолокацію.
+find-results_title =
+    🅿️ Паркінги біля { $place }
+    🕒 { $window }
+find-item = { $name } · { $distance } · { $price }/год · { $free }
+find-free =
+    { $count ->
+        [one] { $count } вільне місце
+        [few] { $count } вільні місця
+        [many] { $count } вільних місць
+       *[other] { $count } вільного місця
+    }
+find-no_results = У радіусі { $radius } на цей час вільних місць немає.
+btn-wider = 🔎 Шукати в радіусі { $radius }
+btn-change_time = 🕒 Змінити час
+btn-filters = ⚙️ Фільтри
+btn-more = Далі ▶️
+btn-prev = ◀️
+filters-title = Показувати лише паркінги, де є:
+filters-max_price = Ціна до { $price } за годину
+filters-any_price = Будь-яка ціна
+btn-apply = ✅ Показати
+feature-covered = 🏠 Дах
+feature-ev_charging = ⚡ Зарядка для електромобілів
+feature-cctv = 📹 Відеонагляд
+feature-24_7 = 🕐 Цілодобово
+feature-accessible = ♿ Доступність
+feature-guarded = 💂 Охорона
+premise-card =
+    <b>{ $name }</b>
+    📍 { $address }
+    💶 { $price } за годину
+    🕐 { $hours }
+    { $rating }
+    { $features }
+
+    { $description }
+premise-rating =
+    { $count ->
+        [one] ⭐ { $rating } ({ $count } відгук)
+        [few] ⭐ { $rating } ({ $count } відгуки)
+        [many] ⭐ { $rating } ({ $count } відгуків)
+       *[other] ⭐ { $rating } ({ $count } відгуку)
+    }
+premise-no_rating = ⭐ відгуків ще немає
+premise-review = «{ $text }» — { $stars }
+btn-book = ✅ Забронювати
+btn-navigate = 🧭 Маршрут
+
+## time and duration
+
+when-title = Коли ви приїдете?
+btn-now = Зараз
+btn-pick_date = 📅 Інший день
+when-out_of_range =
+    { $days ->
+        [one] Оберіть день від сьогодні до { $days } дня наперед.
+       *[other] Оберіть день від сьогодні до { $days } днів наперед.
+    }
+when-pick_time = Час прибуття { $date } ({ $tz }):
+duration-title = На скільки часу?
+btn-custom_duration = Інше…
+duration-ask = Введіть тривалість у годинах і хвилинах, напр. 1:30 або 2 (від 0:30 до 24:00, кроком 15 хвилин).
+duration-invalid = Потрібна тривалість від 0:30 до 24:00 кроком 15 хвилин, напр. 1:45.
+duration-hours = { $hours } год
+duration-hm = { $hours } год { $minutes } хв
+duration-minutes = { $minutes } хв
+
+## quote and hold
+
+quote-title =
+    <b>{ $name }</b>
+    📍 { $address }
+    🕒 { $window }
+    ⏱ { $duration }
+
+    Разом: <b>{ $price }</b> ({ $per_hour }/год)
+    { $free }
+quote-no_spot = На жаль, на цей час усі місця зайняті. Спробуйте інший час або паркінг.
+hold-too_many = У вас уже 3 неоплачені бронювання. Спершу оплатіть або звільніть одне з них у /bookings.
+quote-start_passed = Цей час початку вже минув. Оберіть час ще раз.
+closed-at_that_time = 🚫 У цей час зачинено: працює { $hours }.
+closed-no_slots = Цього дня немає часу прибуття, щоб стояти { $duration } у години роботи: { $hours }.
+btn-other_time = 🕒 Обрати інший час
+btn-confirm_hold = ✅ Утримати місце ({ $price })
+hold-title =
+    Місце <b>{ $spot }</b> у { $name } утримується для вас.
+    🕒 { $window }
+    💶 <b>{ $price }</b>
+
+    ⏳ Оплатіть протягом { $minutes } хв (до { $until }), інакше місце звільниться.
+hold-expired = ⌛ Час утримання минув, місце звільнено. Можна забронювати знову.
+hold-expired_at = ⌛ Час утримання місця { $spot } у { $name } минув, місце звільнено. Можна забронювати знову.
+btn-book_again = 🔁 Забронювати знову
+btn-pay_wallet = 👛 Гаманець ({ $balance })
+btn-pay_wallet_short = 👛 Гаманець: { $balance }, недостатньо
+btn-topup_short = ➕ Поповнити на { $amount }
+pay-topup_link = Поповнення на { $amount }: відкрийте захищену сторінку оплати, а потім поверніться сюди й оплатіть з гаманця.
+btn-back_to_payment = ⬅️ Назад до оплати
+btn-pay_card = 💳 { $brand } •••• { $last4 }
+btn-pay_link = 🔗 Оплатити карткою (захищена сторінка Stripe)
+btn-release_hold = ✖️ Звільнити місце
+pay-wallet_short = У гаманці { $balance }, а бронювання коштує { $price }. Поповніть його в /wallet або оплатіть карткою.
+pay-processing = Обробляю оплату…
+pay-link = Відкрийте захищену сторінку оплати. Я підтверджу тут, щойно оплата надійде.
+btn-open_payment = 💳 Оплатити { $price }
+btn-open_page = 💳 Відкрити захищену сторінку
+btn-check_payment = 🔄 Я оплатив(ла)
+pay-not_yet = Оплата ще не надійшла. Це може зайняти кілька секунд.
+pay-card_needs_auth = Ваш банк просить підтвердити платіж. Завершіть його на захищеній сторінці:
+pay-card_declined = Картку відхилено ({ $reason }). Можна оплатити іншою карткою на захищеній сторінці:
+pay-unavailable = Оплата карткою зараз недоступна. Скористайтеся гаманцем або спробуйте пізніше.
+pay-released = Місце звільнено. Нічого не списано.
+pay-release_paid = Це бронювання вже оплачене, тож воно залишається за вами.
+
+## confirmation
+
+btn-cancel_booking = ❌ Скасувати бронювання
+pay-received = ✅ Оплату за бронювання №{ $id } отримано. Підтвердження з маршрутом і кнопкою прибуття надійде окремим повідомленням.
+btn-pay_booking = 💳 Оплатити { $price }
+btn-end_now = 🏁 Завершити паркування
+
+## bookings
+
+bookings-title = Ваші бронювання
+bookings-empty = У вас ще немає бронювань. Скористайтеся /find, щоб забронювати місце.
+bookings-empty_tab = Тут порожньо. Перегляньте інші вкладки.
+bookings-tab-upcoming = Майбутні
+bookings-tab-active = Зараз
+bookings-tab-past = Минулі
+bookings-item = { $date } · { $name } · { $status }
+status-pending_payment = ⏳ очікує оплати
+status-confirmed = ✅ підтверджено
+status-active = 🚗 на місці
+status-completed = ✔️ завершено
+status-expired = ⌛ прострочено
+status-cancelled = ✖️ скасовано
+booking-detail =
+    <b>Бронювання №{ $id }</b> · { $status }
+    { $name }, місце { $spot }
+    📍 { $address }
+    🕒 { $window }
+    💶 { $price }
+    { $payments }
+booking-payment_line = • { $method }: { $amount } — { $status }
+method-wallet = гаманець
+method-card = картка
+paystatus-pending = очікує
+paystatus-succeeded = сплачено
+paystatus-failed = не вдалося
+paystatus-cancelled = скасовано
+paystatus-refund_pending = повернення в обробці
+paystatus-refunded = повернено
+paystatus-refund_failed = повернення затримується, ми вже працюємо над цим
+cancel-confirm = Скасувати бронювання №{ $id }? { $refund }
+cancel-refund_wallet = { $amount } одразу повернеться на ваш гаманець.
+cancel-refund_card = { $amount } повернеться на вашу картку (5–10 днів).
+cancel-refund_none = Оплати не було, тож повертати нічого.
+cancel-too_late = Бронювання вже почалося, тому скасувати його не можна.
+btn-yes_cancel = Так, скасувати
+btn-no_keep = Ні, залишити
+cancel-done = Бронювання №{ $id } скасовано. { $refund }
+end-confirm = Завершити бронювання №{ $id } зараз? Місце звільниться для інших; за решту часу гроші не повертаються.
+btn-yes_end = Так, завершити
+btn-no_keep_parking = Ні, продовжую паркування
+end-done = Бронювання №{ $id } завершено. Дякуємо!
+
+## wallet
+
+wallet-title =
+    👛 <b>Гаманець</b>
+    Баланс: <b>{ $balance }</b>
+btn-topup = ➕ { $amount }
+btn-topup_custom = ➕ Інша сума
+btn-history = 🧾 Історія
+btn-cards = 💳 Збережені картки
+topup-ask = Скільки додати? Від { $min } до { $max }, напр. 15 або 12.50.
+topup-invalid = Введіть суму від { $min } до { $max }.
+topup-link = Поповнення на { $amount }: відкрийте захищену сторінку оплати. Баланс оновиться одразу після оплати.
+history-title = 🧾 Історія гаманця
+history-empty = Операцій ще не було.
+history-item = { $date } · { $amount } · { $kind }
+txkind-deposit = поповнення
+txkind-payment = оплата
+txkind-refund = повернення
+txkind-adjustment = коригування
+cards-title = 💳 Збережені картки
+cards-empty = Збережених карток немає. Додайте картку, щоб платити в один дотик.
+cards-item = { $brand } •••• { $last4 } (до { NUMBER($month, minimumIntegerDigits: 2) }/{ $year })
+btn-add_card = ➕ Додати картку
+btn-remove_card = 🗑 { $brand } •••• { $last4 }
+cards-add_link = Додайте картку на захищеній сторінці Stripe. Номер картки бачить лише Stripe.
+cards-removed = Картку видалено.
+
+## notifications
+
+notify-booking_confirmed =
+    ✅ <b>Оплату отримано, бронювання підтверджено</b>
+    { $name }, місце <b>{ $spot }</b>
+    📍 { $address }
+    🕒 { $window }
+    💶 { $price }
+notify-booking_cancelled = ✖️ Бронювання №{ $id } ({ $name }, { $window }) скасовано. { $refund }
+notify-booking_completed = 🧾 Бронювання №{ $id } у { $name } завершено ({ $window }). Сплачено: { $price }. Дякуємо!
+notify-booking_completed_no_show = 🧾 Бронювання №{ $id } у { $name } ({ $window }) завершилося без прибуття. Сплачено: { $price }.
+notify-booking_extended = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Доплата { $added }.
+notify-hold_expired = ⌛ Неоплачене бронювання №{ $id } у { $name } звільнено, бо оплата не надійшла вчасно.
+notify-payment_refunded = ↩️ Повертаємо { $amount } за бронювання №{ $id }: { $reason }
+refund_reason-spot_taken = місце зайняли до того, як надійшла ваша оплата.
+refund_reason-duplicate = це бронювання вже було оплачено.
+refund_reason-other = бронювання не вдалося виконати.
+notify-wallet_topped_up = 👛 На гаманець додано { $amount }. Баланс: { $balance }.
+notify-card_saved = 💳 { $brand } •••• { $last4 } збережено для оплати в один дотик.
+notify-admin_payment_mismatch = ⚠️ Платіж №{ $payment_id }: невідповідність суми: { $reason }
+notify-admin_refund_failed = ⚠️ Повернення платежу №{ $payment_id } ({ $amount }) не вдалося: { $error }
+notify-booking_reminder = ⏰ Ваше паркування у { $name }, місце { $spot }, закінчується о <b>{ $until }</b>.
+reminder-extend = Потрібно більше часу? Продовжте в один дотик:
+reminder-must_leave = Місце заброньоване іншим водієм з <b>{ $at }</b>, тож, будь ласка, звільніть його до цього часу.
+btn-extend = ➕ { $duration } · { $price }
+extend-done = ✅ Продовжено до { $until }. { $price } списано з гаманця.
+extend-stale = Це нагадування застаріло: ваше бронювання тепер закінчується о { $until }.
+extend-taken = На жаль, хтось щойно забронював місце на цей час.
+extend-not_possible = Це бронювання вже не можна продовжити.
+extend-pay = Продовження до <b>{ $until }</b>: <b>{ $price }</b>. У гаманці { $balance }. Як бажаєте оплатити?
+date-weekdays = Пн Вт Ср Чт Пт Сб Нд
+date-months = січ лют бер кві тра чер лип сер вер жов лис гру
+find-here = вас
+cancel-done_wallet = { $amount } вже повернулися на ваш гаманець.
+pay-wallet_short_no_cards = У гаманці { $balance }, а бронювання коштує { $price }. Оплата карткою тут недоступна, тож попросіть оператора поповнити ваш гаманець.
+btn-lower = 🚗 Я на місці — опустити блокатор
+btn-retry_lower = 🔄 Спробувати ще
+lower-progress = ⏳ Опускаю блокатор…
+lower-in_progress = ⏳ Блокатор уже опускається. Зачекайте мить…
+lower-already_down = ✅ Блокатор уже опущено: місце ваше.
+lower-late_ok = ✅ Оновлення: блокатор таки опустився. Паркуйтеся!
+lower-late_failed = Оновлення щодо блокатора: { $outcome }
+lower-ok = ✅ Блокатор опущено. Паркуйтеся!
+lower-obstacle = ⚠️ Щось заважає блокатору. Приберіть перешкоду й спробуйте ще раз.
+lower-jammed = ⚠️ Блокатор заклинило. Ми вже повідомили команду; спробуйте за кілька хвилин.
+lower-offline = ⚠️ Блокатор зараз недоступний. Ми вже повідомили команду.
+lower-timeout = ⚠️ Блокатор не відповів вчасно. Спробуйте ще раз; ми вже повідомили команду.
+lower-not_connected = ⚠️ Зараз немає зв'язку з блокаторами. Спробуйте за хвилину; ми вже повідомили команду.
+lower-low_battery = ⚠️ Батарея блокатора надто розряджена. Ми вже повідомили команду.
+lower-busy = Блокатор ще завершує попередній рух. Спробуйте за мить.
+lower-expired = Команда йшла до блокатора задовго. Спробуйте ще раз.
+lower-too_early = Трохи зарано: опустити блокатор можна з { $time }.
+lower-ended = Це бронювання вже завершилося.
+lower-wrong_state = Це бронювання зараз не може відкрити блокатор.
+lower-no_blocker = На цьому місці немає блокатора: просто паркуйтеся.
+lower-blocker_down = ⚠️ Блокатор зараз не працює. Ми вже повідомили команду.
+notify-admin_blocker_unhealthy = ⚠️ Блокатор { $blocker_id } не працює ({ $reason }). Його місце знято з продажу до відновлення.
+notify-admin_blocker_recovered = ✅ Блокатор { $blocker_id } знову працює.
+notify-admin_blockers_unhealthy =
+    { $count ->
+        [1] ⚠️ Не працює { $count } блокатор. Його місце знято з продажу до відновлення:
+        [one] ⚠️ Не працює { $count } блокатор. Їхні місця знято з продажу до відновлення:
+        [few] ⚠️ Не працюють { $count } блокатори. Їхні місця знято з продажу до відновлення:
+        [many] ⚠️ Не працюють { $count } блокаторів. Їхні місця знято з продажу до відновлення:
+       *[other] ⚠️ Не працюють { $count } блокатора. Їхні місця знято з продажу до відновлення:
+    }
+    { $items }
+notify-admin_blockers_recovered =
+    { $count ->
+        [one] ✅ Знову працює { $count } блокатор.
+        [few] ✅ Знову працюють { $count } блокатори.
+        [many] ✅ Знову працюють { $count } блокаторів.
+       *[other] ✅ Знову працюють { $count } блокатора.
+    }
+    { $items }
+notify-admin_blockers_more = … і ще { $count }
+notify-admin_blocker_failed = ⚠️ Блокатор { $blocker_id } не опустився для бронювання №{ $reservation_id }: { $status }.
+notify-admin_blocker_ack_conflict = ⚠️ Блокатор { $blocker_id } відповів на одну команду «{ $action }» двічі, і по-різному ({ $first }, потім { $second }). Вважаємо, що стався збій. Одну з відповідей могли підробити: перевірте облікові дані та ACL брокера.
+notify-lower_failed_after_all =
+    ⚠️ Бронювання №{ $id }, { $name }: блокатор таки повідомив про збій, тож він, можливо, не опущений. Ваше бронювання досі чинне.
+    { $reason }
+notify-admin_overstay = ⚠️ Перевищення часу: на місці блокатора { $blocker_id } досі стоїть авто після завершення бронювання №{ $reservation_id }.
+notify-generic = У вас є оновлення щодо паркування.
