@@ -114,7 +114,8 @@ async def test_a_drivers_confirmation_goes_before_sixty_queued_admin_alerts(stac
     async with stack.db.transaction() as s:
         for i in range(60):
             await outbox.notify_admins(
-                s, NotificationKind.ADMIN_REFUND_FAILED, {"payment_id": i, "amount": 100, "currency": "EUR", "error": "x"},
+                s, NotificationKind.ADMIN_REFUND_FAILED,
+                {"payment_id": i, "amount": 100, "currency": "EUR", "error": "x"},
                 now=stack.clock.now() - timedelta(minutes=1),
             )  # fmt: skip
         r = await booking.hold(
