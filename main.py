@@ -48,6 +48,7 @@ from core.db import Database
 from core.demo import seed_demo
 from core.migrate import upgrade_to_head
 from core.models import Channel
+from core.notifications import NotificationKind
 from core.services import outbox
 from core.services.arrival import ArrivalService
 from core.usecases.payments import PaymentUseCases
@@ -237,7 +238,9 @@ class App:
         async with self.db.transaction() as session:
             await outbox.notify_admins_grouped(
                 session,
-                "admin_blockers_recovered" if healthy else "admin_blockers_unhealthy",
+                NotificationKind.ADMIN_BLOCKERS_RECOVERED
+                if healthy
+                else NotificationKind.ADMIN_BLOCKERS_UNHEALTHY,
                 {"blocker_id": blocker_id, "reason": reason},
                 key="blocker_id",
                 now=self.clock.now(),

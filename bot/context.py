@@ -11,8 +11,11 @@ from core.db import Database
 from core.services.arrival import ArrivalService
 from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
-from core.usecases.users import UserUseCases
+from core.usecases.users import Caller, UserUseCases
 from core.usecases.wallet import WalletUseCases
+
+# The user behind the current update (a use case builds it); handlers get it as `caller`.
+__all__ = ["Caller", "Services"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,14 +36,3 @@ class Services:
         object.__setattr__(self, "booking", BookingUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """The user behind the current update, as stored in our database."""
-
-    user_id: int
-    telegram_id: int
-    lang: str
-    name: str
-    is_admin: bool

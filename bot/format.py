@@ -13,6 +13,19 @@ def money(amount: int, currency: str) -> str:
     return Money(amount, currency).format()
 
 
+def refund(lang: str, wallet: int, card: int, currency: str, *, done: bool = False) -> Raw:
+    """Where a cancelled booking's money goes: the wallet part (`done`: already credited) and
+    the card part, or that nothing was paid. The same words on the cancel screen and in the
+    cancellation message."""
+    parts = []
+    if wallet:
+        key = "cancel.done_wallet" if done else "cancel.refund_wallet"
+        parts.append(tr(lang, key, amount=money(wallet, currency)))
+    if card:
+        parts.append(tr(lang, "cancel.refund_card", amount=money(card, currency)))
+    return Raw(" ".join(parts) or tr(lang, "cancel.refund_none"))
+
+
 def local(when: datetime, tz: str) -> datetime:
     return when.astimezone(ZoneInfo(tz))
 

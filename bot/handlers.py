@@ -25,9 +25,8 @@ from bot.context import Caller, Services
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import CATALOGS, tr
 from core.errors import DomainError, InvalidPhone, PhoneTaken
-from core.models import User
 from core.rules import can_cancel
-from core.services import booking, users
+from core.services import booking
 from core.services.places import place_of
 
 log = logging.getLogger(__name__)
@@ -72,9 +71,7 @@ async def start(
         await dialog_manager.start(WalletSG.main, mode=StartMode.RESET_STACK)
         return
     lang = caller.lang
-    async with services.db.read() as s:
-        user = await s.get(User, caller.user_id)
-        has_phone = user is not None and user.phone is not None
+    has_phone = await services.users.phone_of(caller.user_id) is not None
     await message.answer(
         tr(lang, "start.greeting", name=message.from_user.first_name if message.from_user else "")
     )
@@ -93,8 +90,7 @@ async def contact(
         await message.answer(tr(caller.lang, "phone.not_yours"), reply_markup=_phone_keyboard(caller.lang))
         return
     try:
-        async with services.db.transaction() as s:
-            phone = await users.set_phone(s, caller.user_id, message.contact.phone_number)
+        phone = await services.users.set_phone(caller.user_id, message.contact.phone_number)
     except InvalidPhone:
         await message.answer(tr(caller.lang, "phone.invalid"), reply_markup=_phone_keyboard(caller.lang))
         return

@@ -11,11 +11,9 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.types import User as TgUser
 from cachetools import TTLCache
-from sqlalchemy import select
 
 from bot.context import Caller, Services
 from bot.i18n import pick_language, tr
-from core.models import User
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -34,25 +32,9 @@ class CallerMiddleware(BaseMiddleware):
         return await handler(event, data)
 
     async def _caller(self, tg_user: TgUser) -> Caller:
-        admin_ids = self.services.settings.admin_ids
-        async with self.services.db.read() as s:
-            user = await s.scalar(select(User).where(User.telegram_id == tg_user.id))
-            if user is not None and user.is_admin == (tg_user.id in admin_ids):
-                return Caller(user.id, tg_user.id, user.language, user.name, user.is_admin)
-        async with self.services.db.transaction() as s:
-            user = await s.scalar(select(User).where(User.telegram_id == tg_user.id).with_for_update())
-            if user is None:
-                user = User(
-                    telegram_id=tg_user.id,
-                    name=tg_user.full_name[:128],
-                    language=pick_language(tg_user.language_code),
-                    is_admin=tg_user.id in admin_ids,
-                    created_at=self.services.clock.now(),
-                )
-                s.add(user)
-            user.is_admin = tg_user.id in admin_ids  # ADMIN_IDS is the source of truth
-            await s.flush()
-            return Caller(user.id, tg_user.id, user.language, user.name, user.is_admin)
+        return await self.services.users.telegram_caller(
+            tg_user.id, name=tg_user.full_name, language=pick_language(tg_user.language_code)
+        )
 
 
 class ThrottleMiddleware(BaseMiddleware):

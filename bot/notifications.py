@@ -29,6 +29,7 @@ from core.blockers import CommandStatus
 from core.db import Database
 from core.errors import NotFound
 from core.models import Blocker, Notification, Premise, Reservation, Spot, User
+from core.notifications import NotificationKind
 from core.services.outbox import Delivery, DeliveryResult
 from core.services.places import place_of
 
@@ -37,13 +38,54 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
+    """A notification as a chat shows it. `text` is complete on its own (HTML as Telegram
+    takes it); the keyboard only adds shortcuts, so a channel without buttons (SMS, §12)
+    sends the text alone."""
+
     text: str
     keyboard: InlineKeyboardMarkup | None = None
 
 
-async def _booking(
-    session: AsyncSession, payload: dict[str, Any]
-) -> tuple[Reservation, Spot, Premise] | None:
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """The booking a notification is about, with its place."""
+
+    reservation: Reservation
+    spot: Spot
+    premise: Premise
+
+    def common(self, lang: str) -> dict[str, Any]:
+        """The values most booking texts name."""
+        r, tz = self.reservation, self.premise.timezone
+        return {
+            "id": r.id,
+            "name": self.premise.name,
+            "spot": self.spot.label,
+            "address": self.premise.address,
+            "window": fmt.window(r.starts_at, r.ends_at, tz, lang),
+            "price": fmt.money(r.price, r.currency),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """What a renderer gets: the payload (ids and plain values), the reader's language, and
+    a read-only session for what the payload only names."""
+
+    session: AsyncSession
+    lang: str
+    payload: dict[str, Any]
+
+
+# A renderer says what one kind of notification says; None when it cannot say anything
+# specific (the booking it names is gone), and the generic text is sent instead.
+Renderer = Callable[[Note], Awaitable[Rendered | None]]
+BookingRenderer = Callable[[Note, Booked], Awaitable[Rendered]]
+
+
+async def _booked(session: AsyncSession, payload: dict[str, Any]) -> Booked | None:
+    if "reservation_id" not in payload:
+        return None
     reservation = await session.get(Reservation, int(payload.get("reservation_id") or 0))
     if reservation is None:
         return None
@@ -51,197 +93,88 @@ async def _booking(
         spot, premise = await place_of(session, reservation)
     except NotFound:
         return None
-    return reservation, spot, premise
+    return Booked(reservation, spot, premise)
 
 
-def _refund_text(lang: str, payload: dict[str, Any], currency: str) -> Raw:
-    parts = []
-    if payload.get("refund_wallet"):
-        parts.append(tr(lang, "cancel.refund_wallet", amount=fmt.money(payload["refund_wallet"], currency)))
-    if payload.get("refund_card"):
-        parts.append(tr(lang, "cancel.refund_card", amount=fmt.money(payload["refund_card"], currency)))
-    return Raw(" ".join(parts) or tr(lang, "cancel.refund_none"))
+def _about_a_booking(render_booked: BookingRenderer) -> Renderer:
+    """A renderer for a kind about one booking: the booking is loaded first."""
+
+    async def render_note(note: Note) -> Rendered | None:
+        booked = await _booked(note.session, note.payload)
+        return None if booked is None else await render_booked(note, booked)
+
+    return render_note
 
 
-async def render(session: AsyncSession, note: Notification, lang: str) -> Rendered:
-    p = note.payload
-    found = await _booking(session, p) if "reservation_id" in p else None
-    if found is not None:
-        r, spot, premise = found
-        tz = premise.timezone
-        common = {
-            "id": r.id,
-            "name": premise.name,
-            "spot": spot.label,
-            "address": premise.address,
-            "window": fmt.window(r.starts_at, r.ends_at, tz, lang),
-            "price": fmt.money(r.price, r.currency),
-        }
-        if note.kind == "booking_confirmed":
-            has_blocker = await session.scalar(select(Blocker.id).where(Blocker.spot_id == spot.id))
-            lower_row = [
-                InlineKeyboardButton(
-                    text=tr(lang, "btn.lower"),
-                    callback_data=BookingAction(action="lower", reservation_id=r.id).pack(),
-                )
-            ]
-            keyboard = InlineKeyboardMarkup(
-                inline_keyboard=[
-                    *([lower_row] if has_blocker else []),
-                    [
-                        InlineKeyboardButton(
-                            text=tr(lang, "btn.navigate"),
-                            callback_data=BookingAction(action="navigate", reservation_id=r.id).pack(),
-                        )
-                    ],
-                    [
-                        InlineKeyboardButton(
-                            text=tr(lang, "btn.cancel_booking"),
-                            callback_data=BookingAction(action="cancel", reservation_id=r.id).pack(),
-                        )
-                    ],
-                ]
-            )
-            return Rendered(tr(lang, "notify.booking_confirmed", **common), keyboard)
-        if note.kind == "booking_cancelled":
-            return Rendered(
-                tr(lang, "notify.booking_cancelled", **common, refund=_refund_text(lang, p, r.currency))
-            )
-        if note.kind == "booking_completed":
-            key = "notify.booking_completed_no_show" if p.get("no_show") else "notify.booking_completed"
-            return Rendered(tr(lang, key, **common))
-        if note.kind == "booking_extended":
-            return Rendered(
-                tr(
-                    lang,
-                    "notify.booking_extended",
-                    **common,
-                    until=fmt.clock_time(r.ends_at, tz),
-                    added=fmt.money(int(p.get("added_price", 0)), r.currency),
-                )
-            )
-        if note.kind == "booking_reminder":
-            return _reminder(lang, p, r, spot.label, premise.name, tz)
-        if note.kind == "hold_expired":
-            again = BookingAction(action="book_again", reservation_id=r.id).pack()
-            return Rendered(
-                tr(lang, "notify.hold_expired", id=r.id, name=premise.name),
-                InlineKeyboardMarkup(
-                    inline_keyboard=[
-                        [InlineKeyboardButton(text=tr(lang, "btn.book_again"), callback_data=again)]
-                    ]
-                ),
-            )
-        if note.kind == "lower_late":
-            status = str(p.get("status", "timeout"))
-            if status == "ok":
-                return Rendered(tr(lang, "lower.late_ok"))
-            retry = BookingAction(action="lower", reservation_id=r.id).pack()
-            outcome = (
-                tr(lang, f"lower.{status}") if f"lower.{status}" in _LOWER_KEYS else tr(lang, "lower.timeout")
-            )
-            return Rendered(
-                tr(lang, "lower.late_failed", outcome=outcome),
-                InlineKeyboardMarkup(
-                    inline_keyboard=[
-                        [InlineKeyboardButton(text=tr(lang, "btn.retry_lower"), callback_data=retry)]
-                    ]
-                ),
-            )
-        if note.kind == "lower_failed_after_all":
-            status = str(p.get("status", "jammed"))
-            reason = tr(lang, f"lower.{status}") if f"lower.{status}" in CATALOGS["en"] else ""
-            retry_button = InlineKeyboardButton(
-                text=tr(lang, "btn.lower"),
-                callback_data=BookingAction(action="lower", reservation_id=r.id).pack(),
-            )
-            return Rendered(
-                tr(lang, "notify.lower_failed_after_all", **common, reason=reason),
-                InlineKeyboardMarkup(inline_keyboard=[[retry_button]]),
-            )
-        if note.kind == "payment_refunded":
-            reason = str(p.get("reason", "other"))
-            reason_key = (
-                f"refund_reason.{reason}" if reason in ("spot_taken", "duplicate") else "refund_reason.other"
-            )
-            return Rendered(
-                tr(
-                    lang,
-                    "notify.payment_refunded",
-                    id=r.id,
-                    amount=fmt.money(int(p["amount"]), str(p["currency"])),
-                    reason=tr(lang, reason_key),
-                )
-            )
-    if note.kind == "wallet_topped_up":
-        return Rendered(
-            tr(
-                lang,
-                "notify.wallet_topped_up",
-                amount=fmt.money(int(p["amount"]), str(p["currency"])),
-                balance=fmt.money(int(p["balance"]), str(p["currency"])),
-            )
-        )
-    if note.kind == "card_saved":
-        return Rendered(tr(lang, "notify.card_saved", brand=str(p["brand"]).title(), last4=str(p["last4"])))
-    if note.kind == "admin_payment_mismatch":
-        return Rendered(
-            tr(lang, "notify.admin_payment_mismatch", payment_id=p["payment_id"], reason=str(p["reason"]))
-        )
-    if note.kind == "admin_refund_failed":
-        return Rendered(
-            tr(
-                lang,
-                "notify.admin_refund_failed",
-                payment_id=p["payment_id"],
-                amount=fmt.money(int(p["amount"]), str(p["currency"])),
-                error=str(p["error"]),
-            )
-        )
-    if note.kind in ("admin_blockers_unhealthy", "admin_blockers_recovered"):
-        return Rendered(_blocker_list(lang, note.kind, p.get("items") or []))
-    if note.kind in (
-        "admin_blocker_unhealthy",
-        "admin_blocker_recovered",
-        "admin_blocker_failed",
-        "admin_blocker_ack_conflict",
-        "admin_overstay",
-    ):
-        return Rendered(tr(lang, f"notify.{note.kind}", **{k: str(v) for k, v in p.items()}))
-    log.warning("notification %s of kind %s has no specific text", note.id, note.kind)
-    return Rendered(tr(lang, "notify.generic"))
-
-
-def _one_button(text: str, data: BookingAction) -> InlineKeyboardMarkup:
+def _buttons(*rows: tuple[str, BookingAction]) -> InlineKeyboardMarkup:
+    """One button a row: (label, what it does)."""
     return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data.pack())]]
+        inline_keyboard=[[InlineKeyboardButton(text=text, callback_data=data.pack())] for text, data in rows]
     )
 
 
-_LISTED_BLOCKERS = 30  # keeps one alert well inside Telegram's 4096 characters
+@_about_a_booking
+async def _booking_confirmed(note: Note, b: Booked) -> Rendered:
+    lang, r = note.lang, b.reservation
+    has_blocker = await note.session.scalar(select(Blocker.id).where(Blocker.spot_id == b.spot.id))
+    lower = (tr(lang, "btn.lower"), BookingAction(action="lower", reservation_id=r.id))
+    keyboard = _buttons(
+        *([lower] if has_blocker else []),
+        (tr(lang, "btn.navigate"), BookingAction(action="navigate", reservation_id=r.id)),
+        (tr(lang, "btn.cancel_booking"), BookingAction(action="cancel", reservation_id=r.id)),
+    )
+    return Rendered(tr(lang, "notify.booking_confirmed", **b.common(lang)), keyboard)
 
 
-def _blocker_list(lang: str, kind: str, items: list[dict[str, Any]]) -> Raw:
-    """One operators' alert naming every blocker of an outage (or of a recovery)."""
-    lines = []
-    for item in items[:_LISTED_BLOCKERS]:
-        name = html.escape(str(item.get("blocker_id")), quote=False)
-        reason = item.get("reason")
-        unhealthy = kind == "admin_blockers_unhealthy" and reason
-        lines.append(f"• {name} ({html.escape(str(reason), quote=False)})" if unhealthy else f"• {name}")
-    if len(items) > _LISTED_BLOCKERS:
-        lines.append(tr(lang, "notify.admin_blockers_more", count=len(items) - _LISTED_BLOCKERS))
-    return tr(lang, f"notify.{kind}", count=len(items), items=Raw("\n".join(lines)))
+@_about_a_booking
+async def _booking_cancelled(note: Note, b: Booked) -> Rendered:
+    lang, p = note.lang, note.payload
+    refund = fmt.refund(
+        lang, int(p.get("refund_wallet") or 0), int(p.get("refund_card") or 0), b.reservation.currency
+    )
+    return Rendered(tr(lang, "notify.booking_cancelled", **b.common(lang), refund=refund))
 
 
-def _reminder(lang: str, p: dict[str, Any], r: Reservation, spot: str, name: str, tz: str) -> Rendered:
+@_about_a_booking
+async def _booking_completed(note: Note, b: Booked) -> Rendered:
+    key = "notify.booking_completed_no_show" if note.payload.get("no_show") else "notify.booking_completed"
+    return Rendered(tr(note.lang, key, **b.common(note.lang)))
+
+
+@_about_a_booking
+async def _booking_extended(note: Note, b: Booked) -> Rendered:
+    lang, r = note.lang, b.reservation
+    return Rendered(
+        tr(
+            lang,
+            "notify.booking_extended",
+            **b.common(lang),
+            until=fmt.clock_time(r.ends_at, b.premise.timezone),
+            added=fmt.money(int(note.payload.get("added_price", 0)), r.currency),
+        )
+    )
+
+
+@_about_a_booking
+async def _booking_reminder(note: Note, b: Booked) -> Rendered:
+    lang, p, tz = note.lang, note.payload, b.premise.timezone
     end = datetime.fromisoformat(str(p["ends_at"]))
-    lines = [tr(lang, "notify.booking_reminder", name=name, spot=spot, until=fmt.clock_time(end, tz))]
+    lines = [
+        tr(
+            lang,
+            "notify.booking_reminder",
+            name=b.premise.name,
+            spot=b.spot.label,
+            until=fmt.clock_time(end, tz),
+        )
+    ]
     rows = []
     if p.get("options"):
         lines.append(tr(lang, "reminder.extend"))
         for option in p["options"]:
-            data = ExtendAction(reservation_id=r.id, minutes=int(option["minutes"]), end=int(end.timestamp()))
+            data = ExtendAction(
+                reservation_id=b.reservation.id, minutes=int(option["minutes"]), end=int(end.timestamp())
+            )
             label = tr_label(
                 lang,
                 "btn.extend",
@@ -255,7 +188,178 @@ def _reminder(lang: str, p: dict[str, Any], r: Reservation, spot: str, name: str
     return Rendered("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
 
+@_about_a_booking
+async def _hold_expired(note: Note, b: Booked) -> Rendered:
+    lang, r = note.lang, b.reservation
+    return Rendered(
+        tr(lang, "notify.hold_expired", id=r.id, name=b.premise.name),
+        _buttons((tr(lang, "btn.book_again"), BookingAction(action="book_again", reservation_id=r.id))),
+    )
+
+
 _LOWER_KEYS = frozenset(f"lower.{s.value}" for s in CommandStatus)
+
+
+@_about_a_booking
+async def _lower_late(note: Note, b: Booked) -> Rendered:
+    lang = note.lang
+    status = str(note.payload.get("status", "timeout"))
+    if status == CommandStatus.OK:
+        return Rendered(tr(lang, "lower.late_ok"))
+    outcome = tr(lang, f"lower.{status}") if f"lower.{status}" in _LOWER_KEYS else tr(lang, "lower.timeout")
+    return Rendered(
+        tr(lang, "lower.late_failed", outcome=outcome),
+        _buttons(
+            (tr(lang, "btn.retry_lower"), BookingAction(action="lower", reservation_id=b.reservation.id))
+        ),
+    )
+
+
+@_about_a_booking
+async def _lower_failed_after_all(note: Note, b: Booked) -> Rendered:
+    lang = note.lang
+    status = str(note.payload.get("status", "jammed"))
+    reason = tr(lang, f"lower.{status}") if f"lower.{status}" in CATALOGS["en"] else ""
+    return Rendered(
+        tr(lang, "notify.lower_failed_after_all", **b.common(lang), reason=reason),
+        _buttons((tr(lang, "btn.lower"), BookingAction(action="lower", reservation_id=b.reservation.id))),
+    )
+
+
+_REFUND_REASONS = {"spot_taken": "refund_reason.spot_taken", "duplicate": "refund_reason.duplicate"}
+
+
+@_about_a_booking
+async def _payment_refunded(note: Note, b: Booked) -> Rendered:
+    lang, p = note.lang, note.payload
+    reason = _REFUND_REASONS.get(str(p.get("reason", "other")), "refund_reason.other")
+    return Rendered(
+        tr(
+            lang,
+            "notify.payment_refunded",
+            id=b.reservation.id,
+            amount=fmt.money(int(p["amount"]), str(p["currency"])),
+            reason=tr(lang, reason),
+        )
+    )
+
+
+async def _wallet_topped_up(note: Note) -> Rendered:
+    p = note.payload
+    return Rendered(
+        tr(
+            note.lang,
+            "notify.wallet_topped_up",
+            amount=fmt.money(int(p["amount"]), str(p["currency"])),
+            balance=fmt.money(int(p["balance"]), str(p["currency"])),
+        )
+    )
+
+
+async def _card_saved(note: Note) -> Rendered:
+    p = note.payload
+    return Rendered(tr(note.lang, "notify.card_saved", brand=str(p["brand"]).title(), last4=str(p["last4"])))
+
+
+async def _admin_payment_mismatch(note: Note) -> Rendered:
+    p = note.payload
+    return Rendered(
+        tr(note.lang, "notify.admin_payment_mismatch", payment_id=p["payment_id"], reason=str(p["reason"]))
+    )
+
+
+async def _admin_refund_failed(note: Note) -> Rendered:
+    p = note.payload
+    return Rendered(
+        tr(
+            note.lang,
+            "notify.admin_refund_failed",
+            payment_id=p["payment_id"],
+            amount=fmt.money(int(p["amount"]), str(p["currency"])),
+            error=str(p["error"]),
+        )
+    )
+
+
+_LISTED_BLOCKERS = 30  # keeps one alert well inside Telegram's 4096 characters
+
+
+def _blocker_list(key: str, *, with_reasons: bool) -> Renderer:
+    """One operators' alert naming every blocker of an outage (with what is wrong with each)
+    or of a recovery."""
+
+    async def render_note(note: Note) -> Rendered:
+        items: list[dict[str, Any]] = note.payload.get("items") or []
+        lines = []
+        for item in items[:_LISTED_BLOCKERS]:
+            name = html.escape(str(item.get("blocker_id")), quote=False)
+            reason = item.get("reason")
+            shown = with_reasons and reason
+            lines.append(f"• {name} ({html.escape(str(reason), quote=False)})" if shown else f"• {name}")
+        if len(items) > _LISTED_BLOCKERS:
+            lines.append(tr(note.lang, "notify.admin_blockers_more", count=len(items) - _LISTED_BLOCKERS))
+        return Rendered(tr(note.lang, key, count=len(items), items=Raw("\n".join(lines))))
+
+    return render_note
+
+
+def _payload_as_is(key: str) -> Renderer:
+    """An operators' alert whose payload values go into its text as they are."""
+
+    async def render_note(note: Note) -> Rendered:
+        return Rendered(tr(note.lang, key, **{k: str(v) for k, v in note.payload.items()}))
+
+    return render_note
+
+
+Kind = NotificationKind
+
+# Every kind's renderer: the one place that says what each notification says.
+RENDERERS: dict[NotificationKind, Renderer] = {
+    Kind.BOOKING_CONFIRMED: _booking_confirmed,
+    Kind.BOOKING_CANCELLED: _booking_cancelled,
+    Kind.BOOKING_COMPLETED: _booking_completed,
+    Kind.BOOKING_EXTENDED: _booking_extended,
+    Kind.BOOKING_REMINDER: _booking_reminder,
+    Kind.HOLD_EXPIRED: _hold_expired,
+    Kind.LOWER_LATE: _lower_late,
+    Kind.LOWER_FAILED_AFTER_ALL: _lower_failed_after_all,
+    Kind.PAYMENT_REFUNDED: _payment_refunded,
+    Kind.WALLET_TOPPED_UP: _wallet_topped_up,
+    Kind.CARD_SAVED: _card_saved,
+    Kind.ADMIN_PAYMENT_MISMATCH: _admin_payment_mismatch,
+    Kind.ADMIN_REFUND_FAILED: _admin_refund_failed,
+    Kind.ADMIN_BLOCKERS_UNHEALTHY: _blocker_list("notify.admin_blockers_unhealthy", with_reasons=True),
+    Kind.ADMIN_BLOCKERS_RECOVERED: _blocker_list("notify.admin_blockers_recovered", with_reasons=False),
+    Kind.ADMIN_BLOCKER_FAILED: _payload_as_is("notify.admin_blocker_failed"),
+    Kind.ADMIN_BLOCKER_ACK_CONFLICT: _payload_as_is("notify.admin_blocker_ack_conflict"),
+    Kind.ADMIN_OVERSTAY: _payload_as_is("notify.admin_overstay"),
+    Kind.ADMIN_BLOCKER_UNHEALTHY: _payload_as_is("notify.admin_blocker_unhealthy"),
+    Kind.ADMIN_BLOCKER_RECOVERED: _payload_as_is("notify.admin_blocker_recovered"),
+}
+
+# Kinds that, when the driver's payment screen for the booking is open, are shown by turning
+# that screen (not by a new message).
+_SHOWN_ON_PAYMENT_SCREEN = frozenset({Kind.HOLD_EXPIRED})
+
+
+def kind_of(note: Notification) -> NotificationKind | None:
+    """The row's kind; None for a kind this version does not know."""
+    try:
+        return NotificationKind(note.kind)
+    except ValueError:
+        return None
+
+
+async def render(session: AsyncSession, note: Notification, lang: str) -> Rendered:
+    kind = kind_of(note)
+    renderer = RENDERERS.get(kind) if kind is not None else None
+    rendered = await renderer(Note(session, lang, note.payload)) if renderer is not None else None
+    if rendered is None:
+        log.warning("notification %s of kind %s has no specific text", note.id, note.kind)
+        return Rendered(tr(lang, "notify.generic"))
+    return rendered
+
 
 # Re-renders the driver's open payment screen of a booking (telegram id, reservation id); says
 # whether that screen was the one open. Filled in by the runtime (aiogram-dialog background manager).
@@ -280,7 +384,7 @@ class TelegramSender:
         async with self.db.read() as session:
             rendered = await render(session, notification, user.language)
         # A lapsed hold whose payment screen is open is told on that screen, not in a new message.
-        edits_screen = notification.kind == "hold_expired" and self.payment_screen is not None
+        edits_screen = kind_of(notification) in _SHOWN_ON_PAYMENT_SCREEN and self.payment_screen is not None
         reservation_id = int(notification.payload.get("reservation_id") or 0) if edits_screen else None
         return _Outgoing(notification.id, user.telegram_id, rendered, reservation_id)
 

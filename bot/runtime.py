@@ -41,7 +41,6 @@ from bot.i18n import CATALOGS, tr
 from bot.middlewares import CallerMiddleware, ThrottleMiddleware
 from bot.notifications import ScreenRefresher
 from core.logs import demote_info_to_debug
-from core.models import Payment, User
 from core.services.payments import Settled
 
 log = logging.getLogger(__name__)
@@ -227,12 +226,10 @@ def refresh_on_payment(services: Services, bot: Bot, bg_factory: BgManagerFactor
         return
 
     async def refresh(payment_id: int, settled: Settled) -> None:
-        async with services.db.read() as s:
-            payment = await s.get(Payment, payment_id)
-            user = await s.get(User, payment.user_id) if payment else None
-        if user is None or user.telegram_id is None:
+        chat = await services.users.telegram_chat_of_payment(payment_id)
+        if chat is None:
             return
-        manager = bg_factory.bg(bot, user_id=user.telegram_id, chat_id=user.telegram_id)
+        manager = bg_factory.bg(bot, user_id=chat, chat_id=chat)
         await manager.update({"settled": settled.value})
 
     services.payments.on_settled.append(refresh)

@@ -185,14 +185,7 @@ async def cancel_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 
 
 def refund_text(m: DialogManager, wallet: int, card: int, currency: str, *, done: bool = False) -> Raw:
-    parts = []
-    if wallet:
-        parts.append(
-            t(m, "cancel.done_wallet" if done else "cancel.refund_wallet", amount=fmt.money(wallet, currency))
-        )
-    if card:
-        parts.append(t(m, "cancel.refund_card", amount=fmt.money(card, currency)))
-    return Raw(" ".join(parts) or t(m, "cancel.refund_none"))
+    return fmt.refund(caller(m).lang, wallet, card, currency, done=done)
 
 
 async def on_confirm_cancel(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:

@@ -13,7 +13,6 @@ from aiogram_dialog.widgets.text import Format
 from bot.dialogs.common import caller, choice, services, t, unexpected_input
 from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import LANGUAGES
-from core.models import User
 
 
 async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -69,11 +68,7 @@ async def on_language(callback: CallbackQuery, _: Any, manager: DialogManager, c
     if code not in LANGUAGES:
         await callback.answer()
         return
-    svc = services(manager)
-    async with svc.db.transaction() as s:
-        user = await s.get(User, caller(manager).user_id)
-        assert user is not None
-        user.language = code
+    await services(manager).users.set_language(caller(manager).user_id, code)
     # This update's caller still has the old language; what follows is shown in the new one.
     manager.middleware_data["caller"] = replace(caller(manager), lang=code)
     await callback.answer(t(manager, "language.saved"))

@@ -20,6 +20,7 @@ from core.clock import Clock
 from core.db import Database
 from core.errors import DomainError
 from core.models import Blocker, BlockerState, Reservation, ReservationStatus
+from core.notifications import NotificationKind
 from core.services import booking, outbox
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,7 @@ class ArrivalService:
             elif result.status not in (CommandStatus.BUSY, CommandStatus.EXPIRED):
                 await outbox.notify_admins(
                     s,
-                    "admin_blocker_failed",
+                    NotificationKind.ADMIN_BLOCKER_FAILED,
                     {
                         "blocker_id": blocker.id,
                         "reservation_id": reservation_id,
@@ -178,7 +179,7 @@ class ArrivalService:
         async with self.db.transaction() as s:
             await outbox.notify_admins(
                 s,
-                "admin_blocker_ack_conflict",
+                NotificationKind.ADMIN_BLOCKER_ACK_CONFLICT,
                 {
                     "blocker_id": conflict.blocker_id,
                     "action": conflict.action,
@@ -197,7 +198,7 @@ class ArrivalService:
             await outbox.notify(
                 s,
                 reservation.user_id,
-                "lower_failed_after_all",
+                NotificationKind.LOWER_FAILED_AFTER_ALL,
                 {"reservation_id": reservation.id, "status": conflict.trusted.value},
                 now=self.clock.now(),
                 dedupe_key=f"lower_disputed:{conflict.command_id}",
@@ -266,7 +267,7 @@ class ArrivalService:
             await outbox.notify(
                 s,
                 reservation.user_id,
-                "lower_late",
+                NotificationKind.LOWER_LATE,
                 {"reservation_id": reservation_id, "status": result.status.value},
                 now=now,
                 dedupe_key=f"lower_late:{result.command_id}",
@@ -357,7 +358,7 @@ class ArrivalService:
         async with self.db.transaction() as s:
             await outbox.notify_admins(
                 s,
-                "admin_overstay",
+                NotificationKind.ADMIN_OVERSTAY,
                 {"blocker_id": blocker_id, "reservation_id": reservation_id},
                 now=self.clock.now(),
                 dedupe_key=f"overstay:{reservation_id}",

@@ -38,6 +38,7 @@ from core.models import (
     Spot,
 )
 from core.money import price_for_minutes
+from core.notifications import NotificationKind
 from core.opening_hours import require_open
 from core.rules import (
     ENDABLE,
@@ -202,7 +203,7 @@ async def confirm(session: AsyncSession, reservation_id: int, now: datetime) -> 
     await outbox.notify(
         session,
         reservation.user_id,
-        "booking_confirmed",
+        NotificationKind.BOOKING_CONFIRMED,
         _booking_payload(reservation),
         now=now,
         dedupe_key=f"booking_confirmed:{reservation.id}",
@@ -260,7 +261,7 @@ async def cancel(
     await outbox.notify(
         session,
         reservation.user_id,
-        "booking_cancelled",
+        NotificationKind.BOOKING_CANCELLED,
         {
             **_booking_payload(reservation),
             "reason": reason,
@@ -353,7 +354,7 @@ async def _complete(session: AsyncSession, reservation: Reservation, now: dateti
     await outbox.notify(
         session,
         reservation.user_id,
-        "booking_completed",
+        NotificationKind.BOOKING_COMPLETED,
         {**_booking_payload(reservation), "no_show": reservation.no_show},
         now=now,
         dedupe_key=f"booking_completed:{reservation.id}",
@@ -391,7 +392,7 @@ async def expire_holds(
         await outbox.notify(
             session,
             user_id,
-            "hold_expired",
+            NotificationKind.HOLD_EXPIRED,
             {"reservation_id": reservation_id},
             now=now,
             dedupe_key=f"hold_expired:{reservation_id}",
@@ -479,7 +480,7 @@ async def apply_extension(session: AsyncSession, extension_id: int, now: datetim
     await outbox.notify(
         session,
         reservation.user_id,
-        "booking_extended",
+        NotificationKind.BOOKING_EXTENDED,
         {
             **_booking_payload(reservation),
             "extension_id": extension.id,
@@ -501,7 +502,7 @@ async def expire_hold(session: AsyncSession, reservation_id: int, now: datetime)
     await outbox.notify(
         session,
         reservation.user_id,
-        "hold_expired",
+        NotificationKind.HOLD_EXPIRED,
         {"reservation_id": reservation.id},
         now=now,
         dedupe_key=f"hold_expired:{reservation.id}",
@@ -522,7 +523,7 @@ async def release_hold(
     await outbox.notify(
         session,
         reservation.user_id,
-        "booking_cancelled",
+        NotificationKind.BOOKING_CANCELLED,
         {**_booking_payload(reservation), "reason": "released", "refund_wallet": 0, "refund_card": 0},
         now=now,
         dedupe_key=f"booking_cancelled:{reservation.id}",

@@ -14,13 +14,14 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from core.errors import NotFound
 from core.models import Channel, Notification, NotificationStatus, Priority, User
+from core.notifications import NotificationKind
 
 # Kinds sent after drivers' transactional messages; operators' alerts (`admin_*`) go last.
-_BULK_KINDS = frozenset({"booking_reminder"})
+_BULK_KINDS = frozenset({NotificationKind.BOOKING_REMINDER})
 
 
-def priority_of(kind: str) -> Priority:
-    if kind.startswith("admin_"):
+def priority_of(kind: NotificationKind) -> Priority:
+    if kind.for_admins:
         return Priority.ADMIN
     return Priority.BULK if kind in _BULK_KINDS else Priority.TRANSACTIONAL
 
@@ -35,7 +36,7 @@ def choose_channel(user: User) -> Channel:
 async def notify(
     session: AsyncSession,
     user_id: int,
-    kind: str,
+    kind: NotificationKind,
     payload: dict[str, Any],
     *,
     now: datetime,
@@ -71,7 +72,7 @@ async def notify(
 
 async def notify_admins(
     session: AsyncSession,
-    kind: str,
+    kind: NotificationKind,
     payload: dict[str, Any],
     *,
     now: datetime,
@@ -94,7 +95,7 @@ ALERT_GATHERING = timedelta(seconds=15)
 
 async def notify_admins_grouped(
     session: AsyncSession,
-    kind: str,
+    kind: NotificationKind,
     item: dict[str, Any],
     *,
     key: str,

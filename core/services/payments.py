@@ -30,6 +30,7 @@ from core.models import (
     User,
     WalletTxKind,
 )
+from core.notifications import NotificationKind
 from core.payments import CardDetails, ProviderPayment
 from core.services import booking, outbox, refunds, wallet
 
@@ -241,7 +242,7 @@ async def _hold_for_review(
     await session.flush()
     await outbox.notify_admins(
         session,
-        "admin_payment_mismatch",
+        NotificationKind.ADMIN_PAYMENT_MISMATCH,
         {"payment_id": payment.id, "reason": payment.failure_reason},
         now=now,
         dedupe_key=f"mismatch:{payment.id}",
@@ -250,7 +251,7 @@ async def _hold_for_review(
         await outbox.notify(
             session,
             payment.user_id,
-            "payment_refunded",
+            NotificationKind.PAYMENT_REFUNDED,
             {
                 "payment_id": payment.id,
                 "amount": charged,
@@ -279,7 +280,7 @@ async def _deliver(session: AsyncSession, payment: Payment, now: datetime) -> Se
         await outbox.notify(
             session,
             payment.user_id,
-            "wallet_topped_up",
+            NotificationKind.WALLET_TOPPED_UP,
             {"amount": payment.amount, "currency": payment.currency, "balance": balance},
             now=now,
             dedupe_key=f"topped_up:{payment.id}",
@@ -306,7 +307,7 @@ async def owe_refund(session: AsyncSession, payment: Payment, now: datetime, *, 
     await outbox.notify(
         session,
         payment.user_id,
-        "payment_refunded",
+        NotificationKind.PAYMENT_REFUNDED,
         {
             "payment_id": payment.id,
             "amount": owed,
@@ -525,7 +526,7 @@ async def record_refund(
         payment.failure_reason = error[:255]
         await outbox.notify_admins(
             session,
-            "admin_refund_failed",
+            NotificationKind.ADMIN_REFUND_FAILED,
             {
                 "payment_id": payment.id,
                 "amount": payment.amount,
@@ -563,7 +564,7 @@ async def save_card(
     await outbox.notify(
         session,
         user_id,
-        "card_saved",
+        NotificationKind.CARD_SAVED,
         {"brand": card.brand, "last4": card.last4},
         now=now,
         dedupe_key=f"card_saved:{card.payment_method_id}",

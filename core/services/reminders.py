@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Reservation
 from core.money import price_for_minutes
+from core.notifications import NotificationKind
 from core.opening_hours import is_open
 from core.rules import ENDABLE, MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, Interval
 from core.services import outbox
@@ -74,7 +75,7 @@ async def _remind(session: AsyncSession, reservation: Reservation, now: datetime
     await outbox.notify(
         session,
         reservation.user_id,
-        "booking_reminder",
+        NotificationKind.BOOKING_REMINDER,
         {
             "reservation_id": reservation.id,
             "ends_at": reservation.ends_at.isoformat(),

@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
+from core.errors import NotFound
+from core.models import Payment, User
+from core.services import users
+
+_NAME_LENGTH = 128  # users.name
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The user behind an update from Telegram, as stored in our database."""
+
+    user_id: int
+    telegram_id: int
+    lang: str
+    name: str
+    is_admin: bool
 
 
 class UserUseCases:
@@ -12,3 +33,80 @@ class UserUseCases:
         self.db = db
         self.clock = clock
         self.settings = settings
+
+    def is_admin(self, telegram_id: int) -> bool:
+        """ADMIN_IDS is the source of truth for admin rights (DESIGN.md §3)."""
+        return telegram_id in self.settings.admin_ids
+
+    async def telegram_caller(self, telegram_id: int, *, name: str, language: str) -> Caller:
+        """The user writing from this Telegram account: registered on first contact (with
+        `name` and `language`, the one the bot will speak), and brought in line with
+        ADMIN_IDS, which may have changed since. A user already known keeps their name and
+        language."""
+        admin = self.is_admin(telegram_id)
+        async with self.db.read() as s:
+            user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
+            if user is not None and user.is_admin == admin:
+                return _caller(user, telegram_id)
+        async with self.db.transaction() as s:
+            user = await s.scalar(select(User).where(User.telegram_id == telegram_id).with_for_update())
+            if user is None:
+                user = User(
+                    telegram_id=telegram_id,
+                    name=name[:_NAME_LENGTH],
+                    language=language,
+                    is_admin=admin,
+                    created_at=self.clock.now(),
+                )
+                try:
+                    async with s.begin_nested():
+                        s.add(user)
+                        await s.flush()
+                except IntegrityError:
+                    # Registered meanwhile by another update of the same first contact
+                    # (another process): that row is the user.
+                    found = await s.scalar(
+                        select(User).where(User.telegram_id == telegram_id).with_for_update()
+                    )
+                    if found is None:
+                        raise
+                    user = found
+            user.is_admin = admin
+            await s.flush()
+            return _caller(user, telegram_id)
+
+    async def phone_of(self, user_id: int) -> str | None:
+        """The user's phone number (E.164), None when not shared yet."""
+        async with self.db.read() as s:
+            phone = await s.scalar(select(User.phone).where(User.id == user_id))
+        return phone
+
+    async def set_phone(self, user_id: int, raw: str) -> str:
+        """Stores the number the user shared, in E.164, and returns it. Raises InvalidPhone,
+        or PhoneTaken when another user has it."""
+        async with self.db.transaction() as s:
+            return await users.set_phone(s, user_id, raw)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """The language the user is spoken to in from now on (queued notifications too: they
+        are rendered when sent). The front end offers only the languages it speaks."""
+        async with self.db.transaction() as s:
+            user = await s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id}")
+            user.language = language
+
+    async def telegram_chat_of_payment(self, payment_id: int) -> int | None:
+        """The Telegram chat of the user who made the payment; None when unknown or the user
+        has no Telegram chat."""
+        async with self.db.read() as s:
+            chat: int | None = await s.scalar(
+                select(User.telegram_id)
+                .join(Payment, Payment.user_id == User.id)
+                .where(Payment.id == payment_id)
+            )
+        return chat
+
+
+def _caller(user: User, telegram_id: int) -> Caller:
+    return Caller(user.id, telegram_id, user.language, user.name, user.is_admin)

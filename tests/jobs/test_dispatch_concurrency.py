@@ -15,6 +15,7 @@ from bot.notifications import TelegramSender
 from core.clock import ManualClock
 from core.db import Database
 from core.models import Channel, Notification, NotificationStatus
+from core.notifications import NotificationKind
 from core.services import outbox
 from demo.botapi import DEFAULT_TOKEN, TelegramFake
 from jobs.dispatcher import DispatchLimits, OutboxDispatcher
@@ -30,7 +31,11 @@ async def test_two_dispatchers_share_the_work_without_duplicates(db: Database, c
             user = await make_user(s, telegram_id=5000 + i, name=f"U{i}")
             users.append(user.id)
             await outbox.notify(
-                s, user.id, "card_saved", {"brand": "visa", "last4": f"{i:04d}"}, now=clock.now()
+                s,
+                user.id,
+                NotificationKind.CARD_SAVED,
+                {"brand": "visa", "last4": f"{i:04d}"},
+                now=clock.now(),
             )
 
     async with TelegramFake() as tg:

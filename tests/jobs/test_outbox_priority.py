@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from core.models import Blocker, Notification, NotificationStatus, Spot
+from core.notifications import NotificationKind
 from core.services import booking, outbox
 from hardware.simulator import Simulator
 from jobs.dispatcher import DispatchLimits, OutboxDispatcher
@@ -55,7 +56,9 @@ async def test_a_dispatcher_stopped_right_after_its_first_send_sends_nothing_twi
     user_ids = await _users(stack, chats)
     async with stack.db.transaction() as s:
         for uid in user_ids:
-            await outbox.notify(s, uid, "card_saved", {"brand": "visa", "last4": "42"}, now=stack.clock.now())
+            await outbox.notify(
+                s, uid, NotificationKind.CARD_SAVED, {"brand": "visa", "last4": "42"}, now=stack.clock.now()
+            )
     crashed = OutboxDispatcher(stack.db, stack.app.dispatcher.senders, stack.clock)
     running = asyncio.create_task(crashed.run())
     while True:  # until Telegram has the first message (its answer is still on the way back)
@@ -85,7 +88,9 @@ async def test_a_dispatcher_stopped_at_any_moment_leaves_nothing_leased_and_send
     user_ids = await _users(stack, chats)
     async with stack.db.transaction() as s:
         for uid in user_ids:
-            await outbox.notify(s, uid, "card_saved", {"brand": "visa", "last4": "42"}, now=stack.clock.now())
+            await outbox.notify(
+                s, uid, NotificationKind.CARD_SAVED, {"brand": "visa", "last4": "42"}, now=stack.clock.now()
+            )
     for step in range(200):  # stopped ever later, until everything went out
         dispatcher = OutboxDispatcher(stack.db, stack.app.dispatcher.senders, stack.clock)
         running = asyncio.create_task(dispatcher.run())
@@ -109,7 +114,8 @@ async def test_a_drivers_confirmation_goes_before_sixty_queued_admin_alerts(stac
     async with stack.db.transaction() as s:
         for i in range(60):
             await outbox.notify_admins(
-                s, "admin_refund_failed", {"payment_id": i, "amount": 100, "currency": "EUR", "error": "x"},
+                s, NotificationKind.ADMIN_REFUND_FAILED,
+                {"payment_id": i, "amount": 100, "currency": "EUR", "error": "x"},
                 now=stack.clock.now() - timedelta(minutes=1),
             )  # fmt: skip
         r = await booking.hold(
@@ -153,7 +159,7 @@ async def test_the_outbox_job_never_overlaps_itself_nor_logs_skipped_runs(
     async with stack.db.transaction() as s:
         for i in range(4):  # one chat, one message a second: a drain of about 3 s
             await outbox.notify(
-                s, admin_id, "admin_refund_failed",
+                s, admin_id, NotificationKind.ADMIN_REFUND_FAILED,
                 {"payment_id": i, "amount": 100, "currency": "EUR", "error": "x"}, now=stack.clock.now(),
             )  # fmt: skip
     dispatcher = OutboxDispatcher(stack.db, stack.app.dispatcher.senders, stack.clock)

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import Notification, NotificationStatus, Premise, Reservation, ReservationStatus, User
+from core.notifications import NotificationKind
 from core.services import booking
 from demo.botapi import FakeUser
 from jobs import sweeps
@@ -233,7 +234,9 @@ async def test_hold_expiry_frees_the_spot_closes_the_payment_page_and_tells_the_
     await user.wait_for_message(lambda m: "was released" in m.text)
 
 
-async def _queue(stack: E2E, user_ids: list[int], kind: str = "card_saved") -> None:
+async def _queue(
+    stack: E2E, user_ids: list[int], kind: NotificationKind = NotificationKind.CARD_SAVED
+) -> None:
     from core.services import outbox
 
     async with stack.db.transaction() as s:

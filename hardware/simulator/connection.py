@@ -19,7 +19,7 @@ import aiomqtt
 from hardware import protocol
 from hardware.broker import BrokerAddress, ack_now
 from hardware.protocol import Availability, Kind, ProtocolError
-from hardware.sim_device import Sent, SimulatedBlocker
+from hardware.simulator.device import Sent, SimulatedBlocker
 
 log = logging.getLogger("parking.hardware.simulator")
 

@@ -1,0 +1,42 @@
+"""The kinds of notification the outbox carries (DESIGN.md §5, the outbox).
+
+A kind is written into `notifications.kind` as its string value, so the rows read as before;
+each channel renders every kind (`bot/notifications.py` for Telegram; a test checks that none
+is missing). Operators' alerts are the `admin_*` kinds: they are sent after drivers' messages.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class NotificationKind(enum.StrEnum):
+    # Drivers: their bookings.
+    BOOKING_CONFIRMED = "booking_confirmed"
+    BOOKING_CANCELLED = "booking_cancelled"
+    BOOKING_COMPLETED = "booking_completed"
+    BOOKING_EXTENDED = "booking_extended"
+    BOOKING_REMINDER = "booking_reminder"
+    HOLD_EXPIRED = "hold_expired"
+    LOWER_LATE = "lower_late"
+    LOWER_FAILED_AFTER_ALL = "lower_failed_after_all"
+    # Drivers: money.
+    PAYMENT_REFUNDED = "payment_refunded"
+    WALLET_TOPPED_UP = "wallet_topped_up"
+    CARD_SAVED = "card_saved"
+    # Operators.
+    ADMIN_PAYMENT_MISMATCH = "admin_payment_mismatch"
+    ADMIN_REFUND_FAILED = "admin_refund_failed"
+    ADMIN_BLOCKERS_UNHEALTHY = "admin_blockers_unhealthy"  # one per outage, listing its blockers
+    ADMIN_BLOCKERS_RECOVERED = "admin_blockers_recovered"
+    ADMIN_BLOCKER_FAILED = "admin_blocker_failed"
+    ADMIN_BLOCKER_ACK_CONFLICT = "admin_blocker_ack_conflict"
+    ADMIN_OVERSTAY = "admin_overstay"
+    # One blocker per alert: no longer queued (grouped per outage now), but rows an older
+    # version queued may still be waiting in a database, and they are still sent.
+    ADMIN_BLOCKER_UNHEALTHY = "admin_blocker_unhealthy"
+    ADMIN_BLOCKER_RECOVERED = "admin_blocker_recovered"
+
+    @property
+    def for_admins(self) -> bool:
+        return self.value.startswith("admin_")

@@ -1,0 +1,108 @@
+"""Every notification kind has its own text, in every language (the texts themselves are
+asserted where drivers and operators receive them: tests/jobs, tests/e2e)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.i18n import CATALOGS, tr
+from bot.notifications import RENDERERS, render
+from core.clock import ManualClock
+from core.db import Database
+from core.models import Channel, Notification
+from core.notifications import NotificationKind as K
+from core.services import booking
+from tests.factories import make_premise, make_user
+
+
+def test_every_kind_has_a_renderer() -> None:
+    assert set(RENDERERS) == set(K)
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
+    shutil.copy(sqlite_template, tmp_path / "n.db")
+    database = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'n.db'}")
+    yield database
+    await database.dispose()
+
+
+def _payloads(reservation_id: int, ends_at: str) -> dict[K, dict[str, Any]]:
+    """A payload of each kind as core writes it."""
+    booking_ = {"reservation_id": reservation_id}
+    money = {"amount": 500, "currency": "EUR"}
+    return {
+        K.BOOKING_CONFIRMED: booking_,
+        K.BOOKING_CANCELLED: {**booking_, "refund_wallet": 500, "refund_card": 0},
+        K.BOOKING_COMPLETED: {**booking_, "no_show": False},
+        K.BOOKING_EXTENDED: {**booking_, "added_price": 250},
+        K.BOOKING_REMINDER: {**booking_, "ends_at": ends_at, "currency": "EUR", "options": []},
+        K.HOLD_EXPIRED: booking_,
+        K.LOWER_LATE: {**booking_, "status": "timeout"},
+        K.LOWER_FAILED_AFTER_ALL: {**booking_, "status": "jammed"},
+        K.PAYMENT_REFUNDED: {**booking_, **money, "reason": "spot_taken"},
+        K.WALLET_TOPPED_UP: {**money, "balance": 700},
+        K.CARD_SAVED: {"brand": "visa", "last4": "4242"},
+        K.ADMIN_PAYMENT_MISMATCH: {"payment_id": 7, "reason": "asked 500 EUR"},
+        K.ADMIN_REFUND_FAILED: {"payment_id": 7, **money, "error": "card expired"},
+        K.ADMIN_BLOCKERS_UNHEALTHY: {"items": [{"blocker_id": "b-1", "reason": "offline"}]},
+        K.ADMIN_BLOCKERS_RECOVERED: {"items": [{"blocker_id": "b-1", "reason": ""}]},
+        K.ADMIN_BLOCKER_FAILED: {"blocker_id": "b-1", "reservation_id": reservation_id, "status": "jammed"},
+        K.ADMIN_BLOCKER_ACK_CONFLICT: {
+            "blocker_id": "b-1",
+            "action": "lower",
+            "first": "ok",
+            "second": "jammed",
+            "command_id": "c",
+        },
+        K.ADMIN_OVERSTAY: {"blocker_id": "b-1", "reservation_id": reservation_id},
+        K.ADMIN_BLOCKER_UNHEALTHY: {"blocker_id": "b-1", "reason": "offline"},
+        K.ADMIN_BLOCKER_RECOVERED: {"blocker_id": "b-1", "reason": ""},
+    }
+
+
+@pytest.mark.parametrize("lang", sorted(CATALOGS))
+async def test_every_kind_says_something_specific_in_every_language(
+    sqlite_db: Database, clock: ManualClock, lang: str
+) -> None:
+    async with sqlite_db.transaction() as s:
+        user = await make_user(s)
+        premise = await make_premise(s)
+        r = await booking.hold(
+            s,
+            user_id=user.id,
+            premise_id=premise.id,
+            starts_at=clock.now() + timedelta(hours=1),
+            minutes=60,
+            now=clock.now(),
+            hold_minutes=10,
+        )
+        payloads = _payloads(r.id, r.ends_at.isoformat())
+        user_id = user.id
+    assert set(payloads) == set(K)
+    generic = tr(lang, "notify.generic")
+    async with sqlite_db.read() as s:
+        for kind, payload in payloads.items():
+            note = Notification(id=1, user_id=user_id, kind=kind, channel=Channel.TELEGRAM, payload=payload)
+            rendered = await render(s, note, lang)
+            assert rendered.text and rendered.text != generic, kind
+
+
+async def test_a_kind_this_version_does_not_know_gets_the_generic_text(sqlite_db: Database) -> None:
+    note = Notification(id=1, user_id=1, kind="from_a_newer_version", channel=Channel.TELEGRAM, payload={})
+    async with sqlite_db.read() as s:
+        assert (await render(s, note, "en")).text == tr("en", "notify.generic")
+
+
+async def test_a_booking_message_whose_booking_is_gone_gets_the_generic_text(sqlite_db: Database) -> None:
+    note = Notification(
+        id=1, user_id=1, kind=K.HOLD_EXPIRED, channel=Channel.TELEGRAM, payload={"reservation_id": 999}
+    )
+    async with sqlite_db.read() as s:
+        assert (await render(s, note, "en")).text == tr("en", "notify.generic")
