@@ -49,7 +49,7 @@ from core.demo import seed_demo
 from core.migrate import upgrade_to_head
 from core.models import Channel
 from core.services import outbox
-from core.services.arrival import ArrivalService
+from core.usecases.arrival import ArrivalUseCases
 from hardware.credentials import SERVICE_USERNAME, new_credentials, write_password_file
 from hardware.link import BlockerLink
 from jobs.dispatcher import OutboxDispatcher
@@ -166,7 +166,7 @@ class App:
         self.payments = build_payments(settings, self.db, self.clock)
         self.geocoder = Geocoder(settings.geocoder_url)
         self.link: BlockerLink | None = None
-        self.arrival: ArrivalService | None = None
+        self.arrival: ArrivalUseCases | None = None
         if settings.mqtt_url:
             self.link = BlockerLink.from_settings(
                 settings,
@@ -175,7 +175,7 @@ class App:
                 on_health_change=self._blocker_health,
                 on_ack_conflict=self._ack_conflict,
             )
-            self.arrival = ArrivalService(
+            self.arrival = ArrivalUseCases(
                 self.db,
                 self.link,
                 self.clock,

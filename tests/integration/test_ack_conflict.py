@@ -1,4 +1,4 @@
-"""ArrivalService.on_ack_conflict (what the link reports when a command got two different
+"""ArrivalUseCases.on_ack_conflict (what the link reports when a command got two different
 acks) on both databases, including a contradiction that arrives before `lower()` has written
 the arrival."""
 
@@ -15,7 +15,7 @@ from core.clock import ManualClock
 from core.db import Database
 from core.models import Notification, Reservation, ReservationStatus
 from core.services import booking
-from core.services.arrival import ArrivalService
+from core.usecases.arrival import ArrivalUseCases
 from tests.factories import make_premise, make_user
 
 
@@ -66,7 +66,7 @@ async def test_a_believed_lowering_is_undone_and_told_once(db: Database, clock: 
     reservation_id, driver_id = await _confirmed_booking(db, clock)
     async with db.transaction() as s:
         await booking.mark_arrived(s, reservation_id, user_id=driver_id, now=clock.now())
-    arrival = ArrivalService(db, _NoBlockers(), clock, early_minutes=15)
+    arrival = ArrivalUseCases(db, _NoBlockers(), clock, early_minutes=15)
     before = await _kinds(db)
     for _ in range(2):  # the link reports once; a repeat must not tell anybody twice
         await arrival.on_ack_conflict(_conflict(reservation_id), settle=0.5)
@@ -83,7 +83,7 @@ async def test_a_contradiction_before_the_arrival_is_written_still_undoes_it(
     db: Database, clock: ManualClock
 ) -> None:
     reservation_id, driver_id = await _confirmed_booking(db, clock)
-    arrival = ArrivalService(db, _NoBlockers(), clock, early_minutes=15)
+    arrival = ArrivalUseCases(db, _NoBlockers(), clock, early_minutes=15)
 
     async def lower_writes_late() -> None:
         await asyncio.sleep(0.3)
