@@ -123,11 +123,6 @@ def can_end_now(status: ReservationStatus, starts_at: datetime, now: datetime) -
     return status in ENDABLE and now >= starts_at
 
 
-def can_release(status: ReservationStatus) -> bool:
-    """ "Release the spot": an unpaid hold only, never a paid booking."""
-    return status in TRANSITIONS["release"][0]
-
-
 class NotLowerable(enum.StrEnum):
     """Why the blocker may not go down for a booking now (the values are LowerRefused's)."""
 

@@ -76,7 +76,7 @@ class Extension:
     extension_id: int | None = None
     price: int = 0
     currency: str = ""
-    balance: int = 0  # the wallet's, in the extension's currency
+    balance: int = 0  # the wallet's before paying, in the extension's currency
 
 
 @dataclass(frozen=True, slots=True)
