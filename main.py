@@ -50,7 +50,7 @@ from core.migrate import upgrade_to_head
 from core.models import Channel
 from core.notifications import NotificationKind
 from core.services import outbox
-from core.services.arrival import ArrivalService
+from core.usecases.arrival import ArrivalUseCases
 from core.usecases.payments import PaymentUseCases
 from hardware.credentials import SERVICE_USERNAME, new_credentials, write_password_file
 from hardware.link import BlockerLink
@@ -172,7 +172,7 @@ class App:
         )
         self.geocoder = Geocoder(settings.geocoder_url)
         self.link: BlockerLink | None = None
-        self.arrival: ArrivalService | None = None
+        self.arrival: ArrivalUseCases | None = None
         if settings.mqtt_url:
             self.link = BlockerLink.from_settings(
                 settings,
@@ -181,7 +181,7 @@ class App:
                 on_health_change=self._blocker_health,
                 on_ack_conflict=self._ack_conflict,
             )
-            self.arrival = ArrivalService(
+            self.arrival = ArrivalUseCases(
                 self.db,
                 self.link,
                 self.clock,

@@ -49,7 +49,7 @@ from bench._common import (
 from core.db import Database
 from core.errors import DomainError, NoSpotFree
 from core.models import HOLDING_STATUSES, Premise, Reservation, Spot, User
-from core.rules import MAX_DAYS_AHEAD
+from core.rules import MAX_DAYS_AHEAD, MAX_PENDING_HOLDS_PER_USER
 from core.services import booking
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)  # "now" of every attempt: holds never lapse mid-run
@@ -136,7 +136,7 @@ async def make_users(db: Database, ids: Ids, clients: int, each: int) -> list[li
 
 def _user_for(users: list[int], attempt: int) -> int:
     # At most 3 unpaid holds per user (MAX_PENDING_HOLDS_PER_USER): a fresh user every 3 attempts.
-    return users[attempt // booking.MAX_PENDING_HOLDS_PER_USER]
+    return users[attempt // MAX_PENDING_HOLDS_PER_USER]
 
 
 @dataclass
@@ -186,7 +186,7 @@ async def attempt(
 async def run_distinct(db: Database, ids: Ids, clients: int, bookings: int, seconds: float) -> Run:
     bookings = min(bookings, MAX_DISTINCT)
     premises = await make_premises(db, ids, clients, "Own")
-    users = await make_users(db, ids, clients, math.ceil(bookings / booking.MAX_PENDING_HOLDS_PER_USER))
+    users = await make_users(db, ids, clients, math.ceil(bookings / MAX_PENDING_HOLDS_PER_USER))
     tally = Tally()
 
     async def client(c: int, deadline: float) -> None:
@@ -204,7 +204,7 @@ async def run_distinct(db: Database, ids: Ids, clients: int, bookings: int, seco
 async def run_contested(db: Database, ids: Ids, clients: int, bookings: int, seconds: float) -> Run:
     rounds = min(bookings, MAX_ROUNDS)
     [premise] = await make_premises(db, ids, 1, "Contested")
-    users = await make_users(db, ids, clients, math.ceil(rounds / booking.MAX_PENDING_HOLDS_PER_USER))
+    users = await make_users(db, ids, clients, math.ceil(rounds / MAX_PENDING_HOLDS_PER_USER))
     tally = Tally()
     barrier = asyncio.Barrier(clients)
     stop = False

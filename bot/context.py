@@ -8,7 +8,7 @@ from bot.geocoding import Geocoder
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
-from core.services.arrival import ArrivalService
+from core.usecases.arrival import ArrivalUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.users import Caller, UserUseCases
@@ -25,7 +25,7 @@ class Services:
     settings: Settings
     payments: PaymentUseCases | None  # None when Stripe is not configured
     geocoder: Geocoder | None
-    arrival: ArrivalService | None = None  # None when MQTT (blockers) is not configured
+    arrival: ArrivalUseCases | None = None  # None when MQTT (blockers) is not configured
     # The use cases handlers call (core/usecases), built from the fields above.
     booking: BookingUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -33,6 +33,9 @@ class Services:
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
-        object.__setattr__(self, "booking", BookingUseCases(self.db, self.clock, self.settings))
+        refund_cards = self.payments.process_refunds if self.payments is not None else None
+        object.__setattr__(
+            self, "booking", BookingUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards)
+        )
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))

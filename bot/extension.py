@@ -1,10 +1,10 @@
-"""Extending a booking from the reminder's buttons: re-checked at the moment of the tap
-(ownership, the end the reminder was about, the spot still free), paid from the wallet in one
-step, or with a saved card / a Checkout link."""
+"""Extending a booking from the reminder's buttons: the use case re-checks it at the moment of
+the tap (ownership, the end the reminder was about, the spot still free) and pays it from the
+wallet when that covers it; otherwise a saved card or a Checkout link is offered here."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiogram import Bot, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
@@ -19,57 +19,28 @@ from core.errors import (
     InsufficientFunds,
     InvalidInterval,
     InvalidTransition,
+    NotFound,
     PaymentUnavailable,
     SpotTaken,
 )
-from core.models import Reservation
-from core.services import booking, wallet
-from core.services import payments as pay_rules
-from core.services.places import place_of
+from core.usecases.booking import ExtendOutcome
 from core.usecases.payments import CardOutcome
-
-
-async def _timezone(services: Services, reservation: Reservation) -> str:
-    async with services.db.read() as s:
-        _spot, premise = await place_of(s, reservation)
-    return premise.timezone
 
 
 async def extend(
     callback: CallbackQuery, callback_data: ExtendAction, caller: Caller, services: Services
 ) -> None:
-    lang, now = caller.lang, services.clock.now()
+    lang = caller.lang
     try:
-        async with services.db.read() as s:
-            current = await booking.get_owned(s, callback_data.reservation_id, caller.user_id)
-    except DomainError:
+        extended = await services.booking.extend(
+            user_id=caller.user_id,
+            reservation_id=callback_data.reservation_id,
+            minutes=callback_data.minutes,
+            reminded_end=datetime.fromtimestamp(callback_data.end, UTC),
+        )
+    except NotFound:
         await callback.answer(tr(lang, "error.no_such_booking"), show_alert=True)
         return
-    tz = await _timezone(services, current)
-    if int(current.ends_at.timestamp()) != callback_data.end:
-        await callback.answer(
-            tr(lang, "extend.stale", until=fmt.clock_time(current.ends_at, tz)), show_alert=True
-        )
-        return
-    try:
-        async with services.db.transaction() as s:
-            extension = await booking.request_extension(
-                s, current.id, user_id=caller.user_id, minutes=callback_data.minutes, now=now
-            )
-            balance = await wallet.balance(s, caller.user_id, extension.currency)
-            if balance >= extension.price:
-                await pay_rules.pay_extension_with_wallet(
-                    s, extension_id=extension.id, user_id=caller.user_id, now=now
-                )
-                paid = True
-            else:
-                paid = False
-            extension_id, price, currency, new_end = (
-                extension.id,
-                extension.price,
-                extension.currency,
-                extension.new_ends_at,
-            )
     except SpotTaken:
         await callback.answer(tr(lang, "extend.taken"), show_alert=True)
         return
@@ -80,16 +51,38 @@ async def extend(
     except (InvalidTransition, InvalidInterval, InsufficientFunds):
         await callback.answer(tr(lang, "extend.not_possible"), show_alert=True)
         return
-    if paid:
+    tz = extended.timezone
+    if extended.outcome is ExtendOutcome.STALE:
         await callback.answer(
-            tr(lang, "extend.done", until=fmt.clock_time(new_end, tz), price=fmt.money(price, currency)),
+            tr(lang, "extend.stale", until=fmt.clock_time(extended.ends_at, tz)), show_alert=True
+        )
+        return
+    if extended.outcome is ExtendOutcome.PAID_FROM_WALLET:
+        await callback.answer(
+            tr(
+                lang,
+                "extend.done",
+                until=fmt.clock_time(extended.ends_at, tz),
+                price=fmt.money(extended.price, extended.currency),
+            ),
             show_alert=True,
         )
         if callback.message is not None and hasattr(callback.message, "edit_reply_markup"):
             await callback.message.edit_reply_markup(reply_markup=None)  # the choice is made
         return
+    assert extended.extension_id is not None
     await callback.answer()
-    await _offer_payment(callback, caller, services, extension_id, new_end, price, currency, balance, tz)
+    await _offer_payment(
+        callback,
+        caller,
+        services,
+        extended.extension_id,
+        extended.ends_at,
+        extended.price,
+        extended.currency,
+        extended.balance,
+        tz,
+    )
 
 
 async def _offer_payment(
@@ -106,9 +99,7 @@ async def _offer_payment(
     lang = caller.lang
     rows = []
     if services.payments is not None:
-        async with services.db.read() as s:
-            cards = await pay_rules.cards(s, caller.user_id)
-        for card in cards:
+        for card in await services.wallet.cards(caller.user_id):
             data = ExtensionPay(method="card", extension_id=extension_id, card_id=card.id).pack()
             rows.append(
                 [

@@ -19,7 +19,7 @@ from aiogram.types import (
 )
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from bot.arrival import outcome_text, quiet_refusal, worth_retrying
+from bot.arrival import outcome_text
 from bot.callbacks import BookingAction
 from bot.context import Caller, Services
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
@@ -159,9 +159,7 @@ async def booking_action(
         )
         return
     if callback_data.action == "lower":
-        await lower_from_message(
-            callback, caller, services, bot, reservation.id, premise.timezone if premise else "UTC"
-        )
+        await lower_from_message(callback, caller, services, bot, reservation.id)
         return
     if callback_data.action == "book_again" and premise is not None:
         await callback.answer()
@@ -255,7 +253,7 @@ def build_routers() -> tuple[Router, Router]:
 
 
 async def lower_from_message(
-    callback: CallbackQuery, caller: Caller, services: Services, bot: Bot, reservation_id: int, tz: str
+    callback: CallbackQuery, caller: Caller, services: Services, bot: Bot, reservation_id: int
 ) -> None:
     """Progress first ("Lowering…"), then the same message tells how it went."""
     if services.arrival is None:
@@ -269,9 +267,9 @@ async def lower_from_message(
         progress = await bot.send_message(caller.telegram_id, tr(caller.lang, "lower.progress"))
 
     arrival = await services.arrival.lower(reservation_id, caller.user_id, started=started)
-    if progress is None and quiet_refusal(arrival):
+    if progress is None and arrival.repeated:
         # A repeated tap: the lowering under way (or done) answers for it, no new message.
-        await callback.answer(outcome_text(caller.lang, arrival, tz))
+        await callback.answer(outcome_text(caller.lang, arrival))
         return
     retry = (
         InlineKeyboardMarkup(
@@ -284,10 +282,10 @@ async def lower_from_message(
                 ]
             ]
         )
-        if worth_retrying(arrival)
+        if arrival.retryable
         else None
     )
-    text = outcome_text(caller.lang, arrival, tz)
+    text = outcome_text(caller.lang, arrival)
     if progress is None:  # refused by the rules before anything was sent
         await callback.answer()
         await bot.send_message(caller.telegram_id, text, reply_markup=retry)

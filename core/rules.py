@@ -1,7 +1,10 @@
-"""Booking and payment rules of DESIGN.md §5 that need no database."""
+"""Booking and payment rules of DESIGN.md §5 that need no database: the one place that says what may happen
+to a booking and when. Services enforce them, use cases report them, screens ask them (a screen
+never compares statuses itself)."""
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +17,8 @@ MAX_DURATION_MINUTES = 24 * 60
 MAX_DAYS_AHEAD = 30
 # A start chosen a moment ago (the user read the screen) is still accepted as "now".
 START_GRACE = timedelta(minutes=5)
+# A driver may hold at most this many unpaid bookings at a time (the texts say the number).
+MAX_PENDING_HOLDS_PER_USER = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,18 @@ TRANSITIONS: dict[str, tuple[frozenset[ReservationStatus], ReservationStatus]] =
 # Actions that keep the state but are allowed only in some.
 EXTENDABLE = frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE})
 ENDABLE = frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE})
+LOWERABLE = frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE})
+# Paid for: a payment for it again is not wanted, and "Release the spot" must not touch it.
+PAID = frozenset({ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE, ReservationStatus.COMPLETED})
+
+
+def is_paid(status: ReservationStatus) -> bool:
+    return status in PAID
+
+
+def is_payable(status: ReservationStatus, hold_expires_at: datetime | None, now: datetime) -> bool:
+    """An unpaid hold whose time has not run out (the sweep may not have expired it yet)."""
+    return status == ReservationStatus.PENDING_PAYMENT and (hold_expires_at is None or now < hold_expires_at)
 
 
 def can_cancel(status: ReservationStatus, starts_at: datetime, now: datetime) -> bool:
@@ -122,3 +139,36 @@ def topup_to_cover(price: int, balance: int) -> int:
     """The top-up offered when the wallet is short of a price: what is missing, within the
     top-up limits."""
     return min(max(price - balance, TOPUP_MIN), TOPUP_MAX)
+
+
+class NotLowerable(enum.StrEnum):
+    """Why the blocker may not go down for a booking now (the values are LowerRefused's)."""
+
+    WRONG_STATE = "wrong_state"
+    TOO_EARLY = "too_early"
+    ENDED = "ended"
+
+
+def lowering_opens_at(starts_at: datetime, early_minutes: int) -> datetime:
+    return starts_at - timedelta(minutes=early_minutes)
+
+
+def why_not_lower(
+    status: ReservationStatus, starts_at: datetime, ends_at: datetime, now: datetime, early_minutes: int
+) -> NotLowerable | None:
+    """The lowering window of DESIGN.md §5: a paid booking (confirmed or active), from
+    `early_minutes` before its start until its end. None when the blocker may go down now (the
+    blocker's own health and a lowering already under way are checked with the device row)."""
+    if status not in LOWERABLE:
+        return NotLowerable.WRONG_STATE
+    if now < lowering_opens_at(starts_at, early_minutes):
+        return NotLowerable.TOO_EARLY
+    if now >= ends_at:
+        return NotLowerable.ENDED
+    return None
+
+
+def can_lower(
+    status: ReservationStatus, starts_at: datetime, ends_at: datetime, now: datetime, early_minutes: int
+) -> bool:
+    return why_not_lower(status, starts_at, ends_at, now, early_minutes) is None

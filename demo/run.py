@@ -28,7 +28,7 @@ from core.config import ConfigError, Settings, load_settings
 from core.demo import seed_demo
 from core.migrate import upgrade_to_head
 from core.models import Blocker, Spot
-from core.services.arrival import ArrivalService
+from core.usecases.arrival import ArrivalUseCases
 from demo.blockers import LocalBlockers
 from demo.botapi import TelegramFake
 from demo.chat import ChatPage, DemoUser
@@ -156,7 +156,7 @@ async def _serve(env: Settings, database_url: str, port: int, point: tuple[float
         else:
             local = LocalBlockers(app.db, clock)
             await local.power_on(blocker_ids)
-            arrival = ArrivalService(app.db, local, clock, early_minutes=settings.early_arrival_minutes)
+            arrival = ArrivalUseCases(app.db, local, clock, early_minutes=settings.early_arrival_minutes)
             # App wires the blocker port only to an MQTT link; without a broker the demo fills
             # the same port in-process (Services is shared by the dispatcher and middlewares).
             app.arrival = arrival

@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from core.clock import Clock
 from core.db import Database
 from core.logs import demote_info_to_debug
-from core.services.arrival import ArrivalService
+from core.usecases.arrival import ArrivalUseCases
 from core.usecases.payments import PaymentUseCases
 from jobs import sweeps
 from jobs.dispatcher import OutboxDispatcher
@@ -59,7 +59,7 @@ def build_scheduler(
     dispatcher: OutboxDispatcher,
     reminder_minutes: int,
     sweep_seconds: float,
-    arrival: ArrivalService | None,
+    arrival: ArrivalUseCases | None,
     dispatch_seconds: float = 1.0,
 ) -> AsyncIOScheduler:
     """The sweeps of a running service. `arrival` has no default on purpose: without it no

@@ -42,11 +42,20 @@ from core.errors import (
 )
 from core.models import Premise, Reservation, ReservationStatus, Spot
 from core.opening_hours import open_starts
-from core.rules import MAX_DAYS_AHEAD, STEP_MINUTES, check_duration, start_now
+from core.rules import (
+    MAX_DAYS_AHEAD,
+    MAX_PENDING_HOLDS_PER_USER,
+    STEP_MINUTES,
+    check_duration,
+    is_paid,
+    is_payable,
+    start_now,
+)
 from core.services import booking
 from core.services.availability import quote
 from core.services.payments import Settled
 from core.services.places import place_of
+from core.usecases.booking import Released
 from core.usecases.payments import CardOutcome
 
 PRESETS = (60, 120, 180, 240, 480)
@@ -197,7 +206,7 @@ async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) ->
         await callback.answer(t(manager, "quote.no_spot"), show_alert=True)
         return
     except TooManyHolds:
-        await callback.answer(t(manager, "hold.too_many"), show_alert=True)
+        await callback.answer(t(manager, "hold.too_many", limit=MAX_PENDING_HOLDS_PER_USER), show_alert=True)
         return
     except InvalidInterval:
         await callback.answer(t(manager, "quote.start_passed"), show_alert=True)
@@ -229,11 +238,11 @@ async def on_start(start_data: Any, manager: DialogManager) -> None:
 async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
     r, spot, premise = await _reservation_view(m)
-    if r.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE, ReservationStatus.COMPLETED):
+    if is_paid(r.status):
         # Paid meanwhile (a webhook, another device): the confirmation comes from the outbox.
         return await paid_getter(dialog_manager)
     now = svc.clock.now()
-    expired = r.status != ReservationStatus.PENDING_PAYMENT or (r.hold_expires_at or now) <= now
+    expired = not is_payable(r.status, r.hold_expires_at, now)
     coverage = await svc.wallet.coverage(r.user_id, r.price, r.currency)
     balance = coverage.balance
     cards = await svc.wallet.cards(r.user_id) if svc.payments else []
@@ -338,12 +347,13 @@ async def on_wallet(callback: CallbackQuery, _: Button, manager: DialogManager) 
 
 async def _not_payable(callback: CallbackQuery, manager: DialogManager, exc: InvalidTransition) -> None:
     """Paid meanwhile (another device, the webhook): the paid screen; lapsed: say so."""
-    if exc.status in (ReservationStatus.CONFIRMED.value, ReservationStatus.ACTIVE.value):
+    status = ReservationStatus(exc.status)
+    if is_paid(status):
         await manager.switch_to(BookSG.done)
-    elif exc.status in (ReservationStatus.PENDING_PAYMENT.value, ReservationStatus.EXPIRED.value):
-        await callback.answer(t(manager, "hold.expired"), show_alert=True)
-    else:
+    elif status is ReservationStatus.CANCELLED:
         await explain(callback, manager, exc)
+    else:  # a hold that ran out (swept or not yet)
+        await callback.answer(t(manager, "hold.expired"), show_alert=True)
 
 
 def _short_key(manager: DialogManager) -> str:
@@ -413,10 +423,9 @@ async def on_link(callback: CallbackQuery, _: Button, manager: DialogManager) ->
 async def link_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
     r, spot, premise = await _reservation_view(m)
-    if r.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE, ReservationStatus.COMPLETED):
+    if is_paid(r.status):
         return await paid_getter(dialog_manager)
-    now = svc.clock.now()
-    open_ = r.status == ReservationStatus.PENDING_PAYMENT and (r.hold_expires_at or now) > now
+    open_ = is_payable(r.status, r.hold_expires_at, svc.clock.now())
     notice = m.dialog_data.get("notice")
     text = (
         (notice or t(m, "pay.link")) if open_ else t(m, "hold.expired_at", spot=spot.label, name=premise.name)
@@ -450,20 +459,18 @@ async def on_check(callback: CallbackQuery, _: Button, manager: DialogManager) -
 async def on_release(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     svc, who = services(manager), caller(manager)
     try:
-        async with svc.db.transaction() as s:
-            await booking.release_hold(
-                s, manager.dialog_data["reservation_id"], user_id=who.user_id, now=svc.clock.now()
-            )
-    except InvalidTransition as exc:
-        if exc.status in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE):
-            # Paid meanwhile (another device, a webhook): it stays booked; show it.
-            await callback.answer(t(manager, "pay.release_paid"), show_alert=True)
-            await manager.switch_to(BookSG.done)
-            return
-        # Expired or released already: nothing is held any more, as the answer says.
+        released = await svc.booking.release_hold(
+            user_id=who.user_id, reservation_id=manager.dialog_data["reservation_id"]
+        )
     except DomainError as exc:
         await explain(callback, manager, exc)
         return
+    if released is Released.PAID:
+        # Paid meanwhile (another device, a webhook): it stays booked; show it.
+        await callback.answer(t(manager, "pay.release_paid"), show_alert=True)
+        await manager.switch_to(BookSG.done)
+        return
+    # Released now, or expired or released already: nothing is held any more, as the answer says.
     await callback.answer(t(manager, "pay.released"))
     await manager.start(MenuSG.main, mode=StartMode.RESET_STACK)
 

@@ -11,16 +11,14 @@ from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.arrival import outcome_text, quiet_refusal
+from bot.arrival import outcome_text
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG, BookSG, MenuSG
 from bot.i18n import Raw
 from core.errors import DomainError, TooLateToCancel
-from core.models import PaymentMethodKind, PaymentStatus, ReservationStatus
-from core.rules import can_cancel, can_end_now
-from core.services import booking
-from core.services.catalog import BookingScope, booking_view, user_bookings
+from core.models import PaymentStatus
+from core.services.catalog import BookingScope, user_bookings
 
 PAGE = 5
 
@@ -87,8 +85,7 @@ def _reservation_id(manager: DialogManager) -> int:
 
 async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
-    async with svc.db.read() as s:
-        v = await booking_view(s, _reservation_id(m), caller(m).user_id)
+    v = await svc.booking.details(user_id=caller(m).user_id, reservation_id=_reservation_id(m))
     r = v.reservation
     lines = "\n".join(
         t(
@@ -101,11 +98,9 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         for p in v.payments
         if p.status != PaymentStatus.FAILED
     )
-    now = svc.clock.now()
-    can_lower = svc.arrival is not None and await svc.arrival.may_lower(r.id, caller(m).user_id)
     notice = m.dialog_data.pop("notice", None)
     return {
-        "can_lower": can_lower,
+        "can_lower": svc.arrival is not None and v.can_lower,
         "btn_lower": t(m, "btn.lower"),
         "notice": notice,
         "text": t(
@@ -120,11 +115,11 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             price=fmt.money(r.price, r.currency),
             payments=Raw(lines),
         ),
-        "can_pay": r.status == ReservationStatus.PENDING_PAYMENT,
+        "can_pay": v.can_pay,
         "btn_pay": t(m, "btn.pay_booking", price=fmt.money(r.price, r.currency)),
-        "can_cancel": can_cancel(r.status, r.starts_at, now),
+        "can_cancel": v.can_cancel,
         "btn_cancel_booking": t(m, "btn.cancel_booking"),
-        "can_end": can_end_now(r.status, r.starts_at, now),
+        "can_end": v.can_end_now,
         "btn_end": t(m, "btn.end_now"),
         "btn_navigate": t(m, "btn.navigate"),
         "premise_id": v.premise.id,
@@ -143,20 +138,17 @@ async def on_lower(callback: CallbackQuery, _: Button, manager: DialogManager) -
             await callback.message.edit_text(t(manager, "lower.progress"))  # while the device moves
 
     arrival = await svc.arrival.lower(_reservation_id(manager), who.user_id, started=started)
-    async with svc.db.read() as s:
-        tz = (await booking_view(s, _reservation_id(manager), who.user_id)).premise.timezone
-    if quiet_refusal(arrival):
+    if arrival.repeated:
         # A repeated tap: the lowering already under way (or done) answers for it.
-        await callback.answer(outcome_text(who.lang, arrival, tz))
+        await callback.answer(outcome_text(who.lang, arrival))
         return
-    manager.dialog_data["notice"] = outcome_text(who.lang, arrival, tz)
+    manager.dialog_data["notice"] = outcome_text(who.lang, arrival)
 
 
 async def on_pay(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     """The same payment screen as when booking: wallet, saved cards, the payment page."""
     svc = services(manager)
-    async with svc.db.read() as s:
-        v = await booking_view(s, _reservation_id(manager), caller(manager).user_id)
+    v = await svc.booking.details(user_id=caller(manager).user_id, reservation_id=_reservation_id(manager))
     await manager.start(BookSG.pay, data={"reservation_id": v.reservation.id, "premise_id": v.premise.id})
 
 
@@ -167,18 +159,15 @@ async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager
 
 async def cancel_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
-    async with svc.db.read() as s:
-        v = await booking_view(s, _reservation_id(m), caller(m).user_id)
-    paid = [p for p in v.payments if p.status == PaymentStatus.SUCCEEDED]
-    wallet = sum(p.amount for p in paid if p.method == PaymentMethodKind.WALLET)
-    card = sum(p.amount for p in paid if p.method == PaymentMethodKind.CARD)
+    v = await svc.booking.details(user_id=caller(m).user_id, reservation_id=_reservation_id(m))
     r = v.reservation
-    cancellable = can_cancel(r.status, r.starts_at, services(m).clock.now())
     return {
-        "text": t(m, "cancel.confirm", id=r.id, refund=refund_text(m, wallet, card, r.currency))
-        if cancellable
+        "text": t(
+            m, "cancel.confirm", id=r.id, refund=refund_text(m, v.refund_wallet, v.refund_card, r.currency)
+        )
+        if v.can_cancel
         else t(m, "cancel.too_late"),
-        "can_cancel": cancellable,
+        "can_cancel": v.can_cancel,
         "btn_yes": t(m, "btn.yes_cancel"),
         "btn_no": t(m, "btn.no_keep"),
     }
@@ -192,11 +181,7 @@ async def on_confirm_cancel(callback: CallbackQuery, _: Button, manager: DialogM
     svc, who = services(manager), caller(manager)
     reservation_id = _reservation_id(manager)
     try:
-        if svc.payments is not None:
-            result = await svc.payments.cancel_booking(reservation_id, who.user_id)
-        else:
-            async with svc.db.transaction() as s:
-                result = await booking.cancel(s, reservation_id, user_id=who.user_id, now=svc.clock.now())
+        cancelled = await svc.booking.cancel(user_id=who.user_id, reservation_id=reservation_id)
     except TooLateToCancel:
         # Started meanwhile: the booking's screen offers to end it instead.
         await callback.answer(t(manager, "cancel.too_late"), show_alert=True)
@@ -206,14 +191,13 @@ async def on_confirm_cancel(callback: CallbackQuery, _: Button, manager: DialogM
         await explain(callback, manager, exc)
         await manager.switch_to(BookingsSG.detail)
         return
-    card = sum(p.amount - p.refunded_amount for p in result.card_refunds)
     await callback.answer(
         t(
             manager,
             "cancel.done",
             id=reservation_id,
             refund=refund_text(
-                manager, result.refunded_to_wallet, card, result.reservation.currency, done=True
+                manager, cancelled.refunded_to_wallet, cancelled.refund_to_card, cancelled.currency, done=True
             ),
         ),
         show_alert=True,
@@ -234,8 +218,7 @@ async def on_confirm_end(callback: CallbackQuery, _: Button, manager: DialogMana
     svc, who = services(manager), caller(manager)
     reservation_id = _reservation_id(manager)
     try:
-        async with svc.db.transaction() as s:
-            await booking.end_now(s, reservation_id, user_id=who.user_id, now=svc.clock.now())
+        await svc.booking.end_now(user_id=who.user_id, reservation_id=reservation_id)
     except DomainError as exc:
         await explain(callback, manager, exc)
     else:

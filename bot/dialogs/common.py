@@ -16,8 +16,16 @@ from aiogram_dialog.widgets.text import Format
 from bot import format as fmt
 from bot.context import Caller, Services
 from bot.i18n import Raw, tr, tr_label
-from core.errors import ClosedAtThatTime, DomainError, InsufficientFunds, InvalidTransition, NotFound
+from core.errors import (
+    ClosedAtThatTime,
+    DomainError,
+    InsufficientFunds,
+    InvalidTransition,
+    NotFound,
+    TooManyHolds,
+)
 from core.models import ReservationStatus
+from core.rules import MAX_PENDING_HOLDS_PER_USER
 
 
 def caller(manager: DialogManager) -> Caller:
@@ -120,7 +128,6 @@ _REFUSALS = {
     "too_late_to_cancel": "cancel.too_late",
     "no_spot_free": "quote.no_spot",
     "spot_taken": "extend.taken",
-    "too_many_holds": "hold.too_many",
     "invalid_interval": "error.invalid_interval",
     "not_started": "error.not_started",
     "currency_mismatch": "error.currency",
@@ -150,6 +157,8 @@ def refusal_text(lang: str, error: DomainError) -> str:
         )
     if isinstance(error, ClosedAtThatTime):
         return tr_label(lang, "closed.at_that_time", hours=error.opening_hours)
+    if isinstance(error, TooManyHolds):
+        return tr_label(lang, "hold.too_many", limit=MAX_PENDING_HOLDS_PER_USER)
     if isinstance(error, NotFound):
         # NotOwner is a NotFound: someone else's object is "not found" to the caller.
         return tr_label(lang, "error.not_found")

@@ -139,7 +139,10 @@ quote-title =
     Total: <b>{ $price }</b> ({ $per_hour }/h)
     { $free }
 quote-no_spot = Sorry, every spot is taken for that time. Try another time or car park.
-hold-too_many = You already have 3 unpaid bookings. Pay for one or release it in /bookings first.
+hold-too_many = You already have { $limit ->
+        [one] { $limit } unpaid booking
+       *[other] { $limit } unpaid bookings
+    }. Pay for one or release it in /bookings first.
 quote-start_passed = That start time has passed. Please choose the time again.
 closed-at_that_time = 🚫 Closed at that time: open { $hours }.
 closed-no_slots = No arrival time that day fits a stay of { $duration } within the opening hours: { $hours }.

@@ -43,18 +43,19 @@ from core.opening_hours import require_open
 from core.rules import (
     ENDABLE,
     EXTENDABLE,
+    MAX_PENDING_HOLDS_PER_USER,
     TRANSITIONS,
     Interval,
     booking_interval,
     can_cancel,
     can_end_now,
     check_extension,
+    is_paid,
 )
 from core.services import outbox, refunds
 from core.services.availability import free_spot_ids, is_spot_free
 from core.services.places import place_of
 
-MAX_PENDING_HOLDS_PER_USER = 3
 _MAX_SPOT_ATTEMPTS = 20
 _EXCLUSION_VIOLATION = "23P01"
 
@@ -184,16 +185,12 @@ async def confirm(session: AsyncSession, reservation_id: int, now: datetime) -> 
     otherwise the caller refunds. The confirmation notification is queued here."""
     reservation = await lock_owned(session, reservation_id)
     status = reservation.status
-    if status in (
-        ReservationStatus.CONFIRMED,
-        ReservationStatus.ACTIVE,
-        ReservationStatus.COMPLETED,
-    ):
+    if is_paid(status):
         return ConfirmOutcome.ALREADY_CONFIRMED
-    if status == ReservationStatus.PENDING_PAYMENT:
-        reservation.status = ReservationStatus.CONFIRMED
+    if status in TRANSITIONS["confirm"][0]:
+        reservation.status = _require("confirm", reservation)
         reservation.hold_expires_at = None
-    elif status == ReservationStatus.EXPIRED and now < reservation.ends_at:
+    elif status in TRANSITIONS["confirm_late"][0] and now < reservation.ends_at:
         if not await _reopen_on_free_spot(session, reservation, now):
             return ConfirmOutcome.NEEDS_REFUND
     else:
@@ -219,7 +216,7 @@ async def _reopen_on_free_spot(session: AsyncSession, reservation: Reservation, 
         try:
             async with session.begin_nested():
                 reservation.spot_id = spot_id
-                reservation.status = TRANSITIONS["confirm_late"][1]
+                reservation.status = _require("confirm_late", reservation)
                 reservation.closed_at = None
                 reservation.hold_expires_at = None
                 await session.flush()
@@ -382,8 +379,8 @@ async def expire_holds(
     # Re-checking the status in the UPDATE keeps a concurrent confirmation from being undone.
     result = await session.execute(
         update(Reservation)
-        .where(Reservation.id.in_(ids), Reservation.status == ReservationStatus.PENDING_PAYMENT)
-        .values(status=ReservationStatus.EXPIRED, closed_at=now, updated_at=now)
+        .where(Reservation.id.in_(ids), Reservation.status.in_(TRANSITIONS["expire"][0]))
+        .values(status=TRANSITIONS["expire"][1], closed_at=now, updated_at=now)
         .returning(Reservation.id, Reservation.user_id)
         .execution_options(synchronize_session=False)
     )
@@ -495,7 +492,7 @@ async def apply_extension(session: AsyncSession, extension_id: int, now: datetim
 async def expire_hold(session: AsyncSession, reservation_id: int, now: datetime) -> bool:
     """The payment page closed unpaid: the hold ends now instead of at its timeout."""
     reservation = await lock_owned(session, reservation_id)
-    if reservation.status != ReservationStatus.PENDING_PAYMENT:
+    if reservation.status not in TRANSITIONS["expire"][0]:
         return False
     _close(reservation, "expire", now)
     await session.flush()

@@ -32,6 +32,7 @@ from core.models import (
 )
 from core.notifications import NotificationKind
 from core.payments import CardDetails, ProviderPayment
+from core.rules import is_payable
 from core.services import booking, outbox, refunds, wallet
 
 log = logging.getLogger(__name__)
@@ -129,9 +130,7 @@ async def payable_booking(
     foreign key share-locks the user, and the other order deadlocked two payers)."""
     await wallet.lock_ledger(session, user_id)
     reservation = await booking.lock_owned(session, reservation_id, user_id)
-    if reservation.status != ReservationStatus.PENDING_PAYMENT or (
-        reservation.hold_expires_at is not None and reservation.hold_expires_at <= now
-    ):
+    if not is_payable(reservation.status, reservation.hold_expires_at, now):
         raise InvalidTransition(reservation.id, reservation.status.value, "pay")
     return reservation
 

@@ -1,14 +1,35 @@
-"""Booking use cases: hold a spot, and (to come) cancel, release, end now, extend."""
+"""Booking use cases: hold a spot, release the hold, cancel, end now, extend from the reminder,
+and one booking's details as its screen shows them (with what the rules allow on it now).
+
+Each method is one unit of work; what may happen to a booking is decided by `core/rules.py`
+(checked again in `core/services/booking.py` under the row lock), never by the caller."""
 
 from __future__ import annotations
 
+import enum
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
-from core.services import booking
+from core.errors import InvalidTransition
+from core.models import (
+    Payment,
+    PaymentMethodKind,
+    PaymentStatus,
+    Premise,
+    Reservation,
+    ReservationStatus,
+    Spot,
+)
+from core.rules import can_cancel, can_end_now, is_paid, is_payable
+from core.services import booking, wallet
+from core.services import payments as pay_rules
+from core.services.catalog import booking_view
+from core.services.places import place_of
+from core.usecases.arrival import blocker_of, lowering_refusal
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +42,76 @@ class Held:
     hold_expires_at: datetime
 
 
+class Released(enum.Enum):
+    RELEASED = "released"
+    PAID = "paid"  # paid meanwhile (another device, a webhook): it stays booked
+    GONE = "gone"  # expired or released already: nothing is held any more
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    reservation_id: int
+    currency: str
+    refunded_to_wallet: int  # credited back already
+    refund_to_card: int  # on its way back to the card (a Stripe refund)
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    reservation_id: int
+    ends_at: datetime
+
+
+class ExtendOutcome(enum.Enum):
+    PAID_FROM_WALLET = "paid_from_wallet"  # applied: the booking ends later already
+    NEEDS_PAYMENT = "needs_payment"  # quoted; the wallet is short: a card or the payment page
+    STALE = "stale"  # the booking no longer ends when the reminder said
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    outcome: ExtendOutcome
+    timezone: str  # the premise's
+    ends_at: datetime  # the end once extended (for STALE: the booking's current end)
+    extension_id: int | None = None
+    price: int = 0
+    currency: str = ""
+    balance: int = 0  # the wallet's before paying, in the extension's currency
+
+
+@dataclass(frozen=True, slots=True)
+class BookingDetails:
+    """One booking for its owner's screen, and what the rules allow on it now."""
+
+    reservation: Reservation
+    spot: Spot
+    premise: Premise
+    payments: list[Payment]
+    can_pay: bool
+    can_cancel: bool
+    can_end_now: bool
+    # The lowering window and the blocker's row; whether blockers are reachable at all (MQTT
+    # configured) is the front end's to add.
+    can_lower: bool
+    refund_wallet: int  # what cancelling now would give back, by where it goes
+    refund_card: int
+
+
 class BookingUseCases:
-    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        *,
+        refund_cards: Callable[[], Awaitable[int]] | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.settings = settings
+        # Carries out the card refunds a cancellation owes (the payments adapter); without it
+        # (no Stripe configured) the refund job does them.
+        self.refund_cards = refund_cards
 
     async def hold(self, *, user_id: int, premise_id: int, starts_at: datetime, minutes: int) -> Held:
         """Holds a free spot of the premise, unpaid, for the configured hold time.
@@ -42,3 +128,98 @@ class BookingUseCases:
             )
             assert reservation.hold_expires_at is not None
             return Held(reservation.id, reservation.price, reservation.currency, reservation.hold_expires_at)
+
+    async def details(self, *, user_id: int, reservation_id: int) -> BookingDetails:
+        """The booking, its place and payments, read once. Raises NotFound (also for somebody
+        else's booking)."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            v = await booking_view(s, reservation_id, user_id)
+            blocker = await blocker_of(s, v.spot.id)
+        r = v.reservation
+        paid = [p for p in v.payments if p.status == PaymentStatus.SUCCEEDED]
+        cancellable = can_cancel(r.status, r.starts_at, now)
+        return BookingDetails(
+            reservation=r,
+            spot=v.spot,
+            premise=v.premise,
+            payments=v.payments,
+            can_pay=is_payable(r.status, r.hold_expires_at, now),
+            can_cancel=cancellable,
+            can_end_now=can_end_now(r.status, r.starts_at, now),
+            can_lower=lowering_refusal(r, blocker, now, self.settings.early_arrival_minutes) is None,
+            refund_wallet=sum(p.amount for p in paid if p.method == PaymentMethodKind.WALLET),
+            refund_card=sum(p.amount for p in paid if p.method == PaymentMethodKind.CARD),
+        )
+
+    async def release_hold(self, *, user_id: int, reservation_id: int) -> Released:
+        """The driver lets an unpaid hold go. Anything but an unpaid hold is left as it is: a tap
+        on an old payment screen after the booking was paid never cancels it. Raises NotFound."""
+        try:
+            async with self.db.transaction() as s:
+                await booking.release_hold(s, reservation_id, user_id=user_id, now=self.clock.now())
+        except InvalidTransition as exc:
+            return Released.PAID if is_paid(ReservationStatus(exc.status)) else Released.GONE
+        return Released.RELEASED
+
+    async def cancel(self, *, user_id: int, reservation_id: int, reason: str = "user") -> Cancelled:
+        """The one way to cancel: an unpaid hold, or a paid booking before its start, refunded in
+        full to where the money came from (the wallet in the same transaction; cards right after
+        it commits, never inside it). Raises TooLateToCancel after the start (end it instead),
+        InvalidTransition, NotFound."""
+        async with self.db.transaction() as s:
+            result = await booking.cancel(
+                s, reservation_id, user_id=user_id, now=self.clock.now(), reason=reason
+            )
+            cancelled = Cancelled(
+                reservation_id=result.reservation.id,
+                currency=result.reservation.currency,
+                refunded_to_wallet=result.refunded_to_wallet,
+                refund_to_card=sum(p.amount - p.refunded_amount for p in result.card_refunds),
+            )
+        if result.card_refunds and self.refund_cards is not None:
+            await self.refund_cards()
+        return cancelled
+
+    async def end_now(self, *, user_id: int, reservation_id: int) -> Ended:
+        """The driver leaves early: the booking completes now (the rest is not refunded).
+        Raises NotStarted before the start (cancel instead), InvalidTransition, NotFound."""
+        async with self.db.transaction() as s:
+            r = await booking.end_now(s, reservation_id, user_id=user_id, now=self.clock.now())
+            return Ended(r.id, r.ends_at)
+
+    async def extend(
+        self, *, user_id: int, reservation_id: int, minutes: int, reminded_end: datetime | None = None
+    ) -> Extension:
+        """The reminder's "Extend": quotes `minutes` more on the same spot and, when the wallet
+        covers the price, pays it from there at once (the booking ends later when this returns);
+        otherwise the extension waits for a card or the payment page. With `reminded_end`, a
+        booking that no longer ends then (extended or ended meanwhile) is STALE, nothing done.
+        Raises NotFound, SpotTaken, ClosedAtThatTime, InvalidTransition or InvalidInterval."""
+        now = self.clock.now()
+        async with self.db.transaction() as s:
+            # Every money path locks the driver's ledger before the booking (see payable_booking).
+            await wallet.lock_ledger(s, user_id)
+            current = await booking.lock_owned(s, reservation_id, user_id)
+            _spot, premise = await place_of(s, current)
+            if reminded_end is not None and int(current.ends_at.timestamp()) != int(reminded_end.timestamp()):
+                return Extension(ExtendOutcome.STALE, premise.timezone, current.ends_at)
+            extension = await booking.request_extension(
+                s, current.id, user_id=user_id, minutes=minutes, now=now
+            )
+            balance = await wallet.balance(s, user_id, extension.currency)
+            outcome = ExtendOutcome.NEEDS_PAYMENT
+            if balance >= extension.price:
+                await pay_rules.pay_extension_with_wallet(
+                    s, extension_id=extension.id, user_id=user_id, now=now
+                )
+                outcome = ExtendOutcome.PAID_FROM_WALLET
+            return Extension(
+                outcome=outcome,
+                timezone=premise.timezone,
+                ends_at=extension.new_ends_at,
+                extension_id=extension.id,
+                price=extension.price,
+                currency=extension.currency,
+                balance=balance,
+            )

@@ -391,15 +391,6 @@ class PaymentUseCases:
 
     # -- refunds ------------------------------------------------------------------------------
 
-    async def cancel_booking(self, reservation_id: int, user_id: int) -> booking.CancelResult:
-        """Cancels before the start with a full refund to the source; card refunds go to
-        Stripe right after the cancellation is committed."""
-        async with self.db.transaction() as s:
-            result = await booking.cancel(s, reservation_id, user_id=user_id, now=self.clock.now())
-        if result.card_refunds:
-            await self.process_refunds()
-        return result
-
     async def process_refunds(self) -> int:
         """Carries out every refund owed to a card. A refund Stripe refuses is recorded as
         refund_failed and admins are alerted; it is never silently dropped. Returns how many

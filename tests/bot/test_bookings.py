@@ -228,6 +228,10 @@ def test_every_domain_refusal_has_its_own_words() -> None:
     assert refusal_text("en", errors.InvalidTransition(7, "active", "cancel")) == (
         "Booking #7 is 🚗 parked now, so this is no longer possible."
     )
+    # The limit comes from core.rules, not from the text.
+    assert refusal_text("en", errors.TooManyHolds("x")) == (
+        "You already have 3 unpaid bookings. Pay for one or release it in /bookings first."
+    )
 
 
 async def test_a_held_booking_is_paid_from_my_bookings(

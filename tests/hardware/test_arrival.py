@@ -16,7 +16,7 @@ from core.clock import ManualClock
 from core.db import Database
 from core.models import Blocker, Notification, Reservation, ReservationStatus, Spot
 from core.services import booking
-from core.services.arrival import ArrivalService, LowerRefused
+from core.usecases.arrival import ArrivalUseCases, LowerRefused
 from tests.factories import make_user
 from tests.hardware.support import eventually, register, row_matches, running_link, simulator
 
@@ -59,7 +59,7 @@ async def test_two_taps_at_once_send_one_command_and_one_park_now(
     ):
         await eventually(lambda: row_matches(link, db, "B1", online=True), what="online")
         user_id, reservation_id = await _paid_booking_on(db, "B1", clock)
-        arrival = ArrivalService(db, link, clock, early_minutes=15, ack_timeout=3)
+        arrival = ArrivalUseCases(db, link, clock, early_minutes=15, ack_timeout=3)
         clock.set(datetime.now(UTC))  # the device judges the command's expiry by the real clock
         first, second = await asyncio.gather(
             arrival.lower(reservation_id, user_id), arrival.lower(reservation_id, user_id)
@@ -86,7 +86,7 @@ async def test_a_late_ack_is_shown_and_starts_the_stay(db: Database, mqtt_url: s
     ):
         await eventually(lambda: row_matches(link, db, "B1", online=True), what="online")
         user_id, reservation_id = await _paid_booking_on(db, "B1", clock)
-        arrival = ArrivalService(db, link, clock, early_minutes=15, ack_timeout=1.0)
+        arrival = ArrivalUseCases(db, link, clock, early_minutes=15, ack_timeout=1.0)
         link.late_ack_listeners.append(arrival.late_answer)
         clock.set(datetime.now(UTC))  # the device judges the command's expiry by the real clock
         first = await arrival.lower(reservation_id, user_id)

@@ -1,4 +1,4 @@
-"""ArrivalService.on_ack_conflict (what the link reports when a command got two different
+"""ArrivalUseCases.on_ack_conflict (what the link reports when a command got two different
 acks) on both databases, including a contradiction that arrives before `lower()` has written
 the arrival."""
 
@@ -6,26 +6,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Literal
 
 from sqlalchemy import select
 
-from core.blockers import AckConflict, CommandResult, CommandStatus
+from core.blockers import AckConflict, CommandStatus
 from core.clock import ManualClock
 from core.db import Database
 from core.models import Notification, Reservation, ReservationStatus
 from core.services import booking
-from core.services.arrival import ArrivalService
+from core.usecases.arrival import ArrivalUseCases
 from tests.factories import make_premise, make_user
-
-
-class _NoBlockers:
-    """The command port; the conflict handling never sends commands."""
-
-    async def command(
-        self, blocker_id: str, action: Literal["lower", "raise"], reservation_id: int | None = None
-    ) -> CommandResult:
-        raise AssertionError("no command expected")
+from tests.fakes.blockers import FakeBlockers
 
 
 async def _confirmed_booking(db: Database, clock: ManualClock) -> tuple[int, int]:
@@ -66,7 +57,8 @@ async def test_a_believed_lowering_is_undone_and_told_once(db: Database, clock: 
     reservation_id, driver_id = await _confirmed_booking(db, clock)
     async with db.transaction() as s:
         await booking.mark_arrived(s, reservation_id, user_id=driver_id, now=clock.now())
-    arrival = ArrivalService(db, _NoBlockers(), clock, early_minutes=15)
+    blockers = FakeBlockers()
+    arrival = ArrivalUseCases(db, blockers, clock, early_minutes=15)
     before = await _kinds(db)
     for _ in range(2):  # the link reports once; a repeat must not tell anybody twice
         await arrival.on_ack_conflict(_conflict(reservation_id), settle=0.5)
@@ -77,13 +69,15 @@ async def test_a_believed_lowering_is_undone_and_told_once(db: Database, clock: 
     for kind in before:
         added.remove(kind)
     assert sorted(added) == ["admin_blocker_ack_conflict", "lower_failed_after_all"]
+    assert blockers.sent == []  # the conflict handling never sends commands
 
 
 async def test_a_contradiction_before_the_arrival_is_written_still_undoes_it(
     db: Database, clock: ManualClock
 ) -> None:
     reservation_id, driver_id = await _confirmed_booking(db, clock)
-    arrival = ArrivalService(db, _NoBlockers(), clock, early_minutes=15)
+    blockers = FakeBlockers()
+    arrival = ArrivalUseCases(db, blockers, clock, early_minutes=15)
 
     async def lower_writes_late() -> None:
         await asyncio.sleep(0.3)
@@ -94,3 +88,4 @@ async def test_a_contradiction_before_the_arrival_is_written_still_undoes_it(
     async with db.read() as s:
         r = await s.get(Reservation, reservation_id)
         assert r is not None and r.status == ReservationStatus.CONFIRMED and r.arrived_at is None
+    assert blockers.sent == []

@@ -31,6 +31,7 @@ from core.models import (
     WalletTransaction,
     WalletTxKind,
 )
+from core.rules import MAX_PENDING_HOLDS_PER_USER
 from core.services import booking, wallet
 from core.services import payments as pay_rules
 from core.services.availability import quote
@@ -346,7 +347,7 @@ async def test_interval_rules_and_hold_limit(db: Database, clock: ManualClock) -
         await _hold(db, a, premise_id, -1, 60, clock)
     with pytest.raises(InvalidInterval):
         await _hold(db, a, premise_id, 31 * 24, 60, clock)
-    for _ in range(booking.MAX_PENDING_HOLDS_PER_USER):
+    for _ in range(MAX_PENDING_HOLDS_PER_USER):
         await _hold(db, a, premise_id, 1, 60, clock)
     with pytest.raises(TooManyHolds):
         await _hold(db, a, premise_id, 1, 60, clock)

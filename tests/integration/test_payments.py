@@ -17,6 +17,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from core.clock import ManualClock
+from core.config import Settings
 from core.db import Database
 from core.errors import InsufficientFunds, NotOwner
 from core.models import (
@@ -35,6 +36,7 @@ from core.models import (
 from core.rules import TOPUP_MAX, TOPUP_MIN
 from core.services import booking, wallet
 from core.services import payments as rules
+from core.usecases.booking import BookingUseCases, Cancelled
 from core.usecases.payments import CardOutcome, PaymentUseCases
 from demo.stripe import StripeFake
 from payments import StripeGateway
@@ -68,6 +70,12 @@ class Stack:
                 now=self.clock.now(),
                 hold_minutes=10,
             )
+
+    async def cancel(self, reservation_id: int, user_id: int) -> Cancelled:
+        """The one cancel entry point, as the bot calls it: card refunds go to Stripe at once."""
+        settings = Settings(_env_file=None, bot_token="1:x")
+        use_cases = BookingUseCases(self.db, self.clock, settings, refund_cards=self.service.process_refunds)
+        return await use_cases.cancel(user_id=user_id, reservation_id=reservation_id)
 
     async def reservation(self, rid: int) -> Reservation:
         async with self.db.read() as s:
@@ -327,7 +335,7 @@ async def test_wallet_pays_atomically_and_refuses_when_short(stack: Stack) -> No
         )
     assert (await stack.reservation(r.id)).status == ReservationStatus.CONFIRMED
     assert await stack.balance() == 0
-    result = await stack.service.cancel_booking(r.id, stack.user_id)
+    result = await stack.cancel(r.id, stack.user_id)
     assert result.refunded_to_wallet == PRICE and await stack.balance() == PRICE
     async with stack.db.read() as s:
         history = await wallet.history(s, stack.user_id)
@@ -433,14 +441,14 @@ async def test_cancel_refunds_the_card_and_a_refused_refund_stays_visible(stack:
     ok = await stack.hold(start_h=1)
     link = await stack.service.booking_checkout(ok.id, stack.user_id)
     await stack.fake.complete_checkout(link.session_id)
-    await stack.service.cancel_booking(ok.id, stack.user_id)
+    await stack.cancel(ok.id, stack.user_id)
     (payment,) = await stack.payments()
     assert payment.status == PaymentStatus.REFUNDED and payment.refunded_at is not None
     refused = await stack.hold(start_h=4)
     link = await stack.service.booking_checkout(refused.id, stack.user_id)
     await stack.fake.complete_checkout(link.session_id)
     stack.fake.fail_refunds(1)
-    await stack.service.cancel_booking(refused.id, stack.user_id)
+    await stack.cancel(refused.id, stack.user_id)
     last = (await stack.payments())[-1]
     assert last.status == PaymentStatus.REFUND_FAILED and last.failure_reason
     assert await stack.kinds(stack.admin_id) == ["admin_refund_failed"]

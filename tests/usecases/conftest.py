@@ -1,4 +1,5 @@
-"""Use cases on a migrated SQLite file, with the in-process fakes of their ports."""
+"""Use cases on a migrated SQLite file, with the in-process fakes of their ports: a `world` for
+the payment and wallet use cases; `db` and `settings` for the booking and arrival ones."""
 
 from __future__ import annotations
 
@@ -100,3 +101,19 @@ async def world(tmp_path: Path, sqlite_template: Path, clock: ManualClock) -> As
         )
     finally:
         await db.dispose()
+
+
+@pytest.fixture
+async def db(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Database]:
+    path = tmp_path / "usecases.db"
+    shutil.copy(sqlite_template, path)
+    database = Database.from_url(f"sqlite+aiosqlite:///{path}")
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(_env_file=None, bot_token="1:x", hold_minutes=10, early_arrival_minutes=15)

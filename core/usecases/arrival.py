@@ -1,6 +1,8 @@
-"""The physical side of a booking: lowering the blocker for the driver on arrival (DESIGN.md §5:
-only the owner, status confirmed or active, now in [start − EARLY_ARRIVAL, end), blocker
-online), raising it to guard a paid spot, and raising it again once the driver has left."""
+"""Arrival use cases, the physical side of a booking: lowering the blocker for the driver on
+arrival (DESIGN.md §5: only the owner, within the lowering window of `core.rules.can_lower`,
+blocker online and healthy, no other lowering under way), raising it to guard a paid spot, and
+raising it again once the driver has left. Each method owns its units of work; none is held
+open while a device answers."""
 
 from __future__ import annotations
 
@@ -21,7 +23,9 @@ from core.db import Database
 from core.errors import DomainError
 from core.models import Blocker, BlockerState, Reservation, ReservationStatus
 from core.notifications import NotificationKind
+from core.rules import lowering_opens_at, why_not_lower
 from core.services import booking, outbox
+from core.services.places import place_of
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +47,50 @@ class Arrival:
     refused: LowerRefused | None = None
     result: CommandResult | None = None
     opens_at: datetime | None = None  # for TOO_EARLY
+    timezone: str = "UTC"  # the premise's, to show times in
 
     @property
     def ok(self) -> bool:
         return self.result is not None and self.result.ok
 
+    @property
+    def retryable(self) -> bool:
+        """Whether trying again may help (not for a lowered blocker or a closed booking)."""
+        if self.ok:
+            return False
+        return self.refused in (None, LowerRefused.TOO_EARLY, LowerRefused.BLOCKER_DOWN)
 
-async def _blocker_of(session: AsyncSession, spot_id: int) -> Blocker | None:
+    @property
+    def repeated(self) -> bool:
+        """A repeated tap while the blocker is going down, or once it is down: the first tap's
+        outcome answers for it."""
+        return self.refused in (LowerRefused.IN_PROGRESS, LowerRefused.ALREADY_DOWN)
+
+
+async def blocker_of(session: AsyncSession, spot_id: int) -> Blocker | None:
     found: Blocker | None = await session.scalar(select(Blocker).where(Blocker.spot_id == spot_id))
     return found
+
+
+def lowering_refusal(
+    reservation: Reservation, blocker: Blocker | None, now: datetime, early_minutes: int
+) -> LowerRefused | None:
+    """Whether the blocker may go down for this booking now, given its row: the window is
+    core.rules' (status and time); then the device and any lowering already under way."""
+    outside = why_not_lower(
+        reservation.status, reservation.starts_at, reservation.ends_at, now, early_minutes
+    )
+    if outside is not None:
+        return LowerRefused(outside.value)
+    if blocker is None:
+        return LowerRefused.NO_BLOCKER
+    if reservation.status == ReservationStatus.ACTIVE and blocker.state == BlockerState.LOWERED:
+        return LowerRefused.ALREADY_DOWN
+    if reservation.lowering_until is not None and reservation.lowering_until > now:
+        return LowerRefused.IN_PROGRESS
+    if health_problems(online=blocker.online, state=blocker.state, battery=None):
+        return LowerRefused.BLOCKER_DOWN
+    return None
 
 
 async def check_lowering(
@@ -59,29 +98,15 @@ async def check_lowering(
 ) -> tuple[Reservation, Blocker | None, LowerRefused | None]:
     """The rule, checked on the server at the moment of the tap (NotOwner/NotFound raised)."""
     reservation = await booking.get_owned(session, reservation_id, user_id)
-    blocker = await _blocker_of(session, reservation.spot_id)
-    if reservation.status not in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE):
-        return reservation, blocker, LowerRefused.WRONG_STATE
-    if now < reservation.starts_at - timedelta(minutes=early_minutes):
-        return reservation, blocker, LowerRefused.TOO_EARLY
-    if now >= reservation.ends_at:
-        return reservation, blocker, LowerRefused.ENDED
-    if blocker is None:
-        return reservation, blocker, LowerRefused.NO_BLOCKER
-    if reservation.status == ReservationStatus.ACTIVE and blocker.state == BlockerState.LOWERED:
-        return reservation, blocker, LowerRefused.ALREADY_DOWN
-    if reservation.lowering_until is not None and reservation.lowering_until > now:
-        return reservation, blocker, LowerRefused.IN_PROGRESS
-    if health_problems(online=blocker.online, state=blocker.state, battery=None):
-        return reservation, blocker, LowerRefused.BLOCKER_DOWN
-    return reservation, blocker, None
+    blocker = await blocker_of(session, reservation.spot_id)
+    return reservation, blocker, lowering_refusal(reservation, blocker, now, early_minutes)
 
 
 # As long as a late ack is still reported (hardware.link.LATE_ACK_WINDOW, 300 s).
 GUARD_PAUSE_AFTER_ARRIVAL = timedelta(minutes=5)
 
 
-class ArrivalService:
+class ArrivalUseCases:
     def __init__(
         self,
         db: Database,
@@ -97,13 +122,6 @@ class ArrivalService:
         self.early_minutes = early_minutes
         # A claim outlives the command's wait a little; a crashed process's claim lapses then.
         self.claim_for = timedelta(seconds=ack_timeout + 5)
-
-    async def may_lower(self, reservation_id: int, user_id: int) -> bool:
-        async with self.db.read() as s:
-            _, _, refused = await check_lowering(
-                s, reservation_id, user_id, self.clock.now(), self.early_minutes
-            )
-        return refused is None
 
     async def lower(
         self,
@@ -126,9 +144,12 @@ class ArrivalService:
             )
             if refused is None and not await self._claim(s, reservation_id, now):
                 refused = LowerRefused.IN_PROGRESS
-            opens = reservation.starts_at - timedelta(minutes=self.early_minutes)
+            opens = lowering_opens_at(reservation.starts_at, self.early_minutes)
+            tz = (await place_of(s, reservation))[1].timezone
         if refused is not None:
-            return Arrival(refused=refused, opens_at=opens if refused == LowerRefused.TOO_EARLY else None)
+            return Arrival(
+                refused=refused, opens_at=opens if refused == LowerRefused.TOO_EARLY else None, timezone=tz
+            )
         assert blocker is not None
         try:
             if started is not None:
@@ -164,7 +185,7 @@ class ArrivalService:
                     now=self.clock.now(),
                     dedupe_key=f"lower_failed:{reservation_id}:{result.status.value}",
                 )
-        return Arrival(result=result)
+        return Arrival(result=result, timezone=tz)
 
     async def on_ack_conflict(self, conflict: AckConflict, *, settle: float = 3.0) -> None:
         """A command was answered twice, differently (one answer forged, or a device that
