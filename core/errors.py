@@ -107,3 +107,27 @@ class PhoneTaken(DomainError):
     """One user per phone number: this one belongs to another user already."""
 
     code = "phone_taken"
+
+
+class InvalidRatePlan(DomainError):
+    """A rate plan that cannot be priced as core/pricing.py documents (refused when set)."""
+
+    code = "invalid_rate_plan"
+
+
+class RatePlanBadAmount(InvalidRatePlan):
+    """A price that is not a whole number of minor units from 0 to core.pricing.MAX_AMOUNT."""
+
+    code = "rate_plan_bad_amount"
+
+
+class RatePlanCapTooLow(InvalidRatePlan):
+    """The daily cap is below the dearest hour of the plan: it would undercut every rate."""
+
+    code = "rate_plan_cap_too_low"
+
+
+class RatePlanBadPeriod(InvalidRatePlan):
+    """A time-of-day or weekday rate without days, off whole minutes, or overlapping another."""
+
+    code = "rate_plan_bad_period"

@@ -34,6 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship,
 from sqlalchemy.types import TypeDecorator
 
 from core import opening_hours
+from core.pricing import RatePlan, plan_from_fields
 
 NAMING = {
     "ix": "ix_%(column_0_N_label)s",
@@ -222,6 +223,42 @@ class Premise(Base):
         return opening_hours.validate(value)
 
 
+class RatePlanVersion(Base):
+    """One version of a premise's rate plan (core/pricing.py). Versions are never changed: a
+    new price is a new version, and a booking keeps the version it was priced with
+    (`reservations.rate_plan_id`). The version in force is the highest whose `valid_from` has
+    come; `premises.price_per_hour` follows it as the "from" price search shows."""
+
+    __tablename__ = "rate_plans"
+    __table_args__ = (
+        UniqueConstraint("premise_id", "version"),
+        CheckConstraint("base_per_hour >= 0", name="base_not_negative"),
+        CheckConstraint("first_hour IS NULL OR first_hour >= 0", name="first_hour_not_negative"),
+        CheckConstraint("daily_cap IS NULL OR daily_cap >= 0", name="cap_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[datetime] = mapped_column()
+    base_per_hour: Mapped[int] = mapped_column(Integer)
+    first_hour: Mapped[int | None] = mapped_column(Integer)
+    daily_cap: Mapped[int | None] = mapped_column(Integer)
+    # [{"days": [5, 6], "start": "22:00", "end": "07:00", "per_hour": 100}, ...]
+    periods: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+    def plan(self) -> RatePlan:
+        return plan_from_fields(
+            base_per_hour=self.base_per_hour,
+            currency=self.currency,
+            first_hour=self.first_hour,
+            daily_cap=self.daily_cap,
+            periods=self.periods,
+        )
+
+
 class Spot(Base):
     __tablename__ = "spots"
     __table_args__ = (UniqueConstraint("premise_id", "label"),)
@@ -280,6 +317,8 @@ class Reservation(Base):
     )
     price: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
+    # The plan version the price came from (None: priced before plans, at another price).
+    rate_plan_id: Mapped[int | None] = mapped_column(ForeignKey("rate_plans.id"))
     hold_expires_at: Mapped[datetime | None] = mapped_column()
     reminded_at: Mapped[datetime | None] = mapped_column()
     arrived_at: Mapped[datetime | None] = mapped_column()
@@ -306,6 +345,7 @@ class ReservationExtension(Base):
     new_ends_at: Mapped[datetime] = mapped_column()
     price: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
+    rate_plan_id: Mapped[int | None] = mapped_column(ForeignKey("rate_plans.id"))
     status: Mapped[ExtensionStatus] = mapped_column(
         _enum(ExtensionStatus, "extension_status"), default=ExtensionStatus.PENDING_PAYMENT
     )

@@ -77,7 +77,7 @@ def postgres_url() -> Iterator[str]:
 
 _TABLES = (
     "processed_events, reviews, notifications, payment_methods, wallet_transactions, payments, "
-    "reservation_extensions, reservations, blockers, spots, premises, users"
+    "reservation_extensions, reservations, rate_plans, blockers, spots, premises, users"
 )
 
 

@@ -13,9 +13,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 from core.blockers import blocker_unhealthy
 from core.errors import NotFound
 from core.models import HOLDING_STATUSES, Blocker, Premise, Reservation, ReservationStatus, Spot
-from core.money import price_for_minutes
 from core.opening_hours import require_open
+from core.pricing import PriceLine
 from core.rules import Interval, booking_interval
+from core.services.pricing import plan_in_force, price_with
 
 
 def holds_spot(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
@@ -134,6 +135,8 @@ class Quote:
     price: int
     currency: str
     free_spots: int
+    # What the driver sees of the price: its lines under the plan in force (core/pricing.py).
+    lines: tuple[PriceLine, ...] = ()
 
 
 async def quote(
@@ -147,10 +150,14 @@ async def quote(
     interval = booking_interval(starts_at, minutes, now)
     require_open(premise, interval.starts_at, interval.ends_at)
     counts = await free_spot_counts(session, [premise_id], interval, now)
+    priced = price_with(
+        await plan_in_force(session, premise, now), premise, interval.starts_at, interval.ends_at
+    )
     return Quote(
         premise_id=premise_id,
         interval=interval,
-        price=price_for_minutes(premise.price_per_hour, minutes),
-        currency=premise.currency,
+        price=priced.total,
+        currency=priced.currency,
         free_spots=counts[premise_id],
+        lines=priced.lines,
     )

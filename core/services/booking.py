@@ -37,9 +37,9 @@ from core.models import (
     ReservationStatus,
     Spot,
 )
-from core.money import price_for_minutes
 from core.notifications import NotificationKind
 from core.opening_hours import require_open
+from core.pricing import marginal_price
 from core.rules import (
     ENDABLE,
     EXTENDABLE,
@@ -55,6 +55,7 @@ from core.rules import (
 from core.services import outbox, refunds
 from core.services.availability import free_spot_ids, is_spot_free
 from core.services.places import place_of
+from core.services.pricing import ensure_plan, plan_by_id, price_with
 
 _MAX_SPOT_ATTEMPTS = 20
 _EXCLUSION_VIOLATION = "23P01"
@@ -142,7 +143,9 @@ async def hold(
     )
     if (pending or 0) >= MAX_PENDING_HOLDS_PER_USER:
         raise TooManyHolds(f"at most {MAX_PENDING_HOLDS_PER_USER} unpaid bookings at a time")
-    price = price_for_minutes(premise.price_per_hour, minutes)
+    # Priced once, with the plan in force now; the booking keeps that version.
+    current = await ensure_plan(session, premise, now)
+    price = price_with(current, premise, interval.starts_at, interval.ends_at).total
     lost: set[int] = set()
     for _ in range(_MAX_SPOT_ATTEMPTS):
         candidates = [s for s in await free_spot_ids(session, premise_id, interval, now) if s not in lost]
@@ -155,7 +158,8 @@ async def hold(
             ends_at=interval.ends_at,
             status=ReservationStatus.PENDING_PAYMENT,
             price=price,
-            currency=premise.currency,
+            currency=current.plan.currency,
+            rate_plan_id=current.plan_id,
             hold_expires_at=now + timedelta(minutes=hold_minutes),
             created_at=now,
             updated_at=now,
@@ -418,17 +422,34 @@ async def request_extension(
     require_open(premise, added.starts_at, added.ends_at)
     if not await is_spot_free(session, reservation.spot_id, added, now, ignore_reservation_id=reservation.id):
         raise SpotTaken("the spot is booked right after yours")
+    plan_id, price = await extension_price(session, reservation, premise, added.ends_at, now)
     extension = ReservationExtension(
         reservation_id=reservation.id,
         old_ends_at=reservation.ends_at,
         new_ends_at=added.ends_at,
-        price=price_for_minutes(premise.price_per_hour, minutes),
+        price=price,
         currency=premise.currency,
+        rate_plan_id=plan_id,
         created_at=now,
     )
     session.add(extension)
     await session.flush()
     return extension
+
+
+async def extension_price(
+    session: AsyncSession, reservation: Reservation, premise: Premise, new_ends_at: datetime, now: datetime
+) -> tuple[int | None, int]:
+    """(plan id, price) of moving the booking's end to `new_ends_at`: the marginal cost under the
+    plan the booking was priced with (core/pricing.py), so its first hour is not charged again
+    and its daily cap holds; a booking priced before plans takes the plan in force now."""
+    plan = await plan_by_id(session, reservation.rate_plan_id) if reservation.rate_plan_id else None
+    plan_id = reservation.rate_plan_id
+    if plan is None:
+        current = await ensure_plan(session, premise, now)
+        plan, plan_id = current.plan, current.plan_id
+    price = marginal_price(plan, reservation.starts_at, reservation.ends_at, new_ends_at, premise.timezone)
+    return plan_id, price
 
 
 class ExtensionOutcome(enum.Enum):

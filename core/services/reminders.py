@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Reservation
-from core.money import price_for_minutes
 from core.notifications import NotificationKind
 from core.opening_hours import is_open
 from core.rules import ENDABLE, MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, Interval
 from core.services import outbox
 from core.services.availability import is_spot_free, next_booking_on_spot
+from core.services.booking import extension_price
 from core.services.places import place_of
 
 EXTENSION_CHOICES = (30, 60, 120)
@@ -69,7 +69,8 @@ async def _remind(session: AsyncSession, reservation: Reservation, now: datetime
             session, reservation.spot_id, added, now, ignore_reservation_id=reservation.id
         ):
             break  # a longer extension would cross the same booking
-        options.append({"minutes": minutes, "price": price_for_minutes(premise.price_per_hour, minutes)})
+        _plan_id, price = await extension_price(session, reservation, premise, added.ends_at, now)
+        options.append({"minutes": minutes, "price": price})
     following = await next_booking_on_spot(session, reservation.spot_id, reservation.ends_at, now)
     reservation.reminded_at = now
     await outbox.notify(
