@@ -11,6 +11,7 @@ from core.db import Database
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
+from core.usecases.pricing import PricingUseCases
 from core.usecases.users import Caller, UserUseCases
 from core.usecases.wallet import WalletUseCases
 
@@ -30,6 +31,7 @@ class Services:
     booking: BookingUseCases = field(init=False)
     users: UserUseCases = field(init=False)
     wallet: WalletUseCases = field(init=False)  # always: the wallet pays without Stripe
+    pricing: PricingUseCases = field(init=False)
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
@@ -39,3 +41,4 @@ class Services:
         )
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import Raw, tr
 from core.money import Money
+from core.pricing import LineKind, PeriodRate, PriceLine
 
 
 def money(amount: int, currency: str) -> str:
@@ -96,3 +97,58 @@ def parse_duration(text: str) -> int | None:
         return None
     total = value * 60
     return int(total) if total.is_integer() else None
+
+
+def _days(lang: str, days: frozenset[int]) -> str:
+    """`Sat–Sun`, `Mon–Fri`, `Mon, Wed`; nothing for every day."""
+    if len(days) == 7:
+        return ""
+    names = tr(lang, "date.weekdays").split()
+    runs: list[list[int]] = []
+    for d in sorted(days):
+        if runs and runs[-1][-1] == d - 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return ", ".join(names[r[0]] if len(r) == 1 else f"{names[r[0]]}–{names[r[-1]]}" for r in runs)
+
+
+def period(lang: str, rate: PeriodRate) -> str:
+    """When a time-of-day or weekday rate applies: `Sat–Sun`, `22:00–07:00`, `Fri 22:00–07:00`."""
+    hours = "" if rate.start == rate.end else f"{rate.start:%H:%M}–{rate.end:%H:%M}"
+    return " ".join(part for part in (_days(lang, rate.days), hours) if part)
+
+
+def price_lines(lang: str, lines: tuple[PriceLine, ...], currency: str) -> Raw:
+    """A price's line items in one line: `1st hour 3.00 EUR · 2 h × 2.00 EUR · daily cap applied`."""
+    out: list[str] = []
+    for line in lines:
+        rate = money(line.per_hour, currency)
+        if line.kind == LineKind.FIRST_HOUR:
+            out.append(
+                tr(
+                    lang,
+                    "price.line_first_hour",
+                    minutes=line.minutes,
+                    duration=duration(lang, line.minutes),
+                    amount=money(line.amount, currency),
+                )
+            )
+        elif line.kind == LineKind.CAP:
+            out.append(tr(lang, "price.line_cap", cap=rate))
+        elif line.period is not None:
+            when = period(lang, line.period)
+            out.append(
+                tr(lang, "price.line_period", when=when, duration=duration(lang, line.minutes), rate=rate)
+            )
+        else:
+            out.append(tr(lang, "price.line_base", duration=duration(lang, line.minutes), rate=rate))
+    return Raw(" · ".join(out))
+
+
+def price_rate(lang: str, lines: tuple[PriceLine, ...], currency: str) -> Raw:
+    """What goes beside a total: the hourly rate when one rate made it (`2.00 EUR/h`, as before
+    rate plans), else its line items."""
+    if len(lines) == 1:
+        return tr(lang, "price.per_hour", price=money(lines[0].per_hour, currency))
+    return price_lines(lang, lines, currency)

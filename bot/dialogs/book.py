@@ -136,7 +136,7 @@ async def quote_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
             window=fmt.window(q.interval.starts_at, q.interval.ends_at, premise.timezone, lang),
             duration=fmt.duration(lang, minutes),
             price=price,
-            per_hour=fmt.money(premise.price_per_hour, premise.currency),
+            rate=fmt.price_rate(lang, q.lines, q.currency),
             free=t(m, "find.free", count=q.free_spots),
         ),
         "can_hold": True,

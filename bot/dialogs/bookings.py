@@ -18,6 +18,7 @@ from bot.dialogs.states import BookingsSG, BookSG, MenuSG
 from bot.i18n import Raw
 from core.errors import DomainError, TooLateToCancel
 from core.models import PaymentStatus
+from core.pricing import PriceLine
 from core.services.catalog import BookingScope, user_bookings
 
 PAGE = 5
@@ -83,6 +84,12 @@ def _reservation_id(manager: DialogManager) -> int:
     return int(manager.dialog_data["reservation_id"])
 
 
+def _price(lang: str, price: int, currency: str, lines: tuple[PriceLine, ...]) -> str:
+    """The total, with its line items when more than one rate made it."""
+    total = fmt.money(price, currency)
+    return f"{total} ({fmt.price_lines(lang, lines, currency)})" if len(lines) > 1 else total
+
+
 async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
     v = await svc.booking.details(user_id=caller(m).user_id, reservation_id=_reservation_id(m))
@@ -112,7 +119,7 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             spot=v.spot.label,
             address=v.premise.address,
             window=fmt.window(r.starts_at, r.ends_at, v.premise.timezone, caller(m).lang),
-            price=fmt.money(r.price, r.currency),
+            price=_price(caller(m).lang, r.price, r.currency, v.price_lines),
             payments=Raw(lines),
         ),
         "can_pay": v.can_pay,

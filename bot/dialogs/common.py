@@ -135,6 +135,10 @@ _REFUSALS = {
     "payment_unavailable": "pay.unavailable",
     "invalid_phone": "phone.invalid",
     "phone_taken": "phone.taken",
+    "invalid_rate_plan": "price.invalid_plan",
+    "rate_plan_bad_amount": "price.bad_amount",
+    "rate_plan_cap_too_low": "price.cap_too_low",
+    "rate_plan_bad_period": "price.bad_period",
 }
 
 

@@ -136,8 +136,20 @@ quote-title =
     🕒 { $window }
     ⏱ { $duration }
 
-    Total: <b>{ $price }</b> ({ $per_hour }/h)
+    Total: <b>{ $price }</b> ({ $rate })
     { $free }
+price-per_hour = { $price }/h
+price-line_first_hour = { $minutes ->
+        [60] 1st hour { $amount }
+       *[other] 1st hour ({ $duration }) { $amount }
+    }
+price-line_base = { $duration } × { $rate }
+price-line_period = { $when }: { $duration } × { $rate }
+price-line_cap = daily cap { $cap } applied
+price-invalid_plan = This price plan cannot be used. Check its prices and periods.
+price-bad_amount = Prices are whole amounts from 0 up to 10000.00.
+price-cap_too_low = The daily cap must be at least the price of the dearest hour.
+price-bad_period = Each special rate needs at least one weekday, times in whole minutes, and no overlap with another.
 quote-no_spot = Sorry, every spot is taken for that time. Try another time or car park.
 hold-too_many = You already have { $limit ->
         [one] { $limit } unpaid booking

@@ -143,8 +143,20 @@ quote-title =
     🕒 { $window }
     ⏱ { $duration }
 
-    Разом: <b>{ $price }</b> ({ $per_hour }/год)
+    Разом: <b>{ $price }</b> ({ $rate })
     { $free }
+price-per_hour = { $price }/год
+price-line_first_hour = { $minutes ->
+        [60] 1-ша година { $amount }
+       *[other] 1-ша година ({ $duration }) { $amount }
+    }
+price-line_base = { $duration } × { $rate }
+price-line_period = { $when }: { $duration } × { $rate }
+price-line_cap = застосовано добовий ліміт { $cap }
+price-invalid_plan = Цей тариф не можна застосувати. Перевірте ціни та періоди.
+price-bad_amount = Ціни мають бути від 0 до 10000.00.
+price-cap_too_low = Добовий ліміт має бути не меншим за ціну найдорожчої години.
+price-bad_period = Кожен особливий тариф потребує хоча б одного дня тижня, часу в цілих хвилинах і не може перетинатися з іншим.
 quote-no_spot = На жаль, на цей час усі місця зайняті. Спробуйте інший час або паркінг.
 hold-too_many = У вас уже { $limit ->
         [one] { $limit } неоплачене бронювання

@@ -14,7 +14,7 @@ from datetime import datetime
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
-from core.errors import InvalidTransition
+from core.errors import InvalidTransition, SpotTaken
 from core.models import (
     Payment,
     PaymentMethodKind,
@@ -24,11 +24,13 @@ from core.models import (
     ReservationStatus,
     Spot,
 )
+from core.pricing import PriceLine, price_stay
 from core.rules import can_cancel, can_end_now, is_paid, is_payable
 from core.services import booking, wallet
 from core.services import payments as pay_rules
 from core.services.catalog import booking_view
 from core.services.places import place_of
+from core.services.pricing import plan_by_id
 from core.usecases.arrival import blocker_of, lowering_refusal
 
 
@@ -95,6 +97,9 @@ class BookingDetails:
     can_lower: bool
     refund_wallet: int  # what cancelling now would give back, by where it goes
     refund_card: int
+    # The price's lines under the plan it was priced with (core/pricing.py); empty when they
+    # no longer add up to the price (priced before plans, or ended early).
+    price_lines: tuple[PriceLine, ...] = ()
 
 
 class BookingUseCases:
@@ -136,7 +141,13 @@ class BookingUseCases:
         async with self.db.read() as s:
             v = await booking_view(s, reservation_id, user_id)
             blocker = await blocker_of(s, v.spot.id)
+            plan = await plan_by_id(s, v.reservation.rate_plan_id) if v.reservation.rate_plan_id else None
         r = v.reservation
+        lines: tuple[PriceLine, ...] = ()
+        if plan is not None:
+            priced = price_stay(plan, r.starts_at, r.ends_at, v.premise.timezone)
+            if priced.total == r.price and priced.currency == r.currency:
+                lines = priced.lines
         paid = [p for p in v.payments if p.status == PaymentStatus.SUCCEEDED]
         cancellable = can_cancel(r.status, r.starts_at, now)
         return BookingDetails(
@@ -150,6 +161,7 @@ class BookingUseCases:
             can_lower=lowering_refusal(r, blocker, now, self.settings.early_arrival_minutes) is None,
             refund_wallet=sum(p.amount for p in paid if p.method == PaymentMethodKind.WALLET),
             refund_card=sum(p.amount for p in paid if p.method == PaymentMethodKind.CARD),
+            price_lines=lines,
         )
 
     async def release_hold(self, *, user_id: int, reservation_id: int) -> Released:
@@ -209,7 +221,14 @@ class BookingUseCases:
             )
             balance = await wallet.balance(s, user_id, extension.currency)
             outcome = ExtendOutcome.NEEDS_PAYMENT
-            if balance >= extension.price:
+            if extension.price == 0:
+                # The daily cap is reached: the added time costs nothing, so no payment (a
+                # payment is never of 0) and the booking ends later at once.
+                applied = await booking.apply_extension(s, extension.id, now)
+                if applied != booking.ExtensionOutcome.APPLIED:
+                    raise SpotTaken("the spot was booked by someone else meanwhile")
+                outcome = ExtendOutcome.PAID_FROM_WALLET
+            elif balance >= extension.price:
                 await pay_rules.pay_extension_with_wallet(
                     s, extension_id=extension.id, user_id=user_id, now=now
                 )

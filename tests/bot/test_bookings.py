@@ -216,6 +216,10 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.PhoneTaken("x"),
         errors.InvalidTopUp("x"),
         errors.PaymentUnavailable("x"),
+        errors.InvalidRatePlan("x"),
+        errors.RatePlanBadAmount("x"),
+        errors.RatePlanCapTooLow("x"),
+        errors.RatePlanBadPeriod("x"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.
