@@ -29,7 +29,7 @@ WEEKEND = PeriodRate(frozenset({5, 6}), time(0, 0), time(0, 0), 100)
 
 
 def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=KYIV)  # type: ignore[misc]
+    return datetime(*args, tzinfo=KYIV)  # type: ignore[misc,arg-type]
 
 
 def stay(plan: RatePlan, starts_at: datetime, hours: float) -> Priced:
