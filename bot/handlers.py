@@ -22,6 +22,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from bot.arrival import outcome_text
 from bot.callbacks import BookingAction
 from bot.context import Caller, Services
+from bot.dialogs.common import show_hint
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import CATALOGS, tr
 from core.errors import DomainError, InvalidPhone, PhoneTaken
@@ -71,14 +72,18 @@ async def start(
         await dialog_manager.start(WalletSG.main, mode=StartMode.RESET_STACK)
         return
     lang = caller.lang
-    has_phone = await services.users.phone_of(caller.user_id) is not None
-    await message.answer(
-        tr(lang, "start.greeting", name=message.from_user.first_name if message.from_user else "")
-    )
-    await message.answer(
-        tr(lang, "start.about") + ("" if has_phone else "\n\n" + tr(lang, "start.share_phone")),
-        reply_markup=ReplyKeyboardRemove() if has_phone else _phone_keyboard(lang),
-    )
+    greeting = tr(lang, "start.greeting", name=message.from_user.first_name if message.from_user else "")
+    if (await services.users.phone_request(caller.user_id)).open:
+        # First contact (or the phone request still unanswered): who we are and the request,
+        # in one message that carries its reply keyboard, then the menu.
+        await message.answer(
+            f"{greeting}\n\n{tr(lang, 'start.about')}\n\n{tr(lang, 'start.share_phone')}",
+            reply_markup=_phone_keyboard(lang),
+        )
+        await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+        return
+    # A driver who has answered: one message, the greeting on top of the menu.
+    show_hint(dialog_manager, greeting)
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
@@ -126,8 +131,12 @@ async def cancel(message: Message, caller: Caller, dialog_manager: DialogManager
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-async def skip_phone(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
-    await message.answer(tr(caller.lang, "menu.title"), reply_markup=ReplyKeyboardRemove())
+async def skip_phone(
+    message: Message, caller: Caller, services: Services, dialog_manager: DialogManager
+) -> None:
+    await services.users.skip_phone(caller.user_id)  # not asked again
+    # The reply keyboard goes only with a message of its own; the menu follows it.
+    await message.answer(tr(caller.lang, "phone.skipped"), reply_markup=ReplyKeyboardRemove())
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
@@ -203,7 +212,8 @@ async def booking_action(
 
 
 async def anything_else(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
-    await message.answer(tr(caller.lang, "unknown_input"))
+    """A message outside any dialog: one answer, the menu with the explanation on top."""
+    show_hint(dialog_manager, tr(caller.lang, "unknown_input"))
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 

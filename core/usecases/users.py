@@ -28,6 +28,18 @@ class Caller:
     is_admin: bool
 
 
+@dataclass(frozen=True, slots=True)
+class PhoneRequest:
+    """Where the user stands with the phone request (/start asks only while it is open)."""
+
+    has_phone: bool
+    skipped: bool
+
+    @property
+    def open(self) -> bool:
+        return not self.has_phone and not self.skipped
+
+
 class UserUseCases:
     def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
         self.db = db
@@ -80,6 +92,26 @@ class UserUseCases:
         async with self.db.read() as s:
             phone = await s.scalar(select(User.phone).where(User.id == user_id))
         return phone
+
+    async def phone_request(self, user_id: int) -> PhoneRequest:
+        """Whether the phone request is still open: no number shared and "Skip" not tapped."""
+        async with self.db.read() as s:
+            row = (
+                await s.execute(select(User.phone, User.phone_skipped_at).where(User.id == user_id))
+            ).one_or_none()
+        if row is None:
+            raise NotFound(f"user {user_id}")
+        return PhoneRequest(has_phone=row.phone is not None, skipped=row.phone_skipped_at is not None)
+
+    async def skip_phone(self, user_id: int) -> None:
+        """The user declined to share a number: they are not asked again (they may still share
+        it later). The first answer's time is kept."""
+        async with self.db.transaction() as s:
+            user = await s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id}")
+            if user.phone_skipped_at is None:
+                user.phone_skipped_at = self.clock.now()
 
     async def set_phone(self, user_id: int, raw: str) -> str:
         """Stores the number the user shared, in E.164, and returns it. Raises InvalidPhone,
