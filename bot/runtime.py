@@ -193,8 +193,16 @@ def create_dispatcher(
     )
     dp.errors.register(handlers.unexpected)
     commands, fallback = handlers.build_routers()
-    dialogs = (menu_dialog(), find_dialog(), book_dialog(), bookings_dialog(), wallet_dialog(), language_dialog())
-    dp.include_routers(commands, extension.build_router(), *(with_hints(d) for d in dialogs), fallback)
+    dialogs = (
+        menu_dialog(),
+        find_dialog(),
+        book_dialog(),
+        bookings_dialog(),
+        wallet_dialog(),
+        language_dialog(),
+    )
+    # Every window can answer a message it cannot take with a hint on top (show_hint).
+    dp.include_routers(commands, extension.build_router(), *map(with_hints, dialogs), fallback)
     bg_factory = setup_dialogs(
         dp, events_isolation=isolation, getter=global_getter, message_manager=message_manager
     )

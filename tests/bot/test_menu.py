@@ -14,7 +14,7 @@ from bot.context import Services
 from core.models import (
     User,
 )
-from tests.bot.dialog_support import Driver
+from tests.bot.dialog_support import Driver, Mark
 from tests.bot.screens import (
     HERE,
     MENU_EN,
@@ -22,16 +22,19 @@ from tests.bot.screens import (
 )
 from tests.factories import make_user
 
+WELCOME_EN = (
+    "Hi, User_1001! 👋\n\n"
+    "I find you a parking spot nearby, book it and take the payment.\n"
+    "Once paid, the spot's blocker is raised and waits for you.\n"
+    "When you arrive, you lower it from this chat and park.\n\n"
+    "Share your phone number to get receipts and SMS updates when Telegram cannot reach you."
+)
+
 
 async def test_start_greets_the_driver_and_shows_the_menu(driver: Driver) -> None:
     await driver.send("/start")
-    assert driver.bot.texts() == [
-        "Hi, User_1001! 👋",
-        "I find you a parking spot nearby, book it and take the payment.\n"
-        "Once paid, the spot's blocker is raised and waits for you.\n"
-        "When you arrive, you lower it from this chat and park.\n\n"
-        "Share your phone number to get receipts and SMS updates when Telegram cannot reach you.",
-    ]
+    # The welcome with the phone request (its reply keyboard needs a message of its own), then the menu.
+    assert driver.answers_since(Mark(0, 0)) == [f"message: {WELCOME_EN}", "window: send"]
     assert driver.text == "What would you like to do?"
     assert driver.layout == MENU_EN
     async with driver.services.db.read() as s:
@@ -39,12 +42,31 @@ async def test_start_greets_the_driver_and_shows_the_menu(driver: Driver) -> Non
     assert user is not None and user.name == "User_1001" and user.language == "en"
 
 
+async def test_skip_is_remembered_and_a_returning_driver_gets_one_message(driver: Driver) -> None:
+    await driver.send("/start")
+    await driver.send("Skip")
+    assert driver.bot.texts()[-1] == "OK, I will not ask again."
+    assert driver.layout == MENU_EN
+    async with driver.services.db.read() as s:
+        skipped = await s.scalar(select(User.phone_skipped_at).where(User.telegram_id == TG_ID))
+    assert skipped == driver.services.clock.now()
+
+    mark = driver.mark()
+    await driver.send("/start")
+    assert driver.answers_since(mark) == ["window: send"]  # no welcome, no phone request again
+    assert driver.text == "Hi, User_1001! 👋\n\nWhat would you like to do?"
+    assert driver.layout == MENU_EN
+    await driver.tap("❓ Help")
+    assert driver.text.startswith("<b>How it works</b>")  # the greeting was for that screen only
+
+
 async def test_a_driver_with_a_phone_is_not_asked_for_it(services: Services) -> None:
     async with services.db.transaction() as s:
         await make_user(s, telegram_id=TG_ID, phone="+380501234567")
     driver = Driver(services, TG_ID)
     await driver.send("/start")
-    assert "Share your phone number" not in driver.bot.texts()[1]
+    assert driver.answers_since(Mark(0, 0)) == ["window: send"]
+    assert driver.text == "Hi, User_1001! 👋\n\nWhat would you like to do?"
     assert driver.layout == MENU_EN
 
 
@@ -85,7 +107,8 @@ async def test_language_switches_to_ukrainian_and_back(driver: Driver) -> None:
     assert driver.text.startswith("<b>Як це працює</b>")
     assert driver.layout == [["⬅️ Назад"]]
     await driver.send("щось")
-    assert driver.bot.texts()[-1].startswith("Я не зрозумів.")
+    assert driver.text.startswith("Я не зрозумів")
+    assert driver.layout == [["⬅️ Назад"]]
 
     await driver.send("/language")
     assert driver.text == "Оберіть мову:"
