@@ -169,6 +169,8 @@ class User(Base):
     phone: Mapped[str | None] = mapped_column(String(16), unique=True)  # E.164
     # When the user tapped "Skip" on the phone request: they are not asked again.
     phone_skipped_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When /start sent the full welcome: a returning user is greeted in one line.
+    welcomed_at: Mapped[datetime | None] = mapped_column(default=None)
     name: Mapped[str] = mapped_column(String(128), default="")
     language: Mapped[str] = mapped_column(String(8), default="en")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiogram.enums import ContentType
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Calendar, ScrollingGroup, Select, SwitchTo
@@ -56,6 +56,18 @@ async def global_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     who: Caller | None = dialog_manager.middleware_data.get("caller")
     lang = who.lang if who else "en"
     return {"lang": lang, **{key.replace(".", "_"): tr(lang, key) for key in _COMMON_BUTTONS}}
+
+
+def phone_keyboard(lang: str) -> ReplyKeyboardMarkup:
+    """The phone request's keyboard: share the contact, or skip (remembered)."""
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=tr(lang, "btn.share_phone"), request_contact=True)],
+            [KeyboardButton(text=tr(lang, "btn.skip"))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
 
 
 # A hint lives in the update's own data, not in dialog_data: it shows in the screen rendered

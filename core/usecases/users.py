@@ -30,7 +30,8 @@ class Caller:
 
 @dataclass(frozen=True, slots=True)
 class PhoneRequest:
-    """Where the user stands with the phone request (/start asks only while it is open)."""
+    """Where the user stands with the phone request: asked only while it is open (no number
+    shared, "Skip" not tapped)."""
 
     has_phone: bool
     skipped: bool
@@ -38,6 +39,14 @@ class PhoneRequest:
     @property
     def open(self) -> bool:
         return not self.has_phone and not self.skipped
+
+
+@dataclass(frozen=True, slots=True)
+class Greeting:
+    """How /start greets: the full welcome on the first contact only."""
+
+    first_contact: bool
+    phone: PhoneRequest
 
 
 class UserUseCases:
@@ -94,14 +103,23 @@ class UserUseCases:
         return phone
 
     async def phone_request(self, user_id: int) -> PhoneRequest:
-        """Whether the phone request is still open: no number shared and "Skip" not tapped."""
         async with self.db.read() as s:
-            row = (
-                await s.execute(select(User.phone, User.phone_skipped_at).where(User.id == user_id))
-            ).one_or_none()
-        if row is None:
-            raise NotFound(f"user {user_id}")
-        return PhoneRequest(has_phone=row.phone is not None, skipped=row.phone_skipped_at is not None)
+            user = await s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id}")
+            return _phone_request(user)
+
+    async def greet(self, user_id: int) -> Greeting:
+        """/start: whether this is the user's first contact (the welcome is sent once: the
+        first /start claims it, so two at once do not both welcome) and the phone request."""
+        async with self.db.transaction() as s:
+            user = await s.get(User, user_id, with_for_update=True)
+            if user is None:
+                raise NotFound(f"user {user_id}")
+            first = user.welcomed_at is None
+            if first:
+                user.welcomed_at = self.clock.now()
+            return Greeting(first_contact=first, phone=_phone_request(user))
 
     async def skip_phone(self, user_id: int) -> None:
         """The user declined to share a number: they are not asked again (they may still share
@@ -138,6 +156,10 @@ class UserUseCases:
                 .where(Payment.id == payment_id)
             )
         return chat
+
+
+def _phone_request(user: User) -> PhoneRequest:
+    return PhoneRequest(has_phone=user.phone is not None, skipped=user.phone_skipped_at is not None)
 
 
 def _caller(user: User, telegram_id: int) -> Caller:

@@ -332,9 +332,9 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
     await driver.send("1,5")
     assert "⏱ 1 год 30 хв" in driver.text
     assert "Разом: <b>3.75 EUR</b> (2.50 EUR/год)\n2 вільні місця" in driver.text
-    assert driver.layout == [["✅ Утримати місце (3.75 EUR)"], ["⬅️ Назад"]]
-    await driver.tap("✅ Утримати місце (3.75 EUR)")
-    assert driver.text.startswith("Місце <b>A1</b> у Central Garage утримується для вас.")
+    assert driver.layout == [["✅ Забронювати місце (3.75 EUR)"], ["⬅️ Назад"]]
+    await driver.tap("✅ Забронювати місце (3.75 EUR)")
+    assert driver.text.startswith("Місце <b>A1</b> у Central Garage заброньовано для вас.")
     assert driver.layout == [["👛 Гаманець: 0.00 EUR, недостатньо"], ["✖️ Звільнити місце"]]
     await driver.tap("👛 Гаманець: 0.00 EUR, недостатньо")
     assert driver.bot.alerts() == [

@@ -42,8 +42,21 @@ async def test_start_greets_the_driver_and_shows_the_menu(driver: Driver) -> Non
     assert user is not None and user.name == "User_1001" and user.language == "en"
 
 
-async def test_skip_is_remembered_and_a_returning_driver_gets_one_message(driver: Driver) -> None:
+async def test_a_returning_driver_gets_one_message_and_skip_is_remembered(driver: Driver) -> None:
     await driver.send("/start")
+    # Back without answering the phone request: no second welcome, the menu with a greeting,
+    # the request as a button of it.
+    mark = driver.mark()
+    await driver.send("/start")
+    assert driver.answers_since(mark) == ["window: send"]
+    assert driver.text == "Hi, User_1001! 👋\n\nWhat would you like to do?"
+    assert driver.layout == [*MENU_EN, ["📱 Share my phone number"]]
+    mark = driver.mark()
+    await driver.tap("📱 Share my phone number")
+    assert driver.answers_since(mark) == [
+        "message: Share your phone number to get receipts and SMS updates when Telegram cannot reach you."
+    ]  # the menu stays as it is
+
     await driver.send("Skip")
     assert driver.bot.texts()[-1] == "OK, I will not ask again."
     assert driver.layout == MENU_EN
@@ -53,11 +66,13 @@ async def test_skip_is_remembered_and_a_returning_driver_gets_one_message(driver
 
     mark = driver.mark()
     await driver.send("/start")
-    assert driver.answers_since(mark) == ["window: send"]  # no welcome, no phone request again
+    assert driver.answers_since(mark) == ["window: send"]  # not asked again
     assert driver.text == "Hi, User_1001! 👋\n\nWhat would you like to do?"
     assert driver.layout == MENU_EN
+    # Help still offers the number to whoever has not shared one.
     await driver.tap("❓ Help")
     assert driver.text.startswith("<b>How it works</b>")  # the greeting was for that screen only
+    assert driver.layout == [["📱 Share my phone number"], ["⬅️ Back"]]
 
 
 async def test_a_driver_with_a_phone_is_not_asked_for_it(services: Services) -> None:
@@ -65,9 +80,17 @@ async def test_a_driver_with_a_phone_is_not_asked_for_it(services: Services) -> 
         await make_user(s, telegram_id=TG_ID, phone="+380501234567")
     driver = Driver(services, TG_ID)
     await driver.send("/start")
-    assert driver.answers_since(Mark(0, 0)) == ["window: send"]
+    # The first contact: who we are, no phone request.
+    about_only = WELCOME_EN.partition("\n\nShare your phone number")[0]
+    assert driver.answers_since(Mark(0, 0)) == [f"message: {about_only}", "window: send"]
+    assert driver.layout == MENU_EN
+    mark = driver.mark()
+    await driver.send("/start")
+    assert driver.answers_since(mark) == ["window: send"]
     assert driver.text == "Hi, User_1001! 👋\n\nWhat would you like to do?"
     assert driver.layout == MENU_EN
+    await driver.tap("❓ Help")
+    assert driver.layout == [["⬅️ Back"]]
 
 
 async def test_help_from_the_menu_and_by_command(driver: Driver) -> None:
@@ -75,13 +98,13 @@ async def test_help_from_the_menu_and_by_command(driver: Driver) -> None:
     await driver.tap("❓ Help")
     assert driver.text.startswith("<b>How it works</b>\n1. /find: share your location or type an address.")
     assert "/language: change language · /cancel: leave the current step" in driver.text
-    assert driver.layout == [["⬅️ Back"]]
+    assert driver.layout == [["📱 Share my phone number"], ["⬅️ Back"]]
     await driver.tap("⬅️ Back")
     assert driver.text == "What would you like to do?"
 
     await driver.send("/help")
     assert driver.text.startswith("<b>How it works</b>")
-    assert driver.layout == [["⬅️ Back"]]
+    assert driver.layout == [["📱 Share my phone number"], ["⬅️ Back"]]
     await driver.tap("⬅️ Back")
     assert driver.layout == MENU_EN
 
@@ -105,10 +128,10 @@ async def test_language_switches_to_ukrainian_and_back(driver: Driver) -> None:
 
     await driver.tap("❓ Довідка")
     assert driver.text.startswith("<b>Як це працює</b>")
-    assert driver.layout == [["⬅️ Назад"]]
+    assert driver.layout == [["📱 Поділитися номером"], ["⬅️ Назад"]]
     await driver.send("щось")
-    assert driver.text.startswith("Я не зрозумів")
-    assert driver.layout == [["⬅️ Назад"]]
+    assert driver.text.startswith("Вибачте, не розумію.")
+    assert driver.layout == [["📱 Поділитися номером"], ["⬅️ Назад"]]
 
     await driver.send("/language")
     assert driver.text == "Оберіть мову:"

@@ -104,6 +104,20 @@ async def test_skipping_the_phone_request_closes_it_and_keeps_the_first_answer(
     assert (await users.phone_request(b.user_id)).has_phone
 
 
+async def test_the_full_welcome_is_for_the_first_start_only(db: Database, clock: ManualClock) -> None:
+    users = _users(db, clock)
+    a = await users.telegram_caller(13, name="A", language="en")
+    first, *again = await asyncio.gather(*(users.greet(a.user_id) for _ in range(3)))
+    greetings = [first, *again]
+    # Simultaneous /starts (a double tap, two processes): one of them welcomes.
+    assert sorted(g.first_contact for g in greetings) == [False, False, True]
+    assert all(g.phone.open for g in greetings)
+    assert (await _row(db, 13)).welcomed_at == clock.now()
+    await users.skip_phone(a.user_id)
+    later = await users.greet(a.user_id)
+    assert (later.first_contact, later.phone.open, later.phone.skipped) == (False, False, True)
+
+
 async def test_a_language_change_is_what_the_next_update_sees(db: Database, clock: ManualClock) -> None:
     users = _users(db, clock)
     caller = await users.telegram_caller(5, name="A", language="en")
