@@ -58,7 +58,7 @@ async def test_a_returning_driver_gets_one_message_and_skip_is_remembered(driver
     ]  # the menu stays as it is
 
     await driver.send("Skip")
-    assert driver.bot.texts()[-1] == "OK, I will not ask again."
+    assert driver.bot.texts()[-1] == "OK, I will not ask again. You can still share your number from ❓ Help."
     assert driver.layout == MENU_EN
     async with driver.services.db.read() as s:
         skipped = await s.scalar(select(User.phone_skipped_at).where(User.telegram_id == TG_ID))
