@@ -12,9 +12,7 @@ from aiogram.types import (
     ErrorEvent,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    KeyboardButton,
     Message,
-    ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
 )
 from aiogram_dialog import DialogManager, ShowMode, StartMode
@@ -22,6 +20,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from bot.arrival import outcome_text
 from bot.callbacks import BookingAction
 from bot.context import Caller, Services
+from bot.dialogs.common import phone_keyboard, show_hint
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import CATALOGS, tr
 from core.errors import DomainError, InvalidPhone, PhoneTaken
@@ -30,17 +29,6 @@ from core.services import booking
 from core.services.places import place_of
 
 log = logging.getLogger(__name__)
-
-
-def _phone_keyboard(lang: str) -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        keyboard=[
-            [KeyboardButton(text=tr(lang, "btn.share_phone"), request_contact=True)],
-            [KeyboardButton(text=tr(lang, "btn.skip"))],
-        ],
-        resize_keyboard=True,
-        one_time_keyboard=True,
-    )
 
 
 async def start(
@@ -71,15 +59,28 @@ async def start(
         await dialog_manager.start(WalletSG.main, mode=StartMode.RESET_STACK)
         return
     lang = caller.lang
-    has_phone = await services.users.phone_of(caller.user_id) is not None
-    await message.answer(
-        tr(lang, "start.greeting", name=message.from_user.first_name if message.from_user else "")
+    greeting = tr(lang, "start.greeting", name=message.from_user.first_name if message.from_user else "")
+    welcome = await services.users.greet(caller.user_id)
+    if welcome.first_contact:
+        # Who we are and, unless answered, the phone request, in one message (it carries the
+        # request's reply keyboard, which a window cannot), then the menu.
+        text = f"{greeting}\n\n{tr(lang, 'start.about')}"
+        if welcome.phone.open:
+            text += f"\n\n{tr(lang, 'start.share_phone')}"
+        await message.answer(
+            text, reply_markup=phone_keyboard(lang) if welcome.phone.open else ReplyKeyboardRemove()
+        )
+        await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+        return
+    # A returning driver: one message, the menu with the greeting on top; one who has neither
+    # shared a number nor skipped finds the phone request there as a button.
+    show_hint(dialog_manager, greeting)
+    await dialog_manager.start(
+        MenuSG.main,
+        mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
+        data={"offer_phone": welcome.phone.open},
     )
-    await message.answer(
-        tr(lang, "start.about") + ("" if has_phone else "\n\n" + tr(lang, "start.share_phone")),
-        reply_markup=ReplyKeyboardRemove() if has_phone else _phone_keyboard(lang),
-    )
-    await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
 async def contact(
@@ -87,12 +88,12 @@ async def contact(
 ) -> None:
     assert message.contact is not None
     if message.contact.user_id != caller.telegram_id:
-        await message.answer(tr(caller.lang, "phone.not_yours"), reply_markup=_phone_keyboard(caller.lang))
+        await message.answer(tr(caller.lang, "phone.not_yours"), reply_markup=phone_keyboard(caller.lang))
         return
     try:
         phone = await services.users.set_phone(caller.user_id, message.contact.phone_number)
     except InvalidPhone:
-        await message.answer(tr(caller.lang, "phone.invalid"), reply_markup=_phone_keyboard(caller.lang))
+        await message.answer(tr(caller.lang, "phone.invalid"), reply_markup=phone_keyboard(caller.lang))
         return
     except PhoneTaken:
         await message.answer(tr(caller.lang, "phone.taken"), reply_markup=ReplyKeyboardRemove())
@@ -126,8 +127,12 @@ async def cancel(message: Message, caller: Caller, dialog_manager: DialogManager
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
-async def skip_phone(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
-    await message.answer(tr(caller.lang, "menu.title"), reply_markup=ReplyKeyboardRemove())
+async def skip_phone(
+    message: Message, caller: Caller, services: Services, dialog_manager: DialogManager
+) -> None:
+    await services.users.skip_phone(caller.user_id)  # not asked again
+    # The reply keyboard goes only with a message of its own; the menu follows it.
+    await message.answer(tr(caller.lang, "phone.skipped"), reply_markup=ReplyKeyboardRemove())
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 
@@ -203,7 +208,8 @@ async def booking_action(
 
 
 async def anything_else(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
-    await message.answer(tr(caller.lang, "unknown_input"))
+    """A message outside any dialog: one answer, the menu with the explanation on top."""
+    show_hint(dialog_manager, tr(caller.lang, "unknown_input"))
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
 
 

@@ -32,7 +32,7 @@ from bot import extension, handlers
 from bot.context import Services
 from bot.dialogs.book import book_dialog
 from bot.dialogs.bookings import bookings_dialog
-from bot.dialogs.common import global_getter
+from bot.dialogs.common import global_getter, with_hints
 from bot.dialogs.find import find_dialog
 from bot.dialogs.menu import language_dialog, menu_dialog
 from bot.dialogs.states import BookSG
@@ -193,17 +193,16 @@ def create_dispatcher(
     )
     dp.errors.register(handlers.unexpected)
     commands, fallback = handlers.build_routers()
-    dp.include_routers(
-        commands,
-        extension.build_router(),
+    dialogs = (
         menu_dialog(),
         find_dialog(),
         book_dialog(),
         bookings_dialog(),
         wallet_dialog(),
         language_dialog(),
-        fallback,
     )
+    # Every window can answer a message it cannot take with a hint on top (show_hint).
+    dp.include_routers(commands, extension.build_router(), *map(with_hints, dialogs), fallback)
     bg_factory = setup_dialogs(
         dp, events_isolation=isolation, getter=global_getter, message_manager=message_manager
     )

@@ -168,6 +168,10 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     phone: Mapped[str | None] = mapped_column(String(16), unique=True)  # E.164
+    # When the user tapped "Skip" on the phone request: they are not asked again.
+    phone_skipped_at: Mapped[datetime | None] = mapped_column(default=None)
+    # When /start sent the full welcome: a returning user is greeted in one line.
+    welcomed_at: Mapped[datetime | None] = mapped_column(default=None)
     name: Mapped[str] = mapped_column(String(128), default="")
     language: Mapped[str] = mapped_column(String(8), default="en")
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)

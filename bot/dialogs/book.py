@@ -27,7 +27,17 @@ from aiogram_dialog.widgets.kbd import (
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, choice, explain, label, services, start_picker, t, unexpected_input
+from bot.dialogs.common import (
+    caller,
+    choice,
+    explain,
+    label,
+    services,
+    show_hint,
+    start_picker,
+    t,
+    unexpected_input,
+)
 from bot.dialogs.states import BookSG, MenuSG
 from bot.i18n import Raw
 from core.errors import (
@@ -97,7 +107,7 @@ async def on_duration_text(message: Message, _: MessageInput, manager: DialogMan
             raise InvalidInterval("not a duration")
         check_duration(minutes)
     except InvalidInterval:
-        await message.answer(t(manager, "duration.invalid"))
+        show_hint(manager, t(manager, "duration.invalid"))
         return
     manager.dialog_data["minutes"] = minutes
     await manager.switch_to(BookSG.quote, show_mode=ShowMode.SEND)

@@ -7,11 +7,11 @@ from typing import Any
 
 from aiogram.enums import ContentType
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, Message
-from aiogram_dialog import DialogManager, ShowMode, Window
+from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
+from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Calendar, ScrollingGroup, Select, SwitchTo
-from aiogram_dialog.widgets.text import Format
+from aiogram_dialog.widgets.text import Format, Multi, Text
 
 from bot import format as fmt
 from bot.context import Caller, Services
@@ -58,14 +58,60 @@ async def global_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
     return {"lang": lang, **{key.replace(".", "_"): tr(lang, key) for key in _COMMON_BUTTONS}}
 
 
+def phone_keyboard(lang: str) -> ReplyKeyboardMarkup:
+    """The phone request's keyboard: share the contact, or skip (remembered)."""
+    return ReplyKeyboardMarkup(
+        keyboard=[
+            [KeyboardButton(text=tr(lang, "btn.share_phone"), request_contact=True)],
+            [KeyboardButton(text=tr(lang, "btn.skip"))],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+
+
+# A hint lives in the update's own data, not in dialog_data: it shows in the screen rendered
+# in answer to this update and is gone from the next one, whatever that is.
+_HINT = "screen_hint"
+
+
+def show_hint(manager: DialogManager, hint: str) -> None:
+    """Answers a message the current screen cannot take (an invalid amount, an address not
+    found, stray text) with ONE message: the same screen, the hint as its first lines.
+
+    The driver's message sits below the window, so editing the window in place would answer
+    out of sight, above what they typed, and sending a new copy leaves the old one behind.
+    The window moves instead: the old copy is deleted and the screen comes again below the
+    driver's message (aiogram-dialog's DELETE_AND_SEND; a message Telegram no longer lets us
+    delete, after 48 hours, only loses its buttons)."""
+    manager.middleware_data[_HINT] = hint
+    manager.show_mode = ShowMode.DELETE_AND_SEND
+
+
+class Hint(Text):
+    """The first lines of every window: the hint of show_hint(), when this update set one."""
+
+    async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        hint = manager.middleware_data.get(_HINT)
+        return f"{hint}\n" if hint else ""
+
+
+def with_hints(dialog: Dialog) -> Dialog:
+    """Puts the Hint on top of every window of the dialog: every screen can take one, windows
+    added later included, without each window having to remember it."""
+    for window in dialog.windows.values():
+        if isinstance(window, Window):
+            window.text = Multi(Hint(), window.text)
+    return dialog
+
+
 async def _on_unexpected(message: Message, _: MessageInput, manager: DialogManager) -> None:
-    await message.answer(t(manager, "unknown_input"))
-    manager.show_mode = ShowMode.SEND  # the screen again, below the answer
+    show_hint(manager, t(manager, "unknown_input"))
 
 
 def unexpected_input() -> MessageInput:
-    """The last input of every window: anything the window does not expect gets an answer
-    and the screen again, never silence."""
+    """The last input of every window: anything the window does not expect gets an answer,
+    never silence: the same screen again, with a short explanation on top."""
     return MessageInput(_on_unexpected, content_types=ContentType.ANY)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.enums import ContentType
+from aiogram.enums import ChatAction, ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import ChatEvent, Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.api.entities import MediaAttachment
@@ -36,6 +36,7 @@ from bot.dialogs.common import (
     choice,
     label,
     services,
+    show_hint,
     start_picker,
     t,
     unexpected_input,
@@ -80,18 +81,20 @@ async def on_address(message: Message, _: MessageInput, manager: DialogManager) 
     query = (message.text or "").strip()[:200]
     geocoder = services(manager).geocoder
     if not query or geocoder is None:
-        await message.answer(t(manager, "find.geocoder_down"))
+        show_hint(manager, t(manager, "find.geocoder_down"))
         return
-    progress = await message.answer(t(manager, "find.geocoding"))
+    # A lookup may wait its turn (one a second): "looking…" in the chat's header, where
+    # Telegram shows that the other side is busy, rather than a message of its own.
+    bot: Bot = manager.middleware_data["bot"]
+    await bot.send_chat_action(message.chat.id, ChatAction.FIND_LOCATION)
     try:
         place = await geocoder.find(query, caller(manager).lang)
     except GeocoderUnavailable:
-        await progress.edit_text(t(manager, "find.geocoder_down"))
+        show_hint(manager, t(manager, "find.geocoder_down"))
         return
     if place is None:
-        await progress.edit_text(t(manager, "find.address_not_found", query=query))
+        show_hint(manager, t(manager, "find.address_not_found", query=query))
         return
-    await progress.delete()
     await _search_at(manager, place.lat, place.lon, place.label)
 
 

@@ -5,19 +5,30 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from aiogram import Bot
 from aiogram.types import CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, StartMode, Window
-from aiogram_dialog.widgets.kbd import Row, Start, SwitchTo
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.kbd import Button, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.common import caller, choice, services, t, unexpected_input
+from bot.dialogs.common import caller, choice, phone_keyboard, services, t, unexpected_input
 from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import LANGUAGES
 
 
 async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
+    start = m.start_data if isinstance(m.start_data, dict) else {}
+    state = m.current_context().state
+    # The menu offers the phone request to a returning driver who left it open (/start says
+    # so); help offers it to anyone without a number, including those who skipped it.
+    if state == MenuSG.help:
+        share = not (await services(m).users.phone_request(caller(m).user_id)).has_phone
+    else:
+        share = bool(start.get("offer_phone"))
     return {
+        "share_phone": share,
+        "btn_share_phone": t(m, "btn.share_phone"),
         "title": t(m, "menu.title"),
         "btn_find": t(m, "btn.find"),
         "btn_bookings": t(m, "btn.bookings"),
@@ -26,6 +37,22 @@ async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         "btn_help": t(m, "btn.help"),
         "help": t(m, "help.text"),
     }
+
+
+async def on_share_phone(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """The phone request as a message of its own: only it can carry the reply keyboard with
+    the contact button. The screen stays as it is."""
+    who = caller(manager)
+    bot: Bot = manager.middleware_data["bot"]
+    await callback.answer()
+    await bot.send_message(
+        who.telegram_id, t(manager, "start.share_phone"), reply_markup=phone_keyboard(who.lang)
+    )
+    manager.show_mode = ShowMode.NO_UPDATE
+
+
+def _share_phone() -> Button:
+    return Button(Format("{btn_share_phone}"), id="share_phone", on_click=on_share_phone, when="share_phone")
 
 
 def menu_dialog() -> Dialog:
@@ -42,12 +69,14 @@ def menu_dialog() -> Dialog:
                 Start(Format("{btn_language}"), id="language", state=LanguageSG.choose),
                 SwitchTo(Format("{btn_help}"), id="help", state=MenuSG.help),
             ),
+            _share_phone(),
             unexpected_input(),
             state=MenuSG.main,
             getter=menu_getter,
         ),
         Window(
             Format("{help}"),
+            _share_phone(),
             SwitchTo(Format("{btn_back}"), id="back", state=MenuSG.main),
             unexpected_input(),
             state=MenuSG.help,

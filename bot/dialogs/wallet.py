@@ -11,7 +11,17 @@ from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Start, Switch
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
-from bot.dialogs.common import caller, choice, explain, label, refusal_text, services, t, unexpected_input
+from bot.dialogs.common import (
+    caller,
+    choice,
+    explain,
+    label,
+    refusal_text,
+    services,
+    show_hint,
+    t,
+    unexpected_input,
+)
 from bot.dialogs.states import MenuSG, WalletSG
 from bot.i18n import Raw
 from core.errors import DomainError, InvalidTopUp
@@ -83,7 +93,7 @@ async def on_amount(message: Message, _: MessageInput, manager: DialogManager) -
         amount = 0  # not an amount: refused as out of range, with the limits
     error = await _topup(manager, amount)
     if error:
-        await message.answer(error)
+        show_hint(manager, error)
         return
     await manager.switch_to(WalletSG.link, show_mode=ShowMode.SEND)
 

@@ -20,6 +20,7 @@ start-share_phone = Share your phone number to get receipts and SMS updates when
 btn-share_phone = 📱 Share my phone number
 btn-skip = Skip
 phone-saved = Thanks, your number { $phone } is saved.
+phone-skipped = OK, I will not ask again. You can still share your number from ❓ Help.
 phone-not_yours = Please share your own contact with the button below.
 phone-invalid = That does not look like a phone number. Please share your own contact with the button below.
 phone-taken = This number is already linked to another account.
@@ -66,7 +67,6 @@ language-saved = Language set to English.
 
 find-ask_location = Send your location with the button below, or type an address.
 btn-send_location = 📍 Send my location
-find-geocoding = Looking up the address…
 find-address_not_found = I could not find “{ $query }”. Try adding the city, or send your location.
 find-geocoder_down = Address search is unavailable right now. Please send your location instead.
 find-results_title =

@@ -28,6 +28,27 @@ class Caller:
     is_admin: bool
 
 
+@dataclass(frozen=True, slots=True)
+class PhoneRequest:
+    """Where the user stands with the phone request: asked only while it is open (no number
+    shared, "Skip" not tapped)."""
+
+    has_phone: bool
+    skipped: bool
+
+    @property
+    def open(self) -> bool:
+        return not self.has_phone and not self.skipped
+
+
+@dataclass(frozen=True, slots=True)
+class Greeting:
+    """How /start greets: the full welcome on the first contact only."""
+
+    first_contact: bool
+    phone: PhoneRequest
+
+
 class UserUseCases:
     def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
         self.db = db
@@ -81,6 +102,35 @@ class UserUseCases:
             phone = await s.scalar(select(User.phone).where(User.id == user_id))
         return phone
 
+    async def phone_request(self, user_id: int) -> PhoneRequest:
+        async with self.db.read() as s:
+            user = await s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id}")
+            return _phone_request(user)
+
+    async def greet(self, user_id: int) -> Greeting:
+        """/start: whether this is the user's first contact (the welcome is sent once: the
+        first /start claims it, so two at once do not both welcome) and the phone request."""
+        async with self.db.transaction() as s:
+            user = await s.get(User, user_id, with_for_update=True)
+            if user is None:
+                raise NotFound(f"user {user_id}")
+            first = user.welcomed_at is None
+            if first:
+                user.welcomed_at = self.clock.now()
+            return Greeting(first_contact=first, phone=_phone_request(user))
+
+    async def skip_phone(self, user_id: int) -> None:
+        """The user declined to share a number: they are not asked again (they may still share
+        it later). The first answer's time is kept."""
+        async with self.db.transaction() as s:
+            user = await s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id}")
+            if user.phone_skipped_at is None:
+                user.phone_skipped_at = self.clock.now()
+
     async def set_phone(self, user_id: int, raw: str) -> str:
         """Stores the number the user shared, in E.164, and returns it. Raises InvalidPhone,
         or PhoneTaken when another user has it."""
@@ -106,6 +156,10 @@ class UserUseCases:
                 .where(Payment.id == payment_id)
             )
         return chat
+
+
+def _phone_request(user: User) -> PhoneRequest:
+    return PhoneRequest(has_phone=user.phone is not None, skipped=user.phone_skipped_at is not None)
 
 
 def _caller(user: User, telegram_id: int) -> Caller:

@@ -18,6 +18,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.methods import AnswerCallbackQuery, SendMessage, SendVenue, TelegramMethod
 from aiogram.types import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram_dialog import DialogManager, ShowMode, StartMode
+from aiogram_dialog.api.entities import NewMessage, OldMessage
 from aiogram_dialog.test_tools import BotClient, MockMessageManager
 from aiogram_dialog.test_tools.bot_client import FakeBot
 from aiogram_dialog.test_tools.memory_storage import JsonMemoryStorage
@@ -60,6 +61,27 @@ class RecordingBot(FakeBot):
 
     def venues(self) -> list[SendVenue]:
         return [m for m in self.calls if isinstance(m, SendVenue)]
+
+
+class RecordingMessageManager(MockMessageManager):
+    """The mock, also noting how each window was shown: SEND (a new message, the old one
+    keeps its text), EDIT (in place) or DELETE_AND_SEND (moved below: the old one is gone)."""
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.show_modes: list[ShowMode] = []
+
+    async def show_message(
+        self, bot: Any, new_message: NewMessage, old_message: OldMessage | None
+    ) -> OldMessage:
+        self.show_modes.append(new_message.show_mode)
+        return await super().show_message(bot, new_message, old_message)
+
+
+@dataclass(frozen=True)
+class Mark:
+    texts: int
+    shows: int
 
 
 @dataclass
@@ -129,7 +151,7 @@ class Driver:
     def __init__(self, services: Services, telegram_id: int) -> None:
         self.services = services
         self.telegram_id = telegram_id
-        self.manager = MockMessageManager()  # type: ignore[no-untyped-call]
+        self.manager = RecordingMessageManager()
         self.bot = RecordingBot()
         self.dp = build_dispatcher(services, self.manager)
         self.client = BotClient(self.dp, user_id=telegram_id, chat_id=telegram_id, bot=self.bot)
@@ -153,6 +175,15 @@ class Driver:
     @property
     def layout(self) -> list[list[str]]:
         return layout(self.screen)
+
+    def mark(self) -> Mark:
+        return Mark(len(self.bot.texts()), len(self.manager.show_modes))
+
+    def answers_since(self, mark: Mark) -> list[str]:
+        """What the bot did in the chat since `mark`, as the driver sees it: each plain
+        message, then each window shown and how."""
+        texts = [f"message: {t}" for t in self.bot.texts()[mark.texts :]]
+        return texts + [f"window: {m.value}" for m in self.manager.show_modes[mark.shows :]]
 
     async def send(self, text: str) -> None:
         await self.client.send(text)

@@ -76,13 +76,19 @@ async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, serv
     )
     assert driver.layout == [["⬅️ Back"]]
 
+    mark = driver.mark()
     await driver.send("7 min")
-    assert driver.bot.texts()[-1] == (
-        "That does not look like a duration from 0:30 to 24:00 in 15-minute steps. Try e.g. 1:45."
+    # One message: the same screen, moved below the driver's text, the hint on top.
+    assert driver.answers_since(mark) == ["window: delete_and_send"]
+    assert driver.text == (
+        "That does not look like a duration from 0:30 to 24:00 in 15-minute steps. Try e.g. 1:45.\n\n"
+        "Type the duration in hours and minutes, e.g. 1:30 or 2 (from 0:30 to 24:00, in 15-minute steps)."
     )
-    assert driver.text.startswith("Type the duration")  # still asking
+    assert driver.layout == [["⬅️ Back"]]  # still asking
+    mark = driver.mark()
     await driver.send("1:20")  # not a 15-minute step
-    assert driver.bot.texts()[-1].startswith("That does not look like a duration")
+    assert driver.answers_since(mark) == ["window: delete_and_send"]
+    assert driver.text.startswith("That does not look like a duration")
 
     await driver.send("1:30")
     # ceil(1.99 EUR × 90 / 60) = ceil(298.5 cents) = 2.99 EUR
@@ -117,7 +123,7 @@ async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, serv
     # Money arrives meanwhile; any message shows the screen again, now with the balance.
     await fund(services, user_id, 900)
     await driver.send("ok")
-    assert driver.bot.texts()[-1] == UNKNOWN_EN
+    assert driver.text.startswith(UNKNOWN_EN + "\n\n")
     assert driver.layout == [["👛 Wallet (10.00 EUR)"], ["✖️ Release the spot"]]
 
     await driver.tap("👛 Wallet (10.00 EUR)")
@@ -180,6 +186,7 @@ async def test_an_expired_hold_says_so(driver: Driver, services: Services, clock
     clock.advance(timedelta(minutes=11))
     await driver.send("still there?")
     assert driver.text == (
+        f"{UNKNOWN_EN}\n\n"
         "⌛ The hold on spot A1 at Central Garage ran out and the spot was released. You can book again."
     )
     assert driver.layout == [["🔁 Book again"], ["🏠 Menu"]]
@@ -325,9 +332,9 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
     await driver.send("1,5")
     assert "⏱ 1 год 30 хв" in driver.text
     assert "Разом: <b>3.75 EUR</b> (2.50 EUR/год)\n2 вільні місця" in driver.text
-    assert driver.layout == [["✅ Утримати місце (3.75 EUR)"], ["⬅️ Назад"]]
-    await driver.tap("✅ Утримати місце (3.75 EUR)")
-    assert driver.text.startswith("Місце <b>A1</b> у Central Garage утримується для вас.")
+    assert driver.layout == [["✅ Забронювати місце (3.75 EUR)"], ["⬅️ Назад"]]
+    await driver.tap("✅ Забронювати місце (3.75 EUR)")
+    assert driver.text.startswith("Місце <b>A1</b> у Central Garage заброньовано для вас.")
     assert driver.layout == [["👛 Гаманець: 0.00 EUR, недостатньо"], ["✖️ Звільнити місце"]]
     await driver.tap("👛 Гаманець: 0.00 EUR, недостатньо")
     assert driver.bot.alerts() == [

@@ -14,7 +14,7 @@ from bot.context import Services
 from core.models import (
     User,
 )
-from tests.bot.dialog_support import Driver
+from tests.bot.dialog_support import Driver, Mark
 from tests.bot.screens import (
     HERE,
     MENU_EN,
@@ -22,16 +22,19 @@ from tests.bot.screens import (
 )
 from tests.factories import make_user
 
+WELCOME_EN = (
+    "Hi, User_1001! 👋\n\n"
+    "I find you a parking spot nearby, book it and take the payment.\n"
+    "Once paid, the spot's blocker is raised and waits for you.\n"
+    "When you arrive, you lower it from this chat and park.\n\n"
+    "Share your phone number to get receipts and SMS updates when Telegram cannot reach you."
+)
+
 
 async def test_start_greets_the_driver_and_shows_the_menu(driver: Driver) -> None:
     await driver.send("/start")
-    assert driver.bot.texts() == [
-        "Hi, User_1001! 👋",
-        "I find you a parking spot nearby, book it and take the payment.\n"
-        "Once paid, the spot's blocker is raised and waits for you.\n"
-        "When you arrive, you lower it from this chat and park.\n\n"
-        "Share your phone number to get receipts and SMS updates when Telegram cannot reach you.",
-    ]
+    # The welcome with the phone request (its reply keyboard needs a message of its own), then the menu.
+    assert driver.answers_since(Mark(0, 0)) == [f"message: {WELCOME_EN}", "window: send"]
     assert driver.text == "What would you like to do?"
     assert driver.layout == MENU_EN
     async with driver.services.db.read() as s:
@@ -39,13 +42,55 @@ async def test_start_greets_the_driver_and_shows_the_menu(driver: Driver) -> Non
     assert user is not None and user.name == "User_1001" and user.language == "en"
 
 
+async def test_a_returning_driver_gets_one_message_and_skip_is_remembered(driver: Driver) -> None:
+    await driver.send("/start")
+    # Back without answering the phone request: no second welcome, the menu with a greeting,
+    # the request as a button of it.
+    mark = driver.mark()
+    await driver.send("/start")
+    assert driver.answers_since(mark) == ["window: send"]
+    assert driver.text == "Hi, User_1001! 👋\n\nWhat would you like to do?"
+    assert driver.layout == [*MENU_EN, ["📱 Share my phone number"]]
+    mark = driver.mark()
+    await driver.tap("📱 Share my phone number")
+    assert driver.answers_since(mark) == [
+        "message: Share your phone number to get receipts and SMS updates when Telegram cannot reach you."
+    ]  # the menu stays as it is
+
+    await driver.send("Skip")
+    assert driver.bot.texts()[-1] == "OK, I will not ask again. You can still share your number from ❓ Help."
+    assert driver.layout == MENU_EN
+    async with driver.services.db.read() as s:
+        skipped = await s.scalar(select(User.phone_skipped_at).where(User.telegram_id == TG_ID))
+    assert skipped == driver.services.clock.now()
+
+    mark = driver.mark()
+    await driver.send("/start")
+    assert driver.answers_since(mark) == ["window: send"]  # not asked again
+    assert driver.text == "Hi, User_1001! 👋\n\nWhat would you like to do?"
+    assert driver.layout == MENU_EN
+    # Help still offers the number to whoever has not shared one.
+    await driver.tap("❓ Help")
+    assert driver.text.startswith("<b>How it works</b>")  # the greeting was for that screen only
+    assert driver.layout == [["📱 Share my phone number"], ["⬅️ Back"]]
+
+
 async def test_a_driver_with_a_phone_is_not_asked_for_it(services: Services) -> None:
     async with services.db.transaction() as s:
         await make_user(s, telegram_id=TG_ID, phone="+380501234567")
     driver = Driver(services, TG_ID)
     await driver.send("/start")
-    assert "Share your phone number" not in driver.bot.texts()[1]
+    # The first contact: who we are, no phone request.
+    about_only = WELCOME_EN.partition("\n\nShare your phone number")[0]
+    assert driver.answers_since(Mark(0, 0)) == [f"message: {about_only}", "window: send"]
     assert driver.layout == MENU_EN
+    mark = driver.mark()
+    await driver.send("/start")
+    assert driver.answers_since(mark) == ["window: send"]
+    assert driver.text == "Hi, User_1001! 👋\n\nWhat would you like to do?"
+    assert driver.layout == MENU_EN
+    await driver.tap("❓ Help")
+    assert driver.layout == [["⬅️ Back"]]
 
 
 async def test_help_from_the_menu_and_by_command(driver: Driver) -> None:
@@ -53,13 +98,13 @@ async def test_help_from_the_menu_and_by_command(driver: Driver) -> None:
     await driver.tap("❓ Help")
     assert driver.text.startswith("<b>How it works</b>\n1. /find: share your location or type an address.")
     assert "/language: change language · /cancel: leave the current step" in driver.text
-    assert driver.layout == [["⬅️ Back"]]
+    assert driver.layout == [["📱 Share my phone number"], ["⬅️ Back"]]
     await driver.tap("⬅️ Back")
     assert driver.text == "What would you like to do?"
 
     await driver.send("/help")
     assert driver.text.startswith("<b>How it works</b>")
-    assert driver.layout == [["⬅️ Back"]]
+    assert driver.layout == [["📱 Share my phone number"], ["⬅️ Back"]]
     await driver.tap("⬅️ Back")
     assert driver.layout == MENU_EN
 
@@ -83,9 +128,10 @@ async def test_language_switches_to_ukrainian_and_back(driver: Driver) -> None:
 
     await driver.tap("❓ Довідка")
     assert driver.text.startswith("<b>Як це працює</b>")
-    assert driver.layout == [["⬅️ Назад"]]
+    assert driver.layout == [["📱 Поділитися номером"], ["⬅️ Назад"]]
     await driver.send("щось")
-    assert driver.bot.texts()[-1].startswith("Я не зрозумів.")
+    assert driver.text.startswith("Вибачте, не розумію.")
+    assert driver.layout == [["📱 Поділитися номером"], ["⬅️ Назад"]]
 
     await driver.send("/language")
     assert driver.text == "Оберіть мову:"

@@ -91,9 +91,10 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     # Menu, help, language.
     await c.step("/start: greeting and menu", c.send("/start"))
     await c.step("Help", c.tap(2, 1))
-    await c.step("Back to the menu", c.tap(0))
+    await c.step("Back to the menu", c.tap(-1))
     await c.step("Language", c.tap(2, 0))
-    await c.step("Back to the menu", c.send("/start"))
+    await c.step("/start again: the menu, greeting on top", c.send("/start"))
+    await c.step("Skip the phone request", c.send("Skip"))
 
     # Finding: results, a card, filters, durations, the quote.
     garage = await add_premise(

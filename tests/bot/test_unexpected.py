@@ -17,7 +17,7 @@ from core.models import (
     Premise,
     Reservation,
 )
-from tests.bot.dialog_support import Driver
+from tests.bot.dialog_support import Driver, Mark
 from tests.bot.screens import (
     HERE,
     MENU_EN,
@@ -60,25 +60,29 @@ async def _bookings(driver: Driver) -> None:
 
 
 @pytest.mark.parametrize("open_screen", [_menu, _results, _card, _filters, _durations, _wallet, _bookings])
-async def test_unexpected_text_gets_an_answer_and_the_same_screen_again(
+async def test_unexpected_text_gets_one_answer_the_same_screen_with_a_hint(
     driver: Driver, services: Services, open_screen: Opener
 ) -> None:
     await add_premise(services, "Central Garage", north_m=222)
     await open_screen(driver)
     before = driver.screen
-    sent_before = len(driver.manager.sent_messages)
+    mark = driver.mark()
     await driver.send("where is my car?")
-    assert driver.bot.texts()[-1] == UNKNOWN_EN
+    # One message: the screen moves below the driver's text (the old copy is deleted), the
+    # explanation on top; no separate "did not get that".
+    assert driver.answers_since(mark) == ["window: delete_and_send"]
     after = driver.screen
-    assert len(driver.manager.sent_messages) == sent_before + 1  # a new message below the answer
     assert after.message_id != before.message_id
-    assert (after.text, after.reply_markup) == (before.text, before.reply_markup)
+    assert (after.text, after.reply_markup) == (f"{UNKNOWN_EN}\n\n{before.text}", before.reply_markup)
+    # The hint is for that answer only: the next screen is the plain one.
+    await driver.send("/help")
+    assert UNKNOWN_EN not in driver.text
 
 
 async def test_text_outside_any_dialog_leads_to_the_menu(driver: Driver) -> None:
     await driver.send("hello")
-    assert driver.bot.texts() == [UNKNOWN_EN]
-    assert driver.text == "What would you like to do?"
+    assert driver.answers_since(Mark(0, 0)) == ["window: send"]
+    assert driver.text == f"{UNKNOWN_EN}\n\nWhat would you like to do?"
     assert driver.layout == MENU_EN
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from demo.botapi import FakeUser
 from tests.e2e.conftest import LAT, LON, start_stack
+from tests.waiting import eventually
 
 
 @dataclass
@@ -56,6 +58,10 @@ async def nominatim() -> AsyncIterator[tuple[str, Requests]]:
     await runner.cleanup()
 
 
+def _prompts(user: FakeUser) -> list[int]:
+    return [m.message_id for m in user.messages if "type an address" in m.text]
+
+
 async def test_typed_address_is_found_or_explained(
     tmp_path: Path, sqlite_template: Path, nominatim: tuple[str, Requests]
 ) -> None:
@@ -65,8 +71,17 @@ async def test_typed_address_is_found_or_explained(
         user = e2e.tg.user(4001, "Maksym")
         await user.send_command("/find")
         await user.wait_for_message(lambda m: "type an address" in m.text)
+        sends = sum(name == "sendMessage" for name, _ in e2e.tg.calls)
         await user.send_text("Nowhere street 99")
-        await user.wait_for_message(lambda m: "could not find “Nowhere street 99”" in m.text)
+        again = await user.wait_for_message(lambda m: "could not find “Nowhere street 99”" in m.text)
+        # One answer: the prompt again, below the typed address, the explanation on top (the
+        # lookup shows as the chat's "choosing a location…" status, not as a message).
+        assert again.text.startswith("I could not find “Nowhere street 99”. Try adding the city")
+        assert again.reply_buttons() == ["📍 Send my location"]
+        assert sum(name == "sendMessage" for name, _ in e2e.tg.calls) == sends + 1
+        # The reply keyboard's new copy goes first, then the old one is deleted.
+        await eventually(lambda u=user, a=again: _prompts(u) == [a.message_id], what="one prompt in the chat")
+        assert any(name == "sendChatAction" for name, _ in e2e.tg.calls)
         await user.send_text("Khreshchatyk 1")
         results = await user.wait_for_message(lambda m: "Parking near Khreshchatyk 1" in m.text)
         assert any("Central Garage" in text for text, _ in results.buttons())

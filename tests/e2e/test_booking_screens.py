@@ -10,6 +10,7 @@ from demo.botapi import BotMessage, FakeUser
 from jobs import sweeps
 from tests.e2e.conftest import E2E, tap
 from tests.e2e.test_edges import _hold_via_bot
+from tests.waiting import eventually
 
 CONFIRMATION = "Payment received, booking confirmed"
 
@@ -105,3 +106,22 @@ async def test_a_held_booking_is_paid_later_from_my_bookings(e2e: E2E) -> None:
     await e2e.app.dispatcher.run()
     await user.wait_for_message(lambda m: CONFIRMATION in m.text)
     assert len(confirmations(user)) == 1
+
+
+async def test_an_amount_out_of_range_is_one_answer_the_prompt_with_the_limits(e2e: E2E) -> None:
+    user = e2e.tg.user(3007, "Oksana")
+    await user.send_command("/wallet")
+    wallet = await user.wait_for_message(lambda m: "Balance:" in m.text)
+    ask = await tap(user, wallet, "➕ Other amount", lambda m: "How much do you want to add?" in m.text)
+    sends = sum(name == "sendMessage" for name, _ in e2e.tg.calls)
+    await user.send_text("1000")
+    again = await user.wait_for_message(lambda m: m.message_id != ask.message_id and "Please type" in m.text)
+    assert again.text.startswith("Please type an amount from 5.00 EUR to 500.00 EUR.\n\nHow much do you")
+    # One new message; the prompt it replaces is gone, so the chat shows the prompt once.
+    assert sum(name == "sendMessage" for name, _ in e2e.tg.calls) == sends + 1
+    await eventually(
+        lambda: sum("How much do you want to add?" in m.text for m in user.messages) == 1,
+        what="one prompt in the chat",
+    )
+    await user.send_text("15")
+    await user.wait_for_message(lambda m: m.text.startswith("Top up 15.00 EUR"))

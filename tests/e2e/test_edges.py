@@ -87,25 +87,46 @@ async def test_a_flood_of_100_messages_is_throttled_and_the_bot_stays_responsive
         await flooder.send_text(f"spam {i}")
     # The flood guard's clock stands still (human_paced), so exactly the burst is served.
     await flooder.wait_for_message(lambda m: "Too many messages" in m.text)
+
+    def sent(text: str) -> int:
+        """Messages the bot sent the flooder with `text` (each answer replaces the screen
+        before it, so the chat itself keeps only the last)."""
+        return sum(
+            1
+            for name, params in human_paced.tg.calls
+            if name == "sendMessage"
+            and params.get("chat_id") == flooder.id
+            and text in params.get("text", "")
+        )
+
     for _ in range(100):  # up to 5 s for the burst's replies
-        if sum("did not get that" in m.text for m in flooder.messages) >= 15:
+        if sent("did not get that") >= 15:
             break
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)  # nothing more may come
-    replies = [m for m in flooder.messages if "did not get that" in m.text]
-    warnings = [m for m in flooder.messages if "Too many messages" in m.text]
-    assert len(replies) == 15, len(replies)
-    assert len(warnings) == 1
+    assert sent("did not get that") == 15
+    assert sent("Too many messages") == 1
+    # One answer per message served: the screen with the explanation on top, nothing else.
+    assert (
+        sum(
+            name == "sendMessage" and params.get("chat_id") == flooder.id
+            for name, params in human_paced.tg.calls
+        )
+        == 16
+    )
     other = human_paced.tg.user(2005, "Calm")
     await other.send_command("/start")  # someone else is served at once
     await other.wait_for_message(lambda m: "What would you like to do?" in m.text, timeout=3)
 
 
-async def test_unknown_text_gets_help_and_the_menu(e2e: E2E) -> None:
+async def test_unknown_text_gets_one_answer_the_menu_with_an_explanation(e2e: E2E) -> None:
     user = e2e.tg.user(2006, "Olha")
     await user.send_text("hello?")
-    await user.wait_for_message(lambda m: "I did not get that" in m.text)
-    await user.wait_for_message(lambda m: "What would you like to do?" in m.text)
+    menu = await user.wait_for_message(lambda m: "What would you like to do?" in m.text)
+    assert menu.text.startswith("I did not get that.")
+    await user.send_text("and now?")  # on the menu: the menu moves below, the old copy goes
+    again = await user.wait_for_message(lambda m: m.message_id != menu.message_id and "I did not" in m.text)
+    assert [m.message_id for m in user.messages] == [again.message_id]
 
 
 async def test_ukrainian_user_is_answered_in_ukrainian_and_can_switch_language(e2e: E2E) -> None:

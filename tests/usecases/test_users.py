@@ -83,6 +83,41 @@ async def test_the_phone_is_stored_normalised_and_refused_when_invalid_or_taken(
     assert await users.phone_of(b.user_id) is None
 
 
+async def test_skipping_the_phone_request_closes_it_and_keeps_the_first_answer(
+    db: Database, clock: ManualClock
+) -> None:
+    users = _users(db, clock)
+    a = await users.telegram_caller(11, name="A", language="en")
+    b = await users.telegram_caller(12, name="B", language="en")
+    assert (await users.phone_request(a.user_id)).open
+    await users.skip_phone(a.user_id)
+    first_skip = (await _row(db, 11)).phone_skipped_at
+    assert first_skip == clock.now()
+    clock.advance(timedelta(minutes=5))
+    await users.skip_phone(a.user_id)  # a second tap on an old keyboard
+    assert (await _row(db, 11)).phone_skipped_at == first_skip
+    request = await users.phone_request(a.user_id)
+    assert (request.open, request.skipped, request.has_phone) == (False, True, False)
+    # Sharing the number later still works, and closes the request too.
+    await users.set_phone(b.user_id, "+380501234568")
+    assert not (await users.phone_request(b.user_id)).open
+    assert (await users.phone_request(b.user_id)).has_phone
+
+
+async def test_the_full_welcome_is_for_the_first_start_only(db: Database, clock: ManualClock) -> None:
+    users = _users(db, clock)
+    a = await users.telegram_caller(13, name="A", language="en")
+    first, *again = await asyncio.gather(*(users.greet(a.user_id) for _ in range(3)))
+    greetings = [first, *again]
+    # Simultaneous /starts (a double tap, two processes): one of them welcomes.
+    assert sorted(g.first_contact for g in greetings) == [False, False, True]
+    assert all(g.phone.open for g in greetings)
+    assert (await _row(db, 13)).welcomed_at == clock.now()
+    await users.skip_phone(a.user_id)
+    later = await users.greet(a.user_id)
+    assert (later.first_contact, later.phone.open, later.phone.skipped) == (False, False, True)
+
+
 async def test_a_language_change_is_what_the_next_update_sees(db: Database, clock: ManualClock) -> None:
     users = _users(db, clock)
     caller = await users.telegram_caller(5, name="A", language="en")
