@@ -32,6 +32,7 @@ from bot.dialogs.common import (
     choice,
     explain,
     label,
+    priced_duration,
     services,
     start_picker,
     t,
@@ -87,21 +88,11 @@ def _from_card(manager: DialogManager) -> bool:
 
 async def duration_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
-    lang = caller(m).lang
     prices = await services(m).search.durations(_premise_id(m), PRESETS)
     return {
         "title": t(m, "duration.title"),
         "presets": [
-            (
-                minutes,
-                label(
-                    m,
-                    "btn.duration_price",
-                    duration=fmt.duration(lang, minutes),
-                    price=fmt.money(price, currency),
-                ),
-            )
-            for minutes, price, currency in prices
+            (minutes, priced_duration(m, minutes, price, currency)) for minutes, price, currency in prices
         ],
         "btn_custom": t(m, "btn.custom_duration"),
         "ask": t(m, "duration.ask"),

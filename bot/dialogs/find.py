@@ -35,6 +35,7 @@ from bot.dialogs.common import (
     caller,
     choice,
     label,
+    priced_duration,
     services,
     start_picker,
     t,
@@ -376,40 +377,37 @@ async def premise_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
                 duration=fmt.duration(lang, stay.minutes),
             )
     distance = f" · {fmt.distance(lang, card.distance_m)}" if card.distance_m is not None else ""
-    text = t(
-        m,
-        "premise.card",
-        name=card.name,
-        address=card.address,
-        distance=Raw(distance),
-        price=fmt.money(card.price_per_hour, card.currency),
-        hours=card.opening_hours,
-        rating=rating,
-        features=fmt.features(lang, card.features),
-        description=card.description[:600],
-    )
-    parts = [text, stay_text, reviews, t(m, "duration.title")]
-    body = re.sub(r"\n{3,}", "\n\n", "\n\n".join(p for p in parts if p)).strip()
     photo = MediaAttachment(ContentType.PHOTO, file_id=MediaId(card.photo)) if card.photo else None
-    if photo is not None and len(body) > CAPTION_LIMIT:
-        # A photo's caption holds less than a message: the reviews give way first.
-        parts = [text[: CAPTION_LIMIT - 300], stay_text, t(m, "duration.title")]
-        body = re.sub(r"\n{3,}", "\n\n", "\n\n".join(p for p in parts if p)).strip()
-    return {
+
+    def body(description: str, reviews: str) -> str:
+        text = t(
+            m,
+            "premise.card",
+            name=card.name,
+            address=card.address,
+            distance=Raw(distance),
+            price=fmt.money(card.price_per_hour, card.currency),
+            hours=card.opening_hours,
+            rating=rating,
+            features=fmt.features(lang, card.features),
+            stay=stay_text,
+            description=description,
+        )
+        parts = [text, reviews, t(m, "duration.title")]
         # Empty parts (no features, no description) must not leave blank lines behind.
-        "text": Raw(body),
+        return re.sub(r"\n{3,}", "\n\n", "\n\n".join(p for p in parts if p)).strip()
+
+    text = body(card.description[:600], reviews)
+    if photo is not None and len(text) > CAPTION_LIMIT:
+        # A photo's caption holds less than a message: the reviews give way, then the description.
+        text = body(card.description[:600], "")
+        if len(text) > CAPTION_LIMIT:
+            text = body(card.description[: max(0, 600 - (len(text) - CAPTION_LIMIT) - 1)] + "…", "")
+    return {
+        "text": Raw(text),
         "photo": photo,
         "durations": [
-            (
-                minutes,
-                label(
-                    m,
-                    "btn.duration_price",
-                    duration=fmt.duration(lang, minutes),
-                    price=fmt.money(price, card.currency),
-                ),
-            )
-            for minutes, price in card.durations
+            (minutes, priced_duration(m, minutes, price, card.currency)) for minutes, price in card.durations
         ],
         "btn_custom": t(m, "btn.custom_duration"),
         "btn_navigate": t(m, "btn.navigate"),

@@ -109,6 +109,8 @@ premise-card =
     { $rating }
     { $features }
 
+    { $stay }
+
     { $description }
 premise-rating =
     { $count ->

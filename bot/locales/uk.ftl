@@ -114,6 +114,8 @@ premise-card =
     { $rating }
     { $features }
 
+    { $stay }
+
     { $description }
 premise-rating =
     { $count ->
