@@ -123,7 +123,6 @@ premise-stay = 🅿️ { $window }: { $free }, <b>{ $price }</b> for { $duration
 premise-stay_full = 🅿️ { $window }: every spot is taken.
 premise-stay_closed = 🚫 { $window }: closed (open { $hours }).
 btn-duration_price = { $duration } · { $price }
-btn-book = ✅ Book here
 btn-navigate = 🧭 Navigate
 
 ## time and duration

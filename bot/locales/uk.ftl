@@ -130,7 +130,6 @@ premise-stay = 🅿️ { $window }: { $free }, <b>{ $price }</b> за { $duratio
 premise-stay_full = 🅿️ { $window }: усі місця зайняті.
 premise-stay_closed = 🚫 { $window }: зачинено (працює { $hours }).
 btn-duration_price = { $duration } · { $price }
-btn-book = ✅ Забронювати
 btn-navigate = 🧭 Маршрут
 
 ## time and duration
