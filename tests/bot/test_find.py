@@ -12,6 +12,7 @@ from datetime import timedelta
 from bot.context import Services
 from core.clock import ManualClock
 from core.models import (
+    Premise,
     Review,
 )
 from tests.bot.dialog_support import Driver
@@ -358,3 +359,38 @@ async def test_card_without_reviews(driver: Driver, services: Services) -> None:
     await driver.tap(driver.label_starting("New Lot"))
     assert "⭐ no reviews yet" in driver.text
     assert driver.text.endswith("Opened this week.\n\nHow long will you park?")
+
+
+async def test_card_shows_the_first_photo_with_the_card_as_its_caption(
+    driver: Driver, services: Services
+) -> None:
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    async with services.db.transaction() as s:
+        premise = await s.get(Premise, premise_id)
+        assert premise is not None
+        premise.photos = ["AgACAgIAAxkBAAIBfront", "AgACAgIAAxkBAAIBgate"]
+    await driver.send(HERE)
+    await driver.tap(driver.labels[0])
+    assert driver.screen.photo is not None and driver.screen.photo[0].file_id == "AgACAgIAAxkBAAIBfront"
+    assert driver.screen.caption is not None and driver.screen.caption.startswith("<b>Central Garage</b>")
+    assert driver.labels[0] == "1 h · 2.50 EUR"
+
+
+async def test_card_says_when_every_spot_is_taken_or_the_car_park_is_closed_for_the_stay(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    full = await add_premise(services, "Full House", north_m=222, spots=1)
+    await driver.send(HERE)
+    await driver.tap(driver.label_starting("Full House"))
+    # Taken for part of the two hours after the search: the card says so for the stay searched.
+    other = await add_user(services, telegram_id=2002)
+    await hold(services, other, full, clock.now() + timedelta(hours=1), 60)
+    await driver.send("refresh")
+    assert "🅿️ Sat 21 Nov 11:00–13:00: every spot is taken." in driver.text
+
+    async with services.db.transaction() as s:
+        premise = await s.get(Premise, full)
+        assert premise is not None
+        premise.opening_hours = "Mon–Fri 08:00–18:00"  # it is Saturday
+    await driver.send("refresh")
+    assert "🚫 Sat 21 Nov 11:00–13:00: closed (open Mon–Fri 08:00–18:00)." in driver.text
