@@ -127,11 +127,13 @@ def start_picker(
     on_slot: Any,
     date_getter: Any,
     slot_getter: Any,
+    on_slots_back: Any = None,
 ) -> tuple[Window, Window]:
     """A day on a calendar, then its start slots: the search and the booking dialog pick a
     start the same way. The date getter gives the first and last day that may be picked; the
     slot getter gives the day's slots, shown a page at a time from `dialog_data["slot_page"]`
-    (the pager shows only when a day has more than one page)."""
+    (the pager shows only when a day has more than one page). "Back" from the slots leads to
+    the calendar, or wherever `on_slots_back` switches to."""
 
     async def paged(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
         data: dict[str, Any] = await slot_getter(dialog_manager=dialog_manager, **kwargs)
@@ -152,7 +154,11 @@ def start_picker(
             Button(Format("{btn_earlier}"), id="earlier", on_click=_on_slot_page, when="has_earlier"),
             Button(Format("{btn_later}"), id="later", on_click=_on_slot_page, when="has_later"),
         ),
-        SwitchTo(Format("{btn_back}"), id="back", state=date_state),
+        (
+            Button(Format("{btn_back}"), id="back", on_click=on_slots_back)
+            if on_slots_back is not None
+            else SwitchTo(Format("{btn_back}"), id="back", state=date_state)
+        ),
         unexpected_input(),
         state=slot_state,
         getter=paged,

@@ -297,8 +297,14 @@ async def on_now(callback: CallbackQuery, _: Button, manager: DialogManager) -> 
 
 async def on_later_today(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     """Today's next start times, without the calendar."""
-    manager.dialog_data.update(date=_today(manager).isoformat(), slot_page=0)
+    manager.dialog_data.update(date=_today(manager).isoformat(), slot_page=0, later_today=True)
     await manager.switch_to(FindSG.time)
+
+
+async def on_slots_back(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """Back to where the day was chosen: "When do you arrive?" for later today, else the calendar."""
+    later_today = manager.dialog_data.pop("later_today", False)
+    await manager.switch_to(FindSG.when if later_today else FindSG.date)
 
 
 async def on_date(event: ChatEvent, _: ManagedCalendar, manager: DialogManager, day: date) -> None:
@@ -310,7 +316,9 @@ async def on_date(event: ChatEvent, _: ManagedCalendar, manager: DialogManager, 
         return
     # Another day opens on the morning (06:00 onwards) rather than at midnight.
     morning = 6 * 60 // STEP_MINUTES // SLOTS_PER_PAGE
-    manager.dialog_data.update(date=day.isoformat(), slot_page=0 if day == today else morning)
+    manager.dialog_data.update(
+        date=day.isoformat(), slot_page=0 if day == today else morning, later_today=False
+    )
     await manager.switch_to(FindSG.time)
 
 
@@ -534,6 +542,7 @@ def find_dialog() -> Dialog:
             on_slot=on_time,
             date_getter=when_getter,
             slot_getter=time_getter,
+            on_slots_back=on_slots_back,
         ),
         Window(
             DynamicMedia("photo", when="photo"),

@@ -209,7 +209,10 @@ async def test_change_time_with_the_calendar_and_time_slots(
     await driver.tap("Later · 18:00–23:45 ▶️")
     assert driver.layout[6:] == [["◀️ Earlier · 12:00–17:45"], ["⬅️ Back"]]
     await driver.tap("◀️ Earlier · 12:00–17:45")
-    await driver.tap("◀️ Earlier · 06:00–11:45")
+    await driver.tap("⬅️ Back")  # to the calendar the day was picked on
+    assert driver.layout[0] == ["🗓 November 2026"]
+    await tap_day(driver, tomorrow)
+    assert driver.layout[0] == ["06:00", "06:15", "06:30", "06:45"]
 
     await driver.tap("10:00")
     assert driver.text.startswith("🅿️ Parking near you\n🕒 Sun 22 Nov 10:00–12:00 (Europe/Kyiv)")
@@ -228,6 +231,9 @@ async def test_later_today_offers_the_next_start_times_without_the_calendar(driv
     assert driver.text == "Arrival time on Sat 21 Nov (Europe/Kyiv):"
     assert driver.layout[0] == ["11:15", "11:30", "11:45", "12:00"]  # it is 11:00 now
     assert driver.layout[-2:] == [["Later · 17:15–23:00 ▶️"], ["⬅️ Back"]]
+    await driver.tap("⬅️ Back")  # to where "later today" was chosen, not to a calendar
+    assert driver.text == "When do you arrive?"
+    await driver.tap("Later today")
     await driver.tap("12:00")
     assert driver.text.startswith("🅿️ Parking near you\n🕒 Sat 21 Nov 12:00–14:00 (Europe/Kyiv)")
 
