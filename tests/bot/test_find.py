@@ -400,3 +400,18 @@ async def test_card_says_when_every_spot_is_taken_or_the_car_park_is_closed_for_
         premise.opening_hours = "Mon–Fri 08:00–18:00"  # it is Saturday
     await driver.send("refresh")
     assert "🚫 Sat 21 Nov 11:00–13:00: closed (open Mon–Fri 08:00–18:00)." in driver.text
+
+
+async def test_text_on_the_results_is_taken_as_an_address(driver: Driver, services: Services) -> None:
+    # Without a geocoder (GEOCODER_URL unreachable, or none in these tests) the driver is told,
+    # and the results come again below the answer; tests/e2e/test_address.py searches there.
+    await add_premise(services, "Central Garage", north_m=222)
+    await driver.send(HERE)
+    assert "Type an address" not in driver.text  # not offered when it cannot work
+    before = driver.screen
+    await driver.send("Khreshchatyk 1")
+    assert (
+        driver.bot.texts()[-1]
+        == "Address search is unavailable right now. Please send your location instead."
+    )
+    assert driver.screen.message_id != before.message_id and driver.text == before.text
