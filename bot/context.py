@@ -12,6 +12,7 @@ from core.usecases.arrival import ArrivalUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.pricing import PricingUseCases
+from core.usecases.search import SearchUseCases
 from core.usecases.users import Caller, UserUseCases
 from core.usecases.wallet import WalletUseCases
 
@@ -29,6 +30,7 @@ class Services:
     arrival: ArrivalUseCases | None = None  # None when MQTT (blockers) is not configured
     # The use cases handlers call (core/usecases), built from the fields above.
     booking: BookingUseCases = field(init=False)
+    search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
     wallet: WalletUseCases = field(init=False)  # always: the wallet pays without Stripe
     pricing: PricingUseCases = field(init=False)
@@ -39,6 +41,7 @@ class Services:
         object.__setattr__(
             self, "booking", BookingUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards)
         )
+        object.__setattr__(self, "search", SearchUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

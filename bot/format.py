@@ -54,8 +54,12 @@ def clock_time(when: datetime, tz: str) -> str:
     return local(when, tz).strftime("%H:%M")
 
 
-def distance(metres: int) -> str:
-    return f"{metres} m" if metres < 1000 else f"{metres / 1000:.1f} km"
+def distance(lang: str, metres: int) -> str:
+    """`222 m`, `1.5 km`, `10 km` (`м`/`км` in Ukrainian): whole kilometres without `.0`."""
+    if metres < 1000:
+        return tr(lang, "distance.m", value=str(metres))
+    km = round(metres / 1000, 1)
+    return tr(lang, "distance.km", value=f"{km:g}" if km >= 10 or km.is_integer() else f"{km:.1f}")
 
 
 def duration(lang: str, minutes: int) -> str:

@@ -178,6 +178,11 @@ class User(Base):
     sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    # Where the driver last searched: `/find` offers it again (migration drvfind_last_location).
+    last_lat: Mapped[float | None] = mapped_column(Float)
+    last_lon: Mapped[float | None] = mapped_column(Float)
+    last_place: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    last_location_at: Mapped[datetime | None] = mapped_column()
 
 
 # A premise as a point on the unit sphere (a `cube`): the chord between two such points grows

@@ -32,6 +32,7 @@ from bot.dialogs.common import (
     choice,
     explain,
     label,
+    priced_duration,
     services,
     show_hint,
     start_picker,
@@ -51,18 +52,15 @@ from core.errors import (
     TooManyHolds,
 )
 from core.models import Premise, Reservation, ReservationStatus, Spot
-from core.opening_hours import open_starts
 from core.rules import (
     MAX_DAYS_AHEAD,
     MAX_PENDING_HOLDS_PER_USER,
-    STEP_MINUTES,
     check_duration,
     is_paid,
     is_payable,
     start_now,
 )
 from core.services import booking
-from core.services.availability import quote
 from core.services.payments import Settled
 from core.services.places import place_of
 from core.usecases.booking import Released
@@ -84,14 +82,22 @@ def _premise_id(manager: DialogManager) -> int:
     return int(manager.start_data["premise_id"])
 
 
+def _from_card(manager: DialogManager) -> bool:
+    """Started from a car park's card with the duration chosen there: "Back" returns to it."""
+    return isinstance(manager.start_data, dict) and bool(manager.start_data.get("from_card"))
+
+
 async def duration_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
-    lang = caller(m).lang
+    prices = await services(m).search.durations(_premise_id(m), PRESETS, _start(m))
     return {
         "title": t(m, "duration.title"),
-        "presets": [(minutes, fmt.duration(lang, minutes)) for minutes in PRESETS],
+        "presets": [
+            (minutes, priced_duration(m, minutes, price, currency)) for minutes, price, currency in prices
+        ],
         "btn_custom": t(m, "btn.custom_duration"),
         "ask": t(m, "duration.ask"),
+        "from_card": _from_card(m),
     }
 
 
@@ -114,26 +120,26 @@ async def on_duration_text(message: Message, _: MessageInput, manager: DialogMan
 
 
 async def quote_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    m, svc = dialog_manager, services(dialog_manager)
+    return {**await _quote_screen(dialog_manager), "from_card": _from_card(dialog_manager)}
+
+
+async def _quote_screen(m: DialogManager) -> dict[str, Any]:
+    svc = services(m)
     lang = caller(m).lang
     minutes = m.dialog_data["minutes"]
-    async with svc.db.read() as s:
-        premise = await s.get(Premise, _premise_id(m))
-        assert premise is not None
-        try:
-            q = await quote(s, premise.id, _start(m), minutes, svc.clock.now())
-        except InvalidInterval:
-            q = None
-        except ClosedAtThatTime as exc:
-            return {
-                "text": t(m, "closed.at_that_time", hours=exc.opening_hours),
-                "can_hold": False,
-                "btn_confirm": "",
-                "closed": True,
-                "btn_other_time": t(m, "btn.other_time"),
-            }
-    if q is None:
+    try:
+        view = await svc.search.quote(_premise_id(m), _start(m), minutes)
+    except InvalidInterval:
         return {"text": t(m, "quote.start_passed"), "can_hold": False, "btn_confirm": "", "closed": False}
+    except ClosedAtThatTime as exc:
+        return {
+            "text": t(m, "closed.at_that_time", hours=exc.opening_hours),
+            "can_hold": False,
+            "btn_confirm": "",
+            "closed": True,
+            "btn_other_time": t(m, "btn.other_time"),
+        }
+    q = view.quote
     if q.free_spots == 0:
         return {"text": t(m, "quote.no_spot"), "can_hold": False, "btn_confirm": "", "closed": False}
     price = fmt.money(q.price, q.currency)
@@ -141,9 +147,9 @@ async def quote_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
         "text": t(
             m,
             "quote.title",
-            name=premise.name,
-            address=premise.address,
-            window=fmt.window(q.interval.starts_at, q.interval.ends_at, premise.timezone, lang),
+            name=view.name,
+            address=view.address,
+            window=fmt.window(q.interval.starts_at, q.interval.ends_at, view.timezone, lang),
             duration=fmt.duration(lang, minutes),
             price=price,
             rate=fmt.price_rate(lang, q.lines, q.currency),
@@ -155,47 +161,44 @@ async def quote_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     }
 
 
-async def _premise(manager: DialogManager) -> Premise:
-    async with services(manager).db.read() as s:
-        premise = await s.get(Premise, _premise_id(manager))
-    assert premise is not None
-    return premise
+async def _today(manager: DialogManager) -> date:
+    """Today in the premise's time zone."""
+    tz = await services(manager).search.timezone_of(_premise_id(manager))
+    return services(manager).clock.now().astimezone(ZoneInfo(tz)).date()
 
 
 async def date_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    return {"title": t(dialog_manager, "when.title")}
+    today = await _today(dialog_manager)
+    return {
+        "title": t(dialog_manager, "when.title"),
+        # The calendar's bounds: earlier days and those past the horizon are blank.
+        "first_day": today,
+        "last_day": today + timedelta(days=MAX_DAYS_AHEAD),
+    }
 
 
 async def on_date(event: ChatEvent, _: ManagedCalendar, manager: DialogManager, day: date) -> None:
-    # Checked here, not in the calendar's config, which is fixed when the process starts.
-    tz = (await _premise(manager)).timezone
-    today = services(manager).clock.now().astimezone(ZoneInfo(tz)).date()
+    # The calendar shows only the days that may be picked; an old calendar may still offer others.
+    today = await _today(manager)
     if not today <= day <= today + timedelta(days=MAX_DAYS_AHEAD):
         if isinstance(event, CallbackQuery):
             await event.answer(t(manager, "when.out_of_range", days=MAX_DAYS_AHEAD), show_alert=True)
         return
-    manager.dialog_data["date"] = day.isoformat()
+    manager.dialog_data.update(date=day.isoformat(), slot_page=0)
     await manager.switch_to(BookSG.time)
 
 
 async def time_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     """Arrival times at this premise: only those whose whole stay lies within its opening hours."""
     m, svc = dialog_manager, services(dialog_manager)
-    lang, premise = caller(m).lang, await _premise(m)
+    lang = caller(m).lang
     day, minutes = date.fromisoformat(m.dialog_data["date"]), m.dialog_data["minutes"]
-    starts = open_starts(
-        premise.opening_hours,
-        premise.timezone,
-        day,
-        minutes,
-        after=svc.clock.now(),
-        step_minutes=STEP_MINUTES,
-    )
-    title = t(m, "when.pick_time", date=fmt.day(lang, day), tz=premise.timezone)
+    starts, tz, opening_hours = await svc.search.open_starts(_premise_id(m), day, minutes)
+    title = t(m, "when.pick_time", date=fmt.day(lang, day), tz=tz)
     if not starts:
-        hours = t(m, "closed.no_slots", duration=fmt.duration(lang, minutes), hours=premise.opening_hours)
+        hours = t(m, "closed.no_slots", duration=fmt.duration(lang, minutes), hours=opening_hours)
         title = Raw(title + "\n\n" + hours)
-    return {"title": title, "slots": [(s.isoformat(), fmt.clock_time(s, premise.timezone)) for s in starts]}
+    return {"title": title, "slots": [(s.isoformat(), fmt.clock_time(s, tz)) for s in starts]}
 
 
 async def on_time(callback: CallbackQuery, _: Any, manager: DialogManager, slot: str) -> None:
@@ -243,6 +246,8 @@ async def _reservation_view(manager: DialogManager) -> tuple[Reservation, Spot, 
 async def on_start(start_data: Any, manager: DialogManager) -> None:
     if isinstance(start_data, dict) and "reservation_id" in start_data:  # opened from /bookings
         manager.dialog_data["reservation_id"] = int(start_data["reservation_id"])
+    if isinstance(start_data, dict) and start_data.get("from_card") and "minutes" in start_data:
+        manager.dialog_data["minutes"] = int(start_data["minutes"])  # chosen on the card
 
 
 async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -522,7 +527,7 @@ def book_dialog() -> Dialog:
             Format("{title}"),
             Group(
                 choice("preset", "presets", on_preset, type_factory=int),
-                width=3,
+                width=2,
             ),
             SwitchTo(Format("{btn_custom}"), id="custom", state=BookSG.duration_input),
             Cancel(Format("{btn_back}")),
@@ -533,7 +538,8 @@ def book_dialog() -> Dialog:
         Window(
             Format("{ask}"),
             MessageInput(on_duration_text),
-            Back(Format("{btn_back}")),
+            Cancel(Format("{btn_back}"), id="back_to_card", when="from_card"),
+            Back(Format("{btn_back}"), when=lambda data, *_: not data["from_card"]),
             unexpected_input(),
             state=BookSG.duration_input,
             getter=duration_getter,
@@ -542,7 +548,13 @@ def book_dialog() -> Dialog:
             Format("{text}"),
             Button(Format("{btn_confirm}"), id="hold", on_click=on_hold, when="can_hold"),
             SwitchTo(Format("{btn_other_time}"), id="other_time", state=BookSG.date, when="closed"),
-            SwitchTo(Format("{btn_back}"), id="back", state=BookSG.duration),
+            Cancel(Format("{btn_back}"), id="back_to_card", when="from_card"),
+            SwitchTo(
+                Format("{btn_back}"),
+                id="back",
+                state=BookSG.duration,
+                when=lambda data, *_: not data["from_card"],
+            ),
             unexpected_input(),
             state=BookSG.quote,
             getter=quote_getter,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from aiogram.enums import ContentType
@@ -10,7 +11,15 @@ from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, KeyboardButton, Message, ReplyKeyboardMarkup
 from aiogram_dialog import Dialog, DialogManager, ShowMode, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Calendar, ScrollingGroup, Select, SwitchTo
+from aiogram_dialog.widgets.kbd import (
+    Button,
+    Calendar,
+    CalendarUserConfig,
+    Group,
+    Row,
+    Select,
+    SwitchTo,
+)
 from aiogram_dialog.widgets.text import Format, Multi, Text
 
 from bot import format as fmt
@@ -45,6 +54,14 @@ def t(manager: DialogManager, key: str, /, **values: Any) -> Raw:
 def label(manager: DialogManager, key: str, /, **values: Any) -> str:
     """A button label with values (names, brands): plain text, not escaped (see tr_label)."""
     return tr_label(caller(manager).lang, key, **values)
+
+
+def priced_duration(manager: DialogManager, minutes: int, price: int, currency: str) -> str:
+    """A duration button with its total, as parking apps show it: `2 h · 5.00 EUR`."""
+    lang = caller(manager).lang
+    return label(
+        manager, "btn.duration_price", duration=fmt.duration(lang, minutes), price=fmt.money(price, currency)
+    )
 
 
 # Buttons every window may show; the global getter gives each window these texts.
@@ -119,6 +136,42 @@ def unexpected_input() -> MessageInput:
 SLOTS_WIDTH, SLOTS_PER_PAGE = 4, 24
 
 
+class BookableCalendar(Calendar):
+    """A calendar whose days before today and past the booking horizon are blank, so they
+    cannot be tapped. The bounds come from the window's getter (`first_day`, `last_day`):
+    they move with the clock and the zone, unlike a config fixed when the process starts."""
+
+    async def _get_user_config(self, data: dict[str, Any], manager: DialogManager) -> CalendarUserConfig:
+        first: date | None = data.get("first_day")
+        last: date | None = data.get("last_day")
+        return CalendarUserConfig(min_date=first, max_date=last)
+
+
+def slot_page(manager: DialogManager, slots: list[tuple[str, str]]) -> dict[str, Any]:
+    """One page of start slots and the pager's labels, which name the hours they lead to
+    ("◀️ Earlier · 00:00–05:45") rather than page numbers."""
+    pages = max(1, -(-len(slots) // SLOTS_PER_PAGE))
+    page = min(max(int(manager.dialog_data.get("slot_page", 0)), 0), pages - 1)
+    manager.dialog_data["slot_page"] = page
+
+    def hours(n: int) -> str:
+        chunk = slots[n * SLOTS_PER_PAGE : (n + 1) * SLOTS_PER_PAGE]
+        return f"{chunk[0][1]}–{chunk[-1][1]}" if chunk else ""
+
+    return {
+        "slots": slots[page * SLOTS_PER_PAGE : (page + 1) * SLOTS_PER_PAGE],
+        "has_earlier": page > 0,
+        "has_later": page < pages - 1,
+        "btn_earlier": label(manager, "btn.earlier_times", range=hours(page - 1)) if page > 0 else "",
+        "btn_later": label(manager, "btn.later_times", range=hours(page + 1)) if page < pages - 1 else "",
+    }
+
+
+async def _on_slot_page(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    step = -1 if button.widget_id == "earlier" else 1
+    manager.dialog_data["slot_page"] = int(manager.dialog_data.get("slot_page", 0)) + step
+
+
 def start_picker(
     *,
     date_state: State,
@@ -128,12 +181,21 @@ def start_picker(
     on_slot: Any,
     date_getter: Any,
     slot_getter: Any,
+    on_slots_back: Any = None,
 ) -> tuple[Window, Window]:
     """A day on a calendar, then its start slots: the search and the booking dialog pick a
-    start the same way (the pager shows only when a day has more than one page)."""
+    start the same way. The date getter gives the first and last day that may be picked; the
+    slot getter gives the day's slots, shown a page at a time from `dialog_data["slot_page"]`
+    (the pager shows only when a day has more than one page). "Back" from the slots leads to
+    the calendar, or wherever `on_slots_back` switches to."""
+
+    async def paged(dialog_manager: DialogManager, **kwargs: Any) -> dict[str, Any]:
+        data: dict[str, Any] = await slot_getter(dialog_manager=dialog_manager, **kwargs)
+        return {**data, **slot_page(dialog_manager, data["slots"])}
+
     day = Window(
         Format("{title}"),
-        Calendar(id="calendar", on_click=on_date),
+        BookableCalendar(id="calendar", on_click=on_date),
         SwitchTo(Format("{btn_back}"), id="back", state=back_from_date),
         unexpected_input(),
         state=date_state,
@@ -141,17 +203,19 @@ def start_picker(
     )
     slot = Window(
         Format("{title}"),
-        ScrollingGroup(
-            choice("slot", "slots", on_slot),
-            id="slots",
-            width=SLOTS_WIDTH,
-            height=SLOTS_PER_PAGE // SLOTS_WIDTH,
-            hide_on_single_page=True,
+        Group(choice("slot", "slots", on_slot), width=SLOTS_WIDTH),
+        Row(
+            Button(Format("{btn_earlier}"), id="earlier", on_click=_on_slot_page, when="has_earlier"),
+            Button(Format("{btn_later}"), id="later", on_click=_on_slot_page, when="has_later"),
         ),
-        SwitchTo(Format("{btn_back}"), id="back", state=date_state),
+        (
+            Button(Format("{btn_back}"), id="back", on_click=on_slots_back)
+            if on_slots_back is not None
+            else SwitchTo(Format("{btn_back}"), id="back", state=date_state)
+        ),
         unexpected_input(),
         state=slot_state,
-        getter=slot_getter,
+        getter=paged,
     )
     return day, slot
 

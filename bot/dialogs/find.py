@@ -11,12 +11,12 @@ from aiogram import Bot
 from aiogram.enums import ChatAction, ContentType
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import ChatEvent, Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.api.entities import MediaAttachment
-from aiogram_dialog.widgets.common.scroll import ManagedScroll
+from aiogram_dialog.api.entities import MediaAttachment, MediaId
 from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import (
     Button,
     Column,
+    Group,
     ManagedCalendar,
     ManagedMultiselect,
     Multiselect,
@@ -35,6 +35,7 @@ from bot.dialogs.common import (
     caller,
     choice,
     label,
+    priced_duration,
     services,
     show_hint,
     start_picker,
@@ -47,10 +48,13 @@ from bot.i18n import Raw
 from core.errors import NotFound
 from core.features import FEATURES
 from core.rules import MAX_DAYS_AHEAD, STEP_MINUTES, Interval, start_now
-from core.services.catalog import premise_card
-from core.services.nearby import SearchFilters, find_nearby
+from core.services.nearby import SearchFilters
 
 PAGE = 5
+MAX_LABEL = 40  # what a phone shows on a full-width button before cutting it with "…"
+# The stays the card offers, each with its total: one tap from the card to the quote.
+DURATIONS = (60, 120, 180, 240, 480)
+CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
 RADII = (2_000, 5_000, 10_000)
 DEFAULT_MINUTES = 120
 PRICE_CAPS = (100, 200, 300, 500)  # minor units per hour
@@ -59,25 +63,60 @@ PRICE_CAPS = (100, 200, 300, 500)  # minor units per hour
 # -- location -------------------------------------------------------------------------------
 
 
+def _coordinates(lat: float, lon: float) -> str:
+    return f"{lat:.5f}, {lon:.5f}"
+
+
 async def location_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    last = await services(m).users.last_location(caller(m).user_id)
+    if last is None:
+        return {
+            "prompt": t(m, "find.ask_location"),
+            "has_last": False,
+            "btn_same_place": "",
+            "btn_location": t(m, "btn.send_location"),
+        }
     return {
-        "prompt": t(dialog_manager, "find.ask_location"),
-        "btn_location": t(dialog_manager, "btn.send_location"),
+        "prompt": t(m, "find.ask_location_again", place=last.place or _coordinates(last.lat, last.lon)),
+        "has_last": True,
+        "btn_same_place": t(m, "btn.same_place"),
+        "btn_location": t(m, "btn.new_location"),
     }
 
 
-async def _search_at(manager: DialogManager, lat: float, lon: float, place: str) -> None:
+async def _search_at(manager: DialogManager, lat: float, lon: float, place: str, *, remember: str) -> None:
+    """Searches around a point and remembers it for the next `/find` (`remember` is the
+    address typed, or empty for a shared location)."""
+    await services(manager).users.remember_location(caller(manager).user_id, lat, lon, remember)
     manager.dialog_data.update(lat=lat, lon=lon, place=place, offset=0, radius=RADII[0])
     manager.dialog_data.setdefault("minutes", DEFAULT_MINUTES)
-    await manager.switch_to(FindSG.results, show_mode=ShowMode.SEND)
+    # From the location window, whose reply keyboard must go: deleting that message takes
+    # the keyboard with it, where a plain send would first post a stray "..." to remove it.
+    leaving_reply_keyboard = manager.current_context().state == FindSG.location
+    await manager.switch_to(
+        FindSG.results, show_mode=ShowMode.DELETE_AND_SEND if leaving_reply_keyboard else ShowMode.SEND
+    )
 
 
 async def on_location(message: Message, _: MessageInput, manager: DialogManager) -> None:
     assert message.location is not None
-    await _search_at(manager, message.location.latitude, message.location.longitude, t(manager, "find.here"))
+    await _search_at(
+        manager, message.location.latitude, message.location.longitude, t(manager, "find.here"), remember=""
+    )
+
+
+async def on_same_place(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    last = await services(manager).users.last_location(caller(manager).user_id)
+    if last is None:  # an old keyboard: nothing remembered; the window asks again
+        return
+    await _search_at(
+        manager, last.lat, last.lon, last.place or _coordinates(last.lat, last.lon), remember=last.place
+    )
 
 
 async def on_address(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    """A typed address, on the location window or on the results (search there instead)."""
     query = (message.text or "").strip()[:200]
     geocoder = services(manager).geocoder
     if not query or geocoder is None:
@@ -95,7 +134,7 @@ async def on_address(message: Message, _: MessageInput, manager: DialogManager) 
     if place is None:
         show_hint(manager, t(manager, "find.address_not_found", query=query))
         return
-    await _search_at(manager, place.lat, place.lon, place.label)
+    await _search_at(manager, place.lat, place.lon, place.label, remember=place.label)
 
 
 # -- results --------------------------------------------------------------------------------
@@ -115,37 +154,48 @@ def _filters(manager: DialogManager) -> SearchFilters:
     )
 
 
+def _fitted(manager: DialogManager, key: str, name: str, **values: Any) -> str:
+    """A button label of at most MAX_LABEL characters: the name gives way, with "…"."""
+    text = label(manager, key, name=name, **values)
+    excess = len(text) - MAX_LABEL
+    if excess <= 0:
+        return text
+    return label(manager, key, name=name[: max(1, len(name) - excess - 1)].rstrip() + "…", **values)
+
+
 async def results_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc, data = dialog_manager, services(dialog_manager), dialog_manager.dialog_data
     lang = caller(m).lang
     start = search_start(m)
     interval = Interval(start, start + timedelta(minutes=data.get("minutes", DEFAULT_MINUTES)))
-    async with svc.db.read(snapshot=False) as s:
-        page = await find_nearby(
-            s,
-            data["lat"],
-            data["lon"],
-            interval=interval,
-            now=svc.clock.now(),
-            radius_m=data["radius"],
-            limit=PAGE,
-            offset=data.get("offset", 0),
-            filters=_filters(m),
-        )
+    page = await svc.search.nearby(
+        data["lat"],
+        data["lon"],
+        interval=interval,
+        radius_m=data["radius"],
+        limit=PAGE,
+        offset=data.get("offset", 0),
+        filters=_filters(m),
+    )
+    # The buttons stay short (name, distance, price); the free spots, ratings and features
+    # go in the text, one line a car park.
     items = [
         (
             p.premise_id,
-            label(
+            _fitted(
                 m,
                 "find.item",
-                name=p.name,
-                distance=fmt.distance(p.distance_m),
+                p.name,
+                distance=fmt.distance(lang, p.distance_m),
                 price=fmt.money(p.price_per_hour, p.currency),
-                free=t(m, "find.free", count=p.free_spots),
-            )
-            + (f" · ⭐{p.rating}" if p.rating is not None else "")
-            + (f" {fmt.feature_icons(p.features)}" if p.features else ""),
+            ),
         )
+        for p in page.items
+    ]
+    lines = [
+        t(m, "find.item_line", name=p.name, free=t(m, "find.free", count=p.free_spots))
+        + (f" · ⭐{p.rating}" if p.rating is not None else "")
+        + (f" {fmt.feature_icons(p.features)}" if p.features else "")
         for p in page.items
     ]
     tz = svc.settings.timezone
@@ -156,16 +206,18 @@ async def results_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         "find.results_title",
         place=data.get("place", ""),
         window=fmt.window(interval.starts_at, interval.ends_at, tz, lang),
+        tz=tz,
     )
-    if not items:
-        title = Raw(title + "\n\n" + t(m, "find.no_results", radius=fmt.distance(radius)))
+    body = "\n".join(lines) if items else t(m, "find.no_results", radius=fmt.distance(lang, radius))
+    hint = "\n\n" + t(m, "find.type_address") if svc.geocoder is not None else ""
+    text = Raw(title + "\n\n" + body + hint)
     return {
-        "title": title,
+        "title": text,
         "items": items,
         "has_prev": data.get("offset", 0) > 0,
         "has_next": page.has_more,
         "wider": wider is not None and not items,
-        "btn_wider": t(m, "btn.wider", radius=fmt.distance(wider or radius)),
+        "btn_wider": t(m, "btn.wider", radius=fmt.distance(lang, wider or radius)),
         "btn_change_time": t(m, "btn.change_time"),
         "btn_filters": t(m, "btn.filters"),
         "lang": lang,
@@ -218,9 +270,23 @@ async def on_apply(callback: CallbackQuery, _: Button, manager: DialogManager) -
 # -- when -----------------------------------------------------------------------------------
 
 
+def _today(manager: DialogManager) -> date:
+    svc = services(manager)
+    return svc.clock.now().astimezone(ZoneInfo(svc.settings.timezone)).date()
+
+
 async def when_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
-    return {"title": t(m, "when.title"), "btn_now": t(m, "btn.now"), "btn_pick_date": t(m, "btn.pick_date")}
+    today = _today(m)
+    return {
+        "title": t(m, "when.title"),
+        "btn_now": t(m, "btn.now"),
+        "btn_later_today": t(m, "btn.later_today"),
+        "btn_pick_date": t(m, "btn.pick_date"),
+        # The calendar's bounds: earlier days and those past the horizon are blank.
+        "first_day": today,
+        "last_day": today + timedelta(days=MAX_DAYS_AHEAD),
+    }
 
 
 async def on_now(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -229,19 +295,31 @@ async def on_now(callback: CallbackQuery, _: Button, manager: DialogManager) -> 
     await manager.switch_to(FindSG.results)
 
 
+async def on_later_today(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """Today's next start times, without the calendar."""
+    manager.dialog_data.update(date=_today(manager).isoformat(), slot_page=0, later_today=True)
+    await manager.switch_to(FindSG.time)
+
+
+async def on_slots_back(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """Back to where the day was chosen: "When do you arrive?" for later today, else the calendar."""
+    later_today = manager.dialog_data.pop("later_today", False)
+    await manager.switch_to(FindSG.when if later_today else FindSG.date)
+
+
 async def on_date(event: ChatEvent, _: ManagedCalendar, manager: DialogManager, day: date) -> None:
-    # Checked here, not in the calendar's config, which is fixed when the process starts.
-    today = services(manager).clock.now().astimezone(ZoneInfo(services(manager).settings.timezone)).date()
+    # The calendar shows only the days that may be picked; an old calendar may still offer others.
+    today = _today(manager)
     if not today <= day <= today + timedelta(days=MAX_DAYS_AHEAD):
         if isinstance(event, CallbackQuery):
             await event.answer(t(manager, "when.out_of_range", days=MAX_DAYS_AHEAD), show_alert=True)
         return
-    manager.dialog_data["date"] = day.isoformat()
+    # Another day opens on the morning (06:00 onwards) rather than at midnight.
+    morning = 6 * 60 // STEP_MINUTES // SLOTS_PER_PAGE
+    manager.dialog_data.update(
+        date=day.isoformat(), slot_page=0 if day == today else morning, later_today=False
+    )
     await manager.switch_to(FindSG.time)
-    if day != today:
-        # Open on the morning (06:00 onwards) rather than at midnight.
-        slots: ManagedScroll = manager.find("slots")  # type: ignore[assignment]
-        await slots.set_page(6 * 60 // STEP_MINUTES // SLOTS_PER_PAGE)
 
 
 async def time_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -256,7 +334,10 @@ async def time_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         if moment > now:
             slots.append((moment.astimezone(ZoneInfo("UTC")).isoformat(), moment.strftime("%H:%M")))
         moment += timedelta(minutes=STEP_MINUTES)
-    return {"title": t(m, "when.pick_time", date=fmt.day(caller(m).lang, day), tz=tz_name), "slots": slots}
+    title = t(m, "when.pick_time", date=fmt.day(caller(m).lang, day), tz=tz_name)
+    if not slots:
+        title = Raw(title + "\n\n" + t(m, "when.no_times_today"))
+    return {"title": title, "slots": slots}
 
 
 async def on_time(callback: CallbackQuery, _: Any, manager: DialogManager, slot: str) -> None:
@@ -269,38 +350,74 @@ async def on_time(callback: CallbackQuery, _: Any, manager: DialogManager, slot:
 
 
 async def premise_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    m, svc = dialog_manager, services(dialog_manager)
+    m, svc, data = dialog_manager, services(dialog_manager), dialog_manager.dialog_data
     lang = caller(m).lang
-    async with svc.db.read() as s:
-        card = await premise_card(s, m.dialog_data["premise_id"])
-    p = card.premise
+    card = await svc.search.card(
+        data["premise_id"],
+        starts_at=datetime.fromisoformat(data["start"]) if data.get("start") else None,
+        minutes=data.get("minutes", DEFAULT_MINUTES),
+        durations=DURATIONS,
+        near=(data["lat"], data["lon"]) if "lat" in data else None,
+    )
     rating = (
         t(m, "premise.rating", rating=card.rating, count=card.review_count)
         if card.rating is not None
         else t(m, "premise.no_rating")
     )
     reviews = "\n".join(
-        t(m, "premise.review", text=r.text[:200], stars="⭐" * r.rating)
-        for r in card.latest_reviews
-        if r.text
+        t(m, "premise.review", text=r.text[:200], stars="⭐" * r.rating) for r in card.reviews if r.text
     )
-    text = t(
-        m,
-        "premise.card",
-        name=p.name,
-        address=p.address,
-        price=fmt.money(p.price_per_hour, p.currency),
-        hours=p.opening_hours,
-        rating=rating,
-        features=fmt.features(lang, p.features),
-        description=p.description[:600],
-    )
-    photo = MediaAttachment(ContentType.PHOTO, url=p.photos[0]) if p.photos else None
-    return {
+    stay = card.stay
+    stay_text = ""
+    if stay is not None:
+        window = fmt.window(stay.interval.starts_at, stay.interval.ends_at, card.timezone, lang)
+        if stay.closed:
+            stay_text = t(m, "premise.stay_closed", window=window, hours=card.opening_hours)
+        elif stay.passed or stay.free_spots == 0:
+            stay_text = t(m, "premise.stay_full", window=window)
+        else:
+            stay_text = t(
+                m,
+                "premise.stay",
+                window=window,
+                free=t(m, "find.free", count=stay.free_spots),
+                price=fmt.money(stay.price, stay.currency),
+                duration=fmt.duration(lang, stay.minutes),
+            )
+    distance = f" · {fmt.distance(lang, card.distance_m)}" if card.distance_m is not None else ""
+    photo = MediaAttachment(ContentType.PHOTO, file_id=MediaId(card.photo)) if card.photo else None
+
+    def body(description: str, reviews: str) -> str:
+        text = t(
+            m,
+            "premise.card",
+            name=card.name,
+            address=card.address,
+            distance=Raw(distance),
+            price=fmt.money(card.price_per_hour, card.currency),
+            hours=card.opening_hours,
+            rating=rating,
+            features=fmt.features(lang, card.features),
+            stay=stay_text,
+            description=description,
+        )
+        parts = [text, reviews, t(m, "duration.title")]
         # Empty parts (no features, no description) must not leave blank lines behind.
-        "text": Raw(re.sub(r"\n{3,}", "\n\n", text + ("\n\n" + reviews if reviews else "")).strip()),
+        return re.sub(r"\n{3,}", "\n\n", "\n\n".join(p for p in parts if p)).strip()
+
+    text = body(card.description[:600], reviews)
+    if photo is not None and len(text) > CAPTION_LIMIT:
+        # A photo's caption holds less than a message: the reviews give way, then the description.
+        text = body(card.description[:600], "")
+        if len(text) > CAPTION_LIMIT:
+            text = body(card.description[: max(0, 600 - (len(text) - CAPTION_LIMIT) - 1)] + "…", "")
+    return {
+        "text": Raw(text),
         "photo": photo,
-        "btn_book": t(m, "btn.book"),
+        "durations": [
+            (minutes, priced_duration(m, minutes, price, card.currency)) for minutes, price in card.durations
+        ],
+        "btn_custom": t(m, "btn.custom_duration"),
         "btn_navigate": t(m, "btn.navigate"),
     }
 
@@ -311,12 +428,11 @@ async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager
 
 async def send_venue(manager: DialogManager, callback: CallbackQuery, premise_id: int) -> None:
     svc = services(manager)
-    async with svc.db.read() as s:
-        try:
-            p = (await premise_card(s, premise_id)).premise
-        except NotFound:
-            await callback.answer(t(manager, "error.not_found"), show_alert=True)
-            return
+    try:
+        p = await svc.search.card(premise_id, starts_at=None, minutes=DEFAULT_MINUTES)
+    except NotFound:
+        await callback.answer(t(manager, "error.not_found"), show_alert=True)
+        return
     bot: Bot = manager.middleware_data["bot"]
     await bot.send_venue(
         caller(manager).telegram_id, latitude=p.lat, longitude=p.lon, title=p.name, address=p.address
@@ -326,15 +442,21 @@ async def send_venue(manager: DialogManager, callback: CallbackQuery, premise_id
     manager.show_mode = ShowMode.DELETE_AND_SEND
 
 
-async def on_book(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.start(
-        BookSG.duration,
-        data={
-            "premise_id": manager.dialog_data["premise_id"],
-            "start": manager.dialog_data.get("start"),
-            "minutes": manager.dialog_data.get("minutes", DEFAULT_MINUTES),
-        },
-    )
+def _booking_data(manager: DialogManager) -> dict[str, Any]:
+    return {
+        "premise_id": manager.dialog_data["premise_id"],
+        "start": manager.dialog_data.get("start"),
+        "from_card": True,
+    }
+
+
+async def on_duration(callback: CallbackQuery, _: Any, manager: DialogManager, minutes: int) -> None:
+    """A duration with its total, straight from the card to the quote (which holds the spot)."""
+    await manager.start(BookSG.quote, data={**_booking_data(manager), "minutes": int(minutes)})
+
+
+async def on_custom_duration(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    await manager.start(BookSG.duration_input, data=_booking_data(manager))
 
 
 async def on_find_start(start_data: Any, manager: DialogManager) -> None:
@@ -356,6 +478,7 @@ def find_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{prompt}"),
+            Button(Format("{btn_same_place}"), id="same_place", on_click=on_same_place, when="has_last"),
             RequestLocation(Format("{btn_location}")),
             MessageInput(on_location, content_types=[ContentType.LOCATION]),
             MessageInput(on_address, content_types=[ContentType.TEXT]),
@@ -377,6 +500,7 @@ def find_dialog() -> Dialog:
                 SwitchTo(Format("{btn_filters}"), id="filters", state=FindSG.filters),
             ),
             Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
+            MessageInput(on_address, content_types=[ContentType.TEXT]),
             unexpected_input(),
             state=FindSG.results,
             getter=results_getter,
@@ -402,8 +526,9 @@ def find_dialog() -> Dialog:
             Format("{title}"),
             Row(
                 Button(Format("{btn_now}"), id="now", on_click=on_now),
-                SwitchTo(Format("{btn_pick_date}"), id="pick_date", state=FindSG.date),
+                Button(Format("{btn_later_today}"), id="later_today", on_click=on_later_today),
             ),
+            SwitchTo(Format("{btn_pick_date}"), id="pick_date", state=FindSG.date),
             SwitchTo(Format("{btn_back}"), id="back", state=FindSG.results),
             unexpected_input(),
             state=FindSG.when,
@@ -417,11 +542,13 @@ def find_dialog() -> Dialog:
             on_slot=on_time,
             date_getter=when_getter,
             slot_getter=time_getter,
+            on_slots_back=on_slots_back,
         ),
         Window(
             DynamicMedia("photo", when="photo"),
             Format("{text}"),
-            Button(Format("{btn_book}"), id="book", on_click=on_book),
+            Group(choice("duration", "durations", on_duration, type_factory=int), width=2),
+            Button(Format("{btn_custom}"), id="custom", on_click=on_custom_duration),
             Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
             SwitchTo(Format("{btn_back}"), id="back", state=FindSG.results),
             unexpected_input(),

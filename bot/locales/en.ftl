@@ -66,15 +66,26 @@ language-saved = Language set to English.
 ## find
 
 find-ask_location = Send your location with the button below, or type an address.
+find-ask_location_again =
+    Park near the same place as last time?
+    📍 { $place }
+
+    Or share a new location, or type an address.
+btn-same_place = 📍 Same place as last time
 btn-send_location = 📍 Send my location
+btn-new_location = 📍 Share a new one
 find-address_not_found = I could not find “{ $query }”. Try adding the city, or send your location.
 find-geocoder_down = Address search is unavailable right now. Please send your location instead.
 find-results_title =
     🅿️ Parking near { $place }
-    🕒 { $window }
-find-item = { $name } · { $distance } · { $price }/h · { $free }
+    🕒 { $window } ({ $tz })
+find-item = { $name } · { $distance } · { $price }/h
+find-item_line = { $name }: { $free }
 find-free = { $count } free
-find-no_results = No free parking within { $radius } for that time.
+find-no_results = No free spots within { $radius } for that time.
+find-type_address = ✏️ Type an address to search elsewhere.
+distance-m = { $value } m
+distance-km = { $value } km
 btn-wider = 🔎 Search within { $radius }
 btn-change_time = 🕒 Change time
 btn-filters = ⚙️ Filters
@@ -92,11 +103,13 @@ feature-accessible = ♿ Accessible
 feature-guarded = 💂 Guarded
 premise-card =
     <b>{ $name }</b>
-    📍 { $address }
+    📍 { $address }{ $distance }
     💶 { $price } per hour
     🕐 { $hours }
     { $rating }
     { $features }
+
+    { $stay }
 
     { $description }
 premise-rating =
@@ -106,13 +119,17 @@ premise-rating =
     }
 premise-no_rating = ⭐ no reviews yet
 premise-review = “{ $text }” — { $stars }
-btn-book = ✅ Book here
+premise-stay = 🅿️ { $window }: { $free }, <b>{ $price }</b> for { $duration }
+premise-stay_full = 🅿️ { $window }: every spot is taken.
+premise-stay_closed = 🚫 { $window }: closed (open { $hours }).
+btn-duration_price = { $duration } · { $price }
 btn-navigate = 🧭 Navigate
 
 ## time and duration
 
 when-title = When do you arrive?
 btn-now = Now
+btn-later_today = Later today
 btn-pick_date = 📅 Another day
 when-out_of_range =
     { $days ->
@@ -120,7 +137,10 @@ when-out_of_range =
        *[other] Please pick a day from today to { $days } days ahead.
     }
 when-pick_time = Arrival time on { $date } ({ $tz }):
-duration-title = How long do you stay?
+when-no_times_today = No start times are left today: pick another day.
+btn-earlier_times = ◀️ Earlier · { $range }
+btn-later_times = Later · { $range } ▶️
+duration-title = How long will you park?
 btn-custom_duration = Other…
 duration-ask = Type the duration in hours and minutes, e.g. 1:30 or 2 (from 0:30 to 24:00, in 15-minute steps).
 duration-invalid = That does not look like a duration from 0:30 to 24:00 in 15-minute steps. Try e.g. 1:45.

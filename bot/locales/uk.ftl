@@ -65,13 +65,21 @@ language-saved = Мову змінено на українську.
 ## find
 
 find-ask_location = Надішліть геолокацію кнопкою нижче або введіть адресу.
+find-ask_location_again =
+    Паркуємося там само, як минулого разу?
+    📍 { $place }
+
+    Або надішліть нову геолокацію чи введіть адресу.
+btn-same_place = 📍 Там само, як минулого разу
 btn-send_location = 📍 Надіслати геолокацію
+btn-new_location = 📍 Надіслати нову
 find-address_not_found = Не вдалося знайти «{ $query }». Спробуйте додати місто або надішліть геолокацію.
 find-geocoder_down = Пошук за адресою зараз недоступний. Надішліть, будь ласка, геолокацію.
 find-results_title =
     🅿️ Паркінги біля { $place }
-    🕒 { $window }
-find-item = { $name } · { $distance } · { $price }/год · { $free }
+    🕒 { $window } ({ $tz })
+find-item = { $name } · { $distance } · { $price }/год
+find-item_line = { $name }: { $free }
 find-free =
     { $count ->
         [one] { $count } вільне місце
@@ -80,6 +88,9 @@ find-free =
        *[other] { $count } вільного місця
     }
 find-no_results = У радіусі { $radius } на цей час вільних місць немає.
+find-type_address = ✏️ Введіть адресу, щоб шукати деінде.
+distance-m = { $value } м
+distance-km = { $value } км
 btn-wider = 🔎 Шукати в радіусі { $radius }
 btn-change_time = 🕒 Змінити час
 btn-filters = ⚙️ Фільтри
@@ -97,11 +108,13 @@ feature-accessible = ♿ Безбар’єрний доступ
 feature-guarded = 💂 Охорона
 premise-card =
     <b>{ $name }</b>
-    📍 { $address }
+    📍 { $address }{ $distance }
     💶 { $price } за годину
     🕐 { $hours }
     { $rating }
     { $features }
+
+    { $stay }
 
     { $description }
 premise-rating =
@@ -113,13 +126,17 @@ premise-rating =
     }
 premise-no_rating = ⭐ відгуків ще немає
 premise-review = «{ $text }» — { $stars }
-btn-book = ✅ Забронювати
+premise-stay = 🅿️ { $window }: { $free }, <b>{ $price }</b> за { $duration }
+premise-stay_full = 🅿️ { $window }: усі місця зайняті.
+premise-stay_closed = 🚫 { $window }: зачинено (працює { $hours }).
+btn-duration_price = { $duration } · { $price }
 btn-navigate = 🧭 Маршрут
 
 ## time and duration
 
 when-title = Коли ви приїдете?
 btn-now = Зараз
+btn-later_today = Пізніше сьогодні
 btn-pick_date = 📅 Інший день
 when-out_of_range =
     { $days ->
@@ -127,7 +144,10 @@ when-out_of_range =
        *[other] Оберіть день від сьогодні до { $days } днів наперед.
     }
 when-pick_time = Час прибуття { $date } ({ $tz }):
-duration-title = На скільки часу?
+when-no_times_today = Сьогодні часу прибуття вже не лишилося: оберіть інший день.
+btn-earlier_times = ◀️ Раніше · { $range }
+btn-later_times = Пізніше · { $range } ▶️
+duration-title = Як довго ви паркуватиметеся?
 btn-custom_duration = Інше…
 duration-ask = Введіть тривалість у годинах і хвилинах, наприклад 1:30 або 2 (від 0:30 до 24:00, з кроком 15 хвилин).
 duration-invalid = Це не схоже на тривалість від 0:30 до 24:00 з кроком 15 хвилин. Спробуйте, наприклад, 1:45.

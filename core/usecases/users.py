@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +16,18 @@ from core.models import Payment, User
 from core.services import users
 
 _NAME_LENGTH = 128  # users.name
+_PLACE_LENGTH = 200  # users.last_place
+
+
+@dataclass(frozen=True, slots=True)
+class LastLocation:
+    """Where the driver last searched: `place` is the address typed, or empty for a shared
+    location (the screen then shows the coordinates)."""
+
+    lat: float
+    lon: float
+    place: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +158,24 @@ class UserUseCases:
             if user is None:
                 raise NotFound(f"user {user_id}")
             user.language = language
+
+    async def remember_location(self, user_id: int, lat: float, lon: float, place: str = "") -> None:
+        """The point the driver searched at, offered again by the next `/find`."""
+        async with self.db.transaction() as s:
+            user = await s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id}")
+            user.last_lat, user.last_lon = lat, lon
+            user.last_place = place[:_PLACE_LENGTH]
+            user.last_location_at = self.clock.now()
+
+    async def last_location(self, user_id: int) -> LastLocation | None:
+        """Where the driver last searched, None before their first search."""
+        async with self.db.read() as s:
+            user = await s.get(User, user_id)
+        if user is None or user.last_lat is None or user.last_lon is None or user.last_location_at is None:
+            return None
+        return LastLocation(user.last_lat, user.last_lon, user.last_place, user.last_location_at)
 
     async def telegram_chat_of_payment(self, payment_id: int) -> int | None:
         """The Telegram chat of the user who made the payment; None when unknown or the user

@@ -40,31 +40,33 @@ from tests.bot.screens import (
 
 
 async def _durations_of(driver: Driver, name: str) -> None:
+    """The car park's card, where the durations are offered with their totals."""
     await driver.send(HERE)
     await driver.tap(driver.label_starting(name))
-    await driver.tap("✅ Book here")
 
 
 async def test_duration_presets_and_their_quote(driver: Driver, services: Services) -> None:
     await add_premise(services, "Central Garage", north_m=222, price=250)
     await _durations_of(driver, "Central Garage")
-    assert driver.text == "How long do you stay?"
-    assert driver.layout == [["1 h", "2 h", "3 h"], ["4 h", "8 h"], ["Other…"], ["⬅️ Back"]]
+    assert driver.text.endswith("How long will you park?")
+    assert driver.layout[:4] == [
+        ["1 h · 2.50 EUR", "2 h · 5.00 EUR"],
+        ["3 h · 7.50 EUR", "4 h · 10.00 EUR"],
+        ["8 h · 20.00 EUR"],
+        ["Other…"],
+    ]
 
-    await driver.tap("2 h")
+    await driver.tap("2 h · 5.00 EUR")
     assert driver.text == (
         "<b>Central Garage</b>\n📍 1 Test Street\n🕒 Sat 21 Nov 11:00–13:00\n⏱ 2 h\n\n"
         "Total: <b>5.00 EUR</b> (2.50 EUR/h)\n2 free"
     )
     assert driver.layout == [["✅ Hold the spot (5.00 EUR)"], ["⬅️ Back"]]
+    # Back from the quote leads to the card, where another duration is one tap away.
     await driver.tap("⬅️ Back")
-    await driver.tap("8 h")
+    assert driver.text.startswith("<b>Central Garage</b>\n📍 1 Test Street · 222 m\n💶 2.50 EUR per hour")
+    await driver.tap("8 h · 20.00 EUR")
     assert "⏱ 8 h" in driver.text and "Total: <b>20.00 EUR</b>" in driver.text
-
-    # Back from the durations leads to the card.
-    await driver.tap("⬅️ Back")
-    await driver.tap("⬅️ Back")
-    assert driver.text.startswith("<b>Central Garage</b>\n📍 1 Test Street\n💶 2.50 EUR per hour")
 
 
 async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, services: Services) -> None:
@@ -75,6 +77,9 @@ async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, serv
         "Type the duration in hours and minutes, e.g. 1:30 or 2 (from 0:30 to 24:00, in 15-minute steps)."
     )
     assert driver.layout == [["⬅️ Back"]]
+    await driver.tap("⬅️ Back")  # back to the card
+    assert driver.text.startswith("<b>Budget Garage</b>")
+    await driver.tap("Other…")
 
     mark = driver.mark()
     await driver.send("7 min")
@@ -145,7 +150,7 @@ async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, serv
 async def test_releasing_the_hold(driver: Driver, services: Services) -> None:
     await add_premise(services, "Central Garage", north_m=222)
     await _durations_of(driver, "Central Garage")
-    await driver.tap("1 h")
+    await driver.tap("1 h · 2.50 EUR")
     await driver.tap("✅ Hold the spot (2.50 EUR)")
     await driver.tap("✖️ Release the spot")
     assert driver.bot.callback_answers()[-1].text == "The spot was released. Nothing was charged."
@@ -160,7 +165,7 @@ async def test_a_late_release_tap_does_not_cancel_a_booking_paid_meanwhile(
 ) -> None:
     await add_premise(services, "Central Garage", north_m=222)
     await _durations_of(driver, "Central Garage")
-    await driver.tap("1 h")
+    await driver.tap("1 h · 2.50 EUR")
     await driver.tap("✅ Hold the spot (2.50 EUR)")
     user_id = await user_id_of(services)
     async with services.db.read() as s:
@@ -181,7 +186,7 @@ async def test_a_late_release_tap_does_not_cancel_a_booking_paid_meanwhile(
 async def test_an_expired_hold_says_so(driver: Driver, services: Services, clock: ManualClock) -> None:
     await add_premise(services, "Central Garage", north_m=222)
     await _durations_of(driver, "Central Garage")
-    await driver.tap("1 h")
+    await driver.tap("1 h · 2.50 EUR")
     await driver.tap("✅ Hold the spot (2.50 EUR)")
     clock.advance(timedelta(minutes=11))
     await driver.send("still there?")
@@ -191,8 +196,15 @@ async def test_an_expired_hold_says_so(driver: Driver, services: Services, clock
     )
     assert driver.layout == [["🔁 Book again"], ["🏠 Menu"]]
     await driver.tap("🔁 Book again")
-    assert driver.text == "How long do you stay?"
-    await driver.tap("1 h")
+    assert driver.text == "How long will you park?"
+    assert driver.layout == [
+        ["1 h · 2.50 EUR", "2 h · 5.00 EUR"],
+        ["3 h · 7.50 EUR", "4 h · 10.00 EUR"],
+        ["8 h · 20.00 EUR"],
+        ["Other…"],
+        ["⬅️ Back"],
+    ]
+    await driver.tap("1 h · 2.50 EUR")
     assert "Central Garage" in driver.text and "Total: <b>2.50 EUR</b>" in driver.text
 
 
@@ -201,7 +213,7 @@ async def test_quote_when_the_last_spot_went_meanwhile(driver: Driver, services:
     await _durations_of(driver, "Tiny Lot")
     other = await add_user(services, telegram_id=2002)
     await hold(services, other, premise_id, services.clock.now(), 180)
-    await driver.tap("2 h")
+    await driver.tap("2 h · 5.00 EUR")
     assert driver.text == "Sorry, every spot is taken for that time. Try another time or car park."
     assert driver.layout == [["⬅️ Back"]]
 
@@ -279,8 +291,7 @@ async def test_a_booking_for_tomorrow_can_be_cancelled_from_its_confirmation(
     await tap_day(driver, tomorrow_at(clock, 10).astimezone(KYIV).date())
     await driver.tap("10:00")
     await driver.tap(driver.label_starting("Central Garage"))
-    await driver.tap("✅ Book here")
-    await driver.tap("2 h")
+    await driver.tap("2 h · 5.00 EUR")
     assert "🕒 Sun 22 Nov 10:00–12:00" in driver.text
     user_id = await user_id_of(services)
     await fund(services, user_id, 1000)
@@ -314,20 +325,27 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
     driver = Driver(services, TG_ID)
     await driver.send(HERE)
     assert driver.text.startswith("🅿️ Паркінги біля вас\n🕒 ")
+    assert driver.text.endswith("(Europe/Kyiv)\n\nCentral Garage: 2 вільні місця 🏠📹")
     assert driver.layout == [
-        ["Central Garage · 222 m · 2.50 EUR/год · 2 вільні місця 🏠📹"],
+        ["Central Garage · 222 м · 2.50 EUR/год"],
         ["🕒 Змінити час", "⚙️ Фільтри"],
         ["🏠 Меню"],
     ]
     await driver.tap(driver.labels[0])
-    assert driver.text.startswith(
-        "<b>Central Garage</b>\n📍 1 Test Street\n💶 2.50 EUR за годину\n🕐 24/7\n"
-        "⭐ відгуків ще немає\n🏠 Дах · 📹 Відеонагляд"
+    assert driver.text == (
+        "<b>Central Garage</b>\n📍 1 Test Street · 222 м\n💶 2.50 EUR за годину\n🕐 24/7\n"
+        "⭐ відгуків ще немає\n🏠 Дах · 📹 Відеонагляд\n\n"
+        "🅿️ Сб 21 лист 11:00–13:00: 2 вільні місця, <b>5.00 EUR</b> за 2 год\n\n"
+        "Як довго ви паркуватиметеся?"
     )
-    assert driver.layout == [["✅ Забронювати"], ["🧭 Маршрут"], ["⬅️ Назад"]]
-    await driver.tap("✅ Забронювати")
-    assert driver.text == "На скільки часу?"
-    assert driver.layout == [["1 год", "2 год", "3 год"], ["4 год", "8 год"], ["Інше…"], ["⬅️ Назад"]]
+    assert driver.layout == [
+        ["1 год · 2.50 EUR", "2 год · 5.00 EUR"],
+        ["3 год · 7.50 EUR", "4 год · 10.00 EUR"],
+        ["8 год · 20.00 EUR"],
+        ["Інше…"],
+        ["🧭 Маршрут"],
+        ["⬅️ Назад"],
+    ]
     await driver.tap("Інше…")
     await driver.send("1,5")
     assert "⏱ 1 год 30 хв" in driver.text

@@ -14,6 +14,7 @@ from fluent.syntax import ast as ftl
 from fluent.syntax.visitor import Visitor
 
 import bot.i18n
+from bot import format as fmt
 from bot.i18n import CATALOGS, LANGUAGES, LOCALES, Raw, load_catalogs, pick_language, tr, tr_label
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +60,8 @@ def test_ukrainian_is_really_translated() -> None:
         "history.item",
         "btn.remove_card",
         "btn.extend",
+        "btn.duration_price",
+        "find.item_line",
         "price.line_base",
         "price.line_period",
     }
@@ -118,6 +121,8 @@ def test_values_are_escaped_but_translated_texts_are_not() -> None:
             "premise.card",
             name="A & B",
             address="x",
+            distance="",
+            stay="",
             price="1",
             hours="24/7",
             rating=inner,
@@ -147,6 +152,8 @@ def test_a_very_long_value_goes_in_whole() -> None:
         "premise.card",
         name="A",
         address="x",
+        distance="",
+        stay="",
         price="1",
         hours="24/7",
         rating="",
@@ -169,19 +176,17 @@ def test_a_very_long_value_goes_in_whole() -> None:
     ],
 )
 def test_ukrainian_plurals(count: int, free: str, reviews: str, blockers: str) -> None:
-    line = tr(
-        "uk",
-        "find.item",
-        name="Центр",
-        distance="300 m",
-        price="2.50 EUR",
-        free=tr("uk", "find.free", count=count),
-    )
-    assert line == f"Центр · 300 m · 2.50 EUR/год · {free}"
+    line = tr("uk", "find.item_line", name="Центр", free=tr("uk", "find.free", count=count))
+    assert line == f"Центр: {free}"
     assert tr("uk", "premise.rating", rating=4.5, count=count) == f"⭐ 4.5 ({reviews})"
     assert tr("uk", "notify.admin_blockers_unhealthy", count=count, items=Raw("• b1")).startswith(
         f"⚠️ {blockers}"
     )
+
+
+def test_distances_are_in_the_drivers_language() -> None:
+    assert [fmt.distance("en", m) for m in (222, 1000, 1540, 10_000)] == ["222 m", "1 km", "1.5 km", "10 km"]
+    assert [fmt.distance("uk", m) for m in (222, 1000, 1540, 10_000)] == ["222 м", "1 км", "1.5 км", "10 км"]
 
 
 def test_ukrainian_plurals_of_days_and_recoveries() -> None:

@@ -24,8 +24,13 @@ async def test_the_quote_shows_its_line_items(driver: Driver, services: Services
     await services.pricing.set_plan(premise_id, PLAN)
     await driver.send(HERE)
     await driver.tap(driver.label_starting("Central Garage"))
-    await driver.tap("✅ Book here")
-    await driver.tap("2 h")
+    # The card's duration buttons already carry the plan's totals.
+    assert driver.layout[:3] == [
+        ["1 h · 3.00 EUR", "2 h · 5.00 EUR"],
+        ["3 h · 7.00 EUR", "4 h · 9.00 EUR"],
+        ["8 h · 17.00 EUR"],
+    ]
+    await driver.tap("2 h · 5.00 EUR")
     assert driver.text == (
         "<b>Central Garage</b>\n📍 1 Test Street\n🕒 Sat 21 Nov 11:00–13:00\n⏱ 2 h\n\n"
         "Total: <b>5.00 EUR</b> (1st hour 3.00 EUR · 1 h × 2.00 EUR)\n2 free"
@@ -63,8 +68,7 @@ async def test_line_items_in_ukrainian(driver: Driver, services: Services) -> No
     )
     await driver.send(HERE)
     await driver.tap(driver.label_starting("Central Garage"))
-    await driver.tap(driver.label_starting("✅"))
-    await driver.tap("2 год")
+    await driver.tap("2 год · 3.00 EUR")
     # Saturday: the weekend rate alone made the price, so the screen shows that rate per hour.
     assert "Разом: <b>3.00 EUR</b> (1.50 EUR/год)" in driver.text
 

@@ -32,10 +32,6 @@ async def _menu(driver: Driver) -> None:
     await driver.send("/start")
 
 
-async def _results(driver: Driver) -> None:
-    await driver.send(HERE)
-
-
 async def _card(driver: Driver) -> None:
     await driver.send(HERE)
     await driver.tap(driver.label_starting("Central Garage"))
@@ -46,9 +42,9 @@ async def _filters(driver: Driver) -> None:
     await driver.tap("⚙️ Filters")
 
 
-async def _durations(driver: Driver) -> None:
+async def _quote(driver: Driver) -> None:
     await _card(driver)
-    await driver.tap("✅ Book here")
+    await driver.tap("2 h · 5.00 EUR")
 
 
 async def _wallet(driver: Driver) -> None:
@@ -59,7 +55,8 @@ async def _bookings(driver: Driver) -> None:
     await driver.send("/bookings")
 
 
-@pytest.mark.parametrize("open_screen", [_menu, _results, _card, _filters, _durations, _wallet, _bookings])
+# The results take text as an address to search at instead (tests/bot/test_find.py).
+@pytest.mark.parametrize("open_screen", [_menu, _card, _filters, _quote, _wallet, _bookings])
 async def test_unexpected_text_gets_one_answer_the_same_screen_with_a_hint(
     driver: Driver, services: Services, open_screen: Opener
 ) -> None:
@@ -98,7 +95,7 @@ async def test_a_button_of_a_closed_dialog_is_out_of_date(driver: Driver, servic
 
 async def test_cancel_command_leaves_the_current_step(driver: Driver, services: Services) -> None:
     await add_premise(services, "Central Garage", north_m=222)
-    await _durations(driver)
+    await _quote(driver)
     await driver.send("/cancel")
     assert driver.bot.texts()[-1] == "Done, nothing was changed. Here is the menu."
     assert driver.layout == MENU_EN

@@ -106,11 +106,9 @@ async def test_find_book_pay_lower_travel_in_time_and_extend(page: Any, tmp_path
         await expect(page.locator("#lat")).to_have_value("50.4501")
         await page.locator("#sendLocation").click()
         results = await bot_says("Parking near")
-        await press(results, "Central Station Garage")
+        await press(results, "Central Station")  # the button cuts the long name: it fits a phone
         card = await bot_says("per hour")
-        await press(card, "Book here")
-        durations = await bot_says("How long do you stay?")
-        await press(durations, "1 h")
+        await press(card, "1 h")
         quote = await bot_says("Total:")
         await press(quote, "Hold the spot")
         hold = await bot_says("is held for you")

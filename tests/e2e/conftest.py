@@ -75,6 +75,12 @@ def button(message: BotMessage, starts: str) -> str:
     raise AssertionError(f"no button starting {starts!r} in {message.buttons()} of {message.text!r}")
 
 
+def reply_buttons(user: FakeUser) -> list[str]:
+    """The labels of the reply keyboard shown (as sent: aiogram-dialog ends some with hidden
+    callback data)."""
+    return [b if isinstance(b, str) else str(b["text"]) for b in user.reply_keyboard()]
+
+
 async def tap(
     user: FakeUser, message: BotMessage, starts: str, expect: Callable[[BotMessage], bool] | None = None
 ) -> BotMessage:

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 from demo.botapi import FakeUser
-from tests.e2e.conftest import LAT, LON, start_stack
+from tests.e2e.conftest import LAT, LON, reply_buttons, start_stack
 from tests.waiting import eventually
 
 
@@ -86,6 +86,31 @@ async def test_typed_address_is_found_or_explained(
         results = await user.wait_for_message(lambda m: "Parking near Khreshchatyk 1" in m.text)
         assert any("Central Garage" in text for text, _ in results.buttons())
         assert queries == ["Nowhere street 99", "Khreshchatyk 1"]
+
+
+async def test_an_address_typed_on_the_results_searches_there_and_is_offered_next_time(
+    tmp_path: Path, sqlite_template: Path, nominatim: tuple[str, Requests]
+) -> None:
+    url, requests = nominatim
+    async for e2e in start_stack(tmp_path, sqlite_template, geocoder_url=url):
+        user = e2e.tg.user(4003, "Iryna")
+        await user.send_command("/find")
+        await user.wait_for_message(lambda m: "type an address" in m.text)
+        await user.tap_reply_button("📍 Send my location", location=(LAT + 0.5, LON))  # far away
+        results = await user.wait_for_message(lambda m: "Parking near you" in m.text)
+        assert "No free spots within 2 km" in results.text
+        assert "✏️ Type an address to search elsewhere." in results.text
+        await user.send_text("Khreshchatyk 1")  # on the results, not on the location prompt
+        results = await user.wait_for_message(lambda m: "Parking near Khreshchatyk 1" in m.text)
+        assert any("Central Garage" in text for text, _ in results.buttons())
+        assert requests.queries == ["Khreshchatyk 1"]
+
+        await user.send_command("/find")
+        prompt = await user.wait_for_message(lambda m: "same place as last time" in m.text)
+        assert "📍 Khreshchatyk 1\n" in prompt.text
+        same = next(b for b in reply_buttons(user) if b.startswith("📍 Same place as last time"))
+        await user.tap_reply_button(same)
+        await user.wait_for_message(lambda m: "Parking near Khreshchatyk 1" in m.text and m.buttons() != [])
 
 
 async def test_lookups_are_cached_spaced_a_second_apart_and_identify_the_bot(

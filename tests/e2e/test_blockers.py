@@ -111,8 +111,7 @@ async def test_the_running_service_raises_after_payment_lowers_on_arrival_raises
         await user.tap_reply_button("📍 Send my location", location=(LAT, LON))
         results = await user.wait_for_message(lambda m: "Parking near" in m.text)
         card = await tap(user, results, "Central Garage", lambda m: "per hour" in m.text)
-        durations = await tap(user, card, "✅ Book here", lambda m: "How long do you stay?" in m.text)
-        quote = await tap(user, durations, "1 h", lambda m: "Total:" in m.text)
+        quote = await tap(user, card, "1 h", lambda m: "Total:" in m.text)
         hold = await tap(user, quote, "✅ Hold the spot", lambda m: "is held for you" in m.text)
         await tap(user, hold, "👛 Wallet", lambda m: "Payment received" in m.text)
         async with e2e.db.read() as s:

@@ -69,7 +69,7 @@ async def test_an_expired_hold_edits_its_payment_screen_and_offers_to_book_again
     )
     assert [t for t, _ in expired.buttons()] == ["🔁 Book again", "🏠 Menu"]
     assert not [m for m in user.messages if "was released because the payment" in m.text]
-    again = await tap(user, expired, "🔁 Book again", lambda m: "How long do you stay?" in m.text)
+    again = await tap(user, expired, "🔁 Book again", lambda m: "How long will you park?" in m.text)
     await tap(user, again, "2 h", lambda m: "Central Garage" in m.text and "5.00 EUR" in m.text)
 
 
@@ -82,7 +82,7 @@ async def test_an_expired_hold_away_from_its_screen_is_told_in_a_message(e2e: E2
     await e2e.app.dispatcher.run()
     told = await user.wait_for_message(lambda m: "was released because the payment" in m.text)
     assert "at Central Garage" in told.text
-    await tap(user, told, "🔁 Book again", lambda m: "How long do you stay?" in m.text)
+    await tap(user, told, "🔁 Book again", lambda m: "How long will you park?" in m.text)
 
 
 async def test_a_held_booking_is_paid_later_from_my_bookings(e2e: E2E) -> None:

@@ -34,8 +34,8 @@ async def _hold_via_bot(e2e: E2E, telegram_id: int, lang: str = "en") -> tuple[F
     )
     results = await user.wait_for_message(lambda m: "Central Garage" in str(m.buttons()))
     card = await tap(user, results, "*Central Garage", lambda m: "Central Garage" in m.text)
-    durations = await tap(user, card, "✅", lambda m: len(m.buttons()) >= 5)
-    quote = await tap(user, durations, durations.buttons()[1][0], lambda m: "5.00 EUR" in m.text)
+    # The card offers the durations with their totals; the second is 2 h.
+    quote = await tap(user, card, card.buttons()[1][0], lambda m: "⏱" in m.text and "5.00 EUR" in m.text)
     hold = await tap(user, quote, "✅", lambda m: "⏳" in m.text)
     return user, hold
 
