@@ -24,6 +24,7 @@ from aiogram.exceptions import (
 )
 from aiohttp import web
 
+from bot.commands import register_commands, show_admin_command
 from bot.context import Services
 from bot.geocoding import Geocoder
 from bot.middlewares import ThrottleMiddleware
@@ -38,7 +39,6 @@ from bot.runtime import (
     create_storage,
     payment_screen_refresher,
     refresh_on_payment,
-    register_commands,
     set_webhook,
 )
 from core.blockers import AckConflict
@@ -278,6 +278,7 @@ class App:
         self.web_url = f"http://{host}:{port}"
         log.info("web app listening on %s", self.web_url)
         await register_commands(self.bot)
+        await self._owner_menus()
         if settings.bot_mode == "webhook":
             await set_webhook(self.bot, self.dp, settings.public_url, settings.webhook_secret)
             log.info("webhook set to %s%s", settings.public_url, WEBHOOK_PATH)
@@ -289,6 +290,14 @@ class App:
             log.info("polling for updates")
         self.scheduler.start()
         log.info("sweeps every %ss, outbox every 1s", settings.sweep_interval_seconds)
+
+    async def _owner_menus(self) -> None:
+        """Owners' command menus show /admin (staff get theirs when they accept an invite)."""
+        for telegram_id, lang in await self.services.admin.owner_chats():
+            try:
+                await show_admin_command(self.bot, telegram_id, lang)
+            except TelegramAPIError as exc:  # a chat that is gone must not stop the start-up
+                log.warning("command menu of owner %s not set: %s", telegram_id, exc.message)
 
     async def stop(self) -> None:
         log.info("shutting down")

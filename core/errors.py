@@ -107,3 +107,20 @@ class PhoneTaken(DomainError):
     """One user per phone number: this one belongs to another user already."""
 
     code = "phone_taken"
+
+
+class NotPermitted(DomainError):
+    """The caller's role at that premise does not allow the action (core/permissions.py).
+    Refusals are written to the audit log."""
+
+    code = "not_permitted"
+
+
+class InvalidInvite(DomainError):
+    """A staff invite link that cannot be used: `reason` is unknown, used or expired."""
+
+    code = "invalid_invite"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invite {reason}")
+        self.reason = reason

@@ -35,7 +35,8 @@ class UserUseCases:
         self.settings = settings
 
     def is_admin(self, telegram_id: int) -> bool:
-        """ADMIN_IDS is the source of truth for admin rights (DESIGN.md §3)."""
+        """Whether ADMIN_IDS lists the user. Owners (users.is_admin) are the users ADMIN_IDS
+        lists plus those `python main.py admin add` added (users.admin_added_at), DESIGN.md §11."""
         return telegram_id in self.settings.admin_ids
 
     async def telegram_caller(self, telegram_id: int, *, name: str, language: str) -> Caller:
@@ -43,10 +44,10 @@ class UserUseCases:
         `name` and `language`, the one the bot will speak), and brought in line with
         ADMIN_IDS, which may have changed since. A user already known keeps their name and
         language."""
-        admin = self.is_admin(telegram_id)
+        listed = self.is_admin(telegram_id)
         async with self.db.read() as s:
             user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
-            if user is not None and user.is_admin == admin:
+            if user is not None and user.is_admin == _owner(user, listed) and user.name:
                 return _caller(user, telegram_id)
         async with self.db.transaction() as s:
             user = await s.scalar(select(User).where(User.telegram_id == telegram_id).with_for_update())
@@ -55,7 +56,7 @@ class UserUseCases:
                     telegram_id=telegram_id,
                     name=name[:_NAME_LENGTH],
                     language=language,
-                    is_admin=admin,
+                    is_admin=listed,
                     created_at=self.clock.now(),
                 )
                 try:
@@ -71,7 +72,10 @@ class UserUseCases:
                     if found is None:
                         raise
                     user = found
-            user.is_admin = admin
+            if not user.name:
+                # Registered by `admin add` before their first message: now we know them.
+                user.name, user.language = name[:_NAME_LENGTH], language
+            user.is_admin = _owner(user, listed)
             await s.flush()
             return _caller(user, telegram_id)
 
@@ -106,6 +110,12 @@ class UserUseCases:
                 .where(Payment.id == payment_id)
             )
         return chat
+
+
+def _owner(user: User, listed: bool) -> bool:
+    """ADMIN_IDS owners are always owners; owners the command line added stay until
+    `admin remove`."""
+    return listed or user.admin_added_at is not None
 
 
 def _caller(user: User, telegram_id: int) -> Caller:

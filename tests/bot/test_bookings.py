@@ -216,6 +216,8 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.PhoneTaken("x"),
         errors.InvalidTopUp("x"),
         errors.PaymentUnavailable("x"),
+        errors.NotPermitted("x"),
+        errors.InvalidInvite("expired"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.
