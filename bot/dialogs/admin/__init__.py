@@ -15,7 +15,7 @@ from typing import Any
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
-from aiogram_dialog.widgets.kbd import Button, Row, Start, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.link_preview import LinkPreview
 from aiogram_dialog.widgets.text import Format
 
@@ -356,8 +356,8 @@ def admin_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{title}"),
-            choice("prem", "premises", on_premise, type_factory=int),
-            choice("audit_all", "audit_all", on_audit_all),
+            Column(choice("prem", "premises", on_premise, type_factory=int), when="premises"),
+            Column(choice("audit_all", "audit_all", on_audit_all), when="audit_all"),
             Row(
                 SwitchTo(Format("{btn_help}"), id="help", state=AdminSG.help),
                 Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
@@ -368,7 +368,7 @@ def admin_dialog() -> Dialog:
         ),
         Window(
             Format("{title}"),
-            choice("section", "sections", on_section),
+            Column(choice("section", "sections", on_section), when="sections"),
             SwitchTo(Format("{btn_back}"), id="back", state=AdminSG.premises),
             unexpected_input(),
             state=AdminSG.premise,
@@ -376,8 +376,8 @@ def admin_dialog() -> Dialog:
         ),
         Window(
             Format("{title}"),
-            choice("invite", "invites", on_invite),
-            choice("revoke", "revokes", on_revoke),
+            Row(choice("invite", "invites", on_invite), when="invites"),
+            Column(choice("revoke", "revokes", on_revoke), when="revokes"),
             SwitchTo(Format("{btn_back}"), id="back", state=AdminSG.premise),
             unexpected_input(),
             state=AdminSG.staff,
@@ -393,7 +393,7 @@ def admin_dialog() -> Dialog:
         ),
         Window(
             Format("{title}"),
-            choice("revoke_yes", "confirm", on_revoke_confirmed),
+            Column(choice("revoke_yes", "confirm", on_revoke_confirmed), when="confirm"),
             SwitchTo(Format("{btn_no}"), id="no", state=AdminSG.staff),
             unexpected_input(),
             state=AdminSG.revoke,
@@ -405,7 +405,7 @@ def admin_dialog() -> Dialog:
                 Button(Format("{btn_prev}"), id="prev", on_click=on_prev, when="has_prev"),
                 Button(Format("{btn_next}"), id="next", on_click=on_next, when="has_next"),
             ),
-            choice("export", "export", on_export),
+            Column(choice("export", "export", on_export), when="export"),
             Button(Format("{btn_back}"), id="back", on_click=on_audit_back),
             unexpected_input(),
             state=AdminSG.audit,
