@@ -118,14 +118,14 @@ async def accept_invite(
     try:
         grant = await services.admin.accept_invite(caller.user_id, token)
     except InvalidInvite as error:
-        await message.answer(tr(caller.lang, f"admin.invite_{error.reason}", hours=INVITE_HOURS))
+        await message.answer(tr(caller.lang, f"admin.invite_invalid.{error.reason}", hours=INVITE_HOURS))
         await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
         return
     await message.answer(
         tr(
             caller.lang,
             "admin.welcome",
-            role=tr(caller.lang, f"admin.role_{grant.role.value}"),
+            role=tr(caller.lang, f"admin.role.{grant.role.value}"),
             name=grant.premise_name,
         )
     )

@@ -165,7 +165,7 @@ def refusal_text(lang: str, error: DomainError) -> str:
         return tr_label(lang, "hold.too_many", limit=MAX_PENDING_HOLDS_PER_USER)
     if isinstance(error, InvalidInvite):
         reason = error.reason if error.reason in _INVITE_REASONS else "unknown"
-        return tr_label(lang, f"admin.invite_{reason}", hours=INVITE_HOURS)
+        return tr_label(lang, f"admin.invite_invalid.{reason}", hours=INVITE_HOURS)
     if isinstance(error, NotFound):
         # NotOwner is a NotFound: someone else's object is "not found" to the caller.
         return tr_label(lang, "error.not_found")

@@ -345,9 +345,9 @@ admin-no_premises =
     🛠 <b>Operator console</b>
     There are no car parks yet.
 admin-premise_item = { $name } · { $role }
-admin-role_owner = owner
-admin-role_manager = manager
-admin-role_attendant = attendant
+admin-role-owner = owner
+admin-role-manager = manager
+admin-role-attendant = attendant
 admin-btn_audit_all = 📜 Audit log: all car parks
 admin-btn_help = ℹ️ What I can do
 admin-help =
@@ -362,8 +362,8 @@ admin-help =
 admin-premise =
     🅿️ <b>{ $name }</b>
     Your role: { $role }
-admin-btn_staff = 👥 Staff
-admin-btn_audit = 📜 Audit log
+admin-section-staff = 👥 Staff
+admin-section-audit = 📜 Audit log
 admin-refused = ⛔ You do not have access to this.
 admin-not_permitted = You do not have access to this.
 admin-staff =
@@ -374,8 +374,8 @@ admin-staff =
        *[other] { $count } people:
     }{ $list }
 admin-staff_line = • { $name }: { $role }
-admin-btn_invite_manager = ➕ Invite a manager
-admin-btn_invite_attendant = ➕ Invite an attendant
+admin-btn_invite-manager = ➕ Invite a manager
+admin-btn_invite-attendant = ➕ Invite an attendant
 admin-btn_revoke = ✖️ { $name }
 admin-invite =
     🔗 Send this link to your new { $role } at <b>{ $name }</b>. It works once, until { $until }:
@@ -399,9 +399,9 @@ admin-audit_everywhere = all car parks
 admin-audit_cli = command line
 admin-btn_export = 📄 Export CSV
 admin-export_caption = 📄 Audit log (CSV)
-admin-invite_unknown = This invite link is not valid. Ask the owner for a new one.
-admin-invite_used = This invite link has been used already. Ask the owner for a new one.
-admin-invite_expired =
+admin-invite_invalid-unknown = This invite link is not valid. Ask the owner for a new one.
+admin-invite_invalid-used = This invite link has been used already. Ask the owner for a new one.
+admin-invite_invalid-expired =
     This invite link has expired (links work for { $hours ->
         [one] { $hours } hour
        *[other] { $hours } hours

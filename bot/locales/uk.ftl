@@ -358,9 +358,9 @@ admin-no_premises =
     🛠 <b>Консоль оператора</b>
     Паркінгів ще немає.
 admin-premise_item = { $name } · { $role }
-admin-role_owner = власник
-admin-role_manager = менеджер
-admin-role_attendant = черговий
+admin-role-owner = власник
+admin-role-manager = менеджер
+admin-role-attendant = черговий
 admin-btn_audit_all = 📜 Журнал дій: усі паркінги
 admin-btn_help = ℹ️ Що я вмію
 admin-help =
@@ -376,8 +376,8 @@ admin-help =
 admin-premise =
     🅿️ <b>{ $name }</b>
     Ваша роль: { $role }
-admin-btn_staff = 👥 Персонал
-admin-btn_audit = 📜 Журнал дій
+admin-section-staff = 👥 Персонал
+admin-section-audit = 📜 Журнал дій
 admin-refused = ⛔ У вас немає доступу до цього.
 admin-not_permitted = У вас немає доступу до цього.
 admin-staff =
@@ -389,8 +389,8 @@ admin-staff =
        *[other] { $count } осіб:
     }{ $list }
 admin-staff_line = • { $name }: { $role }
-admin-btn_invite_manager = ➕ Запросити менеджера
-admin-btn_invite_attendant = ➕ Запросити чергового
+admin-btn_invite-manager = ➕ Запросити менеджера
+admin-btn_invite-attendant = ➕ Запросити чергового
 admin-btn_revoke = ✖️ { $name }
 admin-invite =
     🔗 Надішліть це посилання новому працівнику ({ $role }) паркінгу <b>{ $name }</b>. Воно діє один раз, до { $until }:
@@ -415,9 +415,9 @@ admin-audit_everywhere = усі паркінги
 admin-audit_cli = командний рядок
 admin-btn_export = 📄 Експорт CSV
 admin-export_caption = 📄 Журнал дій (CSV)
-admin-invite_unknown = Це посилання-запрошення недійсне. Попросіть у власника нове.
-admin-invite_used = Це посилання-запрошення вже використано. Попросіть у власника нове.
-admin-invite_expired =
+admin-invite_invalid-unknown = Це посилання-запрошення недійсне. Попросіть у власника нове.
+admin-invite_invalid-used = Це посилання-запрошення вже використано. Попросіть у власника нове.
+admin-invite_invalid-expired =
     Посилання-запрошення вже не діє (воно діє { $hours ->
         [one] { $hours } годину
         [few] { $hours } години

@@ -59,7 +59,7 @@ def _split(item: str) -> tuple[int, str]:
 
 
 def _role(manager: DialogManager, role: Role | StaffRole) -> str:
-    return label(manager, f"admin.role_{role.value}")
+    return label(manager, f"admin.role.{role.value}")
 
 
 async def _refused(callback: CallbackQuery, manager: DialogManager, error: DomainError) -> None:
@@ -99,7 +99,7 @@ async def premise_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
     except DomainError:
         return {"title": t(m, "admin.refused"), "sections": []}
     sections = [
-        (f"{premise_id}:{name}", label(m, f"admin.btn_{name}"))
+        (f"{premise_id}:{name}", label(m, f"admin.section.{name}"))
         for name, needs in SECTIONS
         if needs in console.permissions
     ]
@@ -147,7 +147,7 @@ async def staff_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
             list=Raw("".join("\n" + line for line in lines)),
         ),
         "invites": [
-            (f"{premise_id}:{role.value}", label(m, f"admin.btn_invite_{role.value}")) for role in StaffRole
+            (f"{premise_id}:{role.value}", label(m, f"admin.btn_invite.{role.value}")) for role in StaffRole
         ],
         "revokes": [(f"{premise_id}:{s.staff_id}", label(m, "admin.btn_revoke", name=s.name)) for s in staff],
     }
