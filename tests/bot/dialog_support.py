@@ -27,7 +27,6 @@ from bot.dialogs.states import FindSG, WalletSG
 from bot.middlewares import ThrottleMiddleware
 from bot.runtime import create_dispatcher
 
-
 BOT_ID, BOT_USERNAME = 1, "parking_test_bot"
 
 
