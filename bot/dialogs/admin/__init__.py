@@ -62,10 +62,6 @@ def _role(manager: DialogManager, role: Role | StaffRole) -> str:
     return label(manager, f"admin.role.{role.value}")
 
 
-async def _refused(callback: CallbackQuery, manager: DialogManager, error: DomainError) -> None:
-    await explain(callback, manager, error)
-
-
 # ---------------------------------------------------------------------- premises
 async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
@@ -84,7 +80,7 @@ async def on_premise(callback: CallbackQuery, _: Any, manager: DialogManager, pr
     try:
         await services(manager).admin.console(caller(manager).user_id, premise_id)
     except DomainError as error:
-        await _refused(callback, manager, error)
+        await explain(callback, manager, error)
         return
     manager.dialog_data["premise_id"] = premise_id
     await manager.switch_to(AdminSG.premise)
@@ -121,7 +117,7 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
         else:
             raise NotFound(f"section {section[:20]!r}")
     except DomainError as error:
-        await _refused(callback, manager, error)
+        await explain(callback, manager, error)
         return
     manager.dialog_data.update(premise_id=premise_id, audit_scope=str(premise_id), offset=0)
     await manager.switch_to(AdminSG.staff if section == "staff" else AdminSG.audit)
@@ -160,7 +156,7 @@ async def on_invite(callback: CallbackQuery, _: Any, manager: DialogManager, ite
             raise NotFound(f"role {role[:20]!r}")
         invite = await services(manager).admin.invite(caller(manager).user_id, premise_id, StaffRole(role))
     except DomainError as error:
-        await _refused(callback, manager, error)
+        await explain(callback, manager, error)
         return
     bot: Bot = manager.middleware_data["bot"]
     me = await bot.me()
@@ -197,7 +193,7 @@ async def on_revoke(callback: CallbackQuery, _: Any, manager: DialogManager, ite
             raise NotFound(f"staff {staff[:20]!r}")
         await services(manager).admin.staff_member(caller(manager).user_id, premise_id, int(staff))
     except DomainError as error:
-        await _refused(callback, manager, error)
+        await explain(callback, manager, error)
         return
     manager.dialog_data.update(premise_id=premise_id, staff_id=int(staff))
     await manager.switch_to(AdminSG.revoke)
@@ -228,7 +224,7 @@ async def on_revoke_confirmed(callback: CallbackQuery, _: Any, manager: DialogMa
             raise NotFound(f"staff {staff[:20]!r}")
         revoked = await services(manager).admin.revoke(caller(manager).user_id, premise_id, int(staff))
     except DomainError as error:
-        await _refused(callback, manager, error)
+        await explain(callback, manager, error)
         return
     if not revoked.keeps_console and revoked.telegram_id is not None:
         bot: Bot = manager.middleware_data["bot"]
@@ -304,7 +300,7 @@ async def on_audit_all(callback: CallbackQuery, _: Any, manager: DialogManager, 
     try:
         await services(manager).admin.audit_page(caller(manager).user_id, None)
     except DomainError as error:
-        await _refused(callback, manager, error)
+        await explain(callback, manager, error)
         return
     manager.dialog_data.update(audit_scope=ALL, offset=0)
     await manager.switch_to(AdminSG.audit)
@@ -329,7 +325,7 @@ async def on_export(callback: CallbackQuery, _: Any, manager: DialogManager, ite
         scope = None if item == ALL else int(item)
         content = await services(manager).admin.audit_csv(caller(manager).user_id, scope)
     except DomainError as error:
-        await _refused(callback, manager, error)
+        await explain(callback, manager, error)
         return
     await callback.answer()
     bot: Bot = manager.middleware_data["bot"]
