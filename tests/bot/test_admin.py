@@ -201,6 +201,8 @@ async def test_a_manager_sees_the_audit_log_but_not_staff_and_forged_buttons_are
     intent = _data(manager, "ℹ️ What I can do").partition("\x1d")[0]
     await manager.tap_outside_dialogs(f"{intent}\x1dprem:{beta}")
     assert manager.bot.alerts() == ["You do not have access to this."] * 3
+    await manager.tap_outside_dialogs(f"{intent}\x1dprem:nonsense")  # names no premise at all
+    assert len(manager.bot.alerts()) == 4 and not manager.bot.alerts()[-1].startswith("Something went wrong")
     refused = [(e.premise_id, e.action) for e in await _audit(services) if e.outcome is AuditOutcome.REFUSED]
     assert refused == [(alpha, "staff.list"), (beta, "audit.view"), (beta, "console.open")]
 

@@ -69,15 +69,17 @@ async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
     return {
         "title": t(m, "admin.title") if found else t(m, "admin.no_premises"),
         "premises": [
-            (p.premise_id, label(m, "admin.premise_item", name=p.name, role=_role(m, p.role))) for p in found
+            (str(p.premise_id), label(m, "admin.premise_item", name=p.name, role=_role(m, p.role)))
+            for p in found
         ],
         "audit_all": [(ALL, label(m, "admin.btn_audit_all"))] if caller(m).is_admin else [],
         "btn_help": t(m, "admin.btn_help"),
     }
 
 
-async def on_premise(callback: CallbackQuery, _: Any, manager: DialogManager, premise_id: int) -> None:
+async def on_premise(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
     try:
+        premise_id, _rest = _split(item)
         await services(manager).admin.console(caller(manager).user_id, premise_id)
     except DomainError as error:
         await explain(callback, manager, error)
@@ -352,7 +354,7 @@ def admin_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{title}"),
-            Column(choice("prem", "premises", on_premise, type_factory=int), when="premises"),
+            Column(choice("prem", "premises", on_premise), when="premises"),
             Column(choice("audit_all", "audit_all", on_audit_all), when="audit_all"),
             Row(
                 SwitchTo(Format("{btn_help}"), id="help", state=AdminSG.help),
