@@ -41,6 +41,7 @@ async def test_an_attendant_is_invited_kept_out_of_staff_and_revoked(e2e: E2E) -
     # Their own command menu, with /admin (the emulator checked the call against the spec).
     menus = [p for name, p in e2e.tg.calls if name == "setMyCommands" and "scope" in p]
     assert {"type": "chat", "chat_id": ATTENDANT} in [p["scope"] for p in menus]
+    assert e2e.tg.violations == []  # every call as the vendored Bot API description allows
     mine = e2e.tg.commands[(f"chat:{ATTENDANT}", "")]
     assert [c["command"] for c in mine] == [
         "start",
@@ -116,3 +117,12 @@ async def test_an_attendant_is_invited_kept_out_of_staff_and_revoked(e2e: E2E) -
     header = "id,at,actor_user_id,actor_name,premise_id,action,outcome,before,after,detail"
     assert content.splitlines()[0] == header
     assert len(content.splitlines()) == 1 + 5
+
+
+async def test_owners_get_admin_in_their_menu_at_start_up(e2e: E2E) -> None:
+    await e2e.app.services.users.telegram_caller(OWNER, name="Olena", language="uk")
+    await e2e.app.services.admin.add_owner(OWNER)
+    await e2e.app._owner_menus()  # what App.start does after registering everyone's menu
+    menu = e2e.tg.commands[(f"chat:{OWNER}", "")]
+    assert [c["command"] for c in menu][-2:] == ["admin", "cancel"]
+    assert menu[-2]["description"] == "Консоль оператора"  # in the owner's language
