@@ -1,7 +1,7 @@
 """smart-parking-bot: the only place where things are wired (DESIGN.md §2).
 
 `python main.py` = `python main.py run`. Sub-commands: run, migrate, seed-demo, demo,
-blockers credentials.
+blockers credentials, admin add|remove|list.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from aiogram.exceptions import (
 )
 from aiohttp import web
 
+from bot.commands import register_commands, show_admin_command
 from bot.context import Services
 from bot.geocoding import Geocoder
 from bot.middlewares import ThrottleMiddleware
@@ -38,7 +39,6 @@ from bot.runtime import (
     create_storage,
     payment_screen_refresher,
     refresh_on_payment,
-    register_commands,
     set_webhook,
 )
 from core.blockers import AckConflict
@@ -50,6 +50,7 @@ from core.migrate import upgrade_to_head
 from core.models import Channel
 from core.notifications import NotificationKind
 from core.services import outbox
+from core.usecases.admin import AdminUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.payments import PaymentUseCases
 from hardware.credentials import SERVICE_USERNAME, new_credentials, write_password_file
@@ -95,6 +96,42 @@ async def _seed(settings: Settings, lat: float, lon: float) -> None:
     # Every time, not only when created: the simulator needs them to put the spots on sale.
     print("blocker ids (for `python -m hardware.simulator --blockers ...`):")
     print(",".join(result.blocker_ids) if result.blocker_ids else "(none)")
+
+
+async def _admin(settings: Settings, action: str, telegram_id: int | None) -> None:
+    """`admin add|remove|list`: owners besides ADMIN_IDS (DESIGN.md §11). One line per result."""
+    db = Database.from_url(settings.database_url)
+    admin = AdminUseCases(db, SystemClock(), settings)
+    try:
+        if action == "list":
+            owners = await admin.owners()
+            for owner in owners:
+                sources = ", ".join(
+                    source
+                    for source, yes in (
+                        ("ADMIN_IDS", owner.from_admin_ids),
+                        ("admin add", owner.added_by_cli),
+                    )
+                    if yes
+                )
+                print(f"{owner.telegram_id} {owner.name or '-'} ({sources})")
+            if not owners:
+                print("no owners: set ADMIN_IDS or run `python main.py admin add <telegram_id>`")
+            return
+        assert telegram_id is not None
+        listed = telegram_id in settings.admin_ids
+        if action == "add":
+            added = await admin.add_owner(telegram_id)
+            print(f"{telegram_id} is {'now' if added else 'already'} an owner")
+        elif await admin.remove_owner(telegram_id):
+            print(f"{telegram_id} removed" + ("; still an owner through ADMIN_IDS" if listed else ""))
+        else:
+            print(
+                f"{telegram_id} was not added by `admin add`"
+                + ("; an owner through ADMIN_IDS (remove it there)" if listed else "")
+            )
+    finally:
+        await db.dispose()
 
 
 def cmd_blocker_credentials(usernames: Sequence[str], password_file: Path | None) -> None:
@@ -278,6 +315,7 @@ class App:
         self.web_url = f"http://{host}:{port}"
         log.info("web app listening on %s", self.web_url)
         await register_commands(self.bot)
+        await self._owner_menus()
         if settings.bot_mode == "webhook":
             await set_webhook(self.bot, self.dp, settings.public_url, settings.webhook_secret)
             log.info("webhook set to %s%s", settings.public_url, WEBHOOK_PATH)
@@ -289,6 +327,14 @@ class App:
             log.info("polling for updates")
         self.scheduler.start()
         log.info("sweeps every %ss, outbox every 1s", settings.sweep_interval_seconds)
+
+    async def _owner_menus(self) -> None:
+        """Owners' command menus show /admin (staff get theirs when they accept an invite)."""
+        for telegram_id, lang in await self.services.admin.owner_chats():
+            try:
+                await show_admin_command(self.bot, telegram_id, lang)
+            except TelegramAPIError as exc:  # a chat that is gone must not stop the start-up
+                log.warning("command menu of owner %s not set: %s", telegram_id, exc.message)
 
     async def stop(self) -> None:
         log.info("shutting down")
@@ -404,6 +450,19 @@ def build_parser() -> argparse.ArgumentParser:
     credentials.add_argument(
         "--password-file", type=Path, help="add (or replace) the entries in this Mosquitto password_file"
     )
+    admin = sub.add_parser(
+        "admin",
+        help="owners of the operator console (besides ADMIN_IDS)",
+        description=(
+            "Owners may do everything at every premise in /admin. Users in ADMIN_IDS are always "
+            "owners; these commands add and remove owners in the database, which stay until removed."
+        ),
+    )
+    admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
+    for action, text in (("add", "make a Telegram user an owner"), ("remove", "undo `admin add`")):
+        parsed = admin_sub.add_parser(action, help=text, description=text[0].upper() + text[1:] + ".")
+        parsed.add_argument("telegram_id", type=int, metavar="TELEGRAM_ID", help="the user's Telegram id")
+    admin_sub.add_parser("list", help="every owner and where it comes from", description="List the owners.")
     demo = sub.add_parser(
         "demo",
         help="try it without Telegram: a local chat in the browser driving the real bot",
@@ -435,6 +494,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = args.command or "run"
     if command == "blockers":
         cmd_blocker_credentials(args.device_ids, args.password_file)
+    elif command == "admin":
+        cmd_migrate(settings)
+        asyncio.run(_admin(settings, args.admin_command, getattr(args, "telegram_id", None)))
     elif command == "migrate":
         cmd_migrate(settings)
     elif command == "seed-demo":

@@ -8,6 +8,7 @@ from bot.geocoding import Geocoder
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
+from core.usecases.admin import AdminUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
@@ -29,6 +30,7 @@ class Services:
     geocoder: Geocoder | None
     arrival: ArrivalUseCases | None = None  # None when MQTT (blockers) is not configured
     # The use cases handlers call (core/usecases), built from the fields above.
+    admin: AdminUseCases = field(init=False)  # the operator console (DESIGN.md §11)
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -42,6 +44,7 @@ class Services:
             self, "booking", BookingUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards)
         )
         object.__setattr__(self, "search", SearchUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(self, "admin", AdminUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

@@ -19,14 +19,18 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.arrival import outcome_text
 from bot.callbacks import BookingAction
+from bot.commands import show_admin_command
 from bot.context import Caller, Services
+from bot.dialogs.admin import AdminSG, open_console
 from bot.dialogs.common import phone_keyboard, show_hint
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import CATALOGS, tr
-from core.errors import DomainError, InvalidPhone, PhoneTaken
+from core.errors import DomainError, InvalidInvite, InvalidPhone, PhoneTaken
+from core.permissions import INVITE_HOURS
 from core.rules import can_cancel
 from core.services import booking
 from core.services.places import place_of
+from core.usecases.admin import INVITE_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +41,14 @@ async def start(
     caller: Caller,
     services: Services,
     dialog_manager: DialogManager,
+    bot: Bot,
 ) -> None:
     payload = command.args or ""
+    if payload.startswith(INVITE_PREFIX):
+        await accept_invite(
+            message, payload.removeprefix(INVITE_PREFIX), caller, services, dialog_manager, bot
+        )
+        return
     # Deep links: t.me/<bot>?start=paid_<reservation id> (back from the payment page),
     # booking_<id>, wallet.
     if payload.startswith(("paid_", "booking_")) and payload.partition("_")[2].isdigit():
@@ -100,6 +110,35 @@ async def contact(
         return
     await message.answer(tr(caller.lang, "phone.saved", phone=phone), reply_markup=ReplyKeyboardRemove())
     await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+async def accept_invite(
+    message: Message, token: str, caller: Caller, services: Services, dialog_manager: DialogManager, bot: Bot
+) -> None:
+    """`/start staff_<token>`: a staff invite link (DESIGN.md §11)."""
+    try:
+        grant = await services.admin.accept_invite(caller.user_id, token)
+    except InvalidInvite as error:
+        await message.answer(tr(caller.lang, f"admin.invite_invalid.{error.reason}", hours=INVITE_HOURS))
+        await dialog_manager.start(MenuSG.main, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+        return
+    await message.answer(
+        tr(
+            caller.lang,
+            "admin.welcome",
+            role=tr(caller.lang, f"admin.role.{grant.role.value}"),
+            name=grant.premise_name,
+        )
+    )
+    await show_admin_command(bot, caller.telegram_id, caller.lang)
+    await dialog_manager.start(AdminSG.premises, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+
+
+async def admin(message: Message, caller: Caller, services: Services, dialog_manager: DialogManager) -> None:
+    """`/admin`: the console for owners and staff; for anybody else exactly what an unknown
+    command gets."""
+    if not await open_console(message, caller, services, dialog_manager):
+        await anything_else(message, caller, dialog_manager)
 
 
 async def find(message: Message, dialog_manager: DialogManager) -> None:
@@ -251,6 +290,7 @@ def build_routers() -> tuple[Router, Router]:
     router.message.register(language, Command("language"))
     router.message.register(help_, Command("help"))
     router.message.register(cancel, Command("cancel"))
+    router.message.register(admin, Command("admin"))
     router.message.register(skip_phone, F.text.in_({tr(lang, "btn.skip") for lang in CATALOGS}))
     router.callback_query.register(booking_action, BookingAction.filter())
     fallback_router.message.register(anything_else)

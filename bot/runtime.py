@@ -20,7 +20,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKey
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
 from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import BotCommand, Update
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiogram_dialog import DIALOG_EVENT_NAME, BgManagerFactory, setup_dialogs
 from aiogram_dialog.api.entities import stack as dialog_stack
@@ -30,6 +30,7 @@ from aiohttp import web
 
 from bot import extension, handlers
 from bot.context import Services
+from bot.dialogs.admin import admin_dialog
 from bot.dialogs.book import book_dialog
 from bot.dialogs.bookings import bookings_dialog
 from bot.dialogs.common import global_getter, with_hints
@@ -37,7 +38,6 @@ from bot.dialogs.find import find_dialog
 from bot.dialogs.menu import language_dialog, menu_dialog
 from bot.dialogs.states import BookSG
 from bot.dialogs.wallet import wallet_dialog
-from bot.i18n import CATALOGS, tr
 from bot.middlewares import CallerMiddleware, ThrottleMiddleware
 from bot.notifications import ScreenRefresher
 from core.logs import demote_info_to_debug
@@ -46,7 +46,6 @@ from core.services.payments import Settled
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
-COMMANDS = ("start", "find", "bookings", "wallet", "language", "help", "cancel")
 
 
 class AnswerCallbackOnce(BaseRequestMiddleware):
@@ -200,6 +199,7 @@ def create_dispatcher(
         bookings_dialog(),
         wallet_dialog(),
         language_dialog(),
+        admin_dialog(),
     )
     # Every window can answer a message it cannot take with a hint on top (show_hint).
     dp.include_routers(commands, extension.build_router(), *map(with_hints, dialogs), fallback)
@@ -209,12 +209,6 @@ def create_dispatcher(
     # Background updates (a payment settled by the webhook) render windows too.
     dp.observers[DIALOG_EVENT_NAME].outer_middleware(caller)
     return dp, bg_factory
-
-
-async def register_commands(bot: Bot) -> None:
-    for lang in CATALOGS:
-        commands = [BotCommand(command=c, description=tr(lang, f"cmd.{c}")) for c in COMMANDS]
-        await bot.set_my_commands(commands, language_code=None if lang == "en" else lang)
 
 
 def refresh_on_payment(services: Services, bot: Bot, bg_factory: BgManagerFactory) -> None:

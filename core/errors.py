@@ -131,3 +131,20 @@ class RatePlanBadPeriod(InvalidRatePlan):
     """A time-of-day or weekday rate without days, off whole minutes, or overlapping another."""
 
     code = "rate_plan_bad_period"
+
+
+class NotPermitted(DomainError):
+    """The caller's role at that premise does not allow the action (core/permissions.py).
+    Refusals are written to the audit log."""
+
+    code = "not_permitted"
+
+
+class InvalidInvite(DomainError):
+    """A staff invite link that cannot be used: `reason` is unknown, used or expired."""
+
+    code = "invalid_invite"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"invite {reason}")
+        self.reason = reason

@@ -153,6 +153,18 @@ class BlockerState(enum.StrEnum):
     FAULT = "fault"
 
 
+class StaffRole(enum.StrEnum):
+    """A premise's staff (DESIGN.md §11); owners are users.is_admin, not a staff role."""
+
+    MANAGER = "manager"
+    ATTENDANT = "attendant"
+
+
+class AuditOutcome(enum.StrEnum):
+    OK = "ok"
+    REFUSED = "refused"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}  # noqa: RUF012
@@ -174,7 +186,11 @@ class User(Base):
     welcomed_at: Mapped[datetime | None] = mapped_column(default=None)
     name: Mapped[str] = mapped_column(String(128), default="")
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # An owner (DESIGN.md §11): in ADMIN_IDS, or added by `python main.py admin add`.
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by `admin add`, cleared by `admin remove`: keeps is_admin on when ADMIN_IDS does not
+    # list the user (ADMIN_IDS owners are owners whatever this says).
+    admin_added_at: Mapped[datetime | None] = mapped_column()
     sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
@@ -500,3 +516,68 @@ class ProcessedEvent(Base):
     provider: Mapped[str] = mapped_column(String(32))
     event_id: Mapped[str] = mapped_column(String(255))
     processed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+# One active grant per user and premise; revoked rows stay as history.
+_ACTIVE_STAFF = "revoked_at IS NULL"
+
+
+class PremiseStaff(Base):
+    """A user's role at one premise, granted by accepting an invite (DESIGN.md §11)."""
+
+    __tablename__ = "premise_staff"
+    __table_args__ = (
+        Index(
+            "uq_premise_staff_active",
+            "premise_id",
+            "user_id",
+            unique=True,
+            postgresql_where=text(_ACTIVE_STAFF),
+            sqlite_where=text(_ACTIVE_STAFF),
+        ),
+        Index("ix_premise_staff_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class StaffInvite(Base):
+    """A one-time invite link (`/start staff_<token>`). Only the token's SHA-256 is stored, so
+    the table alone does not let anyone accept an invite."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
+    role: Mapped[StaffRole] = mapped_column(_enum(StaffRole, "staff_role"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AuditEntry(Base):
+    """Every operator action, refused ones included (DESIGN.md §11). No foreign keys: the
+    record outlives the users and premises it names. `actor_user_id` is null for the command
+    line (`python main.py admin ...`)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_premise_id_id", "premise_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column()
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    premise_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    outcome: Mapped[AuditOutcome] = mapped_column(_enum(AuditOutcome, "audit_outcome"))
+    detail: Mapped[str] = mapped_column(String(500), default="")

@@ -538,7 +538,8 @@ class TelegramFake:
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
         self.webhook_responses: list[tuple[int, int]] = []  # (update_id, HTTP status)
-        self.commands: dict[tuple[str, str], list[JSON]] = {}  # (scope type, language) -> commands
+        # (scope type, language) -> commands; a chat's scope is "chat:<chat id>"
+        self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.users: dict[int, FakeUser] = {}
         self._queue: list[JSON] = []
         self._next_update = 100_000
@@ -861,7 +862,14 @@ class TelegramFake:
         return True
 
     def _commands_key(self, p: JSON) -> tuple[str, str]:
-        return str(p.get("scope", {}).get("type", "default")), str(p.get("language_code", ""))
+        scope = p.get("scope", {})
+        kind = str(scope.get("type", "default"))
+        # A chat's own menu is that chat's alone: "chat:<id>" (chat_member: "chat_member:<id>:<user>").
+        if "chat_id" in scope:
+            kind = ":".join(
+                str(part) for part in (kind, scope["chat_id"], scope.get("user_id")) if part is not None
+            )
+        return kind, str(p.get("language_code", ""))
 
     def _set_commands(self, p: JSON) -> bool:
         if "commands" in p:

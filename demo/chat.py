@@ -180,7 +180,10 @@ class ChatPage:
 
     def _commands(self, user: FakeUser) -> list[JSON]:
         lang = str(user.obj.get("language_code") or "")
-        commands = self.tg.commands.get(("default", lang)) or self.tg.commands.get(("default", ""), [])
+        # Telegram's order: the chat's own menu (an operator's, with /admin), then everyone's.
+        chat = f"chat:{user.id}"
+        keys = ((chat, lang), (chat, ""), ("default", lang), ("default", ""))
+        commands = next((self.tg.commands[key] for key in keys if self.tg.commands.get(key)), [])
         return [{"command": c["command"], "description": c["description"]} for c in commands]
 
     def _message(self, chat_id: int, message: BotMessage, from_bot: bool) -> JSON:

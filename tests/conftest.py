@@ -76,8 +76,9 @@ def postgres_url() -> Iterator[str]:
 
 
 _TABLES = (
-    "processed_events, reviews, notifications, payment_methods, wallet_transactions, payments, "
-    "reservation_extensions, reservations, rate_plans, blockers, spots, premises, users"
+    "audit_log, staff_invites, premise_staff, processed_events, reviews, notifications, "
+    "payment_methods, wallet_transactions, payments, reservation_extensions, reservations, "
+    "rate_plans, blockers, spots, premises, users"
 )
 
 

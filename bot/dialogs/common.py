@@ -29,11 +29,13 @@ from core.errors import (
     ClosedAtThatTime,
     DomainError,
     InsufficientFunds,
+    InvalidInvite,
     InvalidTransition,
     NotFound,
     TooManyHolds,
 )
 from core.models import ReservationStatus
+from core.permissions import INVITE_HOURS
 from core.rules import MAX_PENDING_HOLDS_PER_USER
 
 
@@ -249,7 +251,9 @@ _REFUSALS = {
     "rate_plan_bad_amount": "price.bad_amount",
     "rate_plan_cap_too_low": "price.cap_too_low",
     "rate_plan_bad_period": "price.bad_period",
+    "not_permitted": "admin.not_permitted",
 }
+_INVITE_REASONS = ("unknown", "used", "expired")
 
 
 def refusal_text(lang: str, error: DomainError) -> str:
@@ -273,6 +277,9 @@ def refusal_text(lang: str, error: DomainError) -> str:
         return tr_label(lang, "closed.at_that_time", hours=error.opening_hours)
     if isinstance(error, TooManyHolds):
         return tr_label(lang, "hold.too_many", limit=MAX_PENDING_HOLDS_PER_USER)
+    if isinstance(error, InvalidInvite):
+        reason = error.reason if error.reason in _INVITE_REASONS else "unknown"
+        return tr_label(lang, f"admin.invite_invalid.{reason}", hours=INVITE_HOURS)
     if isinstance(error, NotFound):
         # NotOwner is a NotFound: someone else's object is "not found" to the caller.
         return tr_label(lang, "error.not_found")

@@ -367,3 +367,77 @@ notify-lower_failed_after_all =
     { $reason }
 notify-admin_overstay = ⚠️ Overstay: a car is still on the spot of blocker { $blocker_id } after booking #{ $reservation_id } ended.
 notify-generic = You have an update about your parking.
+
+## Operator console (/admin, DESIGN.md §11)
+cmd-admin = Operator console
+admin-title =
+    🛠 <b>Operator console</b>
+    Choose a car park:
+admin-no_premises =
+    🛠 <b>Operator console</b>
+    There are no car parks yet.
+admin-premise_item = { $name } · { $role }
+admin-role-owner = owner
+admin-role-manager = manager
+admin-role-attendant = attendant
+admin-btn_audit_all = 📜 Audit log: all car parks
+admin-btn_help = ℹ️ What I can do
+admin-help =
+    <b>Operator console</b>
+    • Car parks: the ones you manage, with your role there.
+    • 👥 Staff (owners): invite a manager or an attendant with a one-time link that works for { $hours ->
+        [one] { $hours } hour
+       *[other] { $hours } hours
+    }; revoke access.
+    • 📜 Audit log (owners and managers): every console action, refused ones too, newest first; export it as CSV.
+    Every action is checked against your role at that car park and recorded.
+admin-premise =
+    🅿️ <b>{ $name }</b>
+    Your role: { $role }
+admin-section-staff = 👥 Staff
+admin-section-audit = 📜 Audit log
+admin-refused = ⛔ You do not have access to this.
+admin-not_permitted = You do not have access to this.
+admin-staff =
+    👥 <b>Staff of { $name }</b>
+    { $count ->
+        [0] Nobody yet.
+        [one] { $count } person:
+       *[other] { $count } people:
+    }{ $list }
+admin-staff_line = • { $name }: { $role }
+admin-btn_invite-manager = ➕ Invite a manager
+admin-btn_invite-attendant = ➕ Invite an attendant
+admin-btn_revoke = ✖️ { $name }
+admin-invite =
+    🔗 Send this link to your new { $role } at <b>{ $name }</b>. It works once, until { $until }:
+    { $link }
+admin-revoke_confirm = Revoke the access of { $name } ({ $role }) to <b>{ $premise }</b>?
+admin-btn_revoke_yes = ✅ Yes, revoke
+admin-btn_revoke_no = ⬅️ No, keep
+admin-revoked = Access of { $name } revoked.
+admin-audit =
+    📜 <b>Audit log: { $scope }</b>
+    { $count ->
+        [0] No entries yet.
+        [one] { $count } entry, newest first.
+       *[other] { $count } entries, newest first.
+    }{ $lines }
+    Page { $page } of { $pages }
+admin-audit_line =
+    { $when } { $mark } { $who }: { $action }{ $premise }
+       { $changes }
+admin-audit_everywhere = all car parks
+admin-audit_cli = command line
+admin-btn_export = 📄 Export CSV
+admin-export_caption = 📄 Audit log (CSV)
+admin-invite_invalid-unknown = This invite link is not valid. Ask the owner for a new one.
+admin-invite_invalid-used = This invite link has been used already. Ask the owner for a new one.
+admin-invite_invalid-expired =
+    This invite link has expired (links work for { $hours ->
+        [one] { $hours } hour
+       *[other] { $hours } hours
+    }). Ask the owner for a new one.
+admin-welcome =
+    ✅ Welcome! You are now { $role } at <b>{ $name }</b>.
+    /admin opens the operator console.

@@ -380,3 +380,81 @@ notify-lower_failed_after_all =
     { $reason }
 notify-admin_overstay = ⚠️ Перевищення часу: на місці блокатора { $blocker_id } досі стоїть авто після завершення бронювання №{ $reservation_id }.
 notify-generic = У вас є оновлення щодо паркування.
+
+## Operator console (/admin, DESIGN.md §11)
+cmd-admin = Консоль оператора
+admin-title =
+    🛠 <b>Консоль оператора</b>
+    Оберіть паркінг:
+admin-no_premises =
+    🛠 <b>Консоль оператора</b>
+    Паркінгів ще немає.
+admin-premise_item = { $name } · { $role }
+admin-role-owner = власник
+admin-role-manager = менеджер
+admin-role-attendant = черговий
+admin-btn_audit_all = 📜 Журнал дій: усі паркінги
+admin-btn_help = ℹ️ Що я вмію
+admin-help =
+    <b>Консоль оператора</b>
+    • Паркінги: ті, якими ви керуєте, і ваша роль у кожному.
+    • 👥 Персонал (власники): запросити менеджера чи чергового одноразовим посиланням, що діє { $hours ->
+        [one] { $hours } годину
+        [few] { $hours } години
+       *[other] { $hours } годин
+    }; забрати доступ.
+    • 📜 Журнал дій (власники й менеджери): кожна дія в консолі, зокрема відмовлені, нові спочатку; експорт у CSV.
+    Кожну дію перевіряємо за вашою роллю в цьому паркінгу й записуємо.
+admin-premise =
+    🅿️ <b>{ $name }</b>
+    Ваша роль: { $role }
+admin-section-staff = 👥 Персонал
+admin-section-audit = 📜 Журнал дій
+admin-refused = ⛔ У вас немає доступу до цього.
+admin-not_permitted = У вас немає доступу до цього.
+admin-staff =
+    👥 <b>Персонал: { $name }</b>
+    { $count ->
+        [0] Поки нікого.
+        [one] { $count } особа:
+        [few] { $count } особи:
+       *[other] { $count } осіб:
+    }{ $list }
+admin-staff_line = • { $name }: { $role }
+admin-btn_invite-manager = ➕ Запросити менеджера
+admin-btn_invite-attendant = ➕ Запросити чергового
+admin-btn_revoke = ✖️ { $name }
+admin-invite =
+    🔗 Надішліть це посилання новому працівнику ({ $role }) паркінгу <b>{ $name }</b>. Воно діє один раз, до { $until }:
+    { $link }
+admin-revoke_confirm = Забрати доступ у { $name } ({ $role }) до <b>{ $premise }</b>?
+admin-btn_revoke_yes = ✅ Так, забрати
+admin-btn_revoke_no = ⬅️ Ні, залишити
+admin-revoked = Доступ { $name } скасовано.
+admin-audit =
+    📜 <b>Журнал дій: { $scope }</b>
+    { $count ->
+        [0] Записів ще немає.
+        [one] { $count } запис, нові спочатку.
+        [few] { $count } записи, нові спочатку.
+       *[other] { $count } записів, нові спочатку.
+    }{ $lines }
+    Сторінка { $page } з { $pages }
+admin-audit_line =
+    { $when } { $mark } { $who }: { $action }{ $premise }
+       { $changes }
+admin-audit_everywhere = усі паркінги
+admin-audit_cli = командний рядок
+admin-btn_export = 📄 Експорт CSV
+admin-export_caption = 📄 Журнал дій (CSV)
+admin-invite_invalid-unknown = Це посилання-запрошення недійсне. Попросіть у власника нове.
+admin-invite_invalid-used = Це посилання-запрошення вже використано. Попросіть у власника нове.
+admin-invite_invalid-expired =
+    Посилання-запрошення вже не діє (воно діє { $hours ->
+        [one] { $hours } годину
+        [few] { $hours } години
+       *[other] { $hours } годин
+    }). Попросіть у власника нове.
+admin-welcome =
+    ✅ Вітаємо! Тепер ви { $role } паркінгу <b>{ $name }</b>.
+    /admin відкриває консоль оператора.

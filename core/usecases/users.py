@@ -69,7 +69,8 @@ class UserUseCases:
         self.settings = settings
 
     def is_admin(self, telegram_id: int) -> bool:
-        """ADMIN_IDS is the source of truth for admin rights (DESIGN.md §3)."""
+        """Whether ADMIN_IDS lists the user. Owners (users.is_admin) are the users ADMIN_IDS
+        lists plus those `python main.py admin add` added (users.admin_added_at), DESIGN.md §11."""
         return telegram_id in self.settings.admin_ids
 
     async def telegram_caller(self, telegram_id: int, *, name: str, language: str) -> Caller:
@@ -77,10 +78,10 @@ class UserUseCases:
         `name` and `language`, the one the bot will speak), and brought in line with
         ADMIN_IDS, which may have changed since. A user already known keeps their name and
         language."""
-        admin = self.is_admin(telegram_id)
+        listed = self.is_admin(telegram_id)
         async with self.db.read() as s:
             user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
-            if user is not None and user.is_admin == admin:
+            if user is not None and user.is_admin == _owner(user, listed) and user.name:
                 return _caller(user, telegram_id)
         async with self.db.transaction() as s:
             user = await s.scalar(select(User).where(User.telegram_id == telegram_id).with_for_update())
@@ -89,7 +90,7 @@ class UserUseCases:
                     telegram_id=telegram_id,
                     name=name[:_NAME_LENGTH],
                     language=language,
-                    is_admin=admin,
+                    is_admin=listed,
                     created_at=self.clock.now(),
                 )
                 try:
@@ -105,7 +106,10 @@ class UserUseCases:
                     if found is None:
                         raise
                     user = found
-            user.is_admin = admin
+            if not user.name:
+                # Registered by `admin add` before their first message: now we know them.
+                user.name, user.language = name[:_NAME_LENGTH], language
+            user.is_admin = _owner(user, listed)
             await s.flush()
             return _caller(user, telegram_id)
 
@@ -191,6 +195,12 @@ class UserUseCases:
 
 def _phone_request(user: User) -> PhoneRequest:
     return PhoneRequest(has_phone=user.phone is not None, skipped=user.phone_skipped_at is not None)
+
+
+def _owner(user: User, listed: bool) -> bool:
+    """ADMIN_IDS owners are always owners; owners the command line added stay until
+    `admin remove`."""
+    return listed or user.admin_added_at is not None
 
 
 def _caller(user: User, telegram_id: int) -> Caller:

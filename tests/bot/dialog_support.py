@@ -15,8 +15,8 @@ from typing import Any
 from aiogram import Dispatcher
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.methods import AnswerCallbackQuery, SendMessage, SendVenue, TelegramMethod
-from aiogram.types import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.methods import AnswerCallbackQuery, GetMe, SendDocument, SendMessage, SendVenue, TelegramMethod
+from aiogram.types import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.entities import NewMessage, OldMessage
 from aiogram_dialog.test_tools import BotClient, MockMessageManager
@@ -28,24 +28,30 @@ from bot.dialogs.states import FindSG, WalletSG
 from bot.middlewares import ThrottleMiddleware
 from bot.runtime import create_dispatcher
 
+BOT_ID, BOT_USERNAME = 1, "parking_test_bot"
+
 
 class RecordingBot(FakeBot):
     """Records every Bot API call; sends return a `Message`, everything else `True`."""
 
     def __init__(self) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
+        self._me = None  # Bot.me() caches getMe here
         self.calls: list[TelegramMethod[Any]] = []
         self.message_ids = itertools.count(100_000)
 
     async def __call__(self, method: TelegramMethod[Any], request_timeout: int | None = None) -> Any:
         self.calls.append(method)
-        if isinstance(method, SendMessage | SendVenue):
+        if isinstance(method, SendMessage | SendVenue | SendDocument):
             return Message(
                 message_id=next(self.message_ids),
                 date=datetime.now(UTC),
                 chat=Chat(id=int(method.chat_id), type="private"),
                 text=method.text if isinstance(method, SendMessage) else None,
+                caption=method.caption if isinstance(method, SendDocument) else None,
             )
+        if isinstance(method, GetMe):
+            return User(id=BOT_ID, is_bot=True, first_name="Parking Bot", username=BOT_USERNAME)
         return True
 
     def texts(self) -> list[str]:

@@ -220,6 +220,8 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.RatePlanBadAmount("x"),
         errors.RatePlanCapTooLow("x"),
         errors.RatePlanBadPeriod("x"),
+        errors.NotPermitted("x"),
+        errors.InvalidInvite("expired"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.

@@ -415,5 +415,5 @@ async def test_text_on_the_results_is_taken_as_an_address(driver: Driver, servic
     assert driver.answers_since(mark) == ["window: delete_and_send"]
     assert driver.screen.message_id != before.message_id
     assert driver.text == (
-        "Address search is unavailable right now. Please send your location instead.\n\n" + before.text
+        "Address search is unavailable right now. Please send your location instead.\n\n" + (before.text or "")
     )

@@ -11,7 +11,7 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import BotCommand, BotCommandScopeChat, InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -112,3 +112,23 @@ async def test_actions_are_checked(page: Page) -> None:
     assert page.fake.users[USER.id].obj["language_code"] == "uk"
     assert await page.post("/demo/clock", {"user": USER.id, "minutes": 15}) == 200
     assert page.clock.offset == timedelta(minutes=15) and page.travelled == 1
+
+
+async def test_the_menu_is_the_chats_own_when_it_has_one(page: Page) -> None:
+    """An operator's chat has a menu of its own (with /admin); the page shows it, as Telegram
+    does, before everyone's."""
+    bot = Bot(DEFAULT_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(page.fake.base_url)))
+    try:
+        await bot.set_my_commands([BotCommand(command="start", description="Start")])
+        await bot.set_my_commands(
+            [BotCommand(command="admin", description="Operator console")],
+            scope=BotCommandScopeChat(chat_id=USER.id),
+        )
+        await bot.set_my_commands(
+            [BotCommand(command="other", description="Someone else's")],
+            scope=BotCommandScopeChat(chat_id=USER.id + 1),
+        )
+    finally:
+        await bot.session.close()
+    events = dict(await page.events(3))
+    assert events["commands"]["commands"] == [{"command": "admin", "description": "Operator console"}]

@@ -105,6 +105,34 @@ def test_cli_help_run_without_token_and_idempotent_seed(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_admin_add_list_and_remove_owners_beside_admin_ids(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'owners.db'}", "ADMIN_IDS": "5"}
+
+    def admin(*args: str) -> list[str]:
+        done = _cli("admin", *args, tmp_path=tmp_path, **env)
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout.splitlines()
+
+    assert "admin" in _cli("--help", tmp_path=tmp_path).stdout
+    assert admin("list") == ["5 - (ADMIN_IDS)"]
+    assert admin("add", "42") == ["42 is now an owner"]
+    assert admin("add", "42") == ["42 is already an owner"]
+    assert admin("list") == ["5 - (ADMIN_IDS)", "42 - (admin add)"]
+    # ADMIN_IDS keeps working: its owners are removed there, not here.
+    assert admin("remove", "5") == [
+        "5 was not added by `admin add`; an owner through ADMIN_IDS (remove it there)"
+    ]
+    assert admin("remove", "42") == ["42 removed"]
+    assert admin("remove", "42") == ["42 was not added by `admin add`"]
+    assert admin("list") == ["5 - (ADMIN_IDS)"]
+    env["ADMIN_IDS"] = ""
+    assert admin("list") == ["no owners: set ADMIN_IDS or run `python main.py admin add <telegram_id>`"]
+    wrong = _cli("admin", "add", "not-a-number", tmp_path=tmp_path, **env)
+    assert wrong.returncode == 2 and "invalid int value" in wrong.stderr
+
+
+@pytest.mark.slow
 def test_run_says_in_one_line_when_telegram_cannot_be_reached(tmp_path: Path) -> None:
     failed = _cli(
         tmp_path=tmp_path,

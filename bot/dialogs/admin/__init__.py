@@ -1,0 +1,419 @@
+"""The operator console, `/admin` (DESIGN.md §11): the premises the caller manages, a
+premise's sections (those their role allows and that are built: Staff, Audit log), staff
+invites and revoking, the audit log with its CSV export.
+
+Every button that acts on a premise carries the premise's id in its callback data, and the use
+case checks the caller's role there again on every tap: a forged callback naming another
+premise is refused (and audited) by core/usecases/admin.py, not by hiding buttons here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
+from aiogram_dialog.widgets.link_preview import LinkPreview
+from aiogram_dialog.widgets.text import Format
+
+from bot import format as fmt
+from bot.commands import hide_admin_command
+from bot.context import Caller, Services
+from bot.dialogs.admin.states import AdminSG
+from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
+from bot.dialogs.states import MenuSG
+from bot.i18n import Raw, tr
+from core.errors import DomainError, NotFound
+from core.models import AuditOutcome, StaffRole
+from core.permissions import INVITE_HOURS, Permission, Role
+from core.usecases.admin import AuditLine
+
+__all__ = ["AdminSG", "admin_dialog", "open_console"]
+
+# The sections of a premise's console that are built, in the order shown, with the
+# permission each needs (core/permissions.py decides; this only hides the buttons).
+SECTIONS = (("staff", Permission.MANAGE_STAFF), ("audit", Permission.VIEW_AUDIT))
+ALL = "all"  # the audit log of every premise (owners)
+
+
+async def open_console(
+    message: Message, caller: Caller, services: Services, dialog_manager: DialogManager
+) -> bool:
+    """`/admin`: the console for owners and staff. False for anybody else, who gets the
+    answer any unknown command gets (the console does not reveal that it exists)."""
+    if not await services.admin.has_console(caller.user_id):
+        return False
+    await dialog_manager.start(AdminSG.premises, mode=StartMode.RESET_STACK, show_mode=ShowMode.SEND)
+    return True
+
+
+def _split(item: str) -> tuple[int, str]:
+    """`<premise id>:<rest>` from a button's item id; anything else is a forged button."""
+    head, _, rest = item.partition(":")
+    if not head.isdigit():
+        raise NotFound(f"button {item[:20]!r}")
+    return int(head), rest
+
+
+def _role(manager: DialogManager, role: Role | StaffRole) -> str:
+    return label(manager, f"admin.role.{role.value}")
+
+
+# ---------------------------------------------------------------------- premises
+async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    found = await services(m).admin.premises_of(caller(m).user_id)
+    return {
+        "title": t(m, "admin.title") if found else t(m, "admin.no_premises"),
+        "premises": [
+            (str(p.premise_id), label(m, "admin.premise_item", name=p.name, role=_role(m, p.role)))
+            for p in found
+        ],
+        "audit_all": [(ALL, label(m, "admin.btn_audit_all"))] if caller(m).is_admin else [],
+        "btn_help": t(m, "admin.btn_help"),
+    }
+
+
+async def on_premise(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    try:
+        premise_id, _rest = _split(item)
+        await services(manager).admin.console(caller(manager).user_id, premise_id)
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    manager.dialog_data["premise_id"] = premise_id
+    await manager.switch_to(AdminSG.premise)
+
+
+# ---------------------------------------------------------------------- a premise
+async def premise_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    premise_id = m.dialog_data["premise_id"]
+    try:
+        console = await services(m).admin.console(caller(m).user_id, premise_id)
+    except DomainError:
+        return {"title": t(m, "admin.refused"), "sections": []}
+    sections = [
+        (f"{premise_id}:{name}", label(m, f"admin.section.{name}"))
+        for name, needs in SECTIONS
+        if needs in console.permissions
+    ]
+    return {
+        "title": t(m, "admin.premise", name=console.name, role=_role(m, console.role)),
+        "sections": sections,
+    }
+
+
+async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    admin, who = services(manager).admin, caller(manager).user_id
+    try:
+        premise_id, section = _split(item)
+        # Checked with the very call the section's screen makes, so a refusal is audited.
+        if section == "staff":
+            await admin.list_staff(who, premise_id)
+        elif section == "audit":
+            await admin.audit_page(who, premise_id)
+        else:
+            raise NotFound(f"section {section[:20]!r}")
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    manager.dialog_data.update(premise_id=premise_id, audit_scope=str(premise_id), offset=0)
+    await manager.switch_to(AdminSG.staff if section == "staff" else AdminSG.audit)
+
+
+# ---------------------------------------------------------------------- staff
+async def staff_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    premise_id = m.dialog_data["premise_id"]
+    admin, who = services(m).admin, caller(m).user_id
+    try:
+        console = await admin.console(who, premise_id)
+        staff = await admin.list_staff(who, premise_id)
+    except DomainError:
+        return {"title": t(m, "admin.refused"), "invites": [], "revokes": []}
+    lines = [tr(caller(m).lang, "admin.staff_line", name=s.name, role=_role(m, s.role)) for s in staff]
+    return {
+        "title": t(
+            m,
+            "admin.staff",
+            name=console.name,
+            count=len(staff),
+            list=Raw("".join("\n" + line for line in lines)),
+        ),
+        "invites": [
+            (f"{premise_id}:{role.value}", label(m, f"admin.btn_invite.{role.value}")) for role in StaffRole
+        ],
+        "revokes": [(f"{premise_id}:{s.staff_id}", label(m, "admin.btn_revoke", name=s.name)) for s in staff],
+    }
+
+
+async def on_invite(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    try:
+        premise_id, role = _split(item)
+        if role not in {r.value for r in StaffRole}:
+            raise NotFound(f"role {role[:20]!r}")
+        invite = await services(manager).admin.invite(caller(manager).user_id, premise_id, StaffRole(role))
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    bot: Bot = manager.middleware_data["bot"]
+    me = await bot.me()
+    manager.dialog_data.update(
+        premise_id=premise_id,
+        invite_link=f"https://t.me/{me.username}?start=staff_{invite.token}",
+        invite_role=role,
+        invite_premise=invite.premise_name,
+        invite_expires=invite.expires_at.isoformat(),
+    )
+    await manager.switch_to(AdminSG.invite)
+
+
+async def invite_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    data = m.dialog_data
+    expires = datetime.fromisoformat(data["invite_expires"])
+    return {
+        "title": t(
+            m,
+            "admin.invite",
+            role=_role(m, StaffRole(data["invite_role"])),
+            name=data["invite_premise"],
+            link=data["invite_link"],
+            until=fmt.stamp(caller(m).lang, expires, services(m).settings.timezone),
+        )
+    }
+
+
+async def on_revoke(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    try:
+        premise_id, staff = _split(item)
+        if not staff.isdigit():
+            raise NotFound(f"staff {staff[:20]!r}")
+        await services(manager).admin.staff_member(caller(manager).user_id, premise_id, int(staff))
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    manager.dialog_data.update(premise_id=premise_id, staff_id=int(staff))
+    await manager.switch_to(AdminSG.revoke)
+
+
+async def revoke_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    premise_id, staff_id = m.dialog_data["premise_id"], m.dialog_data["staff_id"]
+    admin, who = services(m).admin, caller(m).user_id
+    try:
+        console = await admin.console(who, premise_id)
+        member = await admin.staff_member(who, premise_id, staff_id)
+    except DomainError:
+        return {"title": t(m, "admin.refused"), "confirm": []}
+    return {
+        "title": t(
+            m, "admin.revoke_confirm", name=member.name, role=_role(m, member.role), premise=console.name
+        ),
+        "confirm": [(f"{premise_id}:{staff_id}", label(m, "admin.btn_revoke_yes"))],
+        "btn_no": t(m, "admin.btn_revoke_no"),
+    }
+
+
+async def on_revoke_confirmed(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    try:
+        premise_id, staff = _split(item)
+        if not staff.isdigit():
+            raise NotFound(f"staff {staff[:20]!r}")
+        revoked = await services(manager).admin.revoke(caller(manager).user_id, premise_id, int(staff))
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    if not revoked.keeps_console and revoked.telegram_id is not None:
+        bot: Bot = manager.middleware_data["bot"]
+        await hide_admin_command(bot, revoked.telegram_id)
+    await callback.answer(label(manager, "admin.revoked", name=revoked.name))
+    await manager.switch_to(AdminSG.staff)
+
+
+# ---------------------------------------------------------------------- audit log
+def _scope(manager: DialogManager) -> int | None:
+    scope = str(manager.dialog_data.get("audit_scope", ALL))
+    return None if scope == ALL else int(scope)
+
+
+def _changes(line: AuditLine) -> str:
+    def compact(value: dict[str, Any] | None) -> str:
+        if not value:
+            return "–"
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+
+    text = f"{compact(line.before)} → {compact(line.after)}"
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _actor(lang: str, line: AuditLine) -> str:
+    if line.actor_user_id is None:
+        return tr(lang, "admin.audit_cli")
+    return line.actor_name or f"#{line.actor_user_id}"
+
+
+async def audit_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    lang, tz = caller(m).lang, services(m).settings.timezone
+    scope = _scope(m)
+    try:
+        admin, who = services(m).admin, caller(m).user_id
+        page = await admin.audit_page(who, scope, int(m.dialog_data.get("offset", 0)))
+        name = (await admin.console(who, scope)).name if scope is not None else None
+    except DomainError:
+        return {"title": t(m, "admin.refused"), "export": [], "has_prev": False, "has_next": False}
+    lines = [
+        tr(
+            lang,
+            "admin.audit_line",
+            when=fmt.stamp(lang, line.at, tz),
+            mark="✅" if line.outcome is AuditOutcome.OK else "⛔",
+            who=_actor(lang, line),
+            action=line.action,
+            premise=f" (#{line.premise_id})" if line.premise_id is not None and scope is None else "",
+            changes=_changes(line) + (f" ({line.detail})" if line.detail else ""),
+        )
+        for line in page.lines
+    ]
+    pages = max(1, -(-page.total // page.limit))
+    return {
+        "title": t(
+            m,
+            "admin.audit",
+            scope=name if name is not None else tr(lang, "admin.audit_everywhere"),
+            count=page.total,
+            lines=Raw("".join("\n" + line for line in lines)),
+            page=page.offset // page.limit + 1,
+            pages=pages,
+        ),
+        "export": [(str(scope) if scope is not None else ALL, label(m, "admin.btn_export"))],
+        "has_prev": page.offset > 0,
+        "has_next": page.offset + page.limit < page.total,
+        "btn_next": t(m, "btn.more"),
+    }
+
+
+async def on_audit_all(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    try:
+        await services(manager).admin.audit_page(caller(manager).user_id, None)
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    manager.dialog_data.update(audit_scope=ALL, offset=0)
+    await manager.switch_to(AdminSG.audit)
+
+
+async def _page(manager: DialogManager, step: int) -> None:
+    manager.dialog_data["offset"] = max(0, int(manager.dialog_data.get("offset", 0)) + step)
+
+
+async def on_next(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    await _page(manager, 10)
+
+
+async def on_prev(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    await _page(manager, -10)
+
+
+async def on_export(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    try:
+        if item != ALL and not item.isdigit():
+            raise NotFound(f"scope {item[:20]!r}")
+        scope = None if item == ALL else int(item)
+        content = await services(manager).admin.audit_csv(caller(manager).user_id, scope)
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    await callback.answer()
+    bot: Bot = manager.middleware_data["bot"]
+    stamp = services(manager).clock.now().strftime("%Y%m%d-%H%M")
+    name = f"audit-{'all' if scope is None else f'premise-{scope}'}-{stamp}.csv"
+    await bot.send_document(
+        caller(manager).telegram_id,
+        BufferedInputFile(content, filename=name),
+        caption=t(manager, "admin.export_caption"),
+    )
+    manager.show_mode = ShowMode.SEND  # the log again, below the file
+
+
+async def on_audit_back(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    await manager.switch_to(AdminSG.premise if _scope(manager) is not None else AdminSG.premises)
+
+
+async def help_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    return {"title": t(dialog_manager, "admin.help", hours=INVITE_HOURS)}
+
+
+def admin_dialog() -> Dialog:
+    """A new instance: a dialog can belong to one dispatcher only."""
+    return Dialog(
+        Window(
+            Format("{title}"),
+            Column(choice("prem", "premises", on_premise), when="premises"),
+            Column(choice("audit_all", "audit_all", on_audit_all), when="audit_all"),
+            Row(
+                SwitchTo(Format("{btn_help}"), id="help", state=AdminSG.help),
+                Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
+            ),
+            unexpected_input(),
+            state=AdminSG.premises,
+            getter=premises_getter,
+        ),
+        Window(
+            Format("{title}"),
+            Column(choice("section", "sections", on_section), when="sections"),
+            SwitchTo(Format("{btn_back}"), id="back", state=AdminSG.premises),
+            unexpected_input(),
+            state=AdminSG.premise,
+            getter=premise_getter,
+        ),
+        Window(
+            Format("{title}"),
+            Row(choice("invite", "invites", on_invite), when="invites"),
+            Column(choice("revoke", "revokes", on_revoke), when="revokes"),
+            SwitchTo(Format("{btn_back}"), id="back", state=AdminSG.premise),
+            unexpected_input(),
+            state=AdminSG.staff,
+            getter=staff_getter,
+        ),
+        Window(
+            Format("{title}"),
+            SwitchTo(Format("{btn_back}"), id="back", state=AdminSG.staff),
+            unexpected_input(),
+            LinkPreview(is_disabled=True),
+            state=AdminSG.invite,
+            getter=invite_getter,
+        ),
+        Window(
+            Format("{title}"),
+            Column(choice("revoke_yes", "confirm", on_revoke_confirmed), when="confirm"),
+            SwitchTo(Format("{btn_no}"), id="no", state=AdminSG.staff),
+            unexpected_input(),
+            state=AdminSG.revoke,
+            getter=revoke_getter,
+        ),
+        Window(
+            Format("{title}"),
+            Row(
+                Button(Format("{btn_prev}"), id="prev", on_click=on_prev, when="has_prev"),
+                Button(Format("{btn_next}"), id="next", on_click=on_next, when="has_next"),
+            ),
+            Column(choice("export", "export", on_export), when="export"),
+            Button(Format("{btn_back}"), id="back", on_click=on_audit_back),
+            unexpected_input(),
+            state=AdminSG.audit,
+            getter=audit_getter,
+        ),
+        Window(
+            Format("{title}"),
+            SwitchTo(Format("{btn_back}"), id="back", state=AdminSG.premises),
+            unexpected_input(),
+            state=AdminSG.help,
+            getter=help_getter,
+        ),
+    )
