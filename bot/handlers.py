@@ -19,13 +19,14 @@ from aiogram.types import (
 )
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from bot.arrival import outcome_text
+from bot.arrival import outcome_text, parked_keyboard
 from bot.callbacks import BookingAction
 from bot.context import Caller, Services
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
+from bot.extension import drop_buttons, offer_extensions
 from bot.i18n import CATALOGS, tr
 from core.errors import DomainError, InvalidPhone, PhoneTaken
-from core.rules import can_cancel
+from core.rules import can_cancel, can_end_now
 from core.services import booking
 from core.services.places import place_of
 
@@ -161,6 +162,33 @@ async def booking_action(
     if callback_data.action == "lower":
         await lower_from_message(callback, caller, services, bot, reservation.id)
         return
+    if callback_data.action == "pay":
+        # The hold warning's "Pay now": the payment screen says itself if it was paid or lapsed.
+        await callback.answer()
+        await dialog_manager.start(
+            BookSG.pay,
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+            data={"reservation_id": reservation.id, "premise_id": premise.id},
+        )
+        return
+    if callback_data.action == "extend":
+        await offer_extensions(callback, caller, services, reservation.id)
+        return
+    if callback_data.action == "end":
+        if not can_end_now(reservation.status, reservation.starts_at, services.clock.now()):
+            # Ended already (or never started): the message's buttons have nothing left to do.
+            await callback.answer(tr(caller.lang, "lower.ended"), show_alert=True)
+            await drop_buttons(callback)
+            return
+        await callback.answer()
+        await dialog_manager.start(
+            BookingsSG.end,
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+            data={"reservation_id": reservation.id},
+        )
+        return
     if callback_data.action == "book_again" and premise is not None:
         await callback.answer()
         # The same car park and stay; the old start if it is still ahead, else now.
@@ -271,6 +299,7 @@ async def lower_from_message(
         # A repeated tap: the lowering under way (or done) answers for it, no new message.
         await callback.answer(outcome_text(caller.lang, arrival))
         return
+    keyboard = parked_keyboard(caller.lang, reservation_id) if arrival.ok else None
     retry = (
         InlineKeyboardMarkup(
             inline_keyboard=[
@@ -283,7 +312,7 @@ async def lower_from_message(
             ]
         )
         if arrival.retryable
-        else None
+        else keyboard
     )
     text = outcome_text(caller.lang, arrival)
     if progress is None:  # refused by the rules before anything was sent

@@ -19,6 +19,8 @@ MAX_DAYS_AHEAD = 30
 START_GRACE = timedelta(minutes=5)
 # A driver may hold at most this many unpaid bookings at a time (the texts say the number).
 MAX_PENDING_HOLDS_PER_USER = 3
+# The driver is warned once this many minutes before an unpaid hold lapses.
+HOLD_WARNING_MINUTES = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -352,8 +352,11 @@ async def _not_payable(callback: CallbackQuery, manager: DialogManager, exc: Inv
         await manager.switch_to(BookSG.done)
     elif status is ReservationStatus.CANCELLED:
         await explain(callback, manager, exc)
-    else:  # a hold that ran out (swept or not yet)
-        await callback.answer(t(manager, "hold.expired"), show_alert=True)
+    else:  # a hold that ran out (swept or not yet): named, as the driver may hold several
+        _r, spot, premise = await _reservation_view(manager)
+        await callback.answer(
+            label(manager, "hold.expired", spot=spot.label, name=premise.name), show_alert=True
+        )
 
 
 def _short_key(manager: DialogManager) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import Reservation
+from core.models import Premise, Reservation
 from core.money import price_for_minutes
 from core.notifications import NotificationKind
 from core.opening_hours import is_open
@@ -55,10 +55,13 @@ async def send_due_reminders(
     return [r.id for r in due]
 
 
-async def _remind(session: AsyncSession, reservation: Reservation, now: datetime) -> None:
-    _spot, premise = await place_of(session, reservation)
+async def extension_options(
+    session: AsyncSession, reservation: Reservation, premise: Premise, now: datetime
+) -> list[dict[str, int]]:
+    """The extensions still possible now ({"minutes", "price"}), shortest first: each within
+    24 hours in all, the opening hours and before the spot's next booking."""
     stay = reservation.ends_at - reservation.starts_at
-    options = []
+    options: list[dict[str, int]] = []
     for minutes in EXTENSION_CHOICES:
         if stay + timedelta(minutes=minutes) > timedelta(minutes=MAX_DURATION_MINUTES):
             break
@@ -70,6 +73,12 @@ async def _remind(session: AsyncSession, reservation: Reservation, now: datetime
         ):
             break  # a longer extension would cross the same booking
         options.append({"minutes": minutes, "price": price_for_minutes(premise.price_per_hour, minutes)})
+    return options
+
+
+async def _remind(session: AsyncSession, reservation: Reservation, now: datetime) -> None:
+    _spot, premise = await place_of(session, reservation)
+    options = await extension_options(session, reservation, premise, now)
     following = await next_booking_on_spot(session, reservation.spot_id, reservation.ends_at, now)
     reservation.reminded_at = now
     await outbox.notify(

@@ -24,9 +24,10 @@ from core.models import (
     ReservationStatus,
     Spot,
 )
-from core.rules import can_cancel, can_end_now, is_paid, is_payable
-from core.services import booking, wallet
+from core.rules import EXTENDABLE, can_cancel, can_end_now, is_paid, is_payable
+from core.services import booking, reminders, wallet
 from core.services import payments as pay_rules
+from core.services.availability import next_booking_on_spot
 from core.services.catalog import booking_view
 from core.services.places import place_of
 from core.usecases.arrival import blocker_of, lowering_refusal
@@ -77,6 +78,29 @@ class Extension:
     price: int = 0
     currency: str = ""
     balance: int = 0  # the wallet's before paying, in the extension's currency
+    premise_name: str = ""
+    spot: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionChoice:
+    minutes: int
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionChoices:
+    """What "Extend" offers on a booking now: its end, and the extensions still possible (none
+    when it cannot be extended: not paid or over, the spot booked next, closing time)."""
+
+    reservation_id: int
+    premise_name: str
+    spot: str
+    timezone: str
+    ends_at: datetime
+    currency: str
+    options: list[ExtensionChoice]
+    next_starts_at: datetime | None  # someone else's booking of the spot right after
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,9 +225,15 @@ class BookingUseCases:
             # Every money path locks the driver's ledger before the booking (see payable_booking).
             await wallet.lock_ledger(s, user_id)
             current = await booking.lock_owned(s, reservation_id, user_id)
-            _spot, premise = await place_of(s, current)
+            spot, premise = await place_of(s, current)
             if reminded_end is not None and int(current.ends_at.timestamp()) != int(reminded_end.timestamp()):
-                return Extension(ExtendOutcome.STALE, premise.timezone, current.ends_at)
+                return Extension(
+                    ExtendOutcome.STALE,
+                    premise.timezone,
+                    current.ends_at,
+                    premise_name=premise.name,
+                    spot=spot.label,
+                )
             extension = await booking.request_extension(
                 s, current.id, user_id=user_id, minutes=minutes, now=now
             )
@@ -222,4 +252,27 @@ class BookingUseCases:
                 price=extension.price,
                 currency=extension.currency,
                 balance=balance,
+                premise_name=premise.name,
+                spot=spot.label,
             )
+
+    async def extension_choices(self, *, user_id: int, reservation_id: int) -> ExtensionChoices:
+        """The extensions "Extend" may offer now (the reminder's choices, as of this moment).
+        Raises NotFound (also for somebody else's booking)."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            r = await booking.get_owned(s, reservation_id, user_id)
+            spot, premise = await place_of(s, r)
+            extendable = r.status in EXTENDABLE and now < r.ends_at
+            options = await reminders.extension_options(s, r, premise, now) if extendable else []
+            following = await next_booking_on_spot(s, r.spot_id, r.ends_at, now) if extendable else None
+        return ExtensionChoices(
+            reservation_id=r.id,
+            premise_name=premise.name,
+            spot=spot.label,
+            timezone=premise.timezone,
+            ends_at=r.ends_at,
+            currency=premise.currency,
+            options=[ExtensionChoice(int(o["minutes"]), int(o["price"])) for o in options],
+            next_starts_at=following.starts_at if following else None,
+        )

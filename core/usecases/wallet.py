@@ -78,6 +78,17 @@ class WalletUseCases:
             )
             return WalletPaid(payment.id, payment.amount, payment.currency)
 
+    async def pay_extension(self, *, extension_id: int, user_id: int) -> WalletPaid:
+        """Pays a quoted extension from the wallet (after a top-up): the booking ends later when
+        this returns. Raises InsufficientFunds (nothing changed), InvalidTransition (paid
+        meanwhile, or no longer possible), NotFound, or SpotTaken."""
+        async with self.db.transaction() as s:
+            await wallet.lock_ledger(s, user_id)  # every money path locks the ledger first
+            payment = await payments.pay_extension_with_wallet(
+                s, extension_id=extension_id, user_id=user_id, now=self.clock.now()
+            )
+            return WalletPaid(payment.id, payment.amount, payment.currency)
+
     async def balance(self, user_id: int, currency: str) -> int:
         async with self.db.read() as s:
             return await wallet.balance(s, user_id, currency)
