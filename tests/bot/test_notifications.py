@@ -170,7 +170,7 @@ async def test_park_now_after_a_late_answer_says_where_until_when_and_offers_ext
     text, rows = await _render_for_a_hold(sqlite_db, clock, K.LOWER_LATE, {"status": "ok"})
     # The booking runs 10:00-11:00 UTC: until 13:00 in Kyiv.
     assert text == (
-        "✅ Update: the blocker went down after all. Park now on spot A1. Your booking runs until 13:00."
+        "✅ Update: the blocker went down after all. Park now! Spot A1, your booking runs until 13:00."
     )
     assert [[label for label, _ in row] for row in rows] == [["➕ Extend", "🏁 End parking now"]]
     assert [data.split(":")[1] for (data,) in [(d,) for _, d in rows[0]]] == ["extend", "end"]
