@@ -110,7 +110,9 @@ async def test_a_late_ack_is_shown_and_starts_the_stay(db: Database, mqtt_url: s
             assert note is not None
             shown = await render(s, note, "en")
         assert shown.text.startswith("✅ Update: the blocker went down after all. Park now! Spot ")
-        assert [b.text for row in (shown.keyboard.inline_keyboard if shown.keyboard else []) for b in row] == [
+        assert [
+            b.text for row in (shown.keyboard.inline_keyboard if shown.keyboard else []) for b in row
+        ] == [
             "➕ Extend",
             "🏁 End parking now",
         ]

@@ -236,6 +236,43 @@ async def test_hold_expiry_frees_the_spot_closes_the_payment_page_and_tells_the_
     await user.wait_for_message(lambda m: "was released" in m.text)
 
 
+async def test_two_minutes_before_a_hold_lapses_the_driver_is_warned_once_and_pay_now_opens_the_payment(
+    stack: E2E,
+) -> None:
+    user, user_id = await _driver(stack, 3008)
+    async with stack.db.transaction() as s:
+        await booking.hold(
+            s,
+            user_id=user_id,
+            premise_id=stack.premise_id,
+            starts_at=stack.clock.now() + timedelta(hours=1),
+            minutes=60,
+            now=stack.clock.now(),
+            hold_minutes=10,
+        )
+    stack.clock.advance(7 * MINUTE)  # three minutes left: too early
+    assert await sweeps.warn_expiring_holds(stack.db, stack.clock) == 0
+    stack.clock.advance(MINUTE + 30 * timedelta(seconds=1))  # 90 seconds left
+    assert await sweeps.warn_expiring_holds(stack.db, stack.clock) == 1
+    stack.clock.advance(30 * timedelta(seconds=1))  # the next sweep: no second warning
+    assert await sweeps.warn_expiring_holds(stack.db, stack.clock) == 0
+    await stack.app.dispatcher.run()
+    warning = await user.wait_for_message(lambda m: "left to pay" in m.text)
+    assert warning.text.startswith("⏳ 2 minutes left to pay for spot A1 at ")
+    assert "the hold ends and the spot is released" in warning.text
+    assert [text for text, _ in warning.buttons()] == ["💳 Pay now"]
+    async with stack.db.read() as s:
+        kinds = list(await s.scalars(select(Notification.kind).where(Notification.user_id == user_id)))
+    assert kinds.count(NotificationKind.HOLD_EXPIRING) == 1
+    # "Pay now" opens the payment screen of that booking.
+    await user.tap(warning, warning.buttons()[0][1])
+    screen = await user.wait_for_message(lambda m: "is held for you" in m.text)
+    assert "Pay within 1 min" in screen.text
+    stack.clock.advance(MINUTE)
+    assert await sweeps.expire_holds(stack.db, stack.clock, stack.app.payments) == 1
+    assert await sweeps.warn_expiring_holds(stack.db, stack.clock) == 0  # lapsed: nothing to warn of
+
+
 async def _queue(
     stack: E2E, user_ids: list[int], kind: NotificationKind = NotificationKind.CARD_SAVED
 ) -> None:
