@@ -181,7 +181,9 @@ pay-release_paid = This booking is already paid, so it stays yours.
 ## confirmation
 
 btn-cancel_booking = ❌ Cancel booking
-pay-received = ✅ Payment received for booking #{ $id }. The confirmation, with directions and the arrival button, comes in a separate message.
+pay-received =
+    ✅ Payment received for booking #{ $id }: { $name }, spot <b>{ $spot }</b>, { $window }, { $price }.
+    The confirmation, with directions and the arrival button, comes in a separate message.
 btn-pay_booking = 💳 Pay { $price }
 btn-end_now = 🏁 End parking now
 
@@ -193,7 +195,8 @@ bookings-empty_tab = Nothing here. Look at the other tabs.
 bookings-tab-upcoming = Upcoming
 bookings-tab-active = Now
 bookings-tab-past = Past
-bookings-item = { $date } · { $name } · { $status }
+bookings-tab-cancelled = Cancelled
+bookings-item = { $start } · { $name } { $icon }
 status-pending_payment = ⏳ awaiting payment
 status-confirmed = ✅ confirmed
 status-active = 🚗 parked
@@ -214,9 +217,10 @@ paystatus-pending = pending
 paystatus-succeeded = paid
 paystatus-failed = failed
 paystatus-cancelled = cancelled
-paystatus-refund_pending = refund in progress
+paystatus-refund_pending = refund on its way to your card (5–10 days)
 paystatus-refunded = refunded
 paystatus-refund_failed = refund delayed, our team is on it
+paystatus-needs_review = under review by our team
 cancel-confirm = Cancel booking #{ $id }? { $refund }
 cancel-refund_wallet = { $amount } goes back to your wallet at once.
 cancel-refund_card = { $amount } goes back to your card (5–10 days).
@@ -245,6 +249,7 @@ topup-link = Top up { $amount }: open the secure payment page. The balance updat
 history-title = 🧾 Wallet history
 history-empty = No wallet transactions yet.
 history-item = { $date } · { $amount } · { $kind }
+history-for_booking = { $kind } · booking #{ $id } · { $name }
 txkind-deposit = top-up
 txkind-payment = payment
 txkind-refund = refund

@@ -189,7 +189,9 @@ pay-release_paid = Це бронювання вже оплачене, тож в�
 ## confirmation
 
 btn-cancel_booking = ❌ Скасувати бронювання
-pay-received = ✅ Оплату за бронювання №{ $id } отримано. Підтвердження з маршрутом і кнопкою прибуття надійде окремим повідомленням.
+pay-received =
+    ✅ Оплату за бронювання №{ $id } отримано: { $name }, місце <b>{ $spot }</b>, { $window }, { $price }.
+    Підтвердження з маршрутом і кнопкою прибуття надійде окремим повідомленням.
 btn-pay_booking = 💳 Оплатити { $price }
 btn-end_now = 🏁 Завершити паркування
 
@@ -201,7 +203,8 @@ bookings-empty_tab = Тут порожньо. Перегляньте інші в
 bookings-tab-upcoming = Майбутні
 bookings-tab-active = Зараз
 bookings-tab-past = Минулі
-bookings-item = { $date } · { $name } · { $status }
+bookings-tab-cancelled = Скасовані
+bookings-item = { $start } · { $name } { $icon }
 status-pending_payment = ⏳ очікує оплати
 status-confirmed = ✅ підтверджено
 status-active = 🚗 на місці
@@ -222,9 +225,10 @@ paystatus-pending = очікує
 paystatus-succeeded = сплачено
 paystatus-failed = не вдалося
 paystatus-cancelled = скасовано
-paystatus-refund_pending = повернення в обробці
+paystatus-refund_pending = повертається на картку (5–10 днів)
 paystatus-refunded = повернено
 paystatus-refund_failed = повернення затримується, ми вже працюємо над цим
+paystatus-needs_review = перевіряється нашою командою
 cancel-confirm = Скасувати бронювання №{ $id }? { $refund }
 cancel-refund_wallet = { $amount } одразу повернеться на ваш гаманець.
 cancel-refund_card = { $amount } повернеться на вашу картку (5–10 днів).
@@ -253,6 +257,7 @@ topup-link = Поповнення на { $amount }: відкрийте захи�
 history-title = 🧾 Історія гаманця
 history-empty = Операцій ще не було.
 history-item = { $date } · { $amount } · { $kind }
+history-for_booking = { $kind } · бронювання №{ $id } · { $name }
 txkind-deposit = поповнення
 txkind-payment = оплата
 txkind-refund = повернення

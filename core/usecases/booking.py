@@ -28,7 +28,7 @@ from core.rules import EXTENDABLE, can_cancel, can_end_now, is_paid, is_payable
 from core.services import booking, reminders, wallet
 from core.services import payments as pay_rules
 from core.services.availability import next_booking_on_spot
-from core.services.catalog import booking_view
+from core.services.catalog import BookingScope, BookingView, booking_view, user_bookings
 from core.services.places import place_of
 from core.usecases.arrival import blocker_of, lowering_refusal
 
@@ -121,6 +121,17 @@ class BookingDetails:
     refund_card: int
 
 
+@dataclass(frozen=True, slots=True)
+class BookingList:
+    """A page of "My bookings": the tab shown, its bookings, and whether the driver has any
+    booking at all (an empty tab then points at the others)."""
+
+    scope: BookingScope
+    items: list[BookingView]
+    has_more: bool
+    any_at_all: bool
+
+
 class BookingUseCases:
     def __init__(
         self,
@@ -175,6 +186,23 @@ class BookingUseCases:
             refund_wallet=sum(p.amount for p in paid if p.method == PaymentMethodKind.WALLET),
             refund_card=sum(p.amount for p in paid if p.method == PaymentMethodKind.CARD),
         )
+
+    async def bookings(
+        self, *, user_id: int, scope: BookingScope | None, offset: int = 0, limit: int = 5
+    ) -> BookingList:
+        """A page of the driver's bookings in a tab; without a tab, the one that matters now:
+        a booking in progress, else the upcoming ones."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            if scope is None:
+                active, _more = await user_bookings(s, user_id, BookingScope.ACTIVE, now, limit=1)
+                scope = BookingScope.ACTIVE if active else BookingScope.UPCOMING
+            views, has_more = await user_bookings(s, user_id, scope, now, limit=limit, offset=offset)
+            any_at_all = bool(views)
+            for other in BookingScope:
+                if not any_at_all and other != scope:
+                    any_at_all = bool((await user_bookings(s, user_id, other, now, limit=1))[0])
+        return BookingList(scope, views, has_more, any_at_all)
 
     async def release_hold(self, *, user_id: int, reservation_id: int) -> Released:
         """The driver lets an unpaid hold go. Anything but an unpaid hold is left as it is: a tap

@@ -40,6 +40,8 @@ class WalletEntry:
     amount: int  # signed: deposits and refunds positive, payments negative
     currency: str
     kind: WalletTxKind
+    reservation_id: int | None = None  # the booking a payment or refund was for
+    premise: str = ""  # that booking's car park
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,5 +115,9 @@ class WalletUseCases:
         """The newest first, `limit` a page."""
         async with self.db.read() as s:
             rows = await wallet.history(s, user_id, limit=limit + 1, offset=offset)
-        entries = [WalletEntry(tx.created_at, tx.amount, tx.currency, tx.kind) for tx in rows[:limit]]
+            bookings = await wallet.bookings_of(s, rows[:limit])
+        entries = [
+            WalletEntry(tx.created_at, tx.amount, tx.currency, tx.kind, *bookings.get(tx.id, (None, "")))
+            for tx in rows[:limit]
+        ]
         return HistoryPage(entries, len(rows) > limit)

@@ -265,7 +265,9 @@ async def test_two_minutes_before_a_hold_lapses_the_driver_is_warned_once_and_pa
         kinds = list(await s.scalars(select(Notification.kind).where(Notification.user_id == user_id)))
     assert kinds.count(NotificationKind.HOLD_EXPIRING) == 1
     # "Pay now" opens the payment screen of that booking.
-    await user.tap(warning, warning.buttons()[0][1])
+    pay_now = warning.buttons()[0][1]
+    assert pay_now is not None
+    await user.tap(warning, pay_now)
     screen = await user.wait_for_message(lambda m: "is held for you" in m.text)
     assert "Pay within 1 min" in screen.text
     stack.clock.advance(MINUTE)
