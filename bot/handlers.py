@@ -26,7 +26,7 @@ from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, W
 from bot.extension import drop_buttons, offer_extensions
 from bot.i18n import CATALOGS, tr
 from core.errors import DomainError, InvalidPhone, PhoneTaken
-from core.rules import can_cancel, can_end_now
+from core.rules import can_cancel, can_end_now, is_over
 from core.services import booking
 from core.services.places import place_of
 
@@ -175,12 +175,15 @@ async def booking_action(
     if callback_data.action == "extend":
         await offer_extensions(callback, caller, services, reservation.id)
         return
-    if callback_data.action == "end":
-        if not can_end_now(reservation.status, reservation.starts_at, services.clock.now()):
-            # Ended already (or never started): the message's buttons have nothing left to do.
+    now = services.clock.now()
+    if callback_data.action == "end" and not can_end_now(reservation.status, reservation.starts_at, now):
+        if is_over(reservation.status, reservation.ends_at, now):
+            # Over already: the message's buttons have nothing left to do.
             await callback.answer(tr(caller.lang, "lower.ended"), show_alert=True)
             await drop_buttons(callback)
             return
+        callback_data = BookingAction(action="open", reservation_id=reservation.id)  # not started yet
+    if callback_data.action == "end":
         await callback.answer()
         await dialog_manager.start(
             BookingsSG.end,

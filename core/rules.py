@@ -125,6 +125,11 @@ def can_end_now(status: ReservationStatus, starts_at: datetime, now: datetime) -
     return status in ENDABLE and now >= starts_at
 
 
+def is_over(status: ReservationStatus, ends_at: datetime, now: datetime) -> bool:
+    """Nothing is left to do on the stay: it is not a paid booking any more, or its time ran out."""
+    return status not in ENDABLE or now >= ends_at
+
+
 # Wallet top-ups by card, in minor units of the wallet's currency.
 TOPUP_MIN = 500
 TOPUP_MAX = 50_000

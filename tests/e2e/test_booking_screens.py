@@ -88,7 +88,9 @@ async def test_a_held_booking_is_paid_later_from_my_bookings(e2e: E2E) -> None:
     user, _hold = await _hold_via_bot(e2e, 3005)
     await user.send_command("/bookings")
     listing = await user.wait_for_message(lambda m: "Your bookings" in m.text)
-    detail = await tap(user, listing, "*awaiting payment", lambda m: "Booking #" in m.text)
+    detail = await tap(
+        user, listing, "*Central Garage ⏳", lambda m: "Booking #" in m.text
+    )  # ⏳: awaiting payment
     pay = await tap(user, detail, "💳 Pay 5.00 EUR", lambda m: "is held for you" in m.text)
     labels = [t for t, _ in pay.buttons()]
     assert labels == [
