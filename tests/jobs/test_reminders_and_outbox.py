@@ -182,6 +182,49 @@ async def test_extend_from_the_reminder_pays_from_the_wallet_once_and_rearms_the
     await user.wait_for_message(lambda m: "Extended:" in m.text)
 
 
+async def test_extending_with_a_short_wallet_offers_a_top_up_then_the_wallet_pays(stack: E2E) -> None:
+    user, user_id = await _driver(stack, 3009)
+    await stack.fund(3009, 100)
+    start = stack.clock.now().replace(second=0, microsecond=0)
+    r = await _confirmed(stack, user_id, start)
+    stack.clock.set(r.ends_at - 30 * MINUTE)
+    await _sweep_reminders(stack)
+    reminder = await user.wait_for_message(lambda m: "ends at" in m.text)
+    one_hour = next(d for text, d in reminder.buttons() if text.startswith("➕ 1 h") and d)
+    await user.tap(reminder, one_hour)
+    # The reminder itself becomes the extension's payment: no second "Extend" to tap.
+    offer = await user.wait_for_message(lambda m: m.message_id == reminder.message_id and "costs" in m.text)
+    local_end = (r.ends_at + timedelta(hours=1)).astimezone(ZoneInfo("Europe/Kyiv"))
+    assert offer.text == (
+        f"Extending Central Garage, spot A1, until {local_end:%H:%M} costs 2.50 EUR. "
+        "Your wallet has 1.00 EUR, not enough. How do you want to pay?"
+    )
+    assert [text for text, _ in offer.buttons()] == [
+        "➕ Top up 5.00 EUR",
+        "👛 Pay from my wallet",
+        "🔗 Pay by card (secure Stripe page)",
+    ]
+    buttons = dict(offer.buttons())
+    await user.tap(offer, buttons["👛 Pay from my wallet"] or "")
+    await eventually(
+        lambda: any("the extension costs 2.50 EUR" in (a.text or "") for a in user.callback_answers),
+        what="wallet short",
+    )
+    await user.tap(offer, buttons["➕ Top up 5.00 EUR"] or "")
+    topup = await user.wait_for_message(lambda m: m.text.startswith("Top up 5.00 EUR"))
+    assert [text for text, _ in topup.buttons()] == ["💳 Open the secure page"]
+    await stack.fund(3009, 500)  # the top-up arrived
+    await user.tap(offer, buttons["👛 Pay from my wallet"] or "")
+    paid = await user.wait_for_message(lambda m: m.message_id == reminder.message_id and not m.buttons())
+    assert paid.text == "✅ 2.50 EUR paid from your wallet. The extension is confirmed in the next message."
+    async with stack.db.read() as s:
+        extended = await s.get(Reservation, r.id)
+        assert extended is not None and extended.ends_at == r.ends_at + timedelta(hours=1)
+    await stack.app.dispatcher.run()
+    notice = await user.wait_for_message(lambda m: "Extended:" in m.text)
+    assert notice.text.endswith("Paid: 2.50 EUR.")
+
+
 async def test_extending_while_someone_books_the_same_time_lets_exactly_one_win(stack: E2E) -> None:
     await _single_spot(stack)
     _, user_id = await _driver(stack, 3005)
