@@ -24,11 +24,10 @@ from bot.callbacks import BookingAction
 from bot.context import Caller, Services
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.extension import drop_buttons, offer_extensions
-from bot.i18n import CATALOGS, tr
+from bot.i18n import CATALOGS, tr, tr_label
 from core.errors import DomainError, InvalidPhone, PhoneTaken
-from core.rules import can_cancel, can_end_now, is_over
+from core.rules import is_over
 from core.services import booking
-from core.services.places import place_of
 
 log = logging.getLogger(__name__)
 
@@ -143,13 +142,14 @@ async def booking_action(
     """Buttons under notifications. Nothing in the callback is trusted: ownership and state
     are checked again here."""
     try:
-        async with services.db.read() as s:
-            reservation = await booking.get_owned(s, callback_data.reservation_id, caller.user_id)
-            _spot, premise = await place_of(s, reservation)
+        details = await services.booking.details(
+            user_id=caller.user_id, reservation_id=callback_data.reservation_id
+        )
     except DomainError:
         await callback.answer(tr(caller.lang, "error.no_such_booking"), show_alert=True)
         return
-    if callback_data.action == "navigate" and premise is not None:
+    reservation, premise = details.reservation, details.premise
+    if callback_data.action == "navigate":
         await callback.answer()
         await bot.send_venue(
             caller.telegram_id,
@@ -176,12 +176,16 @@ async def booking_action(
         await offer_extensions(callback, caller, services, reservation.id)
         return
     now = services.clock.now()
-    if callback_data.action == "end" and not can_end_now(reservation.status, reservation.starts_at, now):
-        if is_over(reservation.status, reservation.ends_at, now):
-            # Over already: the message's buttons have nothing left to do.
-            await callback.answer(tr(caller.lang, "lower.ended"), show_alert=True)
-            await drop_buttons(callback)
-            return
+    closes = callback_data.action == "end" or (callback_data.action == "cancel" and not details.can_cancel)
+    if closes and is_over(reservation.status, reservation.ends_at, now):
+        # Cancelled, lapsed or ended already: the message's buttons have nothing left to do.
+        status = tr_label(caller.lang, f"status.{reservation.status.value}")
+        await callback.answer(
+            tr_label(caller.lang, "booking.closed", id=reservation.id, status=status), show_alert=True
+        )
+        await drop_buttons(callback)
+        return
+    if callback_data.action == "end" and not details.can_end_now:
         callback_data = BookingAction(action="open", reservation_id=reservation.id)  # not started yet
     if callback_data.action == "end":
         await callback.answer()
@@ -192,7 +196,7 @@ async def booking_action(
             data={"reservation_id": reservation.id},
         )
         return
-    if callback_data.action == "book_again" and premise is not None:
+    if callback_data.action == "book_again":
         await callback.answer()
         # The same car park and stay; the old start if it is still ahead, else now.
         start = reservation.starts_at if reservation.starts_at > services.clock.now() else None
@@ -203,9 +207,7 @@ async def booking_action(
             data={"premise_id": premise.id, **({"start": start.isoformat()} if start else {})},
         )
         return
-    if callback_data.action == "cancel" and not can_cancel(
-        reservation.status, reservation.starts_at, services.clock.now()
-    ):
+    if callback_data.action == "cancel" and not details.can_cancel:
         # A confirmation's button after the start: the booking's screen offers to end it.
         await callback.answer(tr(caller.lang, "cancel.too_late"), show_alert=True)
         await dialog_manager.start(

@@ -15,6 +15,7 @@ from bot.arrival import outcome_text
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG, BookSG, MenuSG
+from bot.extension import offer_extensions
 from bot.i18n import Raw
 from core.errors import DomainError, TooLateToCancel
 from core.models import PaymentStatus, ReservationStatus
@@ -139,6 +140,9 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         "can_cancel": v.can_cancel,
         "btn_cancel_booking": t(m, "btn.cancel_booking"),
         "can_end": v.can_end_now,
+        # Once parked (started), as under "Park now!"; before, the booking is cancelled or kept.
+        "can_extend": v.can_extend and v.can_end_now,
+        "btn_extend": t(m, "btn.extend_parking"),
         "btn_end": t(m, "btn.end_now"),
         "btn_navigate": t(m, "btn.navigate"),
         "premise_id": v.premise.id,
@@ -162,6 +166,12 @@ async def on_lower(callback: CallbackQuery, _: Button, manager: DialogManager) -
         await callback.answer(outcome_text(who.lang, arrival))
         return
     manager.dialog_data["notice"] = outcome_text(who.lang, arrival)
+
+
+async def on_extend(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """The same choices as the reminder's, in a message of their own (their buttons work
+    whatever this screen shows next)."""
+    await offer_extensions(callback, caller(manager), services(manager), _reservation_id(manager))
 
 
 async def on_pay(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -283,7 +293,10 @@ def bookings_dialog() -> Dialog:
             Button(Format("{btn_lower}"), id="lower", on_click=on_lower, when="can_lower"),
             Button(Format("{btn_pay}"), id="pay", on_click=on_pay, when="can_pay"),
             SwitchTo(Format("{btn_cancel_booking}"), id="cancel", state=BookingsSG.cancel, when="can_cancel"),
-            SwitchTo(Format("{btn_end}"), id="end", state=BookingsSG.end, when="can_end"),
+            Row(
+                SwitchTo(Format("{btn_end}"), id="end", state=BookingsSG.end, when="can_end"),
+                Button(Format("{btn_extend}"), id="extend", on_click=on_extend, when="can_extend"),
+            ),
             Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
             SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),
             unexpected_input(),

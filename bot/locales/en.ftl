@@ -210,6 +210,7 @@ booking-detail =
     🕒 { $window }
     💶 { $price }
     { $payments }
+booking-closed = Booking #{ $id } is { $status }: nothing left to do here.
 booking-payment_line = • { $method }: { $amount } — { $status }
 method-wallet = wallet
 method-card = card

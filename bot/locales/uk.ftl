@@ -218,6 +218,7 @@ booking-detail =
     🕒 { $window }
     💶 { $price }
     { $payments }
+booking-closed = Бронювання №{ $id }: { $status }. Тут більше нічого не потрібно робити.
 booking-payment_line = • { $method }: { $amount } — { $status }
 method-wallet = гаманець
 method-card = картка

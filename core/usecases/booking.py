@@ -114,6 +114,7 @@ class BookingDetails:
     can_pay: bool
     can_cancel: bool
     can_end_now: bool
+    can_extend: bool  # paid and not over: "Extend" offers what is still possible
     # The lowering window and the blocker's row; whether blockers are reachable at all (MQTT
     # configured) is the front end's to add.
     can_lower: bool
@@ -182,6 +183,7 @@ class BookingUseCases:
             can_pay=is_payable(r.status, r.hold_expires_at, now),
             can_cancel=cancellable,
             can_end_now=can_end_now(r.status, r.starts_at, now),
+            can_extend=r.status in EXTENDABLE and now < r.ends_at,
             can_lower=lowering_refusal(r, blocker, now, self.settings.early_arrival_minutes) is None,
             refund_wallet=sum(p.amount for p in paid if p.method == PaymentMethodKind.WALLET),
             refund_card=sum(p.amount for p in paid if p.method == PaymentMethodKind.CARD),

@@ -100,7 +100,13 @@ async def test_a_started_booking_shows_its_payment_and_cannot_be_cancelled(
         "🕒 Sat 21 Nov 11:00–13:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — paid"
     )
     # Started: no cancel (DESIGN §5), the driver can end it instead.
-    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧭 Navigate"], ["⬅️ Back"]]
+    # "Extend" sends the reminder's choices, as of now, in a message of their own.
+    await driver.tap("➕ Extend")
+    assert driver.bot.texts()[-1] == (
+        "⏰ Your parking at Central Garage, spot A1, ends at <b>13:00</b>.\n"
+        "Need more time? Extend with one tap:"
+    )
     await driver.tap("🧭 Navigate")
     assert [v.title for v in driver.bot.venues()] == ["Central Garage"]
     await driver.tap("⬅️ Back")
@@ -173,7 +179,7 @@ async def test_a_started_booking_is_ended_not_cancelled(
     await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=reservation_id).pack())
     assert driver.bot.alerts() == ["The booking has already started, so it can no longer be cancelled."]
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · 🚗 parked")
-    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧭 Navigate"], ["⬅️ Back"]]
 
     await driver.tap("🏁 End parking now")
     assert driver.text == (
@@ -207,7 +213,7 @@ async def test_a_cancel_confirmed_after_the_start_is_refused_clearly(
         await booking.mark_arrived(s, reservation_id, user_id=user_id, now=clock.now())
     await driver.tap("Yes, cancel")
     assert driver.bot.alerts() == ["The booking has already started, so it can no longer be cancelled."]
-    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧭 Navigate"], ["⬅️ Back"]]
     assert await status_of(services, reservation_id) == ReservationStatus.ACTIVE
     assert await balance_of(services, user_id) == 0
 
@@ -435,3 +441,17 @@ async def test_links_and_buttons_do_not_tell_someone_elses_booking_from_a_missin
             await driver.tap_outside_dialogs(BookingAction(action=action, reservation_id=target).pack())
     assert driver.bot.alerts() == ["There is no such booking among yours."] * 6
     assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
+
+
+async def test_a_cancelled_bookings_old_cancel_button_says_so_and_goes(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    _user, _now, upcoming_id, _past = await _three_bookings(services, clock)
+    await driver.send("/bookings")
+    await driver.tap("Upcoming")
+    await driver.tap("Sun 22 Nov 10:00 · Central Garage ✅")
+    await driver.tap("❌ Cancel booking")
+    await driver.tap("Yes, cancel")
+    # The confirmation message's "Cancel booking", tapped again later.
+    await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=upcoming_id).pack())
+    assert driver.bot.alerts()[-1] == f"Booking #{upcoming_id} is ✖️ cancelled: nothing left to do here."
