@@ -7,7 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class BookingAction(CallbackData, prefix="bk"):
-    action: str  # cancel | navigate | open | lower | book_again
+    action: str  # cancel | navigate | open | lower | book_again | pay | end | extend
     reservation_id: int
 
 
@@ -21,6 +21,6 @@ class ExtendAction(CallbackData, prefix="ext"):
 
 
 class ExtensionPay(CallbackData, prefix="exp"):
-    method: str  # card | link
+    method: str  # card | link | topup | wallet
     extension_id: int
     card_id: int = 0

@@ -17,19 +17,19 @@ from aiogram.types import (
 )
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
-from bot.arrival import outcome_text
+from bot.arrival import outcome_text, parked_keyboard
 from bot.callbacks import BookingAction
 from bot.commands import show_admin_command
 from bot.context import Caller, Services
 from bot.dialogs.admin import AdminSG, open_console
 from bot.dialogs.common import phone_keyboard, show_hint
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
-from bot.i18n import CATALOGS, tr
+from bot.extension import drop_buttons, offer_extensions
+from bot.i18n import CATALOGS, tr, tr_label
 from core.errors import DomainError, InvalidInvite, InvalidPhone, PhoneTaken
 from core.permissions import INVITE_HOURS
-from core.rules import can_cancel
+from core.rules import is_over
 from core.services import booking
-from core.services.places import place_of
 from core.usecases.admin import INVITE_PREFIX
 
 log = logging.getLogger(__name__)
@@ -186,13 +186,14 @@ async def booking_action(
     """Buttons under notifications. Nothing in the callback is trusted: ownership and state
     are checked again here."""
     try:
-        async with services.db.read() as s:
-            reservation = await booking.get_owned(s, callback_data.reservation_id, caller.user_id)
-            _spot, premise = await place_of(s, reservation)
+        details = await services.booking.details(
+            user_id=caller.user_id, reservation_id=callback_data.reservation_id
+        )
     except DomainError:
         await callback.answer(tr(caller.lang, "error.no_such_booking"), show_alert=True)
         return
-    if callback_data.action == "navigate" and premise is not None:
+    reservation, premise = details.reservation, details.premise
+    if callback_data.action == "navigate":
         await callback.answer()
         await bot.send_venue(
             caller.telegram_id,
@@ -205,7 +206,41 @@ async def booking_action(
     if callback_data.action == "lower":
         await lower_from_message(callback, caller, services, bot, reservation.id)
         return
-    if callback_data.action == "book_again" and premise is not None:
+    if callback_data.action == "pay":
+        # The hold warning's "Pay now": the payment screen says itself if it was paid or lapsed.
+        await callback.answer()
+        await dialog_manager.start(
+            BookSG.pay,
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+            data={"reservation_id": reservation.id, "premise_id": premise.id},
+        )
+        return
+    if callback_data.action == "extend":
+        await offer_extensions(callback, caller, services, reservation.id)
+        return
+    now = services.clock.now()
+    closes = callback_data.action == "end" or (callback_data.action == "cancel" and not details.can_cancel)
+    if closes and is_over(reservation.status, reservation.ends_at, now):
+        # Cancelled, lapsed or ended already: the message's buttons have nothing left to do.
+        status = tr_label(caller.lang, f"status.{reservation.status.value}")
+        await callback.answer(
+            tr_label(caller.lang, "booking.closed", id=reservation.id, status=status), show_alert=True
+        )
+        await drop_buttons(callback)
+        return
+    if callback_data.action == "end" and not details.can_end_now:
+        callback_data = BookingAction(action="open", reservation_id=reservation.id)  # not started yet
+    if callback_data.action == "end":
+        await callback.answer()
+        await dialog_manager.start(
+            BookingsSG.end,
+            mode=StartMode.RESET_STACK,
+            show_mode=ShowMode.SEND,
+            data={"reservation_id": reservation.id},
+        )
+        return
+    if callback_data.action == "book_again":
         await callback.answer()
         # The same car park and stay; the old start if it is still ahead, else now.
         start = reservation.starts_at if reservation.starts_at > services.clock.now() else None
@@ -216,9 +251,7 @@ async def booking_action(
             data={"premise_id": premise.id, **({"start": start.isoformat()} if start else {})},
         )
         return
-    if callback_data.action == "cancel" and not can_cancel(
-        reservation.status, reservation.starts_at, services.clock.now()
-    ):
+    if callback_data.action == "cancel" and not details.can_cancel:
         # A confirmation's button after the start: the booking's screen offers to end it.
         await callback.answer(tr(caller.lang, "cancel.too_late"), show_alert=True)
         await dialog_manager.start(
@@ -317,6 +350,7 @@ async def lower_from_message(
         # A repeated tap: the lowering under way (or done) answers for it, no new message.
         await callback.answer(outcome_text(caller.lang, arrival))
         return
+    keyboard = parked_keyboard(caller.lang, reservation_id) if arrival.ok else None
     retry = (
         InlineKeyboardMarkup(
             inline_keyboard=[
@@ -329,7 +363,7 @@ async def lower_from_message(
             ]
         )
         if arrival.retryable
-        else None
+        else keyboard
     )
     text = outcome_text(caller.lang, arrival)
     if progress is None:  # refused by the rules before anything was sent

@@ -23,8 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import format as fmt
-from bot.callbacks import BookingAction, ExtendAction
-from bot.i18n import CATALOGS, Raw, tr, tr_label
+from bot.arrival import park_now, parked_keyboard
+from bot.callbacks import BookingAction
+from bot.extension import extension_rows
+from bot.i18n import CATALOGS, Raw, tr
 from core.blockers import CommandStatus
 from core.db import Database
 from core.errors import NotFound
@@ -171,17 +173,8 @@ async def _booking_reminder(note: Note, b: Booked) -> Rendered:
     rows = []
     if p.get("options"):
         lines.append(tr(lang, "reminder.extend"))
-        for option in p["options"]:
-            data = ExtendAction(
-                reservation_id=b.reservation.id, minutes=int(option["minutes"]), end=int(end.timestamp())
-            )
-            label = tr_label(
-                lang,
-                "btn.extend",
-                duration=fmt.duration(lang, int(option["minutes"])),
-                price=fmt.money(int(option["price"]), str(p["currency"])),
-            )
-            rows.append([InlineKeyboardButton(text=label, callback_data=data.pack())])
+        options = [(int(o["minutes"]), int(o["price"])) for o in p["options"]]
+        rows = extension_rows(lang, b.reservation.id, end, options, str(p["currency"]))
     if p.get("next_starts_at"):
         at = fmt.clock_time(datetime.fromisoformat(str(p["next_starts_at"])), tz)
         lines.append(tr(lang, "reminder.must_leave", at=at))
@@ -189,10 +182,28 @@ async def _booking_reminder(note: Note, b: Booked) -> Rendered:
 
 
 @_about_a_booking
+async def _hold_expiring(note: Note, b: Booked) -> Rendered:
+    lang, r, p = note.lang, b.reservation, note.payload
+    expires_at = datetime.fromisoformat(str(p["expires_at"]))
+    return Rendered(
+        tr(
+            lang,
+            "notify.hold_expiring",
+            name=b.premise.name,
+            spot=b.spot.label,
+            minutes=int(p["minutes"]),
+            until=fmt.clock_time(expires_at, b.premise.timezone),
+            price=fmt.money(r.price, r.currency),
+        ),
+        _buttons((tr(lang, "btn.pay_now"), BookingAction(action="pay", reservation_id=r.id))),
+    )
+
+
+@_about_a_booking
 async def _hold_expired(note: Note, b: Booked) -> Rendered:
     lang, r = note.lang, b.reservation
     return Rendered(
-        tr(lang, "notify.hold_expired", id=r.id, name=b.premise.name),
+        tr(lang, "notify.hold_expired", id=r.id, name=b.premise.name, spot=b.spot.label),
         _buttons((tr(lang, "btn.book_again"), BookingAction(action="book_again", reservation_id=r.id))),
     )
 
@@ -205,7 +216,11 @@ async def _lower_late(note: Note, b: Booked) -> Rendered:
     lang = note.lang
     status = str(note.payload.get("status", "timeout"))
     if status == CommandStatus.OK:
-        return Rendered(tr(lang, "lower.late_ok"))
+        r = b.reservation
+        return Rendered(
+            park_now(lang, "lower.late_ok", b.spot.label, r.ends_at, b.premise.timezone),
+            parked_keyboard(lang, r.id),
+        )
     outcome = tr(lang, f"lower.{status}") if f"lower.{status}" in _LOWER_KEYS else tr(lang, "lower.timeout")
     return Rendered(
         tr(lang, "lower.late_failed", outcome=outcome),
@@ -321,6 +336,7 @@ RENDERERS: dict[NotificationKind, Renderer] = {
     Kind.BOOKING_COMPLETED: _booking_completed,
     Kind.BOOKING_EXTENDED: _booking_extended,
     Kind.BOOKING_REMINDER: _booking_reminder,
+    Kind.HOLD_EXPIRING: _hold_expiring,
     Kind.HOLD_EXPIRED: _hold_expired,
     Kind.LOWER_LATE: _lower_late,
     Kind.LOWER_FAILED_AFTER_ALL: _lower_failed_after_all,

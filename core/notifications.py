@@ -17,6 +17,7 @@ class NotificationKind(enum.StrEnum):
     BOOKING_COMPLETED = "booking_completed"
     BOOKING_EXTENDED = "booking_extended"
     BOOKING_REMINDER = "booking_reminder"
+    HOLD_EXPIRING = "hold_expiring"  # minutes before an unpaid hold lapses, with "Pay now"
     HOLD_EXPIRED = "hold_expired"
     LOWER_LATE = "lower_late"
     LOWER_FAILED_AFTER_ALL = "lower_failed_after_all"

@@ -19,6 +19,8 @@ MAX_DAYS_AHEAD = 30
 START_GRACE = timedelta(minutes=5)
 # A driver may hold at most this many unpaid bookings at a time (the texts say the number).
 MAX_PENDING_HOLDS_PER_USER = 3
+# The driver is warned once this many minutes before an unpaid hold lapses.
+HOLD_WARNING_MINUTES = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,11 @@ def can_cancel(status: ReservationStatus, starts_at: datetime, now: datetime) ->
 def can_end_now(status: ReservationStatus, starts_at: datetime, now: datetime) -> bool:
     """ "End parking now": a paid booking once it has started (before, it is cancelled)."""
     return status in ENDABLE and now >= starts_at
+
+
+def is_over(status: ReservationStatus, ends_at: datetime, now: datetime) -> bool:
+    """Nothing is left to do on the stay: it is not a paid booking any more, or its time ran out."""
+    return status not in ENDABLE or now >= ends_at
 
 
 # Wallet top-ups by card, in minor units of the wallet's currency.

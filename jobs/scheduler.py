@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 _DID = {
     "dispatch_outbox": "sent {n} notification{s}",
     "expire_holds": "expired {n} unpaid hold{s}",
+    "warn_expiring_holds": "warned {n} driver{s} of a hold about to lapse",
     "send_reminders": "queued {n} reminder{s}",
     "complete_ended": "completed {n} ended booking{s}",
     "reconcile_payments": "settled {n} checkout page{s} with Stripe",
@@ -73,6 +74,7 @@ def build_scheduler(
         # a message a second) never makes this job overlap itself.
         "dispatch_outbox": (dispatcher.kick, dispatch_seconds),
         "expire_holds": (lambda: sweeps.expire_holds(db, clock, payments), sweep_seconds),
+        "warn_expiring_holds": (lambda: sweeps.warn_expiring_holds(db, clock), sweep_seconds),
         "send_reminders": (lambda: sweeps.send_reminders(db, clock, reminder_minutes), sweep_seconds),
         "complete_ended": (lambda: sweeps.complete_ended(db, clock), sweep_seconds),
         "reconcile_payments": (lambda: sweeps.reconcile_payments(payments), max(sweep_seconds, 60.0)),

@@ -24,6 +24,12 @@ async def expire_holds(db: Database, clock: Clock, payments: PaymentUseCases | N
     return len(expired)
 
 
+async def warn_expiring_holds(db: Database, clock: Clock) -> int:
+    """Unpaid holds about to lapse: the driver is warned once, with a "Pay now" button."""
+    async with db.transaction() as s:
+        return len(await booking.warn_expiring_holds(s, clock.now()))
+
+
 async def send_reminders(db: Database, clock: Clock, reminder_minutes: int) -> int:
     async with db.transaction() as s:
         return len(await reminders.send_due_reminders(s, clock.now(), reminder_minutes=reminder_minutes))

@@ -60,9 +60,7 @@ from core.rules import (
     is_payable,
     start_now,
 )
-from core.services import booking
 from core.services.payments import Settled
-from core.services.places import place_of
 from core.usecases.booking import Released
 from core.usecases.payments import CardOutcome
 
@@ -237,10 +235,27 @@ async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) ->
 
 
 async def _reservation_view(manager: DialogManager) -> tuple[Reservation, Spot, Premise]:
-    async with services(manager).db.read() as s:
-        r = await booking.get_owned(s, manager.dialog_data["reservation_id"], caller(manager).user_id)
-        spot, premise = await place_of(s, r)
-    return r, spot, premise
+    v = await services(manager).booking.details(
+        user_id=caller(manager).user_id, reservation_id=manager.dialog_data["reservation_id"]
+    )
+    return v.reservation, v.spot, v.premise
+
+
+def _held_text(m: DialogManager, r: Reservation, spot: Spot, premise: Premise) -> Raw:
+    """What is held, for how much and until when: the top of every payment screen (wallet,
+    saved card, the payment page), so the driver always sees what they are paying for."""
+    now = services(m).clock.now()
+    left = max(0, ceil(((r.hold_expires_at or now) - now).total_seconds() / 60))
+    return t(
+        m,
+        "hold.title",
+        spot=spot.label,
+        name=premise.name,
+        window=fmt.window(r.starts_at, r.ends_at, premise.timezone, caller(m).lang),
+        price=fmt.money(r.price, r.currency),
+        minutes=left,
+        until=fmt.clock_time(r.hold_expires_at or now, premise.timezone),
+    )
 
 
 async def on_start(start_data: Any, manager: DialogManager) -> None:
@@ -261,21 +276,10 @@ async def pay_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     coverage = await svc.wallet.coverage(r.user_id, r.price, r.currency)
     balance = coverage.balance
     cards = await svc.wallet.cards(r.user_id) if svc.payments else []
-    price = fmt.money(r.price, r.currency)
-    left = max(0, ceil(((r.hold_expires_at or now) - now).total_seconds() / 60))
     text = (
         t(m, "hold.expired_at", spot=spot.label, name=premise.name)
         if expired
-        else t(
-            m,
-            "hold.title",
-            spot=spot.label,
-            name=premise.name,
-            window=fmt.window(r.starts_at, r.ends_at, premise.timezone, caller(m).lang),
-            price=price,
-            minutes=left,
-            until=fmt.clock_time(r.hold_expires_at or now, premise.timezone),
-        )
+        else _held_text(m, r, spot, premise)
     )
     return {
         "text": text,
@@ -367,8 +371,11 @@ async def _not_payable(callback: CallbackQuery, manager: DialogManager, exc: Inv
         await manager.switch_to(BookSG.done)
     elif status is ReservationStatus.CANCELLED:
         await explain(callback, manager, exc)
-    else:  # a hold that ran out (swept or not yet)
-        await callback.answer(t(manager, "hold.expired"), show_alert=True)
+    else:  # a hold that ran out (swept or not yet): named, as the driver may hold several
+        _r, spot, premise = await _reservation_view(manager)
+        await callback.answer(
+            label(manager, "hold.expired", spot=spot.label, name=premise.name), show_alert=True
+        )
 
 
 def _short_key(manager: DialogManager) -> str:
@@ -443,7 +450,9 @@ async def link_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     open_ = is_payable(r.status, r.hold_expires_at, svc.clock.now())
     notice = m.dialog_data.get("notice")
     text = (
-        (notice or t(m, "pay.link")) if open_ else t(m, "hold.expired_at", spot=spot.label, name=premise.name)
+        Raw(_held_text(m, r, spot, premise) + "\n\n" + (notice or t(m, "pay.link")))
+        if open_
+        else t(m, "hold.expired_at", spot=spot.label, name=premise.name)
     )
     return {
         "text": text,
@@ -493,8 +502,18 @@ async def on_release(callback: CallbackQuery, _: Button, manager: DialogManager)
 async def paid_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     """Paid: the screen says so and points at the confirmation message (one confirmation per
     booking, whichever way it was paid)."""
+    m = dialog_manager
+    r, spot, premise = await _reservation_view(m)
     return {
-        "text": t(dialog_manager, "pay.received", id=dialog_manager.dialog_data["reservation_id"]),
+        "text": t(
+            m,
+            "pay.received",
+            id=r.id,
+            name=premise.name,
+            spot=spot.label,
+            window=fmt.window(r.starts_at, r.ends_at, premise.timezone, caller(m).lang),
+            price=fmt.money(r.price, r.currency),
+        ),
         "paid": True,
         "open": False,
     }

@@ -15,52 +15,70 @@ from bot.arrival import outcome_text
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.find import send_venue
 from bot.dialogs.states import BookingsSG, BookSG, MenuSG
+from bot.extension import offer_extensions
 from bot.i18n import Raw
 from core.errors import DomainError, TooLateToCancel
-from core.models import PaymentStatus
+from core.models import PaymentStatus, ReservationStatus
 from core.pricing import PriceLine
-from core.services.catalog import BookingScope, user_bookings
+from core.services.catalog import BookingScope, BookingView
 
 PAGE = 5
+_MONEY_MOVED = frozenset(
+    {
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.REFUND_PENDING,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.REFUND_FAILED,
+        PaymentStatus.NEEDS_REVIEW,
+    }
+)
+
+
+# A status at a glance on a list button (the booking's screen says it in words).
+STATUS_ICONS = {
+    ReservationStatus.PENDING_PAYMENT: "⏳",
+    ReservationStatus.CONFIRMED: "✅",
+    ReservationStatus.ACTIVE: "🚗",
+    ReservationStatus.COMPLETED: "✔️",
+    ReservationStatus.EXPIRED: "⌛",
+    ReservationStatus.CANCELLED: "✖️",
+}
+MAX_LABEL = 40  # what a phone shows on a full-width button before cutting it
+
+
+def booking_label(m: DialogManager, v: BookingView) -> str:
+    """`Sat 21 Nov 11:00 · Central Gara… ✅`: the start, the car park (shortened to fit) and
+    the status icon, within MAX_LABEL characters."""
+    r, lang = v.reservation, caller(m).lang
+    start = fmt.local(r.starts_at, v.premise.timezone)
+    values = {"start": f"{fmt.day(lang, start)} {start:%H:%M}", "icon": STATUS_ICONS[r.status]}
+    name = v.premise.name
+    text = label(m, "bookings.item", name=name, **values)
+    if len(text) > MAX_LABEL:
+        keep = max(1, len(name) - (len(text) - MAX_LABEL) - 1)
+        text = label(m, "bookings.item", name=name[:keep].rstrip() + "…", **values)
+    return text
 
 
 async def list_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m, svc = dialog_manager, services(dialog_manager)
-    user_id, now = caller(m).user_id, svc.clock.now()
     offset = m.dialog_data.get("offset", 0)
-    any_at_all: bool
-    async with svc.db.read() as s:
-        if "scope" not in m.dialog_data:
-            # Open on what matters now: a booking in progress, else the next ones.
-            active, _more = await user_bookings(s, user_id, BookingScope.ACTIVE, now, limit=1)
-            m.dialog_data["scope"] = BookingScope.ACTIVE if active else BookingScope.UPCOMING
-        scope = BookingScope(m.dialog_data["scope"])
-        views, has_more = await user_bookings(s, user_id, scope, now, limit=PAGE, offset=offset)
-        any_at_all = bool(views)
-        for other in BookingScope:
-            if not any_at_all and other != scope:
-                any_at_all = bool((await user_bookings(s, user_id, other, now, limit=1))[0])
-    items = [
-        (
-            v.reservation.id,
-            label(
-                m,
-                "bookings.item",
-                date=fmt.window(
-                    v.reservation.starts_at, v.reservation.ends_at, v.premise.timezone, caller(m).lang
-                ),
-                name=v.premise.name,
-                status=t(m, f"status.{v.reservation.status.value}"),
-            ),
-        )
-        for v in views
-    ]
+    chosen = m.dialog_data.get("scope")
+    page = await svc.booking.bookings(
+        user_id=caller(m).user_id,
+        scope=BookingScope(chosen) if chosen else None,
+        offset=offset,
+        limit=PAGE,
+    )
+    scope = page.scope
+    m.dialog_data["scope"] = scope.value
+    items = [(v.reservation.id, booking_label(m, v)) for v in page.items]
     tabs = [
         (sc.value, ("• " if sc == scope else "") + t(m, f"bookings.tab.{sc.value}")) for sc in BookingScope
     ]
-    empty = t(m, "bookings.empty_tab") if any_at_all else t(m, "bookings.empty")
+    empty = t(m, "bookings.empty_tab") if page.any_at_all else t(m, "bookings.empty")
     title = t(m, "bookings.title") if items else Raw(t(m, "bookings.title") + "\n\n" + empty)
-    return {"title": title, "items": items, "tabs": tabs, "has_prev": offset > 0, "has_next": has_more}
+    return {"title": title, "items": items, "tabs": tabs, "has_prev": offset > 0, "has_next": page.has_more}
 
 
 async def on_tab(callback: CallbackQuery, _: Any, manager: DialogManager, scope: str) -> None:
@@ -103,7 +121,9 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             status=t(m, f"paystatus.{p.status.value}"),
         )
         for p in v.payments
-        if p.status != PaymentStatus.FAILED
+        # Lines where money moved; a payment page still open only while the hold can be paid
+        # (after a cancellation an unused page is no "pending" payment of the driver's).
+        if p.status in _MONEY_MOVED or (v.can_pay and p.status == PaymentStatus.PENDING)
     )
     notice = m.dialog_data.pop("notice", None)
     return {
@@ -127,6 +147,9 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         "can_cancel": v.can_cancel,
         "btn_cancel_booking": t(m, "btn.cancel_booking"),
         "can_end": v.can_end_now,
+        # Once parked (started), as under "Park now!"; before, the booking is cancelled or kept.
+        "can_extend": v.can_extend and v.can_end_now,
+        "btn_extend": t(m, "btn.extend_parking"),
         "btn_end": t(m, "btn.end_now"),
         "btn_navigate": t(m, "btn.navigate"),
         "premise_id": v.premise.id,
@@ -150,6 +173,12 @@ async def on_lower(callback: CallbackQuery, _: Button, manager: DialogManager) -
         await callback.answer(outcome_text(who.lang, arrival))
         return
     manager.dialog_data["notice"] = outcome_text(who.lang, arrival)
+
+
+async def on_extend(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """The same choices as the reminder's, in a message of their own (their buttons work
+    whatever this screen shows next)."""
+    await offer_extensions(callback, caller(manager), services(manager), _reservation_id(manager))
 
 
 async def on_pay(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -271,7 +300,10 @@ def bookings_dialog() -> Dialog:
             Button(Format("{btn_lower}"), id="lower", on_click=on_lower, when="can_lower"),
             Button(Format("{btn_pay}"), id="pay", on_click=on_pay, when="can_pay"),
             SwitchTo(Format("{btn_cancel_booking}"), id="cancel", state=BookingsSG.cancel, when="can_cancel"),
-            SwitchTo(Format("{btn_end}"), id="end", state=BookingsSG.end, when="can_end"),
+            Row(
+                SwitchTo(Format("{btn_end}"), id="end", state=BookingsSG.end, when="can_end"),
+                Button(Format("{btn_extend}"), id="extend", on_click=on_extend, when="can_extend"),
+            ),
             Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
             SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),
             unexpected_input(),

@@ -117,7 +117,15 @@ async def history_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
             "history.item",
             date=fmt.stamp(caller(m).lang, tx.created_at, svc.settings.timezone),
             amount=("+" if tx.amount > 0 else "") + fmt.money(tx.amount, tx.currency),
-            kind=t(m, f"txkind.{tx.kind.value}"),
+            kind=t(m, f"txkind.{tx.kind.value}")
+            if tx.reservation_id is None
+            else t(
+                m,
+                "history.for_booking",
+                kind=t(m, f"txkind.{tx.kind.value}"),
+                id=tx.reservation_id,
+                name=tx.premise,
+            ),
         )
         for tx in page.entries
     ]

@@ -186,7 +186,7 @@ hold-title =
     💶 <b>{ $price }</b>
 
     ⏳ Pay within { $minutes } min (until { $until }) or the spot is released.
-hold-expired = ⌛ The hold ran out and the spot was released. You can book again.
+hold-expired = ⌛ The hold ran out on spot { $spot } at { $name }, and the spot was released. You can book again.
 hold-expired_at = ⌛ The hold on spot { $spot } at { $name } ran out and the spot was released. You can book again.
 btn-book_again = 🔁 Book again
 btn-pay_wallet = 👛 Wallet ({ $balance })
@@ -213,7 +213,9 @@ pay-release_paid = This booking is already paid, so it stays yours.
 ## confirmation
 
 btn-cancel_booking = ❌ Cancel booking
-pay-received = ✅ Payment received for booking #{ $id }. The confirmation, with directions and the arrival button, comes in a separate message.
+pay-received =
+    ✅ Payment received for booking #{ $id }: { $name }, spot <b>{ $spot }</b>, { $window }, { $price }.
+    The confirmation, with directions and the arrival button, comes in a separate message.
 btn-pay_booking = 💳 Pay { $price }
 btn-end_now = 🏁 End parking now
 
@@ -225,7 +227,8 @@ bookings-empty_tab = Nothing here. Look at the other tabs.
 bookings-tab-upcoming = Upcoming
 bookings-tab-active = Now
 bookings-tab-past = Past
-bookings-item = { $date } · { $name } · { $status }
+bookings-tab-cancelled = Cancelled
+bookings-item = { $start } · { $name } { $icon }
 status-pending_payment = ⏳ awaiting payment
 status-confirmed = ✅ confirmed
 status-active = 🚗 parked
@@ -239,6 +242,7 @@ booking-detail =
     🕒 { $window }
     💶 { $price }
     { $payments }
+booking-closed = Booking #{ $id } is { $status }: nothing left to do here.
 booking-payment_line = • { $method }: { $amount } — { $status }
 method-wallet = wallet
 method-card = card
@@ -246,9 +250,10 @@ paystatus-pending = pending
 paystatus-succeeded = paid
 paystatus-failed = failed
 paystatus-cancelled = cancelled
-paystatus-refund_pending = refund in progress
+paystatus-refund_pending = refund on its way to your card (5–10 days)
 paystatus-refunded = refunded
 paystatus-refund_failed = refund delayed, our team is on it
+paystatus-needs_review = under review by our team
 cancel-confirm = Cancel booking #{ $id }? { $refund }
 cancel-refund_wallet = { $amount } goes back to your wallet at once.
 cancel-refund_card = { $amount } goes back to your card (5–10 days).
@@ -277,6 +282,7 @@ topup-link = Top up { $amount }: open the secure payment page. The balance updat
 history-title = 🧾 Wallet history
 history-empty = No wallet transactions yet.
 history-item = { $date } · { $amount } · { $kind }
+history-for_booking = { $kind } · booking #{ $id } · { $name }
 txkind-deposit = top-up
 txkind-payment = payment
 txkind-refund = refund
@@ -300,8 +306,13 @@ notify-booking_confirmed =
 notify-booking_cancelled = ✖️ Booking #{ $id } ({ $name }, { $window }) is cancelled. { $refund }
 notify-booking_completed = 🧾 Booking #{ $id } at { $name } has ended ({ $window }). Total paid: { $price }. Thank you!
 notify-booking_completed_no_show = 🧾 Booking #{ $id } at { $name } ({ $window }) ended without arrival. Total paid: { $price }.
-notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Added { $added }.
-notify-hold_expired = ⌛ Your unpaid booking #{ $id } at { $name } was released because the payment did not arrive in time.
+notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Paid: { $added }.
+notify-hold_expiring = ⏳ { $minutes ->
+        [one] { $minutes } minute
+       *[other] { $minutes } minutes
+    } left to pay for spot <b>{ $spot }</b> at { $name } ({ $price }). At { $until } the hold ends and the spot is released.
+btn-pay_now = 💳 Pay now
+notify-hold_expired = ⌛ Your unpaid booking #{ $id } (spot { $spot } at { $name }) was released because the payment did not arrive in time.
 notify-payment_refunded = ↩️ { $amount } is being refunded for booking #{ $id }: { $reason }
 refund_reason-spot_taken = the spot was taken before your payment arrived.
 refund_reason-duplicate = this booking was already paid.
@@ -314,11 +325,17 @@ notify-booking_reminder = ⏰ Your parking at { $name }, spot { $spot }, ends at
 reminder-extend = Need more time? Extend with one tap:
 reminder-must_leave = The spot is booked by someone else from <b>{ $at }</b>, so please leave by then.
 btn-extend = ➕ { $duration } · { $price }
-extend-done = ✅ Extended until { $until }. { $price } was paid from your wallet.
+extend-done = ✅ { $name }, spot { $spot }: extended to <b>{ $until }</b> · { $price } paid from your wallet.
 extend-stale = This reminder is out of date: your booking now ends at { $until }.
 extend-taken = Sorry, someone has just booked the spot for that time.
 extend-not_possible = This booking can no longer be extended.
-extend-pay = Extension until <b>{ $until }</b>: <b>{ $price }</b>. Your wallet has { $balance }. How do you want to pay?
+extend-none_next = The spot is booked by someone else from { $at }, so this booking cannot be extended.
+extend-pay = Extending { $name }, spot { $spot }, until <b>{ $until }</b> costs <b>{ $price }</b>. Your wallet has { $balance }, not enough. How do you want to pay?
+btn-pay_extension_wallet = 👛 Pay from my wallet
+extend-topup_link = Top up { $amount }: open the secure payment page, then come back and tap “👛 Pay from my wallet”.
+extend-wallet_short = Your wallet has { $balance }; the extension costs { $price }. Top up first, or pay by card.
+extend-paid_card = ✅ Paid by card. The extension is confirmed in the next message.
+extend-paid_wallet = ✅ { $price } paid from your wallet. The extension is confirmed in the next message.
 date-weekdays = Mon Tue Wed Thu Fri Sat Sun
 date-months = Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec
 find-here = you
@@ -326,12 +343,13 @@ cancel-done_wallet = { $amount } is back in your wallet.
 pay-wallet_short_no_cards = Your wallet has { $balance }; this booking costs { $price }. Card payments are not available here, so please ask the operator to top up your wallet.
 btn-lower = 🚗 I've arrived — lower the blocker
 btn-retry_lower = 🔄 Try again
+btn-extend_parking = ➕ Extend
 lower-progress = ⏳ Lowering the blocker…
 lower-in_progress = ⏳ The blocker is already being lowered. One moment…
 lower-already_down = ✅ The blocker is already down: the spot is yours.
-lower-late_ok = ✅ Update: the blocker went down after all. Park now!
+lower-late_ok = ✅ Update: the blocker went down after all. Park now! Spot { $spot }, your booking runs until { $until }.
 lower-late_failed = Update on the blocker: { $outcome }
-lower-ok = ✅ The blocker is down. Park now!
+lower-ok = ✅ The blocker is down. Park now! Spot { $spot }, your booking runs until { $until }.
 lower-obstacle = ⚠️ Something is in the way of the blocker. Please clear it and try again.
 lower-jammed = ⚠️ The blocker is stuck. Our team has been alerted; please try again in a few minutes.
 lower-offline = ⚠️ The blocker cannot be reached right now. Our team has been alerted.

@@ -194,7 +194,7 @@ hold-title =
     💶 <b>{ $price }</b>
 
     ⏳ Оплатіть протягом { $minutes } хв (до { $until }), інакше місце звільниться.
-hold-expired = ⌛ Час на оплату минув, місце звільнено. Можна забронювати знову.
+hold-expired = ⌛ Час на оплату місця { $spot } у { $name } минув, місце звільнено. Можна забронювати знову.
 hold-expired_at = ⌛ Час на оплату місця { $spot } у { $name } минув, місце звільнено. Можна забронювати знову.
 btn-book_again = 🔁 Забронювати знову
 btn-pay_wallet = 👛 Гаманець ({ $balance })
@@ -221,7 +221,9 @@ pay-release_paid = Це бронювання вже оплачене, тож в�
 ## confirmation
 
 btn-cancel_booking = ❌ Скасувати бронювання
-pay-received = ✅ Оплату за бронювання №{ $id } отримано. Підтвердження з маршрутом і кнопкою прибуття надійде окремим повідомленням.
+pay-received =
+    ✅ Оплату за бронювання №{ $id } отримано: { $name }, місце <b>{ $spot }</b>, { $window }, { $price }.
+    Підтвердження з маршрутом і кнопкою прибуття надійде окремим повідомленням.
 btn-pay_booking = 💳 Оплатити { $price }
 btn-end_now = 🏁 Завершити паркування
 
@@ -233,7 +235,8 @@ bookings-empty_tab = Тут порожньо. Перегляньте інші в
 bookings-tab-upcoming = Майбутні
 bookings-tab-active = Зараз
 bookings-tab-past = Минулі
-bookings-item = { $date } · { $name } · { $status }
+bookings-tab-cancelled = Скасовані
+bookings-item = { $start } · { $name } { $icon }
 status-pending_payment = ⏳ очікує оплати
 status-confirmed = ✅ підтверджено
 status-active = 🚗 на місці
@@ -247,6 +250,7 @@ booking-detail =
     🕒 { $window }
     💶 { $price }
     { $payments }
+booking-closed = Бронювання №{ $id }: { $status }. Тут більше нічого не потрібно робити.
 booking-payment_line = • { $method }: { $amount } — { $status }
 method-wallet = гаманець
 method-card = картка
@@ -254,9 +258,10 @@ paystatus-pending = очікує
 paystatus-succeeded = сплачено
 paystatus-failed = не вдалося
 paystatus-cancelled = скасовано
-paystatus-refund_pending = повернення в обробці
+paystatus-refund_pending = повертається на картку (5–10 днів)
 paystatus-refunded = повернено
 paystatus-refund_failed = повернення затримується, ми вже працюємо над цим
+paystatus-needs_review = перевіряється нашою командою
 cancel-confirm = Скасувати бронювання №{ $id }? { $refund }
 cancel-refund_wallet = { $amount } одразу повернеться на ваш гаманець.
 cancel-refund_card = { $amount } повернеться на вашу картку (5–10 днів).
@@ -285,6 +290,7 @@ topup-link = Поповнення на { $amount }: відкрийте захи�
 history-title = 🧾 Історія гаманця
 history-empty = Операцій ще не було.
 history-item = { $date } · { $amount } · { $kind }
+history-for_booking = { $kind } · бронювання №{ $id } · { $name }
 txkind-deposit = поповнення
 txkind-payment = оплата
 txkind-refund = повернення
@@ -308,8 +314,10 @@ notify-booking_confirmed =
 notify-booking_cancelled = ✖️ Бронювання №{ $id } ({ $name }, { $window }) скасовано. { $refund }
 notify-booking_completed = 🧾 Бронювання №{ $id } у { $name } завершено ({ $window }). Сплачено: { $price }. Дякуємо!
 notify-booking_completed_no_show = 🧾 Бронювання №{ $id } у { $name } ({ $window }) завершилося без прибуття. Сплачено: { $price }.
-notify-booking_extended = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Доплата: { $added }.
-notify-hold_expired = ⌛ Неоплачене бронювання №{ $id } у { $name } звільнено, бо оплата не надійшла вчасно.
+notify-booking_extended = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Сплачено: { $added }.
+notify-hold_expiring = ⏳ Залишилося { $minutes } хв, щоб оплатити місце <b>{ $spot }</b> у { $name } ({ $price }). О { $until } бронювання буде скасовано, а місце звільниться.
+btn-pay_now = 💳 Оплатити зараз
+notify-hold_expired = ⌛ Неоплачене бронювання №{ $id } (місце { $spot } у { $name }) звільнено, бо оплата не надійшла вчасно.
 notify-payment_refunded = ↩️ Повертаємо { $amount } за бронювання №{ $id }: { $reason }
 refund_reason-spot_taken = місце зайняли до того, як надійшла ваша оплата.
 refund_reason-duplicate = це бронювання вже було оплачено.
@@ -322,11 +330,17 @@ notify-booking_reminder = ⏰ Ваше паркування у { $name }, міс
 reminder-extend = Потрібно більше часу? Продовжте в один дотик:
 reminder-must_leave = Місце заброньоване іншим водієм з <b>{ $at }</b>, тож, будь ласка, звільніть його до цього часу.
 btn-extend = ➕ { $duration } · { $price }
-extend-done = ✅ Продовжено до { $until }. { $price } списано з гаманця.
+extend-done = ✅ { $name }, місце { $spot }: продовжено до <b>{ $until }</b> · { $price } списано з гаманця.
 extend-stale = Це нагадування застаріло: ваше бронювання тепер закінчується о { $until }.
 extend-taken = На жаль, хтось щойно забронював місце на цей час.
 extend-not_possible = Це бронювання вже не можна продовжити.
-extend-pay = Продовження до <b>{ $until }</b>: <b>{ $price }</b>. У гаманці { $balance }. Як бажаєте оплатити?
+extend-none_next = Місце заброньоване іншим водієм з { $at }, тому це бронювання не можна продовжити.
+extend-pay = Продовження { $name }, місце { $spot }, до <b>{ $until }</b> коштує <b>{ $price }</b>. У гаманці { $balance }, цього не вистачає. Як бажаєте оплатити?
+btn-pay_extension_wallet = 👛 Оплатити з гаманця
+extend-topup_link = Поповнення на { $amount }: відкрийте захищену сторінку оплати, потім поверніться й натисніть «👛 Оплатити з гаманця».
+extend-wallet_short = У гаманці { $balance }; продовження коштує { $price }. Спершу поповніть гаманець або оплатіть карткою.
+extend-paid_card = ✅ Оплачено карткою. Підтвердження продовження — у наступному повідомленні.
+extend-paid_wallet = ✅ { $price } списано з гаманця. Підтвердження продовження — у наступному повідомленні.
 date-weekdays = Пн Вт Ср Чт Пт Сб Нд
 date-months = січ лют бер квіт трав черв лип серп вер жовт лист груд
 find-here = вас
@@ -334,12 +348,13 @@ cancel-done_wallet = { $amount } вже повернуто на ваш гама�
 pay-wallet_short_no_cards = У гаманці { $balance }, а бронювання коштує { $price }. Оплата карткою тут недоступна, тож попросіть оператора поповнити ваш гаманець.
 btn-lower = 🚗 Я на місці — опустити блокатор
 btn-retry_lower = 🔄 Спробувати ще раз
+btn-extend_parking = ➕ Продовжити
 lower-progress = ⏳ Опускаю блокатор…
 lower-in_progress = ⏳ Блокатор уже опускається. Зачекайте мить…
 lower-already_down = ✅ Блокатор уже опущено: місце ваше.
-lower-late_ok = ✅ Оновлення: блокатор таки опустився. Паркуйтеся!
+lower-late_ok = ✅ Оновлення: блокатор таки опустився. Паркуйтеся! Місце { $spot }, бронювання діє до { $until }.
 lower-late_failed = Оновлення щодо блокатора: { $outcome }
-lower-ok = ✅ Блокатор опущено. Паркуйтеся!
+lower-ok = ✅ Блокатор опущено. Паркуйтеся! Місце { $spot }, бронювання діє до { $until }.
 lower-obstacle = ⚠️ Щось заважає блокатору. Приберіть перешкоду й спробуйте ще раз.
 lower-jammed = ⚠️ Блокатор заклинило. Ми вже повідомили службу підтримки; спробуйте за кілька хвилин.
 lower-offline = ⚠️ Блокатор зараз недоступний. Ми вже повідомили службу підтримки.

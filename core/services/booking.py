@@ -9,6 +9,7 @@ free spot); on SQLite each write transaction begins IMMEDIATE, so check-then-ins
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -43,6 +44,7 @@ from core.pricing import marginal_price
 from core.rules import (
     ENDABLE,
     EXTENDABLE,
+    HOLD_WARNING_MINUTES,
     MAX_PENDING_HOLDS_PER_USER,
     TRANSITIONS,
     Interval,
@@ -360,6 +362,39 @@ async def _complete(session: AsyncSession, reservation: Reservation, now: dateti
         now=now,
         dedupe_key=f"booking_completed:{reservation.id}",
     )
+
+
+async def warn_expiring_holds(session: AsyncSession, now: datetime, *, limit: int = 500) -> list[int]:
+    """Queues one "your hold lapses soon" message per unpaid hold that lapses within
+    HOLD_WARNING_MINUTES (the outbox's dedupe key keeps it to one per hold, whichever process
+    or sweep gets there first). Returns the reservation ids warned now."""
+    due = (
+        await session.execute(
+            select(Reservation.id, Reservation.user_id, Reservation.hold_expires_at)
+            .where(
+                Reservation.status == ReservationStatus.PENDING_PAYMENT,
+                Reservation.hold_expires_at > now,
+                Reservation.hold_expires_at <= now + timedelta(minutes=HOLD_WARNING_MINUTES),
+            )
+            .order_by(Reservation.hold_expires_at)
+            .limit(limit)
+        )
+    ).tuples()
+    warned = []
+    for reservation_id, user_id, expires_at in due:
+        assert expires_at is not None
+        left = max(1, math.ceil((expires_at - now).total_seconds() / 60))
+        note = await outbox.notify(
+            session,
+            user_id,
+            NotificationKind.HOLD_EXPIRING,
+            {"reservation_id": reservation_id, "minutes": left, "expires_at": expires_at.isoformat()},
+            now=now,
+            dedupe_key=f"hold_expiring:{reservation_id}",
+        )
+        if note is not None:
+            warned.append(reservation_id)
+    return warned
 
 
 async def expire_holds(

@@ -38,9 +38,14 @@ async def premise_card(session: AsyncSession, premise_id: int, *, reviews: int =
 
 
 class BookingScope(enum.StrEnum):
+    """The tabs of "My bookings". Past is what happened (completed stays); a booking that was
+    cancelled or whose hold lapsed never happened, so it is listed under Cancelled whether its
+    date is ahead or behind (as booking apps do: Upcoming · Past · Cancelled)."""
+
     UPCOMING = "upcoming"
     ACTIVE = "active"
     PAST = "past"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +62,9 @@ def _scope_filter(scope: BookingScope, now: datetime) -> list[ColumnElement[bool
         return [Reservation.status.in_(live), Reservation.starts_at > now]
     if scope == BookingScope.ACTIVE:
         return [Reservation.status.in_(live), Reservation.starts_at <= now]
-    return [Reservation.status.not_in(live)]
+    if scope == BookingScope.PAST:
+        return [Reservation.status == ReservationStatus.COMPLETED]
+    return [Reservation.status.in_((ReservationStatus.CANCELLED, ReservationStatus.EXPIRED))]
 
 
 async def user_bookings(
@@ -70,7 +77,8 @@ async def user_bookings(
     offset: int = 0,
 ) -> tuple[list[BookingView], bool]:
     """A page of the driver's bookings in a scope, and whether there is a next page."""
-    order = Reservation.starts_at.desc() if scope == BookingScope.PAST else Reservation.starts_at
+    newest_first = scope in (BookingScope.PAST, BookingScope.CANCELLED)
+    order = Reservation.starts_at.desc() if newest_first else Reservation.starts_at
     rows = (
         (
             await session.execute(

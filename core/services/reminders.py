@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import Reservation
+from core.models import Premise, Reservation
 from core.notifications import NotificationKind
 from core.opening_hours import is_open
 from core.rules import ENDABLE, MAX_DURATION_MINUTES, MIN_DURATION_MINUTES, Interval
@@ -55,10 +55,13 @@ async def send_due_reminders(
     return [r.id for r in due]
 
 
-async def _remind(session: AsyncSession, reservation: Reservation, now: datetime) -> None:
-    _spot, premise = await place_of(session, reservation)
+async def extension_options(
+    session: AsyncSession, reservation: Reservation, premise: Premise, now: datetime
+) -> list[dict[str, int]]:
+    """The extensions still possible now ({"minutes", "price"}), shortest first: each within
+    24 hours in all, the opening hours and before the spot's next booking."""
     stay = reservation.ends_at - reservation.starts_at
-    options = []
+    options: list[dict[str, int]] = []
     for minutes in EXTENSION_CHOICES:
         if stay + timedelta(minutes=minutes) > timedelta(minutes=MAX_DURATION_MINUTES):
             break
@@ -69,8 +72,15 @@ async def _remind(session: AsyncSession, reservation: Reservation, now: datetime
             session, reservation.spot_id, added, now, ignore_reservation_id=reservation.id
         ):
             break  # a longer extension would cross the same booking
+        # Priced as the extension itself will be: the marginal price under the booking's plan.
         _plan_id, price = await extension_price(session, reservation, premise, added.ends_at, now)
         options.append({"minutes": minutes, "price": price})
+    return options
+
+
+async def _remind(session: AsyncSession, reservation: Reservation, now: datetime) -> None:
+    _spot, premise = await place_of(session, reservation)
+    options = await extension_options(session, reservation, premise, now)
     following = await next_booking_on_spot(session, reservation.spot_id, reservation.ends_at, now)
     reservation.reminded_at = now
     await outbox.notify(

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InsufficientFunds, NotFound
-from core.models import User, WalletTransaction, WalletTxKind
+from core.models import Payment, Premise, Reservation, Spot, User, WalletTransaction, WalletTxKind
 
 
 async def balance(session: AsyncSession, user_id: int, currency: str) -> int:
@@ -97,3 +97,26 @@ async def history(
         .offset(offset)
     )
     return list(rows)
+
+
+async def bookings_of(session: AsyncSession, rows: list[WalletTransaction]) -> dict[int, tuple[int, str]]:
+    """The booking (id, car park) each payment or refund line was for, by transaction id: the
+    ledger names the payment (`payment:<id>`), the payment its booking."""
+    payment_of = {
+        tx.id: int(tx.reference.partition(":")[2])
+        for tx in rows
+        if tx.reference.startswith("payment:") and tx.reference.partition(":")[2].isdigit()
+    }
+    if not payment_of:
+        return {}
+    found = (
+        await session.execute(
+            select(Payment.id, Reservation.id, Premise.name)
+            .join(Reservation, Reservation.id == Payment.reservation_id)
+            .join(Spot, Spot.id == Reservation.spot_id)
+            .join(Premise, Premise.id == Spot.premise_id)
+            .where(Payment.id.in_(set(payment_of.values())))
+        )
+    ).tuples()
+    by_payment = {payment_id: (reservation_id, name) for payment_id, reservation_id, name in found}
+    return {tx_id: by_payment[p] for tx_id, p in payment_of.items() if p in by_payment}

@@ -48,6 +48,8 @@ class Arrival:
     result: CommandResult | None = None
     opens_at: datetime | None = None  # for TOO_EARLY
     timezone: str = "UTC"  # the premise's, to show times in
+    spot: str = ""  # the spot's label, to say where to park
+    ends_at: datetime | None = None  # the booking's end, to say until when
 
     @property
     def ok(self) -> bool:
@@ -145,10 +147,15 @@ class ArrivalUseCases:
             if refused is None and not await self._claim(s, reservation_id, now):
                 refused = LowerRefused.IN_PROGRESS
             opens = lowering_opens_at(reservation.starts_at, self.early_minutes)
-            tz = (await place_of(s, reservation))[1].timezone
+            spot, premise = await place_of(s, reservation)
+            tz, ends_at = premise.timezone, reservation.ends_at
         if refused is not None:
             return Arrival(
-                refused=refused, opens_at=opens if refused == LowerRefused.TOO_EARLY else None, timezone=tz
+                refused=refused,
+                opens_at=opens if refused == LowerRefused.TOO_EARLY else None,
+                timezone=tz,
+                spot=spot.label,
+                ends_at=ends_at,
             )
         assert blocker is not None
         try:
@@ -185,7 +192,7 @@ class ArrivalUseCases:
                     now=self.clock.now(),
                     dedupe_key=f"lower_failed:{reservation_id}:{result.status.value}",
                 )
-        return Arrival(result=result, timezone=tz)
+        return Arrival(result=result, timezone=tz, spot=spot.label, ends_at=ends_at)
 
     async def on_ack_conflict(self, conflict: AckConflict, *, settle: float = 3.0) -> None:
         """A command was answered twice, differently (one answer forged, or a device that

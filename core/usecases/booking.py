@@ -25,10 +25,11 @@ from core.models import (
     Spot,
 )
 from core.pricing import PriceLine, price_stay
-from core.rules import can_cancel, can_end_now, is_paid, is_payable
-from core.services import booking, wallet
+from core.rules import EXTENDABLE, can_cancel, can_end_now, is_paid, is_payable
+from core.services import booking, reminders, wallet
 from core.services import payments as pay_rules
-from core.services.catalog import booking_view
+from core.services.availability import next_booking_on_spot
+from core.services.catalog import BookingScope, BookingView, booking_view, user_bookings
 from core.services.places import place_of
 from core.services.pricing import plan_by_id
 from core.usecases.arrival import blocker_of, lowering_refusal
@@ -79,6 +80,29 @@ class Extension:
     price: int = 0
     currency: str = ""
     balance: int = 0  # the wallet's before paying, in the extension's currency
+    premise_name: str = ""
+    spot: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionChoice:
+    minutes: int
+    price: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionChoices:
+    """What "Extend" offers on a booking now: its end, and the extensions still possible (none
+    when it cannot be extended: not paid or over, the spot booked next, closing time)."""
+
+    reservation_id: int
+    premise_name: str
+    spot: str
+    timezone: str
+    ends_at: datetime
+    currency: str
+    options: list[ExtensionChoice]
+    next_starts_at: datetime | None  # someone else's booking of the spot right after
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +116,7 @@ class BookingDetails:
     can_pay: bool
     can_cancel: bool
     can_end_now: bool
+    can_extend: bool  # paid and not over: "Extend" offers what is still possible
     # The lowering window and the blocker's row; whether blockers are reachable at all (MQTT
     # configured) is the front end's to add.
     can_lower: bool
@@ -100,6 +125,17 @@ class BookingDetails:
     # The price's lines under the plan it was priced with (core/pricing.py); empty when they
     # no longer add up to the price (priced before plans, or ended early).
     price_lines: tuple[PriceLine, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BookingList:
+    """A page of "My bookings": the tab shown, its bookings, and whether the driver has any
+    booking at all (an empty tab then points at the others)."""
+
+    scope: BookingScope
+    items: list[BookingView]
+    has_more: bool
+    any_at_all: bool
 
 
 class BookingUseCases:
@@ -158,11 +194,29 @@ class BookingUseCases:
             can_pay=is_payable(r.status, r.hold_expires_at, now),
             can_cancel=cancellable,
             can_end_now=can_end_now(r.status, r.starts_at, now),
+            can_extend=r.status in EXTENDABLE and now < r.ends_at,
             can_lower=lowering_refusal(r, blocker, now, self.settings.early_arrival_minutes) is None,
             refund_wallet=sum(p.amount for p in paid if p.method == PaymentMethodKind.WALLET),
             refund_card=sum(p.amount for p in paid if p.method == PaymentMethodKind.CARD),
             price_lines=lines,
         )
+
+    async def bookings(
+        self, *, user_id: int, scope: BookingScope | None, offset: int = 0, limit: int = 5
+    ) -> BookingList:
+        """A page of the driver's bookings in a tab; without a tab, the one that matters now:
+        a booking in progress, else the upcoming ones."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            if scope is None:
+                active, _more = await user_bookings(s, user_id, BookingScope.ACTIVE, now, limit=1)
+                scope = BookingScope.ACTIVE if active else BookingScope.UPCOMING
+            views, has_more = await user_bookings(s, user_id, scope, now, limit=limit, offset=offset)
+            any_at_all = bool(views)
+            for other in BookingScope:
+                if not any_at_all and other != scope:
+                    any_at_all = bool((await user_bookings(s, user_id, other, now, limit=1))[0])
+        return BookingList(scope, views, has_more, any_at_all)
 
     async def release_hold(self, *, user_id: int, reservation_id: int) -> Released:
         """The driver lets an unpaid hold go. Anything but an unpaid hold is left as it is: a tap
@@ -213,9 +267,15 @@ class BookingUseCases:
             # Every money path locks the driver's ledger before the booking (see payable_booking).
             await wallet.lock_ledger(s, user_id)
             current = await booking.lock_owned(s, reservation_id, user_id)
-            _spot, premise = await place_of(s, current)
+            spot, premise = await place_of(s, current)
             if reminded_end is not None and int(current.ends_at.timestamp()) != int(reminded_end.timestamp()):
-                return Extension(ExtendOutcome.STALE, premise.timezone, current.ends_at)
+                return Extension(
+                    ExtendOutcome.STALE,
+                    premise.timezone,
+                    current.ends_at,
+                    premise_name=premise.name,
+                    spot=spot.label,
+                )
             extension = await booking.request_extension(
                 s, current.id, user_id=user_id, minutes=minutes, now=now
             )
@@ -241,4 +301,27 @@ class BookingUseCases:
                 price=extension.price,
                 currency=extension.currency,
                 balance=balance,
+                premise_name=premise.name,
+                spot=spot.label,
             )
+
+    async def extension_choices(self, *, user_id: int, reservation_id: int) -> ExtensionChoices:
+        """The extensions "Extend" may offer now (the reminder's choices, as of this moment).
+        Raises NotFound (also for somebody else's booking)."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            r = await booking.get_owned(s, reservation_id, user_id)
+            spot, premise = await place_of(s, r)
+            extendable = r.status in EXTENDABLE and now < r.ends_at
+            options = await reminders.extension_options(s, r, premise, now) if extendable else []
+            following = await next_booking_on_spot(s, r.spot_id, r.ends_at, now) if extendable else None
+        return ExtensionChoices(
+            reservation_id=r.id,
+            premise_name=premise.name,
+            spot=spot.label,
+            timezone=premise.timezone,
+            ends_at=r.ends_at,
+            currency=premise.currency,
+            options=[ExtensionChoice(int(o["minutes"]), int(o["price"])) for o in options],
+            next_starts_at=following.starts_at if following else None,
+        )

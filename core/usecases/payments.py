@@ -245,6 +245,16 @@ class PaymentUseCases:
         amount = topup_to_cover(price, balance)
         return TopUpLink(await self.topup_checkout(user_id, amount, currency), amount, currency)
 
+    async def topup_for_extension(self, extension_id: int, user_id: int) -> TopUpLink:
+        """A top-up page for what the wallet is missing of an extension's price, so the wallet
+        can pay it afterwards."""
+        async with self.db.read() as s:
+            extension, _reservation = await rules.payable_extension(s, extension_id, user_id)
+            price, currency = extension.price, extension.currency
+            balance = await wallet.balance(s, user_id, currency)
+        amount = topup_to_cover(price, balance)
+        return TopUpLink(await self.topup_checkout(user_id, amount, currency), amount, currency)
+
     async def add_card_checkout(self, user_id: int, currency: str) -> CheckoutLink:
         """A Checkout page in setup mode: the driver saves a card without paying."""
         success, cancel = self._return_urls()

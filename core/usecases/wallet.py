@@ -40,6 +40,8 @@ class WalletEntry:
     amount: int  # signed: deposits and refunds positive, payments negative
     currency: str
     kind: WalletTxKind
+    reservation_id: int | None = None  # the booking a payment or refund was for
+    premise: str = ""  # that booking's car park
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,17 @@ class WalletUseCases:
             )
             return WalletPaid(payment.id, payment.amount, payment.currency)
 
+    async def pay_extension(self, *, extension_id: int, user_id: int) -> WalletPaid:
+        """Pays a quoted extension from the wallet (after a top-up): the booking ends later when
+        this returns. Raises InsufficientFunds (nothing changed), InvalidTransition (paid
+        meanwhile, or no longer possible), NotFound, or SpotTaken."""
+        async with self.db.transaction() as s:
+            await wallet.lock_ledger(s, user_id)  # every money path locks the ledger first
+            payment = await payments.pay_extension_with_wallet(
+                s, extension_id=extension_id, user_id=user_id, now=self.clock.now()
+            )
+            return WalletPaid(payment.id, payment.amount, payment.currency)
+
     async def balance(self, user_id: int, currency: str) -> int:
         async with self.db.read() as s:
             return await wallet.balance(s, user_id, currency)
@@ -102,5 +115,9 @@ class WalletUseCases:
         """The newest first, `limit` a page."""
         async with self.db.read() as s:
             rows = await wallet.history(s, user_id, limit=limit + 1, offset=offset)
-        entries = [WalletEntry(tx.created_at, tx.amount, tx.currency, tx.kind) for tx in rows[:limit]]
+            bookings = await wallet.bookings_of(s, rows[:limit])
+        entries = [
+            WalletEntry(tx.created_at, tx.amount, tx.currency, tx.kind, *bookings.get(tx.id, (None, "")))
+            for tx in rows[:limit]
+        ]
         return HistoryPage(entries, len(rows) > limit)

@@ -133,9 +133,11 @@ async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, serv
 
     await driver.tap("👛 Wallet (10.00 EUR)")
     # The confirmation itself is the outbox's message (one per booking, however it was paid).
+    # What was paid for stays on the screen.
     assert driver.text == (
-        f"✅ Payment received for booking #{reservation.id}. The confirmation, with directions and "
-        "the arrival button, comes in a separate message."
+        f"✅ Payment received for booking #{reservation.id}: Budget Garage, spot <b>A1</b>, "
+        "Sat 21 Nov 11:00–12:30, 2.99 EUR.\n"
+        "The confirmation, with directions and the arrival button, comes in a separate message."
     )
     assert driver.layout == [["🏠 Menu"]]
     assert await status_of(services, reservation.id) == ReservationStatus.CONFIRMED
@@ -178,7 +180,7 @@ async def test_a_late_release_tap_does_not_cancel_a_booking_paid_meanwhile(
         )
     await driver.tap("✖️ Release the spot")
     assert driver.bot.alerts()[-1] == "This booking is already paid, so it stays yours."
-    assert driver.text.startswith("✅ Payment received for booking #1.")
+    assert driver.text.startswith("✅ Payment received for booking #1: ")
     assert await status_of(services, reservation.id) == ReservationStatus.CONFIRMED
     assert await balance_of(services, user_id) == 0  # nothing refunded
 

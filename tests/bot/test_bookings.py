@@ -54,22 +54,39 @@ async def test_bookings_open_on_the_one_in_progress_and_switch_tabs(
     await driver.send("/bookings")
     assert driver.text == "Your bookings"
     assert driver.layout == [
-        ["Upcoming", "• Now", "Past"],
-        ["Sat 21 Nov 11:00–13:00 · Central Garage · ✅ confirmed"],
+        ["Upcoming", "• Now", "Past", "Cancelled"],
+        ["Sat 21 Nov 11:00 · Central Garage ✅"],
         ["🏠 Menu"],
     ]
     await driver.tap("Upcoming")
     assert driver.layout == [
-        ["• Upcoming", "Now", "Past"],
-        ["Sun 22 Nov 10:00–12:00 · Central Garage · ✅ confirmed"],
+        ["• Upcoming", "Now", "Past", "Cancelled"],
+        ["Sun 22 Nov 10:00 · Central Garage ✅"],
         ["🏠 Menu"],
     ]
+    # Past is what happened: a released hold for later today never did, so it is not there...
     await driver.tap("Past")
+    assert driver.text == "Your bookings\n\nNothing here. Look at the other tabs."
+    assert driver.layout == [["Upcoming", "Now", "• Past", "Cancelled"], ["🏠 Menu"]]
+    # ...but under Cancelled.
+    await driver.tap("Cancelled")
     assert driver.layout == [
-        ["Upcoming", "Now", "• Past"],
-        ["Sat 21 Nov 14:00–15:00 · Central Garage · ✖️ cancelled"],
+        ["Upcoming", "Now", "Past", "• Cancelled"],
+        ["Sat 21 Nov 14:00 · Central Garage ✖️"],
         ["🏠 Menu"],
     ]
+
+
+async def test_a_long_car_park_name_is_shortened_so_the_button_fits_a_phone(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage of the Golden Gate Quarter", north_m=222)
+    await book_and_pay(services, user_id, premise_id, tomorrow_at(clock, 10), 60)
+    await driver.send("/bookings")
+    label = driver.layout[1][0]
+    assert label == "Sun 22 Nov 10:00 · Central Garage of… ✅"
+    assert len(label) <= 40
 
 
 async def test_a_started_booking_shows_its_payment_and_cannot_be_cancelled(
@@ -77,13 +94,19 @@ async def test_a_started_booking_shows_its_payment_and_cannot_be_cancelled(
 ) -> None:
     _user, now_id, _upcoming, _past = await _three_bookings(services, clock)
     await driver.send("/bookings")
-    await driver.tap("Sat 21 Nov 11:00–13:00 · Central Garage · ✅ confirmed")
+    await driver.tap("Sat 21 Nov 11:00 · Central Garage ✅")
     assert driver.text == (
         f"<b>Booking #{now_id}</b> · ✅ confirmed\nCentral Garage, spot A1\n📍 1 Test Street\n"
         "🕒 Sat 21 Nov 11:00–13:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — paid"
     )
     # Started: no cancel (DESIGN §5), the driver can end it instead.
-    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧭 Navigate"], ["⬅️ Back"]]
+    # "Extend" sends the reminder's choices, as of now, in a message of their own.
+    await driver.tap("➕ Extend")
+    assert driver.bot.texts()[-1] == (
+        "⏰ Your parking at Central Garage, spot A1, ends at <b>13:00</b>.\n"
+        "Need more time? Extend with one tap:"
+    )
     await driver.tap("🧭 Navigate")
     assert [v.title for v in driver.bot.venues()] == ["Central Garage"]
     await driver.tap("⬅️ Back")
@@ -97,7 +120,7 @@ async def test_cancelling_an_upcoming_booking_refunds_the_wallet(
     assert await balance_of(services, user_id) == 0
     await driver.send("/bookings")
     await driver.tap("Upcoming")
-    await driver.tap("Sun 22 Nov 10:00–12:00 · Central Garage · ✅ confirmed")
+    await driver.tap("Sun 22 Nov 10:00 · Central Garage ✅")
     assert driver.text.endswith("🕒 Sun 22 Nov 10:00–12:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — paid")
     assert driver.layout == [["❌ Cancel booking"], ["🧭 Navigate"], ["⬅️ Back"]]
 
@@ -121,7 +144,7 @@ async def test_cancelling_an_upcoming_booking_refunds_the_wallet(
 
     await driver.tap("⬅️ Back")  # to the tab it was opened from, empty now
     assert driver.text == "Your bookings\n\nNothing here. Look at the other tabs."
-    assert driver.layout == [["• Upcoming", "Now", "Past"], ["🏠 Menu"]]
+    assert driver.layout == [["• Upcoming", "Now", "Past", "Cancelled"], ["🏠 Menu"]]
 
 
 async def test_cancelling_an_unpaid_hold_refunds_nothing(
@@ -131,7 +154,7 @@ async def test_cancelling_an_unpaid_hold_refunds_nothing(
     premise_id = await add_premise(services, "Central Garage", north_m=222)
     reservation_id = await hold(services, user_id, premise_id, tomorrow_at(clock, 9), 60)
     await driver.send("/bookings")
-    await driver.tap("Sun 22 Nov 09:00–10:00 · Central Garage · ⏳ awaiting payment")
+    await driver.tap("Sun 22 Nov 09:00 · Central Garage ⏳")
     assert driver.text.endswith("💶 2.50 EUR\n")  # no payment lines yet
     await driver.tap("❌ Cancel booking")
     assert driver.text == f"Cancel booking #{reservation_id}? Nothing was paid, so nothing is refunded."
@@ -156,7 +179,7 @@ async def test_a_started_booking_is_ended_not_cancelled(
     await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=reservation_id).pack())
     assert driver.bot.alerts() == ["The booking has already started, so it can no longer be cancelled."]
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · 🚗 parked")
-    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧭 Navigate"], ["⬅️ Back"]]
 
     await driver.tap("🏁 End parking now")
     assert driver.text == (
@@ -190,7 +213,7 @@ async def test_a_cancel_confirmed_after_the_start_is_refused_clearly(
         await booking.mark_arrived(s, reservation_id, user_id=user_id, now=clock.now())
     await driver.tap("Yes, cancel")
     assert driver.bot.alerts() == ["The booking has already started, so it can no longer be cancelled."]
-    assert driver.layout == [["🏁 End parking now"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧭 Navigate"], ["⬅️ Back"]]
     assert await status_of(services, reservation_id) == ReservationStatus.ACTIVE
     assert await balance_of(services, user_id) == 0
 
@@ -247,7 +270,7 @@ async def test_a_held_booking_is_paid_from_my_bookings(
     premise_id = await add_premise(services, "Central Garage", north_m=222)
     reservation_id = await hold(services, user_id, premise_id, tomorrow_at(clock, 9), 60)
     await driver.send("/bookings")
-    await driver.tap("Sun 22 Nov 09:00–10:00 · Central Garage · ⏳ awaiting payment")
+    await driver.tap("Sun 22 Nov 09:00 · Central Garage ⏳")
     assert driver.layout == [["💳 Pay 2.50 EUR"], ["❌ Cancel booking"], ["🧭 Navigate"], ["⬅️ Back"]]
     await driver.tap("💳 Pay 2.50 EUR")
     assert driver.text.startswith("Spot <b>A1</b> at Central Garage is held for you.")
@@ -256,7 +279,9 @@ async def test_a_held_booking_is_paid_from_my_bookings(
     await driver.send("paid in")  # any message shows the screen again, with the balance
     assert driver.layout == [["👛 Wallet (3.00 EUR)"], ["✖️ Release the spot"]]
     await driver.tap("👛 Wallet (3.00 EUR)")
-    assert driver.text.startswith(f"✅ Payment received for booking #{reservation_id}.")
+    assert driver.text.startswith(
+        f"✅ Payment received for booking #{reservation_id}: Central Garage, spot <b>A1</b>"
+    )
     assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
     assert await balance_of(services, user_id) == 50
 
@@ -285,7 +310,7 @@ async def test_a_short_wallet_offers_a_top_up_on_the_payment_screen(
             await hold(services, user_id, premise_id, tomorrow_at(clock, 9), 60)
             await fund(services, user_id, 100)
             await driver.send("/bookings")
-            await driver.tap("Sun 22 Nov 09:00–10:00 · Central Garage · ⏳ awaiting payment")
+            await driver.tap("Sun 22 Nov 09:00 · Central Garage ⏳")
             await driver.tap("💳 Pay 2.50 EUR")
             assert driver.layout == [
                 ["👛 Wallet: 1.00 EUR, not enough"],
@@ -314,7 +339,7 @@ async def test_a_short_wallet_offers_a_top_up_on_the_payment_screen(
 async def test_no_bookings_yet(driver: Driver) -> None:
     await driver.send("/bookings")
     assert driver.text == "Your bookings\n\nYou have no bookings yet. Use /find to book a spot."
-    assert driver.layout == [["• Upcoming", "Now", "Past"], ["🏠 Menu"]]
+    assert driver.layout == [["• Upcoming", "Now", "Past", "Cancelled"], ["🏠 Menu"]]
 
 
 async def test_bookings_come_five_to_a_page(driver: Driver, services: Services, clock: ManualClock) -> None:
@@ -326,17 +351,17 @@ async def test_bookings_come_five_to_a_page(driver: Driver, services: Services, 
         )
     await driver.send("/bookings")
     assert len(driver.layout) == 1 + 5 + 2
-    assert driver.layout[1] == ["Sun 22 Nov 10:00–11:00 · Central Garage · ✅ confirmed"]
+    assert driver.layout[1] == ["Sun 22 Nov 10:00 · Central Garage ✅"]
     assert driver.layout[-2] == ["More ▶️"]
     await driver.tap("More ▶️")
     assert driver.layout[1:] == [
-        ["Fri 27 Nov 10:00–11:00 · Central Garage · ✅ confirmed"],
-        ["Sat 28 Nov 10:00–11:00 · Central Garage · ✅ confirmed"],
+        ["Fri 27 Nov 10:00 · Central Garage ✅"],
+        ["Sat 28 Nov 10:00 · Central Garage ✅"],
         ["◀️"],
         ["🏠 Menu"],
     ]
     await driver.tap("◀️")
-    assert driver.layout[1] == ["Sun 22 Nov 10:00–11:00 · Central Garage · ✅ confirmed"]
+    assert driver.layout[1] == ["Sun 22 Nov 10:00 · Central Garage ✅"]
 
 
 async def test_a_link_to_a_booking_opens_it(driver: Driver, services: Services, clock: ManualClock) -> None:
@@ -349,8 +374,8 @@ async def test_a_link_to_a_booking_opens_it(driver: Driver, services: Services, 
         assert driver.layout == [["❌ Cancel booking"], ["🧭 Navigate"], ["⬅️ Back"]]
     await driver.tap("⬅️ Back")
     assert driver.layout == [
-        ["• Upcoming", "Now", "Past"],
-        ["Sun 22 Nov 10:00–11:00 · Central Garage · ✅ confirmed"],
+        ["• Upcoming", "Now", "Past", "Cancelled"],
+        ["Sun 22 Nov 10:00 · Central Garage ✅"],
         ["🏠 Menu"],
     ]
 
@@ -422,3 +447,17 @@ async def test_links_and_buttons_do_not_tell_someone_elses_booking_from_a_missin
             await driver.tap_outside_dialogs(BookingAction(action=action, reservation_id=target).pack())
     assert driver.bot.alerts() == ["There is no such booking among yours."] * 6
     assert await status_of(services, reservation_id) == ReservationStatus.CONFIRMED
+
+
+async def test_a_cancelled_bookings_old_cancel_button_says_so_and_goes(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    _user, _now, upcoming_id, _past = await _three_bookings(services, clock)
+    await driver.send("/bookings")
+    await driver.tap("Upcoming")
+    await driver.tap("Sun 22 Nov 10:00 · Central Garage ✅")
+    await driver.tap("❌ Cancel booking")
+    await driver.tap("Yes, cancel")
+    # The confirmation message's "Cancel booking", tapped again later.
+    await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=upcoming_id).pack())
+    assert driver.bot.alerts()[-1] == f"Booking #{upcoming_id} is ✖️ cancelled: nothing left to do here."

@@ -43,6 +43,7 @@ def _payloads(reservation_id: int, ends_at: str) -> dict[K, dict[str, Any]]:
         K.BOOKING_COMPLETED: {**booking_, "no_show": False},
         K.BOOKING_EXTENDED: {**booking_, "added_price": 250},
         K.BOOKING_REMINDER: {**booking_, "ends_at": ends_at, "currency": "EUR", "options": []},
+        K.HOLD_EXPIRING: {**booking_, "minutes": 2, "expires_at": ends_at},
         K.HOLD_EXPIRED: booking_,
         K.LOWER_LATE: {**booking_, "status": "timeout"},
         K.LOWER_FAILED_AFTER_ALL: {**booking_, "status": "jammed"},
@@ -106,3 +107,76 @@ async def test_a_booking_message_whose_booking_is_gone_gets_the_generic_text(sql
     )
     async with sqlite_db.read() as s:
         assert (await render(s, note, "en")).text == tr("en", "notify.generic")
+
+
+async def _render_for_a_hold(
+    db: Database, clock: ManualClock, kind: K, payload: dict[str, Any], lang: str = "en"
+) -> tuple[str, list[list[tuple[str, str]]]]:
+    """What the driver of a fresh hold (spot A1 at Test Garage, Kyiv time) sees for `kind`:
+    the text and the buttons (label, callback data) row by row."""
+    async with db.transaction() as s:
+        user = await make_user(s)
+        premise = await make_premise(s)
+        r = await booking.hold(
+            s,
+            user_id=user.id,
+            premise_id=premise.id,
+            starts_at=clock.now() + timedelta(hours=1),
+            minutes=60,
+            now=clock.now(),
+            hold_minutes=10,
+        )
+        values = {"reservation_id": r.id, **payload}
+    note = Notification(id=1, user_id=user.id, kind=kind, channel=Channel.TELEGRAM, payload=values)
+    async with db.read() as s:
+        rendered = await render(s, note, lang)
+    rows = [
+        [(b.text, b.callback_data or "") for b in row]
+        for row in (rendered.keyboard.inline_keyboard if rendered.keyboard else [])
+    ]
+    return rendered.text, rows
+
+
+async def test_the_hold_warning_names_the_spot_and_the_minutes_left_and_offers_pay_now(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    expires = clock.now() + timedelta(minutes=2)  # 09:02 UTC, 11:02 in Kyiv
+    text, rows = await _render_for_a_hold(
+        sqlite_db, clock, K.HOLD_EXPIRING, {"minutes": 2, "expires_at": expires.isoformat()}
+    )
+    assert text == (
+        "⏳ 2 minutes left to pay for spot <b>A1</b> at Test Garage (2.00 EUR). "
+        "At 11:02 the hold ends and the spot is released."
+    )
+    assert [[label for label, _ in row] for row in rows] == [["💳 Pay now"]]
+    assert rows[0][0][1].startswith("bk:pay:")
+    uk, _ = await _render_for_a_hold(
+        sqlite_db, clock, K.HOLD_EXPIRING, {"minutes": 2, "expires_at": expires.isoformat()}, "uk"
+    )
+    assert "Залишилося 2 хв" in uk and "Test Garage" in uk
+
+
+async def test_the_expiry_notice_names_the_premise_and_the_spot(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    text, rows = await _render_for_a_hold(sqlite_db, clock, K.HOLD_EXPIRED, {})
+    assert "(spot A1 at Test Garage) was released because the payment did not arrive in time" in text
+    assert [[label for label, _ in row] for row in rows] == [["🔁 Book again"]]
+
+
+async def test_park_now_after_a_late_answer_says_where_until_when_and_offers_extend_and_end(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    text, rows = await _render_for_a_hold(sqlite_db, clock, K.LOWER_LATE, {"status": "ok"})
+    # The booking runs 10:00-11:00 UTC: until 13:00 in Kyiv.
+    assert text == (
+        "✅ Update: the blocker went down after all. Park now! Spot A1, your booking runs until 13:00."
+    )
+    assert [[label for label, _ in row] for row in rows] == [["➕ Extend", "🏁 End parking now"]]
+    assert [data.split(":")[1] for (data,) in [(d,) for _, d in rows[0]]] == ["extend", "end"]
+
+
+async def test_the_extension_notice_says_what_was_paid(sqlite_db: Database, clock: ManualClock) -> None:
+    text, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_EXTENDED, {"added_price": 700})
+    assert text.endswith("Paid: 7.00 EUR.")
+    assert "Added" not in text

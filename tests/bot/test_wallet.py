@@ -52,8 +52,8 @@ async def test_wallet_balance_and_history_without_card_payments(
     await driver.tap("🧾 History")
     assert driver.text == (
         "🧾 Wallet history\n\n"
-        "21 Nov 11:10 · +2.50 EUR · refund\n"
-        "21 Nov 11:05 · -2.50 EUR · payment\n"
+        f"21 Nov 11:10 · +2.50 EUR · refund · booking #{reservation_id} · Central Garage\n"
+        f"21 Nov 11:05 · -2.50 EUR · payment · booking #{reservation_id} · Central Garage\n"
         "21 Nov 11:05 · +2.50 EUR · top-up\n"
         "21 Nov 11:00 · +20.00 EUR · top-up"
     )

@@ -237,7 +237,41 @@ async def test_an_obstacle_is_explained_with_a_retry_and_admins_are_alerted(
     )
     sim[blocker_id].set_obstacle(False)
     await user.tap(failed, failed.buttons()[0][1] or "")
-    await user.wait_for_message(lambda m: "Park now!" in m.text)
+    parked = await user.wait_for_message(lambda m: "Park now!" in m.text)
+    # Where and until when (the car park's time), and what a parked driver may do next.
+    assert (
+        f"Park now! Spot {await _spot_label(e2e, r)}, your booking runs until {await _local_end(e2e, r)}."
+        in (parked.text)
+    )
+    assert [text for text, _ in parked.buttons()] == ["➕ Extend", "🏁 End parking now"]
+    await user.tap(parked, parked.buttons()[0][1] or "")
+    offer = await user.wait_for_message(lambda m: "Extend with one tap" in m.text)
+    assert next(text for text, _ in offer.buttons()).startswith("➕ 30 min · ")
+    e2e.clock.set(r.starts_at + timedelta(minutes=5))  # parked and started: it can be ended now
+    await user.tap(parked, parked.buttons()[1][1] or "")
+    await user.wait_for_message(lambda m: m.text.startswith(f"End booking #{r.id} now?"))
+
+
+async def _spot_label(e2e: E2E, r: Reservation) -> str:
+    from core.models import Spot
+
+    async with e2e.db.read() as s:
+        spot = await s.get(Spot, r.spot_id)
+    assert spot is not None
+    return spot.label
+
+
+async def _local_end(e2e: E2E, r: Reservation) -> str:
+    from zoneinfo import ZoneInfo
+
+    from core.models import Premise, Spot
+
+    async with e2e.db.read() as s:
+        spot = await s.get(Spot, r.spot_id)
+        assert spot is not None
+        premise = await s.get(Premise, spot.premise_id)
+        assert premise is not None
+    return r.ends_at.astimezone(ZoneInfo(premise.timezone)).strftime("%H:%M")
 
 
 async def test_an_offline_blocker_takes_its_spot_off_sale_until_it_is_back(
@@ -353,7 +387,11 @@ async def test_a_blocker_that_answers_late_is_shown_when_it_does(parking: tuple[
         await asyncio.sleep(0.05)
     await e2e.app.dispatcher.run()
     late = await user.wait_for_message(lambda m: "went down after all" in m.text)
-    assert late.text == "✅ Update: the blocker went down after all. Park now!"
+    assert late.text == (
+        f"✅ Update: the blocker went down after all. Park now! Spot {await _spot_label(e2e, r)}, "
+        f"your booking runs until {await _local_end(e2e, r)}."
+    )
+    assert [text for text, _ in late.buttons()] == ["➕ Extend", "🏁 End parking now"]
     async with e2e.db.read() as s:
         active = await s.get(Reservation, r.id)
     assert active is not None and active.status == ReservationStatus.ACTIVE

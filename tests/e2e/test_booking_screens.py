@@ -36,6 +36,12 @@ async def test_a_wallet_payment_gets_one_confirmation_with_the_booking_buttons(e
 async def test_a_checkout_paid_while_the_screen_is_open_gets_one_confirmation(e2e: E2E) -> None:
     user, hold = await _hold_via_bot(e2e, 3002)
     link_screen = await tap(user, hold, "🔗 Pay by card", lambda m: "secure payment page" in m.text)
+    # What is being paid for stays on the screen above the link.
+    assert link_screen.text.startswith("Spot A1 at Central Garage is held for you.\n")
+    assert "5.00 EUR" in link_screen.text and "Pay within" in link_screen.text
+    assert link_screen.text.endswith(
+        "Open the secure payment page. I will confirm here as soon as the payment arrives."
+    )
     url = next(data for text, data in link_screen.buttons() if text.startswith("💳 Pay 5.00 EUR") and data)
     check = next(data for text, data in link_screen.buttons() if text == "🔄 I have paid" and data)
     await e2e.stripe.complete_checkout(url.rsplit("/", 1)[-1])  # Stripe calls our webhook
@@ -89,7 +95,8 @@ async def test_a_held_booking_is_paid_later_from_my_bookings(e2e: E2E) -> None:
     user, _hold = await _hold_via_bot(e2e, 3005)
     await user.send_command("/bookings")
     listing = await user.wait_for_message(lambda m: "Your bookings" in m.text)
-    detail = await tap(user, listing, "*awaiting payment", lambda m: "Booking #" in m.text)
+    # ⏳: awaiting payment
+    detail = await tap(user, listing, "*Central Garage ⏳", lambda m: "Booking #" in m.text)
     pay = await tap(user, detail, "💳 Pay 5.00 EUR", lambda m: "is held for you" in m.text)
     labels = [t for t, _ in pay.buttons()]
     assert labels == [
@@ -125,3 +132,47 @@ async def test_an_amount_out_of_range_is_one_answer_the_prompt_with_the_limits(e
     )
     await user.send_text("15")
     await user.wait_for_message(lambda m: m.text.startswith("Top up 15.00 EUR"))
+
+
+async def test_a_card_booking_cancelled_shows_its_refund_on_the_way(e2e: E2E) -> None:
+    from sqlalchemy import select
+
+    from core.models import Payment, User
+    from core.services import booking
+
+    user = e2e.tg.user(3006, "Card")
+    await user.send_command("/start")
+    await user.wait_for_message(lambda m: "What would you like to do?" in m.text)
+    async with e2e.db.transaction() as s:
+        user_id = await s.scalar(select(User.id).where(User.telegram_id == 3006))
+        assert user_id is not None
+        held = await booking.hold(
+            s,
+            user_id=user_id,
+            premise_id=e2e.premise_id,
+            starts_at=e2e.clock.now() + timedelta(days=1),
+            minutes=120,
+            now=e2e.clock.now(),
+            hold_minutes=10,
+        )
+    assert e2e.app.payments is not None
+    await e2e.app.payments.booking_checkout(held.id, user_id)  # a payment page opened and left unused
+    link = await e2e.app.payments.booking_checkout(held.id, user_id)
+    await e2e.stripe.complete_checkout(link.session_id)
+    await e2e.app.dispatcher.run()
+    await user.wait_for_message(lambda m: CONFIRMATION in m.text)
+    await user.send_command("/bookings")
+    listing = await user.wait_for_message(lambda m: "Your bookings" in m.text and "✅" in str(m.buttons()))
+    detail = await tap(user, listing, "*Central Garage ✅", lambda m: "Booking #" in m.text)
+    question = await tap(user, detail, "❌ Cancel booking", lambda m: m.text.startswith("Cancel booking #"))
+    await tap(user, question, "Yes, cancel", lambda m: "✖️ cancelled" in m.text)
+    screen = next(m for m in reversed(user.messages) if "✖️ cancelled" in m.text)
+    # The money is on its way back to the card (or back already); no "pending" payment.
+    assert (
+        "• card: 5.00 EUR — refund on its way to your card (5–10 days)" in screen.text
+        or "• card: 5.00 EUR — refunded" in screen.text
+    ), screen.text
+    assert "pending" not in screen.text
+    async with e2e.db.read() as s:
+        rows = list(await s.scalars(select(Payment.id).where(Payment.reservation_id == held.id)))
+    assert len(rows) >= 2, rows  # the unused page's payment is still recorded, just not shown

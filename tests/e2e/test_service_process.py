@@ -44,6 +44,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.mqtt]
 
 ROOT = Path(__file__).resolve().parents[2]
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 GUARDED, CLOSED = "PROC-G1", "PROC-F1"  # blockers: a paid spot not entered yet; a finished stay
 WAIT = 60.0  # seconds; a loaded machine starts Python, aiogram and Alembic slowly
 
@@ -99,10 +100,10 @@ async def _prepare(
     """Bookings in every state a job acts on, written through the services at the times they
     would have happened (the service runs on the wall clock)."""
     t = datetime.now(UTC).replace(microsecond=0)
-    names = ("expiring", "reminded", "no_show", "finished", "paid_late", "refunded")
+    names = ("expiring", "reminded", "no_show", "finished", "paid_late", "refunded", "warned")
     drivers = {name: tg.user(9100 + i, name.title()) for i, name in enumerate(names)}
     async with db.transaction() as s:
-        premise = await make_premise(s, spots=3, price_per_hour=250, name="Process Garage")
+        premise = await make_premise(s, spots=4, price_per_hour=250, name="Process Garage")
         user_ids = {
             name: (await make_user(s, telegram_id=d.id, name=d.first_name)).id for name, d in drivers.items()
         }
@@ -177,6 +178,8 @@ async def _prepare(
             payment.created_at = t - 3 * MINUTE
     finally:
         await gateway.close()
+    # An unpaid hold with a minute and a half left: its driver is warned.
+    ids["warned"] = (await hold("warned", t - 510 * SECOND, t - 510 * SECOND, 60)).id
     # Last: a new hold at the premise would expire a lapsed one itself, before the sweep.
     ids["expiring"] = (await hold("expiring", t - 11 * MINUTE, t - 11 * MINUTE, 60)).id  # lapsed a minute ago
     return drivers, ids, refund_payment_id
@@ -240,6 +243,7 @@ async def test_the_service_process_runs_every_scheduled_job(tmp_path: Path, sqli
         # (the outbox's part is every message above).
         for line in (
             "expired 1 unpaid hold",
+            "warned 1 driver of a hold about to lapse",
             "queued 1 reminder",
             "completed 2 ended bookings",
             "settled 1 checkout page with Stripe",
@@ -260,6 +264,7 @@ async def _observe(world: World, process: asyncio.subprocess.Process) -> None:
     # Through the outbox dispatcher, each driver hears what the jobs did to their booking.
     expected = {
         "expiring": "was released because the payment did not arrive in time",  # expire_holds
+        "warned": "left to pay for spot",  # warn_expiring_holds
         "reminded": "ends at",  # send_reminders
         "no_show": "ended without arrival",  # complete_ended
         "finished": "has ended",  # complete_ended

@@ -65,7 +65,8 @@ async def test_two_taps_at_once_send_one_command_and_one_park_now(
             arrival.lower(reservation_id, user_id), arrival.lower(reservation_id, user_id)
         )
         texts = sorted(outcome_text("en", a, "UTC") for a in (first, second))
-        assert texts == ["⏳ The blocker is already being lowered. One moment…", PARK_NOW]
+        assert texts[0] == "⏳ The blocker is already being lowered. One moment…"
+        assert texts[1].startswith(PARK_NOW + " Spot A1, your booking runs until ")
         assert len(sim["B1"].executed) == 1 and sim["B1"].moves == 1
         assert await _status(db, reservation_id) == ReservationStatus.ACTIVE
         # A tap once parked: nothing is sent, the driver is told it is down already.
@@ -108,4 +109,10 @@ async def test_a_late_ack_is_shown_and_starts_the_stay(db: Database, mqtt_url: s
             note = await s.scalar(select(Notification).where(Notification.kind == "lower_late"))
             assert note is not None
             shown = await render(s, note, "en")
-        assert shown.text == "✅ Update: the blocker went down after all. Park now!"
+        assert shown.text.startswith("✅ Update: the blocker went down after all. Park now! Spot ")
+        assert [
+            b.text for row in (shown.keyboard.inline_keyboard if shown.keyboard else []) for b in row
+        ] == [
+            "➕ Extend",
+            "🏁 End parking now",
+        ]

@@ -161,8 +161,10 @@ async def test_extend_from_the_reminder_pays_from_the_wallet_once_and_rearms_the
     reminder = await user.wait_for_message(lambda m: "ends at" in m.text)
     one_hour = next(d for text, d in reminder.buttons() if text.startswith("➕ 1 h") and d)
     await user.tap(reminder, one_hour)
-    await user.wait_for_message(lambda m: m.message_id == reminder.message_id and not m.buttons())
-    assert any("Extended until" in (a.text or "") for a in user.callback_answers)
+    # The reminder itself now says what was done, in the past tense, with nothing left to tap.
+    done = await user.wait_for_message(lambda m: m.message_id == reminder.message_id and not m.buttons())
+    local_end = (r.ends_at + timedelta(hours=1)).astimezone(__import__("zoneinfo").ZoneInfo("Europe/Kyiv"))
+    assert f"extended to {local_end:%H:%M} · 2.50 EUR paid from your wallet." in done.text
     async with stack.db.read() as s:
         extended = await s.get(Reservation, r.id)
         assert extended is not None and extended.ends_at == r.ends_at + timedelta(hours=1)
@@ -178,6 +180,49 @@ async def test_extend_from_the_reminder_pays_from_the_wallet_once_and_rearms_the
     assert await _sweep_reminders(stack) == 1
     await stack.app.dispatcher.run()
     await user.wait_for_message(lambda m: "Extended:" in m.text)
+
+
+async def test_extending_with_a_short_wallet_offers_a_top_up_then_the_wallet_pays(stack: E2E) -> None:
+    user, user_id = await _driver(stack, 3009)
+    await stack.fund(3009, 100)
+    start = stack.clock.now().replace(second=0, microsecond=0)
+    r = await _confirmed(stack, user_id, start)
+    stack.clock.set(r.ends_at - 30 * MINUTE)
+    await _sweep_reminders(stack)
+    reminder = await user.wait_for_message(lambda m: "ends at" in m.text)
+    one_hour = next(d for text, d in reminder.buttons() if text.startswith("➕ 1 h") and d)
+    await user.tap(reminder, one_hour)
+    # The reminder itself becomes the extension's payment: no second "Extend" to tap.
+    offer = await user.wait_for_message(lambda m: m.message_id == reminder.message_id and "costs" in m.text)
+    local_end = (r.ends_at + timedelta(hours=1)).astimezone(ZoneInfo("Europe/Kyiv"))
+    assert offer.text == (
+        f"Extending Central Garage, spot A1, until {local_end:%H:%M} costs 2.50 EUR. "
+        "Your wallet has 1.00 EUR, not enough. How do you want to pay?"
+    )
+    assert [text for text, _ in offer.buttons()] == [
+        "➕ Top up 5.00 EUR",
+        "👛 Pay from my wallet",
+        "🔗 Pay by card (secure Stripe page)",
+    ]
+    buttons = dict(offer.buttons())
+    await user.tap(offer, buttons["👛 Pay from my wallet"] or "")
+    await eventually(
+        lambda: any("the extension costs 2.50 EUR" in (a.text or "") for a in user.callback_answers),
+        what="wallet short",
+    )
+    await user.tap(offer, buttons["➕ Top up 5.00 EUR"] or "")
+    topup = await user.wait_for_message(lambda m: m.text.startswith("Top up 5.00 EUR"))
+    assert [text for text, _ in topup.buttons()] == ["💳 Open the secure page"]
+    await stack.fund(3009, 500)  # the top-up arrived
+    await user.tap(offer, buttons["👛 Pay from my wallet"] or "")
+    paid = await user.wait_for_message(lambda m: m.message_id == reminder.message_id and not m.buttons())
+    assert paid.text == "✅ 2.50 EUR paid from your wallet. The extension is confirmed in the next message."
+    async with stack.db.read() as s:
+        extended = await s.get(Reservation, r.id)
+        assert extended is not None and extended.ends_at == r.ends_at + timedelta(hours=1)
+    await stack.app.dispatcher.run()
+    notice = await user.wait_for_message(lambda m: "Extended:" in m.text)
+    assert notice.text.endswith("Paid: 2.50 EUR.")
 
 
 async def test_extending_while_someone_books_the_same_time_lets_exactly_one_win(stack: E2E) -> None:
@@ -232,6 +277,45 @@ async def test_hold_expiry_frees_the_spot_closes_the_payment_page_and_tells_the_
     assert stack.stripe.sessions[link.session_id]["status"] == "expired"
     await stack.app.dispatcher.run()
     await user.wait_for_message(lambda m: "was released" in m.text)
+
+
+async def test_two_minutes_before_a_hold_lapses_the_driver_is_warned_once_and_pay_now_opens_the_payment(
+    stack: E2E,
+) -> None:
+    user, user_id = await _driver(stack, 3008)
+    async with stack.db.transaction() as s:
+        await booking.hold(
+            s,
+            user_id=user_id,
+            premise_id=stack.premise_id,
+            starts_at=stack.clock.now() + timedelta(hours=1),
+            minutes=60,
+            now=stack.clock.now(),
+            hold_minutes=10,
+        )
+    stack.clock.advance(7 * MINUTE)  # three minutes left: too early
+    assert await sweeps.warn_expiring_holds(stack.db, stack.clock) == 0
+    stack.clock.advance(MINUTE + 30 * timedelta(seconds=1))  # 90 seconds left
+    assert await sweeps.warn_expiring_holds(stack.db, stack.clock) == 1
+    stack.clock.advance(30 * timedelta(seconds=1))  # the next sweep: no second warning
+    assert await sweeps.warn_expiring_holds(stack.db, stack.clock) == 0
+    await stack.app.dispatcher.run()
+    warning = await user.wait_for_message(lambda m: "left to pay" in m.text)
+    assert warning.text.startswith("⏳ 2 minutes left to pay for spot A1 at ")
+    assert "the hold ends and the spot is released" in warning.text
+    assert [text for text, _ in warning.buttons()] == ["💳 Pay now"]
+    async with stack.db.read() as s:
+        kinds = list(await s.scalars(select(Notification.kind).where(Notification.user_id == user_id)))
+    assert kinds.count(NotificationKind.HOLD_EXPIRING) == 1
+    # "Pay now" opens the payment screen of that booking.
+    pay_now = warning.buttons()[0][1]
+    assert pay_now is not None
+    await user.tap(warning, pay_now)
+    screen = await user.wait_for_message(lambda m: "is held for you" in m.text)
+    assert "Pay within 1 min" in screen.text
+    stack.clock.advance(MINUTE)
+    assert await sweeps.expire_holds(stack.db, stack.clock, stack.app.payments) == 1
+    assert await sweeps.warn_expiring_holds(stack.db, stack.clock) == 0  # lapsed: nothing to warn of
 
 
 async def _queue(

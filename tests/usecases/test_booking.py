@@ -219,3 +219,40 @@ async def test_extend_from_an_old_reminder_changes_nothing(
     )
     assert (extended.outcome, extended.ends_at, extended.extension_id) == (ExtendOutcome.STALE, end, None)
     assert await balance(db, user_id) == 500
+
+
+async def test_the_lists_keep_past_for_what_happened_and_cancelled_apart(
+    db: Database, clock: ManualClock, uc: BookingUseCases
+) -> None:
+    from core.services.catalog import BookingScope
+
+    p = await place(db, clock)
+    ended = await paid_from_wallet(db, clock, p, clock.now(), 60)
+    later = await paid_from_wallet(db, clock, p, clock.now() + timedelta(days=1), 60)
+    await uc.cancel(user_id=p.user_id, reservation_id=later)  # a cancelled booking still ahead
+    clock.advance(timedelta(hours=2))
+    async with db.transaction() as s:
+        await booking.complete_due(s, clock.now())
+
+    async def ids(scope: BookingScope) -> list[int]:
+        page = await uc.bookings(user_id=p.user_id, scope=scope)
+        return [v.reservation.id for v in page.items]
+
+    assert await ids(BookingScope.PAST) == [ended]
+    assert await ids(BookingScope.CANCELLED) == [later]
+    assert await ids(BookingScope.UPCOMING) == []
+    # Opened without a tab: nothing in progress, so the upcoming tab (empty, but not the only one).
+    first = await uc.bookings(user_id=p.user_id, scope=None)
+    assert first.scope is BookingScope.UPCOMING and first.items == [] and first.any_at_all
+
+
+async def test_extend_choices_offer_what_is_still_possible_once_parked(
+    db: Database, clock: ManualClock, uc: BookingUseCases
+) -> None:
+    p = await place(db, clock)
+    r = await paid_from_wallet(db, clock, p, clock.now(), 60)
+    choices = await uc.extension_choices(user_id=p.user_id, reservation_id=r)
+    assert [(o.minutes, o.price) for o in choices.options] == [(30, 100), (60, 200), (120, 400)]
+    assert choices.spot and choices.premise_name and choices.next_starts_at is None
+    clock.advance(timedelta(hours=1))  # over: nothing to extend
+    assert (await uc.extension_choices(user_id=p.user_id, reservation_id=r)).options == []
