@@ -194,11 +194,14 @@ def _box_holds(box: Any) -> ColumnElement[bool]:
     )
 
 
-# SQLite, the first ring in one statement: of boxes whose radii grow by √2 up to the search
-# radius, the first that holds at least `enough` premises (a count the R*Tree stops at
+# SQLite, the first ring in one statement: of boxes whose radii grow by √2 from 15 m up to the
+# search radius, the first that holds at least `enough` premises (a count the R*Tree stops at
 # `enough`), then that box's premises. Any box it picks is correct (each is complete up to its
-# radius); the smallest is the cheapest.
+# radius); the smallest is the cheapest. Each box tried costs an R*Tree lookup, so they start
+# where a box can hold a few dozen premises (the densest centre needs ~60 m), and the box of
+# the search radius (`last`) ends the list.
 _SIZES = 24
+_SMALLEST_BOX_M = 15.0
 _sizes = union_all(
     *(
         select(
@@ -219,7 +222,10 @@ _holds_enough = (
     .scalar_subquery()
 )
 _picked = (
-    select(_sizes).where(or_(_sizes.c.i == _SIZES - 1, _holds_enough.is_not(None))).limit(1).cte("picked")
+    select(_sizes)
+    .where(or_(_sizes.c.i == bindparam("last"), _holds_enough.is_not(None)))
+    .limit(1)
+    .cte("picked")
 )
 _FIRST_RING: Select[Any] = _nearest_of(
     select(_picked.c.i.label("size")).select_from(
@@ -382,8 +388,15 @@ async def _rings(
     while True:
         if first:
             first = False
-            radii = [radius_m / math.sqrt(2) ** (_SIZES - 1 - i) for i in range(_SIZES)]
-            params = {**times, **here, "take": take, "enough_less_one": math.ceil(2.55 * wanted) - 1}
+            radii = [min(float(radius_m), _SMALLEST_BOX_M * math.sqrt(2) ** i) for i in range(_SIZES)]
+            radii[-1] = float(radius_m)
+            params = {
+                **times,
+                **here,
+                "take": take,
+                "enough_less_one": math.ceil(2.55 * wanted) - 1,
+                "last": radii.index(float(radius_m)),  # the boxes after it are never tried
+            }
             for i, r in enumerate(radii):
                 b = bounding_box(lat, lon, r)
                 ((lo, hi),) = b.lon_ranges
