@@ -47,6 +47,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import UserDefinedType
 
@@ -277,6 +278,7 @@ class _OneTrip:
             dialect=dialect, compile_kwargs={"render_postcompile": True}
         )
         self.sql = compiled.string
+        self._sqlite = dialect.driver == "aiosqlite"
         constants = compiled.construct_params()
         self._slots: list[tuple[str | None, Any]] = []
         for key in compiled.positiontup or ():
@@ -292,9 +294,7 @@ class _OneTrip:
         columns = list(statement.selected_columns)
         self._row: Any = namedtuple("_Row", [c.key for c in columns])  # type: ignore[misc]
         self._processors = [
-            (i, p)
-            for i, c in enumerate(columns)
-            if (p := c.type.dialect_impl(dialect).result_processor(dialect, None))
+            (i, p) for i, c in enumerate(columns) if (p := _result_processor(c.type, dialect))
         ]
 
     async def all(self, conn: AsyncConnection, params: dict[str, Any]) -> list[Any]:
@@ -302,9 +302,12 @@ class _OneTrip:
             (process(params[key]) if process else params[key]) if key is not None else process
             for key, process in self._slots
         ]
-        aiosqlite = (await conn.get_raw_connection()).driver_connection
-        assert aiosqlite is not None  # a connection checked out of the pool
-        rows = await aiosqlite.execute_fetchall(self.sql, values)
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # a connection checked out of the pool
+        if self._sqlite:
+            rows = await driver.execute_fetchall(self.sql, values)
+        else:
+            rows = await driver.fetch(self.sql, *values)
         if not self._processors:
             return [self._row._make(r) for r in rows]
         out = []
@@ -316,12 +319,21 @@ class _OneTrip:
         return out
 
 
+def _result_processor(type_: Any, dialect: Dialect) -> Any:
+    try:
+        return type_.dialect_impl(dialect).result_processor(dialect, None)
+    except (TypeError, InvalidRequestError):
+        # asyncpg's numeric types choose by the column's type in the result (unknown here):
+        # double precision, the only one the search reads (lat, lon), arrives as a float.
+        return None
+
+
 _one_trips: dict[tuple[int, str], _OneTrip] = {}
 
 
 async def _all(conn: AsyncConnection, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
     """The rows of a search statement: in one trip to the thread on aiosqlite, else as usual."""
-    if conn.dialect.driver != "aiosqlite":
+    if conn.dialect.driver not in ("aiosqlite", "asyncpg"):
         return (await conn.execute(statement, params)).all()
     key = (id(statement), conn.dialect.name)
     if (trip := _one_trips.get(key)) is None:
@@ -461,7 +473,7 @@ async def _knn(
     seen: set[int] = set()
     conn = await session.connection()
     while True:
-        rows = (await conn.execute(_BY_CHORD, {**times, "here": here, "chord": chord, "take": take})).all()
+        rows = await _all(conn, _BY_CHORD, {**times, "here": here, "chord": chord, "take": take})
         batch = []
         for row in rows:
             if row.id not in seen and (d := haversine_m(lat, lon, row.lat, row.lon)) <= radius_m:
