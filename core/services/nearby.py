@@ -410,8 +410,9 @@ async def _rings(
                 "last": radii.index(float(radius_m)),  # the boxes after it are never tried
             }
             for i, r in enumerate(radii):
-                b = bounding_box(lat, lon, r)
-                ((lo, hi),) = b.lon_ranges
+                if i <= params["last"]:  # the rest repeat the last (never read, but bound)
+                    b = bounding_box(lat, lon, r)
+                    ((lo, hi),) = b.lon_ranges
                 params.update(
                     {f"min_lat{i}": b.min_lat, f"max_lat{i}": b.max_lat, f"min_lon{i}": lo, f"max_lon{i}": hi}
                 )
