@@ -116,25 +116,21 @@ _rtree = Table(
 )
 
 
-def _with_details(statement: Select[Any]) -> Select[Any]:
+# The premise's columns the search shows or filters on.
+_SHOWN: tuple[str, ...] = ("id", "name", "address", "lat", "lon", "timezone", "price_per_hour", "currency")
+_SHOWN += ("features", "opening_hours", "is_active")
+
+
+def _with_details(statement: Select[Any], source: Any = Premise.__table__) -> Select[Any]:
     """A candidate with what the search shows and filters on, and its free spots for the
     interval and rating: one statement per batch of candidates, and the correlated subqueries
-    run only for the candidates the batch returns."""
+    run only for the candidates the batch returns. `source` has the premise's columns: the
+    table, or a subquery that has read them already."""
     starts, ends, now = (bindparam(n, type_=UtcDateTime()) for n in ("starts", "ends", "now"))
-    approved = and_(Review.premise_id == Premise.id, Review.is_approved.is_(True))
+    approved = and_(Review.premise_id == source.c.id, Review.is_approved.is_(True))
     return statement.add_columns(
-        Premise.id,
-        Premise.name,
-        Premise.address,
-        Premise.lat,
-        Premise.lon,
-        Premise.timezone,
-        Premise.price_per_hour,
-        Premise.currency,
-        Premise.features,
-        Premise.opening_hours,
-        Premise.is_active,
-        free_spot_count_of(Premise.id, starts, ends, now).label("free"),
+        *(source.c[name] for name in _SHOWN),
+        free_spot_count_of(source.c.id, starts, ends, now).label("free"),
         select(func.avg(Review.rating)).where(approved).scalar_subquery().label("rating"),
         select(func.count(Review.id)).where(approved).scalar_subquery().label("reviews"),
     )
@@ -249,7 +245,8 @@ class _Cube(UserDefinedType[str]):
 _UNIT_SPHERE: ColumnElement[Any] = literal_column(UNIT_SPHERE_SQL)
 _HERE = cast(bindparam("here", type_=String), _Cube())
 _KNN = (
-    select(Premise.id.label("id"), _UNIT_SPHERE.op("<->")(_HERE).label("chord"))
+    # The premise's columns come with the index scan's row (no second look-up by id).
+    select(*(Premise.__table__.c[name] for name in _SHOWN), _UNIT_SPHERE.op("<->")(_HERE).label("chord"))
     .where(_UNIT_SPHERE.op("<@")(func.cube_enlarge(_HERE, bindparam("chord", type_=Float), 3)))
     # By the chord alone: a second sort key would cost the index order (a sort of the whole
     # box). Each chunk reads from the nearest again, so ties cut at a chunk's end do not matter.
@@ -257,9 +254,7 @@ _KNN = (
     .limit(bindparam("take"))
     .subquery()
 )
-_BY_CHORD: Select[Any] = _with_details(
-    select().select_from(_KNN.join(Premise, Premise.id == _KNN.c.id)).order_by(_KNN.c.chord, Premise.id)
-)
+_BY_CHORD: Select[Any] = _with_details(select().select_from(_KNN).order_by(_KNN.c.chord, _KNN.c.id), _KNN)
 
 
 class _OneTrip:
