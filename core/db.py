@@ -4,6 +4,7 @@ repositories and services never commit, the unit of work does."""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -51,6 +52,13 @@ def _install_sqlite_listeners(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        try:
+            cursor.execute("SELECT cos(0), sin(0), radians(0)")
+        except Exception:
+            # The nearby search orders by distance with these (core.services.nearby). SQLite has
+            # them built in since 3.35 unless compiled without; then Python's do the same.
+            for name, function in (("cos", math.cos), ("sin", math.sin), ("radians", math.radians)):
+                dbapi_conn.create_function(name, 1, function, deterministic=True)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
