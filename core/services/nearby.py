@@ -7,7 +7,9 @@ with how many premises lie in the radius (up to 25,000 in a dense city centre).
 
 - SQLite: the R*Tree `premises_rtree` (migration 0006) answers box queries, so the batches
   are rings of growing radius: everything within r of the driver, then within a larger r, ...
-  A ring is complete, so its premises come out in their exact order.
+  A ring is complete, so its premises come out in their exact order. Of a ring's box a
+  statement keeps only the premises nearest the driver (by the chord, as on PostgreSQL) that
+  the page can need, and counts free spots for those alone.
 - PostgreSQL: the GiST index on the premise's point on the unit sphere (a `cube`) orders by
   `<->`, the chord, which grows with the great-circle distance: true k-nearest-neighbour.
 
@@ -258,11 +260,18 @@ _BY_CHORD: Select[Any] = _with_details(select().select_from(_KNN).order_by(_KNN.
 
 
 class _OneTrip:
-    """SQLite: a statement compiled once and run on aiosqlite's own connection, executed and
-    fetched in one trip to its thread. SQLAlchemy's adapter makes four (cursor, execute, fetch,
-    close), and on a busy machine each trip waits for the thread to be scheduled: they were
-    the largest part of a search that reads one page. The rows are named tuples with the
-    statement's column names, their values converted as SQLAlchemy would."""
+    """A search statement compiled once and run on the driver's own connection.
+
+    SQLite: executed and fetched in one trip to aiosqlite's thread. SQLAlchemy's adapter makes
+    four (cursor, execute, fetch, close), and on a busy machine each trip waits for the thread
+    to be scheduled: they were the largest part of a search that reads one page.
+    PostgreSQL: asyncpg's prepared-statement cache, without SQLAlchemy's per-execution work
+    (cache key, parameters, result) or the round trips of the BEGIN it sends before a unit of
+    work's first statement and the COMMIT after: a search is one SELECT, so it runs inside the
+    unit of work's transaction if one has begun, else on its own.
+
+    The rows are named tuples with the statement's column names, their values converted as
+    SQLAlchemy would."""
 
     def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
         plain = statement.compile(dialect=dialect)
@@ -323,14 +332,15 @@ def _result_processor(type_: Any, dialect: Dialect) -> Any:
         return None
 
 
-_one_trips: dict[tuple[int, str], _OneTrip] = {}
+_one_trips: dict[tuple[int, str, str], _OneTrip] = {}
 
 
 async def _all(conn: AsyncConnection, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
-    """The rows of a search statement: in one trip to the thread on aiosqlite, else as usual."""
+    """The rows of a search statement: from the driver's own connection on aiosqlite and
+    asyncpg (_OneTrip), through SQLAlchemy on any other driver."""
     if conn.dialect.driver not in ("aiosqlite", "asyncpg"):
         return (await conn.execute(statement, params)).all()
-    key = (id(statement), conn.dialect.name)
+    key = (id(statement), conn.dialect.name, conn.dialect.driver)
     if (trip := _one_trips.get(key)) is None:
         trip = _one_trips[key] = _OneTrip(statement, conn.dialect)
     return await trip.all(conn, params)
