@@ -4,6 +4,7 @@ repositories and services never commit, the unit of work does."""
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("connect_args", {"timeout": _SQLITE_BUSY_TIMEOUT})
         engine = create_async_engine(url, **kwargs)
         _install_sqlite_listeners(engine)
+        _skip_idle_commit_and_rollback(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
@@ -50,6 +52,13 @@ def _install_sqlite_listeners(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        try:
+            cursor.execute("SELECT cos(0), sin(0), radians(0)")
+        except Exception:
+            # The nearby search orders by distance with these (core.services.nearby). SQLite has
+            # them built in since 3.35 unless compiled without; then Python's do the same.
+            for name, function in (("cos", math.cos), ("sin", math.sin), ("radians", math.radians)):
+                dbapi_conn.create_function(name, 1, function, deterministic=True)
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -57,6 +66,34 @@ def _install_sqlite_listeners(engine: AsyncEngine) -> None:
         mode = conn.get_execution_options().get(_SQLITE_BEGIN, "IMMEDIATE")
         if mode != "NONE":  # NONE: each statement in its own implicit transaction (autocommit)
             conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _skip_idle_commit_and_rollback(engine: AsyncEngine) -> None:
+    """A COMMIT or ROLLBACK with no transaction open is a no-op in sqlite3 (it checks the
+    connection's autocommit flag first), but through aiosqlite each is still a trip to the
+    connection's thread and back: after a read that began no transaction (Database.read with
+    snapshot=False) the commit and the pool's rollback on return were two of a nearby search's
+    three trips. The flag is read here instead, without the trip."""
+    dialect = engine.sync_engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def commit(dbapi_connection: Any) -> None:
+        if _sqlite_in_transaction(dbapi_connection):
+            do_commit(dbapi_connection)
+
+    def rollback(dbapi_connection: Any) -> None:
+        if _sqlite_in_transaction(dbapi_connection):
+            do_rollback(dbapi_connection)
+
+    dialect.do_commit = commit  # type: ignore[method-assign]
+    dialect.do_rollback = rollback  # type: ignore[method-assign]
+
+
+def _sqlite_in_transaction(dbapi_connection: Any) -> bool:
+    try:
+        return bool(dbapi_connection.driver_connection.in_transaction)
+    except Exception:  # closed or unknown: let the driver say so
+        return True
 
 
 def _file_identity(path: str | None) -> tuple[int, int] | None:

@@ -318,7 +318,10 @@ class Reservation(Base):
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="interval"),
         CheckConstraint("price >= 0", name="price_not_negative"),
-        Index("ix_reservations_spot_interval", "spot_id", "starts_at", "ends_at"),
+        # The free-spot count reads status and hold expiry here too, never the row (0007).
+        Index(
+            "ix_reservations_spot_interval", "spot_id", "starts_at", "ends_at", "status", "hold_expires_at"
+        ),
         Index("ix_reservations_status_ends_at", "status", "ends_at"),
         Index("ix_reservations_status_hold_expires_at", "status", "hold_expires_at"),
         Index("ix_reservations_user_starts_at", "user_id", "starts_at"),

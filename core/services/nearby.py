@@ -7,7 +7,9 @@ with how many premises lie in the radius (up to 25,000 in a dense city centre).
 
 - SQLite: the R*Tree `premises_rtree` (migration 0006) answers box queries, so the batches
   are rings of growing radius: everything within r of the driver, then within a larger r, ...
-  A ring is complete, so its premises come out in their exact order.
+  A ring is complete, so its premises come out in their exact order. Of a ring's box a
+  statement keeps only the premises nearest the driver (by the chord, as on PostgreSQL) that
+  the page can need, and counts free spots for those alone.
 - PostgreSQL: the GiST index on the premise's point on the unit sphere (a `cube`) orders by
   `<->`, the chord, which grows with the great-circle distance: true k-nearest-neighbour.
 
@@ -19,7 +21,8 @@ sees) is computed only for the premises shown.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncGenerator
+from collections import namedtuple
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +34,6 @@ from sqlalchemy import (
     Float,
     Integer,
     MetaData,
-    Row,
     Select,
     String,
     Table,
@@ -46,10 +48,12 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import UserDefinedType
 
-from core.geo import EARTH_RADIUS_M, bounding_box, geodesic_m, haversine_m
+from core.geo import EARTH_RADIUS_M, bounding_box, geodesic_rounded_m, haversine_m
 from core.models import UNIT_SPHERE_SQL, Premise, Review, UtcDateTime
 from core.opening_hours import is_open
 from core.rules import Interval
@@ -61,8 +65,10 @@ MAX_RADIUS_M = 50_000
 # is sized from the density seen so far, within these bounds.
 _FIRST_RING_M = 60.0
 _RING_GROWTH = (1.5, 6.0)
-# Candidates in PostgreSQL's first chunk beyond the page: some are full or filtered out.
-_SLACK = 4
+# Candidates read in the first statement beyond the page: some are full or filtered out. With a
+# quarter more and 5, fewer than 1 in 1,000 benchmark searches needed a second statement (with
+# 4 more, 1 in 15 did).
+_SLACK = (1.25, 5)
 # Haversine in Python and the chord in PostgreSQL may round apart at equal distances: a
 # candidate counts as surely farther only beyond this margin (metres).
 _TIE_M = 1e-3
@@ -112,25 +118,21 @@ _rtree = Table(
 )
 
 
-def _with_details(statement: Select[Any]) -> Select[Any]:
+# The premise's columns the search shows or filters on.
+_SHOWN: tuple[str, ...] = ("id", "name", "address", "lat", "lon", "timezone", "price_per_hour", "currency")
+_SHOWN += ("features", "opening_hours", "is_active")
+
+
+def _with_details(statement: Select[Any], source: Any = Premise.__table__) -> Select[Any]:
     """A candidate with what the search shows and filters on, and its free spots for the
     interval and rating: one statement per batch of candidates, and the correlated subqueries
-    run only for the candidates the batch returns."""
+    run only for the candidates the batch returns. `source` has the premise's columns: the
+    table, or a subquery that has read them already."""
     starts, ends, now = (bindparam(n, type_=UtcDateTime()) for n in ("starts", "ends", "now"))
-    approved = and_(Review.premise_id == Premise.id, Review.is_approved.is_(True))
+    approved = and_(Review.premise_id == source.c.id, Review.is_approved.is_(True))
     return statement.add_columns(
-        Premise.id,
-        Premise.name,
-        Premise.address,
-        Premise.lat,
-        Premise.lon,
-        Premise.timezone,
-        Premise.price_per_hour,
-        Premise.currency,
-        Premise.features,
-        Premise.opening_hours,
-        Premise.is_active,
-        free_spot_count_of(Premise.id, starts, ends, now).label("free"),
+        *(source.c[name] for name in _SHOWN),
+        free_spot_count_of(source.c.id, starts, ends, now).label("free"),
         select(func.avg(Review.rating)).where(approved).scalar_subquery().label("rating"),
         select(func.count(Review.id)).where(approved).scalar_subquery().label("reviews"),
     )
@@ -140,9 +142,30 @@ def _in_lon_range(n: int, column: Any) -> ColumnElement[bool]:
     return or_(*(column.between(bindparam(f"in_lo{i}"), bindparam(f"in_hi{i}")) for i in range(n)))
 
 
+# SQLite: the chord (squared) between a premise and the driver on the unit sphere, which grows
+# with the great-circle distance: the order the R*Tree's boxes are read in. From the premise's
+# own coordinates (the R*Tree keeps 32-bit floats, rounded outwards).
+_RLAT, _RLON = func.radians(Premise.lat), func.radians(Premise.lon)
+_DX = func.cos(_RLAT) * func.cos(_RLON) - bindparam("x", type_=Float)
+_DY = func.cos(_RLAT) * func.sin(_RLON) - bindparam("y", type_=Float)
+_DZ = func.sin(_RLAT) - bindparam("z", type_=Float)
+_CHORD2: ColumnElement[float] = (_DX * _DX + _DY * _DY + _DZ * _DZ).label("chord2")
+
+
+def _nearest_of(boxed: Select[Any]) -> Select[Any]:
+    """The `take` premises of a box nearest the driver, then with their details. The box is
+    materialised first, so the per-premise subqueries (free spots, rating) run only for the
+    premises the LIMIT keeps, not for the whole box."""
+    near = boxed.add_columns(Premise.id, _CHORD2).order_by(_CHORD2).limit(bindparam("take")).cte("near")
+    near = near.prefix_with("MATERIALIZED")
+    return _with_details(
+        select(*(c for c in near.c if c.key != "id")).select_from(near.join(Premise, Premise.id == near.c.id))
+    )
+
+
 # SQLite: the premises of a box from the R*Tree, less those of the previous (inner) box, which
 # the previous ring has already read.
-_RING: Select[Any] = _with_details(
+_RING: Select[Any] = _nearest_of(
     select()
     .select_from(_rtree.join(Premise, Premise.id == _rtree.c.id))
     .where(
@@ -170,11 +193,14 @@ def _box_holds(box: Any) -> ColumnElement[bool]:
     )
 
 
-# SQLite, the first ring in one statement: of boxes whose radii grow by √2 up to the search
-# radius, the first that holds at least `enough` premises (a count the R*Tree stops at
+# SQLite, the first ring in one statement: of boxes whose radii grow by √2 from 15 m up to the
+# search radius, the first that holds at least `enough` premises (a count the R*Tree stops at
 # `enough`), then that box's premises. Any box it picks is correct (each is complete up to its
-# radius); the smallest is the cheapest.
+# radius); the smallest is the cheapest. Each box tried costs an R*Tree lookup, so they start
+# where a box can hold a few dozen premises (the densest centre needs ~60 m), and the box of
+# the search radius (`last`) ends the list.
 _SIZES = 24
+_SMALLEST_BOX_M = 15.0
 _sizes = union_all(
     *(
         select(
@@ -195,9 +221,12 @@ _holds_enough = (
     .scalar_subquery()
 )
 _picked = (
-    select(_sizes).where(or_(_sizes.c.i == _SIZES - 1, _holds_enough.is_not(None))).limit(1).cte("picked")
+    select(_sizes)
+    .where(or_(_sizes.c.i == bindparam("last"), _holds_enough.is_not(None)))
+    .limit(1)
+    .cte("picked")
 )
-_FIRST_RING: Select[Any] = _with_details(
+_FIRST_RING: Select[Any] = _nearest_of(
     select(_picked.c.i.label("size")).select_from(
         _picked.join(_rtree, _box_holds(_picked)).join(Premise, Premise.id == _rtree.c.id)
     )
@@ -218,7 +247,8 @@ class _Cube(UserDefinedType[str]):
 _UNIT_SPHERE: ColumnElement[Any] = literal_column(UNIT_SPHERE_SQL)
 _HERE = cast(bindparam("here", type_=String), _Cube())
 _KNN = (
-    select(Premise.id.label("id"), _UNIT_SPHERE.op("<->")(_HERE).label("chord"))
+    # The premise's columns come with the index scan's row (no second look-up by id).
+    select(*(Premise.__table__.c[name] for name in _SHOWN), _UNIT_SPHERE.op("<->")(_HERE).label("chord"))
     .where(_UNIT_SPHERE.op("<@")(func.cube_enlarge(_HERE, bindparam("chord", type_=Float), 3)))
     # By the chord alone: a second sort key would cost the index order (a sort of the whole
     # box). Each chunk reads from the nearest again, so ties cut at a chunk's end do not matter.
@@ -226,15 +256,100 @@ _KNN = (
     .limit(bindparam("take"))
     .subquery()
 )
-_BY_CHORD: Select[Any] = _with_details(
-    select().select_from(_KNN.join(Premise, Premise.id == _KNN.c.id)).order_by(_KNN.c.chord, Premise.id)
-)
+_BY_CHORD: Select[Any] = _with_details(select().select_from(_KNN).order_by(_KNN.c.chord, _KNN.c.id), _KNN)
+
+
+class _OneTrip:
+    """A search statement compiled once and run on the driver's own connection.
+
+    SQLite: executed and fetched in one trip to aiosqlite's thread. SQLAlchemy's adapter makes
+    four (cursor, execute, fetch, close), and on a busy machine each trip waits for the thread
+    to be scheduled: they were the largest part of a search that reads one page.
+    PostgreSQL: asyncpg's prepared-statement cache, without SQLAlchemy's per-execution work
+    (cache key, parameters, result) or the round trips of the BEGIN it sends before a unit of
+    work's first statement and the COMMIT after: a search is one SELECT, so it runs inside the
+    unit of work's transaction if one has begun, else on its own.
+
+    The rows are named tuples with the statement's column names, their values converted as
+    SQLAlchemy would."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        plain = statement.compile(dialect=dialect)
+        self._names = {k for k in plain.positiontup or () if plain.binds[k].value is None}
+        # Placeholder values for the search's own parameters, only so that the constants' IN
+        # lists can be expanded into the SQL once.
+        compiled = statement.params(dict.fromkeys(self._names, 0)).compile(
+            dialect=dialect, compile_kwargs={"render_postcompile": True}
+        )
+        self.sql = compiled.string
+        self._sqlite = dialect.driver == "aiosqlite"
+        constants = compiled.construct_params()
+        self._slots: list[tuple[str | None, Any]] = []
+        for key in compiled.positiontup or ():
+            bind = compiled.binds.get(key)
+            if bind is None:  # one value of an expanded IN list: key_1, key_2, ...
+                bind = compiled.binds[key.rpartition("_")[0]]
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if key in self._names:
+                self._slots.append((key, process))
+            else:
+                value = constants[key]
+                self._slots.append((None, process(value) if process else value))
+        columns = list(statement.selected_columns)
+        self._row: Any = namedtuple("_Row", [c.key for c in columns])  # type: ignore[misc]
+        self._processors = [
+            (i, p) for i, c in enumerate(columns) if (p := _result_processor(c.type, dialect))
+        ]
+
+    async def all(self, conn: AsyncConnection, params: dict[str, Any]) -> list[Any]:
+        values = [
+            (process(params[key]) if process else params[key]) if key is not None else process
+            for key, process in self._slots
+        ]
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # a connection checked out of the pool
+        if self._sqlite:
+            rows = await driver.execute_fetchall(self.sql, values)
+        else:
+            rows = await driver.fetch(self.sql, *values)
+        if not self._processors:
+            return [self._row._make(r) for r in rows]
+        out = []
+        for r in rows:
+            cells = list(r)
+            for i, process in self._processors:
+                cells[i] = process(cells[i])
+            out.append(self._row._make(cells))
+        return out
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Any:
+    try:
+        return type_.dialect_impl(dialect).result_processor(dialect, None)
+    except (TypeError, InvalidRequestError):
+        # asyncpg's numeric types choose by the column's type in the result (unknown here):
+        # double precision, the only one the search reads (lat, lon), arrives as a float.
+        return None
+
+
+_one_trips: dict[tuple[int, str, str], _OneTrip] = {}
+
+
+async def _all(conn: AsyncConnection, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+    """The rows of a search statement: from the driver's own connection on aiosqlite and
+    asyncpg (_OneTrip), through SQLAlchemy on any other driver."""
+    if conn.dialect.driver not in ("aiosqlite", "asyncpg"):
+        return (await conn.execute(statement, params)).all()
+    key = (id(statement), conn.dialect.name, conn.dialect.driver)
+    if (trip := _one_trips.get(key)) is None:
+        trip = _one_trips[key] = _OneTrip(statement, conn.dialect)
+    return await trip.all(conn, params)
 
 
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     distance_m: float  # haversine
-    row: Row[Any]
+    row: Any  # a row of a search statement: the premise, its free spots and rating
 
 
 def _order(candidate: _Candidate) -> tuple[float, int]:
@@ -258,61 +373,92 @@ async def _rings(
     session: AsyncSession, lat: float, lon: float, radius_m: int, wanted: int, times: dict[str, Any]
 ) -> AsyncGenerator[Batch, None]:
     """SQLite: boxes of growing radius from the R*Tree. A box holds every premise within its
-    radius r, so those come out complete and in order; the rest of the box waits for a later
-    ring. The first box is picked by the database (_FIRST_RING), which usually fills the page
-    in one statement; if filters leave too few, each next radius aims at twice the candidates
-    the page needs, from the density seen so far (these rings skip the box already read)."""
-    waiting: list[_Candidate] = []  # read, but farther than the rings so far
+    radius r; a statement reads the `take` of them nearest the driver (by the chord), so its
+    premises come out complete and in order up to the last one read (or up to r, when the box
+    had no more); the rest of the box waits for a later read. The first box is picked by the
+    database (_FIRST_RING), which usually fills the page in one statement. A box cut short by
+    `take` is read again with twice as many (from the nearest again); a box read to the end is
+    followed by a larger one whose radius aims at twice the candidates the page needs, from
+    the density seen so far (skipping the box already read)."""
+    p, lam = math.radians(lat), math.radians(lon)
+    here = {"x": math.cos(p) * math.cos(lam), "y": math.cos(p) * math.sin(lam), "z": math.sin(p)}
+    take = math.ceil(wanted * _SLACK[0]) + _SLACK[1]
+    seen: set[int] = set()
+    waiting: list[_Candidate] = []  # read, but possibly farther than some premise not yet read
     within = 0
     ring = min(_FIRST_RING_M, float(radius_m))
     inner: dict[str, Any] = {"in_min_lat": _NOTHING[0], "in_max_lat": _NOTHING[1]}
+    for i in range(2):
+        inner[f"in_lo{i}"], inner[f"in_hi{i}"] = _NOTHING
     first = len(bounding_box(lat, lon, radius_m).lon_ranges) == 1  # else (antimeridian) rings only
+    conn = await session.connection()
+
+    def read(rows: Sequence[Any]) -> float:
+        """Takes in a statement's rows; returns how far its box is known to be read: to the
+        last row if the LIMIT cut it short, else to the ring."""
+        for row in rows:
+            if row.id not in seen:  # read again, or on the antimeridian in both ranges
+                seen.add(row.id)
+                waiting.append(_Candidate(haversine_m(lat, lon, row.lat, row.lon), row))
+        return haversine_m(lat, lon, rows[-1].lat, rows[-1].lon) if len(rows) >= take else math.inf
+
     while True:
-        box = bounding_box(lat, lon, ring)
-        for i in range(2):
-            inner.setdefault(f"in_lo{i}", _NOTHING[0])
-            inner.setdefault(f"in_hi{i}", _NOTHING[1])
-        seen: set[int] = set()
-        ranges = box.lon_ranges
         if first:
-            first, ranges = False, ()
-            radii = [radius_m / math.sqrt(2) ** (_SIZES - 1 - i) for i in range(_SIZES)]
-            params = {**times, "enough_less_one": math.ceil(2.55 * wanted) - 1}
+            first = False
+            radii = [min(float(radius_m), _SMALLEST_BOX_M * math.sqrt(2) ** i) for i in range(_SIZES)]
+            radii[-1] = float(radius_m)
+            params = {
+                **times,
+                **here,
+                "take": take,
+                "enough_less_one": math.ceil(2.55 * wanted) - 1,
+                "last": radii.index(float(radius_m)),  # the boxes after it are never tried
+            }
             for i, r in enumerate(radii):
-                b = bounding_box(lat, lon, r)
-                ((lo, hi),) = b.lon_ranges
+                if i <= params["last"]:  # the rest repeat the last (never read, but bound)
+                    b = bounding_box(lat, lon, r)
+                    ((lo, hi),) = b.lon_ranges
                 params.update(
                     {f"min_lat{i}": b.min_lat, f"max_lat{i}": b.max_lat, f"min_lon{i}": lo, f"max_lon{i}": hi}
                 )
-            rows = (await session.execute(_FIRST_RING, params)).all()
+            rows = await _all(conn, _FIRST_RING, params)
             # No row: not even the largest box holds a premise.
             ring = radii[rows[0].size] if rows else float(radius_m)
+            cut = read(rows) if rows else math.inf
+        else:
             box = bounding_box(lat, lon, ring)
-            for row in rows:
-                seen.add(row.id)
-                waiting.append(_Candidate(haversine_m(lat, lon, row.lat, row.lon), row))
-        for lo, hi in ranges:
-            params = {
-                **times,
-                **inner,
-                "min_lat": box.min_lat,
-                "max_lat": box.max_lat,
-                "min_lon": lo,
-                "max_lon": hi,
-            }
-            for row in await session.execute(_RING, params):
-                if row.id not in seen:  # a premise on the antimeridian is in both ranges
-                    seen.add(row.id)
-                    waiting.append(_Candidate(haversine_m(lat, lon, row.lat, row.lon), row))
-        last = ring >= radius_m
-        reached = [c for c in waiting if c.distance_m <= ring]
-        waiting = [] if last else [c for c in waiting if c.distance_m > ring]
+            cut = math.inf
+            for lo, hi in box.lon_ranges:
+                params = {
+                    **times,
+                    **here,
+                    **inner,
+                    "take": take,
+                    "min_lat": box.min_lat,
+                    "max_lat": box.max_lat,
+                    "min_lon": lo,
+                    "max_lon": hi,
+                }
+                rows = await _all(conn, _RING, params)
+                if rows:
+                    cut = min(cut, read(rows))
+        done = cut == math.inf  # the box is read to the end
+        last = done and ring >= radius_m
+        reach = min(cut, ring)
+        reached = [c for c in waiting if c.distance_m <= reach]
+        waiting = [c for c in waiting if c.distance_m > reach]
         reached.sort(key=_order)
         within += len(reached)
-        yield reached, math.inf if last else ring
+        yield reached, math.inf if last else reach
         if last:
             return
+        if not done:
+            take *= 2
+            continue
+        box = bounding_box(lat, lon, ring)
         inner = {"in_min_lat": box.min_lat, "in_max_lat": box.max_lat}
+        for i in range(2):
+            inner[f"in_lo{i}"], inner[f"in_hi{i}"] = _NOTHING
         for i, (lo, hi) in enumerate(box.lon_ranges):
             inner[f"in_lo{i}"], inner[f"in_hi{i}"] = lo, hi
         growth = math.sqrt(2 * wanted / max(within, 1))
@@ -329,10 +475,11 @@ async def _knn(
     here = f"({math.cos(p) * math.cos(lam)!r}, {math.cos(p) * math.sin(lam)!r}, {math.sin(p)!r})"
     # The chord of the radius on the unit sphere, a hair larger: the exact check is haversine.
     chord = 2 * math.sin(radius_m / EARTH_RADIUS_M / 2) * (1 + 1e-9) + 1e-12
-    take = wanted + _SLACK
+    take = math.ceil(wanted * _SLACK[0]) + _SLACK[1]
     seen: set[int] = set()
+    conn = await session.connection()
     while True:
-        rows = (await session.execute(_BY_CHORD, {**times, "here": here, "chord": chord, "take": take})).all()
+        rows = await _all(conn, _BY_CHORD, {**times, "here": here, "chord": chord, "take": take})
         batch = []
         for row in rows:
             if row.id not in seen and (d := haversine_m(lat, lon, row.lat, row.lon)) <= radius_m:
@@ -349,7 +496,7 @@ async def _knn(
 # --- the search ------------------------------------------------------------------------------
 
 
-def free_spots(candidate: Row[Any], interval: Interval) -> int:
+def free_spots(candidate: Any, interval: Interval) -> int:
     """Free spots of a candidate for the interval: the availability step of the search, run
     only for the candidates the search reaches. The count itself is made by the database with
     the candidate (availability.free_spot_count_of); whatever else makes a premise unbookable
@@ -421,7 +568,7 @@ def _item(lat: float, lon: float, row: Any, free: int) -> NearbyPremise:
         lat=row.lat,
         lon=row.lon,
         timezone=row.timezone,
-        distance_m=round(geodesic_m(lat, lon, row.lat, row.lon)),
+        distance_m=geodesic_rounded_m(lat, lon, row.lat, row.lon),
         price_per_hour=row.price_per_hour,
         currency=row.currency,
         features=list(row.features),
