@@ -194,7 +194,7 @@ class User(Base):
     sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
-    # Where the driver last searched: `/find` offers it again (migration drvfind_last_location).
+    # Where the driver last searched: `/find` offers it again (migration 0010).
     last_lat: Mapped[float | None] = mapped_column(Float)
     last_lon: Mapped[float | None] = mapped_column(Float)
     last_place: Mapped[str] = mapped_column(String(200), default="", server_default="")

@@ -200,11 +200,11 @@ async def test_the_same_plan_and_stay_price_the_same_on_sqlite_and_postgres(
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url_at_0006(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database migrated only to 0006, before rate plans."""
+def url_before_plans(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database migrated to the revision before rate plans (0008)."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        _in_thread(lambda: command.upgrade(alembic_config(url), "0006"))
+        _in_thread(lambda: command.upgrade(alembic_config(url), BEFORE_PLANS))
         yield url
         return
     admin = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -222,13 +222,26 @@ def url_at_0006(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
     _in_thread(lambda: asyncio.run(run(f'CREATE DATABASE "{name}"')))
     url = f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
     try:
-        _in_thread(lambda: command.upgrade(alembic_config(url), "0006"))
+        _in_thread(lambda: command.upgrade(alembic_config(url), BEFORE_PLANS))
         yield url
     finally:
         _in_thread(lambda: asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
 
 
-# The reservations table as it was at 0006 (the model has rate_plan_id since).
+BEFORE_PLANS = "0007"
+
+# The tables as they were before rate plans (the models have gained columns since: rate_plan_id,
+# and users' columns of later migrations), so rows are written in their old shape.
+_OLD_USERS = sa.table(
+    "users",
+    sa.column("id", sa.Integer),
+    sa.column("telegram_id", sa.BigInteger),
+    sa.column("name", sa.String),
+    sa.column("language", sa.String),
+    sa.column("is_admin", sa.Boolean),
+    sa.column("sms_opt_out", sa.Boolean),
+    sa.column("created_at", UtcDateTime()),
+)
 _OLD_RESERVATIONS = sa.table(
     "reservations",
     sa.column("user_id", sa.Integer),
@@ -244,18 +257,31 @@ _OLD_RESERVATIONS = sa.table(
 )
 
 
-async def test_existing_premises_get_their_hourly_price_as_version_1(url_at_0006: str) -> None:
-    db = Database.from_url(url_at_0006)
+async def test_existing_premises_get_their_hourly_price_as_version_1(url_before_plans: str) -> None:
+    db = Database.from_url(url_before_plans)
     try:
         async with db.transaction() as s:
             premise = await make_premise(s, price_per_hour=250, now=T0 - timedelta(days=3))
-            user = await make_user(s)
+            user_id = (
+                await s.execute(
+                    _OLD_USERS.insert()
+                    .values(
+                        telegram_id=1,
+                        name="Driver",
+                        language="en",
+                        is_admin=False,
+                        sms_opt_out=False,
+                        created_at=T0,
+                    )
+                    .returning(_OLD_USERS.c.id)
+                )
+            ).scalar_one()
             spot_id = (await s.execute(sa.text("SELECT id FROM spots"))).scalar_one()
             start = T0 - timedelta(days=1)
             for minutes, price in ((45, 188), (120, 500), (60, 200)):  # the last at an older price
                 await s.execute(
                     _OLD_RESERVATIONS.insert().values(
-                        user_id=user.id,
+                        user_id=user_id,
                         spot_id=spot_id,
                         starts_at=start,
                         ends_at=start + timedelta(minutes=minutes),
@@ -269,7 +295,7 @@ async def test_existing_premises_get_their_hourly_price_as_version_1(url_at_0006
                 )
                 start += timedelta(hours=3)
         await db.dispose()
-        _in_thread(lambda: upgrade_to_head(url_at_0006))
+        _in_thread(lambda: upgrade_to_head(url_before_plans))
         async with db.read() as s:
             plan = (await s.scalars(select(RatePlanVersion))).one()
             prices = (

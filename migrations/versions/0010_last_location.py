@@ -4,8 +4,8 @@
 again on every search (issue 11). The place is the label shown with it (a typed address, or
 empty for a shared location, which is then shown as coordinates).
 
-Revision ID: drvfind_last_location
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-29
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "drvfind_last_location"
-down_revision = "drvnoise_welcome"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -6,8 +6,8 @@ welcomed: they get their creation time. `phone_skipped_at`: when the driver tapp
 the phone request; they are not asked again. Both must survive restarts and be the same in
 every process, hence columns.
 
-Revision ID: drvnoise_welcome
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-29
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "drvnoise_welcome"
-down_revision = "rates_rate_plans"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

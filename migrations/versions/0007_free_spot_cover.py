@@ -8,7 +8,7 @@ expiry for an unpaid one) needed the table row: a page read per reservation. Wit
 columns in the index the check never leaves it (a third less time for the count on SQLite).
 The index keeps its name and its leading columns, so every query it served it still serves.
 
-Revision ID: 0007_nearby_cover
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-29
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0007_nearby_cover"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

@@ -8,8 +8,8 @@ reservation is linked to that version where its price is what the version gives 
 a rounding of its own, keeps no plan (its price stays as it was charged). Extensions made
 before plans keep none either.
 
-Revision ID: rates_rate_plans
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-29
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "rates_rate_plans"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -8,8 +8,8 @@ owners added from the command line (DESIGN.md §11).
 - `users.admin_added_at`: set by `python main.py admin add`, so the owner flag survives the
   ADMIN_IDS sync (an owner is in ADMIN_IDS or has this set).
 
-Revision ID: staff_console
-Revises: 0006
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-11-29
 """
 
@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "staff_console"
-down_revision = "drvfind_last_location"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
