@@ -57,10 +57,16 @@ async def ensure_plan(session: AsyncSession, premise: Premise, now: datetime) ->
             session.add(row)
             await session.flush()
     except IntegrityError:
-        # Another transaction stored version 1 meanwhile: that one is the plan.
-        current = await plan_in_force(session, premise, now)
-        assert current.plan_id is not None
-        return current
+        # Version 1 exists: stored meanwhile by another transaction, or valid only from a moment
+        # after `now` (another process's clock a little ahead, or a caller pricing a past
+        # moment). Either way it is the hourly price this premise always had: that is the plan.
+        first = await session.scalar(
+            select(RatePlanVersion).where(
+                RatePlanVersion.premise_id == premise.id, RatePlanVersion.version == 1
+            )
+        )
+        assert first is not None
+        return PlanInForce(first.plan(), first.id, 1)
     return PlanInForce(current.plan, row.id, 1)
 
 

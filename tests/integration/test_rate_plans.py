@@ -35,6 +35,28 @@ EVERY_DAY = frozenset(range(7))
 NIGHT = PeriodRate(EVERY_DAY, time(22, 0), time(7, 0), 100)
 
 
+async def test_a_clock_a_little_behind_prices_with_the_stored_version_1(db: Database) -> None:
+    # Another process stored version 1 from its clock, a second ahead of this one's: this one
+    # finds no version in force at its `now`, and must take that version 1, not fail.
+    async with db.transaction() as s:
+        premise = await make_premise(s, spots=2, price_per_hour=200, now=T0)
+        user = await make_user(s)
+    prices = []
+    for now in (T0 + timedelta(seconds=1), T0):
+        async with db.transaction() as s:
+            held = await booking.hold(
+                s,
+                user_id=user.id,
+                premise_id=premise.id,
+                starts_at=now + timedelta(hours=1),
+                minutes=60,
+                now=now,
+                hold_minutes=10,
+            )
+            prices.append((held.price, held.rate_plan_id))
+    assert prices[0] == prices[1] and prices[0][1] is not None
+
+
 async def test_plans_are_versioned_and_a_booking_keeps_the_one_it_was_priced_with(db: Database) -> None:
     clock = ManualClock(T0)
     pricing = PricingUseCases(db, clock)
