@@ -39,10 +39,10 @@ async def test_a_clock_a_little_behind_prices_with_the_stored_version_1(db: Data
     # Another process stored version 1 from its clock, a second ahead of this one's: this one
     # finds no version in force at its `now`, and must take that version 1, not fail.
     async with db.transaction() as s:
-        premise = await make_premise(s, spots=2, price_per_hour=200, now=T0)
+        premise = await make_premise(s, spots=2, price_per_hour=200, now=T0 + timedelta(seconds=1))
         user = await make_user(s)
     prices = []
-    for now in (T0 + timedelta(seconds=1), T0):
+    for now in (T0 + timedelta(seconds=2), T0):
         async with db.transaction() as s:
             held = await booking.hold(
                 s,
