@@ -131,8 +131,8 @@ async def test_find_book_pay_lower_travel_in_time_and_extend(page: Any, tmp_path
         reminder = await bot_says("Extend")
         await page.screenshot(path=str(tmp_path / "reminder.png"))
         await press(reminder, "30 min")
-        offer = await bot_says("Extension until")
-        new_end = re.search(r"Extension until (\d\d:\d\d)", await offer.inner_text())
+        offer = await bot_says("How do you want to pay?")  # the wallet is short of the extension
+        new_end = re.search(r"until (\d\d:\d\d) costs", await offer.inner_text())
         assert new_end is not None
         await press(offer, "Pay by card")
         page_link = await bot_says("Open the secure payment page")
