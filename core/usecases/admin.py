@@ -396,7 +396,7 @@ class AdminUseCases:
             ).first()
         if row is None:
             raise NotFound(f"staff {staff_id} at premise {premise_id}")
-        staff, name = row.tuple()
+        staff, name = row._tuple()
         return StaffMember(staff.id, staff.user_id, name, staff.role, staff.created_at)
 
     # ------------------------------------------------------------------ the audit log
