@@ -63,8 +63,12 @@ def extension_rows(
     rows = []
     for minutes, price in options:
         data = ExtendAction(reservation_id=reservation_id, minutes=minutes, end=int(end.timestamp()))
+        # Past the daily cap more time costs nothing: "no charge", never "0.00 EUR".
         label = tr_label(
-            lang, "btn.extend", duration=fmt.duration(lang, minutes), price=fmt.money(price, currency)
+            lang,
+            "btn.extend" if price else "btn.extend_free",
+            duration=fmt.duration(lang, minutes),
+            price=fmt.money(price, currency),
         )
         rows.append([InlineKeyboardButton(text=label, callback_data=data.pack())])
     return rows
@@ -142,12 +146,12 @@ async def extend(
         )
         await drop_buttons(callback)
         return
-    if extended.outcome is ExtendOutcome.PAID_FROM_WALLET:
+    if extended.outcome in (ExtendOutcome.PAID_FROM_WALLET, ExtendOutcome.FREE):
         await callback.answer()
         # The reminder now says what was done, and has nothing left to tap.
         done = tr(
             lang,
-            "extend.done",
+            "extend.done" if extended.outcome is ExtendOutcome.PAID_FROM_WALLET else "extend.done_free",
             name=extended.premise_name,
             spot=extended.spot,
             until=fmt.clock_time(extended.ends_at, tz),

@@ -149,7 +149,7 @@ async def _booking_extended(note: Note, b: Booked) -> Rendered:
     return Rendered(
         tr(
             lang,
-            "notify.booking_extended",
+            "notify.booking_extended" if note.payload.get("added_price") else "notify.booking_extended_free",
             **b.common(lang),
             until=fmt.clock_time(r.ends_at, b.premise.timezone),
             added=fmt.money(int(note.payload.get("added_price", 0)), r.currency),

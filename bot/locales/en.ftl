@@ -307,6 +307,7 @@ notify-booking_cancelled = ✖️ Booking #{ $id } ({ $name }, { $window }) is c
 notify-booking_completed = 🧾 Booking #{ $id } at { $name } has ended ({ $window }). Total paid: { $price }. Thank you!
 notify-booking_completed_no_show = 🧾 Booking #{ $id } at { $name } ({ $window }) ended without arrival. Total paid: { $price }.
 notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Paid: { $added }.
+notify-booking_extended_free = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. No charge: the daily cap is reached.
 notify-hold_expiring = ⏳ { $minutes ->
         [one] { $minutes } minute
        *[other] { $minutes } minutes
@@ -325,7 +326,9 @@ notify-booking_reminder = ⏰ Your parking at { $name }, spot { $spot }, ends at
 reminder-extend = Need more time? Extend with one tap:
 reminder-must_leave = The spot is booked by someone else from <b>{ $at }</b>, so please leave by then.
 btn-extend = ➕ { $duration } · { $price }
+btn-extend_free = ➕ { $duration } · no charge
 extend-done = ✅ { $name }, spot { $spot }: extended to <b>{ $until }</b> · { $price } paid from your wallet.
+extend-done_free = ✅ { $name }, spot { $spot }: extended to <b>{ $until }</b> at no charge: the daily cap is reached.
 extend-stale = This reminder is out of date: your booking now ends at { $until }.
 extend-taken = Sorry, someone has just booked the spot for that time.
 extend-not_possible = This booking can no longer be extended.

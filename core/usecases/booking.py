@@ -67,6 +67,7 @@ class Ended:
 
 class ExtendOutcome(enum.Enum):
     PAID_FROM_WALLET = "paid_from_wallet"  # applied: the booking ends later already
+    FREE = "free"  # applied at no charge: the daily cap is reached (a payment is never of 0)
     NEEDS_PAYMENT = "needs_payment"  # quoted; the wallet is short: a card or the payment page
     STALE = "stale"  # the booking no longer ends when the reminder said
 
@@ -287,7 +288,7 @@ class BookingUseCases:
                 applied = await booking.apply_extension(s, extension.id, now)
                 if applied != booking.ExtensionOutcome.APPLIED:
                     raise SpotTaken("the spot was booked by someone else meanwhile")
-                outcome = ExtendOutcome.PAID_FROM_WALLET
+                outcome = ExtendOutcome.FREE
             elif balance >= extension.price:
                 await pay_rules.pay_extension_with_wallet(
                     s, extension_id=extension.id, user_id=user_id, now=now

@@ -180,3 +180,19 @@ async def test_the_extension_notice_says_what_was_paid(sqlite_db: Database, cloc
     text, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_EXTENDED, {"added_price": 700})
     assert text.endswith("Paid: 7.00 EUR.")
     assert "Added" not in text
+
+
+async def test_past_the_daily_cap_the_reminder_and_the_notice_say_no_charge(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    # The cap is reached: more time costs nothing, which reads "no charge", never "0.00 EUR".
+    ends_at = (clock.now() + timedelta(hours=2)).isoformat()
+    options = [{"minutes": 30, "price": 0}, {"minutes": 60, "price": 0}]
+    _, rows = await _render_for_a_hold(
+        sqlite_db, clock, K.BOOKING_REMINDER, {"ends_at": ends_at, "currency": "EUR", "options": options}
+    )
+    labels = [label for row in rows for label, _ in row]
+    assert "➕ 30 min · no charge" in labels and "➕ 1 h · no charge" in labels
+    assert not any("0.00" in label for label in labels)
+    text, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_EXTENDED, {"added_price": 0})
+    assert text.endswith("No charge: the daily cap is reached.") and "0.00" not in text

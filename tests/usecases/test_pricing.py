@@ -40,7 +40,7 @@ async def test_an_extension_past_the_daily_cap_costs_nothing_and_applies_at_once
 
     end = (await reservation(db, rid)).ends_at
     extended = await uc.extend(user_id=p.user_id, reservation_id=rid, minutes=60, reminded_end=end)
-    assert (extended.outcome, extended.price) == (ExtendOutcome.PAID_FROM_WALLET, 0)
+    assert (extended.outcome, extended.price) == (ExtendOutcome.FREE, 0)
     booked = await reservation(db, rid)
     assert (booked.ends_at, booked.price) == (end + timedelta(hours=1), 1000)
     async with db.read() as s:
