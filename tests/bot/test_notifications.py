@@ -3,6 +3,7 @@ asserted where drivers and operators receive them: tests/jobs, tests/e2e)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -196,3 +197,42 @@ async def test_past_the_daily_cap_the_reminder_and_the_notice_say_no_charge(
     assert not any("0.00" in label for label in labels)
     text, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_EXTENDED, {"added_price": 0})
     assert text.endswith("No charge: the daily cap is reached.") and "0.00" not in text
+
+
+@pytest.mark.parametrize("lang", sorted(CATALOGS))
+async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, lang: str) -> None:
+    """Every notification as its reader sees it (text, then the buttons), compared with
+    tests/bot/catalogue/notifications.<lang>.txt like the screen catalogue
+    (UPDATE_CATALOGUE=1 regenerates it; read the diff)."""
+    async with sqlite_db.transaction() as s:
+        user = await make_user(s, name="Olena")
+        premise = await make_premise(s, name="Central Garage")
+        r = await booking.hold(
+            s,
+            user_id=user.id,
+            premise_id=premise.id,
+            starts_at=clock.now() + timedelta(hours=1),
+            minutes=120,
+            now=clock.now(),
+            hold_minutes=10,
+        )
+        payloads = _payloads(r.id, r.ends_at.isoformat())
+        payloads[K.BOOKING_REMINDER]["options"] = [
+            {"minutes": 30, "price": 125},
+            {"minutes": 60, "price": 250},
+        ]
+    entries = []
+    async with sqlite_db.read() as s:
+        for kind, payload in payloads.items():
+            note = Notification(id=1, user_id=user.id, kind=kind, channel=Channel.TELEGRAM, payload=payload)
+            rendered = await render(s, note, lang)
+            rows = rendered.keyboard.inline_keyboard if rendered.keyboard else []
+            buttons = ["[" + "] [".join(b.text for b in row) + "]" for row in rows]
+            entries.append("\n".join([f"## {kind.value}", rendered.text, "", *buttons]).rstrip())
+    text = "\n\n".join(entries) + "\n"
+    path = Path(__file__).parent / "catalogue" / f"notifications.{lang}.txt"
+    if os.environ.get("UPDATE_CATALOGUE") == "1":
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), (
+        f"regenerate with UPDATE_CATALOGUE=1 and read {path.name}"
+    )
