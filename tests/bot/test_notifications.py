@@ -217,10 +217,16 @@ async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, l
             hold_minutes=10,
         )
         payloads = _payloads(r.id, r.ends_at.isoformat())
+        # The sample payloads, made to agree with this booking.
         payloads[K.BOOKING_REMINDER]["options"] = [
-            {"minutes": 30, "price": 125},
-            {"minutes": 60, "price": 250},
+            {"minutes": 30, "price": 100},
+            {"minutes": 60, "price": 200},
         ]
+        assert r.hold_expires_at is not None
+        payloads[K.HOLD_EXPIRING]["expires_at"] = r.hold_expires_at.isoformat()
+        payloads[K.BOOKING_CANCELLED]["refund_wallet"] = r.price
+        payloads[K.PAYMENT_REFUNDED]["amount"] = r.price
+        payloads[K.BOOKING_EXTENDED]["added_price"] = 100
     entries = []
     async with sqlite_db.read() as s:
         for kind, payload in payloads.items():
