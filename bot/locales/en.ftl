@@ -137,7 +137,7 @@ when-out_of_range =
        *[other] Please pick a day from today to { $days } days ahead.
     }
 when-pick_time = Arrival time on { $date } ({ $tz }):
-when-no_times_today = No start times are left today: pick another day.
+when-no_times_today = No arrival times are left today: pick another day.
 btn-earlier_times = ◀️ Earlier · { $range }
 btn-later_times = Later · { $range } ▶️
 duration-title = How long will you park?
@@ -167,7 +167,7 @@ price-line_base = { $duration } × { $rate }
 price-line_period = { $when }: { $duration } × { $rate }
 price-line_cap = daily cap { $cap } applied
 price-invalid_plan = This price plan cannot be used. Check its prices and periods.
-price-bad_amount = Prices are whole amounts from 0 up to 10000.00.
+price-bad_amount = Prices must be from 0 up to 10000.00, with at most two decimals.
 price-cap_too_low = The daily cap must be at least the price of the dearest hour.
 price-bad_period = Each special rate needs at least one weekday, times in whole minutes, and no overlap with another.
 quote-no_spot = Sorry, every spot is taken for that time. Try another time or car park.
@@ -433,10 +433,10 @@ admin-btn_revoke = ✖️ { $name }
 admin-invite =
     🔗 Send this link to your new { $role } at <b>{ $name }</b>. It works once, until { $until }:
     { $link }
-admin-revoke_confirm = Revoke the access of { $name } ({ $role }) to <b>{ $premise }</b>?
+admin-revoke_confirm = Revoke access to <b>{ $premise }</b> for { $name } ({ $role })?
 admin-btn_revoke_yes = ✅ Yes, revoke
 admin-btn_revoke_no = ⬅️ No, keep
-admin-revoked = Access of { $name } revoked.
+admin-revoked = { $name } no longer has access.
 admin-audit =
     📜 <b>Audit log: { $scope }</b>
     { $count ->
@@ -460,5 +460,5 @@ admin-invite_invalid-expired =
        *[other] { $hours } hours
     }). Ask the owner for a new one.
 admin-welcome =
-    ✅ Welcome! You are now { $role } at <b>{ $name }</b>.
+    ✅ Welcome! Your role at <b>{ $name }</b> is now { $role }.
     /admin opens the operator console.

@@ -108,7 +108,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     staff = Driver(services, STAFF)
     await staff.send(f"/start {payload}")
     assert staff.bot.texts() == [
-        "✅ Welcome! You are now attendant at <b>Alpha Garage</b>.\n/admin opens the operator console."
+        "✅ Welcome! Your role at <b>Alpha Garage</b> is now attendant.\n/admin opens the operator console."
     ]
     menus = [c for c in staff.bot.calls if isinstance(c, SetMyCommands)]
     assert len(menus) == 1 and menus[0].scope == BotCommandScopeChat(chat_id=STAFF)
@@ -145,13 +145,13 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
         ["⬅️ Back"],
     ]
     await owner.tap("✖️ User_9002")
-    assert owner.text == "Revoke the access of User_9002 (attendant) to <b>Alpha Garage</b>?"
+    assert owner.text == "Revoke access to <b>Alpha Garage</b> for User_9002 (attendant)?"
     assert owner.layout == [["✅ Yes, revoke"], ["⬅️ No, keep"]]
     await owner.tap("⬅️ No, keep")
     assert owner.text.endswith("• User_9002: attendant")
     await owner.tap("✖️ User_9002")
     await owner.tap("✅ Yes, revoke")
-    assert owner.bot.callback_answers()[-1].text == "Access of User_9002 revoked."
+    assert owner.bot.callback_answers()[-1].text == "User_9002 no longer has access."
     assert owner.text == "👥 <b>Staff of Alpha Garage</b>\nNobody yet."
     resets = [c for c in owner.bot.calls if isinstance(c, DeleteMyCommands)]
     assert len(resets) == 1 and resets[0].scope == BotCommandScopeChat(chat_id=STAFF)

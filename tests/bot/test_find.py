@@ -246,7 +246,7 @@ async def test_late_in_the_evening_later_today_says_no_times_are_left(
     clock.advance(timedelta(hours=12, minutes=50))  # 23:50 in Kyiv
     await driver.tap("Later today")
     assert driver.text == (
-        "Arrival time on Sat 21 Nov (Europe/Kyiv):\n\nNo start times are left today: pick another day."
+        "Arrival time on Sat 21 Nov (Europe/Kyiv):\n\nNo arrival times are left today: pick another day."
     )
     assert driver.layout == [["⬅️ Back"]]
 
