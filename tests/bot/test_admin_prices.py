@@ -223,3 +223,22 @@ async def test_the_owner_has_prices_too(services: Services) -> None:
     assert owner.layout == [["👥 Staff"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
     await owner.tap("💶 Prices")
     assert owner.text.startswith("💶 <b>Prices at Central Garage</b> · version 1\n")
+
+
+async def test_the_prices_screen_in_ukrainian(services: Services) -> None:
+    premise_id = await add_premise(services, "Central Garage", north_m=222, price=250)
+    await services.users.telegram_caller(MANAGER, name="Mira", language="uk")
+    manager = await _staff(services, premise_id, MANAGER, StaffRole.MANAGER)
+    await manager.tap("Central Garage · менеджер")
+    await manager.tap("💶 Ціни")
+    await manager.tap("✏️ Змінити ціни")
+    for rate in ("22:00-07:00 1", "07:00-09:00 3"):
+        await manager.tap("🌙 Додати нічний тариф")
+        await manager.send(rate)
+    assert manager.text.startswith(
+        "✏️ <b>Нові ціни для Central Garage</b> · чернетка версії 2\n"
+        "Базова: 2.50 EUR/год\nПерша година: немає\nДобовий ліміт: немає\n"
+        "2 особливі тарифи:\n• 22:00–07:00: 1.00 EUR/год\n• 07:00–09:00: 3.00 EUR/год\n\n"
+        "<b>Приклади стоянок</b>\n• 1 год від зараз, Сб 21 лист 11:00–12:00: <b>2.50 EUR</b> (2.50 EUR/год)\n"
+    )
+    assert manager.layout[-2:] == [["💾 Зберегти як версію 2"], ["🗑 Скасувати зміни"]]
