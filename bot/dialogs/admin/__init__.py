@@ -1,5 +1,5 @@
 """The operator console, `/admin` (DESIGN.md §11): the premises the caller manages, a
-premise's sections (those their role allows and that are built: Staff, Audit log), staff
+premise's sections (those their role allows and that are built: Staff, Prices, Audit log), staff
 invites and revoking, the audit log with its CSV export.
 
 Every button that acts on a premise carries the premise's id in its callback data, and the use
