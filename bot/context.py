@@ -9,6 +9,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.db import Database
 from core.usecases.admin import AdminUseCases
+from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
@@ -31,6 +32,7 @@ class Services:
     arrival: ArrivalUseCases | None = None  # None when MQTT (blockers) is not configured
     # The use cases handlers call (core/usecases), built from the fields above.
     admin: AdminUseCases = field(init=False)  # the operator console (DESIGN.md §11)
+    admin_prices: AdminPriceUseCases = field(init=False)  # its Prices section
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -45,6 +47,7 @@ class Services:
         )
         object.__setattr__(self, "search", SearchUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "admin", AdminUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(self, "admin_prices", AdminPriceUseCases(self.admin))
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

@@ -410,13 +410,62 @@ admin-help =
         [one] { $hours } hour
        *[other] { $hours } hours
     }; revoke access.
+    • 💶 Prices (owners and managers): the rate plan in force and what sample stays cost; change it, see the new prices, save it as the next version.
     • 📜 Audit log (owners and managers): every console action, refused ones too, newest first; export it as CSV.
     Every action is checked against your role at that car park and recorded.
 admin-premise =
     🅿️ <b>{ $name }</b>
     Your role: { $role }
 admin-section-staff = 👥 Staff
+admin-section-prices = 💶 Prices
 admin-section-audit = 📜 Audit log
+admin-prices =
+    💶 <b>Prices at { $name }</b> · version { $version }
+    { $plan }
+
+    <b>Sample stays</b>{ $samples }
+admin-prices_draft =
+    ✏️ <b>New prices for { $name }</b> · draft of version { $version }
+    { $plan }
+
+    <b>Sample stays</b>{ $samples }
+    Drivers see nothing of this until you save it.
+admin-prices_plan =
+    Base: { $base }/h
+    First hour: { $first }
+    Daily cap: { $cap }
+    { $count ->
+        [0] No night or weekend rates.
+        [one] { $count } special rate:
+       *[other] { $count } special rates:
+    }{ $periods }
+admin-prices_none = none
+admin-prices_cap = { $cap } per 24 h of a booking
+admin-prices_period_line = • { $when }: { $rate }/h
+admin-prices_sample_line = • { $what }, { $window }: <b>{ $price }</b> ({ $rate })
+admin-prices_sample-hour = 1 h from now
+admin-prices_sample-three_hours = 3 h from now
+admin-prices_sample-night = a night
+admin-prices_sample-day = 24 h from now
+admin-prices_btn_edit = ✏️ Change prices
+admin-prices_btn-base = 💶 Per hour
+admin-prices_btn-first = 1️⃣ First hour
+admin-prices_btn-cap = 📅 Daily cap
+admin-prices_btn-night = 🌙 Add a night rate
+admin-prices_btn-weekend = 🗓 Add a weekend rate
+admin-prices_btn_remove = ✖️ Remove { $when }
+admin-prices_btn_save = 💾 Save as version { $version }
+admin-prices_btn_discard = 🗑 Discard
+admin-prices_btn_clear-first = ✖️ No first-hour price
+admin-prices_btn_clear-cap = ✖️ No daily cap
+admin-prices_ask-base = Type the base price per hour in { $currency }, for example 2.50.
+admin-prices_ask-first = Type the price of a stay's first hour in { $currency }, for example 3.00, or tap "No first-hour price".
+admin-prices_ask-cap = Type the most a driver pays for each 24 hours of a booking, in { $currency }, for example 20.00, or tap "No daily cap".
+admin-prices_ask-night = Type the hours and the price per hour in { $currency }, for example 22:00-07:00 1.00. The rate applies every day.
+admin-prices_ask-weekend = Type the price per hour on Saturdays and Sundays (all day) in { $currency }, for example 1.50.
+admin-prices_bad_amount = ⚠️ That is not an amount in { $currency }. Type it like 2.50.
+admin-prices_bad_night = ⚠️ That is not a time range with a price. Type it like 22:00-07:00 1.00.
+admin-prices_saved = Saved: version { $version } is in force from now on.
 admin-refused = ⛔ You do not have access to this.
 admin-not_permitted = You do not have access to this.
 admin-staff =

@@ -421,13 +421,63 @@ admin-help =
         [few] { $hours } години
        *[other] { $hours } годин
     }; забрати доступ.
+    • 💶 Ціни (власники й менеджери): чинний тариф і вартість прикладів стоянок; змініть його, перегляньте нові ціни, збережіть як наступну версію.
     • 📜 Журнал дій (власники й менеджери): кожна дія в консолі (навіть відхилена), нові спочатку; експорт у CSV.
     Кожну дію звіряємо з вашою роллю в цьому паркінгу й записуємо в журнал.
 admin-premise =
     🅿️ <b>{ $name }</b>
     Ваша роль: { $role }
 admin-section-staff = 👥 Персонал
+admin-section-prices = 💶 Ціни
 admin-section-audit = 📜 Журнал дій
+admin-prices =
+    💶 <b>Ціни в { $name }</b> · версія { $version }
+    { $plan }
+
+    <b>Приклади стоянок</b>{ $samples }
+admin-prices_draft =
+    ✏️ <b>Нові ціни для { $name }</b> · чернетка версії { $version }
+    { $plan }
+
+    <b>Приклади стоянок</b>{ $samples }
+    Водії нічого з цього не побачать, доки ви не збережете.
+admin-prices_plan =
+    Базова: { $base }/год
+    Перша година: { $first }
+    Добовий ліміт: { $cap }
+    { $count ->
+        [0] Нічних чи вихідних тарифів немає.
+        [one] { $count } особливий тариф:
+        [few] { $count } особливі тарифи:
+       *[other] { $count } особливих тарифів:
+    }{ $periods }
+admin-prices_none = немає
+admin-prices_cap = { $cap } за кожні 24 год бронювання
+admin-prices_period_line = • { $when }: { $rate }/год
+admin-prices_sample_line = • { $what }, { $window }: <b>{ $price }</b> ({ $rate })
+admin-prices_sample-hour = 1 год від зараз
+admin-prices_sample-three_hours = 3 год від зараз
+admin-prices_sample-night = ніч
+admin-prices_sample-day = 24 год від зараз
+admin-prices_btn_edit = ✏️ Змінити ціни
+admin-prices_btn-base = 💶 За годину
+admin-prices_btn-first = 1️⃣ Перша година
+admin-prices_btn-cap = 📅 Добовий ліміт
+admin-prices_btn-night = 🌙 Додати нічний тариф
+admin-prices_btn-weekend = 🗓 Додати тариф вихідних
+admin-prices_btn_remove = ✖️ Прибрати { $when }
+admin-prices_btn_save = 💾 Зберегти як версію { $version }
+admin-prices_btn_discard = 🗑 Скасувати зміни
+admin-prices_btn_clear-first = ✖️ Без ціни першої години
+admin-prices_btn_clear-cap = ✖️ Без добового ліміту
+admin-prices_ask-base = Введіть базову ціну за годину в { $currency }, наприклад 2.50.
+admin-prices_ask-first = Введіть ціну першої години стоянки в { $currency }, наприклад 3.00, або натисніть «Без ціни першої години».
+admin-prices_ask-cap = Введіть, скільки найбільше водій платить за кожні 24 години бронювання, в { $currency }, наприклад 20.00, або натисніть «Без добового ліміту».
+admin-prices_ask-night = Введіть години й ціну за годину в { $currency }, наприклад 22:00-07:00 1.00. Тариф діє щодня.
+admin-prices_ask-weekend = Введіть ціну за годину в суботу й неділю (цілу добу) в { $currency }, наприклад 1.50.
+admin-prices_bad_amount = ⚠️ Це не сума в { $currency }. Введіть її так: 2.50.
+admin-prices_bad_night = ⚠️ Це не проміжок часу з ціною. Введіть так: 22:00-07:00 1.00.
+admin-prices_saved = Збережено: версія { $version } діє відтепер.
 admin-refused = ⛔ У вас немає доступу до цього.
 admin-not_permitted = У вас немає доступу до цього.
 admin-staff =

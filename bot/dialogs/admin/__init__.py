@@ -1,5 +1,5 @@
 """The operator console, `/admin` (DESIGN.md §11): the premises the caller manages, a
-premise's sections (those their role allows and that are built: Staff, Audit log), staff
+premise's sections (those their role allows and that are built: Staff, Prices, Audit log), staff
 invites and revoking, the audit log with its CSV export.
 
 Every button that acts on a premise carries the premise's id in its callback data, and the use
@@ -22,6 +22,7 @@ from aiogram_dialog.widgets.text import Format
 from bot import format as fmt
 from bot.commands import hide_admin_command
 from bot.context import Caller, Services
+from bot.dialogs.admin.prices import PricesSG
 from bot.dialogs.admin.states import AdminSG
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.states import MenuSG
@@ -35,7 +36,11 @@ __all__ = ["AdminSG", "admin_dialog", "open_console"]
 
 # The sections of a premise's console that are built, in the order shown, with the
 # permission each needs (core/permissions.py decides; this only hides the buttons).
-SECTIONS = (("staff", Permission.MANAGE_STAFF), ("audit", Permission.VIEW_AUDIT))
+SECTIONS = (
+    ("staff", Permission.MANAGE_STAFF),
+    ("prices", Permission.MANAGE_PRICES),
+    ("audit", Permission.VIEW_AUDIT),
+)
 ALL = "all"  # the audit log of every premise (owners)
 
 
@@ -116,12 +121,17 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
             await admin.list_staff(who, premise_id)
         elif section == "audit":
             await admin.audit_page(who, premise_id)
+        elif section == "prices":
+            await services(manager).admin_prices.price_plan(who, premise_id)
         else:
             raise NotFound(f"section {section[:20]!r}")
     except DomainError as error:
         await explain(callback, manager, error)
         return
     manager.dialog_data.update(premise_id=premise_id, audit_scope=str(premise_id), offset=0)
+    if section == "prices":  # its own dialog (bot/dialogs/admin/prices.py); Back returns here
+        await manager.start(PricesSG.plan, data={"premise_id": premise_id})
+        return
     await manager.switch_to(AdminSG.staff if section == "staff" else AdminSG.audit)
 
 
