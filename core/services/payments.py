@@ -149,9 +149,26 @@ async def payable_extension(
     if extension is None:
         raise NotFound(f"extension {extension_id}")
     reservation = await booking.lock_owned(session, extension.reservation_id, user_id)
+    _require_payable(extension, reservation)
+    return extension, reservation
+
+
+async def unpaid_extension(
+    session: AsyncSession, extension_id: int, user_id: int
+) -> tuple[ReservationExtension, Reservation]:
+    """The caller's unpaid extension as `payable_extension` checks it, without locks: for a read
+    (a read-only transaction on PostgreSQL refuses SELECT ... FOR UPDATE)."""
+    extension = await session.get(ReservationExtension, extension_id)
+    if extension is None:
+        raise NotFound(f"extension {extension_id}")
+    reservation = await booking.get_owned(session, extension.reservation_id, user_id)
+    _require_payable(extension, reservation)
+    return extension, reservation
+
+
+def _require_payable(extension: ReservationExtension, reservation: Reservation) -> None:
     if extension.status != ExtensionStatus.PENDING_PAYMENT or reservation.ends_at != extension.old_ends_at:
         raise InvalidTransition(reservation.id, reservation.status.value, "pay this extension")
-    return extension, reservation
 
 
 async def _lock_payment(session: AsyncSession, **where: object) -> Payment | None:

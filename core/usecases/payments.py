@@ -249,7 +249,7 @@ class PaymentUseCases:
         """A top-up page for what the wallet is missing of an extension's price, so the wallet
         can pay it afterwards."""
         async with self.db.read() as s:
-            extension, _reservation = await rules.payable_extension(s, extension_id, user_id)
+            extension, _reservation = await rules.unpaid_extension(s, extension_id, user_id)
             price, currency = extension.price, extension.currency
             balance = await wallet.balance(s, user_id, currency)
         amount = topup_to_cover(price, balance)

@@ -466,3 +466,22 @@ async def test_reconciliation_confirms_a_paid_booking_whose_webhook_never_came(s
     assert (await stack.reservation(r.id)).status == ReservationStatus.CONFIRMED
     assert await stack.kinds(stack.user_id) == ["booking_confirmed"]
     assert await stack.service.reconcile_open_checkouts() == 0
+
+
+async def test_a_top_up_for_an_extension_covers_what_the_wallet_lacks(stack: Stack) -> None:
+    # On PostgreSQL the quote is read in a READ ONLY transaction: no row locks there.
+    r = await stack.hold()
+    await stack.fund(PRICE)
+    async with stack.db.transaction() as s:
+        await rules.pay_booking_with_wallet(
+            s, reservation_id=r.id, user_id=stack.user_id, now=stack.clock.now()
+        )
+        extension = await booking.request_extension(
+            s, r.id, user_id=stack.user_id, minutes=30, now=stack.clock.now()
+        )
+        extension_id, price = extension.id, extension.price
+    link = await stack.service.topup_for_extension(extension_id, stack.user_id)
+    assert (link.amount, link.currency) == (max(price, TOPUP_MIN), "EUR")
+    assert link.checkout.session_id in stack.fake.sessions
+    with pytest.raises(NotOwner):
+        await stack.service.topup_for_extension(extension_id, stack.other_id)
