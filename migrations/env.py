@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 from logging.config import fileConfig
+from typing import Any
 
 from alembic import context
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from core.config import load_settings
 from core.db import create_engine
@@ -41,10 +44,25 @@ def _run_sync(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    if connection.dialect.name == "sqlite":
+        broken = connection.execute(text("PRAGMA foreign_key_check")).fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left {len(broken)} rows whose foreign keys point nowhere")
 
 
 async def run_migrations_online() -> None:
     engine = create_engine(_url())
+    if engine.dialect.name == "sqlite":
+        # A batch migration rebuilds a table (create a copy, move the rows, drop, rename): with
+        # foreign keys on, dropping a table other rows refer to fails once it has data, so a
+        # downgrade of a used database could not run. They are off while migrating (SQLite
+        # ignores the pragma inside a transaction, hence at connect) and checked after.
+        @event.listens_for(engine.sync_engine, "connect")
+        def _foreign_keys_off(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=OFF")
+            cursor.close()
+
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_sync)

@@ -4,14 +4,10 @@ that gives existing premises their first version."""
 
 from __future__ import annotations
 
-import asyncio
 import shutil
-import uuid
-from collections.abc import Iterator
 from datetime import time, timedelta
 from pathlib import Path
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -29,7 +25,6 @@ from core.services import booking
 from core.usecases.pricing import PricingUseCases
 from tests.conftest import T0, _in_thread
 from tests.factories import make_premise, make_user
-from tests.services import POSTGRES_URL, tcp_open, unavailable
 
 EVERY_DAY = frozenset(range(7))
 NIGHT = PeriodRate(EVERY_DAY, time(22, 0), time(7, 0), 100)
@@ -221,33 +216,11 @@ async def test_the_same_plan_and_stay_price_the_same_on_sqlite_and_postgres(
 # --- the migration: existing premises get version 1, matching bookings its id
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url_before_plans(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture
+def url_before_plans(empty_database_url: str) -> str:
     """An empty database migrated to the revision before rate plans (0008)."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-        _in_thread(lambda: command.upgrade(alembic_config(url), BEFORE_PLANS))
-        yield url
-        return
-    admin = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://", 1)
-    if not tcp_open(admin, 5432):
-        unavailable(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    name = f"parking_old_{uuid.uuid4().hex[:10]}"
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    _in_thread(lambda: asyncio.run(run(f'CREATE DATABASE "{name}"')))
-    url = f"{POSTGRES_URL.rpartition('/')[0]}/{name}"
-    try:
-        _in_thread(lambda: command.upgrade(alembic_config(url), BEFORE_PLANS))
-        yield url
-    finally:
-        _in_thread(lambda: asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+    _in_thread(lambda: command.upgrade(alembic_config(empty_database_url), BEFORE_PLANS))
+    return empty_database_url
 
 
 BEFORE_PLANS = "0007"

@@ -6,18 +6,23 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 
 import main
 from core.db import Database
-from core.migrate import include_name
-from core.models import Base
+from core.migrate import alembic_config, include_name, upgrade_to_head
+from core.models import Base, Reservation, ReservationStatus, WalletTxKind
+from core.services import booking, payments, wallet
+from tests.conftest import _in_thread
+from tests.factories import make_premise, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,8 +93,8 @@ def _cli(*args: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[
 def test_cli_help_run_without_token_and_idempotent_seed(tmp_path: Path) -> None:
     helped = _cli("--help", tmp_path=tmp_path)
     assert helped.returncode == 0
-    for command in ("run", "migrate", "seed-demo"):
-        assert command in helped.stdout
+    for name in ("run", "migrate", "seed-demo"):
+        assert name in helped.stdout
     no_token = _cli(tmp_path=tmp_path)
     assert no_token.returncode == 1
     assert "BOT_TOKEN is not set" in no_token.stderr and "@BotFather" in no_token.stderr
@@ -216,3 +221,37 @@ def test_run_says_in_one_line_when_the_bot_api_answers_an_html_502(tmp_path: Pat
     assert len(failures) == 1 and "TELEGRAM_API_BASE" in failures[0], output
     assert "Traceback" not in output and "Bad Gateway" not in output
     assert token not in output and "SecretPartOfTheToken" not in output
+
+
+async def test_the_migrations_go_down_and_up_again_on_a_database_in_use(empty_database_url: str) -> None:
+    """Every downgrade back to 0001 and up to head again, on a database holding a paid booking,
+    an extension and their payments: a rebuilt SQLite table must keep the rows others refer to."""
+    url = empty_database_url
+    _in_thread(lambda: upgrade_to_head(url))
+    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    db = Database.from_url(url)
+    try:
+        async with db.transaction() as s:
+            premise = await make_premise(s, price_per_hour=200, now=now)
+            user = await make_user(s)
+            await wallet.credit(s, user.id, 1_000, "EUR", kind=WalletTxKind.DEPOSIT, reference="t", now=now)
+            held = await booking.hold(
+                s, user_id=user.id, premise_id=premise.id, starts_at=now, minutes=60, now=now, hold_minutes=10
+            )
+            await payments.pay_booking_with_wallet(s, reservation_id=held.id, user_id=user.id, now=now)
+            extension = await booking.request_extension(s, held.id, user_id=user.id, minutes=30, now=now)
+            await payments.pay_extension_with_wallet(s, extension_id=extension.id, user_id=user.id, now=now)
+            reservation_id = held.id
+    finally:
+        await db.dispose()
+    _in_thread(lambda: command.downgrade(alembic_config(url), "0001"))
+    _in_thread(lambda: upgrade_to_head(url))
+    db = Database.from_url(url)
+    try:
+        async with db.read() as s:
+            kept = await s.get(Reservation, reservation_id)
+            paid = (await s.execute(text("SELECT count(*) FROM payments"))).scalar_one()
+        assert kept is not None and (kept.status, kept.price) == (ReservationStatus.CONFIRMED, 300)
+        assert paid == 2
+    finally:
+        await db.dispose()
