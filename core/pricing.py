@@ -143,14 +143,16 @@ class RatePlan:
 
 
 def validate(plan: RatePlan) -> RatePlan:
-    """Refuses a plan that cannot be priced as documented: negative or absurd amounts, a cap
-    below the dearest hour, periods without days, off whole minutes or overlapping."""
+    """Refuses a plan that cannot be priced as documented: amounts below one minor unit or
+    absurd, a cap below the dearest hour, periods without days, off whole minutes or
+    overlapping. A rate of 0 is refused because a stay priced 0 could never be paid (a payment
+    is never of 0); free parking is not a rate plan."""
     amounts = [plan.base_per_hour, plan.first_hour, plan.daily_cap, *(p.per_hour for p in plan.periods)]
     for amount in amounts:
         if amount is None:
             continue
-        if not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= MAX_AMOUNT:
-            raise RatePlanBadAmount(f"amounts are whole minor units from 0 to {MAX_AMOUNT}")
+        if not isinstance(amount, int) or isinstance(amount, bool) or not 1 <= amount <= MAX_AMOUNT:
+            raise RatePlanBadAmount(f"amounts are whole minor units from 1 to {MAX_AMOUNT}")
     if plan.daily_cap is not None and plan.daily_cap < plan.dearest_hour:
         raise RatePlanCapTooLow(f"the daily cap {plan.daily_cap} is below an hour at {plan.dearest_hour}")
     covered: set[int] = set()

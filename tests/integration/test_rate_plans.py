@@ -152,7 +152,7 @@ periods = st.lists(
         days=st.frozensets(st.integers(0, 6), min_size=1),
         start=times,
         end=times,
-        per_hour=st.integers(0, 1500),
+        per_hour=st.integers(1, 1500),
     ),
     max_size=2,
 )
@@ -168,8 +168,8 @@ def plans(draw: st.DrawFn) -> RatePlan:
         if not covered & minutes:
             kept.append(p)
             covered |= minutes
-    base = draw(st.integers(0, 1500))
-    first = draw(st.none() | st.integers(0, 2500))
+    base = draw(st.integers(1, 1500))
+    first = draw(st.none() | st.integers(1, 2500))
     plan = RatePlan(base_per_hour=base, currency="EUR", first_hour=first, periods=tuple(kept))
     cap = draw(st.none() | st.integers(0, 30_000))
     return RatePlan(base, "EUR", first, None if cap is None else plan.dearest_hour + cap, tuple(kept))

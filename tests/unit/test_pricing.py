@@ -141,6 +141,8 @@ def test_an_extension_costs_what_it_adds_to_the_whole_stay() -> None:
 def test_plans_that_cannot_be_priced_are_refused() -> None:
     with pytest.raises(RatePlanBadAmount):
         validate(RatePlan(base_per_hour=-1, currency="EUR"))
+    with pytest.raises(RatePlanBadAmount):  # a stay in it would cost 0: never payable
+        validate(RatePlan(base_per_hour=200, first_hour=0, currency="EUR"))
     with pytest.raises(RatePlanBadAmount):
         validate(
             RatePlan(
@@ -191,14 +193,14 @@ periods = st.builds(
     days=st.frozensets(st.integers(0, 6), min_size=1),
     start=times,
     end=times,
-    per_hour=st.integers(0, 2000),
+    per_hour=st.integers(1, 2000),
 )
 
 
 @st.composite
 def plans(draw: st.DrawFn) -> RatePlan:
-    base = draw(st.integers(0, 2000))
-    first = draw(st.none() | st.integers(0, 3000))
+    base = draw(st.integers(1, 2000))
+    first = draw(st.none() | st.integers(1, 3000))
     chosen = tuple(draw(st.lists(periods, max_size=3)))
     plan = RatePlan(base_per_hour=base, currency="EUR", first_hour=first, periods=chosen)
     if draw(st.booleans()):
