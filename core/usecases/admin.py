@@ -452,13 +452,13 @@ class AdminUseCases:
                     line.id,
                     line.at.isoformat(),
                     "" if line.actor_user_id is None else line.actor_user_id,
-                    line.actor_name,
+                    _cell(line.actor_name),
                     "" if line.premise_id is None else line.premise_id,
                     line.action,
                     line.outcome.value,
-                    _json(line.before),
-                    _json(line.after),
-                    line.detail,
+                    _cell(_json(line.before)),
+                    _cell(_json(line.after)),
+                    _cell(line.detail),
                 ]
             )
         return out.getvalue().encode("utf-8")
@@ -523,6 +523,12 @@ class AdminUseCases:
             name, added = known.get(tg, ("", False))
             owners.append(Owner(tg, name, tg in self.settings.admin_ids, added))
         return owners
+
+
+def _cell(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a name a stranger chose ("=HYPERLINK(...)")
+    would otherwise run as a formula when the owner opens the export (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _json(value: dict[str, Any] | None) -> str:

@@ -321,3 +321,16 @@ async def test_owners_from_the_command_line_survive_the_admin_ids_sync(
             {"user_id": first.user_id, "is_admin": False},
         ),
     ]
+
+
+async def test_a_name_that_looks_like_a_formula_is_exported_as_text(team: Team, db: Database) -> None:
+    # The name is the staff member's own Telegram name: a spreadsheet must not run it.
+    async with db.transaction() as s:
+        manager = await s.get(User, team.manager)
+        assert manager is not None
+        manager.name = '=HYPERLINK("http://evil.example","Mira")'
+    await team.admin.audit_csv(team.manager, team.a)  # audited under the manager's name
+    exported = list(csv.reader(io.StringIO((await team.admin.audit_csv(team.owner, team.a)).decode())))
+    newest = dict(zip(exported[0], exported[1], strict=True))
+    assert newest["action"] == "audit.export"
+    assert newest["actor_name"] == '\'=HYPERLINK("http://evil.example","Mira")'
