@@ -319,6 +319,10 @@ class AdminUseCases:
                     raise InvalidInvite("used")
                 if invite.expires_at <= now:
                     raise InvalidInvite("expired")
+                # Two invites to the same premise opened at once by one person: the second
+                # waits here and then finds the first one's role (which it replaces), instead of
+                # both inserting and one failing on the one-active-role index.
+                await s.scalar(select(User.id).where(User.id == user_id).with_for_update())
                 current = await s.scalar(
                     select(PremiseStaff)
                     .where(

@@ -54,3 +54,21 @@ async def test_an_invite_opened_twice_at_once_grants_one_role_and_audits_both(
     ]
     page = await admin.audit_page(owner, premise)
     assert page.total == 6 and page.lines[0].action == "staff.accept"
+
+
+async def test_two_invites_opened_at_once_by_one_person_leave_one_role(
+    db: Database, clock: ManualClock
+) -> None:
+    async with db.transaction() as s:
+        premise = (await make_premise(s, name="Alpha")).id
+        owner = (await make_user(s, name="Owner", is_admin=True)).id
+        user = (await make_user(s, name="Taras")).id
+    admin = AdminUseCases(db, clock, Settings(_env_file=None, bot_token="1:x"))
+    invites = [await admin.invite(owner, premise, role) for role in (StaffRole.MANAGER, StaffRole.ATTENDANT)]
+    results = await asyncio.gather(
+        *(admin.accept_invite(user, i.token) for i in invites), return_exceptions=True
+    )
+    assert [type(r).__name__ for r in results] == ["Grant", "Grant"]
+    async with db.read() as s:
+        active = list(await s.scalars(select(PremiseStaff).where(PremiseStaff.revoked_at.is_(None))))
+    assert len(active) == 1 and active[0].user_id == user
