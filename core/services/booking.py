@@ -57,7 +57,7 @@ from core.rules import (
 from core.services import outbox, refunds
 from core.services.availability import free_spot_ids, is_spot_free
 from core.services.places import place_of
-from core.services.pricing import ensure_plan, plan_by_id, price_with
+from core.services.pricing import ensure_plan, plan_by_id, plan_in_force, price_with
 
 _MAX_SPOT_ATTEMPTS = 20
 _EXCLUSION_VIOLATION = "23P01"
@@ -473,15 +473,22 @@ async def request_extension(
 
 
 async def extension_price(
-    session: AsyncSession, reservation: Reservation, premise: Premise, new_ends_at: datetime, now: datetime
+    session: AsyncSession,
+    reservation: Reservation,
+    premise: Premise,
+    new_ends_at: datetime,
+    now: datetime,
+    *,
+    store: bool = True,
 ) -> tuple[int | None, int]:
     """(plan id, price) of moving the booking's end to `new_ends_at`: the marginal cost under the
     plan the booking was priced with (core/pricing.py), so its first hour is not charged again
-    and its daily cap holds; a booking priced before plans takes the plan in force now."""
+    and its daily cap holds; a booking priced before plans takes the plan in force now (stored
+    as version 1 if none is, unless `store` is False: a quote read in a read-only transaction)."""
     plan = await plan_by_id(session, reservation.rate_plan_id) if reservation.rate_plan_id else None
     plan_id = reservation.rate_plan_id
     if plan is None:
-        current = await ensure_plan(session, premise, now)
+        current = await (ensure_plan if store else plan_in_force)(session, premise, now)
         plan, plan_id = current.plan, current.plan_id
     price = marginal_price(plan, reservation.starts_at, reservation.ends_at, new_ends_at, premise.timezone)
     return plan_id, price

@@ -73,7 +73,11 @@ async def extension_options(
         ):
             break  # a longer extension would cross the same booking
         # Priced as the extension itself will be: the marginal price under the booking's plan.
-        _plan_id, price = await extension_price(session, reservation, premise, added.ends_at, now)
+        # A quote (also read in read-only transactions): the plan is stored when the
+        # extension is requested, not here.
+        _plan_id, price = await extension_price(
+            session, reservation, premise, added.ends_at, now, store=False
+        )
         options.append({"minutes": minutes, "price": price})
     return options
 

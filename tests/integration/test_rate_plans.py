@@ -16,12 +16,14 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from core.clock import ManualClock
+from core.config import Settings
 from core.db import Database
 from core.errors import CurrencyMismatch, RatePlanCapTooLow
 from core.migrate import alembic_config, upgrade_to_head
 from core.models import Premise, RatePlanVersion, Reservation, UtcDateTime
 from core.pricing import PeriodRate, RatePlan, price_stay
 from core.services import booking
+from core.usecases.booking import BookingUseCases
 from core.usecases.pricing import PricingUseCases
 from tests.conftest import T0, _in_thread
 from tests.factories import make_premise, make_user
@@ -304,3 +306,26 @@ async def test_existing_premises_get_their_hourly_price_as_version_1(url_before_
         assert quote.total == 188 and len(quote.lines) == 1
     finally:
         await db.dispose()
+
+
+async def test_extend_choices_are_quoted_without_storing_a_plan(db: Database) -> None:
+    # A booking priced before plans whose premise has no stored version yet: "Extend" under
+    # "Park now!" quotes in a read-only transaction, so it must price without writing one.
+    clock = ManualClock(T0)
+    async with db.transaction() as s:
+        premise = await make_premise(s, spots=1, price_per_hour=200, now=T0)
+        user = await make_user(s)
+        held = await booking.hold(
+            s, user_id=user.id, premise_id=premise.id, starts_at=T0, minutes=60, now=T0, hold_minutes=10
+        )
+        await booking.confirm(s, held.id, T0)
+        held.rate_plan_id = None
+        await s.flush()
+        await s.execute(sa.delete(RatePlanVersion))
+    settings = Settings(_env_file=None, bot_token="1:x")
+    choices = await BookingUseCases(db, clock, settings).extension_choices(
+        user_id=user.id, reservation_id=held.id
+    )
+    assert [(o.minutes, o.price) for o in choices.options][:2] == [(30, 100), (60, 200)]
+    async with db.read() as s:
+        assert (await s.scalars(select(RatePlanVersion))).all() == []
