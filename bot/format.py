@@ -6,6 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Raw, tr
+from core.features import FEATURES
 from core.money import Money
 from core.pricing import LineKind, PeriodRate, PriceLine
 
@@ -72,7 +73,9 @@ def duration(lang: str, minutes: int) -> str:
 
 
 def features(lang: str, names: list[str]) -> Raw:
-    return Raw(" · ".join(tr(lang, f"feature.{name}") for name in names))
+    # Only the features the product knows (core/features.py): a name written into the table by
+    # hand or by an older version would otherwise break the car park's card (no text for it).
+    return Raw(" · ".join(tr(lang, f"feature.{name}") for name in names if name in FEATURES))
 
 
 def feature_icons(names: list[str]) -> str:

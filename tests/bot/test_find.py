@@ -418,3 +418,13 @@ async def test_text_on_the_results_is_taken_as_an_address(driver: Driver, servic
         "Address search is unavailable right now. Please send your location instead.\n\n"
         + (before.text or "")
     )
+
+
+async def test_a_feature_the_product_does_not_know_is_left_out_of_the_card(
+    driver: Driver, services: Services
+) -> None:
+    # Written by hand into the table (or by an older version): the card still opens.
+    await add_premise(services, "Central Garage", north_m=222, features=["covered", "valet"])
+    await driver.send(HERE)
+    await driver.tap(driver.label_starting("Central Garage"))
+    assert "🏠 Covered" in driver.text and "valet" not in driver.text
