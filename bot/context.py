@@ -14,6 +14,7 @@ from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.pricing import PricingUseCases
 from core.usecases.search import SearchUseCases
+from core.usecases.spots import SpotUseCases
 from core.usecases.users import Caller, UserUseCases
 from core.usecases.wallet import WalletUseCases
 
@@ -31,6 +32,7 @@ class Services:
     arrival: ArrivalUseCases | None = None  # None when MQTT (blockers) is not configured
     # The use cases handlers call (core/usecases), built from the fields above.
     admin: AdminUseCases = field(init=False)  # the operator console (DESIGN.md §11)
+    spots: SpotUseCases = field(init=False)  # the console's Spots section
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -45,6 +47,9 @@ class Services:
         )
         object.__setattr__(self, "search", SearchUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "admin", AdminUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(
+            self, "spots", SpotUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards)
+        )
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

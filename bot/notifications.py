@@ -158,6 +158,21 @@ async def _booking_extended(note: Note, b: Booked) -> Rendered:
 
 
 @_about_a_booking
+async def _booking_moved(note: Note, b: Booked) -> Rendered:
+    """Its spot was closed: the same time on another spot (b.spot is the new one)."""
+    p = note.payload
+    return Rendered(
+        tr(
+            note.lang,
+            "notify.booking_moved",
+            **b.common(note.lang),
+            from_spot=str(p.get("from_spot", "")),
+            reason=str(p.get("reason", "")),
+        )
+    )
+
+
+@_about_a_booking
 async def _booking_reminder(note: Note, b: Booked) -> Rendered:
     lang, p, tz = note.lang, note.payload, b.premise.timezone
     end = datetime.fromisoformat(str(p["ends_at"]))
@@ -335,6 +350,7 @@ RENDERERS: dict[NotificationKind, Renderer] = {
     Kind.BOOKING_CANCELLED: _booking_cancelled,
     Kind.BOOKING_COMPLETED: _booking_completed,
     Kind.BOOKING_EXTENDED: _booking_extended,
+    Kind.BOOKING_MOVED: _booking_moved,
     Kind.BOOKING_REMINDER: _booking_reminder,
     Kind.HOLD_EXPIRING: _hold_expiring,
     Kind.HOLD_EXPIRED: _hold_expired,

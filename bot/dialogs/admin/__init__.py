@@ -22,6 +22,7 @@ from aiogram_dialog.widgets.text import Format
 from bot import format as fmt
 from bot.commands import hide_admin_command
 from bot.context import Caller, Services
+from bot.dialogs.admin.spots import SpotsSG
 from bot.dialogs.admin.states import AdminSG
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.states import MenuSG
@@ -35,7 +36,11 @@ __all__ = ["AdminSG", "admin_dialog", "open_console"]
 
 # The sections of a premise's console that are built, in the order shown, with the
 # permission each needs (core/permissions.py decides; this only hides the buttons).
-SECTIONS = (("staff", Permission.MANAGE_STAFF), ("audit", Permission.VIEW_AUDIT))
+SECTIONS = (
+    ("spots", Permission.MANAGE_SPOTS),
+    ("staff", Permission.MANAGE_STAFF),
+    ("audit", Permission.VIEW_AUDIT),
+)
 ALL = "all"  # the audit log of every premise (owners)
 
 
@@ -116,12 +121,17 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
             await admin.list_staff(who, premise_id)
         elif section == "audit":
             await admin.audit_page(who, premise_id)
+        elif section == "spots":
+            await services(manager).spots.spots(who, premise_id)
         else:
             raise NotFound(f"section {section[:20]!r}")
     except DomainError as error:
         await explain(callback, manager, error)
         return
     manager.dialog_data.update(premise_id=premise_id, audit_scope=str(premise_id), offset=0)
+    if section == "spots":  # a dialog of its own (bot/dialogs/admin/spots.py)
+        await manager.start(SpotsSG.spots, data={"premise_id": premise_id})
+        return
     await manager.switch_to(AdminSG.staff if section == "staff" else AdminSG.audit)
 
 
