@@ -242,7 +242,7 @@ async def test_closing_lists_the_bookings_and_a_move_keeps_the_time_and_tells_th
         ("booking_moved", {"reservation_id": rid, "from_spot": "A1", "reason": "Painting"})
     ]
     assert await site.uc.affected_bookings(site.owner, site.a, a1) == []
-    entry = (await _log(db, "booking.move"))[-1]
+    entry = (await _log(db, "spot.move_booking"))[-1]
     assert (entry.outcome, entry.before, entry.after) == (
         AuditOutcome.OK,
         {"reservation_id": rid, "spot_id": a1, "label": "A1"},
@@ -282,13 +282,13 @@ async def test_cancel_and_refund_as_the_operator(db: Database, clock: ManualCloc
         kinds = list(await s.scalars(select(Notification.kind).where(Notification.user_id == site.driver)))
     assert kinds[-1] == "booking_cancelled"
     assert await site.uc.affected_bookings(site.owner, site.a, a1) == []
-    entry = (await _log(db, "booking.cancel"))[-1]
+    entry = (await _log(db, "spot.cancel_booking"))[-1]
     assert entry.after == {
         "reservation_id": rid,
         "status": "cancelled",
         "refund_wallet": 400,
         "refund_card": 0,
     }
-    assert [e.outcome for e in await _log(db, "booking.cancel")] == [AuditOutcome.REFUSED, AuditOutcome.OK]
+    assert [e.outcome for e in await _log(db, "spot.cancel_booking")] == [AuditOutcome.REFUSED, AuditOutcome.OK]
     with pytest.raises(InvalidTransition):  # twice
         await site.uc.cancel_booking_as_operator(site.manager, site.a, rid)
