@@ -435,8 +435,7 @@ admin-spot_closed = ⛔ closed ({ $reason }){ $until ->
        *[other] {" "}until { $until }
     }
 admin-btn_add_spots = ➕ Add spots
-admin-spots_add =
-    ➕ Type the spots to add: one label like <code>B7</code>, or a range like <code>A1-A20</code> (several separated by commas; at most { $most } at once).
+admin-spots_add = ➕ Type the spots to add: one label like <code>B7</code>, or a range like <code>A1-A20</code> (several separated by commas; at most { $most } at once).
 admin-spots_added = { $count ->
         [one] ✅ { $count } spot added.
        *[other] ✅ { $count } spots added.
@@ -454,8 +453,7 @@ admin-btn_spot_bookings = 📋 { $count ->
     }
 admin-spot_rename = ✏️ Type the spot's new label:
 admin-spot_close_reason = ⛔ Why is the spot closed? Drivers whose bookings you move are told this.
-admin-spot_close_until =
-    🕒 Until when? Type the time it opens again, like <code>{ $example }</code> (the car park's time), or keep it closed until you reopen it.
+admin-spot_close_until = 🕒 Until when? Type the time it opens again, like <code>{ $example }</code> (the car park's time), or keep it closed until you reopen it.
 admin-btn_spot_no_until = ♾ Until I reopen it
 admin-spot_bad_time = ⚠️ Type the time like { $example }.
 admin-spot_closed_now = { $count ->

@@ -446,8 +446,7 @@ admin-spot_closed = ⛔ закрите ({ $reason }){ $until ->
        *[other] {" "}до { $until }
     }
 admin-btn_add_spots = ➕ Додати місця
-admin-spots_add =
-    ➕ Введіть місця, які додати: одну назву, як-от <code>B7</code>, або діапазон, як-от <code>A1-A20</code> (кілька — через кому; не більше { $most } за раз).
+admin-spots_add = ➕ Введіть місця, які додати: одну назву, як-от <code>B7</code>, або діапазон, як-от <code>A1-A20</code> (кілька — через кому; не більше { $most } за раз).
 admin-spots_added = { $count ->
         [one] ✅ Додано { $count } місце.
         [few] ✅ Додано { $count } місця.
@@ -466,8 +465,7 @@ admin-btn_spot_bookings = 📋 { $count ->
     }
 admin-spot_rename = ✏️ Введіть нову назву місця:
 admin-spot_close_reason = ⛔ Чому місце закрите? Водії, чиї бронювання ви перенесете, побачать цю причину.
-admin-spot_close_until =
-    🕒 До коли? Введіть час, коли місце знову відкриється, як-от <code>{ $example }</code> (час паркінгу), або залиште закритим, доки не відкриєте самі.
+admin-spot_close_until = 🕒 До коли? Введіть час, коли місце знову відкриється, як-от <code>{ $example }</code> (час паркінгу), або залиште закритим, доки не відкриєте самі.
 admin-btn_spot_no_until = ♾ Доки не відкрию
 admin-spot_bad_time = ⚠️ Введіть час у форматі { $example }.
 admin-spot_closed_now = { $count ->

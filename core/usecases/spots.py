@@ -285,7 +285,8 @@ class SpotUseCases(AdminUseCases):
         spot taken meanwhile is skipped); the driver is told in the same transaction.
         Raises NoSpotToMoveTo, InvalidTransition, NotFound."""
         now = self.clock.now()
-        async with self._action(actor_id, premise_id, Permission.MANAGE_SPOTS, "spot.move_booking") as (s, audit):
+        action = self._action(actor_id, premise_id, Permission.MANAGE_SPOTS, "spot.move_booking")
+        async with action as (s, audit):
             reservation, spot = await self._premise_booking(s, premise_id, reservation_id)
             if reservation.status not in _MOVABLE or reservation.starts_at <= now:
                 raise InvalidTransition(reservation.id, reservation.status.value, "move")
@@ -334,7 +335,8 @@ class SpotUseCases(AdminUseCases):
         where the money came from (the wallet now, cards right after the commit); the driver
         is told. Needs REFUND. Raises TooLateToCancel, InvalidTransition, NotFound."""
         now = self.clock.now()
-        async with self._action(actor_id, premise_id, Permission.REFUND, "spot.cancel_booking") as (s, audit):
+        action = self._action(actor_id, premise_id, Permission.REFUND, "spot.cancel_booking")
+        async with action as (s, audit):
             reservation, spot = await self._premise_booking(s, premise_id, reservation_id)
             audit.before = {
                 "reservation_id": reservation.id,

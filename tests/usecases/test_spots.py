@@ -289,6 +289,9 @@ async def test_cancel_and_refund_as_the_operator(db: Database, clock: ManualCloc
         "refund_wallet": 400,
         "refund_card": 0,
     }
-    assert [e.outcome for e in await _log(db, "spot.cancel_booking")] == [AuditOutcome.REFUSED, AuditOutcome.OK]
+    assert [e.outcome for e in await _log(db, "spot.cancel_booking")] == [
+        AuditOutcome.REFUSED,
+        AuditOutcome.OK,
+    ]
     with pytest.raises(InvalidTransition):  # twice
         await site.uc.cancel_booking_as_operator(site.manager, site.a, rid)
