@@ -134,6 +134,11 @@ async def _booking_cancelled(note: Note, b: Booked) -> Rendered:
     refund = fmt.refund(
         lang, int(p.get("refund_wallet") or 0), int(p.get("refund_card") or 0), b.reservation.currency
     )
+    if p.get("closed_reason"):  # the operator closed its spot
+        closed = str(p["closed_reason"])
+        return Rendered(
+            tr(lang, "notify.booking_cancelled_spot_closed", **b.common(lang), refund=refund, why=closed)
+        )
     return Rendered(tr(lang, "notify.booking_cancelled", **b.common(lang), refund=refund))
 
 

@@ -304,6 +304,7 @@ notify-booking_confirmed =
     🕒 { $window }
     💶 { $price }
 notify-booking_cancelled = ✖️ Booking #{ $id } ({ $name }, { $window }) is cancelled. { $refund }
+notify-booking_cancelled_spot_closed = ✖️ Spot { $spot } at { $name } is closed ({ $why }), so booking #{ $id } ({ $window }) is cancelled. { $refund }
 notify-booking_completed = 🧾 Booking #{ $id } at { $name } has ended ({ $window }). Total paid: { $price }. Thank you!
 notify-booking_completed_no_show = 🧾 Booking #{ $id } at { $name } ({ $window }) ended without arrival. Total paid: { $price }.
 notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Paid: { $added }.

@@ -312,6 +312,7 @@ notify-booking_confirmed =
     🕒 { $window }
     💶 { $price }
 notify-booking_cancelled = ✖️ Бронювання №{ $id } ({ $name }, { $window }) скасовано. { $refund }
+notify-booking_cancelled_spot_closed = ✖️ Місце { $spot } у паркінгу { $name } закрито ({ $why }), тож бронювання №{ $id } ({ $window }) скасовано. { $refund }
 notify-booking_completed = 🧾 Бронювання №{ $id } у { $name } завершено ({ $window }). Сплачено: { $price }. Дякуємо!
 notify-booking_completed_no_show = 🧾 Бронювання №{ $id } у { $name } ({ $window }) завершилося без прибуття. Сплачено: { $price }.
 notify-booking_extended = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Сплачено: { $added }.

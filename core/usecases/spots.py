@@ -343,7 +343,14 @@ class SpotUseCases(AdminUseCases):
                 "spot_id": spot.id,
                 "status": reservation.status.value,
             }
-            result = await booking.cancel(s, reservation.id, user_id=None, now=now, reason="operator")
+            result = await booking.cancel(
+                s,
+                reservation.id,
+                user_id=None,
+                now=now,
+                reason="operator",
+                closed_reason=None if spot.is_active else (spot.closed_reason or None),
+            )
             cancelled = OperatorCancelled(
                 reservation.id,
                 reservation.currency,

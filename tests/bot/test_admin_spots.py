@@ -142,6 +142,14 @@ async def test_a_manager_adds_renames_closes_and_moves_and_cancels_bookings(
     assert manager.text.startswith("⛔ Spot A2 is closed. 1 booking is on it")
     await manager.tap(f"✖️ Cancel & refund #{rid}")
     assert manager.bot.alerts()[-1] == f"Booking #{rid} is cancelled, 4.00 EUR refunded. The driver is told."
+    async with services.db.read() as s:
+        cancelled = await s.scalar(select(Notification).where(Notification.kind == "booking_cancelled"))
+        assert cancelled is not None
+        told = await render(s, cancelled, "en")
+    assert told.text == (
+        f"✖️ Spot A2 at Alpha Garage is closed (Flooded), so booking #{rid} (Sat 21 Nov 13:00–15:00) "
+        "is cancelled. 4.00 EUR goes back to your wallet at once."
+    )
     assert manager.layout == [["⬅️ Back"]]
     await manager.tap("⬅️ Back")
     await manager.tap("✅ Reopen")

@@ -281,6 +281,9 @@ async def test_cancel_and_refund_as_the_operator(db: Database, clock: ManualCloc
         assert r is not None and r.status is ReservationStatus.CANCELLED
         kinds = list(await s.scalars(select(Notification.kind).where(Notification.user_id == site.driver)))
     assert kinds[-1] == "booking_cancelled"
+    async with db.read() as s:
+        note = await s.scalar(select(Notification).where(Notification.kind == "booking_cancelled"))
+        assert note is not None and note.payload["closed_reason"] == "Works"
     assert await site.uc.affected_bookings(site.owner, site.a, a1) == []
     entry = (await _log(db, "spot.cancel_booking"))[-1]
     assert entry.after == {
