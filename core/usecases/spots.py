@@ -12,6 +12,7 @@ another premise is NotFound.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -82,10 +83,8 @@ def parse_labels(text: str) -> list[str]:
             raise TooManySpots(f"more than {MAX_NEW_SPOTS} spots at once")
     if too_long := [label for label in labels if len(label) > MAX_LABEL]:
         raise InvalidSpotLabels(f"label over {MAX_LABEL} characters: {too_long[0][:40]}")
-    seen: set[str] = set()
-    twice = [label for label in labels if label in seen or seen.add(label)]  # type: ignore[func-returns-value]
-    if twice:
-        raise SpotLabelTaken(sorted(set(twice)))
+    if twice := sorted(label for label, n in Counter(labels).items() if n > 1):
+        raise SpotLabelTaken(twice)
     return labels
 
 
