@@ -15,6 +15,7 @@ from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.pricing import PricingUseCases
 from core.usecases.search import SearchUseCases
+from core.usecases.spots import SpotUseCases
 from core.usecases.users import Caller, UserUseCases
 from core.usecases.wallet import WalletUseCases
 
@@ -33,6 +34,7 @@ class Services:
     # The use cases handlers call (core/usecases), built from the fields above.
     admin: AdminUseCases = field(init=False)  # the operator console (DESIGN.md §11)
     admin_prices: AdminPriceUseCases = field(init=False)  # its Prices section
+    spots: SpotUseCases = field(init=False)  # the console's Spots section
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -48,6 +50,9 @@ class Services:
         object.__setattr__(self, "search", SearchUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "admin", AdminUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "admin_prices", AdminPriceUseCases(self.admin))
+        object.__setattr__(
+            self, "spots", SpotUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards)
+        )
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

@@ -134,6 +134,11 @@ async def _booking_cancelled(note: Note, b: Booked) -> Rendered:
     refund = fmt.refund(
         lang, int(p.get("refund_wallet") or 0), int(p.get("refund_card") or 0), b.reservation.currency
     )
+    if p.get("closed_reason"):  # the operator closed its spot
+        closed = str(p["closed_reason"])
+        return Rendered(
+            tr(lang, "notify.booking_cancelled_spot_closed", **b.common(lang), refund=refund, why=closed)
+        )
     return Rendered(tr(lang, "notify.booking_cancelled", **b.common(lang), refund=refund))
 
 
@@ -153,6 +158,21 @@ async def _booking_extended(note: Note, b: Booked) -> Rendered:
             **b.common(lang),
             until=fmt.clock_time(r.ends_at, b.premise.timezone),
             added=fmt.money(int(note.payload.get("added_price", 0)), r.currency),
+        )
+    )
+
+
+@_about_a_booking
+async def _booking_moved(note: Note, b: Booked) -> Rendered:
+    """Its spot was closed: the same time on another spot (b.spot is the new one)."""
+    p = note.payload
+    return Rendered(
+        tr(
+            note.lang,
+            "notify.booking_moved",
+            **b.common(note.lang),
+            from_spot=str(p.get("from_spot", "")),
+            reason=str(p.get("reason", "")),
         )
     )
 
@@ -335,6 +355,7 @@ RENDERERS: dict[NotificationKind, Renderer] = {
     Kind.BOOKING_CANCELLED: _booking_cancelled,
     Kind.BOOKING_COMPLETED: _booking_completed,
     Kind.BOOKING_EXTENDED: _booking_extended,
+    Kind.BOOKING_MOVED: _booking_moved,
     Kind.BOOKING_REMINDER: _booking_reminder,
     Kind.HOLD_EXPIRING: _hold_expiring,
     Kind.HOLD_EXPIRED: _hold_expired,

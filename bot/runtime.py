@@ -32,6 +32,7 @@ from bot import extension, handlers
 from bot.context import Services
 from bot.dialogs.admin import admin_dialog
 from bot.dialogs.admin.prices import prices_dialog
+from bot.dialogs.admin.spots import spots_dialog
 from bot.dialogs.book import book_dialog
 from bot.dialogs.bookings import bookings_dialog
 from bot.dialogs.common import global_getter, with_hints
@@ -202,6 +203,7 @@ def create_dispatcher(
         language_dialog(),
         admin_dialog(),
         prices_dialog(),
+        spots_dialog(),
     )
     # Every window can answer a message it cannot take with a hint on top (show_hint).
     dp.include_routers(commands, extension.build_router(), *map(with_hints, dialogs), fallback)

@@ -40,6 +40,12 @@ class NoSpotFree(DomainError):
     code = "no_spot_free"
 
 
+class NoSpotToMoveTo(NoSpotFree):
+    """Moving a booking off a closed spot: no other spot of the premise is free then."""
+
+    code = "no_spot_to_move_to"
+
+
 class SpotTaken(DomainError):
     """The interval asked for (an extension, a late confirmation) is no longer free."""
 
@@ -138,6 +144,35 @@ class NotPermitted(DomainError):
     Refusals are written to the audit log."""
 
     code = "not_permitted"
+
+
+class InvalidSpotLabels(DomainError):
+    """Spot labels that cannot be read: not `A1`, `A1-A20` or `A1-20`, a range backwards or
+    between different letters, or a label over 32 characters."""
+
+    code = "invalid_spot_labels"
+
+
+class TooManySpots(DomainError):
+    """More spots at once than core/usecases/spots.py MAX_NEW_SPOTS allows."""
+
+    code = "too_many_spots"
+
+
+class SpotLabelTaken(DomainError):
+    """A label the premise has already (or named twice): `labels` are the ones taken."""
+
+    code = "spot_label_taken"
+
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__(f"labels taken: {', '.join(labels)[:200]}")
+        self.labels = labels
+
+
+class InvalidClosing(DomainError):
+    """Closing a spot without a reason, or with a reopen time that has passed."""
+
+    code = "invalid_closing"
 
 
 class InvalidInvite(DomainError):

@@ -292,6 +292,10 @@ class Spot(Base):
     premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
     label: Mapped[str] = mapped_column(String(32))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A spot the operator closed (is_active False): why, as drivers are told, and when it
+    # opens again by itself (None: until reopened); bookable for stays starting from then.
+    closed_reason: Mapped[str | None] = mapped_column(String(200))
+    closed_until: Mapped[datetime | None] = mapped_column()
 
     premise: Mapped[Premise] = relationship(back_populates="spots")
 

@@ -16,6 +16,7 @@ class NotificationKind(enum.StrEnum):
     BOOKING_CANCELLED = "booking_cancelled"
     BOOKING_COMPLETED = "booking_completed"
     BOOKING_EXTENDED = "booking_extended"
+    BOOKING_MOVED = "booking_moved"  # its spot was closed: the same time on another spot
     BOOKING_REMINDER = "booking_reminder"
     HOLD_EXPIRING = "hold_expiring"  # minutes before an unpaid hold lapses, with "Pay now"
     HOLD_EXPIRED = "hold_expired"

@@ -32,11 +32,14 @@ from core.errors import (
     InvalidInvite,
     InvalidTransition,
     NotFound,
+    SpotLabelTaken,
     TooManyHolds,
+    TooManySpots,
 )
 from core.models import ReservationStatus
 from core.permissions import INVITE_HOURS
 from core.rules import MAX_PENDING_HOLDS_PER_USER
+from core.usecases.spots import MAX_NEW_SPOTS
 
 
 def caller(manager: DialogManager) -> Caller:
@@ -252,6 +255,10 @@ _REFUSALS = {
     "rate_plan_cap_too_low": "price.cap_too_low",
     "rate_plan_bad_period": "price.bad_period",
     "not_permitted": "admin.not_permitted",
+    "invalid_spot_labels": "admin.invalid_spot_labels",
+    "too_many_spots": "admin.too_many_spots",
+    "invalid_closing": "admin.invalid_closing",
+    "no_spot_to_move_to": "admin.no_spot_to_move_to",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 
@@ -280,6 +287,10 @@ def refusal_text(lang: str, error: DomainError) -> str:
     if isinstance(error, InvalidInvite):
         reason = error.reason if error.reason in _INVITE_REASONS else "unknown"
         return tr_label(lang, f"admin.invite_invalid.{reason}", hours=INVITE_HOURS)
+    if isinstance(error, SpotLabelTaken):
+        return tr_label(lang, "admin.spot_label_taken", labels=", ".join(error.labels[:10]))
+    if isinstance(error, TooManySpots):
+        return tr_label(lang, "admin.too_many_spots", most=MAX_NEW_SPOTS)
     if isinstance(error, NotFound):
         # NotOwner is a NotFound: someone else's object is "not found" to the caller.
         return tr_label(lang, "error.not_found")

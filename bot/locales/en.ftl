@@ -304,10 +304,12 @@ notify-booking_confirmed =
     🕒 { $window }
     💶 { $price }
 notify-booking_cancelled = ✖️ Booking #{ $id } ({ $name }, { $window }) is cancelled. { $refund }
+notify-booking_cancelled_spot_closed = ✖️ Spot { $spot } at { $name } is closed ({ $why }), so booking #{ $id } ({ $window }) is cancelled. { $refund }
 notify-booking_completed = 🧾 Booking #{ $id } at { $name } has ended ({ $window }). Total paid: { $price }. Thank you!
 notify-booking_completed_no_show = 🧾 Booking #{ $id } at { $name } ({ $window }) ended without arrival. Total paid: { $price }.
 notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Paid: { $added }.
 notify-booking_extended_free = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. No charge: the daily cap is reached.
+notify-booking_moved = 🔀 Spot { $from_spot } at { $name } is closed ({ $reason }). Your booking #{ $id } ({ $window }) is moved to spot <b>{ $spot }</b>; nothing else changes.
 notify-hold_expiring = ⏳ { $minutes ->
         [one] { $minutes } minute
        *[other] { $minutes } minutes
@@ -406,6 +408,7 @@ admin-btn_help = ℹ️ What I can do
 admin-help =
     <b>Operator console</b>
     • Car parks: the ones you manage, with your role there.
+    • 🅿️ Spots (owners and managers): add them (one, or a range like A1-A20), rename, close with a reason drivers are told and an optional reopen time, reopen; move or cancel (with a full refund) the bookings on a closed spot.
     • 👥 Staff (owners): invite a manager or an attendant with a one-time link that works for { $hours ->
         [one] { $hours } hour
        *[other] { $hours } hours
@@ -466,6 +469,69 @@ admin-prices_ask-weekend = Type the price per hour on Saturdays and Sundays (all
 admin-prices_bad_amount = ⚠️ That is not an amount in { $currency }. Type it like 2.50.
 admin-prices_bad_night = ⚠️ That is not a time range with a price. Type it like 22:00-07:00 1.00.
 admin-prices_saved = Saved: version { $version } is in force from now on.
+admin-section-spots = 🅿️ Spots
+admin-spots =
+    🅿️ <b>Spots of { $name }</b>
+    { $count ->
+        [0] No spots yet.
+        [one] { $count } spot
+       *[other] { $count } spots
+    }{ $closed ->
+        [0] {""}
+        [one] , { $closed } closed:
+       *[other] , { $closed } closed:
+    }{ $lines }
+admin-spot_line = • { $label }: { $status }
+admin-spot_open = ✅ open
+admin-spot_closed = ⛔ closed ({ $reason }){ $until ->
+        [none] {""}
+       *[other] {" "}until { $until }
+    }
+admin-btn_add_spots = ➕ Add spots
+admin-spots_add = ➕ Type the spots to add: one label like <code>B7</code>, or a range like <code>A1-A20</code> (several separated by commas; at most { $most } at once).
+admin-spots_added = { $count ->
+        [one] ✅ { $count } spot added.
+       *[other] ✅ { $count } spots added.
+    }
+admin-spots_refused = ⚠️ { $why }
+admin-spot =
+    🅿️ Spot <b>{ $label }</b> at { $name }
+    { $status }
+admin-btn_spot_rename = ✏️ Rename
+admin-btn_spot_close = ⛔ Close
+admin-btn_spot_reopen = ✅ Reopen
+admin-btn_spot_bookings = 📋 { $count ->
+        [one] { $count } booking to move or cancel
+       *[other] { $count } bookings to move or cancel
+    }
+admin-spot_rename = ✏️ Type the spot's new label:
+admin-spot_close_reason = ⛔ Why is the spot closed? Drivers whose bookings you move are told this.
+admin-spot_close_until = 🕒 Until when? Type the time it opens again, like <code>{ $example }</code> (the car park's time), or keep it closed until you reopen it.
+admin-btn_spot_no_until = ♾ Until I reopen it
+admin-spot_bad_time = ⚠️ Type the time like { $example }.
+admin-spot_closed_now = { $count ->
+        [0] ⛔ Spot { $label } is closed. No bookings are affected.
+        [one] ⛔ Spot { $label } is closed. { $count } booking is on it: move it or cancel it.
+       *[other] ⛔ Spot { $label } is closed. { $count } bookings are on it: move or cancel each.
+    }
+admin-spot_reopened = Spot { $label } is open again.
+admin-spot_bookings =
+    📋 <b>Bookings on closed spot { $label }</b>
+    { $count ->
+        [0] None left: every booking is moved or cancelled.
+        [one] { $count } booking:
+       *[other] { $count } bookings:
+    }{ $lines }
+admin-spot_booking_line = • #{ $id } { $driver }, { $window } ({ $status })
+admin-btn_move = 🔀 Move #{ $id }
+admin-btn_cancel_refund = ✖️ Cancel & refund #{ $id }
+admin-booking_moved = Booking #{ $id } is moved to spot { $spot }. The driver is told.
+admin-booking_cancelled = Booking #{ $id } is cancelled, { $refund } refunded. The driver is told.
+admin-invalid_spot_labels = Type labels like B7, or a range like A1-A20 (letters, then numbers; at most 32 characters a label).
+admin-too_many_spots = At most { $most } spots at once.
+admin-spot_label_taken = This car park has these spots already: { $labels }.
+admin-invalid_closing = A closing needs a reason, and a reopen time still to come.
+admin-no_spot_to_move_to = No other spot of this car park is free for that time. Cancel the booking instead.
 admin-refused = ⛔ You do not have access to this.
 admin-not_permitted = You do not have access to this.
 admin-staff =

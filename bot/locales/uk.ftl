@@ -312,10 +312,12 @@ notify-booking_confirmed =
     🕒 { $window }
     💶 { $price }
 notify-booking_cancelled = ✖️ Бронювання №{ $id } ({ $name }, { $window }) скасовано. { $refund }
+notify-booking_cancelled_spot_closed = ✖️ Місце { $spot } у паркінгу { $name } закрито ({ $why }), тож бронювання №{ $id } ({ $window }) скасовано. { $refund }
 notify-booking_completed = 🧾 Бронювання №{ $id } у { $name } завершено ({ $window }). Сплачено: { $price }. Дякуємо!
 notify-booking_completed_no_show = 🧾 Бронювання №{ $id } у { $name } ({ $window }) завершилося без прибуття. Сплачено: { $price }.
 notify-booking_extended = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Сплачено: { $added }.
 notify-booking_extended_free = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Без доплати: досягнуто добового ліміту вартості.
+notify-booking_moved = 🔀 Місце { $from_spot } у паркінгу { $name } закрито ({ $reason }). Ваше бронювання №{ $id } ({ $window }) перенесено на місце <b>{ $spot }</b>; більше нічого не змінюється.
 notify-hold_expiring = ⏳ Залишилося { $minutes } хв, щоб оплатити місце <b>{ $spot }</b> у { $name } ({ $price }). О { $until } бронювання буде скасовано, а місце звільниться.
 btn-pay_now = 💳 Оплатити зараз
 notify-hold_expired = ⌛ Неоплачене бронювання №{ $id } (місце { $spot } у { $name }) звільнено, бо оплата не надійшла вчасно.
@@ -416,6 +418,7 @@ admin-btn_help = ℹ️ Що я вмію
 admin-help =
     <b>Консоль оператора</b>
     • Паркінги: ті, якими ви керуєте, і ваша роль у кожному.
+    • 🅿️ Місця (власники й менеджери): додати (одне або діапазон на кшталт A1-A20), перейменувати, закрити з причиною, яку побачать водії, і, за бажання, часом відкриття; відкрити знову; перенести або скасувати (з повним поверненням коштів) бронювання на закритому місці.
     • 👥 Персонал (власники): запросити менеджера чи чергового одноразовим посиланням, що діє { $hours ->
         [one] { $hours } годину
         [few] { $hours } години
@@ -478,6 +481,70 @@ admin-prices_ask-weekend = Введіть ціну за годину в субо
 admin-prices_bad_amount = ⚠️ Це не сума в { $currency }. Введіть її так: 2.50.
 admin-prices_bad_night = ⚠️ Це не проміжок часу з ціною. Введіть так: 22:00-07:00 1.00.
 admin-prices_saved = Збережено: версія { $version } діє відтепер.
+admin-section-spots = 🅿️ Місця
+admin-spots =
+    🅿️ <b>Місця: { $name }</b>
+    { $count ->
+        [0] Місць ще немає.
+        [one] { $count } місце
+        [few] { $count } місця
+       *[other] { $count } місць
+    }{ $closed ->
+        [0] {""}
+       *[other] , закрито { $closed }:
+    }{ $lines }
+admin-spot_line = • { $label }: { $status }
+admin-spot_open = ✅ відкрите
+admin-spot_closed = ⛔ закрите ({ $reason }){ $until ->
+        [none] {""}
+       *[other] {" "}до { $until }
+    }
+admin-btn_add_spots = ➕ Додати місця
+admin-spots_add = ➕ Введіть місця, які додати: одну назву, як-от <code>B7</code>, або діапазон, як-от <code>A1-A20</code> (кілька — через кому; не більше { $most } за раз).
+admin-spots_added = { $count ->
+        [one] ✅ Додано { $count } місце.
+        [few] ✅ Додано { $count } місця.
+       *[other] ✅ Додано { $count } місць.
+    }
+admin-spots_refused = ⚠️ { $why }
+admin-spot =
+    🅿️ Місце <b>{ $label }</b>, { $name }
+    { $status }
+admin-btn_spot_rename = ✏️ Перейменувати
+admin-btn_spot_close = ⛔ Закрити
+admin-btn_spot_reopen = ✅ Відкрити
+admin-btn_spot_bookings = 📋 { $count ->
+        [one] { $count } бронювання перенести або скасувати
+       *[other] { $count } бронювань перенести або скасувати
+    }
+admin-spot_rename = ✏️ Введіть нову назву місця:
+admin-spot_close_reason = ⛔ Чому місце закрите? Водії, чиї бронювання ви перенесете, побачать цю причину.
+admin-spot_close_until = 🕒 До коли? Введіть час, коли місце знову відкриється, як-от <code>{ $example }</code> (час паркінгу), або залиште закритим, доки не відкриєте самі.
+admin-btn_spot_no_until = ♾ Доки не відкрию
+admin-spot_bad_time = ⚠️ Введіть час у форматі { $example }.
+admin-spot_closed_now = { $count ->
+        [0] ⛔ Місце { $label } закрито. Бронювань це не зачіпає.
+        [one] ⛔ Місце { $label } закрито. На ньому { $count } бронювання: перенесіть або скасуйте його.
+       *[other] ⛔ Місце { $label } закрито. На ньому бронювань: { $count }. Перенесіть або скасуйте кожне.
+    }
+admin-spot_reopened = Місце { $label } знову відкрите.
+admin-spot_bookings =
+    📋 <b>Бронювання на закритому місці { $label }</b>
+    { $count ->
+        [0] Не залишилося: усі перенесено або скасовано.
+        [one] { $count } бронювання:
+       *[other] Бронювань: { $count }.
+    }{ $lines }
+admin-spot_booking_line = • №{ $id } { $driver }, { $window } ({ $status })
+admin-btn_move = 🔀 Перенести №{ $id }
+admin-btn_cancel_refund = ✖️ Скасувати й повернути №{ $id }
+admin-booking_moved = Бронювання №{ $id } перенесено на місце { $spot }. Водія повідомлено.
+admin-booking_cancelled = Бронювання №{ $id } скасовано, повернуто { $refund }. Водія повідомлено.
+admin-invalid_spot_labels = Введіть назви, як-от B7, або діапазон, як-от A1-A20 (літери, потім цифри; не довше 32 символів).
+admin-too_many_spots = Не більше { $most } місць за раз.
+admin-spot_label_taken = У цьому паркінгу вже є такі місця: { $labels }.
+admin-invalid_closing = Щоб закрити місце, потрібна причина, а час відкриття має бути в майбутньому.
+admin-no_spot_to_move_to = Жодне інше місце цього паркінгу не вільне на цей час. Скасуйте бронювання натомість.
 admin-refused = ⛔ У вас немає доступу до цього.
 admin-not_permitted = У вас немає доступу до цього.
 admin-staff =

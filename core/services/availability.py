@@ -41,11 +41,15 @@ def overlapping_bounds(
     return and_(Reservation.starts_at < ends_at, Reservation.ends_at > starts_at)
 
 
-def spot_on_sale() -> ColumnElement[bool]:
+def spot_on_sale(starts_at: datetime | ColumnElement[datetime] | None = None) -> ColumnElement[bool]:
     """The one place that says whether a spot may be sold at all: an active spot whose blocker,
-    if it has one, is online, not faulty and charged."""
+    if it has one, is online, not faulty and charged. A spot closed until a time is on sale
+    again for a stay starting then or later (given `starts_at`)."""
     unhealthy_blocker = exists().where(Blocker.spot_id == Spot.id, blocker_unhealthy())
-    return and_(Spot.is_active.is_(True), ~unhealthy_blocker)
+    open_spot: ColumnElement[bool] = Spot.is_active.is_(True)
+    if starts_at is not None:
+        open_spot = or_(open_spot, and_(Spot.closed_until.is_not(None), Spot.closed_until <= starts_at))
+    return and_(open_spot, ~unhealthy_blocker)
 
 
 def _spot_is_free(
@@ -56,7 +60,7 @@ def _spot_is_free(
     taken = exists().where(
         Reservation.spot_id == Spot.id, overlapping_bounds(starts_at, ends_at), holds_spot(now)
     )
-    return and_(spot_on_sale(), ~taken)
+    return and_(spot_on_sale(starts_at), ~taken)
 
 
 def free_spot_count_of(

@@ -249,10 +249,12 @@ async def cancel(
     user_id: int | None,
     now: datetime,
     reason: str = "user",
+    closed_reason: str | None = None,
 ) -> CancelResult:
     """Cancels an unpaid hold, or a paid booking before its start, refunding in full to
     where the money came from: wallet payments are credited back here; card payments are
-    marked refund_pending for the payments adapter. `user_id=None` acts as the operator."""
+    marked refund_pending for the payments adapter. `user_id=None` acts as the operator;
+    `closed_reason` is why the operator closed its spot (the driver is told)."""
     reservation = await lock_owned(session, reservation_id, user_id)
     if not can_cancel(reservation.status, reservation.starts_at, now):
         if can_end_now(reservation.status, reservation.starts_at, now):
@@ -270,6 +272,7 @@ async def cancel(
             "reason": reason,
             "refund_wallet": result.refunded_to_wallet,
             "refund_card": sum(p.amount - p.refunded_amount for p in result.card_refunds),
+            **({"closed_reason": closed_reason} if closed_reason else {}),
         },
         now=now,
         dedupe_key=f"booking_cancelled:{reservation.id}",

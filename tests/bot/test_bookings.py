@@ -245,6 +245,11 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.RatePlanBadPeriod("x"),
         errors.NotPermitted("x"),
         errors.InvalidInvite("expired"),
+        errors.InvalidSpotLabels("x"),
+        errors.TooManySpots("x"),
+        errors.SpotLabelTaken(["A1", "A2"]),
+        errors.InvalidClosing("x"),
+        errors.NoSpotToMoveTo("x"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.

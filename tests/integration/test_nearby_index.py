@@ -14,7 +14,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 from alembic import command
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from core.clock import ManualClock
 from core.db import Database
@@ -243,7 +243,12 @@ async def test_premises_from_before_the_migration_are_found(url_at_0002: str, cl
     db = Database.from_url(url_at_0002)
     try:
         async with db.transaction() as s:
-            await make_premise(s, lat=LAT + 0.001, name="Old")
+            old = await make_premise(s, lat=LAT + 0.001, name="Old", spots=0)
+            # The spot as the schema of 0002 has it (the model has columns added since).
+            await s.execute(
+                text("INSERT INTO spots (premise_id, label, is_active) VALUES (:p, 'A1', :on)"),
+                {"p": old.id, "on": True},
+            )
         await db.dispose()
         _in_thread(lambda: upgrade_to_head(url_at_0002))  # creates and fills the index
         async with db.read() as s:

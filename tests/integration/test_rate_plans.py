@@ -228,7 +228,7 @@ def url_before_plans(empty_database_url: str) -> str:
 BEFORE_PLANS = "0007"
 
 # The tables as they were before rate plans (the models have gained columns since: rate_plan_id,
-# and users' columns of later migrations), so rows are written in their old shape.
+# users' and spots' columns of later migrations), so rows are written in their old shape.
 _OLD_USERS = sa.table(
     "users",
     sa.column("id", sa.Integer),
@@ -238,6 +238,12 @@ _OLD_USERS = sa.table(
     sa.column("is_admin", sa.Boolean),
     sa.column("sms_opt_out", sa.Boolean),
     sa.column("created_at", UtcDateTime()),
+)
+_OLD_SPOTS = sa.table(
+    "spots",
+    sa.column("premise_id", sa.Integer),
+    sa.column("label", sa.String),
+    sa.column("is_active", sa.Boolean),
 )
 _OLD_RESERVATIONS = sa.table(
     "reservations",
@@ -258,7 +264,8 @@ async def test_existing_premises_get_their_hourly_price_as_version_1(url_before_
     db = Database.from_url(url_before_plans)
     try:
         async with db.transaction() as s:
-            premise = await make_premise(s, price_per_hour=250, now=T0 - timedelta(days=3))
+            premise = await make_premise(s, price_per_hour=250, now=T0 - timedelta(days=3), spots=0)
+            await s.execute(_OLD_SPOTS.insert().values(premise_id=premise.id, label="A1", is_active=True))
             user_id = (
                 await s.execute(
                     _OLD_USERS.insert()

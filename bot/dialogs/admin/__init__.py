@@ -23,6 +23,7 @@ from bot import format as fmt
 from bot.commands import hide_admin_command
 from bot.context import Caller, Services
 from bot.dialogs.admin.prices import PricesSG
+from bot.dialogs.admin.spots import SpotsSG
 from bot.dialogs.admin.states import AdminSG
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.states import MenuSG
@@ -37,6 +38,7 @@ __all__ = ["AdminSG", "admin_dialog", "open_console"]
 # The sections of a premise's console that are built, in the order shown, with the
 # permission each needs (core/permissions.py decides; this only hides the buttons).
 SECTIONS = (
+    ("spots", Permission.MANAGE_SPOTS),
     ("staff", Permission.MANAGE_STAFF),
     ("prices", Permission.MANAGE_PRICES),
     ("audit", Permission.VIEW_AUDIT),
@@ -123,6 +125,8 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
             await admin.audit_page(who, premise_id)
         elif section == "prices":
             await services(manager).admin_prices.price_plan(who, premise_id)
+        elif section == "spots":
+            await services(manager).spots.spots(who, premise_id)
         else:
             raise NotFound(f"section {section[:20]!r}")
     except DomainError as error:
@@ -131,6 +135,9 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
     manager.dialog_data.update(premise_id=premise_id, audit_scope=str(premise_id), offset=0)
     if section == "prices":  # its own dialog (bot/dialogs/admin/prices.py); Back returns here
         await manager.start(PricesSG.plan, data={"premise_id": premise_id})
+        return
+    if section == "spots":  # a dialog of its own (bot/dialogs/admin/spots.py)
+        await manager.start(SpotsSG.spots, data={"premise_id": premise_id})
         return
     await manager.switch_to(AdminSG.staff if section == "staff" else AdminSG.audit)
 
