@@ -43,7 +43,7 @@ def _payloads(reservation_id: int, ends_at: str) -> dict[K, dict[str, Any]]:
         K.BOOKING_CANCELLED: {**booking_, "refund_wallet": 500, "refund_card": 0},
         K.BOOKING_COMPLETED: {**booking_, "no_show": False},
         K.BOOKING_EXTENDED: {**booking_, "added_price": 250},
-        K.BOOKING_MOVED: {**booking_, "from_spot": "A1", "reason": "Painting"},
+        K.BOOKING_MOVED: {**booking_, "from_spot": "B4", "reason": "painting the lines"},
         K.BOOKING_REMINDER: {**booking_, "ends_at": ends_at, "currency": "EUR", "options": []},
         K.HOLD_EXPIRING: {**booking_, "minutes": 2, "expires_at": ends_at},
         K.HOLD_EXPIRED: booking_,
