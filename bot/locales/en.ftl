@@ -577,3 +577,7 @@ admin-invite_invalid-expired =
 admin-welcome =
     ✅ Welcome! Your role at <b>{ $name }</b> is now { $role }.
     /admin opens the operator console.
+admin-blocker_invalid_id = That is not a device id: up to 64 characters, without spaces around it, “/”, “+” or “#”.
+admin-blocker_bound = That device is already on a spot. Unbind it there first.
+admin-spot_has_blocker = That spot already has a blocker. Replace or unbind it first.
+admin-blockers_unavailable = Blockers are not connected (MQTT is off), so no command can be sent.
