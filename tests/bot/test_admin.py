@@ -93,7 +93,14 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
 
     await owner.tap("Alpha Garage · owner")
     assert owner.text == "🅿️ <b>Alpha Garage</b>\nYour role: owner"
-    assert owner.layout == [["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert owner.layout == [
+        ["🅿️ Spots"],
+        ["🔌 Blockers"],
+        ["👥 Staff"],
+        ["💶 Prices"],
+        ["📜 Audit log"],
+        ["⬅️ Back"],
+    ]
     await owner.tap("👥 Staff")
     assert owner.text == "👥 <b>Staff of Alpha Garage</b>\nNobody yet."
     assert owner.layout == [["➕ Invite a manager", "➕ Invite an attendant"], ["⬅️ Back"]]

@@ -220,7 +220,14 @@ async def test_the_owner_has_prices_too(services: Services) -> None:
     owner = Driver(services, OWNER)
     await owner.send("/admin")
     await owner.tap("Central Garage · owner")
-    assert owner.layout == [["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert owner.layout == [
+        ["🅿️ Spots"],
+        ["🔌 Blockers"],
+        ["👥 Staff"],
+        ["💶 Prices"],
+        ["📜 Audit log"],
+        ["⬅️ Back"],
+    ]
     await owner.tap("💶 Prices")
     assert owner.text.startswith("💶 <b>Prices at Central Garage</b> · version 1\n")
 
