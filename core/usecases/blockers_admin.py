@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.blockers import (
@@ -30,7 +30,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.db import Database
 from core.errors import BlockerBound, BlockersUnavailable, InvalidBlockerId, NotFound, SpotHasBlocker
-from core.models import AuditOutcome, Blocker, BlockerState, Premise, Spot
+from core.models import AuditOutcome, Blocker, BlockerState, Premise, Spot, UnassignedBlocker
 from core.permissions import Permission
 from core.usecases.admin import AdminUseCases, Audit
 
@@ -132,12 +132,22 @@ class BlockerAdminUseCases(AdminUseCases):
             return _view(blocker, label)
 
     async def unassigned(self, actor_id: int, premise_id: int) -> list[BlockerView]:
-        """Devices with no spot: heard on MQTT or unbound, any premise may bind them. Those
-        heard most recently first (the one just switched on is on top)."""
+        """Devices with no spot, any premise may bind them: unbound ones (rows without a spot)
+        and ones heard on MQTT but never registered (noted by the link). Those heard most
+        recently first (the one just switched on is on top)."""
         check = self._view(actor_id, premise_id, Permission.MANAGE_BLOCKERS, "blocker.unassigned")
         async with check as (s, _):
             rows = await s.scalars(select(Blocker).where(Blocker.spot_id.is_(None)))
             views = [_view(blocker, None) for blocker in rows]
+            heard = await s.scalars(
+                select(UnassignedBlocker).where(UnassignedBlocker.id.not_in(select(Blocker.id)))
+            )
+            # Only its id is known: health comes once it is registered and reports again.
+            views += [
+                BlockerView(u.id, None, None, BlockerState.UNKNOWN, False, None, None, u.heard_at, [])
+                for u in heard
+                if valid_device_id(u.id)
+            ]
         return sorted(views, key=lambda v: (-health_rank(v)[1], v.device_id))
 
     async def free_spots(self, actor_id: int, premise_id: int) -> list[FreeSpot]:
@@ -178,6 +188,7 @@ class BlockerAdminUseCases(AdminUseCases):
             else:
                 audit.before = _state(blocker)
             blocker.spot_id = spot.id
+            await s.execute(delete(UnassignedBlocker).where(UnassignedBlocker.id == device_id))
             await s.flush()
             audit.after = _state(blocker) | {"label": spot.label}
             return _view(blocker, spot.label)
@@ -216,6 +227,7 @@ class BlockerAdminUseCases(AdminUseCases):
                 new = Blocker(id=new_id, state=BlockerState.UNKNOWN, online=False)
                 s.add(new)
             new.spot_id = spot_id
+            await s.execute(delete(UnassignedBlocker).where(UnassignedBlocker.id == new_id))
             await s.flush()
             audit.after = {"old": _state(old), "new": _state(new), "label": label}
             return _view(new, label)

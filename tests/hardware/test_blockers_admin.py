@@ -12,10 +12,13 @@ from bot.context import Services
 from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
-from core.models import AuditEntry, StaffRole
+from core.models import AuditEntry, Blocker, BlockerState, StaffRole, UnassignedBlocker
 from core.usecases.arrival import ArrivalUseCases
+from core.usecases.blockers_admin import BlockerAdminUseCases
+from hardware import ingest
 from tests.bot.dialog_support import Driver
-from tests.hardware.support import eventually, register, row_matches, running_link, simulator
+from tests.factories import make_premise, make_user
+from tests.hardware.support import eventually, load, register, row_matches, running_link, simulator
 
 pytestmark = pytest.mark.mqtt
 
@@ -63,3 +66,42 @@ async def test_test_lower_reaches_the_device_and_shows_its_ack(
             entry = await s.scalar(select(AuditEntry).where(AuditEntry.action == "blocker.test"))
         assert entry is not None and entry.after is not None
         assert (entry.after["status"], entry.after["state"]) == ("ok", "lowered")
+
+
+async def _noted(db: Database) -> list[str]:
+    async with db.read() as s:
+        return sorted(await s.scalars(select(UnassignedBlocker.id)))
+
+
+async def test_a_device_heard_but_not_registered_is_listed_and_bound_in_the_console(
+    sqlite_db: Database, mqtt_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = sqlite_db
+    monkeypatch.setattr(ingest, "MAX_UNASSIGNED", 1)  # a stranger cannot fill the table
+    async with db.transaction() as s:
+        premise = await make_premise(s, spots=1)
+        owner = await make_user(s, name="Owner", is_admin=True)
+        await s.flush()
+        premise_id, owner_id = premise.id, owner.id
+    clock = ManualClock(datetime.now(UTC))
+    settings = Settings(_env_file=None, bot_token="1:x")
+    async with (
+        running_link(db, mqtt_url, prefix, ack_timeout=3, clock=clock) as link,
+        simulator(mqtt_url, prefix, "B9", "B8", move_time=0.2),
+    ):
+        await eventually(lambda: link.writer_stats.unknown_blocker_updates >= 2, what="heard")
+        await link.flush()
+        noted = await _noted(db)
+        assert len(noted) == 1 and noted[0] in ("B8", "B9")
+        assert await load(db, noted[0]) is None  # listed, not registered
+        uc = BlockerAdminUseCases(db, clock, settings, commands=link)
+        assert [v.device_id for v in await uc.unassigned(owner_id, premise_id)] == noted
+        [spot] = await uc.free_spots(owner_id, premise_id)
+        await uc.register(owner_id, premise_id, noted[0], spot.spot_id)
+        assert await _noted(db) == []
+        # Bound: the link writes what it reports from now on.
+        result = await uc.test_command(owner_id, premise_id, noted[0], "lower")
+        assert result.ok and result.state is BlockerState.LOWERED
+        await eventually(lambda: row_matches(link, db, noted[0], state=BlockerState.LOWERED), what="row")
+        async with db.read() as s:
+            assert (await s.get_one(Blocker, noted[0])).spot_id == spot.spot_id

@@ -22,7 +22,7 @@ from core.errors import (
     NotPermitted,
     SpotHasBlocker,
 )
-from core.models import AuditEntry, AuditOutcome, Blocker, BlockerState, Spot, StaffRole
+from core.models import AuditEntry, AuditOutcome, Blocker, BlockerState, Spot, StaffRole, UnassignedBlocker
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from hardware.protocol import ProtocolError, check_blocker_id
 from tests.factories import make_premise, make_user
@@ -248,3 +248,19 @@ async def test_without_mqtt_a_test_command_is_refused_in_words(
         await offline.test_command(site.owner, site.a, "blk-1", "lower")
     [entry] = await _log(db, "blocker.test")
     assert (entry.outcome, entry.detail.split(":")[0]) == (AuditOutcome.REFUSED, "blockers_unavailable")
+
+
+async def test_a_device_heard_on_mqtt_is_unassigned_until_bound(
+    db: Database, site: Site, clock: ManualClock
+) -> None:
+    await site.uc.register(site.owner, site.a, "blk-1", site.a_spots[0])
+    await site.uc.unbind(site.owner, site.a, "blk-1")
+    async with db.transaction() as s:  # what the MQTT link notes for an unregistered id
+        s.add(UnassignedBlocker(id="heard-1", heard_at=clock.now() + timedelta(minutes=1)))
+    listed = await site.uc.unassigned(site.attendant, site.a)
+    assert [v.device_id for v in listed] == ["heard-1", "blk-1"]  # heard most recently first
+    await site.uc.register(site.attendant, site.a, "heard-1", site.a_spots[1])
+    assert await _spot_of(db, "heard-1") == site.a_spots[1]
+    assert [v.device_id for v in await site.uc.unassigned(site.attendant, site.a)] == ["blk-1"]
+    async with db.read() as s:
+        assert list(await s.scalars(select(UnassignedBlocker.id))) == []
