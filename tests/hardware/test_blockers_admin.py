@@ -74,9 +74,9 @@ async def _noted(db: Database) -> list[str]:
 
 
 async def test_a_device_heard_but_not_registered_is_listed_and_bound_in_the_console(
-    sqlite_db: Database, mqtt_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
+    db: Database, mqtt_url: str, prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = sqlite_db
+    """On SQLite and PostgreSQL."""
     monkeypatch.setattr(ingest, "MAX_UNASSIGNED", 1)  # a stranger cannot fill the table
     async with db.transaction() as s:
         premise = await make_premise(s, spots=1)
