@@ -11,6 +11,7 @@ from core.db import Database
 from core.usecases.admin import AdminUseCases
 from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
+from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.pricing import PricingUseCases
@@ -35,6 +36,7 @@ class Services:
     admin: AdminUseCases = field(init=False)  # the operator console (DESIGN.md §11)
     admin_prices: AdminPriceUseCases = field(init=False)  # its Prices section
     spots: SpotUseCases = field(init=False)  # the console's Spots section
+    blockers_admin: BlockerAdminUseCases = field(init=False)  # its Blockers section
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -52,6 +54,12 @@ class Services:
         object.__setattr__(self, "admin_prices", AdminPriceUseCases(self.admin))
         object.__setattr__(
             self, "spots", SpotUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards)
+        )
+        commands = self.arrival.blockers if self.arrival is not None else None
+        object.__setattr__(
+            self,
+            "blockers_admin",
+            BlockerAdminUseCases(self.db, self.clock, self.settings, commands=commands),
         )
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))

@@ -14,6 +14,20 @@ from core.models import Blocker, BlockerState
 # Below this charge the blocker is reported unhealthy (admins alerted, spot off sale), while it
 # still works: devices refuse to move only at their own, lower threshold.
 LOW_BATTERY_PERCENT = 15
+MAX_DEVICE_ID_LENGTH = 64  # blockers.id is VARCHAR(64)
+
+
+def valid_device_id(device_id: str) -> bool:
+    """Whether a blocker could have this id: it is a segment of its MQTT topics, so never empty,
+    a topic separator or wildcard, NUL, or blanks around it. The same rule as
+    hardware/protocol.py check_blocker_id (which stays free of the database layer); a test
+    keeps the two in step."""
+    return (
+        bool(device_id)
+        and len(device_id) <= MAX_DEVICE_ID_LENGTH
+        and not any(c in device_id for c in "/+#\0")
+        and device_id.strip() == device_id
+    )
 
 
 class CommandStatus(enum.StrEnum):

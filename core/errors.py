@@ -183,3 +183,29 @@ class InvalidInvite(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"invite {reason}")
         self.reason = reason
+
+
+class InvalidBlockerId(DomainError):
+    """A device id a blocker could not have: empty, over 64 characters, with spaces around it
+    or an MQTT wildcard or separator (core/blockers.py valid_device_id)."""
+
+    code = "invalid_blocker_id"
+
+
+class BlockerBound(DomainError):
+    """Registering (or replacing with) a device that is already bound to a spot: unbind it
+    there first."""
+
+    code = "blocker_bound"
+
+
+class SpotHasBlocker(DomainError):
+    """Registering a device to a spot that already has one: replace or unbind that one."""
+
+    code = "spot_has_blocker"
+
+
+class BlockersUnavailable(DomainError):
+    """A test command while the bot runs without MQTT: nothing can reach a device."""
+
+    code = "blockers_unavailable"

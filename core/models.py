@@ -317,6 +317,18 @@ class Blocker(Base):
     state_ts: Mapped[datetime | None] = mapped_column()
 
 
+class UnassignedBlocker(Base):
+    """A device id heard on MQTT that no `blockers` row has: the console lists it to bind to a
+    spot in two taps (DESIGN.md §11). Never a `blockers` row by itself, and capped
+    (hardware/ingest.py MAX_UNASSIGNED): a stranger on the broker can fill this list, not the
+    blockers table."""
+
+    __tablename__ = "unassigned_blockers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the device id
+    heard_at: Mapped[datetime] = mapped_column()  # first heard
+
+
 class Reservation(Base):
     __tablename__ = "reservations"
     __table_args__ = (

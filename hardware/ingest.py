@@ -7,8 +7,10 @@ of transactions instead of one each: the database is the slow part, and on SQLit
 transaction takes the single write lock that bookings also need. Rows lag the messages by at
 most about `flush_delay` plus one write; `flush()` waits for them when it matters (tests).
 
-Only registered blockers are written; unknown ids are logged and ignored (an operator
-registers devices, a stranger on the broker cannot create rows).
+Only registered blockers are written; unknown ids are logged and otherwise ignored (an operator
+registers devices, a stranger on the broker cannot create rows). The first time this process
+hears an unknown id it is noted in `unassigned_blockers` (at most MAX_UNASSIGNED of them), which
+the console lists so staff can bind the device to a spot.
 
 A `state` report is applied only if its `ts` is not older than the last one applied to the row
 (`blockers.state_ts`): a replayed, delayed or forged old report cannot overwrite newer news. An
@@ -25,15 +27,15 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Update, bindparam, select, update
+from sqlalchemy import Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.blockers import LOW_BATTERY_PERCENT, health_problems
 from core.db import Database
-from core.models import Blocker, BlockerState
+from core.models import Blocker, BlockerState, UnassignedBlocker
 
 log = logging.getLogger("parking.hardware.ingest")
 
@@ -43,6 +45,8 @@ HealthCallback = Callable[[str, bool, str], Awaitable[None] | None]
 
 _SELECT_CHUNK = 500  # ids per IN (...) list, well under SQLite's and asyncpg's parameter limits
 _MAX_WARNED_UNKNOWN = 10_000
+# At most this many unregistered ids are noted for the console; beyond, they are only logged.
+MAX_UNASSIGNED = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,10 +251,12 @@ class BlockerWriter:
         async with self.db.transaction() as session:
             misses = [blocker_id for blocker_id in batch if blocker_id not in self._rows]
             found = await self._read(session, misses) if misses else {}
+            heard: list[str] = []
             for blocker_id, upd in batch.items():
                 row = self._rows.get(blocker_id) or found.get(blocker_id)
                 if row is None:
-                    self._unknown(blocker_id)
+                    if self._unknown(blocker_id):
+                        heard.append(blocker_id)
                     continue
                 if (
                     upd.state_ts is not None
@@ -269,6 +275,8 @@ class BlockerWriter:
                 change = self._health_change(blocker_id, merged[blocker_id])
                 if change is not None:
                     changes.append((blocker_id, *change))
+            if heard:
+                await self._note_unassigned(session, heard)
             conn = await session.connection()
             for columns, params in by_columns.items():
                 # Core executemany: one prepared UPDATE for all rows with the same news.
@@ -307,19 +315,37 @@ class BlockerWriter:
             return None
         return _Incident(healthy, ", ".join(problems) if problems else "recovered"), True
 
-    def _unknown(self, blocker_id: str) -> None:
+    async def _note_unassigned(self, session: AsyncSession, heard: list[str]) -> None:
+        """Notes ids first heard now for the console (ids come from parse_topic, checked)."""
+        noted = set(
+            await session.scalars(select(UnassignedBlocker.id).where(UnassignedBlocker.id.in_(heard)))
+        )
+        room = MAX_UNASSIGNED - int(
+            await session.scalar(select(func.count()).select_from(UnassignedBlocker)) or 0
+        )
+        new = [blocker_id for blocker_id in heard if blocker_id not in noted]
+        if len(new) > room:
+            self.warn(
+                "%d unregistered blockers are not listed in the console: its list is full", len(new) - room
+            )
+        now = datetime.now(UTC)
+        session.add_all(UnassignedBlocker(id=blocker_id, heard_at=now) for blocker_id in new[: max(room, 0)])
+
+    def _unknown(self, blocker_id: str) -> bool:
+        """Counts and logs an update for an unregistered id; True the first time it is heard."""
         self.stats.unknown_blocker_updates += 1
         if blocker_id in self._warned_unknown:
             log.debug("message from unregistered blocker %r ignored", blocker_id)
-            return
+            return False
         if len(self._warned_unknown) >= _MAX_WARNED_UNKNOWN:
             self._warned_unknown.clear()
         self._warned_unknown.add(blocker_id)
         log.warning(
-            "messages from unregistered blocker %r are ignored (an operator must add it to the "
-            "blockers table)",
+            "messages from unregistered blocker %r are ignored (staff bind it to a spot in "
+            "/admin, Blockers, Unassigned)",
             blocker_id,
         )
+        return True
 
     async def _alert_loop(self) -> None:
         # A separate task, so that a slow callback (it may send Telegram messages) never holds

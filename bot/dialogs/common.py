@@ -259,6 +259,10 @@ _REFUSALS = {
     "too_many_spots": "admin.too_many_spots",
     "invalid_closing": "admin.invalid_closing",
     "no_spot_to_move_to": "admin.no_spot_to_move_to",
+    "invalid_blocker_id": "admin.blocker_invalid_id",
+    "blocker_bound": "admin.blocker_bound",
+    "spot_has_blocker": "admin.spot_has_blocker",
+    "blockers_unavailable": "admin.blockers_unavailable",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 

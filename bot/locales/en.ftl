@@ -577,3 +577,75 @@ admin-invite_invalid-expired =
 admin-welcome =
     ✅ Welcome! Your role at <b>{ $name }</b> is now { $role }.
     /admin opens the operator console.
+admin-blocker_invalid_id = That is not a device id: up to 64 characters, without spaces around it, “/”, “+” or “#”.
+admin-blocker_bound = That device is already on a spot. Unbind it there first.
+admin-spot_has_blocker = That spot already has a blocker. Replace or unbind it first.
+admin-blockers_unavailable = Blockers are not connected (MQTT is off), so no command can be sent.
+admin-section-blockers = 🔌 Blockers
+admin-blockers =
+    🔌 <b>Blockers of { $name }</b>
+    { $count ->
+        [0] No blockers yet: register one.
+        [one] 1 blocker, worst first:
+       *[other] { $count } blockers, worst first:
+    }{ $lines }
+admin-blocker_line = • { $label } · <code>{ $device }</code>: { $health }
+admin-blocker_ok = ✅ ok
+admin-blocker_offline = offline
+admin-blocker_fault = fault
+admin-blocker_low_battery = battery { $battery }%
+admin-btn_blocker_register = ➕ Register
+admin-btn_blockers_unassigned = 📡 Unassigned ({ $count })
+admin-blocker =
+    🔌 Blocker <code>{ $device }</code> on spot <b>{ $label }</b>
+    State: { $state }
+    Battery: { $battery }
+    Last seen: { $seen }
+    { $health }
+admin-blocker_state = { $state ->
+        [raised] ⬆️ raised
+        [lowered] ⬇️ lowered
+        [moving] ↕️ moving
+        [fault] 🛑 fault
+       *[other] ❔ not reported yet
+    }
+admin-blocker_never = never
+admin-btn_blocker_lower = ⬇️ Test: lower
+admin-btn_blocker_raise = ⬆️ Test: raise
+admin-btn_blocker_replace = 🔁 Replace
+admin-btn_blocker_unbind = 🔓 Unbind
+admin-blocker_sent = ⏳ Sent…
+admin-blocker_test = 🧪 Test “{ $action ->
+        [lower] lower
+       *[other] raise
+    }”: { $outcome }
+admin-blocker_outcome = { $status ->
+        [ok] ✅ acknowledged, now { $state }
+        [obstacle] ⚠️ refused: something is in the way
+        [jammed] 🛑 refused: jammed
+        [expired] ⚠️ refused: the command came too late
+        [low_battery] 🔋 refused: battery too low
+        [busy] ⏳ refused: busy with another command
+        [offline] 📴 the device is offline; nothing was sent
+        [timeout] ⌛ no answer in time (it may or may not have moved)
+       *[other] 🔌 no connection to the broker; nothing was sent
+    }
+admin-blocker_unbind_confirm = 🔓 Unbind <code>{ $device }</code> from spot <b>{ $label }</b>? The spot has no blocker until another is registered.
+admin-btn_blocker_unbind_yes = 🔓 Yes, unbind
+admin-blocker_unbound = Blocker { $device } is unbound from spot { $label }.
+admin-blocker_replace = 🔁 Type the id of the device that replaces <code>{ $device }</code> on spot <b>{ $label }</b>:
+admin-blocker_replaced = ✅ Spot { $label } now has blocker <code>{ $device }</code>.
+admin-blocker_register = ➕ Type the device id of the blocker to register:
+admin-blocker_pick_spot = { $count ->
+        [0] 🅿️ Every spot has a blocker already: there is no spot for <code>{ $device }</code>.
+       *[other] 🅿️ Which spot gets blocker <code>{ $device }</code>?
+    }
+admin-blocker_registered = Blocker { $device } is on spot { $label }.
+admin-blockers_unassigned =
+    📡 <b>Unassigned blockers</b>
+    { $count ->
+        [0] None: every known device is on a spot.
+        [one] 1 device is on no spot: tap it, then pick its spot.
+       *[other] { $count } devices are on no spot: tap one, then pick its spot.
+    }
+admin-blockers_refused = ⚠️ { $why }

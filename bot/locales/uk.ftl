@@ -593,3 +593,77 @@ admin-invite_invalid-expired =
 admin-welcome =
     ✅ Вітаємо! Тепер ви { $role } паркінгу <b>{ $name }</b>.
     /admin відкриває консоль оператора.
+admin-blocker_invalid_id = Це не ідентифікатор пристрою: до 64 символів, без пробілів на краях, «/», «+» чи «#».
+admin-blocker_bound = Цей пристрій уже прив'язаний до місця. Спершу відв'яжіть його там.
+admin-spot_has_blocker = На цьому місці вже є блокатор. Спершу замініть або відв'яжіть його.
+admin-blockers_unavailable = Блокатори не підключені (MQTT вимкнено), тож команду надіслати неможливо.
+admin-section-blockers = 🔌 Блокатори
+admin-blockers =
+    🔌 <b>Блокатори: { $name }</b>
+    { $count ->
+        [0] Блокаторів ще немає: зареєструйте перший.
+        [one] { $count } блокатор, спершу проблемні:
+        [few] { $count } блокатори, спершу проблемні:
+       *[other] { $count } блокаторів, спершу проблемні:
+    }{ $lines }
+admin-blocker_line = • { $label } · <code>{ $device }</code>: { $health }
+admin-blocker_ok = ✅ справний
+admin-blocker_offline = не на зв'язку
+admin-blocker_fault = несправність
+admin-blocker_low_battery = батарея { $battery }%
+admin-btn_blocker_register = ➕ Зареєструвати
+admin-btn_blockers_unassigned = 📡 Неприв'язані ({ $count })
+admin-blocker =
+    🔌 Блокатор <code>{ $device }</code> на місці <b>{ $label }</b>
+    Стан: { $state }
+    Батарея: { $battery }
+    Востаннє на зв'язку: { $seen }
+    { $health }
+admin-blocker_state = { $state ->
+        [raised] ⬆️ піднятий
+        [lowered] ⬇️ опущений
+        [moving] ↕️ рухається
+        [fault] 🛑 несправний
+       *[other] ❔ ще не повідомляв
+    }
+admin-blocker_never = ніколи
+admin-btn_blocker_lower = ⬇️ Тест: опустити
+admin-btn_blocker_raise = ⬆️ Тест: підняти
+admin-btn_blocker_replace = 🔁 Замінити
+admin-btn_blocker_unbind = 🔓 Відв'язати
+admin-blocker_sent = ⏳ Надіслано…
+admin-blocker_test = 🧪 Тест «{ $action ->
+        [lower] опустити
+       *[other] підняти
+    }»: { $outcome }
+admin-blocker_outcome = { $status ->
+        [ok] ✅ підтверджено, тепер { $state }
+        [obstacle] ⚠️ відмова: щось заважає
+        [jammed] 🛑 відмова: заклинило
+        [expired] ⚠️ відмова: команда надійшла запізно
+        [low_battery] 🔋 відмова: замало заряду
+        [busy] ⏳ відмова: виконує іншу команду
+        [offline] 📴 пристрій не на зв'язку; нічого не надіслано
+        [timeout] ⌛ відповідь не надійшла вчасно (міг і зрушити)
+       *[other] 🔌 немає з'єднання з брокером; нічого не надіслано
+    }
+admin-blocker_unbind_confirm = 🔓 Відв'язати <code>{ $device }</code> від місця <b>{ $label }</b>? Місце буде без блокатора, доки не зареєструєте інший.
+admin-btn_blocker_unbind_yes = 🔓 Так, відв'язати
+admin-blocker_unbound = Блокатор { $device } відв'язано від місця { $label }.
+admin-blocker_replace = 🔁 Введіть ідентифікатор пристрою, що замінить <code>{ $device }</code> на місці <b>{ $label }</b>:
+admin-blocker_replaced = ✅ На місці { $label } тепер блокатор <code>{ $device }</code>.
+admin-blocker_register = ➕ Введіть ідентифікатор пристрою блокатора для реєстрації:
+admin-blocker_pick_spot = { $count ->
+        [0] 🅿️ На всіх місцях уже є блокатори: для <code>{ $device }</code> місця немає.
+       *[other] 🅿️ Яке місце отримає блокатор <code>{ $device }</code>?
+    }
+admin-blocker_registered = Блокатор { $device } тепер на місці { $label }.
+admin-blockers_unassigned =
+    📡 <b>Неприв'язані блокатори</b>
+    { $count ->
+        [0] Немає: кожен відомий пристрій прив'язаний до місця.
+        [one] { $count } пристрій без місця: торкніться його, потім оберіть місце.
+        [few] { $count } пристрої без місця: торкніться одного, потім оберіть місце.
+       *[other] { $count } пристроїв без місця: торкніться одного, потім оберіть місце.
+    }
+admin-blockers_refused = ⚠️ { $why }

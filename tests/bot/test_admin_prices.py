@@ -55,7 +55,7 @@ async def test_a_manager_sets_prices_sees_the_samples_saves_and_the_driver_pays_
     premise_id = await add_premise(services, "Central Garage", north_m=222, price=250)
     manager = await _staff(services, premise_id, MANAGER, StaffRole.MANAGER)
     await manager.tap("Central Garage · manager")
-    assert manager.layout == [["🅿️ Spots"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert manager.layout == [["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
     await manager.tap("💶 Prices")
     assert manager.text == (
         "💶 <b>Prices at Central Garage</b> · version 1\n"
@@ -205,7 +205,7 @@ async def test_an_attendant_has_no_prices_and_a_forged_button_is_refused(service
     premise_id = await add_premise(services, "Central Garage", north_m=222, price=250)
     attendant = await _staff(services, premise_id, ATTENDANT, StaffRole.ATTENDANT)
     await attendant.tap("Central Garage · attendant")
-    assert attendant.layout == [["⬅️ Back"]]
+    assert attendant.layout == [["🔌 Blockers"], ["⬅️ Back"]]
     intent = _data(attendant, "⬅️ Back").partition("\x1d")[0]
     await attendant.tap_outside_dialogs(f"{intent}\x1dsection:{premise_id}:prices")
     assert attendant.bot.alerts() == ["You do not have access to this."]
@@ -220,7 +220,14 @@ async def test_the_owner_has_prices_too(services: Services) -> None:
     owner = Driver(services, OWNER)
     await owner.send("/admin")
     await owner.tap("Central Garage · owner")
-    assert owner.layout == [["🅿️ Spots"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert owner.layout == [
+        ["🅿️ Spots"],
+        ["🔌 Blockers"],
+        ["👥 Staff"],
+        ["💶 Prices"],
+        ["📜 Audit log"],
+        ["⬅️ Back"],
+    ]
     await owner.tap("💶 Prices")
     assert owner.text.startswith("💶 <b>Prices at Central Garage</b> · version 1\n")
 

@@ -66,7 +66,7 @@ async def test_a_manager_adds_renames_closes_and_moves_and_cancels_bookings(
 ) -> None:
     _premise_id, rid = await _setup(services, clock)
     manager = await _console(services, MANAGER, "manager")
-    assert manager.layout == [["🅿️ Spots"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert manager.layout == [["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
     await manager.tap("🅿️ Spots")
     assert manager.text == "🅿️ <b>Spots of Alpha Garage</b>\n2 spots"
     assert manager.layout == [["A1", "A2"], ["➕ Add spots"], ["⬅️ Back"]]
@@ -184,7 +184,7 @@ async def test_an_attendant_has_no_spots_and_forged_buttons_are_refused(
 ) -> None:
     premise_id, _rid = await _setup(services, clock)
     attendant = await _console(services, ATTENDANT, "attendant")
-    assert attendant.layout == [["⬅️ Back"]]
+    assert attendant.layout == [["🔌 Blockers"], ["⬅️ Back"]]
     intent = next(b.callback_data or "" for row in rows(attendant.screen) for b in row).partition("\x1d")[0]
     await attendant.tap_outside_dialogs(f"{intent}\x1dsection:{premise_id}:spots")
     assert attendant.bot.alerts() == ["You do not have access to this."]

@@ -250,6 +250,10 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.SpotLabelTaken(["A1", "A2"]),
         errors.InvalidClosing("x"),
         errors.NoSpotToMoveTo("x"),
+        errors.InvalidBlockerId("x"),
+        errors.BlockerBound("x"),
+        errors.SpotHasBlocker("x"),
+        errors.BlockersUnavailable("x"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.

@@ -59,7 +59,7 @@ async def test_an_attendant_is_invited_kept_out_of_staff_and_revoked(e2e: E2E) -
         "🏠 Menu",
     ]
     mine_screen = await tap(attendant, listing, "Central Garage", lambda m: "Your role: attendant" in m.text)
-    assert [text for text, _ in mine_screen.buttons()] == ["⬅️ Back"]
+    assert [text for text, _ in mine_screen.buttons()] == ["🔌 Blockers", "⬅️ Back"]
 
     # The owner's Staff button, forged into the attendant's console: refused on the server.
     intent = button(mine_screen, "⬅️ Back").partition("\x1d")[0]

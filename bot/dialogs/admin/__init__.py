@@ -22,6 +22,7 @@ from aiogram_dialog.widgets.text import Format
 from bot import format as fmt
 from bot.commands import hide_admin_command
 from bot.context import Caller, Services
+from bot.dialogs.admin.blockers import BlockersSG
 from bot.dialogs.admin.prices import PricesSG
 from bot.dialogs.admin.spots import SpotsSG
 from bot.dialogs.admin.states import AdminSG
@@ -39,6 +40,7 @@ __all__ = ["AdminSG", "admin_dialog", "open_console"]
 # permission each needs (core/permissions.py decides; this only hides the buttons).
 SECTIONS = (
     ("spots", Permission.MANAGE_SPOTS),
+    ("blockers", Permission.MANAGE_BLOCKERS),
     ("staff", Permission.MANAGE_STAFF),
     ("prices", Permission.MANAGE_PRICES),
     ("audit", Permission.VIEW_AUDIT),
@@ -127,6 +129,8 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
             await services(manager).admin_prices.price_plan(who, premise_id)
         elif section == "spots":
             await services(manager).spots.spots(who, premise_id)
+        elif section == "blockers":
+            await services(manager).blockers_admin.blockers(who, premise_id)
         else:
             raise NotFound(f"section {section[:20]!r}")
     except DomainError as error:
@@ -138,6 +142,9 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
         return
     if section == "spots":  # a dialog of its own (bot/dialogs/admin/spots.py)
         await manager.start(SpotsSG.spots, data={"premise_id": premise_id})
+        return
+    if section == "blockers":  # a dialog of its own (bot/dialogs/admin/blockers.py)
+        await manager.start(BlockersSG.blockers, data={"premise_id": premise_id})
         return
     await manager.switch_to(AdminSG.staff if section == "staff" else AdminSG.audit)
 
