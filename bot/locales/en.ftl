@@ -409,6 +409,7 @@ admin-help =
     <b>Operator console</b>
     • Car parks: the ones you manage, with your role there.
     • 🅿️ Spots (owners and managers): add them (one, or a range like A1-A20), rename, close with a reason drivers are told and an optional reopen time, reopen; move or cancel (with a full refund) the bookings on a closed spot.
+    • 🔌 Blockers (all staff): their health, worst first; register a device to a spot, unbind, replace; test lower and raise; bind devices heard but not registered.
     • 👥 Staff (owners): invite a manager or an attendant with a one-time link that works for { $hours ->
         [one] { $hours } hour
        *[other] { $hours } hours

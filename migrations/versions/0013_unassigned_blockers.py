@@ -1,7 +1,7 @@
 """Device ids heard on MQTT that are not registered, for the console's Blockers section to
 bind to a spot (the link never creates `blockers` rows by itself).
 
-Revision ID: blockersc_unassigned
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-29
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "blockersc_unassigned"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
