@@ -183,3 +183,14 @@ class InvalidInvite(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"invite {reason}")
         self.reason = reason
+
+
+class InvalidPremise(DomainError):
+    """A premise field the console cannot accept: `field` names it (name, coordinates,
+    timezone, currency, opening_hours, features, price_per_hour, description, photos)."""
+
+    code = "invalid_premise"
+
+    def __init__(self, field: str, detail: str = "") -> None:
+        super().__init__(f"{field}: {detail}"[:200])
+        self.field = field
