@@ -13,6 +13,7 @@ from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
+from core.usecases.premises_admin import PremiseAdminUseCases
 from core.usecases.pricing import PricingUseCases
 from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
@@ -35,6 +36,7 @@ class Services:
     admin: AdminUseCases = field(init=False)  # the operator console (DESIGN.md §11)
     admin_prices: AdminPriceUseCases = field(init=False)  # its Prices section
     spots: SpotUseCases = field(init=False)  # the console's Spots section
+    premises_admin: PremiseAdminUseCases = field(init=False)  # its Premises section
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -52,6 +54,11 @@ class Services:
         object.__setattr__(self, "admin_prices", AdminPriceUseCases(self.admin))
         object.__setattr__(
             self, "spots", SpotUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards)
+        )
+        object.__setattr__(
+            self,
+            "premises_admin",
+            PremiseAdminUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards),
         )
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))

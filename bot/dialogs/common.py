@@ -259,6 +259,7 @@ _REFUSALS = {
     "too_many_spots": "admin.too_many_spots",
     "invalid_closing": "admin.invalid_closing",
     "no_spot_to_move_to": "admin.no_spot_to_move_to",
+    "invalid_premise": "admin.invalid_premise",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 

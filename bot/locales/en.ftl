@@ -577,3 +577,50 @@ admin-invite_invalid-expired =
 admin-welcome =
     ✅ Welcome! Your role at <b>{ $name }</b> is now { $role }.
     /admin opens the operator console.
+admin-section-details = 🏢 Details
+admin-premise_details =
+    🏢 <b>{ $name }</b> · code <code>{ $code }</code>
+    📍 { $address } ({ $lat }, { $lon })
+    🕒 { $timezone } · 💶 { $price }/h
+    🗓 { $hours }
+    ✨ { $features }
+    📝 { $description }
+    { $photos ->
+        [one] 🖼 { $photos } photo
+       *[other] 🖼 { $photos } photos
+    } · { $spots ->
+        [one] { $spots } spot
+       *[other] { $spots } spots
+    }
+    { $active ->
+        [yes] ✅ Offered to drivers
+       *[no] ⛔ Deactivated: not offered to drivers
+    }
+admin-premise_field-name = ✏️ Name
+admin-premise_field-address = ✏️ Address
+admin-premise_field-timezone = ✏️ Time zone
+admin-premise_field-currency = ✏️ Currency
+admin-premise_field-opening_hours = ✏️ Opening hours
+admin-premise_field-description = ✏️ Description
+admin-premise_edit =
+    { $field }: now <code>{ $current }</code>
+    Type the new value:
+admin-premise_invalid-name = ⚠️ Type a name (at most 200 characters).
+admin-premise_invalid-address = ⚠️ Type an address (at most 300 characters).
+admin-premise_invalid-timezone = ⚠️ Type a time zone like Europe/Kyiv.
+admin-premise_invalid-currency = ⚠️ Type a three-letter currency code like EUR.
+admin-premise_invalid-opening_hours = ⚠️ Type 24/7, or hours like Mo-Fr 07:00-21:00; Sa 08:00-14:00.
+admin-premise_invalid-description = ⚠️ At most 2000 characters.
+admin-invalid_premise = This value cannot be used for the car park.
+admin-btn_premise_deactivate = ⛔ Deactivate
+admin-btn_premise_reactivate = ✅ Reactivate
+admin-btn_premise_bookings = 📋 Future bookings ({ $count })
+admin-premise_deactivated = The car park is no longer offered to drivers.
+admin-premise_reactivated = The car park is offered to drivers again.
+admin-premise_bookings =
+    📋 <b>Future bookings at { $name }</b> (deactivated)
+    { $count ->
+        [0] None left.
+        [one] { $count } booking. It stays unless you cancel it:
+       *[other] { $count } bookings. They stay unless you cancel them:
+    }{ $lines }

@@ -593,3 +593,53 @@ admin-invite_invalid-expired =
 admin-welcome =
     ✅ Вітаємо! Тепер ви { $role } паркінгу <b>{ $name }</b>.
     /admin відкриває консоль оператора.
+admin-section-details = 🏢 Деталі
+admin-premise_details =
+    🏢 <b>{ $name }</b> · код <code>{ $code }</code>
+    📍 { $address } ({ $lat }, { $lon })
+    🕒 { $timezone } · 💶 { $price }/год
+    🗓 { $hours }
+    ✨ { $features }
+    📝 { $description }
+    { $photos ->
+        [one] 🖼 { $photos } фото
+        [few] 🖼 { $photos } фото
+       *[other] 🖼 { $photos } фото
+    } · { $spots ->
+        [one] { $spots } місце
+        [few] { $spots } місця
+       *[other] { $spots } місць
+    }
+    { $active ->
+        [yes] ✅ Пропонується водіям
+       *[no] ⛔ Деактивовано: не пропонується водіям
+    }
+admin-premise_field-name = ✏️ Назва
+admin-premise_field-address = ✏️ Адреса
+admin-premise_field-timezone = ✏️ Часовий пояс
+admin-premise_field-currency = ✏️ Валюта
+admin-premise_field-opening_hours = ✏️ Години роботи
+admin-premise_field-description = ✏️ Опис
+admin-premise_edit =
+    { $field }: зараз <code>{ $current }</code>
+    Введіть нове значення:
+admin-premise_invalid-name = ⚠️ Введіть назву (до 200 символів).
+admin-premise_invalid-address = ⚠️ Введіть адресу (до 300 символів).
+admin-premise_invalid-timezone = ⚠️ Введіть часовий пояс, наприклад Europe/Kyiv.
+admin-premise_invalid-currency = ⚠️ Введіть трилітерний код валюти, наприклад UAH.
+admin-premise_invalid-opening_hours = ⚠️ Введіть 24/7 або години, наприклад Mo-Fr 07:00-21:00; Sa 08:00-14:00.
+admin-premise_invalid-description = ⚠️ До 2000 символів.
+admin-invalid_premise = Це значення не підходить для паркінгу.
+admin-btn_premise_deactivate = ⛔ Деактивувати
+admin-btn_premise_reactivate = ✅ Активувати знову
+admin-btn_premise_bookings = 📋 Майбутні бронювання ({ $count })
+admin-premise_deactivated = Паркінг більше не пропонується водіям.
+admin-premise_reactivated = Паркінг знову пропонується водіям.
+admin-premise_bookings =
+    📋 <b>Майбутні бронювання в { $name }</b> (деактивовано)
+    { $count ->
+        [0] Не залишилося.
+        [one] { $count } бронювання. Воно залишається, якщо його не скасувати:
+        [few] { $count } бронювання. Вони залишаються, якщо їх не скасувати:
+       *[other] { $count } бронювань. Вони залишаються, якщо їх не скасувати:
+    }{ $lines }

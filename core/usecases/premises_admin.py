@@ -151,7 +151,7 @@ def _state(premise: Premise) -> dict[str, Any]:
 
 class PremiseAdminUseCases(SpotUseCases):
     """The Premises section. It extends SpotUseCases for the operator cancel with full refund
-    (REFUND, audited as `spot.cancel_booking`), which a deactivated premise's bookings reuse."""
+    (REFUND, audited as spot.cancel_booking), which a deactivated premise's bookings reuse."""
 
     def guess_timezone(self, lat: float, lon: float) -> str:
         return timezones.guess(lat, lon, self.settings.timezone)
@@ -183,7 +183,7 @@ class PremiseAdminUseCases(SpotUseCases):
         )
 
     async def details(self, actor_id: int, premise_id: int) -> PremiseDetails:
-        async with self._view(actor_id, premise_id, Permission.MANAGE_PREMISE, "premise.view") as (s, _):
+        async with self._view(actor_id, premise_id, Permission.MANAGE_PREMISE, "premises.view") as (s, _):
             premise = await s.get(Premise, premise_id)
             assert premise is not None  # _view checked it
             return await self._details(s, premise)
@@ -192,7 +192,7 @@ class PremiseAdminUseCases(SpotUseCases):
         """A new active premise with no spots (the Spots section adds them), priced as a plain
         plan from `price_per_hour` until a rate plan is stored. Owners only (premise_id None
         in the audit). Raises InvalidPremise."""
-        action = self._action(actor_id, None, Permission.MANAGE_PREMISE, "premise.create")
+        action = self._action(actor_id, None, Permission.MANAGE_PREMISE, "premises.create")
         async with action as (s, audit):
             check_coordinates(draft.lat, draft.lon)
             premise = Premise(
@@ -218,7 +218,7 @@ class PremiseAdminUseCases(SpotUseCases):
 
     async def update_premise(self, actor_id: int, premise_id: int, name: str, value: Any) -> PremiseDetails:
         """Sets one of EDITABLE. Raises InvalidPremise, NotPermitted, NotFound."""
-        action = self._action(actor_id, premise_id, Permission.MANAGE_PREMISE, f"premise.edit.{name}"[:64])
+        action = self._action(actor_id, premise_id, Permission.MANAGE_PREMISE, f"premises.edit.{name}"[:64])
         async with action as (s, audit):
             if name not in EDITABLE:
                 raise InvalidPremise(name, "not editable")
@@ -231,7 +231,7 @@ class PremiseAdminUseCases(SpotUseCases):
         return details
 
     async def future_bookings(self, actor_id: int, premise_id: int) -> list[AffectedBooking]:
-        async with self._view(actor_id, premise_id, Permission.MANAGE_PREMISE, "premise.view") as (s, _):
+        async with self._view(actor_id, premise_id, Permission.MANAGE_PREMISE, "premises.view") as (s, _):
             return await self._future(s, premise_id)
 
     async def _future(self, s: AsyncSession, premise_id: int) -> list[AffectedBooking]:
@@ -246,7 +246,7 @@ class PremiseAdminUseCases(SpotUseCases):
         return [AffectedBooking(r.id, name, r.starts_at, r.ends_at, r.status) for r, name in rows.tuples()]
 
     async def _set_active(self, actor_id: int, premise_id: int, active: bool) -> Deactivated:
-        verb = "premise.reactivate" if active else "premise.deactivate"
+        verb = "premises.reactivate" if active else "premises.deactivate"
         async with self._action(actor_id, premise_id, Permission.MANAGE_PREMISE, verb) as (s, audit):
             premise = await self._premise(s, premise_id)
             audit.before = {"premise_id": premise.id, "is_active": premise.is_active}

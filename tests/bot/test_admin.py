@@ -93,7 +93,9 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
 
     await owner.tap("Alpha Garage · owner")
     assert owner.text == "🅿️ <b>Alpha Garage</b>\nYour role: owner"
-    assert owner.layout == [["🅿️ Spots"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert owner.layout == [
+        ["🏢 Details"], ["🅿️ Spots"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"],
+    ]  # fmt: skip
     await owner.tap("👥 Staff")
     assert owner.text == "👥 <b>Staff of Alpha Garage</b>\nNobody yet."
     assert owner.layout == [["➕ Invite a manager", "➕ Invite an attendant"], ["⬅️ Back"]]
@@ -187,7 +189,7 @@ async def test_a_manager_sees_the_audit_log_but_not_staff_and_forged_buttons_are
     assert manager.layout == [["Alpha Garage · manager"], ["ℹ️ What I can do", "🏠 Menu"]]
     await manager.tap("Alpha Garage · manager")
     assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
-    assert manager.layout == [["🅿️ Spots"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert manager.layout == [["🏢 Details"], ["🅿️ Spots"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
 
     # The owner's Staff button, forged into the manager's console: refused by the use case.
     await owner.tap("⬅️ Back")

@@ -55,7 +55,7 @@ async def test_a_manager_sets_prices_sees_the_samples_saves_and_the_driver_pays_
     premise_id = await add_premise(services, "Central Garage", north_m=222, price=250)
     manager = await _staff(services, premise_id, MANAGER, StaffRole.MANAGER)
     await manager.tap("Central Garage · manager")
-    assert manager.layout == [["🅿️ Spots"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert manager.layout == [["🏢 Details"], ["🅿️ Spots"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
     await manager.tap("💶 Prices")
     assert manager.text == (
         "💶 <b>Prices at Central Garage</b> · version 1\n"
@@ -220,7 +220,9 @@ async def test_the_owner_has_prices_too(services: Services) -> None:
     owner = Driver(services, OWNER)
     await owner.send("/admin")
     await owner.tap("Central Garage · owner")
-    assert owner.layout == [["🅿️ Spots"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert owner.layout == [
+        ["🏢 Details"], ["🅿️ Spots"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"],
+    ]  # fmt: skip
     await owner.tap("💶 Prices")
     assert owner.text.startswith("💶 <b>Prices at Central Garage</b> · version 1\n")
 

@@ -85,7 +85,7 @@ async def test_an_owner_creates_a_car_park_with_a_code_and_no_spots(
     )  # fmt: skip
     assert premise_codes.CODE.match(made.code) and len(made.code) == 4
     assert made.opening_hours == "Mo-Fr 07:00-21:00; Sa 08:00-14:00"
-    [entry] = await _log(db, "premise.create")
+    [entry] = await _log(db, "premises.create")
     assert (entry.outcome, entry.premise_id, entry.actor_user_id) == (AuditOutcome.OK, None, site.owner)
     assert (
         entry.after is not None and entry.after["code"] == made.code and entry.after["name"] == "Podil Garage"
@@ -97,7 +97,7 @@ async def test_only_owners_create_and_bad_fields_are_refused(db: Database, site:
     for who in (site.manager, site.attendant, site.driver):
         with pytest.raises(NotPermitted):
             await site.uc.create_premise(who, DRAFT)
-    refusals = await _log(db, "premise.create")
+    refusals = await _log(db, "premises.create")
     assert [e.outcome for e in refusals] == [AuditOutcome.REFUSED] * 3
     bad = {
         "name": replace(DRAFT, name="  "),
@@ -119,7 +119,7 @@ async def test_only_owners_create_and_bad_fields_are_refused(db: Database, site:
 async def test_a_manager_edits_their_premise_audited_before_and_after(db: Database, site: Site) -> None:
     edited = await site.uc.update_premise(site.manager, site.a, "opening_hours", "Mo-Su 06:00-23:00")
     assert edited.opening_hours == "Mo-Su 06:00-23:00"
-    [entry] = await _log(db, "premise.edit.opening_hours")
+    [entry] = await _log(db, "premises.edit.opening_hours")
     assert entry.before == {"premise_id": site.a, "opening_hours": "24/7"}
     assert entry.after == {"premise_id": site.a, "opening_hours": "Mo-Su 06:00-23:00"}
     assert (await site.uc.update_premise(site.owner, site.a, "name", " Alpha Plaza ")).name == "Alpha Plaza"
@@ -183,7 +183,7 @@ async def test_deactivated_is_not_offered_and_its_bookings_are_kept_or_refunded(
         await site.uc.cancel_booking_as_operator(site.manager, site.b, rids[0])
     assert (await site.uc.reactivate(site.owner, site.a)).is_active
     assert (await site.search.quote(site.a, clock.now() + timedelta(hours=1), 60)).quote.free_spots == 2
-    assert [e.after for e in await _log(db, "premise.deactivate") if e.outcome is AuditOutcome.OK] == [
+    assert [e.after for e in await _log(db, "premises.deactivate") if e.outcome is AuditOutcome.OK] == [
         {"premise_id": site.a, "is_active": False}
     ]
 

@@ -22,6 +22,7 @@ from aiogram_dialog.widgets.text import Format
 from bot import format as fmt
 from bot.commands import hide_admin_command
 from bot.context import Caller, Services
+from bot.dialogs.admin.premises import PremisesSG
 from bot.dialogs.admin.prices import PricesSG
 from bot.dialogs.admin.spots import SpotsSG
 from bot.dialogs.admin.states import AdminSG
@@ -38,6 +39,7 @@ __all__ = ["AdminSG", "admin_dialog", "open_console"]
 # The sections of a premise's console that are built, in the order shown, with the
 # permission each needs (core/permissions.py decides; this only hides the buttons).
 SECTIONS = (
+    ("details", Permission.MANAGE_PREMISE),
     ("spots", Permission.MANAGE_SPOTS),
     ("staff", Permission.MANAGE_STAFF),
     ("prices", Permission.MANAGE_PRICES),
@@ -127,6 +129,8 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
             await services(manager).admin_prices.price_plan(who, premise_id)
         elif section == "spots":
             await services(manager).spots.spots(who, premise_id)
+        elif section == "details":
+            await services(manager).premises_admin.details(who, premise_id)
         else:
             raise NotFound(f"section {section[:20]!r}")
     except DomainError as error:
@@ -135,6 +139,9 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
     manager.dialog_data.update(premise_id=premise_id, audit_scope=str(premise_id), offset=0)
     if section == "prices":  # its own dialog (bot/dialogs/admin/prices.py); Back returns here
         await manager.start(PricesSG.plan, data={"premise_id": premise_id})
+        return
+    if section == "details":  # a dialog of its own (bot/dialogs/admin/premises.py)
+        await manager.start(PremisesSG.details, data={"premise_id": premise_id})
         return
     if section == "spots":  # a dialog of its own (bot/dialogs/admin/spots.py)
         await manager.start(SpotsSG.spots, data={"premise_id": premise_id})
