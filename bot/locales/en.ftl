@@ -624,3 +624,38 @@ admin-premise_bookings =
         [one] { $count } booking. It stays unless you cancel it:
        *[other] { $count } bookings. They stay unless you cancel them:
     }{ $lines }
+admin-btn_new_premise = ➕ New car park
+admin-new_location = 📍 <b>New car park</b>: where is it? Send its location (📎 → Location) or type its coordinates, like <code>50.45, 30.52</code>.
+admin-new_name = 🏢 Its name, as drivers see it:
+admin-new_address = 📍 Its address:
+admin-new_timezone = 🕒 Its time zone, guessed from the location: <b>{ $timezone }</b>. Keep it or type another, like Europe/Kyiv.
+admin-new_currency = 💶 Its currency: <b>{ $currency }</b>. Keep it or type another three-letter code, like UAH.
+admin-new_price = 💶 The price per hour in { $currency }, like <code>2.50</code> (Prices sets night, weekend and daily rates later):
+admin-new_hours = 🗓 Opening hours: 24/7, or type them like <code>Mo-Fr 07:00-21:00; Sa 08:00-14:00</code>.
+admin-new_features = ✨ Its features (tap to choose), then Next:
+admin-new_description = 📝 A description drivers read (how to enter, height limit…), or skip:
+admin-new_photos = { $photos ->
+        [0] 🖼 Send photos of the car park, or go on without.
+        [one] 🖼 { $photos } photo. Send more, or go on.
+       *[other] 🖼 { $photos } photos. Send more, or go on.
+    }
+admin-new_summary =
+    🏢 <b>{ $name }</b>
+    📍 { $address } ({ $lat }, { $lon })
+    🕒 { $timezone } · 💶 { $price }/h
+    🗓 { $hours }
+    ✨ { $features }
+    📝 { $description }
+    { $photos ->
+        [one] 🖼 { $photos } photo
+       *[other] 🖼 { $photos } photos
+    }
+    Create it? Add its spots in Spots afterwards.
+admin-btn_keep = ✅ Keep { $value }
+admin-btn_always_open = 🕛 24/7
+admin-btn_next = ➡️ Next
+admin-btn_skip = ⏭ Skip
+admin-btn_create_premise = ✅ Create
+admin-premise_created = { $name } is created, code { $code }. Find it in /admin to add its spots.
+admin-premise_invalid-coordinates = ⚠️ Send a location, or type coordinates like 50.45, 30.52.
+admin-premise_invalid-price_per_hour = ⚠️ Type a price above zero, like 2.50.

@@ -643,3 +643,40 @@ admin-premise_bookings =
         [few] { $count } бронювання. Вони залишаються, якщо їх не скасувати:
        *[other] { $count } бронювань. Вони залишаються, якщо їх не скасувати:
     }{ $lines }
+admin-btn_new_premise = ➕ Новий паркінг
+admin-new_location = 📍 <b>Новий паркінг</b>: де він? Надішліть локацію (📎 → Локація) або введіть координати, наприклад <code>50.45, 30.52</code>.
+admin-new_name = 🏢 Його назва, як її бачать водії:
+admin-new_address = 📍 Його адреса:
+admin-new_timezone = 🕒 Часовий пояс за локацією: <b>{ $timezone }</b>. Залиште його або введіть інший, наприклад Europe/Kyiv.
+admin-new_currency = 💶 Валюта: <b>{ $currency }</b>. Залиште її або введіть інший трилітерний код, наприклад UAH.
+admin-new_price = 💶 Ціна за годину в { $currency }, наприклад <code>2.50</code> (нічні, вихідні та добові тарифи — потім у Цінах):
+admin-new_hours = 🗓 Години роботи: 24/7 або введіть їх, наприклад <code>Mo-Fr 07:00-21:00; Sa 08:00-14:00</code>.
+admin-new_features = ✨ Його переваги (натисніть, щоб вибрати), потім Далі:
+admin-new_description = 📝 Опис для водіїв (як заїхати, обмеження висоти…) або пропустіть:
+admin-new_photos = { $photos ->
+        [0] 🖼 Надішліть фото паркінгу або продовжуйте без них.
+        [one] 🖼 { $photos } фото. Надішліть ще або продовжуйте.
+        [few] 🖼 { $photos } фото. Надішліть ще або продовжуйте.
+       *[other] 🖼 { $photos } фото. Надішліть ще або продовжуйте.
+    }
+admin-new_summary =
+    🏢 <b>{ $name }</b>
+    📍 { $address } ({ $lat }, { $lon })
+    🕒 { $timezone } · 💶 { $price }/год
+    🗓 { $hours }
+    ✨ { $features }
+    📝 { $description }
+    { $photos ->
+        [one] 🖼 { $photos } фото
+        [few] 🖼 { $photos } фото
+       *[other] 🖼 { $photos } фото
+    }
+    Створити? Місця додасте потім у розділі Місця.
+admin-btn_keep = ✅ Залишити { $value }
+admin-btn_always_open = 🕛 Цілодобово
+admin-btn_next = ➡️ Далі
+admin-btn_skip = ⏭ Пропустити
+admin-btn_create_premise = ✅ Створити
+admin-premise_created = { $name } створено, код { $code }. Знайдіть його в /admin, щоб додати місця.
+admin-premise_invalid-coordinates = ⚠️ Надішліть локацію або введіть координати, наприклад 50.45, 30.52.
+admin-premise_invalid-price_per_hour = ⚠️ Введіть ціну більше нуля, наприклад 2.50.

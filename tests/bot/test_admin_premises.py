@@ -151,3 +151,59 @@ async def test_an_attendant_has_no_details_and_a_forged_tap_is_refused(
             await s.scalars(select(AuditEntry.outcome).where(AuditEntry.action == "premises.deactivate"))
         )
     assert outcomes == [AuditOutcome.REFUSED]
+
+
+async def test_an_owner_creates_a_car_park_with_the_wizard(services: Services, clock: ManualClock) -> None:
+    await _setup(services, clock)
+    owner = Driver(services, OWNER)
+    await owner.send("/admin")
+    assert ["➕ New car park"] in owner.layout
+    await owner.tap("➕ New car park")
+    assert owner.text.startswith("📍 <b>New car park</b>: where is it?")
+    await owner.send("somewhere")
+    assert owner.text.startswith("⚠️ Send a location, or type coordinates like 50.45, 30.52.\n\n📍")
+    await owner.send("48.2082, 16.3738")
+    assert owner.text == "🏢 Its name, as drivers see it:"
+    await owner.send("Ring Garage")
+    await owner.send("Schottenring 1")
+    assert owner.text.startswith("🕒 Its time zone, guessed from the location: <b>Europe/Vienna</b>.")
+    await owner.tap("✅ Keep Europe/Vienna")
+    assert owner.layout[0] == ["✅ Keep EUR"]
+    await owner.send("euros")
+    assert owner.text.startswith("⚠️ Type a three-letter currency code like EUR.")
+    await owner.tap("✅ Keep EUR")
+    await owner.send("0")
+    assert owner.text.startswith("⚠️ Type a price above zero, like 2.50.")
+    await owner.send("2.50")
+    await owner.tap("🕛 24/7")
+    await owner.tap("▫️ 📹 CCTV")
+    await owner.tap("▫️ 🏠 Covered")
+    await owner.tap("✅ 📹 CCTV")
+    assert owner.layout[0] == ["✅ 🏠 Covered", "▫️ ⚡ EV charging"]
+    await owner.tap("➡️ Next")
+    await owner.tap("⏭ Skip")
+    assert owner.text == "🖼 Send photos of the car park, or go on without."
+    await owner.tap("➡️ Next")
+    assert owner.text == (
+        "🏢 <b>Ring Garage</b>\n📍 Schottenring 1 (48.20820, 16.37380)\n"
+        "🕒 Europe/Vienna · 💶 2.50 EUR/h\n🗓 24/7\n✨ 🏠 Covered\n📝 —\n🖼 0 photos\n"
+        "Create it? Add its spots in Spots afterwards."
+    )
+    await owner.tap("✅ Create")
+    async with services.db.read() as s:
+        made = await s.scalar(select(Premise).where(Premise.name == "Ring Garage"))
+    assert made is not None and made.code is not None
+    assert (made.timezone, made.currency, made.price_per_hour, made.features, made.is_active) == (
+        "Europe/Vienna", "EUR", 250, ["covered"], True,
+    )  # fmt: skip
+    assert (
+        owner.bot.alerts()[-1]
+        == f"Ring Garage is created, code {made.code}. Find it in /admin to add its spots."
+    )
+
+
+async def test_a_manager_has_no_new_car_park_button(services: Services, clock: ManualClock) -> None:
+    await _setup(services, clock)
+    manager = Driver(services, MANAGER)
+    await manager.send("/admin")
+    assert ["➕ New car park"] not in manager.layout

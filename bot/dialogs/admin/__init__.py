@@ -83,6 +83,7 @@ async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         ],
         "audit_all": [(ALL, label(m, "admin.btn_audit_all"))] if caller(m).is_admin else [],
         "btn_help": t(m, "admin.btn_help"),
+        "btn_new_premise": t(m, "admin.btn_new_premise") if caller(m).is_admin else "",
     }
 
 
@@ -380,6 +381,9 @@ def admin_dialog() -> Dialog:
             Format("{title}"),
             Column(choice("prem", "premises", on_premise), when="premises"),
             Column(choice("audit_all", "audit_all", on_audit_all), when="audit_all"),
+            Start(
+                Format("{btn_new_premise}"), id="new", state=PremisesSG.new_location, when="btn_new_premise"
+            ),
             Row(
                 SwitchTo(Format("{btn_help}"), id="help", state=AdminSG.help),
                 Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
