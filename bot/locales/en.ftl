@@ -408,6 +408,8 @@ admin-btn_help = ℹ️ What I can do
 admin-help =
     <b>Operator console</b>
     • Car parks: the ones you manage, with your role there.
+    • ➕ New car park (owners): its location, name, address, time zone, currency, price, hours, features, description and photos.
+    • 🏢 Details (owners and managers): every field and the car park's SMS code; edit them; deactivate (no longer offered; keep or cancel with a full refund its future bookings) and reactivate.
     • 🅿️ Spots (owners and managers): add them (one, or a range like A1-A20), rename, close with a reason drivers are told and an optional reopen time, reopen; move or cancel (with a full refund) the bookings on a closed spot.
     • 👥 Staff (owners): invite a manager or an attendant with a one-time link that works for { $hours ->
         [one] { $hours } hour

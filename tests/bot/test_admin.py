@@ -84,6 +84,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
         ["Alpha Garage · owner"],
         ["Beta Yard · owner"],
         ["📜 Audit log: all car parks"],
+        ["➕ New car park"],
         ["ℹ️ What I can do", "🏠 Menu"],
     ]
     await owner.tap("ℹ️ What I can do")
