@@ -14,6 +14,7 @@ from core.usecases.arrival import ArrivalUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
+from core.usecases.premises_admin import PremiseAdminUseCases
 from core.usecases.pricing import PricingUseCases
 from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
@@ -37,6 +38,7 @@ class Services:
     admin_prices: AdminPriceUseCases = field(init=False)  # its Prices section
     spots: SpotUseCases = field(init=False)  # the console's Spots section
     blockers_admin: BlockerAdminUseCases = field(init=False)  # its Blockers section
+    premises_admin: PremiseAdminUseCases = field(init=False)  # its Premises section
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -60,6 +62,11 @@ class Services:
             self,
             "blockers_admin",
             BlockerAdminUseCases(self.db, self.clock, self.settings, commands=commands),
+        )
+        object.__setattr__(
+            self,
+            "premises_admin",
+            PremiseAdminUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards),
         )
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))

@@ -32,6 +32,7 @@ from bot import extension, handlers
 from bot.context import Services
 from bot.dialogs.admin import admin_dialog
 from bot.dialogs.admin.blockers import blockers_dialog
+from bot.dialogs.admin.premises import premises_dialog
 from bot.dialogs.admin.prices import prices_dialog
 from bot.dialogs.admin.spots import spots_dialog
 from bot.dialogs.book import book_dialog
@@ -206,6 +207,7 @@ def create_dispatcher(
         prices_dialog(),
         spots_dialog(),
         blockers_dialog(),
+        premises_dialog(),
     )
     # Every window can answer a message it cannot take with a hint on top (show_hint).
     dp.include_routers(commands, extension.build_router(), *map(with_hints, dialogs), fallback)

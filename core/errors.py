@@ -209,3 +209,14 @@ class BlockersUnavailable(DomainError):
     """A test command while the bot runs without MQTT: nothing can reach a device."""
 
     code = "blockers_unavailable"
+
+
+class InvalidPremise(DomainError):
+    """A premise field the console cannot accept: `field` names it (name, coordinates,
+    timezone, currency, opening_hours, features, price_per_hour, description, photos)."""
+
+    code = "invalid_premise"
+
+    def __init__(self, field: str, detail: str = "") -> None:
+        super().__init__(f"{field}: {detail}"[:200])
+        self.field = field

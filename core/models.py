@@ -26,14 +26,17 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
-from core import opening_hours
+from core import opening_hours, premise_codes
 from core.pricing import RatePlan, plan_from_fields
 
 NAMING = {
@@ -223,6 +226,7 @@ class Premise(Base):
         ).ddl_if(dialect="postgresql"),
         CheckConstraint("price_per_hour >= 0", name="price_not_negative"),
         CheckConstraint("lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180", name="coords"),
+        Index("ux_premises_code", "code", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -239,6 +243,9 @@ class Premise(Base):
     opening_hours: Mapped[str] = mapped_column(String(200), default="24/7")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    # The SMS channel's short code (core/premise_codes.py); nullable only in the schema
+    # (migration 0100): every insert gets one from the listener below.
+    code: Mapped[str | None] = mapped_column(String(6))
 
     spots: Mapped[list[Spot]] = relationship(back_populates="premise", order_by="Spot.label")
 
@@ -246,6 +253,13 @@ class Premise(Base):
     def _readable_hours(self, _key: str, value: str) -> str:
         # Hours the booking rule cannot read would close the premise: refuse them when written.
         return opening_hours.validate(value)
+
+
+@event.listens_for(Premise, "before_insert")
+def _give_code(_mapper: Any, connection: Connection, premise: Premise) -> None:
+    if premise.code is None:
+        used = connection.scalars(select(Premise.code).where(Premise.code.is_not(None)))
+        premise.code = premise_codes.pick([code for code in used if code])
 
 
 class RatePlanVersion(Base):

@@ -263,6 +263,7 @@ _REFUSALS = {
     "blocker_bound": "admin.blocker_bound",
     "spot_has_blocker": "admin.spot_has_blocker",
     "blockers_unavailable": "admin.blockers_unavailable",
+    "invalid_premise": "admin.invalid_premise",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 

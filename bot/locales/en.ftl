@@ -408,6 +408,8 @@ admin-btn_help = ℹ️ What I can do
 admin-help =
     <b>Operator console</b>
     • Car parks: the ones you manage, with your role there.
+    • ➕ New car park (owners): its location, name, address, time zone, currency, price, hours, features, description and photos.
+    • 🏢 Details (owners and managers): every field and the car park's SMS code; edit them; deactivate (no longer offered; keep or cancel with a full refund its future bookings) and reactivate.
     • 🅿️ Spots (owners and managers): add them (one, or a range like A1-A20), rename, close with a reason drivers are told and an optional reopen time, reopen; move or cancel (with a full refund) the bookings on a closed spot.
     • 🔌 Blockers (all staff): their health, worst first; register a device to a spot, unbind, replace; test lower and raise; bind devices heard but not registered.
     • 👥 Staff (owners): invite a manager or an attendant with a one-time link that works for { $hours ->
@@ -650,3 +652,85 @@ admin-blockers_unassigned =
        *[other] { $count } devices are on no spot: tap one, then pick its spot.
     }
 admin-blockers_refused = ⚠️ { $why }
+admin-section-details = 🏢 Details
+admin-premise_details =
+    🏢 <b>{ $name }</b> · code <code>{ $code }</code>
+    📍 { $address } ({ $lat }, { $lon })
+    🕒 { $timezone } · 💶 { $price }/h
+    🗓 { $hours }
+    ✨ { $features }
+    📝 { $description }
+    { $photos ->
+        [one] 🖼 { $photos } photo
+       *[other] 🖼 { $photos } photos
+    } · { $spots ->
+        [one] { $spots } spot
+       *[other] { $spots } spots
+    }
+    { $active ->
+        [yes] ✅ Offered to drivers
+       *[no] ⛔ Deactivated: not offered to drivers
+    }
+admin-premise_field-name = ✏️ Name
+admin-premise_field-address = ✏️ Address
+admin-premise_field-timezone = ✏️ Time zone
+admin-premise_field-currency = ✏️ Currency
+admin-premise_field-opening_hours = ✏️ Opening hours
+admin-premise_field-description = ✏️ Description
+admin-premise_edit =
+    { $field }: now <code>{ $current }</code>
+    Type the new value:
+admin-premise_invalid-name = ⚠️ Type a name (at most 200 characters).
+admin-premise_invalid-address = ⚠️ Type an address (at most 300 characters).
+admin-premise_invalid-timezone = ⚠️ Type a time zone like Europe/Kyiv.
+admin-premise_invalid-currency = ⚠️ Type a three-letter currency code like EUR.
+admin-premise_invalid-opening_hours = ⚠️ Type 24/7, or hours like Mo-Fr 07:00-21:00; Sa 08:00-14:00.
+admin-premise_invalid-description = ⚠️ At most 2000 characters.
+admin-invalid_premise = This value cannot be used for the car park.
+admin-btn_premise_deactivate = ⛔ Deactivate
+admin-btn_premise_reactivate = ✅ Reactivate
+admin-btn_premise_bookings = 📋 Future bookings ({ $count })
+admin-premise_deactivated = The car park is no longer offered to drivers.
+admin-premise_reactivated = The car park is offered to drivers again.
+admin-premise_bookings =
+    📋 <b>Future bookings at { $name }</b> (deactivated)
+    { $count ->
+        [0] None left.
+        [one] { $count } booking. It stays unless you cancel it:
+       *[other] { $count } bookings. They stay unless you cancel them:
+    }{ $lines }
+admin-btn_new_premise = ➕ New car park
+admin-new_location = 📍 <b>New car park</b>: where is it? Send its location (📎 → Location) or type its coordinates, like <code>50.45, 30.52</code>.
+admin-new_name = 🏢 Its name, as drivers see it:
+admin-new_address = 📍 Its address:
+admin-new_timezone = 🕒 Its time zone, guessed from the location: <b>{ $timezone }</b>. Keep it or type another, like Europe/Kyiv.
+admin-new_currency = 💶 Its currency: <b>{ $currency }</b>. Keep it or type another three-letter code, like UAH.
+admin-new_price = 💶 The price per hour in { $currency }, like <code>2.50</code> (Prices sets night, weekend and daily rates later):
+admin-new_hours = 🗓 Opening hours: 24/7, or type them like <code>Mo-Fr 07:00-21:00; Sa 08:00-14:00</code>.
+admin-new_features = ✨ Its features (tap to choose), then Next:
+admin-new_description = 📝 A description drivers read (how to enter, height limit…), or skip:
+admin-new_photos = { $photos ->
+        [0] 🖼 Send photos of the car park, or go on without.
+        [one] 🖼 { $photos } photo. Send more, or go on.
+       *[other] 🖼 { $photos } photos. Send more, or go on.
+    }
+admin-new_summary =
+    🏢 <b>{ $name }</b>
+    📍 { $address } ({ $lat }, { $lon })
+    🕒 { $timezone } · 💶 { $price }/h
+    🗓 { $hours }
+    ✨ { $features }
+    📝 { $description }
+    { $photos ->
+        [one] 🖼 { $photos } photo
+       *[other] 🖼 { $photos } photos
+    }
+    Create it? Add its spots in Spots afterwards.
+admin-btn_keep = ✅ Keep { $value }
+admin-btn_always_open = 🕛 24/7
+admin-btn_next = ➡️ Next
+admin-btn_skip = ⏭ Skip
+admin-btn_create_premise = ✅ Create
+admin-premise_created = { $name } is created, code { $code }. Find it in /admin to add its spots.
+admin-premise_invalid-coordinates = ⚠️ Send a location, or type coordinates like 50.45, 30.52.
+admin-premise_invalid-price_per_hour = ⚠️ Type a price above zero, like 2.50.

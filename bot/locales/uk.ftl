@@ -418,6 +418,8 @@ admin-btn_help = ℹ️ Що я вмію
 admin-help =
     <b>Консоль оператора</b>
     • Паркінги: ті, якими ви керуєте, і ваша роль у кожному.
+    • ➕ Новий паркінг (власники): локація, назва, адреса, часовий пояс, валюта, ціна, години роботи, переваги, опис і фото.
+    • 🏢 Деталі (власники й менеджери): усі поля та SMS-код паркінгу; редагування; деактивація (паркінг більше не пропонується; майбутні бронювання залишити або скасувати з повним поверненням коштів) і повторна активація.
     • 🅿️ Місця (власники й менеджери): додати (одне або діапазон на кшталт A1-A20), перейменувати, закрити з причиною, яку побачать водії, і, за бажання, часом відкриття; відкрити знову; перенести або скасувати (з повним поверненням коштів) бронювання на закритому місці.
     • 🔌 Блокатори (увесь персонал): їхній стан, найгірші спочатку; прив’язати пристрій до місця, відв’язати, замінити; перевірити опускання й піднімання; прив’язати пристрої, які чути, але не зареєстровано.
     • 👥 Персонал (власники): запросити менеджера чи чергового одноразовим посиланням, що діє { $hours ->
@@ -668,3 +670,90 @@ admin-blockers_unassigned =
        *[other] { $count } пристроїв без місця: торкніться одного, потім оберіть місце.
     }
 admin-blockers_refused = ⚠️ { $why }
+admin-section-details = 🏢 Деталі
+admin-premise_details =
+    🏢 <b>{ $name }</b> · код <code>{ $code }</code>
+    📍 { $address } ({ $lat }, { $lon })
+    🕒 { $timezone } · 💶 { $price }/год
+    🗓 { $hours }
+    ✨ { $features }
+    📝 { $description }
+    { $photos ->
+        [one] 🖼 { $photos } фото
+        [few] 🖼 { $photos } фото
+       *[other] 🖼 { $photos } фото
+    } · { $spots ->
+        [one] { $spots } місце
+        [few] { $spots } місця
+       *[other] { $spots } місць
+    }
+    { $active ->
+        [yes] ✅ Пропонується водіям
+       *[no] ⛔ Деактивовано: не пропонується водіям
+    }
+admin-premise_field-name = ✏️ Назва
+admin-premise_field-address = ✏️ Адреса
+admin-premise_field-timezone = ✏️ Часовий пояс
+admin-premise_field-currency = ✏️ Валюта
+admin-premise_field-opening_hours = ✏️ Години роботи
+admin-premise_field-description = ✏️ Опис
+admin-premise_edit =
+    { $field }: зараз <code>{ $current }</code>
+    Введіть нове значення:
+admin-premise_invalid-name = ⚠️ Введіть назву (до 200 символів).
+admin-premise_invalid-address = ⚠️ Введіть адресу (до 300 символів).
+admin-premise_invalid-timezone = ⚠️ Введіть часовий пояс, наприклад Europe/Kyiv.
+admin-premise_invalid-currency = ⚠️ Введіть трилітерний код валюти, наприклад UAH.
+admin-premise_invalid-opening_hours = ⚠️ Введіть 24/7 або години, наприклад Mo-Fr 07:00-21:00; Sa 08:00-14:00.
+admin-premise_invalid-description = ⚠️ До 2000 символів.
+admin-invalid_premise = Це значення не підходить для паркінгу.
+admin-btn_premise_deactivate = ⛔ Деактивувати
+admin-btn_premise_reactivate = ✅ Активувати знову
+admin-btn_premise_bookings = 📋 Майбутні бронювання ({ $count })
+admin-premise_deactivated = Паркінг більше не пропонується водіям.
+admin-premise_reactivated = Паркінг знову пропонується водіям.
+admin-premise_bookings =
+    📋 <b>Майбутні бронювання в { $name }</b> (деактивовано)
+    { $count ->
+        [0] Не залишилося.
+        [one] { $count } бронювання. Воно залишається, якщо його не скасувати:
+        [few] { $count } бронювання. Вони залишаються, якщо їх не скасувати:
+       *[other] { $count } бронювань. Вони залишаються, якщо їх не скасувати:
+    }{ $lines }
+admin-btn_new_premise = ➕ Новий паркінг
+admin-new_location = 📍 <b>Новий паркінг</b>: де він? Надішліть локацію (📎 → Локація) або введіть координати, наприклад <code>50.45, 30.52</code>.
+admin-new_name = 🏢 Його назва, як її бачать водії:
+admin-new_address = 📍 Його адреса:
+admin-new_timezone = 🕒 Часовий пояс за локацією: <b>{ $timezone }</b>. Залиште його або введіть інший, наприклад Europe/Kyiv.
+admin-new_currency = 💶 Валюта: <b>{ $currency }</b>. Залиште її або введіть інший трилітерний код, наприклад UAH.
+admin-new_price = 💶 Ціна за годину в { $currency }, наприклад <code>2.50</code> (нічні, вихідні та добові тарифи — потім у Цінах):
+admin-new_hours = 🗓 Години роботи: 24/7 або введіть їх, наприклад <code>Mo-Fr 07:00-21:00; Sa 08:00-14:00</code>.
+admin-new_features = ✨ Його переваги (натисніть, щоб вибрати), потім Далі:
+admin-new_description = 📝 Опис для водіїв (як заїхати, обмеження висоти…) або пропустіть:
+admin-new_photos = { $photos ->
+        [0] 🖼 Надішліть фото паркінгу або продовжуйте без них.
+        [one] 🖼 { $photos } фото. Надішліть ще або продовжуйте.
+        [few] 🖼 { $photos } фото. Надішліть ще або продовжуйте.
+       *[other] 🖼 { $photos } фото. Надішліть ще або продовжуйте.
+    }
+admin-new_summary =
+    🏢 <b>{ $name }</b>
+    📍 { $address } ({ $lat }, { $lon })
+    🕒 { $timezone } · 💶 { $price }/год
+    🗓 { $hours }
+    ✨ { $features }
+    📝 { $description }
+    { $photos ->
+        [one] 🖼 { $photos } фото
+        [few] 🖼 { $photos } фото
+       *[other] 🖼 { $photos } фото
+    }
+    Створити? Місця додасте потім у розділі Місця.
+admin-btn_keep = ✅ Залишити { $value }
+admin-btn_always_open = 🕛 Цілодобово
+admin-btn_next = ➡️ Далі
+admin-btn_skip = ⏭ Пропустити
+admin-btn_create_premise = ✅ Створити
+admin-premise_created = { $name } створено, код { $code }. Знайдіть його в /admin, щоб додати місця.
+admin-premise_invalid-coordinates = ⚠️ Надішліть локацію або введіть координати, наприклад 50.45, 30.52.
+admin-premise_invalid-price_per_hour = ⚠️ Введіть ціну більше нуля, наприклад 2.50.

@@ -84,6 +84,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
         ["Alpha Garage · owner"],
         ["Beta Yard · owner"],
         ["📜 Audit log: all car parks"],
+        ["➕ New car park"],
         ["ℹ️ What I can do", "🏠 Menu"],
     ]
     await owner.tap("ℹ️ What I can do")
@@ -94,6 +95,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     await owner.tap("Alpha Garage · owner")
     assert owner.text == "🅿️ <b>Alpha Garage</b>\nYour role: owner"
     assert owner.layout == [
+        ["🏢 Details"],
         ["🅿️ Spots"],
         ["🔌 Blockers"],
         ["👥 Staff"],
@@ -194,7 +196,9 @@ async def test_a_manager_sees_the_audit_log_but_not_staff_and_forged_buttons_are
     assert manager.layout == [["Alpha Garage · manager"], ["ℹ️ What I can do", "🏠 Menu"]]
     await manager.tap("Alpha Garage · manager")
     assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
-    assert manager.layout == [["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert manager.layout == [
+        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]
+    ]  # fmt: skip
 
     # The owner's Staff button, forged into the manager's console: refused by the use case.
     await owner.tap("⬅️ Back")

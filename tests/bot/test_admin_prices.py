@@ -55,7 +55,9 @@ async def test_a_manager_sets_prices_sees_the_samples_saves_and_the_driver_pays_
     premise_id = await add_premise(services, "Central Garage", north_m=222, price=250)
     manager = await _staff(services, premise_id, MANAGER, StaffRole.MANAGER)
     await manager.tap("Central Garage · manager")
-    assert manager.layout == [["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert manager.layout == [
+        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]
+    ]  # fmt: skip
     await manager.tap("💶 Prices")
     assert manager.text == (
         "💶 <b>Prices at Central Garage</b> · version 1\n"
@@ -221,6 +223,7 @@ async def test_the_owner_has_prices_too(services: Services) -> None:
     await owner.send("/admin")
     await owner.tap("Central Garage · owner")
     assert owner.layout == [
+        ["🏢 Details"],
         ["🅿️ Spots"],
         ["🔌 Blockers"],
         ["👥 Staff"],

@@ -66,7 +66,9 @@ async def test_a_manager_adds_renames_closes_and_moves_and_cancels_bookings(
 ) -> None:
     _premise_id, rid = await _setup(services, clock)
     manager = await _console(services, MANAGER, "manager")
-    assert manager.layout == [["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]]
+    assert manager.layout == [
+        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]
+    ]  # fmt: skip
     await manager.tap("🅿️ Spots")
     assert manager.text == "🅿️ <b>Spots of Alpha Garage</b>\n2 spots"
     assert manager.layout == [["A1", "A2"], ["➕ Add spots"], ["⬅️ Back"]]

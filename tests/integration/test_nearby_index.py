@@ -26,7 +26,7 @@ from core.rules import Interval
 from core.services.availability import free_spot_counts
 from core.services.nearby import NearbyPage, SearchFilters, find_nearby
 from tests.conftest import T0, _in_thread
-from tests.factories import make_premise, make_user
+from tests.factories import make_user
 from tests.services import POSTGRES_URL, tcp_open, unavailable
 
 LAT, LON = 50.45, 30.52
@@ -243,11 +243,20 @@ async def test_premises_from_before_the_migration_are_found(url_at_0002: str, cl
     db = Database.from_url(url_at_0002)
     try:
         async with db.transaction() as s:
-            old = await make_premise(s, lat=LAT + 0.001, name="Old", spots=0)
-            # The spot as the schema of 0002 has it (the model has columns added since).
+            # The premise and its spot as the schema of 0002 has them (the models have columns
+            # added since).
+            old_id = await s.scalar(
+                text(
+                    "INSERT INTO premises (name, address, lat, lon, timezone, price_per_hour, currency,"
+                    " features, photos, description, opening_hours, is_active, created_at)"
+                    " VALUES ('Old', '1 Test Street', :lat, :lon, 'Europe/Kyiv', 200, 'EUR', '[]', '[]',"
+                    " '', '24/7', :on, :at) RETURNING id"
+                ),
+                {"lat": LAT + 0.001, "lon": LON, "on": True, "at": clock.now()},
+            )
             await s.execute(
                 text("INSERT INTO spots (premise_id, label, is_active) VALUES (:p, 'A1', :on)"),
-                {"p": old.id, "on": True},
+                {"p": old_id, "on": True},
             )
         await db.dispose()
         _in_thread(lambda: upgrade_to_head(url_at_0002))  # creates and fills the index

@@ -239,6 +239,19 @@ _OLD_USERS = sa.table(
     sa.column("sms_opt_out", sa.Boolean),
     sa.column("created_at", UtcDateTime()),
 )
+_OLD_PREMISES = sa.table(
+    "premises",
+    *(sa.column(name, sa.String) for name in ("name", "address", "timezone", "currency", "opening_hours")),
+    sa.column("description", sa.String),
+    sa.column("features", sa.JSON),
+    sa.column("photos", sa.JSON),
+    sa.column("id", sa.Integer),
+    sa.column("lat", sa.Float),
+    sa.column("lon", sa.Float),
+    sa.column("price_per_hour", sa.Integer),
+    sa.column("is_active", sa.Boolean),
+    sa.column("created_at", UtcDateTime()),
+)
 _OLD_SPOTS = sa.table(
     "spots",
     sa.column("premise_id", sa.Integer),
@@ -264,8 +277,28 @@ async def test_existing_premises_get_their_hourly_price_as_version_1(url_before_
     db = Database.from_url(url_before_plans)
     try:
         async with db.transaction() as s:
-            premise = await make_premise(s, price_per_hour=250, now=T0 - timedelta(days=3), spots=0)
-            await s.execute(_OLD_SPOTS.insert().values(premise_id=premise.id, label="A1", is_active=True))
+            premise_id = (
+                await s.execute(
+                    _OLD_PREMISES.insert()
+                    .values(
+                        name="Test Garage",
+                        address="1 Test Street",
+                        lat=50.45,
+                        lon=30.52,
+                        timezone="Europe/Kyiv",
+                        price_per_hour=250,
+                        currency="EUR",
+                        features=[],
+                        photos=[],
+                        description="",
+                        opening_hours="24/7",
+                        is_active=True,
+                        created_at=T0 - timedelta(days=3),
+                    )
+                    .returning(_OLD_PREMISES.c.id)
+                )
+            ).scalar_one()
+            await s.execute(_OLD_SPOTS.insert().values(premise_id=premise_id, label="A1", is_active=True))
             user_id = (
                 await s.execute(
                     _OLD_USERS.insert()
@@ -305,11 +338,11 @@ async def test_existing_premises_get_their_hourly_price_as_version_1(url_before_
             prices = (
                 await s.execute(select(Reservation.price, Reservation.rate_plan_id).order_by(Reservation.id))
             ).all()
-        assert (plan.premise_id, plan.version, plan.plan()) == (premise.id, 1, RatePlan.plain(250, "EUR"))
+        assert (plan.premise_id, plan.version, plan.plan()) == (premise_id, 1, RatePlan.plain(250, "EUR"))
         assert plan.valid_from == T0 - timedelta(days=3)
         assert [tuple(row) for row in prices] == [(188, plan.id), (500, plan.id), (200, None)]
         # The plan is in force: a quote now prices as the hourly price did.
-        quote = await PricingUseCases(db, ManualClock(T0)).quote(premise.id, T0 + timedelta(hours=1), 45)
+        quote = await PricingUseCases(db, ManualClock(T0)).quote(premise_id, T0 + timedelta(hours=1), 45)
         assert quote.total == 188 and len(quote.lines) == 1
     finally:
         await db.dispose()

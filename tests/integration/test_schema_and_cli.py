@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -14,13 +14,17 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, select, text
 
 import main
+from core.clock import SystemClock
+from core.config import Settings
 from core.db import Database
 from core.migrate import alembic_config, include_name, upgrade_to_head
-from core.models import Base, Reservation, ReservationStatus, WalletTxKind
+from core.models import Base, Premise, Reservation, ReservationStatus, WalletTxKind
+from core.rules import Interval
 from core.services import booking, payments, wallet
+from core.usecases.search import SearchUseCases
 from tests.conftest import _in_thread
 from tests.factories import make_premise, make_user
 
@@ -264,5 +268,47 @@ async def test_the_migrations_go_down_and_up_again_on_a_database_in_use(empty_da
             paid = (await s.execute(text("SELECT count(*) FROM payments"))).scalar_one()
         assert kept is not None and (kept.status, kept.price) == (ReservationStatus.CONFIRMED, 300)
         assert paid == 2
+    finally:
+        await db.dispose()
+
+
+async def test_the_premise_code_migration_gives_existing_premises_unique_codes(
+    empty_database_url: str,
+) -> None:
+    """Premises made before the short code get a unique 4-digit one; new ones get theirs on
+    insert, and the nearby search (SQLite's R*Tree triggers) still finds the new one."""
+    url = empty_database_url
+    _in_thread(lambda: command.upgrade(alembic_config(url), "0012"))
+    db = Database.from_url(url)
+    try:
+        async with db.transaction() as s:
+            for n in range(3):
+                await s.execute(
+                    text(
+                        "INSERT INTO premises (name, address, lat, lon, timezone, price_per_hour, currency,"
+                        " features, photos, description, opening_hours, is_active, created_at)"
+                        " VALUES (:name, '', 50.45, 30.52, 'UTC', 200, 'EUR', '[]', '[]', '', '24/7',"
+                        " true, :at)"
+                    ),
+                    {"name": f"Old {n}", "at": datetime(2026, 11, 1, tzinfo=UTC)},
+                )
+    finally:
+        await db.dispose()
+    _in_thread(lambda: upgrade_to_head(url))
+    db = Database.from_url(url)
+    try:
+        async with db.transaction() as s:
+            await make_premise(s, name="New")
+        async with db.read() as s:
+            codes = dict((await s.execute(select(Premise.name, Premise.code))).tuples().all())
+        assert set(codes) == {"Old 0", "Old 1", "Old 2", "New"}
+        assert len(set(codes.values())) == 4
+        assert all(code is not None and len(code) == 4 and code.isdigit() for code in codes.values())
+        search = SearchUseCases(db, SystemClock(), Settings(_env_file=None, bot_token="1:x"))
+        now = datetime.now(UTC)
+        page = await search.nearby(
+            50.45, 30.52, interval=Interval(now, now + timedelta(hours=1)), radius_m=500, limit=10
+        )
+        assert {p.name for p in page.items} >= {"New"}
     finally:
         await db.dispose()

@@ -23,6 +23,7 @@ from bot import format as fmt
 from bot.commands import hide_admin_command
 from bot.context import Caller, Services
 from bot.dialogs.admin.blockers import BlockersSG
+from bot.dialogs.admin.premises import PremisesSG
 from bot.dialogs.admin.prices import PricesSG
 from bot.dialogs.admin.spots import SpotsSG
 from bot.dialogs.admin.states import AdminSG
@@ -39,6 +40,7 @@ __all__ = ["AdminSG", "admin_dialog", "open_console"]
 # The sections of a premise's console that are built, in the order shown, with the
 # permission each needs (core/permissions.py decides; this only hides the buttons).
 SECTIONS = (
+    ("details", Permission.MANAGE_PREMISE),
     ("spots", Permission.MANAGE_SPOTS),
     ("blockers", Permission.MANAGE_BLOCKERS),
     ("staff", Permission.MANAGE_STAFF),
@@ -83,6 +85,7 @@ async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         ],
         "audit_all": [(ALL, label(m, "admin.btn_audit_all"))] if caller(m).is_admin else [],
         "btn_help": t(m, "admin.btn_help"),
+        "btn_new_premise": t(m, "admin.btn_new_premise") if caller(m).is_admin else "",
     }
 
 
@@ -131,6 +134,8 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
             await services(manager).spots.spots(who, premise_id)
         elif section == "blockers":
             await services(manager).blockers_admin.blockers(who, premise_id)
+        elif section == "details":
+            await services(manager).premises_admin.details(who, premise_id)
         else:
             raise NotFound(f"section {section[:20]!r}")
     except DomainError as error:
@@ -139,6 +144,9 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
     manager.dialog_data.update(premise_id=premise_id, audit_scope=str(premise_id), offset=0)
     if section == "prices":  # its own dialog (bot/dialogs/admin/prices.py); Back returns here
         await manager.start(PricesSG.plan, data={"premise_id": premise_id})
+        return
+    if section == "details":  # a dialog of its own (bot/dialogs/admin/premises.py)
+        await manager.start(PremisesSG.details, data={"premise_id": premise_id})
         return
     if section == "spots":  # a dialog of its own (bot/dialogs/admin/spots.py)
         await manager.start(SpotsSG.spots, data={"premise_id": premise_id})
@@ -380,6 +388,9 @@ def admin_dialog() -> Dialog:
             Format("{title}"),
             Column(choice("prem", "premises", on_premise), when="premises"),
             Column(choice("audit_all", "audit_all", on_audit_all), when="audit_all"),
+            Start(
+                Format("{btn_new_premise}"), id="new", state=PremisesSG.new_location, when="btn_new_premise"
+            ),
             Row(
                 SwitchTo(Format("{btn_help}"), id="help", state=AdminSG.help),
                 Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),

@@ -1,0 +1,480 @@
+"""The console's Premises section (DESIGN.md §11, MANAGE_PREMISE): a premise's details (its
+short SMS code, every field), editing a typed field, deactivating (no longer offered) and
+reactivating; after a deactivation, its future bookings, each kept (nothing to do) or
+cancelled with a full refund.
+
+A dialog of its own, started from the premise's console with the premise id; every tap calls
+core/usecases/premises_admin.py, which checks the caller's role again (ids from buttons are
+never trusted).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.enums import ContentType
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.widgets.input import MessageInput
+from aiogram_dialog.widgets.kbd import Button, Group, SwitchTo
+from aiogram_dialog.widgets.text import Format
+
+from bot import format as fmt
+from bot.dialogs.common import (
+    caller,
+    choice,
+    explain,
+    label,
+    refusal_text,
+    services,
+    show_hint,
+    t,
+    unexpected_input,
+)
+from bot.i18n import Raw, tr
+from core.errors import DomainError, InvalidPremise, NotFound
+from core.features import FEATURES
+from core.money import parse_amount
+from core.opening_hours import ALWAYS_OPEN
+from core.usecases.premises_admin import PremiseDraft, clean, parse_coordinates
+
+__all__ = ["PremisesSG", "premises_dialog"]
+
+# The fields typed on the Edit screen, in the order of their buttons. (Features and photos
+# are set at creation; their editors are not built yet.)
+TYPED_FIELDS = ("name", "address", "timezone", "currency", "opening_hours", "description")
+
+
+class PremisesSG(StatesGroup):
+    details = State()  # every field, Edit per field, Deactivate / Reactivate
+    edit = State()  # typing a field's new value
+    bookings = State()  # a deactivated premise's future bookings: keep or cancel each
+    # The new car park wizard (owners), one state a question; the answers in dialog_data.
+    new_location = State()
+    new_name = State()
+    new_address = State()
+    new_timezone = State()
+    new_currency = State()
+    new_price = State()
+    new_hours = State()
+    new_features = State()
+    new_description = State()
+    new_photos = State()
+    new_summary = State()
+
+
+def _premise(manager: DialogManager) -> int:
+    data = manager.start_data
+    if not isinstance(data, dict):
+        raise NotFound("no premise")
+    return int(data["premise_id"])
+
+
+# ---------------------------------------------------------------------- details
+async def details_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    uc, who, lang = services(m).premises_admin, caller(m).user_id, caller(m).lang
+    try:
+        p = await uc.details(who, _premise(m))
+        bookings = [] if p.is_active else await uc.future_bookings(who, p.premise_id)
+    except DomainError:
+        return {"title": t(m, "admin.refused"), "fields": [], "is_active": False, "is_inactive": False}
+    features = ", ".join(tr(lang, f"feature.{f}") for f in p.features)
+    return {
+        "title": t(
+            m,
+            "admin.premise_details",
+            name=p.name,
+            code=p.code,
+            address=p.address,
+            lat=f"{p.lat:.5f}",
+            lon=f"{p.lon:.5f}",
+            timezone=p.timezone,
+            currency=p.currency,
+            price=fmt.money(p.price_per_hour, p.currency),
+            hours=p.opening_hours,
+            features=features or "—",
+            description=p.description or "—",
+            photos=len(p.photos),
+            spots=p.spots,
+            active="yes" if p.is_active else "no",  # a Fluent selector
+        ),
+        "fields": [(name, label(m, f"admin.premise_field.{name}")) for name in TYPED_FIELDS],
+        "is_active": p.is_active,
+        "is_inactive": not p.is_active,
+        "has_bookings": bool(bookings),
+        "btn_deactivate": t(m, "admin.btn_premise_deactivate"),
+        "btn_reactivate": t(m, "admin.btn_premise_reactivate"),
+        "btn_bookings": t(m, "admin.btn_premise_bookings", count=len(bookings)),
+    }
+
+
+async def on_field(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    if item not in TYPED_FIELDS:
+        await explain(callback, manager, NotFound(f"field {item[:20]!r}"))
+        return
+    manager.dialog_data["field"] = item
+    await manager.switch_to(PremisesSG.edit)
+
+
+async def on_deactivate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    try:
+        done = await services(manager).premises_admin.deactivate(caller(manager).user_id, _premise(manager))
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    if done.bookings:
+        await manager.switch_to(PremisesSG.bookings)
+    else:
+        await callback.answer(label(manager, "admin.premise_deactivated"))
+
+
+async def on_reactivate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    try:
+        await services(manager).premises_admin.reactivate(caller(manager).user_id, _premise(manager))
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    await callback.answer(label(manager, "admin.premise_reactivated"))
+
+
+async def on_back_to_console(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    await manager.done()
+
+
+# ---------------------------------------------------------------------- editing a field
+async def edit_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    name = str(m.dialog_data.get("field", "name"))
+    try:
+        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+    except DomainError:
+        return {"title": t(m, "admin.refused")}
+    return {
+        "title": t(
+            m,
+            "admin.premise_edit",
+            field=label(m, f"admin.premise_field.{name}"),
+            current=str(getattr(p, name)) or "—",
+        )
+    }
+
+
+async def on_value(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    name = str(manager.dialog_data.get("field", ""))
+    try:
+        await services(manager).premises_admin.update_premise(
+            caller(manager).user_id, _premise(manager), name, message.text or ""
+        )
+    except InvalidPremise as error:
+        show_hint(manager, t(manager, f"admin.premise_invalid.{error.field}"))
+        return
+    except DomainError as error:
+        show_hint(manager, t(manager, "admin.spots_refused", why=refusal_text(caller(manager).lang, error)))
+        return
+    await manager.switch_to(PremisesSG.details)
+
+
+# ---------------------------------------------------------------------- future bookings
+async def bookings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    uc, who, lang = services(m).premises_admin, caller(m).user_id, caller(m).lang
+    try:
+        p = await uc.details(who, _premise(m))
+        bookings = await uc.future_bookings(who, p.premise_id)
+    except DomainError:
+        return {"title": t(m, "admin.refused"), "actions": []}
+    lines = [
+        tr(
+            lang,
+            "admin.spot_booking_line",
+            id=b.reservation_id,
+            driver=b.driver,
+            window=fmt.window(b.starts_at, b.ends_at, p.timezone, lang),
+            status=tr(lang, f"status.{b.status.value}"),
+        )
+        for b in bookings
+    ]
+    return {
+        "title": t(
+            m,
+            "admin.premise_bookings",
+            name=p.name,
+            count=len(bookings),
+            lines=Raw("".join("\n" + line for line in lines)),
+        ),
+        # Keeping a booking is doing nothing: only "Cancel & refund" has a button.
+        "actions": [
+            (str(b.reservation_id), label(m, "admin.btn_cancel_refund", id=b.reservation_id))
+            for b in bookings
+        ],
+    }
+
+
+async def on_cancel(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    try:
+        if not item.isdigit():
+            raise NotFound(f"button {item[:20]!r}")
+        done = await services(manager).premises_admin.cancel_booking_as_operator(
+            caller(manager).user_id, _premise(manager), int(item)
+        )
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    refund = fmt.money(done.refunded_to_wallet + done.refund_to_card, done.currency)
+    await callback.answer(
+        label(manager, "admin.booking_cancelled", id=done.reservation_id, refund=refund), show_alert=True
+    )
+
+
+# ---------------------------------------------------------------------- a new car park
+# Each typed answer: (the draft's key, how the text becomes its value, the next question).
+def _draft(manager: DialogManager) -> dict[str, Any]:
+    draft: dict[str, Any] = manager.dialog_data.setdefault("draft", {"features": [], "photos": []})
+    return draft
+
+
+async def new_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    d = _draft(m)
+    state = (m.current_context().state.state or "").rsplit(":", 1)[-1]
+    chosen = set(d.get("features", []))
+    return {
+        "title": t(
+            m,
+            f"admin.{state}",
+            timezone=d.get("timezone", ""),
+            currency=d.get("currency", ""),
+            photos=len(d.get("photos", [])),
+        ),
+        "btn_keep_timezone": t(m, "admin.btn_keep", value=d.get("timezone", "")),
+        "btn_keep_currency": t(m, "admin.btn_keep", value=d.get("currency", "")),
+        "btn_always": t(m, "admin.btn_always_open"),
+        "btn_next": t(m, "admin.btn_next"),
+        "btn_skip": t(m, "admin.btn_skip"),
+        "btn_create": t(m, "admin.btn_create_premise"),
+        "features": [(f, ("✅ " if f in chosen else "▫️ ") + label(m, f"feature.{f}")) for f in FEATURES],
+    }
+
+
+async def summary_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    d, lang = _draft(m), caller(m).lang
+    return {
+        "title": t(
+            m,
+            "admin.new_summary",
+            name=d["name"],
+            address=d["address"],
+            lat=f"{d['lat']:.5f}",
+            lon=f"{d['lon']:.5f}",
+            timezone=d["timezone"],
+            price=fmt.money(d["price_per_hour"], d["currency"]),
+            hours=d["opening_hours"],
+            features=", ".join(tr(lang, f"feature.{f}") for f in d["features"]) or "—",
+            description=d.get("description") or "—",
+            photos=len(d["photos"]),
+        ),
+        "btn_create": t(m, "admin.btn_create_premise"),
+    }
+
+
+async def _answered(manager: DialogManager, key: str, value: Any, then: State) -> None:
+    _draft(manager)[key] = value
+    await manager.switch_to(then)
+
+
+async def _typed_answer(message: Message, manager: DialogManager, key: str, then: State) -> None:
+    text = message.text or ""
+    try:
+        if key == "location":
+            lat, lon = parse_coordinates(text)
+        elif key == "price_per_hour":
+            try:
+                value: Any = clean(key, parse_amount(text, _draft(manager)["currency"]))
+            except ValueError:
+                raise InvalidPremise(key, text[:20]) from None
+        else:
+            value = clean(key, text)
+    except InvalidPremise as error:
+        show_hint(manager, t(manager, f"admin.premise_invalid.{error.field}"))
+        return
+    if key == "location":
+        await _located(manager, lat, lon)
+        return
+    await _answered(manager, key, value, then)
+
+
+async def _located(manager: DialogManager, lat: float, lon: float) -> None:
+    draft = _draft(manager)
+    draft.update(lat=lat, lon=lon, timezone=services(manager).premises_admin.guess_timezone(lat, lon))
+    draft.setdefault("currency", services(manager).settings.currency)
+    await manager.switch_to(PremisesSG.new_name)
+
+
+async def on_location(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    if message.location is not None:
+        await _located(manager, message.location.latitude, message.location.longitude)
+        return
+    await _typed_answer(message, manager, "location", PremisesSG.new_name)
+
+
+def _step(key: str, then: State) -> MessageInput:
+    async def on_text(message: Message, _: MessageInput, manager: DialogManager) -> None:
+        await _typed_answer(message, manager, key, then)
+
+    return MessageInput(on_text, content_types=ContentType.TEXT)
+
+
+def _go(then: State, **values: Any) -> Any:
+    """A button that answers with a fixed value (None: the draft's current one) and moves on."""
+
+    async def on_click(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+        _draft(manager).update({k: v for k, v in values.items() if v is not None})
+        await manager.switch_to(then)
+
+    return on_click
+
+
+async def on_feature(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    chosen = _draft(manager)["features"]
+    if item in FEATURES:
+        chosen.remove(item) if item in chosen else chosen.append(item)
+
+
+async def on_photo(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    if message.photo:
+        _draft(manager)["photos"].append(message.photo[-1].file_id)  # the largest size
+
+
+async def on_create(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    d = _draft(manager)
+    draft = PremiseDraft(
+        name=d["name"],
+        lat=d["lat"],
+        lon=d["lon"],
+        address=d["address"],
+        timezone=d["timezone"],
+        currency=d["currency"],
+        price_per_hour=d["price_per_hour"],
+        opening_hours=d["opening_hours"],
+        features=list(d["features"]),
+        description=d.get("description", ""),
+        photos=list(d["photos"]),
+    )
+    try:
+        made = await services(manager).premises_admin.create_premise(caller(manager).user_id, draft)
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    await callback.answer(
+        label(manager, "admin.premise_created", name=made.name, code=made.code), show_alert=True
+    )
+    await manager.done()
+
+
+def _question(state: State, *widgets: Any, back: State | None = None) -> Window:
+    return Window(
+        Format("{title}"),
+        *widgets,
+        SwitchTo(Format("{btn_back}"), id="back", state=back)
+        if back is not None
+        else Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+        unexpected_input(),
+        state=state,
+        getter=new_getter,
+    )
+
+
+def _wizard() -> list[Window]:
+    s = PremisesSG
+    return [
+        _question(
+            s.new_location,
+            MessageInput(on_location, content_types=[ContentType.TEXT, ContentType.LOCATION]),
+        ),
+        _question(s.new_name, _step("name", s.new_address), back=s.new_location),
+        _question(s.new_address, _step("address", s.new_timezone), back=s.new_name),
+        _question(
+            s.new_timezone,
+            Button(Format("{btn_keep_timezone}"), id="keep_tz", on_click=_go(s.new_currency)),
+            _step("timezone", s.new_currency),
+            back=s.new_address,
+        ),
+        _question(
+            s.new_currency,
+            Button(Format("{btn_keep_currency}"), id="keep_cur", on_click=_go(s.new_price)),
+            _step("currency", s.new_price),
+            back=s.new_timezone,
+        ),
+        _question(s.new_price, _step("price_per_hour", s.new_hours), back=s.new_currency),
+        _question(
+            s.new_hours,
+            Button(
+                Format("{btn_always}"), id="always", on_click=_go(s.new_features, opening_hours=ALWAYS_OPEN)
+            ),
+            _step("opening_hours", s.new_features),
+            back=s.new_price,
+        ),
+        _question(
+            s.new_features,
+            Group(choice("feature", "features", on_feature), width=2),
+            Button(Format("{btn_next}"), id="next", on_click=_go(s.new_description)),
+            back=s.new_hours,
+        ),
+        _question(
+            s.new_description,
+            Button(Format("{btn_skip}"), id="skip", on_click=_go(s.new_photos, description="")),
+            _step("description", s.new_photos),
+            back=s.new_features,
+        ),
+        _question(
+            s.new_photos,
+            Button(Format("{btn_next}"), id="next", on_click=_go(s.new_summary)),
+            MessageInput(on_photo, content_types=ContentType.PHOTO),
+            back=s.new_description,
+        ),
+        Window(
+            Format("{title}"),
+            Button(Format("{btn_create}"), id="create", on_click=on_create),
+            SwitchTo(Format("{btn_back}"), id="back", state=s.new_photos),
+            unexpected_input(),
+            state=s.new_summary,
+            getter=summary_getter,
+        ),
+    ]
+
+
+def premises_dialog() -> Dialog:
+    """A new instance: a dialog can belong to one dispatcher only."""
+    return Dialog(
+        Window(
+            Format("{title}"),
+            Group(choice("field", "fields", on_field), width=2, when="fields"),
+            SwitchTo(Format("{btn_bookings}"), id="bookings", state=PremisesSG.bookings, when="has_bookings"),
+            Button(Format("{btn_deactivate}"), id="deactivate", on_click=on_deactivate, when="is_active"),
+            Button(Format("{btn_reactivate}"), id="reactivate", on_click=on_reactivate, when="is_inactive"),
+            Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+            unexpected_input(),
+            state=PremisesSG.details,
+            getter=details_getter,
+        ),
+        Window(
+            Format("{title}"),
+            SwitchTo(Format("{btn_back}"), id="back", state=PremisesSG.details),
+            MessageInput(on_value, content_types=ContentType.TEXT),
+            unexpected_input(),
+            state=PremisesSG.edit,
+            getter=edit_getter,
+        ),
+        Window(
+            Format("{title}"),
+            Group(choice("booking", "actions", on_cancel), width=1, when="actions"),
+            SwitchTo(Format("{btn_back}"), id="back", state=PremisesSG.details),
+            unexpected_input(),
+            state=PremisesSG.bookings,
+            getter=bookings_getter,
+        ),
+        *_wizard(),
+    )
