@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Raw, tr
 from core.features import FEATURES
 from core.money import Money
 from core.pricing import LineKind, PeriodRate, PriceLine
+
+if TYPE_CHECKING:
+    from core.usecases.spots import AffectedBooking
 
 
 def money(amount: int, currency: str) -> str:
@@ -159,3 +164,22 @@ def price_rate(lang: str, lines: tuple[PriceLine, ...], currency: str) -> Raw:
     if len(lines) == 1:
         return tr(lang, "price.per_hour", price=money(lines[0].per_hour, currency))
     return price_lines(lang, lines, currency)
+
+
+def booking_lines(lang: str, bookings: Sequence[AffectedBooking], tz: str) -> Raw:
+    """The console's list of bookings a change touches (a closed spot, a deactivated car
+    park): one line each, every line after a line break."""
+    return Raw(
+        "".join(
+            "\n"
+            + tr(
+                lang,
+                "admin.spot_booking_line",
+                id=b.reservation_id,
+                driver=b.driver,
+                window=window(b.starts_at, b.ends_at, tz, lang),
+                status=tr(lang, f"status.{b.status.value}"),
+            )
+            for b in bookings
+        )
+    )

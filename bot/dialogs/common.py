@@ -17,6 +17,7 @@ from aiogram_dialog.widgets.kbd import (
     CalendarUserConfig,
     Group,
     Row,
+    ScrollingGroup,
     Select,
     SwitchTo,
 )
@@ -131,6 +132,11 @@ async def _on_unexpected(message: Message, _: MessageInput, manager: DialogManag
     show_hint(manager, t(manager, "unknown_input"))
 
 
+def text_input(handler: Any) -> MessageInput:
+    """A window's typed answer (text only; anything else falls to unexpected_input)."""
+    return MessageInput(handler, content_types=ContentType.TEXT)
+
+
 def unexpected_input() -> MessageInput:
     """The last input of every window: anything the window does not expect gets an answer,
     never silence: the same screen again, with a short explanation on top."""
@@ -234,6 +240,20 @@ def choice(id: str, items: str, on_click: Any, *, type_factory: Callable[[str], 
         items=items,
         type_factory=type_factory,
         on_click=on_click,
+    )
+
+
+def paged_choice(
+    id: str, items: str, on_click: Any, *, width: int, height: int, when: str | None = None
+) -> ScrollingGroup:
+    """`choice` buttons in pages of `width` × `height`, the pager shown only when needed."""
+    return ScrollingGroup(
+        choice(id, items, on_click),
+        id=f"{id}_pages",
+        width=width,
+        height=height,
+        hide_on_single_page=True,
+        when=when,
     )
 
 

@@ -15,24 +15,24 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from aiogram.enums import ContentType
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Row, ScrollingGroup, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
 from bot.dialogs.common import (
     caller,
-    choice,
     explain,
     label,
+    paged_choice,
     refusal_text,
     services,
     show_hint,
     t,
+    text_input,
     unexpected_input,
 )
 from bot.i18n import Raw, tr
@@ -328,23 +328,12 @@ async def on_spot(callback: CallbackQuery, _: Any, manager: DialogManager, item:
     await manager.switch_to(BlockersSG.blockers)
 
 
-def _typed(handler: Any) -> MessageInput:
-    return MessageInput(handler, content_types=ContentType.TEXT)
-
-
 def blockers_dialog() -> Dialog:
     """A new instance: a dialog can belong to one dispatcher only."""
     return Dialog(
         Window(
             Format("{title}"),
-            ScrollingGroup(
-                choice("blocker", "blockers", on_blocker),
-                id="blocker_pages",
-                width=1,
-                height=8,
-                hide_on_single_page=True,
-                when="blockers",
-            ),
+            paged_choice("blocker", "blockers", on_blocker, width=1, height=8, when="blockers"),
             Row(
                 SwitchTo(Format("{btn_register}"), id="register", state=BlockersSG.register),
                 SwitchTo(Format("{btn_unassigned}"), id="unassigned", state=BlockersSG.unassigned),
@@ -383,7 +372,7 @@ def blockers_dialog() -> Dialog:
         Window(
             Format("{title}"),
             SwitchTo(Format("{btn_back}"), id="back", state=BlockersSG.blocker),
-            _typed(on_new_device),
+            text_input(on_new_device),
             unexpected_input(),
             state=BlockersSG.replace,
             getter=replace_getter,
@@ -391,21 +380,14 @@ def blockers_dialog() -> Dialog:
         Window(
             Format("{title}"),
             SwitchTo(Format("{btn_back}"), id="back", state=BlockersSG.blockers),
-            _typed(on_typed_device),
+            text_input(on_typed_device),
             unexpected_input(),
             state=BlockersSG.register,
             getter=register_getter,
         ),
         Window(
             Format("{title}"),
-            ScrollingGroup(
-                choice("spot", "spots", on_spot),
-                id="spot_pages",
-                width=4,
-                height=6,
-                hide_on_single_page=True,
-                when="spots",
-            ),
+            paged_choice("spot", "spots", on_spot, width=4, height=6, when="spots"),
             SwitchTo(Format("{btn_back}"), id="back", state=BlockersSG.blockers),
             unexpected_input(),
             state=BlockersSG.pick_spot,
@@ -413,14 +395,7 @@ def blockers_dialog() -> Dialog:
         ),
         Window(
             Format("{title}"),
-            ScrollingGroup(
-                choice("device", "devices", on_unassigned),
-                id="device_pages",
-                width=1,
-                height=8,
-                hide_on_single_page=True,
-                when="devices",
-            ),
+            paged_choice("device", "devices", on_unassigned, width=1, height=8, when="devices"),
             SwitchTo(Format("{btn_back}"), id="back", state=BlockersSG.blockers),
             unexpected_input(),
             state=BlockersSG.unassigned,

@@ -30,9 +30,10 @@ from bot.dialogs.common import (
     services,
     show_hint,
     t,
+    text_input,
     unexpected_input,
 )
-from bot.i18n import Raw, tr
+from bot.i18n import tr
 from core.errors import DomainError, InvalidPremise, NotFound
 from core.features import FEATURES
 from core.money import parse_amount
@@ -185,24 +186,13 @@ async def bookings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         bookings = await uc.future_bookings(who, p.premise_id)
     except DomainError:
         return {"title": t(m, "admin.refused"), "actions": []}
-    lines = [
-        tr(
-            lang,
-            "admin.spot_booking_line",
-            id=b.reservation_id,
-            driver=b.driver,
-            window=fmt.window(b.starts_at, b.ends_at, p.timezone, lang),
-            status=tr(lang, f"status.{b.status.value}"),
-        )
-        for b in bookings
-    ]
     return {
         "title": t(
             m,
             "admin.premise_bookings",
             name=p.name,
             count=len(bookings),
-            lines=Raw("".join("\n" + line for line in lines)),
+            lines=fmt.booking_lines(lang, bookings, p.timezone),
         ),
         # Keeping a booking is doing nothing: only "Cancel & refund" has a button.
         "actions": [
@@ -324,7 +314,7 @@ def _step(key: str, then: State) -> MessageInput:
     async def on_text(message: Message, _: MessageInput, manager: DialogManager) -> None:
         await _typed_answer(message, manager, key, then)
 
-    return MessageInput(on_text, content_types=ContentType.TEXT)
+    return text_input(on_text)
 
 
 def _go(then: State, **values: Any) -> Any:
@@ -463,7 +453,7 @@ def premises_dialog() -> Dialog:
         Window(
             Format("{title}"),
             SwitchTo(Format("{btn_back}"), id="back", state=PremisesSG.details),
-            MessageInput(on_value, content_types=ContentType.TEXT),
+            text_input(on_value),
             unexpected_input(),
             state=PremisesSG.edit,
             getter=edit_getter,

@@ -14,12 +14,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram.enums import ContentType
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, Row, ScrollingGroup, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Group, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -28,10 +27,12 @@ from bot.dialogs.common import (
     choice,
     explain,
     label,
+    paged_choice,
     refusal_text,
     services,
     show_hint,
     t,
+    text_input,
     unexpected_input,
 )
 from bot.i18n import Raw, tr
@@ -264,24 +265,13 @@ async def bookings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         bookings = await uc.affected_bookings(who, premise_id, spot.spot_id)
     except DomainError:
         return {"title": t(m, "admin.refused"), "actions": []}
-    lines = [
-        tr(
-            lang,
-            "admin.spot_booking_line",
-            id=b.reservation_id,
-            driver=b.driver,
-            window=fmt.window(b.starts_at, b.ends_at, found.timezone, lang),
-            status=tr(lang, f"status.{b.status.value}"),
-        )
-        for b in bookings
-    ]
     return {
         "title": t(
             m,
             "admin.spot_bookings",
             label=spot.label,
             count=len(bookings),
-            lines=Raw("".join("\n" + line for line in lines)),
+            lines=fmt.booking_lines(lang, bookings, found.timezone),
         ),
         # A row a booking: "Move" and "Cancel & refund" (the item says which, then the id).
         "actions": [
@@ -314,23 +304,12 @@ async def on_booking_action(callback: CallbackQuery, _: Any, manager: DialogMana
     await callback.answer(answer, show_alert=True)
 
 
-def _typed(handler: Any) -> MessageInput:
-    return MessageInput(handler, content_types=ContentType.TEXT)
-
-
 def spots_dialog() -> Dialog:
     """A new instance: a dialog can belong to one dispatcher only."""
     return Dialog(
         Window(
             Format("{title}"),
-            ScrollingGroup(
-                choice("spot", "spots", on_spot),
-                id="spot_pages",
-                width=4,
-                height=6,
-                hide_on_single_page=True,
-                when="spots",
-            ),
+            paged_choice("spot", "spots", on_spot, width=4, height=6, when="spots"),
             SwitchTo(Format("{btn_add}"), id="add", state=SpotsSG.add, when="btn_add"),
             Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
             unexpected_input(),
@@ -340,7 +319,7 @@ def spots_dialog() -> Dialog:
         Window(
             Format("{title}"),
             SwitchTo(Format("{btn_back}"), id="back", state=SpotsSG.spots),
-            _typed(on_labels),
+            text_input(on_labels),
             unexpected_input(),
             state=SpotsSG.add,
             getter=add_getter,
@@ -364,7 +343,7 @@ def spots_dialog() -> Dialog:
         Window(
             Format("{title}"),
             SwitchTo(Format("{btn_back}"), id="back", state=SpotsSG.spot),
-            _typed(on_new_label),
+            text_input(on_new_label),
             unexpected_input(),
             state=SpotsSG.rename,
             getter=rename_getter,
@@ -372,7 +351,7 @@ def spots_dialog() -> Dialog:
         Window(
             Format("{title}"),
             SwitchTo(Format("{btn_back}"), id="back", state=SpotsSG.spot),
-            _typed(on_reason),
+            text_input(on_reason),
             unexpected_input(),
             state=SpotsSG.close_reason,
             getter=reason_getter,
@@ -381,7 +360,7 @@ def spots_dialog() -> Dialog:
             Format("{title}"),
             Button(Format("{btn_no_until}"), id="no_until", on_click=on_no_until),
             SwitchTo(Format("{btn_back}"), id="back", state=SpotsSG.close_reason),
-            _typed(on_until),
+            text_input(on_until),
             unexpected_input(),
             state=SpotsSG.close_until,
             getter=until_getter,
