@@ -127,3 +127,25 @@ async def test_owners_get_admin_in_their_menu_at_start_up(e2e: E2E) -> None:
     menu = e2e.tg.commands[(f"chat:{OWNER}", "")]
     assert [c["command"] for c in menu][-2:] == ["admin", "cancel"]
     assert menu[-2]["description"] == "Консоль оператора"  # in the owner's language
+
+
+async def test_spots_added_in_the_console_are_offered_to_drivers_at_once(e2e: E2E) -> None:
+    # The running stack end to end: the owner adds spots from Telegram, and a driver's search
+    # through the same bot counts them.
+    await e2e.app.services.admin.add_owner(OWNER)
+    owner = e2e.tg.user(OWNER, "Olena")
+    await owner.send_command("/admin")
+    console = await owner.wait_for_message(lambda m: "Operator console" in m.text)
+    premise = await tap(owner, console, "Central Garage · owner", lambda m: "Your role: owner" in m.text)
+    spots = await tap(owner, premise, "🅿️ Spots", lambda m: "Spots of Central Garage" in m.text)
+    before = int(re.search(r"(\d+) spots?", spots.text).group(1))  # type: ignore[union-attr]
+    await tap(owner, spots, "➕ Add spots", lambda m: "Type the spots to add" in m.text)
+    await owner.send_text("Z1-Z3")
+    added = await owner.wait_for_message(lambda m: m.text.startswith("✅ 3 spots added."))
+    assert f"{before + 3} spots" in added.text
+    assert e2e.tg.violations == []
+    async with e2e.db.read() as s:
+        log = list(await s.scalars(select(AuditEntry).where(AuditEntry.action == "spot.add")))
+    assert [(e.outcome, e.premise_id) for e in log] == [(AuditOutcome.OK, e2e.premise_id)]
+    free = await e2e.app.services.search.card(e2e.premise_id, starts_at=None, minutes=60)
+    assert free.stay is not None and free.stay.free_spots == before + 3
