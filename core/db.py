@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,9 +26,13 @@ from sqlalchemy.pool import ConnectionPoolEntry
 # behind the single writer (WAL lets them read while it writes).
 _SQLITE_BEGIN = "sqlite_begin"
 _SQLITE_BUSY_TIMEOUT = 30  # seconds
+# A pooled PostgreSQL connection that has sat idle this long is pinged before it is handed out.
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, ping_after_idle_seconds: float = PING_AFTER_IDLE_SECONDS, **kwargs: Any
+) -> AsyncEngine:
     if url.startswith("sqlite"):
         if ":memory:" in url or url.rstrip("/").endswith("sqlite+aiosqlite:"):
             raise ValueError("use a SQLite file, not :memory: (it shares one connection)")
@@ -36,8 +42,40 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         _install_sqlite_listeners(engine)
         _skip_idle_commit_and_rollback(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_idle_connections(engine, ping_after_idle_seconds)
+    return engine
+
+
+def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Pessimistic disconnect handling for connections that were idle, optimistic for busy ones.
+
+    SQLAlchemy's pool_pre_ping pings on every checkout: a round trip to PostgreSQL before each
+    unit of work, 0.28 ms of a nearby search's ~1.3 ms. Connections reused within seconds of
+    their last use were just seen working; the ones that can be stale (a server restarted or a
+    proxy that dropped them while nobody used them) are the idle ones, and only those are
+    pinged here. A server lost while connections are busy fails the units of work running on
+    them once; SQLAlchemy then invalidates the whole pool, so the next ones reconnect."""
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # a new connection, or one that worked moments ago
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            if dialect.is_disconnect(exc, dbapi_conn, None):
+                # The pool discards this connection and checks out another (SQLAlchemy's
+                # documented "custom pessimistic ping" recipe).
+                raise DisconnectionError() from exc
+            raise
 
 
 def _install_sqlite_listeners(engine: AsyncEngine) -> None:
