@@ -70,7 +70,7 @@ def _ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
             return  # a new connection, or one that worked moments ago
         try:
             dialect.do_ping(dbapi_conn)
-        except Exception as exc:
+        except dialect.loaded_dbapi.Error as exc:
             if dialect.is_disconnect(exc, dbapi_conn, None):
                 # The pool discards this connection and checks out another (SQLAlchemy's
                 # documented "custom pessimistic ping" recipe).
