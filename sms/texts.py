@@ -35,13 +35,13 @@ BUNDLES: dict[str, FluentBundle] = _load()
 def keys(lang: str = DEFAULT_LANGUAGE) -> list[str]:
     """Every text's key in a language's file (the tests go through them all)."""
     bundle = BUNDLES[lang]
-    return sorted(k.replace("-", ".") for k in bundle._messages)
+    return sorted(k.replace("-", ".", 1) for k in bundle._messages)
 
 
 def t(lang: str, key: str, /, **values: Any) -> str:
     """The text for `key` in `lang` (English when the language or the text is missing)."""
     bundle = BUNDLES.get(lang, BUNDLES[DEFAULT_LANGUAGE])
-    fluent_id = key.replace(".", "-")
+    fluent_id = key.replace(".", "-", 1)
     if not bundle.has_message(fluent_id):
         bundle = BUNDLES[DEFAULT_LANGUAGE]
     message = bundle.get_message(fluent_id)
