@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import time
 import xml.etree.ElementTree as ET
 from collections import deque
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ class SentSms:
     segments: int
     encoding: str
     status: str = "queued"
+    at: float = field(default_factory=time.monotonic)  # when accepted (the rate benchmark)
 
 
 @dataclass
