@@ -53,12 +53,16 @@ from core.services import outbox
 from core.usecases.admin import AdminUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.payments import PaymentUseCases
+from core.usecases.sms import SmsUseCases
 from hardware.credentials import SERVICE_USERNAME, new_credentials, write_password_file
 from hardware.link import BlockerLink
-from jobs.dispatcher import OutboxDispatcher
+from jobs.dispatcher import DispatchLimits, OutboxDispatcher
 from jobs.scheduler import build_scheduler
 from payments import StripeGateway
 from payments.web import add_payment_routes
+from sms.inbound import SmsCommands
+from sms.sender import SmsSender, Twilio
+from sms.web import add_sms_routes
 
 log = logging.getLogger("parking")
 
@@ -178,6 +182,20 @@ def build_web_app(db: Database) -> web.Application:
     return app
 
 
+def build_twilio(settings: Settings) -> Twilio | None:
+    """The SMS channel's Twilio client, or None: then nothing is texted (DESIGN.md §12)."""
+    if not settings.sms_enabled:
+        log.info("SMS disabled: TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN or TWILIO_FROM_NUMBER is not set")
+        return None
+    assert settings.twilio_auth_token is not None
+    return Twilio(
+        settings.twilio_account_sid,
+        settings.twilio_auth_token.get_secret_value(),
+        settings.twilio_from_number,
+        settings.twilio_api_base,
+    )
+
+
 def build_stripe(settings: Settings) -> StripeGateway | None:
     """The payments port's adapter, or None: then only the wallet pays."""
     if not settings.stripe_enabled:
@@ -246,6 +264,7 @@ class App:
             self.services, self.storage, isolation, throttle=throttle, in_flight=self.in_flight
         )
         refresh_on_payment(self.services, self.bot, self.bg_factory)
+        self.twilio = build_twilio(settings)
         self.dispatcher = OutboxDispatcher(
             self.db,
             {
@@ -254,7 +273,21 @@ class App:
                 )
             },
             self.clock,
+            sms_fallback=self.twilio is not None,
         )
+        # SMS have a dispatcher of their own: their rate (1 a second on a long code) must never
+        # hold up Telegram's 30 a second.
+        self.sms_dispatcher: OutboxDispatcher | None = None
+        if self.twilio is not None:
+            self.sms_dispatcher = OutboxDispatcher(
+                self.db,
+                {Channel.SMS: SmsSender(self.twilio, self.db, public_url=settings.public_url)},
+                self.clock,
+                DispatchLimits(
+                    messages_per_second=settings.twilio_rate_per_second,
+                    concurrency=max(4, int(settings.twilio_rate_per_second * 4)),
+                ),
+            )
         self.scheduler = build_scheduler(
             db=self.db,
             clock=self.clock,
@@ -264,6 +297,16 @@ class App:
             sweep_seconds=settings.sweep_interval_seconds,
             arrival=self.arrival,
         )
+        if self.sms_dispatcher is not None:
+            self.scheduler.add_job(
+                self.sms_dispatcher.kick,
+                "interval",
+                seconds=1,
+                id="dispatch_sms",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=None,
+            )
         self._runner: web.AppRunner | None = None
         self._polling: asyncio.Task[None] | None = None
         self.web_url = ""
@@ -305,6 +348,24 @@ class App:
                 webhook_secret=settings.stripe_webhook_secret.get_secret_value(),
                 bot_url=f"https://t.me/{me.username}" if me.username else None,
             )
+        if self.twilio is not None:
+            assert settings.twilio_auth_token is not None
+            sms = SmsUseCases(self.db, self.clock)
+            add_sms_routes(
+                app,
+                auth_token=settings.twilio_auth_token.get_secret_value(),
+                public_url=settings.public_url,
+                sms=sms,
+                commands=SmsCommands(
+                    bookings=self.services.booking,
+                    wallet=self.services.wallet,
+                    payments=self.payments,
+                    arrival=self.arrival,
+                    clock=self.clock,
+                    hold_minutes=settings.hold_minutes,
+                    sms=sms,
+                ),
+            )
         if settings.bot_mode == "webhook":
             add_webhook_route(app, self.dp, self.bot, settings.webhook_secret)
         self._runner = web.AppRunner(app, access_log=None)
@@ -341,6 +402,8 @@ class App:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.dispatcher.stop()  # sends under way record their outcome
+        if self.sms_dispatcher is not None:
+            await self.sms_dispatcher.stop()
         if self._polling is not None:
             with contextlib.suppress(RuntimeError):
                 await self.dp.stop_polling()
@@ -356,6 +419,8 @@ class App:
             await self.link.stop()
         if self.stripe is not None:
             await self.stripe.close()
+        if self.twilio is not None:
+            await self.twilio.close()
         await self.geocoder.close()
         await self.db.dispose()
 

@@ -85,6 +85,7 @@ class PaymentProvider(Protocol):
         cancel_url: str,
         metadata: dict[str, str],
         client_reference_id: str,
+        save_card: bool = False,
     ) -> CheckoutLink: ...
 
     async def create_setup_checkout(

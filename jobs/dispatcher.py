@@ -29,10 +29,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.db import Database
 from core.models import Channel, Notification, NotificationStatus, User
+from core.services import outbox
 from core.services.outbox import Delivery, DeliveryResult, MessageSender
 
 log = logging.getLogger(__name__)
@@ -84,8 +86,12 @@ class OutboxDispatcher:
         senders: Mapping[Channel, MessageSender],
         clock: Clock,
         limits: DispatchLimits = DispatchLimits(),
+        *,
+        sms_fallback: bool = False,
     ) -> None:
         self.db = db
+        # Whether a message that fails for good may be re-sent by SMS (outbox.fall_back decides).
+        self.sms_fallback = sms_fallback
         self.senders = dict(senders)
         self.clock = clock
         self.limits = limits
@@ -271,6 +277,12 @@ class OutboxDispatcher:
                     note.status, note.lease_until = NotificationStatus.PENDING, None
                     note.attempts = max(0, note.attempts - 1)
 
+    async def _fall_back(self, s: AsyncSession, note: Notification) -> bool:
+        if not self.sms_fallback:
+            return False
+        user = await s.get(User, note.user_id)
+        return user is not None and outbox.fall_back(note, user, sms_available=True)
+
     def _backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(3600, 5 * 2 ** max(0, attempts - 1)))
 
@@ -282,8 +294,14 @@ class OutboxDispatcher:
                 return
             note.lease_until = None
             note.last_error = result.error
+            if result.provider_id is not None:
+                note.provider_message_id = result.provider_id
+                note.delivery_status = note.delivery_status or result.provider_status
             if result.status == Delivery.SENT:
                 note.status, note.sent_at = NotificationStatus.SENT, now
+            elif result.status == Delivery.PERMANENT and await self._fall_back(s, note):
+                note.status, note.due_at, note.attempts = NotificationStatus.PENDING, now, 0
+                log.info("notification %s: %s failed for good, going by SMS", note_id, note.fallback_from)
             elif result.status == Delivery.PERMANENT or note.attempts >= self.limits.max_attempts:
                 note.status = NotificationStatus.FAILED
                 log.warning("notification %s failed for good: %s", note_id, result.error)

@@ -91,6 +91,7 @@ class StripeGateway:
         cancel_url: str,
         metadata: dict[str, str],
         client_reference_id: str,
+        save_card: bool = False,
     ) -> CheckoutLink:
         params: SessionCreateParams = {
             "mode": "payment",
@@ -106,7 +107,12 @@ class StripeGateway:
             ],
             "client_reference_id": client_reference_id,
             "metadata": metadata,
-            "payment_intent_data": {"metadata": metadata},
+            # The SMS channel keeps the card for the next payment (a reply YES charges it).
+            "payment_intent_data": (
+                {"metadata": metadata, "setup_future_usage": "off_session"}
+                if save_card
+                else {"metadata": metadata}
+            ),
             "expires_at": int(expires_at.timestamp()),
             "success_url": success_url,
             "cancel_url": cancel_url,

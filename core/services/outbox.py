@@ -27,10 +27,35 @@ def priority_of(kind: NotificationKind) -> Priority:
 
 
 def choose_channel(user: User) -> Channel:
-    """The one place that picks a channel: Telegram when we know the chat, SMS otherwise."""
+    """The one place that picks a channel: Telegram when we know the chat, SMS otherwise (the
+    SMS sender refuses a user without a number or who opted out: nothing is ever sent to
+    them). A Telegram message that fails for good may still go by SMS: `fall_back`."""
     if user.telegram_id is not None:
         return Channel.TELEGRAM
     return Channel.SMS
+
+
+def may_sms(user: User) -> bool:
+    """Whether a text message may go to this user: a number, and no opt-out (STOP)."""
+    return user.phone is not None and not user.sms_opt_out
+
+
+def fall_back(note: Notification, user: User, *, sms_available: bool) -> bool:
+    """A notification whose delivery failed for good (the bot blocked, the chat gone) goes by
+    SMS instead, once, to a driver with a number who did not opt out; operators' alerts never
+    (they are about the console). Recorded on the row: `fallback_from` names the channel that
+    failed and `channel` becomes SMS; the caller puts the row back to pending."""
+    if not sms_available or note.channel != Channel.TELEGRAM or note.fallback_from is not None:
+        return False
+    try:
+        if NotificationKind(note.kind).for_admins:
+            return False
+    except ValueError:
+        return False
+    if not may_sms(user):
+        return False
+    note.fallback_from, note.channel = note.channel.value, Channel.SMS
+    return True
 
 
 async def notify(
@@ -143,6 +168,9 @@ class DeliveryResult:
     status: Delivery
     retry_after: float | None = None
     error: str | None = None
+    # The provider's id of the message (Twilio's MessageSid) and the status it reported.
+    provider_id: str | None = None
+    provider_status: str | None = None
 
 
 class MessageSender(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import phonenumbers
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,9 +39,13 @@ async def set_phone(session: AsyncSession, user_id: int, raw: str) -> str:
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound(f"user {user_id}")
-    holder = await session.scalar(select(User.id).where(User.phone == phone, User.id != user_id))
+    holder = await session.scalar(select(User).where(User.phone == phone, User.id != user_id))
     if holder is not None:
-        raise PhoneTaken("the number belongs to another user")
+        if holder.telegram_id is not None or user.phone is not None:
+            raise PhoneTaken("the number belongs to another user")
+        # A driver met by SMS first now shares the number in Telegram: one user per number
+        # (DESIGN.md §12), so the SMS user's bookings, payments and wallet become theirs.
+        await merge_into(session, holder, user)
     try:
         async with session.begin_nested():
             user.phone = phone
@@ -49,3 +53,27 @@ async def set_phone(session: AsyncSession, user_id: int, raw: str) -> str:
     except IntegrityError as exc:
         raise PhoneTaken("the number belongs to another user") from exc
     return phone
+
+
+async def merge_into(session: AsyncSession, gone: User, kept: User) -> None:
+    """Moves every row of `gone` (an SMS-only user) to `kept` and deletes `gone`: each column
+    that refers to users.id, whatever the table (the schema grows; this follows it). A row
+    that would break a unique rule (the same favourite twice) makes the whole merge fail
+    with PhoneTaken; nothing is half moved (a savepoint)."""
+    try:
+        async with session.begin_nested():
+            for table in User.metadata.sorted_tables:
+                for column in table.columns:
+                    if any(fk.column is User.__table__.c.id for fk in column.foreign_keys):
+                        await session.execute(
+                            update(table).where(column == gone.id).values({column.name: kept.id})
+                        )
+            kept.sms_opt_out = kept.sms_opt_out or gone.sms_opt_out
+            if kept.stripe_customer_id is None and gone.stripe_customer_id is not None:
+                customer, gone.stripe_customer_id = gone.stripe_customer_id, None
+                await session.flush()
+                kept.stripe_customer_id = customer
+            await session.delete(gone)
+            await session.flush()
+    except IntegrityError as exc:
+        raise PhoneTaken("the number's SMS user cannot be merged") from exc

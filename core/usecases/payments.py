@@ -122,7 +122,7 @@ class PaymentUseCases:
         async with self.db.transaction() as s:
             return await rules.remember_customer(s, user_id, customer)
 
-    async def _checkout(self, charge: _Charge) -> CheckoutLink:
+    async def _checkout(self, charge: _Charge, *, save_card: bool = False) -> CheckoutLink:
         success, cancel = self._return_urls()
         try:
             customer = await self._customer(charge.user_id)
@@ -138,6 +138,7 @@ class PaymentUseCases:
                 cancel_url=cancel,
                 client_reference_id=charge.reference,
                 metadata={"payment_id": str(charge.payment_id), "reference": charge.reference},
+                save_card=save_card,
             )
         except PaymentProviderError as exc:
             await self._fail(charge.payment_id, str(exc))
@@ -176,10 +177,13 @@ class PaymentUseCases:
                 user_id,
             )
 
-    async def booking_checkout(self, reservation_id: int, user_id: int) -> CheckoutLink:
-        """A Checkout link for the caller's unpaid hold. Raises NotFound or InvalidTransition
-        (paid meanwhile, or the hold lapsed)."""
-        return await self._checkout(await self._booking_charge(reservation_id, user_id))
+    async def booking_checkout(
+        self, reservation_id: int, user_id: int, *, save_card: bool = False
+    ) -> CheckoutLink:
+        """A Checkout link for the caller's unpaid hold (`save_card`: Stripe keeps the card on
+        the customer for later payments). Raises NotFound or InvalidTransition (paid
+        meanwhile, or the hold lapsed)."""
+        return await self._checkout(await self._booking_charge(reservation_id, user_id), save_card=save_card)
 
     async def _extension_charge(self, extension_id: int, user_id: int) -> _Charge:
         now = self.clock.now()

@@ -133,6 +133,7 @@ async def start_stack(
     blocker_ids: tuple[str, ...] = (),
     redis_url: str = "",
     sweep_seconds: float = 15,
+    extra: dict[str, object] | None = None,
 ) -> AsyncIterator[E2E]:
     """The service against the fakes, started as `python main.py run` starts it (scheduler
     included; the sweeps read the test's ManualClock, so moving it makes work due). Tests tap
@@ -144,6 +145,8 @@ async def start_stack(
     clock = ManualClock(datetime.now(UTC))
     async with TelegramFake() as tg, StripeFake(webhook_secret=STRIPE_SECRET) as stripe:
         settings = settings_for(tg, stripe, db_path, mode, geocoder_url, mqtt, redis_url, sweep_seconds)
+        if extra:  # more settings (the SMS channel's Twilio fake)
+            settings = settings.model_copy(update=extra)
         # The production setting on a clock that stands still (what the flood test sees must not
         # depend on the machine's speed), or a guard wide enough for tests that tap fast.
         throttle = (

@@ -86,6 +86,7 @@ class FakePaymentProvider:
         cancel_url: str,
         metadata: dict[str, str],
         client_reference_id: str,
+        save_card: bool = False,
     ) -> CheckoutLink:
         self._call("create_payment_checkout")
         return self._checkout(idempotency_key, "payment", amount, currency, customer, expires_at, metadata)

@@ -147,3 +147,30 @@ async def test_the_chat_of_a_payment_is_its_payers(db: Database, clock: ManualCl
     assert await users.telegram_chat_of_payment(ids[0]) == 31
     assert await users.telegram_chat_of_payment(ids[1]) is None
     assert await users.telegram_chat_of_payment(10_000) is None
+
+
+async def test_sharing_the_number_of_an_sms_user_makes_one_user_of_both(
+    db: Database, clock: ManualClock
+) -> None:
+    """A driver who parked by SMS and then shares the same number in Telegram is one user:
+    the SMS user's payments (and bookings, wallet) are the Telegram user's from then on."""
+    users = _users(db, clock)
+    async with db.transaction() as s:
+        sms_only = await make_user(s, phone="+380501112299")
+        s.add(
+            Payment(
+                user_id=sms_only.id,
+                purpose=PaymentPurpose.TOPUP,
+                method=PaymentMethodKind.CARD,
+                amount=500,
+                currency="EUR",
+                created_at=clock.now(),
+            )
+        )
+        sms_id = sms_only.id
+    caller = await users.telegram_caller(77, name="Olha", language="uk")
+    assert await users.set_phone(caller.user_id, "380 50 111 22 99") == "+380501112299"
+    async with db.read() as s:
+        assert await s.get(User, sms_id) is None
+        owners = list(await s.scalars(select(Payment.user_id)))
+    assert owners == [caller.user_id]

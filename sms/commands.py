@@ -1,0 +1,81 @@
+"""Reading an inbound SMS: one verb and its arguments, case-insensitive, extra spaces allowed.
+STOP, END, CANCEL, QUIT, UNSUBSCRIBE (and Twilio's other opt-out words) are never parking
+verbs: Twilio opts the number out on them, so they mean only that here too."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+
+class Verb(enum.Enum):
+    PARK = "park"
+    PAY = "pay"  # YES: pay the hold just quoted with the wallet or the saved card
+    LOWER = "lower"
+    EXTEND = "extend"
+    STATUS = "status"
+    LEAVE = "leave"
+    HELP = "help"
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    UNKNOWN = "unknown"
+
+
+# Twilio's opt-out and opt-in keywords (the whole message), DESIGN.md §10.
+OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
+OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+
+_VERBS = {
+    "PARK": Verb.PARK,
+    "YES": Verb.PAY,
+    "PAY": Verb.PAY,
+    "LOWER": Verb.LOWER,
+    "ARRIVED": Verb.LOWER,
+    "EXT": Verb.EXTEND,
+    "EXTEND": Verb.EXTEND,
+    "STATUS": Verb.STATUS,
+    "LEAVE": Verb.LEAVE,
+    "HELP": Verb.HELP,
+    "INFO": Verb.HELP,
+}
+
+_DURATION = re.compile(r"(?:(\d{1,2})H)?(?:(\d{1,4})M?)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    verb: Verb
+    code: str | None = None  # PARK: the car park's code
+    minutes: int | None = None  # PARK: how long; EXT: how much longer (None: unreadable)
+
+
+def duration(text: str) -> int | None:
+    """`2H`, `90`, `90M`, `1H30`, `1H 30` → minutes; None when unreadable."""
+    compact = "".join(text.upper().split()).removesuffix("MIN")
+    match = _DURATION.fullmatch(compact)
+    if not compact or match is None or not (match.group(1) or match.group(2)):
+        return None
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
+def parse(body: str) -> Command:
+    words = body.upper().split()
+    if not words:
+        return Command(Verb.UNKNOWN)
+    whole = " ".join(words)
+    if whole in OPT_OUT_WORDS:
+        return Command(Verb.OPT_OUT)
+    if whole in OPT_IN_WORDS:
+        return Command(Verb.OPT_IN)
+    verb = _VERBS.get(words[0], Verb.UNKNOWN)
+    rest = words[1:]
+    if verb == Verb.PARK:
+        if not rest:
+            return Command(Verb.HELP)
+        return Command(verb, code=rest[0], minutes=duration(" ".join(rest[1:])) if rest[1:] else None)
+    if verb == Verb.EXTEND:
+        return Command(verb, minutes=duration(" ".join(rest)) if rest else 30)
+    if rest and verb not in (Verb.HELP,):
+        return Command(Verb.UNKNOWN)
+    return Command(verb)

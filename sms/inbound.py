@@ -1,0 +1,267 @@
+"""What each SMS command does: one use case per command (the same ones Telegram calls), and
+the reply in the driver's language. Replies are a list of texts (TwiML messages): a payment
+link goes alone in a message of its own, so the text before it stays within two parts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from core.clock import Clock
+from core.errors import (
+    ClosedAtThatTime,
+    DomainError,
+    InvalidInterval,
+    InvalidTransition,
+    NoSpotFree,
+    NotFound,
+    NotStarted,
+    PaymentUnavailable,
+    SpotTaken,
+    TooManyHolds,
+)
+from core.models import ReservationStatus
+from core.rules import start_now
+from core.services.catalog import BookingView
+from core.usecases.arrival import ArrivalUseCases, LowerRefused
+from core.usecases.booking import BookingUseCases, ExtendOutcome
+from core.usecases.payments import CardOutcome, PaymentUseCases
+from core.usecases.sms import SmsUseCases, Texter
+from core.usecases.wallet import WalletUseCases
+from sms.commands import Command, Verb
+from sms.render import NAME_CHARS, SPOT_CHARS, short
+from sms.texts import hm, money, t
+
+log = logging.getLogger(__name__)
+
+_LIVE = (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE)
+
+
+@dataclass
+class SmsCommands:
+    bookings: BookingUseCases
+    wallet: WalletUseCases
+    payments: PaymentUseCases | None
+    arrival: ArrivalUseCases | None
+    clock: Clock
+    hold_minutes: int
+    sms: SmsUseCases
+
+    async def handle(self, who: Texter, command: Command) -> list[str]:
+        """The reply to one command. Opting out or in is Twilio's to confirm: no reply."""
+        if command.verb in (Verb.OPT_OUT, Verb.OPT_IN) or who.opted_out:
+            return []
+        lang = who.lang
+        try:
+            match command.verb:
+                case Verb.PARK:
+                    return await self._park(who, command)
+                case Verb.PAY:
+                    return await self._pay(who)
+                case Verb.LOWER:
+                    return await self._lower(who)
+                case Verb.EXTEND:
+                    return await self._extend(who, command.minutes)
+                case Verb.STATUS:
+                    return await self._status(who)
+                case Verb.LEAVE:
+                    return await self._leave(who)
+                case Verb.HELP:
+                    return [t(lang, "reply.help")]
+                case _:
+                    return [t(lang, "reply.unknown")]
+        except PaymentUnavailable:
+            log.warning("SMS command %s: the payment provider failed", command.verb.value)
+            return [t(lang, "reply.error")]
+        except DomainError as exc:
+            log.info("SMS command %s refused: %s", command.verb.value, type(exc).__name__)
+            return [t(lang, "reply.error")]
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    async def _views(self, user_id: int) -> list[BookingView]:
+        """The bookings in progress (started), else the upcoming ones, soonest first."""
+        page = await self.bookings.bookings(user_id=user_id, scope=None, limit=10)
+        return sorted(page.items, key=lambda v: v.reservation.starts_at)
+
+    async def _current(self, user_id: int) -> BookingView | None:
+        """The paid booking a command acts on: the one in progress, else the next."""
+        return next((v for v in await self._views(user_id) if v.reservation.status in _LIVE), None)
+
+    # -- commands -----------------------------------------------------------------------------
+
+    async def _park(self, who: Texter, command: Command) -> list[str]:
+        lang = who.lang
+        if command.minutes is None:
+            return [t(lang, "reply.bad_duration")]
+        premise = await self.sms.premise_by_code(command.code or "")
+        if premise is None:
+            return [t(lang, "reply.no_premise", code=(command.code or "")[:8])]
+        name = short(premise.name, NAME_CHARS)
+        try:
+            held = await self.bookings.hold(
+                user_id=who.user_id,
+                premise_id=premise.premise_id,
+                starts_at=start_now(self.clock.now()),
+                minutes=command.minutes,
+            )
+        except InvalidInterval:
+            return [t(lang, "reply.bad_duration")]
+        except ClosedAtThatTime:
+            return [t(lang, "reply.closed", name=name)]
+        except NoSpotFree:
+            return [t(lang, "reply.no_spot", name=name)]
+        except TooManyHolds:
+            return [t(lang, "reply.too_many_holds")]
+        details = await self.bookings.details(user_id=who.user_id, reservation_id=held.reservation_id)
+        quote = {
+            "name": name,
+            "spot": short(details.spot.label, SPOT_CHARS),
+            "end": hm(details.reservation.ends_at, premise.timezone),
+            "price": money(held.price, held.currency),
+            "hold": self.hold_minutes,
+        }
+        method = await self._method(who, held.price, held.currency)
+        if method is not None:
+            return [t(lang, "reply.quote_yes", **quote, method=method)]
+        if self.payments is None:
+            return [t(lang, "reply.payments_off")]
+        link = await self.payments.booking_checkout(held.reservation_id, who.user_id, save_card=True)
+        return [t(lang, "reply.quote_link", **quote), link.url]
+
+    async def _method(self, who: Texter, price: int, currency: str) -> str | None:
+        """How YES would pay: the wallet when it covers the price, else a saved card."""
+        balance = await self.wallet.balance(who.user_id, currency)
+        if balance >= price:
+            return t(who.lang, "reply.method_wallet", balance=money(balance, currency))
+        cards = await self.wallet.cards(who.user_id) if self.payments is not None else []
+        if cards:
+            return t(who.lang, "reply.method_card", last4=cards[0].last4)
+        return None
+
+    async def _pay(self, who: Texter) -> list[str]:
+        lang = who.lang
+        holds = [
+            v
+            for v in await self._views(who.user_id)
+            if v.reservation.status == ReservationStatus.PENDING_PAYMENT
+        ]
+        if not holds:
+            return [t(lang, "reply.nothing_to_pay")]
+        r = holds[-1].reservation
+        price = money(r.price, r.currency)
+        if await self.wallet.balance(who.user_id, r.currency) >= r.price:
+            await self.wallet.pay_booking(reservation_id=r.id, user_id=who.user_id)
+            return [t(lang, "reply.paid", price=price, id=r.id)]
+        if self.payments is None:
+            return [t(lang, "reply.payments_off")]
+        cards = await self.wallet.cards(who.user_id)
+        if cards:
+            paid = await self.payments.pay_booking_with_card(r.id, who.user_id, cards[0].id)
+            if paid.outcome == CardOutcome.PAID:
+                return [t(lang, "reply.paid", price=price, id=r.id)]
+            assert paid.checkout is not None
+            return [t(lang, "reply.pay_link", price=price), paid.checkout.url]
+        link = await self.payments.booking_checkout(r.id, who.user_id, save_card=True)
+        return [t(lang, "reply.pay_link", price=price), link.url]
+
+    async def _lower(self, who: Texter) -> list[str]:
+        lang = who.lang
+        current = await self._current(who.user_id)
+        if current is None:
+            return [t(lang, "reply.no_booking")]
+        if self.arrival is None:
+            return [t(lang, "reply.lower_off")]
+        tz, spot = current.premise.timezone, short(current.spot.label, SPOT_CHARS)
+        arrival = await self.arrival.lower(current.reservation.id, who.user_id)
+        until = hm(arrival.ends_at or current.reservation.ends_at, tz)
+        if arrival.ok:
+            return [t(lang, "reply.lower_ok", spot=spot, until=until)]
+        match arrival.refused:
+            case LowerRefused.TOO_EARLY:
+                assert arrival.opens_at is not None
+                return [t(lang, "reply.lower_too_early", at=hm(arrival.opens_at, tz))]
+            case LowerRefused.NO_BLOCKER:
+                return [t(lang, "reply.lower_no_blocker", spot=spot, until=until)]
+            case LowerRefused.IN_PROGRESS:
+                return [t(lang, "reply.lower_busy")]
+            case LowerRefused.ALREADY_DOWN:
+                return [t(lang, "reply.lower_down", spot=spot)]
+            case LowerRefused.ENDED | LowerRefused.WRONG_STATE:
+                return [t(lang, "reply.no_booking")]
+        return [t(lang, "reply.lower_failed")]
+
+    async def _extend(self, who: Texter, minutes: int | None) -> list[str]:
+        lang = who.lang
+        if minutes is None:
+            return [t(lang, "reply.ext_bad")]
+        current = await self._current(who.user_id)
+        if current is None:
+            return [t(lang, "reply.no_booking")]
+        tz = current.premise.timezone
+        try:
+            ext = await self.bookings.extend(
+                user_id=who.user_id, reservation_id=current.reservation.id, minutes=minutes
+            )
+        except InvalidInterval:
+            return [t(lang, "reply.ext_bad")]
+        except (SpotTaken, ClosedAtThatTime):
+            return [t(lang, "reply.ext_refused")]
+        except (InvalidTransition, NotFound):
+            return [t(lang, "reply.no_booking")]
+        until, price = hm(ext.ends_at, tz), money(ext.price, ext.currency)
+        if ext.outcome == ExtendOutcome.PAID_FROM_WALLET:
+            return [t(lang, "reply.ext_done", until=until, price=price)]
+        if ext.outcome == ExtendOutcome.FREE:
+            return [t(lang, "reply.ext_free", until=until)]
+        if self.payments is None or ext.extension_id is None:
+            return [t(lang, "reply.payments_off")]
+        cards = await self.wallet.cards(who.user_id)
+        if cards:
+            paid = await self.payments.pay_extension_with_card(ext.extension_id, who.user_id, cards[0].id)
+            if paid.outcome == CardOutcome.PAID:
+                return [t(lang, "reply.ext_done", until=until, price=price)]
+            assert paid.checkout is not None
+            return [t(lang, "reply.ext_link", until=until, price=price), paid.checkout.url]
+        link = await self.payments.extension_checkout(ext.extension_id, who.user_id)
+        return [t(lang, "reply.ext_link", until=until, price=price), link.url]
+
+    async def _status(self, who: Texter) -> list[str]:
+        lang = who.lang
+        views = await self._views(who.user_id)
+        if not views:
+            return [t(lang, "reply.no_booking")]
+        v = views[0]
+        r, tz = v.reservation, v.premise.timezone
+        state = {
+            ReservationStatus.PENDING_PAYMENT: "reply.state_pending",
+            ReservationStatus.CONFIRMED: "reply.state_confirmed",
+        }.get(r.status, "reply.state_active")
+        return [
+            t(
+                lang,
+                "reply.status",
+                id=r.id,
+                name=short(v.premise.name, NAME_CHARS),
+                spot=short(v.spot.label, SPOT_CHARS),
+                start=hm(r.starts_at, tz),
+                end=hm(r.ends_at, tz),
+                state=t(lang, state),
+            )
+        ]
+
+    async def _leave(self, who: Texter) -> list[str]:
+        lang = who.lang
+        views = await self._views(who.user_id)
+        if not views:
+            return [t(lang, "reply.no_booking")]
+        r = views[0].reservation
+        if r.status == ReservationStatus.PENDING_PAYMENT:
+            await self.bookings.release_hold(user_id=who.user_id, reservation_id=r.id)
+            return [t(lang, "reply.cancelled", id=r.id)]
+        try:
+            ended = await self.bookings.end_now(user_id=who.user_id, reservation_id=r.id)
+        except NotStarted:
+            await self.bookings.cancel(user_id=who.user_id, reservation_id=r.id)
+            return [t(lang, "reply.cancelled", id=r.id)]
+        return [t(lang, "reply.left", id=r.id, end=hm(ended.ends_at, views[0].premise.timezone))]

@@ -1,0 +1,62 @@
+# SMS texts (plain text, GSM-7 only in English: one other character makes a message UCS-2,
+# 70 characters a part instead of 160). Each must fit 2 parts with long values (tests/sms).
+
+## Notifications (the outbox)
+notify-booking_confirmed = Booked #{ $id }: { $name }, spot { $spot }, { $start }-{ $end }, paid { $price }. At the spot reply LOWER. EXT 30 extends, LEAVE ends, STATUS shows it.
+notify-booking_cancelled = Booking #{ $id } at { $name } is cancelled. { $amount } is refunded.
+notify-booking_cancelled_free = Booking #{ $id } at { $name } is cancelled. Nothing was paid.
+notify-booking_completed = Receipt: booking #{ $id }, { $name }, spot { $spot }, { $start }-{ $end }, { $price } paid. Thank you!
+notify-booking_completed_no_show = Booking #{ $id } at { $name } ended at { $end } without arrival. { $price } paid, no refund.
+notify-booking_extended = Booking #{ $id } now ends at { $until }. Paid { $added }.
+notify-booking_extended_free = Booking #{ $id } now ends at { $until }, at no extra cost.
+notify-booking_moved = Booking #{ $id } moved to spot { $spot } at { $name }: the spot booked was closed. Same time.
+notify-booking_reminder = { $name }, spot { $spot }: ends at { $until }. Reply { $options }
+notify-booking_reminder_leave = { $name }, spot { $spot }: ends at { $until }. The spot is booked next at { $at }: please leave by { $until }.
+notify-booking_reminder_end = { $name }, spot { $spot }: ends at { $until }. It cannot be extended. Reply LEAVE to end now.
+notify-hold_expiring = Your hold at { $name } ends at { $until } unless paid ({ $price }). Use the payment link, or reply YES.
+notify-hold_expired = Booking #{ $id } at { $name } was not paid in time; the spot is free again. Book again with PARK.
+notify-lower_late_ok = The blocker of spot { $spot } is down: park now. Booked until { $until }.
+notify-lower_late_failed = The blocker did not go down. Reply LOWER to try again, or call the car park.
+notify-lower_failed_after_all = The blocker of spot { $spot } did not stay down (booking #{ $id }). Reply LOWER to try again.
+notify-payment_refunded = { $amount } for booking #{ $id } is refunded.
+notify-wallet_topped_up = Wallet topped up by { $amount }. Balance: { $balance }.
+notify-card_saved = Card { $brand } *{ $last4 } saved for your next payments.
+notify-generic = You have news about your parking. Reply STATUS.
+notify-admin = Operator alert: open /admin in Telegram.
+
+## Replies to commands
+reply-help = Park by SMS: PARK <code> <time> (PARK 1042 2H). At the spot: LOWER. EXT 30 extends, STATUS, LEAVE ends. STOP opts out.
+reply-unknown = Not understood. Try PARK 1042 2H, LOWER, EXT 30, STATUS, LEAVE or HELP.
+reply-no_premise = No car park has code { $code }. The code is on the sign at the entrance.
+reply-bad_duration = Time: 30 min to 24 h in 15-min steps, like 2H, 90 or 1H30.
+reply-no_spot = { $name } has no free spot now.
+reply-closed = { $name } is closed at that time.
+reply-too_many_holds = You have unpaid holds already. Pay one (YES) or wait until it lapses.
+reply-quote_link = { $name }, spot { $spot } until { $end }: { $price }. Held { $hold } min; pay at the link below (your card is saved for next time).
+reply-quote_yes = { $name }, spot { $spot } until { $end }: { $price }. Reply YES within { $hold } min to pay with { $method }.
+reply-method_wallet = your wallet ({ $balance })
+reply-method_card = card *{ $last4 }
+reply-paid = Paid { $price }. Booking #{ $id } confirmed.
+reply-pay_link = Your card needs confirming: pay { $price } at the link below.
+reply-nothing_to_pay = Nothing to pay. Start with PARK <code> <time>.
+reply-payments_off = Card payments are off here. Top up your wallet in Telegram, or ask the operator.
+reply-no_booking = You have no booking now. Start with PARK <code> <time>.
+reply-lower_ok = Blocker down at spot { $spot }: park now. Until { $until }.
+reply-lower_too_early = Too early: the blocker can be lowered from { $at }.
+reply-lower_no_blocker = Spot { $spot } has no blocker: just park. Until { $until }.
+reply-lower_busy = The blocker is moving already. Wait a moment.
+reply-lower_down = The blocker of spot { $spot } is down already.
+reply-lower_failed = The blocker did not go down. Reply LOWER to try again, or call the car park.
+reply-lower_off = Blockers cannot be reached now. Please try again in a minute.
+reply-ext_done = Extended: ends at { $until }. Paid { $price }.
+reply-ext_free = Extended at no cost: ends at { $until }.
+reply-ext_link = Extension to { $until }: { $price }. Pay at the link below.
+reply-ext_refused = Cannot extend: the spot is booked next or the car park closes.
+reply-ext_bad = Extend by 15-min steps, 24 h in all, like EXT 30.
+reply-status = #{ $id } { $name }, spot { $spot }, { $start }-{ $end }: { $state }.
+reply-state_pending = awaiting payment
+reply-state_confirmed = booked
+reply-state_active = parked
+reply-left = Booking #{ $id } ended at { $end }. Receipt follows.
+reply-cancelled = Booking #{ $id } cancelled before its start, refunded.
+reply-error = Sorry, that did not work. Please try again.

@@ -1,0 +1,173 @@
+"""What each notification kind says by SMS: short plain text in the user's language, within
+two SMS parts (a place name is cut short for that). Every kind has a text; operators' alerts
+only point at the console (they are read in Telegram)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import NotFound
+from core.models import Notification, Premise, Reservation, Spot
+from core.notifications import NotificationKind
+from core.services.places import place_of
+from sms.texts import hm, money, t
+
+log = logging.getLogger(__name__)
+
+NAME_CHARS = 20  # a car park's name in an SMS; longer names are cut with "…"
+SPOT_CHARS = 6
+
+
+def short(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "."
+
+
+def extension_options(options: list[tuple[int, int]], currency: str) -> str:
+    """`EXT 30 (1.25 EUR), EXT 60 (2.50 EUR)`: the reminder's choices as replies."""
+    return ", ".join(f"EXT {minutes} ({money(price, currency)})" for minutes, price in options)
+
+
+async def _booked(session: AsyncSession, payload: dict[str, Any]) -> tuple[Reservation, Spot, Premise] | None:
+    reservation = await session.get(Reservation, int(payload.get("reservation_id") or 0))
+    if reservation is None:
+        return None
+    try:
+        spot, premise = await place_of(session, reservation)
+    except NotFound:
+        return None
+    return reservation, spot, premise
+
+
+def _common(r: Reservation, spot: Spot, premise: Premise) -> dict[str, Any]:
+    tz = premise.timezone
+    return {
+        "id": r.id,
+        "name": short(premise.name, NAME_CHARS),
+        "spot": short(spot.label, SPOT_CHARS),
+        "start": hm(r.starts_at, tz),
+        "end": hm(r.ends_at, tz),
+        "price": money(r.price, r.currency),
+    }
+
+
+Kind = NotificationKind
+
+
+async def render(session: AsyncSession, note: Notification, lang: str) -> str:
+    """The SMS text of a notification."""
+    try:
+        kind = Kind(note.kind)
+    except ValueError:
+        return t(lang, "notify.generic")
+    if kind.for_admins:
+        return t(lang, "notify.admin")
+    p = note.payload
+    if kind == Kind.WALLET_TOPPED_UP:
+        c = str(p["currency"])
+        return t(
+            lang,
+            "notify.wallet_topped_up",
+            amount=money(int(p["amount"]), c),
+            balance=money(int(p["balance"]), c),
+        )
+    if kind == Kind.CARD_SAVED:
+        return t(lang, "notify.card_saved", brand=str(p["brand"]).title()[:12], last4=str(p["last4"])[:4])
+    booked = await _booked(session, p)
+    if booked is None:
+        log.warning("notification %s of kind %s: its booking is gone", note.id, note.kind)
+        return t(lang, "notify.generic")
+    r, spot, premise = booked
+    values = _common(r, spot, premise)
+    renderer = _BOOKING_TEXTS.get(kind)
+    if renderer is None:
+        return t(lang, "notify.generic")
+    return renderer(lang, p, values, r, premise)
+
+
+Text = Callable[[str, dict[str, Any], dict[str, Any], Reservation, Premise], str]
+
+
+def _cancelled(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, _pr: Premise) -> str:
+    refunded = int(p.get("refund_wallet") or 0) + int(p.get("refund_card") or 0)
+    if refunded:
+        return t(lang, "notify.booking_cancelled", **v, amount=money(refunded, r.currency))
+    return t(lang, "notify.booking_cancelled_free", **v)
+
+
+def _completed(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise) -> str:
+    return t(
+        lang, "notify.booking_completed_no_show" if p.get("no_show") else "notify.booking_completed", **v
+    )
+
+
+def _extended(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
+    until = hm(r.ends_at, pr.timezone)
+    if p.get("added_price"):
+        return t(
+            lang, "notify.booking_extended", **v, until=until, added=money(int(p["added_price"]), r.currency)
+        )
+    return t(lang, "notify.booking_extended_free", **v, until=until)
+
+
+def _reminder(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise) -> str:
+    until = hm(datetime.fromisoformat(str(p["ends_at"])), pr.timezone)
+    if p.get("options"):
+        options = [(int(o["minutes"]), int(o["price"])) for o in p["options"]]
+        return t(
+            lang,
+            "notify.booking_reminder",
+            **v,
+            until=until,
+            options=extension_options(options, str(p["currency"])),
+        )
+    if p.get("next_starts_at"):
+        at = hm(datetime.fromisoformat(str(p["next_starts_at"])), pr.timezone)
+        return t(lang, "notify.booking_reminder_leave", **v, until=until, at=at)
+    return t(lang, "notify.booking_reminder_end", **v, until=until)
+
+
+def _hold_expiring(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise) -> str:
+    return t(
+        lang, "notify.hold_expiring", **v, until=hm(datetime.fromisoformat(str(p["expires_at"])), pr.timezone)
+    )
+
+
+def _lower_late(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
+    if str(p.get("status")) == "ok":
+        return t(lang, "notify.lower_late_ok", **v, until=hm(r.ends_at, pr.timezone))
+    return t(lang, "notify.lower_late_failed", **v)
+
+
+def _refunded(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise) -> str:
+    return t(lang, "notify.payment_refunded", **v, amount=money(int(p["amount"]), str(p["currency"])))
+
+
+def _plain(key: str) -> Text:
+    def text(lang: str, _p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise) -> str:
+        return t(lang, key, **v)
+
+    return text
+
+
+_BOOKING_TEXTS: dict[NotificationKind, Text] = {
+    Kind.BOOKING_CONFIRMED: _plain("notify.booking_confirmed"),
+    Kind.BOOKING_CANCELLED: _cancelled,
+    Kind.BOOKING_COMPLETED: _completed,
+    Kind.BOOKING_EXTENDED: _extended,
+    Kind.BOOKING_MOVED: _plain("notify.booking_moved"),
+    Kind.BOOKING_REMINDER: _reminder,
+    Kind.HOLD_EXPIRING: _hold_expiring,
+    Kind.HOLD_EXPIRED: _plain("notify.hold_expired"),
+    Kind.LOWER_LATE: _lower_late,
+    Kind.LOWER_FAILED_AFTER_ALL: _plain("notify.lower_failed_after_all"),
+    Kind.PAYMENT_REFUNDED: _refunded,
+}
+
+# Every drivers' kind has a text (operators' alerts share one): checked by tests/sms.
+DRIVER_KINDS = frozenset(k for k in Kind if not k.for_admins)

@@ -1,0 +1,93 @@
+"""Every SMS text, in every language, fits two SMS parts with long, realistic values; the
+segment counter follows GSM-7 (160/153) and UCS-2 (70/67)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sms.commands import Verb, duration, parse
+from sms.render import NAME_CHARS, SPOT_CHARS, extension_options, short
+from sms.segments import count
+from sms.texts import BUNDLES, keys, t
+
+LONG = {
+    "id": 1234567,
+    "name": short("Kontraktova Square Underground Garage", NAME_CHARS),
+    "spot": short("B-117", SPOT_CHARS),
+    "start": "23:45",
+    "end": "01:15",
+    "until": "01:15",
+    "at": "01:30",
+    "price": "1234.50 EUR",
+    "amount": "1234.50 EUR",
+    "added": "1234.50 EUR",
+    "balance": "12345.00 EUR",
+    "code": "104299",
+    "hold": 10,
+    "minutes": 10,
+    "brand": "Mastercard",
+    "last4": "4242",
+    "method": "card *4242",
+    "state": "awaiting payment",
+    "options": extension_options([(30, 1250), (60, 2500), (120, 5000)], "EUR"),
+}
+UK_NAME = short("Підземний паркінг на Контрактовій площі", NAME_CHARS)
+
+
+def test_segments_count_gsm7_and_ucs2() -> None:
+    assert count("a" * 160).parts == 1 and count("a" * 161).parts == 2
+    assert count("a" * 306).parts == 2 and count("a" * 307).parts == 3
+    assert count("€" * 80).units == 160 and count("€" * 80).encoding == "GSM-7"
+    assert count("ї" * 70).parts == 1 and count("ї" * 71).parts == 2 and count("a" * 134 + "ї").parts == 3
+    assert count("a" * 159 + "’").encoding == "UCS-2"
+    assert count("🅿️").units == 3
+
+
+@pytest.mark.parametrize("lang", sorted(BUNDLES))
+def test_every_text_fits_two_parts_with_long_values(lang: str) -> None:
+    assert set(keys(lang)) == set(keys("en")), "each language has every text"
+    values = {**LONG, "name": UK_NAME if lang == "uk" else LONG["name"]}
+    if lang == "uk":
+        values["state"] = t("uk", "reply.state_pending")
+    for key in keys(lang):
+        text = t(lang, key, **values)
+        segments = count(text)
+        assert segments.parts <= 2, (lang, key, segments, text)
+        assert "<" not in text.replace("<code>", "").replace("<time>", "").replace("<код>", "").replace(
+            "<час>", ""
+        ), (key, text)
+
+
+def test_english_texts_stay_gsm7() -> None:
+    for key in keys("en"):
+        assert count(t("en", key, **LONG)).encoding == "GSM-7", key
+
+
+@pytest.mark.parametrize(
+    ("body", "verb", "code", "minutes"),
+    [
+        ("PARK 1042 2H", Verb.PARK, "1042", 120),
+        ("  park   1042  90 ", Verb.PARK, "1042", 90),
+        ("Park 1042 1h30", Verb.PARK, "1042", 90),
+        ("PARK 1042 1h 30", Verb.PARK, "1042", 90),
+        ("PARK 1042 soon", Verb.PARK, "1042", None),
+        ("ext 30", Verb.EXTEND, None, 30),
+        ("arrived", Verb.LOWER, None, None),
+        ("yes", Verb.PAY, None, None),
+        ("stop", Verb.OPT_OUT, None, None),
+        ("CANCEL", Verb.OPT_OUT, None, None),
+        ("End", Verb.OPT_OUT, None, None),
+        ("unstop", Verb.OPT_IN, None, None),
+        ("hello there", Verb.UNKNOWN, None, None),
+        ("", Verb.UNKNOWN, None, None),
+    ],
+)
+def test_commands_are_read_loosely(body: str, verb: Verb, code: str | None, minutes: int | None) -> None:
+    command = parse(body)
+    assert (command.verb, command.code) == (verb, code)
+    if verb in (Verb.PARK, Verb.EXTEND):
+        assert command.minutes == minutes
+
+
+def test_durations() -> None:
+    assert [duration(d) for d in ("2H", "90", "1h30", "45m", "x", "")] == [120, 90, 90, 45, None, None]
