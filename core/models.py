@@ -520,7 +520,7 @@ class Notification(Base):
     # Same key = same message: a retried transaction cannot queue a notification twice.
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
-    # SMS (migration 0100_sms): Twilio's message id, the last delivery status its callback
+    # SMS (migration 0015): Twilio's message id, the last delivery status its callback
     # reported, and the channel this notification fell back from (sent there first, failed
     # for good, re-sent on `channel` once).
     provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)

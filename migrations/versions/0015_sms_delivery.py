@@ -2,7 +2,7 @@
 callback reported (queued, sent, delivered, undelivered, failed), and the channel a notification
 fell back from (a Telegram message that could not be delivered, re-sent by SMS once).
 
-Revision ID: 0100_sms
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-11-29
 """
