@@ -204,14 +204,17 @@ class Driver:
         await self.client.send(text)
 
     async def _send_message(self, **content: Any) -> None:
+        """A message other than text (BotClient sends text only), numbered like its own."""
+        self.client.last_message_id += 1
+        self.client.last_update_id += 1
         message = Message(
-            message_id=self.client._new_message_id(),
+            message_id=self.client.last_message_id,
             date=datetime.now(UTC),
             chat=self.client.chat,
             from_user=self.client.user,
             **content,
         )
-        await self.dp.feed_update(self.bot, Update(update_id=self.client._new_update_id(), message=message))
+        await self.dp.feed_update(self.bot, Update(update_id=self.client.last_update_id, message=message))
 
     async def send_location(self, lat: float, lon: float) -> None:
         """A shared location (📎 → Location)."""

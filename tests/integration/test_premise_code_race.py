@@ -63,7 +63,7 @@ async def test_two_creations_drawing_the_same_code_both_get_one(
             async def both_waiting() -> bool:
                 async with db.engine.connect() as conn:
                     waiting = await conn.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
-                return waiting == 2
+                return bool(waiting == 2)
 
             await eventually(both_waiting, what="one creation waiting on the audit log, one on the code")
             await hold.commit()
