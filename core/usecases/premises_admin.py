@@ -301,7 +301,7 @@ class PremiseAdminUseCases(SpotUseCases):
         async with self._action(actor_id, premise_id, Permission.MANAGE_PREMISE, verb) as (s, audit):
             premise = await self._premise(s, premise_id)
             photos = list(premise.photos)
-            if remove and remove not in photos:
+            if not add and remove not in photos:
                 raise NotFound("photo")
             new = clean("photos", [*[p for p in photos if p != remove], *([add] if add else [])])
             audit.before = {"premise_id": premise.id, "photos": photos}

@@ -309,7 +309,11 @@ async def photos_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 
 def _turn(step: int) -> Any:
     async def on_click(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-        p = await services(manager).premises_admin.details(caller(manager).user_id, _premise(manager))
+        try:
+            p = await services(manager).premises_admin.details(caller(manager).user_id, _premise(manager))
+        except DomainError as error:
+            await explain(callback, manager, error)
+            return
         manager.dialog_data["photo"] = (int(manager.dialog_data.get("photo", 0)) + step) % max(
             len(p.photos), 1
         )
