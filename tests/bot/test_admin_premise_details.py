@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from aiogram.methods import SendChatAction
 from sqlalchemy import select
 
 from bot.context import Services
@@ -190,6 +191,9 @@ async def test_the_address_found_at_the_location_is_one_tap(
         await geocoder.close()
     [asked] = nominatim.reverse_requests()
     assert (asked["lat"], asked["lon"], asked["accept-language"]) == ("48.2082", "16.3738", "en")
+    # While it looks, the chat's header says so (no message of its own).
+    actions = [m for m in owner.bot.calls if isinstance(m, SendChatAction)]
+    assert [a.action for a in actions] == ["find_location"]
 
 
 async def test_a_failing_or_slow_geocoder_leaves_typing(

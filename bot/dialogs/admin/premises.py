@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.enums import ContentType
+from aiogram import Bot
+from aiogram.enums import ChatAction, ContentType
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
@@ -493,6 +494,9 @@ async def _located(manager: DialogManager, lat: float, lon: float) -> None:
     # The address at the location, offered as a one-tap answer on the address step. One
     # lookup per location: going back and sending the same one again does not ask again.
     if svc.geocoder is not None and draft.get("looked_up") != [lat, lon]:
+        # Up to a few seconds: "looking…" in the chat's header meanwhile, as find.py does.
+        bot: Bot = manager.middleware_data["bot"]
+        await bot.send_chat_action(caller(manager).telegram_id, ChatAction.FIND_LOCATION)
         found = await svc.geocoder.address(lat, lon, caller(manager).lang)
         draft.update(
             looked_up=[lat, lon], found_address=found or "", address_lookup="found" if found else "none"
