@@ -697,7 +697,7 @@ admin-btn_remove_photo = 🗑 Remove this photo
 admin-btn_clear_photos = 🧹 Remove all { $count }
 admin-photo_removed = The photo is removed.
 admin-photos_cleared = Every photo is removed.
-admin-premise_invalid-photos = ⚠️ At most 10 photos: remove one first.
+admin-premise_invalid-photos = ⚠️ At most 10 photos.
 admin-premise_edit =
     { $field }: now <code>{ $current }</code>
     Type the new value:

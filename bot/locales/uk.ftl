@@ -717,7 +717,7 @@ admin-btn_remove_photo = 🗑 Видалити це фото
 admin-btn_clear_photos = 🧹 Видалити всі { $count }
 admin-photo_removed = Фото видалено.
 admin-photos_cleared = Усі фото видалено.
-admin-premise_invalid-photos = ⚠️ Не більше 10 фото: спершу видаліть одне.
+admin-premise_invalid-photos = ⚠️ Не більше 10 фото.
 admin-premise_edit =
     { $field }: зараз <code>{ $current }</code>
     Введіть нове значення:

@@ -102,7 +102,7 @@ async def test_a_manager_adds_and_removes_photos(services: Services, clock: Manu
     for n in range(9):
         await manager.send_photo(f"AgAC-{n}")
     await manager.send_photo("AgAC-eleventh")
-    assert manager.text.startswith("⚠️ At most 10 photos: remove one first.\n\n🖼 Photo 10 of 10 of")
+    assert manager.text.startswith("⚠️ At most 10 photos.\n\n🖼 Photo 10 of 10 of")
     await manager.tap("🧹 Remove all 10")
     assert manager.text == "🖼 <b>Alpha Garage</b> has no photos. Send some (at most 10)."
     await manager.tap("⬅️ Back")
@@ -213,3 +213,25 @@ async def test_a_failing_or_slow_geocoder_leaves_typing(
     finally:
         await geocoder.close()
     assert len(nominatim.reverse_requests()) == 2
+
+
+async def test_the_wizard_takes_at_most_ten_photos(services: Services, clock: ManualClock) -> None:
+    await _setup(services, clock)
+    owner = Driver(services, OWNER)  # no geocoder: the address is typed
+    await owner.send("/admin")
+    await owner.tap("➕ New car park")
+    await owner.send("48.2082, 16.3738")
+    await owner.send("Ring Garage")
+    assert owner.text == "📍 Its address:"
+    await owner.send("Schottenring 1")
+    await owner.tap("✅ Keep Europe/Vienna")
+    await owner.tap("✅ Keep EUR")
+    await owner.send("2.50")
+    await owner.tap("🕛 24/7")
+    await owner.tap("➡️ Next")
+    await owner.tap("⏭ Skip")
+    for n in range(11):
+        await owner.send_photo(f"AgAC-{n}")
+    assert owner.text == "⚠️ At most 10 photos.\n\n🖼 10 photos. Send more, or go on."
+    await owner.tap("➡️ Next")
+    assert "\n🖼 10 photos\nCreate it?" in owner.text

@@ -544,8 +544,11 @@ async def on_feature(callback: CallbackQuery, _: Any, manager: DialogManager, it
 
 
 async def on_photo(message: Message, _: MessageInput, manager: DialogManager) -> None:
-    if message.photo:
-        _draft(manager)["photos"].append(message.photo[-1].file_id)  # the largest size
+    photos = _draft(manager)["photos"]
+    if len(photos) >= MAX_PHOTOS:  # told now, not when Create is refused
+        show_hint(manager, t(manager, "admin.premise_invalid.photos"))
+    elif message.photo:
+        photos.append(message.photo[-1].file_id)  # the largest size
 
 
 async def on_create(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
