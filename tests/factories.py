@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Premise, Spot, User
@@ -46,7 +47,11 @@ async def make_premise(
     timezone: str = "Europe/Kyiv",
     now: datetime | None = None,
 ) -> Premise:
+    # Codes in the order premises are made (1042, 1043, ...), not drawn: screens that show
+    # one read the same in every run.
+    made = await session.scalar(select(func.count()).select_from(Premise)) or 0
     premise = Premise(
+        code=str(1042 + made),
         name=name,
         address="1 Test Street",
         lat=lat,

@@ -392,6 +392,7 @@ async def premise_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
             m,
             "premise.card",
             name=card.name,
+            code=Raw(" " + t(m, "premise.code", code=card.code)) if card.code else "",
             address=card.address,
             distance=Raw(distance),
             price=fmt.money(card.price_per_hour, card.currency),

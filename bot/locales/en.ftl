@@ -102,7 +102,7 @@ feature-24_7 = 🕐 24/7
 feature-accessible = ♿ Accessible
 feature-guarded = 💂 Guarded
 premise-card =
-    <b>{ $name }</b>
+    <b>{ $name }</b>{ $code }
     📍 { $address }{ $distance }
     💶 { $price } per hour
     🕐 { $hours }
@@ -112,6 +112,7 @@ premise-card =
     { $stay }
 
     { $description }
+premise-code = · 🔢 Code { $code }
 premise-rating =
     { $count ->
         [one] ⭐ { $rating } ({ $count } review)
@@ -677,6 +678,26 @@ admin-premise_field-timezone = ✏️ Time zone
 admin-premise_field-currency = ✏️ Currency
 admin-premise_field-opening_hours = ✏️ Opening hours
 admin-premise_field-description = ✏️ Description
+admin-premise_field-location = ✏️ Location
+admin-premise_field-features = ✏️ Features
+admin-premise_field-photos = ✏️ Photos
+admin-premise_location =
+    📍 Now at <code>{ $lat }, { $lon }</code> ({ $timezone }).
+    Send the new location (📎 → Location) or type its coordinates, like <code>50.45, 30.52</code>:
+admin-premise_timezone_offer =
+    📍 Moved to <code>{ $lat }, { $lon }</code>.
+    The time zone there looks like <b>{ $guessed }</b>, and the car park is on <b>{ $timezone }</b>. Change it too?
+admin-btn_change_timezone = 🕒 Change to { $value }
+admin-premise_features = ✨ Features of <b>{ $name }</b>: tap one to switch it on or off (saved at once).
+admin-premise_photos = { $photos ->
+        [0] 🖼 <b>{ $name }</b> has no photos. Send some (at most { $most }).
+       *[other] 🖼 Photo { $photo } of { $photos } of <b>{ $name }</b>. Send photos to add more (at most { $most }).
+    }
+admin-btn_remove_photo = 🗑 Remove this photo
+admin-btn_clear_photos = 🧹 Remove all { $count }
+admin-photo_removed = The photo is removed.
+admin-photos_cleared = Every photo is removed.
+admin-premise_invalid-photos = ⚠️ At most 10 photos.
 admin-premise_edit =
     { $field }: now <code>{ $current }</code>
     Type the new value:
@@ -702,7 +723,12 @@ admin-premise_bookings =
 admin-btn_new_premise = ➕ New car park
 admin-new_location = 📍 <b>New car park</b>: where is it? Send its location (📎 → Location) or type its coordinates, like <code>50.45, 30.52</code>.
 admin-new_name = 🏢 Its name, as drivers see it:
-admin-new_address = 📍 Its address:
+admin-new_address = { $lookup ->
+        [found] 📍 Its address: use the one found at the location, or type it:
+        [none] 📍 Its address (none found at the location), type it:
+       *[other] 📍 Its address:
+    }
+admin-btn_use_address = 📍 Use: { $address }
 admin-new_timezone = 🕒 Its time zone, guessed from the location: <b>{ $timezone }</b>. Keep it or type another, like Europe/Kyiv.
 admin-new_currency = 💶 Its currency: <b>{ $currency }</b>. Keep it or type another three-letter code, like UAH.
 admin-new_price = 💶 The price per hour in { $currency }, like <code>2.50</code> (Prices sets night, weekend and daily rates later):

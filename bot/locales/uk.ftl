@@ -107,7 +107,7 @@ feature-24_7 = 🕐 Цілодобово
 feature-accessible = ♿ Безбар’єрний доступ
 feature-guarded = 💂 Охорона
 premise-card =
-    <b>{ $name }</b>
+    <b>{ $name }</b>{ $code }
     📍 { $address }{ $distance }
     💶 { $price } за годину
     🕐 { $hours }
@@ -117,6 +117,7 @@ premise-card =
     { $stay }
 
     { $description }
+premise-code = · 🔢 Код { $code }
 premise-rating =
     { $count ->
         [one] ⭐ { $rating } ({ $count } відгук)
@@ -697,6 +698,26 @@ admin-premise_field-timezone = ✏️ Часовий пояс
 admin-premise_field-currency = ✏️ Валюта
 admin-premise_field-opening_hours = ✏️ Години роботи
 admin-premise_field-description = ✏️ Опис
+admin-premise_field-location = ✏️ Локація
+admin-premise_field-features = ✏️ Переваги
+admin-premise_field-photos = ✏️ Фото
+admin-premise_location =
+    📍 Зараз тут: <code>{ $lat }, { $lon }</code> ({ $timezone }).
+    Надішліть нову локацію (📎 → Локація) або введіть координати, наприклад <code>50.45, 30.52</code>:
+admin-premise_timezone_offer =
+    📍 Перенесено в <code>{ $lat }, { $lon }</code>.
+    Часовий пояс там, схоже, <b>{ $guessed }</b>, а в паркінгу — <b>{ $timezone }</b>. Змінити і його?
+admin-btn_change_timezone = 🕒 Змінити на { $value }
+admin-premise_features = ✨ Переваги <b>{ $name }</b>: натисніть, щоб увімкнути чи вимкнути (зберігається одразу).
+admin-premise_photos = { $photos ->
+        [0] 🖼 У <b>{ $name }</b> немає фото. Надішліть їх (до { $most }).
+       *[other] 🖼 Фото { $photo } з { $photos }, <b>{ $name }</b>. Надішліть ще фото, щоб додати (до { $most }).
+    }
+admin-btn_remove_photo = 🗑 Видалити це фото
+admin-btn_clear_photos = 🧹 Видалити всі { $count }
+admin-photo_removed = Фото видалено.
+admin-photos_cleared = Усі фото видалено.
+admin-premise_invalid-photos = ⚠️ Не більше 10 фото.
 admin-premise_edit =
     { $field }: зараз <code>{ $current }</code>
     Введіть нове значення:
@@ -723,7 +744,12 @@ admin-premise_bookings =
 admin-btn_new_premise = ➕ Новий паркінг
 admin-new_location = 📍 <b>Новий паркінг</b>: де він? Надішліть локацію (📎 → Локація) або введіть координати, наприклад <code>50.45, 30.52</code>.
 admin-new_name = 🏢 Його назва, як її бачать водії:
-admin-new_address = 📍 Його адреса:
+admin-new_address = { $lookup ->
+        [found] 📍 Його адреса: скористайтеся знайденою за локацією або введіть її:
+        [none] 📍 Його адреса (за локацією не знайдено), введіть її:
+       *[other] 📍 Його адреса:
+    }
+admin-btn_use_address = 📍 Використати: { $address }
 admin-new_timezone = 🕒 Часовий пояс за локацією: <b>{ $timezone }</b>. Залиште його або введіть інший, наприклад Europe/Kyiv.
 admin-new_currency = 💶 Валюта: <b>{ $currency }</b>. Залиште її або введіть інший трилітерний код, наприклад UAH.
 admin-new_price = 💶 Ціна за годину в { $currency }, наприклад <code>2.50</code> (нічні, вихідні та добові тарифи — потім у Цінах):

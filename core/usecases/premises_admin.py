@@ -9,27 +9,39 @@ premise yet: it is checked and audited with premise_id None, so only owners may.
 
 from __future__ import annotations
 
+import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import opening_hours, timezones
+from core import opening_hours, premise_codes, timezones
+from core.clock import Clock
+from core.config import Settings
+from core.db import Database
 from core.errors import InvalidPremise, NotFound
 from core.features import FEATURES
 from core.models import Premise, Reservation, Spot, User
 from core.permissions import Permission
 from core.services.availability import holds_spot
-from core.usecases.spots import AffectedBooking, SpotUseCases
+from core.usecases.spots import AffectedBooking, RefundCards, SpotUseCases
+
+log = logging.getLogger(__name__)
 
 MAX_NAME = 200  # premises.name
 MAX_ADDRESS = 300  # premises.address
 MAX_DESCRIPTION = 2000
 MAX_PHOTOS = 10
 MAX_PRICE = 1_000_000  # minor units per hour: a typo, not a price
-# What "Edit" may change; the price has its own section (Prices: rate plans).
+# What "Edit" may change; the price has its own section (Prices: rate plans), the location
+# its own method (`relocate`: two columns, and the time zone it suggests).
 EDITABLE = ("name", "address", "timezone", "currency", "opening_hours", "features", "description", "photos")
+# Two owners creating car parks at the same moment can draw the same code: the unique index
+# refuses the second insert, which draws again (in a savepoint) this many times in all.
+CODE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +78,14 @@ class PremiseDetails:
     photos: list[str]
     is_active: bool
     spots: int
+
+
+@dataclass(frozen=True, slots=True)
+class Relocated:
+    details: PremiseDetails
+    # The time zone guessed for the new location; differs from details.timezone when the
+    # operator should be offered to change it too.
+    guessed_timezone: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +173,18 @@ class PremiseAdminUseCases(SpotUseCases):
     """The Premises section. It extends SpotUseCases for the operator cancel with full refund
     (REFUND, audited as spot.cancel_booking), which a deactivated premise's bookings reuse."""
 
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        *,
+        refund_cards: RefundCards | None = None,
+        draw_code: premise_codes.Draw = secrets.randbelow,
+    ) -> None:
+        super().__init__(db, clock, settings, refund_cards=refund_cards)
+        self.draw_code = draw_code
+
     def guess_timezone(self, lat: float, lon: float) -> str:
         return timezones.guess(lat, lon, self.settings.timezone)
 
@@ -210,11 +242,34 @@ class PremiseAdminUseCases(SpotUseCases):
                 is_active=True,
                 created_at=self.clock.now(),
             )
-            s.add(premise)
-            await s.flush()
+            await self._insert_with_code(s, premise)
             audit.after = _state(premise)
             details = await self._details(s, premise)
         return details
+
+    async def _insert_with_code(self, s: AsyncSession, premise: Premise) -> None:
+        """Inserts the premise with a fresh code. Another creation may have drawn the same code
+        and committed meanwhile (PostgreSQL: its insert waits for ours and then fails on
+        ux_premises_code): the insert is retried in a savepoint with a new draw, which now
+        sees that code as taken."""
+        for attempt in range(1, CODE_ATTEMPTS + 1):
+            used = await s.scalars(select(Premise.code).where(Premise.code.is_not(None)))
+            premise.code = premise_codes.pick([c for c in used if c], self.draw_code)
+            try:
+                async with s.begin_nested():
+                    s.add(premise)
+                    await s.flush()
+                return
+            except IntegrityError:
+                if premise in s:  # the savepoint's rollback normally expunges it
+                    s.expunge(premise)
+                # Only a code taken meanwhile is retried; any other refusal is a bug to see.
+                if (
+                    attempt == CODE_ATTEMPTS
+                    or await s.scalar(select(Premise.id).where(Premise.code == premise.code)) is None
+                ):
+                    raise
+                log.info("premise code %s was taken meanwhile; drawing again", premise.code)
 
     async def update_premise(self, actor_id: int, premise_id: int, name: str, value: Any) -> PremiseDetails:
         """Sets one of EDITABLE. Raises InvalidPremise, NotPermitted, NotFound."""
@@ -229,6 +284,45 @@ class PremiseAdminUseCases(SpotUseCases):
             audit.after = {"premise_id": premise.id, name: new}
             details = await self._details(s, premise)
         return details
+
+    async def add_photo(self, actor_id: int, premise_id: int, file_id: str) -> PremiseDetails:
+        """Appends a photo (a Telegram file id) under the premise's lock: an album's photos
+        arrive as separate messages at once, and none may be lost. InvalidPremise past
+        MAX_PHOTOS."""
+        return await self._photos(actor_id, premise_id, "premises.edit.photos.add", add=file_id)
+
+    async def remove_photo(self, actor_id: int, premise_id: int, file_id: str) -> PremiseDetails:
+        """Removes one photo (NotFound when it is not there: removed meanwhile)."""
+        return await self._photos(actor_id, premise_id, "premises.edit.photos.remove", remove=file_id)
+
+    async def _photos(
+        self, actor_id: int, premise_id: int, verb: str, *, add: str = "", remove: str = ""
+    ) -> PremiseDetails:
+        async with self._action(actor_id, premise_id, Permission.MANAGE_PREMISE, verb) as (s, audit):
+            premise = await self._premise(s, premise_id)
+            photos = list(premise.photos)
+            if not add and remove not in photos:
+                raise NotFound("photo")
+            new = clean("photos", [*[p for p in photos if p != remove], *([add] if add else [])])
+            audit.before = {"premise_id": premise.id, "photos": photos}
+            premise.photos = new
+            audit.after = {"premise_id": premise.id, "photos": new}
+            details = await self._details(s, premise)
+        return details
+
+    async def relocate(self, actor_id: int, premise_id: int, lat: float, lon: float) -> Relocated:
+        """Moves the premise (search finds it at the new place at once). The time zone stays:
+        the result carries the one guessed for the new place, for the operator to confirm
+        with `update_premise(..., "timezone", ...)`. Raises InvalidPremise("coordinates")."""
+        verb = "premises.edit.location"
+        async with self._action(actor_id, premise_id, Permission.MANAGE_PREMISE, verb) as (s, audit):
+            check_coordinates(lat, lon)
+            premise = await self._premise(s, premise_id)
+            audit.before = {"premise_id": premise.id, "lat": premise.lat, "lon": premise.lon}
+            premise.lat, premise.lon = lat, lon
+            audit.after = {"premise_id": premise.id, "lat": lat, "lon": lon}
+            details = await self._details(s, premise)
+        return Relocated(details, self.guess_timezone(lat, lon))
 
     async def future_bookings(self, actor_id: int, premise_id: int) -> list[AffectedBooking]:
         async with self._view(actor_id, premise_id, Permission.MANAGE_PREMISE, "premises.view") as (s, _):
@@ -271,6 +365,7 @@ __all__ = [
     "PremiseAdminUseCases",
     "PremiseDetails",
     "PremiseDraft",
+    "Relocated",
     "clean",
     "parse_coordinates",
 ]

@@ -62,6 +62,8 @@ class PremiseCardView:
     reviews: list[ReviewView]
     distance_m: int | None  # from the search point, when there is one
     stay: StayQuote | None
+    # The premise's short numeric code (core/premise_codes.py): what an SMS names it by.
+    code: str = ""
     # The totals of the durations the card offers: (minutes, price in minor units).
     durations: list[tuple[int, int]] = field(default_factory=list)
 
@@ -155,6 +157,7 @@ class SearchUseCases:
             distance_m=round(haversine_m(near[0], near[1], p.lat, p.lon)) if near else None,
             stay=stay,
             durations=prices,
+            code=p.code or "",
         )
 
     async def quote(self, premise_id: int, starts_at: datetime | None, minutes: int) -> QuoteView:

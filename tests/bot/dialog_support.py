@@ -16,7 +16,16 @@ from aiogram import Dispatcher
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.methods import AnswerCallbackQuery, GetMe, SendDocument, SendMessage, SendVenue, TelegramMethod
-from aiogram.types import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
+from aiogram.types import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Location,
+    Message,
+    PhotoSize,
+    Update,
+    User,
+)
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 from aiogram_dialog.api.entities import NewMessage, OldMessage
 from aiogram_dialog.test_tools import BotClient, MockMessageManager
@@ -193,6 +202,31 @@ class Driver:
 
     async def send(self, text: str) -> None:
         await self.client.send(text)
+
+    async def _send_message(self, **content: Any) -> None:
+        """A message other than text (BotClient sends text only), numbered like its own."""
+        self.client.last_message_id += 1
+        self.client.last_update_id += 1
+        message = Message(
+            message_id=self.client.last_message_id,
+            date=datetime.now(UTC),
+            chat=self.client.chat,
+            from_user=self.client.user,
+            **content,
+        )
+        await self.dp.feed_update(self.bot, Update(update_id=self.client.last_update_id, message=message))
+
+    async def send_location(self, lat: float, lon: float) -> None:
+        """A shared location (📎 → Location)."""
+        await self._send_message(location=Location(latitude=lat, longitude=lon))
+
+    async def send_photo(self, file_id: str) -> None:
+        """A photo, as Telegram delivers it: its sizes, the largest last."""
+        sizes = [
+            PhotoSize(file_id=f"{file_id}-s", file_unique_id=f"{file_id}-s", width=90, height=60),
+            PhotoSize(file_id=file_id, file_unique_id=file_id, width=1280, height=853),
+        ]
+        await self._send_message(photo=sizes)
 
     async def tap(self, label: str, *, on: Message | None = None) -> None:
         """Taps a button of the current window (or of an older message, `on`)."""

@@ -85,6 +85,8 @@ async def test_a_manager_edits_deactivates_and_reactivates_the_car_park(
         ["✏️ Name", "✏️ Address"],
         ["✏️ Time zone", "✏️ Currency"],
         ["✏️ Opening hours", "✏️ Description"],
+        ["✏️ Location", "✏️ Features"],
+        ["✏️ Photos"],
         ["⛔ Deactivate"],
         ["⬅️ Back"],
     ]

@@ -64,7 +64,9 @@ async def test_duration_presets_and_their_quote(driver: Driver, services: Servic
     assert driver.layout == [["✅ Hold the spot (5.00 EUR)"], ["⬅️ Back"]]
     # Back from the quote leads to the card, where another duration is one tap away.
     await driver.tap("⬅️ Back")
-    assert driver.text.startswith("<b>Central Garage</b>\n📍 1 Test Street · 222 m\n💶 2.50 EUR per hour")
+    assert driver.text.startswith(
+        "<b>Central Garage</b> · 🔢 Code 1042\n📍 1 Test Street · 222 m\n💶 2.50 EUR per hour"
+    )
     await driver.tap("8 h · 20.00 EUR")
     assert "⏱ 8 h" in driver.text and "Total: <b>20.00 EUR</b>" in driver.text
 
@@ -335,7 +337,7 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
     ]
     await driver.tap(driver.labels[0])
     assert driver.text == (
-        "<b>Central Garage</b>\n📍 1 Test Street · 222 м\n💶 2.50 EUR за годину\n🕐 24/7\n"
+        "<b>Central Garage</b> · 🔢 Код 1042\n📍 1 Test Street · 222 м\n💶 2.50 EUR за годину\n🕐 24/7\n"
         "⭐ відгуків ще немає\n🏠 Дах · 📹 Відеонагляд\n\n"
         "🅿️ Сб 21 лист 11:00–13:00: 2 вільні місця, <b>5.00 EUR</b> за 2 год\n\n"
         "Як довго ви паркуватиметеся?"

@@ -314,10 +314,11 @@ async def test_card_shows_price_features_rating_and_approved_reviews(
     assert driver.labels[0] == "Central Garage · 222 m · 2.50 EUR/h"
     assert "Central Garage: 2 free · ⭐4.5 🏠📹" in driver.text
     await driver.tap(driver.labels[0])
-    # The distance, the free spots and the total for the stay searched for (now, 2 h), and the
-    # durations with their totals: one tap from here to the quote.
+    # Its short code (what an SMS will name it by), the distance, the free spots and the total
+    # for the stay searched for (now, 2 h), and the durations with their totals: one tap from
+    # here to the quote.
     assert driver.text == (
-        "<b>Central Garage</b>\n📍 1 Test Street · 222 m\n💶 2.50 EUR per hour\n🕐 24/7\n"
+        "<b>Central Garage</b> · 🔢 Code 1042\n📍 1 Test Street · 222 m\n💶 2.50 EUR per hour\n🕐 24/7\n"
         "⭐ 4.5 (2 reviews)\n🏠 Covered · 📹 CCTV\n\n"
         "🅿️ Sat 21 Nov 11:00–13:00: 2 free, <b>5.00 EUR</b> for 2 h\n\n"
         "Entrance from the side street.\n\n"
@@ -349,7 +350,7 @@ async def test_a_name_with_html_characters_is_escaped_in_texts_and_raw_on_button
     # Button labels are plain text to Telegram: an entity would be shown as typed.
     assert driver.labels[0] == "Park & Ride <North> · 222 m · 2.50 EUR/h"
     await driver.tap(driver.labels[0])
-    assert driver.text.startswith("<b>Park &amp; Ride &lt;North&gt;</b>\n📍 1 Test Street")
+    assert driver.text.startswith("<b>Park &amp; Ride &lt;North&gt;</b> · 🔢 Code 1042\n📍 1 Test Street")
 
     user_id = await user_id_of(services)
     await book_and_pay(services, user_id, premise_id, tomorrow_at(clock, 10), 60)

@@ -4,58 +4,43 @@ repeated addresses answered from a cache."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from demo.botapi import FakeUser
 from tests.e2e.conftest import LAT, LON, reply_buttons, start_stack
+from tests.fakes.nominatim import FakeNominatim, running_nominatim
 from tests.waiting import eventually
 
 
 @dataclass
 class Requests:
-    queries: list[str] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)  # time.monotonic() of arrival
-    user_agents: list[str] = field(default_factory=list)
+    """What the fake Nominatim was asked for, in the terms these tests check."""
+
+    fake: FakeNominatim
+
+    @property
+    def queries(self) -> list[str]:
+        return [r.params.get("q", "") for r in self.fake.requests if r.path == "/search"]
+
+    @property
+    def times(self) -> list[float]:  # time.monotonic() of arrival
+        return [r.at for r in self.fake.requests]
+
+    @property
+    def user_agents(self) -> list[str]:
+        return [r.user_agent for r in self.fake.requests]
 
 
 @pytest.fixture
 async def nominatim() -> AsyncIterator[tuple[str, Requests]]:
-    """A stand-in for Nominatim's /search: knows one street, and records the requests."""
-    requests = Requests()
-    queries = requests.queries
-
-    async def search(request: web.Request) -> web.Response:
-        query = request.query.get("q", "")
-        queries.append(query)
-        requests.times.append(time.monotonic())
-        requests.user_agents.append(request.headers.get("User-Agent", ""))
-        if "khreshchatyk" not in query.lower():
-            return web.json_response([])
-        return web.json_response(
-            [
-                {
-                    "place_id": 1,
-                    "lat": str(LAT),
-                    "lon": str(LON),
-                    "display_name": "Khreshchatyk 1, Kyiv, Ukraine",
-                    "boundingbox": [str(LAT), str(LAT), str(LON), str(LON)],
-                }
-            ]
-        )
-
-    app = web.Application()
-    app.router.add_get("/search", search)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}", requests
-    await runner.cleanup()
+    """The local fake Nominatim (tests/fakes/nominatim.py): knows one street."""
+    async with running_nominatim() as fake:
+        fake.streets["khreshchatyk"] = (LAT, LON, "Khreshchatyk 1, Kyiv, Ukraine")
+        yield fake.url, Requests(fake)
 
 
 def _prompts(user: FakeUser) -> list[int]:
@@ -66,7 +51,6 @@ async def test_typed_address_is_found_or_explained(
     tmp_path: Path, sqlite_template: Path, nominatim: tuple[str, Requests]
 ) -> None:
     url, requests = nominatim
-    queries = requests.queries
     async for e2e in start_stack(tmp_path, sqlite_template, geocoder_url=url):
         user = e2e.tg.user(4001, "Maksym")
         await user.send_command("/find")
@@ -85,7 +69,7 @@ async def test_typed_address_is_found_or_explained(
         await user.send_text("Khreshchatyk 1")
         results = await user.wait_for_message(lambda m: "Parking near Khreshchatyk 1" in m.text)
         assert any("Central Garage" in text for text, _ in results.buttons())
-        assert queries == ["Nowhere street 99", "Khreshchatyk 1"]
+        assert requests.queries == ["Nowhere street 99", "Khreshchatyk 1"]
 
 
 async def test_an_address_typed_on_the_results_searches_there_and_is_offered_next_time(

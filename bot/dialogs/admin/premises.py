@@ -1,6 +1,7 @@
 """The console's Premises section (DESIGN.md §11, MANAGE_PREMISE): a premise's details (its
-short SMS code, every field), editing a typed field, deactivating (no longer offered) and
-reactivating; after a deactivation, its future bookings, each kept (nothing to do) or
+short SMS code, every field), editing any field the wizard asks (typed ones; the location,
+with the time zone it suggests; the features; the photos), deactivating (no longer offered)
+and reactivating; after a deactivation, its future bookings, each kept (nothing to do) or
 cancelled with a full refund.
 
 A dialog of its own, started from the premise's console with the premise id; every tap calls
@@ -12,12 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.enums import ContentType
+from aiogram import Bot
+from aiogram.enums import ChatAction, ContentType
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
+from aiogram_dialog.api.entities import MediaAttachment, MediaId
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Group, Row, SwitchTo
+from aiogram_dialog.widgets.media import DynamicMedia
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -38,18 +42,23 @@ from core.errors import DomainError, InvalidPremise, NotFound
 from core.features import FEATURES
 from core.money import parse_amount
 from core.opening_hours import ALWAYS_OPEN
-from core.usecases.premises_admin import PremiseDraft, clean, parse_coordinates
+from core.usecases.premises_admin import MAX_PHOTOS, PremiseDraft, clean, parse_coordinates
 
 __all__ = ["PremisesSG", "premises_dialog"]
 
-# The fields typed on the Edit screen, in the order of their buttons. (Features and photos
-# are set at creation; their editors are not built yet.)
+# The fields typed on the Edit screen, in the order of their buttons; then those with a
+# screen of their own.
 TYPED_FIELDS = ("name", "address", "timezone", "currency", "opening_hours", "description")
+OWN_SCREEN_FIELDS = ("location", "features", "photos")
 
 
 class PremisesSG(StatesGroup):
     details = State()  # every field, Edit per field, Deactivate / Reactivate
     edit = State()  # typing a field's new value
+    edit_location = State()  # sharing or typing the new location
+    edit_timezone = State()  # moved: the time zone guessed there differs; change it too?
+    edit_features = State()  # the wizard's multiselect, saved at each tap
+    edit_photos = State()  # one photo at a time: remove it, remove all; a sent photo is added
     bookings = State()  # a deactivated premise's future bookings: keep or cancel each
     # The new car park wizard (owners), one state a question; the answers in dialog_data.
     new_location = State()
@@ -101,7 +110,9 @@ async def details_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
             spots=p.spots,
             active="yes" if p.is_active else "no",  # a Fluent selector
         ),
-        "fields": [(name, label(m, f"admin.premise_field.{name}")) for name in TYPED_FIELDS],
+        "fields": [
+            (name, label(m, f"admin.premise_field.{name}")) for name in (*TYPED_FIELDS, *OWN_SCREEN_FIELDS)
+        ],
         "is_active": p.is_active,
         "is_inactive": not p.is_active,
         "has_bookings": bool(bookings),
@@ -112,11 +123,17 @@ async def details_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
 
 
 async def on_field(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
-    if item not in TYPED_FIELDS:
+    own = {
+        "location": PremisesSG.edit_location,
+        "features": PremisesSG.edit_features,
+        "photos": PremisesSG.edit_photos,
+    }
+    if item not in TYPED_FIELDS and item not in own:
         await explain(callback, manager, NotFound(f"field {item[:20]!r}"))
         return
     manager.dialog_data["field"] = item
-    await manager.switch_to(PremisesSG.edit)
+    manager.dialog_data["photo"] = 0
+    await manager.switch_to(own.get(item, PremisesSG.edit))
 
 
 async def on_deactivate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -177,6 +194,170 @@ async def on_value(message: Message, _: MessageInput, manager: DialogManager) ->
     await manager.switch_to(PremisesSG.details)
 
 
+def _refused(manager: DialogManager, error: DomainError) -> None:
+    if isinstance(error, InvalidPremise):
+        show_hint(manager, t(manager, f"admin.premise_invalid.{error.field}"))
+    else:
+        show_hint(manager, t(manager, "admin.spots_refused", why=refusal_text(caller(manager).lang, error)))
+
+
+# ---------------------------------------------------------------------- the location
+async def location_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    try:
+        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+    except DomainError:
+        return {"title": t(m, "admin.refused")}
+    moved_to = m.dialog_data.get("guessed_timezone", "")
+    return {
+        "title": t(
+            m,
+            "admin.premise_timezone_offer"
+            if m.current_context().state == PremisesSG.edit_timezone
+            else "admin.premise_location",
+            lat=f"{p.lat:.5f}",
+            lon=f"{p.lon:.5f}",
+            timezone=p.timezone,
+            guessed=moved_to,
+        ),
+        "btn_change_timezone": t(m, "admin.btn_change_timezone", value=moved_to),
+        "btn_keep_timezone": t(m, "admin.btn_keep", value=p.timezone),
+    }
+
+
+async def on_new_location(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    try:
+        if message.location is not None:
+            lat, lon = message.location.latitude, message.location.longitude
+        else:
+            lat, lon = parse_coordinates(message.text or "")
+        moved = await services(manager).premises_admin.relocate(
+            caller(manager).user_id, _premise(manager), lat, lon
+        )
+    except DomainError as error:
+        _refused(manager, error)
+        return
+    if moved.guessed_timezone != moved.details.timezone:
+        manager.dialog_data["guessed_timezone"] = moved.guessed_timezone
+        await manager.switch_to(PremisesSG.edit_timezone)
+    else:
+        await manager.switch_to(PremisesSG.details)
+
+
+async def on_change_timezone(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    zone = str(manager.dialog_data.get("guessed_timezone", ""))
+    try:
+        await services(manager).premises_admin.update_premise(
+            caller(manager).user_id, _premise(manager), "timezone", zone
+        )
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    await manager.switch_to(PremisesSG.details)
+
+
+# ---------------------------------------------------------------------- the features
+def _feature_items(manager: DialogManager, chosen: list[str]) -> list[tuple[str, str]]:
+    """The features multiselect of the wizard and of Details: every feature, ✅ when chosen."""
+    return [(f, ("✅ " if f in chosen else "▫️ ") + label(manager, f"feature.{f}")) for f in FEATURES]
+
+
+def _features_group(on_click: Any) -> Group:
+    return Group(choice("feature", "features", on_click), width=2)
+
+
+async def features_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    try:
+        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+    except DomainError:
+        return {"title": t(m, "admin.refused"), "features": []}
+    return {"title": t(m, "admin.premise_features", name=p.name), "features": _feature_items(m, p.features)}
+
+
+async def on_toggle_feature(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, _premise(manager)
+    try:
+        chosen = (await uc.details(who, premise_id)).features
+        new = [f for f in chosen if f != item] if item in chosen else [*chosen, item]
+        await uc.update_premise(who, premise_id, "features", new)
+    except DomainError as error:
+        await explain(callback, manager, error)
+
+
+# ---------------------------------------------------------------------- the photos
+async def photos_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    try:
+        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+    except DomainError:
+        return {"title": t(m, "admin.refused"), "photo": None}
+    index = min(max(int(m.dialog_data.get("photo", 0)), 0), max(len(p.photos) - 1, 0))
+    m.dialog_data["photo"] = index
+    shown = p.photos[index] if p.photos else None
+    m.dialog_data["shown_photo"] = shown  # what "Remove" removes: the photo on the screen
+    return {
+        "title": t(
+            m, "admin.premise_photos", name=p.name, photo=index + 1, photos=len(p.photos), most=MAX_PHOTOS
+        ),
+        "photo": MediaAttachment(ContentType.PHOTO, file_id=MediaId(shown)) if shown else None,
+        "has_photos": bool(p.photos),
+        "has_many": len(p.photos) > 1,
+        "btn_remove_photo": t(m, "admin.btn_remove_photo"),
+        "btn_clear_photos": t(m, "admin.btn_clear_photos", count=len(p.photos)),
+    }
+
+
+def _turn(step: int) -> Any:
+    async def on_click(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+        try:
+            p = await services(manager).premises_admin.details(caller(manager).user_id, _premise(manager))
+        except DomainError as error:
+            await explain(callback, manager, error)
+            return
+        manager.dialog_data["photo"] = (int(manager.dialog_data.get("photo", 0)) + step) % max(
+            len(p.photos), 1
+        )
+
+    return on_click
+
+
+async def on_add_photo(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    if not message.photo:
+        return
+    try:
+        p = await services(manager).premises_admin.add_photo(
+            caller(manager).user_id,
+            _premise(manager),
+            message.photo[-1].file_id,  # the largest size
+        )
+    except DomainError as error:
+        _refused(manager, error)
+        return
+    manager.dialog_data["photo"] = len(p.photos) - 1  # the one just sent
+
+
+async def on_remove_photo(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, _premise(manager)
+    try:
+        await uc.remove_photo(who, premise_id, str(manager.dialog_data.get("shown_photo") or ""))
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    await callback.answer(label(manager, "admin.photo_removed"))
+
+
+async def on_clear_photos(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    try:
+        await services(manager).premises_admin.update_premise(
+            caller(manager).user_id, _premise(manager), "photos", []
+        )
+    except DomainError as error:
+        await explain(callback, manager, error)
+        return
+    await callback.answer(label(manager, "admin.photos_cleared"))
+
+
 # ---------------------------------------------------------------------- future bookings
 async def bookings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
@@ -229,7 +410,7 @@ async def new_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     d = _draft(m)
     state = (m.current_context().state.state or "").rsplit(":", 1)[-1]
-    chosen = set(d.get("features", []))
+    found = d.get("found_address") or ""
     return {
         "title": t(
             m,
@@ -237,15 +418,25 @@ async def new_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
             timezone=d.get("timezone", ""),
             currency=d.get("currency", ""),
             photos=len(d.get("photos", [])),
+            # new_address: "found" (a button offers it), "none" (the geocoder had nothing, or
+            # failed: a short hint), or "" (no geocoder, or not asked).
+            lookup=d.get("address_lookup", ""),
         ),
+        "found_address": found,
+        "btn_use_address": t(m, "admin.btn_use_address", address=_shorten(found)),
         "btn_keep_timezone": t(m, "admin.btn_keep", value=d.get("timezone", "")),
         "btn_keep_currency": t(m, "admin.btn_keep", value=d.get("currency", "")),
         "btn_always": t(m, "admin.btn_always_open"),
         "btn_next": t(m, "admin.btn_next"),
         "btn_skip": t(m, "admin.btn_skip"),
         "btn_create": t(m, "admin.btn_create_premise"),
-        "features": [(f, ("✅ " if f in chosen else "▫️ ") + label(m, f"feature.{f}")) for f in FEATURES],
+        "features": _feature_items(m, list(d.get("features", []))),
     }
+
+
+def _shorten(text: str, most: int = 48) -> str:
+    """A button shows one line: a long address is cut (the whole of it is what is stored)."""
+    return text if len(text) <= most else text[: most - 1].rstrip(" ,") + "…"
 
 
 async def summary_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -297,10 +488,29 @@ async def _typed_answer(message: Message, manager: DialogManager, key: str, then
 
 
 async def _located(manager: DialogManager, lat: float, lon: float) -> None:
-    draft = _draft(manager)
-    draft.update(lat=lat, lon=lon, timezone=services(manager).premises_admin.guess_timezone(lat, lon))
-    draft.setdefault("currency", services(manager).settings.currency)
+    svc, draft = services(manager), _draft(manager)
+    draft.update(lat=lat, lon=lon, timezone=svc.premises_admin.guess_timezone(lat, lon))
+    draft.setdefault("currency", svc.settings.currency)
+    # The address at the location, offered as a one-tap answer on the address step. One
+    # lookup per location: going back and sending the same one again does not ask again.
+    if svc.geocoder is not None and draft.get("looked_up") != [lat, lon]:
+        # Up to a few seconds: "looking…" in the chat's header meanwhile, as find.py does.
+        bot: Bot = manager.middleware_data["bot"]
+        await bot.send_chat_action(caller(manager).telegram_id, ChatAction.FIND_LOCATION)
+        found = await svc.geocoder.address(lat, lon, caller(manager).lang)
+        draft.update(
+            looked_up=[lat, lon], found_address=found or "", address_lookup="found" if found else "none"
+        )
     await manager.switch_to(PremisesSG.new_name)
+
+
+async def on_use_address(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    draft = _draft(manager)
+    if not draft.get("found_address"):
+        await manager.switch_to(PremisesSG.new_address)
+        return
+    draft["address"] = clean("address", draft["found_address"])
+    await manager.switch_to(PremisesSG.new_timezone)
 
 
 async def on_location(message: Message, _: MessageInput, manager: DialogManager) -> None:
@@ -334,8 +544,11 @@ async def on_feature(callback: CallbackQuery, _: Any, manager: DialogManager, it
 
 
 async def on_photo(message: Message, _: MessageInput, manager: DialogManager) -> None:
-    if message.photo:
-        _draft(manager)["photos"].append(message.photo[-1].file_id)  # the largest size
+    photos = _draft(manager)["photos"]
+    if len(photos) >= MAX_PHOTOS:  # told now, not when Create is refused
+        show_hint(manager, t(manager, "admin.premise_invalid.photos"))
+    elif message.photo:
+        photos.append(message.photo[-1].file_id)  # the largest size
 
 
 async def on_create(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -385,7 +598,12 @@ def _wizard() -> list[Window]:
             MessageInput(on_location, content_types=[ContentType.TEXT, ContentType.LOCATION]),
         ),
         _question(s.new_name, _step("name", s.new_address), back=s.new_location),
-        _question(s.new_address, _step("address", s.new_timezone), back=s.new_name),
+        _question(
+            s.new_address,
+            Button(Format("{btn_use_address}"), id="use_addr", on_click=on_use_address, when="found_address"),
+            _step("address", s.new_timezone),
+            back=s.new_name,
+        ),
         _question(
             s.new_timezone,
             Button(Format("{btn_keep_timezone}"), id="keep_tz", on_click=_go(s.new_currency)),
@@ -409,7 +627,7 @@ def _wizard() -> list[Window]:
         ),
         _question(
             s.new_features,
-            Group(choice("feature", "features", on_feature), width=2),
+            _features_group(on_feature),
             Button(Format("{btn_next}"), id="next", on_click=_go(s.new_description)),
             back=s.new_hours,
         ),
@@ -457,6 +675,46 @@ def premises_dialog() -> Dialog:
             unexpected_input(),
             state=PremisesSG.edit,
             getter=edit_getter,
+        ),
+        Window(
+            Format("{title}"),
+            SwitchTo(Format("{btn_back}"), id="back", state=PremisesSG.details),
+            MessageInput(on_new_location, content_types=[ContentType.TEXT, ContentType.LOCATION]),
+            unexpected_input(),
+            state=PremisesSG.edit_location,
+            getter=location_getter,
+        ),
+        Window(
+            Format("{title}"),
+            Button(Format("{btn_change_timezone}"), id="change_tz", on_click=on_change_timezone),
+            SwitchTo(Format("{btn_keep_timezone}"), id="keep_tz", state=PremisesSG.details),
+            unexpected_input(),
+            state=PremisesSG.edit_timezone,
+            getter=location_getter,
+        ),
+        Window(
+            Format("{title}"),
+            _features_group(on_toggle_feature),
+            SwitchTo(Format("{btn_back}"), id="back", state=PremisesSG.details),
+            unexpected_input(),
+            state=PremisesSG.edit_features,
+            getter=features_getter,
+        ),
+        Window(
+            DynamicMedia("photo", when="photo"),
+            Format("{title}"),
+            Row(
+                Button(Format("◀️"), id="prev", on_click=_turn(-1)),
+                Button(Format("▶️"), id="next", on_click=_turn(1)),
+                when="has_many",
+            ),
+            Button(Format("{btn_remove_photo}"), id="remove", on_click=on_remove_photo, when="has_photos"),
+            Button(Format("{btn_clear_photos}"), id="clear", on_click=on_clear_photos, when="has_many"),
+            SwitchTo(Format("{btn_back}"), id="back", state=PremisesSG.details),
+            MessageInput(on_add_photo, content_types=ContentType.PHOTO),
+            unexpected_input(),
+            state=PremisesSG.edit_photos,
+            getter=photos_getter,
         ),
         Window(
             Format("{title}"),
