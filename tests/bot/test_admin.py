@@ -186,7 +186,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
 async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_buttons_are_refused(
     services: Services,
 ) -> None:
-    alpha, beta = await _premises(services)
+    _alpha, beta = await _premises(services)
     owner = await _owner(services)
     await owner.send("/admin")
     await owner.tap("Alpha Garage · owner")
@@ -213,7 +213,9 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
     invited = await _invite(manager, "an attendant")
     attendant = Driver(services, STRANGER)
     await attendant.send(f"/start {invited}")
-    assert attendant.bot.texts()[0].startswith("✅ Welcome! Your role at <b>Alpha Garage</b> is now attendant.")
+    assert attendant.bot.texts()[0].startswith(
+        "✅ Welcome! Your role at <b>Alpha Garage</b> is now attendant"
+    )
     await manager.tap("⬅️ Back")
     assert manager.text.endswith("2 people:\n• User_9002: manager\n• User_9003: attendant")
     await manager.tap("✖️ User_9003")
