@@ -11,7 +11,8 @@ device), from a database with no premise at all:
    prices; the owner's "save prices" button replayed from their chat changes nothing, and the
    Prices section forged into their console is refused and audited;
 4. a manager of this car park (in Ukrainian) reads what the console can do and cannot touch
-   another car park (forged buttons refused and audited);
+   another car park (forged buttons refused and audited); revoked while a new price is on
+   their screen, their "save" is refused on the server and audited;
 5. the owner closes the spot of the driver's booking and moves it: the driver is told;
 6. the audit log, in the console and in the table, has every step.
 
@@ -160,6 +161,14 @@ def _intent(message: BotMessage) -> str:
     return next(d for _, d in message.buttons() if d and "\x1d" in d).partition("\x1d")[0]
 
 
+async def _versions(e2e: E2E, premise_id: int) -> list[int]:
+    async with e2e.db.read() as s:
+        found = await s.scalars(
+            select(RatePlanVersion.version).where(RatePlanVersion.premise_id == premise_id)
+        )
+        return sorted(found)
+
+
 def _check_transcript(lines: list[str]) -> None:
     written = "\n".join(lines).rstrip("\n") + "\n"
     readme = README.read_text(encoding="utf-8")
@@ -227,15 +236,14 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
     premise = await owner.tap(spots, "⬅️ Back", lambda m: "Your role: owner" in m.text, brief=True)
     prices = await owner.tap(premise, "💶 Prices", lambda m: "version 1" in m.text)
     draft = await owner.tap(prices, "✏️ Change prices", lambda m: "draft of version 2" in m.text, brief=True)
-    ask = await owner.tap(draft, "1️⃣ First hour", lambda m: "first hour" in m.text)
+    await owner.tap(draft, "1️⃣ First hour", lambda m: "first hour" in m.text)
     draft = await owner.text("3.00", lambda m: "First hour: 3.00 EUR" in m.text, brief=True)
-    ask = await owner.tap(draft, "🌙 Add a night rate", lambda m: "22:00-07:00 1.00" in m.text)
+    await owner.tap(draft, "🌙 Add a night rate", lambda m: "22:00-07:00 1.00" in m.text)
     draft = await owner.text("22:00-07:00 1.00", lambda m: "• 22:00–07:00: 1.00 EUR/h" in m.text)
     # The owner's "save" button, as Telegram delivers it: replayed from another chat below.
     owners_save = button(draft, "💾 Save as version 2")
     prices = await owner.tap(draft, "💾 Save as version 2", lambda m: "· version 2" in m.text, brief=True)
     assert "• a night, Mon 07 Dec 22:00–Tue 08 Dec 07:00: 11.00 EUR" in prices.text
-    del ask
 
     premise = await owner.tap(prices, "⬅️ Back", lambda m: "Your role: owner" in m.text, brief=True)
     blockers = await owner.tap(premise, "🔌 Blockers", lambda m: "Blockers of Riverside Garage" in m.text)
@@ -296,8 +304,8 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
     assert booking.spot_id == a1
 
     # ------------------------------------------------------------ 3. an attendant, invited
-    premise = await tap(owner.user, tested, "⬅️ Back", lambda m: "1 blocker, worst first" in m.text)
-    premise = await tap(owner.user, premise, "⬅️ Back", lambda m: "Your role: owner" in m.text)
+    blockers = await tap(owner.user, tested, "⬅️ Back", lambda m: "1 blocker, worst first" in m.text)
+    premise = await tap(owner.user, blockers, "⬅️ Back", lambda m: "Your role: owner" in m.text)
     staff = await tap(owner.user, premise, "👥 Staff", lambda m: "Staff of Riverside Garage" in m.text)
     shown = await tap(owner.user, staff, "➕ Invite an attendant", lambda m: "t.me/" in m.text)
     link = re.search(r"https://t\.me/parking_test_bot\?start=(staff_[\w-]+)", shown.text)
@@ -336,11 +344,7 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
     forged = await attendant.tap_raw(theirs.message_id, f"{_intent(theirs)}\x1dsection:{premise_id}:prices")
     await _answered(attendant, forged)
     assert _refusal(attendant, forged) == (REFUSED, True)
-    async with e2e.db.read() as s:
-        versions = list(
-            await s.scalars(select(RatePlanVersion.version).where(RatePlanVersion.premise_id == premise_id))
-        )
-    assert sorted(versions) == [1, 2]  # unchanged: version 2, the owner's
+    assert await _versions(e2e, premise_id) == [1, 2]  # unchanged: version 2, the owner's
 
     # ------------------------------------------------------------ 4. a manager of this car park only
     async with e2e.db.read() as s:
@@ -388,13 +392,31 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
     refused_uk = ("У вас немає доступу до цього.", True)
     assert [_refusal(manager, c) for c in (forged_console, forged_prices, forged_invite)] == [refused_uk] * 3
 
+    # Revoked with a new price on the screen: their "save" button reaches the server, which
+    # refuses it (no role there any more) and records it; the plan stays the owner's.
+    mine = await tap(manager, theirs_staff, "⬅️ Назад", lambda m: "Ваша роль: менеджер" in m.text)
+    prices_uk = await tap(manager, mine, "💶 Ціни", lambda m: "версія 2" in m.text)
+    draft_uk = await tap(manager, prices_uk, "✏️ Змінити ціни", lambda m: "версії 3" in m.text)
+    await tap(manager, draft_uk, "💶 За годину", lambda m: "базову ціну" in m.text)
+    await manager.send_text("0.50")
+    draft_uk = await manager.wait_for_message(lambda m: "0.50 EUR/год" in m.text)
+    staff = await tap(owner.user, shown, "⬅️ Back", lambda m: "• Mira: manager" in m.text)
+    confirm = await tap(owner.user, staff, "✖️ Mira", lambda m: "for Mira (manager)?" in m.text)
+    shown = await tap(owner.user, confirm, "✅ Yes, revoke", lambda m: "• Mira" not in m.text)
+    await eventually(
+        lambda: (f"chat:{MANAGER}", "") not in e2e.tg.commands, what="/admin gone from their menu"
+    )
+    save_uk = await manager.tap(draft_uk, button(draft_uk, "💾 Зберегти як версію 3"))
+    await _answered(manager, save_uk)
+    assert _refusal(manager, save_uk) == refused_uk
+
+    assert await _versions(e2e, premise_id) == [1, 2]
+
     # ------------------------------------------------------------ 5. the spot closes: the booking moves
-    premise = await tap(owner.user, shown, "⬅️ Back", lambda m: "Staff of Riverside Garage" in m.text)
-    premise = await tap(owner.user, premise, "⬅️ Back", lambda m: "Your role: owner" in m.text)
+    premise = await tap(owner.user, shown, "⬅️ Back", lambda m: "Your role: owner" in m.text)
     spots = await tap(owner.user, premise, "🅿️ Spots", lambda m: "Spots of Riverside Garage" in m.text)
     spot = await tap(owner.user, spots, "A1", lambda m: "Spot A1 at Riverside Garage" in m.text)
-    assert "📋 1 booking to move or cancel" not in str(spot.buttons())
-    ask = await tap(owner.user, spot, "⛔ Close", lambda m: "Why is the spot closed?" in m.text)
+    await tap(owner.user, spot, "⛔ Close", lambda m: "Why is the spot closed?" in m.text)
     await owner.user.send_text("Repainting the lines")
     until = await owner.user.wait_for_message(lambda m: "Until when?" in m.text)
     on_it = await tap(
@@ -414,12 +436,12 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
     async with e2e.db.read() as s:
         moved = await s.get(Reservation, booking.id)
         assert moved is not None and (moved.spot_id, moved.price) == (a2, 575)
-    del ask
 
     # ------------------------------------------------------------ 6. all of it in the audit log
     async with e2e.db.read() as s:
         people = dict((await s.execute(select(User.id, User.name))).tuples().all())
         log = list(await s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    marks = {"ok": "✅", "refused": "⛔"}
     rows = [(people.get(e.actor_user_id or 0, "cli"), e.action, e.outcome.value, e.premise_id) for e in log]
     a, b = premise_id, other.premise_id
     assert rows == [
@@ -437,29 +459,29 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
         ("Mira", "console.open", "refused", b),
         ("Mira", "prices.view", "refused", b),
         ("Mira", "staff.invite", "refused", b),
+        ("Olena", "staff.revoke", "ok", a),
+        ("Mira", "prices.set", "refused", a),  # the save tapped after the revoke
+        ("Mira", "prices.view", "refused", a),  # and the screen it would have shown again
         ("Olena", "spot.close", "ok", a),
         ("Olena", "spot.move_booking", "ok", a),
     ]
+    # "Who, when, premise, what, before → after": the price change and the closing.
     assert log[2].before is not None and log[2].after is not None
-    assert log[14].after is not None and log[14].after["closed_reason"] == "Repainting the lines"
+    assert (log[2].before["version"], log[2].before["periods"]) == (1, [])
+    assert (log[2].after["version"], log[2].after["first_hour"]) == (2, 300)
+    assert log[2].after["periods"] == [
+        {"days": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "07:00", "per_hour": 100}
+    ]
+    assert all(e.at == NOW for e in log)
+    assert log[17].after is not None and log[17].after["closed_reason"] == "Repainting the lines"
 
     # And in the console, newest first.
     await owner.user.send_command("/admin")
     console = await owner.user.wait_for_message(lambda m: "Choose a car park" in m.text and bool(m.buttons()))
-    audit = await tap(owner.user, console, "📜 Audit log: all car parks", lambda m: "16 entries" in m.text)
+    audit = await tap(owner.user, console, "📜 Audit log: all car parks", lambda m: "19 entries" in m.text)
     seen = re.findall(r"([✅⛔]) (\w+): ([a-z._]+)", audit.text)
-    assert seen == [
-        ("✅", "Olena", "spot.move_booking"),
-        ("✅", "Olena", "spot.close"),
-        ("⛔", "Mira", "staff.invite"),
-        ("⛔", "Mira", "prices.view"),
-        ("⛔", "Mira", "console.open"),
-        ("✅", "Mira", "staff.accept"),
-        ("✅", "Olena", "staff.invite"),
-        ("✅", "Olena", "premises.create"),
-        ("⛔", "Taras", "prices.view"),
-        ("✅", "Taras", "staff.accept"),
-    ]
+    # The page's ten newest entries: the table's last ten, newest first.
+    assert seen == [(marks[outcome], who, action) for who, action, outcome, _ in reversed(rows[-10:])]
     assert audit.text.endswith("Page 1 of 2")
     await eventually(lambda: owner.user.unanswered_callbacks() == [], what="every tap answered")
     assert attendant.unanswered_callbacks() == [] and manager.unanswered_callbacks() == []
