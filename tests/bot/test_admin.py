@@ -272,6 +272,27 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
     assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
 
 
+async def test_a_manager_sees_an_owner_among_the_staff_without_a_revoke_button(services: Services) -> None:
+    alpha, _beta = await _premises(services)
+    owner = await _owner(services)
+    owner_id = (await services.users.telegram_caller(OWNER, name="Olena", language="en")).user_id
+    manager_id = (await services.users.telegram_caller(STAFF, name="Mira", language="en")).user_id
+    for user_id, role in ((manager_id, StaffRole.MANAGER), (owner_id, StaffRole.ATTENDANT)):
+        invite = await services.admin.invite(owner_id, alpha, role)
+        await services.admin.accept_invite(user_id, invite.token)
+    manager = Driver(services, STAFF)
+    await manager.send("/admin")
+    await manager.tap("Alpha Garage · manager")
+    await manager.tap("👥 Staff")
+    assert manager.text == "👥 <b>Staff of Alpha Garage</b>\n2 people:\n• Mira: manager\n• Olena: attendant"
+    assert manager.layout == [["➕ Invite a manager", "➕ Invite an attendant"], ["✖️ Mira"], ["⬅️ Back"]]
+    # The owner sees both.
+    await owner.send("/admin")
+    await owner.tap("Alpha Garage · owner")
+    await owner.tap("👥 Staff")
+    assert ["✖️ Mira"] in owner.layout and ["✖️ Olena"] in owner.layout
+
+
 async def test_the_owners_log_of_every_premise_pages(services: Services) -> None:
     alpha, _beta = await _premises(services)
     owner_id = (await services.users.telegram_caller(OWNER, name="Owner", language="en")).user_id
