@@ -86,7 +86,7 @@ async def _connected(link: BlockerLink) -> None:
 
 class Transcript:
     """One user's side of the chat as a person reads it: what they send or tap (`»`), then
-    what the bot shows (its text, its buttons row by row, an alert the tap got)."""
+    what the bot shows (an alert the tap got, its text, its buttons on one line)."""
 
     def __init__(self, user: FakeUser) -> None:
         self.user = user
@@ -97,9 +97,8 @@ class Transcript:
             self.lines += [message.text.split("\n")[0] + " …", ""]
             return
         self.lines += message.text.split("\n")
-        rows = (message.markup or {}).get("inline_keyboard", [])
-        self.lines += ["  " + " ".join(f"[{b['text']}]" for b in row) for row in rows]
-        self.lines.append("")
+        labels = [f"[{text}]" for text, _ in message.buttons()]
+        self.lines += ["  " + " ".join(labels), ""] if labels else [""]
 
     async def _answer(
         self, expect: Callable[[BotMessage], bool], brief: bool, callback: str | None = None
