@@ -256,6 +256,7 @@ class App:
             payments=self.payments,
             geocoder=self.geocoder,
             arrival=self.arrival,
+            presence=self.link,
         )
         self.bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
         self.storage, isolation = create_storage(settings.redis_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.geocoding import Geocoder
+from core.blockers import BlockerPresence
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
@@ -33,6 +34,7 @@ class Services:
     payments: PaymentUseCases | None  # None when Stripe is not configured
     geocoder: Geocoder | None
     arrival: ArrivalUseCases | None = None  # None when MQTT (blockers) is not configured
+    presence: BlockerPresence | None = None  # the MQTT link, when configured
     # The use cases handlers call (core/usecases), built from the fields above.
     admin: AdminUseCases = field(init=False)  # the operator console (DESIGN.md §11)
     admin_prices: AdminPriceUseCases = field(init=False)  # its Prices section
@@ -61,7 +63,9 @@ class Services:
         object.__setattr__(
             self,
             "blockers_admin",
-            BlockerAdminUseCases(self.db, self.clock, self.settings, commands=commands),
+            BlockerAdminUseCases(
+                self.db, self.clock, self.settings, commands=commands, presence=self.presence
+            ),
         )
         object.__setattr__(
             self,

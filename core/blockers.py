@@ -106,3 +106,11 @@ class BlockerCommands(Protocol):
     async def command(
         self, blocker_id: str, action: Literal["lower", "raise"], reservation_id: int | None = None
     ) -> CommandResult: ...
+
+
+class BlockerPresence(Protocol):
+    """The port: whether a device is connected, as the MQTT link last heard on its
+    `availability` topic (any device id, registered or not): True online, False offline (its
+    Last Will), None nothing heard since the link (re)connected."""
+
+    def availability(self, blocker_id: str) -> bool | None: ...

@@ -3,10 +3,12 @@ cases (core/usecases/admin.py) find the caller's role at a premise in the databa
 `allowed` on every action; screens only hide what this says is not allowed.
 
 Owners (users.is_admin: ADMIN_IDS or `python main.py admin add`) may do everything at every
-premise, and things that belong to no single premise (the audit log of all premises).
-Managers may do everything at their premise except manage its staff, which stays with the
-owners who invite them. Attendants run the car park: occupancy, bookings and blockers; no
-prices, no refunds, no staff, no audit log.
+premise, and the things that belong to no single premise: creating a car park and the audit
+log of all premises (core/usecases/admin.py checks those with no premise named, where only
+owners have a role). Managers may do everything at their premise, prices and its staff
+included: they invite managers and attendants there and revoke them, but never an owner
+(AdminUseCases.revoke refuses it whatever the table says). Attendants run the car park:
+occupancy, bookings and blockers; no prices, no refunds, no staff, no audit log.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class Role(enum.StrEnum):
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
-    Role.MANAGER: frozenset(Permission) - {Permission.MANAGE_STAFF},
+    Role.MANAGER: frozenset(Permission),
     Role.ATTENDANT: frozenset(
         {Permission.VIEW_OCCUPANCY, Permission.MANAGE_BOOKINGS, Permission.MANAGE_BLOCKERS}
     ),

@@ -413,12 +413,12 @@ admin-help =
     • 🏢 Details (owners and managers): every field and the car park's SMS code; edit them; deactivate (no longer offered; keep or cancel with a full refund its future bookings) and reactivate.
     • 🅿️ Spots (owners and managers): add them (one, or a range like A1-A20), rename, close with a reason drivers are told and an optional reopen time, reopen; move or cancel (with a full refund) the bookings on a closed spot.
     • 🔌 Blockers (all staff): their health, worst first; register a device to a spot, unbind, replace; test lower and raise; bind devices heard but not registered.
-    • 👥 Staff (owners): invite a manager or an attendant with a one-time link that works for { $hours ->
+    • 👥 Staff (owners and managers): invite a manager or an attendant with a one-time link that works for { $hours ->
         [one] { $hours } hour
        *[other] { $hours } hours
-    }; revoke access.
+    }; revoke access (an owner's only by an owner).
     • 💶 Prices (owners and managers): the rate plan in force and what sample stays cost; change it, see the new prices, save it as the next version.
-    • 📜 Audit log (owners and managers): every console action, refused ones too, newest first; export it as CSV.
+    • 📜 Audit log (owners and managers): every console action, refused ones too, newest first; export it as CSV. Owners also read the log of all car parks.
     Every action is checked against your role at that car park and recorded.
 admin-premise =
     🅿️ <b>{ $name }</b>

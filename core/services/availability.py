@@ -99,7 +99,9 @@ async def free_spot_ids(
     rows = await session.scalars(
         select(Spot.id)
         .where(Spot.premise_id == premise_id, _spot_is_free(interval.starts_at, interval.ends_at, now))
-        .order_by(Spot.label, Spot.id)
+        # The order spots were added in, as the console lists them: after A1 comes A2, which
+        # labels sorted as text would put after A10.
+        .order_by(Spot.id)
     )
     return list(rows)
 

@@ -76,6 +76,8 @@ class StaffMember:
     name: str
     role: StaffRole
     since: datetime
+    # An owner who also holds a role here: only owners may revoke it (managers see no button).
+    is_owner: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,12 +276,15 @@ class AdminUseCases:
     async def list_staff(self, actor_id: int, premise_id: int) -> list[StaffMember]:
         async with self._view(actor_id, premise_id, Permission.MANAGE_STAFF, "staff.list") as (s, _):
             rows = await s.execute(
-                select(PremiseStaff, User.name)
+                select(PremiseStaff, User.name, User.is_admin)
                 .join(User, User.id == PremiseStaff.user_id)
                 .where(PremiseStaff.premise_id == premise_id, PremiseStaff.revoked_at.is_(None))
                 .order_by(PremiseStaff.created_at, PremiseStaff.id)
             )
-            return [StaffMember(st.id, st.user_id, name, st.role, st.created_at) for st, name in rows]
+            return [
+                StaffMember(st.id, st.user_id, name, st.role, st.created_at, is_owner)
+                for st, name, is_owner in rows.tuples()
+            ]
 
     async def invite(self, actor_id: int, premise_id: int, role: StaffRole) -> Invite:
         """A one-time invite for `role` at the premise, valid INVITE_HOURS."""
@@ -356,6 +361,9 @@ class AdminUseCases:
             raise
 
     async def revoke(self, actor_id: int, premise_id: int, staff_id: int) -> Revoked:
+        """Ends a staff member's role at the premise. Managers may revoke the premise's managers
+        and attendants, never an owner who also holds a role there (NotPermitted): an owner's
+        standing is the owners' business."""
         async with self._action(actor_id, premise_id, Permission.MANAGE_STAFF, "staff.revoke") as (s, audit):
             staff = await s.scalar(
                 select(PremiseStaff)
@@ -371,6 +379,8 @@ class AdminUseCases:
             user = await s.get(User, staff.user_id)
             assert user is not None  # a foreign key
             audit.before = {"staff_id": staff.id, "user_id": staff.user_id, "role": staff.role.value}
+            if user.is_admin and await role_at(s, actor_id, premise_id) is not Role.OWNER:
+                raise NotPermitted(f"user {actor_id}: revoke owner {user.id} at premise {premise_id}")
             staff.revoked_at = self.clock.now()
             audit.after = {"staff_id": staff.id, "revoked_at": staff.revoked_at.isoformat()}
             await s.flush()
@@ -389,7 +399,7 @@ class AdminUseCases:
         async with self._view(actor_id, premise_id, Permission.MANAGE_STAFF, "staff.list") as (s, _):
             row = (
                 await s.execute(
-                    select(PremiseStaff, User.name)
+                    select(PremiseStaff, User.name, User.is_admin)
                     .join(User, User.id == PremiseStaff.user_id)
                     .where(
                         PremiseStaff.id == staff_id,
@@ -400,8 +410,8 @@ class AdminUseCases:
             ).first()
         if row is None:
             raise NotFound(f"staff {staff_id} at premise {premise_id}")
-        staff, name = row._tuple()
-        return StaffMember(staff.id, staff.user_id, name, staff.role, staff.created_at)
+        staff, name, is_owner = row._tuple()
+        return StaffMember(staff.id, staff.user_id, name, staff.role, staff.created_at, is_owner)
 
     # ------------------------------------------------------------------ the audit log
     def _audit_query(self, premise_id: int | None) -> Any:

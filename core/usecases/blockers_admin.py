@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.blockers import (
     LOW_BATTERY_PERCENT,
     BlockerCommands,
+    BlockerPresence,
     CommandResult,
     health_problems,
     valid_device_id,
@@ -105,11 +106,33 @@ def _device(device_id: str) -> str:
 
 class BlockerAdminUseCases(AdminUseCases):
     def __init__(
-        self, db: Database, clock: Clock, settings: Settings, *, commands: BlockerCommands | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        settings: Settings,
+        *,
+        commands: BlockerCommands | None = None,
+        presence: BlockerPresence | None = None,
     ) -> None:
         super().__init__(db, clock, settings)
         # None when the bot runs without MQTT: test commands are refused with words for it.
         self.commands = commands
+        # What the link heard of devices' connections (None without MQTT): a device bound
+        # from the unassigned list is online at once, not after it next reconnects.
+        self.presence = presence
+
+    def _new_row(self, device_id: str) -> Blocker:
+        """The row of a device registered now. The link writes only registered devices' rows,
+        and a connected device announces `online` once (retained, when it connects): without
+        what the link heard already, the row would stay offline (its spot off sale) until the
+        device reconnects."""
+        heard = self.presence.availability(device_id) if self.presence is not None else None
+        return Blocker(
+            id=device_id,
+            state=BlockerState.UNKNOWN,
+            online=heard is True,
+            last_seen=self.clock.now() if heard else None,
+        )
 
     # ------------------------------------------------------------------ reads
     async def blockers(self, actor_id: int, premise_id: int) -> BlockerList:
@@ -157,7 +180,7 @@ class BlockerAdminUseCases(AdminUseCases):
                 select(Spot.id, Spot.label)
                 .outerjoin(Blocker, Blocker.spot_id == Spot.id)
                 .where(Spot.premise_id == premise_id, Blocker.id.is_(None))
-                .order_by(Spot.label, Spot.id)
+                .order_by(Spot.id)  # as the Spots section lists them (A2 before A10)
             )
             return [FreeSpot(spot_id, label) for spot_id, label in rows.tuples()]
 
@@ -183,7 +206,7 @@ class BlockerAdminUseCases(AdminUseCases):
                 raise SpotHasBlocker(f"spot {spot.id} has a blocker")
             if blocker is None:
                 audit.before = None
-                blocker = Blocker(id=device_id, state=BlockerState.UNKNOWN, online=False)
+                blocker = self._new_row(device_id)
                 s.add(blocker)
             else:
                 audit.before = _state(blocker)
@@ -224,7 +247,7 @@ class BlockerAdminUseCases(AdminUseCases):
             old.spot_id = None
             await s.flush()  # spot_id is unique: the old one lets go first
             if new is None:
-                new = Blocker(id=new_id, state=BlockerState.UNKNOWN, online=False)
+                new = self._new_row(new_id)
                 s.add(new)
             new.spot_id = spot_id
             await s.execute(delete(UnassignedBlocker).where(UnassignedBlocker.id == new_id))

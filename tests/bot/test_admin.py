@@ -89,7 +89,8 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     ]
     await owner.tap("ℹ️ What I can do")
     assert owner.text.startswith("<b>Operator console</b>\n• Car parks: the ones you manage")
-    assert "one-time link that works for 24 hours; revoke access." in owner.text
+    assert "• 👥 Staff (owners and managers): invite a manager or an attendant" in owner.text
+    assert "one-time link that works for 24 hours; revoke access (an owner's only by an owner)." in owner.text
     await owner.tap("⬅️ Back")
 
     await owner.tap("Alpha Garage · owner")
@@ -182,10 +183,10 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     ]
 
 
-async def test_a_manager_sees_the_audit_log_but_not_staff_and_forged_buttons_are_refused(
+async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_buttons_are_refused(
     services: Services,
 ) -> None:
-    alpha, beta = await _premises(services)
+    _alpha, beta = await _premises(services)
     owner = await _owner(services)
     await owner.send("/admin")
     await owner.tap("Alpha Garage · owner")
@@ -197,15 +198,40 @@ async def test_a_manager_sees_the_audit_log_but_not_staff_and_forged_buttons_are
     await manager.tap("Alpha Garage · manager")
     assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
     assert manager.layout == [
-        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]
+        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"],
+        ["⬅️ Back"],
     ]  # fmt: skip
 
-    # The owner's Staff button, forged into the manager's console: refused by the use case.
+    # The staff of their car park: themselves, and invites of both roles.
+    await manager.tap("👥 Staff")
+    assert manager.text == "👥 <b>Staff of Alpha Garage</b>\n1 person:\n• User_9002: manager"
+    assert manager.layout == [
+        ["➕ Invite a manager", "➕ Invite an attendant"],
+        ["✖️ User_9002"],
+        ["⬅️ Back"],
+    ]
+    invited = await _invite(manager, "an attendant")
+    attendant = Driver(services, STRANGER)
+    await attendant.send(f"/start {invited}")
+    assert attendant.bot.texts()[0].startswith(
+        "✅ Welcome! Your role at <b>Alpha Garage</b> is now attendant"
+    )
+    await manager.tap("⬅️ Back")
+    assert manager.text.endswith("2 people:\n• User_9002: manager\n• User_9003: attendant")
+    await manager.tap("✖️ User_9003")
+    await manager.tap("✅ Yes, revoke")
+    assert manager.bot.callback_answers()[-1].text == "User_9003 no longer has access."
+    assert manager.text == "👥 <b>Staff of Alpha Garage</b>\n1 person:\n• User_9002: manager"
+    await manager.tap("⬅️ Back")
+
+    # Beta's sections, forged into the manager's console: refused by the use case.
     await owner.tap("⬅️ Back")
     await owner.tap("⬅️ Back")
-    assert _data(owner, "👥 Staff").partition("\x1d")[2] == f"section:{alpha}:staff"
+    await owner.tap("⬅️ Back")
+    await owner.tap("Beta Yard · owner")
+    assert _data(owner, "👥 Staff").partition("\x1d")[2] == f"section:{beta}:staff"
     intent = _data(manager, "⬅️ Back").partition("\x1d")[0]
-    await manager.tap_outside_dialogs(f"{intent}\x1dsection:{alpha}:staff")
+    await manager.tap_outside_dialogs(f"{intent}\x1dsection:{beta}:staff")
     assert manager.bot.alerts() == ["You do not have access to this."]
     # Another premise's audit log, and another premise's console.
     await manager.tap_outside_dialogs(f"{intent}\x1dsection:{beta}:audit")
@@ -216,18 +242,19 @@ async def test_a_manager_sees_the_audit_log_but_not_staff_and_forged_buttons_are
     await manager.tap_outside_dialogs(f"{intent}\x1dprem:nonsense")  # names no premise at all
     assert len(manager.bot.alerts()) == 4 and not manager.bot.alerts()[-1].startswith("Something went wrong")
     refused = [(e.premise_id, e.action) for e in await _audit(services) if e.outcome is AuditOutcome.REFUSED]
-    assert refused == [(alpha, "staff.list"), (beta, "audit.view"), (beta, "console.open")]
+    assert refused == [(beta, "staff.list"), (beta, "audit.view"), (beta, "console.open")]
 
     await manager.tap("Alpha Garage · manager")
     await manager.tap("📜 Audit log")
-    assert manager.text.startswith("📜 <b>Audit log: Alpha Garage</b>\n3 entries, newest first.\n")
+    assert manager.text.startswith("📜 <b>Audit log: Alpha Garage</b>\n5 entries, newest first.\n")
     lines = manager.text.split("\n")[2:]
-    assert lines[0] == "21 Nov 11:00 ⛔ User_9002: staff.list"
-    assert lines[1] == "   – → – (not_permitted)"
-    assert lines[2] == "21 Nov 11:00 ✅ User_9002: staff.accept"
-    assert lines[3].startswith("   invite_id=1 → staff_id=1, user_id=")
-    assert lines[3].endswith(", role=manager")
-    assert lines[4] == "21 Nov 11:00 ✅ User_9001: staff.invite"
+    assert lines[0] == "21 Nov 11:00 ✅ User_9002: staff.revoke"
+    assert lines[2] == "21 Nov 11:00 ✅ User_9003: staff.accept"
+    assert lines[4] == "21 Nov 11:00 ✅ User_9002: staff.invite"
+    assert lines[6] == "21 Nov 11:00 ✅ User_9002: staff.accept"
+    assert lines[7].startswith("   invite_id=1 → staff_id=1, user_id=")
+    assert lines[7].endswith(", role=manager")
+    assert lines[8] == "21 Nov 11:00 ✅ User_9001: staff.invite"
     assert lines[-1] == "Page 1 of 1"
     assert manager.layout == [["📄 Export CSV"], ["⬅️ Back"]]
     await manager.tap("📄 Export CSV")
@@ -237,10 +264,33 @@ async def test_a_manager_sees_the_audit_log_but_not_staff_and_forged_buttons_are
     assert isinstance(document, BufferedInputFile)
     assert document.filename == "audit-premise-1-20261121-0900.csv"
     rows = list(csv.DictReader(io.StringIO(document.data.decode())))
-    assert [r["action"] for r in rows] == ["staff.list", "staff.accept", "staff.invite"]
+    assert [r["action"] for r in rows] == [
+        "staff.revoke", "staff.accept", "staff.invite", "staff.accept", "staff.invite",
+    ]  # fmt: skip
     assert manager.text.startswith("📜 <b>Audit log: Alpha Garage</b>")  # the log again, below the file
     await manager.tap("⬅️ Back")
     assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
+
+
+async def test_a_manager_sees_an_owner_among_the_staff_without_a_revoke_button(services: Services) -> None:
+    alpha, _beta = await _premises(services)
+    owner = await _owner(services)
+    owner_id = (await services.users.telegram_caller(OWNER, name="Olena", language="en")).user_id
+    manager_id = (await services.users.telegram_caller(STAFF, name="Mira", language="en")).user_id
+    for user_id, role in ((manager_id, StaffRole.MANAGER), (owner_id, StaffRole.ATTENDANT)):
+        invite = await services.admin.invite(owner_id, alpha, role)
+        await services.admin.accept_invite(user_id, invite.token)
+    manager = Driver(services, STAFF)
+    await manager.send("/admin")
+    await manager.tap("Alpha Garage · manager")
+    await manager.tap("👥 Staff")
+    assert manager.text == "👥 <b>Staff of Alpha Garage</b>\n2 people:\n• Mira: manager\n• Olena: attendant"
+    assert manager.layout == [["➕ Invite a manager", "➕ Invite an attendant"], ["✖️ Mira"], ["⬅️ Back"]]
+    # The owner sees both.
+    await owner.send("/admin")
+    await owner.tap("Alpha Garage · owner")
+    await owner.tap("👥 Staff")
+    assert ["✖️ Mira"] in owner.layout and ["✖️ Olena"] in owner.layout
 
 
 async def test_the_owners_log_of_every_premise_pages(services: Services) -> None:

@@ -40,7 +40,7 @@ class E2E:
     tg: TelegramFake
     stripe: StripeFake
     clock: ManualClock
-    premise_id: int
+    premise_id: int  # "Central Garage"; 0 when the stack started with no premise
 
     @property
     def db(self) -> Database:
@@ -97,6 +97,7 @@ def settings_for(
     mqtt: tuple[str, str] | None = None,
     redis_url: str = "",
     sweep_seconds: float = 15,
+    admin_ids: frozenset[int] = frozenset(),
 ) -> Settings:
     port = free_port()
     return Settings(
@@ -119,6 +120,7 @@ def settings_for(
         timezone="Europe/Kyiv",
         geocoder_url=geocoder_url,
         sweep_interval_seconds=sweep_seconds,
+        admin_ids=admin_ids,
     )
 
 
@@ -134,17 +136,22 @@ async def start_stack(
     redis_url: str = "",
     sweep_seconds: float = 15,
     extra: dict[str, object] | None = None,
+    with_premise: bool = True,
+    admin_ids: frozenset[int] = frozenset(),
 ) -> AsyncIterator[E2E]:
     """The service against the fakes, started as `python main.py run` starts it (scheduler
     included; the sweeps read the test's ManualClock, so moving it makes work due). Tests tap
     far faster than people, so the flood guard is widened unless `human_pace` asks for the
-    production setting (on a frozen clock)."""
+    production setting (on a frozen clock). `with_premise=False` starts from a database with
+    no premise at all (premise_id 0), as a new operator's does."""
     db_path = tmp_path / "e2e.db"
     if not db_path.exists():
         shutil.copy(sqlite_template, db_path)
     clock = ManualClock(datetime.now(UTC))
     async with TelegramFake() as tg, StripeFake(webhook_secret=STRIPE_SECRET) as stripe:
-        settings = settings_for(tg, stripe, db_path, mode, geocoder_url, mqtt, redis_url, sweep_seconds)
+        settings = settings_for(
+            tg, stripe, db_path, mode, geocoder_url, mqtt, redis_url, sweep_seconds, admin_ids
+        )
         if extra:  # more settings (the SMS channel's Twilio fake)
             settings = settings.model_copy(update=extra)
         # The production setting on a clock that stands still (what the flood test sees must not
@@ -155,25 +162,7 @@ async def start_stack(
             else ThrottleMiddleware(rate=50, burst=200)
         )
         app = App(settings, clock=clock, throttle=throttle)
-        async with app.db.transaction() as s:
-            premise = await make_premise(
-                s,
-                lat=LAT + 0.002,
-                lon=LON,
-                spots=2,
-                price_per_hour=250,
-                name="Central Garage",
-                features=["covered", "cctv"],
-                timezone="Europe/Kyiv",
-            )
-            premise_id = premise.id
-            spots = list(
-                await s.scalars(select(Spot.id).where(Spot.premise_id == premise_id).order_by(Spot.id))
-            )
-            s.add_all(
-                Blocker(id=blocker_id, spot_id=spot_id)
-                for blocker_id, spot_id in zip(blocker_ids, spots, strict=False)
-            )
+        premise_id = await _central_garage(app, blocker_ids) if with_premise else 0
         await app.start()
         stripe.webhook_url = f"{app.web_url}/stripe/webhook"
         try:
@@ -181,6 +170,28 @@ async def start_stack(
             assert tg.violations == [], tg.violations
         finally:
             await app.stop()
+
+
+async def _central_garage(app: App, blocker_ids: tuple[str, ...]) -> int:
+    """The premise most tests drive: two spots, the first ones with `blocker_ids`."""
+    async with app.db.transaction() as s:
+        premise = await make_premise(
+            s,
+            lat=LAT + 0.002,
+            lon=LON,
+            spots=2,
+            price_per_hour=250,
+            name="Central Garage",
+            features=["covered", "cctv"],
+            timezone="Europe/Kyiv",
+        )
+        premise_id = premise.id
+        spots = list(await s.scalars(select(Spot.id).where(Spot.premise_id == premise_id).order_by(Spot.id)))
+        s.add_all(
+            Blocker(id=blocker_id, spot_id=spot_id)
+            for blocker_id, spot_id in zip(blocker_ids, spots, strict=False)
+        )
+    return premise_id
 
 
 @pytest.fixture

@@ -94,11 +94,15 @@ async def test_a_device_heard_but_not_registered_is_listed_and_bound_in_the_cons
         noted = await _noted(db)
         assert len(noted) == 1 and noted[0] in ("B8", "B9")
         assert await load(db, noted[0]) is None  # listed, not registered
-        uc = BlockerAdminUseCases(db, clock, settings, commands=link)
+        uc = BlockerAdminUseCases(db, clock, settings, commands=link, presence=link)
         assert [v.device_id for v in await uc.unassigned(owner_id, premise_id)] == noted
         [spot] = await uc.free_spots(owner_id, premise_id)
         await uc.register(owner_id, premise_id, noted[0], spot.spot_id)
         assert await _noted(db) == []
+        # Online at once, as the link heard it (the device announced it once, when it
+        # connected): its spot is on sale without waiting for the device to reconnect.
+        bound = await load(db, noted[0])
+        assert bound is not None and (bound.online, bound.last_seen) == (True, clock.now())
         # Bound: the link writes what it reports from now on.
         result = await uc.test_command(owner_id, premise_id, noted[0], "lower")
         assert result.ok and result.state is BlockerState.LOWERED

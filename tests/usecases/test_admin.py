@@ -65,8 +65,9 @@ async def _log(db: Database) -> list[AuditEntry]:
 def test_the_permission_table() -> None:
     everything = set(Permission)
     assert ROLE_PERMISSIONS[Role.OWNER] == everything
-    # Managers: everything at their premise, prices included; staff stays with the owners.
-    assert ROLE_PERMISSIONS[Role.MANAGER] == everything - {Permission.MANAGE_STAFF}
+    # Managers: everything at their premise, prices and staff included (what belongs to no
+    # single premise is refused by role_at, not by this table).
+    assert ROLE_PERMISSIONS[Role.MANAGER] == everything
     # Attendants: occupancy, bookings, blockers; no prices, no refunds.
     assert ROLE_PERMISSIONS[Role.ATTENDANT] == {
         Permission.VIEW_OCCUPANCY,
@@ -102,8 +103,7 @@ async def test_each_role_may_do_what_its_permissions_say_and_nothing_else(team: 
     nothing = dict.fromkeys(everything, False)
     assert await outcome(team.owner, team.a) == everything
     assert await outcome(team.owner, team.b) == everything
-    manager = {"console": True, "staff": False, "invite": False, "audit": True, "export": True}
-    assert await outcome(team.manager, team.a) == manager
+    assert await outcome(team.manager, team.a) == everything
     assert await outcome(team.manager, team.b) == nothing
     assert await outcome(team.attendant, team.a) == {**nothing, "console": True}
     assert await outcome(team.attendant, team.b) == nothing
@@ -239,6 +239,63 @@ async def test_revoking_ends_access_and_is_audited_with_before_and_after(
     assert last.action == "staff.accept" and last.before is not None and last.after is not None
     assert (last.before["role"], last.after["role"]) == ("manager", "attendant")
     assert [p.role for p in await admin.premises_of(team.attendant)] == [Role.ATTENDANT]
+
+
+async def test_a_manager_runs_the_staff_of_their_premise_only_and_never_revokes_an_owner(
+    team: Team, db: Database
+) -> None:
+    admin = team.admin
+    # Invites a manager and an attendant of their own car park; the link works as the owner's.
+    invite = await admin.invite(team.manager, team.a, StaffRole.ATTENDANT)
+    grant = await admin.accept_invite(team.stranger, invite.token)
+    assert (grant.premise_name, grant.role) == ("Alpha", StaffRole.ATTENDANT)
+    async with db.transaction() as s:
+        helper = await make_user(s, name="Helper")
+        helper_id = helper.id
+    await admin.accept_invite(helper_id, (await admin.invite(team.manager, team.a, StaffRole.MANAGER)).token)
+    # An owner who also took a role at Alpha: listed, but only owners revoke it.
+    await admin.accept_invite(team.owner, (await admin.invite(team.owner, team.a, StaffRole.ATTENDANT)).token)
+    staff = {s.name: s for s in await admin.list_staff(team.manager, team.a)}
+    assert [(name, s.role, s.is_owner) for name, s in staff.items()] == [
+        ("Mira", StaffRole.MANAGER, False),
+        ("Andrii", StaffRole.ATTENDANT, False),
+        ("Stranger", StaffRole.ATTENDANT, False),
+        ("Helper", StaffRole.MANAGER, False),
+        ("Owner", StaffRole.ATTENDANT, True),
+    ]
+    # Revokes attendants and other managers there.
+    assert (await admin.revoke(team.manager, team.a, staff["Stranger"].staff_id)).name == "Stranger"
+    assert (await admin.revoke(team.manager, team.a, staff["Helper"].staff_id)).name == "Helper"
+    assert not await admin.has_console(team.stranger) and not await admin.has_console(helper_id)
+    # Never an owner: refused and audited, the owner's role there untouched.
+    with pytest.raises(NotPermitted):
+        await admin.revoke(team.manager, team.a, staff["Owner"].staff_id)
+    refused = (await _log(db))[-1]
+    assert (refused.action, refused.outcome, refused.actor_user_id) == (
+        "staff.revoke",
+        AuditOutcome.REFUSED,
+        team.manager,
+    )
+    assert refused.before == {"staff_id": staff["Owner"].staff_id, "user_id": team.owner, "role": "attendant"}
+    assert "Owner" in [s.name for s in await admin.list_staff(team.owner, team.a)]
+    assert (await admin.console(team.owner, team.a)).role is Role.OWNER  # an owner stays an owner
+    # Nothing at Beta, and nothing that belongs to no single premise.
+    beta_attendant = await admin.invite(team.owner, team.b, StaffRole.ATTENDANT)
+    await admin.accept_invite(helper_id, beta_attendant.token)
+    beta_staff = (await admin.list_staff(team.owner, team.b))[0]
+    for forged in (
+        admin.invite(team.manager, team.b, StaffRole.MANAGER),
+        admin.list_staff(team.manager, team.b),
+        admin.revoke(team.manager, team.b, beta_staff.staff_id),
+        admin.revoke(team.manager, team.a, beta_staff.staff_id),  # Beta's, named through Alpha
+        admin.audit_page(team.manager, None),
+        admin.audit_csv(team.manager, None),
+    ):
+        with pytest.raises((NotPermitted, NotFound)):
+            await forged
+    assert await admin.has_console(helper_id)  # still Beta's attendant
+    # The owner may revoke the owner's role there.
+    assert (await admin.revoke(team.owner, team.a, staff["Owner"].staff_id)).keeps_console
 
 
 async def test_the_audit_log_pages_newest_first_and_exports_csv(team: Team, db: Database) -> None:

@@ -1,5 +1,5 @@
 """The operator console, `/admin` (DESIGN.md §11): the premises the caller manages, a
-premise's sections (those their role allows and that are built: Staff, Prices, Audit log), staff
+premise's sections (those their role allows: Details, Spots, Blockers, Staff, Prices, Audit log), staff
 invites and revoking, the audit log with its CSV export.
 
 Every button that acts on a premise carries the premise's id in its callback data, and the use
@@ -179,7 +179,12 @@ async def staff_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
         "invites": [
             (f"{premise_id}:{role.value}", label(m, f"admin.btn_invite.{role.value}")) for role in StaffRole
         ],
-        "revokes": [(f"{premise_id}:{s.staff_id}", label(m, "admin.btn_revoke", name=s.name)) for s in staff],
+        # An owner holding a role here is revoked by owners only (the use case refuses the rest).
+        "revokes": [
+            (f"{premise_id}:{s.staff_id}", label(m, "admin.btn_revoke", name=s.name))
+            for s in staff
+            if not s.is_owner or console.role is Role.OWNER
+        ],
     }
 
 
