@@ -15,7 +15,7 @@ from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
 from core.errors import CannotReview, InvalidTransition, NoSpotFree, NotFound
-from core.models import Premise, Reservation, ReservationStatus, Review, Spot, WalletTxKind
+from core.models import Premise, Review, Spot, WalletTxKind
 from core.rules import Interval
 from core.services import booking, wallet
 from core.services import payments as pay_rules
@@ -278,12 +278,3 @@ async def test_favourites_come_first_when_within_the_radius(db: Database, settin
     assert not await rebook.set_favourite(user_id=user, premise_id=far, starred=False)
     page = await search.nearby(50.45, 30.52, interval=window, radius_m=2000, limit=5, user_id=user)
     assert [p.premise_id for p in page.items] == [near, far]
-    async with db.read() as s:
-        assert (
-            await s.scalar(
-                select(func.count())
-                .select_from(Reservation)
-                .where(Reservation.status == ReservationStatus.CONFIRMED)
-            )
-            == 0
-        )
