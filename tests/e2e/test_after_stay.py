@@ -147,7 +147,7 @@ async def test_book_again_from_the_menu_quotes_the_next_free_start(e2e: E2E) -> 
                 minutes=120,
                 now=e2e.clock.now(),
                 hold_minutes=600,
-            )  # fmt: skip
+            )
             for _ in range(2)
         ]
     other = holds[-1]
