@@ -294,7 +294,10 @@ review-ask_text = { $stars } Thank you! Add a few words for other drivers (up to
 review-current_text = Your words now: “{ $text }”. Send new ones to replace them.
 btn-skip_text = Skip
 btn-keep_text = Keep the text
-review-too_long = That is { $length } characters; a review takes up to { $max }. Please shorten it.
+review-too_long = That is { $length ->
+        [one] { $length } character
+       *[other] { $length } characters
+    }; a review takes up to { $max }. Please shorten it.
 review-thanks_stars = Thank you: { $stars }
 review-quote = “{ $text }”
 review-saved =

@@ -303,7 +303,11 @@ review-ask_text = { $stars } Дякуємо! Додайте кілька слі�
 review-current_text = Ваші слова зараз: «{ $text }». Надішліть нові, щоб замінити їх.
 btn-skip_text = Пропустити
 btn-keep_text = Залишити текст
-review-too_long = Це { $length } символів, а відгук може мати до { $max }. Будь ласка, скоротіть його.
+review-too_long = Це { $length ->
+        [one] { $length } символ
+        [few] { $length } символи
+       *[other] { $length } символів
+    }, а відгук може мати до { $max }. Будь ласка, скоротіть його.
 review-thanks_stars = Дякуємо: { $stars }
 review-quote = «{ $text }»
 review-saved =
