@@ -126,7 +126,8 @@ async def done_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     review = await _mine(m)
     if review is None:  # cannot happen after the stars; an old screen says what there is
         return {"text": t(m, "reviews.empty"), "btn_my_reviews": t(m, "btn.my_reviews")}
-    words = t(m, "review.quote", text=review.text) if review.text else ""
+    # The words after the stars, one space apart (none without words).
+    words = Raw(" " + t(m, "review.quote", text=review.text)) if review.text else ""
     return {
         "text": t(
             m,
@@ -155,7 +156,7 @@ async def mine_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
             name=r.premise_name,
             date=_when(lang, r),
             stars=stars(r.rating),
-            words=t(m, "review.quote", text=r.text[:120]) if r.text else "",
+            words=Raw(" " + t(m, "review.quote", text=r.text[:120])) if r.text else "",
             status=status_text(lang, r),
         )
         for r in reviews

@@ -301,7 +301,7 @@ review-too_long = That is { $length ->
 review-thanks_stars = Thank you: { $stars }
 review-quote = “{ $text }”
 review-saved =
-    ✅ Thank you! Your review of <b>{ $name }</b>: { $stars } { $words }
+    ✅ Thank you! Your review of <b>{ $name }</b>: { $stars }{ $words }
     { $status }
     Reviews appear on the car park's card once our team has checked them.
 review-status-pending = ⏳ awaiting moderation
@@ -310,7 +310,7 @@ reviews-title = <b>Your reviews</b>
 reviews-empty = You have not reviewed a stay yet. When a stay ends, its message asks how it was.
 reviews-item =
     <b>{ $name }</b> · { $date }
-    { $stars } { $words }
+    { $stars }{ $words }
     { $status }
 btn-edit_review_item = ✏️ { $name } · { $date }
 review-refused-not_completed = Only a stay that has ended can be reviewed.

@@ -311,7 +311,7 @@ review-too_long = Це { $length ->
 review-thanks_stars = Дякуємо: { $stars }
 review-quote = «{ $text }»
 review-saved =
-    ✅ Дякуємо! Ваш відгук про <b>{ $name }</b>: { $stars } { $words }
+    ✅ Дякуємо! Ваш відгук про <b>{ $name }</b>: { $stars }{ $words }
     { $status }
     Відгуки з'являються на картці паркінгу після перевірки нашою командою.
 review-status-pending = ⏳ очікує модерації
@@ -320,7 +320,7 @@ reviews-title = <b>Ваші відгуки</b>
 reviews-empty = Ви ще не залишали відгуків. Коли паркування завершиться, повідомлення про це запитає, як усе пройшло.
 reviews-item =
     <b>{ $name }</b> · { $date }
-    { $stars } { $words }
+    { $stars }{ $words }
     { $status }
 btn-edit_review_item = ✏️ { $name } · { $date }
 review-refused-not_completed = Відгук можна залишити лише про завершене паркування.
