@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from icalendar import Calendar
+from icalendar import Calendar, vGeo
 from sqlalchemy import func, select, update
 
 from bot.calendar import ics
@@ -181,9 +181,10 @@ async def test_the_calendar_file_parses_back_and_an_extension_raises_its_sequenc
         (event,) = Calendar.from_ical(data).walk("VEVENT")
         (alarm,) = event.walk("VALARM")
         geo = event["GEO"]
+        assert isinstance(geo, vGeo)
         return (
             str(event["UID"]),
-            int(event["SEQUENCE"]),
+            int(str(event["SEQUENCE"])),
             event.decoded("DTSTART"),
             event.decoded("DTEND"),
             str(event["LOCATION"]),
