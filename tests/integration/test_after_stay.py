@@ -4,6 +4,7 @@ after an extension), "Book again" (the next free start) and favourites first in 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -279,3 +280,16 @@ async def test_favourites_come_first_when_within_the_radius(db: Database, settin
     assert not await rebook.set_favourite(user_id=user, premise_id=far, starred=False)
     page = await search.nearby(50.45, 30.52, interval=window, radius_m=2000, limit=5, user_id=user)
     assert [p.premise_id for p in page.items] == [near, far]
+
+
+async def test_two_taps_at_once_make_one_review(db: Database) -> None:
+    """Two processes take stars for one booking at the same moment (a double tap, a retried
+    update): the unique reservation_id lets one insert, and the other changes that review."""
+    clock = ManualClock(NOW)
+    user, _other, premise = await _setup(db)
+    stay = await _completed(db, clock, user, premise)
+    uc = ReviewUseCases(db, clock)
+    done = await asyncio.gather(*(uc.rate(user_id=user, reservation_id=stay, rating=n) for n in (5, 3, 4)))
+    async with db.read() as s:
+        (review,) = (await s.scalars(select(Review))).all()
+    assert review.rating in {r.rating for r in done}
