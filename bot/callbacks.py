@@ -7,7 +7,7 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class BookingAction(CallbackData, prefix="bk"):
-    action: str  # cancel | navigate | open | lower | book_again | pay | end | extend
+    action: str  # cancel | navigate | open | lower | book_again | pay | end | extend | calendar
     reservation_id: int
 
 
@@ -24,3 +24,10 @@ class ExtensionPay(CallbackData, prefix="exp"):
     method: str  # card | link | topup | wallet
     extension_id: int
     card_id: int = 0
+
+
+class ReviewStars(CallbackData, prefix="rv"):
+    """ "How was it?" under a completed booking's message: 1-5 stars."""
+
+    reservation_id: int
+    stars: int

@@ -14,9 +14,12 @@ from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
+from core.usecases.calendar import CalendarUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.premises_admin import PremiseAdminUseCases
 from core.usecases.pricing import PricingUseCases
+from core.usecases.rebook import RebookUseCases
+from core.usecases.reviews import ReviewUseCases
 from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
 from core.usecases.users import Caller, UserUseCases
@@ -46,6 +49,9 @@ class Services:
     users: UserUseCases = field(init=False)
     wallet: WalletUseCases = field(init=False)  # always: the wallet pays without Stripe
     pricing: PricingUseCases = field(init=False)
+    reviews: ReviewUseCases = field(init=False)  # a driver's reviews of their stays
+    rebook: RebookUseCases = field(init=False)  # book again, favourites
+    calendar: CalendarUseCases = field(init=False)  # a booking as an .ics file
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
@@ -75,3 +81,6 @@ class Services:
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))
+        object.__setattr__(self, "reviews", ReviewUseCases(self.db, self.clock))
+        object.__setattr__(self, "rebook", RebookUseCases(self.db, self.clock))
+        object.__setattr__(self, "calendar", CalendarUseCases(self.db, self.clock, self.settings))

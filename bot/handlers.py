@@ -18,11 +18,13 @@ from aiogram.types import (
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.arrival import outcome_text, parked_keyboard
-from bot.callbacks import BookingAction
+from bot.calendar import send_calendar
+from bot.callbacks import BookingAction, ReviewStars
 from bot.commands import show_admin_command
 from bot.context import Caller, Services
 from bot.dialogs.admin import AdminSG, open_console
 from bot.dialogs.common import phone_keyboard, show_hint
+from bot.dialogs.reviews import rate_from_message
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.extension import drop_buttons, offer_extensions
 from bot.i18n import CATALOGS, tr, tr_label
@@ -219,6 +221,10 @@ async def booking_action(
     if callback_data.action == "extend":
         await offer_extensions(callback, caller, services, reservation.id)
         return
+    if callback_data.action == "calendar":
+        refused = await send_calendar(bot, services, caller, reservation.id)
+        await callback.answer(refused, show_alert=refused is not None)
+        return
     now = services.clock.now()
     closes = callback_data.action == "end" or (callback_data.action == "cancel" and not details.can_cancel)
     if closes and is_over(reservation.status, reservation.ends_at, now):
@@ -279,6 +285,13 @@ async def booking_action(
     )
 
 
+async def review_stars(
+    callback: CallbackQuery, callback_data: ReviewStars, dialog_manager: DialogManager
+) -> None:
+    """A star under a completed booking's message ("How was it?")."""
+    await rate_from_message(callback, callback_data.reservation_id, callback_data.stars, dialog_manager)
+
+
 async def anything_else(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
     """A message outside any dialog: one answer, the menu with the explanation on top."""
     show_hint(dialog_manager, tr(caller.lang, "unknown_input"))
@@ -326,6 +339,7 @@ def build_routers() -> tuple[Router, Router]:
     router.message.register(admin, Command("admin"))
     router.message.register(skip_phone, F.text.in_({tr(lang, "btn.skip") for lang in CATALOGS}))
     router.callback_query.register(booking_action, BookingAction.filter())
+    router.callback_query.register(review_stars, ReviewStars.filter())
     fallback_router.message.register(anything_else)
     fallback_router.callback_query.register(unknown_button)
     return router, fallback_router

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import format as fmt
 from bot.arrival import park_now, parked_keyboard
-from bot.callbacks import BookingAction
+from bot.callbacks import BookingAction, ReviewStars
 from bot.extension import extension_rows
 from bot.i18n import CATALOGS, Raw, tr
 from core.blockers import CommandStatus
@@ -144,8 +144,18 @@ async def _booking_cancelled(note: Note, b: Booked) -> Rendered:
 
 @_about_a_booking
 async def _booking_completed(note: Note, b: Booked) -> Rendered:
-    key = "notify.booking_completed_no_show" if note.payload.get("no_show") else "notify.booking_completed"
-    return Rendered(tr(note.lang, key, **b.common(note.lang)))
+    lang = note.lang
+    if note.payload.get("no_show"):
+        return Rendered(tr(lang, "notify.booking_completed_no_show", **b.common(lang)))
+    # A stay that happened: "How was it?" with 1-5 stars (the review's text comes after).
+    stars = [
+        InlineKeyboardButton(
+            text=f"{n} ⭐", callback_data=ReviewStars(reservation_id=b.reservation.id, stars=n).pack()
+        )
+        for n in range(1, 6)
+    ]
+    text = tr(lang, "notify.booking_completed", **b.common(lang)) + "\n\n" + tr(lang, "review.ask")
+    return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[stars]))
 
 
 @_about_a_booking
@@ -158,7 +168,9 @@ async def _booking_extended(note: Note, b: Booked) -> Rendered:
             **b.common(lang),
             until=fmt.clock_time(r.ends_at, b.premise.timezone),
             added=fmt.money(int(note.payload.get("added_price", 0)), r.currency),
-        )
+        ),
+        # The calendar event, once added, is updated by the new file (same UID, next SEQUENCE).
+        _buttons((tr(lang, "btn.update_calendar"), BookingAction(action="calendar", reservation_id=r.id))),
     )
 
 

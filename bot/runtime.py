@@ -40,6 +40,7 @@ from bot.dialogs.bookings import bookings_dialog
 from bot.dialogs.common import global_getter, with_hints
 from bot.dialogs.find import find_dialog
 from bot.dialogs.menu import language_dialog, menu_dialog
+from bot.dialogs.reviews import reviews_dialog
 from bot.dialogs.states import BookSG
 from bot.dialogs.wallet import wallet_dialog
 from bot.middlewares import CallerMiddleware, ThrottleMiddleware
@@ -203,6 +204,7 @@ def create_dispatcher(
         bookings_dialog(),
         wallet_dialog(),
         language_dialog(),
+        reviews_dialog(),
         admin_dialog(),
         prices_dialog(),
         spots_dialog(),

@@ -220,3 +220,15 @@ class InvalidPremise(DomainError):
     def __init__(self, field: str, detail: str = "") -> None:
         super().__init__(f"{field}: {detail}"[:200])
         self.field = field
+
+
+class CannotReview(DomainError):
+    """A review the rules do not take: `reason` is not_completed (cancelled, lapsed or not
+    over yet), no_show, closed (more than REVIEW_EDIT_DAYS after the stay), rating (not 1-5)
+    or too_long (the text)."""
+
+    code = "cannot_review"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

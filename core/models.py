@@ -545,6 +545,19 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
 
+class Favourite(Base):
+    """A car park a driver starred: `/find` lists it first when it lies within the search's
+    radius (DESIGN.md §5, wave 2)."""
+
+    __tablename__ = "favourites"
+    __table_args__ = (UniqueConstraint("user_id", "premise_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
 class ProcessedEvent(Base):
     """External events (Stripe event ids, Twilio message ids) already applied."""
 

@@ -638,3 +638,26 @@ def book_dialog() -> Dialog:
         ),
         on_start=on_start,
     )
+
+
+async def book_again(callback: CallbackQuery, manager: DialogManager, reservation_id: int) -> None:
+    """ "Book again": the same car park and stay length from the next free start, as a quote
+    (Hold the spot, then the usual payment). "Back" returns to where it was tapped."""
+    svc, who = services(manager), caller(manager)
+    try:
+        again = await svc.rebook.again(user_id=who.user_id, reservation_id=reservation_id)
+    except NoSpotFree:
+        await callback.answer(label(manager, "rebook.no_slot", days=MAX_DAYS_AHEAD), show_alert=True)
+        return
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    await manager.start(
+        BookSG.quote,
+        data={
+            "premise_id": again.premise_id,
+            "start": again.starts_at.isoformat(),
+            "minutes": again.minutes,
+            "from_card": True,
+        },
+    )

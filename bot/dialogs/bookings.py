@@ -6,23 +6,29 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.types import CallbackQuery
-from aiogram_dialog import Dialog, DialogManager, StartMode, Window
+from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
 from bot.arrival import outcome_text
+from bot.calendar import send_calendar
+from bot.dialogs.book import book_again
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.find import send_venue
-from bot.dialogs.states import BookingsSG, BookSG, MenuSG
+from bot.dialogs.reviews import stars
+from bot.dialogs.states import BookingsSG, BookSG, MenuSG, ReviewSG
 from bot.extension import offer_extensions
-from bot.i18n import Raw
+from bot.i18n import Raw, tr
 from core.errors import DomainError, TooLateToCancel
 from core.models import PaymentStatus, ReservationStatus
 from core.pricing import PriceLine
 from core.services.catalog import BookingScope, BookingView
+from core.usecases.calendar import IN_CALENDAR
 
 PAGE = 5
+# A booking that is over or never happened: "Book again" offers the same stay anew.
+_OVER = frozenset({ReservationStatus.COMPLETED, ReservationStatus.CANCELLED, ReservationStatus.EXPIRED})
 _MONEY_MOVED = frozenset(
     {
         PaymentStatus.SUCCEEDED,
@@ -78,7 +84,16 @@ async def list_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     ]
     empty = t(m, "bookings.empty_tab") if page.any_at_all else t(m, "bookings.empty")
     title = t(m, "bookings.title") if items else Raw(t(m, "bookings.title") + "\n\n" + empty)
-    return {"title": title, "items": items, "tabs": tabs, "has_prev": offset > 0, "has_next": page.has_more}
+    return {
+        "title": title,
+        "items": items,
+        "tabs": tabs,
+        "has_prev": offset > 0,
+        "has_next": page.has_more,
+        # Past stays are where reviews come from: their list is one tap away there.
+        "past": scope == BookingScope.PAST,
+        "btn_my_reviews": t(m, "btn.my_reviews"),
+    }
 
 
 async def on_tab(callback: CallbackQuery, _: Any, manager: DialogManager, scope: str) -> None:
@@ -126,6 +141,21 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         if p.status in _MONEY_MOVED or (v.can_pay and p.status == PaymentStatus.PENDING)
     )
     notice = m.dialog_data.pop("notice", None)
+    completed = r.status == ReservationStatus.COMPLETED
+    review = (
+        await svc.reviews.of_booking(user_id=caller(m).user_id, reservation_id=r.id) if completed else None
+    )
+    can_review = completed and await svc.reviews.can_review(user_id=caller(m).user_id, reservation_id=r.id)
+    review_line = (
+        t(
+            m,
+            "booking.review_line",
+            stars=stars(review.rating),
+            status=tr(caller(m).lang, f"review.status.{review.status.value}"),
+        )
+        if review is not None
+        else ""
+    )
     return {
         "can_lower": svc.arrival is not None and v.can_lower,
         "btn_lower": t(m, "btn.lower"),
@@ -141,7 +171,8 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             window=fmt.window(r.starts_at, r.ends_at, v.premise.timezone, caller(m).lang),
             price=_price(caller(m).lang, r.price, r.currency, v.price_lines),
             payments=Raw(lines),
-        ),
+        )
+        + (f"\n{review_line}" if review_line else ""),
         "can_pay": v.can_pay,
         "btn_pay": t(m, "btn.pay_booking", price=fmt.money(r.price, r.currency)),
         "can_cancel": v.can_cancel,
@@ -153,6 +184,12 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         "btn_end": t(m, "btn.end_now"),
         "btn_navigate": t(m, "btn.navigate"),
         "premise_id": v.premise.id,
+        "can_calendar": r.status in IN_CALENDAR and svc.clock.now() < r.ends_at,
+        "btn_calendar": t(m, "btn.add_to_calendar"),
+        "can_review": can_review,
+        "btn_review": t(m, "btn.edit_review") if review is not None else t(m, "btn.rate_stay"),
+        "can_book_again": r.status in _OVER,
+        "btn_book_again": t(m, "btn.book_again"),
     }
 
 
@@ -191,6 +228,24 @@ async def on_pay(callback: CallbackQuery, _: Button, manager: DialogManager) -> 
 async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     data = await detail_getter(manager)
     await send_venue(manager, callback, data["premise_id"])
+
+
+async def on_calendar(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """The booking as an .ics file, in a message of its own below the screen."""
+    refused = await send_calendar(
+        manager.middleware_data["bot"], services(manager), caller(manager), _reservation_id(manager)
+    )
+    await callback.answer(refused, show_alert=refused is not None)
+    # The file is a new message below the dialog; keep the dialog as the last message.
+    manager.show_mode = ShowMode.DELETE_AND_SEND
+
+
+async def on_review(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    await manager.start(ReviewSG.stars, data={"reservation_id": _reservation_id(manager)})
+
+
+async def on_book_again(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    await book_again(callback, manager, _reservation_id(manager))
 
 
 async def cancel_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -289,6 +344,7 @@ def bookings_dialog() -> Dialog:
                 Button(Format("{btn_prev}"), id="prev", on_click=on_page, when="has_prev"),
                 Button(Format("{btn_more}"), id="next", on_click=on_page, when="has_next"),
             ),
+            Start(Format("{btn_my_reviews}"), id="my_reviews", state=ReviewSG.mine, when="past"),
             Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
             unexpected_input(),
             state=BookingsSG.list,
@@ -304,6 +360,9 @@ def bookings_dialog() -> Dialog:
                 SwitchTo(Format("{btn_end}"), id="end", state=BookingsSG.end, when="can_end"),
                 Button(Format("{btn_extend}"), id="extend", on_click=on_extend, when="can_extend"),
             ),
+            Button(Format("{btn_calendar}"), id="calendar", on_click=on_calendar, when="can_calendar"),
+            Button(Format("{btn_review}"), id="review", on_click=on_review, when="can_review"),
+            Button(Format("{btn_book_again}"), id="again", on_click=on_book_again, when="can_book_again"),
             Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
             SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),
             unexpected_input(),

@@ -27,6 +27,7 @@ from bot import format as fmt
 from bot.context import Caller, Services
 from bot.i18n import Raw, tr, tr_label
 from core.errors import (
+    CannotReview,
     ClosedAtThatTime,
     DomainError,
     InsufficientFunds,
@@ -40,6 +41,7 @@ from core.errors import (
 from core.models import ReservationStatus
 from core.permissions import INVITE_HOURS
 from core.rules import MAX_PENDING_HOLDS_PER_USER
+from core.services.reviews import REVIEW_EDIT_DAYS, REVIEW_TEXT_MAX
 from core.usecases.spots import MAX_NEW_SPOTS
 
 
@@ -286,6 +288,7 @@ _REFUSALS = {
     "invalid_premise": "admin.invalid_premise",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
+REVIEW_REFUSALS = ("not_completed", "no_show", "closed", "rating", "too_long")
 
 
 def refusal_text(lang: str, error: DomainError) -> str:
@@ -316,6 +319,9 @@ def refusal_text(lang: str, error: DomainError) -> str:
         return tr_label(lang, "admin.spot_label_taken", labels=", ".join(error.labels[:10]))
     if isinstance(error, TooManySpots):
         return tr_label(lang, "admin.too_many_spots", most=MAX_NEW_SPOTS)
+    if isinstance(error, CannotReview):
+        reason = error.reason if error.reason in REVIEW_REFUSALS else "not_completed"
+        return tr_label(lang, f"review.refused.{reason}", days=REVIEW_EDIT_DAYS, max=REVIEW_TEXT_MAX)
     if isinstance(error, NotFound):
         # NotOwner is a NotFound: someone else's object is "not found" to the caller.
         return tr_label(lang, "error.not_found")

@@ -176,7 +176,10 @@ async def results_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         limit=PAGE,
         offset=data.get("offset", 0),
         filters=_filters(m),
+        user_id=caller(m).user_id,
     )
+    # The driver's starred car parks within the radius come first, marked with a star.
+    starred = {p.premise_id: "⭐ " if p.premise_id in page.favourites else "" for p in page.items}
     # The buttons stay short (name, distance, price); the free spots, ratings and features
     # go in the text, one line a car park.
     items = [
@@ -185,7 +188,7 @@ async def results_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
             _fitted(
                 m,
                 "find.item",
-                p.name,
+                starred[p.premise_id] + p.name,
                 distance=fmt.distance(lang, p.distance_m),
                 price=fmt.money(p.price_per_hour, p.currency),
             ),
@@ -193,7 +196,8 @@ async def results_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         for p in page.items
     ]
     lines = [
-        t(m, "find.item_line", name=p.name, free=t(m, "find.free", count=p.free_spots))
+        starred[p.premise_id]
+        + t(m, "find.item_line", name=p.name, free=t(m, "find.free", count=p.free_spots))
         + (f" · ⭐{p.rating}" if p.rating is not None else "")
         + (f" {fmt.feature_icons(p.features)}" if p.features else "")
         for p in page.items
@@ -412,9 +416,11 @@ async def premise_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         text = body(card.description[:600], "")
         if len(text) > CAPTION_LIMIT:
             text = body(card.description[: max(0, 600 - (len(text) - CAPTION_LIMIT) - 1)] + "…", "")
+    starred = await svc.rebook.is_favourite(user_id=caller(m).user_id, premise_id=card.premise_id)
     return {
         "text": Raw(text),
         "photo": photo,
+        "btn_favourite": t(m, "btn.favourite_remove") if starred else t(m, "btn.favourite_add"),
         "durations": [
             (minutes, priced_duration(m, minutes, price, card.currency)) for minutes, price in card.durations
         ],
@@ -425,6 +431,18 @@ async def premise_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
 
 async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     await send_venue(manager, callback, manager.dialog_data["premise_id"])
+
+
+async def on_favourite(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """☆/⭐ on the card: stars the car park (listed first by /find when near) or unstars it."""
+    svc, who, premise_id = services(manager), caller(manager), manager.dialog_data["premise_id"]
+    starred = not await svc.rebook.is_favourite(user_id=who.user_id, premise_id=premise_id)
+    try:
+        starred = await svc.rebook.set_favourite(user_id=who.user_id, premise_id=premise_id, starred=starred)
+    except NotFound:
+        await callback.answer(t(manager, "error.not_found"), show_alert=True)
+        return
+    await callback.answer(label(manager, "favourite.added" if starred else "favourite.removed"))
 
 
 async def send_venue(manager: DialogManager, callback: CallbackQuery, premise_id: int) -> None:
@@ -550,7 +568,10 @@ def find_dialog() -> Dialog:
             Format("{text}"),
             Group(choice("duration", "durations", on_duration, type_factory=int), width=2),
             Button(Format("{btn_custom}"), id="custom", on_click=on_custom_duration),
-            Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
+            Row(
+                Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
+                Button(Format("{btn_favourite}"), id="favourite", on_click=on_favourite),
+            ),
             SwitchTo(Format("{btn_back}"), id="back", state=FindSG.results),
             unexpected_input(),
             state=FindSG.premise,

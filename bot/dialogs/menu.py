@@ -11,7 +11,8 @@ from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
-from bot.dialogs.common import caller, choice, phone_keyboard, services, t, unexpected_input
+from bot.dialogs.book import book_again
+from bot.dialogs.common import caller, choice, label, phone_keyboard, services, t, unexpected_input
 from bot.dialogs.states import BookingsSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.i18n import LANGUAGES
 
@@ -26,7 +27,13 @@ async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         share = not (await services(m).users.phone_request(caller(m).user_id)).has_phone
     else:
         share = bool(start.get("offer_phone"))
+    # The latest stay, one tap from booking it again (main menu only).
+    last = await services(m).rebook.last_stay(user_id=caller(m).user_id) if state == MenuSG.main else None
+    if last is not None:
+        m.dialog_data["again"] = last.reservation_id
     return {
+        "can_again": last is not None,
+        "btn_again": _again_label(m, last.premise_name) if last is not None else "",
         "share_phone": share,
         "btn_share_phone": t(m, "btn.share_phone"),
         "title": t(m, "menu.title"),
@@ -37,6 +44,23 @@ async def menu_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         "btn_help": t(m, "btn.help"),
         "help": t(m, "help.text"),
     }
+
+
+MAX_LABEL = 40
+
+
+def _again_label(manager: DialogManager, name: str) -> str:
+    """`🔁 Book again: Central Garage`, the name shortened to fit a phone's button."""
+    text = label(manager, "btn.book_again_at", name=name)
+    if len(text) > MAX_LABEL:
+        keep = max(1, len(name) - (len(text) - MAX_LABEL) - 1)
+        text = label(manager, "btn.book_again_at", name=name[:keep].rstrip() + "…")
+    return text
+
+
+async def on_again(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    if "again" in manager.dialog_data:
+        await book_again(callback, manager, int(manager.dialog_data["again"]))
 
 
 async def on_share_phone(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -61,6 +85,7 @@ def menu_dialog() -> Dialog:
         Window(
             Format("{title}"),
             Start(Format("{btn_find}"), id="find", state=FindSG.location),
+            Button(Format("{btn_again}"), id="again", on_click=on_again, when="can_again"),
             Row(
                 Start(Format("{btn_bookings}"), id="bookings", state=BookingsSG.list),
                 Start(Format("{btn_wallet}"), id="wallet", state=WalletSG.main),

@@ -35,6 +35,13 @@ class BookingsSG(StatesGroup):
     end = State()
 
 
+class ReviewSG(StatesGroup):
+    stars = State()
+    text = State()
+    done = State()
+    mine = State()
+
+
 class WalletSG(StatesGroup):
     main = State()
     topup_input = State()

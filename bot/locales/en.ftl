@@ -26,6 +26,7 @@ phone-invalid = That does not look like a phone number. Please share your own co
 phone-taken = This number is already linked to another account.
 menu-title = What would you like to do?
 btn-find = 🅿️ Find parking
+btn-book_again_at = 🔁 Book again: { $name }
 btn-bookings = 📋 My bookings
 btn-wallet = 👛 Wallet
 btn-language = 🌐 Language
@@ -125,6 +126,10 @@ premise-stay_full = 🅿️ { $window }: every spot is taken.
 premise-stay_closed = 🚫 { $window }: closed (open { $hours }).
 btn-duration_price = { $duration } · { $price }
 btn-navigate = 🧭 Navigate
+btn-favourite_add = ☆ Add to favourites
+btn-favourite_remove = ⭐ Favourite · remove
+favourite-added = ⭐ Added to your favourites: /find lists it first when it is near.
+favourite-removed = Removed from your favourites.
 
 ## time and duration
 
@@ -190,6 +195,10 @@ hold-title =
 hold-expired = ⌛ The hold ran out on spot { $spot } at { $name }, and the spot was released. You can book again.
 hold-expired_at = ⌛ The hold on spot { $spot } at { $name } ran out and the spot was released. You can book again.
 btn-book_again = 🔁 Book again
+rebook-no_slot = No spot there is free for that long in the next { $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    }.
 btn-pay_wallet = 👛 Wallet ({ $balance })
 btn-pay_wallet_short = 👛 Wallet: { $balance }, not enough
 btn-topup_short = ➕ Top up { $amount }
@@ -267,6 +276,52 @@ end-confirm = End booking #{ $id } now? The spot is released for others; the tim
 btn-yes_end = Yes, end now
 btn-no_keep_parking = No, keep parking
 end-done = Booking #{ $id } has ended. Thank you!
+booking-review_line = Your review: { $stars } — { $status }
+btn-add_to_calendar = 📅 Add to calendar
+btn-rate_stay = ⭐ Rate this stay
+btn-edit_review = ✏️ Change my review
+btn-my_reviews = 📝 My reviews
+calendar-sent = 📅 Booking #{ $id }: open the file to add it to your calendar. After an extension, open the new file: the event is updated.
+calendar-summary = 🅿️ { $name }, spot { $spot }
+calendar-description = Parking booking #{ $id }
+calendar-alarm = Your parking at { $name }, spot { $spot }, starts in 30 minutes.
+
+## reviews
+
+review-ask = How was it? Rate the car park with the stars below.
+review-ask_stars = How was your stay at <b>{ $name }</b> ({ $window })?
+review-current_stars = Your rating now: { $stars }
+review-ask_text = { $stars } Thank you! Add a few words for other drivers (up to { $max } characters), or skip.
+review-current_text = Your words now: “{ $text }”. Send new ones to replace them.
+btn-skip_text = Skip
+btn-keep_text = Keep the text
+review-too_long = That is { $length ->
+        [one] { $length } character
+       *[other] { $length } characters
+    }; a review takes up to { $max }. Please shorten it.
+review-thanks_stars = Thank you: { $stars }
+review-quote = “{ $text }”
+review-saved =
+    ✅ Thank you! Your review of <b>{ $name }</b>: { $stars }{ $words }
+    { $status }
+    Reviews appear on the car park's card once our team has checked them.
+review-status-pending = ⏳ awaiting moderation
+review-status-approved = ✅ published
+reviews-title = <b>Your reviews</b>
+reviews-empty = You have not reviewed a stay yet. When a stay ends, its message asks how it was.
+reviews-item =
+    <b>{ $name }</b> · { $date }
+    { $stars }{ $words }
+    { $status }
+btn-edit_review_item = ✏️ { $name } · { $date }
+review-refused-not_completed = Only a stay that has ended can be reviewed.
+review-refused-no_show = A booking nobody arrived for cannot be reviewed.
+review-refused-closed = A review can be written or changed for { $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    } after the stay.
+review-refused-rating = Choose from 1 to 5 stars.
+review-refused-too_long = A review takes up to { $max } characters.
 
 ## wallet
 
@@ -310,6 +365,7 @@ notify-booking_completed = 🧾 Booking #{ $id } at { $name } has ended ({ $wind
 notify-booking_completed_no_show = 🧾 Booking #{ $id } at { $name } ({ $window }) ended without arrival. Total paid: { $price }.
 notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Paid: { $added }.
 notify-booking_extended_free = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. No charge: the daily cap is reached.
+btn-update_calendar = 📅 Update my calendar
 notify-booking_moved = 🔀 Spot { $from_spot } at { $name } is closed ({ $reason }). Your booking #{ $id } ({ $window }) is moved to spot <b>{ $spot }</b>; nothing else changes.
 notify-hold_expiring = ⏳ { $minutes ->
         [one] { $minutes } minute

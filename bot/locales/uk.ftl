@@ -25,6 +25,7 @@ phone-invalid = Це не схоже на номер телефону. Будь 
 phone-taken = Цей номер уже прив’язаний до іншого облікового запису.
 menu-title = Що бажаєте зробити?
 btn-find = 🅿️ Знайти паркінг
+btn-book_again_at = 🔁 Знову: { $name }
 btn-bookings = 📋 Мої бронювання
 btn-wallet = 👛 Гаманець
 btn-language = 🌐 Мова
@@ -132,6 +133,10 @@ premise-stay_full = 🅿️ { $window }: усі місця зайняті.
 premise-stay_closed = 🚫 { $window }: зачинено (працює { $hours }).
 btn-duration_price = { $duration } · { $price }
 btn-navigate = 🧭 Маршрут
+btn-favourite_add = ☆ До обраних
+btn-favourite_remove = ⭐ В обраних · прибрати
+favourite-added = ⭐ Додано до обраних: /find показує цей паркінг першим, коли він поруч.
+favourite-removed = Прибрано з обраних.
 
 ## time and duration
 
@@ -198,6 +203,11 @@ hold-title =
 hold-expired = ⌛ Час на оплату місця { $spot } у { $name } минув, місце звільнено. Можна забронювати знову.
 hold-expired_at = ⌛ Час на оплату місця { $spot } у { $name } минув, місце звільнено. Можна забронювати знову.
 btn-book_again = 🔁 Забронювати знову
+rebook-no_slot = Там немає місця, вільного на стільки часу, у найближчі { $days ->
+        [one] { $days } день
+        [few] { $days } дні
+       *[other] { $days } днів
+    }.
 btn-pay_wallet = 👛 Гаманець ({ $balance })
 btn-pay_wallet_short = 👛 Гаманець: { $balance }, недостатньо
 btn-topup_short = ➕ Поповнити на { $amount }
@@ -275,6 +285,53 @@ end-confirm = Завершити бронювання №{ $id } зараз? М�
 btn-yes_end = Так, завершити
 btn-no_keep_parking = Ні, продовжую паркування
 end-done = Бронювання №{ $id } завершено. Дякуємо!
+booking-review_line = Ваш відгук: { $stars } — { $status }
+btn-add_to_calendar = 📅 Додати в календар
+btn-rate_stay = ⭐ Оцінити паркування
+btn-edit_review = ✏️ Змінити мій відгук
+btn-my_reviews = 📝 Мої відгуки
+calendar-sent = 📅 Бронювання №{ $id }: відкрийте файл, щоб додати його в календар. Після продовження відкрийте новий файл: подію буде оновлено.
+calendar-summary = 🅿️ { $name }, місце { $spot }
+calendar-description = Бронювання паркування №{ $id }
+calendar-alarm = Ваше паркування в { $name }, місце { $spot }, починається за 30 хвилин.
+
+## reviews
+
+review-ask = Як усе пройшло? Оцініть паркінг зірками нижче.
+review-ask_stars = Як вам паркування в <b>{ $name }</b> ({ $window })?
+review-current_stars = Ваша оцінка зараз: { $stars }
+review-ask_text = { $stars } Дякуємо! Додайте кілька слів для інших водіїв (до { $max } символів) або пропустіть.
+review-current_text = Ваші слова зараз: «{ $text }». Надішліть нові, щоб замінити їх.
+btn-skip_text = Пропустити
+btn-keep_text = Залишити текст
+review-too_long = Це { $length ->
+        [one] { $length } символ
+        [few] { $length } символи
+       *[other] { $length } символів
+    }, а відгук може мати до { $max }. Будь ласка, скоротіть його.
+review-thanks_stars = Дякуємо: { $stars }
+review-quote = «{ $text }»
+review-saved =
+    ✅ Дякуємо! Ваш відгук про <b>{ $name }</b>: { $stars }{ $words }
+    { $status }
+    Відгуки з'являються на картці паркінгу після перевірки нашою командою.
+review-status-pending = ⏳ очікує модерації
+review-status-approved = ✅ опубліковано
+reviews-title = <b>Ваші відгуки</b>
+reviews-empty = Ви ще не залишали відгуків. Коли паркування завершиться, повідомлення про це запитає, як усе пройшло.
+reviews-item =
+    <b>{ $name }</b> · { $date }
+    { $stars }{ $words }
+    { $status }
+btn-edit_review_item = ✏️ { $name } · { $date }
+review-refused-not_completed = Відгук можна залишити лише про завершене паркування.
+review-refused-no_show = Про бронювання, на яке ніхто не приїхав, відгук залишити не можна.
+review-refused-closed = Відгук можна написати або змінити протягом { $days ->
+        [one] { $days } дня
+       *[other] { $days } днів
+    } після паркування.
+review-refused-rating = Оберіть від 1 до 5 зірок.
+review-refused-too_long = Відгук може мати до { $max } символів.
 
 ## wallet
 
@@ -318,6 +375,7 @@ notify-booking_completed = 🧾 Бронювання №{ $id } у { $name } з�
 notify-booking_completed_no_show = 🧾 Бронювання №{ $id } у { $name } ({ $window }) завершилося без прибуття. Сплачено: { $price }.
 notify-booking_extended = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Сплачено: { $added }.
 notify-booking_extended_free = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Без доплати: досягнуто добового ліміту вартості.
+btn-update_calendar = 📅 Оновити в календарі
 notify-booking_moved = 🔀 Місце { $from_spot } у паркінгу { $name } закрито ({ $reason }). Ваше бронювання №{ $id } ({ $window }) перенесено на місце <b>{ $spot }</b>; більше нічого не змінюється.
 notify-hold_expiring = ⏳ Залишилося { $minutes } хв, щоб оплатити місце <b>{ $spot }</b> у { $name } ({ $price }). О { $until } бронювання буде скасовано, а місце звільниться.
 btn-pay_now = 💳 Оплатити зараз

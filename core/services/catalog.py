@@ -31,7 +31,10 @@ async def premise_card(session: AsyncSession, premise_id: int, *, reviews: int =
     avg, count = (await session.execute(select(func.avg(Review.rating), func.count()).where(*approved))).one()
     latest = list(
         await session.scalars(
-            select(Review).where(*approved).order_by(Review.created_at.desc()).limit(reviews)
+            select(Review)
+            .where(*approved)
+            .order_by(Review.created_at.desc(), Review.id.desc())
+            .limit(reviews)
         )
     )
     return PremiseCard(premise, round(float(avg), 1) if avg is not None else None, int(count), latest)

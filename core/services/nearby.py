@@ -54,7 +54,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import UserDefinedType
 
 from core.geo import EARTH_RADIUS_M, bounding_box, geodesic_rounded_m, haversine_m
-from core.models import UNIT_SPHERE_SQL, Premise, Review, UtcDateTime
+from core.models import UNIT_SPHERE_SQL, Favourite, Premise, Review, UtcDateTime
 from core.opening_hours import is_open
 from core.rules import Interval
 from core.services.availability import free_spot_count_of
@@ -102,6 +102,8 @@ class NearbyPremise:
 class NearbyPage:
     items: list[NearbyPremise] = field(default_factory=list)
     has_more: bool = False
+    # The driver's starred car parks among the items (listed first: see favourites_near).
+    favourites: frozenset[int] = frozenset()
 
 
 # --- candidates, nearest first -------------------------------------------------------------
@@ -549,6 +551,40 @@ async def find_nearby(
     return NearbyPage(
         items=[_item(lat, lon, c.row, free) for c, free in page], has_more=len(kept) > offset + limit
     )
+
+
+async def favourites_near(
+    session: AsyncSession,
+    user_id: int,
+    lat: float,
+    lon: float,
+    *,
+    interval: Interval,
+    now: datetime,
+    radius_m: int,
+    filters: SearchFilters = SearchFilters(),
+    limit: int = 5,
+) -> list[NearbyPremise]:
+    """The driver's starred car parks within the radius that the search would list (the same
+    filters and free-spot rule), nearest first. A driver stars a handful, so this reads them
+    all rather than the spatial index."""
+    radius_m = max(1, min(radius_m, MAX_RADIUS_M))
+    statement = _with_details(
+        select(Favourite.user_id)
+        .join_from(Favourite, Premise, Premise.id == Favourite.premise_id)
+        .where(Favourite.user_id == user_id)
+    )
+    times = {"starts": interval.starts_at, "ends": interval.ends_at, "now": now}
+    found: list[tuple[float, Any, int]] = []
+    for row in (await session.execute(statement, times)).all():
+        distance = haversine_m(lat, lon, row.lat, row.lon)
+        if distance > radius_m or not _listed(row, filters):
+            continue
+        free = free_spots(row, interval)
+        if free > 0 or not filters.only_available:
+            found.append((distance, row, free))
+    found.sort(key=lambda item: (item[0], item[1].id))
+    return [_item(lat, lon, row, free) for _d, row, free in found[:limit]]
 
 
 def _listed(row: Any, filters: SearchFilters) -> bool:

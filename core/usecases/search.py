@@ -20,7 +20,7 @@ from core.opening_hours import open_starts
 from core.rules import STEP_MINUTES, Interval, start_now
 from core.services.availability import Quote, quote
 from core.services.catalog import premise_card
-from core.services.nearby import NearbyPage, SearchFilters, find_nearby
+from core.services.nearby import NearbyPage, SearchFilters, favourites_near, find_nearby
 from core.services.pricing import plan_in_force, price_with
 
 
@@ -99,19 +99,34 @@ class SearchUseCases:
         limit: int,
         offset: int = 0,
         filters: SearchFilters | None = None,
+        user_id: int | None = None,
     ) -> NearbyPage:
+        """A page of car parks near a point, nearest first; with `user_id`, the driver's
+        starred ones within the radius come first on the first page (and are not repeated on
+        any page)."""
+        now, filters = self.clock.now(), filters or SearchFilters()
         async with self.db.read(snapshot=False) as s:
-            return await find_nearby(
+            page = await find_nearby(
                 s,
                 lat,
                 lon,
                 interval=interval,
-                now=self.clock.now(),
+                now=now,
                 radius_m=radius_m,
                 limit=limit,
                 offset=offset,
-                filters=filters or SearchFilters(),
+                filters=filters,
             )
+            if user_id is None:
+                return page
+            starred = await favourites_near(
+                s, user_id, lat, lon, interval=interval, now=now, radius_m=radius_m, filters=filters
+            )
+        ids = frozenset(p.premise_id for p in starred)
+        rest = [p for p in page.items if p.premise_id not in ids]
+        return NearbyPage(
+            items=(starred if offset == 0 else []) + rest, has_more=page.has_more, favourites=ids
+        )
 
     async def card(
         self,

@@ -146,3 +146,15 @@ async def tap_day(driver: Driver, day: date) -> None:
     await open_month(driver, day)
     plain, today = f"{day:%d}", f"[ {day:%d} ]"  # the real today is marked
     await driver.tap(plain if plain in driver.labels else today)
+
+
+async def complete_a_stay(services: Services, clock: ManualClock, user_id: int, premise_id: int) -> int:
+    """An hour's stay from now, paid, arrived at and over (the clock moves past it)."""
+    start = clock.now().replace(second=0, microsecond=0)
+    reservation_id = await book_and_pay(services, user_id, premise_id, start, 60)
+    async with services.db.transaction() as s:
+        await booking.mark_arrived(s, reservation_id, user_id=user_id, now=clock.now())
+    clock.advance(timedelta(minutes=61))
+    async with services.db.transaction() as s:
+        await booking.complete_due(s, clock.now())
+    return reservation_id

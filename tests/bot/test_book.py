@@ -347,7 +347,7 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
         ["3 год · 7.50 EUR", "4 год · 10.00 EUR"],
         ["8 год · 20.00 EUR"],
         ["Інше…"],
-        ["🧭 Маршрут"],
+        ["🧭 Маршрут", "☆ До обраних"],
         ["⬅️ Назад"],
     ]
     await driver.tap("Інше…")

@@ -329,7 +329,7 @@ async def test_card_shows_price_features_rating_and_approved_reviews(
         ["3 h · 7.50 EUR", "4 h · 10.00 EUR"],
         ["8 h · 20.00 EUR"],
         ["Other…"],
-        ["🧭 Navigate"],
+        ["🧭 Navigate", "☆ Add to favourites"],
         ["⬅️ Back"],
     ]
 

@@ -32,6 +32,7 @@ from tests.bot.screens import (
     add_premise,
     add_user,
     book_and_pay,
+    complete_a_stay,
     fund,
     hold,
     tomorrow_at,
@@ -117,6 +118,7 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     await c.step("A car park's card: the stay searched for and the durations", c.tap(0))
     await c.step("A duration from the card: the quote", c.tap(0, 1))
     await c.step("Back to the card", c.tap(-1))
+    await c.step("Add to favourites", c.tap(4, 1))
     await c.step("Other duration: the prompt", c.tap(3))
     await c.step("A duration that cannot be read", c.send("seven"))
     await c.step("1:30 typed: the quote", c.send("1:30"))
@@ -151,6 +153,19 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     # Anything unexpected.
     await c.step("Text outside any dialog", c.send("/cancel"))
     await c.step("Unknown text on the menu", c.send("hello?"))
+
+    # After a stay: the review, my reviews, book again.
+    await complete_a_stay(services, clock, user_id, garage)
+    await c.step("/bookings", c.send("/bookings"))
+    await c.step("Past tab", c.tap(0, 2))
+    await c.step("A completed stay", c.tap(1))
+    await c.step("Rate this stay: the stars", c.tap(0))
+    await c.step("4 stars: the text prompt", c.tap(0, 3))
+    await c.step("Too long a text", c.send("x" * 501))
+    await c.step("A short text: thanks, awaiting moderation", c.send("Friendly guard & <clean> floors"))
+    await c.step("My reviews", c.tap(0))
+    await c.step("/start: the menu offers to book again", c.send("/start"))
+    await c.step("Book again: the quote at the next free start", c.tap(1))
 
 
 @pytest.mark.parametrize("lang", ["en", "uk"])
