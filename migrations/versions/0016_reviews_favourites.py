@@ -1,7 +1,7 @@
 """Favourites: the car parks a driver starred (one row per driver and car park).
 
-Revision ID: 0100_reviews_favourites
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-29
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0100_reviews_favourites"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
