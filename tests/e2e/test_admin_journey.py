@@ -41,6 +41,7 @@ from demo.botapi import BotMessage, FakeUser, parse_html
 from hardware.link import BlockerLink
 from hardware.simulator import Simulator
 from tests.e2e.conftest import E2E, LAT, LON, button, start_stack, tap
+from tests.fakes.nominatim import FakeNominatim, running_nominatim
 from tests.services import MQTT_URL, tcp_open, unavailable
 from tests.waiting import eventually
 
@@ -65,18 +66,26 @@ async def empty(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[E2E]:
     if not tcp_open(MQTT_URL, 1883):
         unavailable(f"Mosquitto is not reachable at {MQTT_URL} (set TEST_MQTT_URL)")
     prefix = f"e2e{uuid.uuid4().hex[:8]}"
-    async for e2e in start_stack(
-        tmp_path, sqlite_template, mqtt=(MQTT_URL, prefix), with_premise=False, admin_ids=frozenset({OWNER})
-    ):
-        e2e.clock.set(NOW)
-        assert e2e.app.link is not None
-        await asyncio.wait_for(e2e.app.link.wait_connected(), 5)
-        async with Simulator(
-            MQTT_URL, prefix, (DEVICE,), move_time=0.02, car_arrival_delay=None,
-            clear_retained_on_stop=True, clock=e2e.clock,
-        ):  # fmt: skip
-            await _connected(e2e.app.link)
-            yield e2e
+    nominatim = FakeNominatim()
+    nominatim.add_place(LAT + 0.002, LON, "Naberezhna St", "1", "Kyiv")
+    async with running_nominatim(nominatim) as geocoder:
+        async for e2e in start_stack(
+            tmp_path,
+            sqlite_template,
+            mqtt=(MQTT_URL, prefix),
+            with_premise=False,
+            admin_ids=frozenset({OWNER}),
+            geocoder_url=geocoder.url,
+        ):
+            e2e.clock.set(NOW)
+            assert e2e.app.link is not None
+            await asyncio.wait_for(e2e.app.link.wait_connected(), 5)
+            async with Simulator(
+                MQTT_URL, prefix, (DEVICE,), move_time=0.02, car_arrival_delay=None,
+                clear_retained_on_stop=True, clock=e2e.clock,
+          ):  # fmt: skip
+                await _connected(e2e.app.link)
+                yield e2e
 
 
 async def _connected(link: BlockerLink) -> None:
@@ -200,7 +209,8 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
     step = await owner.tap(console, "➕ New car park", lambda m: "where is it?" in m.text)
     step = await owner.location(LAT + 0.002, LON, lambda m: "Its name" in m.text)
     step = await owner.text("Riverside Garage", lambda m: "Its address" in m.text)
-    step = await owner.text("1 Naberezhna St, Kyiv", lambda m: "time zone" in m.text)
+    # The address found at the shared location (reverse geocoding), taken with one tap.
+    step = await owner.tap(step, "📍 Use: Naberezhna St 1, Kyiv", lambda m: "time zone" in m.text)
     step = await owner.tap(step, "✅ Keep Europe/Kyiv", lambda m: "currency" in m.text)
     step = await owner.tap(step, "✅ Keep EUR", lambda m: "price per hour" in m.text)
     step = await owner.text("2.50", lambda m: "Opening hours" in m.text)
@@ -289,7 +299,7 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
     await driver.send_command("/bookings")
     listing = await driver.wait_for_message(lambda m: "Your bookings" in m.text)
     detail = await tap(driver, listing, "*Riverside Garage ✅", lambda m: "Booking #1" in m.text)
-    where = "Riverside Garage, spot A1\n📍 1 Naberezhna St, Kyiv\n🕒 Mon 07 Dec 20:30–23:30"
+    where = "Riverside Garage, spot A1\n📍 Naberezhna St 1, Kyiv\n🕒 Mon 07 Dec 20:30–23:30"
     assert f"{where}\n💶 5.75 EUR ({items})" in detail.text
     async with e2e.db.read() as s:
         booking = await s.scalar(select(Reservation))
