@@ -145,6 +145,8 @@ async def _booking_cancelled(note: Note, b: Booked) -> Rendered:
 @_about_a_booking
 async def _booking_completed(note: Note, b: Booked) -> Rendered:
     key = "notify.booking_completed_no_show" if note.payload.get("no_show") else "notify.booking_completed"
+    if note.payload.get("by_staff"):  # the car park's staff ended it (the console)
+        key = "notify.booking_completed_by_staff"
     return Rendered(tr(note.lang, key, **b.common(note.lang)))
 
 
@@ -154,7 +156,11 @@ async def _booking_extended(note: Note, b: Booked) -> Rendered:
     return Rendered(
         tr(
             lang,
-            "notify.booking_extended" if note.payload.get("added_price") else "notify.booking_extended_free",
+            "notify.booking_extended_goodwill"
+            if note.payload.get("goodwill")
+            else "notify.booking_extended"
+            if note.payload.get("added_price")
+            else "notify.booking_extended_free",
             **b.common(lang),
             until=fmt.clock_time(r.ends_at, b.premise.timezone),
             added=fmt.money(int(note.payload.get("added_price", 0)), r.currency),
@@ -164,12 +170,13 @@ async def _booking_extended(note: Note, b: Booked) -> Rendered:
 
 @_about_a_booking
 async def _booking_moved(note: Note, b: Booked) -> Rendered:
-    """Its spot was closed: the same time on another spot (b.spot is the new one)."""
+    """Its spot was closed, or the staff moved it: the same time on another spot (b.spot is
+    the new one)."""
     p = note.payload
     return Rendered(
         tr(
             note.lang,
-            "notify.booking_moved",
+            "notify.booking_moved_by_staff" if p.get("by_staff") else "notify.booking_moved",
             **b.common(note.lang),
             from_spot=str(p.get("from_spot", "")),
             reason=str(p.get("reason", "")),
@@ -261,7 +268,11 @@ async def _lower_failed_after_all(note: Note, b: Booked) -> Rendered:
     )
 
 
-_REFUND_REASONS = {"spot_taken": "refund_reason.spot_taken", "duplicate": "refund_reason.duplicate"}
+_REFUND_REASONS = {
+    "spot_taken": "refund_reason.spot_taken",
+    "duplicate": "refund_reason.duplicate",
+    "operator": "refund_reason.operator",
+}
 
 
 @_about_a_booking

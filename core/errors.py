@@ -220,3 +220,20 @@ class InvalidPremise(DomainError):
     def __init__(self, field: str, detail: str = "") -> None:
         super().__init__(f"{field}: {detail}"[:200])
         self.field = field
+
+
+class InvalidRefund(DomainError):
+    """A refund amount that cannot be given: not a positive amount in the booking's currency."""
+
+    code = "invalid_refund"
+
+
+class RefundTooLarge(DomainError):
+    """A refund beyond what is left to refund on the booking (`refundable`, minor units)."""
+
+    code = "refund_too_large"
+
+    def __init__(self, refundable: int, currency: str) -> None:
+        super().__init__(f"only {refundable} {currency} left to refund")
+        self.refundable = refundable
+        self.currency = currency

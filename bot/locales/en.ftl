@@ -307,9 +307,12 @@ notify-booking_cancelled = ✖️ Booking #{ $id } ({ $name }, { $window }) is c
 notify-booking_cancelled_spot_closed = ✖️ Spot { $spot } at { $name } is closed ({ $why }), so booking #{ $id } ({ $window }) is cancelled. { $refund }
 notify-booking_completed = 🧾 Booking #{ $id } at { $name } has ended ({ $window }). Total paid: { $price }. Thank you!
 notify-booking_completed_no_show = 🧾 Booking #{ $id } at { $name } ({ $window }) ended without arrival. Total paid: { $price }.
+notify-booking_completed_by_staff = 🧾 Booking #{ $id } at { $name } ({ $window }) was ended by the car park's staff. Total paid: { $price }.
 notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Paid: { $added }.
 notify-booking_extended_free = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. No charge: the daily cap is reached.
+notify-booking_extended_goodwill = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. No charge: a courtesy of the car park.
 notify-booking_moved = 🔀 Spot { $from_spot } at { $name } is closed ({ $reason }). Your booking #{ $id } ({ $window }) is moved to spot <b>{ $spot }</b>; nothing else changes.
+notify-booking_moved_by_staff = 🔀 The car park's staff moved your booking #{ $id } at { $name } ({ $window }) from spot { $from_spot } to spot <b>{ $spot }</b>; nothing else changes. The blocker to lower is the new spot's.
 notify-hold_expiring = ⏳ { $minutes ->
         [one] { $minutes } minute
        *[other] { $minutes } minutes
@@ -320,6 +323,7 @@ notify-payment_refunded = ↩️ { $amount } is being refunded for booking #{ $i
 refund_reason-spot_taken = the spot was taken before your payment arrived.
 refund_reason-duplicate = this booking was already paid.
 refund_reason-other = the booking could not be honoured.
+refund_reason-operator = a refund from the car park.
 notify-wallet_topped_up = 👛 { $amount } added to your wallet. Balance: { $balance }.
 notify-card_saved = 💳 { $brand } •••• { $last4 } is saved for one-tap payments.
 notify-admin_payment_mismatch = ⚠️ Payment #{ $payment_id }: amount mismatch: { $reason }
