@@ -480,14 +480,9 @@ class BookingAdminUseCases(AdminUseCases):
         # event per alert).
         as_id = Notification.payload["reservation_id"].as_integer()
         alerts = await s.execute(
-            select(
-                Notification.kind,
-                Notification.dedupe_key,
-                func.min(Notification.created_at),
-                Notification.payload,
-            )
+            select(Notification.kind, Notification.dedupe_key, Notification.created_at, Notification.payload)
             .where(Notification.kind.in_([k.value for k in _ADMIN_BOOKING_ALERTS]), as_id == r.id)
-            .group_by(Notification.kind, Notification.dedupe_key, Notification.payload)
+            .order_by(Notification.id)
         )
         seen: set[tuple[str, str]] = set()
         for kind, key, at, payload in alerts.tuples():
@@ -720,6 +715,12 @@ class BookingAdminUseCases(AdminUseCases):
     async def _settle(self, refund_id: int, provider_id: str | None, error: str | None) -> None:
         now = self.clock.now()
         async with self.db.transaction() as s:
+            # The driver's ledger first, as every money path: a refund being reserved holds it
+            # and waits for the payment this one locks (the other order deadlocks).
+            user_id = await s.scalar(select(Refund.user_id).where(Refund.id == refund_id))
+            if user_id is None:
+                return
+            await wallet.lock_ledger(s, user_id)
             row = await s.scalar(
                 select(Refund)
                 .where(Refund.id == refund_id)
@@ -855,7 +856,7 @@ class BookingAdminUseCases(AdminUseCases):
             if not ids:
                 return []
             rows = await s.execute(select(Spot.id, Spot.label).where(Spot.id.in_(ids)))
-            labels = dict(rows.tuples())
+            labels = {spot_id: label for spot_id, label in rows.tuples()}
             return [FreeSpot(i, labels[i]) for i in ids]
 
     async def move(self, actor_id: int, reservation_id: int, spot_id: int, reason: str) -> Changed:
