@@ -33,6 +33,7 @@ from core.errors import (
     InvalidInvite,
     InvalidTransition,
     NotFound,
+    RefundTooLarge,
     SpotLabelTaken,
     TooManyHolds,
     TooManySpots,
@@ -284,6 +285,7 @@ _REFUSALS = {
     "spot_has_blocker": "admin.spot_has_blocker",
     "blockers_unavailable": "admin.blockers_unavailable",
     "invalid_premise": "admin.invalid_premise",
+    "invalid_refund": "admin.refund_bad_amount",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 
@@ -316,6 +318,8 @@ def refusal_text(lang: str, error: DomainError) -> str:
         return tr_label(lang, "admin.spot_label_taken", labels=", ".join(error.labels[:10]))
     if isinstance(error, TooManySpots):
         return tr_label(lang, "admin.too_many_spots", most=MAX_NEW_SPOTS)
+    if isinstance(error, RefundTooLarge):
+        return tr_label(lang, "admin.refund_too_large", left=fmt.money(error.refundable, error.currency))
     if isinstance(error, NotFound):
         # NotOwner is a NotFound: someone else's object is "not found" to the caller.
         return tr_label(lang, "error.not_found")

@@ -341,8 +341,8 @@ class BookingAdminUseCases(AdminUseCases):
     # ------------------------------------------------------------------ finding
     async def booking(self, actor_id: int, reservation_id: int) -> BookingCard:
         """One booking by its number; NotFound outside the caller's premises."""
-        premise_id = await self._premise_of(actor_id, reservation_id, "booking.view")
-        async with self._view(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "booking.view") as (s, _):
+        premise_id = await self._premise_of(actor_id, reservation_id, "reservation.view")
+        async with self._view(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "reservation.view") as (s, _):
             return await self._card(s, reservation_id)
 
     async def _visible_premises(self, s: AsyncSession, actor_id: int) -> list[int] | None:
@@ -387,7 +387,7 @@ class BookingAdminUseCases(AdminUseCases):
         """Today's and the coming days' bookings of the premise (from midnight in its time
         zone, UPCOMING_DAYS ahead), earliest first; lapsed unpaid holds left out."""
         offset = max(offset, 0)
-        async with self._view(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "booking.list") as (s, _):
+        async with self._view(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "reservation.list") as (s, _):
             premise = await s.get(Premise, premise_id)
             assert premise is not None  # _view checked it
             now = self.clock.now()
@@ -419,8 +419,11 @@ class BookingAdminUseCases(AdminUseCases):
         refunds, the blocker (lowering, failures and late answers, overstays: what the
         service records of the commands and acks), notifications sent to the driver, and
         console actions from the audit log."""
-        premise_id = await self._premise_of(actor_id, reservation_id, "booking.history")
-        async with self._view(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "booking.history") as (s, _):
+        premise_id = await self._premise_of(actor_id, reservation_id, "reservation.history")
+        async with self._view(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "reservation.history") as (
+            s,
+            _,
+        ):
             card = await self._card(s, reservation_id)
             events = await self._events(s, reservation_id, premise_id)
         offset = max(0, min(offset, max(len(events) - 1, 0)))
@@ -525,7 +528,7 @@ class BookingAdminUseCases(AdminUseCases):
                     AuditEntry.before["reservation_id"].as_integer() == r.id,
                 ),
                 # Looking is not acting: views and refused views stay in the audit log only.
-                AuditEntry.action.not_in(("booking.view", "booking.history", "booking.list")),
+                AuditEntry.action.not_in(("reservation.view", "reservation.history", "reservation.list")),
             )
             .order_by(AuditEntry.id)
         )
@@ -547,6 +550,13 @@ class BookingAdminUseCases(AdminUseCases):
         return events
 
     # ------------------------------------------------------------------ refunds
+    async def refund_quote(self, actor_id: int, reservation_id: int) -> BookingCard:
+        """The booking as the refund screen shows it (what is left refundable), for those who
+        may refund there: an attendant's (forged) tap on "Refund" is refused here, audited."""
+        premise_id = await self._premise_of(actor_id, reservation_id, "reservation.refund")
+        async with self._view(actor_id, premise_id, Permission.REFUND, "reservation.refund") as (s, _):
+            return await self._card(s, reservation_id)
+
     async def refund(
         self,
         actor_id: int,
@@ -563,9 +573,9 @@ class BookingAdminUseCases(AdminUseCases):
         screen's) makes a repeated tap return the first refund instead of a second. Needs
         REFUND."""
         reason = _reason(reason)
-        premise_id = await self._premise_of(actor_id, reservation_id, "booking.refund")
+        premise_id = await self._premise_of(actor_id, reservation_id, "reservation.refund")
         now = self.clock.now()
-        async with self._action(actor_id, premise_id, Permission.REFUND, "booking.refund") as (s, audit):
+        async with self._action(actor_id, premise_id, Permission.REFUND, "reservation.refund") as (s, audit):
             audit.detail = reason
             reservation, _spot = await self._lock(s, reservation_id, premise_id)
             if request_key is not None:
@@ -796,9 +806,9 @@ class BookingAdminUseCases(AdminUseCases):
     async def end_now(self, actor_id: int, reservation_id: int, reason: str) -> Changed:
         """Ends a booking that has started, now (no refund: a refund is its own action); the
         driver is told the staff ended it. Needs MANAGE_BOOKINGS."""
-        premise_id = await self._premise_of(actor_id, reservation_id, "booking.end")
+        premise_id = await self._premise_of(actor_id, reservation_id, "reservation.end")
         now = self.clock.now()
-        async with self._action(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "booking.end") as (
+        async with self._action(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "reservation.end") as (
             s,
             audit,
         ):
@@ -822,9 +832,9 @@ class BookingAdminUseCases(AdminUseCases):
         rules (15-minute steps, 24 hours at most, the premise open, the spot free for the added
         time). Raises SpotTaken, ClosedAtThatTime, InvalidInterval, InvalidTransition. Needs
         MANAGE_BOOKINGS."""
-        premise_id = await self._premise_of(actor_id, reservation_id, "booking.extend_free")
+        premise_id = await self._premise_of(actor_id, reservation_id, "reservation.extend_free")
         now = self.clock.now()
-        action = self._action(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "booking.extend_free")
+        action = self._action(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "reservation.extend_free")
         async with action as (s, audit):
             audit.detail = _reason(reason)
             reservation, spot = await self._lock(s, reservation_id, premise_id)
@@ -846,8 +856,8 @@ class BookingAdminUseCases(AdminUseCases):
 
     async def free_spots(self, actor_id: int, reservation_id: int) -> list[FreeSpot]:
         """The spots of the booking's premise free (and on sale) for its whole interval."""
-        premise_id = await self._premise_of(actor_id, reservation_id, "booking.view")
-        async with self._view(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "booking.view") as (s, _):
+        premise_id = await self._premise_of(actor_id, reservation_id, "reservation.view")
+        async with self._view(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "reservation.view") as (s, _):
             r = await s.get_one(Reservation, reservation_id)
             interval = Interval(r.starts_at, r.ends_at)
             ids = [
@@ -865,9 +875,9 @@ class BookingAdminUseCases(AdminUseCases):
         a free spot of the same premise, with the move closing a spot uses. The driver gets
         booking_moved, and lowering from then on works the new spot's blocker. Raises
         NoSpotToMoveTo (taken meanwhile), InvalidTransition. Needs MANAGE_BOOKINGS."""
-        premise_id = await self._premise_of(actor_id, reservation_id, "booking.move")
+        premise_id = await self._premise_of(actor_id, reservation_id, "reservation.move")
         now = self.clock.now()
-        async with self._action(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "booking.move") as (
+        async with self._action(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "reservation.move") as (
             s,
             audit,
         ):
@@ -900,9 +910,9 @@ class BookingAdminUseCases(AdminUseCases):
         MANAGE_BOOKINGS; a paid booking gives money back, so it needs REFUND too (checked
         under the lock: a hold paid meanwhile is a paid booking). Raises TooLateToCancel,
         InvalidTransition."""
-        premise_id = await self._premise_of(actor_id, reservation_id, "booking.cancel")
+        premise_id = await self._premise_of(actor_id, reservation_id, "reservation.cancel")
         now = self.clock.now()
-        async with self._action(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "booking.cancel") as (
+        async with self._action(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "reservation.cancel") as (
             s,
             audit,
         ):

@@ -143,8 +143,9 @@ async def _occupy(db: Database, clock: ManualClock, spot_id: int, start_h: float
         other = await make_user(s, name="Other")
         starts_at = clock.now() + timedelta(hours=start_h)
         r = Reservation(
-            user_id=other.id, spot_id=spot_id, starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
-            status=ReservationStatus.CONFIRMED, price=200, currency="EUR", created_at=clock.now(),
+            user_id=other.id, spot_id=spot_id, starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=minutes), status=ReservationStatus.CONFIRMED, price=200,
+            currency="EUR", created_at=clock.now(),
         )  # fmt: skip
         s.add(r)
         await s.flush()
@@ -200,7 +201,7 @@ async def test_staff_find_bookings_of_their_premises_only(
         await site.uc.booking(site.owner, 999_999)
     with pytest.raises(InvalidPhone):
         await site.uc.find(site.manager, "Olena")
-    refused = [e for e in await _audit(db, "booking.view") if e.outcome is AuditOutcome.REFUSED]
+    refused = [e for e in await _audit(db, "reservation.view") if e.outcome is AuditOutcome.REFUSED]
     assert [(e.actor_user_id, e.detail.split(":")[0]) for e in refused][:1] == [
         (site.other_manager, "not_found")
     ]
@@ -240,7 +241,7 @@ async def test_a_partial_wallet_refund_then_one_beyond_what_is_left_is_refused(
         (250, "operator"),
         (150, "operator"),
     ]
-    entries = await _audit(db, "booking.refund")
+    entries = await _audit(db, "reservation.refund")
     assert [(e.outcome, e.detail) for e in entries] == [
         (AuditOutcome.OK, "Blocker jammed"),
         (AuditOutcome.REFUSED, "refund_too_large"),
@@ -263,7 +264,7 @@ async def test_attendants_cannot_refund_nor_cancel_a_paid_booking(
     assert await _balance(db, site.driver) == 0
     async with db.read() as s:
         assert (await s.get_one(Reservation, rid)).status is ReservationStatus.CONFIRMED
-    refused = await _audit(db, "booking.refund")
+    refused = await _audit(db, "reservation.refund")
     assert [(e.actor_user_id, e.outcome, e.detail.split(":")[0]) for e in refused] == [
         (site.attendant, AuditOutcome.REFUSED, "not_permitted"),
         (site.other_manager, AuditOutcome.REFUSED, "not_found"),
@@ -394,9 +395,9 @@ async def test_end_now_extend_for_free_and_move_tell_the_driver(
     assert note.payload["by_staff"] is True
     with pytest.raises(InvalidTransition):
         await site.uc.end_now(site.attendant, rid, "twice")
-    assert [(e.action, e.outcome, e.detail) for e in await _audit(db, "booking.end")] == [
-        ("booking.end", AuditOutcome.OK, "driver left, car gone"),
-        ("booking.end", AuditOutcome.REFUSED, "invalid_transition"),
+    assert [(e.action, e.outcome, e.detail) for e in await _audit(db, "reservation.end")] == [
+        ("reservation.end", AuditOutcome.OK, "driver left, car gone"),
+        ("reservation.end", AuditOutcome.REFUSED, "invalid_transition"),
     ]
 
 
@@ -425,7 +426,7 @@ async def test_the_history_shows_payments_refunds_notifications_and_console_acti
     notified = [e.values["kind"] for e in history.events if e.kind == "notification"]
     assert notified == ["booking_confirmed", "payment_refunded", "booking_moved"]
     audited = [(e.values["action"], e.values["who"]) for e in history.events if e.kind == "audit"]
-    assert audited == [("booking.refund", "Mira"), ("booking.move", "Mira")]
+    assert audited == [("reservation.refund", "Mira"), ("reservation.move", "Mira")]
     refund = next(e for e in history.events if e.kind == "refund")
     assert refund.values == {
         "id": refund.values["id"],
