@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -100,7 +99,7 @@ async def test_console_bookings_catalogue(services: Services, clock: ManualClock
         await _walk(c, rid)
     finally:
         if os.environ.get("UPDATE_CATALOGUE") == "1":
-            Path(path).write_text(c.text(), encoding="utf-8")
+            path.write_text(c.text(), encoding="utf-8")
     assert c.problems == []
     assert c.text() == path.read_text(encoding="utf-8"), (
         f"regenerate with UPDATE_CATALOGUE=1, read {path.name}"

@@ -23,7 +23,7 @@ from bot import format as fmt
 from bot.commands import hide_admin_command
 from bot.context import Caller, Services
 from bot.dialogs.admin.blockers import BlockersSG
-from bot.dialogs.admin.bookings import BookingsSG
+from bot.dialogs.admin.bookings import ConsoleBookingsSG
 from bot.dialogs.admin.premises import PremisesSG
 from bot.dialogs.admin.prices import PricesSG
 from bot.dialogs.admin.spots import SpotsSG
@@ -390,7 +390,7 @@ def admin_dialog() -> Dialog:
         Window(
             Format("{title}"),
             Column(choice("prem", "premises", on_premise), when="premises"),
-            Start(Format("{btn_bookings}"), id="bookings", state=BookingsSG.find, when="btn_bookings"),
+            Start(Format("{btn_bookings}"), id="bookings", state=ConsoleBookingsSG.find, when="btn_bookings"),
             Column(choice("audit_all", "audit_all", on_audit_all), when="audit_all"),
             Start(
                 Format("{btn_new_premise}"), id="new", state=PremisesSG.new_location, when="btn_new_premise"

@@ -40,14 +40,14 @@ from core.money import parse_amount
 from core.permissions import Permission
 from core.usecases.admin_bookings import FREE_EXTENSIONS, BookingAdminUseCases, BookingCard, Event
 
-__all__ = ["BookingsSG", "bookings_admin_dialog"]
+__all__ = ["ConsoleBookingsSG", "bookings_admin_dialog"]
 
 PRESET_REASONS = ("blocker", "bay_blocked", "driver_asked", "billing", "goodwill")
 ACTIONS = ("refund", "end", "extend", "move", "cancel")
 LIST_LIMIT = 100  # a premise's list, shown 8 a page
 
 
-class BookingsSG(StatesGroup):
+class ConsoleBookingsSG(StatesGroup):
     find = State()  # type a number or a phone, or pick a car park
     found = State()  # a search's bookings, or a car park's list
     booking = State()  # one booking: its actions
@@ -111,10 +111,10 @@ async def on_query(message: Message, _: MessageInput, manager: DialogManager) ->
         return
     if len(found) == 1:
         manager.dialog_data.update(rid=found[0].reservation_id, back="find")
-        await manager.switch_to(BookingsSG.booking)
+        await manager.switch_to(ConsoleBookingsSG.booking)
         return
     manager.dialog_data.update(found=[c.reservation_id for c in found], premise=None, query=query[:40])
-    await manager.switch_to(BookingsSG.found)
+    await manager.switch_to(ConsoleBookingsSG.found)
 
 
 async def on_premise(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
@@ -124,7 +124,7 @@ async def on_premise(callback: CallbackQuery, _: Any, manager: DialogManager, it
         await explain(callback, manager, error)
         return
     manager.dialog_data.update(premise=int(item), found=None)
-    await manager.switch_to(BookingsSG.found)
+    await manager.switch_to(ConsoleBookingsSG.found)
 
 
 async def found_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -157,7 +157,7 @@ async def on_booking(callback: CallbackQuery, _: Any, manager: DialogManager, it
         await explain(callback, manager, error)
         return
     manager.dialog_data.update(rid=card.reservation_id, back="found")
-    await manager.switch_to(BookingsSG.booking)
+    await manager.switch_to(ConsoleBookingsSG.booking)
 
 
 async def on_back_to_console(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -226,16 +226,16 @@ async def on_action(callback: CallbackQuery, _: Any, manager: DialogManager, ite
     try:
         if item == "refund":
             await uc.refund_quote(who, rid)
-            await manager.switch_to(BookingsSG.refund_amount)
+            await manager.switch_to(ConsoleBookingsSG.refund_amount)
         elif item == "extend":
             await uc.booking(who, rid)
-            await manager.switch_to(BookingsSG.extend_minutes)
+            await manager.switch_to(ConsoleBookingsSG.extend_minutes)
         elif item == "move":
             await uc.free_spots(who, rid)
-            await manager.switch_to(BookingsSG.move_spot)
+            await manager.switch_to(ConsoleBookingsSG.move_spot)
         elif item in ("end", "cancel"):
             await uc.booking(who, rid)
-            await manager.switch_to(BookingsSG.reason)
+            await manager.switch_to(ConsoleBookingsSG.reason)
         else:
             raise NotFound(f"button {item[:20]!r}")
     except DomainError as error:
@@ -244,7 +244,7 @@ async def on_action(callback: CallbackQuery, _: Any, manager: DialogManager, ite
 
 async def on_booking_back(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     await manager.switch_to(
-        BookingsSG.found if manager.dialog_data.get("back") == "found" else BookingsSG.find
+        ConsoleBookingsSG.found if manager.dialog_data.get("back") == "found" else ConsoleBookingsSG.find
     )
 
 
@@ -305,7 +305,7 @@ async def on_history_page(callback: CallbackQuery, button: Button, manager: Dial
 
 async def on_history(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     manager.dialog_data["offset"] = 0
-    await manager.switch_to(BookingsSG.history)
+    await manager.switch_to(ConsoleBookingsSG.history)
 
 
 # ---------------------------------------------------------------------- the action's details
@@ -346,7 +346,7 @@ async def on_amount(message: Message, _: MessageInput, manager: DialogManager) -
         _refused(manager, RefundTooLarge(card.refundable, card.currency))
         return
     manager.dialog_data["amount"] = amount
-    await manager.switch_to(BookingsSG.reason)
+    await manager.switch_to(ConsoleBookingsSG.reason)
 
 
 async def on_refund_all(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -356,7 +356,7 @@ async def on_refund_all(callback: CallbackQuery, _: Button, manager: DialogManag
         await explain(callback, manager, error)
         return
     manager.dialog_data["amount"] = card.refundable
-    await manager.switch_to(BookingsSG.reason)
+    await manager.switch_to(ConsoleBookingsSG.reason)
 
 
 async def minutes_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -384,7 +384,7 @@ async def on_minutes(callback: CallbackQuery, _: Any, manager: DialogManager, it
         await explain(callback, manager, NotFound(f"button {item[:20]!r}"))
         return
     manager.dialog_data["minutes"] = int(item)
-    await manager.switch_to(BookingsSG.reason)
+    await manager.switch_to(ConsoleBookingsSG.reason)
 
 
 async def spots_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
@@ -408,7 +408,7 @@ async def on_spot(callback: CallbackQuery, _: Any, manager: DialogManager, item:
         await explain(callback, manager, NotFound(f"spot {item[:20]!r}"))
         return
     manager.dialog_data.update(spot=chosen.spot_id, spot_label=chosen.label)
-    await manager.switch_to(BookingsSG.reason)
+    await manager.switch_to(ConsoleBookingsSG.reason)
 
 
 # ---------------------------------------------------------------------- reason and confirmation
@@ -424,7 +424,7 @@ async def reason_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 
 async def _reasoned(manager: DialogManager, reason: str) -> None:
     manager.dialog_data.update(reason=reason[:200], key=uuid.uuid4().hex)
-    await manager.switch_to(BookingsSG.confirm)
+    await manager.switch_to(ConsoleBookingsSG.confirm)
 
 
 async def on_preset(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
@@ -499,16 +499,16 @@ async def on_confirm(callback: CallbackQuery, _: Button, manager: DialogManager)
     except DomainError as error:
         await callback.answer()
         _refused(manager, error)
-        await manager.switch_to(BookingsSG.booking)
+        await manager.switch_to(ConsoleBookingsSG.booking)
         return
     await callback.answer()
     show_hint(manager, hint)
-    await manager.switch_to(BookingsSG.booking)
+    await manager.switch_to(ConsoleBookingsSG.booking)
 
 
 def bookings_admin_dialog() -> Dialog:
     """A new instance: a dialog can belong to one dispatcher only."""
-    to_booking = SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.booking)
+    to_booking = SwitchTo(Format("{btn_back}"), id="back", state=ConsoleBookingsSG.booking)
     return Dialog(
         Window(
             Format("{title}"),
@@ -516,16 +516,16 @@ def bookings_admin_dialog() -> Dialog:
             Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
             text_input(on_query),
             unexpected_input(),
-            state=BookingsSG.find,
+            state=ConsoleBookingsSG.find,
             getter=find_getter,
         ),
         Window(
             Format("{title}"),
             paged_choice("booking", "bookings", on_booking, width=1, height=8, when="bookings"),
-            SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.find),
+            SwitchTo(Format("{btn_back}"), id="back", state=ConsoleBookingsSG.find),
             text_input(on_query),
             unexpected_input(),
-            state=BookingsSG.found,
+            state=ConsoleBookingsSG.found,
             getter=found_getter,
         ),
         Window(
@@ -534,7 +534,7 @@ def bookings_admin_dialog() -> Dialog:
             Group(choice("action", "actions", on_action), width=2, when="actions"),
             Button(Format("{btn_back}"), id="back", on_click=on_booking_back),
             unexpected_input(),
-            state=BookingsSG.booking,
+            state=ConsoleBookingsSG.booking,
             getter=booking_getter,
         ),
         Window(
@@ -545,7 +545,7 @@ def bookings_admin_dialog() -> Dialog:
             ),
             to_booking,
             unexpected_input(),
-            state=BookingsSG.history,
+            state=ConsoleBookingsSG.history,
             getter=history_getter,
         ),
         Window(
@@ -554,7 +554,7 @@ def bookings_admin_dialog() -> Dialog:
             to_booking,
             text_input(on_amount),
             unexpected_input(),
-            state=BookingsSG.refund_amount,
+            state=ConsoleBookingsSG.refund_amount,
             getter=amount_getter,
         ),
         Window(
@@ -562,7 +562,7 @@ def bookings_admin_dialog() -> Dialog:
             Row(choice("minutes", "options", on_minutes), when="options"),
             to_booking,
             unexpected_input(),
-            state=BookingsSG.extend_minutes,
+            state=ConsoleBookingsSG.extend_minutes,
             getter=minutes_getter,
         ),
         Window(
@@ -570,7 +570,7 @@ def bookings_admin_dialog() -> Dialog:
             paged_choice("spot", "spots", on_spot, width=4, height=5, when="spots"),
             to_booking,
             unexpected_input(),
-            state=BookingsSG.move_spot,
+            state=ConsoleBookingsSG.move_spot,
             getter=spots_getter,
         ),
         Window(
@@ -579,7 +579,7 @@ def bookings_admin_dialog() -> Dialog:
             to_booking,
             text_input(on_typed_reason),
             unexpected_input(),
-            state=BookingsSG.reason,
+            state=ConsoleBookingsSG.reason,
             getter=reason_getter,
         ),
         Window(
@@ -587,7 +587,7 @@ def bookings_admin_dialog() -> Dialog:
             Button(Format("{btn_confirm}"), id="confirm", on_click=on_confirm, when="btn_confirm"),
             to_booking,
             unexpected_input(),
-            state=BookingsSG.confirm,
+            state=ConsoleBookingsSG.confirm,
             getter=confirm_getter,
         ),
     )
