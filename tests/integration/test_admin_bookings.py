@@ -454,3 +454,30 @@ async def test_a_spot_that_is_not_free_is_no_spot_to_move_to(
             beta_spot = await s.scalar(select(Spot.id).where(Spot.premise_id == site.b))
         assert beta_spot is not None
         await site.uc.move(site.manager, first, beta_spot, "x")
+
+
+async def test_the_refunds_sweep_retries_a_card_refund_a_crash_left_pending(
+    db: Database, clock: ManualClock, site: Site, settings: Settings
+) -> None:
+    from bot.context import Services
+    from core.usecases.payments import PaymentUseCases
+
+    payments = PaymentUseCases(db, site.stripe, clock, public_url="https://parking.example")
+    services = Services(db=db, clock=clock, settings=settings, payments=payments, geocoder=None)
+    rid = await _card_booking(db, clock, site)
+    async with db.transaction() as s:  # reserved, then the process died before calling Stripe
+        payment = await s.scalar(select(Payment).where(Payment.reservation_id == rid))
+        assert payment is not None
+        payment.refunded_amount += 150
+        s.add(
+            Refund(
+                payment_id=payment.id, reservation_id=rid, user_id=site.driver, method=PaymentMethodKind.CARD,
+                amount=150, currency="EUR", status=RefundStatus.PENDING, reason="x", created_at=clock.now(),
+            )
+        )  # fmt: skip
+    clock.advance(timedelta(minutes=5))
+    await payments.process_refunds()  # what the reconcile_payments sweep runs
+    assert [amount for _, amount in site.stripe.refunds.values()] == [150]
+    card = await services.admin_bookings.booking(site.owner, rid)
+    assert (card.refunded, card.refundable) == (150, 250)
+    assert [n.payload["amount"] for n in await _notes(db, site.driver, "payment_refunded")] == [150]
