@@ -64,6 +64,10 @@ def _uc(manager: DialogManager) -> BookingAdminUseCases:
 
 
 def _rid(manager: DialogManager) -> int:
+    """The booking on screen. Other sections open one directly with
+    `manager.start(ConsoleBookingsSG.booking, data={"reservation_id": id})`."""
+    if "rid" not in manager.dialog_data and isinstance(manager.start_data, dict):
+        manager.dialog_data["rid"] = int(manager.start_data["reservation_id"])
     return int(manager.dialog_data["rid"])
 
 
