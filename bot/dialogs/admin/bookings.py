@@ -247,9 +247,11 @@ async def on_action(callback: CallbackQuery, _: Any, manager: DialogManager, ite
 
 
 async def on_booking_back(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.switch_to(
-        ConsoleBookingsSG.found if manager.dialog_data.get("back") == "found" else ConsoleBookingsSG.find
-    )
+    back = manager.dialog_data.get("back")
+    if back is None and isinstance(manager.start_data, dict):  # opened from another section
+        await manager.done()
+        return
+    await manager.switch_to(ConsoleBookingsSG.found if back == "found" else ConsoleBookingsSG.find)
 
 
 # ---------------------------------------------------------------------- history
