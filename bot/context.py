@@ -10,6 +10,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.db import Database
 from core.usecases.admin import AdminUseCases
+from core.usecases.admin_bookings import BookingAdminUseCases
 from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
@@ -44,6 +45,7 @@ class Services:
     spots: SpotUseCases = field(init=False)  # the console's Spots section
     blockers_admin: BlockerAdminUseCases = field(init=False)  # its Blockers section
     premises_admin: PremiseAdminUseCases = field(init=False)  # its Premises section
+    admin_bookings: BookingAdminUseCases = field(init=False)  # its Bookings section
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -78,6 +80,16 @@ class Services:
             "premises_admin",
             PremiseAdminUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards),
         )
+        bookings_admin = BookingAdminUseCases(
+            self.db,
+            self.clock,
+            self.settings,
+            provider=self.payments.provider if self.payments is not None else None,
+            refund_cards=refund_cards,
+        )
+        if self.payments is not None and not self.payments.retry_refunds:
+            self.payments.retry_refunds.append(bookings_admin.retry_pending_refunds)
+        object.__setattr__(self, "admin_bookings", bookings_admin)
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

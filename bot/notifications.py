@@ -147,14 +147,16 @@ async def _booking_completed(note: Note, b: Booked) -> Rendered:
     lang = note.lang
     if note.payload.get("no_show"):
         return Rendered(tr(lang, "notify.booking_completed_no_show", **b.common(lang)))
-    # A stay that happened: "How was it?" with 1-5 stars (the review's text comes after).
+    # The car park's staff ended it (the console), or it ended on time: a stay that happened, so
+    # "How was it?" with 1-5 stars (the review's text comes after).
+    key = "notify.booking_completed_by_staff" if note.payload.get("by_staff") else "notify.booking_completed"
     stars = [
         InlineKeyboardButton(
             text=f"{n} ⭐", callback_data=ReviewStars(reservation_id=b.reservation.id, stars=n).pack()
         )
         for n in range(1, 6)
     ]
-    text = tr(lang, "notify.booking_completed", **b.common(lang)) + "\n\n" + tr(lang, "review.ask")
+    text = tr(lang, key, **b.common(lang)) + "\n\n" + tr(lang, "review.ask")
     return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[stars]))
 
 
@@ -164,7 +166,11 @@ async def _booking_extended(note: Note, b: Booked) -> Rendered:
     return Rendered(
         tr(
             lang,
-            "notify.booking_extended" if note.payload.get("added_price") else "notify.booking_extended_free",
+            "notify.booking_extended_goodwill"
+            if note.payload.get("goodwill")
+            else "notify.booking_extended"
+            if note.payload.get("added_price")
+            else "notify.booking_extended_free",
             **b.common(lang),
             until=fmt.clock_time(r.ends_at, b.premise.timezone),
             added=fmt.money(int(note.payload.get("added_price", 0)), r.currency),
@@ -176,12 +182,13 @@ async def _booking_extended(note: Note, b: Booked) -> Rendered:
 
 @_about_a_booking
 async def _booking_moved(note: Note, b: Booked) -> Rendered:
-    """Its spot was closed: the same time on another spot (b.spot is the new one)."""
+    """Its spot was closed, or the staff moved it: the same time on another spot (b.spot is
+    the new one)."""
     p = note.payload
     return Rendered(
         tr(
             note.lang,
-            "notify.booking_moved",
+            "notify.booking_moved_by_staff" if p.get("by_staff") else "notify.booking_moved",
             **b.common(note.lang),
             from_spot=str(p.get("from_spot", "")),
             reason=str(p.get("reason", "")),
@@ -273,7 +280,11 @@ async def _lower_failed_after_all(note: Note, b: Booked) -> Rendered:
     )
 
 
-_REFUND_REASONS = {"spot_taken": "refund_reason.spot_taken", "duplicate": "refund_reason.duplicate"}
+_REFUND_REASONS = {
+    "spot_taken": "refund_reason.spot_taken",
+    "duplicate": "refund_reason.duplicate",
+    "operator": "refund_reason.operator",
+}
 
 
 @_about_a_booking

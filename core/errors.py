@@ -232,3 +232,18 @@ class CannotReview(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+class InvalidRefund(DomainError):
+    """A refund amount that cannot be given: not a positive amount in the booking's currency."""
+
+    code = "invalid_refund"
+
+
+class RefundTooLarge(DomainError):
+    """A refund beyond what is left to refund on the booking (`refundable`, minor units)."""
+
+    code = "refund_too_large"
+
+    def __init__(self, refundable: int, currency: str) -> None:
+        super().__init__(f"only {refundable} {currency} left to refund")
+        self.refundable = refundable
+        self.currency = currency

@@ -123,6 +123,12 @@ class PaymentStatus(enum.StrEnum):
     NEEDS_REVIEW = "needs_review"
 
 
+class RefundStatus(enum.StrEnum):
+    PENDING = "pending"  # reserved; a card refund not yet confirmed by the provider
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class WalletTxKind(enum.StrEnum):
     DEPOSIT = "deposit"
     PAYMENT = "payment"
@@ -457,6 +463,34 @@ class Payment(Base):
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
     succeeded_at: Mapped[datetime | None] = mapped_column()
     refunded_at: Mapped[datetime | None] = mapped_column()
+
+
+class Refund(Base):
+    """One refund an operator gave (the console's Bookings section): part or all of one
+    payment, back to where it came from. The row is written (and the payment's
+    `refunded_amount` raised) before a card refund goes to the provider, so two refunds can
+    never give back more than was paid; its id is the provider's idempotency key, so a retry
+    never refunds twice (migration 0100_bookings)."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    method: Mapped[PaymentMethodKind] = mapped_column(_enum(PaymentMethodKind, "payment_method"))
+    amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[RefundStatus] = mapped_column(_enum(RefundStatus, "refund_status"))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)  # like audit_log: no foreign key
+    # The console's confirmation screen's own key: a double tap on "Refund" refunds once.
+    request_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255))
+    error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    settled_at: Mapped[datetime | None] = mapped_column()
 
 
 class WalletTransaction(Base):

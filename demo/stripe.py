@@ -248,6 +248,7 @@ class StripeFake:
         self.unexpected: list[RequestRecord] = []
         self.webhook_responses: list[tuple[str, int]] = []  # (event id, HTTP status)
         self.idempotent_replays = 0
+        self.idempotency_keys: list[tuple[str, str]] = []  # (path, Idempotency-Key) of each POST sent one
         self._idempotent: dict[str, _Stored] = {}
         self._behaviour: dict[str, CardBehaviour] = {}
         self._charges: dict[str, str] = {}  # charge id -> payment intent id
@@ -528,6 +529,7 @@ class StripeFake:
         key = request.headers.get("Idempotency-Key") if method == "POST" else None
         if key is not None:
             headers["Idempotency-Key"] = key
+            self.idempotency_keys.append((path, key))
             stored = self._idempotent.get(key)
             if stored is not None:
                 if stored.path != path or stored.params != params:

@@ -133,7 +133,10 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
             "booking.payment_line",
             method=t(m, f"method.{p.method.value}"),
             amount=fmt.money(p.amount, p.currency),
-            status=t(m, f"paystatus.{p.status.value}"),
+            status=t(m, f"paystatus.{p.status.value}")
+            if not (p.status == PaymentStatus.SUCCEEDED and p.refunded_amount)
+            # Partly refunded by the car park's staff (the console's Bookings section).
+            else t(m, "paystatus.partly_refunded", refunded=fmt.money(p.refunded_amount, p.currency)),
         )
         for p in v.payments
         # Lines where money moved; a payment page still open only while the hold can be paid

@@ -34,6 +34,7 @@ from core.errors import (
     InvalidInvite,
     InvalidTransition,
     NotFound,
+    RefundTooLarge,
     SpotLabelTaken,
     TooManyHolds,
     TooManySpots,
@@ -286,6 +287,7 @@ _REFUSALS = {
     "spot_has_blocker": "admin.spot_has_blocker",
     "blockers_unavailable": "admin.blockers_unavailable",
     "invalid_premise": "admin.invalid_premise",
+    "invalid_refund": "admin.refund_bad_amount",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 REVIEW_REFUSALS = ("not_completed", "no_show", "closed", "rating", "too_long")
@@ -322,6 +324,8 @@ def refusal_text(lang: str, error: DomainError) -> str:
     if isinstance(error, CannotReview):
         reason = error.reason if error.reason in REVIEW_REFUSALS else "not_completed"
         return tr_label(lang, f"review.refused.{reason}", days=REVIEW_EDIT_DAYS, max=REVIEW_TEXT_MAX)
+    if isinstance(error, RefundTooLarge):
+        return tr_label(lang, "admin.refund_too_large", left=fmt.money(error.refundable, error.currency))
     if isinstance(error, NotFound):
         # NotOwner is a NotFound: someone else's object is "not found" to the caller.
         return tr_label(lang, "error.not_found")

@@ -262,6 +262,7 @@ paystatus-failed = failed
 paystatus-cancelled = cancelled
 paystatus-refund_pending = refund on its way to your card (5–10 days)
 paystatus-refunded = refunded
+paystatus-partly_refunded = paid, { $refunded } refunded
 paystatus-refund_failed = refund delayed, our team is on it
 paystatus-needs_review = under review by our team
 cancel-confirm = Cancel booking #{ $id }? { $refund }
@@ -363,10 +364,13 @@ notify-booking_cancelled = ✖️ Booking #{ $id } ({ $name }, { $window }) is c
 notify-booking_cancelled_spot_closed = ✖️ Spot { $spot } at { $name } is closed ({ $why }), so booking #{ $id } ({ $window }) is cancelled. { $refund }
 notify-booking_completed = 🧾 Booking #{ $id } at { $name } has ended ({ $window }). Total paid: { $price }. Thank you!
 notify-booking_completed_no_show = 🧾 Booking #{ $id } at { $name } ({ $window }) ended without arrival. Total paid: { $price }.
+notify-booking_completed_by_staff = 🧾 Booking #{ $id } at { $name } ({ $window }) was ended by the car park's staff. Total paid: { $price }.
 notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Paid: { $added }.
 notify-booking_extended_free = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. No charge: the daily cap is reached.
 btn-update_calendar = 📅 Update my calendar
+notify-booking_extended_goodwill = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. No charge: a courtesy of the car park.
 notify-booking_moved = 🔀 Spot { $from_spot } at { $name } is closed ({ $reason }). Your booking #{ $id } ({ $window }) is moved to spot <b>{ $spot }</b>; nothing else changes.
+notify-booking_moved_by_staff = 🔀 The car park's staff moved your booking #{ $id } at { $name } ({ $window }) from spot { $from_spot } to spot <b>{ $spot }</b>; nothing else changes. The blocker to lower is the new spot's.
 notify-hold_expiring = ⏳ { $minutes ->
         [one] { $minutes } minute
        *[other] { $minutes } minutes
@@ -377,6 +381,7 @@ notify-payment_refunded = ↩️ { $amount } is being refunded for booking #{ $i
 refund_reason-spot_taken = the spot was taken before your payment arrived.
 refund_reason-duplicate = this booking was already paid.
 refund_reason-other = the booking could not be honoured.
+refund_reason-operator = a refund from the car park.
 notify-wallet_topped_up = 👛 { $amount } added to your wallet. Balance: { $balance }.
 notify-card_saved = 💳 { $brand } •••• { $last4 } is saved for one-tap payments.
 notify-admin_payment_mismatch = ⚠️ Payment #{ $payment_id }: amount mismatch: { $reason }
@@ -468,6 +473,7 @@ admin-help =
     • ➕ New car park (owners): its location, name, address, time zone, currency, price, hours, features, description and photos.
     • 🏢 Details (owners and managers): every field and the car park's SMS code; edit them; deactivate (no longer offered; keep or cancel with a full refund its future bookings) and reactivate.
     • 🅿️ Spots (owners and managers): add them (one, or a range like A1-A20), rename, close with a reason drivers are told and an optional reopen time, reopen; move or cancel (with a full refund) the bookings on a closed spot.
+    • 📋 Bookings (all staff): find one by its number or the driver's phone, or in a car park's list; its whole history; end now, extend for free, move, cancel; refund all or part (owners and managers).
     • 🔌 Blockers (all staff): their health, worst first; register a device to a spot, unbind, replace; test lower and raise; bind devices heard but not registered.
     • 👥 Staff (owners and managers): invite a manager or an attendant with a one-time link that works for { $hours ->
         [one] { $hours } hour
@@ -816,3 +822,97 @@ admin-btn_create_premise = ✅ Create
 admin-premise_created = { $name } is created, code { $code }. Find it in /admin to add its spots.
 admin-premise_invalid-coordinates = ⚠️ Send a location, or type coordinates like 50.45, 30.52.
 admin-premise_invalid-price_per_hour = ⚠️ Type a price above zero, like 2.50.
+admin-btn_bookings = 📋 Bookings
+admin-bookings_find =
+    📋 <b>Bookings</b>
+    Type a booking number (like 1234) or the driver's phone with its country code (like +380501234567), or choose a car park for today's and the coming days' bookings.
+admin-bookings_premise = 🅿️ { $name }
+admin-bookings_bad_query = ⚠️ Type a booking number like 1234, or a phone with its country code like +380501234567.
+admin-bookings_none = Nothing found for “{ $query }”.
+admin-bookings_refused = ⚠️ { $why }
+admin-bookings_found =
+    📋 <b>Bookings found for “{ $query }”</b>: { $count }
+    The most recent first.
+admin-bookings_list =
+    📋 <b>Bookings at { $name }</b>: { $count }
+    Today and the next { $days } days, times in { $tz }. Type a number or a phone to find another.
+admin-booking =
+    📋 <b>Booking #{ $id }</b> · { $status }
+    🅿️ { $name }, spot { $spot }
+    🕒 { $window } ({ $tz })
+    👤 { $driver } { $phone }
+    { $money }
+admin-booking_unpaid = 💶 { $price }, not paid
+admin-booking_money = 💶 { $price } · paid { $paid } · refunded { $refunded }
+admin-btn_booking_history = 📜 History
+admin-btn_booking-refund = ↩️ Refund
+admin-btn_booking-end = 🏁 End now
+admin-btn_booking-extend = ➕ Extend for free
+admin-btn_booking-move = 🔀 Move
+admin-btn_booking-cancel = ✖️ Cancel booking
+admin-booking_history =
+    📜 <b>History of booking #{ $id }</b> ({ $tz }), { $first }–{ $last } of { $count }:
+    { $lines }
+admin-history-created = 📝 held, { $price }
+admin-history-payment = 💶 payment #{ $id }: { $method }, { $amount }, { $status }
+admin-history-payment_refunded = ↩️ payment #{ $id } refunded in full: { $amount } to the { $method }
+admin-history-extension = ➕ extension to { $until }, { $price }: { $status }
+admin-history-extension_failed = ➕ extension not applied ({ $price })
+admin-history-refund = ↩️ refund #{ $id }: { $amount } to the { $method }, { $status }
+admin-history-refund_succeeded = ↩️ refund #{ $id } confirmed by the card provider
+admin-history-refund_failed = ⚠️ refund #{ $id } refused by the card provider: refundable again
+admin-history-lowered = 🚗 blocker lowered: arrived
+admin-history-closed = 🏁 { $status }
+admin-history-admin_blocker_failed = ⚠️ blocker { $blocker } did not lower: { $status }
+admin-history-admin_overstay = ⚠️ overstay: a car still on the spot (blocker { $blocker })
+admin-history-notification = ✉️ { $kind } by { $channel }: { $status }, sent { $sent }
+admin-history-audit = { $mark } { $who }: { $action } { $detail }
+admin-refund_amount =
+    ↩️ <b>Refund for booking #{ $id }</b>
+    Paid { $paid }, refunded { $refunded }: up to <b>{ $left }</b> can be refunded, to where it came from (wallet or card).
+    Type the amount (like 2.50), or refund all of it.
+admin-btn_refund_all = ↩️ All of it: { $amount }
+admin-refund_bad_amount = ⚠️ Type an amount like 2.50.
+admin-refund_too_large = Only { $left } is left to refund on this booking.
+admin-extend_minutes = ➕ Booking #{ $id } ends at { $until }. Extend it for free by:
+admin-btn_extend_by = ➕ { $duration }
+admin-move_spot = 🔀 Move booking #{ $id } from spot { $spot } to which free spot?
+admin-move_none = 🔀 No other spot of this car park is free for the time of booking #{ $id }.
+admin-booking_reason =
+    ✍️ <b>Why?</b> { $what }
+    Choose a reason or type your own. The audit log keeps it; the driver is not shown it.
+admin-booking_what-refund = (refund)
+admin-booking_what-end = (end now)
+admin-booking_what-extend = (free extension)
+admin-booking_what-move = (move)
+admin-booking_what-cancel = (cancel)
+admin-reason-blocker = 🔌 The blocker did not work
+admin-reason-bay_blocked = 🚧 The spot was taken or blocked
+admin-reason-driver_asked = 📞 The driver asked
+admin-reason-billing = 💶 Charged wrongly
+admin-reason-goodwill = 🤝 Goodwill
+admin-booking_confirm-refund =
+    ↩️ Refund <b>{ $amount }</b> of booking #{ $id } to where it was paid from? The driver is told.
+    Reason: { $reason }
+admin-booking_confirm-end =
+    🏁 End booking #{ $id } now? The spot is freed; nothing is refunded. The driver is told.
+    Reason: { $reason }
+admin-booking_confirm-extend =
+    ➕ Extend booking #{ $id } by { $duration } for free? The driver is told.
+    Reason: { $reason }
+admin-booking_confirm-move =
+    🔀 Move booking #{ $id } from spot { $spot_from } to spot <b>{ $spot_to }</b>? The driver is told and lowers the new spot's blocker.
+    Reason: { $reason }
+admin-booking_confirm-cancel =
+    ✖️ Cancel booking #{ $id }? What is left of its payments goes back to where they came from. The driver is told.
+    Reason: { $reason }
+admin-btn_booking_confirm = ✅ Confirm
+admin-booking_refunded = ✅ Refunded { $amount }: { $where } The driver is told.
+admin-booking_refund_failed = ⚠️ The card refused the refund of { $failed }: it is refundable again, and admins are alerted. { $where }
+admin-booking_done-end = ✅ Booking #{ $id } is ended. The driver is told.
+admin-booking_done-extend = ✅ Booking #{ $id } now ends at { $until }. The driver is told.
+admin-booking_done-move = ✅ Booking #{ $id } is moved to spot { $spot }. The driver is told.
+admin-booking_done-cancel = ✅ Booking #{ $id } is cancelled. { $refund } The driver is told.
+admin-refund_to_wallet = { $amount } back in the driver's wallet.
+admin-refund_to_card = { $amount } on its way to the driver's card.
+admin-refund_to_nothing = Nothing was paid, so nothing is refunded.

@@ -271,6 +271,7 @@ paystatus-failed = не вдалося
 paystatus-cancelled = скасовано
 paystatus-refund_pending = повертається на картку (5–10 днів)
 paystatus-refunded = повернено
+paystatus-partly_refunded = сплачено, повернуто { $refunded }
 paystatus-refund_failed = повернення затримується, ми вже працюємо над цим
 paystatus-needs_review = перевіряється нашою командою
 cancel-confirm = Скасувати бронювання №{ $id }? { $refund }
@@ -373,10 +374,13 @@ notify-booking_cancelled = ✖️ Бронювання №{ $id } ({ $name }, { 
 notify-booking_cancelled_spot_closed = ✖️ Місце { $spot } у паркінгу { $name } закрито ({ $why }), тож бронювання №{ $id } ({ $window }) скасовано. { $refund }
 notify-booking_completed = 🧾 Бронювання №{ $id } у { $name } завершено ({ $window }). Сплачено: { $price }. Дякуємо!
 notify-booking_completed_no_show = 🧾 Бронювання №{ $id } у { $name } ({ $window }) завершилося без прибуття. Сплачено: { $price }.
+notify-booking_completed_by_staff = 🧾 Бронювання №{ $id } у { $name } ({ $window }) завершив персонал паркінгу. Сплачено: { $price }.
 notify-booking_extended = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Сплачено: { $added }.
 notify-booking_extended_free = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Без доплати: досягнуто добового ліміту вартості.
 btn-update_calendar = 📅 Оновити в календарі
+notify-booking_extended_goodwill = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Без доплати: за рахунок паркінгу.
 notify-booking_moved = 🔀 Місце { $from_spot } у паркінгу { $name } закрито ({ $reason }). Ваше бронювання №{ $id } ({ $window }) перенесено на місце <b>{ $spot }</b>; більше нічого не змінюється.
+notify-booking_moved_by_staff = 🔀 Персонал паркінгу переніс ваше бронювання №{ $id } у { $name } ({ $window }) з місця { $from_spot } на місце <b>{ $spot }</b>; більше нічого не змінюється. Опускати тепер треба блокатор нового місця.
 notify-hold_expiring = ⏳ Залишилося { $minutes } хв, щоб оплатити місце <b>{ $spot }</b> у { $name } ({ $price }). О { $until } бронювання буде скасовано, а місце звільниться.
 btn-pay_now = 💳 Оплатити зараз
 notify-hold_expired = ⌛ Неоплачене бронювання №{ $id } (місце { $spot } у { $name }) звільнено, бо оплата не надійшла вчасно.
@@ -384,6 +388,7 @@ notify-payment_refunded = ↩️ Повертаємо { $amount } за брон�
 refund_reason-spot_taken = місце зайняли до того, як надійшла ваша оплата.
 refund_reason-duplicate = це бронювання вже було оплачено.
 refund_reason-other = бронювання не вдалося виконати.
+refund_reason-operator = повернення коштів від паркінгу.
 notify-wallet_topped_up = 👛 Гаманець поповнено на { $amount }. Баланс: { $balance }.
 notify-card_saved = 💳 Картку { $brand } •••• { $last4 } збережено для оплати в один дотик.
 notify-admin_payment_mismatch = ⚠️ Платіж №{ $payment_id }: невідповідність суми: { $reason }
@@ -480,6 +485,7 @@ admin-help =
     • ➕ Новий паркінг (власники): локація, назва, адреса, часовий пояс, валюта, ціна, години роботи, переваги, опис і фото.
     • 🏢 Деталі (власники й менеджери): усі поля та SMS-код паркінгу; редагування; деактивація (паркінг більше не пропонується; майбутні бронювання залишити або скасувати з повним поверненням коштів) і повторна активація.
     • 🅿️ Місця (власники й менеджери): додати (одне або діапазон на кшталт A1-A20), перейменувати, закрити з причиною, яку побачать водії, і, за бажання, часом відкриття; відкрити знову; перенести або скасувати (з повним поверненням коштів) бронювання на закритому місці.
+    • 📋 Бронювання (увесь персонал): знайти за номером чи телефоном водія або в списку паркінгу; уся історія; завершити зараз, продовжити безкоштовно, перенести, скасувати; повернути кошти повністю чи частково (власники й менеджери).
     • 🔌 Блокатори (увесь персонал): їхній стан, найгірші спочатку; прив’язати пристрій до місця, відв’язати, замінити; перевірити опускання й піднімання; прив’язати пристрої, які чути, але не зареєстровано.
     • 👥 Персонал (власники й менеджери): запросити менеджера чи чергового одноразовим посиланням, що діє { $hours ->
         [one] { $hours } годину
@@ -841,3 +847,97 @@ admin-btn_create_premise = ✅ Створити
 admin-premise_created = { $name } створено, код { $code }. Знайдіть його в /admin, щоб додати місця.
 admin-premise_invalid-coordinates = ⚠️ Надішліть локацію або введіть координати, наприклад 50.45, 30.52.
 admin-premise_invalid-price_per_hour = ⚠️ Введіть ціну більше нуля, наприклад 2.50.
+admin-btn_bookings = 📋 Бронювання
+admin-bookings_find =
+    📋 <b>Бронювання</b>
+    Введіть номер бронювання (наприклад, 1234) або телефон водія з кодом країни (наприклад, +380501234567) чи виберіть паркінг, щоб побачити бронювання на сьогодні й найближчі дні.
+admin-bookings_premise = 🅿️ { $name }
+admin-bookings_bad_query = ⚠️ Введіть номер бронювання, наприклад 1234, або телефон із кодом країни, наприклад +380501234567.
+admin-bookings_none = За запитом «{ $query }» нічого не знайдено.
+admin-bookings_refused = ⚠️ { $why }
+admin-bookings_found =
+    📋 <b>Бронювання за запитом «{ $query }»</b>: { $count }
+    Спершу найновіші.
+admin-bookings_list =
+    📋 <b>Бронювання в { $name }</b>: { $count }
+    Сьогодні та наступні { $days } днів, час у поясі { $tz }. Введіть номер або телефон, щоб знайти інше.
+admin-booking =
+    📋 <b>Бронювання №{ $id }</b> · { $status }
+    🅿️ { $name }, місце { $spot }
+    🕒 { $window } ({ $tz })
+    👤 { $driver } { $phone }
+    { $money }
+admin-booking_unpaid = 💶 { $price }, не сплачено
+admin-booking_money = 💶 { $price } · сплачено { $paid } · повернуто { $refunded }
+admin-btn_booking_history = 📜 Історія
+admin-btn_booking-refund = ↩️ Повернути кошти
+admin-btn_booking-end = 🏁 Завершити зараз
+admin-btn_booking-extend = ➕ Продовжити безкоштовно
+admin-btn_booking-move = 🔀 Перенести
+admin-btn_booking-cancel = ✖️ Скасувати бронювання
+admin-booking_history =
+    📜 <b>Історія бронювання №{ $id }</b> ({ $tz }), { $first }–{ $last } з { $count }:
+    { $lines }
+admin-history-created = 📝 утримано, { $price }
+admin-history-payment = 💶 платіж №{ $id }: { $method }, { $amount }, { $status }
+admin-history-payment_refunded = ↩️ платіж №{ $id } повернуто повністю: { $amount }, { $method }
+admin-history-extension = ➕ продовження до { $until }, { $price }: { $status }
+admin-history-extension_failed = ➕ продовження не застосовано ({ $price })
+admin-history-refund = ↩️ повернення №{ $id }: { $amount }, { $method }, { $status }
+admin-history-refund_succeeded = ↩️ повернення №{ $id } підтвердив платіжний сервіс
+admin-history-refund_failed = ⚠️ повернення №{ $id } відхилив платіжний сервіс: кошти знову можна повернути
+admin-history-lowered = 🚗 блокатор опущено: водій прибув
+admin-history-closed = 🏁 { $status }
+admin-history-admin_blocker_failed = ⚠️ блокатор { $blocker } не опустився: { $status }
+admin-history-admin_overstay = ⚠️ перевищення часу: авто досі на місці (блокатор { $blocker })
+admin-history-notification = ✉️ { $kind }, канал { $channel }: { $status }, надіслано { $sent }
+admin-history-audit = { $mark } { $who }: { $action } { $detail }
+admin-refund_amount =
+    ↩️ <b>Повернення коштів за бронювання №{ $id }</b>
+    Сплачено { $paid }, повернуто { $refunded }: можна повернути до <b>{ $left }</b>, туди, звідки їх сплачено (гаманець або картка).
+    Введіть суму (наприклад, 2.50) або поверніть усе.
+admin-btn_refund_all = ↩️ Усе: { $amount }
+admin-refund_bad_amount = ⚠️ Введіть суму, наприклад 2.50.
+admin-refund_too_large = За цим бронюванням можна повернути лише { $left }.
+admin-extend_minutes = ➕ Бронювання №{ $id } закінчується о { $until }. Продовжити безкоштовно на:
+admin-btn_extend_by = ➕ { $duration }
+admin-move_spot = 🔀 На яке вільне місце перенести бронювання №{ $id } з місця { $spot }?
+admin-move_none = 🔀 На час бронювання №{ $id } інших вільних місць у цьому паркінгу немає.
+admin-booking_reason =
+    ✍️ <b>Чому?</b> { $what }
+    Виберіть причину або введіть свою. Її зберігає журнал дій; водій її не бачить.
+admin-booking_what-refund = (повернення коштів)
+admin-booking_what-end = (завершити зараз)
+admin-booking_what-extend = (безкоштовне продовження)
+admin-booking_what-move = (перенесення)
+admin-booking_what-cancel = (скасування)
+admin-reason-blocker = 🔌 Блокатор не спрацював
+admin-reason-bay_blocked = 🚧 Місце зайняте або заблоковане
+admin-reason-driver_asked = 📞 Водій попросив
+admin-reason-billing = 💶 Помилка в оплаті
+admin-reason-goodwill = 🤝 Жест доброї волі
+admin-booking_confirm-refund =
+    ↩️ Повернути <b>{ $amount }</b> за бронювання №{ $id } туди, звідки сплачено? Водія буде повідомлено.
+    Причина: { $reason }
+admin-booking_confirm-end =
+    🏁 Завершити бронювання №{ $id } зараз? Місце звільниться; кошти не повертаються. Водія буде повідомлено.
+    Причина: { $reason }
+admin-booking_confirm-extend =
+    ➕ Продовжити бронювання №{ $id } на { $duration } безкоштовно? Водія буде повідомлено.
+    Причина: { $reason }
+admin-booking_confirm-move =
+    🔀 Перенести бронювання №{ $id } з місця { $spot_from } на місце <b>{ $spot_to }</b>? Водія буде повідомлено, і він опускатиме блокатор нового місця.
+    Причина: { $reason }
+admin-booking_confirm-cancel =
+    ✖️ Скасувати бронювання №{ $id }? Решта сплаченого повернеться туди, звідки її сплачено. Водія буде повідомлено.
+    Причина: { $reason }
+admin-btn_booking_confirm = ✅ Підтвердити
+admin-booking_refunded = ✅ Повернуто { $amount }: { $where } Водія повідомлено.
+admin-booking_refund_failed = ⚠️ Картка відхилила повернення { $failed }: ці кошти знову можна повернути, адміністраторів сповіщено. { $where }
+admin-booking_done-end = ✅ Бронювання №{ $id } завершено. Водія повідомлено.
+admin-booking_done-extend = ✅ Бронювання №{ $id } тепер закінчується о { $until }. Водія повідомлено.
+admin-booking_done-move = ✅ Бронювання №{ $id } перенесено на місце { $spot }. Водія повідомлено.
+admin-booking_done-cancel = ✅ Бронювання №{ $id } скасовано. { $refund } Водія повідомлено.
+admin-refund_to_wallet = { $amount } повернуто в гаманець водія.
+admin-refund_to_card = { $amount } повертається на картку водія.
+admin-refund_to_nothing = Нічого не сплачено, тож нічого не повертається.

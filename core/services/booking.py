@@ -323,16 +323,19 @@ async def undo_arrival(session: AsyncSession, reservation_id: int, *, now: datet
     return reservation
 
 
-async def end_now(session: AsyncSession, reservation_id: int, *, user_id: int, now: datetime) -> Reservation:
+async def end_now(
+    session: AsyncSession, reservation_id: int, *, user_id: int | None, now: datetime, by_staff: bool = False
+) -> Reservation:
     """The driver leaves early: the booking completes and the rest of the slot is freed
-    (no refund: the time was reserved for them)."""
+    (no refund: the time was reserved for them). `user_id=None` with `by_staff` is the
+    operator's "end now" (the driver is told who ended it)."""
     reservation = await lock_owned(session, reservation_id, user_id)
     if not can_end_now(reservation.status, reservation.starts_at, now):
         if reservation.status in ENDABLE:
             raise NotStarted(f"reservation {reservation.id} has not started: cancel it instead")
         raise InvalidTransition(reservation.id, reservation.status.value, "end")
     reservation.ends_at = max(now.replace(microsecond=0), reservation.starts_at + timedelta(minutes=1))
-    await _complete(session, reservation, now)
+    await _complete(session, reservation, now, by_staff=by_staff)
     return reservation
 
 
@@ -352,7 +355,9 @@ async def complete_due(session: AsyncSession, now: datetime, *, limit: int = 200
     return done
 
 
-async def _complete(session: AsyncSession, reservation: Reservation, now: datetime) -> None:
+async def _complete(
+    session: AsyncSession, reservation: Reservation, now: datetime, *, by_staff: bool = False
+) -> None:
     no_show = reservation.status == ReservationStatus.CONFIRMED
     _close(reservation, "complete", now)
     reservation.no_show = no_show
@@ -361,7 +366,11 @@ async def _complete(session: AsyncSession, reservation: Reservation, now: dateti
         session,
         reservation.user_id,
         NotificationKind.BOOKING_COMPLETED,
-        {**_booking_payload(reservation), "no_show": reservation.no_show},
+        {
+            **_booking_payload(reservation),
+            "no_show": reservation.no_show,
+            **({"by_staff": True} if by_staff else {}),
+        },
         now=now,
         dedupe_key=f"booking_completed:{reservation.id}",
     )
@@ -503,9 +512,12 @@ class ExtensionOutcome(enum.Enum):
     NOT_POSSIBLE = "not_possible"  # paid, but the spot was taken or the booking moved on
 
 
-async def apply_extension(session: AsyncSession, extension_id: int, now: datetime) -> ExtensionOutcome:
+async def apply_extension(
+    session: AsyncSession, extension_id: int, now: datetime, *, goodwill: bool = False
+) -> ExtensionOutcome:
     """Moves the booking's end once the extension is paid, if the added time is still free;
-    NOT_POSSIBLE tells the caller to refund."""
+    NOT_POSSIBLE tells the caller to refund. `goodwill`: the operator gave it for free (the
+    driver is told so)."""
     extension = await session.get(ReservationExtension, extension_id, with_for_update=True)
     if extension is None:
         raise NotFound(f"extension {extension_id}")
@@ -548,6 +560,7 @@ async def apply_extension(session: AsyncSession, extension_id: int, now: datetim
             **_booking_payload(reservation),
             "extension_id": extension.id,
             "added_price": extension.price,
+            **({"goodwill": True} if goodwill else {}),
         },
         now=now,
         dedupe_key=f"booking_extended:{extension.id}",

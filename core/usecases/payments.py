@@ -94,6 +94,9 @@ class PaymentUseCases:
         # Called after a Checkout payment settles (webhook or return page) with the payment id
         # and outcome, so a front end can update what the driver sees at once.
         self.on_settled: list[Callable[[int, Settled], Awaitable[None]]] = []
+        # Other refunds that the refunds sweep retries with process_refunds (the console's
+        # partial refunds, core/usecases/admin_bookings.py).
+        self.retry_refunds: list[Callable[[], Awaitable[object]]] = []
 
     async def _announce(self, checkout_session_id: str, settled: Settled) -> None:
         if settled not in (Settled.CONFIRMED, Settled.REFUND_OWED) or not self.on_settled:
@@ -431,6 +434,8 @@ class PaymentUseCases:
                     s, payment_id, refund_id=refund_id, error=error, now=self.clock.now()
                 )
             done += error is None
+        for retry in self.retry_refunds:
+            await retry()
         return done
 
     async def reconcile_open_checkouts(self, *, older_than: timedelta = timedelta(minutes=2)) -> int:

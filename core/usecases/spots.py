@@ -153,6 +153,37 @@ def _state(spot: Spot) -> dict[str, object]:
     }
 
 
+async def move_to_free_spot(
+    s: AsyncSession,
+    reservation: Reservation,
+    premise_id: int,
+    now: datetime,
+    *,
+    to_spot_id: int | None = None,
+) -> Spot | None:
+    """Moves the (locked) booking to a free spot of the premise for its interval: `to_spot_id`,
+    or the first free one; None when none is free. The exclusion constraint on PostgreSQL and
+    BEGIN IMMEDIATE on SQLite settle a race: a spot taken meanwhile is skipped. The console's
+    Spots and Bookings sections both move this way."""
+    interval = Interval(reservation.starts_at, reservation.ends_at)
+    candidates = [c for c in await free_spot_ids(s, premise_id, interval, now) if c != reservation.spot_id]
+    if to_spot_id is not None:
+        candidates = [c for c in candidates if c == to_spot_id]
+    for candidate in candidates:
+        try:
+            async with s.begin_nested():
+                reservation.spot_id = candidate
+                reservation.updated_at = now
+                await s.flush()
+        except IntegrityError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "23P01":  # not an overlap
+                raise
+            await s.refresh(reservation)
+            continue
+        return await s.get(Spot, candidate)
+    return None
+
+
 class SpotUseCases(AdminUseCases):
     """The Spots section; the pattern's helpers (`_action`, `_view`) come from AdminUseCases."""
 
@@ -294,23 +325,7 @@ class SpotUseCases(AdminUseCases):
             ):
                 raise InvalidTransition(reservation.id, ReservationStatus.EXPIRED.value, "move")
             audit.before = {"reservation_id": reservation.id, "spot_id": spot.id, "label": spot.label}
-            interval = Interval(reservation.starts_at, reservation.ends_at)
-            moved_to: Spot | None = None
-            for candidate in await free_spot_ids(s, premise_id, interval, now):
-                if candidate == spot.id:
-                    continue
-                try:
-                    async with s.begin_nested():
-                        reservation.spot_id = candidate
-                        reservation.updated_at = now
-                        await s.flush()
-                except IntegrityError as exc:
-                    if getattr(exc.orig, "sqlstate", None) != "23P01":  # not an overlap
-                        raise
-                    await s.refresh(reservation)
-                    continue
-                moved_to = await s.get(Spot, candidate)
-                break
+            moved_to = await move_to_free_spot(s, reservation, premise_id, now)
             if moved_to is None:
                 raise NoSpotToMoveTo(f"no spot free at premise {premise_id} for reservation {reservation.id}")
             audit.after = {"reservation_id": reservation.id, "spot_id": moved_to.id, "label": moved_to.label}
@@ -376,5 +391,6 @@ __all__ = [
     "SpotList",
     "SpotUseCases",
     "SpotView",
+    "move_to_free_spot",
     "parse_labels",
 ]

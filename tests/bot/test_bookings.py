@@ -271,6 +271,8 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.BlockersUnavailable("x"),
         errors.InvalidPremise("currency", "x"),
         errors.CannotReview("closed"),
+        errors.InvalidRefund("x"),
+        errors.RefundTooLarge(150, "EUR"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.

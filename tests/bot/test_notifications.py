@@ -200,6 +200,37 @@ async def test_past_the_daily_cap_the_reminder_and_the_notice_say_no_charge(
     assert text.endswith("No charge: the daily cap is reached.") and "0.00" not in text
 
 
+# What the console's Bookings section tells the driver: the same kinds, said as the staff's doing.
+_STAFF_VARIANTS: list[tuple[str, K, dict[str, Any]]] = [
+    ("by staff", K.BOOKING_COMPLETED, {"by_staff": True}),
+    ("goodwill", K.BOOKING_EXTENDED, {"added_price": 0, "goodwill": True}),
+    ("by staff", K.BOOKING_MOVED, {"reason": "", "by_staff": True}),
+    ("operator", K.PAYMENT_REFUNDED, {"amount": 250, "reason": "operator"}),
+]
+
+
+@pytest.mark.parametrize("lang", sorted(CATALOGS))
+async def test_what_the_staff_did_is_said_as_theirs_in_every_language(
+    sqlite_db: Database, clock: ManualClock, lang: str
+) -> None:
+    plain = {
+        kind: (await _render_for_a_hold(sqlite_db, clock, kind, {"reason": "x"}, lang))[0]
+        for kind in (K.BOOKING_COMPLETED, K.BOOKING_MOVED)
+    }
+    for _variant, kind, extra in _STAFF_VARIANTS:
+        payload = {"from_spot": "B4", "reason": "x", "amount": 250, "currency": "EUR", **extra}
+        text, _ = await _render_for_a_hold(sqlite_db, clock, kind, payload, lang)
+        assert text and text != tr(lang, "notify.generic") and text != plain.get(kind), kind
+    text, _ = await _render_for_a_hold(
+        sqlite_db, clock, K.BOOKING_EXTENDED, {"added_price": 0, "goodwill": True}
+    )
+    assert text.endswith("No charge: a courtesy of the car park.")
+    text, _ = await _render_for_a_hold(
+        sqlite_db, clock, K.PAYMENT_REFUNDED, {"amount": 250, "currency": "EUR", "reason": "operator"}
+    )
+    assert text.startswith("↩️ 2.50 EUR is being refunded for booking #") and "from the car park" in text
+
+
 @pytest.mark.parametrize("lang", sorted(CATALOGS))
 async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, lang: str) -> None:
     """Every notification as its reader sees it (text, then the buttons), compared with
@@ -228,14 +259,19 @@ async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, l
         payloads[K.BOOKING_CANCELLED]["refund_wallet"] = r.price
         payloads[K.PAYMENT_REFUNDED]["amount"] = r.price
         payloads[K.BOOKING_EXTENDED]["added_price"] = 100
+    listed = [(kind.value, kind, payload) for kind, payload in payloads.items()]
+    listed += [
+        (f"{kind.value} ({variant})", kind, {**payloads[kind], **extra})
+        for variant, kind, extra in _STAFF_VARIANTS
+    ]
     entries = []
     async with sqlite_db.read() as s:
-        for kind, payload in payloads.items():
+        for title, kind, payload in listed:
             note = Notification(id=1, user_id=user.id, kind=kind, channel=Channel.TELEGRAM, payload=payload)
             rendered = await render(s, note, lang)
             rows = rendered.keyboard.inline_keyboard if rendered.keyboard else []
             buttons = ["[" + "] [".join(b.text for b in row) + "]" for row in rows]
-            entries.append("\n".join([f"## {kind.value}", rendered.text, "", *buttons]).rstrip())
+            entries.append("\n".join([f"## {title}", rendered.text, "", *buttons]).rstrip())
     text = "\n\n".join(entries) + "\n"
     path = Path(__file__).parent / "catalogue" / f"notifications.{lang}.txt"
     if os.environ.get("UPDATE_CATALOGUE") == "1":

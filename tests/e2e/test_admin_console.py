@@ -55,6 +55,7 @@ async def test_an_attendant_is_invited_kept_out_of_staff_and_revoked(e2e: E2E) -
     ]
     assert [text for text, _ in listing.buttons()] == [
         "Central Garage · attendant",
+        "📋 Bookings",
         "ℹ️ What I can do",
         "🏠 Menu",
     ]

@@ -23,6 +23,7 @@ from bot import format as fmt
 from bot.commands import hide_admin_command
 from bot.context import Caller, Services
 from bot.dialogs.admin.blockers import BlockersSG
+from bot.dialogs.admin.bookings import ConsoleBookingsSG
 from bot.dialogs.admin.premises import PremisesSG
 from bot.dialogs.admin.prices import PricesSG
 from bot.dialogs.admin.spots import SpotsSG
@@ -84,6 +85,8 @@ async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
             for p in found
         ],
         "audit_all": [(ALL, label(m, "admin.btn_audit_all"))] if caller(m).is_admin else [],
+        # Bookings of every premise the caller has a role at (the section filters them).
+        "btn_bookings": t(m, "admin.btn_bookings") if found else "",
         "btn_help": t(m, "admin.btn_help"),
         "btn_new_premise": t(m, "admin.btn_new_premise") if caller(m).is_admin else "",
     }
@@ -392,6 +395,7 @@ def admin_dialog() -> Dialog:
         Window(
             Format("{title}"),
             Column(choice("prem", "premises", on_premise), when="premises"),
+            Start(Format("{btn_bookings}"), id="bookings", state=ConsoleBookingsSG.find, when="btn_bookings"),
             Column(choice("audit_all", "audit_all", on_audit_all), when="audit_all"),
             Start(
                 Format("{btn_new_premise}"), id="new", state=PremisesSG.new_location, when="btn_new_premise"

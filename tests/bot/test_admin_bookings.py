@@ -1,0 +1,174 @@
+"""The console's Bookings section as staff see it: "📋 Bookings" on the first screen, finding a
+booking by number, by phone and in a car park's list, its screen and history, a partial refund
+(an amount beyond what is left is refused), a move to a chosen spot, each with a reason and a
+confirmation; an attendant sees no Refund and a forged one is refused and audited. The walk is
+also written to tests/bot/catalogue/console_bookings.<lang>.txt (UPDATE_CATALOGUE=1
+regenerates it; read the diff) with the phone-size limits of the driver's catalogue."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.context import Services
+from core.clock import ManualClock
+from core.models import AuditEntry, AuditOutcome, Notification, Reservation, StaffRole, WalletTxKind
+from core.services import booking, wallet
+from core.services import payments as pay_rules
+from tests.bot.dialog_support import Driver, rows
+from tests.bot.test_screen_catalogue import CATALOGUE, Catalogue
+from tests.factories import make_premise, make_user
+
+OWNER, MANAGER, ATTENDANT = 9101, 9102, 9104
+
+
+async def _setup(services: Services, clock: ManualClock, lang: str = "en") -> tuple[int, int, int]:
+    """Alpha Garage (A1-A3), a manager and an attendant there; Olena's booking on A1 tomorrow
+    10:00-12:00 Kyiv time, 4.00 EUR paid from her wallet."""
+    async with services.db.transaction() as s:
+        premise = await make_premise(s, name="Alpha Garage", spots=3, now=clock.now())
+        driver = await make_user(s, name="Olena", phone="+380501234567")
+        premise_id, driver_id = premise.id, driver.id
+    await services.admin.add_owner(OWNER)
+    owner = (await services.users.telegram_caller(OWNER, name="Owner", language=lang)).user_id
+    for telegram_id, role in ((MANAGER, StaffRole.MANAGER), (ATTENDANT, StaffRole.ATTENDANT)):
+        user = (
+            await services.users.telegram_caller(telegram_id, name=f"Staff_{telegram_id}", language=lang)
+        ).user_id
+        invite = await services.admin.invite(owner, premise_id, role)
+        await services.admin.accept_invite(user, invite.token)
+    async with services.db.transaction() as s:
+        r = await booking.hold(
+            s,
+            user_id=driver_id,
+            premise_id=premise_id,
+            starts_at=clock.now() + timedelta(hours=23),  # 10:00 tomorrow in Kyiv
+            minutes=120,
+            now=clock.now(),
+            hold_minutes=10,
+        )
+        rid = r.id
+        await wallet.credit(
+            s, driver_id, r.price, "EUR", kind=WalletTxKind.DEPOSIT, reference="t", now=clock.now()
+        )
+    async with services.db.transaction() as s:
+        await pay_rules.pay_booking_with_wallet(s, reservation_id=rid, user_id=driver_id, now=clock.now())
+    return premise_id, rid, driver_id
+
+
+async def _walk(c: Catalogue, rid: int) -> None:
+    await c.step("/admin: the console's first screen", c.send("/admin"))
+    await c.step("📋 Bookings", c.tap(1))
+    await c.step("A phone that finds nothing", c.send("+380679999999"))
+    await c.step("Not a number nor a phone", c.send("Olena"))
+    await c.step("The booking's number typed: its screen", c.send(f"#{rid}"))
+    await c.step("Its history", c.tap(0))
+    await c.step("Back to the booking", c.tap(-1))
+    await c.step("Refund: how much", c.tap(1, 0))
+    await c.step("More than was paid", c.send("9"))
+    await c.step("2.50 typed: why", c.send("2.50"))
+    await c.step("A preset reason: the confirmation", c.tap(0))
+    await c.step("Confirmed: the booking again, the refund on top", c.tap(0))
+    await c.step("Move: the free spots", c.tap(2, 0))
+    await c.step("Spot A3: why", c.tap(0, 1))
+    await c.step("A typed reason: the confirmation", c.send("bay blocked by a van"))
+    await c.step("Confirmed: moved", c.tap(0))
+    await c.step("Extend for free: by how much", c.tap(1, 1))
+    await c.step("1 h: why", c.tap(0, 2))
+    await c.step("Goodwill: the confirmation", c.tap(4))
+    await c.step("Confirmed: extended", c.tap(0))
+    await c.step("The history now", c.tap(0))
+    await c.step("Back to the booking", c.tap(-1))
+    await c.step("Back to the search", c.tap(-1))
+    await c.step("A car park's list", c.tap(0))
+    await c.step("A booking from the list", c.tap(0))
+    await c.step("Cancel: why", c.tap(2, 1))
+    await c.step("A preset reason: the confirmation", c.tap(2))
+    await c.step("Confirmed: cancelled with the rest refunded", c.tap(0))
+
+
+@pytest.mark.parametrize("lang", ["en", "uk"])
+async def test_console_bookings_catalogue(services: Services, clock: ManualClock, lang: str) -> None:
+    _premise_id, rid, driver_id = await _setup(services, clock, lang)
+    c = Catalogue(Driver(services, MANAGER))
+    path = CATALOGUE / f"console_bookings.{lang}.txt"
+    try:
+        await _walk(c, rid)
+    finally:
+        if os.environ.get("UPDATE_CATALOGUE") == "1":
+            path.write_text(c.text(), encoding="utf-8")
+    assert c.problems == []
+    assert c.text() == path.read_text(encoding="utf-8"), (
+        f"regenerate with UPDATE_CATALOGUE=1, read {path.name}"
+    )
+    async with services.db.read() as s:
+        assert await wallet.balance(s, driver_id, "EUR") == 400  # 2.50, then the rest on cancelling
+        r = await s.get_one(Reservation, rid)
+        kinds = list(await s.scalars(select(Notification.kind).where(Notification.user_id == driver_id)))
+    assert r.status.value == "cancelled"
+    assert kinds == [
+        "booking_confirmed", "payment_refunded", "booking_moved", "booking_extended", "booking_cancelled",
+    ]  # fmt: skip
+
+
+async def test_a_manager_finds_refunds_and_moves(services: Services, clock: ManualClock) -> None:
+    _premise_id, rid, _driver = await _setup(services, clock)
+    manager = Driver(services, MANAGER)
+    await manager.send("/admin")
+    assert manager.layout == [["Alpha Garage · manager"], ["📋 Bookings"], ["ℹ️ What I can do", "🏠 Menu"]]
+    await manager.tap("📋 Bookings")
+    assert manager.layout == [["🅿️ Alpha Garage"], ["⬅️ Back"]]
+    await manager.send("+380 50 123 4567")  # the phone finds her one booking: its screen
+    assert manager.text == (
+        f"📋 <b>Booking #{rid}</b> · ✅ confirmed\n"
+        "🅿️ Alpha Garage, spot A1\n"
+        "🕒 Sun 22 Nov 10:00–12:00 (Europe/Kyiv)\n"
+        "👤 Olena +380501234567\n"
+        "💶 4.00 EUR · paid 4.00 EUR · refunded 0.00 EUR"
+    )
+    assert manager.layout == [
+        ["📜 History"],
+        ["↩️ Refund", "➕ Extend for free"],
+        ["🔀 Move", "✖️ Cancel booking"],
+        ["⬅️ Back"],
+    ]
+    await manager.tap("↩️ Refund")
+    assert manager.layout == [["↩️ All of it: 4.00 EUR"], ["⬅️ Back"]]
+    await manager.send("4.01")
+    assert manager.text.startswith("⚠️ Only 4.00 EUR is left to refund on this booking.\n\n↩️ <b>Refund for")
+    await manager.send("1,5")
+    await manager.send("customer phoned twice")
+    assert manager.text == (
+        f"↩️ Refund <b>1.50 EUR</b> of booking #{rid} to where it was paid from? The driver is told.\n"
+        "Reason: customer phoned twice"
+    )
+    await manager.tap("✅ Confirm")
+    assert manager.text.startswith(
+        "✅ Refunded 1.50 EUR: 1.50 EUR back in the driver's wallet. The driver is told.\n\n📋 <b>Booking"
+    )
+    assert manager.text.endswith("💶 4.00 EUR · paid 4.00 EUR · refunded 1.50 EUR")
+
+
+async def test_an_attendant_has_no_refund_and_a_forged_one_is_refused(
+    services: Services, clock: ManualClock
+) -> None:
+    _premise_id, rid, driver_id = await _setup(services, clock)
+    attendant = Driver(services, ATTENDANT)
+    await attendant.send("/admin")
+    await attendant.tap("📋 Bookings")
+    await attendant.send(str(rid))
+    assert attendant.layout == [["📜 History"], ["➕ Extend for free", "🔀 Move"], ["⬅️ Back"]]
+    # The Refund button's callback, made up from a button the attendant does have.
+    move = next(b.callback_data or "" for row in rows(attendant.screen) for b in row if b.text == "🔀 Move")
+    await attendant.tap_outside_dialogs(move.replace(":move", ":refund"))
+    assert attendant.bot.alerts()[-1] == "You do not have access to this."
+    async with services.db.read() as s:
+        refused = [
+            (e.action, e.detail)
+            for e in await s.scalars(select(AuditEntry).where(AuditEntry.outcome == AuditOutcome.REFUSED))
+        ]
+        assert await wallet.balance(s, driver_id, "EUR") == 0
+    assert refused[0] == ("reservation.refund", "not_permitted")
