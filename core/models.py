@@ -470,7 +470,7 @@ class Refund(Base):
     payment, back to where it came from. The row is written (and the payment's
     `refunded_amount` raised) before a card refund goes to the provider, so two refunds can
     never give back more than was paid; its id is the provider's idempotency key, so a retry
-    never refunds twice (migration 0100_bookings)."""
+    never refunds twice (migration 0017)."""
 
     __tablename__ = "refunds"
     __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
