@@ -6,7 +6,7 @@ Owners (users.is_admin: ADMIN_IDS or `python main.py admin add`) may do everythi
 premise, and things that belong to no single premise (the audit log of all premises).
 Managers may do everything at their premise except manage its staff, which stays with the
 owners who invite them. Attendants run the car park: occupancy, bookings and blockers; no
-prices, no refunds, no staff, no audit log.
+prices, no refunds, no revenue, no staff, no audit log.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class Permission(enum.StrEnum):
     REFUND = "refund"
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT = "view_audit"
+    VIEW_REVENUE = "view_revenue"  # the console's Revenue: figures, chart, CSV export
 
 
 class Role(enum.StrEnum):
