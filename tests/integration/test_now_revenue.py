@@ -72,13 +72,18 @@ async def test_now_counts_every_spot_once_as_the_rows_say(db: Database, clock: M
             await uc.occupancy(who, where)
     async with db.read() as s:
         refused = list(await s.scalars(select(AuditEntry).where(AuditEntry.outcome == AuditOutcome.REFUSED)))
-    assert [(e.action, e.premise_id) for e in refused] == [("occupancy.view", None), ("occupancy.view", other)]
+    assert [(e.action, e.premise_id) for e in refused] == [
+        ("occupancy.view", None),
+        ("occupancy.view", other),
+    ]
 
 
 async def test_revenue_is_per_currency_and_matches_the_payments(db: Database, clock: ManualClock) -> None:
     async with db.transaction() as s:
         alpha = (await make_premise(s, name="Alpha", spots=3, price_per_hour=200, now=clock.now())).id
-        beta = (await make_premise(s, name="Beta", spots=2, price_per_hour=5000, currency="UAH", now=clock.now())).id
+        beta = (
+            await make_premise(s, name="Beta", spots=2, price_per_hour=5000, currency="UAH", now=clock.now())
+        ).id
         driver = (await make_user(s, name="Olena")).id
     owner, manager, attendant = await _staff(db, clock, alpha)
     t0 = clock.now()  # Sat 21 Nov, 11:00 in Kyiv
@@ -100,7 +105,10 @@ async def test_revenue_is_per_currency_and_matches_the_payments(db: Database, cl
     assert (report.first, report.last) == (date(2026, 11, 21), date(2026, 11, 21))
     assert [(c.currency, c.gross, c.refunds, c.net) for c in report.currencies] == [("EUR", 300, 400, -100)]
     eur = report.currencies[0]
-    assert {m: (t.gross, t.refunds) for m, t in eur.by_method.items()} == {"wallet": (300, 0), "card": (0, 400)}
+    assert {m: (t.gross, t.refunds) for m, t in eur.by_method.items()} == {
+        "wallet": (300, 0),
+        "card": (0, 400),
+    }
     assert report.bookings == 1 and report.average_stay_minutes == 90
     # 90 booked minutes of 3 spots × 24 h.
     assert report.occupancy == pytest.approx(90 / (3 * 24 * 60))
