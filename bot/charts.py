@@ -87,7 +87,12 @@ def revenue_png(report: Revenue, texts: ChartTexts) -> bytes:
         line_axis.set_ylabel(texts.occupancy_axis)
         # Above the plot, right: never over a bar.
         bars_axis.legend(
-            handles=[bars, line], loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2, fontsize=9, frameon=False
+            handles=[bars, line],
+            loc="lower right",
+            bbox_to_anchor=(1.0, 1.0),
+            ncols=2,
+            fontsize=9,
+            frameon=False,
         )
     bottom = axes[-1][0]
     bottom.set_xticks(positions)

@@ -33,7 +33,9 @@ async def _setup(services: Services, clock: ManualClock, spots: int = 12) -> tup
     await services.admin.add_owner(OWNER)
     owner = (await services.users.telegram_caller(OWNER, name="Owner", language="en")).user_id
     for telegram_id, role in ((MANAGER, StaffRole.MANAGER), (ATTENDANT, StaffRole.ATTENDANT)):
-        user = (await services.users.telegram_caller(telegram_id, name=f"U{telegram_id}", language="en")).user_id
+        user = (
+            await services.users.telegram_caller(telegram_id, name=f"U{telegram_id}", language="en")
+        ).user_id
         invite = await services.admin.invite(owner, alpha, role)
         await services.admin.accept_invite(user, invite.token)
     return alpha, beta, driver
@@ -116,7 +118,9 @@ async def test_now_for_an_owner_spans_every_car_park(services: Services, clock: 
     assert owner.text.startswith("📊 <b>Now: all car parks</b>")
 
 
-async def test_revenue_for_a_manager_and_the_owner(services: Services, clock: ManualClock, tmp_path: Path) -> None:
+async def test_revenue_for_a_manager_and_the_owner(
+    services: Services, clock: ManualClock, tmp_path: Path
+) -> None:
     alpha, beta, driver = await _setup(services, clock, spots=3)
     t0 = clock.now()  # Sat 21 Nov, 11:00 in Kyiv
     clock.set(t0 - timedelta(days=1))
@@ -211,4 +215,6 @@ async def test_revenue_for_a_manager_and_the_owner(services: Services, clock: Ma
     photo = [c for c in owner.bot.calls if isinstance(c, SendPhoto)][0].photo
     assert isinstance(photo, BufferedInputFile)
     assert png_size(photo.data)[1] > 550  # two panels: EUR and UAH
-    Path("/tmp/nowrev/revenue-chart-all.png").write_bytes(photo.data) if Path("/tmp/nowrev").is_dir() else None
+    Path("/tmp/nowrev/revenue-chart-all.png").write_bytes(photo.data) if Path(
+        "/tmp/nowrev"
+    ).is_dir() else None
