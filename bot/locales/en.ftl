@@ -408,6 +408,8 @@ admin-btn_help = ℹ️ What I can do
 admin-help =
     <b>Operator console</b>
     • Car parks: the ones you manage, with your role there.
+    • 📊 Now (all staff): spots free, held, booked, with a car, closed or with a blocker down; the next arrivals and departures and the overstays, by booking number; 🔄 Refresh.
+    • 💶 Revenue (owners and managers): gross, refunds and net per currency for a period, by method and car park, bookings, average stay, occupancy; a chart and a CSV.
     • ➕ New car park (owners): its location, name, address, time zone, currency, price, hours, features, description and photos.
     • 🏢 Details (owners and managers): every field and the car park's SMS code; edit them; deactivate (no longer offered; keep or cancel with a full refund its future bookings) and reactivate.
     • 🅿️ Spots (owners and managers): add them (one, or a range like A1-A20), rename, close with a reason drivers are told and an optional reopen time, reopen; move or cancel (with a full refund) the bookings on a closed spot.
