@@ -29,14 +29,14 @@ from __future__ import annotations
 import csv
 import enum
 import io
-from collections import defaultdict
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, and_, case, extract, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import opening_hours
@@ -202,6 +202,15 @@ def _bucket(column: Any, bounds: Sequence[datetime]) -> ColumnElement[int]:
     """The index of the local day a UTC time falls in (bounds: the days' midnights, and the end),
     as SQL both backends run; a CASE per day (at most MAX_DAYS)."""
     return case(*((column < bound, n) for n, bound in enumerate(bounds[1:])), else_=len(bounds) - 1)
+
+
+def _least(value: ColumnElement[Any], bound: float) -> ColumnElement[Any]:
+    # CASE, not least()/min(): PostgreSQL and SQLite name that function differently.
+    return case((value < bound, value), else_=bound)
+
+
+def _greatest(value: ColumnElement[Any], bound: float) -> ColumnElement[Any]:
+    return case((value > bound, value), else_=bound)
 
 
 def _minutes(seconds: float) -> int:
@@ -421,32 +430,49 @@ class RevenueUseCases(AdminUseCases):
         premises: dict[int, PremiseRevenue],
     ) -> None:
         starts_at, ends_at = bounds[0], bounds[-1]
+        # Summed in SQL, per premise: the bookings starting in the period and their length, and
+        # each day's booked seconds (a stay's overlap with the day; a CASE per day, like the
+        # money). Seconds since the epoch on both backends: SQLite's strftime('%s'), PostgreSQL's
+        # EXTRACT(EPOCH ...).
+        start_s, end_s = extract("epoch", Reservation.starts_at), extract("epoch", Reservation.ends_at)
+        starting = Reservation.starts_at >= starts_at
+        days = [
+            func.sum(
+                case(
+                    (
+                        and_(Reservation.starts_at < hi, Reservation.ends_at > lo),
+                        _least(end_s, hi.timestamp()) - _greatest(start_s, lo.timestamp()),
+                    ),
+                    else_=0,
+                )
+            )
+            for lo, hi in itertools.pairwise(bounds)
+        ]
         query = (
-            select(Spot.premise_id, Reservation.starts_at, Reservation.ends_at)
+            select(
+                Spot.premise_id,
+                func.sum(case((starting, 1), else_=0)),
+                func.sum(case((starting, end_s - start_s), else_=0)),
+                *days,
+            )
             .join(Spot, Spot.id == Reservation.spot_id)
             .where(
                 Reservation.status.in_(BOOKED),
                 Reservation.starts_at < ends_at,
                 Reservation.ends_at > starts_at,
             )
+            .group_by(Spot.premise_id)
         )
         if premise_id is not None:
             query = query.where(Spot.premise_id == premise_id)
         day_seconds: list[float] = [0.0] * len(report.days)
-        booked_seconds: dict[int, float] = defaultdict(float)
-        for pid, start, end in (await s.execute(query)).tuples():
+        for pid, count, stay, *per_day in (await s.execute(query)).tuples():
             premise = premises[pid]
-            if start >= starts_at:
-                premise.bookings += 1
-                premise.stay_minutes += _minutes((end - start).total_seconds())
-            booked_seconds[pid] += _overlap(start, end, starts_at, ends_at)
-            # A stay lasts hours, so it touches a day or two: find its first day, walk on.
-            n = max(0, _day_index(bounds, start))
-            while n < len(report.days) and bounds[n] < end:
-                day_seconds[n] += _overlap(start, end, bounds[n], bounds[n + 1])
-                n += 1
-        for pid, seconds in booked_seconds.items():
-            premises[pid].booked_minutes = _minutes(seconds)
+            premise.bookings = int(count or 0)
+            premise.stay_minutes = _minutes(float(stay or 0))
+            premise.booked_minutes = _minutes(sum(float(v or 0) for v in per_day))
+            for n, seconds in enumerate(per_day):
+                day_seconds[n] += float(seconds or 0)
         for n, seconds in enumerate(day_seconds):
             report.days[n].booked_minutes = _minutes(seconds)
         found = await s.execute(
