@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.blockers import blocker_unhealthy
-from core.models import Blocker, Premise, Reservation, ReservationStatus, Spot, User
+from core.models import Blocker, Premise, Reservation, ReservationStatus, Spot, User, UtcDateTime
 from core.permissions import Permission
 from core.usecases.admin import AdminUseCases
 
@@ -122,7 +122,10 @@ def _today_ends(now: datetime, zones: set[str]) -> ColumnElement[datetime]:
         tomorrow = now.astimezone(tz).date() + timedelta(days=1)
         ends[zone] = datetime.combine(tomorrow, time(), tz).astimezone(UTC)
     # An unknown zone cannot happen (the console validates it); a day from now is a safe bound.
-    return case(ends, value=Premise.timezone, else_=now + timedelta(days=1))
+    fallback = now + timedelta(days=1)
+    if not ends:  # no premises at all
+        return literal(fallback, UtcDateTime())
+    return case(ends, value=Premise.timezone, else_=fallback)
 
 
 class OccupancyUseCases(AdminUseCases):

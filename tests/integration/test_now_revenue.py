@@ -159,3 +159,21 @@ async def test_revenue_is_per_currency_and_matches_the_payments(db: Database, cl
         ("revenue.view", AuditOutcome.REFUSED, manager),
         ("revenue.export", AuditOutcome.REFUSED, attendant),
     ]
+
+
+async def test_all_car_parks_in_different_zones_use_the_consoles_zone(
+    db: Database, clock: ManualClock
+) -> None:
+    async with db.transaction() as s:
+        owner = (await make_user(s, name="Owner", is_admin=True)).id
+    console = Settings(_env_file=None, bot_token="1:x", timezone="UTC")
+    empty = await OccupancyUseCases(db, clock, console).occupancy(owner, None)
+    assert (empty.premises, empty.counts.total) == ([], 0)
+    async with db.transaction() as s:
+        await make_premise(s, name="Kyiv", timezone="Europe/Kyiv")
+    one_zone = await RevenueUseCases(db, clock, console).revenue(owner, None, Period.TODAY)
+    assert one_zone.timezone == "Europe/Kyiv"  # the zone they share
+    async with db.transaction() as s:
+        await make_premise(s, name="Lisbon", timezone="Europe/Lisbon")
+    report = await RevenueUseCases(db, clock, console).revenue(owner, None, Period.TODAY)
+    assert (report.timezone, report.starts_at) == ("UTC", datetime(2026, 11, 21, tzinfo=UTC))

@@ -29,8 +29,6 @@ from core.usecases.occupancy import STATES, Movement, Occupancy, Overstay, SpotC
 
 __all__ = ["NowSG", "now_dialog", "open_now"]
 
-ALL = "all"
-
 
 class NowSG(StatesGroup):
     scope = State()  # staff of several car parks: which one
