@@ -21,6 +21,8 @@ from core.usecases.premises_admin import PremiseAdminUseCases
 from core.usecases.pricing import PricingUseCases
 from core.usecases.rebook import RebookUseCases
 from core.usecases.reviews import ReviewUseCases
+from core.usecases.occupancy import OccupancyUseCases
+from core.usecases.revenue import RevenueUseCases
 from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
 from core.usecases.users import Caller, UserUseCases
@@ -46,6 +48,8 @@ class Services:
     blockers_admin: BlockerAdminUseCases = field(init=False)  # its Blockers section
     premises_admin: PremiseAdminUseCases = field(init=False)  # its Premises section
     admin_bookings: BookingAdminUseCases = field(init=False)  # its Bookings section
+    occupancy: OccupancyUseCases = field(init=False)  # its Now screen
+    revenue: RevenueUseCases = field(init=False)  # its Revenue screen
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -90,6 +94,8 @@ class Services:
         if self.payments is not None and not self.payments.retry_refunds:
             self.payments.retry_refunds.append(bookings_admin.retry_pending_refunds)
         object.__setattr__(self, "admin_bookings", bookings_admin)
+        object.__setattr__(self, "occupancy", OccupancyUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(self, "revenue", RevenueUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

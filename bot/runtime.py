@@ -33,8 +33,10 @@ from bot.context import Services
 from bot.dialogs.admin import admin_dialog
 from bot.dialogs.admin.blockers import blockers_dialog
 from bot.dialogs.admin.bookings import bookings_admin_dialog
+from bot.dialogs.admin.now import now_dialog
 from bot.dialogs.admin.premises import premises_dialog
 from bot.dialogs.admin.prices import prices_dialog
+from bot.dialogs.admin.revenue import revenue_dialog
 from bot.dialogs.admin.spots import spots_dialog
 from bot.dialogs.book import book_dialog
 from bot.dialogs.bookings import bookings_dialog
@@ -212,6 +214,8 @@ def create_dispatcher(
         blockers_dialog(),
         premises_dialog(),
         bookings_admin_dialog(),
+        now_dialog(),
+        revenue_dialog(),
     )
     # Every window can answer a message it cannot take with a hint on top (show_hint).
     dp.include_routers(commands, extension.build_router(), *map(with_hints, dialogs), fallback)

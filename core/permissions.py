@@ -8,7 +8,7 @@ log of all premises (core/usecases/admin.py checks those with no premise named, 
 owners have a role). Managers may do everything at their premise, prices and its staff
 included: they invite managers and attendants there and revoke them, but never an owner
 (AdminUseCases.revoke refuses it whatever the table says). Attendants run the car park:
-occupancy, bookings and blockers; no prices, no refunds, no staff, no audit log.
+occupancy, bookings and blockers; no prices, no refunds, no revenue, no staff, no audit log.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class Permission(enum.StrEnum):
     REFUND = "refund"
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT = "view_audit"
+    VIEW_REVENUE = "view_revenue"  # the console's Revenue: figures, chart, CSV export
 
 
 class Role(enum.StrEnum):

@@ -470,6 +470,8 @@ admin-btn_help = ℹ️ What I can do
 admin-help =
     <b>Operator console</b>
     • Car parks: the ones you manage, with your role there.
+    • 📊 Now (all staff): spots free, held, booked, with a car, closed or with a blocker down; the next arrivals and departures and the overstays, by booking number; 🔄 Refresh.
+    • 💶 Revenue (owners and managers): gross, refunds and net per currency for a period, by method and car park, bookings, average stay, occupancy; a chart and a CSV.
     • ➕ New car park (owners): its location, name, address, time zone, currency, price, hours, features, description and photos.
     • 🏢 Details (owners and managers): every field and the car park's SMS code; edit them; deactivate (no longer offered; keep or cancel with a full refund its future bookings) and reactivate.
     • 🅿️ Spots (owners and managers): add them (one, or a range like A1-A20), rename, close with a reason drivers are told and an optional reopen time, reopen; move or cancel (with a full refund) the bookings on a closed spot.
@@ -916,3 +918,77 @@ admin-booking_done-cancel = ✅ Booking #{ $id } is cancelled. { $refund } The d
 admin-refund_to_wallet = { $amount } back in the driver's wallet.
 admin-refund_to_card = { $amount } on its way to the driver's card.
 admin-refund_to_nothing = Nothing was paid, so nothing is refunded.
+admin-btn_now = 📊 Now
+admin-btn_revenue = 💶 Revenue
+admin-btn_refresh = 🔄 Refresh
+admin-now_scope = 📊 <b>Now</b>: which car park?
+admin-now =
+    📊 <b>Now: { $scope }</b> · updated { $time }
+    { $counts }
+admin-now_everywhere = all car parks
+admin-now_counts = { $total ->
+        [one] { $total } spot
+       *[other] { $total } spots
+    }: 🟢 { $free } free · 🟡 { $held } held · 🔵 { $booked } booked · 🚗 { $occupied } car in · ⛔ { $closed } closed · ⚠️ { $unhealthy } blocker down
+admin-now_premise_line = • <b>{ $name }</b>: { $counts }
+admin-now_arrivals = 🅿️ <b>Next arrivals</b>
+admin-now_arrival = • #{ $id } { $when } { $spot }{ $premise }, { $driver }{ $late ->
+        [yes] {" "}(late)
+       *[other] {""}
+    }
+admin-now_departures = 🚙 <b>Next departures</b>
+admin-now_departure = • #{ $id } { $when } { $spot }{ $premise }, { $driver }
+admin-now_overstays = ⏰ <b>Overstays</b>
+admin-now_overstay = • #{ $id } { $spot }{ $premise }, { $driver }: ended { $ended }
+admin-now_intruder = • { $spot }{ $premise }: a car, no booking
+admin-now_none = none
+admin-now_more = …and { $count } more
+admin-now_open = 📊 { $name }
+admin-revenue_scope = 💶 <b>Revenue</b>: which car park?
+admin-revenue_all = 🏢 All car parks
+admin-revenue_everywhere = all car parks
+admin-revenue_pick_period =
+    💶 <b>Revenue: { $name }</b>
+    Which period?
+admin-revenue_period-today = Today
+admin-revenue_period-yesterday = Yesterday
+admin-revenue_period-week = This week
+admin-revenue_period-month = This month
+admin-revenue_period-custom = Custom range
+admin-revenue_first_day = 🗓 Custom range: tap its first day.
+admin-revenue_last_day = 🗓 From { $first }: tap the last day.
+admin-revenue =
+    💶 <b>Revenue: { $name }</b>
+    { $period }: { $span } ({ $timezone })
+admin-revenue_no_money = No payments or refunds.
+admin-revenue_currency =
+    <b>{ $net } net</b> = { $gross } gross − { $refunds } refunds
+    { $methods }
+    { $payments ->
+        [one] { $payments } payment
+       *[other] { $payments } payments
+    }, { $refund_count ->
+        [one] { $refund_count } refund
+       *[other] { $refund_count } refunds
+    }
+admin-revenue_method-card = 💳 card { $gross } − { $refunds }
+admin-revenue_method-wallet = 👛 wallet { $gross } − { $refunds }
+admin-revenue_pending = ⏳ Card refunds still in progress (not counted yet): { $amount }
+admin-revenue_stays = 🅿️ { $bookings ->
+        [one] { $bookings } booking
+       *[other] { $bookings } bookings
+    } · average stay { $average } · occupancy { $occupancy }
+admin-revenue_by_premise = <b>By car park</b>
+admin-revenue_premise_line = • { $name }: { $net } · { $bookings ->
+        [one] { $bookings } booking
+       *[other] { $bookings } bookings
+    } · occupancy { $occupancy }
+admin-revenue_btn_chart = 📈 Chart
+admin-revenue_btn_csv = 📄 CSV
+admin-revenue_btn_other_period = 🗓 Another period
+admin-revenue_chart_title = Revenue: { $name }, { $span } ({ $timezone })
+admin-revenue_chart_axis = Net revenue a day, { $currency }
+admin-revenue_chart_net = Net revenue
+admin-revenue_chart_occupancy = Occupancy
+admin-revenue_chart_caption = 📈 Revenue and occupancy, { $span }
+admin-revenue_csv_caption = 📄 Payments and refunds, { $span } (CSV)

@@ -482,6 +482,8 @@ admin-btn_help = ℹ️ Що я вмію
 admin-help =
     <b>Консоль оператора</b>
     • Паркінги: ті, якими ви керуєте, і ваша роль у кожному.
+    • 📊 Зараз (увесь персонал): місця вільні, утримані, заброньовані, з авто, закриті чи з несправним блокатором; найближчі заїзди й виїзди та хто стоїть понад час, за номерами бронювань; 🔄 Оновити.
+    • 💶 Виручка (власники й менеджери): оплати, повернення й чиста виручка за період у кожній валюті, за способом оплати й паркінгами, бронювання, середня стоянка, зайнятість; графік і CSV.
     • ➕ Новий паркінг (власники): локація, назва, адреса, часовий пояс, валюта, ціна, години роботи, переваги, опис і фото.
     • 🏢 Деталі (власники й менеджери): усі поля та SMS-код паркінгу; редагування; деактивація (паркінг більше не пропонується; майбутні бронювання залишити або скасувати з повним поверненням коштів) і повторна активація.
     • 🅿️ Місця (власники й менеджери): додати (одне або діапазон на кшталт A1-A20), перейменувати, закрити з причиною, яку побачать водії, і, за бажання, часом відкриття; відкрити знову; перенести або скасувати (з повним поверненням коштів) бронювання на закритому місці.
@@ -941,3 +943,82 @@ admin-booking_done-cancel = ✅ Бронювання №{ $id } скасован
 admin-refund_to_wallet = { $amount } повернуто в гаманець водія.
 admin-refund_to_card = { $amount } повертається на картку водія.
 admin-refund_to_nothing = Нічого не сплачено, тож нічого не повертається.
+admin-btn_now = 📊 Зараз
+admin-btn_revenue = 💶 Виручка
+admin-btn_refresh = 🔄 Оновити
+admin-now_scope = 📊 <b>Зараз</b>: який паркінг?
+admin-now =
+    📊 <b>Зараз: { $scope }</b> · оновлено о { $time }
+    { $counts }
+admin-now_everywhere = усі паркінги
+admin-now_counts = { $total ->
+        [one] { $total } місце
+        [few] { $total } місця
+       *[other] { $total } місць
+    }: 🟢 вільно { $free } · 🟡 утримано { $held } · 🔵 заброньовано { $booked } · 🚗 з авто { $occupied } · ⛔ закрито { $closed } · ⚠️ блокатор не працює: { $unhealthy }
+admin-now_premise_line = • <b>{ $name }</b>: { $counts }
+admin-now_arrivals = 🅿️ <b>Найближчі заїзди</b>
+admin-now_arrival = • #{ $id } { $when } { $spot }{ $premise }, { $driver }{ $late ->
+        [yes] {" "}(запізнюється)
+       *[other] {""}
+    }
+admin-now_departures = 🚙 <b>Найближчі виїзди</b>
+admin-now_departure = • #{ $id } { $when } { $spot }{ $premise }, { $driver }
+admin-now_overstays = ⏰ <b>Понад час</b>
+admin-now_overstay = • #{ $id } { $spot }{ $premise }, { $driver }: закінчилося о { $ended }
+admin-now_intruder = • { $spot }{ $premise }: авто без бронювання
+admin-now_none = немає
+admin-now_more = …і ще { $count }
+admin-now_open = 📊 { $name }
+admin-revenue_scope = 💶 <b>Виручка</b>: який паркінг?
+admin-revenue_all = 🏢 Усі паркінги
+admin-revenue_everywhere = усі паркінги
+admin-revenue_pick_period =
+    💶 <b>Виручка: { $name }</b>
+    За який період?
+admin-revenue_period-today = Сьогодні
+admin-revenue_period-yesterday = Учора
+admin-revenue_period-week = Цей тиждень
+admin-revenue_period-month = Цей місяць
+admin-revenue_period-custom = Свій період
+admin-revenue_first_day = 🗓 Свій період: оберіть перший день.
+admin-revenue_last_day = 🗓 З { $first }: оберіть останній день.
+admin-revenue =
+    💶 <b>Виручка: { $name }</b>
+    { $period }: { $span } ({ $timezone })
+admin-revenue_no_money = Ні оплат, ні повернень.
+admin-revenue_currency =
+    <b>{ $net } чистими</b> = { $gross } оплат − { $refunds } повернень
+    { $methods }
+    { $payments ->
+        [one] { $payments } оплата
+        [few] { $payments } оплати
+       *[other] { $payments } оплат
+    }, { $refund_count ->
+        [one] { $refund_count } повернення
+        [few] { $refund_count } повернення
+       *[other] { $refund_count } повернень
+    }
+admin-revenue_method-card = 💳 картка { $gross } − { $refunds }
+admin-revenue_method-wallet = 👛 гаманець { $gross } − { $refunds }
+admin-revenue_pending = ⏳ Повернення на картки ще тривають (не враховано): { $amount }
+admin-revenue_stays = 🅿️ { $bookings ->
+        [one] { $bookings } бронювання
+        [few] { $bookings } бронювання
+       *[other] { $bookings } бронювань
+    } · середня стоянка { $average } · зайнятість { $occupancy }
+admin-revenue_by_premise = <b>За паркінгами</b>
+admin-revenue_premise_line = • { $name }: { $net } · { $bookings ->
+        [one] { $bookings } бронювання
+        [few] { $bookings } бронювання
+       *[other] { $bookings } бронювань
+    } · зайнятість { $occupancy }
+admin-revenue_btn_chart = 📈 Графік
+admin-revenue_btn_csv = 📄 CSV
+admin-revenue_btn_other_period = 🗓 Інший період
+admin-revenue_chart_title = Виручка: { $name }, { $span } ({ $timezone })
+admin-revenue_chart_axis = Чиста виручка за день, { $currency }
+admin-revenue_chart_net = Чиста виручка
+admin-revenue_chart_occupancy = Зайнятість
+admin-revenue_chart_caption = 📈 Виручка й зайнятість, { $span }
+admin-revenue_csv_caption = 📄 Оплати й повернення, { $span } (CSV)

@@ -466,13 +466,13 @@ class AdminUseCases:
                     line.id,
                     line.at.isoformat(),
                     "" if line.actor_user_id is None else line.actor_user_id,
-                    _cell(line.actor_name),
+                    csv_cell(line.actor_name),
                     "" if line.premise_id is None else line.premise_id,
                     line.action,
                     line.outcome.value,
-                    _cell(_json(line.before)),
-                    _cell(_json(line.after)),
-                    _cell(line.detail),
+                    csv_cell(_json(line.before)),
+                    csv_cell(_json(line.after)),
+                    csv_cell(line.detail),
                 ]
             )
         return out.getvalue().encode("utf-8")
@@ -539,7 +539,7 @@ class AdminUseCases:
         return owners
 
 
-def _cell(value: str) -> str:
+def csv_cell(value: str) -> str:
     """A text cell a spreadsheet shows as text: a name a stranger chose ("=HYPERLINK(...)")
     would otherwise run as a formula when the owner opens the export (CSV injection)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

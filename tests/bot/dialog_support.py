@@ -15,7 +15,15 @@ from typing import Any
 from aiogram import Dispatcher
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.storage.memory import SimpleEventIsolation
-from aiogram.methods import AnswerCallbackQuery, GetMe, SendDocument, SendMessage, SendVenue, TelegramMethod
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    GetMe,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SendVenue,
+    TelegramMethod,
+)
 from aiogram.types import (
     Chat,
     InlineKeyboardButton,
@@ -51,13 +59,13 @@ class RecordingBot(FakeBot):
 
     async def __call__(self, method: TelegramMethod[Any], request_timeout: int | None = None) -> Any:
         self.calls.append(method)
-        if isinstance(method, SendMessage | SendVenue | SendDocument):
+        if isinstance(method, SendMessage | SendVenue | SendDocument | SendPhoto):
             return Message(
                 message_id=next(self.message_ids),
                 date=datetime.now(UTC),
                 chat=Chat(id=int(method.chat_id), type="private"),
                 text=method.text if isinstance(method, SendMessage) else None,
-                caption=method.caption if isinstance(method, SendDocument) else None,
+                caption=method.caption if isinstance(method, SendDocument | SendPhoto) else None,
             )
         if isinstance(method, GetMe):
             return User(id=BOT_ID, is_bot=True, first_name="Parking Bot", username=BOT_USERNAME)

@@ -81,6 +81,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     await owner.send("/admin")
     assert owner.text == "🛠 <b>Operator console</b>\nChoose a car park:"
     assert owner.layout == [
+        ["📊 Now", "💶 Revenue"],
         ["Alpha Garage · owner"],
         ["Beta Yard · owner"],
         ["📋 Bookings"],
@@ -134,7 +135,12 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
         "cancel",
     ]
     assert staff.text == "🛠 <b>Operator console</b>\nChoose a car park:"
-    assert staff.layout == [["Alpha Garage · attendant"], ["📋 Bookings"], ["ℹ️ What I can do", "🏠 Menu"]]
+    assert staff.layout == [
+        ["📊 Now"],
+        ["📋 Bookings"],
+        ["Alpha Garage · attendant"],
+        ["ℹ️ What I can do", "🏠 Menu"],
+    ]
     await staff.tap("Alpha Garage · attendant")
     # The attendant's one section built so far: no buttons for what does not work.
     assert staff.text == "🅿️ <b>Alpha Garage</b>\nYour role: attendant"
@@ -195,7 +201,12 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
     payload = await _invite(owner, "a manager")
     manager = Driver(services, STAFF)
     await manager.send(f"/start {payload}")
-    assert manager.layout == [["Alpha Garage · manager"], ["📋 Bookings"], ["ℹ️ What I can do", "🏠 Menu"]]
+    assert manager.layout == [
+        ["📊 Now", "💶 Revenue"],
+        ["📋 Bookings"],
+        ["Alpha Garage · manager"],
+        ["ℹ️ What I can do", "🏠 Menu"],
+    ]
     await manager.tap("Alpha Garage · manager")
     assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
     assert manager.layout == [

@@ -54,6 +54,7 @@ async def test_an_attendant_is_invited_kept_out_of_staff_and_revoked(e2e: E2E) -
         "cancel",
     ]
     assert [text for text, _ in listing.buttons()] == [
+        "📊 Now",
         "Central Garage · attendant",
         "📋 Bookings",
         "ℹ️ What I can do",

@@ -24,8 +24,10 @@ from bot.commands import hide_admin_command
 from bot.context import Caller, Services
 from bot.dialogs.admin.blockers import BlockersSG
 from bot.dialogs.admin.bookings import ConsoleBookingsSG
+from bot.dialogs.admin.now import open_now
 from bot.dialogs.admin.premises import PremisesSG
 from bot.dialogs.admin.prices import PricesSG
+from bot.dialogs.admin.revenue import open_revenue, revenue_premises
 from bot.dialogs.admin.spots import SpotsSG
 from bot.dialogs.admin.states import AdminSG
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
@@ -87,9 +89,20 @@ async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         "audit_all": [(ALL, label(m, "admin.btn_audit_all"))] if caller(m).is_admin else [],
         # Bookings of every premise the caller has a role at (the section filters them).
         "btn_bookings": t(m, "admin.btn_bookings") if found else "",
+        # Beside the car parks, what spans them (bot/dialogs/admin/now.py, revenue.py).
+        "btn_now": t(m, "admin.btn_now") if found else "",
+        "btn_revenue": t(m, "admin.btn_revenue") if found and await revenue_premises(m) else "",
         "btn_help": t(m, "admin.btn_help"),
         "btn_new_premise": t(m, "admin.btn_new_premise") if caller(m).is_admin else "",
     }
+
+
+async def on_now(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    await open_now(manager)
+
+
+async def on_revenue(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    await open_revenue(callback, manager)
 
 
 async def on_premise(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
@@ -394,8 +407,14 @@ def admin_dialog() -> Dialog:
     return Dialog(
         Window(
             Format("{title}"),
+            Row(
+                Button(Format("{btn_now}"), id="now", on_click=on_now, when="btn_now"),
+                Button(Format("{btn_revenue}"), id="revenue", on_click=on_revenue, when="btn_revenue"),
+            ),
+            Row(
+                Start(Format("{btn_bookings}"), id="bookings", state=ConsoleBookingsSG.find, when="btn_bookings"),
+            ),
             Column(choice("prem", "premises", on_premise), when="premises"),
-            Start(Format("{btn_bookings}"), id="bookings", state=ConsoleBookingsSG.find, when="btn_bookings"),
             Column(choice("audit_all", "audit_all", on_audit_all), when="audit_all"),
             Start(
                 Format("{btn_new_premise}"), id="new", state=PremisesSG.new_location, when="btn_new_premise"
