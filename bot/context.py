@@ -16,13 +16,13 @@ from core.usecases.arrival import ArrivalUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.calendar import CalendarUseCases
+from core.usecases.occupancy import OccupancyUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.premises_admin import PremiseAdminUseCases
 from core.usecases.pricing import PricingUseCases
 from core.usecases.rebook import RebookUseCases
-from core.usecases.reviews import ReviewUseCases
-from core.usecases.occupancy import OccupancyUseCases
 from core.usecases.revenue import RevenueUseCases
+from core.usecases.reviews import ReviewUseCases
 from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
 from core.usecases.users import Caller, UserUseCases

@@ -232,6 +232,8 @@ class CannotReview(DomainError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
 class InvalidRefund(DomainError):
     """A refund amount that cannot be given: not a positive amount in the booking's currency."""
 

@@ -441,7 +441,7 @@ class Payment(Base):
             postgresql_where=text(_ONE_EXTENSION_PAYMENT),
             sqlite_where=text(_ONE_EXTENSION_PAYMENT),
         ),
-        # The Revenue screen's period: what came in, what went back (migration 0100_nowrev).
+        # The Revenue screen's period: what came in, what went back (migration 0018).
         Index("ix_payments_succeeded_at", "succeeded_at"),
         Index("ix_payments_refunded_at", "refunded_at"),
     )

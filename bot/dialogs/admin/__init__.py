@@ -412,7 +412,9 @@ def admin_dialog() -> Dialog:
                 Button(Format("{btn_revenue}"), id="revenue", on_click=on_revenue, when="btn_revenue"),
             ),
             Row(
-                Start(Format("{btn_bookings}"), id="bookings", state=ConsoleBookingsSG.find, when="btn_bookings"),
+                Start(
+                    Format("{btn_bookings}"), id="bookings", state=ConsoleBookingsSG.find, when="btn_bookings"
+                ),
             ),
             Column(choice("prem", "premises", on_premise), when="premises"),
             Column(choice("audit_all", "audit_all", on_audit_all), when="audit_all"),
