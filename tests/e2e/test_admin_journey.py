@@ -7,7 +7,7 @@ device), from a database with no premise at all:
    blocker heard on MQTT but not registered, bound in two taps and tested;
 2. a driver finds it by location and books a stay that crosses 22:00 at the price the plan
    gives, line items on the booking screens;
-3. an attendant invited by link gets /admin in their command menu and a console without
+3. an attendant invited by link gets /admin in their command menu, sees occupancy (Now), and a console without
    prices; the owner's "save prices" button replayed from their chat changes nothing, and the
    Prices section forged into their console is refused and audited;
 4. a manager of this car park (in Ukrainian) reads what the console can do and cannot touch
@@ -332,10 +332,18 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
     assert "admin" in [c["command"] for c in e2e.tg.commands[(f"chat:{ATTENDANT}", "")]]
     listing = await attendant.wait_for_message(lambda m: "Choose a car park" in m.text)  # the console at once
     assert [text for text, _ in listing.buttons()] == [
+        "📊 Now",
+        "📋 Bookings",
         "Riverside Garage · attendant",
         "ℹ️ What I can do",
         "🏠 Menu",
     ]
+    # Occupancy: the driver's booking tonight counts as booked, the other nine spots free.
+    now = await tap(attendant, listing, "📊 Now", lambda m: "updated" in m.text)
+    assert "10 spots: 🟢 9 free · 🟡 0 held · 🔵 1 booked · 🚗 0 car in" in now.text
+    assert "• #1 20:30 A1, Marta" in now.text
+    await attendant.send_command("/admin")
+    listing = await attendant.wait_for_message(lambda m: "Choose a car park" in m.text and bool(m.buttons()))
     theirs = await tap(attendant, listing, "Riverside Garage", lambda m: "Your role: attendant" in m.text)
     sections = [text for text, _ in theirs.buttons()]
     assert "🔌 Blockers" in sections and "💶 Prices" not in sections and "👥 Staff" not in sections
@@ -374,6 +382,9 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
     await manager.send_command("/start", link.group(1))
     listing = await manager.wait_for_message(lambda m: "Оберіть паркінг" in m.text)
     assert [text for text, _ in listing.buttons()] == [
+        "📊 Зараз",
+        "💶 Виручка",
+        "📋 Бронювання",
         "Riverside Garage · менеджер",
         "ℹ️ Що я вмію",
         "🏠 Меню",
