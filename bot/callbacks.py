@@ -24,3 +24,11 @@ class ExtensionPay(CallbackData, prefix="exp"):
     method: str  # card | link | topup | wallet
     extension_id: int
     card_id: int = 0
+
+
+class IncidentAction(CallbackData, prefix="inc"):
+    """A button under a blocker incident's alert (core/usecases/incidents.py): the incident's
+    id only; its premise and the caller's rights there are looked up on every tap."""
+
+    action: str  # move | refund | test | ack
+    incident_id: int

@@ -13,9 +13,11 @@ from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
+from core.usecases.incidents import IncidentUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.premises_admin import PremiseAdminUseCases
 from core.usecases.pricing import PricingUseCases
+from core.usecases.reviews import ReviewUseCases
 from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
 from core.usecases.users import Caller, UserUseCases
@@ -39,6 +41,8 @@ class Services:
     spots: SpotUseCases = field(init=False)  # the console's Spots section
     blockers_admin: BlockerAdminUseCases = field(init=False)  # its Blockers section
     premises_admin: PremiseAdminUseCases = field(init=False)  # its Premises section
+    incidents: IncidentUseCases = field(init=False)  # blocker incidents' alert buttons
+    reviews: ReviewUseCases = field(init=False)  # its review moderation
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -68,6 +72,18 @@ class Services:
             "premises_admin",
             PremiseAdminUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards),
         )
+        object.__setattr__(
+            self,
+            "incidents",
+            IncidentUseCases(
+                self.db,
+                self.clock,
+                self.settings,
+                blockers_admin=self.blockers_admin,
+                refund_cards=refund_cards,
+            ),
+        )
+        object.__setattr__(self, "reviews", ReviewUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

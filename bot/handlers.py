@@ -18,7 +18,7 @@ from aiogram.types import (
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.arrival import outcome_text, parked_keyboard
-from bot.callbacks import BookingAction
+from bot.callbacks import BookingAction, IncidentAction
 from bot.commands import show_admin_command
 from bot.context import Caller, Services
 from bot.dialogs.admin import AdminSG, open_console
@@ -26,6 +26,7 @@ from bot.dialogs.common import phone_keyboard, show_hint
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.extension import drop_buttons, offer_extensions
 from bot.i18n import CATALOGS, tr, tr_label
+from bot.incidents import incident_action
 from core.errors import DomainError, InvalidInvite, InvalidPhone, PhoneTaken
 from core.permissions import INVITE_HOURS
 from core.rules import is_over
@@ -326,6 +327,7 @@ def build_routers() -> tuple[Router, Router]:
     router.message.register(admin, Command("admin"))
     router.message.register(skip_phone, F.text.in_({tr(lang, "btn.skip") for lang in CATALOGS}))
     router.callback_query.register(booking_action, BookingAction.filter())
+    router.callback_query.register(incident_action, IncidentAction.filter())
     fallback_router.message.register(anything_else)
     fallback_router.callback_query.register(unknown_button)
     return router, fallback_router

@@ -220,3 +220,9 @@ class InvalidPremise(DomainError):
     def __init__(self, field: str, detail: str = "") -> None:
         super().__init__(f"{field}: {detail}"[:200])
         self.field = field
+
+
+class InvalidReview(DomainError):
+    """Moderating a review already decided, or rejecting one without a reason."""
+
+    code = "invalid_review"

@@ -6,7 +6,7 @@ Owners (users.is_admin: ADMIN_IDS or `python main.py admin add`) may do everythi
 premise, and things that belong to no single premise (the audit log of all premises).
 Managers may do everything at their premise except manage its staff, which stays with the
 owners who invite them. Attendants run the car park: occupancy, bookings and blockers; no
-prices, no refunds, no staff, no audit log.
+prices, no refunds, no staff, no audit log, no review moderation.
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ class Permission(enum.StrEnum):
     REFUND = "refund"
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT = "view_audit"
+    # Publishing or rejecting drivers' reviews of the premise: what the public reads about it,
+    # so owners and managers, never attendants (a right of its own, not MANAGE_PREMISE, so a
+    # role can be given one without the other).
+    MODERATE_REVIEWS = "moderate_reviews"
 
 
 class Role(enum.StrEnum):

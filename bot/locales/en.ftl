@@ -389,6 +389,44 @@ notify-lower_failed_after_all =
     ⚠️ Booking #{ $id } at { $name }: the blocker reported a failure after all, so it may not be down. Your booking is still valid.
     { $reason }
 notify-admin_overstay = ⚠️ Overstay: a car is still on the spot of blocker { $blocker_id } after booking #{ $reservation_id } ended.
+notify-admin_incident =
+    🚨 <b>Blocker { $blocker } at { $name }, spot { $spot }</b>: { $kind } since { $since }.
+    { $count ->
+        [0] No bookings in the next { $hours } h.
+        [one] Booking affected in the next { $hours } h:
+       *[other] { $count } bookings affected in the next { $hours } h:
+    }{ $lines }{ $ack }
+notify-admin_incident_line = • #{ $id } { $driver }, { $window }
+notify-admin_incident_ack = ✔️ Acknowledged by { $who } at { $at }.
+notify-admin_incident_ended = ✅ Blocker { $blocker } at { $name }, spot { $spot }, is working again ({ $kind } for { $duration }).
+incident-kind-offline = offline
+incident-kind-fault = fault or jam
+incident-kind-low_battery = low battery
+incident-kind-lower_failed = a lowering failed
+btn-incident_move = 🔀 Move these drivers
+btn-incident_refund = 💸 Refund them
+btn-incident_test = 🔧 Test blocker
+btn-incident_ack = ✔️ Acknowledge
+incident-moved = { $moved ->
+        [0] Nobody moved.
+        [one] 1 booking moved: { $list }.
+       *[other] { $moved } bookings moved: { $list }.
+    }{ $stuck ->
+        [0] {""}
+       *[other] {" "}Not moved (no free spot, or started): { $stuck_list }.
+    }
+incident-refunded = { $refunded ->
+        [0] Nothing refunded.
+        [one] 1 booking cancelled, { $amount } refunded.
+       *[other] { $refunded } bookings cancelled, { $amount } refunded.
+    }{ $stuck ->
+        [0] {""}
+       *[other] {" "}Started already, not cancelled: { $stuck_list }.
+    }
+incident-acknowledged = ✔️ Acknowledged. The others see it on the alert.
+incident-acknowledged_already = Already acknowledged by { $who } at { $at }.
+notify-booking_moved_blocker = 🔀 The blocker of spot { $from_spot } at { $name } is out of order. Your booking #{ $id } ({ $window }) is moved to spot <b>{ $spot }</b>; nothing else changes.
+notify-review_published = ⭐ Your review of { $name } is published. Thank you!
 notify-generic = You have an update about your parking.
 
 ## Operator console (/admin, DESIGN.md §11)

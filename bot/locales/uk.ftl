@@ -399,6 +399,46 @@ notify-lower_failed_after_all =
     ⚠️ Бронювання №{ $id }, { $name }: блокатор таки повідомив про збій, тож він, можливо, не опущений. Ваше бронювання досі чинне.
     { $reason }
 notify-admin_overstay = ⚠️ Перевищення часу: на місці блокатора { $blocker_id } досі стоїть авто після завершення бронювання №{ $reservation_id }.
+notify-admin_incident =
+    🚨 <b>Блокатор { $blocker } у паркінгу { $name }, місце { $spot }</b>: { $kind } з { $since }.
+    { $count ->
+        [0] Бронювань у найближчі { $hours } год немає.
+        [one] Бронювання, якого це стосується, у найближчі { $hours } год:
+        [few] { $count } бронювання, яких це стосується, у найближчі { $hours } год:
+        [many] { $count } бронювань, яких це стосується, у найближчі { $hours } год:
+       *[other] { $count } бронювань, яких це стосується, у найближчі { $hours } год:
+    }{ $lines }{ $ack }
+notify-admin_incident_line = • №{ $id } { $driver }, { $window }
+notify-admin_incident_ack = ✔️ Взято в роботу: { $who }, о { $at }.
+notify-admin_incident_ended = ✅ Блокатор { $blocker } у паркінгу { $name }, місце { $spot }, знову працює ({ $kind } тривало { $duration }).
+incident-kind-offline = не на зв'язку
+incident-kind-fault = несправність або заклинювання
+incident-kind-low_battery = низький заряд
+incident-kind-lower_failed = не вдалося опустити
+btn-incident_move = 🔀 Перенести водіїв
+btn-incident_refund = 💸 Повернути кошти
+btn-incident_test = 🔧 Перевірити блокатор
+btn-incident_ack = ✔️ Беру в роботу
+incident-moved = { $moved ->
+        [0] Нікого не перенесено.
+        [one] Перенесено 1 бронювання: { $list }.
+       *[other] Перенесено бронювань: { $moved } ({ $list }).
+    }{ $stuck ->
+        [0] {""}
+       *[other] {" "}Не перенесено (немає вільного місця або вже почалося): { $stuck_list }.
+    }
+incident-refunded = { $refunded ->
+        [0] Нічого не повернуто.
+        [one] Скасовано 1 бронювання, повернуто { $amount }.
+       *[other] Скасовано бронювань: { $refunded }, повернуто { $amount }.
+    }{ $stuck ->
+        [0] {""}
+       *[other] {" "}Уже почалися, не скасовано: { $stuck_list }.
+    }
+incident-acknowledged = ✔️ Взято в роботу. Інші бачать це в сповіщенні.
+incident-acknowledged_already = Уже взято в роботу: { $who }, о { $at }.
+notify-booking_moved_blocker = 🔀 Блокатор місця { $from_spot } у паркінгу { $name } несправний. Ваше бронювання №{ $id } ({ $window }) перенесено на місце <b>{ $spot }</b>; більше нічого не змінюється.
+notify-review_published = ⭐ Ваш відгук про { $name } опубліковано. Дякуємо!
 notify-generic = У вас є оновлення щодо паркування.
 
 ## Operator console (/admin, DESIGN.md §11)

@@ -24,7 +24,7 @@ from core.errors import DomainError
 from core.models import Blocker, BlockerState, Reservation, ReservationStatus
 from core.notifications import NotificationKind
 from core.rules import lowering_opens_at, why_not_lower
-from core.services import booking, outbox
+from core.services import booking, incidents, outbox
 from core.services.places import place_of
 
 log = logging.getLogger(__name__)
@@ -192,6 +192,12 @@ class ArrivalUseCases:
                     now=self.clock.now(),
                     dedupe_key=f"lower_failed:{reservation_id}:{result.status.value}",
                 )
+                # The premise's staff get an incident with buttons (once per blocker and kind).
+                kind = incidents.KIND_OF_FAILURE.get(result.status)
+                if kind is not None:
+                    await incidents.open_incident(
+                        s, blocker.id, kind, self.clock.now(), detail=result.status.value
+                    )
         return Arrival(result=result, timezone=tz, spot=spot.label, ends_at=ends_at)
 
     async def on_ack_conflict(self, conflict: AckConflict, *, settle: float = 3.0) -> None:

@@ -153,6 +153,40 @@ def _state(spot: Spot) -> dict[str, object]:
     }
 
 
+async def move_to_free_spot(s: AsyncSession, reservation: Reservation, spot: Spot, now: datetime) -> Spot:
+    """Puts the (row-locked) booking on another free spot of its premise for the same
+    interval and returns that spot (the exclusion constraint on PostgreSQL, BEGIN IMMEDIATE
+    on SQLite: a spot taken meanwhile is skipped). The caller tells the driver. Raises
+    NoSpotToMoveTo. Used by the Spots section and by blocker incidents' "Move these drivers"."""
+    interval = Interval(reservation.starts_at, reservation.ends_at)
+    for candidate in await free_spot_ids(s, spot.premise_id, interval, now):
+        if candidate == spot.id:
+            continue
+        try:
+            async with s.begin_nested():
+                reservation.spot_id = candidate
+                reservation.updated_at = now
+                await s.flush()
+        except IntegrityError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "23P01":  # not an overlap
+                raise
+            await s.refresh(reservation)
+            continue
+        moved_to = await s.get(Spot, candidate)
+        assert moved_to is not None  # just listed
+        return moved_to
+    raise NoSpotToMoveTo(f"no spot free at premise {spot.premise_id} for reservation {reservation.id}")
+
+
+def movable(reservation: Reservation, now: datetime) -> bool:
+    """Whether an operator may move the booking: not started, still holding its spot."""
+    if reservation.status not in _MOVABLE or reservation.starts_at <= now:
+        return False
+    return reservation.status is not ReservationStatus.PENDING_PAYMENT or (
+        reservation.hold_expires_at is not None and reservation.hold_expires_at > now
+    )
+
+
 class SpotUseCases(AdminUseCases):
     """The Spots section; the pattern's helpers (`_action`, `_view`) come from AdminUseCases."""
 
@@ -294,25 +328,7 @@ class SpotUseCases(AdminUseCases):
             ):
                 raise InvalidTransition(reservation.id, ReservationStatus.EXPIRED.value, "move")
             audit.before = {"reservation_id": reservation.id, "spot_id": spot.id, "label": spot.label}
-            interval = Interval(reservation.starts_at, reservation.ends_at)
-            moved_to: Spot | None = None
-            for candidate in await free_spot_ids(s, premise_id, interval, now):
-                if candidate == spot.id:
-                    continue
-                try:
-                    async with s.begin_nested():
-                        reservation.spot_id = candidate
-                        reservation.updated_at = now
-                        await s.flush()
-                except IntegrityError as exc:
-                    if getattr(exc.orig, "sqlstate", None) != "23P01":  # not an overlap
-                        raise
-                    await s.refresh(reservation)
-                    continue
-                moved_to = await s.get(Spot, candidate)
-                break
-            if moved_to is None:
-                raise NoSpotToMoveTo(f"no spot free at premise {premise_id} for reservation {reservation.id}")
+            moved_to = await move_to_free_spot(s, reservation, spot, now)
             audit.after = {"reservation_id": reservation.id, "spot_id": moved_to.id, "label": moved_to.label}
             await outbox.notify(
                 s,
@@ -376,5 +392,7 @@ __all__ = [
     "SpotList",
     "SpotUseCases",
     "SpotView",
+    "movable",
+    "move_to_free_spot",
     "parse_labels",
 ]
