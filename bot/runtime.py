@@ -34,6 +34,7 @@ from bot.dialogs.admin import admin_dialog
 from bot.dialogs.admin.blockers import blockers_dialog
 from bot.dialogs.admin.premises import premises_dialog
 from bot.dialogs.admin.prices import prices_dialog
+from bot.dialogs.admin.reviews import reviews_dialog
 from bot.dialogs.admin.spots import spots_dialog
 from bot.dialogs.book import book_dialog
 from bot.dialogs.bookings import bookings_dialog
@@ -206,6 +207,7 @@ def create_dispatcher(
         admin_dialog(),
         prices_dialog(),
         spots_dialog(),
+        reviews_dialog(),
         blockers_dialog(),
         premises_dialog(),
     )

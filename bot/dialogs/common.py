@@ -284,6 +284,7 @@ _REFUSALS = {
     "spot_has_blocker": "admin.spot_has_blocker",
     "blockers_unavailable": "admin.blockers_unavailable",
     "invalid_premise": "admin.invalid_premise",
+    "invalid_review": "admin.review_invalid",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 

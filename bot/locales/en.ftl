@@ -772,3 +772,28 @@ admin-btn_create_premise = ✅ Create
 admin-premise_created = { $name } is created, code { $code }. Find it in /admin to add its spots.
 admin-premise_invalid-coordinates = ⚠️ Send a location, or type coordinates like 50.45, 30.52.
 admin-premise_invalid-price_per_hour = ⚠️ Type a price above zero, like 2.50.
+admin-btn_reviews = { $count ->
+        [0] ⭐ Reviews
+       *[other] ⭐ Reviews ({ $count } waiting)
+    }
+admin-reviews_empty = ⭐ <b>Reviews</b>
+    No reviews are waiting for moderation.
+admin-review =
+    ⭐ <b>Review { $n } of { $total }</b> waiting for moderation
+    { $stars } ({ $rating }/5) · { $premise }{ $booking } · { $when }
+    «{ $text }»
+    — { $driver }
+admin-review_booking = {" "}· booking #{ $id }
+admin-review_no_text = (no text)
+admin-btn_review_approve = ✅ Approve
+admin-btn_review_reject = ❌ Reject
+admin-btn_review_next = ⏭ Next review
+admin-review_approved = Published. The driver is told.
+admin-review_reject = ❌ Why is review #{ $id } rejected? Pick a reason or type one (the driver is not told):
+admin-review_reason-spam = Spam or advertising
+admin-review_reason-offensive = Offensive language
+admin-review_reason-off_topic = Not about this car park
+admin-review_reason-personal_data = Personal data
+admin-review_rejected = ❌ Review rejected.
+admin-reviews_refused = ⚠️ { $why }
+admin-review_invalid = This review cannot be decided: it was decided already, or the reason is empty.

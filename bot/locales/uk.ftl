@@ -410,7 +410,7 @@ notify-admin_incident =
     }{ $lines }{ $ack }
 notify-admin_incident_line = • №{ $id } { $driver }, { $window }
 notify-admin_incident_ack = ✔️ Взято в роботу: { $who }, о { $at }.
-notify-admin_incident_ended = ✅ Блокатор { $blocker } у паркінгу { $name }, місце { $spot }, знову працює ({ $kind } тривало { $duration }).
+notify-admin_incident_ended = ✅ Блокатор { $blocker } у паркінгу { $name }, місце { $spot }, знову працює (інцидент «{ $kind }» тривав { $duration }).
 incident-kind-offline = не на зв'язку
 incident-kind-fault = несправність або заклинювання
 incident-kind-low_battery = низький заряд
@@ -797,3 +797,28 @@ admin-btn_create_premise = ✅ Створити
 admin-premise_created = { $name } створено, код { $code }. Знайдіть його в /admin, щоб додати місця.
 admin-premise_invalid-coordinates = ⚠️ Надішліть локацію або введіть координати, наприклад 50.45, 30.52.
 admin-premise_invalid-price_per_hour = ⚠️ Введіть ціну більше нуля, наприклад 2.50.
+admin-btn_reviews = { $count ->
+        [0] ⭐ Відгуки
+       *[other] ⭐ Відгуки (очікують: { $count })
+    }
+admin-reviews_empty = ⭐ <b>Відгуки</b>
+    Немає відгуків, що чекають на модерацію.
+admin-review =
+    ⭐ <b>Відгук { $n } з { $total }</b> чекає на модерацію
+    { $stars } ({ $rating }/5) · { $premise }{ $booking } · { $when }
+    «{ $text }»
+    — { $driver }
+admin-review_booking = {" "}· бронювання №{ $id }
+admin-review_no_text = (без тексту)
+admin-btn_review_approve = ✅ Схвалити
+admin-btn_review_reject = ❌ Відхилити
+admin-btn_review_next = ⏭ Наступний відгук
+admin-review_approved = Опубліковано. Водія повідомлено.
+admin-review_reject = ❌ Чому відгук №{ $id } відхилено? Оберіть причину або введіть свою (водію не повідомляємо):
+admin-review_reason-spam = Спам або реклама
+admin-review_reason-offensive = Образлива лексика
+admin-review_reason-off_topic = Не про цей паркінг
+admin-review_reason-personal_data = Персональні дані
+admin-review_rejected = ❌ Відгук відхилено.
+admin-reviews_refused = ⚠️ { $why }
+admin-review_invalid = Цей відгук не можна розглянути: його вже розглянуто або причина порожня.

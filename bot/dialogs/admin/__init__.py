@@ -25,6 +25,7 @@ from bot.context import Caller, Services
 from bot.dialogs.admin.blockers import BlockersSG
 from bot.dialogs.admin.premises import PremisesSG
 from bot.dialogs.admin.prices import PricesSG
+from bot.dialogs.admin.reviews import ReviewsSG
 from bot.dialogs.admin.spots import SpotsSG
 from bot.dialogs.admin.states import AdminSG
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
@@ -86,7 +87,17 @@ async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         "audit_all": [(ALL, label(m, "admin.btn_audit_all"))] if caller(m).is_admin else [],
         "btn_help": t(m, "admin.btn_help"),
         "btn_new_premise": t(m, "admin.btn_new_premise") if caller(m).is_admin else "",
+        "btn_reviews": await _reviews_button(m),
     }
+
+
+async def _reviews_button(m: DialogManager) -> str:
+    """ "⭐ Reviews (n waiting)" for those who moderate reviews somewhere; nothing for others."""
+    reviews, who = services(m).reviews, caller(m).user_id
+    if not await reviews.may_moderate(who):
+        return ""
+    _, waiting = await reviews.queue(who, limit=0)
+    return label(m, "admin.btn_reviews", count=waiting)
 
 
 async def on_premise(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
@@ -391,6 +402,7 @@ def admin_dialog() -> Dialog:
             Start(
                 Format("{btn_new_premise}"), id="new", state=PremisesSG.new_location, when="btn_new_premise"
             ),
+            Start(Format("{btn_reviews}"), id="reviews", state=ReviewsSG.queue, when="btn_reviews"),
             Row(
                 SwitchTo(Format("{btn_help}"), id="help", state=AdminSG.help),
                 Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
