@@ -40,7 +40,7 @@ async def incident_action(
             moved = await uc.move_drivers(who, incident_id)
             text = tr_label(
                 lang,
-                "incident.moved",
+                "incident_alert.moved",
                 moved=len(moved.moved),
                 list=", ".join(f"#{rid} → {label}" for rid, label in moved.moved),
                 stuck=len(moved.stuck),
@@ -50,7 +50,7 @@ async def incident_action(
             refunded = await uc.refund_drivers(who, incident_id)
             text = tr_label(
                 lang,
-                "incident.refunded",
+                "incident_alert.refunded",
                 refunded=len(refunded.refunded),
                 amount=fmt.money(refunded.amount, refunded.currency) if refunded.currency else "0",
                 stuck=len(refunded.stuck),
@@ -70,9 +70,9 @@ async def incident_action(
             ack = await uc.acknowledge(who, incident_id)
             at = fmt.clock_time(ack.at, await _timezone(services, incident_id))
             text = (
-                tr_label(lang, "incident.acknowledged")
+                tr_label(lang, "incident_alert.acknowledged")
                 if ack.first
-                else tr_label(lang, "incident.acknowledged_already", who=ack.by, at=at)
+                else tr_label(lang, "incident_alert.acknowledged_already", who=ack.by, at=at)
             )
             await _show_acknowledged(callback, services, caller, incident_id)
         else:

@@ -359,7 +359,7 @@ class _Incident:
             "blocker": self.incident.blocker_id,
             "name": self.premise.name,
             "spot": self.spot,
-            "kind": tr(lang, f"incident.kind.{self.incident.kind.value}"),
+            "kind": tr(lang, f"incident_alert.kind.{self.incident.kind.value}"),
         }
 
 

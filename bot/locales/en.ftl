@@ -399,15 +399,15 @@ notify-admin_incident =
 notify-admin_incident_line = • #{ $id } { $driver }, { $window }
 notify-admin_incident_ack = ✔️ Acknowledged by { $who } at { $at }.
 notify-admin_incident_ended = ✅ Blocker { $blocker } at { $name }, spot { $spot }, is working again ({ $kind } for { $duration }).
-incident-kind-offline = offline
-incident-kind-fault = fault or jam
-incident-kind-low_battery = low battery
-incident-kind-lower_failed = a lowering failed
+incident_alert-kind-offline = offline
+incident_alert-kind-fault = fault or jam
+incident_alert-kind-low_battery = low battery
+incident_alert-kind-lower_failed = a lowering failed
 btn-incident_move = 🔀 Move these drivers
 btn-incident_refund = 💸 Refund them
 btn-incident_test = 🔧 Test blocker
 btn-incident_ack = ✔️ Acknowledge
-incident-moved = { $moved ->
+incident_alert-moved = { $moved ->
         [0] Nobody moved.
         [one] 1 booking moved: { $list }.
        *[other] { $moved } bookings moved: { $list }.
@@ -415,7 +415,7 @@ incident-moved = { $moved ->
         [0] {""}
        *[other] {" "}Not moved (no free spot, or started): { $stuck_list }.
     }
-incident-refunded = { $refunded ->
+incident_alert-refunded = { $refunded ->
         [0] Nothing refunded.
         [one] 1 booking cancelled, { $amount } refunded.
        *[other] { $refunded } bookings cancelled, { $amount } refunded.
@@ -423,8 +423,8 @@ incident-refunded = { $refunded ->
         [0] {""}
        *[other] {" "}Started already, not cancelled: { $stuck_list }.
     }
-incident-acknowledged = ✔️ Acknowledged. The others see it on the alert.
-incident-acknowledged_already = Already acknowledged by { $who } at { $at }.
+incident_alert-acknowledged = ✔️ Acknowledged. The others see it on the alert.
+incident_alert-acknowledged_already = Already acknowledged by { $who } at { $at }.
 notify-booking_moved_blocker = 🔀 The blocker of spot { $from_spot } at { $name } is out of order. Your booking #{ $id } ({ $window }) is moved to spot <b>{ $spot }</b>; nothing else changes.
 notify-review_published = ⭐ Your review of { $name } is published. Thank you!
 notify-generic = You have an update about your parking.

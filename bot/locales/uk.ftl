@@ -411,15 +411,15 @@ notify-admin_incident =
 notify-admin_incident_line = • №{ $id } { $driver }, { $window }
 notify-admin_incident_ack = ✔️ Взято в роботу: { $who }, о { $at }.
 notify-admin_incident_ended = ✅ Блокатор { $blocker } у паркінгу { $name }, місце { $spot }, знову працює (інцидент «{ $kind }» тривав { $duration }).
-incident-kind-offline = не на зв'язку
-incident-kind-fault = несправність або заклинювання
-incident-kind-low_battery = низький заряд
-incident-kind-lower_failed = не вдалося опустити
+incident_alert-kind-offline = не на зв'язку
+incident_alert-kind-fault = несправність або заклинювання
+incident_alert-kind-low_battery = низький заряд
+incident_alert-kind-lower_failed = не вдалося опустити
 btn-incident_move = 🔀 Перенести водіїв
 btn-incident_refund = 💸 Повернути кошти
 btn-incident_test = 🔧 Перевірити блокатор
 btn-incident_ack = ✔️ Беру в роботу
-incident-moved = { $moved ->
+incident_alert-moved = { $moved ->
         [0] Нікого не перенесено.
         [one] Перенесено 1 бронювання: { $list }.
        *[other] Перенесено бронювань: { $moved } ({ $list }).
@@ -427,7 +427,7 @@ incident-moved = { $moved ->
         [0] {""}
        *[other] {" "}Не перенесено (немає вільного місця або вже почалося): { $stuck_list }.
     }
-incident-refunded = { $refunded ->
+incident_alert-refunded = { $refunded ->
         [0] Нічого не повернуто.
         [one] Скасовано 1 бронювання, повернуто { $amount }.
        *[other] Скасовано бронювань: { $refunded }, повернуто { $amount }.
@@ -435,8 +435,8 @@ incident-refunded = { $refunded ->
         [0] {""}
        *[other] {" "}Уже почалися, не скасовано: { $stuck_list }.
     }
-incident-acknowledged = ✔️ Взято в роботу. Інші бачать це в сповіщенні.
-incident-acknowledged_already = Уже взято в роботу: { $who }, о { $at }.
+incident_alert-acknowledged = ✔️ Взято в роботу. Інші бачать це в сповіщенні.
+incident_alert-acknowledged_already = Уже взято в роботу: { $who }, о { $at }.
 notify-booking_moved_blocker = 🔀 Блокатор місця { $from_spot } у паркінгу { $name } несправний. Ваше бронювання №{ $id } ({ $window }) перенесено на місце <b>{ $spot }</b>; більше нічого не змінюється.
 notify-review_published = ⭐ Ваш відгук про { $name } опубліковано. Дякуємо!
 notify-generic = У вас є оновлення щодо паркування.

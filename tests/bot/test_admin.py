@@ -85,6 +85,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
         ["Beta Yard · owner"],
         ["📜 Audit log: all car parks"],
         ["➕ New car park"],
+        ["⭐ Reviews"],
         ["ℹ️ What I can do", "🏠 Menu"],
     ]
     await owner.tap("ℹ️ What I can do")
@@ -193,7 +194,7 @@ async def test_a_manager_sees_the_audit_log_but_not_staff_and_forged_buttons_are
     payload = await _invite(owner, "a manager")
     manager = Driver(services, STAFF)
     await manager.send(f"/start {payload}")
-    assert manager.layout == [["Alpha Garage · manager"], ["ℹ️ What I can do", "🏠 Menu"]]
+    assert manager.layout == [["Alpha Garage · manager"], ["⭐ Reviews"], ["ℹ️ What I can do", "🏠 Menu"]]
     await manager.tap("Alpha Garage · manager")
     assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
     assert manager.layout == [

@@ -255,6 +255,7 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.SpotHasBlocker("x"),
         errors.BlockersUnavailable("x"),
         errors.InvalidPremise("currency", "x"),
+        errors.InvalidReview("x"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.
