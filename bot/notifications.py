@@ -376,8 +376,10 @@ async def _incident_of(session: AsyncSession, payload: dict[str, Any]) -> _Incid
 
 def incident_keyboard(lang: str, incident_id: int, *, bookings: bool) -> InlineKeyboardMarkup:
     """An incident alert's buttons: move and refund only when it names bookings."""
-    actions = (("move", "btn.incident_move"), ("refund", "btn.incident_refund")) if bookings else ()
-    actions += (("test", "btn.incident_test"), ("ack", "btn.incident_ack"))
+    actions: list[tuple[str, str]] = []
+    if bookings:
+        actions += [("move", "btn.incident_move"), ("refund", "btn.incident_refund")]
+    actions += [("test", "btn.incident_test"), ("ack", "btn.incident_ack")]
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [

@@ -41,20 +41,26 @@ def upgrade() -> None:
         sa.Column("acknowledged_by", sa.Integer(), nullable=True),
         sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["blocker_id"], ["blockers.id"], name=op.f("fk_blocker_incidents_blocker_id_blockers"),
+            ["blocker_id"],
+            ["blockers.id"],
+            name=op.f("fk_blocker_incidents_blocker_id_blockers"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
-            ["premise_id"], ["premises.id"], name=op.f("fk_blocker_incidents_premise_id_premises"),
+            ["premise_id"],
+            ["premises.id"],
+            name=op.f("fk_blocker_incidents_premise_id_premises"),
             ondelete="CASCADE",
-        ),  # fmt: skip
+        ),
         sa.ForeignKeyConstraint(
             ["spot_id"], ["spots.id"], name=op.f("fk_blocker_incidents_spot_id_spots"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["acknowledged_by"], ["users.id"], name=op.f("fk_blocker_incidents_acknowledged_by_users"),
+            ["acknowledged_by"],
+            ["users.id"],
+            name=op.f("fk_blocker_incidents_acknowledged_by_users"),
             ondelete="SET NULL",
-        ),  # fmt: skip
+        ),
         sa.CheckConstraint(KINDS, name=op.f("ck_blocker_incidents_incident_kind")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_blocker_incidents")),
     )
