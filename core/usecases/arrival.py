@@ -181,22 +181,28 @@ class ArrivalUseCases:
                 with contextlib.suppress(DomainError):
                     await booking.mark_arrived(s, reservation_id, user_id=user_id, now=self.clock.now())
             elif result.status not in (CommandStatus.BUSY, CommandStatus.EXPIRED):
-                await outbox.notify_admins(
-                    s,
-                    NotificationKind.ADMIN_BLOCKER_FAILED,
-                    {
-                        "blocker_id": blocker.id,
-                        "reservation_id": reservation_id,
-                        "status": result.status.value,
-                    },
-                    now=self.clock.now(),
-                    dedupe_key=f"lower_failed:{reservation_id}:{result.status.value}",
-                )
-                # The premise's staff get an incident with buttons (once per blocker and kind).
+                # The premise's staff and the owners get an incident with buttons, naming this
+                # booking (once per blocker and kind); without one (offline: the outage's own
+                # incident; or one open already) the owners get the plain alert as before.
                 kind = incidents.KIND_OF_FAILURE.get(result.status)
-                if kind is not None:
+                opened = (
                     await incidents.open_incident(
                         s, blocker.id, kind, self.clock.now(), detail=result.status.value
+                    )
+                    if kind is not None
+                    else None
+                )
+                if opened is None or not opened.alerted:
+                    await outbox.notify_admins(
+                        s,
+                        NotificationKind.ADMIN_BLOCKER_FAILED,
+                        {
+                            "blocker_id": blocker.id,
+                            "reservation_id": reservation_id,
+                            "status": result.status.value,
+                        },
+                        now=self.clock.now(),
+                        dedupe_key=f"lower_failed:{reservation_id}:{result.status.value}",
                     )
         return Arrival(result=result, timezone=tz, spot=spot.label, ends_at=ends_at)
 

@@ -231,8 +231,8 @@ async def test_an_obstacle_is_explained_with_a_retry_and_admins_are_alerted(
         kinds = list(await s.scalars(select(Notification.kind).where(Notification.kind.like("admin_%"))))
         still = await s.get(Reservation, r.id)
     assert (
-        # The owner's alert of the failure, and the incident with its buttons (the booking named).
-        kinds == ["admin_blocker_failed", "admin_incident"]
+        # The alert is the incident's, naming the booking, with its buttons.
+        kinds == ["admin_incident"]
         and still is not None
         and still.status == ReservationStatus.CONFIRMED
     )
