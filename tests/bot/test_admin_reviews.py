@@ -161,6 +161,9 @@ async def test_incident_buttons_in_the_chat(services: Services, clock: ManualClo
     manager = Driver(services, MANAGER)
     await manager.tap_outside_dialogs(f"inc:ack:{incident}")
     assert manager.bot.alerts()[-1] == "Already acknowledged by User_9004 at 11:00."
+    # Test blocker: this chat's service runs without MQTT, which the answer says.
+    await attendant.tap_outside_dialogs(f"inc:test:{incident}")
+    assert attendant.bot.texts()[-1] == "Blockers are not connected (MQTT is off), so no command can be sent."
     stranger = Driver(services, STRANGER)
     await services.users.telegram_caller(STRANGER, name="Stranger", language="en")
     await stranger.tap_outside_dialogs(f"inc:move:{incident}")
