@@ -177,4 +177,4 @@ async def test_incident_buttons_in_the_chat(services: Services, clock: ManualClo
                 .order_by(AuditEntry.id)
             )
         )
-    assert refused == ["incident.refund", "incident.move"]
+    assert refused == ["incident.refund", "blocker.test", "incident.move"]
