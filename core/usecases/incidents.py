@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class MoveOutcome:
     moved: list[tuple[int, str]] = field(default_factory=list)  # (booking, new spot label)
-    stuck: list[int] = field(default_factory=list)  # no free spot, or started already
+    stuck: list[int] = field(default_factory=list)  # no free spot, or a car on the spot already
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +122,8 @@ class IncidentUseCases(AdminUseCases):
         return [await booking.lock_owned(s, rid) for rid in ids]
 
     async def move_drivers(self, actor_id: int, incident_id: int) -> MoveOutcome:
-        """Moves each booking the incident affects that has not started to a free spot of the
+        """Moves each booking the incident affects that nobody has entered (not started, or
+        started with the driver still outside: the blocker failed them) to a free spot of the
         premise (the Spots section's move); the drivers are told (booking_moved)."""
         premise_id = await self._premise_of(incident_id)
         now = self.clock.now()
@@ -134,7 +135,7 @@ class IncidentUseCases(AdminUseCases):
             audit.before = {"incident_id": incident.id, "blocker_id": incident.blocker_id}
             for reservation in await self._affected(s, incident) if spot is not None else []:
                 assert spot is not None
-                if not movable(reservation, now):
+                if not movable(reservation, now, not_entered=True):
                     outcome.stuck.append(reservation.id)
                     continue
                 try:

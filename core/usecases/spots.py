@@ -178,8 +178,17 @@ async def move_to_free_spot(s: AsyncSession, reservation: Reservation, spot: Spo
     raise NoSpotToMoveTo(f"no spot free at premise {spot.premise_id} for reservation {reservation.id}")
 
 
-def movable(reservation: Reservation, now: datetime) -> bool:
-    """Whether an operator may move the booking: not started, still holding its spot."""
+def movable(reservation: Reservation, now: datetime, *, not_entered: bool = False) -> bool:
+    """Whether an operator may move the booking: not started, still holding its spot. With
+    `not_entered`, also a paid one under way whose driver has not got in (a blocker that
+    failed them at the gate): nobody is on the spot, the rest of the stay moves."""
+    if (
+        not_entered
+        and reservation.status is ReservationStatus.CONFIRMED
+        and reservation.arrived_at is None
+        and reservation.ends_at > now
+    ):
+        return True
     if reservation.status not in _MOVABLE or reservation.starts_at <= now:
         return False
     return reservation.status is not ReservationStatus.PENDING_PAYMENT or (

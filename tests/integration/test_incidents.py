@@ -177,11 +177,19 @@ async def test_a_fault_opens_one_incident_and_alerts_the_premises_blocker_staff_
     assert all(n.payload == {"incident_id": incident.id, "reservations": [booked]} for n in alerts)
 
 
-async def test_concurrent_reports_open_one_incident(site: Site) -> None:
+async def test_concurrent_reports_from_two_processes_open_one_incident(site: Site) -> None:
     await _paid_booking(site)
     async with site.db.transaction() as s:
         await s.execute(update(Blocker).where(Blocker.id == "BLK-1").values(online=False))
-    await asyncio.gather(*(site.uc.settle("BLK-1") for _ in range(6)))
+    # A second process: its own engine and connections on the same database.
+    other_db = Database.from_url(site.db.engine.url.render_as_string(hide_password=False))
+    other = IncidentUseCases(
+        other_db, site.clock, SETTINGS, blockers_admin=BlockerAdminUseCases(other_db, site.clock, SETTINGS)
+    )
+    try:
+        await asyncio.gather(*(uc.settle("BLK-1") for uc in (site.uc, other) * 3))
+    finally:
+        await other_db.dispose()
     incidents = await _incidents(site)
     assert [(i.kind, i.closed_at) for i in incidents] == [(IncidentKind.OFFLINE, None)]
     assert len(await _notes(site, K.ADMIN_INCIDENT)) == 3
@@ -304,3 +312,17 @@ async def test_test_blocker_and_acknowledge(site: Site) -> None:
         AuditOutcome.REFUSED,
     ]
     assert await _audit(site, "incident.test") == [AuditOutcome.REFUSED]
+
+
+async def test_a_driver_the_blocker_failed_at_the_gate_is_moved_too_but_not_a_parked_one(site: Site) -> None:
+    at_the_gate = await _paid_booking(site, in_hours=0.5)  # A1
+    parked = await _paid_booking(site, in_hours=0.5)  # A2
+    site.clock.advance(timedelta(minutes=40))  # both under way
+    async with site.db.transaction() as s:
+        await booking.mark_arrived(s, parked, user_id=site.driver, now=site.clock.now())
+    for blocker_id in ("BLK-1", "BLK-2"):
+        await _report(site, blocker_id, state=BlockerState.FAULT)
+    first, second = await _incidents(site)
+    assert (await site.uc.move_drivers(site.attendant, first.id)).moved == [(at_the_gate, "A3")]
+    outcome = await site.uc.move_drivers(site.attendant, second.id)
+    assert (outcome.moved, outcome.stuck) == ([], [parked])
