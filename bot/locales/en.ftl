@@ -413,7 +413,7 @@ incident_alert-moved = { $moved ->
        *[other] { $moved } bookings moved: { $list }.
     }{ $stuck ->
         [0] {""}
-       *[other] {" "}Not moved (no free spot, or started): { $stuck_list }.
+       *[other] {" "}Not moved (no free spot, or the car is parked already): { $stuck_list }.
     }
 incident_alert-refunded = { $refunded ->
         [0] Nothing refunded.

@@ -425,7 +425,7 @@ incident_alert-moved = { $moved ->
        *[other] Перенесено бронювань: { $moved } ({ $list }).
     }{ $stuck ->
         [0] {""}
-       *[other] {" "}Не перенесено (немає вільного місця або вже почалося): { $stuck_list }.
+       *[other] {" "}Не перенесено (немає вільного місця або авто вже на місці): { $stuck_list }.
     }
 incident_alert-refunded = { $refunded ->
         [0] Нічого не повернуто.
