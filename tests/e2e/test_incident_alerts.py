@@ -2,7 +2,8 @@
 starts it) on the local Mosquitto, a simulated blocker that jams, the premise's attendant in
 a chat with the bot (the Bot API fake), and a driver with a booking on that spot.
 
-One alert names the booking; the same jam reported again alerts nobody twice; "Move these
+One alert names the booking; the same jam reported again, or heard retained by another link,
+alerts nobody twice; "Move these
 drivers" moves the booking and the driver is told; the blocker's recovery is "incident ended",
 once."""
 
@@ -25,6 +26,7 @@ from core.models import (
 )
 from core.services import booking
 from demo.botapi import BotMessage, FakeUser
+from hardware.link import BlockerLink
 from hardware.protocol import WireState
 from hardware.simulator import Simulator
 from tests.e2e.conftest import E2E
@@ -98,6 +100,14 @@ async def test_a_jam_alerts_staff_once_move_moves_the_driver_and_the_end_is_told
     await _jam_reported(e2e, sim, blocker_id)
     assert e2e.app.link is not None
     await asyncio.wait_for(e2e.app.link.flush(), 5)
+    # Another process (or this one restarted) hears the retained jam as news: nothing new either.
+    second = BlockerLink.from_settings(
+        e2e.app.settings, e2e.app.db, clock=e2e.clock, on_health_change=e2e.app._blocker_health
+    )
+    async with second:
+        await asyncio.wait_for(second.wait_connected(), 5)
+        await eventually(lambda: second.writer_stats.health_changes >= 1, what="the retained jam heard")
+        await asyncio.wait_for(second.flush(), 5)
     await asyncio.sleep(1.5)  # more than an outbox round
     async with e2e.db.read() as s:
         incidents = int(await s.scalar(select(func.count()).select_from(BlockerIncident)) or 0)
