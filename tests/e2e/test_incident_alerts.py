@@ -3,9 +3,8 @@ starts it) on the local Mosquitto, a simulated blocker that jams, the premise's 
 a chat with the bot (the Bot API fake), and a driver with a booking on that spot.
 
 One alert names the booking; the same jam reported again, or heard retained by another link,
-alerts nobody twice; "Move these
-drivers" moves the booking and the driver is told; the blocker's recovery is "incident ended",
-once."""
+alerts nobody twice; "Move these drivers" moves the booking and the driver is told; the
+blocker's recovery is "incident ended", once."""
 
 from __future__ import annotations
 
