@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy import select
 
@@ -19,6 +19,7 @@ from bot.i18n import tr_label
 from bot.notifications import incident_alert
 from core.errors import DomainError
 from core.models import BlockerIncident, Notification, Premise
+from core.usecases.incidents import AlertMessage
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ async def incident_action(
                 else tr_label(lang, "incident_alert.acknowledged_already", who=ack.by, at=at)
             )
             await _show_acknowledged(callback, services, caller, incident_id)
+            await _tell_the_others(callback, services, ack.others)
         else:
             text = tr_label(lang, "stale_button")
     except DomainError as error:
@@ -108,3 +110,25 @@ async def _show_acknowledged(
         await message.edit_text(rendered.text, reply_markup=rendered.keyboard)
     except TelegramBadRequest as exc:  # not modified, or too old to edit
         log.debug("incident alert %s not edited: %s", incident_id, exc.message)
+
+
+async def _tell_the_others(callback: CallbackQuery, services: Services, others: list[AlertMessage]) -> None:
+    """The same alert in the other recipients' chats says who acknowledged it (each in its
+    reader's language); a message Telegram no longer lets us edit stays as it was."""
+    bot = callback.bot
+    if bot is None:
+        return
+    for other in others:
+        async with services.db.read() as s:
+            rendered = await incident_alert(s, other.language, other.payload)
+        if rendered is None:
+            continue
+        try:
+            await bot.edit_message_text(
+                rendered.text,
+                chat_id=other.telegram_id,
+                message_id=other.message_id,
+                reply_markup=rendered.keyboard,
+            )
+        except TelegramAPIError as exc:
+            log.debug("incident alert in chat %s not edited: %s", other.telegram_id, exc.message)

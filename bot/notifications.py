@@ -569,7 +569,7 @@ class TelegramSender:
             except Exception:  # the message below tells the driver all the same
                 log.exception("notification %s: payment screen not refreshed", prepared.note_id)
         try:
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 prepared.chat_id, prepared.rendered.text, reply_markup=prepared.rendered.keyboard
             )
         except TelegramRetryAfter as exc:
@@ -588,7 +588,7 @@ class TelegramSender:
             return DeliveryResult(Delivery.PERMANENT, error=exc.message)
         except (TelegramServerError, TelegramNetworkError) as exc:
             return DeliveryResult(Delivery.RETRY, error=str(exc)[:200])
-        return DeliveryResult(Delivery.SENT)
+        return DeliveryResult(Delivery.SENT, message_id=sent.message_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -537,6 +537,9 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     # Same key = same message: a retried transaction cannot queue a notification twice.
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # The message Telegram made of it, so it can be edited later (an incident alert says who
+    # acknowledged it).
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
 

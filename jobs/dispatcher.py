@@ -284,6 +284,7 @@ class OutboxDispatcher:
             note.last_error = result.error
             if result.status == Delivery.SENT:
                 note.status, note.sent_at = NotificationStatus.SENT, now
+                note.telegram_message_id = result.message_id
             elif result.status == Delivery.PERMANENT or note.attempts >= self.limits.max_attempts:
                 note.status = NotificationStatus.FAILED
                 log.warning("notification %s failed for good: %s", note_id, result.error)

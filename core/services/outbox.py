@@ -143,6 +143,7 @@ class DeliveryResult:
     status: Delivery
     retry_after: float | None = None
     error: str | None = None
+    message_id: int | None = None  # the channel's id of the message sent (Telegram's)
 
 
 class MessageSender(Protocol):

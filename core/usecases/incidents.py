@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +24,7 @@ from core.clock import Clock
 from core.config import Settings
 from core.db import Database
 from core.errors import DomainError, NotFound
-from core.models import Blocker, BlockerIncident, Reservation, Spot, User
+from core.models import Blocker, BlockerIncident, Notification, Reservation, Spot, User
 from core.notifications import NotificationKind
 from core.permissions import Permission
 from core.services import booking, incidents, outbox
@@ -49,10 +50,22 @@ class RefundOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """An incident alert as Telegram delivered it to one recipient (to edit it)."""
+
+    telegram_id: int
+    language: str
+    message_id: int
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Acknowledged:
     by: str
     at: datetime
     first: bool  # False: someone had acknowledged it already (`by` is who)
+    # The alert as the others received it, to say who acknowledged it (on the first only).
+    others: list[AlertMessage] = field(default_factory=list)
 
 
 class IncidentUseCases(AdminUseCases):
@@ -212,11 +225,32 @@ class IncidentUseCases(AdminUseCases):
             who = await s.scalar(select(User.name).where(User.id == incident.acknowledged_by))
             at = incident.acknowledged_at
             assert at is not None
-        return Acknowledged(who or "", at, first)
+            others = await self._alert_messages(s, incident.id, actor_id) if first else []
+        return Acknowledged(who or "", at, first, others)
+
+    @staticmethod
+    async def _alert_messages(s: AsyncSession, incident_id: int, but: int) -> list[AlertMessage]:
+        rows = await s.execute(
+            select(Notification.payload, Notification.telegram_message_id, User.telegram_id, User.language)
+            .join(User, User.id == Notification.user_id)
+            .where(
+                Notification.kind == NotificationKind.ADMIN_INCIDENT,
+                Notification.dedupe_key.like(f"incident:{incident_id}:%"),
+                Notification.user_id != but,
+                Notification.telegram_message_id.is_not(None),
+                User.telegram_id.is_not(None),
+            )
+        )
+        return [
+            AlertMessage(telegram_id, language, message_id, payload)
+            for payload, message_id, telegram_id, language in rows.tuples()
+            if telegram_id is not None and message_id is not None
+        ]
 
 
 __all__ = [
     "Acknowledged",
+    "AlertMessage",
     "CommandStatus",
     "IncidentUseCases",
     "MoveOutcome",

@@ -84,11 +84,15 @@ def upgrade() -> None:
             op.f("fk_reviews_moderated_by_users"), "users", ["moderated_by"], ["id"], ondelete="SET NULL"
         )
         batch.create_index("ix_reviews_status_premise", ["status", "premise_id"])
+    # What Telegram made of a notification: an incident alert is edited to say who acknowledged it.
+    op.add_column("notifications", sa.Column("telegram_message_id", sa.BigInteger(), nullable=True))
     # Reviews published before moderation existed stay published.
     op.execute(sa.text("UPDATE reviews SET status = 'approved' WHERE is_approved"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notifications") as batch:
+        batch.drop_column("telegram_message_id")
     with op.batch_alter_table("reviews") as batch:
         batch.drop_index("ix_reviews_status_premise")
         batch.drop_constraint(op.f("fk_reviews_moderated_by_users"), type_="foreignkey")

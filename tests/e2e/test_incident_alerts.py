@@ -61,16 +61,15 @@ async def test_a_jam_alerts_staff_once_move_moves_the_driver_and_the_end_is_told
 ) -> None:
     e2e, sim = parking
     staff, staff_id = await _person(e2e, 6501, "Andrii")
+    manager, manager_id = await _person(e2e, 6503, "Mira")
     driver, driver_id = await _person(e2e, 6502, "Olena")
     async with e2e.db.transaction() as s:
-        s.add(
-            PremiseStaff(
-                premise_id=e2e.premise_id,
-                user_id=staff_id,
-                role=StaffRole.ATTENDANT,
-                created_at=e2e.clock.now(),
+        for user_id, role in ((staff_id, StaffRole.ATTENDANT), (manager_id, StaffRole.MANAGER)):
+            s.add(
+                PremiseStaff(
+                    premise_id=e2e.premise_id, user_id=user_id, role=role, created_at=e2e.clock.now()
+                )
             )
-        )
         r = await booking.hold(
             s,
             user_id=driver_id,
@@ -116,7 +115,7 @@ async def test_a_jam_alerts_staff_once_move_moves_the_driver_and_the_end_is_told
             )
             or 0
         )
-    assert (incidents, queued, len(_alerts(staff))) == (1, 1, 1)
+    assert (incidents, queued, len(_alerts(staff)), len(_alerts(manager))) == (1, 2, 1, 1)
 
     # Move these drivers: the booking goes to the other spot and its driver is told why.
     await staff.tap_label(alert, "🔀 Move these drivers")
@@ -129,6 +128,13 @@ async def test_a_jam_alerts_staff_once_move_moves_the_driver_and_the_end_is_told
     async with e2e.db.read() as s:
         after = await s.get(Reservation, r.id)
         assert after is not None and after.spot_id != r.spot_id
+
+    # Acknowledged by the attendant: the manager's copy of the alert says so too.
+    await staff.tap_label(alert, "✔️ Acknowledge")
+    await eventually(
+        lambda: "✔️ Acknowledged by Andrii at " in _alerts(manager)[0].text, what="the manager's alert edited"
+    )
+    assert "✔️ Acknowledged by Andrii at " in _alerts(staff)[0].text
 
     # Repaired a minute later: the device reports its old position, newer than the jam.
     e2e.clock.advance(timedelta(minutes=1))
