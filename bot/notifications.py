@@ -394,8 +394,8 @@ def incident_keyboard(lang: str, incident_id: int, *, bookings: bool) -> InlineK
 
 
 async def incident_alert(session: AsyncSession, lang: str, payload: dict[str, Any]) -> Rendered | None:
-    """An incident's alert, as it reads now (also after an acknowledgement: the message of
-    whoever tapped is edited to this)."""
+    """An incident's alert, as it reads now (after an acknowledgement every recipient's copy
+    is edited to this, bot/incidents.py)."""
     found = await _incident_of(session, payload)
     if found is None:
         return None
