@@ -297,6 +297,7 @@ class App:
             reminder_minutes=settings.reminder_minutes,
             sweep_seconds=settings.sweep_interval_seconds,
             arrival=self.arrival,
+            incidents=self.services.incidents if self.link is not None else None,
         )
         if self.sms_dispatcher is not None:
             self.scheduler.add_job(
@@ -326,6 +327,8 @@ class App:
                 key="blocker_id",
                 now=self.clock.now(),
             )
+        # The premise's staff: an incident with buttons when bookings are affected, and its end.
+        await self.services.incidents.settle(blocker_id)
 
     async def _ack_conflict(self, conflict: AckConflict) -> None:
         if self.arrival is not None:

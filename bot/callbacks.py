@@ -31,3 +31,11 @@ class ReviewStars(CallbackData, prefix="rv"):
 
     reservation_id: int
     stars: int
+
+
+class IncidentAction(CallbackData, prefix="inc"):
+    """A button under a blocker incident's alert (core/usecases/incidents.py): the incident's
+    id only; its premise and the caller's rights there are looked up on every tap."""
+
+    action: str  # move | refund | test | ack
+    incident_id: int

@@ -16,12 +16,14 @@ from core.usecases.arrival import ArrivalUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.calendar import CalendarUseCases
+from core.usecases.incidents import IncidentUseCases
 from core.usecases.occupancy import OccupancyUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.premises_admin import PremiseAdminUseCases
 from core.usecases.pricing import PricingUseCases
 from core.usecases.rebook import RebookUseCases
 from core.usecases.revenue import RevenueUseCases
+from core.usecases.review_moderation import ReviewModerationUseCases
 from core.usecases.reviews import ReviewUseCases
 from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
@@ -50,6 +52,8 @@ class Services:
     admin_bookings: BookingAdminUseCases = field(init=False)  # its Bookings section
     occupancy: OccupancyUseCases = field(init=False)  # its Now screen
     revenue: RevenueUseCases = field(init=False)  # its Revenue screen
+    incidents: IncidentUseCases = field(init=False)  # blocker incidents' alert buttons
+    review_moderation: ReviewModerationUseCases = field(init=False)  # its review moderation
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -96,6 +100,20 @@ class Services:
         object.__setattr__(self, "admin_bookings", bookings_admin)
         object.__setattr__(self, "occupancy", OccupancyUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "revenue", RevenueUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(
+            self,
+            "incidents",
+            IncidentUseCases(
+                self.db,
+                self.clock,
+                self.settings,
+                blockers_admin=self.blockers_admin,
+                refund_cards=refund_cards,
+            ),
+        )
+        object.__setattr__(
+            self, "review_moderation", ReviewModerationUseCases(self.db, self.clock, self.settings)
+        )
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

@@ -19,7 +19,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot.arrival import outcome_text, parked_keyboard
 from bot.calendar import send_calendar
-from bot.callbacks import BookingAction, ReviewStars
+from bot.callbacks import BookingAction, IncidentAction, ReviewStars
 from bot.commands import show_admin_command
 from bot.context import Caller, Services
 from bot.dialogs.admin import AdminSG, open_console
@@ -28,6 +28,7 @@ from bot.dialogs.reviews import rate_from_message
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.extension import drop_buttons, offer_extensions
 from bot.i18n import CATALOGS, tr, tr_label
+from bot.incidents import incident_action
 from core.errors import DomainError, InvalidInvite, InvalidPhone, PhoneTaken
 from core.permissions import INVITE_HOURS
 from core.rules import is_over
@@ -340,6 +341,7 @@ def build_routers() -> tuple[Router, Router]:
     router.message.register(skip_phone, F.text.in_({tr(lang, "btn.skip") for lang in CATALOGS}))
     router.callback_query.register(booking_action, BookingAction.filter())
     router.callback_query.register(review_stars, ReviewStars.filter())
+    router.callback_query.register(incident_action, IncidentAction.filter())
     fallback_router.message.register(anything_else)
     fallback_router.callback_query.register(unknown_button)
     return router, fallback_router

@@ -24,14 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import format as fmt
 from bot.arrival import park_now, parked_keyboard
-from bot.callbacks import BookingAction, ReviewStars
+from bot.callbacks import BookingAction, IncidentAction, ReviewStars
 from bot.extension import extension_rows
 from bot.i18n import CATALOGS, Raw, tr
 from core.blockers import CommandStatus
 from core.db import Database
 from core.errors import NotFound
-from core.models import Blocker, Notification, Premise, Reservation, Spot, User
+from core.models import Blocker, BlockerIncident, Notification, Premise, Reservation, Review, Spot, User
 from core.notifications import NotificationKind
+from core.services.incidents import ALERT_HOURS
 from core.services.outbox import Delivery, DeliveryResult
 from core.services.places import place_of
 
@@ -185,6 +186,15 @@ async def _booking_moved(note: Note, b: Booked) -> Rendered:
     """Its spot was closed, or the staff moved it: the same time on another spot (b.spot is
     the new one)."""
     p = note.payload
+    if p.get("blocker"):  # off a spot whose blocker is out of order (a blocker incident)
+        return Rendered(
+            tr(
+                note.lang,
+                "notify.booking_moved_blocker",
+                **b.common(note.lang),
+                from_spot=str(p["from_spot"]),
+            )
+        )
     return Rendered(
         tr(
             note.lang,
@@ -361,6 +371,126 @@ def _blocker_list(key: str, *, with_reasons: bool) -> Renderer:
     return render_note
 
 
+@dataclass(frozen=True, slots=True)
+class _Incident:
+    incident: BlockerIncident
+    spot: str
+    premise: Premise
+
+    def common(self, lang: str) -> dict[str, Any]:
+        return {
+            "blocker": self.incident.blocker_id,
+            "name": self.premise.name,
+            "spot": self.spot,
+            "kind": tr(lang, f"incident_alert.kind.{self.incident.kind.value}"),
+        }
+
+
+async def _incident_of(session: AsyncSession, payload: dict[str, Any]) -> _Incident | None:
+    incident = await session.get(BlockerIncident, int(payload.get("incident_id") or 0))
+    if incident is None or incident.premise_id is None:
+        return None
+    premise = await session.get(Premise, incident.premise_id)
+    if premise is None:
+        return None
+    spot = await session.scalar(select(Spot.label).where(Spot.id == incident.spot_id)) or "?"
+    return _Incident(incident, spot, premise)
+
+
+def incident_keyboard(lang: str, incident_id: int, *, bookings: bool) -> InlineKeyboardMarkup:
+    """An incident alert's buttons: move and refund only when it names bookings."""
+    actions: list[tuple[str, str]] = []
+    if bookings:
+        actions += [("move", "btn.incident_move"), ("refund", "btn.incident_refund")]
+    actions += [("test", "btn.incident_test"), ("ack", "btn.incident_ack")]
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=tr(lang, key),
+                    callback_data=IncidentAction(action=action, incident_id=incident_id).pack(),
+                )
+            ]
+            for action, key in actions
+        ]
+    )
+
+
+async def incident_alert(session: AsyncSession, lang: str, payload: dict[str, Any]) -> Rendered | None:
+    """An incident's alert, as it reads now (after an acknowledgement every recipient's copy
+    is edited to this, bot/incidents.py)."""
+    found = await _incident_of(session, payload)
+    if found is None:
+        return None
+    tz = found.premise.timezone
+    ids = [int(i) for i in payload.get("reservations") or []]
+    rows = (
+        await session.execute(
+            select(Reservation, User.name)
+            .join(User, User.id == Reservation.user_id)
+            .where(Reservation.id.in_(ids))
+            .order_by(Reservation.starts_at, Reservation.id)
+        )
+        if ids
+        else None
+    )
+    lines = [
+        tr(
+            lang,
+            "notify.admin_incident_line",
+            id=r.id,
+            driver=(name.split() or [""])[0],
+            window=fmt.window(r.starts_at, r.ends_at, tz, lang),
+        )
+        for r, name in (rows.tuples() if rows is not None else [])
+    ]
+    incident = found.incident
+    ack = ""
+    if incident.acknowledged_by is not None and incident.acknowledged_at is not None:
+        who = await session.scalar(select(User.name).where(User.id == incident.acknowledged_by)) or ""
+        ack = "\n" + tr(
+            lang, "notify.admin_incident_ack", who=who, at=fmt.clock_time(incident.acknowledged_at, tz)
+        )
+    text = tr(
+        lang,
+        "notify.admin_incident",
+        **found.common(lang),
+        since=fmt.clock_time(incident.opened_at, tz),
+        count=len(lines),
+        hours=ALERT_HOURS,
+        lines=Raw("".join("\n" + line for line in lines)),
+        ack=Raw(ack),
+    )
+    return Rendered(text, incident_keyboard(lang, incident.id, bookings=bool(lines)))
+
+
+async def _admin_incident(note: Note) -> Rendered | None:
+    return await incident_alert(note.session, note.lang, note.payload)
+
+
+async def _admin_incident_ended(note: Note) -> Rendered | None:
+    found = await _incident_of(note.session, note.payload)
+    if found is None or found.incident.closed_at is None:
+        return None
+    minutes = max(1, round((found.incident.closed_at - found.incident.opened_at).total_seconds() / 60))
+    return Rendered(
+        tr(
+            note.lang,
+            "notify.admin_incident_ended",
+            **found.common(note.lang),
+            duration=fmt.duration(note.lang, minutes),
+        )
+    )
+
+
+async def _review_published(note: Note) -> Rendered | None:
+    review = await note.session.get(Review, int(note.payload.get("review_id") or 0))
+    if review is None:
+        return None
+    premise = await note.session.get(Premise, review.premise_id)
+    return Rendered(tr(note.lang, "notify.review_published", name=premise.name if premise else ""))
+
+
 def _payload_as_is(key: str) -> Renderer:
     """An operators' alert whose payload values go into its text as they are."""
 
@@ -394,6 +524,9 @@ RENDERERS: dict[NotificationKind, Renderer] = {
     Kind.ADMIN_BLOCKER_FAILED: _payload_as_is("notify.admin_blocker_failed"),
     Kind.ADMIN_BLOCKER_ACK_CONFLICT: _payload_as_is("notify.admin_blocker_ack_conflict"),
     Kind.ADMIN_OVERSTAY: _payload_as_is("notify.admin_overstay"),
+    Kind.ADMIN_INCIDENT: _admin_incident,
+    Kind.ADMIN_INCIDENT_ENDED: _admin_incident_ended,
+    Kind.REVIEW_PUBLISHED: _review_published,
     Kind.ADMIN_BLOCKER_UNHEALTHY: _payload_as_is("notify.admin_blocker_unhealthy"),
     Kind.ADMIN_BLOCKER_RECOVERED: _payload_as_is("notify.admin_blocker_recovered"),
 }
@@ -459,7 +592,7 @@ class TelegramSender:
             except Exception:  # the message below tells the driver all the same
                 log.exception("notification %s: payment screen not refreshed", prepared.note_id)
         try:
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 prepared.chat_id, prepared.rendered.text, reply_markup=prepared.rendered.keyboard
             )
         except TelegramRetryAfter as exc:
@@ -478,7 +611,7 @@ class TelegramSender:
             return DeliveryResult(Delivery.PERMANENT, error=exc.message)
         except (TelegramServerError, TelegramNetworkError) as exc:
             return DeliveryResult(Delivery.RETRY, error=str(exc)[:200])
-        return DeliveryResult(Delivery.SENT)
+        return DeliveryResult(Delivery.SENT, message_id=sent.message_id)
 
 
 @dataclass(frozen=True, slots=True)

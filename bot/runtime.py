@@ -37,6 +37,7 @@ from bot.dialogs.admin.now import now_dialog
 from bot.dialogs.admin.premises import premises_dialog
 from bot.dialogs.admin.prices import prices_dialog
 from bot.dialogs.admin.revenue import revenue_dialog
+from bot.dialogs.admin.reviews import moderation_dialog
 from bot.dialogs.admin.spots import spots_dialog
 from bot.dialogs.book import book_dialog
 from bot.dialogs.bookings import bookings_dialog
@@ -211,6 +212,7 @@ def create_dispatcher(
         admin_dialog(),
         prices_dialog(),
         spots_dialog(),
+        moderation_dialog(),
         blockers_dialog(),
         premises_dialog(),
         bookings_admin_dialog(),

@@ -249,3 +249,9 @@ class RefundTooLarge(DomainError):
         super().__init__(f"only {refundable} {currency} left to refund")
         self.refundable = refundable
         self.currency = currency
+
+
+class InvalidReview(DomainError):
+    """Moderating a review already decided, or rejecting one without a reason."""
+
+    code = "invalid_review"

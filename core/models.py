@@ -174,6 +174,24 @@ class AuditOutcome(enum.StrEnum):
     REFUSED = "refused"
 
 
+class IncidentKind(enum.StrEnum):
+    """What went wrong with a blocker (`blocker_incidents.kind`). A jammed ack and the `fault`
+    state the device reports with it are one kind: one incident, one alert."""
+
+    OFFLINE = "offline"
+    FAULT = "fault"  # a `fault` state, or an ack refusing with `jammed`
+    LOW_BATTERY = "low_battery"
+    LOWER_FAILED = "lower_failed"  # a driver's lowering refused (obstacle) or unanswered
+
+
+class ReviewStatus(enum.StrEnum):
+    """Moderation of a review; `reviews.is_approved` follows it (approved = published)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON(), list[str]: JSON()}  # noqa: RUF012
@@ -556,6 +574,9 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     # Same key = same message: a retried transaction cannot queue a notification twice.
     dedupe_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # The message Telegram made of it, so it can be edited later (an incident alert says who
+    # acknowledged it).
+    telegram_message_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     # SMS (migration 0015): Twilio's message id, the last delivery status its callback
     # reported, and the channel this notification fell back from (sent there first, failed
@@ -570,6 +591,7 @@ class Review(Base):
     __table_args__ = (
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
         Index("ix_reviews_premise_approved", "premise_id", "is_approved"),
+        Index("ix_reviews_status_premise", "status", "premise_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -578,8 +600,15 @@ class Review(Base):
     reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"), unique=True)
     rating: Mapped[int] = mapped_column(SmallInteger)
     text: Mapped[str] = mapped_column(Text, default="")
+    # The contract's flag: True exactly when `status` is approved (the moderation keeps both).
     is_approved: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    status: Mapped[ReviewStatus] = mapped_column(
+        _enum(ReviewStatus, "review_status"), default=ReviewStatus.PENDING, server_default="pending"
+    )
+    moderated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    moderated_at: Mapped[datetime | None] = mapped_column()
+    reject_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class Favourite(Base):
@@ -670,3 +699,43 @@ class AuditEntry(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     outcome: Mapped[AuditOutcome] = mapped_column(_enum(AuditOutcome, "audit_outcome"))
     detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+# One open incident per blocker and kind: a repeated or retained report, or another process
+# hearing the same news, cannot open a second one.
+_OPEN_INCIDENT = "closed_at IS NULL"
+
+
+class BlockerIncident(Base):
+    """A blocker out of order (DESIGN.md §5): opened when it goes offline, reports a fault or a
+    low battery, or a lowering fails; closed when a report newer than the opening says it is
+    well again. `premise_id`/`spot_id` are where it was at the opening (the console's rights
+    are checked there); staff alerted with buttons carry its id (hardware alerts, README)."""
+
+    __tablename__ = "blocker_incidents"
+    __table_args__ = (
+        Index(
+            "uq_blocker_incidents_open",
+            "blocker_id",
+            "kind",
+            unique=True,
+            postgresql_where=text(_OPEN_INCIDENT),
+            sqlite_where=text(_OPEN_INCIDENT),
+        ),
+        Index("ix_blocker_incidents_premise_id", "premise_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    blocker_id: Mapped[str] = mapped_column(ForeignKey("blockers.id", ondelete="CASCADE"))
+    kind: Mapped[IncidentKind] = mapped_column(_enum(IncidentKind, "incident_kind"))
+    premise_id: Mapped[int | None] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
+    spot_id: Mapped[int | None] = mapped_column(ForeignKey("spots.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    opened_at: Mapped[datetime] = mapped_column()
+    # The blocker's `state_ts` at the opening: only a report stamped later closes it.
+    opened_state_ts: Mapped[datetime | None] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    # Staff were alerted (bookings were affected): they hear when it ends too.
+    alerted: Mapped[bool] = mapped_column(Boolean, default=False)
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column()

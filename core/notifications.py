@@ -26,6 +26,8 @@ class NotificationKind(enum.StrEnum):
     PAYMENT_REFUNDED = "payment_refunded"
     WALLET_TOPPED_UP = "wallet_topped_up"
     CARD_SAVED = "card_saved"
+    # Drivers: their review was approved and is now shown with the car park.
+    REVIEW_PUBLISHED = "review_published"
     # Operators.
     ADMIN_PAYMENT_MISMATCH = "admin_payment_mismatch"
     ADMIN_REFUND_FAILED = "admin_refund_failed"
@@ -34,6 +36,9 @@ class NotificationKind(enum.StrEnum):
     ADMIN_BLOCKER_FAILED = "admin_blocker_failed"
     ADMIN_BLOCKER_ACK_CONFLICT = "admin_blocker_ack_conflict"
     ADMIN_OVERSTAY = "admin_overstay"
+    # A blocker incident touching bookings, with buttons (blocker_incidents), and its end.
+    ADMIN_INCIDENT = "admin_incident"
+    ADMIN_INCIDENT_ENDED = "admin_incident_ended"
     # One blocker per alert: no longer queued (grouped per outage now), but rows an older
     # version queued may still be waiting in a database, and they are still sent.
     ADMIN_BLOCKER_UNHEALTHY = "admin_blocker_unhealthy"

@@ -8,7 +8,8 @@ log of all premises (core/usecases/admin.py checks those with no premise named, 
 owners have a role). Managers may do everything at their premise, prices and its staff
 included: they invite managers and attendants there and revoke them, but never an owner
 (AdminUseCases.revoke refuses it whatever the table says). Attendants run the car park:
-occupancy, bookings and blockers; no prices, no refunds, no revenue, no staff, no audit log.
+occupancy, bookings and blockers; no prices, no refunds, no revenue, no staff, no audit log, no review
+moderation.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class Permission(enum.StrEnum):
     MANAGE_STAFF = "manage_staff"
     VIEW_AUDIT = "view_audit"
     VIEW_REVENUE = "view_revenue"  # the console's Revenue: figures, chart, CSV export
+    # Publishing or rejecting drivers' reviews of the premise: what the public reads about it,
+    # so owners and managers, never attendants (a right of its own, not MANAGE_PREMISE, so a
+    # role can be given one without the other).
+    MODERATE_REVIEWS = "moderate_reviews"
 
 
 class Role(enum.StrEnum):

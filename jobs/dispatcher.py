@@ -299,6 +299,7 @@ class OutboxDispatcher:
                 note.delivery_status = note.delivery_status or result.provider_status
             if result.status == Delivery.SENT:
                 note.status, note.sent_at = NotificationStatus.SENT, now
+                note.telegram_message_id = result.message_id
             elif result.status == Delivery.PERMANENT and await self._fall_back(s, note):
                 note.status, note.due_at, note.attempts = NotificationStatus.PENDING, now, 0
                 log.info("notification %s: %s failed for good, going by SMS", note_id, note.fallback_from)

@@ -15,6 +15,7 @@ from core.clock import Clock
 from core.db import Database
 from core.logs import demote_info_to_debug
 from core.usecases.arrival import ArrivalUseCases
+from core.usecases.incidents import IncidentUseCases
 from core.usecases.payments import PaymentUseCases
 from jobs import sweeps
 from jobs.dispatcher import OutboxDispatcher
@@ -62,6 +63,7 @@ def build_scheduler(
     sweep_seconds: float,
     arrival: ArrivalUseCases | None,
     dispatch_seconds: float = 1.0,
+    incidents: IncidentUseCases | None = None,
 ) -> AsyncIOScheduler:
     """The sweeps of a running service. `arrival` has no default on purpose: without it no
     blocker is raised to guard a paid spot or after the end, so leaving it out must be a
@@ -82,6 +84,9 @@ def build_scheduler(
     if arrival is not None:
         jobs["guard_paid_spots"] = (arrival.guard_paid_spots, sweep_seconds)
         jobs["close_finished"] = (arrival.close_finished, sweep_seconds)
+    if incidents is not None:
+        # Recoveries another process heard, or that came while this one was down.
+        jobs["close_incidents"] = (incidents.close_recovered, sweep_seconds)
     for name, (job, seconds) in jobs.items():
         # One run at a time per job; a run that overlaps its next tick makes that tick wait.
         scheduler.add_job(

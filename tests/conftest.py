@@ -101,7 +101,8 @@ def postgres_url() -> Iterator[str]:
 
 
 _TABLES = (
-    "audit_log, staff_invites, premise_staff, processed_events, favourites, reviews, notifications, "
+    "blocker_incidents, audit_log, staff_invites, premise_staff, processed_events, favourites, "
+    "reviews, notifications, refunds, "
     "payment_methods, wallet_transactions, payments, reservation_extensions, reservations, "
     "rate_plans, unassigned_blockers, blockers, spots, premises, users"
 )

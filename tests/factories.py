@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import Premise, Spot, User
+from core.models import Premise, Review, ReviewStatus, Spot, User
 
 _ids = itertools.count(1000)
 
@@ -72,3 +72,30 @@ async def make_premise(
         session.add(Spot(premise_id=premise.id, label=f"A{n + 1}", is_active=True))
     await session.flush()
     return premise
+
+
+async def make_review(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    premise_id: int,
+    rating: int = 5,
+    text: str = "",
+    reservation_id: int | None = None,
+    status: ReviewStatus = ReviewStatus.PENDING,
+    created_at: datetime | None = None,
+) -> Review:
+    """A driver's review (the driver's side of reviews is its own issue): pending unless told."""
+    review = Review(
+        user_id=user_id,
+        premise_id=premise_id,
+        reservation_id=reservation_id,
+        rating=rating,
+        text=text,
+        status=status,
+        is_approved=status is ReviewStatus.APPROVED,
+        **({"created_at": created_at} if created_at else {}),
+    )
+    session.add(review)
+    await session.flush()
+    return review

@@ -288,6 +288,7 @@ _REFUSALS = {
     "blockers_unavailable": "admin.blockers_unavailable",
     "invalid_premise": "admin.invalid_premise",
     "invalid_refund": "admin.refund_bad_amount",
+    "invalid_review": "admin.review_invalid",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 REVIEW_REFUSALS = ("not_completed", "no_show", "closed", "rating", "too_long")

@@ -308,6 +308,7 @@ review-saved =
     Reviews appear on the car park's card once our team has checked them.
 review-status-pending = ⏳ awaiting moderation
 review-status-approved = ✅ published
+review-status-rejected = ❌ not published (the car park declined it)
 reviews-title = <b>Your reviews</b>
 reviews-empty = You have not reviewed a stay yet. When a stay ends, its message asks how it was.
 reviews-item =
@@ -451,6 +452,44 @@ notify-lower_failed_after_all =
     ⚠️ Booking #{ $id } at { $name }: the blocker reported a failure after all, so it may not be down. Your booking is still valid.
     { $reason }
 notify-admin_overstay = ⚠️ Overstay: a car is still on the spot of blocker { $blocker_id } after booking #{ $reservation_id } ended.
+notify-admin_incident =
+    🚨 <b>Blocker { $blocker } at { $name }, spot { $spot }</b>: { $kind } since { $since }.
+    { $count ->
+        [0] No bookings in the next { $hours } h.
+        [one] Booking affected in the next { $hours } h:
+       *[other] { $count } bookings affected in the next { $hours } h:
+    }{ $lines }{ $ack }
+notify-admin_incident_line = • #{ $id } { $driver }, { $window }
+notify-admin_incident_ack = ✔️ Acknowledged by { $who } at { $at }.
+notify-admin_incident_ended = ✅ Blocker { $blocker } at { $name }, spot { $spot }, is working again ({ $kind } for { $duration }).
+incident_alert-kind-offline = offline
+incident_alert-kind-fault = fault or jam
+incident_alert-kind-low_battery = low battery
+incident_alert-kind-lower_failed = a lowering failed
+btn-incident_move = 🔀 Move these drivers
+btn-incident_refund = 💸 Refund them
+btn-incident_test = 🔧 Test blocker
+btn-incident_ack = ✔️ Acknowledge
+incident_alert-moved = { $moved ->
+        [0] Nobody moved.
+        [one] 1 booking moved: { $list }.
+       *[other] { $moved } bookings moved: { $list }.
+    }{ $stuck ->
+        [0] {""}
+       *[other] {" "}Not moved (no free spot, or the car is parked already): { $stuck_list }.
+    }
+incident_alert-refunded = { $refunded ->
+        [0] Nothing refunded.
+        [one] 1 booking cancelled, { $amount } refunded.
+       *[other] { $refunded } bookings cancelled, { $amount } refunded.
+    }{ $stuck ->
+        [0] {""}
+       *[other] {" "}Started already, not cancelled: { $stuck_list }.
+    }
+incident_alert-acknowledged = ✔️ Acknowledged. The others see it on the alert.
+incident_alert-acknowledged_already = Already acknowledged by { $who } at { $at }.
+notify-booking_moved_blocker = 🔀 The blocker of spot { $from_spot } at { $name } is out of order. Your booking #{ $id } ({ $window }) is moved to spot <b>{ $spot }</b>; nothing else changes.
+notify-review_published = ⭐ Your review of { $name } is published. Thank you!
 notify-generic = You have an update about your parking.
 
 ## Operator console (/admin, DESIGN.md §11)
@@ -992,3 +1031,28 @@ admin-revenue_chart_net = Net revenue
 admin-revenue_chart_occupancy = Occupancy
 admin-revenue_chart_caption = 📈 Revenue and occupancy, { $span }
 admin-revenue_csv_caption = 📄 Payments and refunds, { $span } (CSV)
+admin-btn_reviews = { $count ->
+        [0] ⭐ Reviews
+       *[other] ⭐ Reviews ({ $count } waiting)
+    }
+admin-reviews_empty = ⭐ <b>Reviews</b>
+    No reviews are waiting for moderation.
+admin-review =
+    ⭐ <b>Review { $n } of { $total }</b> waiting for moderation
+    { $stars } ({ $rating }/5) · { $premise }{ $booking } · { $when }
+    «{ $text }»
+    — { $driver }
+admin-review_booking = {" "}· booking #{ $id }
+admin-review_no_text = (no text)
+admin-btn_review_approve = ✅ Approve
+admin-btn_review_reject = ❌ Reject
+admin-btn_review_next = ⏭ Next review
+admin-review_approved = Published. The driver is told.
+admin-review_reject = ❌ Why is review #{ $id } rejected? Pick a reason or type one (the driver is not told):
+admin-review_reason-spam = Spam or advertising
+admin-review_reason-offensive = Offensive language
+admin-review_reason-off_topic = Not about this car park
+admin-review_reason-personal_data = Personal data
+admin-review_rejected = ❌ Review rejected.
+admin-reviews_refused = ⚠️ { $why }
+admin-review_invalid = This review cannot be decided: it was decided already, or the reason is empty.

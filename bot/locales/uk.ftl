@@ -318,6 +318,7 @@ review-saved =
     Відгуки з'являються на картці паркінгу після перевірки нашою командою.
 review-status-pending = ⏳ очікує модерації
 review-status-approved = ✅ опубліковано
+review-status-rejected = ❌ не опубліковано (паркінг його відхилив)
 reviews-title = <b>Ваші відгуки</b>
 reviews-empty = Ви ще не залишали відгуків. Коли паркування завершиться, повідомлення про це запитає, як усе пройшло.
 reviews-item =
@@ -463,6 +464,46 @@ notify-lower_failed_after_all =
     ⚠️ Бронювання №{ $id }, { $name }: блокатор таки повідомив про збій, тож він, можливо, не опущений. Ваше бронювання досі чинне.
     { $reason }
 notify-admin_overstay = ⚠️ Перевищення часу: на місці блокатора { $blocker_id } досі стоїть авто після завершення бронювання №{ $reservation_id }.
+notify-admin_incident =
+    🚨 <b>Блокатор { $blocker } у паркінгу { $name }, місце { $spot }</b>: { $kind } з { $since }.
+    { $count ->
+        [0] Бронювань у найближчі { $hours } год немає.
+        [one] Бронювання, якого це стосується, у найближчі { $hours } год:
+        [few] { $count } бронювання, яких це стосується, у найближчі { $hours } год:
+        [many] { $count } бронювань, яких це стосується, у найближчі { $hours } год:
+       *[other] { $count } бронювань, яких це стосується, у найближчі { $hours } год:
+    }{ $lines }{ $ack }
+notify-admin_incident_line = • №{ $id } { $driver }, { $window }
+notify-admin_incident_ack = ✔️ Взято в роботу: { $who }, о { $at }.
+notify-admin_incident_ended = ✅ Блокатор { $blocker } у паркінгу { $name }, місце { $spot }, знову працює (інцидент «{ $kind }» тривав { $duration }).
+incident_alert-kind-offline = не на зв'язку
+incident_alert-kind-fault = несправність або заклинювання
+incident_alert-kind-low_battery = низький заряд
+incident_alert-kind-lower_failed = не вдалося опустити
+btn-incident_move = 🔀 Перенести водіїв
+btn-incident_refund = 💸 Повернути кошти
+btn-incident_test = 🔧 Перевірити блокатор
+btn-incident_ack = ✔️ Беру в роботу
+incident_alert-moved = { $moved ->
+        [0] Нікого не перенесено.
+        [one] Перенесено 1 бронювання: { $list }.
+       *[other] Перенесено бронювань: { $moved } ({ $list }).
+    }{ $stuck ->
+        [0] {""}
+       *[other] {" "}Не перенесено (немає вільного місця або авто вже на місці): { $stuck_list }.
+    }
+incident_alert-refunded = { $refunded ->
+        [0] Нічого не повернуто.
+        [one] Скасовано 1 бронювання, повернуто { $amount }.
+       *[other] Скасовано бронювань: { $refunded }, повернуто { $amount }.
+    }{ $stuck ->
+        [0] {""}
+       *[other] {" "}Уже почалися, не скасовано: { $stuck_list }.
+    }
+incident_alert-acknowledged = ✔️ Взято в роботу. Інші бачать це в сповіщенні.
+incident_alert-acknowledged_already = Уже взято в роботу: { $who }, о { $at }.
+notify-booking_moved_blocker = 🔀 Блокатор місця { $from_spot } у паркінгу { $name } несправний. Ваше бронювання №{ $id } ({ $window }) перенесено на місце <b>{ $spot }</b>; більше нічого не змінюється.
+notify-review_published = ⭐ Ваш відгук про { $name } опубліковано. Дякуємо!
 notify-generic = У вас є оновлення щодо паркування.
 
 ## Operator console (/admin, DESIGN.md §11)
@@ -1022,3 +1063,28 @@ admin-revenue_chart_net = Чиста виручка
 admin-revenue_chart_occupancy = Зайнятість
 admin-revenue_chart_caption = 📈 Виручка й зайнятість, { $span }
 admin-revenue_csv_caption = 📄 Оплати й повернення, { $span } (CSV)
+admin-btn_reviews = { $count ->
+        [0] ⭐ Відгуки
+       *[other] ⭐ Відгуки (очікують: { $count })
+    }
+admin-reviews_empty = ⭐ <b>Відгуки</b>
+    Немає відгуків, що чекають на модерацію.
+admin-review =
+    ⭐ <b>Відгук { $n } з { $total }</b> чекає на модерацію
+    { $stars } ({ $rating }/5) · { $premise }{ $booking } · { $when }
+    «{ $text }»
+    — { $driver }
+admin-review_booking = {" "}· бронювання №{ $id }
+admin-review_no_text = (без тексту)
+admin-btn_review_approve = ✅ Схвалити
+admin-btn_review_reject = ❌ Відхилити
+admin-btn_review_next = ⏭ Наступний відгук
+admin-review_approved = Опубліковано. Водія повідомлено.
+admin-review_reject = ❌ Чому відгук №{ $id } відхилено? Оберіть причину або введіть свою (водію не повідомляємо):
+admin-review_reason-spam = Спам або реклама
+admin-review_reason-offensive = Образлива лексика
+admin-review_reason-off_topic = Не про цей паркінг
+admin-review_reason-personal_data = Персональні дані
+admin-review_rejected = ❌ Відгук відхилено.
+admin-reviews_refused = ⚠️ { $why }
+admin-review_invalid = Цей відгук не можна розглянути: його вже розглянуто або причина порожня.

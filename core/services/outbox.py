@@ -171,6 +171,7 @@ class DeliveryResult:
     # The provider's id of the message (Twilio's MessageSid) and the status it reported.
     provider_id: str | None = None
     provider_status: str | None = None
+    message_id: int | None = None  # the channel's id of the message sent (Telegram's)
 
 
 class MessageSender(Protocol):

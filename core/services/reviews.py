@@ -3,7 +3,6 @@ review's status is. One review per booking; stored unapproved, shown once modera
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import CannotReview
-from core.models import Premise, Reservation, ReservationStatus, Review, Spot
+from core.models import Premise, Reservation, ReservationStatus, Review, ReviewStatus, Spot
 from core.services.booking import get_owned
 
 REVIEW_TEXT_MAX = 500
@@ -19,14 +18,17 @@ REVIEW_EDIT_DAYS = 7  # after the stay ended, a review may be written or changed
 RATINGS = range(1, 6)
 
 
-class ReviewStatus(enum.StrEnum):
-    PENDING = "pending"  # awaiting moderation
-    APPROVED = "approved"  # published on the car park's card
-
-
 def status_of(review: Review) -> ReviewStatus:
-    """The one place that says where a review stands; every screen asks this."""
-    return ReviewStatus.APPROVED if review.is_approved else ReviewStatus.PENDING
+    """The one place that says where a review stands; every screen asks this. The console's
+    moderation (core/usecases/review_moderation.py) sets `status`; `is_approved` follows it."""
+    return review.status
+
+
+def back_to_moderation(review: Review) -> None:
+    """A changed rating or text is moderated again: pending, not published, undecided."""
+    review.status = ReviewStatus.PENDING
+    review.is_approved = False
+    review.moderated_by = review.moderated_at = review.reject_reason = None
 
 
 def review_deadline(reservation: Reservation) -> datetime:

@@ -24,7 +24,7 @@ from core.errors import DomainError
 from core.models import Blocker, BlockerState, Reservation, ReservationStatus
 from core.notifications import NotificationKind
 from core.rules import lowering_opens_at, why_not_lower
-from core.services import booking, outbox
+from core.services import booking, incidents, outbox
 from core.services.places import place_of
 
 log = logging.getLogger(__name__)
@@ -181,17 +181,29 @@ class ArrivalUseCases:
                 with contextlib.suppress(DomainError):
                     await booking.mark_arrived(s, reservation_id, user_id=user_id, now=self.clock.now())
             elif result.status not in (CommandStatus.BUSY, CommandStatus.EXPIRED):
-                await outbox.notify_admins(
-                    s,
-                    NotificationKind.ADMIN_BLOCKER_FAILED,
-                    {
-                        "blocker_id": blocker.id,
-                        "reservation_id": reservation_id,
-                        "status": result.status.value,
-                    },
-                    now=self.clock.now(),
-                    dedupe_key=f"lower_failed:{reservation_id}:{result.status.value}",
+                # The premise's staff and the owners get an incident with buttons, naming this
+                # booking (once per blocker and kind); without one (offline: the outage's own
+                # incident; or one open already) the owners get the plain alert as before.
+                kind = incidents.KIND_OF_FAILURE.get(result.status)
+                opened = (
+                    await incidents.open_incident(
+                        s, blocker.id, kind, self.clock.now(), detail=result.status.value
+                    )
+                    if kind is not None
+                    else None
                 )
+                if opened is None or not opened.alerted:
+                    await outbox.notify_admins(
+                        s,
+                        NotificationKind.ADMIN_BLOCKER_FAILED,
+                        {
+                            "blocker_id": blocker.id,
+                            "reservation_id": reservation_id,
+                            "status": result.status.value,
+                        },
+                        now=self.clock.now(),
+                        dedupe_key=f"lower_failed:{reservation_id}:{result.status.value}",
+                    )
         return Arrival(result=result, timezone=tz, spot=spot.label, ends_at=ends_at)
 
     async def on_ack_conflict(self, conflict: AckConflict, *, settle: float = 3.0) -> None:

@@ -16,11 +16,11 @@ from sqlalchemy.exc import IntegrityError
 from core.clock import Clock
 from core.db import Database
 from core.errors import CannotReview, NotFound
-from core.models import Premise, Reservation, Review, Spot
+from core.models import Premise, Reservation, Review, ReviewStatus, Spot
 from core.services.booking import get_owned
 from core.services.reviews import (
     RATINGS,
-    ReviewStatus,
+    back_to_moderation,
     clean_text,
     review_deadline,
     review_of,
@@ -80,7 +80,7 @@ class ReviewUseCases:
                 s.add(review)
             elif review.rating != rating:
                 review.rating = rating
-                review.is_approved = False  # changed: moderated again
+                back_to_moderation(review)  # changed: moderated again
             await s.flush()
             return _mine(review, stay.reservation, stay.premise, now)
 
@@ -97,7 +97,7 @@ class ReviewUseCases:
                 raise NotFound(f"review of reservation {reservation_id}")
             if review.text != cleaned:
                 review.text = cleaned
-                review.is_approved = False
+                back_to_moderation(review)
             await s.flush()
             return _mine(review, stay.reservation, stay.premise, now)
 

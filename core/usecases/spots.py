@@ -184,6 +184,24 @@ async def move_to_free_spot(
     return None
 
 
+def movable(reservation: Reservation, now: datetime, *, not_entered: bool = False) -> bool:
+    """Whether an operator may move the booking: not started, still holding its spot. With
+    `not_entered`, also a paid one under way whose driver has not got in (a blocker that
+    failed them at the gate): nobody is on the spot, the rest of the stay moves."""
+    if (
+        not_entered
+        and reservation.status is ReservationStatus.CONFIRMED
+        and reservation.arrived_at is None
+        and reservation.ends_at > now
+    ):
+        return True
+    if reservation.status not in _MOVABLE or reservation.starts_at <= now:
+        return False
+    return reservation.status is not ReservationStatus.PENDING_PAYMENT or (
+        reservation.hold_expires_at is not None and reservation.hold_expires_at > now
+    )
+
+
 class SpotUseCases(AdminUseCases):
     """The Spots section; the pattern's helpers (`_action`, `_view`) come from AdminUseCases."""
 
@@ -391,6 +409,7 @@ __all__ = [
     "SpotList",
     "SpotUseCases",
     "SpotView",
+    "movable",
     "move_to_free_spot",
     "parse_labels",
 ]

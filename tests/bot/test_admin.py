@@ -87,6 +87,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
         ["📋 Bookings"],
         ["📜 Audit log: all car parks"],
         ["➕ New car park"],
+        ["⭐ Reviews"],
         ["ℹ️ What I can do", "🏠 Menu"],
     ]
     await owner.tap("ℹ️ What I can do")
@@ -203,7 +204,7 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
     await manager.send(f"/start {payload}")
     assert manager.layout == [
         ["📊 Now", "💶 Revenue"],
-        ["📋 Bookings"],
+        ["📋 Bookings", "⭐ Reviews"],
         ["Alpha Garage · manager"],
         ["ℹ️ What I can do", "🏠 Menu"],
     ]

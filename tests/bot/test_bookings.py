@@ -273,6 +273,7 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.CannotReview("closed"),
         errors.InvalidRefund("x"),
         errors.RefundTooLarge(150, "EUR"),
+        errors.InvalidReview("x"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.

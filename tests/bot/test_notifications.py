@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import CATALOGS, tr
 from bot.notifications import RENDERERS, render
 from core.clock import ManualClock
 from core.db import Database
-from core.models import Channel, Notification
+from core.models import Blocker, BlockerIncident, BlockerState, Channel, IncidentKind, Notification, Spot
 from core.notifications import NotificationKind as K
 from core.services import booking
-from tests.factories import make_premise, make_user
+from tests.factories import make_premise, make_review, make_user
 
 
 def test_every_kind_has_a_renderer() -> None:
@@ -34,7 +35,37 @@ async def sqlite_db(tmp_path: Path, sqlite_template: Path) -> AsyncIterator[Data
     await database.dispose()
 
 
-def _payloads(reservation_id: int, ends_at: str) -> dict[K, dict[str, Any]]:
+async def _incident_and_review(
+    s: AsyncSession, premise_id: int, user_id: int, clock: ManualClock
+) -> tuple[int, int]:
+    """A blocker incident on a spot B1 added for it (opened 09:00 UTC, acknowledged by Mira at
+    09:05, ended at 10:10) and a review of the premise: what the incident and review kinds name."""
+    b1 = Spot(premise_id=premise_id, label="B1", is_active=True)
+    s.add(b1)
+    await s.flush()
+    spot = b1.id
+    s.add(Blocker(id="BLK-B1", spot_id=spot, online=True, state=BlockerState.FAULT))
+    mira = await make_user(s, name="Mira")
+    incident = BlockerIncident(
+        blocker_id="BLK-B1",
+        kind=IncidentKind.FAULT,
+        premise_id=premise_id,
+        spot_id=spot,
+        opened_at=clock.now(),
+        closed_at=clock.now() + timedelta(minutes=70),
+        alerted=True,
+        acknowledged_by=mira.id,
+        acknowledged_at=clock.now() + timedelta(minutes=5),
+    )
+    s.add(incident)
+    review = await make_review(s, user_id=user_id, premise_id=premise_id, rating=4, text="Easy to find")
+    await s.flush()
+    return incident.id, review.id
+
+
+def _payloads(
+    reservation_id: int, ends_at: str, incident_id: int = 0, review_id: int = 0
+) -> dict[K, dict[str, Any]]:
     """A payload of each kind as core writes it."""
     booking_ = {"reservation_id": reservation_id}
     money = {"amount": 500, "currency": "EUR"}
@@ -67,6 +98,9 @@ def _payloads(reservation_id: int, ends_at: str) -> dict[K, dict[str, Any]]:
         K.ADMIN_OVERSTAY: {"blocker_id": "b-1", "reservation_id": reservation_id},
         K.ADMIN_BLOCKER_UNHEALTHY: {"blocker_id": "b-1", "reason": "offline"},
         K.ADMIN_BLOCKER_RECOVERED: {"blocker_id": "b-1", "reason": ""},
+        K.ADMIN_INCIDENT: {"incident_id": incident_id, "reservations": [reservation_id]},
+        K.ADMIN_INCIDENT_ENDED: {"incident_id": incident_id},
+        K.REVIEW_PUBLISHED: {"review_id": review_id, "premise_id": 0},
     }
 
 
@@ -86,7 +120,8 @@ async def test_every_kind_says_something_specific_in_every_language(
             now=clock.now(),
             hold_minutes=10,
         )
-        payloads = _payloads(r.id, r.ends_at.isoformat())
+        incident_id, review_id = await _incident_and_review(s, premise.id, user.id, clock)
+        payloads = _payloads(r.id, r.ends_at.isoformat(), incident_id, review_id)
         user_id = user.id
     assert set(payloads) == set(K)
     generic = tr(lang, "notify.generic")
@@ -248,7 +283,8 @@ async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, l
             now=clock.now(),
             hold_minutes=10,
         )
-        payloads = _payloads(r.id, r.ends_at.isoformat())
+        incident_id, review_id = await _incident_and_review(s, premise.id, user.id, clock)
+        payloads = _payloads(r.id, r.ends_at.isoformat(), incident_id, review_id)
         # The sample payloads, made to agree with this booking.
         payloads[K.BOOKING_REMINDER]["options"] = [
             {"minutes": 30, "price": 100},
@@ -279,3 +315,53 @@ async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, l
     assert text == path.read_text(encoding="utf-8"), (
         f"regenerate with UPDATE_CATALOGUE=1 and read {path.name}"
     )
+
+
+async def test_an_incident_alert_names_the_bookings_and_offers_its_four_buttons(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    async with sqlite_db.transaction() as s:
+        user = await make_user(s, name="Olena Shevchenko")
+        premise = await make_premise(s, name="Central Garage")
+        r = await booking.hold(
+            s,
+            user_id=user.id,
+            premise_id=premise.id,
+            starts_at=clock.now() + timedelta(hours=1),
+            minutes=120,
+            now=clock.now(),
+            hold_minutes=10,
+        )
+        incident_id, _ = await _incident_and_review(s, premise.id, user.id, clock)
+        incident = await s.get(BlockerIncident, incident_id)
+        assert incident is not None
+        incident.acknowledged_by = incident.acknowledged_at = None
+    payload = {"incident_id": incident_id, "reservations": [r.id]}
+    note = Notification(
+        id=1, user_id=user.id, kind=K.ADMIN_INCIDENT, channel=Channel.TELEGRAM, payload=payload
+    )
+    async with sqlite_db.read() as s:
+        rendered = await render(s, note, "en")
+    assert rendered.text == (
+        "🚨 <b>Blocker BLK-B1 at Central Garage, spot B1</b>: fault or jam since 11:00.\n"
+        "Booking affected in the next 6 h:\n"
+        f"• #{r.id} Olena, Sat 21 Nov 12:00–14:00"
+    )
+    assert rendered.keyboard is not None
+    assert [[(b.text, b.callback_data) for b in row] for row in rendered.keyboard.inline_keyboard] == [
+        [("🔀 Move these drivers", f"inc:move:{incident_id}")],
+        [("💸 Refund them", f"inc:refund:{incident_id}")],
+        [("🔧 Test blocker", f"inc:test:{incident_id}")],
+        [("✔️ Acknowledge", f"inc:ack:{incident_id}")],
+    ]
+    # Moved because of the blocker, the driver reads why.
+    moved = Notification(
+        id=2,
+        user_id=user.id,
+        kind=K.BOOKING_MOVED,
+        channel=Channel.TELEGRAM,
+        payload={"reservation_id": r.id, "from_spot": "B4", "blocker": True},
+    )
+    async with sqlite_db.read() as s:
+        text = (await render(s, moved, "uk")).text
+    assert text.startswith("🔀 Блокатор місця B4 у паркінгу Central Garage несправний.")

@@ -24,7 +24,17 @@ from sqlalchemy import select
 from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
-from core.models import Blocker, BlockerState, Payment, PaymentStatus, Reservation, ReservationStatus
+from core.models import (
+    Blocker,
+    BlockerState,
+    Payment,
+    PaymentStatus,
+    PremiseStaff,
+    Reservation,
+    ReservationStatus,
+    Spot,
+    StaffRole,
+)
 from core.services import booking
 from core.services import payments as payment_rules
 from core.services.payments import Settled
@@ -304,4 +314,30 @@ async def _observe(world: World, process: asyncio.subprocess.Process) -> None:
     newcomer = world.tg.user(9300, "Newcomer")
     await newcomer.send_command("/start")
     await newcomer.wait_for_message(lambda m: "What would you like to do?" in m.text, timeout=WAIT)
+    assert process.returncode is None
+
+    # Alerts that act: the guarded blocker jams (its device reports `fault` over MQTT) while
+    # its spot's booking runs; the premise's attendant is alerted, naming the booking.
+    attendant = world.tg.user(9301, "Andrii")
+    async with world.db.transaction() as s:
+        staff = await make_user(s, telegram_id=attendant.id, name="Andrii")
+        premise_id = await s.scalar(
+            select(Spot.premise_id)
+            .join(Reservation, Reservation.spot_id == Spot.id)
+            .where(Reservation.id == world.reservations["reminded"])
+        )
+        assert premise_id is not None
+        s.add(
+            PremiseStaff(
+                premise_id=premise_id,
+                user_id=staff.id,
+                role=StaffRole.ATTENDANT,
+                created_at=datetime.now(UTC),
+            )
+        )
+    world.sim[GUARDED].state = WireState.FAULT
+    await world.sim[GUARDED].publish_state()
+    alert = await attendant.wait_for_message(lambda m: m.text.startswith("🚨"), timeout=WAIT)
+    assert f"Blocker {GUARDED} at Process Garage" in alert.text
+    assert f"#{world.reservations['reminded']} Reminded, " in alert.text
     assert process.returncode is None

@@ -16,11 +16,10 @@ from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
 from core.errors import CannotReview, InvalidTransition, NoSpotFree, NotFound
-from core.models import Premise, Review, Spot, WalletTxKind
+from core.models import Premise, Review, ReviewStatus, Spot, WalletTxKind
 from core.rules import Interval
 from core.services import booking, wallet
 from core.services import payments as pay_rules
-from core.services.reviews import ReviewStatus
 from core.usecases.booking import BookingUseCases, ExtendOutcome
 from core.usecases.calendar import CalendarUseCases
 from core.usecases.rebook import RebookUseCases

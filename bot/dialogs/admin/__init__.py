@@ -28,6 +28,7 @@ from bot.dialogs.admin.now import open_now
 from bot.dialogs.admin.premises import PremisesSG
 from bot.dialogs.admin.prices import PricesSG
 from bot.dialogs.admin.revenue import open_revenue, revenue_premises
+from bot.dialogs.admin.reviews import ReviewsSG
 from bot.dialogs.admin.spots import SpotsSG
 from bot.dialogs.admin.states import AdminSG
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
@@ -94,6 +95,7 @@ async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         "btn_revenue": t(m, "admin.btn_revenue") if found and await revenue_premises(m) else "",
         "btn_help": t(m, "admin.btn_help"),
         "btn_new_premise": t(m, "admin.btn_new_premise") if caller(m).is_admin else "",
+        "btn_reviews": await _reviews_button(m),
     }
 
 
@@ -103,6 +105,15 @@ async def on_now(callback: CallbackQuery, _: Button, manager: DialogManager) -> 
 
 async def on_revenue(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     await open_revenue(callback, manager)
+
+
+async def _reviews_button(m: DialogManager) -> str:
+    """ "⭐ Reviews (n waiting)" for those who moderate reviews somewhere; nothing for others."""
+    reviews, who = services(m).review_moderation, caller(m).user_id
+    if not await reviews.may_moderate(who):
+        return ""
+    _, waiting = await reviews.queue(who, limit=0)
+    return label(m, "admin.btn_reviews", count=waiting)
 
 
 async def on_premise(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
@@ -415,6 +426,7 @@ def admin_dialog() -> Dialog:
                 Start(
                     Format("{btn_bookings}"), id="bookings", state=ConsoleBookingsSG.find, when="btn_bookings"
                 ),
+                Start(Format("{btn_reviews}"), id="reviews", state=ReviewsSG.queue, when="btn_reviews"),
             ),
             Column(choice("prem", "premises", on_premise), when="premises"),
             Column(choice("audit_all", "audit_all", on_audit_all), when="audit_all"),
