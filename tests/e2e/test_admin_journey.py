@@ -385,6 +385,7 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
         "📊 Зараз",
         "💶 Виручка",
         "📋 Бронювання",
+        "⭐ Відгуки",
         "Riverside Garage · менеджер",
         "ℹ️ Що я вмію",
         "🏠 Меню",

@@ -95,7 +95,7 @@ async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         "btn_revenue": t(m, "admin.btn_revenue") if found and await revenue_premises(m) else "",
         "btn_help": t(m, "admin.btn_help"),
         "btn_new_premise": t(m, "admin.btn_new_premise") if caller(m).is_admin else "",
-        "btn_reviews": await _reviews_button(m),
+        "btn_reviews": await _reviews_button(m) if found else "",
     }
 
 
