@@ -16,9 +16,11 @@ from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.premises_admin import PremiseAdminUseCases
 from core.usecases.pricing import PricingUseCases
+from core.usecases.receipts import ReceiptUseCases
 from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
 from core.usecases.users import Caller, UserUseCases
+from core.usecases.vehicles import VehicleUseCases
 from core.usecases.wallet import WalletUseCases
 
 # The user behind the current update (a use case builds it); handlers get it as `caller`.
@@ -44,6 +46,8 @@ class Services:
     users: UserUseCases = field(init=False)
     wallet: WalletUseCases = field(init=False)  # always: the wallet pays without Stripe
     pricing: PricingUseCases = field(init=False)
+    receipts: ReceiptUseCases = field(init=False)
+    vehicles: VehicleUseCases = field(init=False)
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
@@ -71,3 +75,5 @@ class Services:
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))
+        object.__setattr__(self, "receipts", ReceiptUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(self, "vehicles", VehicleUseCases(self.db, self.clock))
