@@ -13,6 +13,7 @@ from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
+from core.usecases.operator_admin import OperatorAdminUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.premises_admin import PremiseAdminUseCases
 from core.usecases.pricing import PricingUseCases
@@ -41,6 +42,7 @@ class Services:
     spots: SpotUseCases = field(init=False)  # the console's Spots section
     blockers_admin: BlockerAdminUseCases = field(init=False)  # its Blockers section
     premises_admin: PremiseAdminUseCases = field(init=False)  # its Premises section
+    operator_admin: OperatorAdminUseCases = field(init=False)  # its Operator & VAT section
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -72,6 +74,7 @@ class Services:
             "premises_admin",
             PremiseAdminUseCases(self.db, self.clock, self.settings, refund_cards=refund_cards),
         )
+        object.__setattr__(self, "operator_admin", OperatorAdminUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))

@@ -69,9 +69,7 @@ def line_text(lang: str, line: dict[str, Any], currency: str) -> str:
     if kind == "stay":
         return tr_label(lang, "receipt.line_stay", duration=_plain(fmt.duration(lang, minutes)))
     period = PeriodRate.from_json(line["period"]) if line.get("period") else None
-    price_line = PriceLine(
-        LineKind(str(kind)), minutes, int(line["per_hour"]), int(line["amount"]), period
-    )
+    price_line = PriceLine(LineKind(str(kind)), minutes, int(line["per_hour"]), int(line["amount"]), period)
     return _plain(fmt.price_lines(lang, (price_line,), currency))
 
 

@@ -32,6 +32,7 @@ from bot import extension, handlers
 from bot.context import Services
 from bot.dialogs.admin import admin_dialog
 from bot.dialogs.admin.blockers import blockers_dialog
+from bot.dialogs.admin.operator import operator_dialog
 from bot.dialogs.admin.premises import premises_dialog
 from bot.dialogs.admin.prices import prices_dialog
 from bot.dialogs.admin.spots import spots_dialog
@@ -208,6 +209,7 @@ def create_dispatcher(
         spots_dialog(),
         blockers_dialog(),
         premises_dialog(),
+        operator_dialog(),
     )
     # Every window can answer a message it cannot take with a hint on top (show_hint).
     dp.include_routers(commands, extension.build_router(), *map(with_hints, dialogs), fallback)

@@ -101,7 +101,8 @@ def postgres_url() -> Iterator[str]:
 
 
 _TABLES = (
-    "receipts, receipt_counters, vehicles, audit_log, staff_invites, premise_staff, processed_events, reviews, notifications, "
+    "receipts, receipt_counters, vehicles, "
+    "audit_log, staff_invites, premise_staff, processed_events, reviews, notifications, "
     "payment_methods, wallet_transactions, payments, reservation_extensions, reservations, "
     "rate_plans, unassigned_blockers, blockers, spots, premises, users"
 )

@@ -36,9 +36,11 @@ from core.errors import (
     SpotLabelTaken,
     TooManyHolds,
     TooManySpots,
+    TooManyVehicles,
 )
 from core.models import ReservationStatus
 from core.permissions import INVITE_HOURS
+from core.plates import MAX_VEHICLES
 from core.rules import MAX_PENDING_HOLDS_PER_USER
 from core.usecases.spots import MAX_NEW_SPOTS
 
@@ -284,6 +286,8 @@ _REFUSALS = {
     "spot_has_blocker": "admin.spot_has_blocker",
     "blockers_unavailable": "admin.blockers_unavailable",
     "invalid_premise": "admin.invalid_premise",
+    "invalid_plate": "plate.invalid",
+    "invalid_operator_field": "admin.operator_invalid",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 
@@ -314,6 +318,8 @@ def refusal_text(lang: str, error: DomainError) -> str:
         return tr_label(lang, f"admin.invite_invalid.{reason}", hours=INVITE_HOURS)
     if isinstance(error, SpotLabelTaken):
         return tr_label(lang, "admin.spot_label_taken", labels=", ".join(error.labels[:10]))
+    if isinstance(error, TooManyVehicles):
+        return tr_label(lang, "plate.too_many", limit=MAX_VEHICLES)
     if isinstance(error, TooManySpots):
         return tr_label(lang, "admin.too_many_spots", most=MAX_NEW_SPOTS)
     if isinstance(error, NotFound):

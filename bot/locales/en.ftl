@@ -180,6 +180,16 @@ closed-at_that_time = 🚫 Closed at that time: open { $hours }.
 closed-no_slots = No arrival time that day fits a stay of { $duration } within the opening hours: { $hours }.
 btn-other_time = 🕒 Choose another time
 btn-confirm_hold = ✅ Hold the spot ({ $price })
+quote-plate = 🚗 { $plate }
+btn-plate = 🚗 { $plate } · change
+btn-plate_choose = 🚗 No plate · choose one
+btn-plate_add = 🚗 Add a number plate (optional)
+plate-title = Which vehicle is it? The plate is kept with the booking and printed on its receipt; booking without one works too.
+btn-no_plate = 🚫 No plate
+btn-add_plate = ➕ Add a plate
+plate-ask = Type the number plate, e.g. AA 1234 BB. Spaces, dashes and Cyrillic or Latin letters are all fine.
+plate-invalid = That does not look like a number plate: 2 to 12 letters and digits, e.g. AA 1234 BB.
+plate-too_many = You already keep { $limit } plates, the most there can be. Choose one of them.
 hold-title =
     Spot <b>{ $spot }</b> at { $name } is held for you.
     🕒 { $window }
@@ -313,6 +323,10 @@ history-title = 🧾 Wallet history
 history-empty = No wallet transactions yet.
 history-item = { $date } · { $amount } · { $kind }
 history-for_booking = { $kind } · booking #{ $id } · { $name }
+btn-topup_receipts = 🧾 Top-up receipts
+topup_receipts-title = 🧾 Your latest wallet top-ups: tap one for its receipt (PDF).
+topup_receipts-empty = 🧾 No wallet top-ups yet, so no receipts.
+btn-topup_receipt = 🧾 { $date } · { $amount }
 txkind-deposit = top-up
 txkind-payment = payment
 txkind-refund = refund
@@ -764,3 +778,26 @@ admin-btn_create_premise = ✅ Create
 admin-premise_created = { $name } is created, code { $code }. Find it in /admin to add its spots.
 admin-premise_invalid-coordinates = ⚠️ Send a location, or type coordinates like 50.45, 30.52.
 admin-premise_invalid-price_per_hour = ⚠️ Type a price above zero, like 2.50.
+admin-section-operator = 🧾 Operator & VAT
+admin-operator =
+    🧾 <b>Operator and VAT</b> · { $premise }
+    Who sells the parking here, as its receipts say:
+
+    Legal name: { $name }
+    Address: { $address }
+    VAT number: { $vat_number }
+    VAT included in prices: { $vat_rate }
+
+    Car parks with the same VAT number share one receipt numbering.
+admin-operator_field-operator_name = ✏️ Legal name
+admin-operator_field-operator_address = ✏️ Address
+admin-operator_field-vat_number = ✏️ VAT number
+admin-operator_field-vat_rate = ✏️ VAT rate
+admin-operator_edit =
+    { $field }: now <code>{ $current }</code>
+    { $hint }
+admin-operator_hint-operator_name = Type the operator's legal name, as receipts print it:
+admin-operator_hint-operator_address = Type the operator's registered address (a dash - leaves it empty):
+admin-operator_hint-vat_number = Type the VAT number, e.g. UA123456789012 (a dash - leaves it empty):
+admin-operator_hint-vat_rate = Type the VAT rate the prices include, in per cent: e.g. 20, 7.5 or 0.
+admin-operator_invalid = ⚠️ That cannot be stored here: a name of up to 200 characters, an address of up to 300, a VAT number of up to 32, a VAT rate from 0 to 50 %.

@@ -188,6 +188,16 @@ closed-at_that_time = 🚫 У цей час зачинено: працює { $ho
 closed-no_slots = Цього дня немає часу прибуття, щоб простояти { $duration } в межах годин роботи: { $hours }.
 btn-other_time = 🕒 Обрати інший час
 btn-confirm_hold = ✅ Забронювати місце ({ $price })
+quote-plate = 🚗 { $plate }
+btn-plate = 🚗 { $plate } · змінити
+btn-plate_choose = 🚗 Без номера · обрати
+btn-plate_add = 🚗 Додати номер авто (необовʼязково)
+plate-title = Який автомобіль? Номер зберігається з бронюванням і друкується в чеку; бронювати можна й без нього.
+btn-no_plate = 🚫 Без номера
+btn-add_plate = ➕ Додати номер
+plate-ask = Введіть номерний знак, напр. AA 1234 BB. Пробіли, дефіси, кирилиця чи латиниця — усе підходить.
+plate-invalid = Це не схоже на номерний знак: від 2 до 12 літер і цифр, напр. AA 1234 BB.
+plate-too_many = У вас уже { $limit } номерів — це найбільше. Оберіть один із них.
 hold-title =
     Місце <b>{ $spot }</b> у { $name } заброньовано для вас.
     🕒 { $window }
@@ -321,6 +331,10 @@ history-title = 🧾 Історія гаманця
 history-empty = Операцій ще не було.
 history-item = { $date } · { $amount } · { $kind }
 history-for_booking = { $kind } · бронювання №{ $id } · { $name }
+btn-topup_receipts = 🧾 Чеки поповнень
+topup_receipts-title = 🧾 Ваші останні поповнення гаманця: торкніться, щоб отримати чек (PDF).
+topup_receipts-empty = 🧾 Поповнень гаманця ще не було, тож чеків немає.
+btn-topup_receipt = 🧾 { $date } · { $amount }
 txkind-deposit = поповнення
 txkind-payment = оплата
 txkind-refund = повернення
@@ -787,3 +801,26 @@ admin-btn_create_premise = ✅ Створити
 admin-premise_created = { $name } створено, код { $code }. Знайдіть його в /admin, щоб додати місця.
 admin-premise_invalid-coordinates = ⚠️ Надішліть локацію або введіть координати, наприклад 50.45, 30.52.
 admin-premise_invalid-price_per_hour = ⚠️ Введіть ціну більше нуля, наприклад 2.50.
+admin-section-operator = 🧾 Оператор і ПДВ
+admin-operator =
+    🧾 <b>Оператор і ПДВ</b> · { $premise }
+    Хто продає паркування тут, як зазначено в чеках:
+
+    Юридична назва: { $name }
+    Адреса: { $address }
+    Номер платника ПДВ: { $vat_number }
+    ПДВ у цінах: { $vat_rate }
+
+    Паркінги з однаковим номером платника ПДВ мають спільну нумерацію чеків.
+admin-operator_field-operator_name = ✏️ Юридична назва
+admin-operator_field-operator_address = ✏️ Адреса
+admin-operator_field-vat_number = ✏️ Номер ПДВ
+admin-operator_field-vat_rate = ✏️ Ставка ПДВ
+admin-operator_edit =
+    { $field }: зараз <code>{ $current }</code>
+    { $hint }
+admin-operator_hint-operator_name = Введіть юридичну назву оператора, як її друкують у чеках:
+admin-operator_hint-operator_address = Введіть юридичну адресу оператора (дефіс - залишає її порожньою):
+admin-operator_hint-vat_number = Введіть номер платника ПДВ, напр. UA123456789012 (дефіс - залишає його порожнім):
+admin-operator_hint-vat_rate = Введіть ставку ПДВ, яку містять ціни, у відсотках: напр. 20, 7,5 або 0.
+admin-operator_invalid = ⚠️ Таке значення не підходить: назва до 200 символів, адреса до 300, номер ПДВ до 32, ставка ПДВ від 0 до 50 %.

@@ -84,7 +84,9 @@ def upgrade() -> None:
         sa.CheckConstraint("kind IN ('payment', 'refund')", name=op.f("ck_receipts_receipt_kind")),
         sa.CheckConstraint("amount > 0", name=op.f("ck_receipts_amount_positive")),
         sa.CheckConstraint("vat_amount >= 0 AND vat_amount <= amount", name=op.f("ck_receipts_vat")),
-        sa.ForeignKeyConstraint(["payment_id"], ["payments.id"], name=op.f("fk_receipts_payment_id_payments")),
+        sa.ForeignKeyConstraint(
+            ["payment_id"], ["payments.id"], name=op.f("fk_receipts_payment_id_payments")
+        ),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_receipts_user_id_users")),
         sa.ForeignKeyConstraint(
             ["reservation_id"], ["reservations.id"], name=op.f("fk_receipts_reservation_id_reservations")

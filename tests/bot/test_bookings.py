@@ -255,6 +255,9 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.SpotHasBlocker("x"),
         errors.BlockersUnavailable("x"),
         errors.InvalidPremise("currency", "x"),
+        errors.InvalidPlate("x"),
+        errors.TooManyVehicles("x"),
+        errors.InvalidOperatorField("vat_rate", "x"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.

@@ -16,6 +16,7 @@ from bot import receipts as pdf
 from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
+from core.errors import NotFound
 from core.models import (
     Payment,
     PaymentMethodKind,
@@ -26,7 +27,6 @@ from core.models import (
     Receipt,
     WalletTxKind,
 )
-from core.errors import NotFound
 from core.services import booking, wallet
 from core.usecases.booking import BookingUseCases, ExtendOutcome
 from core.usecases.receipts import ReceiptDoc, ReceiptUseCases
@@ -48,11 +48,15 @@ def text_of(content: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
-async def garage(db: Database, clock: ManualClock, *, spots: int = 1, vat_number: str = "UA 1234-5678") -> int:
+async def garage(
+    db: Database, clock: ManualClock, *, spots: int = 1, vat_number: str = "UA 1234-5678"
+) -> int:
     """A car park whose plan charges the first hour at 3.00 EUR and then 2.00 EUR an hour, VAT
     20 % included, run by "Kyiv Parking LLC"."""
     async with db.transaction() as s:
-        premise = await make_premise(s, spots=spots, name="Central Garage", now=clock.now() - timedelta(days=1))
+        premise = await make_premise(
+            s, spots=spots, name="Central Garage", now=clock.now() - timedelta(days=1)
+        )
         premise.operator_name = "Kyiv Parking LLC"
         premise.operator_address = "12 Khreshchatyk St, Kyiv 01001"
         premise.vat_number = vat_number
@@ -76,7 +80,9 @@ async def driver(db: Database, name: str = "Olena Shevchenko") -> int:
         return (await make_user(s, name=name)).id
 
 
-async def card_booking(db: Database, clock: ManualClock, user_id: int, premise_id: int, plate: str | None) -> int:
+async def card_booking(
+    db: Database, clock: ManualClock, user_id: int, premise_id: int, plate: str | None
+) -> int:
     """A 2-hour booking tomorrow 10:00 Kyiv time, paid with the saved Visa •••• 4242."""
     bookings = BookingUseCases(db, clock, SETTINGS)
     held = await bookings.hold(
@@ -117,21 +123,27 @@ async def test_a_receipt_pdf_says_everything_a_business_needs(
     reservation_id = await card_booking(db, clock, user_id, premise_id, "аа 1234-вв")
     # Extended by 30 minutes from the wallet: a second payment, a second receipt.
     async with db.transaction() as s:
-        await wallet.credit(s, user_id, 1000, "EUR", kind=WalletTxKind.DEPOSIT, reference="t", now=clock.now())
+        await wallet.credit(
+            s, user_id, 1000, "EUR", kind=WalletTxKind.DEPOSIT, reference="t", now=clock.now()
+        )
     extended = await BookingUseCases(db, clock, SETTINGS).extend(
         user_id=user_id, reservation_id=reservation_id, minutes=30
     )
     assert extended.outcome == ExtendOutcome.PAID_FROM_WALLET
     clock.advance(timedelta(minutes=5))
 
-    docs = await ReceiptUseCases(db, clock, SETTINGS).for_booking(user_id=user_id, reservation_id=reservation_id)
+    docs = await ReceiptUseCases(db, clock, SETTINGS).for_booking(
+        user_id=user_id, reservation_id=reservation_id
+    )
     assert [(d.number, d.kind.value, d.amount) for d in docs] == [(1, "payment", 500), (2, "payment", 100)]
     booking_doc, extension_doc = docs
     # Totals: the lines add up to the payment, VAT 20 % of the VAT-inclusive 5.00 is 0.83.
     assert sum(line["amount"] for line in booking_doc.data["lines"]) == 500
     assert (booking_doc.vat_rate_bp, booking_doc.vat_amount) == (2000, 83)
     async with db.read() as s:
-        paid = sorted(p.amount for p in await s.scalars(select(Payment).where(Payment.reservation_id == reservation_id)))
+        paid = sorted(
+            p.amount for p in await s.scalars(select(Payment).where(Payment.reservation_id == reservation_id))
+        )
     assert sorted(d.amount for d in docs) == paid
 
     text = text_of(pdf.render(booking_doc, lang))
@@ -171,13 +183,33 @@ async def test_a_receipt_pdf_says_everything_a_business_needs(
             "Сплачено: 21 лист 2026 11:00, картка Visa •••• 4242",
         ],
     }[lang]
-    for field in [*expected, "Kyiv Parking LLC", "12 Khreshchatyk St, Kyiv 01001", "Olena Shevchenko", "Central Garage"]:
+    for field in [
+        *expected,
+        "Kyiv Parking LLC",
+        "12 Khreshchatyk St, Kyiv 01001",
+        "Olena Shevchenko",
+        "Central Garage",
+    ]:
         assert field in text, (field, text)
 
     text = text_of(pdf.render(extension_doc, lang))
     for field in {
-        "en": ["Receipt No. 000002", "Extension: 30 min", "1.00 EUR", "of which VAT 20%", "0.17 EUR", "wallet"],
-        "uk": ["Чек № 000002", "Продовження: 30 хв", "1.00 EUR", "у тому числі ПДВ 20%", "0.17 EUR", "гаманець"],
+        "en": [
+            "Receipt No. 000002",
+            "Extension: 30 min",
+            "1.00 EUR",
+            "of which VAT 20%",
+            "0.17 EUR",
+            "wallet",
+        ],
+        "uk": [
+            "Чек № 000002",
+            "Продовження: 30 хв",
+            "1.00 EUR",
+            "у тому числі ПДВ 20%",
+            "0.17 EUR",
+            "гаманець",
+        ],
     }[lang]:
         assert field in text, (field, text)
 
@@ -188,7 +220,9 @@ async def test_asking_again_gives_the_same_receipts_and_a_refund_gets_its_own(
     premise_id = await garage(db, clock)
     user_id = await driver(db)
     async with db.transaction() as s:
-        await wallet.credit(s, user_id, 2000, "EUR", kind=WalletTxKind.DEPOSIT, reference="t", now=clock.now())
+        await wallet.credit(
+            s, user_id, 2000, "EUR", kind=WalletTxKind.DEPOSIT, reference="t", now=clock.now()
+        )
     bookings = BookingUseCases(db, clock, SETTINGS)
     held = await bookings.hold(
         user_id=user_id, premise_id=premise_id, starts_at=clock.now() + timedelta(days=1), minutes=60
@@ -211,7 +245,9 @@ async def test_asking_again_gives_the_same_receipts_and_a_refund_gets_its_own(
     assert "Vehicle:" not in text  # booked without a plate
 
 
-async def test_a_wallet_top_up_has_a_receipt_of_the_service_operator(db: Database, clock: ManualClock) -> None:
+async def test_a_wallet_top_up_has_a_receipt_of_the_service_operator(
+    db: Database, clock: ManualClock
+) -> None:
     user_id = await driver(db)
     async with db.transaction() as s:
         payment = Payment(
@@ -233,7 +269,14 @@ async def test_a_wallet_top_up_has_a_receipt_of_the_service_operator(db: Databas
     (doc,) = await receipts.for_payment(user_id=user_id, payment_id=payment_id)
     assert (doc.number, doc.operator_key, doc.amount, doc.vat_amount) == (1, "vat:UA999", 2000, 0)
     text = text_of(pdf.render(doc, "uk"))
-    for field in ["Чек № 000001", "Parking Service LLC", "UA999", "Поповнення гаманця", "20.00 EUR", "передоплата"]:
+    for field in [
+        "Чек № 000001",
+        "Parking Service LLC",
+        "UA999",
+        "Поповнення гаманця",
+        "20.00 EUR",
+        "передоплата",
+    ]:
         assert field in text, (field, text)
     other = await driver(db, "Petro")
     with pytest.raises(NotFound):
@@ -241,7 +284,9 @@ async def test_a_wallet_top_up_has_a_receipt_of_the_service_operator(db: Databas
 
 
 @pytest.mark.slow
-async def test_concurrent_receipts_never_share_a_number_nor_leave_a_gap(db: Database, clock: ManualClock) -> None:
+async def test_concurrent_receipts_never_share_a_number_nor_leave_a_gap(
+    db: Database, clock: ManualClock
+) -> None:
     """Eight bookings of one operator (two car parks with one VAT number) and a third car park
     without one, all asking for their receipts at once: each operator's numbers are 1..n."""
     first = await garage(db, clock, spots=4)
