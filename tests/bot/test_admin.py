@@ -100,6 +100,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
         ["🔌 Blockers"],
         ["👥 Staff"],
         ["💶 Prices"],
+        ["🧾 Operator & VAT"],
         ["📜 Audit log"],
         ["⬅️ Back"],
     ]
@@ -197,7 +198,8 @@ async def test_a_manager_sees_the_audit_log_but_not_staff_and_forged_buttons_are
     await manager.tap("Alpha Garage · manager")
     assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
     assert manager.layout == [
-        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["📜 Audit log"], ["⬅️ Back"]
+        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["💶 Prices"], ["🧾 Operator & VAT"], ["📜 Audit log"],
+        ["⬅️ Back"]
     ]  # fmt: skip
 
     # The owner's Staff button, forged into the manager's console: refused by the use case.

@@ -100,7 +100,7 @@ async def test_a_started_booking_shows_its_payment_and_cannot_be_cancelled(
         "🕒 Sat 21 Nov 11:00–13:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — paid"
     )
     # Started: no cancel (DESIGN §5), the driver can end it instead.
-    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧾 Receipt"], ["🧭 Navigate"], ["⬅️ Back"]]
     # "Extend" sends the reminder's choices, as of now, in a message of their own.
     await driver.tap("➕ Extend")
     assert driver.bot.texts()[-1] == (
@@ -122,7 +122,7 @@ async def test_cancelling_an_upcoming_booking_refunds_the_wallet(
     await driver.tap("Upcoming")
     await driver.tap("Sun 22 Nov 10:00 · Central Garage ✅")
     assert driver.text.endswith("🕒 Sun 22 Nov 10:00–12:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — paid")
-    assert driver.layout == [["❌ Cancel booking"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["❌ Cancel booking"], ["🧾 Receipt"], ["🧭 Navigate"], ["⬅️ Back"]]
 
     await driver.tap("❌ Cancel booking")
     assert driver.text == f"Cancel booking #{upcoming_id}? 5.00 EUR goes back to your wallet at once."
@@ -138,7 +138,7 @@ async def test_cancelling_an_upcoming_booking_refunds_the_wallet(
         f"<b>Booking #{upcoming_id}</b> · ✖️ cancelled\nCentral Garage, spot A1\n📍 1 Test Street\n"
         "🕒 Sun 22 Nov 10:00–12:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — refunded"
     )
-    assert driver.layout == [["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🧾 Receipt"], ["🧭 Navigate"], ["⬅️ Back"]]
     assert await status_of(services, upcoming_id) == ReservationStatus.CANCELLED
     assert await balance_of(services, user_id) == 500
 
@@ -179,7 +179,7 @@ async def test_a_started_booking_is_ended_not_cancelled(
     await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=reservation_id).pack())
     assert driver.bot.alerts() == ["The booking has already started, so it can no longer be cancelled."]
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · 🚗 parked")
-    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧾 Receipt"], ["🧭 Navigate"], ["⬅️ Back"]]
 
     await driver.tap("🏁 End parking now")
     assert driver.text == (
@@ -193,7 +193,7 @@ async def test_a_started_booking_is_ended_not_cancelled(
     answers = [a.text for a in driver.bot.callback_answers()]
     assert f"Booking #{reservation_id} has ended. Thank you!" in answers
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✔️ completed")
-    assert driver.layout == [["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🧾 Receipt"], ["🧭 Navigate"], ["⬅️ Back"]]
     assert await status_of(services, reservation_id) == ReservationStatus.COMPLETED
 
 
@@ -213,7 +213,7 @@ async def test_a_cancel_confirmed_after_the_start_is_refused_clearly(
         await booking.mark_arrived(s, reservation_id, user_id=user_id, now=clock.now())
     await driver.tap("Yes, cancel")
     assert driver.bot.alerts() == ["The booking has already started, so it can no longer be cancelled."]
-    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🏁 End parking now", "➕ Extend"], ["🧾 Receipt"], ["🧭 Navigate"], ["⬅️ Back"]]
     assert await status_of(services, reservation_id) == ReservationStatus.ACTIVE
     assert await balance_of(services, user_id) == 0
 
@@ -384,7 +384,7 @@ async def test_a_link_to_a_booking_opens_it(driver: Driver, services: Services, 
     for payload in (f"booking_{reservation_id}", f"paid_{reservation_id}"):
         await driver.send(f"/start {payload}")
         assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✅ confirmed\nCentral Garage")
-        assert driver.layout == [["❌ Cancel booking"], ["🧭 Navigate"], ["⬅️ Back"]]
+        assert driver.layout == [["❌ Cancel booking"], ["🧾 Receipt"], ["🧭 Navigate"], ["⬅️ Back"]]
     await driver.tap("⬅️ Back")
     assert driver.layout == [
         ["• Upcoming", "Now", "Past", "Cancelled"],
