@@ -153,7 +153,7 @@ async def plate_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     return {
         "text": t(m, "plate.title"),
         "plates": [(v.plate, (mark if v.plate == chosen else "") + v.plate) for v in saved],
-        "btn_no_plate": (mark if chosen is None else "") + label(m, "btn.no_plate"),
+        "btn_no_plate": label(m, "btn.no_plate"),
         "btn_add_plate": label(m, "btn.add_plate"),
         "ask": t(m, "plate.ask"),
     }
