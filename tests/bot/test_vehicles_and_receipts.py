@@ -110,7 +110,13 @@ async def test_the_booking_shows_its_plate_and_sends_its_receipt_as_a_pdf(
     content = sent.document.data  # type: ignore[union-attr]
     assert sent.document.filename == "receipt-000001.pdf"  # type: ignore[union-attr]
     text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
-    for field in ("Receipt No. 000001", "Kyiv Parking LLC", "VAT number: UA123", "Vehicle: AA1234BB", "0.83 EUR"):
+    for field in (
+        "Receipt No. 000001",
+        "Kyiv Parking LLC",
+        "VAT number: UA123",
+        "Vehicle: AA1234BB",
+        "0.83 EUR",
+    ):
         assert field in text
     # The booking's screen comes again below the document; a second tap sends the same number.
     assert driver.text.startswith("<b>Booking #")
@@ -148,7 +154,8 @@ async def test_the_owner_sets_the_operator_and_vat_and_it_is_audited(services: S
     ]
     await owner.tap("✏️ VAT rate")
     assert owner.text == (
-        "✏️ VAT rate: now <code>0 %</code>\nType the VAT rate the prices include, in per cent: e.g. 20, 7.5 or 0."
+        "✏️ VAT rate: now <code>0 %</code>\n"
+        "Type the VAT rate the prices include, in per cent: e.g. 20, 7.5 or 0."
     )
     await owner.send("sixty")
     assert owner.text.startswith("⚠️ That cannot be stored here")
@@ -162,7 +169,11 @@ async def test_the_owner_sets_the_operator_and_vat_and_it_is_audited(services: S
     async with services.db.read() as s:
         premise = await s.get(Premise, premise_id)
         assert premise is not None
-        assert (premise.operator_name, premise.vat_number, premise.vat_rate_bp) == ("Kyiv Parking LLC", "UA 1234", 750)
+        assert (premise.operator_name, premise.vat_number, premise.vat_rate_bp) == (
+            "Kyiv Parking LLC",
+            "UA 1234",
+            750,
+        )
         audit = [
             (a.action, a.outcome.value, a.after)
             for a in await s.scalars(select(AuditEntry).where(AuditEntry.action.like("operator.edit.%")))
@@ -170,7 +181,11 @@ async def test_the_owner_sets_the_operator_and_vat_and_it_is_audited(services: S
     assert audit == [
         ("operator.edit.vat_rate", "refused", None),
         ("operator.edit.vat_rate", "ok", {"premise_id": premise_id, "vat_rate_bp": 750}),
-        ("operator.edit.operator_name", "ok", {"premise_id": premise_id, "operator_name": "Kyiv Parking LLC"}),
+        (
+            "operator.edit.operator_name",
+            "ok",
+            {"premise_id": premise_id, "operator_name": "Kyiv Parking LLC"},
+        ),
         ("operator.edit.vat_number", "ok", {"premise_id": premise_id, "vat_number": "UA 1234"}),
     ]
     await owner.tap("⬅️ Back")

@@ -65,6 +65,8 @@ def test_a_vat_rate_that_cannot_be_is_refused(typed: str) -> None:
 
 
 def test_one_vat_number_is_one_operator_however_it_is_spelled() -> None:
-    assert operator_key(vat_number="UA 1234-5678", premise_id=1) == operator_key(vat_number="ua12345678", premise_id=2)
+    assert operator_key(vat_number="UA 1234-5678", premise_id=1) == operator_key(
+        vat_number="ua12345678", premise_id=2
+    )
     assert operator_key(vat_number="", premise_id=3) == "premise:3"
     assert operator_key(vat_number=" ", premise_id=None) == "service"
