@@ -315,3 +315,18 @@ async def test_concurrent_receipts_never_share_a_number_nor_leave_a_gap(
     assert sorted(by_key["vat:UA12345678"]) == list(range(1, 9))
     assert sorted(by_key[f"premise:{own}"]) == [1, 2]
     assert premises[first] != premises[second]  # spelled differently, one operator all the same
+
+
+async def test_seed_demo_names_each_car_parks_operator(db: Database, clock: ManualClock) -> None:
+    from core.demo import seed_demo
+
+    async with db.transaction() as s:
+        await seed_demo(s, lat=50.45, lon=30.52, currency="EUR", timezone="Europe/Kyiv", now=clock.now())
+    async with db.read() as s:
+        found = {
+            (p.operator_name, p.vat_number, p.vat_rate_bp) for p in await s.scalars(select(Premise))
+        }
+    assert found == {
+        ("Demo City Parking LLC", "UA400500600700", 2000),
+        ("Riverside Mobility (sole trader)", "", 0),
+    }
