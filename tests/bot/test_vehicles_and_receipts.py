@@ -190,3 +190,25 @@ async def test_the_owner_sets_the_operator_and_vat_and_it_is_audited(services: S
     ]
     await owner.tap("⬅️ Back")
     assert owner.text == "🅿️ <b>Central Garage</b>\nYour role: owner"
+
+
+def test_the_operators_booking_lines_show_the_plate() -> None:
+    from datetime import UTC, datetime
+
+    from bot import format as fmt
+    from core.models import ReservationStatus
+    from core.usecases.spots import AffectedBooking
+
+    start = datetime(2026, 11, 22, 8, tzinfo=UTC)
+    lines = fmt.booking_lines(
+        "en",
+        [
+            AffectedBooking(7, "Olena", start, start.replace(hour=10), ReservationStatus.CONFIRMED, "AA1234BB"),
+            AffectedBooking(8, "Petro", start, start.replace(hour=9), ReservationStatus.CONFIRMED),
+        ],
+        "Europe/Kyiv",
+    )
+    assert lines == (
+        "\n• #7 Olena · 🚗 AA1234BB, Sun 22 Nov 10:00–12:00 (✅ confirmed)"
+        "\n• #8 Petro, Sun 22 Nov 10:00–11:00 (✅ confirmed)"
+    )
