@@ -150,18 +150,36 @@ async def plate_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     chosen = m.dialog_data.get("plate")
     saved = await services(m).vehicles.vehicles(caller(m).user_id)
     mark = "✅ "
+    plates: list[tuple[str, str]] = []
+    for v in saved:  # a row each: the plate (use it), then 🗑 (forget it)
+        plates += [(f"use:{v.vehicle_id}", (mark if v.plate == chosen else "") + v.plate)]
+        plates += [(f"del:{v.vehicle_id}", label(m, "btn.forget_plate", plate=v.plate))]
     return {
         "text": t(m, "plate.title"),
-        "plates": [(v.plate, (mark if v.plate == chosen else "") + v.plate) for v in saved],
+        "plates": plates,
         "btn_no_plate": label(m, "btn.no_plate"),
         "btn_add_plate": label(m, "btn.add_plate"),
         "ask": t(m, "plate.ask"),
     }
 
 
-async def on_plate(callback: CallbackQuery, _: Any, manager: DialogManager, plate: str) -> None:
-    manager.dialog_data["plate"] = plate
-    await manager.switch_to(BookSG.quote)
+async def on_plate(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    """`use:<id>` books with that plate; `del:<id>` forgets it (bookings keep theirs)."""
+    svc, who = services(manager), caller(manager)
+    action, _sep, vehicle_id = item.partition(":")
+    saved = {str(v.vehicle_id): v for v in await svc.vehicles.vehicles(who.user_id)}
+    vehicle = saved.get(vehicle_id)
+    if vehicle is None or action not in ("use", "del"):
+        await callback.answer(label(manager, "error.not_found"), show_alert=True)
+        return
+    if action == "use":
+        manager.dialog_data["plate"] = vehicle.plate
+        await manager.switch_to(BookSG.quote)
+        return
+    await svc.vehicles.remove(who.user_id, vehicle.vehicle_id)
+    await callback.answer(label(manager, "plate.forgotten", plate=vehicle.plate))
+    if manager.dialog_data.get("plate") == vehicle.plate:
+        manager.dialog_data.pop("plate")  # the quote offers the (new) default again
 
 
 async def on_no_plate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -645,7 +663,7 @@ def book_dialog() -> Dialog:
         ),
         Window(
             Format("{text}"),
-            Column(choice("plates", "plates", on_plate)),
+            Group(choice("plates", "plates", on_plate), width=2),
             Button(Format("{btn_no_plate}"), id="no_plate", on_click=on_no_plate),
             SwitchTo(Format("{btn_add_plate}"), id="add_plate", state=BookSG.plate_input),
             SwitchTo(Format("{btn_back}"), id="back", state=BookSG.quote),

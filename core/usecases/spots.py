@@ -203,7 +203,10 @@ class SpotUseCases(AdminUseCases):
             .where(*conditions)
             .order_by(Reservation.starts_at, Reservation.id)
         )
-        return [AffectedBooking(r.id, name, r.starts_at, r.ends_at, r.status, r.plate) for r, name in rows.tuples()]
+        return [
+            AffectedBooking(r.id, name, r.starts_at, r.ends_at, r.status, r.plate)
+            for r, name in rows.tuples()
+        ]
 
     # ------------------------------------------------------------------ actions
     async def add_spots(self, actor_id: int, premise_id: int, text: str) -> list[SpotView]:

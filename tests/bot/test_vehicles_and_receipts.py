@@ -64,7 +64,12 @@ async def test_a_plate_typed_in_cyrillic_is_booked_shown_and_offered_next_time(
     await _quote(driver)
     assert driver.layout[1] == ["🚗 AA1234BB · change"]
     await driver.tap("🚗 AA1234BB · change")
-    assert driver.layout == [["✅ AA1234BB"], ["🚫 No plate"], ["➕ Add a plate"], ["⬅️ Back"]]
+    assert driver.layout == [
+        ["✅ AA1234BB", "🗑 Forget AA1234BB"],
+        ["🚫 No plate"],
+        ["➕ Add a plate"],
+        ["⬅️ Back"],
+    ]
     await driver.tap("➕ Add a plate")
     await driver.send("AA 1234 BB")
     assert await _plates(services, user_id) == [("AA1234BB", True)]
@@ -73,7 +78,18 @@ async def test_a_plate_typed_in_cyrillic_is_booked_shown_and_offered_next_time(
     await driver.send("ka-0001-ak")
     assert driver.layout[1] == ["🚗 KA0001AK · change"]
     await driver.tap("🚗 KA0001AK · change")
-    assert driver.layout[:3] == [["AA1234BB"], ["✅ KA0001AK"], ["🚫 No plate"]]
+    assert driver.layout[:3] == [  # the default first
+        ["AA1234BB", "🗑 Forget AA1234BB"],
+        ["✅ KA0001AK", "🗑 Forget KA0001AK"],
+        ["🚫 No plate"],
+    ]
+    # Forgetting the plate chosen: the quote falls back to the default, the other plate.
+    await driver.tap("🗑 Forget KA0001AK")
+    assert driver.bot.callback_answers()[-1].text == "KA0001AK is forgotten."
+    assert driver.layout[:2] == [["AA1234BB", "🗑 Forget AA1234BB"], ["🚫 No plate"]]
+    await driver.tap("⬅️ Back")
+    assert driver.layout[1] == ["🚗 AA1234BB · change"]
+    await driver.tap("🚗 AA1234BB · change")
     await driver.tap("🚫 No plate")
     assert driver.layout == [["✅ Hold the spot (5.00 EUR)"], ["🚗 No plate · choose one"], ["⬅️ Back"]]
     assert "🚗" not in driver.text
@@ -203,7 +219,9 @@ def test_the_operators_booking_lines_show_the_plate() -> None:
     lines = fmt.booking_lines(
         "en",
         [
-            AffectedBooking(7, "Olena", start, start.replace(hour=10), ReservationStatus.CONFIRMED, "AA1234BB"),
+            AffectedBooking(
+                7, "Olena", start, start.replace(hour=10), ReservationStatus.CONFIRMED, "AA1234BB"
+            ),
             AffectedBooking(8, "Petro", start, start.replace(hour=9), ReservationStatus.CONFIRMED),
         ],
         "Europe/Kyiv",

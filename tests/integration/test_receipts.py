@@ -323,9 +323,7 @@ async def test_seed_demo_names_each_car_parks_operator(db: Database, clock: Manu
     async with db.transaction() as s:
         await seed_demo(s, lat=50.45, lon=30.52, currency="EUR", timezone="Europe/Kyiv", now=clock.now())
     async with db.read() as s:
-        found = {
-            (p.operator_name, p.vat_number, p.vat_rate_bp) for p in await s.scalars(select(Premise))
-        }
+        found = {(p.operator_name, p.vat_number, p.vat_rate_bp) for p in await s.scalars(select(Premise))}
     assert found == {
         ("Demo City Parking LLC", "UA400500600700", 2000),
         ("Riverside Mobility (sole trader)", "", 0),
