@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 from aiogram.methods import SendDocument
+from aiogram.types import BufferedInputFile
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -122,9 +123,9 @@ async def test_the_booking_shows_its_plate_and_sends_its_receipt_as_a_pdf(
     assert len(documents) == 1
     sent = documents[0]
     assert sent.caption == "🧾 Receipt No. 000001 · 5.00 EUR"
-    assert not isinstance(sent.document, str)
-    content = sent.document.data  # type: ignore[union-attr]
-    assert sent.document.filename == "receipt-000001.pdf"  # type: ignore[union-attr]
+    assert isinstance(sent.document, BufferedInputFile)
+    content = sent.document.data
+    assert sent.document.filename == "receipt-000001.pdf"
     text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
     for field in (
         "Receipt No. 000001",
