@@ -231,3 +231,36 @@ def test_the_operators_booking_lines_show_the_plate() -> None:
         "\n• #7 Olena · 🚗 AA1234BB, Sun 22 Nov 10:00–12:00 (✅ confirmed)"
         "\n• #8 Petro, Sun 22 Nov 10:00–11:00 (✅ confirmed)"
     )
+
+
+async def test_a_wallet_top_up_receipt_from_the_history(driver: Driver, services: Services) -> None:
+    from core.models import Payment, PaymentMethodKind, PaymentPurpose, PaymentStatus
+
+    user_id = await add_user(services)
+    async with services.db.transaction() as s:
+        now = services.clock.now()
+        s.add(
+            Payment(
+                user_id=user_id,
+                purpose=PaymentPurpose.TOPUP,
+                method=PaymentMethodKind.CARD,
+                amount=2000,
+                currency="EUR",
+                status=PaymentStatus.SUCCEEDED,
+                created_at=now,
+                updated_at=now,
+                succeeded_at=now,
+            )
+        )
+    await driver.send("/wallet")
+    await driver.tap("🧾 History")
+    await driver.tap("🧾 Top-up receipts")
+    assert driver.text == "🧾 Your latest wallet top-ups: tap one for its receipt (PDF)."
+    assert driver.layout == [["🧾 21 Nov 11:00 · 20.00 EUR"], ["⬅️ Back"]]
+    await driver.tap("🧾 21 Nov 11:00 · 20.00 EUR")
+    (sent,) = [c for c in driver.bot.calls if isinstance(c, SendDocument)]
+    assert sent.caption == "🧾 Receipt No. 000001 · 20.00 EUR"
+    assert isinstance(sent.document, BufferedInputFile)
+    text = PdfReader(io.BytesIO(sent.document.data)).pages[0].extract_text()
+    assert "Wallet top-up" in text and "No VAT on a top-up" in text
+    assert driver.layout == [["🧾 21 Nov 11:00 · 20.00 EUR"], ["⬅️ Back"]]  # the list again, below
