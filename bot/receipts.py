@@ -120,6 +120,8 @@ def render(doc: ReceiptDoc, lang: str, *, default_tz: str = "UTC") -> bytes:
 
     title_key = "receipt.title_refund" if refund else "receipt.title"
     text(tr_label(lang, title_key, number=number(doc)), size=16, bold=True, height=9)
+    if refund and data.get("original_number"):
+        text(tr_label(lang, "receipt.reverses", number=f"{int(data['original_number']):06d}"))
     text(tr_label(lang, "receipt.date", date=_when(lang, doc.issued_at.isoformat(), tz)))
     rule()
 

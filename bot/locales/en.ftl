@@ -264,6 +264,7 @@ receipt-caption = 🧾 Receipt No. { $number } · { $amount }
 receipt-caption_refund = 🧾 Refund receipt No. { $number } · { $amount }
 receipt-title = Receipt No. { $number }
 receipt-title_refund = Refund receipt No. { $number }
+receipt-reverses = Refund of receipt No. { $number }
 receipt-date = Date: { $date }
 receipt-seller = SELLER
 receipt-vat_number = VAT number: { $number }

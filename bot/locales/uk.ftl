@@ -272,6 +272,7 @@ receipt-caption = 🧾 Чек № { $number } · { $amount }
 receipt-caption_refund = 🧾 Чек повернення № { $number } · { $amount }
 receipt-title = Чек № { $number }
 receipt-title_refund = Чек повернення № { $number }
+receipt-reverses = Повернення за чеком № { $number }
 receipt-date = Дата: { $date }
 receipt-seller = ПРОДАВЕЦЬ
 receipt-vat_number = Номер платника ПДВ: { $number }

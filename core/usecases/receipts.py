@@ -160,6 +160,13 @@ class ReceiptUseCases:
             return _doc(existing)
         now = self.clock.now()
         data, key, rate = await self._snapshot(s, payment, kind)
+        if kind == ReceiptKind.REFUND:
+            # The receipt it reverses (issued first: the callers issue the payment's before).
+            data["original_number"] = await s.scalar(
+                select(Receipt.number).where(
+                    Receipt.payment_id == payment.id, Receipt.kind == ReceiptKind.PAYMENT
+                )
+            )
         number = await numbering.next_number(s, key)
         data["number"] = number
         receipt = Receipt(

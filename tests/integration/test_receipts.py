@@ -240,7 +240,13 @@ async def test_asking_again_gives_the_same_receipts_and_a_refund_gets_its_own(
         (2, "refund", 300, 50),
     ]
     text = text_of(pdf.render(docs[1], "en"))
-    for field in ["Refund receipt No. 000002", "Refunded (VAT included)", "−3.00 EUR", "to: wallet"]:
+    for field in [
+        "Refund receipt No. 000002",
+        "Refund of receipt No. 000001",
+        "Refunded (VAT included)",
+        "−3.00 EUR",
+        "to: wallet",
+    ]:
         assert field in text, (field, text)
     assert "Vehicle:" not in text  # booked without a plate
 
