@@ -68,6 +68,11 @@ def line_text(lang: str, line: dict[str, Any], currency: str) -> str:
         return tr_label(lang, "receipt.line_extension", duration=_plain(fmt.duration(lang, minutes)))
     if kind == "stay":
         return tr_label(lang, "receipt.line_stay", duration=_plain(fmt.duration(lang, minutes)))
+    if kind == LineKind.FIRST_HOUR.value:
+        # The chat's text names the amount too ("1st hour 3.00 EUR"); here it has its column.
+        return tr_label(
+            lang, "receipt.line_first_hour", minutes=minutes, duration=_plain(fmt.duration(lang, minutes))
+        )
     period = PeriodRate.from_json(line["period"]) if line.get("period") else None
     price_line = PriceLine(LineKind(str(kind)), minutes, int(line["per_hour"]), int(line["amount"]), period)
     return _plain(fmt.price_lines(lang, (price_line,), currency))

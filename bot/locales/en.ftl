@@ -275,6 +275,10 @@ receipt-plate = Vehicle: { $plate }
 receipt-window = Time: { $window } ({ $tz })
 receipt-items = ITEMS
 receipt-line_topup = Wallet top-up
+receipt-line_first_hour = { $minutes ->
+        [60] 1st hour
+       *[other] 1st hour ({ $duration })
+    }
 receipt-line_extension = Extension: { $duration }
 receipt-line_stay = Parking: { $duration }
 receipt-total = Total (VAT included)

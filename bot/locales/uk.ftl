@@ -283,6 +283,10 @@ receipt-plate = Автомобіль: { $plate }
 receipt-window = Час: { $window } ({ $tz })
 receipt-items = ПОЗИЦІЇ
 receipt-line_topup = Поповнення гаманця
+receipt-line_first_hour = { $minutes ->
+        [60] 1-ша година
+       *[other] 1-ша година ({ $duration })
+    }
 receipt-line_extension = Продовження: { $duration }
 receipt-line_stay = Паркування: { $duration }
 receipt-total = Разом (з ПДВ)

@@ -156,7 +156,7 @@ async def test_a_receipt_pdf_says_everything_a_business_needs(
             "Spot: A1",
             "Vehicle: AA1234BB",
             "Time: Sun 22 Nov 10:00–12:00 (Europe/Kyiv)",
-            "1st hour 3.00 EUR",
+            "1st hour",
             "1 h × 2.00 EUR",
             "Total (VAT included)",
             "5.00 EUR",
@@ -174,6 +174,8 @@ async def test_a_receipt_pdf_says_everything_a_business_needs(
             "Місце: A1",
             "Автомобіль: AA1234BB",
             "Час: Нд 22 лист 10:00–12:00 (Europe/Kyiv)",
+            "1-ша година",
+            "1 год × 2.00 EUR",
             "Разом (з ПДВ)",
             "5.00 EUR",
             "у тому числі ПДВ 20%",
@@ -191,6 +193,7 @@ async def test_a_receipt_pdf_says_everything_a_business_needs(
         "Central Garage",
     ]:
         assert field in text, (field, text)
+    assert "3.00 EUR 3.00 EUR" not in text  # the amount is in its column, not in the line's name too
 
     text = text_of(pdf.render(extension_doc, lang))
     for field in {
