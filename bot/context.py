@@ -18,16 +18,19 @@ from core.usecases.booking import BookingUseCases
 from core.usecases.calendar import CalendarUseCases
 from core.usecases.incidents import IncidentUseCases
 from core.usecases.occupancy import OccupancyUseCases
+from core.usecases.operator_admin import OperatorAdminUseCases
 from core.usecases.payments import PaymentUseCases
 from core.usecases.premises_admin import PremiseAdminUseCases
 from core.usecases.pricing import PricingUseCases
 from core.usecases.rebook import RebookUseCases
+from core.usecases.receipts import ReceiptUseCases
 from core.usecases.revenue import RevenueUseCases
 from core.usecases.review_moderation import ReviewModerationUseCases
 from core.usecases.reviews import ReviewUseCases
 from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
 from core.usecases.users import Caller, UserUseCases
+from core.usecases.vehicles import VehicleUseCases
 from core.usecases.wallet import WalletUseCases
 
 # The user behind the current update (a use case builds it); handlers get it as `caller`.
@@ -54,6 +57,7 @@ class Services:
     revenue: RevenueUseCases = field(init=False)  # its Revenue screen
     incidents: IncidentUseCases = field(init=False)  # blocker incidents' alert buttons
     review_moderation: ReviewModerationUseCases = field(init=False)  # its review moderation
+    operator_admin: OperatorAdminUseCases = field(init=False)  # its Operator & VAT section
     booking: BookingUseCases = field(init=False)
     search: SearchUseCases = field(init=False)
     users: UserUseCases = field(init=False)
@@ -62,6 +66,8 @@ class Services:
     reviews: ReviewUseCases = field(init=False)  # a driver's reviews of their stays
     rebook: RebookUseCases = field(init=False)  # book again, favourites
     calendar: CalendarUseCases = field(init=False)  # a booking as an .ics file
+    receipts: ReceiptUseCases = field(init=False)
+    vehicles: VehicleUseCases = field(init=False)
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
@@ -120,3 +126,6 @@ class Services:
         object.__setattr__(self, "reviews", ReviewUseCases(self.db, self.clock))
         object.__setattr__(self, "rebook", RebookUseCases(self.db, self.clock))
         object.__setattr__(self, "calendar", CalendarUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(self, "operator_admin", OperatorAdminUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(self, "receipts", ReceiptUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(self, "vehicles", VehicleUseCases(self.db, self.clock))

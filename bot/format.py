@@ -176,7 +176,8 @@ def booking_lines(lang: str, bookings: Sequence[AffectedBooking], tz: str) -> Ra
                 lang,
                 "admin.spot_booking_line",
                 id=b.reservation_id,
-                driver=b.driver,
+                # The plate beside the driver: what an attendant at the gate looks for.
+                driver=f"{b.driver} · 🚗 {b.plate}" if b.plate else b.driver,
                 window=window(b.starts_at, b.ends_at, tz, lang),
                 status=tr(lang, f"status.{b.status.value}"),
             )

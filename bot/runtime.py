@@ -34,6 +34,7 @@ from bot.dialogs.admin import admin_dialog
 from bot.dialogs.admin.blockers import blockers_dialog
 from bot.dialogs.admin.bookings import bookings_admin_dialog
 from bot.dialogs.admin.now import now_dialog
+from bot.dialogs.admin.operator import operator_dialog
 from bot.dialogs.admin.premises import premises_dialog
 from bot.dialogs.admin.prices import prices_dialog
 from bot.dialogs.admin.revenue import revenue_dialog
@@ -218,6 +219,7 @@ def create_dispatcher(
         bookings_admin_dialog(),
         now_dialog(),
         revenue_dialog(),
+        operator_dialog(),
     )
     # Every window can answer a message it cannot take with a hint on top (show_hint).
     dp.include_routers(commands, extension.build_router(), *map(with_hints, dialogs), fallback)

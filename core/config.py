@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     ack_timeout_seconds: float = Field(default=10, gt=0, le=300)
     # Not in DESIGN.md §3's table (an addition): how often the sweeps look for due work.
     sweep_interval_seconds: float = Field(default=15, gt=0, le=30)
+    # Who runs the wallet (the service's operator), as wallet top-up receipts name them; the
+    # car parks' own operators are premise fields (receipts for bookings).
+    operator_name: str = Field(default="", max_length=200)
+    operator_address: str = Field(default="", max_length=300)
+    operator_vat_number: str = Field(default="", max_length=32)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -102,6 +102,24 @@ _DEMO = (
 )
 
 
+# Who runs the demo car parks, as their receipts name them: a VAT-registered company with most
+# of them (20 % VAT included in prices) and a small one without VAT registration (0 %).
+_OPERATORS = {
+    "city": ("Demo City Parking LLC", "10 Khreshchatyk Street, Kyiv 01001", "UA400500600700", 2000),
+    "small": ("Riverside Mobility (sole trader)", "3 Riverside Walk, Kyiv 04070", "", 0),
+}
+_OPERATOR_OF = {"RVR": "small"}  # the rest: "city"
+
+
+def _set_operator(premise: Premise, code: str) -> None:
+    """The demo operator's details, unless the premise has some already (set in the console)."""
+    if premise.operator_name:
+        return
+    name, address, vat_number, rate = _OPERATORS[_OPERATOR_OF.get(code, "city")]
+    premise.operator_name, premise.operator_address = name, address
+    premise.vat_number, premise.vat_rate_bp = vat_number, rate
+
+
 def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
     import math
 
@@ -131,6 +149,7 @@ async def seed_demo(
         )
         if found is not None:
             existing += 1
+            _set_operator(found, demo.code)  # seeded before premises had operator fields
             # Whoever lost the ids of an earlier run needs them to start the simulator.
             blocker_ids += await session.scalars(
                 select(Blocker.id)
@@ -155,6 +174,7 @@ async def seed_demo(
             is_active=True,
             created_at=now,
         )
+        _set_operator(premise, demo.code)
         session.add(premise)
         await session.flush()
         for n in range(1, demo.spots + 1):

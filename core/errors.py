@@ -255,3 +255,27 @@ class InvalidReview(DomainError):
     """Moderating a review already decided, or rejecting one without a reason."""
 
     code = "invalid_review"
+
+
+class InvalidPlate(DomainError):
+    """Not a number plate: 2-12 letters and digits once spaces and dashes are gone
+    (core/plates.py)."""
+
+    code = "invalid_plate"
+
+
+class TooManyVehicles(DomainError):
+    """A driver keeps at most core.plates.MAX_VEHICLES plates."""
+
+    code = "too_many_vehicles"
+
+
+class InvalidOperatorField(DomainError):
+    """An operator or VAT field the console cannot accept (core/usecases/operator_admin.py):
+    `field` names it (operator_name, operator_address, vat_number, vat_rate)."""
+
+    code = "invalid_operator_field"
+
+    def __init__(self, field: str, detail: str = "") -> None:
+        super().__init__(f"{field}: {detail}"[:200])
+        self.field = field

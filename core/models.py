@@ -270,6 +270,14 @@ class Premise(Base):
     # The SMS channel's short code (core/premise_codes.py); nullable only in the schema
     # (migration 0100): every insert gets one from the listener below.
     code: Mapped[str | None] = mapped_column(String(6))
+    # Who sells the parking here, as receipts name them (migration 0020): the legal
+    # name, registered address and VAT number of the operator, and the VAT rate in basis points
+    # (2000 = 20 %; 0 allowed) included in this premise's prices. Premises with the same VAT
+    # number are one operator and share one receipt numbering (core/services/receipts.py).
+    operator_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    operator_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    vat_number: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    vat_rate_bp: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     spots: Mapped[list[Spot]] = relationship(back_populates="premise", order_by="Spot.label")
 
@@ -409,6 +417,8 @@ class Reservation(Base):
     lowering_until: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()  # completed, cancelled or expired
     no_show: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The number plate the driver booked with, normalised (core/plates.py); None: no plate.
+    plate: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 
@@ -480,6 +490,10 @@ class Payment(Base):
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(255), index=True)
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255))
     failure_reason: Mapped[str | None] = mapped_column(String(255))
+    # The saved card charged (a copy: the card may be removed later), for the receipt; None
+    # for the wallet and for a card typed on the payment page.
+    card_brand: Mapped[str | None] = mapped_column(String(32))
+    card_last4: Mapped[str | None] = mapped_column(String(4))
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
     succeeded_at: Mapped[datetime | None] = mapped_column()
@@ -739,3 +753,74 @@ class BlockerIncident(Base):
     alerted: Mapped[bool] = mapped_column(Boolean, default=False)
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     acknowledged_at: Mapped[datetime | None] = mapped_column()
+
+
+# One default plate per driver.
+_DEFAULT_VEHICLE = "is_default"
+
+
+class Vehicle(Base):
+    """A number plate a driver saved, normalised (core/plates.py): several per driver, at most
+    one the default the booking offers first."""
+
+    __tablename__ = "vehicles"
+    __table_args__ = (
+        UniqueConstraint("user_id", "plate"),
+        Index(
+            "uq_vehicles_one_default",
+            "user_id",
+            unique=True,
+            postgresql_where=text(_DEFAULT_VEHICLE),
+            sqlite_where=text(_DEFAULT_VEHICLE),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    plate: Mapped[str] = mapped_column(String(16))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class ReceiptKind(enum.StrEnum):
+    PAYMENT = "payment"  # a booking, an extension or a wallet top-up paid
+    REFUND = "refund"  # that payment given back
+
+
+class ReceiptCounter(Base):
+    """The last receipt number of one operator (`operator_key`: see core/services/receipts.py).
+    Taken by an UPDATE … RETURNING in the transaction that writes the receipt, so the number
+    and the receipt commit or roll back together: no gaps, no duplicates."""
+
+    __tablename__ = "receipt_counters"
+
+    operator_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Receipt(Base):
+    """A receipt as issued: its number in the operator's sequence and everything printed on it
+    (`data`, a snapshot, so a receipt sent again reads the same after the operator's details
+    or the driver's name change)."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        UniqueConstraint("operator_key", "number"),
+        UniqueConstraint("payment_id", "kind"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("vat_amount >= 0 AND vat_amount <= amount", name="vat"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_key: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    kind: Mapped[ReceiptKind] = mapped_column(_enum(ReceiptKind, "receipt_kind"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"), index=True)
+    issued_at: Mapped[datetime] = mapped_column()
+    amount: Mapped[int] = mapped_column(Integer)  # VAT included; a refund's amount given back
+    currency: Mapped[str] = mapped_column(String(3))
+    vat_rate_bp: Mapped[int] = mapped_column(Integer)
+    vat_amount: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -103,6 +103,7 @@ def postgres_url() -> Iterator[str]:
 _TABLES = (
     "blocker_incidents, audit_log, staff_invites, premise_staff, processed_events, favourites, "
     "reviews, notifications, refunds, "
+    "receipts, receipt_counters, vehicles, "
     "payment_methods, wallet_transactions, payments, reservation_extensions, reservations, "
     "rate_plans, unassigned_blockers, blockers, spots, premises, users"
 )

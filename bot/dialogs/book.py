@@ -33,6 +33,7 @@ from bot.dialogs.common import (
     explain,
     label,
     priced_duration,
+    refusal_text,
     services,
     show_hint,
     start_picker,
@@ -46,6 +47,7 @@ from core.errors import (
     DomainError,
     InsufficientFunds,
     InvalidInterval,
+    InvalidPlate,
     InvalidTransition,
     NoSpotFree,
     PaymentUnavailable,
@@ -118,7 +120,86 @@ async def on_duration_text(message: Message, _: MessageInput, manager: DialogMan
 
 
 async def quote_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
-    return {**await _quote_screen(dialog_manager), "from_card": _from_card(dialog_manager)}
+    m = dialog_manager
+    screen = await _quote_screen(m)
+    plate = await _plate(m)
+    if plate and screen["can_hold"]:
+        screen["text"] = Raw(screen["text"] + "\n" + t(m, "quote.plate", plate=plate))
+    if plate:
+        btn_plate = label(m, "btn.plate", plate=plate)
+    else:
+        saved = m.dialog_data.get("has_vehicles", False)
+        btn_plate = label(m, "btn.plate_choose" if saved else "btn.plate_add")
+    return {**screen, "from_card": _from_card(m), "btn_plate": btn_plate}
+
+
+async def _plate(manager: DialogManager) -> str | None:
+    """The plate this booking is for: the one chosen on this screen, else the driver's default
+    (None: no plate, which books as well)."""
+    if "plate" in manager.dialog_data:
+        return manager.dialog_data["plate"]  # type: ignore[no-any-return]
+    saved = await services(manager).vehicles.vehicles(caller(manager).user_id)
+    manager.dialog_data["has_vehicles"] = bool(saved)
+    default = next((v.plate for v in saved if v.is_default), None)
+    manager.dialog_data["plate"] = default
+    return default
+
+
+async def plate_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m = dialog_manager
+    chosen = m.dialog_data.get("plate")
+    saved = await services(m).vehicles.vehicles(caller(m).user_id)
+    mark = "✅ "
+    plates: list[tuple[str, str]] = []
+    for v in saved:  # a row each: the plate (use it), then 🗑 (forget it)
+        plates += [(f"use:{v.vehicle_id}", (mark if v.plate == chosen else "") + v.plate)]
+        plates += [(f"del:{v.vehicle_id}", label(m, "btn.forget_plate", plate=v.plate))]
+    return {
+        "text": t(m, "plate.title"),
+        "plates": plates,
+        "btn_no_plate": label(m, "btn.no_plate"),
+        "btn_add_plate": label(m, "btn.add_plate"),
+        "ask": t(m, "plate.ask"),
+    }
+
+
+async def on_plate(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    """`use:<id>` books with that plate; `del:<id>` forgets it (bookings keep theirs)."""
+    svc, who = services(manager), caller(manager)
+    action, _sep, vehicle_id = item.partition(":")
+    saved = {str(v.vehicle_id): v for v in await svc.vehicles.vehicles(who.user_id)}
+    vehicle = saved.get(vehicle_id)
+    if vehicle is None or action not in ("use", "del"):
+        await callback.answer(label(manager, "error.not_found"), show_alert=True)
+        return
+    if action == "use":
+        manager.dialog_data["plate"] = vehicle.plate
+        await manager.switch_to(BookSG.quote)
+        return
+    await svc.vehicles.remove(who.user_id, vehicle.vehicle_id)
+    await callback.answer(label(manager, "plate.forgotten", plate=vehicle.plate))
+    if manager.dialog_data.get("plate") == vehicle.plate:
+        manager.dialog_data.pop("plate")  # the quote offers the (new) default again
+
+
+async def on_no_plate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    manager.dialog_data["plate"] = None
+    await manager.switch_to(BookSG.quote)
+
+
+async def on_plate_text(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    """A new plate: saved to the driver's vehicles (the same plate typed another way is the
+    same vehicle) and chosen for this booking."""
+    try:
+        vehicle = await services(manager).vehicles.add(caller(manager).user_id, message.text or "")
+    except InvalidPlate:
+        show_hint(manager, t(manager, "plate.invalid"))
+        return
+    except DomainError as exc:
+        show_hint(manager, refusal_text(caller(manager).lang, exc))
+        return
+    manager.dialog_data.update(plate=vehicle.plate, has_vehicles=True)
+    await manager.switch_to(BookSG.quote, show_mode=ShowMode.SEND)
 
 
 async def _quote_screen(m: DialogManager) -> dict[str, Any]:
@@ -212,6 +293,7 @@ async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) ->
             premise_id=_premise_id(manager),
             starts_at=_start(manager),
             minutes=manager.dialog_data["minutes"],
+            plate=await _plate(manager),
         )
     except NoSpotFree:
         await callback.answer(t(manager, "quote.no_spot"), show_alert=True)
@@ -566,6 +648,7 @@ def book_dialog() -> Dialog:
         Window(
             Format("{text}"),
             Button(Format("{btn_confirm}"), id="hold", on_click=on_hold, when="can_hold"),
+            SwitchTo(Format("{btn_plate}"), id="plate", state=BookSG.plate, when="can_hold"),
             SwitchTo(Format("{btn_other_time}"), id="other_time", state=BookSG.date, when="closed"),
             Cancel(Format("{btn_back}"), id="back_to_card", when="from_card"),
             SwitchTo(
@@ -577,6 +660,24 @@ def book_dialog() -> Dialog:
             unexpected_input(),
             state=BookSG.quote,
             getter=quote_getter,
+        ),
+        Window(
+            Format("{text}"),
+            Group(choice("plates", "plates", on_plate), width=2),
+            Button(Format("{btn_no_plate}"), id="no_plate", on_click=on_no_plate),
+            SwitchTo(Format("{btn_add_plate}"), id="add_plate", state=BookSG.plate_input),
+            SwitchTo(Format("{btn_back}"), id="back", state=BookSG.quote),
+            unexpected_input(),
+            state=BookSG.plate,
+            getter=plate_getter,
+        ),
+        Window(
+            Format("{ask}"),
+            MessageInput(on_plate_text),
+            SwitchTo(Format("{btn_back}"), id="back", state=BookSG.plate),
+            unexpected_input(),
+            state=BookSG.plate_input,
+            getter=plate_getter,
         ),
         *start_picker(
             date_state=BookSG.date,

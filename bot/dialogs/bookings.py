@@ -1,16 +1,18 @@
-"""My bookings: upcoming, now and past (paged), details with receipt; pay for a held booking,
+"""My bookings: upcoming, now and past (paged), details with receipt (a PDF); pay for a held booking,
 cancel before the start (with refund), end parking now after it."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aiogram import Bot
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
+from bot import receipts
 from bot.arrival import outcome_text
 from bot.calendar import send_calendar
 from bot.dialogs.book import book_again
@@ -38,6 +40,8 @@ _MONEY_MOVED = frozenset(
         PaymentStatus.NEEDS_REVIEW,
     }
 )
+# Payments with a receipt (core/usecases/receipts.py): money moved and was not held for review.
+_RECEIPTED = _MONEY_MOVED - {PaymentStatus.NEEDS_REVIEW}
 
 
 # A status at a glance on a list button (the booking's screen says it in words).
@@ -159,23 +163,29 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         if review is not None
         else ""
     )
+    text = t(
+        m,
+        "booking.detail",
+        id=r.id,
+        status=t(m, f"status.{r.status.value}"),
+        name=v.premise.name,
+        spot=v.spot.label,
+        address=v.premise.address,
+        window=fmt.window(r.starts_at, r.ends_at, v.premise.timezone, caller(m).lang),
+        price=_price(caller(m).lang, r.price, r.currency, v.price_lines),
+        payments=Raw(lines),
+    )
+    if r.plate:
+        # Under the place and time, before the price and payments: the vehicle booked.
+        head, sep, tail = text.partition("\n💶")
+        text = Raw(head + "\n" + t(m, "booking.plate", plate=r.plate) + sep + tail)
+    if review_line:
+        text = Raw(f"{text}\n{review_line}")
     return {
         "can_lower": svc.arrival is not None and v.can_lower,
         "btn_lower": t(m, "btn.lower"),
         "notice": notice,
-        "text": t(
-            m,
-            "booking.detail",
-            id=r.id,
-            status=t(m, f"status.{r.status.value}"),
-            name=v.premise.name,
-            spot=v.spot.label,
-            address=v.premise.address,
-            window=fmt.window(r.starts_at, r.ends_at, v.premise.timezone, caller(m).lang),
-            price=_price(caller(m).lang, r.price, r.currency, v.price_lines),
-            payments=Raw(lines),
-        )
-        + (f"\n{review_line}" if review_line else ""),
+        "text": text,
         "can_pay": v.can_pay,
         "btn_pay": t(m, "btn.pay_booking", price=fmt.money(r.price, r.currency)),
         "can_cancel": v.can_cancel,
@@ -186,6 +196,8 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         "btn_extend": t(m, "btn.extend_parking"),
         "btn_end": t(m, "btn.end_now"),
         "btn_navigate": t(m, "btn.navigate"),
+        "has_receipt": any(p.status in _RECEIPTED for p in v.payments),
+        "btn_receipt": t(m, "btn.receipt"),
         "premise_id": v.premise.id,
         "can_calendar": r.status in IN_CALENDAR and svc.clock.now() < r.ends_at,
         "btn_calendar": t(m, "btn.add_to_calendar"),
@@ -226,6 +238,23 @@ async def on_pay(callback: CallbackQuery, _: Button, manager: DialogManager) -> 
     svc = services(manager)
     v = await svc.booking.details(user_id=caller(manager).user_id, reservation_id=_reservation_id(manager))
     await manager.start(BookSG.pay, data={"reservation_id": v.reservation.id, "premise_id": v.premise.id})
+
+
+async def on_receipt(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """The booking's receipts as PDF documents (issued at the first tap, the same after)."""
+    svc, who = services(manager), caller(manager)
+    try:
+        docs = await svc.receipts.for_booking(user_id=who.user_id, reservation_id=_reservation_id(manager))
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    if not docs:
+        await callback.answer(t(manager, "receipt.none"), show_alert=True)
+        return
+    await callback.answer()
+    bot: Bot = manager.middleware_data["bot"]
+    await receipts.send(bot, who.telegram_id, who.lang, docs, default_tz=svc.settings.timezone)
+    manager.show_mode = ShowMode.SEND  # the booking again, below the receipt
 
 
 async def on_navigate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -366,6 +395,7 @@ def bookings_dialog() -> Dialog:
             Button(Format("{btn_calendar}"), id="calendar", on_click=on_calendar, when="can_calendar"),
             Button(Format("{btn_review}"), id="review", on_click=on_review, when="can_review"),
             Button(Format("{btn_book_again}"), id="again", on_click=on_book_again, when="can_book_again"),
+            Button(Format("{btn_receipt}"), id="receipt", on_click=on_receipt, when="has_receipt"),
             Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
             SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),
             unexpected_input(),

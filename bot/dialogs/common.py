@@ -38,9 +38,11 @@ from core.errors import (
     SpotLabelTaken,
     TooManyHolds,
     TooManySpots,
+    TooManyVehicles,
 )
 from core.models import ReservationStatus
 from core.permissions import INVITE_HOURS
+from core.plates import MAX_VEHICLES
 from core.rules import MAX_PENDING_HOLDS_PER_USER
 from core.services.reviews import REVIEW_EDIT_DAYS, REVIEW_TEXT_MAX
 from core.usecases.spots import MAX_NEW_SPOTS
@@ -289,6 +291,8 @@ _REFUSALS = {
     "invalid_premise": "admin.invalid_premise",
     "invalid_refund": "admin.refund_bad_amount",
     "invalid_review": "admin.review_invalid",
+    "invalid_plate": "plate.invalid",
+    "invalid_operator_field": "admin.operator_invalid",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 REVIEW_REFUSALS = ("not_completed", "no_show", "closed", "rating", "too_long")
@@ -320,6 +324,8 @@ def refusal_text(lang: str, error: DomainError) -> str:
         return tr_label(lang, f"admin.invite_invalid.{reason}", hours=INVITE_HOURS)
     if isinstance(error, SpotLabelTaken):
         return tr_label(lang, "admin.spot_label_taken", labels=", ".join(error.labels[:10]))
+    if isinstance(error, TooManyVehicles):
+        return tr_label(lang, "plate.too_many", limit=MAX_VEHICLES)
     if isinstance(error, TooManySpots):
         return tr_label(lang, "admin.too_many_spots", most=MAX_NEW_SPOTS)
     if isinstance(error, CannotReview):

@@ -22,6 +22,8 @@ class BookSG(StatesGroup):
     quote = State()
     date = State()  # another time, at this premise: only slots inside its opening hours
     time = State()
+    plate = State()  # which vehicle (optional): the driver's saved plates, none, or a new one
+    plate_input = State()
     pay = State()
     link = State()
     topup = State()
@@ -47,6 +49,7 @@ class WalletSG(StatesGroup):
     topup_input = State()
     link = State()
     history = State()
+    receipts = State()  # the latest top-ups, each a button that sends its receipt
     cards = State()
 
 

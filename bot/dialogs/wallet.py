@@ -1,9 +1,11 @@
-"""Wallet: balance, top-ups (presets and custom), history, saved cards."""
+"""Wallet: balance, top-ups (presets and custom), history with the top-ups' receipts, saved
+cards."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aiogram import Bot
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
 from aiogram_dialog.widgets.input import MessageInput
@@ -11,6 +13,7 @@ from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, Start, Switch
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
+from bot import receipts
 from bot.dialogs.common import (
     caller,
     choice,
@@ -134,7 +137,40 @@ async def history_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         "text": Raw(t(m, "history.title") + "\n\n" + body),
         "has_prev": offset > 0,
         "has_next": page.has_more,
+        "btn_receipts": t(m, "btn.topup_receipts"),
     }
+
+
+async def receipts_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    topups = await svc.receipts.topups(user_id=caller(m).user_id)
+    lang, tz = caller(m).lang, svc.settings.timezone
+    items = [
+        (
+            p.id,
+            label(
+                m,
+                "btn.topup_receipt",
+                date=fmt.stamp(lang, p.succeeded_at or p.created_at, tz),
+                amount=fmt.money(p.amount, p.currency),
+            ),
+        )
+        for p in topups
+    ]
+    return {"text": t(m, "topup_receipts.title" if items else "topup_receipts.empty"), "topups": items}
+
+
+async def on_topup_receipt(callback: CallbackQuery, _: Any, manager: DialogManager, payment_id: int) -> None:
+    svc, who = services(manager), caller(manager)
+    try:
+        docs = await svc.receipts.for_payment(user_id=who.user_id, payment_id=int(payment_id))
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    await callback.answer()
+    bot: Bot = manager.middleware_data["bot"]
+    await receipts.send(bot, who.telegram_id, who.lang, docs, default_tz=svc.settings.timezone)
+    manager.show_mode = ShowMode.SEND  # the list again, below the receipt
 
 
 async def on_history_page(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
@@ -224,10 +260,19 @@ def wallet_dialog() -> Dialog:
                 Button(Format("{btn_prev}"), id="prev", on_click=on_history_page, when="has_prev"),
                 Button(Format("{btn_more}"), id="next", on_click=on_history_page, when="has_next"),
             ),
+            SwitchTo(Format("{btn_receipts}"), id="receipts", state=WalletSG.receipts),
             SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.main),
             unexpected_input(),
             state=WalletSG.history,
             getter=history_getter,
+        ),
+        Window(
+            Format("{text}"),
+            Column(choice("topup", "topups", on_topup_receipt, type_factory=int)),
+            SwitchTo(Format("{btn_back}"), id="back", state=WalletSG.history),
+            unexpected_input(),
+            state=WalletSG.receipts,
+            getter=receipts_getter,
         ),
         Window(
             Format("{text}"),

@@ -186,6 +186,18 @@ closed-at_that_time = 🚫 Closed at that time: open { $hours }.
 closed-no_slots = No arrival time that day fits a stay of { $duration } within the opening hours: { $hours }.
 btn-other_time = 🕒 Choose another time
 btn-confirm_hold = ✅ Hold the spot ({ $price })
+quote-plate = 🚗 { $plate }
+btn-plate = 🚗 { $plate } · change
+btn-plate_choose = 🚗 No plate · choose one
+btn-plate_add = 🚗 Add a number plate (optional)
+plate-title = Which vehicle is it? The plate is kept with the booking and printed on its receipt; booking without one works too.
+btn-no_plate = 🚫 No plate
+btn-add_plate = ➕ Add a plate
+btn-forget_plate = 🗑 Forget { $plate }
+plate-forgotten = { $plate } is forgotten.
+plate-ask = Type the number plate, e.g. AA 1234 BB. Spaces, dashes and Cyrillic or Latin letters are all fine.
+plate-invalid = That does not look like a number plate: 2 to 12 letters and digits, e.g. AA 1234 BB.
+plate-too_many = You already keep { $limit } plates, the most there can be. Choose one of them.
 hold-title =
     Spot <b>{ $spot }</b> at { $name } is held for you.
     🕒 { $window }
@@ -256,6 +268,41 @@ booking-closed = Booking #{ $id } is { $status }: nothing left to do here.
 booking-payment_line = • { $method }: { $amount } — { $status }
 method-wallet = wallet
 method-card = card
+btn-receipt = 🧾 Receipt
+receipt-none = Nothing has been paid for this booking yet, so there is no receipt.
+receipt-caption = 🧾 Receipt No. { $number } · { $amount }
+receipt-caption_refund = 🧾 Refund receipt No. { $number } · { $amount }
+receipt-title = Receipt No. { $number }
+receipt-title_refund = Refund receipt No. { $number }
+receipt-reverses = Refund of receipt No. { $number }
+receipt-date = Date: { $date }
+receipt-seller = SELLER
+receipt-vat_number = VAT number: { $number }
+receipt-customer = CUSTOMER
+receipt-booking = Booking #{ $id } · { $name }
+receipt-spot = Spot: { $spot }
+receipt-plate = Vehicle: { $plate }
+receipt-window = Time: { $window } ({ $tz })
+receipt-items = ITEMS
+receipt-line_topup = Wallet top-up
+receipt-line_first_hour = { $minutes ->
+        [60] 1st hour
+       *[other] 1st hour ({ $duration })
+    }
+receipt-line_extension = Extension: { $duration }
+receipt-line_stay = Parking: { $duration }
+receipt-total = Total (VAT included)
+receipt-total_refund = Refunded (VAT included)
+receipt-vat = of which VAT { $rate }%
+receipt-net = Amount without VAT
+receipt-no_vat_topup = No VAT on a top-up (a prepayment): VAT is shown on the receipts of the parking it pays for.
+receipt-method_wallet = wallet
+receipt-method_card = { $brand } card •••• { $last4 }
+receipt-method_card_page = card (secure payment page)
+receipt-paid = Paid: { $date }, { $method }
+receipt-refunded = Refunded: { $date }, to: { $method }
+receipt-footer = Payment #{ $payment } · Prices include VAT.
+booking-plate = 🚗 { $plate }
 paystatus-pending = pending
 paystatus-succeeded = paid
 paystatus-failed = failed
@@ -341,6 +388,10 @@ history-title = 🧾 Wallet history
 history-empty = No wallet transactions yet.
 history-item = { $date } · { $amount } · { $kind }
 history-for_booking = { $kind } · booking #{ $id } · { $name }
+btn-topup_receipts = 🧾 Top-up receipts
+topup_receipts-title = 🧾 Your latest wallet top-ups: tap one for its receipt (PDF).
+topup_receipts-empty = 🧾 No wallet top-ups yet, so no receipts.
+btn-topup_receipt = 🧾 { $date } · { $amount }
 txkind-deposit = top-up
 txkind-payment = payment
 txkind-refund = refund
@@ -1056,3 +1107,26 @@ admin-review_reason-personal_data = Personal data
 admin-review_rejected = ❌ Review rejected.
 admin-reviews_refused = ⚠️ { $why }
 admin-review_invalid = This review cannot be decided: it was decided already, or the reason is empty.
+admin-section-operator = 🧾 Operator & VAT
+admin-operator =
+    🧾 <b>Operator and VAT</b> · { $premise }
+    Who sells the parking here, as its receipts say:
+
+    Legal name: { $name }
+    Address: { $address }
+    VAT number: { $vat_number }
+    VAT included in prices: { $vat_rate }
+
+    Car parks with the same VAT number share one receipt numbering.
+admin-operator_field-operator_name = ✏️ Legal name
+admin-operator_field-operator_address = ✏️ Address
+admin-operator_field-vat_number = ✏️ VAT number
+admin-operator_field-vat_rate = ✏️ VAT rate
+admin-operator_edit =
+    { $field }: now <code>{ $current }</code>
+    { $hint }
+admin-operator_hint-operator_name = Type the operator's legal name, as receipts print it:
+admin-operator_hint-operator_address = Type the operator's registered address (a dash - leaves it empty):
+admin-operator_hint-vat_number = Type the VAT number, e.g. UA123456789012 (a dash - leaves it empty):
+admin-operator_hint-vat_rate = Type the VAT rate the prices include, in per cent: e.g. 20, 7.5 or 0.
+admin-operator_invalid = ⚠️ That cannot be stored here: a name of up to 200 characters, an address of up to 300, a VAT number of up to 32, a VAT rate from 0 to 50 %.

@@ -194,6 +194,18 @@ closed-at_that_time = 🚫 У цей час зачинено: працює { $ho
 closed-no_slots = Цього дня немає часу прибуття, щоб простояти { $duration } в межах годин роботи: { $hours }.
 btn-other_time = 🕒 Обрати інший час
 btn-confirm_hold = ✅ Забронювати місце ({ $price })
+quote-plate = 🚗 { $plate }
+btn-plate = 🚗 { $plate } · змінити
+btn-plate_choose = 🚗 Без номера · обрати
+btn-plate_add = 🚗 Додати номер авто (необовʼязково)
+plate-title = Який автомобіль? Номер зберігається з бронюванням і друкується в чеку; бронювати можна й без нього.
+btn-no_plate = 🚫 Без номера
+btn-add_plate = ➕ Додати номер
+btn-forget_plate = 🗑 Забути { $plate }
+plate-forgotten = Номер { $plate } забуто.
+plate-ask = Введіть номерний знак, напр. AA 1234 BB. Пробіли, дефіси, кирилиця чи латиниця — усе підходить.
+plate-invalid = Це не схоже на номерний знак: від 2 до 12 літер і цифр, напр. AA 1234 BB.
+plate-too_many = У вас уже { $limit } номерів — це найбільше. Оберіть один із них.
 hold-title =
     Місце <b>{ $spot }</b> у { $name } заброньовано для вас.
     🕒 { $window }
@@ -265,6 +277,41 @@ booking-closed = Бронювання №{ $id }: { $status }. Тут більш
 booking-payment_line = • { $method }: { $amount } — { $status }
 method-wallet = гаманець
 method-card = картка
+btn-receipt = 🧾 Чек
+receipt-none = За це бронювання ще нічого не сплачено, тож чека немає.
+receipt-caption = 🧾 Чек № { $number } · { $amount }
+receipt-caption_refund = 🧾 Чек повернення № { $number } · { $amount }
+receipt-title = Чек № { $number }
+receipt-title_refund = Чек повернення № { $number }
+receipt-reverses = Повернення за чеком № { $number }
+receipt-date = Дата: { $date }
+receipt-seller = ПРОДАВЕЦЬ
+receipt-vat_number = Номер платника ПДВ: { $number }
+receipt-customer = ПОКУПЕЦЬ
+receipt-booking = Бронювання №{ $id } · { $name }
+receipt-spot = Місце: { $spot }
+receipt-plate = Автомобіль: { $plate }
+receipt-window = Час: { $window } ({ $tz })
+receipt-items = ПОЗИЦІЇ
+receipt-line_topup = Поповнення гаманця
+receipt-line_first_hour = { $minutes ->
+        [60] 1-ша година
+       *[other] 1-ша година ({ $duration })
+    }
+receipt-line_extension = Продовження: { $duration }
+receipt-line_stay = Паркування: { $duration }
+receipt-total = Разом (з ПДВ)
+receipt-total_refund = Повернено (з ПДВ)
+receipt-vat = у тому числі ПДВ { $rate }%
+receipt-net = Сума без ПДВ
+receipt-no_vat_topup = Поповнення не оподатковується ПДВ (це передоплата): ПДВ зазначено в чеках за паркування, яке воно оплачує.
+receipt-method_wallet = гаманець
+receipt-method_card = картка { $brand } •••• { $last4 }
+receipt-method_card_page = картка (захищена сторінка оплати)
+receipt-paid = Сплачено: { $date }, { $method }
+receipt-refunded = Повернено: { $date }, на: { $method }
+receipt-footer = Платіж №{ $payment } · Ціни вказано з ПДВ.
+booking-plate = 🚗 { $plate }
 paystatus-pending = очікує
 paystatus-succeeded = сплачено
 paystatus-failed = не вдалося
@@ -351,6 +398,10 @@ history-title = 🧾 Історія гаманця
 history-empty = Операцій ще не було.
 history-item = { $date } · { $amount } · { $kind }
 history-for_booking = { $kind } · бронювання №{ $id } · { $name }
+btn-topup_receipts = 🧾 Чеки поповнень
+topup_receipts-title = 🧾 Ваші останні поповнення гаманця: торкніться, щоб отримати чек (PDF).
+topup_receipts-empty = 🧾 Поповнень гаманця ще не було, тож чеків немає.
+btn-topup_receipt = 🧾 { $date } · { $amount }
 txkind-deposit = поповнення
 txkind-payment = оплата
 txkind-refund = повернення
@@ -1088,3 +1139,26 @@ admin-review_reason-personal_data = Персональні дані
 admin-review_rejected = ❌ Відгук відхилено.
 admin-reviews_refused = ⚠️ { $why }
 admin-review_invalid = Цей відгук не можна розглянути: його вже розглянуто або причина порожня.
+admin-section-operator = 🧾 Оператор і ПДВ
+admin-operator =
+    🧾 <b>Оператор і ПДВ</b> · { $premise }
+    Хто продає паркування тут, як зазначено в чеках:
+
+    Юридична назва: { $name }
+    Адреса: { $address }
+    Номер платника ПДВ: { $vat_number }
+    ПДВ у цінах: { $vat_rate }
+
+    Паркінги з однаковим номером платника ПДВ мають спільну нумерацію чеків.
+admin-operator_field-operator_name = ✏️ Юридична назва
+admin-operator_field-operator_address = ✏️ Адреса
+admin-operator_field-vat_number = ✏️ Номер ПДВ
+admin-operator_field-vat_rate = ✏️ Ставка ПДВ
+admin-operator_edit =
+    { $field }: зараз <code>{ $current }</code>
+    { $hint }
+admin-operator_hint-operator_name = Введіть юридичну назву оператора, як її друкують у чеках:
+admin-operator_hint-operator_address = Введіть юридичну адресу оператора (дефіс - залишає її порожньою):
+admin-operator_hint-vat_number = Введіть номер платника ПДВ, напр. UA123456789012 (дефіс - залишає його порожнім):
+admin-operator_hint-vat_rate = Введіть ставку ПДВ, яку містять ціни, у відсотках: напр. 20, 7,5 або 0.
+admin-operator_invalid = ⚠️ Таке значення не підходить: назва до 200 символів, адреса до 300, номер ПДВ до 32, ставка ПДВ від 0 до 50 %.

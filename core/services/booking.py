@@ -128,8 +128,10 @@ async def hold(
     minutes: int,
     now: datetime,
     hold_minutes: int,
+    plate: str | None = None,
 ) -> Reservation:
-    """Picks a free spot of the premise and holds it unpaid for `hold_minutes`.
+    """Picks a free spot of the premise and holds it unpaid for `hold_minutes`, for the
+    vehicle with `plate` (normalised; None: no plate).
     Raises InvalidInterval, ClosedAtThatTime, NotFound, TooManyHolds or NoSpotFree."""
     premise = await session.get(Premise, premise_id)
     if premise is None or not premise.is_active:
@@ -163,6 +165,7 @@ async def hold(
             currency=current.plan.currency,
             rate_plan_id=current.plan_id,
             hold_expires_at=now + timedelta(minutes=hold_minutes),
+            plate=plate,
             created_at=now,
             updated_at=now,
         )

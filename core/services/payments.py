@@ -336,6 +336,13 @@ async def owe_refund(session: AsyncSession, payment: Payment, now: datetime, *, 
     )
 
 
+async def note_card(session: AsyncSession, payment_id: int, brand: str, last4: str) -> None:
+    """Records which saved card paid (brand and last 4 digits, as payment_methods holds them)."""
+    payment = await session.get(Payment, payment_id)
+    if payment is not None:
+        payment.card_brand, payment.card_last4 = brand[:32], last4[:4]
+
+
 async def checkout_expired(session: AsyncSession, checkout_session_id: str, now: datetime) -> None:
     """The driver never paid: the payment is cancelled and its booking hold released."""
     payment = await _lock_payment(session, stripe_checkout_session_id=checkout_session_id)

@@ -26,7 +26,7 @@ from core.models import (
 )
 from core.pricing import PriceLine, price_stay
 from core.rules import EXTENDABLE, can_cancel, can_end_now, is_paid, is_payable
-from core.services import booking, reminders, wallet
+from core.services import booking, reminders, vehicles, wallet
 from core.services import payments as pay_rules
 from core.services.availability import next_booking_on_spot
 from core.services.catalog import BookingScope, BookingView, booking_view, user_bookings
@@ -155,10 +155,16 @@ class BookingUseCases:
         # (no Stripe configured) the refund job does them.
         self.refund_cards = refund_cards
 
-    async def hold(self, *, user_id: int, premise_id: int, starts_at: datetime, minutes: int) -> Held:
-        """Holds a free spot of the premise, unpaid, for the configured hold time.
-        Raises InvalidInterval, ClosedAtThatTime, NotFound, TooManyHolds or NoSpotFree."""
+    async def hold(
+        self, *, user_id: int, premise_id: int, starts_at: datetime, minutes: int, plate: str | None = None
+    ) -> Held:
+        """Holds a free spot of the premise, unpaid, for the configured hold time, for the
+        vehicle with `plate` (optional: saved to the driver's vehicles and made their default,
+        the one the next booking offers). Raises InvalidPlate, TooManyVehicles,
+        InvalidInterval, ClosedAtThatTime, NotFound, TooManyHolds or NoSpotFree."""
         async with self.db.transaction() as s:
+            if plate is not None:
+                plate = (await vehicles.save(s, user_id, plate, self.clock.now(), default=True)).plate
             reservation = await booking.hold(
                 s,
                 user_id=user_id,
@@ -167,6 +173,7 @@ class BookingUseCases:
                 minutes=minutes,
                 now=self.clock.now(),
                 hold_minutes=self.settings.hold_minutes,
+                plate=plate,
             )
             assert reservation.hold_expires_at is not None
             return Held(reservation.id, reservation.price, reservation.currency, reservation.hold_expires_at)

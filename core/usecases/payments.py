@@ -306,7 +306,7 @@ class PaymentUseCases:
     ) -> CardPayment:
         async with self.db.read() as s:
             card = await rules.owned_card(s, card_id, user_id)
-            pm_id = card.stripe_payment_method_id
+            pm_id, brand, last4 = card.stripe_payment_method_id, card.brand, card.last4
         charge = await new_charge()
         try:
             customer = await self._customer(user_id)
@@ -329,6 +329,8 @@ class PaymentUseCases:
                     ProviderPayment(charge.amount, charge.currency, True, result.payment_intent_id),
                     self.clock.now(),
                 )
+                # The card charged, for the receipt (a copy: the card may be removed later).
+                await rules.note_card(s, charge.payment_id, brand, last4)
             if settled == Settled.REFUND_OWED:
                 await self.process_refunds()
             return CardPayment(CardOutcome.PAID, charge.payment_id)

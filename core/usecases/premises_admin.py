@@ -337,7 +337,10 @@ class PremiseAdminUseCases(SpotUseCases):
             .where(Spot.premise_id == premise_id, Reservation.ends_at > now, holds_spot(now))
             .order_by(Reservation.starts_at, Reservation.id)
         )
-        return [AffectedBooking(r.id, name, r.starts_at, r.ends_at, r.status) for r, name in rows.tuples()]
+        return [
+            AffectedBooking(r.id, name, r.starts_at, r.ends_at, r.status, r.plate)
+            for r, name in rows.tuples()
+        ]
 
     async def _set_active(self, actor_id: int, premise_id: int, active: bool) -> Deactivated:
         verb = "premises.reactivate" if active else "premises.deactivate"

@@ -115,6 +115,7 @@ class AffectedBooking:
     starts_at: datetime
     ends_at: datetime
     status: ReservationStatus
+    plate: str | None = None  # the vehicle booked, when the driver gave one
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +252,10 @@ class SpotUseCases(AdminUseCases):
             .where(*conditions)
             .order_by(Reservation.starts_at, Reservation.id)
         )
-        return [AffectedBooking(r.id, name, r.starts_at, r.ends_at, r.status) for r, name in rows.tuples()]
+        return [
+            AffectedBooking(r.id, name, r.starts_at, r.ends_at, r.status, r.plate)
+            for r, name in rows.tuples()
+        ]
 
     # ------------------------------------------------------------------ actions
     async def add_spots(self, actor_id: int, premise_id: int, text: str) -> list[SpotView]:

@@ -104,6 +104,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
         ["🔌 Blockers"],
         ["👥 Staff"],
         ["💶 Prices"],
+        ["🧾 Operator & VAT"],
         ["📜 Audit log"],
         ["⬅️ Back"],
     ]
@@ -211,8 +212,8 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
     await manager.tap("Alpha Garage · manager")
     assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
     assert manager.layout == [
-        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"],
-        ["⬅️ Back"],
+        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["🧾 Operator & VAT"],
+        ["📜 Audit log"], ["⬅️ Back"],
     ]  # fmt: skip
 
     # The staff of their car park: themselves, and invites of both roles.

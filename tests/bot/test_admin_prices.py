@@ -56,8 +56,8 @@ async def test_a_manager_sets_prices_sees_the_samples_saves_and_the_driver_pays_
     manager = await _staff(services, premise_id, MANAGER, StaffRole.MANAGER)
     await manager.tap("Central Garage · manager")
     assert manager.layout == [
-        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"],
-        ["⬅️ Back"],
+        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["🧾 Operator & VAT"],
+        ["📜 Audit log"], ["⬅️ Back"],
     ]  # fmt: skip
     await manager.tap("💶 Prices")
     assert manager.text == (
@@ -229,6 +229,7 @@ async def test_the_owner_has_prices_too(services: Services) -> None:
         ["🔌 Blockers"],
         ["👥 Staff"],
         ["💶 Prices"],
+        ["🧾 Operator & VAT"],
         ["📜 Audit log"],
         ["⬅️ Back"],
     ]

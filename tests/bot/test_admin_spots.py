@@ -67,8 +67,8 @@ async def test_a_manager_adds_renames_closes_and_moves_and_cancels_bookings(
     _premise_id, rid = await _setup(services, clock)
     manager = await _console(services, MANAGER, "manager")
     assert manager.layout == [
-        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["📜 Audit log"],
-        ["⬅️ Back"],
+        ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["🧾 Operator & VAT"],
+        ["📜 Audit log"], ["⬅️ Back"],
     ]  # fmt: skip
     await manager.tap("🅿️ Spots")
     assert manager.text == "🅿️ <b>Spots of Alpha Garage</b>\n2 spots"

@@ -61,7 +61,11 @@ async def test_duration_presets_and_their_quote(driver: Driver, services: Servic
         "<b>Central Garage</b>\n📍 1 Test Street\n🕒 Sat 21 Nov 11:00–13:00\n⏱ 2 h\n\n"
         "Total: <b>5.00 EUR</b> (2.50 EUR/h)\n2 free"
     )
-    assert driver.layout == [["✅ Hold the spot (5.00 EUR)"], ["⬅️ Back"]]
+    assert driver.layout == [
+        ["✅ Hold the spot (5.00 EUR)"],
+        ["🚗 Add a number plate (optional)"],
+        ["⬅️ Back"],
+    ]
     # Back from the quote leads to the card, where another duration is one tap away.
     await driver.tap("⬅️ Back")
     assert driver.text.startswith(
@@ -103,7 +107,11 @@ async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, serv
         "<b>Budget Garage</b>\n📍 1 Test Street\n🕒 Sat 21 Nov 11:00–12:30\n⏱ 1 h 30 min\n\n"
         "Total: <b>2.99 EUR</b> (1.99 EUR/h)\n2 free"
     )
-    assert driver.layout == [["✅ Hold the spot (2.99 EUR)"], ["⬅️ Back"]]
+    assert driver.layout == [
+        ["✅ Hold the spot (2.99 EUR)"],
+        ["🚗 Add a number plate (optional)"],
+        ["⬅️ Back"],
+    ]
 
     user_id = await user_id_of(services)
     await fund(services, user_id, 100)
@@ -259,7 +267,11 @@ async def test_a_closed_time_is_refused_with_the_hours_and_the_picker_offers_onl
     assert driver.text.startswith(
         "<b>University Deck</b>\n📍 1 Test Street\n🕒 Mon 23 Nov 10:00–21:00\n⏱ 11 h"
     )
-    assert driver.layout == [["✅ Hold the spot (27.50 EUR)"], ["⬅️ Back"]]
+    assert driver.layout == [
+        ["✅ Hold the spot (27.50 EUR)"],
+        ["🚗 Add a number plate (optional)"],
+        ["⬅️ Back"],
+    ]
     await driver.tap("✅ Hold the spot (27.50 EUR)")
     assert driver.text.startswith(
         "Spot <b>A1</b> at University Deck is held for you.\n🕒 Mon 23 Nov 10:00–21:00"
@@ -354,7 +366,11 @@ async def test_booking_screens_in_ukrainian(services: Services) -> None:
     await driver.send("1,5")
     assert "⏱ 1 год 30 хв" in driver.text
     assert "Разом: <b>3.75 EUR</b> (2.50 EUR/год)\n2 вільні місця" in driver.text
-    assert driver.layout == [["✅ Забронювати місце (3.75 EUR)"], ["⬅️ Назад"]]
+    assert driver.layout == [
+        ["✅ Забронювати місце (3.75 EUR)"],
+        ["🚗 Додати номер авто (необовʼязково)"],
+        ["⬅️ Назад"],
+    ]
     await driver.tap("✅ Забронювати місце (3.75 EUR)")
     assert driver.text.startswith("Місце <b>A1</b> у Central Garage заброньовано для вас.")
     assert driver.layout == [["👛 Гаманець: 0.00 EUR, недостатньо"], ["✖️ Звільнити місце"]]

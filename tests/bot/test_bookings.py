@@ -103,6 +103,7 @@ async def test_a_started_booking_shows_its_payment_and_cannot_be_cancelled(
     assert driver.layout == [
         ["🏁 End parking now", "➕ Extend"],
         ["📅 Add to calendar"],
+        ["🧾 Receipt"],
         ["🧭 Navigate"],
         ["⬅️ Back"],
     ]
@@ -127,7 +128,13 @@ async def test_cancelling_an_upcoming_booking_refunds_the_wallet(
     await driver.tap("Upcoming")
     await driver.tap("Sun 22 Nov 10:00 · Central Garage ✅")
     assert driver.text.endswith("🕒 Sun 22 Nov 10:00–12:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — paid")
-    assert driver.layout == [["❌ Cancel booking"], ["📅 Add to calendar"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [
+        ["❌ Cancel booking"],
+        ["📅 Add to calendar"],
+        ["🧾 Receipt"],
+        ["🧭 Navigate"],
+        ["⬅️ Back"],
+    ]
 
     await driver.tap("❌ Cancel booking")
     assert driver.text == f"Cancel booking #{upcoming_id}? 5.00 EUR goes back to your wallet at once."
@@ -143,7 +150,7 @@ async def test_cancelling_an_upcoming_booking_refunds_the_wallet(
         f"<b>Booking #{upcoming_id}</b> · ✖️ cancelled\nCentral Garage, spot A1\n📍 1 Test Street\n"
         "🕒 Sun 22 Nov 10:00–12:00\n💶 5.00 EUR\n• wallet: 5.00 EUR — refunded"
     )
-    assert driver.layout == [["🔁 Book again"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [["🔁 Book again"], ["🧾 Receipt"], ["🧭 Navigate"], ["⬅️ Back"]]
     assert await status_of(services, upcoming_id) == ReservationStatus.CANCELLED
     assert await balance_of(services, user_id) == 500
 
@@ -187,6 +194,7 @@ async def test_a_started_booking_is_ended_not_cancelled(
     assert driver.layout == [
         ["🏁 End parking now", "➕ Extend"],
         ["📅 Add to calendar"],
+        ["🧾 Receipt"],
         ["🧭 Navigate"],
         ["⬅️ Back"],
     ]
@@ -203,7 +211,13 @@ async def test_a_started_booking_is_ended_not_cancelled(
     answers = [a.text for a in driver.bot.callback_answers()]
     assert f"Booking #{reservation_id} has ended. Thank you!" in answers
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✔️ completed")
-    assert driver.layout == [["⭐ Rate this stay"], ["🔁 Book again"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [
+        ["⭐ Rate this stay"],
+        ["🔁 Book again"],
+        ["🧾 Receipt"],
+        ["🧭 Navigate"],
+        ["⬅️ Back"],
+    ]
     assert await status_of(services, reservation_id) == ReservationStatus.COMPLETED
 
 
@@ -226,6 +240,7 @@ async def test_a_cancel_confirmed_after_the_start_is_refused_clearly(
     assert driver.layout == [
         ["🏁 End parking now", "➕ Extend"],
         ["📅 Add to calendar"],
+        ["🧾 Receipt"],
         ["🧭 Navigate"],
         ["⬅️ Back"],
     ]
@@ -274,6 +289,9 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.InvalidRefund("x"),
         errors.RefundTooLarge(150, "EUR"),
         errors.InvalidReview("x"),
+        errors.InvalidPlate("x"),
+        errors.TooManyVehicles("x"),
+        errors.InvalidOperatorField("vat_rate", "x"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.
@@ -400,7 +418,13 @@ async def test_a_link_to_a_booking_opens_it(driver: Driver, services: Services, 
     for payload in (f"booking_{reservation_id}", f"paid_{reservation_id}"):
         await driver.send(f"/start {payload}")
         assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✅ confirmed\nCentral Garage")
-        assert driver.layout == [["❌ Cancel booking"], ["📅 Add to calendar"], ["🧭 Navigate"], ["⬅️ Back"]]
+        assert driver.layout == [
+            ["❌ Cancel booking"],
+            ["📅 Add to calendar"],
+            ["🧾 Receipt"],
+            ["🧭 Navigate"],
+            ["⬅️ Back"],
+        ]
     await driver.tap("⬅️ Back")
     assert driver.layout == [
         ["• Upcoming", "Now", "Past", "Cancelled"],

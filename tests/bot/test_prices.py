@@ -35,7 +35,11 @@ async def test_the_quote_shows_its_line_items(driver: Driver, services: Services
         "<b>Central Garage</b>\n📍 1 Test Street\n🕒 Sat 21 Nov 11:00–13:00\n⏱ 2 h\n\n"
         "Total: <b>5.00 EUR</b> (1st hour 3.00 EUR · 1 h × 2.00 EUR)\n2 free"
     )
-    assert driver.layout == [["✅ Hold the spot (5.00 EUR)"], ["⬅️ Back"]]
+    assert driver.layout == [
+        ["✅ Hold the spot (5.00 EUR)"],
+        ["🚗 Add a number plate (optional)"],
+        ["⬅️ Back"],
+    ]
 
 
 async def test_a_booking_shows_its_line_items_and_the_cap(

@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiogram.methods import SendDocument
 
 from bot.context import Services
 from core.clock import ManualClock
@@ -44,6 +45,11 @@ MAX_TEXT = 1_000
 MAX_LINES = 25
 
 
+def _file_name(method: SendDocument) -> str:
+    document = method.document
+    return document if isinstance(document, str) else str(document.filename)
+
+
 class Catalogue:
     def __init__(self, driver: Driver) -> None:
         self.driver = driver
@@ -51,16 +57,20 @@ class Catalogue:
         self.problems: list[str] = []
         self._sent = 0
         self._alerts = 0
+        self._documents = 0
 
     async def step(self, title: str, action: Callable[[], Awaitable[None]]) -> None:
         await action()
         d = self.driver
         texts, alerts = d.bot.texts(), d.bot.alerts()
+        documents = [m for m in d.bot.calls if isinstance(m, SendDocument)]
         new_texts, new_alerts = texts[self._sent :], alerts[self._alerts :]
-        self._sent, self._alerts = len(texts), len(alerts)
+        new_documents = documents[self._documents :]
+        self._sent, self._alerts, self._documents = len(texts), len(alerts), len(documents)
         lines = [f"## {title}"]
         lines += [f"> message: {t}" for t in new_texts]
         lines += [f"> alert: {a}" for a in new_alerts]
+        lines += [f"> document: {_file_name(m)} · {m.caption}" for m in new_documents]
         lines += [d.text, ""]
         lines += ["[" + "] [".join(row) + "]" for row in d.layout]
         self.entries.append("\n".join(lines))
@@ -122,6 +132,12 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     await c.step("Other duration: the prompt", c.tap(3))
     await c.step("A duration that cannot be read", c.send("seven"))
     await c.step("1:30 typed: the quote", c.send("1:30"))
+    await c.step("Add a number plate: which vehicle", c.tap(1))
+    await c.step("Add a plate: the prompt", c.tap(1))
+    await c.step("Something that is no plate", c.send("A!"))
+    await c.step("A plate typed in Cyrillic: the quote with it", c.send("аа 1234 вв"))
+    await c.step("Change the plate: the saved ones", c.tap(1))
+    await c.step("Back to the quote", c.tap(-1))
 
     # Holding and paying.
     await c.step("Hold the spot: the payment screen, wallet short", c.tap(0))
@@ -135,6 +151,7 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     clock.advance(timedelta(minutes=5))
     await c.step("/bookings", c.send("/bookings"))
     await c.step("The booking in progress", c.tap(1))
+    await c.step("Its receipt: a PDF, the booking again below", c.tap(1))
     await c.step("End parking now: the question", c.tap(0))
     await c.step("No, keep parking", c.tap(0, 1))
     await c.step("Back to the list", c.tap(-1))
@@ -148,6 +165,8 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     # Wallet.
     await c.step("/wallet", c.send("/wallet"))
     await c.step("Wallet history", c.tap(0))
+    await c.step("Top-up receipts (none: the deposits above were the test's, not card top-ups)", c.tap(-2))
+    await c.step("Back to the history", c.tap(-1))
     await c.step("Saved cards", c.send("/testcards"))
 
     # Anything unexpected.

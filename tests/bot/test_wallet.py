@@ -36,7 +36,7 @@ async def test_wallet_balance_and_history_without_card_payments(
     assert driver.layout == [["🧾 History"], ["🏠 Menu"]]
     await driver.tap("🧾 History")
     assert driver.text == "🧾 Wallet history\n\nNo wallet transactions yet."
-    assert driver.layout == [["⬅️ Back"]]
+    assert driver.layout == [["🧾 Top-up receipts"], ["⬅️ Back"]]
 
     user_id = await user_id_of(services)
     premise_id = await add_premise(services, "Central Garage", north_m=222)
@@ -72,13 +72,13 @@ async def test_wallet_history_comes_ten_to_a_page(
     lines = driver.text.split("\n")[2:]
     assert len(lines) == 10
     assert lines[0] == "21 Nov 11:11 · +12.00 EUR · adjustment"
-    assert driver.layout == [["More ▶️"], ["⬅️ Back"]]
+    assert driver.layout == [["More ▶️"], ["🧾 Top-up receipts"], ["⬅️ Back"]]
     await driver.tap("More ▶️")
     assert driver.text.split("\n")[2:] == [
         "21 Nov 11:01 · +2.00 EUR · adjustment",
         "21 Nov 11:00 · +1.00 EUR · adjustment",
     ]
-    assert driver.layout == [["◀️"], ["⬅️ Back"]]
+    assert driver.layout == [["◀️"], ["🧾 Top-up receipts"], ["⬅️ Back"]]
 
 
 async def test_saved_cards_screen(driver: Driver, services: Services) -> None:

@@ -60,6 +60,9 @@ async def test_a_saved_card_pays_off_session(world: World) -> None:
     assert result.outcome == CardOutcome.PAID and result.checkout is None
     assert await world.status(rid) == ReservationStatus.CONFIRMED
     assert [p.status for p in await world.payments_made()] == [PaymentStatus.SUCCEEDED]
+    # The card charged, as its receipt names it (issue 15).
+    (card,) = await world.wallet.cards(world.user_id)
+    assert [(p.card_brand, p.card_last4) for p in await world.payments_made()] == [(card.brand, card.last4)]
 
 
 @pytest.mark.parametrize("behaviour", ["decline", "authenticate"])

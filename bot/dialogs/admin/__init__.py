@@ -25,6 +25,7 @@ from bot.context import Caller, Services
 from bot.dialogs.admin.blockers import BlockersSG
 from bot.dialogs.admin.bookings import ConsoleBookingsSG
 from bot.dialogs.admin.now import open_now
+from bot.dialogs.admin.operator import OperatorSG
 from bot.dialogs.admin.premises import PremisesSG
 from bot.dialogs.admin.prices import PricesSG
 from bot.dialogs.admin.revenue import open_revenue, revenue_premises
@@ -49,6 +50,7 @@ SECTIONS = (
     ("blockers", Permission.MANAGE_BLOCKERS),
     ("staff", Permission.MANAGE_STAFF),
     ("prices", Permission.MANAGE_PRICES),
+    ("operator", Permission.MANAGE_PREMISE),
     ("audit", Permission.VIEW_AUDIT),
 )
 ALL = "all"  # the audit log of every premise (owners)
@@ -163,6 +165,8 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
             await services(manager).blockers_admin.blockers(who, premise_id)
         elif section == "details":
             await services(manager).premises_admin.details(who, premise_id)
+        elif section == "operator":
+            await services(manager).operator_admin.operator(who, premise_id)
         else:
             raise NotFound(f"section {section[:20]!r}")
     except DomainError as error:
@@ -177,6 +181,9 @@ async def on_section(callback: CallbackQuery, _: Any, manager: DialogManager, it
         return
     if section == "spots":  # a dialog of its own (bot/dialogs/admin/spots.py)
         await manager.start(SpotsSG.spots, data={"premise_id": premise_id})
+        return
+    if section == "operator":  # a dialog of its own (bot/dialogs/admin/operator.py)
+        await manager.start(OperatorSG.details, data={"premise_id": premise_id})
         return
     if section == "blockers":  # a dialog of its own (bot/dialogs/admin/blockers.py)
         await manager.start(BlockersSG.blockers, data={"premise_id": premise_id})

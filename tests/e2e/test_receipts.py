@@ -1,0 +1,35 @@
+"""A receipt through the running service (issue 15): the driver taps "🧾 Receipt" on a paid
+booking's screen and gets a PDF document from sendDocument (the Bot API emulator checks the
+upload against the spec)."""
+
+from __future__ import annotations
+
+import io
+
+from pypdf import PdfReader
+
+from tests.e2e.conftest import E2E, tap
+from tests.e2e.test_edges import _hold_via_bot
+
+
+async def test_the_receipt_button_sends_a_pdf_document(e2e: E2E) -> None:
+    user, hold = await _hold_via_bot(e2e, 3101)
+    await e2e.fund(3101, 1000)
+    await user.send_text("ok")  # the payment screen again, with the balance
+    hold = await user.wait_for_message(lambda m: "👛 Wallet (10.00 EUR)" in str(m.buttons()))
+    await tap(user, hold, "👛 Wallet", lambda m: "Payment received for booking" in m.text)
+    await user.send_command("/bookings")
+    listing = await user.wait_for_message(lambda m: "Your bookings" in m.text)
+    detail = await tap(user, listing, "*Central Garage ✅", lambda m: "Booking #" in m.text)
+    assert "🧾 Receipt" in [t for t, _ in detail.buttons()]
+
+    await tap(user, detail, "🧾 Receipt", lambda m: "document" in m.raw)
+    document = next(m for m in user.messages if "document" in m.raw)
+    assert document.raw["document"]["file_name"] == "receipt-000001.pdf"
+    assert document.text == "🧾 Receipt No. 000001 · 5.00 EUR"
+    content = e2e.tg.files[document.raw["document"]["file_id"]].content
+    assert content.startswith(b"%PDF-")
+    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    assert "Receipt No. 000001" in text and "Central Garage" in text and "5.00 EUR" in text
+    # The booking's screen comes again below the document.
+    await user.wait_for_message(lambda m: m.message_id > document.message_id and "Booking #" in m.text)
