@@ -14,6 +14,7 @@ import stripe
 from aiohttp import web
 
 from core.errors import PaymentUnavailable
+from core.services.payment_links import TOKEN_CHARS, LinkState, shown
 from core.services.payments import Settled
 from core.usecases.payments import PaymentUseCases
 from payments.events import handle_event
@@ -25,6 +26,8 @@ SIGNATURE_TOLERANCE_SECONDS = 300  # both ways: older events are replays, newer 
 # Stripe's Checkout Session ids: cs_test_/cs_live_ and letters and digits (about 60 today).
 _SESSION_ID = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,200}")
 _CHECKING = "checking"
+# A short payment link's token (core/services/payment_links.py): URL-safe base64.
+_TOKEN = re.compile(rf"[A-Za-z0-9_-]{{{TOKEN_CHARS}}}")
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title>
@@ -48,6 +51,21 @@ _MESSAGES: dict[Settled | str, tuple[str, str]] = {
         "We could not confirm it yet. The bot will message you as soon as it is settled.",
     ),
     "slow_down": ("Too many requests", "Please wait a minute and open the link again."),
+}
+
+# What a short payment link (`GET /p/<token>`) shows when it no longer leads to a page.
+_LINK_PAGES: dict[LinkState, tuple[int, str, str]] = {
+    LinkState.PAID: (
+        200,
+        "Already paid",
+        "This payment is already paid. Your confirmation comes by message.",
+    ),
+    LinkState.EXPIRED: (
+        410,
+        "This payment link has expired",
+        "Nothing was charged. Book again to get a new link (by SMS: PARK and the car park's code).",
+    ),
+    LinkState.UNKNOWN: (404, "Payment link not found", "Check the link in your message."),
 }
 
 
@@ -172,5 +190,26 @@ def add_payment_routes(
             status=status,
         )
 
+    async def short_link(request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        if not _TOKEN.fullmatch(token):
+            target_state = LinkState.UNKNOWN
+            url = None
+        else:
+            target = await service.open_short_link(token)
+            target_state, url = target.state, target.url
+        if target_state == LinkState.OPEN and url:
+            log.debug("payment link %s: to the payment page", shown(token))
+            raise web.HTTPFound(url)
+        log.info("payment link %s: %s", shown(token), target_state.value)
+        status, title, text = _LINK_PAGES[target_state]
+        return web.Response(
+            text=_PAGE.format(title=html.escape(title), text=html.escape(text), link=""),
+            content_type="text/html",
+            status=status,
+            headers={"Cache-Control": "no-store"},
+        )
+
     app.router.add_post("/stripe/webhook", stripe_webhook)
     app.router.add_get("/payments/return", payment_return)
+    app.router.add_get("/p/{token}", short_link)
