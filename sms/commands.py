@@ -8,6 +8,8 @@ import enum
 import re
 from dataclasses import dataclass
 
+from core.premise_codes import CODE
+
 
 class Verb(enum.Enum):
     PARK = "park"
@@ -82,9 +84,10 @@ def parse(body: str) -> Command:
         if not rest:
             return Command(Verb.HELP)
         code, when = rest[0].lstrip("#"), rest[1:]
-        # `PARK 2H 1042`: the time first and the code after it reads the same.
-        if when and not code.isdigit() and duration(code) and when[-1].lstrip("#").isdigit():
-            code, when = when[-1].lstrip("#"), [rest[0], *when[:-1]]
+        # `PARK 2H 1042`, `PARK 2 hours #1042`: the time first and the code after it is the same.
+        last = rest[-1].lstrip("#")
+        if when and not CODE.match(code) and CODE.match(last) and duration(" ".join(rest[:-1])):
+            code, when = last, rest[:-1]
         return Command(verb, code=code, minutes=duration(" ".join(when)) if when else None)
     if verb == Verb.EXTEND:
         return Command(verb, minutes=duration(" ".join(rest)) if rest else 30)
