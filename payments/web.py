@@ -52,6 +52,19 @@ _MESSAGES: dict[Settled | str, tuple[str, str]] = {
     ),
     "slow_down": ("Too many requests", "Please wait a minute and open the link again."),
 }
+# The same pages for a driver who pays by SMS (no chat with the bot): "the bot" means nothing.
+_SMS_MESSAGES: dict[Settled | str, tuple[str, str]] = {
+    Settled.CONFIRMED: ("Payment received", "Your payment went through. The confirmation comes by SMS."),
+    Settled.ALREADY_DONE: ("Payment received", "Your payment went through. The confirmation comes by SMS."),
+    Settled.NOT_PAID: (
+        "Payment not completed",
+        "Nothing was charged. Open the link in your SMS to try again.",
+    ),
+    _CHECKING: (
+        "We are checking your payment",
+        "We could not confirm it yet. We will text you as soon as it is settled.",
+    ),
+}
 
 # What a short payment link (`GET /p/<token>`) shows when it no longer leads to a page.
 _LINK_PAGES: dict[LinkState, tuple[int, str, str]] = {
@@ -178,12 +191,14 @@ def add_payment_routes(
                 # Unknown to Stripe, or Stripe unreachable: we cannot say it was paid.
                 log.warning("payment return: could not verify %s: %s", _safe(session_id), exc)
                 settled = _CHECKING
-        title, text = _MESSAGES[settled]
-        link = (
-            f'<a class="button" href="{html.escape(bot_url)}">Back to the bot</a>'
-            if bot_url
-            else "<p>You can close this page and go back to Telegram.</p>"
-        )
+        by_sms = status == 200 and not await service.payer_has_chat(session_id)
+        title, text = (_SMS_MESSAGES if by_sms else {}).get(settled) or _MESSAGES[settled]
+        if by_sms:
+            link = "<p>You can close this page.</p>"
+        elif bot_url:
+            link = f'<a class="button" href="{html.escape(bot_url)}">Back to the bot</a>'
+        else:
+            link = "<p>You can close this page and go back to Telegram.</p>"
         return web.Response(
             text=_PAGE.format(title=html.escape(title), text=html.escape(text), link=link),
             content_type="text/html",

@@ -173,6 +173,12 @@ class PaymentUseCases:
         async with self.db.read() as s:
             return await payment_links.target(s, token)
 
+    async def payer_has_chat(self, checkout_session_id: str) -> bool:
+        """Whether the driver who pays on this page talks to the bot in Telegram (False: by SMS
+        only), so the page they return to speaks of the right channel. True when unknown."""
+        async with self.db.read() as s:
+            return await rules.payer_has_chat(s, checkout_session_id)
+
     async def _fail(self, payment_id: int, reason: str) -> None:
         async with self.db.transaction() as s:
             await rules.fail_payment(s, payment_id, reason, self.clock.now())

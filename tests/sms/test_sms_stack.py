@@ -371,6 +371,13 @@ async def test_the_card_kept_by_the_first_checkout_pays_the_next_park_after_pay(
         await e2e.stripe.complete_checkout(session_id)
         status, _, page = await stack.open_link(quote)  # the link again, once paid
     assert status == 200 and "This payment is already paid." in page
+    # Checkout's return page speaks of SMS to a driver without a chat, not of the bot.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{e2e.app.web_url}/payments/return?session_id={session_id}") as response,
+    ):
+        back = await response.text()
+    assert "The confirmation comes by SMS." in back and "Back to the bot" not in back
     # Our logs name a link by its first characters only (aiosqlite's DEBUG echoes SQL values).
     ours = [r.getMessage() for r in caplog.records if not r.name.startswith("aiosqlite")]
     assert any(f"payment link {token[:3]}…" in m for m in ours)
