@@ -4,7 +4,7 @@
 # YES, START чи STOP (це слова Twilio для підписки й відписки; YES теж оплачує, але мовчки).
 
 ## Сповіщення
-notify-booking_confirmed = Заброньовано #{ $id }: { $name }, місце { $spot }, { $start }–{ $end }, сплачено { $price }. На місці надішліть LOWER.
+notify-booking_confirmed = Бронювання #{ $id } підтверджено: { $name }, місце { $spot }, { $start }–{ $end }, сплачено { $price }. На місці надішліть LOWER.
 notify-booking_cancelled = Бронювання #{ $id } ({ $name }) скасовано. Повернуто { $amount }.
 notify-booking_cancelled_free = Бронювання #{ $id } ({ $name }) скасовано. Ви нічого не сплачували.
 notify-booking_completed = Чек: бронювання #{ $id }, { $name }, місце { $spot }, { $start }–{ $end }, сплачено { $price }. Дякуємо!
@@ -13,9 +13,9 @@ notify-booking_extended = Бронювання #{ $id } продовжено д�
 notify-booking_extended_free = Бронювання #{ $id } продовжено до { $until } без доплати.
 notify-booking_moved = Бронювання #{ $id }: ваше місце закрили, тепер у вас місце { $spot } ({ $name }). Час той самий.
 notify-booking_reminder = { $name }, місце { $spot }: до { $until }. Продовжити: { $options }
-notify-booking_reminder_leave = { $name }, місце { $spot }: до { $until }. Далі його заброньовано, звільніть місце до { $until }.
+notify-booking_reminder_leave = { $name }, місце { $spot }: до { $until }. Після вас місце заброньоване, звільніть його до { $until }.
 notify-booking_reminder_end = { $name }, місце { $spot }: до { $until }. Продовжити не можна. Завершити зараз: LEAVE.
-notify-hold_expiring = Місце в { $name } тримаємо до { $until }. Сплатіть { $price } за посиланням або надішліть PAY.
+notify-hold_expiring = { $name }: місце тримаємо до { $until }. Сплатіть { $price } за посиланням або надішліть PAY.
 notify-hold_expired = Бронювання #{ $id } не сплачено вчасно, місце звільнено. Забронювати знову: PARK.
 notify-lower_late_ok = Блокер місця { $spot } опущено, можна паркуватися. Бронювання до { $until }.
 notify-lower_late_failed = Блокер не опустився. Надішліть LOWER ще раз або зателефонуйте на паркінг.
@@ -31,15 +31,15 @@ reply-help = PARK <код> <час> (PARK 1042 2H), PAY — оплата, на �
 reply-unknown = Не зрозуміли. Спробуйте PARK 1042 2H, PAY, LOWER, EXT 30, STATUS, LEAVE або HELP.
 reply-no_premise = Паркінгу з кодом { $code } немає. Перевірте код на табличці біля вʼїзду й надішліть PARK <код> <час>.
 reply-bad_duration = На скільки? Надішліть PARK { $code } 2H або PARK { $code } 90 (хвилин): від 30 хв до 24 год, кроком 15 хв.
-reply-no_spot = У { $name } зараз немає вільних місць.
-reply-closed = { $name } у цей час зачинено.
+reply-no_spot = { $name }: зараз немає вільних місць.
+reply-closed = { $name }: у цей час зачинено.
 reply-too_many_holds = У вас уже є несплачені бронювання. Надішліть PAY, щоб сплатити останнє, або зачекайте, доки їх знімуть.
 reply-quote_link = { $name }, місце { $spot } до { $end }: { $price }. Тримаємо { $hold } хв. Оплата: { $link }
 reply-quote_yes = { $name }, місце { $spot } до { $end }: { $price }. Надішліть PAY протягом { $hold } хв — спишемо з { $method }.
 reply-method_wallet = гаманця ({ $balance })
 reply-method_card = картки *{ $last4 }
 reply-paid = Сплачено { $price }. Бронювання #{ $id } підтверджено.
-reply-pay_link = Не вдалося списати з картки. Сплатіть { $price } за посиланням: { $link }
+reply-pay_link = Не вдалося списати кошти з картки. Сплатіть { $price } за посиланням: { $link }
 reply-pay_link_new = Сплатіть { $price } за посиланням: { $link }
 reply-nothing_to_pay = Немає несплачених бронювань. Почніть з PARK <код> <час>.
 reply-payments_off = Оплата карткою тут вимкнена. Поповніть гаманець у Telegram або зверніться до оператора.
