@@ -171,6 +171,9 @@ class SmsCommands:
                 return [t(lang, "reply.paid", price=price, id=r.id)]
             assert paid.checkout is not None
             return [t(lang, "reply.pay_link", price=price, link=await self._short(paid.checkout))]
+        sent = await self.payments.open_booking_link(r.id, who.user_id)
+        if sent is not None:  # the link of the quote is still open: no second page
+            return [t(lang, "reply.pay_link_new", price=price, link=sent)]
         link = await self.payments.booking_checkout(r.id, who.user_id, save_card=True)
         return [t(lang, "reply.pay_link_new", price=price, link=await self._short(link))]
 

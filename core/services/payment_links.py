@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
-from core.models import Payment, PaymentLink, PaymentStatus
+from core.models import Payment, PaymentLink, PaymentPurpose, PaymentStatus
 
 TOKEN_CHARS = 10  # 60 random bits in URL-safe base64: `PUBLIC_URL/p/` + 10 fits an SMS
 
@@ -87,3 +87,21 @@ async def target(session: AsyncSession, token: str) -> LinkTarget:
     if status in _PAID:
         return LinkTarget(LinkState.PAID)
     return LinkTarget(LinkState.EXPIRED)
+
+
+async def open_booking_link(session: AsyncSession, reservation_id: int, user_id: int) -> str | None:
+    """The token of the caller's payment page for a booking that is still open, if one was sent
+    (a driver who answers PAY to a link gets that link again, not a second page)."""
+    token: str | None = await session.scalar(
+        select(PaymentLink.token)
+        .join(Payment, Payment.id == PaymentLink.payment_id)
+        .where(
+            Payment.reservation_id == reservation_id,
+            Payment.user_id == user_id,
+            Payment.purpose == PaymentPurpose.BOOKING,
+            Payment.status == PaymentStatus.PENDING,
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+    return token

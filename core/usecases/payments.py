@@ -169,6 +169,12 @@ class PaymentUseCases:
             token = await payment_links.link_for(s, link.session_id, link.url, self.clock.now())
         return f"{self.public_url}/p/{token}"
 
+    async def open_booking_link(self, reservation_id: int, user_id: int) -> str | None:
+        """The short link already sent for the caller's booking, while its page is open."""
+        async with self.db.read() as s:
+            token = await payment_links.open_booking_link(s, reservation_id, user_id)
+        return None if token is None else f"{self.public_url}/p/{token}"
+
     async def open_short_link(self, token: str) -> LinkTarget:
         async with self.db.read() as s:
             return await payment_links.target(s, token)

@@ -435,3 +435,13 @@ async def test_help_names_every_verb_and_a_mistyped_code_is_told(stack: Stack) -
     ]
     (quote,) = (await tw.text(PHONE, f"park 2 hours #{stack.code}")).messages
     assert quote.startswith("Central Garage, spot A1 until ") and ": 5.00 EUR." in quote
+
+
+async def test_pay_before_paying_the_link_sends_the_same_link_again(stack: Stack) -> None:
+    e2e, tw = stack.e2e, stack.twilio
+    (quote,) = (await tw.text(PHONE, f"PARK {stack.code} 2H")).messages
+    link = "https://parking.example/p/" + quote.split("/p/")[1].split(" ")[0]
+    assert (await tw.text(PHONE, "PAY")).messages == [
+        f"Pay 5.00 EUR at {link} (your card is kept for next time)."
+    ]
+    assert len(e2e.stripe.sessions) == 1
