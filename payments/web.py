@@ -215,7 +215,8 @@ def add_payment_routes(
             target_state, url = target.state, target.url
         if target_state == LinkState.OPEN and url:
             log.debug("payment link %s: to the payment page", shown(token))
-            raise web.HTTPFound(url)
+            # Not cached: once paid, the same link must say so instead of opening the page.
+            raise web.HTTPFound(url, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
         log.info("payment link %s: %s", shown(token), target_state.value)
         status, title, text = _LINK_PAGES[target_state]
         return web.Response(

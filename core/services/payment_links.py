@@ -45,8 +45,9 @@ def new_token() -> str:
 
 
 def shown(token: str) -> str:
-    """A token as logs may show it: enough to tell two apart, never enough to open one."""
-    return token[:3] + "…"
+    """A token as logs may show it: enough to tell two apart, never enough to open one (and
+    nothing but token characters, whatever was sent)."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "?" for c in token[:3]) + "…"
 
 
 async def link_for(session: AsyncSession, checkout_session_id: str, url: str, now: datetime) -> str:
