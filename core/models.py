@@ -557,6 +557,19 @@ class SavedPaymentMethod(Base):
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
 
+class PaymentLink(Base):
+    """A short address for a payment page (`GET /p/<token>`): an SMS has room for
+    `PUBLIC_URL/p/<token>` beside the price, not for Stripe's Checkout URL. One per payment;
+    the token is random (about 60 bits), so it cannot be guessed."""
+
+    __tablename__ = "payment_links"
+
+    token: Mapped[str] = mapped_column(String(16), primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), unique=True)
+    url: Mapped[str] = mapped_column(Text)  # the provider's page
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+
+
 class Priority(enum.IntEnum):
     """Order in which due notifications are sent: a driver waiting for a confirmation goes
     before reminders and bulk messages, and those before operators' alerts."""

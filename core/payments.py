@@ -34,19 +34,6 @@ class CheckoutLink:
 
 
 @dataclass(frozen=True, slots=True)
-class CheckoutState:
-    """A payment page as the provider knows it (from the API or from a webhook event)."""
-
-    session_id: str
-    mode: str  # payment | setup
-    status: str  # open | complete | expired
-    url: str | None
-    payment: ProviderPayment
-    setup_intent_id: str | None
-    metadata: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
 class ChargeResult:
     payment_intent_id: str | None
     succeeded: bool
@@ -62,6 +49,22 @@ class CardDetails:
     last4: str
     exp_month: int
     exp_year: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutState:
+    """A payment page as the provider knows it (from the API or from a webhook event)."""
+
+    session_id: str
+    mode: str  # payment | setup
+    status: str  # open | complete | expired
+    url: str | None
+    payment: ProviderPayment
+    setup_intent_id: str | None
+    metadata: dict[str, str]
+    # The card a paid page kept on the customer for later (asked with `save_card`). Only
+    # `retrieve_checkout` reads it: a webhook event's page does not carry the card.
+    saved_card: CardDetails | None = None
 
 
 class PaymentProvider(Protocol):
@@ -99,7 +102,9 @@ class PaymentProvider(Protocol):
         metadata: dict[str, str],
     ) -> CheckoutLink: ...
 
-    async def retrieve_checkout(self, session_id: str) -> CheckoutState: ...
+    async def retrieve_checkout(self, session_id: str) -> CheckoutState:
+        """The page with, when it was paid and kept the card, that card (`saved_card`)."""
+        ...
 
     async def expire_checkout(self, session_id: str) -> None:
         """Closes a payment page so it can no longer be paid; an already closed one is fine."""

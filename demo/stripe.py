@@ -304,12 +304,27 @@ class StripeFake:
         if customer_id is not None and customer_id not in self.customers:
             raise KeyError(customer_id)
         pm_id = _new_id("pm")
+        # The fields of Stripe's PaymentMethod object (type card), as the API returns it and as
+        # an expanded `payment_intent.payment_method` shows it.
         self.payment_methods[pm_id] = {
             "id": pm_id, "object": "payment_method", "type": "card", "customer": customer_id,
-            "card": {"brand": brand, "last4": last4, "exp_month": exp_month,
-                     "exp_year": exp_year, "funding": "credit", "country": "US"},
-            "billing_details": {"email": None, "name": None}, "metadata": {},
-            "created": _now(), "livemode": False,
+            "allow_redisplay": "unspecified",
+            "card": {
+                "brand": brand, "display_brand": brand, "last4": last4, "exp_month": exp_month,
+                "exp_year": exp_year, "funding": "credit", "country": "US",
+                "fingerprint": hashlib.sha256(f"{brand}{last4}".encode()).hexdigest()[:16],
+                "checks": {"address_line1_check": None, "address_postal_code_check": None,
+                           "cvc_check": "pass"},
+                "networks": {"available": [brand], "preferred": None},
+                "three_d_secure_usage": {"supported": True}, "wallet": None,
+                "generated_from": None, "regulated_status": "unregulated",
+            },
+            "billing_details": {
+                "address": {"city": None, "country": None, "line1": None, "line2": None,
+                            "postal_code": None, "state": None},
+                "email": None, "name": None, "phone": None,
+            },
+            "metadata": {}, "created": _now(), "livemode": False,
         }  # fmt: skip
         self._behaviour[pm_id] = behaviour
         return pm_id

@@ -36,6 +36,27 @@ def _id(value: Any) -> str | None:
     return str(value["id"])
 
 
+def saved_card(payment_intent: Any) -> CardDetails | None:
+    """The card a paid Checkout kept for later: its PaymentIntent (expanded, with its
+    `payment_method` expanded) asked for `setup_future_usage`, and Stripe attached the card to
+    the customer. None otherwise (an unexpanded id, as in webhook events, tells nothing)."""
+    if not isinstance(payment_intent, dict) or not payment_intent.get("setup_future_usage"):
+        return None
+    method = payment_intent.get("payment_method")
+    if not isinstance(method, dict) or not method.get("customer"):
+        return None
+    card = method.get("card")
+    if method.get("type") != "card" or not isinstance(card, dict):
+        return None
+    return CardDetails(
+        str(method["id"]),
+        str(card.get("brand") or "card"),
+        str(card.get("last4") or ""),
+        int(card.get("exp_month") or 0),
+        int(card.get("exp_year") or 0),
+    )
+
+
 def checkout_state(session: dict[str, Any]) -> CheckoutState:
     """Reads a Checkout Session, from the API or from a webhook event, as plain values."""
     return CheckoutState(
@@ -51,6 +72,7 @@ def checkout_state(session: dict[str, Any]) -> CheckoutState:
         ),
         setup_intent_id=_id(session.get("setup_intent")),
         metadata={str(k): str(v) for k, v in (session.get("metadata") or {}).items()},
+        saved_card=saved_card(session.get("payment_intent")),
     )
 
 
@@ -107,7 +129,8 @@ class StripeGateway:
             ],
             "client_reference_id": client_reference_id,
             "metadata": metadata,
-            # The SMS channel keeps the card for the next payment (a reply YES charges it).
+            # The SMS channel keeps the card for the next payment (a reply PAY charges it); the
+            # card is recorded when the page is paid (PaymentUseCases.checkout_completed).
             "payment_intent_data": (
                 {"metadata": metadata, "setup_future_usage": "off_session"}
                 if save_card
@@ -154,7 +177,10 @@ class StripeGateway:
 
     async def retrieve_checkout(self, session_id: str) -> CheckoutState:
         try:
-            session = await self._client.v1.checkout.sessions.retrieve_async(session_id)
+            # One call tells both whether it was paid and which card it kept for later.
+            session = await self._client.v1.checkout.sessions.retrieve_async(
+                session_id, params={"expand": ["payment_intent.payment_method"]}
+            )
         except stripe.StripeError as exc:
             raise PaymentProviderError(f"checkout retrieve failed: {exc.user_message or exc}") from exc
         return checkout_state(session.to_dict())

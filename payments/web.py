@@ -14,6 +14,7 @@ import stripe
 from aiohttp import web
 
 from core.errors import PaymentUnavailable
+from core.services.payment_links import TOKEN_CHARS, LinkState, shown
 from core.services.payments import Settled
 from core.usecases.payments import PaymentUseCases
 from payments.events import handle_event
@@ -25,6 +26,8 @@ SIGNATURE_TOLERANCE_SECONDS = 300  # both ways: older events are replays, newer 
 # Stripe's Checkout Session ids: cs_test_/cs_live_ and letters and digits (about 60 today).
 _SESSION_ID = re.compile(r"cs_(?:test|live)_[A-Za-z0-9]{1,200}")
 _CHECKING = "checking"
+# A short payment link's token (core/services/payment_links.py): URL-safe base64.
+_TOKEN = re.compile(rf"[A-Za-z0-9_-]{{{TOKEN_CHARS}}}")
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>{title}</title>
@@ -48,6 +51,34 @@ _MESSAGES: dict[Settled | str, tuple[str, str]] = {
         "We could not confirm it yet. The bot will message you as soon as it is settled.",
     ),
     "slow_down": ("Too many requests", "Please wait a minute and open the link again."),
+}
+# The same pages for a driver who pays by SMS (no chat with the bot): "the bot" means nothing.
+_SMS_MESSAGES: dict[Settled | str, tuple[str, str]] = {
+    Settled.CONFIRMED: ("Payment received", "Your payment went through. The confirmation comes by SMS."),
+    Settled.ALREADY_DONE: ("Payment received", "Your payment went through. The confirmation comes by SMS."),
+    Settled.NOT_PAID: (
+        "Payment not completed",
+        "Nothing was charged. Open the link in your SMS to try again.",
+    ),
+    _CHECKING: (
+        "We are checking your payment",
+        "We could not confirm it yet. We will text you as soon as it is settled.",
+    ),
+}
+
+# What a short payment link (`GET /p/<token>`) shows when it no longer leads to a page.
+_LINK_PAGES: dict[LinkState, tuple[int, str, str]] = {
+    LinkState.PAID: (
+        200,
+        "Already paid",
+        "This payment is already paid. Your confirmation comes by message.",
+    ),
+    LinkState.EXPIRED: (
+        410,
+        "This payment link has expired",
+        "Nothing was charged. Book again to get a new link (by SMS: PARK and the car park's code).",
+    ),
+    LinkState.UNKNOWN: (404, "Payment link not found", "Check the link in your message."),
 }
 
 
@@ -160,17 +191,41 @@ def add_payment_routes(
                 # Unknown to Stripe, or Stripe unreachable: we cannot say it was paid.
                 log.warning("payment return: could not verify %s: %s", _safe(session_id), exc)
                 settled = _CHECKING
-        title, text = _MESSAGES[settled]
-        link = (
-            f'<a class="button" href="{html.escape(bot_url)}">Back to the bot</a>'
-            if bot_url
-            else "<p>You can close this page and go back to Telegram.</p>"
-        )
+        by_sms = status == 200 and not await service.payer_has_chat(session_id)
+        title, text = (_SMS_MESSAGES if by_sms else {}).get(settled) or _MESSAGES[settled]
+        if by_sms:
+            link = "<p>You can close this page.</p>"
+        elif bot_url:
+            link = f'<a class="button" href="{html.escape(bot_url)}">Back to the bot</a>'
+        else:
+            link = "<p>You can close this page and go back to Telegram.</p>"
         return web.Response(
             text=_PAGE.format(title=html.escape(title), text=html.escape(text), link=link),
             content_type="text/html",
             status=status,
         )
 
+    async def short_link(request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        if not _TOKEN.fullmatch(token):
+            target_state = LinkState.UNKNOWN
+            url = None
+        else:
+            target = await service.open_short_link(token)
+            target_state, url = target.state, target.url
+        if target_state == LinkState.OPEN and url:
+            log.debug("payment link %s: to the payment page", shown(token))
+            # Not cached: once paid, the same link must say so instead of opening the page.
+            raise web.HTTPFound(url, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        log.info("payment link %s: %s", shown(token), target_state.value)
+        status, title, text = _LINK_PAGES[target_state]
+        return web.Response(
+            text=_PAGE.format(title=html.escape(title), text=html.escape(text), link=""),
+            content_type="text/html",
+            status=status,
+            headers={"Cache-Control": "no-store"},
+        )
+
     app.router.add_post("/stripe/webhook", stripe_webhook)
     app.router.add_get("/payments/return", payment_return)
+    app.router.add_get("/p/{token}", short_link)

@@ -8,10 +8,12 @@ import enum
 import re
 from dataclasses import dataclass
 
+from core.premise_codes import CODE
+
 
 class Verb(enum.Enum):
     PARK = "park"
-    PAY = "pay"  # YES: pay the hold just quoted with the wallet or the saved card
+    PAY = "pay"  # pay the hold just quoted with the wallet or the saved card
     LOWER = "lower"
     EXTEND = "extend"
     STATUS = "status"
@@ -28,8 +30,10 @@ OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
 
 _VERBS = {
     "PARK": Verb.PARK,
-    "YES": Verb.PAY,
     "PAY": Verb.PAY,
+    # YES is one of Twilio's default opt-in words (with START and UNSTOP): Twilio may answer it
+    # itself, so no text of ours asks for it; a driver who types it still pays.
+    "YES": Verb.PAY,
     "LOWER": Verb.LOWER,
     "ARRIVED": Verb.LOWER,
     "EXT": Verb.EXTEND,
@@ -50,9 +54,15 @@ class Command:
     minutes: int | None = None  # PARK: how long; EXT: how much longer (None: unreadable)
 
 
+_UNITS = (("HOURS", "H"), ("HOUR", "H"), ("HRS", "H"), ("HR", "H"), ("MINUTES", "M"), ("MINS", "M"),
+          ("MIN", "M"))  # fmt: skip
+
+
 def duration(text: str) -> int | None:
-    """`2H`, `90`, `90M`, `1H30`, `1H 30` → minutes; None when unreadable."""
-    compact = "".join(text.upper().split()).removesuffix("MIN")
+    """`2H`, `90`, `90M`, `1H30`, `1H 30`, `2 hours`, `90 min` → minutes; None when unreadable."""
+    compact = "".join(text.upper().split())
+    for word, unit in _UNITS:
+        compact = compact.replace(word, unit)
     match = _DURATION.fullmatch(compact)
     if not compact or match is None or not (match.group(1) or match.group(2)):
         return None
@@ -73,7 +83,12 @@ def parse(body: str) -> Command:
     if verb == Verb.PARK:
         if not rest:
             return Command(Verb.HELP)
-        return Command(verb, code=rest[0], minutes=duration(" ".join(rest[1:])) if rest[1:] else None)
+        code, when = rest[0].lstrip("#"), rest[1:]
+        # `PARK 2H 1042`, `PARK 2 hours #1042`: the time first and the code after it is the same.
+        last = rest[-1].lstrip("#")
+        if when and not CODE.match(code) and CODE.match(last) and duration(" ".join(rest[:-1])):
+            code, when = last, rest[:-1]
+        return Command(verb, code=code, minutes=duration(" ".join(when)) if when else None)
     if verb == Verb.EXTEND:
         return Command(verb, minutes=duration(" ".join(rest)) if rest else 30)
     if rest and verb not in (Verb.HELP,):

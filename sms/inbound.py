@@ -1,6 +1,7 @@
 """What each SMS command does: one use case per command (the same ones Telegram calls), and
-the reply in the driver's language. Replies are a list of texts (TwiML messages): a payment
-link goes alone in a message of its own, so the text before it stays within two parts."""
+the reply in the driver's language. Replies are a list of texts (TwiML messages), each within
+two parts: a payment page goes as its short link (`PUBLIC_URL/p/<token>`) in the same text as
+the price."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from core.errors import (
     TooManyHolds,
 )
 from core.models import ReservationStatus
+from core.payments import CheckoutLink
 from core.rules import start_now
 from core.services.catalog import BookingView
 from core.usecases.arrival import ArrivalUseCases, LowerRefused
@@ -88,15 +90,22 @@ class SmsCommands:
         """The paid booking a command acts on: the one in progress, else the next."""
         return next((v for v in await self._views(user_id) if v.reservation.status in _LIVE), None)
 
+    async def _short(self, link: CheckoutLink) -> str:
+        """The payment page as `PUBLIC_URL/p/<token>`: with the price, one SMS."""
+        assert self.payments is not None
+        return await self.payments.short_link(link)
+
     # -- commands -----------------------------------------------------------------------------
 
     async def _park(self, who: Texter, command: Command) -> list[str]:
         lang = who.lang
-        if command.minutes is None:
-            return [t(lang, "reply.bad_duration")]
-        premise = await self.sms.premise_by_code(command.code or "")
+        code = command.code or ""
+        # The code first: `PARK 9999` (a code mistyped, no time) must hear about the code.
+        premise = await self.sms.premise_by_code(code)
         if premise is None:
-            return [t(lang, "reply.no_premise", code=(command.code or "")[:8])]
+            return [t(lang, "reply.no_premise", code=code[:8])]
+        if command.minutes is None:
+            return [t(lang, "reply.bad_duration", code=code)]
         name = short(premise.name, NAME_CHARS)
         try:
             held = await self.bookings.hold(
@@ -106,7 +115,7 @@ class SmsCommands:
                 minutes=command.minutes,
             )
         except InvalidInterval:
-            return [t(lang, "reply.bad_duration")]
+            return [t(lang, "reply.bad_duration", code=code)]
         except ClosedAtThatTime:
             return [t(lang, "reply.closed", name=name)]
         except NoSpotFree:
@@ -127,10 +136,10 @@ class SmsCommands:
         if self.payments is None:
             return [t(lang, "reply.payments_off")]
         link = await self.payments.booking_checkout(held.reservation_id, who.user_id, save_card=True)
-        return [t(lang, "reply.quote_link", **quote), link.url]
+        return [t(lang, "reply.quote_link", **quote, link=await self._short(link))]
 
     async def _method(self, who: Texter, price: int, currency: str) -> str | None:
-        """How YES would pay: the wallet when it covers the price, else a saved card."""
+        """How PAY would pay: the wallet when it covers the price, else a saved card."""
         balance = await self.wallet.balance(who.user_id, currency)
         if balance >= price:
             return t(who.lang, "reply.method_wallet", balance=money(balance, currency))
@@ -161,9 +170,12 @@ class SmsCommands:
             if paid.outcome == CardOutcome.PAID:
                 return [t(lang, "reply.paid", price=price, id=r.id)]
             assert paid.checkout is not None
-            return [t(lang, "reply.pay_link", price=price), paid.checkout.url]
+            return [t(lang, "reply.pay_link", price=price, link=await self._short(paid.checkout))]
+        sent = await self.payments.open_booking_link(r.id, who.user_id)
+        if sent is not None:  # the link of the quote is still open: no second page
+            return [t(lang, "reply.pay_link_new", price=price, link=sent)]
         link = await self.payments.booking_checkout(r.id, who.user_id, save_card=True)
-        return [t(lang, "reply.pay_link", price=price), link.url]
+        return [t(lang, "reply.pay_link_new", price=price, link=await self._short(link))]
 
     async def _lower(self, who: Texter) -> list[str]:
         lang = who.lang
@@ -222,9 +234,10 @@ class SmsCommands:
             if paid.outcome == CardOutcome.PAID:
                 return [t(lang, "reply.ext_done", until=until, price=price)]
             assert paid.checkout is not None
-            return [t(lang, "reply.ext_link", until=until, price=price), paid.checkout.url]
-        link = await self.payments.extension_checkout(ext.extension_id, who.user_id)
-        return [t(lang, "reply.ext_link", until=until, price=price), link.url]
+            link = paid.checkout
+        else:
+            link = await self.payments.extension_checkout(ext.extension_id, who.user_id)
+        return [t(lang, "reply.ext_link", until=until, price=price, link=await self._short(link))]
 
     async def _status(self, who: Texter) -> list[str]:
         lang = who.lang

@@ -19,13 +19,20 @@ from sms.texts import hm, money, t
 
 log = logging.getLogger(__name__)
 
-NAME_CHARS = 20  # a car park's name in an SMS; longer names are cut with "…"
+NAME_CHARS = 20  # a car park's name in an SMS; longer names are cut after a whole word
 SPOT_CHARS = 6
 
 
 def short(text: str, limit: int) -> str:
+    """`text` within `limit` characters, cut after its last whole word that fits (no mark: "…"
+    is not GSM-7 and a "." reads as the end of a sentence before the comma that follows)."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "."
+    if len(text) <= limit:
+        return text
+    words = text[: limit + 1].split(" ")[:-1] or [text[:limit]]
+    while len(words) > 1 and len(words[-1].strip(",.;:-–")) <= 2:  # "… на", "… of": say less
+        words.pop()
+    return " ".join(words).rstrip(" ,.;:-–")
 
 
 def extension_options(options: list[tuple[int, int]], currency: str) -> str:

@@ -595,6 +595,29 @@ async def save_card(
     return saved
 
 
+async def save_card_of_checkout(
+    session: AsyncSession, checkout_session_id: str, card: CardDetails, now: datetime
+) -> SavedPaymentMethod | None:
+    """Records the card a paid Checkout page kept on the customer, for the driver the page's
+    payment belongs to (once: the provider's payment method id is unique)."""
+    user_id = await session.scalar(
+        select(Payment.user_id).where(Payment.stripe_checkout_session_id == checkout_session_id)
+    )
+    if user_id is None:
+        return None
+    return await save_card(session, user_id, card, now)
+
+
+async def payer_has_chat(session: AsyncSession, checkout_session_id: str) -> bool:
+    telegram_id = await session.execute(
+        select(User.telegram_id)
+        .join(Payment, Payment.user_id == User.id)
+        .where(Payment.stripe_checkout_session_id == checkout_session_id)
+    )
+    found = telegram_id.first()
+    return found is None or found[0] is not None
+
+
 async def remember_customer(session: AsyncSession, user_id: int, customer: str) -> str:
     """The provider's customer for the user: the first one recorded wins (two first payments
     at once may each have asked the provider; its idempotency key gave both the same)."""

@@ -22,10 +22,18 @@ from core.clock import Clock
 from core.db import Database
 from core.errors import PaymentUnavailable
 from core.models import PaymentPurpose, Reservation
-from core.payments import CheckoutLink, CheckoutState, PaymentProvider, PaymentProviderError, ProviderPayment
+from core.payments import (
+    CardDetails,
+    CheckoutLink,
+    CheckoutState,
+    PaymentProvider,
+    PaymentProviderError,
+    ProviderPayment,
+)
 from core.rules import check_topup, topup_to_cover
-from core.services import booking, wallet
+from core.services import booking, payment_links, wallet
 from core.services import payments as rules
+from core.services.payment_links import LinkTarget
 from core.services.payments import Settled
 from core.services.places import place_of
 
@@ -35,6 +43,10 @@ log = logging.getLogger(__name__)
 # expiring the session when the hold ends (the hold sweep) and by refusing late payments
 # whose spot was taken.
 _MIN_CHECKOUT_LIFETIME = timedelta(minutes=31)
+
+# Metadata of a page that keeps the card for later: when it is paid, the card is recorded
+# (`payment_methods`), which the webhook's event does not carry, so it is asked for then.
+SAVE_CARD = "save_card"
 
 
 class CardOutcome(enum.Enum):
@@ -127,6 +139,9 @@ class PaymentUseCases:
 
     async def _checkout(self, charge: _Charge, *, save_card: bool = False) -> CheckoutLink:
         success, cancel = self._return_urls()
+        metadata = {"payment_id": str(charge.payment_id), "reference": charge.reference}
+        if save_card:
+            metadata[SAVE_CARD] = "1"
         try:
             customer = await self._customer(charge.user_id)
             link = await self.provider.create_payment_checkout(
@@ -140,7 +155,7 @@ class PaymentUseCases:
                 success_url=success,
                 cancel_url=cancel,
                 client_reference_id=charge.reference,
-                metadata={"payment_id": str(charge.payment_id), "reference": charge.reference},
+                metadata=metadata,
                 save_card=save_card,
             )
         except PaymentProviderError as exc:
@@ -149,6 +164,29 @@ class PaymentUseCases:
         async with self.db.transaction() as s:
             await rules.attach_checkout(s, charge.payment_id, link.session_id)
         return link
+
+    async def short_link(self, link: CheckoutLink) -> str:
+        """`PUBLIC_URL/p/<token>` for a payment page: short enough for an SMS beside the price.
+        It leads to the page while its payment is open (`open_short_link`)."""
+        async with self.db.transaction() as s:
+            token = await payment_links.link_for(s, link.session_id, link.url, self.clock.now())
+        return f"{self.public_url}/p/{token}"
+
+    async def open_booking_link(self, reservation_id: int, user_id: int) -> str | None:
+        """The short link already sent for the caller's booking, while its page is open."""
+        async with self.db.read() as s:
+            token = await payment_links.open_booking_link(s, reservation_id, user_id)
+        return None if token is None else f"{self.public_url}/p/{token}"
+
+    async def open_short_link(self, token: str) -> LinkTarget:
+        async with self.db.read() as s:
+            return await payment_links.target(s, token)
+
+    async def payer_has_chat(self, checkout_session_id: str) -> bool:
+        """Whether the driver who pays on this page talks to the bot in Telegram (False: by SMS
+        only), so the page they return to speaks of the right channel. True when unknown."""
+        async with self.db.read() as s:
+            return await rules.payer_has_chat(s, checkout_session_id)
 
     async def _fail(self, payment_id: int, reason: str) -> None:
         async with self.db.transaction() as s:
@@ -359,10 +397,16 @@ class PaymentUseCases:
         if state.mode == "setup":
             await self._save_card_from(state.setup_intent_id, state.metadata, event_id)
             return
+        card = state.saved_card
+        if card is None and state.payment.paid and state.metadata.get(SAVE_CARD) == "1":
+            # The event's page names its payment intent only: ask which card it kept. Before the
+            # transaction, so a provider failure leaves the event for Stripe to send again.
+            with _unavailable():
+                card = (await self.provider.retrieve_checkout(state.session_id)).saved_card
         async with self.db.transaction() as s:
             if not await rules.mark_event_processed(s, "stripe", event_id):
                 return
-            settled = await rules.settle_checkout(s, state.session_id, state.payment, self.clock.now())
+            settled = await self._settle(s, state, card)
         log.info("checkout %s completed: %s", state.session_id, settled.value)
         if settled in (Settled.REFUND_OWED, Settled.MISMATCH):
             await self.process_refunds()
@@ -402,10 +446,18 @@ class PaymentUseCases:
                 return Settled.CONFIRMED
             return Settled.NOT_PAID
         async with self.db.transaction() as s:
-            settled = await rules.settle_checkout(s, state.session_id, state.payment, self.clock.now())
+            settled = await self._settle(s, state, state.saved_card)
         if settled in (Settled.REFUND_OWED, Settled.MISMATCH):
             await self.process_refunds()
         await self._announce(state.session_id, settled)
+        return settled
+
+    async def _settle(self, s: AsyncSession, state: CheckoutState, card: CardDetails | None) -> Settled:
+        """Settles a page's payment and records the card it kept for later, in one transaction."""
+        now = self.clock.now()
+        settled = await rules.settle_checkout(s, state.session_id, state.payment, now)
+        if card is not None and state.payment.paid:
+            await rules.save_card_of_checkout(s, state.session_id, card, now)
         return settled
 
     # -- refunds ------------------------------------------------------------------------------
@@ -456,7 +508,7 @@ class PaymentUseCases:
                 continue
             if state.payment.paid:
                 async with self.db.transaction() as s:
-                    settled = await rules.settle_checkout(s, session_id, state.payment, self.clock.now())
+                    settled = await self._settle(s, state, state.saved_card)
                 changed += settled != Settled.ALREADY_DONE
                 await self._announce(session_id, settled)
             elif state.status == "expired":

@@ -1,5 +1,7 @@
 # SMS texts (plain text, GSM-7 only in English: one other character makes a message UCS-2,
-# 70 characters a part instead of 160). Each must fit 2 parts with long values (tests/sms).
+# 70 characters a part instead of 160). Each must fit 2 parts with long values and a payment
+# link (tests/sms). The verbs are PARK, PAY, LOWER, EXT, STATUS, LEAVE, HELP: never YES, START
+# or STOP, which are Twilio's opt-in and opt-out words (YES still pays, unadvertised).
 
 ## Notifications (the outbox)
 notify-booking_confirmed = Booked #{ $id }: { $name }, spot { $spot }, { $start }-{ $end }, paid { $price }. At the spot reply LOWER. EXT 30 extends, LEAVE ends, STATUS shows it.
@@ -13,7 +15,7 @@ notify-booking_moved = Booking #{ $id } moved to spot { $spot } at { $name }: th
 notify-booking_reminder = { $name }, spot { $spot }: ends at { $until }. Reply { $options }
 notify-booking_reminder_leave = { $name }, spot { $spot }: ends at { $until }. The spot is booked next at { $at }: please leave by { $until }.
 notify-booking_reminder_end = { $name }, spot { $spot }: ends at { $until }. It cannot be extended. Reply LEAVE to end now.
-notify-hold_expiring = Your hold at { $name } ends at { $until } unless paid ({ $price }). Use the payment link, or reply YES.
+notify-hold_expiring = Your hold at { $name } ends at { $until } unless paid ({ $price }). Pay at the link we sent, or reply PAY.
 notify-hold_expired = Booking #{ $id } at { $name } was not paid in time; the spot is free again. Book again with PARK.
 notify-lower_late_ok = The blocker of spot { $spot } is down: park now. Booked until { $until }.
 notify-lower_late_failed = The blocker did not go down. Reply LOWER to try again, or call the car park.
@@ -25,19 +27,20 @@ notify-generic = You have news about your parking. Reply STATUS.
 notify-admin = Operator alert: open /admin in Telegram.
 
 ## Replies to commands
-reply-help = Park by SMS: PARK <code> <time> (PARK 1042 2H). At the spot: LOWER. EXT 30 extends, STATUS, LEAVE ends. STOP opts out.
-reply-unknown = Not understood. Try PARK 1042 2H, LOWER, EXT 30, STATUS, LEAVE or HELP.
-reply-no_premise = No car park has code { $code }. The code is on the sign at the entrance.
-reply-bad_duration = Time: 30 min to 24 h in 15-min steps, like 2H, 90 or 1H30.
+reply-help = Park by SMS: PARK <code> <time>, like PARK 1042 2H (the code is on the sign). PAY pays with your saved card. At the spot: LOWER. EXT 30 adds 30 min. STATUS shows your booking, LEAVE ends it. STOP opts out.
+reply-unknown = Not understood. Try PARK 1042 2H, PAY, LOWER, EXT 30, STATUS, LEAVE or HELP.
+reply-no_premise = No car park has code { $code }. Check the code on the sign at the entrance and text PARK <code> <time>, like PARK 1042 2H.
+reply-bad_duration = How long? Text PARK { $code } 2H, or PARK { $code } 90 for minutes: 30 min to 24 h, in 15-min steps.
 reply-no_spot = { $name } has no free spot now.
 reply-closed = { $name } is closed at that time.
-reply-too_many_holds = You have unpaid holds already. Pay one (YES) or wait until it lapses.
-reply-quote_link = { $name }, spot { $spot } until { $end }: { $price }. Held { $hold } min; pay at the link below (your card is saved for next time).
-reply-quote_yes = { $name }, spot { $spot } until { $end }: { $price }. Reply YES within { $hold } min to pay with { $method }.
+reply-too_many_holds = You have unpaid holds already. Reply PAY to pay the latest, or wait until they lapse.
+reply-quote_link = { $name }, spot { $spot } until { $end }: { $price }. Held { $hold } min. Pay at { $link } (your card is kept for next time).
+reply-quote_yes = { $name }, spot { $spot } until { $end }: { $price }. Reply PAY within { $hold } min to pay with { $method }.
 reply-method_wallet = your wallet ({ $balance })
 reply-method_card = card *{ $last4 }
 reply-paid = Paid { $price }. Booking #{ $id } confirmed.
-reply-pay_link = Your card needs confirming: pay { $price } at the link below.
+reply-pay_link = Your saved card could not be charged. Pay { $price } at { $link }
+reply-pay_link_new = Pay { $price } at { $link } (your card is kept for next time).
 reply-nothing_to_pay = Nothing to pay. Start with PARK <code> <time>.
 reply-payments_off = Card payments are off here. Top up your wallet in Telegram, or ask the operator.
 reply-no_booking = You have no booking now. Start with PARK <code> <time>.
@@ -50,7 +53,7 @@ reply-lower_failed = The blocker did not go down. Reply LOWER to try again, or c
 reply-lower_off = Blockers cannot be reached now. Please try again in a minute.
 reply-ext_done = Extended: ends at { $until }. Paid { $price }.
 reply-ext_free = Extended at no cost: ends at { $until }.
-reply-ext_link = Extension to { $until }: { $price }. Pay at the link below.
+reply-ext_link = Extension to { $until }: { $price }. Pay at { $link }
 reply-ext_refused = Cannot extend: the spot is booked next or the car park closes.
 reply-ext_bad = Extend by 15-min steps, 24 h in all, like EXT 30.
 reply-status = #{ $id } { $name }, spot { $spot }, { $start }-{ $end }: { $state }.

@@ -1,62 +1,65 @@
-# Тексти SMS: українська завжди UCS-2 (70 знаків частина, 67 у довгому), тож коротко:
-# кожен текст вміщається у 2 частини (tests/sms).
+# Тексти SMS: українська завжди UCS-2 (70 знаків в одній частині, 67 у кожній частині довшого
+# повідомлення), тож кожен текст уміщається у 2 частини з довгими значеннями й посиланням на
+# оплату (tests/sms). Команди латиницею: PARK, PAY, LOWER, EXT, STATUS, LEAVE, HELP; ніколи
+# YES, START чи STOP (це слова Twilio для підписки й відписки; YES теж оплачує, але мовчки).
 
 ## Сповіщення
-notify-booking_confirmed = Бронь #{ $id }: { $name }, місце { $spot }, { $start }-{ $end }, { $price }. На місці: LOWER. EXT 30, LEAVE.
-notify-booking_cancelled = Бронь #{ $id } ({ $name }) скасовано. Повернено { $amount }.
-notify-booking_cancelled_free = Бронь #{ $id } ({ $name }) скасовано. Оплати не було.
-notify-booking_completed = Чек: бронь #{ $id }, { $name }, місце { $spot }, { $start }-{ $end }, сплачено { $price }.
-notify-booking_completed_no_show = Бронь #{ $id } ({ $name }) завершено о { $end } без заїзду. { $price } не повертаємо.
-notify-booking_extended = Бронь #{ $id } до { $until }. Сплачено { $added }.
-notify-booking_extended_free = Бронь #{ $id } до { $until }, без доплати.
-notify-booking_moved = Бронь #{ $id }: місце зачинили, тепер місце { $spot }, { $name }. Час той самий.
-notify-booking_reminder = Місце { $spot } до { $until }. Відповідь: { $options }
-notify-booking_reminder_leave = Місце { $spot } до { $until }. Далі його заброньовано: звільніть до { $until }.
-notify-booking_reminder_end = Місце { $spot } до { $until }. Продовжити не можна. LEAVE - завершити.
-notify-hold_expiring = Бронь у { $name } знімемо о { $until } без оплати ({ $price }). Оплатіть або YES.
-notify-hold_expired = Бронь #{ $id } не сплачено вчасно, місце вільне. Нова: PARK.
-notify-lower_late_ok = Блокер місця { $spot } опущено: паркуйтесь. До { $until }.
-notify-lower_late_failed = Блокер не опустився. LOWER - ще раз, або дзвоніть паркінгу.
-notify-lower_failed_after_all = Блокер місця { $spot } піднявся (бронь #{ $id }). LOWER - ще раз.
-notify-payment_refunded = { $amount } за бронь #{ $id } повернено.
+notify-booking_confirmed = Бронювання #{ $id } підтверджено: { $name }, місце { $spot }, { $start }–{ $end }, сплачено { $price }. На місці надішліть LOWER.
+notify-booking_cancelled = Бронювання #{ $id } ({ $name }) скасовано. Повернуто { $amount }.
+notify-booking_cancelled_free = Бронювання #{ $id } ({ $name }) скасовано. Ви нічого не сплачували.
+notify-booking_completed = Чек: бронювання #{ $id }, { $name }, місце { $spot }, { $start }–{ $end }, сплачено { $price }. Дякуємо!
+notify-booking_completed_no_show = Бронювання #{ $id } ({ $name }) завершилося о { $end } без заїзду. Сплачені { $price } не повертаються.
+notify-booking_extended = Бронювання #{ $id } продовжено до { $until }. Сплачено { $added }.
+notify-booking_extended_free = Бронювання #{ $id } продовжено до { $until } без доплати.
+notify-booking_moved = Бронювання #{ $id }: ваше місце закрили, тепер у вас місце { $spot } ({ $name }). Час той самий.
+notify-booking_reminder = { $name }, місце { $spot }: до { $until }. Продовжити: { $options }
+notify-booking_reminder_leave = { $name }, місце { $spot }: до { $until }. Після вас місце заброньоване, звільніть його до { $until }.
+notify-booking_reminder_end = { $name }, місце { $spot }: до { $until }. Продовжити не можна. Завершити зараз: LEAVE.
+notify-hold_expiring = { $name }: місце тримаємо до { $until }. Сплатіть { $price } за посиланням або надішліть PAY.
+notify-hold_expired = Бронювання #{ $id } не сплачено вчасно, місце звільнено. Забронювати знову: PARK.
+notify-lower_late_ok = Блокер місця { $spot } опущено, можна паркуватися. Бронювання до { $until }.
+notify-lower_late_failed = Блокер не опустився. Надішліть LOWER ще раз або зателефонуйте на паркінг.
+notify-lower_failed_after_all = Блокер місця { $spot } знову піднявся (бронювання #{ $id }). Надішліть LOWER ще раз.
+notify-payment_refunded = { $amount } за бронювання #{ $id } повернуто.
 notify-wallet_topped_up = Гаманець поповнено на { $amount }. Баланс: { $balance }.
-notify-card_saved = Картку { $brand } *{ $last4 } збережено.
-notify-generic = Є новини про паркування. Надішліть STATUS.
-notify-admin = Сповіщення оператору: відкрийте /admin у Telegram.
+notify-card_saved = Картку { $brand } *{ $last4 } збережено для наступних оплат.
+notify-generic = Є новини щодо вашого паркування. Надішліть STATUS.
+notify-admin = Сповіщення для оператора: відкрийте /admin у Telegram.
 
 ## Відповіді на команди
-reply-help = PARK <код> <час> (PARK 1042 2H). На місці: LOWER. EXT 30, STATUS, LEAVE. STOP - відписка.
-reply-unknown = Не зрозуміли. Спробуйте PARK 1042 2H, LOWER, EXT 30, STATUS, LEAVE, HELP.
-reply-no_premise = Паркінгу з кодом { $code } немає. Код є на табличці при вʼїзді.
-reply-bad_duration = Час: від 30 хв до 24 год кроком 15 хв, як 2H, 90 чи 1H30.
-reply-no_spot = У { $name } зараз немає вільних місць.
-reply-closed = { $name } зачинено в цей час.
-reply-too_many_holds = У вас вже є несплачені броні. Сплатіть (YES) або зачекайте.
-reply-quote_link = { $name }, місце { $spot } до { $end }: { $price }. Тримаємо { $hold } хв, оплата за посиланням.
-reply-quote_yes = { $name }, місце { $spot } до { $end }: { $price }. YES за { $hold } хв - оплата: { $method }.
-reply-method_wallet = гаманець ({ $balance })
-reply-method_card = картка *{ $last4 }
-reply-paid = Сплачено { $price }. Бронь #{ $id } підтверджено.
-reply-pay_link = Картку треба підтвердити: сплатіть { $price } за посиланням.
-reply-nothing_to_pay = Немає чого сплачувати. Почніть з PARK <код> <час>.
-reply-payments_off = Оплата карткою тут вимкнена. Поповніть гаманець у Telegram.
-reply-no_booking = Зараз немає броні. Почніть з PARK <код> <час>.
-reply-lower_ok = Блокер місця { $spot } опущено: паркуйтесь. До { $until }.
-reply-lower_too_early = Зарано: блокер можна опустити з { $at }.
-reply-lower_no_blocker = Місце { $spot } без блокера: паркуйтесь. До { $until }.
-reply-lower_busy = Блокер вже рухається. Зачекайте.
-reply-lower_down = Блокер місця { $spot } вже опущено.
-reply-lower_failed = Блокер не опустився. LOWER - ще раз, або дзвоніть паркінгу.
+reply-help = PARK <код> <час> (PARK 1042 2H), PAY — оплата, на місці LOWER, EXT 30 — продовжити, STATUS, LEAVE — завершити. STOP — відписка.
+reply-unknown = Не зрозуміли. Спробуйте PARK 1042 2H, PAY, LOWER, EXT 30, STATUS, LEAVE або HELP.
+reply-no_premise = Паркінгу з кодом { $code } немає. Перевірте код на табличці біля вʼїзду й надішліть PARK <код> <час>.
+reply-bad_duration = На скільки? Надішліть PARK { $code } 2H або PARK { $code } 90 (хвилин): від 30 хв до 24 год, кроком 15 хв.
+reply-no_spot = { $name }: зараз немає вільних місць.
+reply-closed = { $name }: у цей час зачинено.
+reply-too_many_holds = У вас уже є несплачені бронювання. Надішліть PAY, щоб сплатити останнє, або зачекайте, доки їх знімуть.
+reply-quote_link = { $name }, місце { $spot } до { $end }: { $price }. Тримаємо { $hold } хв. Оплата: { $link }
+reply-quote_yes = { $name }, місце { $spot } до { $end }: { $price }. Надішліть PAY протягом { $hold } хв — спишемо з { $method }.
+reply-method_wallet = гаманця ({ $balance })
+reply-method_card = картки *{ $last4 }
+reply-paid = Сплачено { $price }. Бронювання #{ $id } підтверджено.
+reply-pay_link = Не вдалося списати кошти з картки. Сплатіть { $price } за посиланням: { $link }
+reply-pay_link_new = Сплатіть { $price } за посиланням: { $link }
+reply-nothing_to_pay = Немає несплачених бронювань. Почніть з PARK <код> <час>.
+reply-payments_off = Оплата карткою тут вимкнена. Поповніть гаманець у Telegram або зверніться до оператора.
+reply-no_booking = Зараз у вас немає бронювань. Почніть з PARK <код> <час>.
+reply-lower_ok = Блокер місця { $spot } опущено, можна паркуватися. Бронювання до { $until }.
+reply-lower_too_early = Ще зарано: блокер можна опустити з { $at }.
+reply-lower_no_blocker = На місці { $spot } немає блокера, просто паркуйтеся. Бронювання до { $until }.
+reply-lower_busy = Блокер уже рухається. Зачекайте хвилинку.
+reply-lower_down = Блокер місця { $spot } уже опущено.
+reply-lower_failed = Блокер не опустився. Надішліть LOWER ще раз або зателефонуйте на паркінг.
 reply-lower_off = Блокери зараз недоступні. Спробуйте за хвилину.
 reply-ext_done = Продовжено до { $until }. Сплачено { $price }.
 reply-ext_free = Продовжено до { $until } без доплати.
-reply-ext_link = Продовження до { $until }: { $price }. Оплата за посиланням.
-reply-ext_refused = Не продовжити: місце заброньовано далі або паркінг зачиняється.
-reply-ext_bad = Продовжуйте кроком 15 хв, до 24 год усього, як EXT 30.
-reply-status = #{ $id } { $name }, місце { $spot }, { $start }-{ $end }: { $state }.
-reply-state_pending = чекає оплати
+reply-ext_link = Продовження до { $until }: { $price }. Оплата: { $link }
+reply-ext_refused = Продовжити не можна: місце далі заброньоване або паркінг зачиняється.
+reply-ext_bad = Продовжуйте кроками по 15 хв, загалом до 24 год, напр. EXT 30.
+reply-status = #{ $id } { $name }, місце { $spot }, { $start }–{ $end }: { $state }.
+reply-state_pending = чекає на оплату
 reply-state_confirmed = заброньовано
-reply-state_active = на місці
-reply-left = Бронь #{ $id } завершено о { $end }. Чек надішлемо.
-reply-cancelled = Бронь #{ $id } скасовано до початку, кошти повернено.
+reply-state_active = ви на місці
+reply-left = Бронювання #{ $id } завершено о { $end }. Чек надішлемо окремо.
+reply-cancelled = Бронювання #{ $id } скасовано до початку, кошти повернуто.
 reply-error = Не вдалося. Спробуйте ще раз.

@@ -33,6 +33,8 @@ class FakeCheckout:
     customer: str | None
     expires_at: datetime | None
     metadata: dict[str, str]
+    save_card: bool = False
+    kept_card: CardDetails | None = None  # the card a paid page kept on the customer
 
 
 @dataclass
@@ -89,7 +91,9 @@ class FakePaymentProvider:
         save_card: bool = False,
     ) -> CheckoutLink:
         self._call("create_payment_checkout")
-        return self._checkout(idempotency_key, "payment", amount, currency, customer, expires_at, metadata)
+        link = self._checkout(idempotency_key, "payment", amount, currency, customer, expires_at, metadata)
+        self.checkouts[link.session_id].save_card = save_card and customer is not None
+        return link
 
     async def create_setup_checkout(
         self,
@@ -136,7 +140,8 @@ class FakePaymentProvider:
         self._call("retrieve_checkout")
         if session_id not in self.checkouts:
             raise PaymentProviderError(f"checkout retrieve failed: no such session {session_id}")
-        return self.checkouts[session_id].state
+        page = self.checkouts[session_id]
+        return replace(page.state, saved_card=page.kept_card)
 
     async def expire_checkout(self, session_id: str) -> None:
         self._call("expire_checkout")
@@ -197,8 +202,12 @@ class FakePaymentProvider:
 
     # -- what the driver does on the provider's pages ---------------------------------------
 
-    def pay(self, session_id: str, *, amount: int | None = None) -> CheckoutState:
-        """The driver pays a payment page (another amount to play a provider's mistake)."""
+    def pay(
+        self, session_id: str, *, amount: int | None = None, behaviour: CardBehaviour = "ok"
+    ) -> CheckoutState:
+        """The driver pays a payment page (another amount to play a provider's mistake); a page
+        that asked to keep the card keeps it (charging later as `behaviour`). Returns the page
+        as the webhook's event carries it: without the card."""
         page = self.checkouts[session_id]
         assert page.state.mode == "payment" and page.state.status == "open", page.state
         paid = ProviderPayment(
@@ -207,6 +216,10 @@ class FakePaymentProvider:
             True,
             self._new_id("pi"),
         )
+        if page.save_card:
+            method = self._new_id("pm")
+            self.cards[method] = behaviour
+            page.kept_card = CardDetails(method, "mastercard", "4444", 8, 2031)
         page.state = replace(page.state, status="complete", url=None, payment=paid)
         return page.state
 

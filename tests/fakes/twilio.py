@@ -224,7 +224,8 @@ class TwilioFake:
         path: str = "/sms/twilio",
     ) -> Reply:
         """The driver texts our number: Twilio's inbound webhook, signed; returns the reply.
-        STOP-family words opt the number out first, as Twilio does (with `OptOutType`)."""
+        STOP-family words opt the number out first, as Twilio does (with `OptOutType`); its
+        opt-in words (START, UNSTOP, YES) opt it back in, and HELP / INFO are marked HELP."""
         params = {
             "MessageSid": sid or "SM" + secrets.token_hex(16),
             "SmsSid": "", "AccountSid": self.account_sid, "MessagingServiceSid": "",
@@ -236,9 +237,11 @@ class TwilioFake:
         if word in OPT_OUT_WORDS:
             self.opted_out.add(from_)
             params["OptOutType"] = "STOP"
-        elif word in {"START", "UNSTOP"}:
+        elif word in OPT_IN_WORDS:
             self.opted_out.discard(from_)
             params["OptOutType"] = "START"
+        elif word in {"HELP", "INFO"}:
+            params["OptOutType"] = "HELP"
         status, text = await self.post_signed(self.public_url + path, params, signature=signature)
         reply = Reply(status)
         if status == 200 and text.strip():

@@ -36,6 +36,7 @@ from core.models import (
 from core.rules import TOPUP_MAX, TOPUP_MIN
 from core.services import booking, wallet
 from core.services import payments as rules
+from core.services.payments import Settled
 from core.usecases.booking import BookingUseCases, Cancelled
 from core.usecases.payments import CardOutcome, PaymentUseCases
 from demo.stripe import StripeFake
@@ -410,6 +411,79 @@ async def test_saved_card_added_through_checkout_then_charged_off_session(stack:
     await stack.service.remove_card(stack.user_id, card_id)
     assert await stack.cards() == []
     assert stack.fake.payment_methods[card.stripe_payment_method_id]["customer"] is None
+
+
+async def test_a_checkout_that_keeps_the_card_records_it_and_the_next_booking_charges_it(
+    stack: Stack,
+) -> None:
+    """The SMS channel's Checkout (setup_future_usage): Stripe attaches the card to the customer;
+    the completed event names the payment intent only, so the session is read again with
+    `payment_intent.payment_method` expanded, and the card recorded with the payment."""
+    r = await stack.hold()
+    link = await stack.service.booking_checkout(r.id, stack.user_id, save_card=True)
+    params = stack.fake.session_params[link.session_id]
+    assert params["payment_intent_data"]["setup_future_usage"] == "off_session"
+    assert params["metadata"]["save_card"] == "1"
+    event = await stack.fake.complete_checkout(link.session_id)
+    assert isinstance(event["data"]["object"]["payment_intent"], str)
+    assert stack.fake.webhook_responses[-1][1] == 200
+    assert (
+        "GET",
+        f"/v1/checkout/sessions/{link.session_id}",
+        {"expand": ["payment_intent.payment_method"]},
+    ) in (stack.fake.requests)
+    (card,) = await stack.cards()
+    pm = stack.fake.payment_methods[card.stripe_payment_method_id]
+    assert pm["customer"] is not None
+    assert (card.brand, card.last4, card.exp_month, card.exp_year) == ("visa", "4242", 12, 2030)
+    assert (await stack.reservation(r.id)).status == ReservationStatus.CONFIRMED
+    assert await stack.kinds(stack.user_id) == ["booking_confirmed", "card_saved"]
+    # The event again (Stripe retries) and the return page: nothing twice.
+    assert await stack.fake.send_event(event) == 200
+    assert await stack.service.verify_return(link.session_id) == Settled.ALREADY_DONE
+    assert len(await stack.cards()) == 1 and len(await stack.kinds(stack.user_id)) == 2
+
+    later = await stack.hold(start_h=4)
+    paid = await stack.service.pay_booking_with_card(later.id, stack.user_id, card.id)
+    assert paid.outcome == CardOutcome.PAID
+    assert (await stack.reservation(later.id)).status == ReservationStatus.CONFIRMED
+    charge = next(p for m, path, p in stack.fake.requests if m == "POST" and path == "/v1/payment_intents")
+    assert (charge["off_session"], charge["confirm"], charge["payment_method"]) == (
+        "true",
+        "true",
+        card.stripe_payment_method_id,
+    )
+    assert charge["customer"] == pm["customer"]
+    assert ("/v1/payment_intents", f"charge-payment-{paid.payment_id}") in stack.fake.idempotency_keys
+
+
+async def test_a_short_payment_link_leads_to_the_open_page_only(stack: Stack) -> None:
+    r = await stack.hold()
+    link = await stack.service.booking_checkout(r.id, stack.user_id, save_card=True)
+    short = await stack.service.short_link(link)
+    assert (
+        short.startswith("https://parking.example/p/")
+        and len(short) == len("https://parking.example/p/") + 10
+    )
+    path = short.removeprefix("https://parking.example")
+    async with aiohttp.ClientSession() as http:
+
+        async def get(p: str) -> tuple[int, str, str]:
+            async with http.get(stack.web_url + p, allow_redirects=False) as response:
+                return response.status, response.headers.get("Location", ""), await response.text()
+
+        assert (await get(path))[:2] == (302, link.url)
+        await stack.fake.complete_checkout(link.session_id)
+        status, _, page = await get(path)
+        assert status == 200 and "already paid" in page
+        expiring = await stack.hold(start_h=4)
+        page_link = await stack.service.booking_checkout(expiring.id, stack.user_id)
+        other = (await stack.service.short_link(page_link)).removeprefix("https://parking.example")
+        await stack.fake.expire_checkout(page_link.session_id)
+        status, _, page = await get(other)
+        assert status == 410 and "This payment link has expired" in page
+        assert (await get("/p/AAAAAAAAAA"))[0] == 404
+        assert (await get("/p/short"))[0] == 404
 
 
 @pytest.mark.parametrize(

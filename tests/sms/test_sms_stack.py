@@ -5,29 +5,36 @@ the local Mosquitto: what a phone-only driver texts and receives."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import aiohttp
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from core.models import (
+    Blocker,
     Channel,
     Notification,
     NotificationStatus,
+    Payment,
     Premise,
     ProcessedEvent,
     Reservation,
     ReservationStatus,
+    SavedPaymentMethod,
     User,
+    WalletTxKind,
 )
 from core.notifications import NotificationKind
-from core.services import outbox
+from core.services import outbox, wallet
 from hardware.simulator import Simulator
+from sms.segments import count
 from tests.e2e.conftest import E2E, start_stack
 from tests.factories import make_user
 from tests.fakes.twilio import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, TwilioFake
@@ -47,6 +54,39 @@ class Stack:
         """Sends what the outbox holds for SMS (the 1 s job does the same)."""
         assert self.e2e.app.sms_dispatcher is not None
         await self.e2e.app.sms_dispatcher.run()
+
+    async def open_link(self, text: str) -> tuple[int, str, str]:
+        """Opens the short payment link in an SMS as the driver's phone does: HTTP status,
+        redirect target, page."""
+        match = re.search(r"https://parking\.example/p/[A-Za-z0-9_-]+", text)
+        assert match is not None, text
+        path = match.group(0).removeprefix(self.e2e.app.settings.public_url.rstrip("/"))
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(self.e2e.app.web_url + path, allow_redirects=False) as response,
+        ):
+            return response.status, response.headers.get("Location", ""), await response.text()
+
+    async def follow(self, text: str) -> str:
+        """Where the short payment link in an SMS leads (a redirect to Checkout)."""
+        status, location, _ = await self.open_link(text)
+        assert status == 302, status
+        return location
+
+    async def stripe_charged_off_session(self, amount: int) -> None:
+        """The last PaymentIntent created charged the driver's recorded card off-session, for
+        `amount`, under our payment's idempotency key."""
+        stripe = self.e2e.stripe
+        async with self.e2e.db.read() as s:
+            pm = await s.scalar(select(SavedPaymentMethod.stripe_payment_method_id))
+            payment_id = await s.scalar(select(func.max(Payment.id)))
+        charge = [p for m, path, p in stripe.requests if (m, path) == ("POST", "/v1/payment_intents")][-1]
+        assert (charge["amount"], charge["off_session"], charge["payment_method"]) == (
+            str(amount),
+            "true",
+            pm,
+        )
+        assert ("/v1/payment_intents", f"charge-payment-{payment_id}") in stripe.idempotency_keys
 
 
 def _twilio_settings(fake: TwilioFake) -> dict[str, object]:
@@ -98,14 +138,17 @@ async def test_a_phone_only_driver_parks_lowers_extends_and_leaves_by_sms(
         ) as _sim:  # fmt: skip
             assert e2e.app.link is not None
             await asyncio.wait_for(e2e.app.link.wait_connected(), 5)
+            await _blockers_online(e2e)  # spots are on sale only once their devices are heard
 
-            # PARK: a spot held from now, the price and a Checkout link (the card kept for later).
+            # PARK: a spot held from now, the price and a short link to Checkout, in one message
+            # (the card kept for later).
             reply = await tw.text(PHONE, f"  park {st.code}   2h ")
             assert reply.status == 200
-            quote, link = reply.messages
-            assert quote.startswith("Central Garage, spot A1 until ") and ": 5.00 EUR. Held 10 min" in quote
+            (quote,) = reply.messages
+            assert quote.startswith("Central Garage, spot A1 until ") and ": 5.00 EUR. Held 10 min." in quote
+            assert count(quote).parts == 1
             session_id = next(iter(e2e.stripe.sessions))
-            assert link == e2e.stripe.sessions[session_id]["url"]
+            assert await st.follow(quote) == e2e.stripe.sessions[session_id]["url"]
             assert e2e.stripe.session_params[session_id]["payment_intent_data"]["setup_future_usage"] == (
                 "off_session"
             )
@@ -114,6 +157,7 @@ async def test_a_phone_only_driver_parks_lowers_extends_and_leaves_by_sms(
                 assert user is not None and user.telegram_id is None and user.language == "en"
 
             # Paid on Checkout: the confirmation comes by SMS, and Twilio's callbacks are recorded.
+            # The card Checkout kept is recorded, for the next payments.
             await e2e.stripe.complete_checkout(session_id)
             await st.sms_out()
             confirmed = await tw.wait_for(PHONE, "Booked #")
@@ -121,7 +165,10 @@ async def test_a_phone_only_driver_parks_lowers_extends_and_leaves_by_sms(
                 "Central Garage, spot A1" in confirmed
                 and "paid 5.00 EUR. At the spot reply LOWER" in confirmed
             )
-            sent = tw.sent[-1]
+            assert await tw.wait_for(PHONE, "Card Visa *4242 saved") == (
+                "Card Visa *4242 saved for your next payments."
+            )
+            sent = next(m for m in tw.sent if m.body == confirmed)
             assert sent.from_ == FROM_NUMBER and sent.segments <= 2
             assert sent.status_callback is not None and sent.status_callback.startswith(
                 "https://parking.example/sms/status?n="
@@ -147,13 +194,13 @@ async def test_a_phone_only_driver_parks_lowers_extends_and_leaves_by_sms(
             reminder = next(b for b in tw.to(PHONE) if "Reply EXT 30" in b)
             assert "EXT 30 (1.25 EUR), EXT 60 (2.50 EUR), EXT 120 (5.00 EUR)" in reminder
 
-            # EXT 30: priced and paid as in Telegram (here the payment page), then confirmed.
+            # EXT 30: priced and paid as in Telegram, here with the card kept by the first
+            # payment (off-session, under the payment's idempotency key), then confirmed.
             ext = await tw.text(PHONE, "ext 30")
-            text, ext_link = ext.messages
-            assert "1.25 EUR" in text and "Pay at the link below" in text
-            ext_session = next(sid for sid, sess in e2e.stripe.sessions.items() if sess["url"] == ext_link)
-            await e2e.stripe.complete_checkout(ext_session)
-            await tw.wait_for(PHONE, "Paid 1.25 EUR")
+            (text,) = ext.messages
+            assert text.startswith("Extended: ends at ") and text.endswith(". Paid 1.25 EUR.")
+            await st.stripe_charged_off_session(125)
+            await tw.wait_for(PHONE, "now ends at")
 
             # LEAVE: ended now, and a receipt.
             left = await tw.text(PHONE, "LEAVE")
@@ -166,9 +213,23 @@ async def test_a_phone_only_driver_parks_lowers_extends_and_leaves_by_sms(
             assert all(m.segments <= 2 for m in tw.sent)
 
 
+async def _blockers_online(e2e: E2E, within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        async with e2e.db.read() as s:
+            blockers = (await s.scalars(select(Blocker))).all()
+        if blockers and all(b.online and b.battery is not None for b in blockers):
+            return
+        assert loop.time() < deadline, [(b.id, b.online, b.battery) for b in blockers]
+        await asyncio.sleep(0.05)
+
+
 async def test_ukrainian_number_becomes_an_sms_user_speaking_ukrainian(stack: Stack) -> None:
     reply = await stack.twilio.text("+380501234567", "hello")
-    assert reply.messages == ["Не зрозуміли. Спробуйте PARK 1042 2H, LOWER, EXT 30, STATUS, LEAVE, HELP."]
+    assert reply.messages == [
+        "Не зрозуміли. Спробуйте PARK 1042 2H, PAY, LOWER, EXT 30, STATUS, LEAVE або HELP."
+    ]
     reply = await stack.twilio.text("+380501234567", "PARK 9 2H")
     assert reply.messages[0].startswith("Паркінгу з кодом 9 немає")
 
@@ -265,7 +326,7 @@ async def test_the_same_message_sid_is_applied_once(stack: Stack) -> None:
     first = await tw.text(PHONE, f"PARK {stack.code} 1H", sid="SMdeadbeef")
     again = await tw.text(PHONE, f"PARK {stack.code} 1H", sid="SMdeadbeef")
     assert first.status == again.status == 200
-    assert len(first.messages) == 2 and again.messages == []
+    assert len(first.messages) == 1 and again.messages == []
     async with stack.e2e.db.read() as s:
         assert await s.scalar(select(func.count()).select_from(Reservation)) == 1
 
@@ -292,3 +353,95 @@ async def test_twilio_errors_are_classified(stack: Stack) -> None:
         NotificationStatus.PENDING
     ] * 2
     assert [code for _, code in tw.refused] == [21211, 21610, 21614, 20429, 20500]
+
+
+async def test_the_card_kept_by_the_first_checkout_pays_the_next_park_after_pay(
+    stack: Stack, caplog: pytest.LogCaptureFixture
+) -> None:
+    e2e, tw = stack.e2e, stack.twilio
+    (quote,) = (await tw.text(PHONE, f"PARK {stack.code} 2H")).messages
+    token = quote.split("/p/")[1].split(" ")[0]
+    assert quote == (
+        f"Central Garage, spot A1 until {quote.split('until ')[1][:5]}: 5.00 EUR. Held 10 min. "
+        f"Pay at https://parking.example/p/{token} (your card is kept for next time)."
+    )
+    (session_id,) = e2e.stripe.sessions
+    with caplog.at_level("DEBUG"):
+        assert await stack.follow(quote) == e2e.stripe.sessions[session_id]["url"]
+        await e2e.stripe.complete_checkout(session_id)
+        status, _, page = await stack.open_link(quote)  # the link again, once paid
+    assert status == 200 and "This payment is already paid." in page
+    # Checkout's return page speaks of SMS to a driver without a chat, not of the bot.
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{e2e.app.web_url}/payments/return?session_id={session_id}") as response,
+    ):
+        back = await response.text()
+    assert "The confirmation comes by SMS." in back and "Back to the bot" not in back
+    # Our logs name a link by its first characters only (aiosqlite's DEBUG echoes SQL values).
+    ours = [r.getMessage() for r in caplog.records if not r.name.startswith("aiosqlite")]
+    assert any(f"payment link {token[:3]}…" in m for m in ours)
+    assert not any(token in m for m in ours)
+    async with e2e.db.read() as s:
+        (card,) = (await s.scalars(select(SavedPaymentMethod))).all()
+    assert (card.brand, card.last4, card.exp_month, card.exp_year) == ("visa", "4242", 12, 2030)
+
+    # The next PARK offers the recorded card; PAY charges it off-session.
+    (offer,) = (await tw.text(PHONE, f"PARK {stack.code} 1H")).messages
+    assert offer.startswith("Central Garage, spot A2 until ")
+    assert offer.endswith(": 2.50 EUR. Reply PAY within 10 min to pay with card *4242.")
+    (paid,) = (await tw.text(PHONE, "pay")).messages
+    async with e2e.db.read() as s:
+        second = await s.scalar(select(func.max(Reservation.id)))
+        statuses = (await s.scalars(select(Reservation.status).order_by(Reservation.id))).all()
+    assert paid == f"Paid 2.50 EUR. Booking #{second} confirmed."
+    assert statuses == [ReservationStatus.CONFIRMED, ReservationStatus.CONFIRMED]
+    await stack.stripe_charged_off_session(250)
+    assert len(e2e.stripe.sessions) == 1  # no second payment page
+
+
+async def test_yes_still_pays_though_no_text_asks_for_it(stack: Stack) -> None:
+    """YES is one of Twilio's opt-in words (it arrives with OptOutType START): PAY is the verb
+    every text names, and a driver who answers YES still pays."""
+    e2e, tw = stack.e2e, stack.twilio
+    await tw.text(PHONE, "STATUS")
+    async with e2e.db.transaction() as s:
+        user_id = await s.scalar(select(User.id).where(User.phone == PHONE))
+        assert user_id is not None
+        await wallet.credit(s, user_id, 1000, "EUR", kind=WalletTxKind.ADJUSTMENT, reference="test",
+                            now=e2e.clock.now())  # fmt: skip
+    (offer,) = (await tw.text(PHONE, f"PARK {stack.code} 2H")).messages
+    assert offer.endswith("Reply PAY within 10 min to pay with your wallet (10.00 EUR).")
+    (paid,) = (await tw.text(PHONE, "Yes")).messages
+    assert paid.startswith("Paid 5.00 EUR. Booking #") and paid.endswith(" confirmed.")
+    assert e2e.stripe.sessions == {}
+
+
+async def test_help_names_every_verb_and_a_mistyped_code_is_told(stack: Stack) -> None:
+    tw = stack.twilio
+    (help_text,) = (await tw.text(PHONE, "help")).messages
+    for verb in ("PARK <code> <time>", "PAY", "LOWER", "EXT 30", "STATUS", "LEAVE", "STOP"):
+        assert verb in help_text, verb
+    assert "YES" not in help_text
+    wrong = (
+        "No car park has code 9999. Check the code on the sign at the entrance and text "
+        "PARK <code> <time>, like PARK 1042 2H."
+    )
+    assert (await tw.text(PHONE, "PARK 9999 2H")).messages == [wrong]
+    assert (await tw.text(PHONE, "PARK 9999")).messages == [wrong]  # the code first, then the time
+    assert (await tw.text(PHONE, f"PARK {stack.code}")).messages == [
+        f"How long? Text PARK {stack.code} 2H, or PARK {stack.code} 90 for minutes: 30 min to 24 h, "
+        "in 15-min steps."
+    ]
+    (quote,) = (await tw.text(PHONE, f"park 2 hours #{stack.code}")).messages
+    assert quote.startswith("Central Garage, spot A1 until ") and ": 5.00 EUR." in quote
+
+
+async def test_pay_before_paying_the_link_sends_the_same_link_again(stack: Stack) -> None:
+    e2e, tw = stack.e2e, stack.twilio
+    (quote,) = (await tw.text(PHONE, f"PARK {stack.code} 2H")).messages
+    link = "https://parking.example/p/" + quote.split("/p/")[1].split(" ")[0]
+    assert (await tw.text(PHONE, "PAY")).messages == [
+        f"Pay 5.00 EUR at {link} (your card is kept for next time)."
+    ]
+    assert len(e2e.stripe.sessions) == 1

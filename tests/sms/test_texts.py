@@ -3,6 +3,8 @@ segment counter follows GSM-7 (160/153) and UCS-2 (70/67)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from sms.commands import Verb, duration, parse
@@ -30,6 +32,8 @@ LONG = {
     "method": "card *4242",
     "state": "awaiting payment",
     "options": extension_options([(30, 1250), (60, 2500), (120, 5000)], "EUR"),
+    # A short payment link (`PUBLIC_URL/p/<token>`) under a long public host name.
+    "link": "https://parking.example.com/p/AbCdEfGh-_",
 }
 UK_NAME = short("Підземний паркінг на Контрактовій площі", NAME_CHARS)
 
@@ -49,6 +53,7 @@ def test_every_text_fits_two_parts_with_long_values(lang: str) -> None:
     values = {**LONG, "name": UK_NAME if lang == "uk" else LONG["name"]}
     if lang == "uk":
         values["state"] = t("uk", "reply.state_pending")
+        values["method"] = t("uk", "reply.method_wallet", balance=LONG["balance"])
     for key in keys(lang):
         text = t(lang, key, **values)
         segments = count(text)
@@ -56,6 +61,29 @@ def test_every_text_fits_two_parts_with_long_values(lang: str) -> None:
         assert "<" not in text.replace("<code>", "").replace("<time>", "").replace("<код>", "").replace(
             "<час>", ""
         ), (key, text)
+
+
+@pytest.mark.parametrize("lang", sorted(BUNDLES))
+def test_texts_ask_for_pay_never_for_twilios_keywords(lang: str) -> None:
+    """YES, START and STOP are Twilio's opt-in and opt-out words: Twilio may answer them
+    itself, so no text asks for them as a parking verb (only HELP says how to opt out)."""
+    for key in keys(lang):
+        words = set(re.findall(r"[A-Z]{2,}", t(lang, key, **LONG)))
+        assert not words & {"YES", "START", "UNSTOP", "END", "CANCEL", "QUIT"}, (lang, key)
+        assert "STOP" not in words or key == "reply.help", (lang, key)
+    assert "PAY" in t(lang, "reply.quote_yes", **LONG)
+    help_text = t(lang, "reply.help")
+    for verb in ("PARK", "PAY", "LOWER", "EXT", "STATUS", "LEAVE", "STOP"):
+        assert verb in help_text, (lang, verb)
+
+
+def test_ukrainian_texts_have_no_latin_look_alikes() -> None:
+    """A Latin letter inside a Cyrillic word (і/i, о/o, с/c…) looks right and reads wrong to a
+    search, a screen reader or a spell checker."""
+    for key in keys("uk"):
+        for word in re.findall(r"\w+", t("uk", key, **{**LONG, "name": UK_NAME})):
+            if re.search(r"[а-яіїєґА-ЯІЇЄҐ]", word):
+                assert not re.search(r"[A-Za-z]", word), (key, word)
 
 
 def test_english_texts_stay_gsm7() -> None:
@@ -73,7 +101,12 @@ def test_english_texts_stay_gsm7() -> None:
         ("PARK 1042 soon", Verb.PARK, "1042", None),
         ("ext 30", Verb.EXTEND, None, 30),
         ("arrived", Verb.LOWER, None, None),
+        ("pay", Verb.PAY, None, None),
         ("yes", Verb.PAY, None, None),
+        ("PARK #1042 2 hours", Verb.PARK, "1042", 120),
+        ("park 2h 1042", Verb.PARK, "1042", 120),
+        ("PARK 1042 90 min", Verb.PARK, "1042", 90),
+        ("PARK 9999", Verb.PARK, "9999", None),
         ("stop", Verb.OPT_OUT, None, None),
         ("CANCEL", Verb.OPT_OUT, None, None),
         ("End", Verb.OPT_OUT, None, None),
@@ -91,3 +124,10 @@ def test_commands_are_read_loosely(body: str, verb: Verb, code: str | None, minu
 
 def test_durations() -> None:
     assert [duration(d) for d in ("2H", "90", "1h30", "45m", "x", "")] == [120, 90, 90, 45, None, None]
+    assert [duration(d) for d in ("2 hours", "1 hour 30", "90 mins", "1hr", "3 days")] == [
+        120,
+        90,
+        90,
+        60,
+        None,
+    ]

@@ -12,6 +12,7 @@ from core.errors import InvalidTopUp, InvalidTransition, NotOwner, PaymentUnavai
 from core.models import PaymentStatus, ReservationStatus
 from core.rules import TOPUP_MAX, TOPUP_MIN
 from core.services import booking
+from core.services.payment_links import LinkState
 from core.services.payments import Settled
 from core.usecases.payments import CardOutcome
 from tests.usecases.conftest import PRICE, World
@@ -252,3 +253,71 @@ async def test_settled_payments_are_announced_to_the_front_end(world: World) -> 
     (payment,) = await world.payments_made()
     assert heard == [(payment.id, Settled.CONFIRMED)]
     assert await world.status(rid) == ReservationStatus.CONFIRMED
+
+
+async def test_a_page_that_keeps_the_card_records_it_once_paid_and_the_card_pays_next_time(
+    world: World,
+) -> None:
+    """The SMS channel's Checkout keeps the card (setup_future_usage): the event does not carry
+    the card, so the provider is asked for it before the payment settles, in one transaction."""
+    rid = await world.hold()
+    link = await world.payments.booking_checkout(rid, world.user_id, save_card=True)
+    assert world.provider.checkouts[link.session_id].metadata["save_card"] == "1"
+    event = world.provider.pay(link.session_id)
+    assert event.saved_card is None  # as Stripe's event: the payment intent is only an id
+    await world.payments.checkout_completed(event, event_id="evt_paid")
+    await world.payments.checkout_completed(event, event_id="evt_paid")  # delivered again
+    assert await world.payments.verify_return(link.session_id) == Settled.ALREADY_DONE
+    (card,) = await world.wallet.cards(world.user_id)
+    assert (card.brand, card.last4, card.exp_month, card.exp_year) == ("mastercard", "4444", 8, 2031)
+    assert await world.kinds(world.user_id) == ["booking_confirmed", "card_saved"]
+
+    later = await world.hold(start_h=4)
+    result = await world.payments.pay_booking_with_card(later, world.user_id, card.id)
+    assert result.outcome == CardOutcome.PAID
+    assert await world.status(later) == ReservationStatus.CONFIRMED
+    (key,) = world.provider.charges
+    assert key == f"charge-payment-{(await world.payments_made())[-1].id}"
+
+
+async def test_the_card_is_not_lost_when_the_provider_cannot_say_which_it_was(world: World) -> None:
+    rid = await world.hold()
+    link = await world.payments.booking_checkout(rid, world.user_id, save_card=True)
+    event = world.provider.pay(link.session_id)
+    world.provider.down = True
+    with pytest.raises(PaymentUnavailable):  # the webhook answers 503: Stripe sends it again
+        await world.payments.checkout_completed(event, event_id="evt_paid")
+    assert await world.status(rid) == ReservationStatus.PENDING_PAYMENT
+    world.provider.down = False
+    await world.payments.checkout_completed(event, event_id="evt_paid")
+    assert await world.status(rid) == ReservationStatus.CONFIRMED
+    assert len(await world.wallet.cards(world.user_id)) == 1
+
+
+async def test_a_page_that_does_not_keep_the_card_asks_nothing_more(world: World) -> None:
+    rid = await world.hold()
+    link = await world.payments.booking_checkout(rid, world.user_id)
+    await world.payments.checkout_completed(world.provider.pay(link.session_id), event_id="evt_1")
+    assert "retrieve_checkout" not in world.provider.calls
+    assert await world.wallet.cards(world.user_id) == []
+
+
+async def test_a_short_link_leads_to_the_page_while_its_payment_is_open(world: World) -> None:
+    rid = await world.hold()
+    link = await world.payments.booking_checkout(rid, world.user_id)
+    short = await world.payments.short_link(link)
+    token = short.removeprefix("https://parking.example/p/")
+    assert len(token) == 10 and token.replace("-", "").replace("_", "").isalnum()
+    assert await world.payments.short_link(link) == short  # one per payment
+    target = await world.payments.open_short_link(token)
+    assert (target.state, target.url) == (LinkState.OPEN, link.url)
+    await world.payments.checkout_completed(world.provider.pay(link.session_id), event_id="evt_1")
+    assert (await world.payments.open_short_link(token)).state == LinkState.PAID
+
+    lapsed = await world.hold(start_h=4)
+    page = await world.payments.booking_checkout(lapsed, world.user_id)
+    other = (await world.payments.short_link(page)).rsplit("/", 1)[1]
+    assert other != token
+    await world.payments.checkout_expired(page.session_id, event_id="evt_expired")
+    assert (await world.payments.open_short_link(other)).state == LinkState.EXPIRED
+    assert (await world.payments.open_short_link("AAAAAAAAAA")).state == LinkState.UNKNOWN
