@@ -82,12 +82,11 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     assert owner.text == "🛠 <b>Operator console</b>\nChoose a car park:"
     assert owner.layout == [
         ["📊 Now", "💶 Revenue"],
+        ["📋 Bookings", "⭐ Reviews"],
         ["Alpha Garage · owner"],
         ["Beta Yard · owner"],
-        ["📋 Bookings"],
         ["📜 Audit log: all car parks"],
         ["➕ New car park"],
-        ["⭐ Reviews"],
         ["ℹ️ What I can do", "🏠 Menu"],
     ]
     await owner.tap("ℹ️ What I can do")
