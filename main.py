@@ -296,6 +296,8 @@ class App:
             reminder_minutes=settings.reminder_minutes,
             sweep_seconds=settings.sweep_interval_seconds,
             arrival=self.arrival,
+            leave_grace_minutes=settings.leave_grace_minutes,
+            no_show_grace_minutes=settings.no_show_grace_minutes,
         )
         if self.sms_dispatcher is not None:
             self.scheduler.add_job(

@@ -11,6 +11,7 @@ from core.db import Database
 from core.usecases.admin import AdminUseCases
 from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
+from core.usecases.attendance import AttendanceUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.payments import PaymentUseCases
@@ -44,6 +45,7 @@ class Services:
     users: UserUseCases = field(init=False)
     wallet: WalletUseCases = field(init=False)  # always: the wallet pays without Stripe
     pricing: PricingUseCases = field(init=False)
+    attendance: AttendanceUseCases = field(init=False)  # "Still coming?" answers (no-show release)
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
@@ -71,3 +73,4 @@ class Services:
         object.__setattr__(self, "users", UserUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "wallet", WalletUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "pricing", PricingUseCases(self.db, self.clock))
+        object.__setattr__(self, "attendance", AttendanceUseCases(self.db, self.clock))

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     ack_timeout_seconds: float = Field(default=10, gt=0, le=300)
     # Not in DESIGN.md §3's table (an addition): how often the sweeps look for due work.
     sweep_interval_seconds: float = Field(default=15, gt=0, le=30)
+    # After the start, a confirmed booking with no arrival and no car on the bay is released
+    # (the driver is asked first); 0 = never.
+    no_show_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # A car gone this long (continuously) ends its active booking early.
+    leave_grace_minutes: int = Field(default=5, ge=1, le=24 * 60)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

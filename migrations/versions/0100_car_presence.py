@@ -1,0 +1,49 @@
+"""Billing that follows the car, and no-show release (issue 16 items 1 and 3).
+
+- `blockers.car_gone_since`: the device's own `ts` of the first report saying the bay is empty
+  after a car (cleared when a car is reported again); an early leave counts from it.
+- `reservations.left_at`: when the car was first seen gone, for a booking completed early by
+  that; `no_show_asked_at` / `kept_at`: the "still coming?" question sent, and the driver's
+  "Yes, keep it" (the booking is then never released as a no-show).
+- `premises.refund_unused` (on by default): unused 15-minute steps of an early leave go back
+  to the wallet; `premises.refund_no_show` (off by default): a released no-show gets the
+  released time back.
+
+Revision ID: 0100_car
+Revises: 0015
+Create Date: 2026-11-29
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0100_car"
+down_revision = "0015"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("blockers") as batch:
+        batch.add_column(sa.Column("car_gone_since", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("reservations") as batch:
+        batch.add_column(sa.Column("left_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("no_show_asked_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("kept_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("premises") as batch:
+        batch.add_column(sa.Column("refund_unused", sa.Boolean(), nullable=False, server_default=sa.true()))
+        batch.add_column(sa.Column("refund_no_show", sa.Boolean(), nullable=False, server_default=sa.false()))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("premises") as batch:
+        batch.drop_column("refund_no_show")
+        batch.drop_column("refund_unused")
+    with op.batch_alter_table("reservations") as batch:
+        batch.drop_column("kept_at")
+        batch.drop_column("no_show_asked_at")
+        batch.drop_column("left_at")
+    with op.batch_alter_table("blockers") as batch:
+        batch.drop_column("car_gone_since")
