@@ -107,17 +107,17 @@ def _completed(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation,
 
 
 def _left(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
-    left = hm(datetime.fromisoformat(str(p["left_at"])), pr.timezone)
+    at = hm(datetime.fromisoformat(str(p["left_at"])), pr.timezone)
     if int(p.get("refund") or 0):
         return t(
             lang,
             "notify.booking_left",
             **v,
-            left=left,
+            at=at,
             amount=money(int(p["refund"]), r.currency),
             minutes=int(p.get("unused_minutes") or 0),
         )
-    return t(lang, "notify.booking_left_none", **v, left=left)
+    return t(lang, "notify.booking_left_none", **v, at=at)
 
 
 def _no_show_check(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise) -> str:

@@ -32,15 +32,19 @@ def upgrade() -> None:
         batch.add_column(sa.Column("left_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("no_show_asked_at", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("kept_at", sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("premises") as batch:
-        batch.add_column(sa.Column("refund_unused", sa.Boolean(), nullable=False, server_default=sa.true()))
-        batch.add_column(sa.Column("refund_no_show", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Not batch mode for premises: recreating it on SQLite would drop the R*Tree triggers (0006).
+    op.add_column(
+        "premises", sa.Column("refund_unused", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
+    op.add_column(
+        "premises", sa.Column("refund_no_show", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("premises") as batch:
-        batch.drop_column("refund_no_show")
-        batch.drop_column("refund_unused")
+    # SQLite 3.35+ drops a column in place (batch mode would drop the R*Tree triggers).
+    op.execute("ALTER TABLE premises DROP COLUMN refund_no_show")
+    op.execute("ALTER TABLE premises DROP COLUMN refund_unused")
     with op.batch_alter_table("reservations") as batch:
         batch.drop_column("kept_at")
         batch.drop_column("no_show_asked_at")
