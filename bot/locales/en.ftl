@@ -772,3 +772,11 @@ admin-btn_create_premise = ✅ Create
 admin-premise_created = { $name } is created, code { $code }. Find it in /admin to add its spots.
 admin-premise_invalid-coordinates = ⚠️ Send a location, or type coordinates like 50.45, 30.52.
 admin-premise_invalid-price_per_hour = ⚠️ Type a price above zero, like 2.50.
+admin-btn_refund_unused = { $on ->
+        [yes] ↩️ Refund unused time on early leave: on
+       *[no] ↩️ Refund unused time on early leave: off
+    }
+admin-btn_refund_no_show = { $on ->
+        [yes] 🚫 Refund released no-shows: on
+       *[no] 🚫 Refund released no-shows: off
+    }

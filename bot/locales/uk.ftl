@@ -795,3 +795,11 @@ admin-btn_create_premise = ✅ Створити
 admin-premise_created = { $name } створено, код { $code }. Знайдіть його в /admin, щоб додати місця.
 admin-premise_invalid-coordinates = ⚠️ Надішліть локацію або введіть координати, наприклад 50.45, 30.52.
 admin-premise_invalid-price_per_hour = ⚠️ Введіть ціну більше нуля, наприклад 2.50.
+admin-btn_refund_unused = { $on ->
+        [yes] ↩️ Повертати за невикористаний час: так
+       *[no] ↩️ Повертати за невикористаний час: ні
+    }
+admin-btn_refund_no_show = { $on ->
+        [yes] 🚫 Повертати за звільнені неприбуття: так
+       *[no] 🚫 Повертати за звільнені неприбуття: ні
+    }
