@@ -60,7 +60,7 @@ async def complete_left(db: Database, clock: Clock, leave_grace_minutes: int) ->
             left = await presence.complete_left(s, reservation_id, user_id, now, grace)
         if left is not None:
             done += 1
-            log.info("reservation %s completed early: the car left at %s", left.id, left.left_at)
+            log.debug("reservation %s completed early: the car left at %s", left.id, left.left_at)
     return done
 
 
@@ -84,7 +84,7 @@ async def release_no_shows(db: Database, clock: Clock, no_show_grace_minutes: in
             done = await presence.release_if_absent(s, reservation_id, user_id, now, grace)
         if done is not None:
             released += 1
-            log.info("reservation %s released as a no-show", done.id)
+            log.debug("reservation %s released as a no-show", done.id)
     return released
 
 
