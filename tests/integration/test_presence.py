@@ -250,6 +250,8 @@ async def test_a_no_show_is_asked_once_then_released_once_and_the_rest_is_bookab
     assert await sweeps.release_no_shows(db, clock, 30) == 0
     assert await b.kinds() == ["booking_confirmed"]
     clock.set(T0 + timedelta(minutes=20))
+    assert await sweeps.release_no_shows(db, clock, 0) == 0  # NO_SHOW_GRACE_MINUTES=0: never
+    assert await b.kinds() == ["booking_confirmed"]
     await asyncio.gather(*(sweeps.release_no_shows(db, clock, 30) for _ in range(RACERS)))
     assert await b.kinds() == ["booking_confirmed", "no_show_check"]
     clock.set(T0 + timedelta(minutes=30))
