@@ -336,6 +336,8 @@ class ArrivalUseCases:
             )
         raised = 0
         for blocker_id, reservation_id in rows:
+            if await self._car_present_now(blocker_id):
+                continue  # a car came meanwhile (the list was read before earlier commands' waits)
             result = await self.blockers.command(blocker_id, "raise", reservation_id)
             raised += result.ok
         return raised
