@@ -77,25 +77,28 @@ def unused_refund(
     booking of exactly that length would have cost, the same marginal rule extensions are
     charged by (core/pricing.py marginal_price). Clamped to [0, paid]: a cap reached early can
     make the used part cost as much as the whole."""
-    used_until = min(used_until, ends_at)
-    steps = max(1, math.ceil((used_until - starts_at) / _STEP))
-    used_end = min(starts_at + steps * _STEP, ends_at)
-    unused = int((ends_at - used_end).total_seconds() // 60)
+    unused = int((ends_at - used_end(starts_at, ends_at, used_until)).total_seconds() // 60)
     if unused <= 0:
         return Refund(0, 0)
     return Refund(max(0, min(paid, paid - price_of_used)), unused)
 
 
+def used_end(starts_at: datetime, ends_at: datetime, used_until: datetime) -> datetime:
+    """The end of the time charged: `used_until` rounded up to a whole 15-minute step from the
+    start, at least one step, at most the booking's end."""
+    steps = max(1, math.ceil((min(used_until, ends_at) - starts_at) / _STEP))
+    return min(starts_at + steps * _STEP, ends_at)
+
+
 async def _price_of_used(
     session: AsyncSession, reservation: Reservation, premise: Premise, used_until: datetime, now: datetime
-) -> tuple[int, datetime]:
-    """(price of [starts_at, used end) under the booking's plan, that used end)."""
-    steps = max(1, math.ceil((min(used_until, reservation.ends_at) - reservation.starts_at) / _STEP))
-    used_end = min(reservation.starts_at + steps * _STEP, reservation.ends_at)
+) -> int:
+    """The price of [starts_at, used end) under the booking's own plan."""
+    end = used_end(reservation.starts_at, reservation.ends_at, used_until)
     plan = await plan_by_id(session, reservation.rate_plan_id) if reservation.rate_plan_id else None
     if plan is None:  # priced before plans: the plan in force now stands in for it
         plan = (await plan_in_force(session, premise, now)).plan
-    return price_stay(plan, reservation.starts_at, used_end, premise.timezone).total, used_end
+    return price_stay(plan, reservation.starts_at, end, premise.timezone).total
 
 
 async def _paid_payments(session: AsyncSession, reservation_id: int) -> list[Payment]:
@@ -117,7 +120,7 @@ async def refund_unused(
     payment's refunded_amount grows by its share, so nothing is ever refunded beyond it."""
     payments = await _paid_payments(session, reservation.id)
     paid = min(reservation.price, sum(p.amount - p.refunded_amount for p in payments))
-    price_of_used, _ = await _price_of_used(session, reservation, premise, used_until, now)
+    price_of_used = await _price_of_used(session, reservation, premise, used_until, now)
     refund = unused_refund(
         paid=paid,
         price_of_used=price_of_used,
