@@ -298,6 +298,8 @@ class App:
             sweep_seconds=settings.sweep_interval_seconds,
             arrival=self.arrival,
             incidents=self.services.incidents if self.link is not None else None,
+            leave_grace_minutes=settings.leave_grace_minutes,
+            no_show_grace_minutes=settings.no_show_grace_minutes,
         )
         if self.sms_dispatcher is not None:
             self.scheduler.add_job(

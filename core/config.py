@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     operator_name: str = Field(default="", max_length=200)
     operator_address: str = Field(default="", max_length=300)
     operator_vat_number: str = Field(default="", max_length=32)
+    # After the start, a confirmed booking with no arrival and no car on the bay is released
+    # (the driver is asked first); 0 = never.
+    no_show_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # A car gone this long (continuously) ends its active booking early.
+    leave_grace_minutes: int = Field(default=5, ge=1, le=24 * 60)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

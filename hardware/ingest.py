@@ -16,6 +16,12 @@ A `state` report is applied only if its `ts` is not older than the last one appl
 (`blockers.state_ts`): a replayed, delayed or forged old report cannot overwrite newer news. An
 equal `ts` is accepted because devices stamp whole seconds (a `moving` and the final state often
 share one); an identical repeat (a retained report delivered again) is skipped quietly.
+
+`blockers.car_gone_since` (billing follows the car) is the `ts` of the first report that the bay
+is empty after a car: set in SQL from the row's own value (`COALESCE(car_gone_since, ts)`), so
+a repeated or re-delivered "empty" report (reconnects, several processes) can never move it
+later and restart the leave grace, and reset to NULL by a report of a car. Older reports never
+reach it (dropped above).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, select, update
+from sqlalchemy import Boolean, Update, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.blockers import LOW_BATTERY_PERCENT, health_problems
@@ -59,9 +65,22 @@ class RowUpdate:
     car_present: bool | None = None
     last_seen: datetime | None = None
     state_ts: datetime | None = None  # the device's `ts`, set with what a `state` report says
+    # With car_present False: since when the bay is empty as far as this update knows (the
+    # earliest of coalesced "empty" reports); the row keeps an earlier value it already has,
+    # unless `car_seen`: a report of a car was coalesced into this one before the bay emptied.
+    gone_since: datetime | None = None
+    car_seen: bool = False
 
     def then(self, newer: RowUpdate) -> RowUpdate:
         """This update followed by `newer`: newer values win, older ones fill the gaps."""
+        gone_since, car_seen = newer.gone_since, newer.car_seen
+        if newer.car_present is None:
+            gone_since, car_seen = self.gone_since, self.car_seen
+        elif newer.car_present is False and self.car_present is False:
+            # Still empty: the bay has been empty since the first of the two.
+            gone_since, car_seen = self.gone_since or newer.gone_since, self.car_seen
+        elif newer.car_present is False and self.car_present is True:
+            car_seen = True  # a car came and went within the batch: the leave is this one
         return RowUpdate(
             state=newer.state if newer.state is not None else self.state,
             online=newer.online if newer.online is not None else self.online,
@@ -69,6 +88,8 @@ class RowUpdate:
             car_present=newer.car_present if newer.car_present is not None else self.car_present,
             last_seen=newer.last_seen if newer.last_seen is not None else self.last_seen,
             state_ts=newer.state_ts if newer.state_ts is not None else self.state_ts,
+            gone_since=gone_since,
+            car_seen=car_seen,
         )
 
     def without_report(self) -> RowUpdate:
@@ -99,12 +120,20 @@ _REPORTED = ("state", "battery", "car_present")  # what a `state` report sets
 @functools.cache
 def _update_statement(columns: tuple[str, ...]) -> Update:
     """UPDATE of just these columns, by id, for executemany (parameters named `b_<column>`:
-    a bind parameter may not share a column's name in SET)."""
-    return (
-        update(Blocker)
-        .where(Blocker.id == bindparam("b_id"))
-        .values({column: bindparam(f"b_{column}") for column in columns})
-    )
+    a bind parameter may not share a column's name in SET). A report of `car_present` also
+    keeps `car_gone_since`: NULL while a car is there, else the value the row has, or this
+    report's (`b_gone_since`) when it has none or a car came and went within the batch.
+    Computed from the row itself, not from what this process last saw: another process may
+    have written the row since."""
+    values: dict[Any, Any] = {column: bindparam(f"b_{column}") for column in columns}
+    if "car_present" in columns:
+        gone_since = bindparam("b_gone_since", type_=Blocker.car_gone_since.type)
+        values["car_gone_since"] = case(
+            (bindparam("b_car_present", type_=Boolean()), None),
+            (bindparam("b_car_seen", type_=Boolean()), gone_since),
+            else_=func.coalesce(Blocker.car_gone_since, gone_since),
+        )
+    return update(Blocker).where(Blocker.id == bindparam("b_id")).values(values)
 
 
 @dataclass
@@ -269,8 +298,13 @@ class BlockerWriter:
                     upd = upd.without_report()
                 news = {c: getattr(upd, c) for c in _COLUMNS if getattr(upd, c) is not None}
                 merged[blocker_id] = {**row, **news}
+                extra = (
+                    {"b_gone_since": upd.gone_since, "b_car_seen": upd.car_seen}
+                    if "car_present" in news
+                    else {}
+                )
                 by_columns.setdefault(tuple(news), []).append(
-                    {"b_id": blocker_id, **{f"b_{c}": v for c, v in news.items()}}
+                    {"b_id": blocker_id, **{f"b_{c}": v for c, v in news.items()}, **extra}
                 )
                 change = self._health_change(blocker_id, merged[blocker_id])
                 if change is not None:

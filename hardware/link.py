@@ -407,6 +407,7 @@ class BlockerLink:
                 car_present=state.car_present,
                 last_seen=now,
                 state_ts=state.ts,
+                gone_since=None if state.car_present else state.ts,
             ),
         )
 

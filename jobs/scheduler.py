@@ -30,6 +30,8 @@ _DID = {
     "warn_expiring_holds": "warned {n} driver{s} of a hold about to lapse",
     "send_reminders": "queued {n} reminder{s}",
     "complete_ended": "completed {n} ended booking{s}",
+    "complete_left": "completed {n} booking{s} whose car left early",
+    "release_no_shows": "released {n} booking{s} nobody came for",
     "reconcile_payments": "settled {n} checkout page{s} with Stripe",
     "guard_paid_spots": "raised {n} blocker{s} to guard paid spots",
     "close_finished": "raised {n} blocker{s} after bookings ended",
@@ -64,6 +66,8 @@ def build_scheduler(
     arrival: ArrivalUseCases | None,
     dispatch_seconds: float = 1.0,
     incidents: IncidentUseCases | None = None,
+    leave_grace_minutes: int = 5,
+    no_show_grace_minutes: int = 30,
 ) -> AsyncIOScheduler:
     """The sweeps of a running service. `arrival` has no default on purpose: without it no
     blocker is raised to guard a paid spot or after the end, so leaving it out must be a
@@ -84,6 +88,12 @@ def build_scheduler(
     if arrival is not None:
         jobs["guard_paid_spots"] = (arrival.guard_paid_spots, sweep_seconds)
         jobs["close_finished"] = (arrival.close_finished, sweep_seconds)
+        # Both read what blockers report: without hardware there is no car to follow.
+        jobs["complete_left"] = (lambda: sweeps.complete_left(db, clock, leave_grace_minutes), sweep_seconds)
+        jobs["release_no_shows"] = (
+            lambda: sweeps.release_no_shows(db, clock, no_show_grace_minutes),
+            sweep_seconds,
+        )
     if incidents is not None:
         # Recoveries another process heard, or that came while this one was down.
         jobs["close_incidents"] = (incidents.close_recovered, sweep_seconds)

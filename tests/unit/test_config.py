@@ -33,6 +33,8 @@ ALL_VARS = [
     "REMINDER_MINUTES",
     "EARLY_ARRIVAL_MINUTES",
     "ACK_TIMEOUT_SECONDS",
+    "NO_SHOW_GRACE_MINUTES",
+    "LEAVE_GRACE_MINUTES",
 ]
 
 
@@ -61,6 +63,7 @@ def test_defaults_match_the_design() -> None:
         10,
     )
     assert not s.stripe_enabled and not s.sms_enabled and s.admin_ids == frozenset()
+    assert (s.leave_grace_minutes, s.no_show_grace_minutes) == (5, 30)
 
 
 def test_every_design_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,8 +72,11 @@ def test_every_design_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADMIN_IDS", " 12, 34 ")
     monkeypatch.setenv("HOLD_MINUTES", "15")
     monkeypatch.setenv("CURRENCY", "uah")
+    monkeypatch.setenv("NO_SHOW_GRACE_MINUTES", "0")  # 0: no-shows are never released
+    monkeypatch.setenv("LEAVE_GRACE_MINUTES", "3")
     s = load_settings()
     assert (s.admin_ids, s.hold_minutes, s.currency) == (frozenset({12, 34}), 15, "UAH")
+    assert (s.no_show_grace_minutes, s.leave_grace_minutes) == (0, 3)
 
 
 @pytest.mark.parametrize(
@@ -84,6 +90,8 @@ def test_every_design_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("MQTT_URL", "tcp://x"),
         ("HTTP_PORT", "70000"),
         ("CURRENCY", "EURO"),
+        ("NO_SHOW_GRACE_MINUTES", "-5"),
+        ("LEAVE_GRACE_MINUTES", "0"),
     ],
 )
 def test_invalid_values_give_one_line_naming_the_variable(
