@@ -9,11 +9,13 @@ the updates.
 
 The first 409 goes to the process that was polling already (the newcomer's request ended its
 one); when it polls again, the newcomer's request is ended in turn. So: a process that has
-polled for less than `newcomer_seconds` when it meets a conflict is the newcomer and refuses
-to run; one that has polled longer keeps polling, with one warning, and the newcomer stops
-within a second or two. If conflicts still come after `give_up_seconds` (the other poller is
-not one of ours, so it does not give way), the established process stops too. A webhook set
-meanwhile (a process in webhook mode) stops a poller at once.
+polled for less than `newcomer_seconds` is the newcomer, and refuses to run at its second
+conflict (one alone may be the long poll of a predecessor killed a moment ago, which Telegram
+still holds); one that has polled longer keeps polling, with one warning, and the newcomer
+stops within a few seconds. If conflicts still come after `give_up_seconds` (the other poller
+is not one of ours, so it does not give way), the established process stops too. A webhook
+set meanwhile (a process in webhook mode) stops a poller at once. Conflicts a process rides
+out are retried after `retry_seconds`, quietly (no aiogram error line, no growing back-off).
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ WEBHOOK_SET = (
     "polling: run this process with BOT_MODE=webhook too (README: Running several processes)"
 )
 
+# Conflicts further apart than this are separate episodes (a newcomer that came and went).
+QUIET_SECONDS = 30.0
+
 
 class PollingGuard(BaseRequestMiddleware):
     """Watches `getUpdates` answers; `refused` is set (with `reason`) when this process must
@@ -61,7 +66,10 @@ class PollingGuard(BaseRequestMiddleware):
         self.retry_seconds = retry_seconds
         self._now = time_source
         self._polling_since: float | None = None
-        self._conflicts_since: float | None = None
+        self._conflicts_since: float | None = None  # start of the current episode of conflicts
+        self._last_conflict: float | None = None
+        self._newcomer_conflicts = 0
+        self.conflicts = 0  # 409s met so far
         self.refused = asyncio.Event()
         self.reason = ""
 
@@ -90,28 +98,30 @@ class PollingGuard(BaseRequestMiddleware):
         except TelegramConflictError as exc:
             reason = self._conflict(exc.message)
             if reason is None:
-                # Established: poll again soon (ending the newcomer's request), without
-                # aiogram's error lines and growing back-off for a conflict we expect to end.
+                # Poll again soon (an established poller thereby ends the newcomer's request),
+                # without aiogram's error lines and growing back-off.
                 await asyncio.sleep(self.retry_seconds)
-                return Response[TelegramType](ok=True, result=cast(TelegramType, []))
+                # The session unwraps results before the middlewares: this is getUpdates' result.
+                return cast(Response[TelegramType], [])
             self.reason = reason
             self.refused.set()
             await asyncio.Future()  # until polling is stopped (App stops on `refused`)
             raise  # unreachable: the Future never completes
-        if self._conflicts_since is not None:
-            log.info("polling alone again: the other poller stopped")
-            self._conflicts_since = None
         return response
 
     def _conflict(self, message: str) -> str | None:
         """Why this process must stop polling, or None to keep polling."""
+        self.conflicts += 1
         if "webhook" in message.lower():
             return WEBHOOK_SET
         now = self._now()
         assert self._polling_since is not None
         if now - self._polling_since < self.newcomer_seconds:
-            return ANOTHER_POLLER
-        if self._conflicts_since is None:
+            self._newcomer_conflicts += 1
+            return ANOTHER_POLLER if self._newcomer_conflicts >= 2 else None
+        last, self._last_conflict = self._last_conflict, now
+        if self._conflicts_since is None or last is None or now - last > QUIET_SECONDS:
+            # A new episode (one line each): a newcomer meets the next conflict within seconds.
             self._conflicts_since = now
             log.warning(
                 "another process started polling with this BOT_TOKEN; this one keeps polling "
