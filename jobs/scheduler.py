@@ -52,10 +52,9 @@ def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Await
         except Exception:  # one failed run is logged; the next run tries again
             log.exception("job %s failed", name)
             metrics.SWEEP_FAILURES.labels(name).inc()
-            return
-        finally:
-            if timed:
-                metrics.SWEEP_SECONDS.labels(name).observe(time.perf_counter() - started)
+            done = None
+        if timed:
+            metrics.SWEEP_SECONDS.labels(name).observe(time.perf_counter() - started)
         if isinstance(done, int) and done > 0:
             log.info(_DID[name].format(n=done, s="" if done == 1 else "s"))
 
