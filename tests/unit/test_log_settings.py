@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.config import ConfigError, load_settings
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory) -> None:
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no .env from the working folder
     for name in ("LOG_FORMAT", "PROCESS_NAME", "BOT_TOKEN", "DATABASE_URL", "REDIS_URL", "MQTT_URL"):
         monkeypatch.delenv(name, raising=False)
