@@ -107,6 +107,7 @@ async def test_a_due_notification_shows_in_the_queue_and_a_429_is_counted(e2e: E
     async with e2e.db.transaction() as s:
         user = await make_user(s, telegram_id=7102)
     e2e.app.scheduler.pause()  # the outbox is not drained meanwhile
+    await e2e.app.dispatcher.stop()  # nor by a drain that the last tick started
     before, _, _ = await scrape(e2e)
     async with e2e.db.transaction() as s:
         topped_up = {"amount": 500, "balance": 500, "currency": "EUR"}
