@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     no_show_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
     # A car gone this long (continuously) ends its active booking early.
     leave_grace_minutes: int = Field(default=5, ge=1, le=24 * 60)
+    log_format: Literal["text", "json"] = "text"
+    # Not in DESIGN.md §3's table (an addition): the `process` label of this process's metrics
+    # (empty: hostname:pid); a stable name (web-1) keeps a series across restarts.
+    process_name: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_.:@-]*$")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -124,6 +128,26 @@ class Settings(BaseSettings):
             return self.webhook_secret_value.get_secret_value()
         token = self.bot_token.get_secret_value() if self.bot_token else ""
         return hashlib.sha256(f"webhook:{token}".encode()).hexdigest()
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret (keys, tokens, passwords in URLs), for the logs to blank out."""
+        found = [
+            secret.get_secret_value()
+            for secret in (
+                self.bot_token,
+                self.stripe_secret_key,
+                self.stripe_webhook_secret,
+                self.twilio_auth_token,
+            )
+            if secret is not None
+        ]
+        found.append(self.webhook_secret)
+        found += [
+            password
+            for url in (self.database_url, self.redis_url, self.mqtt_url)
+            if (password := urlsplit(url).password)
+        ]
+        return [s for s in found if s]
 
     @property
     def is_sqlite(self) -> bool:

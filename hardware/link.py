@@ -43,6 +43,7 @@ from typing import Any, Literal, Self
 
 import aiomqtt
 
+from core import metrics
 from core.blockers import LOW_BATTERY_PERCENT, AckConflict, CommandResult, CommandStatus
 from core.clock import Clock, SystemClock
 from core.config import Settings
@@ -536,6 +537,19 @@ class BlockerLink:
         reservation_id: int | None = None,
     ) -> CommandResult:
         """Asks the blocker to move and waits up to `ack_timeout` in all for its answer."""
+        result = await self._command(blocker_id, action, reservation_id)
+        kind = Action(action).value
+        metrics.BLOCKER_COMMANDS.labels(kind, result.status.value).inc()
+        if result.state is not None:  # answered by the device: a round trip
+            metrics.BLOCKER_COMMAND_SECONDS.labels(kind).observe(result.elapsed)
+        return result
+
+    async def _command(
+        self,
+        blocker_id: str,
+        action: Action | Literal["lower", "raise"],
+        reservation_id: int | None,
+    ) -> CommandResult:
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + self.ack_timeout

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from core import metrics
 from core.clock import Clock
 from core.db import Database
 from core.logs import demote_info_to_debug
@@ -39,7 +41,11 @@ _DID = {
 
 
 def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+    # The dispatcher's job only starts a drain and returns: its duration says nothing.
+    timed = not name.startswith("dispatch")
+
     async def run() -> None:
+        started = time.perf_counter()
         try:
             done = await job()
         except asyncio.CancelledError:
@@ -48,7 +54,10 @@ def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Await
             return
         except Exception:  # one failed run is logged; the next run tries again
             log.exception("job %s failed", name)
-            return
+            metrics.SWEEP_FAILURES.labels(name).inc()
+            done = None
+        if timed:
+            metrics.SWEEP_SECONDS.labels(name).observe(time.perf_counter() - started)
         if isinstance(done, int) and done > 0:
             log.info(_DID[name].format(n=done, s="" if done == 1 else "s"))
 
