@@ -10,8 +10,9 @@ have taken (Mosquitto drops QoS 1 messages queued for a subscriber beyond
 `max_queued_messages`, 1,000 by default: the run must measure the service, not that limit).
 
 The service side is 1 or 2 OS processes, each a `BlockerLink` with MQTT_SHARED_GROUP over an
-engine of its own (two `main.py run`). A trigger logs every UPDATE of a blocker row with the
-`state_ts` before and after it, so the database itself says what was written:
+engine of its own (two `main.py run`). A trigger logs every write of a report (an UPDATE of a
+blocker row that sets `state_ts`) with the `state_ts` before and after it, so the database
+itself says what was written:
   ingestion rate  messages taken by the links / seconds from the first message taken until
                   every one of them is committed;
   duplicates      messages taken by more than one process (taken - sent) plus rows written
@@ -60,7 +61,7 @@ _LOG_WRITES = [
       INSERT INTO bench_blocker_writes VALUES (NEW.id, OLD.state_ts, NEW.state_ts);
       RETURN NEW;
     END $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER bench_blocker_writes AFTER UPDATE ON blockers
+    """CREATE TRIGGER bench_blocker_writes AFTER UPDATE OF state_ts ON blockers
       FOR EACH ROW EXECUTE FUNCTION bench_log_blocker_write()""",
 ]
 

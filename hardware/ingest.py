@@ -114,6 +114,15 @@ def _update_statement(columns: tuple[str, ...]) -> Update:
     )
 
 
+def _repeats(upd: RowUpdate, row: dict[str, Any]) -> bool:
+    """The update is a `state` report the row holds already (same `ts`, same values)."""
+    return (
+        upd.state_ts is not None
+        and upd.state_ts == row["state_ts"]
+        and all(getattr(upd, c) == row[c] for c in _REPORTED)
+    )
+
+
 @dataclass
 class BlockerWriter:
     db: Database
@@ -281,7 +290,13 @@ class BlockerWriter:
                     # start, or written by another process).
                     self._stale(blocker_id, upd.state_ts, row["state_ts"])
                     upd = upd.without_report()
+                elif self.shared and _repeats(upd, row):
+                    # The report the row has already (a retained one read again at start-up, by
+                    # this process or another): old news, not a sign of life.
+                    upd = RowUpdate(online=upd.online, last_seen=upd.last_seen if upd.online else None)
                 news = {c: getattr(upd, c) for c in _COLUMNS if getattr(upd, c) is not None}
+                if not news:
+                    continue
                 merged[blocker_id] = {**row, **news}
                 by_columns.setdefault(tuple(news), []).append(
                     {"b_id": blocker_id, **{f"b_{c}": v for c, v in news.items()}}

@@ -35,7 +35,8 @@ SETTINGS = Settings(_env_file=None, bot_token="1:x")
 GROUP = "parking"
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
-# Every UPDATE of a blocker row, as PostgreSQL saw it (one row per process's write).
+# Every write of a `state` report to a blocker row (an UPDATE that sets `state_ts`), as
+# PostgreSQL saw it: one row per process's write.
 _LOG_WRITES = [
     "CREATE TABLE test_blocker_writes (id text, old_ts timestamptz, new_ts timestamptz)",
     """CREATE OR REPLACE FUNCTION test_log_blocker_write() RETURNS trigger AS $$
@@ -43,7 +44,7 @@ _LOG_WRITES = [
       INSERT INTO test_blocker_writes VALUES (NEW.id, OLD.state_ts, NEW.state_ts);
       RETURN NEW;
     END $$ LANGUAGE plpgsql""",
-    """CREATE TRIGGER test_blocker_writes AFTER UPDATE ON blockers
+    """CREATE TRIGGER test_blocker_writes AFTER UPDATE OF state_ts ON blockers
       FOR EACH ROW EXECUTE FUNCTION test_log_blocker_write()""",
 ]
 _UNLOG_WRITES = [
@@ -176,8 +177,8 @@ async def test_a_health_change_is_reported_once_whatever_process_hears_it(
         class Settling(HealthLog):
             async def __call__(self, blocker_id: str, healthy: bool, reason: str) -> None:
                 await super().__call__(blocker_id, healthy, reason)
-                seen.append((healthy, reason))
                 await uc.settle(blocker_id)
+                seen.append((healthy, reason))  # settled: the test sends the next report
 
         log = Settling()
         health.append(log)
@@ -233,7 +234,9 @@ async def test_a_health_change_is_reported_once_whatever_process_hears_it(
 
             await eventually(settled, what="two incidents closed, one open")
 
-        # A restart: the retained fault is read again at start-up, but the row showed it already.
+        # A restart: the retained fault is read again at start-up, but the row has it already:
+        # not written again, not reported again.
+        await _forget_writes(db_a)
         async with (
             running_link(db_b, mqtt_url, prefix, shared_group=GROUP, on_health_change=incidents(db_b)) as c,
             _snapshotted(c),
@@ -241,6 +244,8 @@ async def test_a_health_change_is_reported_once_whatever_process_hears_it(
             async with asyncio.timeout(5):
                 await c.flush()
             await asyncio.sleep(0.2)
+            assert c.stats.reports == 1  # the retained report, read
+            assert await _written(db_a) == []
             assert len(changes()) == 5
             assert await rows() == expected
 
