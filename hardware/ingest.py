@@ -22,6 +22,12 @@ is empty after a car: set in SQL from the row's own value (`COALESCE(car_gone_si
 a repeated or re-delivered "empty" report (reconnects, several processes) can never move it
 later and restart the leave grace, and reset to NULL by a report of a car. Older reports never
 reach it (dropped above).
+`shared` (several processes, MQTT shared subscriptions): a blocker's reports reach any process of
+the group, so another one may have written its row since this one last did. Each batch then
+reads its rows afresh, locked (FOR UPDATE, in id order) until it commits, and health changes are
+the row's own: healthy before this write and not after, or the reverse. The process that
+writes a change is the one that reports it, once, and a restart does not report an incident the
+row showed already.
 """
 
 from __future__ import annotations
@@ -136,6 +142,15 @@ def _update_statement(columns: tuple[str, ...]) -> Update:
     return update(Blocker).where(Blocker.id == bindparam("b_id")).values(values)
 
 
+def _repeats(upd: RowUpdate, row: dict[str, Any]) -> bool:
+    """The update is a `state` report the row holds already (same `ts`, same values)."""
+    return (
+        upd.state_ts is not None
+        and upd.state_ts == row["state_ts"]
+        and all(getattr(upd, c) == row[c] for c in _REPORTED)
+    )
+
+
 @dataclass
 class BlockerWriter:
     db: Database
@@ -151,6 +166,8 @@ class BlockerWriter:
     stats: WriterStats = field(default_factory=WriterStats)
     # Where warnings about dropped reports go (the link passes its rate-limited logger).
     warn: Callable[..., None] = log.warning
+    # Other processes write these rows too (see the module's docstring).
+    shared: bool = False
 
     def __post_init__(self) -> None:
         self._pending: dict[str, RowUpdate] = {}
@@ -278,11 +295,16 @@ class BlockerWriter:
         merged: dict[str, dict[str, Any]] = {}
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         async with self.db.transaction() as session:
-            misses = [blocker_id for blocker_id in batch if blocker_id not in self._rows]
-            found = await self._read(session, misses) if misses else {}
+            if self.shared:
+                found = await self._read(session, sorted(batch), lock=True)
+                cached: dict[str, dict[str, Any]] = {}
+            else:
+                misses = [blocker_id for blocker_id in batch if blocker_id not in self._rows]
+                found = await self._read(session, misses) if misses else {}
+                cached = self._rows
             heard: list[str] = []
             for blocker_id, upd in batch.items():
-                row = self._rows.get(blocker_id) or found.get(blocker_id)
+                row = cached.get(blocker_id) or found.get(blocker_id)
                 if row is None:
                     if self._unknown(blocker_id):
                         heard.append(blocker_id)
@@ -296,7 +318,13 @@ class BlockerWriter:
                     # start, or written by another process).
                     self._stale(blocker_id, upd.state_ts, row["state_ts"])
                     upd = upd.without_report()
+                elif self.shared and _repeats(upd, row):
+                    # The report the row has already (a retained one read again at start-up, by
+                    # this process or another): old news, not a sign of life.
+                    upd = RowUpdate(online=upd.online, last_seen=upd.last_seen if upd.online else None)
                 news = {c: getattr(upd, c) for c in _COLUMNS if getattr(upd, c) is not None}
+                if not news:
+                    continue
                 merged[blocker_id] = {**row, **news}
                 extra = (
                     {"b_gone_since": upd.gone_since, "b_car_seen": upd.car_seen}
@@ -306,7 +334,11 @@ class BlockerWriter:
                 by_columns.setdefault(tuple(news), []).append(
                     {"b_id": blocker_id, **{f"b_{c}": v for c, v in news.items()}, **extra}
                 )
-                change = self._health_change(blocker_id, merged[blocker_id])
+                change = (
+                    self._row_health_change(row, merged[blocker_id])
+                    if self.shared
+                    else self._health_change(blocker_id, merged[blocker_id])
+                )
                 if change is not None:
                     changes.append((blocker_id, *change))
             if heard:
@@ -320,13 +352,17 @@ class BlockerWriter:
         self.stats.rows_written += len(merged)
         return changes
 
-    async def _read(self, session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
+    async def _read(
+        self, session: AsyncSession, ids: list[str], *, lock: bool = False
+    ) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         columns = [getattr(Blocker, c) for c in _COLUMNS]
         for start in range(0, len(ids), _SELECT_CHUNK):
-            rows = await session.execute(
-                select(Blocker.id, *columns).where(Blocker.id.in_(ids[start : start + _SELECT_CHUNK]))
-            )
+            query = select(Blocker.id, *columns).where(Blocker.id.in_(ids[start : start + _SELECT_CHUNK]))
+            if lock:
+                # Sorted ids, locked in that order: two processes' batches cannot deadlock.
+                query = query.order_by(Blocker.id).with_for_update()
+            rows = await session.execute(query)
             for row in rows:
                 found[row.id] = {c: getattr(row, c) for c in _COLUMNS}
         return found
@@ -348,6 +384,25 @@ class BlockerWriter:
         if previous.healthy == healthy:
             return None
         return _Incident(healthy, ", ".join(problems) if problems else "recovered"), True
+
+    def _problems(self, row: dict[str, Any]) -> list[str]:
+        return health_problems(
+            online=bool(row["online"]),
+            state=row["state"],
+            battery=row["battery"],
+            low_battery=self.low_battery,
+        )
+
+    def _row_health_change(
+        self, before: dict[str, Any], after: dict[str, Any]
+    ) -> tuple[_Incident, bool] | None:
+        """Shared mode: a change of the row's health made by this write, or None."""
+        # A row never heard from (registered, offline by default) has nothing to recover from.
+        was = self._problems(before) if before["last_seen"] is not None else []
+        problems = self._problems(after)
+        if bool(was) == bool(problems):
+            return None
+        return _Incident(not problems, ", ".join(problems) if problems else "recovered"), True
 
     async def _note_unassigned(self, session: AsyncSession, heard: list[str]) -> None:
         """Notes ids first heard now for the console (ids come from parse_topic, checked)."""

@@ -35,6 +35,7 @@ ALL_VARS = [
     "ACK_TIMEOUT_SECONDS",
     "NO_SHOW_GRACE_MINUTES",
     "LEAVE_GRACE_MINUTES",
+    "MQTT_SHARED_GROUP",
 ]
 
 
@@ -152,3 +153,16 @@ def test_a_malformed_bot_token_is_one_line_without_the_value(
     message = str(info.value)
     assert message.startswith("BOT_TOKEN") and "@BotFather" in message
     assert "\n" not in message and token not in message
+
+
+def test_shared_subscriptions_are_on_by_default_on_postgresql_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().mqtt_shared_group == ""  # SQLite: one process
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u@db/parking")
+    assert load_settings().mqtt_shared_group == "parking"
+    monkeypatch.setenv("MQTT_SHARED_GROUP", "")  # turned off explicitly
+    assert load_settings().mqtt_shared_group == ""
+    monkeypatch.setenv("MQTT_SHARED_GROUP", "city-1")
+    assert load_settings().mqtt_shared_group == "city-1"
+    monkeypatch.setenv("MQTT_SHARED_GROUP", "a/#")
+    with pytest.raises(ConfigError, match=r"^MQTT_SHARED_GROUP: must be at most 64 letters"):
+        load_settings()
