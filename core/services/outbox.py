@@ -29,7 +29,12 @@ def priority_of(kind: NotificationKind) -> Priority:
     return Priority.BULK if kind in _BULK_KINDS else Priority.TRANSACTIONAL
 
 
-def choose_channel(user: User) -> Channel:
+class _Reachable(Protocol):
+    @property
+    def telegram_id(self) -> int | None: ...
+
+
+def choose_channel(user: _Reachable) -> Channel:
     """The one place that picks a channel: Telegram when we know the chat, SMS otherwise (the
     SMS sender refuses a user without a number or who opted out: nothing is ever sent to
     them). A Telegram message that fails for good may still go by SMS: `fall_back`."""
@@ -116,8 +121,12 @@ async def notify_many(
     rows at once. Returns how many were queued."""
     if not notes:
         return 0
+    # Only what choose_channel reads: no ORM objects for thousands of users.
     users = {
-        u.id: u for u in await session.scalars(select(User).where(User.id.in_({n.user_id for n in notes})))
+        u.id: u
+        for u in await session.execute(
+            select(User.id, User.telegram_id).where(User.id.in_({n.user_id for n in notes}))
+        )
     }
     missing = {n.user_id for n in notes} - users.keys()
     if missing:

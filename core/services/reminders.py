@@ -14,7 +14,7 @@ from sqlalchemy.orm import QueryableAttribute, aliased
 from core.models import Premise, RatePlanVersion, Reservation, Spot
 from core.notifications import NotificationKind
 from core.opening_hours import is_open
-from core.pricing import RatePlan, marginal_price
+from core.pricing import RatePlan, price_stay
 from core.rules import ENDABLE, MAX_DURATION_MINUTES, MIN_DURATION_MINUTES
 from core.services import outbox
 from core.services.availability import holds_spot
@@ -85,6 +85,7 @@ async def send_due_reminders(
     }
     plans = await _plans(session, claimed, {r.id: premises[around[r.id][0]] for r in claimed}, now)
     reminders = []
+    prices: dict[tuple[int, datetime, datetime, str], int] = {}
     for r in claimed:
         premise_id, following, taken_from = around[r.id]
         premise = premises[premise_id]
@@ -94,7 +95,7 @@ async def send_due_reminders(
                 {
                     "reservation_id": r.id,
                     "ends_at": r.ends_at.isoformat(),
-                    "options": _options(r.starts_at, r.ends_at, premise, plans[r.id], taken_from),
+                    "options": _options(r.starts_at, r.ends_at, premise, plans[r.id], taken_from, prices),
                     "currency": premise.currency,
                     "next_starts_at": following.isoformat() if following else None,
                 },
@@ -181,10 +182,25 @@ async def _plans(
 
 
 def _options(
-    starts_at: datetime, ends_at: datetime, premise: Premise, plan: RatePlan, taken_from: datetime | None
+    starts_at: datetime,
+    ends_at: datetime,
+    premise: Premise,
+    plan: RatePlan,
+    taken_from: datetime | None,
+    prices: dict[tuple[int, datetime, datetime, str], int] | None = None,
 ) -> list[dict[str, int]]:
     """The extensions possible ({"minutes", "price"}), shortest first: each within 24 hours in
-    all, the opening hours and before `taken_from` (anybody else's hold on the spot)."""
+    all, the opening hours and before `taken_from` (anybody else's hold on the spot).
+    `prices`: stays already priced in this batch (bookings of one car park often share their
+    times), by (plan object, start, end, time zone)."""
+    known = {} if prices is None else prices
+
+    def price(until: datetime) -> int:
+        key = (id(plan), starts_at, until, premise.timezone)
+        if key not in known:
+            known[key] = price_stay(plan, starts_at, until, premise.timezone).total
+        return known[key]
+
     stay = ends_at - starts_at
     options: list[dict[str, int]] = []
     for minutes in EXTENSION_CHOICES:
@@ -195,9 +211,9 @@ def _options(
             break  # a longer extension would run further past closing time
         if taken_from is not None and taken_from < new_ends_at:
             break  # a longer extension would cross the same booking
-        # Priced as the extension itself will be: the marginal price under the booking's plan.
-        price = marginal_price(plan, starts_at, ends_at, new_ends_at, premise.timezone)
-        options.append({"minutes": minutes, "price": price})
+        # Priced as the extension itself will be: the marginal price under the booking's plan
+        # (core.pricing.marginal_price: the longer stay's price less the booked one's).
+        options.append({"minutes": minutes, "price": price(new_ends_at) - price(ends_at)})
     return options
 
 
