@@ -147,3 +147,23 @@ async def test_a_holder_that_dies_mid_drain_hands_over_and_every_message_goes_on
         by_a, by_b = _sent(tg_a), _sent(tg_b)
         assert by_a + by_b == Counter({6000 + i: 1 for i in range(CHATS)})  # each once
         assert sum(by_a.values()) < CHATS and sum(by_b.values()) > 0
+
+
+async def test_the_sms_lease_is_its_own(db: Database) -> None:
+    """The SMS dispatcher has a lease of its own: one process may send Telegram while another
+    sends SMS, and neither channel ever has two senders."""
+    other = Database.from_url(db.engine.url.render_as_string(hide_password=False))
+    leases = [
+        SenderLease(db, "outbox:telegram"),
+        SenderLease(other, "outbox:sms"),
+        SenderLease(other, "outbox:telegram"),
+        SenderLease(db, "outbox:sms"),
+    ]
+    try:
+        held = [await lease.acquire() for lease in leases]
+    finally:
+        for lease in leases:
+            await lease.release()
+        await other.dispose()
+    # SQLite: one process per file, which sends both.
+    assert held == ([True] * 4 if db.is_sqlite else [True, True, False, False])
