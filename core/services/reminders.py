@@ -28,7 +28,8 @@ def reminder_due_at(starts_at: datetime, ends_at: datetime, reminder_minutes: in
     """When the "ends soon" reminder goes: `reminder_minutes` before the end, but never before
     half of the stay has passed. A short stay would otherwise be reminded at (or before) its
     start, right after its confirmation; stays last 30 minutes or more, so the reminder comes
-    at least 15 minutes after the start (a 30-minute booking: 15 minutes before its end)."""
+    at least 15 minutes after the start (a 30-minute booking: 15 minutes before its end).
+    The reminder sweep says the same in SQL (`_half_way_passed`)."""
     return max(ends_at - timedelta(minutes=reminder_minutes), starts_at + (ends_at - starts_at) / 2)
 
 
@@ -60,7 +61,12 @@ async def send_due_reminders(
     claimed = (
         await session.execute(
             update(Reservation)
-            .where(Reservation.id.in_(due), Reservation.reminded_at.is_(None))
+            # Checked again on the row itself: one changed since it was read is left alone.
+            .where(
+                Reservation.id.in_(due),
+                Reservation.reminded_at.is_(None),
+                Reservation.status.in_(ENDABLE),
+            )
             .values(reminded_at=now)
             .returning(
                 Reservation.id,
