@@ -60,6 +60,7 @@ from core.usecases.sms import SmsUseCases
 from hardware.credentials import SERVICE_USERNAME, new_credentials, write_password_file
 from hardware.link import BlockerLink
 from jobs.dispatcher import DispatchLimits, OutboxDispatcher
+from jobs.lease import SenderLease
 from jobs.scheduler import build_scheduler
 from payments import StripeGateway
 from payments.web import add_payment_routes
@@ -298,6 +299,9 @@ class App:
             },
             self.clock,
             sms_fallback=self.twilio is not None,
+            # One process sends each channel at a time: the rate is global (README "One
+            # sender at a time").
+            lease=SenderLease(self.db, "outbox:telegram"),
         )
         # SMS have a dispatcher of their own: their rate (1 a second on a long code) must never
         # hold up Telegram's 30 a second.
@@ -311,6 +315,7 @@ class App:
                     messages_per_second=settings.twilio_rate_per_second,
                     concurrency=max(4, int(settings.twilio_rate_per_second * 4)),
                 ),
+                lease=SenderLease(self.db, "outbox:sms"),
             )
         self.scheduler = build_scheduler(
             db=self.db,

@@ -225,16 +225,25 @@ def price_stay(plan: RatePlan, starts_at: datetime, ends_at: datetime, tz: str |
         last = min(first + DAY_MINUTES, total_minutes)
         # (kind, period index) → minutes, in order of first appearance.
         counts: dict[tuple[LineKind, int], int] = {}
-        for i in range(first, last):
-            if plan.first_hour is not None and i < FIRST_HOUR_MINUTES:
-                key = (LineKind.FIRST_HOUR, -1)
-            elif plan.periods:
-                local = (start + timedelta(minutes=i)).astimezone(zone)
-                index = plan.period_at(local.weekday(), local.hour * 60 + local.minute)
-                key = (LineKind.BASE, -1) if index is None else (LineKind.PERIOD, index)
-            else:
-                key = (LineKind.BASE, -1)
-            counts[key] = counts.get(key, 0) + 1
+        if plan.periods:
+            for i in range(first, last):
+                if plan.first_hour is not None and i < FIRST_HOUR_MINUTES:
+                    key = (LineKind.FIRST_HOUR, -1)
+                else:
+                    local = (start + timedelta(minutes=i)).astimezone(zone)
+                    index = plan.period_at(local.weekday(), local.hour * 60 + local.minute)
+                    key = (LineKind.BASE, -1) if index is None else (LineKind.PERIOD, index)
+                counts[key] = counts.get(key, 0) + 1
+        else:
+            # Without periods the minutes need not be walked one by one (the reminder sweep
+            # prices three extensions for each of thousands of bookings): the first hour's
+            # minutes, then the base rate's, in that order as the walk would count them.
+            first_hour = 0
+            if plan.first_hour is not None and first < FIRST_HOUR_MINUTES:
+                first_hour = min(FIRST_HOUR_MINUTES, last) - first
+                counts[(LineKind.FIRST_HOUR, -1)] = first_hour
+            if last - first > first_hour:
+                counts[(LineKind.BASE, -1)] = last - first - first_hour
         day: list[PriceLine] = []
         for (kind, index), minutes in counts.items():
             period = plan.periods[index] if kind == LineKind.PERIOD else None

@@ -12,6 +12,11 @@ is committed right after its HTTP call, in its own short transaction. When the d
 stopped (task cancelled), sends already under way still record their outcome and claimed rows
 not yet sent are handed back at once.
 
+With several processes, one dispatcher per channel sends at a time: the holder of the
+channel's lease (jobs/lease.py, a PostgreSQL advisory lock), so the pace above is the pace of
+all processes together. The others try to take the lease on each tick and take over within a
+second or two when its holder stops or dies.
+
 What remains is at-least-once, not exactly-once: Telegram has no idempotency key, so a process
 killed after Telegram accepted a message and before its outcome was committed (one HTTP round
 trip plus one short transaction) leaves the row leased, and another run sends it again once
@@ -37,6 +42,7 @@ from core.db import Database
 from core.models import Channel, Notification, NotificationStatus, User
 from core.services import outbox
 from core.services.outbox import Delivery, DeliveryResult, MessageSender
+from jobs.lease import SenderLease
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +95,12 @@ class OutboxDispatcher:
         limits: DispatchLimits = DispatchLimits(),
         *,
         sms_fallback: bool = False,
+        lease: SenderLease | None = None,
     ) -> None:
         self.db = db
+        # Held by one process at a time per channel (jobs/lease.py): only its holder sends, so
+        # the rate above is the rate of all processes together. None: this one always sends.
+        self.lease = lease
         # Whether a message that fails for good may be re-sent by SMS (outbox.fall_back decides).
         self.sms_fallback = sms_fallback
         self.senders = dict(senders)
@@ -105,7 +115,11 @@ class OutboxDispatcher:
 
     async def kick(self) -> None:
         """The periodic job: starts draining the outbox unless a drain is already running, and
-        returns at once, so the job never overlaps itself however long a drain takes."""
+        returns at once, so the job never overlaps itself however long a drain takes. Without
+        the lease it only tries to take it; a drain under way when the lease is lost stops."""
+        if self.lease is not None and not await self.lease.acquire():
+            await self._halt()
+            return
         if self._draining is None or self._draining.done():
             self._draining = asyncio.create_task(self._drain(), name="outbox-dispatcher")
 
@@ -117,7 +131,12 @@ class OutboxDispatcher:
 
     async def stop(self) -> None:
         """Stops draining: sends under way record their outcome; claimed rows not yet sent go
-        back to pending."""
+        back to pending. The lease is given up, for another process to take at once."""
+        await self._halt()
+        if self.lease is not None:
+            await self.lease.release()
+
+    async def _halt(self) -> None:
         task, self._draining = self._draining, None
         if task is not None and not task.done():
             task.cancel()
@@ -127,7 +146,10 @@ class OutboxDispatcher:
     # -- sending ----------------------------------------------------------------------------
 
     async def run(self) -> int:
-        """Sends everything due now, most urgent first; returns how many were handled."""
+        """Sends everything due now, most urgent first; returns how many were handled. Sends
+        nothing without the lease."""
+        if self.lease is not None and not await self.lease.acquire():
+            return 0
         handled = 0
         pending: list[tuple[int, User]] = []
         sending: set[asyncio.Task[None]] = set()
@@ -135,6 +157,8 @@ class OutboxDispatcher:
         preparing: dict[int, asyncio.Task[tuple[MessageSender | None, object]]] = {}
         try:
             while True:
+                if self.lease is not None and not self.lease.held:
+                    return handled  # lost meanwhile (kick saw it): the holder sends the rest
                 claiming = asyncio.ensure_future(self.claim())
                 try:
                     claim = await asyncio.shield(claiming)

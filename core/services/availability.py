@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm.util import AliasedClass
 
 from core.blockers import blocker_unhealthy
 from core.errors import NotFound
@@ -19,13 +20,16 @@ from core.rules import Interval, booking_interval
 from core.services.pricing import plan_in_force, price_with
 
 
-def holds_spot(now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
-    """A reservation that keeps its spot: paid or active, or an unpaid hold still running."""
+def holds_spot(
+    now: datetime | ColumnElement[datetime], of: type[Reservation] | AliasedClass[Reservation] = Reservation
+) -> ColumnElement[bool]:
+    """A reservation that keeps its spot: paid or active, or an unpaid hold still running.
+    `of`: an alias of the reservations, for a query that compares two of them."""
     return and_(
-        Reservation.status.in_(HOLDING_STATUSES),
+        of.status.in_(HOLDING_STATUSES),
         or_(
-            Reservation.status != ReservationStatus.PENDING_PAYMENT,
-            Reservation.hold_expires_at > now,
+            of.status != ReservationStatus.PENDING_PAYMENT,
+            of.hold_expires_at > now,
         ),
     )
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from core.errors import (
     InvalidTransition,
@@ -40,7 +43,7 @@ from core.models import (
 )
 from core.notifications import NotificationKind
 from core.opening_hours import require_open
-from core.pricing import marginal_price
+from core.pricing import RatePlan, marginal_price
 from core.rules import (
     ENDABLE,
     EXTENDABLE,
@@ -108,7 +111,24 @@ async def get_owned(session: AsyncSession, reservation_id: int, user_id: int) ->
     return reservation
 
 
-def _booking_payload(reservation: Reservation) -> dict[str, object]:
+class _Booked(Protocol):
+    """A reservation, or a row of its columns returned by a sweep's claim."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def spot_id(self) -> int: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def price(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+
+
+def _booking_payload(reservation: _Booked) -> dict[str, object]:
     return {
         "reservation_id": reservation.id,
         "spot_id": reservation.spot_id,
@@ -342,20 +362,98 @@ async def end_now(
     return reservation
 
 
-async def complete_due(session: AsyncSession, now: datetime, *, limit: int = 200) -> list[Reservation]:
+@dataclass(frozen=True, slots=True)
+class Completed:
+    """A booking the completion sweep closed: a no-show when nobody arrived."""
+
+    id: int
+    user_id: int
+    no_show: bool
+
+
+async def complete_due(session: AsyncSession, now: datetime, *, limit: int = 500) -> list[Completed]:
     """Completes confirmed/active bookings whose end has come; a confirmed one nobody arrived
-    for is a no-show (no refund). Rows locked by another worker are skipped."""
-    rows = await session.scalars(
-        select(Reservation)
-        .where(Reservation.status.in_(ENDABLE), Reservation.ends_at <= now)
+    for is a no-show (no refund). One batch of at most `limit`, claimed in one statement
+    (rows locked by another worker are skipped), and its notifications in one INSERT."""
+    allowed, target = TRANSITIONS["complete"]
+    due = (
+        select(Reservation.id)
+        .where(Reservation.status.in_(allowed), Reservation.ends_at <= now)
         .order_by(Reservation.ends_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
-    done = list(rows.all())
-    for reservation in done:
-        await _complete(session, reservation, now)
-    return done
+    rows = await _claim(
+        session,
+        due,
+        allowed,
+        # Evaluated on the row as it was: confirmed (never arrived) is a no-show.
+        {
+            "status": target,
+            "closed_at": now,
+            "updated_at": now,
+            "no_show": Reservation.status == ReservationStatus.CONFIRMED,
+        },
+        (*_BOOKED_COLUMNS, Reservation.no_show),
+    )
+    await outbox.notify_many(
+        session,
+        NotificationKind.BOOKING_COMPLETED,
+        [
+            outbox.Queued(
+                r.user_id,
+                {**_booking_payload(r), "no_show": r.no_show},
+                f"booking_completed:{r.id}",
+            )
+            for r in rows
+        ],
+        now=now,
+    )
+    return [Completed(r.id, r.user_id, r.no_show) for r in rows]
+
+
+# What the sweeps' claims return of each row: the notifications' payloads are made of these.
+_BOOKED_COLUMNS = (
+    Reservation.id,
+    Reservation.user_id,
+    Reservation.spot_id,
+    Reservation.starts_at,
+    Reservation.ends_at,
+    Reservation.price,
+    Reservation.currency,
+)
+
+
+async def _claim(
+    session: AsyncSession,
+    due: Select[tuple[int]],
+    allowed: Iterable[ReservationStatus],
+    values: Mapping[str, Any],
+    returning: Sequence[QueryableAttribute[Any]],
+) -> list[Row[Any]]:
+    """A sweep's batch, claimed and changed in one statement: UPDATE … WHERE id IN (the `due`
+    ids, FOR UPDATE SKIP LOCKED on PostgreSQL, so concurrent sweeps in other processes take
+    other rows; SQLite's BEGIN IMMEDIATE already made this the only writer) RETURNING ….
+    The status is checked again in the UPDATE: a row changed since it was read is left alone."""
+    result = await session.execute(
+        update(Reservation)
+        .where(
+            Reservation.id.in_(due.with_for_update(skip_locked=True)),
+            Reservation.status.in_(list(allowed)),
+        )
+        .values(**values)
+        .returning(*returning)
+        .execution_options(synchronize_session=False)
+    )
+    rows = list(result.all())
+    await _refresh_loaded(session, {r.id for r in rows})
+    return rows
+
+
+async def _refresh_loaded(session: AsyncSession, ids: set[int]) -> None:
+    """Objects already loaded in this session must not keep their old state (others are not
+    loaded at all: a bulk UPDATE bypasses the identity map)."""
+    for loaded in [o for o in session.identity_map.values() if isinstance(o, Reservation) and o.id in ids]:
+        await session.refresh(loaded)
 
 
 async def _complete(
@@ -416,46 +514,35 @@ async def expire_holds(
     session: AsyncSession, now: datetime, *, premise_id: int | None = None, limit: int = 500
 ) -> list[int]:
     """Unpaid holds past their time become expired and free their spot; each driver is told.
-    Returns the expired reservation ids."""
+    One batch of at most `limit`, claimed in one statement, and its notifications in one
+    INSERT. Returns the expired reservation ids."""
+    allowed, target = TRANSITIONS["expire"]
     stale = (
         select(Reservation.id)
         .where(
-            Reservation.status == ReservationStatus.PENDING_PAYMENT,
+            Reservation.status.in_(allowed),
             Reservation.hold_expires_at <= now,
         )
+        .order_by(Reservation.hold_expires_at)
         .limit(limit)
     )
     if premise_id is not None:
         stale = stale.where(Reservation.spot_id.in_(select(Spot.id).where(Spot.premise_id == premise_id)))
-    ids = list(await session.scalars(stale.with_for_update(skip_locked=True)))
-    if not ids:
-        return []
-    # Re-checking the status in the UPDATE keeps a concurrent confirmation from being undone.
-    result = await session.execute(
-        update(Reservation)
-        .where(Reservation.id.in_(ids), Reservation.status.in_(TRANSITIONS["expire"][0]))
-        .values(status=TRANSITIONS["expire"][1], closed_at=now, updated_at=now)
-        .returning(Reservation.id, Reservation.user_id)
-        .execution_options(synchronize_session=False)
+    # The status is checked again in the UPDATE: a concurrent confirmation is never undone.
+    expired = await _claim(
+        session,
+        stale,
+        allowed,
+        {"status": target, "closed_at": now, "updated_at": now},
+        (Reservation.id, Reservation.user_id),
     )
-    expired = list(result.tuples())
-    for reservation_id, user_id in expired:
-        await outbox.notify(
-            session,
-            user_id,
-            NotificationKind.HOLD_EXPIRED,
-            {"reservation_id": reservation_id},
-            now=now,
-            dedupe_key=f"hold_expired:{reservation_id}",
-        )
-    # Objects already loaded in this session must not keep their old status (others are not
-    # loaded at all: the bulk UPDATE bypassed the identity map).
-    expired_ids = {rid for rid, _ in expired}
-    for loaded in [
-        o for o in session.identity_map.values() if isinstance(o, Reservation) and o.id in expired_ids
-    ]:
-        await session.refresh(loaded)
-    return [rid for rid, _ in expired]
+    await outbox.notify_many(
+        session,
+        NotificationKind.HOLD_EXPIRED,
+        [outbox.Queued(r.user_id, {"reservation_id": r.id}, f"hold_expired:{r.id}") for r in expired],
+        now=now,
+    )
+    return [r.id for r in expired]
 
 
 async def request_extension(
@@ -498,15 +585,29 @@ async def extension_price(
 ) -> tuple[int | None, int]:
     """(plan id, price) of moving the booking's end to `new_ends_at`: the marginal cost under the
     plan the booking was priced with (core/pricing.py), so its first hour is not charged again
-    and its daily cap holds; a booking priced before plans takes the plan in force now (stored
-    as version 1 if none is, unless `store` is False: a quote read in a read-only transaction)."""
+    and its daily cap holds (the plan: extension_plan)."""
+    plan = await extension_plan(session, reservation, premise, now, store=store)
+    starts_at, ends_at = reservation.starts_at, reservation.ends_at
+    return plan.plan_id, marginal_price(plan.plan, starts_at, ends_at, new_ends_at, premise.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionPlan:
+    plan: RatePlan
+    plan_id: int | None
+
+
+async def extension_plan(
+    session: AsyncSession, reservation: Reservation, premise: Premise, now: datetime, *, store: bool = True
+) -> ExtensionPlan:
+    """The plan an extension is priced with: the one the booking was priced with; a booking
+    priced before plans takes the plan in force now (stored as version 1 if none is, unless
+    `store` is False: a quote read in a read-only transaction)."""
     plan = await plan_by_id(session, reservation.rate_plan_id) if reservation.rate_plan_id else None
-    plan_id = reservation.rate_plan_id
-    if plan is None:
-        current = await (ensure_plan if store else plan_in_force)(session, premise, now)
-        plan, plan_id = current.plan, current.plan_id
-    price = marginal_price(plan, reservation.starts_at, reservation.ends_at, new_ends_at, premise.timezone)
-    return plan_id, price
+    if plan is not None:
+        return ExtensionPlan(plan, reservation.rate_plan_id)
+    current = await (ensure_plan if store else plan_in_force)(session, premise, now)
+    return ExtensionPlan(current.plan, current.plan_id)
 
 
 class ExtensionOutcome(enum.Enum):
@@ -612,6 +713,7 @@ async def release_hold(
 
 __all__ = [
     "CancelResult",
+    "Completed",
     "ConfirmOutcome",
     "ExtensionOutcome",
     "SpotTaken",
