@@ -298,6 +298,7 @@ class App:
             sweep_seconds=settings.sweep_interval_seconds,
             arrival=self.arrival,
             incidents=self.services.incidents if self.link is not None else None,
+            waitlist=self.services.waitlist,
         )
         if self.sms_dispatcher is not None:
             self.scheduler.add_job(
@@ -368,6 +369,7 @@ class App:
                     clock=self.clock,
                     hold_minutes=settings.hold_minutes,
                     sms=sms,
+                    guests=self.services.guests,
                 ),
             )
         if settings.bot_mode == "webhook":

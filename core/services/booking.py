@@ -54,7 +54,7 @@ from core.rules import (
     check_extension,
     is_paid,
 )
-from core.services import outbox, refunds
+from core.services import outbox, refunds, waitlist
 from core.services.availability import free_spot_ids, is_spot_free
 from core.services.places import place_of
 from core.services.pricing import ensure_plan, plan_by_id, plan_in_force, price_with
@@ -266,6 +266,7 @@ async def cancel(
     _close(reservation, "cancel", now)
     result = CancelResult(reservation)
     await refund_payments(session, reservation, now, result)
+    await waitlist.spot_freed(session, reservation.spot_id, reservation.starts_at, reservation.ends_at, now)
     await outbox.notify(
         session,
         reservation.user_id,
@@ -337,8 +338,10 @@ async def end_now(
         if reservation.status in ENDABLE:
             raise NotStarted(f"reservation {reservation.id} has not started: cancel it instead")
         raise InvalidTransition(reservation.id, reservation.status.value, "end")
+    booked_until = reservation.ends_at
     reservation.ends_at = max(now.replace(microsecond=0), reservation.starts_at + timedelta(minutes=1))
     await _complete(session, reservation, now, by_staff=by_staff)
+    await waitlist.spot_freed(session, reservation.spot_id, reservation.ends_at, booked_until, now)
     return reservation
 
 
@@ -435,10 +438,19 @@ async def expire_holds(
         update(Reservation)
         .where(Reservation.id.in_(ids), Reservation.status.in_(TRANSITIONS["expire"][0]))
         .values(status=TRANSITIONS["expire"][1], closed_at=now, updated_at=now)
-        .returning(Reservation.id, Reservation.user_id)
+        .returning(
+            Reservation.id,
+            Reservation.user_id,
+            Reservation.spot_id,
+            Reservation.starts_at,
+            Reservation.ends_at,
+        )
         .execution_options(synchronize_session=False)
     )
-    expired = list(result.tuples())
+    rows = list(result.tuples())
+    expired = [(rid, uid) for rid, uid, *_ in rows]
+    for _rid, _uid, spot_id, starts_at, ends_at in rows:
+        await waitlist.spot_freed(session, spot_id, starts_at, ends_at, now)
     for reservation_id, user_id in expired:
         await outbox.notify(
             session,
@@ -578,6 +590,7 @@ async def expire_hold(session: AsyncSession, reservation_id: int, now: datetime)
         return False
     _close(reservation, "expire", now)
     await session.flush()
+    await waitlist.spot_freed(session, reservation.spot_id, reservation.starts_at, reservation.ends_at, now)
     await outbox.notify(
         session,
         reservation.user_id,
@@ -599,6 +612,7 @@ async def release_hold(
     _close(reservation, "release", now)
     reservation.hold_expires_at = None
     await session.flush()
+    await waitlist.spot_freed(session, reservation.spot_id, reservation.starts_at, reservation.ends_at, now)
     await outbox.notify(
         session,
         reservation.user_id,
