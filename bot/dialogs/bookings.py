@@ -306,7 +306,7 @@ async def on_guest_phone(message: Message, _: MessageInput, manager: DialogManag
             owner_id=who.user_id, reservation_id=_reservation_id(manager), phone=message.text or ""
         )
     except InvalidPhone:
-        show_hint(manager, t(manager, "phone.invalid"))
+        show_hint(manager, t(manager, "guest.phone_invalid"))
         return
     except DomainError as exc:
         show_hint(manager, refusal_text(who.lang, exc))
@@ -502,10 +502,6 @@ def bookings_dialog() -> Dialog:
             Format("{text}"),
             Button(Format("{btn_lower}"), id="lower", on_click=on_lower, when="can_lower"),
             Button(Format("{btn_pay}"), id="pay", on_click=on_pay, when="can_pay"),
-            Button(Format("{btn_share}"), id="share", on_click=on_share, when="can_share"),
-            Button(
-                Format("{btn_revoke_guest}"), id="revoke_guest", on_click=on_revoke_guest, when="is_shared"
-            ),
             SwitchTo(Format("{btn_cancel_booking}"), id="cancel", state=BookingsSG.cancel, when="can_cancel"),
             Row(
                 SwitchTo(Format("{btn_end}"), id="end", state=BookingsSG.end, when="can_end"),
@@ -515,6 +511,10 @@ def bookings_dialog() -> Dialog:
             Button(Format("{btn_review}"), id="review", on_click=on_review, when="can_review"),
             Button(Format("{btn_book_again}"), id="again", on_click=on_book_again, when="can_book_again"),
             Button(Format("{btn_receipt}"), id="receipt", on_click=on_receipt, when="has_receipt"),
+            Button(Format("{btn_share}"), id="share", on_click=on_share, when="can_share"),
+            Button(
+                Format("{btn_revoke_guest}"), id="revoke_guest", on_click=on_revoke_guest, when="is_shared"
+            ),
             Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
             SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),
             unexpected_input(),

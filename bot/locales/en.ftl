@@ -178,7 +178,7 @@ price-cap_too_low = The daily cap must be at least the price of the dearest hour
 price-bad_period = Each special rate needs at least one weekday, times in whole minutes, and no overlap with another.
 quote-no_spot = Sorry, every spot is taken for that time. Try another time or car park.
 btn-waitlist_join = 🔔 Tell me when a spot frees up
-waitlist-joined = 🔔 You are on the waitlist. When a spot frees up for this time, you get a message with a button to hold it for { $minutes } min. The wish stands until { $until }.
+waitlist-joined = 🔔 You are on the waitlist. When a spot frees up for this time, you get a message with a button to hold it; the offer stands { $minutes } min. Your wish stands until { $until }.
 btn-my_waitlist = 🔔 My waitlist
 waitlist-title = 🔔 <b>Your waitlist</b>
 waitlist-intro = You hear from us as soon as one of these frees up. Tap one to withdraw it.
@@ -356,6 +356,7 @@ guest-shared_count = { $count ->
     }
 btn-share_sms = 📱 Send by SMS instead
 guest-ask_phone = Type the guest's mobile number with the country code, like +380501234567. They get a text with the address and times and reply LOWER when they arrive.
+guest-phone_invalid = That does not look like a phone number.
 guest-sms_sent = ✅ Sent to { $phone }. They reply LOWER when they arrive.
 btn-revoke_guest = 🚫 Revoke guest access
 guest-revoked = 🚫 Guest access to booking #{ $id } is revoked: the links and texts sent open nothing any more.

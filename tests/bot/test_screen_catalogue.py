@@ -16,7 +16,9 @@ view).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +28,7 @@ from aiogram.methods import SendDocument
 
 from bot.context import Services
 from core.clock import ManualClock
+from core.errors import NoSpotFree
 from tests.bot.dialog_support import Driver, layout
 from tests.bot.screens import (
     HERE,
@@ -155,6 +158,11 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     await c.step("Its receipt: a PDF, the booking again below", c.tap(2))
     await c.step("End parking now: the question", c.tap(0))
     await c.step("No, keep parking", c.tap(0, 1))
+    await c.step("Share with a guest: a new link", c.tap(3))
+    await c.step("Send by SMS instead: the prompt", c.tap(0))
+    await c.step("Something that is no number", c.send("tomorrow"))
+    await c.step("A number: sent, the booking again", c.send("+380501234567"))
+    await c.step("Revoke guest access", c.tap(4))
     await c.step("Back to the list", c.tap(-1))
     await c.step("Upcoming tab", c.tap(0, 0))
     await c.step("An upcoming booking", c.tap(1))
@@ -175,7 +183,7 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     await c.step("Unknown text on the menu", c.send("hello?"))
 
     # After a stay: the review, my reviews, book again.
-    await complete_a_stay(services, clock, user_id, garage)
+    stay = await complete_a_stay(services, clock, user_id, garage)
     await c.step("/bookings", c.send("/bookings"))
     await c.step("Past tab", c.tap(0, 2))
     await c.step("A completed stay", c.tap(1))
@@ -187,9 +195,24 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     await c.step("/start: the menu offers to book again", c.send("/start"))
     await c.step("Book again: the quote at the next free start", c.tap(1))
 
+    # The waitlist: the quoted stay is taken meanwhile; "Tell me when a spot frees up".
+    again = await services.rebook.again(user_id=user_id, reservation_id=stay)
+    others = [await add_user(services, TG_ID + n) for n in (1, 2, 3)]
+    for other in others:
+        with contextlib.suppress(NoSpotFree):
+            await hold(services, other, garage, again.starts_at, again.minutes)
+    await c.step("Every spot taken meanwhile: the quote again, the waitlist offered", c.send("ok"))
+    await c.step("Tell me when a spot frees up", c.tap(0))
+    await c.step("My waitlist", c.tap(0))
+    await c.step("Withdraw the wish", c.tap(0))
+
 
 @pytest.mark.parametrize("lang", ["en", "uk"])
-async def test_screen_catalogue(services: Services, clock: ManualClock, lang: str) -> None:
+async def test_screen_catalogue(
+    services: Services, clock: ManualClock, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A guest link's token is random: the catalogue shows a fixed one.
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda _n=None: "GuestPassTokenForTheCatalog")
     user_id = await add_user(services, TG_ID, language=lang)
     catalogue = Catalogue(Driver(services, TG_ID))
     path = CATALOGUE / f"driver.{lang}.txt"
