@@ -161,6 +161,9 @@ class WaitlistUseCases:
         now = self.clock.now()
         async with self.db.transaction() as s:
             wish = await self._owned(s, wish_id, user_id)
+            if wish.status == WaitlistStatus.TAKEN and wish.reservation_id is not None:
+                # A second tap: the hold the first one made (its payment screen again).
+                return Taken(TakeOutcome.HELD, wish.premise_id, wish.reservation_id)
             if wish.status != WaitlistStatus.OFFERED or (
                 wish.offer_expires_at is not None and wish.offer_expires_at <= now
             ):

@@ -391,7 +391,9 @@ async def test_a_waitlist_offer_names_the_place_and_time_and_offers_hold_it(
         "ends_at": (starts + timedelta(hours=1)).isoformat(),
         "until": (clock.now() + timedelta(minutes=10)).isoformat(),
     }
-    note = Notification(id=1, user_id=user.id, kind=K.WAITLIST_OFFER, channel=Channel.TELEGRAM, payload=payload)
+    note = Notification(
+        id=1, user_id=user.id, kind=K.WAITLIST_OFFER, channel=Channel.TELEGRAM, payload=payload
+    )
     async with sqlite_db.read() as s:
         rendered = await render(s, note, "en")
     assert "A spot is free at Central Garage" in rendered.text and "Hold it by 11:10" in rendered.text
