@@ -449,8 +449,16 @@ async def expire_holds(
     )
     rows = list(result.tuples())
     expired = [(rid, uid) for rid, uid, *_ in rows]
-    for _rid, _uid, spot_id, starts_at, ends_at in rows:
-        await waitlist.spot_freed(session, spot_id, starts_at, ends_at, now)
+    if rows:
+        # Each car park once, in id order: two processes expiring holds at the same car parks
+        # then lock them in the same order (no deadlock).
+        premise_of = dict(
+            (await session.execute(select(Spot.id, Spot.premise_id).where(Spot.id.in_({r[2] for r in rows}))))
+            .tuples()
+            .all()
+        )
+        for freed_at in sorted({premise_of[r[2]] for r in rows if r[2] in premise_of}):
+            await waitlist.capacity_freed(session, freed_at, None, None, now)
     for reservation_id, user_id in expired:
         await outbox.notify(
             session,
