@@ -17,6 +17,7 @@ view).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import secrets
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,7 @@ from aiogram.methods import SendDocument
 from bot.context import Services
 from core.clock import ManualClock
 from core.errors import NoSpotFree
+from core.models import Blocker, BlockerState, Reservation
 from tests.bot.dialog_support import Driver, layout
 from tests.bot.screens import (
     HERE,
@@ -206,13 +208,26 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     await c.step("My waitlist", c.tap(0))
     await c.step("Withdraw the wish", c.tap(0))
 
+    # A guest: somebody else's booking shared with this driver.
+    friend = await add_user(services, TG_ID + 9)
+    shared = await book_and_pay(services, friend, garage, tomorrow_at(clock, 18), 60)
+    async with services.db.transaction() as s:
+        spot_id = (await s.get_one(Reservation, shared)).spot_id
+        s.add(Blocker(id="CAT-1", spot_id=spot_id, online=True, state=BlockerState.RAISED, battery=90))
+    link = await services.guests.share(owner_id=friend, reservation_id=shared)
+    await c.step(
+        "A guest pass opened: the place and times, Lower and Raise", c.send(f"/start guest_{link.token}")
+    )
+    await c.step("A link that opens nothing", c.send("/start guest_NoSuchPassAtAll"))
+
 
 @pytest.mark.parametrize("lang", ["en", "uk"])
 async def test_screen_catalogue(
     services: Services, clock: ManualClock, lang: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A guest link's token is random: the catalogue shows a fixed one.
-    monkeypatch.setattr(secrets, "token_urlsafe", lambda _n=None: "GuestPassTokenForTheCatalog")
+    tokens = (f"GuestPassTokenForTheCatalog{n}" for n in itertools.count(1))
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda _n=None: next(tokens))
     user_id = await add_user(services, TG_ID, language=lang)
     catalogue = Catalogue(Driver(services, TG_ID))
     path = CATALOGUE / f"driver.{lang}.txt"
