@@ -293,6 +293,7 @@ async def share_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     )
     return {
         "text": Raw(f"{text}\n\n{t(m, 'guest.shared_count', count=count)}"),
+        "can_sms": svc.settings.sms_enabled,  # a pass by SMS needs Twilio
         "btn_sms": t(m, "btn.share_sms"),
         "btn_revoke_guest": t(m, "btn.revoke_guest"),
         "ask": t(m, "guest.ask_phone"),
@@ -543,7 +544,7 @@ def bookings_dialog() -> Dialog:
         ),
         Window(
             Format("{text}"),
-            SwitchTo(Format("{btn_sms}"), id="share_sms", state=BookingsSG.share_phone),
+            SwitchTo(Format("{btn_sms}"), id="share_sms", state=BookingsSG.share_phone, when="can_sms"),
             Button(Format("{btn_revoke_guest}"), id="revoke_share", on_click=on_revoke_guest),
             SwitchTo(Format("{btn_back}"), id="back_share", state=BookingsSG.detail),
             unexpected_input(),

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from aiogram.methods import SendDocument
+from pydantic import SecretStr
 
 from bot.context import Services
 from core.clock import ManualClock
@@ -221,6 +222,19 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     await c.step("A link that opens nothing", c.send("/start guest_NoSuchPassAtAll"))
 
 
+def _with_sms(services: Services) -> Services:
+    """The same services with SMS configured (a guest pass can then be texted); nothing is
+    sent in this walk: the outbox is not dispatched."""
+    settings = services.settings.model_copy(
+        update={
+            "twilio_account_sid": "AC" + "0" * 32,
+            "twilio_auth_token": SecretStr("x"),
+            "twilio_from_number": "+15005550006",
+        }
+    )
+    return Services(db=services.db, clock=services.clock, settings=settings, payments=None, geocoder=None)
+
+
 @pytest.mark.parametrize("lang", ["en", "uk"])
 async def test_screen_catalogue(
     services: Services, clock: ManualClock, lang: str, monkeypatch: pytest.MonkeyPatch
@@ -228,6 +242,7 @@ async def test_screen_catalogue(
     # A guest link's token is random: the catalogue shows a fixed one.
     tokens = (f"GuestPassTokenForTheCatalog{n}" for n in itertools.count(1))
     monkeypatch.setattr(secrets, "token_urlsafe", lambda _n=None: next(tokens))
+    services = _with_sms(services)
     user_id = await add_user(services, TG_ID, language=lang)
     catalogue = Catalogue(Driver(services, TG_ID))
     path = CATALOGUE / f"driver.{lang}.txt"
@@ -243,6 +258,7 @@ async def test_screen_catalogue(
 
 @pytest.mark.parametrize("lang", ["en", "uk"])
 async def test_screens_fit_a_phone(services: Services, clock: ManualClock, lang: str) -> None:
+    services = _with_sms(services)
     user_id = await add_user(services, TG_ID, language=lang)
     catalogue = Catalogue(Driver(services, TG_ID))
     await _journey(catalogue, services, clock, user_id)
