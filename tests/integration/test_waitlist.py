@@ -14,9 +14,19 @@ from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
 from core.errors import NoSpotFree, OfferLapsed
-from core.models import Notification, Reservation, ReservationStatus, WaitlistEntry, WaitlistStatus
-from core.services import booking, waitlist
+from core.models import (
+    Notification,
+    Reservation,
+    ReservationStatus,
+    Spot,
+    WaitlistEntry,
+    WaitlistStatus,
+    WalletTxKind,
+)
+from core.services import booking, waitlist, wallet
+from core.services import payments as pay_rules
 from core.usecases.booking import BookingUseCases
+from core.usecases.spots import SpotUseCases
 from core.usecases.waitlist import TakeOutcome, WaitlistUseCases
 from tests.factories import make_premise, make_user
 
@@ -152,3 +162,42 @@ async def test_concurrent_freeings_offer_the_one_spot_once(
     swept = await wl.sweep()
     assert [wid for r in results for wid in r] == [a.id] and swept == 0
     assert [uid for uid, _ in await _offers(db)] == [first]
+
+
+async def test_a_cancelled_paid_booking_and_a_reopened_spot_each_make_an_offer(
+    db: Database, clock: ManualClock, settings: Settings
+) -> None:
+    async with db.transaction() as s:
+        premise = await make_premise(s, spots=1, now=clock.now())
+        owner, waiting = (await make_user(s)).id, (await make_user(s)).id
+        admin = (await make_user(s, is_admin=True)).id
+        spot_id = (await s.scalars(select(Spot.id).where(Spot.premise_id == premise.id))).one()
+    starts = clock.now() + 3 * H
+    async with db.transaction() as s:
+        r = await booking.hold(
+            s,
+            user_id=owner,
+            premise_id=premise.id,
+            starts_at=starts,
+            minutes=60,
+            now=clock.now(),
+            hold_minutes=10,
+        )
+        await wallet.credit(
+            s, owner, r.price, "EUR", kind=WalletTxKind.DEPOSIT, reference="t", now=clock.now()
+        )
+        await pay_rules.pay_booking_with_wallet(s, reservation_id=r.id, user_id=owner, now=clock.now())
+    wl = WaitlistUseCases(db, clock, settings)
+    wish = await wl.join(user_id=waiting, premise_id=premise.id, starts_at=starts, minutes=60)
+    await BookingUseCases(db, clock, settings).cancel(user_id=owner, reservation_id=r.id)
+    assert [uid for uid, _ in await _offers(db)] == [waiting]
+    await wl.cancel(user_id=waiting, wish_id=wish.id)
+
+    # The spot closed, a second wish waits; reopening it is capacity freed.
+    spots = SpotUseCases(db, clock, settings)
+    await spots.close_spot(admin, premise.id, spot_id, "painting", None)
+    later = await wl.join(user_id=waiting, premise_id=premise.id, starts_at=starts + H, minutes=60)
+    assert await _status(db, later.id) == WaitlistStatus.WAITING
+    await spots.reopen_spot(admin, premise.id, spot_id)
+    assert await _status(db, later.id) == WaitlistStatus.OFFERED
+    assert [uid for uid, _ in await _offers(db)] == [waiting, waiting]
