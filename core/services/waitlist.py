@@ -11,6 +11,7 @@ taps "Hold it" (core/usecases/waitlist.py), through the normal hold."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -21,6 +22,8 @@ from core.notifications import NotificationKind
 from core.rules import Interval, start_now
 from core.services import outbox
 from core.services.availability import free_spot_ids
+
+log = logging.getLogger(__name__)
 
 LIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
@@ -101,6 +104,7 @@ async def capacity_freed(
             now=now,
             dedupe_key=f"waitlist_offer:{wish.id}:{int(now.timestamp())}",
         )
+        log.info("waitlist: a freed spot at premise %s offered to wish %s", premise_id, wish.id)
     return offered
 
 
