@@ -328,6 +328,7 @@ class App:
             incidents=self.services.incidents if self.link is not None else None,
             leave_grace_minutes=settings.leave_grace_minutes,
             no_show_grace_minutes=settings.no_show_grace_minutes,
+            waitlist=self.services.waitlist,
         )
         if self.sms_dispatcher is not None:
             self.scheduler.add_job(
@@ -398,6 +399,7 @@ class App:
                     clock=self.clock,
                     hold_minutes=settings.hold_minutes,
                     sms=sms,
+                    guests=self.services.guests,
                 ),
             )
         if settings.bot_mode == "webhook":

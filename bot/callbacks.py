@@ -41,3 +41,19 @@ class IncidentAction(CallbackData, prefix="inc"):
 
     action: str  # move | refund | test | ack
     incident_id: int
+
+
+class GuestAction(CallbackData, prefix="gp"):
+    """A guest's button under their guest pass (core/usecases/guests.py): the pass's id only;
+    that the caller is its guest, and the window, are checked on every tap."""
+
+    action: str  # lower | raise
+    pass_id: int
+
+
+class WaitlistAction(CallbackData, prefix="wl"):
+    """ "Hold it" under a waitlist offer: the wish's id; its owner and the offer's time are
+    checked on the tap."""
+
+    action: str  # hold
+    wish_id: int

@@ -17,6 +17,7 @@ from core.usecases.attendance import AttendanceUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.calendar import CalendarUseCases
+from core.usecases.guests import GuestUseCases
 from core.usecases.incidents import IncidentUseCases
 from core.usecases.occupancy import OccupancyUseCases
 from core.usecases.operator_admin import OperatorAdminUseCases
@@ -32,6 +33,7 @@ from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
 from core.usecases.users import Caller, UserUseCases
 from core.usecases.vehicles import VehicleUseCases
+from core.usecases.waitlist import WaitlistUseCases
 from core.usecases.wallet import WalletUseCases
 
 # The user behind the current update (a use case builds it); handlers get it as `caller`.
@@ -70,6 +72,8 @@ class Services:
     receipts: ReceiptUseCases = field(init=False)
     vehicles: VehicleUseCases = field(init=False)
     attendance: AttendanceUseCases = field(init=False)  # "Still coming?" answers (no-show release)
+    guests: GuestUseCases = field(init=False)  # guest passes (issue 16)
+    waitlist: WaitlistUseCases = field(init=False)  # "tell me when a spot frees up"
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
@@ -130,5 +134,7 @@ class Services:
         object.__setattr__(self, "calendar", CalendarUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "operator_admin", OperatorAdminUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "receipts", ReceiptUseCases(self.db, self.clock, self.settings))
+        object.__setattr__(self, "guests", GuestUseCases(self.db, self.clock))
+        object.__setattr__(self, "waitlist", WaitlistUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "vehicles", VehicleUseCases(self.db, self.clock))
         object.__setattr__(self, "attendance", AttendanceUseCases(self.db, self.clock))

@@ -22,22 +22,24 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 from bot import format as fmt
 from bot.arrival import outcome_text, parked_keyboard
 from bot.calendar import send_calendar
-from bot.callbacks import BookingAction, IncidentAction, ReviewStars
+from bot.callbacks import BookingAction, GuestAction, IncidentAction, ReviewStars, WaitlistAction
 from bot.commands import show_admin_command
 from bot.context import Caller, Services
 from bot.dialogs.admin import AdminSG, open_console
-from bot.dialogs.common import phone_keyboard, show_hint
+from bot.dialogs.common import phone_keyboard, refusal_text, show_hint
 from bot.dialogs.reviews import rate_from_message
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
 from bot.extension import drop_buttons, offer_extensions
+from bot.guests import guest_action, open_pass
 from bot.i18n import CATALOGS, tr, tr_label
 from bot.incidents import incident_action
-from core.errors import DomainError, InvalidInvite, InvalidPhone, PhoneTaken
+from core.errors import DomainError, InvalidInvite, InvalidPhone, OfferLapsed, PhoneTaken
 from core.permissions import INVITE_HOURS
 from core.rules import is_over
-from core.services import booking
+from core.services import booking, guests
 from core.usecases.admin import INVITE_PREFIX
 from core.usecases.attendance import Answer
+from core.usecases.waitlist import TakeOutcome
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,10 @@ async def start(
     bot: Bot,
 ) -> None:
     payload = command.args or ""
+    if payload.startswith(guests.PREFIX):
+        # A booking shared with this user (issue 16): the guest's screen, nothing else.
+        await open_pass(message, payload.removeprefix(guests.PREFIX), caller, services)
+        return
     if payload.startswith(INVITE_PREFIX):
         await accept_invite(
             message, payload.removeprefix(INVITE_PREFIX), caller, services, dialog_manager, bot
@@ -293,6 +299,36 @@ async def booking_action(
     )
 
 
+async def waitlist_action(
+    callback: CallbackQuery,
+    callback_data: WaitlistAction,
+    caller: Caller,
+    services: Services,
+    dialog_manager: DialogManager,
+) -> None:
+    """ "Hold it" under a waitlist offer: a normal unpaid hold, then the usual payment screen."""
+    try:
+        taken = await services.waitlist.take(user_id=caller.user_id, wish_id=callback_data.wish_id)
+    except OfferLapsed:
+        await callback.answer(tr(caller.lang, "waitlist.lapsed"), show_alert=True)
+        await drop_buttons(callback)
+        return
+    except DomainError as error:
+        await callback.answer(refusal_text(caller.lang, error), show_alert=True)
+        return
+    if taken.outcome is TakeOutcome.GONE:
+        await callback.answer(tr(caller.lang, "waitlist.gone"), show_alert=True)
+        await drop_buttons(callback)
+        return
+    await callback.answer()
+    await dialog_manager.start(
+        BookSG.pay,
+        mode=StartMode.RESET_STACK,
+        show_mode=ShowMode.SEND,
+        data={"reservation_id": taken.reservation_id, "premise_id": taken.premise_id},
+    )
+
+
 async def review_stars(
     callback: CallbackQuery, callback_data: ReviewStars, dialog_manager: DialogManager
 ) -> None:
@@ -389,6 +425,8 @@ def build_routers() -> tuple[Router, Router]:
     router.callback_query.register(booking_action, BookingAction.filter())
     router.callback_query.register(review_stars, ReviewStars.filter())
     router.callback_query.register(incident_action, IncidentAction.filter())
+    router.callback_query.register(guest_action, GuestAction.filter())
+    router.callback_query.register(waitlist_action, WaitlistAction.filter())
     fallback_router.message.register(anything_else)
     fallback_router.callback_query.register(unknown_button)
     return router, fallback_router

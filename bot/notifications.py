@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import format as fmt
 from bot.arrival import park_now, parked_keyboard
-from bot.callbacks import BookingAction, IncidentAction, ReviewStars
+from bot.callbacks import BookingAction, IncidentAction, ReviewStars, WaitlistAction
 from bot.extension import extension_rows
 from bot.i18n import CATALOGS, Raw, tr
 from core.blockers import CommandStatus
@@ -325,6 +325,48 @@ async def _hold_expired(note: Note, b: Booked) -> Rendered:
     )
 
 
+@_about_a_booking
+async def _guest_pass(note: Note, b: Booked) -> Rendered:
+    """A pass texted to a number (its channel is SMS); in a chat, the same words: the place and
+    times, never the owner's name or the price."""
+    lang, r = note.lang, b.reservation
+    return Rendered(
+        tr(
+            lang,
+            "notify.guest_pass",
+            name=b.premise.name,
+            address=b.premise.address,
+            spot=b.spot.label,
+            window=fmt.window(r.starts_at, r.ends_at, b.premise.timezone, lang),
+        )
+    )
+
+
+async def _waitlist_offer(note: Note) -> Rendered | None:
+    p = note.payload
+    premise = await note.session.get(Premise, int(p.get("premise_id") or 0))
+    if premise is None:
+        return None
+    starts, ends = datetime.fromisoformat(str(p["starts_at"])), datetime.fromisoformat(str(p["ends_at"]))
+    until = datetime.fromisoformat(str(p["until"]))
+    hold = WaitlistAction(action="hold", wish_id=int(p["wish_id"]))
+    return Rendered(
+        tr(
+            note.lang,
+            "notify.waitlist_offer",
+            name=premise.name,
+            address=premise.address,
+            window=fmt.window(starts, ends, premise.timezone, note.lang),
+            until=fmt.clock_time(until, premise.timezone),
+        ),
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=tr(note.lang, "btn.waitlist_hold"), callback_data=hold.pack())]
+            ]
+        ),
+    )
+
+
 _LOWER_KEYS = frozenset(f"lower.{s.value}" for s in CommandStatus)
 
 
@@ -585,6 +627,8 @@ RENDERERS: dict[NotificationKind, Renderer] = {
     Kind.HOLD_EXPIRED: _hold_expired,
     Kind.LOWER_LATE: _lower_late,
     Kind.LOWER_FAILED_AFTER_ALL: _lower_failed_after_all,
+    Kind.GUEST_PASS: _guest_pass,
+    Kind.WAITLIST_OFFER: _waitlist_offer,
     Kind.PAYMENT_REFUNDED: _payment_refunded,
     Kind.WALLET_TOPPED_UP: _wallet_topped_up,
     Kind.CARD_SAVED: _card_saved,

@@ -279,3 +279,29 @@ class InvalidOperatorField(DomainError):
     def __init__(self, field: str, detail: str = "") -> None:
         super().__init__(f"{field}: {detail}"[:200])
         self.field = field
+
+
+class InvalidGuestPass(DomainError):
+    """A guest pass that opens nothing: unknown (or forged), revoked, its booking over, or
+    opened by another guest already. One answer for all of them, so a guessed token learns
+    nothing about real ones."""
+
+    code = "invalid_guest_pass"
+
+
+class CannotShare(DomainError):
+    """Only a paid booking that has not ended can be shared with a guest."""
+
+    code = "cannot_share"
+
+
+class OfferLapsed(DomainError):
+    """A waitlist offer tapped after its time (or withdrawn): the next driver has it."""
+
+    code = "offer_lapsed"
+
+
+class TooManyWishes(DomainError):
+    """A driver waits for at most core.usecases.waitlist.MAX_WISHES spots at a time."""
+
+    code = "too_many_wishes"

@@ -813,6 +813,68 @@ class Vehicle(Base):
     created_at: Mapped[datetime] = mapped_column(default=_now)
 
 
+class GuestPass(Base):
+    """A booking shared with a guest (DESIGN.md §5, `guest_passes`): the owner's link
+    (`/start guest_<token>`, only the token's SHA-256 stored, as staff invites) or a text to a
+    phone number. It lets its guest lower and raise that spot's blocker within the booking's
+    lowering window, nothing else; the window is the booking's, so it follows an extension or a
+    move. A link is bound to the first Telegram user who opens it (`used_by`): a forwarded link
+    opens nothing for a third person. A pass sent by SMS is bound to that number's user from the
+    start (`token_hash` None: there is no link)."""
+
+    __tablename__ = "guest_passes"
+    __table_args__ = (Index("ix_guest_passes_used_by", "used_by"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime | None] = mapped_column()
+    phone: Mapped[str | None] = mapped_column(String(16))  # E.164, for a pass sent by SMS
+
+
+class WaitlistStatus(enum.StrEnum):
+    WAITING = "waiting"
+    OFFERED = "offered"  # told a spot is free, with "Hold it" until `offer_expires_at`
+    TAKEN = "taken"  # held through the offer
+    EXPIRED = "expired"  # its time passed, or the offer lapsed untapped
+    CANCELLED = "cancelled"  # the driver withdrew it
+
+
+class WaitlistEntry(Base):
+    """A driver's wish for a spot at a full car park (DESIGN.md §5, `waitlist`): the stay they
+    asked for (`starts_at` may be a moment that passed for a "now" wish: the offer then starts
+    now, for the same length), until when it stands, and where it is. Offers go first-come
+    first-served (`created_at`), one driver per freed spot at a time (core/services/waitlist.py)."""
+
+    __tablename__ = "waitlist"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="interval"),
+        Index("ix_waitlist_premise_status_created_at", "premise_id", "status", "created_at"),
+        Index("ix_waitlist_user_id_status", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    premise_id: Mapped[int] = mapped_column(ForeignKey("premises.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=_now)
+    expires_at: Mapped[datetime] = mapped_column()
+    status: Mapped[WaitlistStatus] = mapped_column(
+        _enum(WaitlistStatus, "waitlist_status"), default=WaitlistStatus.WAITING
+    )
+    offered_at: Mapped[datetime | None] = mapped_column()
+    # HOLD_MINUTES when the wish was made: how long an offer stands (the freeing transactions
+    # that make offers do not carry the settings).
+    offer_minutes: Mapped[int] = mapped_column(SmallInteger)
+    offer_expires_at: Mapped[datetime | None] = mapped_column()
+    reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id", ondelete="SET NULL"))
+
+
 class ReceiptKind(enum.StrEnum):
     PAYMENT = "payment"  # a booking, an extension or a wallet top-up paid
     REFUND = "refund"  # that payment given back

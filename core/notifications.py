@@ -25,6 +25,10 @@ class NotificationKind(enum.StrEnum):
     HOLD_EXPIRED = "hold_expired"
     LOWER_LATE = "lower_late"
     LOWER_FAILED_AFTER_ALL = "lower_failed_after_all"
+    # Guests and the waitlist (issue 16): a booking shared with a phone number by SMS, and a
+    # spot freed at a full car park, offered with "Hold it".
+    GUEST_PASS = "guest_pass"
+    WAITLIST_OFFER = "waitlist_offer"
     # Drivers: money.
     PAYMENT_REFUNDED = "payment_refunded"
     WALLET_TOPPED_UP = "wallet_topped_up"

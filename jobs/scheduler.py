@@ -19,6 +19,7 @@ from core.logs import demote_info_to_debug
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.incidents import IncidentUseCases
 from core.usecases.payments import PaymentUseCases
+from core.usecases.waitlist import WaitlistUseCases
 from jobs import sweeps
 from jobs.dispatcher import OutboxDispatcher
 
@@ -37,6 +38,7 @@ _DID = {
     "reconcile_payments": "settled {n} checkout page{s} with Stripe",
     "guard_paid_spots": "raised {n} blocker{s} to guard paid spots",
     "close_finished": "raised {n} blocker{s} after bookings ended",
+    "waitlist": "offered {n} freed spot{s} to waiting drivers",
 }
 
 
@@ -77,6 +79,7 @@ def build_scheduler(
     incidents: IncidentUseCases | None = None,
     leave_grace_minutes: int = 5,
     no_show_grace_minutes: int = 30,
+    waitlist: WaitlistUseCases | None = None,
 ) -> AsyncIOScheduler:
     """The sweeps of a running service. `arrival` has no default on purpose: without it no
     blocker is raised to guard a paid spot or after the end, so leaving it out must be a
@@ -103,6 +106,10 @@ def build_scheduler(
             lambda: sweeps.release_no_shows(db, clock, no_show_grace_minutes),
             sweep_seconds,
         )
+    if waitlist is not None:
+        # Wishes past their time dropped, lapsed offers passed on (offers themselves are made
+        # in the transactions that free spots).
+        jobs["waitlist"] = (waitlist.sweep, sweep_seconds)
     if incidents is not None:
         # Recoveries another process heard, or that came while this one was down.
         jobs["close_incidents"] = (incidents.close_recovered, sweep_seconds)

@@ -27,6 +27,7 @@ from core.rules import start_now
 from core.services.catalog import BookingView
 from core.usecases.arrival import ArrivalUseCases, LowerRefused
 from core.usecases.booking import BookingUseCases, ExtendOutcome
+from core.usecases.guests import GuestUseCases
 from core.usecases.payments import CardOutcome, PaymentUseCases
 from core.usecases.sms import SmsUseCases, Texter
 from core.usecases.wallet import WalletUseCases
@@ -48,6 +49,7 @@ class SmsCommands:
     clock: Clock
     hold_minutes: int
     sms: SmsUseCases
+    guests: GuestUseCases | None = None  # a guest pass texted to this number: LOWER opens it
 
     async def handle(self, who: Texter, command: Command) -> list[str]:
         """The reply to one command. Opting out or in is Twilio's to confirm: no reply."""
@@ -180,13 +182,23 @@ class SmsCommands:
     async def _lower(self, who: Texter) -> list[str]:
         lang = who.lang
         current = await self._current(who.user_id)
-        if current is None:
+        guest = None
+        if current is None and self.guests is not None:
+            # No booking of their own: a guest pass texted to this number (issue 16).
+            guest = await self.guests.current_pass(who.user_id)
+        if current is None and guest is None:
             return [t(lang, "reply.no_booking")]
         if self.arrival is None:
             return [t(lang, "reply.lower_off")]
-        tz, spot = current.premise.timezone, short(current.spot.label, SPOT_CHARS)
-        arrival = await self.arrival.lower(current.reservation.id, who.user_id)
-        until = hm(arrival.ends_at or current.reservation.ends_at, tz)
+        if guest is not None:
+            tz, spot, booked_until = guest.timezone, short(guest.spot, SPOT_CHARS), guest.ends_at
+            arrival = await self.arrival.lower_for_guest(guest.pass_id, who.user_id)
+        else:
+            assert current is not None
+            tz, spot = current.premise.timezone, short(current.spot.label, SPOT_CHARS)
+            booked_until = current.reservation.ends_at
+            arrival = await self.arrival.lower(current.reservation.id, who.user_id)
+        until = hm(arrival.ends_at or booked_until, tz)
         if arrival.ok:
             return [t(lang, "reply.lower_ok", spot=spot, until=until)]
         match arrival.refused:

@@ -15,12 +15,13 @@ from core.errors import NotFound
 from core.models import Notification, Premise, Reservation, Spot
 from core.notifications import NotificationKind
 from core.services.places import place_of
-from sms.texts import hm, money, t
+from sms.texts import day_hm, hm, money, t
 
 log = logging.getLogger(__name__)
 
 NAME_CHARS = 20  # a car park's name in an SMS; longer names are cut after a whole word
 SPOT_CHARS = 6
+ADDRESS_CHARS = 30  # a guest pass's address
 
 
 def short(text: str, limit: int) -> str:
@@ -85,6 +86,19 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> str:
         )
     if kind == Kind.CARD_SAVED:
         return t(lang, "notify.card_saved", brand=str(p["brand"]).title()[:12], last4=str(p["last4"])[:4])
+    if kind == Kind.WAITLIST_OFFER:
+        premise = await session.get(Premise, int(p.get("premise_id") or 0))
+        if premise is None:
+            return t(lang, "notify.generic")
+        tz = premise.timezone
+        return t(
+            lang,
+            "notify.waitlist_offer",
+            name=short(premise.name, NAME_CHARS),
+            start=hm(datetime.fromisoformat(str(p["starts_at"])), tz),
+            end=hm(datetime.fromisoformat(str(p["ends_at"])), tz),
+            until=hm(datetime.fromisoformat(str(p["until"])), tz),
+        )
     booked = await _booked(session, p)
     if booked is None:
         log.warning("notification %s of kind %s: its booking is gone", note.id, note.kind)
@@ -179,6 +193,19 @@ def _lower_late(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation,
     return t(lang, "notify.lower_late_failed", **v)
 
 
+def _guest_pass(lang: str, _p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
+    # The place and times only: nothing of the owner (name, number, price).
+    return t(
+        lang,
+        "notify.guest_pass",
+        name=v["name"],
+        address=short(pr.address, ADDRESS_CHARS),
+        spot=v["spot"],
+        start=day_hm(r.starts_at, pr.timezone),
+        end=v["end"],
+    )
+
+
 def _refunded(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise) -> str:
     return t(lang, "notify.payment_refunded", **v, amount=money(int(p["amount"]), str(p["currency"])))
 
@@ -204,6 +231,7 @@ _BOOKING_TEXTS: dict[NotificationKind, Text] = {
     Kind.HOLD_EXPIRED: _plain("notify.hold_expired"),
     Kind.LOWER_LATE: _lower_late,
     Kind.LOWER_FAILED_AFTER_ALL: _plain("notify.lower_failed_after_all"),
+    Kind.GUEST_PASS: _guest_pass,
     Kind.PAYMENT_REFUNDED: _refunded,
 }
 

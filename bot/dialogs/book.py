@@ -40,7 +40,7 @@ from bot.dialogs.common import (
     t,
     unexpected_input,
 )
-from bot.dialogs.states import BookSG, MenuSG
+from bot.dialogs.states import BookingsSG, BookSG, MenuSG
 from bot.i18n import Raw
 from core.errors import (
     ClosedAtThatTime,
@@ -220,7 +220,18 @@ async def _quote_screen(m: DialogManager) -> dict[str, Any]:
         }
     q = view.quote
     if q.free_spots == 0:
-        return {"text": t(m, "quote.no_spot"), "can_hold": False, "btn_confirm": "", "closed": False}
+        # Full: the driver may wait for a spot to free up (the waitlist, issue 16).
+        joined = m.dialog_data.get("waitlisted")
+        return {
+            "text": Raw(f"{t(m, 'quote.no_spot')}\n\n{joined}") if joined else t(m, "quote.no_spot"),
+            "can_hold": False,
+            "btn_confirm": "",
+            "closed": False,
+            "can_wait": not joined,
+            "waiting": bool(joined),
+            "btn_wait": t(m, "btn.waitlist_join"),
+            "btn_my_waitlist": t(m, "btn.my_waitlist"),
+        }
     price = fmt.money(q.price, q.currency)
     return {
         "text": t(
@@ -283,6 +294,28 @@ async def time_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 async def on_time(callback: CallbackQuery, _: Any, manager: DialogManager, slot: str) -> None:
     manager.dialog_data["start"] = slot
     await manager.switch_to(BookSG.quote)
+
+
+async def on_wait(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """ "Tell me when a spot frees up": the wish for this very stay."""
+    svc, who = services(manager), caller(manager)
+    try:
+        wish = await svc.waitlist.join(
+            user_id=who.user_id,
+            premise_id=_premise_id(manager),
+            starts_at=_start(manager),
+            minutes=manager.dialog_data["minutes"],
+        )
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    until = fmt.local(wish.expires_at, wish.timezone)
+    manager.dialog_data["waitlisted"] = t(
+        manager,
+        "waitlist.joined",
+        minutes=svc.settings.hold_minutes,
+        until=f"{fmt.day(who.lang, until)} {until:%H:%M}",
+    )
 
 
 async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -648,6 +681,8 @@ def book_dialog() -> Dialog:
         Window(
             Format("{text}"),
             Button(Format("{btn_confirm}"), id="hold", on_click=on_hold, when="can_hold"),
+            Button(Format("{btn_wait}"), id="wait", on_click=on_wait, when="can_wait"),
+            Start(Format("{btn_my_waitlist}"), id="my_waitlist", state=BookingsSG.waitlist, when="waiting"),
             SwitchTo(Format("{btn_plate}"), id="plate", state=BookSG.plate, when="can_hold"),
             SwitchTo(Format("{btn_other_time}"), id="other_time", state=BookSG.date, when="closed"),
             Cancel(Format("{btn_back}"), id="back_to_card", when="from_card"),

@@ -3,11 +3,13 @@ cancel before the start (with refund), end parking now after it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot
-from aiogram.types import CallbackQuery
+from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, ShowMode, StartMode, Window
+from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import Button, Column, Row, Start, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
@@ -16,15 +18,26 @@ from bot import receipts
 from bot.arrival import outcome_text
 from bot.calendar import send_calendar
 from bot.dialogs.book import book_again
-from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
+from bot.dialogs.common import (
+    caller,
+    choice,
+    explain,
+    label,
+    refusal_text,
+    services,
+    show_hint,
+    t,
+    unexpected_input,
+)
 from bot.dialogs.find import send_venue
 from bot.dialogs.reviews import stars
 from bot.dialogs.states import BookingsSG, BookSG, MenuSG, ReviewSG
 from bot.extension import offer_extensions
 from bot.i18n import Raw, tr
-from core.errors import DomainError, TooLateToCancel
+from core.errors import DomainError, InvalidPhone, TooLateToCancel
 from core.models import PaymentStatus, ReservationStatus
 from core.pricing import PriceLine
+from core.services import guests
 from core.services.catalog import BookingScope, BookingView
 from core.usecases.calendar import IN_CALENDAR
 
@@ -97,6 +110,8 @@ async def list_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         # Past stays are where reviews come from: their list is one tap away there.
         "past": scope == BookingScope.PAST,
         "btn_my_reviews": t(m, "btn.my_reviews"),
+        "has_wishes": bool(await svc.waitlist.mine(caller(m).user_id)),
+        "btn_my_waitlist": t(m, "btn.my_waitlist"),
     }
 
 
@@ -181,7 +196,15 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         text = Raw(head + "\n" + t(m, "booking.plate", plate=r.plate) + sep + tail)
     if review_line:
         text = Raw(f"{text}\n{review_line}")
+    shareable = guests.usable(r, svc.clock.now())
+    shared = (
+        await svc.guests.shared_count(owner_id=caller(m).user_id, reservation_id=r.id) if shareable else 0
+    )
     return {
+        "can_share": shareable,
+        "btn_share": t(m, "btn.share_guest"),
+        "is_shared": shared > 0,
+        "btn_revoke_guest": t(m, "btn.revoke_guest"),
         "can_lower": svc.arrival is not None and v.can_lower,
         "btn_lower": t(m, "btn.lower"),
         "notice": notice,
@@ -225,6 +248,96 @@ async def on_lower(callback: CallbackQuery, _: Button, manager: DialogManager) -
         await callback.answer(outcome_text(who.lang, arrival))
         return
     manager.dialog_data["notice"] = outcome_text(who.lang, arrival)
+
+
+async def on_share(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    """A new guest pass for this booking: its link is shown once (only its hash is kept)."""
+    svc, who = services(manager), caller(manager)
+    try:
+        link = await svc.guests.share(owner_id=who.user_id, reservation_id=_reservation_id(manager))
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    bot: Bot = manager.middleware_data["bot"]
+    me = await bot.me()
+    manager.dialog_data["guest_link"] = f"https://t.me/{me.username}?start={guests.PREFIX}{link.token}"
+    await manager.switch_to(BookingsSG.share)
+
+
+async def on_revoke_guest(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
+    svc, who = services(manager), caller(manager)
+    reservation_id = _reservation_id(manager)
+    try:
+        await svc.guests.revoke(owner_id=who.user_id, reservation_id=reservation_id)
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    manager.dialog_data.pop("guest_link", None)
+    manager.dialog_data["notice"] = t(manager, "guest.revoked", id=reservation_id)
+    await manager.switch_to(BookingsSG.detail)
+
+
+async def share_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    v = await svc.booking.details(user_id=caller(m).user_id, reservation_id=_reservation_id(m))
+    r = v.reservation
+    count = await svc.guests.shared_count(owner_id=caller(m).user_id, reservation_id=r.id)
+    opens = r.starts_at - timedelta(minutes=svc.settings.early_arrival_minutes)
+    text = t(
+        m,
+        "guest.share",
+        id=r.id,
+        spot=v.spot.label,
+        opens=fmt.stamp(caller(m).lang, opens, v.premise.timezone),
+        link=m.dialog_data.get("guest_link", ""),
+    )
+    return {
+        "text": Raw(f"{text}\n\n{t(m, 'guest.shared_count', count=count)}"),
+        "can_sms": svc.settings.sms_enabled,  # a pass by SMS needs Twilio
+        "btn_sms": t(m, "btn.share_sms"),
+        "btn_revoke_guest": t(m, "btn.revoke_guest"),
+        "ask": t(m, "guest.ask_phone"),
+    }
+
+
+async def on_guest_phone(message: Message, _: MessageInput, manager: DialogManager) -> None:
+    svc, who = services(manager), caller(manager)
+    try:
+        phone = await svc.guests.share_by_sms(
+            owner_id=who.user_id, reservation_id=_reservation_id(manager), phone=message.text or ""
+        )
+    except InvalidPhone:
+        show_hint(manager, t(manager, "guest.phone_invalid"))
+        return
+    except DomainError as exc:
+        show_hint(manager, refusal_text(who.lang, exc))
+        return
+    manager.dialog_data["notice"] = t(manager, "guest.sms_sent", phone=phone)
+    await manager.switch_to(BookingsSG.detail, show_mode=ShowMode.SEND)
+
+
+async def waitlist_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
+    m, svc = dialog_manager, services(dialog_manager)
+    lang = caller(m).lang
+    wishes = await svc.waitlist.mine(caller(m).user_id)
+    items = []
+    for w in wishes:
+        start = fmt.local(w.starts_at, w.timezone)
+        text = label(m, "waitlist.item", start=f"{fmt.day(lang, start)} {start:%H:%M}", name=w.premise_name)
+        items.append((w.id, text[:MAX_LABEL]))
+    title = t(m, "waitlist.title")
+    notice = m.dialog_data.pop("notice", None)
+    body = t(m, "waitlist.intro") if items else t(m, "waitlist.empty")
+    return {"text": Raw("\n\n".join(x for x in (notice, title, body) if x)), "wishes": items}
+
+
+async def on_wish(callback: CallbackQuery, _: Any, manager: DialogManager, wish_id: int) -> None:
+    try:
+        await services(manager).waitlist.cancel(user_id=caller(manager).user_id, wish_id=int(wish_id))
+    except DomainError as exc:
+        await explain(callback, manager, exc)
+        return
+    manager.dialog_data["notice"] = t(manager, "waitlist.withdrawn")
 
 
 async def on_extend(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -377,6 +490,9 @@ def bookings_dialog() -> Dialog:
                 Button(Format("{btn_more}"), id="next", on_click=on_page, when="has_next"),
             ),
             Start(Format("{btn_my_reviews}"), id="my_reviews", state=ReviewSG.mine, when="past"),
+            SwitchTo(
+                Format("{btn_my_waitlist}"), id="my_waitlist", state=BookingsSG.waitlist, when="has_wishes"
+            ),
             Start(Format("{btn_menu}"), id="menu", state=MenuSG.main, mode=StartMode.RESET_STACK),
             unexpected_input(),
             state=BookingsSG.list,
@@ -396,6 +512,10 @@ def bookings_dialog() -> Dialog:
             Button(Format("{btn_review}"), id="review", on_click=on_review, when="can_review"),
             Button(Format("{btn_book_again}"), id="again", on_click=on_book_again, when="can_book_again"),
             Button(Format("{btn_receipt}"), id="receipt", on_click=on_receipt, when="has_receipt"),
+            Button(Format("{btn_share}"), id="share", on_click=on_share, when="can_share"),
+            Button(
+                Format("{btn_revoke_guest}"), id="revoke_guest", on_click=on_revoke_guest, when="is_shared"
+            ),
             Button(Format("{btn_navigate}"), id="navigate", on_click=on_navigate),
             SwitchTo(Format("{btn_back}"), id="back", state=BookingsSG.list),
             unexpected_input(),
@@ -421,5 +541,29 @@ def bookings_dialog() -> Dialog:
             unexpected_input(),
             state=BookingsSG.end,
             getter=end_getter,
+        ),
+        Window(
+            Format("{text}"),
+            SwitchTo(Format("{btn_sms}"), id="share_sms", state=BookingsSG.share_phone, when="can_sms"),
+            Button(Format("{btn_revoke_guest}"), id="revoke_share", on_click=on_revoke_guest),
+            SwitchTo(Format("{btn_back}"), id="back_share", state=BookingsSG.detail),
+            unexpected_input(),
+            state=BookingsSG.share,
+            getter=share_getter,
+        ),
+        Window(
+            Format("{ask}"),
+            MessageInput(on_guest_phone),
+            SwitchTo(Format("{btn_back}"), id="back_phone", state=BookingsSG.detail),
+            state=BookingsSG.share_phone,
+            getter=share_getter,
+        ),
+        Window(
+            Format("{text}"),
+            Column(choice("wish", "wishes", on_wish, type_factory=int)),
+            SwitchTo(Format("{btn_back}"), id="back_wishes", state=BookingsSG.list),
+            unexpected_input(),
+            state=BookingsSG.waitlist,
+            getter=waitlist_getter,
         ),
     )

@@ -293,6 +293,10 @@ _REFUSALS = {
     "invalid_review": "admin.review_invalid",
     "invalid_plate": "plate.invalid",
     "invalid_operator_field": "admin.operator_invalid",
+    "invalid_guest_pass": "guest.invalid",
+    "cannot_share": "guest.cannot_share",
+    "offer_lapsed": "waitlist.lapsed",
+    "too_many_wishes": "waitlist.too_many",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 REVIEW_REFUSALS = ("not_completed", "no_show", "closed", "rating", "too_long")

@@ -35,6 +35,9 @@ class BookingsSG(StatesGroup):
     detail = State()
     cancel = State()
     end = State()
+    share = State()  # a guest pass just made: its link, SMS, revoke
+    share_phone = State()  # the guest's number, for a pass by SMS
+    waitlist = State()  # the driver's waitlist wishes, each withdrawn with a tap
 
 
 class ReviewSG(StatesGroup):

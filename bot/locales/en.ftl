@@ -177,6 +177,17 @@ price-bad_amount = Prices must be from 0.01 up to 10000.00, with at most two dec
 price-cap_too_low = The daily cap must be at least the price of the dearest hour.
 price-bad_period = Each special rate needs at least one weekday, times in whole minutes, and no overlap with another.
 quote-no_spot = Sorry, every spot is taken for that time. Try another time or car park.
+btn-waitlist_join = 🔔 Tell me when a spot frees up
+waitlist-joined = 🔔 You are on the waitlist. When a spot frees up for this time, you get a message with a button to hold it; the offer stands { $minutes } min. Your wish stands until { $until }.
+btn-my_waitlist = 🔔 My waitlist
+waitlist-title = 🔔 <b>Your waitlist</b>
+waitlist-intro = You hear from us as soon as one of these frees up. Tap one to withdraw it.
+waitlist-empty = You are not waiting for any spot. When a car park is full, tap “🔔 Tell me when a spot frees up” there.
+waitlist-item = ✖️ { $start } · { $name }
+waitlist-withdrawn = Withdrawn: you will not hear about that spot.
+waitlist-lapsed = This offer has lapsed: the spot went to the next driver in line.
+waitlist-gone = Sorry, someone booked that spot a moment ago. You stay first in line for the next one.
+waitlist-too_many = You are already waiting for 5 spots. Withdraw one first in /bookings → 🔔 My waitlist.
 hold-too_many = You already have { $limit ->
         [one] { $limit } unpaid booking
        *[other] { $limit } unpaid bookings
@@ -333,6 +344,33 @@ calendar-sent = 📅 Booking #{ $id }: open the file to add it to your calendar.
 calendar-summary = 🅿️ { $name }, spot { $spot }
 calendar-description = Parking booking #{ $id }
 calendar-alarm = Your parking at { $name }, spot { $spot }, starts in 30 minutes.
+btn-share_guest = 👥 Share with a guest
+guest-share =
+    👥 <b>Share booking #{ $id } with a guest</b>
+    This link lets one person lower and raise the blocker of spot { $spot } from { $opens } until the booking ends, and nothing else. They see the address, the spot and the times; not your name, number or payments. The first person to open it gets it.
+
+    { $link }
+guest-shared_count = { $count ->
+        [one] 👥 Shared: 1 pass is valid.
+       *[other] 👥 Shared: { $count } passes are valid.
+    }
+btn-share_sms = 📱 Send by SMS instead
+guest-ask_phone = Type the guest's mobile number with the country code, like +380501234567. They get a text with the address and times and reply LOWER when they arrive.
+guest-phone_invalid = That does not look like a phone number.
+guest-sms_sent = ✅ Sent to { $phone }. They reply LOWER when they arrive.
+btn-revoke_guest = 🚫 Revoke guest access
+guest-revoked = 🚫 Guest access to booking #{ $id } is revoked: the links and texts sent open nothing any more.
+guest-cannot_share = Only a paid booking that has not ended can be shared.
+guest-invalid = This guest pass opens nothing: it was revoked, its booking is over, or it was opened by someone else. Ask the person who sent it for a new one.
+guest-view =
+    👥 <b>Guest parking</b> · { $name }
+    📍 { $address }
+    🅿️ Spot <b>{ $spot }</b>
+    🕒 { $window }
+btn-guest_lower = ⬇️ Lower the blocker
+btn-guest_raise = ⬆️ Raise
+guest-raised = ⬆️ The blocker is up.
+guest-raise_failed = ⚠️ The blocker did not go up. Please try again in a moment.
 
 ## reviews
 
@@ -441,6 +479,18 @@ notify-hold_expiring = ⏳ { $minutes ->
     } left to pay for spot <b>{ $spot }</b> at { $name } ({ $price }). At { $until } the hold ends and the spot is released.
 btn-pay_now = 💳 Pay now
 notify-hold_expired = ⌛ Your unpaid booking #{ $id } (spot { $spot } at { $name }) was released because the payment did not arrive in time.
+notify-guest_pass =
+    👥 <b>Guest parking for you</b> · { $name }
+    📍 { $address }
+    🅿️ Spot <b>{ $spot }</b>
+    🕒 { $window }
+    Reply LOWER by SMS when you arrive.
+notify-waitlist_offer =
+    🔔 <b>A spot is free at { $name }</b>
+    📍 { $address }
+    🕒 { $window }
+    Hold it by { $until }; after that it goes to the next driver in line.
+btn-waitlist_hold = 🅿️ Hold it
 notify-payment_refunded = ↩️ { $amount } is being refunded for booking #{ $id }: { $reason }
 refund_reason-spot_taken = the spot was taken before your payment arrived.
 refund_reason-duplicate = this booking was already paid.
@@ -494,6 +544,7 @@ lower-ended = This booking has ended.
 lower-wrong_state = This booking cannot open the blocker now.
 lower-no_blocker = This spot has no blocker: just park.
 lower-blocker_down = ⚠️ The blocker is out of service right now. Our team has been alerted.
+lower-car_present = ⚠️ A car is on the spot, so the blocker stays down. Drive off first.
 notify-admin_blocker_unhealthy = ⚠️ Blocker { $blocker_id } is out of service ({ $reason }). Its spot is off sale until it recovers.
 notify-admin_blocker_recovered = ✅ Blocker { $blocker_id } is back in service.
 notify-admin_blockers_unhealthy =

@@ -57,7 +57,7 @@ from core.rules import (
     check_extension,
     is_paid,
 )
-from core.services import outbox, refunds
+from core.services import outbox, refunds, waitlist
 from core.services.availability import free_spot_ids, is_spot_free
 from core.services.places import place_of
 from core.services.pricing import ensure_plan, plan_by_id, plan_in_force, price_with
@@ -286,6 +286,7 @@ async def cancel(
     _close(reservation, "cancel", now)
     result = CancelResult(reservation)
     await refund_payments(session, reservation, now, result)
+    await waitlist.spot_freed(session, reservation.spot_id, reservation.starts_at, reservation.ends_at, now)
     await outbox.notify(
         session,
         reservation.user_id,
@@ -357,8 +358,10 @@ async def end_now(
         if reservation.status in ENDABLE:
             raise NotStarted(f"reservation {reservation.id} has not started: cancel it instead")
         raise InvalidTransition(reservation.id, reservation.status.value, "end")
+    booked_until = reservation.ends_at
     reservation.ends_at = max(now.replace(microsecond=0), reservation.starts_at + timedelta(minutes=1))
     await _complete(session, reservation, now, by_staff=by_staff)
+    await waitlist.spot_freed(session, reservation.spot_id, reservation.ends_at, booked_until, now)
     return reservation
 
 
@@ -534,8 +537,22 @@ async def expire_holds(
         stale,
         allowed,
         {"status": target, "closed_at": now, "updated_at": now},
-        (Reservation.id, Reservation.user_id),
+        (Reservation.id, Reservation.user_id, Reservation.spot_id),
     )
+    if expired:
+        # Each car park once, in id order: two processes expiring holds at the same car parks
+        # then lock them in the same order (no deadlock).
+        premise_of = dict(
+            (
+                await session.execute(
+                    select(Spot.id, Spot.premise_id).where(Spot.id.in_({r.spot_id for r in expired}))
+                )
+            )
+            .tuples()
+            .all()
+        )
+        for freed_at in sorted({premise_of[r.spot_id] for r in expired if r.spot_id in premise_of}):
+            await waitlist.capacity_freed(session, freed_at, None, None, now)
     await outbox.notify_many(
         session,
         NotificationKind.HOLD_EXPIRED,
@@ -679,6 +696,7 @@ async def expire_hold(session: AsyncSession, reservation_id: int, now: datetime)
         return False
     _close(reservation, "expire", now)
     await session.flush()
+    await waitlist.spot_freed(session, reservation.spot_id, reservation.starts_at, reservation.ends_at, now)
     await outbox.notify(
         session,
         reservation.user_id,
@@ -700,6 +718,7 @@ async def release_hold(
     _close(reservation, "release", now)
     reservation.hold_expires_at = None
     await session.flush()
+    await waitlist.spot_freed(session, reservation.spot_id, reservation.starts_at, reservation.ends_at, now)
     await outbox.notify(
         session,
         reservation.user_id,

@@ -43,7 +43,7 @@ from core.models import (
 from core.notifications import NotificationKind
 from core.pricing import price_stay
 from core.rules import STEP_MINUTES, TRANSITIONS
-from core.services import outbox, wallet
+from core.services import outbox, waitlist, wallet
 from core.services.places import place_of
 from core.services.pricing import plan_by_id, plan_in_force
 
@@ -221,8 +221,11 @@ async def complete_left(
     if premise.refund_unused:
         refund = await refund_unused(session, reservation, premise, left_at, now)
     reservation.left_at = left_at
+    booked_until = reservation.ends_at
     _complete(reservation, now, no_show=False)
     await session.flush()
+    # The rest of the stay is free: the first driver waiting for this car park hears of it.
+    await waitlist.spot_freed(session, reservation.spot_id, reservation.ends_at, booked_until, now)
     await outbox.notify(
         session,
         reservation.user_id,
@@ -359,8 +362,10 @@ async def release(
     refund = Refund(0, 0)
     if premise.refund_no_show:
         refund = await refund_unused(session, reservation, premise, now, now)
+    booked_until = reservation.ends_at
     _complete(reservation, now, no_show=True)
     await session.flush()
+    await waitlist.spot_freed(session, reservation.spot_id, reservation.ends_at, booked_until, now)
     if reason is ReleaseReason.DRIVER:
         return refund
     await outbox.notify(

@@ -24,7 +24,7 @@ from core.errors import DomainError
 from core.models import Blocker, BlockerState, Reservation, ReservationStatus
 from core.notifications import NotificationKind
 from core.rules import lowering_opens_at, why_not_lower
-from core.services import booking, incidents, outbox
+from core.services import booking, guests, incidents, outbox
 from core.services.places import place_of
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class LowerRefused(enum.Enum):
     BLOCKER_DOWN = "blocker_down"
     IN_PROGRESS = "in_progress"  # another tap's lowering is still waiting for the device
     ALREADY_DOWN = "already_down"  # the driver is parked and the blocker is down
+    CAR_PRESENT = "car_present"  # raising only: a car stands on the spot
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +140,75 @@ class ArrivalUseCases:
         from any device or process, send one command: the others are refused IN_PROGRESS (and
         ALREADY_DOWN once the driver is parked). `started` runs once the claim is held, before
         the device is asked (the place for a progress message)."""
+
+        async def owned(s: AsyncSession, now: datetime) -> Reservation:
+            return await booking.get_owned(s, reservation_id, user_id)
+
+        return await self._lower(owned, started)
+
+    async def lower_for_guest(
+        self,
+        pass_id: int,
+        user_id: int,
+        *,
+        started: Callable[[], Awaitable[None]] | None = None,
+    ) -> Arrival:
+        """The same lowering for the guest of a guest pass (core/services/guests.py): the pass
+        must be theirs, not revoked, its booking paid and not ended; then the owner's rules
+        (window, blocker, one lowering at a time) decide. Raises InvalidGuestPass."""
+
+        async def shared(s: AsyncSession, now: datetime) -> Reservation:
+            return (await guests.guest_booking(s, pass_id, user_id, now))[1]
+
+        return await self._lower(shared, started)
+
+    async def raise_for_guest(self, pass_id: int, user_id: int) -> Arrival:
+        """A guest raises the blocker again (leaving, or to guard the spot) within the same
+        window; never onto a car (`car_present`: CAR_PRESENT, nothing sent). Raises
+        InvalidGuestPass."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            reservation = (await guests.guest_booking(s, pass_id, user_id, now))[1]
+            blocker = await blocker_of(s, reservation.spot_id)
+            spot, premise = await place_of(s, reservation)
+            outside = why_not_lower(
+                reservation.status, reservation.starts_at, reservation.ends_at, now, self.early_minutes
+            )
+        refused: LowerRefused | None = LowerRefused(outside.value) if outside is not None else None
+        if refused is None:
+            if blocker is None:
+                refused = LowerRefused.NO_BLOCKER
+            elif blocker.car_present:
+                refused = LowerRefused.CAR_PRESENT
+            elif health_problems(online=blocker.online, state=blocker.state, battery=None):
+                refused = LowerRefused.BLOCKER_DOWN
+        tz, label, ends_at = premise.timezone, spot.label, reservation.ends_at
+        if refused is not None:
+            opens = lowering_opens_at(reservation.starts_at, self.early_minutes)
+            too_early = refused == LowerRefused.TOO_EARLY
+            return Arrival(
+                refused=refused,
+                opens_at=opens if too_early else None,
+                timezone=tz,
+                spot=label,
+                ends_at=ends_at,
+            )
+        assert blocker is not None
+        result = await self.blockers.command(blocker.id, "raise", reservation.id)
+        return Arrival(result=result, timezone=tz, spot=label, ends_at=ends_at)
+
+    async def _lower(
+        self,
+        resolve: Callable[[AsyncSession, datetime], Awaitable[Reservation]],
+        started: Callable[[], Awaitable[None]] | None,
+    ) -> Arrival:
+        """The lowering itself, for a booking `resolve` finds (and checks the caller may open)."""
         now = self.clock.now()
         async with self.db.transaction() as s:
-            reservation, blocker, refused = await check_lowering(
-                s, reservation_id, user_id, now, self.early_minutes
-            )
+            reservation = await resolve(s, now)
+            reservation_id, owner_id = reservation.id, reservation.user_id
+            blocker = await blocker_of(s, reservation.spot_id)
+            refused = lowering_refusal(reservation, blocker, now, self.early_minutes)
             if refused is None and not await self._claim(s, reservation_id, now):
                 refused = LowerRefused.IN_PROGRESS
             opens = lowering_opens_at(reservation.starts_at, self.early_minutes)
@@ -179,7 +244,7 @@ class ArrivalUseCases:
                         row.state = result.state
                 # Already active is fine: the driver lowers again after driving out.
                 with contextlib.suppress(DomainError):
-                    await booking.mark_arrived(s, reservation_id, user_id=user_id, now=self.clock.now())
+                    await booking.mark_arrived(s, reservation_id, user_id=owner_id, now=self.clock.now())
             elif result.status not in (CommandStatus.BUSY, CommandStatus.EXPIRED):
                 # The premise's staff and the owners get an incident with buttons, naming this
                 # booking (once per blocker and kind); without one (offline: the outage's own

@@ -37,7 +37,7 @@ from core.models import Premise, Reservation, ReservationStatus, Spot, User
 from core.notifications import NotificationKind
 from core.permissions import Permission
 from core.rules import Interval
-from core.services import booking, outbox
+from core.services import booking, outbox, waitlist
 from core.services.availability import free_spot_ids, holds_spot
 from core.usecases.admin import AdminUseCases
 
@@ -318,6 +318,9 @@ class SpotUseCases(AdminUseCases):
             audit.before = _state(spot)
             spot.is_active, spot.closed_reason, spot.closed_until = True, None, None
             audit.after = _state(spot)
+            await s.flush()
+            # A spot back on sale is capacity freed: drivers waiting for this car park hear.
+            await waitlist.capacity_freed(s, premise_id, None, None, self.clock.now())
             return _view(spot)
 
     async def _premise_booking(

@@ -227,7 +227,7 @@ async def test_quote_when_the_last_spot_went_meanwhile(driver: Driver, services:
     await hold(services, other, premise_id, services.clock.now(), 180)
     await driver.tap("2 h · 5.00 EUR")
     assert driver.text == "Sorry, every spot is taken for that time. Try another time or car park."
-    assert driver.layout == [["⬅️ Back"]]
+    assert driver.layout == [["🔔 Tell me when a spot frees up"], ["⬅️ Back"]]
 
 
 async def test_a_closed_time_is_refused_with_the_hours_and_the_picker_offers_only_open_slots(

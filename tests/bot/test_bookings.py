@@ -104,6 +104,7 @@ async def test_a_started_booking_shows_its_payment_and_cannot_be_cancelled(
         ["🏁 End parking now", "➕ Extend"],
         ["📅 Add to calendar"],
         ["🧾 Receipt"],
+        ["👥 Share with a guest"],
         ["🧭 Navigate"],
         ["⬅️ Back"],
     ]
@@ -132,6 +133,7 @@ async def test_cancelling_an_upcoming_booking_refunds_the_wallet(
         ["❌ Cancel booking"],
         ["📅 Add to calendar"],
         ["🧾 Receipt"],
+        ["👥 Share with a guest"],
         ["🧭 Navigate"],
         ["⬅️ Back"],
     ]
@@ -195,6 +197,7 @@ async def test_a_started_booking_is_ended_not_cancelled(
         ["🏁 End parking now", "➕ Extend"],
         ["📅 Add to calendar"],
         ["🧾 Receipt"],
+        ["👥 Share with a guest"],
         ["🧭 Navigate"],
         ["⬅️ Back"],
     ]
@@ -241,6 +244,7 @@ async def test_a_cancel_confirmed_after_the_start_is_refused_clearly(
         ["🏁 End parking now", "➕ Extend"],
         ["📅 Add to calendar"],
         ["🧾 Receipt"],
+        ["👥 Share with a guest"],
         ["🧭 Navigate"],
         ["⬅️ Back"],
     ]
@@ -292,6 +296,10 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.InvalidPlate("x"),
         errors.TooManyVehicles("x"),
         errors.InvalidOperatorField("vat_rate", "x"),
+        errors.InvalidGuestPass("x"),
+        errors.CannotShare("x"),
+        errors.OfferLapsed("x"),
+        errors.TooManyWishes("x"),
         errors.DomainError("x"),
     ]
     # Every subclass of DomainError in core.errors is in the list above.
@@ -422,6 +430,7 @@ async def test_a_link_to_a_booking_opens_it(driver: Driver, services: Services, 
             ["❌ Cancel booking"],
             ["📅 Add to calendar"],
             ["🧾 Receipt"],
+            ["👥 Share with a guest"],
             ["🧭 Navigate"],
             ["⬅️ Back"],
         ]

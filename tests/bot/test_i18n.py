@@ -55,6 +55,7 @@ def test_ukrainian_is_really_translated() -> None:
         "btn.prev",
         "btn.pay_card",
         "bookings.item",
+        "waitlist.item",
         "booking.payment_line",
         "btn.topup",
         "history.item",

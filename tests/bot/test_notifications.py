@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +64,18 @@ async def _incident_and_review(
 
 
 def _payloads(
-    reservation_id: int, ends_at: str, incident_id: int = 0, review_id: int = 0
+    reservation_id: int, ends_at: str, incident_id: int = 0, review_id: int = 0, premise_id: int = 1
 ) -> dict[K, dict[str, Any]]:
     """A payload of each kind as core writes it."""
     booking_ = {"reservation_id": reservation_id}
+    end = datetime.fromisoformat(ends_at)
+    offer = {
+        "wish_id": 1,
+        "premise_id": premise_id,
+        "starts_at": (end - timedelta(hours=1)).isoformat(),
+        "ends_at": end.isoformat(),
+        "until": (end - timedelta(hours=2)).isoformat(),
+    }
     money = {"amount": 500, "currency": "EUR"}
     return {
         K.BOOKING_CONFIRMED: booking_,
@@ -90,6 +98,8 @@ def _payloads(
         K.HOLD_EXPIRED: booking_,
         K.LOWER_LATE: {**booking_, "status": "timeout"},
         K.LOWER_FAILED_AFTER_ALL: {**booking_, "status": "jammed"},
+        K.GUEST_PASS: {**booking_, "pass_id": 1},
+        K.WAITLIST_OFFER: offer,
         K.PAYMENT_REFUNDED: {**booking_, **money, "reason": "spot_taken"},
         K.WALLET_TOPPED_UP: {**money, "balance": 700},
         K.CARD_SAVED: {"brand": "visa", "last4": "4242"},
@@ -131,7 +141,7 @@ async def test_every_kind_says_something_specific_in_every_language(
             hold_minutes=10,
         )
         incident_id, review_id = await _incident_and_review(s, premise.id, user.id, clock)
-        payloads = _payloads(r.id, r.ends_at.isoformat(), incident_id, review_id)
+        payloads = _payloads(r.id, r.ends_at.isoformat(), incident_id, review_id, premise.id)
         user_id = user.id
     assert set(payloads) == set(K)
     generic = tr(lang, "notify.generic")
@@ -294,7 +304,7 @@ async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, l
             hold_minutes=10,
         )
         incident_id, review_id = await _incident_and_review(s, premise.id, user.id, clock)
-        payloads = _payloads(r.id, r.ends_at.isoformat(), incident_id, review_id)
+        payloads = _payloads(r.id, r.ends_at.isoformat(), incident_id, review_id, premise.id)
         # The sample payloads, made to agree with this booking.
         payloads[K.BOOKING_REMINDER]["options"] = [
             {"minutes": 30, "price": 100},
@@ -375,3 +385,28 @@ async def test_an_incident_alert_names_the_bookings_and_offers_its_four_buttons(
     async with sqlite_db.read() as s:
         text = (await render(s, moved, "uk")).text
     assert text.startswith("🔀 Блокатор місця B4 у паркінгу Central Garage несправний.")
+
+
+async def test_a_waitlist_offer_names_the_place_and_time_and_offers_hold_it(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    async with sqlite_db.transaction() as s:
+        user = await make_user(s)
+        premise = await make_premise(s, name="Central Garage")
+    starts = clock.now() + timedelta(hours=3)  # 12:00 UTC, 14:00 in Kyiv
+    payload = {
+        "wish_id": 42,
+        "premise_id": premise.id,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=1)).isoformat(),
+        "until": (clock.now() + timedelta(minutes=10)).isoformat(),
+    }
+    note = Notification(
+        id=1, user_id=user.id, kind=K.WAITLIST_OFFER, channel=Channel.TELEGRAM, payload=payload
+    )
+    async with sqlite_db.read() as s:
+        rendered = await render(s, note, "en")
+    assert "A spot is free at Central Garage" in rendered.text and "Hold it by 11:10" in rendered.text
+    assert rendered.keyboard is not None
+    [[button]] = rendered.keyboard.inline_keyboard
+    assert (button.text, button.callback_data) == ("🅿️ Hold it", "wl:hold:42")

@@ -16,16 +16,22 @@ view).
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from aiogram.methods import SendDocument
+from pydantic import SecretStr
 
 from bot.context import Services
 from core.clock import ManualClock
+from core.errors import NoSpotFree
+from core.models import Blocker, BlockerState, Reservation
 from tests.bot.dialog_support import Driver, layout
 from tests.bot.screens import (
     HERE,
@@ -155,6 +161,11 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     await c.step("Its receipt: a PDF, the booking again below", c.tap(2))
     await c.step("End parking now: the question", c.tap(0))
     await c.step("No, keep parking", c.tap(0, 1))
+    await c.step("Share with a guest: a new link", c.tap(3))
+    await c.step("Send by SMS instead: the prompt", c.tap(0))
+    await c.step("Something that is no number", c.send("tomorrow"))
+    await c.step("A number: sent, the booking again", c.send("+380501234567"))
+    await c.step("Revoke guest access", c.tap(4))
     await c.step("Back to the list", c.tap(-1))
     await c.step("Upcoming tab", c.tap(0, 0))
     await c.step("An upcoming booking", c.tap(1))
@@ -175,7 +186,7 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     await c.step("Unknown text on the menu", c.send("hello?"))
 
     # After a stay: the review, my reviews, book again.
-    await complete_a_stay(services, clock, user_id, garage)
+    stay = await complete_a_stay(services, clock, user_id, garage)
     await c.step("/bookings", c.send("/bookings"))
     await c.step("Past tab", c.tap(0, 2))
     await c.step("A completed stay", c.tap(1))
@@ -187,9 +198,51 @@ async def _journey(c: Catalogue, services: Services, clock: ManualClock, user_id
     await c.step("/start: the menu offers to book again", c.send("/start"))
     await c.step("Book again: the quote at the next free start", c.tap(1))
 
+    # The waitlist: the quoted stay is taken meanwhile; "Tell me when a spot frees up".
+    again = await services.rebook.again(user_id=user_id, reservation_id=stay)
+    others = [await add_user(services, TG_ID + n) for n in (1, 2, 3)]
+    for other in others:
+        with contextlib.suppress(NoSpotFree):
+            await hold(services, other, garage, again.starts_at, again.minutes)
+    await c.step("Every spot taken meanwhile: the quote again, the waitlist offered", c.send("ok"))
+    await c.step("Tell me when a spot frees up", c.tap(0))
+    await c.step("My waitlist", c.tap(0))
+    await c.step("Withdraw the wish", c.tap(0))
+
+    # A guest: somebody else's booking shared with this driver.
+    friend = await add_user(services, TG_ID + 9)
+    shared = await book_and_pay(services, friend, garage, tomorrow_at(clock, 18), 60)
+    async with services.db.transaction() as s:
+        spot_id = (await s.get_one(Reservation, shared)).spot_id
+        s.add(Blocker(id="CAT-1", spot_id=spot_id, online=True, state=BlockerState.RAISED, battery=90))
+    link = await services.guests.share(owner_id=friend, reservation_id=shared)
+    await c.step(
+        "A guest pass opened: the place and times, Lower and Raise", c.send(f"/start guest_{link.token}")
+    )
+    await c.step("A link that opens nothing", c.send("/start guest_NoSuchPassAtAll"))
+
+
+def _with_sms(services: Services) -> Services:
+    """The same services with SMS configured (a guest pass can then be texted); nothing is
+    sent in this walk: the outbox is not dispatched."""
+    settings = services.settings.model_copy(
+        update={
+            "twilio_account_sid": "AC" + "0" * 32,
+            "twilio_auth_token": SecretStr("x"),
+            "twilio_from_number": "+15005550006",
+        }
+    )
+    return Services(db=services.db, clock=services.clock, settings=settings, payments=None, geocoder=None)
+
 
 @pytest.mark.parametrize("lang", ["en", "uk"])
-async def test_screen_catalogue(services: Services, clock: ManualClock, lang: str) -> None:
+async def test_screen_catalogue(
+    services: Services, clock: ManualClock, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A guest link's token is random: the catalogue shows a fixed one.
+    tokens = (f"GuestPassTokenForTheCatalog{n}" for n in itertools.count(1))
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda _n=None: next(tokens))
+    services = _with_sms(services)
     user_id = await add_user(services, TG_ID, language=lang)
     catalogue = Catalogue(Driver(services, TG_ID))
     path = CATALOGUE / f"driver.{lang}.txt"
@@ -205,6 +258,7 @@ async def test_screen_catalogue(services: Services, clock: ManualClock, lang: st
 
 @pytest.mark.parametrize("lang", ["en", "uk"])
 async def test_screens_fit_a_phone(services: Services, clock: ManualClock, lang: str) -> None:
+    services = _with_sms(services)
     user_id = await add_user(services, TG_ID, language=lang)
     catalogue = Catalogue(Driver(services, TG_ID))
     await _journey(catalogue, services, clock, user_id)

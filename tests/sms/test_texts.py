@@ -8,7 +8,7 @@ import re
 import pytest
 
 from sms.commands import Verb, duration, parse
-from sms.render import NAME_CHARS, SPOT_CHARS, extension_options, short
+from sms.render import ADDRESS_CHARS, NAME_CHARS, SPOT_CHARS, extension_options, short
 from sms.segments import count
 from sms.texts import BUNDLES, keys, t
 
@@ -16,6 +16,7 @@ LONG = {
     "id": 1234567,
     "name": short("Kontraktova Square Underground Garage", NAME_CHARS),
     "spot": short("B-117", SPOT_CHARS),
+    "address": short("12 Kontraktova Square, Podilskyi District", ADDRESS_CHARS),
     "start": "23:45",
     "end": "01:15",
     "until": "01:15",
@@ -36,6 +37,7 @@ LONG = {
     "link": "https://parking.example.com/p/AbCdEfGh-_",
 }
 UK_NAME = short("Підземний паркінг на Контрактовій площі", NAME_CHARS)
+UK_ADDRESS = short("Контрактова площа, 12, Подільський район", ADDRESS_CHARS)
 
 
 def test_segments_count_gsm7_and_ucs2() -> None:
@@ -51,6 +53,9 @@ def test_segments_count_gsm7_and_ucs2() -> None:
 def test_every_text_fits_two_parts_with_long_values(lang: str) -> None:
     assert set(keys(lang)) == set(keys("en")), "each language has every text"
     values = {**LONG, "name": UK_NAME if lang == "uk" else LONG["name"]}
+    if lang == "uk":
+        values["address"] = UK_ADDRESS
+    values["start"] = "21.11 23:45"  # a guest pass names the day too
     if lang == "uk":
         values["state"] = t("uk", "reply.state_pending")
         values["method"] = t("uk", "reply.method_wallet", balance=LONG["balance"])
