@@ -400,6 +400,7 @@ class App:
                     hold_minutes=settings.hold_minutes,
                     sms=sms,
                     guests=self.services.guests,
+                    attendance=self.services.attendance,
                 ),
             )
         if settings.bot_mode == "webhook":

@@ -26,14 +26,11 @@ class Verb(enum.Enum):
 
 # Twilio's opt-out and opt-in keywords (the whole message), DESIGN.md §10.
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
-OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+OPT_IN_WORDS = frozenset({"START", "UNSTOP", "YES"})
 
 _VERBS = {
     "PARK": Verb.PARK,
     "PAY": Verb.PAY,
-    # YES is one of Twilio's default opt-in words (with START and UNSTOP): Twilio may answer it
-    # itself, so no text of ours asks for it; a driver who types it still pays.
-    "YES": Verb.PAY,
     "LOWER": Verb.LOWER,
     "ARRIVED": Verb.LOWER,
     "EXT": Verb.EXTEND,
@@ -52,6 +49,9 @@ class Command:
     verb: Verb
     code: str | None = None  # PARK: the car park's code
     minutes: int | None = None  # PARK: how long; EXT: how much longer (None: unreadable)
+    # YES is one of Twilio's default opt-in words (DESIGN.md §12: never a parking verb), so it
+    # opts in like START; a driver who meant "pay" is told the verb is PAY.
+    said_yes: bool = False
 
 
 _UNITS = (("HOURS", "H"), ("HOUR", "H"), ("HRS", "H"), ("HR", "H"), ("MINUTES", "M"), ("MINS", "M"),
@@ -77,7 +77,7 @@ def parse(body: str) -> Command:
     if whole in OPT_OUT_WORDS:
         return Command(Verb.OPT_OUT)
     if whole in OPT_IN_WORDS:
-        return Command(Verb.OPT_IN)
+        return Command(Verb.OPT_IN, said_yes=whole == "YES")
     verb = _VERBS.get(words[0], Verb.UNKNOWN)
     rest = words[1:]
     if verb == Verb.PARK:

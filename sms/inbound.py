@@ -26,6 +26,7 @@ from core.payments import CheckoutLink
 from core.rules import start_now
 from core.services.catalog import BookingView
 from core.usecases.arrival import ArrivalUseCases, LowerRefused
+from core.usecases.attendance import Answer, AttendanceUseCases
 from core.usecases.booking import BookingUseCases, ExtendOutcome
 from core.usecases.guests import GuestUseCases
 from core.usecases.payments import CardOutcome, PaymentUseCases
@@ -50,9 +51,14 @@ class SmsCommands:
     hold_minutes: int
     sms: SmsUseCases
     guests: GuestUseCases | None = None  # a guest pass texted to this number: LOWER opens it
+    # "Still coming?" asked by SMS says LEAVE releases the spot: the same release as the
+    # Telegram button (the premise's no-show refund rule included), not an early end.
+    attendance: AttendanceUseCases | None = None
 
     async def handle(self, who: Texter, command: Command) -> list[str]:
         """The reply to one command. Opting out or in is Twilio's to confirm: no reply."""
+        if command.verb is Verb.OPT_IN and command.said_yes and not who.opted_out:
+            return [t(who.lang, "reply.say_pay")]
         if command.verb in (Verb.OPT_OUT, Verb.OPT_IN) or who.opted_out:
             return []
         lang = who.lang
@@ -284,6 +290,19 @@ class SmsCommands:
         if r.status == ReservationStatus.PENDING_PAYMENT:
             await self.bookings.release_hold(user_id=who.user_id, reservation_id=r.id)
             return [t(lang, "reply.cancelled", id=r.id)]
+        if (
+            self.attendance is not None
+            and r.status == ReservationStatus.CONFIRMED
+            and r.no_show_asked_at is not None
+            and r.kept_at is None
+        ):
+            done = await self.attendance.release(user_id=who.user_id, reservation_id=r.id)
+            if done.answer is Answer.RELEASED:
+                if done.refund:
+                    return [
+                        t(lang, "reply.released_refund", id=r.id, amount=money(done.refund, done.currency))
+                    ]
+                return [t(lang, "reply.released", id=r.id)]
         try:
             ended = await self.bookings.end_now(user_id=who.user_id, reservation_id=r.id)
         except NotStarted:

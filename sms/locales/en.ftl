@@ -36,6 +36,7 @@ notify-admin = Operator alert: open /admin in Telegram.
 ## Replies to commands
 reply-help = Park by SMS: PARK <code> <time>, like PARK 1042 2H (the code is on the sign). PAY pays with your saved card. At the spot: LOWER. EXT 30 adds 30 min. STATUS shows your booking, LEAVE ends it. STOP opts out.
 reply-unknown = Not understood. Try PARK 1042 2H, PAY, LOWER, EXT 30, STATUS, LEAVE or HELP.
+reply-say_pay = To pay, reply PAY.
 reply-no_premise = No car park has code { $code }. Check the code on the sign at the entrance and text PARK <code> <time>, like PARK 1042 2H.
 reply-bad_duration = How long? Text PARK { $code } 2H, or PARK { $code } 90 for minutes: 30 min to 24 h, in 15-min steps.
 reply-no_spot = { $name } has no free spot now.
@@ -68,5 +69,7 @@ reply-state_pending = awaiting payment
 reply-state_confirmed = booked
 reply-state_active = parked
 reply-left = Booking #{ $id } ended at { $end }. Receipt follows.
+reply-released = Booking #{ $id } released: the spot is free for others. No refund.
+reply-released_refund = Booking #{ $id } released: the spot is free for others. { $amount } is back in your wallet.
 reply-cancelled = Booking #{ $id } cancelled before its start, refunded.
 reply-error = Sorry, that did not work. Please try again.

@@ -404,9 +404,9 @@ async def test_the_card_kept_by_the_first_checkout_pays_the_next_park_after_pay(
     assert len(e2e.stripe.sessions) == 1  # no second payment page
 
 
-async def test_yes_still_pays_though_no_text_asks_for_it(stack: Stack) -> None:
-    """YES is one of Twilio's opt-in words (it arrives with OptOutType START): PAY is the verb
-    every text names, and a driver who answers YES still pays."""
+async def test_yes_is_twilios_opt_in_word_not_a_way_to_pay(stack: Stack) -> None:
+    """YES is one of Twilio's opt-in words (it arrives with OptOutType START): never a parking
+    verb (DESIGN.md §12). It opts in, pays nothing, and the driver is told the verb is PAY."""
     e2e, tw = stack.e2e, stack.twilio
     await tw.text(PHONE, "STATUS")
     async with e2e.db.transaction() as s:
@@ -416,7 +416,11 @@ async def test_yes_still_pays_though_no_text_asks_for_it(stack: Stack) -> None:
                             now=e2e.clock.now())  # fmt: skip
     (offer,) = (await tw.text(PHONE, f"PARK {stack.code} 2H")).messages
     assert offer.endswith("Reply PAY within 10 min to pay with your wallet (10.00 EUR).")
-    (paid,) = (await tw.text(PHONE, "Yes")).messages
+    (hint,) = (await tw.text(PHONE, "Yes")).messages
+    assert hint == "To pay, reply PAY."
+    async with e2e.db.read() as s:
+        assert await wallet.balance(s, user_id, "EUR") == 1000  # nothing paid
+    (paid,) = (await tw.text(PHONE, "pay")).messages
     assert paid.startswith("Paid 5.00 EUR. Booking #") and paid.endswith(" confirmed.")
     assert e2e.stripe.sessions == {}
 

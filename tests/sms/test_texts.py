@@ -107,7 +107,7 @@ def test_english_texts_stay_gsm7() -> None:
         ("ext 30", Verb.EXTEND, None, 30),
         ("arrived", Verb.LOWER, None, None),
         ("pay", Verb.PAY, None, None),
-        ("yes", Verb.PAY, None, None),
+        ("yes", Verb.OPT_IN, None, None),
         ("PARK #1042 2 hours", Verb.PARK, "1042", 120),
         ("park 2h 1042", Verb.PARK, "1042", 120),
         ("PARK 1042 90 min", Verb.PARK, "1042", 90),

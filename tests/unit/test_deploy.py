@@ -57,6 +57,7 @@ def test_nginx_passes_the_public_endpoints_and_hides_the_metrics() -> None:
     for path in (WEBHOOK_PATH, "/stripe/webhook", "/payments/return", "/healthz"):
         assert re.search(rf"location = {re.escape(path)}\s+\{{ proxy_pass http://parking; \}}", conf), path
     assert "location /sms/               { proxy_pass http://parking; }" in conf  # twilio, status
+    assert "location /p/                 { proxy_pass http://parking; }" in conf  # SMS payment links
     assert "location = /metrics { return 404; }" in conf
 
 
