@@ -559,7 +559,7 @@ admin-btn_audit_all = 📜 Audit log: all car parks
 admin-btn_help = ℹ️ What I can do
 admin-help =
     <b>Operator console</b>
-    • Car parks: the ones you manage, with your role there.
+    • Car parks: the ones you manage, with your role there. A car park's screen shows its code, which drivers text to book by SMS (like PARK 2H 1042).
     • 📊 Now (all staff): spots free, held, booked, with a car, closed or with a blocker down; the next arrivals and departures and the overstays, by booking number; 🔄 Refresh.
     • 💶 Revenue (owners and managers): gross, refunds and net per currency for a period, by method and car park, bookings, average stay, occupancy; a chart and a CSV.
     • ➕ New car park (owners): its location, name, address, time zone, currency, price, hours, features, description and photos.
@@ -575,7 +575,7 @@ admin-help =
     • 📜 Audit log (owners and managers): every console action, refused ones too, newest first; export it as CSV. Owners also read the log of all car parks.
     Every action is checked against your role at that car park and recorded.
 admin-premise =
-    🅿️ <b>{ $name }</b>
+    🅿️ <b>{ $name }</b> · code <code>{ $code }</code>
     Your role: { $role }
 admin-section-staff = 👥 Staff
 admin-section-prices = 💶 Prices
@@ -725,13 +725,13 @@ admin-audit_everywhere = all car parks
 admin-audit_cli = command line
 admin-btn_export = 📄 Export CSV
 admin-export_caption = 📄 Audit log (CSV)
-admin-invite_invalid-unknown = This invite link is not valid. Ask the owner for a new one.
-admin-invite_invalid-used = This invite link has been used already. Ask the owner for a new one.
+admin-invite_invalid-unknown = This invite link is not valid. Ask whoever invited you for a new link.
+admin-invite_invalid-used = This invite link has been used already. Ask whoever invited you for a new link.
 admin-invite_invalid-expired =
     This invite link has expired (links work for { $hours ->
         [one] { $hours } hour
        *[other] { $hours } hours
-    }). Ask the owner for a new one.
+    }). Ask whoever invited you for a new link.
 admin-welcome =
     ✅ Welcome! Your role at <b>{ $name }</b> is now { $role }.
     /admin opens the operator console.
@@ -883,8 +883,8 @@ admin-new_address = { $lookup ->
        *[other] 📍 Its address:
     }
 admin-btn_use_address = 📍 Use: { $address }
-admin-new_timezone = 🕒 Its time zone, guessed from the location: <b>{ $timezone }</b>. Keep it or type another, like Europe/Kyiv.
-admin-new_currency = 💶 Its currency: <b>{ $currency }</b>. Keep it or type another three-letter code, like UAH.
+admin-new_timezone = 🕒 Its time zone, guessed from the location: <b>{ $timezone }</b>. Keep it or type another, like { $example }.
+admin-new_currency = 💶 Its currency: <b>{ $currency }</b>. Keep it or type another three-letter code, like { $example }.
 admin-new_price = 💶 The price per hour in { $currency }, like <code>2.50</code> (Prices sets night, weekend and daily rates later):
 admin-new_hours = 🗓 Opening hours: 24/7, or type them like <code>Mo-Fr 07:00-21:00; Sa 08:00-14:00</code>.
 admin-new_features = ✨ Its features (tap to choose), then Next:
@@ -1034,6 +1034,11 @@ admin-now_intruder = • { $spot }{ $premise }: a car, no booking
 admin-now_none = none
 admin-now_more = …and { $count } more
 admin-now_open = 📊 { $name }
+admin-btn_now_booking = { $kind ->
+        [arrival] 🅿️
+        [departure] 🚙
+       *[other] ⏰
+    } #{ $id } { $spot } { $when }
 admin-revenue_scope = 💶 <b>Revenue</b>: which car park?
 admin-revenue_all = 🏢 All car parks
 admin-revenue_everywhere = all car parks

@@ -573,7 +573,7 @@ admin-btn_audit_all = 📜 Журнал дій: усі паркінги
 admin-btn_help = ℹ️ Що я вмію
 admin-help =
     <b>Консоль оператора</b>
-    • Паркінги: ті, якими ви керуєте, і ваша роль у кожному.
+    • Паркінги: ті, якими ви керуєте, і ваша роль у кожному. На екрані паркінгу є його код: водії вказують його, щоб забронювати через SMS (наприклад, PARK 2H 1042).
     • 📊 Зараз (увесь персонал): місця вільні, утримані, заброньовані, з авто, закриті чи з несправним блокатором; найближчі заїзди й виїзди та хто стоїть понад час, за номерами бронювань; 🔄 Оновити.
     • 💶 Виручка (власники й менеджери): оплати, повернення й чиста виручка за період у кожній валюті, за способом оплати й паркінгами, бронювання, середня стоянка, зайнятість; графік і CSV.
     • ➕ Новий паркінг (власники): локація, назва, адреса, часовий пояс, валюта, ціна, години роботи, переваги, опис і фото.
@@ -590,7 +590,7 @@ admin-help =
     • 📜 Журнал дій (власники й менеджери): кожна дія в консолі (навіть відхилена), нові спочатку; експорт у CSV. Власники бачать і журнал усіх паркінгів.
     Кожну дію звіряємо з вашою роллю в цьому паркінгу й записуємо в журнал.
 admin-premise =
-    🅿️ <b>{ $name }</b>
+    🅿️ <b>{ $name }</b> · код <code>{ $code }</code>
     Ваша роль: { $role }
 admin-section-staff = 👥 Персонал
 admin-section-prices = 💶 Ціни
@@ -744,14 +744,14 @@ admin-audit_everywhere = усі паркінги
 admin-audit_cli = командний рядок
 admin-btn_export = 📄 Експорт CSV
 admin-export_caption = 📄 Журнал дій (CSV)
-admin-invite_invalid-unknown = Це посилання-запрошення недійсне. Попросіть у власника нове.
-admin-invite_invalid-used = Це посилання-запрошення вже використано. Попросіть у власника нове.
+admin-invite_invalid-unknown = Це посилання-запрошення недійсне. Попросіть нове посилання в того, хто вас запросив.
+admin-invite_invalid-used = Це посилання-запрошення вже використано. Попросіть нове посилання в того, хто вас запросив.
 admin-invite_invalid-expired =
     Термін дії запрошення минув (посилання діє лише { $hours ->
         [one] { $hours } годину
         [few] { $hours } години
        *[other] { $hours } годин
-    }). Попросіть у власника нове.
+    }). Попросіть нове посилання в того, хто вас запросив.
 admin-welcome =
     ✅ Вітаємо! Тепер ви { $role } паркінгу <b>{ $name }</b>.
     /admin відкриває консоль оператора.
@@ -908,8 +908,8 @@ admin-new_address = { $lookup ->
        *[other] 📍 Його адреса:
     }
 admin-btn_use_address = 📍 Використати: { $address }
-admin-new_timezone = 🕒 Часовий пояс за локацією: <b>{ $timezone }</b>. Залиште його або введіть інший, наприклад Europe/Kyiv.
-admin-new_currency = 💶 Валюта: <b>{ $currency }</b>. Залиште її або введіть інший трилітерний код, наприклад UAH.
+admin-new_timezone = 🕒 Часовий пояс за локацією: <b>{ $timezone }</b>. Залиште його або введіть інший, наприклад { $example }.
+admin-new_currency = 💶 Валюта: <b>{ $currency }</b>. Залиште її або введіть інший трилітерний код, наприклад { $example }.
 admin-new_price = 💶 Ціна за годину в { $currency }, наприклад <code>2.50</code> (нічні, вихідні та добові тарифи — потім у Цінах):
 admin-new_hours = 🗓 Години роботи: 24/7 або введіть їх, наприклад <code>Mo-Fr 07:00-21:00; Sa 08:00-14:00</code>.
 admin-new_features = ✨ Його переваги (натисніть, щоб вибрати), потім Далі:
@@ -1050,18 +1050,23 @@ admin-now_counts = { $total ->
     }: 🟢 вільно { $free } · 🟡 утримано { $held } · 🔵 заброньовано { $booked } · 🚗 з авто { $occupied } · ⛔ закрито { $closed } · ⚠️ блокатор не працює: { $unhealthy }
 admin-now_premise_line = • <b>{ $name }</b>: { $counts }
 admin-now_arrivals = 🅿️ <b>Найближчі заїзди</b>
-admin-now_arrival = • #{ $id } { $when } { $spot }{ $premise }, { $driver }{ $late ->
+admin-now_arrival = • №{ $id } { $when } { $spot }{ $premise }, { $driver }{ $late ->
         [yes] {" "}(запізнюється)
        *[other] {""}
     }
 admin-now_departures = 🚙 <b>Найближчі виїзди</b>
-admin-now_departure = • #{ $id } { $when } { $spot }{ $premise }, { $driver }
+admin-now_departure = • №{ $id } { $when } { $spot }{ $premise }, { $driver }
 admin-now_overstays = ⏰ <b>Понад час</b>
-admin-now_overstay = • #{ $id } { $spot }{ $premise }, { $driver }: закінчилося о { $ended }
+admin-now_overstay = • №{ $id } { $spot }{ $premise }, { $driver }: закінчилося о { $ended }
 admin-now_intruder = • { $spot }{ $premise }: авто без бронювання
 admin-now_none = немає
 admin-now_more = …і ще { $count }
 admin-now_open = 📊 { $name }
+admin-btn_now_booking = { $kind ->
+        [arrival] 🅿️
+        [departure] 🚙
+       *[other] ⏰
+    } №{ $id } { $spot } { $when }
 admin-revenue_scope = 💶 <b>Виручка</b>: який паркінг?
 admin-revenue_all = 🏢 Усі паркінги
 admin-revenue_everywhere = усі паркінги

@@ -67,6 +67,9 @@ class Console:
     name: str
     role: Role
     permissions: frozenset[Permission]
+    # The premise's short code (SMS, the driver's card): on the console's header, so staff who
+    # cannot open Details (attendants) can tell it to a driver.
+    code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,8 +272,9 @@ class AdminUseCases:
 
     async def console(self, actor_id: int, premise_id: int) -> Console:
         async with self._view(actor_id, premise_id, None, "console.open") as (s, role):
-            name = await s.scalar(select(Premise.name).where(Premise.id == premise_id))
-        return Console(premise_id, name or "", role, permissions(role))
+            found = await s.execute(select(Premise.name, Premise.code).where(Premise.id == premise_id))
+            name, code = found.tuples().one()  # _view found the premise
+        return Console(premise_id, name, role, permissions(role), code or "")
 
     # ------------------------------------------------------------------ staff
     async def list_staff(self, actor_id: int, premise_id: int) -> list[StaffMember]:

@@ -100,8 +100,12 @@ class ReviewModerationUseCases(AdminUseCases):
     ) -> Decided:
         async with self.db.read() as s:
             premise_id = await s.scalar(select(Review.premise_id).where(Review.id == review_id))
-        action = "review.approve" if status is ReviewStatus.APPROVED else "review.reject"
-        async with self._action(actor_id, premise_id, Permission.MODERATE_REVIEWS, action) as (s, audit):
+        async with self._action(
+            actor_id,
+            premise_id,
+            Permission.MODERATE_REVIEWS,
+            "review.approve" if status is ReviewStatus.APPROVED else "review.reject",
+        ) as (s, audit):
             review = await s.scalar(
                 select(Review)
                 .where(Review.id == review_id)

@@ -82,12 +82,11 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     assert owner.text == "🛠 <b>Operator console</b>\nChoose a car park:"
     assert owner.layout == [
         ["📊 Now", "💶 Revenue"],
+        ["📋 Bookings", "⭐ Reviews"],
         ["Alpha Garage · owner"],
         ["Beta Yard · owner"],
-        ["📋 Bookings"],
         ["📜 Audit log: all car parks"],
         ["➕ New car park"],
-        ["⭐ Reviews"],
         ["ℹ️ What I can do", "🏠 Menu"],
     ]
     await owner.tap("ℹ️ What I can do")
@@ -97,7 +96,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     await owner.tap("⬅️ Back")
 
     await owner.tap("Alpha Garage · owner")
-    assert owner.text == "🅿️ <b>Alpha Garage</b>\nYour role: owner"
+    assert owner.text == "🅿️ <b>Alpha Garage</b> · code <code>1042</code>\nYour role: owner"
     assert owner.layout == [
         ["🏢 Details"],
         ["🅿️ Spots"],
@@ -145,16 +144,18 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     ]
     await staff.tap("Alpha Garage · attendant")
     # The attendant's one section built so far: no buttons for what does not work.
-    assert staff.text == "🅿️ <b>Alpha Garage</b>\nYour role: attendant"
+    assert staff.text == "🅿️ <b>Alpha Garage</b> · code <code>1042</code>\nYour role: attendant"
     assert staff.layout == [["🔌 Blockers"], ["⬅️ Back"]]
 
     # The link works once.
     again = Driver(services, STRANGER)
     await again.send(f"/start {payload}")
-    assert again.bot.texts() == ["This invite link has been used already. Ask the owner for a new one."]
+    assert again.bot.texts() == [
+        "This invite link has been used already. Ask whoever invited you for a new link."
+    ]
     assert again.layout == MENU_EN
     await again.send("/start staff_nonsense")
-    assert again.bot.texts()[-1] == "This invite link is not valid. Ask the owner for a new one."
+    assert again.bot.texts()[-1] == "This invite link is not valid. Ask whoever invited you for a new link."
 
     await owner.tap("⬅️ Back")
     assert owner.text == "👥 <b>Staff of Alpha Garage</b>\n1 person:\n• User_9002: attendant"
@@ -188,7 +189,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     late = Driver(services, STRANGER)
     await late.send(f"/start {expired.group(1)}")
     assert late.bot.texts() == [
-        "This invite link has expired (links work for 24 hours). Ask the owner for a new one."
+        "This invite link has expired (links work for 24 hours). Ask whoever invited you for a new link."
     ]
 
 
@@ -210,7 +211,7 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
         ["ℹ️ What I can do", "🏠 Menu"],
     ]
     await manager.tap("Alpha Garage · manager")
-    assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
+    assert manager.text == "🅿️ <b>Alpha Garage</b> · code <code>1042</code>\nYour role: manager"
     assert manager.layout == [
         ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["🧾 Operator & VAT"],
         ["📜 Audit log"], ["⬅️ Back"],
@@ -283,7 +284,7 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
     ]  # fmt: skip
     assert manager.text.startswith("📜 <b>Audit log: Alpha Garage</b>")  # the log again, below the file
     await manager.tap("⬅️ Back")
-    assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
+    assert manager.text == "🅿️ <b>Alpha Garage</b> · code <code>1042</code>\nYour role: manager"
 
 
 async def test_a_manager_sees_an_owner_among_the_staff_without_a_revoke_button(services: Services) -> None:

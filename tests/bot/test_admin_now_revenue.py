@@ -56,7 +56,9 @@ async def test_now_for_an_attendant_with_refresh(services: Services, clock: Manu
     scene = await now_scene(services.db, clock, alpha, driver)
     staff = Driver(services, ATTENDANT)
     await staff.send("/admin")
-    assert staff.layout == [["📊 Now"], ["Alpha Garage · attendant"], ["ℹ️ What I can do", "🏠 Menu"]]
+    assert staff.layout == [
+        ["📊 Now"], ["📋 Bookings"], ["Alpha Garage · attendant"], ["ℹ️ What I can do", "🏠 Menu"]
+    ]  # fmt: skip
     await staff.tap("📊 Now")
     board = (
         "📊 <b>Now: Alpha Garage</b> · updated 11:00:00\n"
@@ -71,7 +73,17 @@ async def test_now_for_an_attendant_with_refresh(services: Services, clock: Manu
         "• A7: a car, no booking"
     )
     assert staff.text == board
-    assert staff.layout == [["🔄 Refresh"], ["⬅️ Back"]]
+    assert staff.layout == [
+        ["🔄 Refresh"],
+        [f"🅿️ #{scene.late} A3 10:50", f"🅿️ #{scene.later} A4 13:00"],
+        [f"🚙 #{scene.parked} A2 12:45", f"⏰ #{scene.overstay} A1 10:15"],
+        ["⬅️ Back"],
+    ]
+    # A booking's button opens it in the Bookings section; Back there returns to Now.
+    await staff.tap(f"🅿️ #{scene.late} A3 10:50")
+    assert staff.text.startswith(f"📋 <b>Booking #{scene.late}</b> · ")
+    await staff.tap("⬅️ Back")
+    assert staff.text == board
     # Nothing changed: the tap is answered, the screen stays, no error.
     await staff.tap("🔄 Refresh")
     assert staff.text == board
@@ -110,7 +122,9 @@ async def test_now_for_an_owner_spans_every_car_park(services: Services, clock: 
         "🅿️ <b>Next arrivals</b>\n"
     )
     assert " 10:50 A3 · Alpha Garage, Olena (late)" in owner.text
-    assert owner.layout == [["🔄 Refresh"], ["📊 Alpha Garage"], ["📊 Beta Yard"], ["⬅️ Back"]]
+    assert owner.layout[0] == ["🔄 Refresh"] and owner.layout[-3:] == [
+        ["📊 Alpha Garage"], ["📊 Beta Yard"], ["⬅️ Back"]
+    ]  # fmt: skip
     await owner.tap("📊 Beta Yard")
     assert owner.text.startswith("📊 <b>Now: Beta Yard</b> · updated 11:00:00\n2 spots: 🟢 2 free")
     await owner.tap("⬅️ Back")

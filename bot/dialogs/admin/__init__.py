@@ -143,7 +143,7 @@ async def premise_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         if needs in console.permissions
     ]
     return {
-        "title": t(m, "admin.premise", name=console.name, role=_role(m, console.role)),
+        "title": t(m, "admin.premise", name=console.name, code=console.code, role=_role(m, console.role)),
         "sections": sections,
     }
 

@@ -417,6 +417,10 @@ async def new_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
             f"admin.{state}",
             timezone=d.get("timezone", ""),
             currency=d.get("currency", ""),
+            # What to type instead: never the guess itself ("keep Europe/Kyiv or type Europe/Kyiv").
+            example=_other_than(d.get("timezone", ""), "Europe/Kyiv", "Europe/Warsaw")
+            if state == "new_timezone"
+            else _other_than(d.get("currency", ""), "UAH", "EUR"),
             photos=len(d.get("photos", [])),
             # new_address: "found" (a button offers it), "none" (the geocoder had nothing, or
             # failed: a short hint), or "" (no geocoder, or not asked).
@@ -432,6 +436,10 @@ async def new_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         "btn_create": t(m, "admin.btn_create_premise"),
         "features": _feature_items(m, list(d.get("features", []))),
     }
+
+
+def _other_than(guess: str, example: str, otherwise: str) -> str:
+    return otherwise if guess == example else example
 
 
 def _shorten(text: str, most: int = 48) -> str:
