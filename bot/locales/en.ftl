@@ -559,21 +559,17 @@ admin-btn_audit_all = 📜 Audit log: all car parks
 admin-btn_help = ℹ️ What I can do
 admin-help =
     <b>Operator console</b>
-    • Car parks: the ones you manage, with your role there. A car park's screen shows its code, which drivers text to book by SMS (like PARK 2H 1042).
-    • 📊 Now (all staff): spots free, held, booked, with a car, closed or with a blocker down; the next arrivals and departures and the overstays, by booking number; 🔄 Refresh.
-    • 💶 Revenue (owners and managers): gross, refunds and net per currency for a period, by method and car park, bookings, average stay, occupancy; a chart and a CSV.
-    • ➕ New car park (owners): its location, name, address, time zone, currency, price, hours, features, description and photos.
-    • 🏢 Details (owners and managers): every field and the car park's SMS code; edit them; deactivate (no longer offered; keep or cancel with a full refund its future bookings) and reactivate.
-    • 🅿️ Spots (owners and managers): add them (one, or a range like A1-A20), rename, close with a reason drivers are told and an optional reopen time, reopen; move or cancel (with a full refund) the bookings on a closed spot.
-    • 📋 Bookings (all staff): find one by its number or the driver's phone, or in a car park's list; its whole history; end now, extend for free, move, cancel; refund all or part (owners and managers).
-    • 🔌 Blockers (all staff): their health, worst first; register a device to a spot, unbind, replace; test lower and raise; bind devices heard but not registered.
-    • 👥 Staff (owners and managers): invite a manager or an attendant with a one-time link that works for { $hours ->
-        [one] { $hours } hour
-       *[other] { $hours } hours
-    }; revoke access (an owner's only by an owner).
-    • 💶 Prices (owners and managers): the rate plan in force and what sample stays cost; change it, see the new prices, save it as the next version.
-    • 📜 Audit log (owners and managers): every console action, refused ones too, newest first; export it as CSV. Owners also read the log of all car parks.
-    Every action is checked against your role at that car park and recorded.
+    • Car parks: yours, with your role. Each shows its code, for booking by SMS.
+    • 📊 Now (all staff): spots by state, the next arrivals and departures, overstays; tap a booking to open it.
+    • 📋 Bookings (all staff): find one by number or phone; its history; end, extend for free, move, cancel; refund (owners and managers).
+    • 🔌 Blockers (all staff): health, worst first; register, unbind, replace, test.
+    • 💶 Revenue (owners and managers): a period's figures, a chart and a CSV.
+    • ⭐ Reviews (owners and managers): publish or reject drivers' reviews.
+    • 🏢 Details, 🅿️ Spots, 💶 Prices, 🧾 Operator & VAT (owners and managers): the car park, its spots, its rates, its receipts.
+    • 👥 Staff (owners and managers): invite a manager or an attendant with a one-time link (valid { $hours } h); revoke access.
+    • 📜 Audit log (owners and managers): every action, refused ones too; CSV export.
+    • ➕ New car park (owners).
+    Every action is checked against your role and recorded.
 admin-premise =
     🅿️ <b>{ $name }</b> · code <code>{ $code }</code>
     Your role: { $role }
@@ -1019,7 +1015,10 @@ admin-now_everywhere = all car parks
 admin-now_counts = { $total ->
         [one] { $total } spot
        *[other] { $total } spots
-    }: 🟢 { $free } free · 🟡 { $held } held · 🔵 { $booked } booked · 🚗 { $occupied } car in · ⛔ { $closed } closed · ⚠️ { $unhealthy } blocker down
+    }: 🟢 { $free } free · 🟡 { $held } held · 🔵 { $booked } booked · 🚗 { $occupied } car in · ⛔ { $closed } closed · ⚠️ { $unhealthy } { $unhealthy ->
+        [one] blocker down
+       *[other] blockers down
+    }
 admin-now_premise_line = • <b>{ $name }</b>: { $counts }
 admin-now_arrivals = 🅿️ <b>Next arrivals</b>
 admin-now_arrival = • #{ $id } { $when } { $spot }{ $premise }, { $driver }{ $late ->

@@ -43,7 +43,7 @@ from core.errors import DomainError, InvalidInvite, NotFound, NotPermitted
 from core.models import AuditEntry, AuditOutcome, Premise, PremiseStaff, StaffInvite, StaffRole, User
 from core.permissions import INVITE_HOURS, Permission, Role, allowed, permissions
 
-AUDIT_PAGE = 10
+AUDIT_PAGE = 8  # a page of the log fits a phone's screen (two lines an entry)
 CSV_COLUMNS = (
     "id", "at", "actor_user_id", "actor_name", "premise_id", "action", "outcome", "before", "after", "detail",
 )  # fmt: skip

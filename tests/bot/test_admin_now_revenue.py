@@ -118,7 +118,7 @@ async def test_now_for_an_owner_spans_every_car_park(services: Services, clock: 
         "• <b>Alpha Garage</b>: 12 spots: 🟢 4 free · 🟡 1 held · 🔵 2 booked · 🚗 3 car in · ⛔ 1 closed · "
         "⚠️ 1 blocker down\n"
         "• <b>Beta Yard</b>: 2 spots: 🟢 2 free · 🟡 0 held · 🔵 0 booked · 🚗 0 car in · ⛔ 0 closed · "
-        "⚠️ 0 blocker down\n\n"
+        "⚠️ 0 blockers down\n\n"
         "🅿️ <b>Next arrivals</b>\n"
     )
     assert " 10:50 A3 · Alpha Garage, Olena (late)" in owner.text

@@ -85,7 +85,8 @@ async def test_a_manager_approves_and_rejects_reviews(services: Services, clock:
     manager = Driver(services, MANAGER)
     await manager.send("/admin")
     assert manager.layout == [
-        ["Alpha Garage · manager"], ["⭐ Reviews (2 waiting)"], ["ℹ️ What I can do", "🏠 Menu"]
+        ["📊 Now", "💶 Revenue"], ["📋 Bookings", "⭐ Reviews (2 waiting)"], ["Alpha Garage · manager"],
+        ["ℹ️ What I can do", "🏠 Menu"],
     ]  # fmt: skip
     await manager.tap("⭐ Reviews (2 waiting)")
     assert manager.text == (
@@ -133,7 +134,9 @@ async def test_a_typed_reason_and_an_attendant_who_sees_no_reviews(
     assert manager.text.startswith("❌ Review rejected.\n\n⭐ <b>Review 1 of 1</b>")
     attendant = Driver(services, ATTENDANT)
     await attendant.send("/admin")
-    assert attendant.layout == [["Alpha Garage · attendant"], ["ℹ️ What I can do", "🏠 Menu"]]
+    assert attendant.layout == [
+        ["📊 Now"], ["📋 Bookings"], ["Alpha Garage · attendant"], ["ℹ️ What I can do", "🏠 Menu"]
+    ]  # fmt: skip
     async with services.db.read() as s:
         statuses = {r.id: (r.status, r.reject_reason) for r in await s.scalars(select(Review))}
     assert statuses[reviews[0]] == (ReviewStatus.REJECTED, "Names a member of staff")

@@ -501,8 +501,8 @@ async def test_from_an_empty_database_to_a_car_park_booked_run_and_audited_from_
     console = await owner.user.wait_for_message(lambda m: "Choose a car park" in m.text and bool(m.buttons()))
     audit = await tap(owner.user, console, "📜 Audit log: all car parks", lambda m: "19 entries" in m.text)
     seen = re.findall(r"([✅⛔]) (\w+): ([a-z._]+)", audit.text)
-    # The page's ten newest entries: the table's last ten, newest first.
-    assert seen == [(marks[outcome], who, action) for who, action, outcome, _ in reversed(rows[-10:])]
-    assert audit.text.endswith("Page 1 of 2")
+    # The page's eight newest entries: the table's last eight, newest first.
+    assert seen == [(marks[outcome], who, action) for who, action, outcome, _ in reversed(rows[-8:])]
+    assert audit.text.endswith("Page 1 of 3")
     await eventually(lambda: owner.user.unanswered_callbacks() == [], what="every tap answered")
     assert attendant.unanswered_callbacks() == [] and manager.unanswered_callbacks() == []
