@@ -565,7 +565,7 @@ admin-help =
     • 🔌 Blockers (all staff): health, worst first; register, unbind, replace, test.
     • 💶 Revenue (owners and managers): a period's figures, a chart and a CSV.
     • ⭐ Reviews (owners and managers): publish or reject drivers' reviews.
-    • 🏢 Details, 🅿️ Spots, 💶 Prices, 🧾 Operator & VAT (owners and managers): the car park, its spots, its rates, its receipts.
+    • 🏢 Details, 🅿️ Spots, 💶 Prices, 🧾 Operator &amp; VAT (owners and managers): the car park, its spots, its rates, its receipts.
     • 👥 Staff (owners and managers): invite a manager or an attendant with a one-time link (valid { $hours } h); revoke access.
     • 📜 Audit log (owners and managers): every action, refused ones too; CSV export.
     • ➕ New car park (owners).

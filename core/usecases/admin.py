@@ -243,6 +243,20 @@ class AdminUseCases:
             await self._refused(actor_id, Audit(action, premise_id), error)
             raise
 
+    @staticmethod
+    async def _premises_allowing(s: AsyncSession, actor_id: int, permission: Permission) -> list[int] | None:
+        """The premises where the actor's role allows `permission`, by id; None: every premise
+        (an owner). Screens that span premises (bookings found by phone, the review queue)
+        filter by it; actions on one premise still go through `_check`."""
+        if await s.scalar(select(User.is_admin).where(User.id == actor_id)):
+            return None
+        rows = await s.execute(
+            select(PremiseStaff.premise_id, PremiseStaff.role)
+            .where(PremiseStaff.user_id == actor_id, PremiseStaff.revoked_at.is_(None))
+            .order_by(PremiseStaff.premise_id)
+        )
+        return [pid for pid, role in rows.tuples() if allowed(Role(role.value), permission)]
+
     # ------------------------------------------------------------------ who manages what
     async def has_console(self, user_id: int) -> bool:
         """Whether /admin exists for this user: an owner, or staff of some premise."""

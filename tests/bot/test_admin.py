@@ -90,7 +90,9 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
         ["ℹ️ What I can do", "🏠 Menu"],
     ]
     await owner.tap("ℹ️ What I can do")
-    assert owner.text.startswith("<b>Operator console</b>\n• Car parks: yours, with your role. Each shows its code")
+    assert owner.text.startswith(
+        "<b>Operator console</b>\n• Car parks: yours, with your role. Each shows its code"
+    )
     assert "• 👥 Staff (owners and managers): invite a manager or an attendant" in owner.text
     assert "one-time link (valid 24 h); revoke access." in owner.text
     await owner.tap("⬅️ Back")

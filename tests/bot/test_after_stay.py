@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from bot.callbacks import ReviewStars
 from bot.context import Services
 from core.clock import ManualClock
-from core.models import Review, Spot
+from core.models import Review, ReviewStatus, Spot
 from tests.bot.dialog_support import Driver
 from tests.bot.screens import (
     HERE,
@@ -51,7 +51,9 @@ async def test_stars_from_the_message_then_a_text_then_the_status(
     await driver.tap("Past")
     await driver.tap(driver.label_starting("Sat 21 Nov"))
     assert driver.text.endswith("\nYour review: ⭐⭐⭐⭐⭐ — ⏳ awaiting moderation")
-    assert driver.layout == [["✏️ Change my review"], ["🔁 Book again"], ["🧭 Navigate"], ["⬅️ Back"]]
+    assert driver.layout == [
+        ["✏️ Change my review"], ["🔁 Book again"], ["🧾 Receipt"], ["🧭 Navigate"], ["⬅️ Back"]
+    ]  # fmt: skip
     await driver.tap("✏️ Change my review")
     assert driver.text.endswith("Your rating now: ⭐⭐⭐⭐⭐")
     await driver.tap("3 ⭐")
@@ -68,7 +70,7 @@ async def test_stars_from_the_message_then_a_text_then_the_status(
 
     # Published by the moderators: "My reviews" says so.
     async with services.db.transaction() as s:
-        await s.execute(update(Review).values(is_approved=True))
+        await s.execute(update(Review).values(is_approved=True, status=ReviewStatus.APPROVED))
     await driver.tap("📝 My reviews")
     assert driver.text == (
         "<b>Your reviews</b>\n\n<b>Central Garage</b> · Sat 21 Nov\n⭐⭐ “Narrow ramp”\n✅ published"

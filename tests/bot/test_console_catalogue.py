@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
-
 from sqlalchemy import delete, select, update
 
 from bot.context import Services

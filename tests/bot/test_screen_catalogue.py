@@ -82,7 +82,8 @@ class Catalogue:
             if len(label) > MAX_LABEL:
                 self.problems.append(f"{title}: button of {len(label)} characters: {label!r}")
         if len(text) > MAX_TEXT or text.count("\n") + 1 > MAX_LINES:
-            self.problems.append(f"{title}: message of {len(text)} characters, {text.count(chr(10)) + 1} lines")
+            count = text.count("\n") + 1
+            self.problems.append(f"{title}: message of {len(text)} characters, {count} lines")
 
     def tap(self, row: int, col: int = 0) -> Callable[[], Awaitable[None]]:
         async def action() -> None:

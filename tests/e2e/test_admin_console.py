@@ -55,8 +55,8 @@ async def test_an_attendant_is_invited_kept_out_of_staff_and_revoked(e2e: E2E) -
     ]
     assert [text for text, _ in listing.buttons()] == [
         "📊 Now",
-        "Central Garage · attendant",
         "📋 Bookings",
+        "Central Garage · attendant",
         "ℹ️ What I can do",
         "🏠 Menu",
     ]

@@ -151,6 +151,7 @@ async def test_revenue_chart_csv_and_the_attendant_kept_out(e2e: E2E) -> None:
     theirs = await attendant.wait_for_message(lambda m: "Operator console" in m.text)
     assert [text for text, _ in theirs.buttons()] == [
         "📊 Now",
+        "📋 Bookings",
         "Central Garage · attendant",
         "ℹ️ What I can do",
         "🏠 Menu",

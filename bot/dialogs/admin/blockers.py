@@ -19,7 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -137,10 +137,6 @@ async def on_blocker(callback: CallbackQuery, _: Any, manager: DialogManager, it
     manager.dialog_data["device_id"] = view.device_id
     manager.dialog_data.pop("test", None)
     await manager.switch_to(BlockersSG.blocker)
-
-
-async def on_back_to_console(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()
 
 
 # ---------------------------------------------------------------------- a blocker
@@ -339,7 +335,7 @@ def blockers_dialog() -> Dialog:
                 SwitchTo(Format("{btn_unassigned}"), id="unassigned", state=BlockersSG.unassigned),
                 when="can_register",
             ),
-            Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+            Cancel(Format("{btn_back}"), id="back"),
             unexpected_input(),
             state=BlockersSG.blockers,
             getter=blockers_getter,

@@ -16,7 +16,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -162,10 +162,6 @@ async def on_booking(callback: CallbackQuery, _: Any, manager: DialogManager, it
         return
     manager.dialog_data.update(rid=card.reservation_id, back="found")
     await manager.switch_to(ConsoleBookingsSG.booking)
-
-
-async def on_back_to_console(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()
 
 
 # ---------------------------------------------------------------------- a booking
@@ -519,7 +515,7 @@ def bookings_admin_dialog() -> Dialog:
         Window(
             Format("{title}"),
             Column(choice("premise", "premises", on_premise), when="premises"),
-            Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+            Cancel(Format("{btn_back}"), id="back"),
             text_input(on_query),
             unexpected_input(),
             state=ConsoleBookingsSG.find,

@@ -18,7 +18,7 @@ from typing import Any
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery
 from aiogram_dialog import Dialog, DialogManager, Window
-from aiogram_dialog.widgets.kbd import Button, Column, Group
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -68,16 +68,24 @@ async def scope_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
     }
 
 
-async def on_scope(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
-    if not item.isdigit():
-        await explain(callback, manager, NotFound(f"premise {item[:20]!r}"))
-        return
+async def _premise(callback: CallbackQuery, manager: DialogManager, item: str) -> int | None:
+    """The car park a button names, once the use case lets the caller see it (a forged id is
+    refused and audited there, and explained here: None)."""
     try:
+        if not item.isdigit():
+            raise NotFound(f"premise {item[:20]!r}")
         await services(manager).occupancy.occupancy(caller(manager).user_id, int(item))
     except DomainError as error:
         await explain(callback, manager, error)
+        return None
+    return int(item)
+
+
+async def on_scope(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
+    premise_id = await _premise(callback, manager, item)
+    if premise_id is None:
         return
-    manager.dialog_data.update(premise_id=int(item), top=int(item), chose=True)
+    manager.dialog_data.update(premise_id=premise_id, top=premise_id, chose=True)
     await manager.switch_to(NowSG.board)
 
 
@@ -226,15 +234,9 @@ async def board_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
 
 
 async def on_open_premise(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
-    if not item.isdigit():
-        await explain(callback, manager, NotFound(f"premise {item[:20]!r}"))
-        return
-    try:
-        await services(manager).occupancy.occupancy(caller(manager).user_id, int(item))
-    except DomainError as error:
-        await explain(callback, manager, error)
-        return
-    manager.dialog_data["premise_id"] = int(item)
+    premise_id = await _premise(callback, manager, item)
+    if premise_id is not None:
+        manager.dialog_data["premise_id"] = premise_id
 
 
 async def on_booking(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
@@ -261,17 +263,13 @@ async def on_back(callback: CallbackQuery, _: Button, manager: DialogManager) ->
         await manager.done()
 
 
-async def on_scope_back(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()
-
-
 def now_dialog() -> Dialog:
     """A new instance: a dialog can belong to one dispatcher only."""
     return Dialog(
         Window(
             Format("{title}"),
             Column(choice("now_premise", "premises", on_scope)),
-            Button(Format("{btn_back}"), id="back", on_click=on_scope_back),
+            Cancel(Format("{btn_back}"), id="back"),
             unexpected_input(),
             state=NowSG.scope,
             getter=scope_getter,

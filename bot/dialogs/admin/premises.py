@@ -20,7 +20,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.api.entities import MediaAttachment, MediaId
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Group, Row, SwitchTo
 from aiogram_dialog.widgets.media import DynamicMedia
 from aiogram_dialog.widgets.text import Format
 
@@ -155,10 +155,6 @@ async def on_reactivate(callback: CallbackQuery, _: Button, manager: DialogManag
         await explain(callback, manager, error)
         return
     await callback.answer(label(manager, "admin.premise_reactivated"))
-
-
-async def on_back_to_console(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()
 
 
 # ---------------------------------------------------------------------- editing a field
@@ -591,7 +587,7 @@ def _question(state: State, *widgets: Any, back: State | None = None) -> Window:
         *widgets,
         SwitchTo(Format("{btn_back}"), id="back", state=back)
         if back is not None
-        else Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+        else Cancel(Format("{btn_back}"), id="back"),
         unexpected_input(),
         state=state,
         getter=new_getter,
@@ -671,7 +667,7 @@ def premises_dialog() -> Dialog:
             SwitchTo(Format("{btn_bookings}"), id="bookings", state=PremisesSG.bookings, when="has_bookings"),
             Button(Format("{btn_deactivate}"), id="deactivate", on_click=on_deactivate, when="is_active"),
             Button(Format("{btn_reactivate}"), id="reactivate", on_click=on_reactivate, when="is_inactive"),
-            Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+            Cancel(Format("{btn_back}"), id="back"),
             unexpected_input(),
             state=PremisesSG.details,
             getter=details_getter,

@@ -18,7 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Group, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -117,10 +117,6 @@ async def on_spot(callback: CallbackQuery, _: Any, manager: DialogManager, item:
         return
     manager.dialog_data["spot_id"] = spot.spot_id
     await manager.switch_to(SpotsSG.spot)
-
-
-async def on_back_to_console(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()
 
 
 # ---------------------------------------------------------------------- adding
@@ -311,7 +307,7 @@ def spots_dialog() -> Dialog:
             Format("{title}"),
             paged_choice("spot", "spots", on_spot, width=4, height=6, when="spots"),
             SwitchTo(Format("{btn_add}"), id="add", state=SpotsSG.add, when="btn_add"),
-            Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+            Cancel(Format("{btn_back}"), id="back"),
             unexpected_input(),
             state=SpotsSG.spots,
             getter=spots_getter,
