@@ -224,3 +224,20 @@ async def test_revenue_for_a_manager_and_the_owner(services: Services, clock: Ma
     photo = next(c for c in owner.bot.calls if isinstance(c, SendPhoto)).photo
     assert isinstance(photo, BufferedInputFile)
     assert png_size(photo.data)[1] > 550  # two panels: EUR and UAH
+
+
+async def test_a_forged_booking_button_on_now_is_refused(services: Services, clock: ManualClock) -> None:
+    alpha, beta, driver = await _setup(services, clock)
+    theirs = await book(services.db, clock, driver, alpha, clock.now() + timedelta(hours=1), 60)
+    elsewhere = await book(services.db, clock, driver, beta, clock.now() + timedelta(hours=1), 60)
+    staff = Driver(services, ATTENDANT)
+    await staff.send("/admin")
+    await staff.tap("📊 Now")
+    assert staff.layout[1] == [f"🅿️ #{theirs} A1 12:00"]
+    board = staff.text
+    refresh = next(b for row in staff.screen.reply_markup.inline_keyboard for b in row)  # type: ignore[union-attr]
+    intent = (refresh.callback_data or "").partition("\x1d")[0]
+    # Beta Yard's booking, which this attendant has no role at: refused, the board stays.
+    await staff.tap_outside_dialogs(f"{intent}\x1dnow_booking:{elsewhere}")
+    assert staff.bot.alerts()[-1] == "This item no longer exists."  # not revealed as elsewhere
+    assert staff.text == board
