@@ -33,6 +33,7 @@ from bot.dialogs.common import (
     refusal_text,
     services,
     show_hint,
+    started_premise,
     t,
     text_input,
     unexpected_input,
@@ -74,19 +75,12 @@ class PremisesSG(StatesGroup):
     new_summary = State()
 
 
-def _premise(manager: DialogManager) -> int:
-    data = manager.start_data
-    if not isinstance(data, dict):
-        raise NotFound("no premise")
-    return int(data["premise_id"])
-
-
 # ---------------------------------------------------------------------- details
 async def details_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     uc, who, lang = services(m).premises_admin, caller(m).user_id, caller(m).lang
     try:
-        p = await uc.details(who, _premise(m))
+        p = await uc.details(who, started_premise(m))
         bookings = [] if p.is_active else await uc.future_bookings(who, p.premise_id)
     except DomainError:
         return {"title": t(m, "admin.refused"), "fields": [], "is_active": False, "is_inactive": False}
@@ -138,7 +132,9 @@ async def on_field(callback: CallbackQuery, _: Any, manager: DialogManager, item
 
 async def on_deactivate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     try:
-        done = await services(manager).premises_admin.deactivate(caller(manager).user_id, _premise(manager))
+        done = await services(manager).premises_admin.deactivate(
+            caller(manager).user_id, started_premise(manager)
+        )
     except DomainError as error:
         await explain(callback, manager, error)
         return
@@ -150,7 +146,7 @@ async def on_deactivate(callback: CallbackQuery, _: Button, manager: DialogManag
 
 async def on_reactivate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     try:
-        await services(manager).premises_admin.reactivate(caller(manager).user_id, _premise(manager))
+        await services(manager).premises_admin.reactivate(caller(manager).user_id, started_premise(manager))
     except DomainError as error:
         await explain(callback, manager, error)
         return
@@ -162,7 +158,7 @@ async def edit_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     m = dialog_manager
     name = str(m.dialog_data.get("field", "name"))
     try:
-        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+        p = await services(m).premises_admin.details(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused")}
     return {
@@ -179,7 +175,7 @@ async def on_value(message: Message, _: MessageInput, manager: DialogManager) ->
     name = str(manager.dialog_data.get("field", ""))
     try:
         await services(manager).premises_admin.update_premise(
-            caller(manager).user_id, _premise(manager), name, message.text or ""
+            caller(manager).user_id, started_premise(manager), name, message.text or ""
         )
     except InvalidPremise as error:
         show_hint(manager, t(manager, f"admin.premise_invalid.{error.field}"))
@@ -201,7 +197,7 @@ def _refused(manager: DialogManager, error: DomainError) -> None:
 async def location_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+        p = await services(m).premises_admin.details(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused")}
     moved_to = m.dialog_data.get("guessed_timezone", "")
@@ -228,7 +224,7 @@ async def on_new_location(message: Message, _: MessageInput, manager: DialogMana
         else:
             lat, lon = parse_coordinates(message.text or "")
         moved = await services(manager).premises_admin.relocate(
-            caller(manager).user_id, _premise(manager), lat, lon
+            caller(manager).user_id, started_premise(manager), lat, lon
         )
     except DomainError as error:
         _refused(manager, error)
@@ -244,7 +240,7 @@ async def on_change_timezone(callback: CallbackQuery, _: Button, manager: Dialog
     zone = str(manager.dialog_data.get("guessed_timezone", ""))
     try:
         await services(manager).premises_admin.update_premise(
-            caller(manager).user_id, _premise(manager), "timezone", zone
+            caller(manager).user_id, started_premise(manager), "timezone", zone
         )
     except DomainError as error:
         await explain(callback, manager, error)
@@ -265,14 +261,14 @@ def _features_group(on_click: Any) -> Group:
 async def features_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+        p = await services(m).premises_admin.details(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused"), "features": []}
     return {"title": t(m, "admin.premise_features", name=p.name), "features": _feature_items(m, p.features)}
 
 
 async def on_toggle_feature(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
-    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, _premise(manager)
+    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, started_premise(manager)
     try:
         chosen = (await uc.details(who, premise_id)).features
         new = [f for f in chosen if f != item] if item in chosen else [*chosen, item]
@@ -285,7 +281,7 @@ async def on_toggle_feature(callback: CallbackQuery, _: Any, manager: DialogMana
 async def photos_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+        p = await services(m).premises_admin.details(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused"), "photo": None}
     index = min(max(int(m.dialog_data.get("photo", 0)), 0), max(len(p.photos) - 1, 0))
@@ -307,7 +303,9 @@ async def photos_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 def _turn(step: int) -> Any:
     async def on_click(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
         try:
-            p = await services(manager).premises_admin.details(caller(manager).user_id, _premise(manager))
+            p = await services(manager).premises_admin.details(
+                caller(manager).user_id, started_premise(manager)
+            )
         except DomainError as error:
             await explain(callback, manager, error)
             return
@@ -324,7 +322,7 @@ async def on_add_photo(message: Message, _: MessageInput, manager: DialogManager
     try:
         p = await services(manager).premises_admin.add_photo(
             caller(manager).user_id,
-            _premise(manager),
+            started_premise(manager),
             message.photo[-1].file_id,  # the largest size
         )
     except DomainError as error:
@@ -334,7 +332,7 @@ async def on_add_photo(message: Message, _: MessageInput, manager: DialogManager
 
 
 async def on_remove_photo(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, _premise(manager)
+    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, started_premise(manager)
     try:
         await uc.remove_photo(who, premise_id, str(manager.dialog_data.get("shown_photo") or ""))
     except DomainError as error:
@@ -346,7 +344,7 @@ async def on_remove_photo(callback: CallbackQuery, _: Button, manager: DialogMan
 async def on_clear_photos(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     try:
         await services(manager).premises_admin.update_premise(
-            caller(manager).user_id, _premise(manager), "photos", []
+            caller(manager).user_id, started_premise(manager), "photos", []
         )
     except DomainError as error:
         await explain(callback, manager, error)
@@ -359,7 +357,7 @@ async def bookings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
     m = dialog_manager
     uc, who, lang = services(m).premises_admin, caller(m).user_id, caller(m).lang
     try:
-        p = await uc.details(who, _premise(m))
+        p = await uc.details(who, started_premise(m))
         bookings = await uc.future_bookings(who, p.premise_id)
     except DomainError:
         return {"title": t(m, "admin.refused"), "actions": []}
@@ -384,7 +382,7 @@ async def on_cancel(callback: CallbackQuery, _: Any, manager: DialogManager, ite
         if not item.isdigit():
             raise NotFound(f"button {item[:20]!r}")
         done = await services(manager).premises_admin.cancel_booking_as_operator(
-            caller(manager).user_id, _premise(manager), int(item)
+            caller(manager).user_id, started_premise(manager), int(item)
         )
     except DomainError as error:
         await explain(callback, manager, error)
