@@ -719,6 +719,60 @@ admin-audit_line =
        { $changes }
 admin-audit_everywhere = all car parks
 admin-audit_cli = command line
+admin-audit_action = { $action ->
+        [staff_invite] Invite staff
+        [staff_accept] Accept an invite
+        [staff_revoke] Revoke access
+        [staff_list] View the staff
+        [owner_add] Add an owner
+        [owner_remove] Remove an owner
+        [console_open] Open a car park
+        [audit_view] View the audit log
+        [audit_export] Export the audit log
+        [premises_create] Create a car park
+        [premises_edit] Edit details
+        [premises_deactivate] Deactivate the car park
+        [premises_reactivate] Reactivate the car park
+        [premises_view] View details
+        [operator_edit] Edit operator &amp; VAT
+        [operator_view] View operator &amp; VAT
+        [spot_add] Add spots
+        [spot_rename] Rename a spot
+        [spot_close] Close a spot
+        [spot_reopen] Reopen a spot
+        [spot_list] View spots
+        [spot_move_booking] Move a booking off a closed spot
+        [spot_cancel_booking] Cancel a booking on a closed spot
+        [blocker_register] Register a blocker
+        [blocker_unbind] Unbind a blocker
+        [blocker_replace] Replace a blocker
+        [blocker_test] Test a blocker
+        [blocker_list] View blockers
+        [blocker_view] View a blocker
+        [blocker_unassigned] View unassigned blockers
+        [prices_set] Save new prices
+        [prices_view] View prices
+        [prices_preview] Preview prices
+        [reservation_refund] Refund a booking
+        [reservation_end] End a booking
+        [reservation_extend_free] Extend a booking for free
+        [reservation_move] Move a booking
+        [reservation_cancel] Cancel a booking
+        [reservation_view] View a booking
+        [reservation_history] View a booking's history
+        [reservation_list] List bookings
+        [revenue_view] View revenue
+        [revenue_export] Export revenue
+        [review_approve] Publish a review
+        [review_reject] Reject a review
+        [review_queue] View reviews
+        [incident_move] Move drivers off a broken blocker
+        [incident_refund] Refund drivers of a broken blocker
+        [incident_test] Test a broken blocker
+        [incident_acknowledge] Acknowledge a blocker alert
+        [occupancy_view] View Now
+       *[other] { $raw }
+    }
 admin-btn_export = 📄 Export CSV
 admin-export_caption = 📄 Audit log (CSV)
 admin-invite_invalid-unknown = This invite link is not valid. Ask whoever invited you for a new link.
@@ -954,7 +1008,7 @@ admin-history-closed = 🏁 { $status }
 admin-history-admin_blocker_failed = ⚠️ blocker { $blocker } did not lower: { $status }
 admin-history-admin_overstay = ⚠️ overstay: a car still on the spot (blocker { $blocker })
 admin-history-notification = ✉️ { $kind } by { $channel }: { $status }, sent { $sent }
-admin-history-audit = { $mark } { $who }: { $action } { $detail }
+admin-history-audit = { $mark } { $who }: { $action }{ $detail }
 admin-refund_amount =
     ↩️ <b>Refund for booking #{ $id }</b>
     Paid { $paid }, refunded { $refunded }: up to <b>{ $left }</b> can be refunded, to where it came from (wallet or card).

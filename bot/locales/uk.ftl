@@ -737,6 +737,60 @@ admin-audit_line =
        { $changes }
 admin-audit_everywhere = усі паркінги
 admin-audit_cli = командний рядок
+admin-audit_action = { $action ->
+        [staff_invite] Запрошення персоналу
+        [staff_accept] Прийняття запрошення
+        [staff_revoke] Скасування доступу
+        [staff_list] Перегляд персоналу
+        [owner_add] Додавання власника
+        [owner_remove] Вилучення власника
+        [console_open] Відкриття паркінгу
+        [audit_view] Перегляд журналу дій
+        [audit_export] Експорт журналу дій
+        [premises_create] Створення паркінгу
+        [premises_edit] Зміна деталей
+        [premises_deactivate] Деактивація паркінгу
+        [premises_reactivate] Повторна активація паркінгу
+        [premises_view] Перегляд деталей
+        [operator_edit] Зміна даних оператора й ПДВ
+        [operator_view] Перегляд даних оператора й ПДВ
+        [spot_add] Додавання місць
+        [spot_rename] Перейменування місця
+        [spot_close] Закриття місця
+        [spot_reopen] Відкриття місця
+        [spot_list] Перегляд місць
+        [spot_move_booking] Перенесення бронювання з закритого місця
+        [spot_cancel_booking] Скасування бронювання на закритому місці
+        [blocker_register] Реєстрація блокатора
+        [blocker_unbind] Відв’язування блокатора
+        [blocker_replace] Заміна блокатора
+        [blocker_test] Перевірка блокатора
+        [blocker_list] Перегляд блокаторів
+        [blocker_view] Перегляд блокатора
+        [blocker_unassigned] Перегляд неприв’язаних блокаторів
+        [prices_set] Збереження нових цін
+        [prices_view] Перегляд цін
+        [prices_preview] Попередній перегляд цін
+        [reservation_refund] Повернення коштів за бронювання
+        [reservation_end] Завершення бронювання
+        [reservation_extend_free] Безкоштовне продовження бронювання
+        [reservation_move] Перенесення бронювання
+        [reservation_cancel] Скасування бронювання
+        [reservation_view] Перегляд бронювання
+        [reservation_history] Перегляд історії бронювання
+        [reservation_list] Перегляд списку бронювань
+        [revenue_view] Перегляд виручки
+        [revenue_export] Експорт виручки
+        [review_approve] Публікація відгуку
+        [review_reject] Відхилення відгуку
+        [review_queue] Перегляд відгуків
+        [incident_move] Перенесення водіїв через несправний блокатор
+        [incident_refund] Повернення коштів водіям через несправний блокатор
+        [incident_test] Перевірка несправного блокатора
+        [incident_acknowledge] Сповіщення про блокатор взято в роботу
+        [occupancy_view] Перегляд «Зараз»
+       *[other] { $raw }
+    }
 admin-btn_export = 📄 Експорт CSV
 admin-export_caption = 📄 Журнал дій (CSV)
 admin-invite_invalid-unknown = Це посилання-запрошення недійсне. Попросіть нове посилання в того, хто вас запросив.
@@ -980,7 +1034,7 @@ admin-history-closed = 🏁 { $status }
 admin-history-admin_blocker_failed = ⚠️ блокатор { $blocker } не опустився: { $status }
 admin-history-admin_overstay = ⚠️ перевищення часу: авто досі на місці (блокатор { $blocker })
 admin-history-notification = ✉️ { $kind }, канал { $channel }: { $status }, надіслано { $sent }
-admin-history-audit = { $mark } { $who }: { $action } { $detail }
+admin-history-audit = { $mark } { $who }: { $action }{ $detail }
 admin-refund_amount =
     ↩️ <b>Повернення коштів за бронювання №{ $id }</b>
     Сплачено { $paid }, повернуто { $refunded }: можна повернути до <b>{ $left }</b>, туди, звідки їх сплачено (гаманець або картка).

@@ -265,13 +265,13 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
     await manager.tap("📜 Audit log")
     assert manager.text.startswith("📜 <b>Audit log: Alpha Garage</b>\n5 entries, newest first.\n")
     lines = manager.text.split("\n")[2:]
-    assert lines[0] == "21 Nov 11:00 ✅ User_9002: staff.revoke"
-    assert lines[2] == "21 Nov 11:00 ✅ User_9003: staff.accept"
-    assert lines[4] == "21 Nov 11:00 ✅ User_9002: staff.invite"
-    assert lines[6] == "21 Nov 11:00 ✅ User_9002: staff.accept"
+    assert lines[0] == "21 Nov 11:00 ✅ User_9002: Revoke access"
+    assert lines[2] == "21 Nov 11:00 ✅ User_9003: Accept an invite"
+    assert lines[4] == "21 Nov 11:00 ✅ User_9002: Invite staff"
+    assert lines[6] == "21 Nov 11:00 ✅ User_9002: Accept an invite"
     assert lines[7].startswith("   invite_id=1 → staff_id=1, user_id=")
     assert lines[7].endswith(", role=manager")
-    assert lines[8] == "21 Nov 11:00 ✅ User_9001: staff.invite"
+    assert lines[8] == "21 Nov 11:00 ✅ User_9001: Invite staff"
     assert lines[-1] == "Page 1 of 1"
     assert manager.layout == [["📄 Export CSV"], ["⬅️ Back"]]
     await manager.tap("📄 Export CSV")
@@ -321,12 +321,12 @@ async def test_the_owners_log_of_every_premise_pages(services: Services) -> None
     await owner.tap("📜 Audit log: all car parks")
     # 11 invites and the CLI's owner.add.
     assert owner.text.startswith("📜 <b>Audit log: all car parks</b>\n12 entries, newest first.\n")
-    assert "Owner: staff.invite (#1)" in owner.text
+    assert "Owner: Invite staff (#1)" in owner.text
     assert owner.text.endswith("Page 1 of 2")
     assert owner.layout == [["More ▶️"], ["📄 Export CSV"], ["⬅️ Back"]]
     await owner.tap("More ▶️")
     assert owner.text.endswith("Page 2 of 2")
-    assert "command line: owner.add" in owner.text
+    assert "command line: Add an owner" in owner.text
     assert owner.layout == [["◀️"], ["📄 Export CSV"], ["⬅️ Back"]]
     await owner.tap("◀️")
     assert owner.text.endswith("Page 1 of 2")

@@ -319,7 +319,7 @@ def _value(value: Any, lang: str, tz: str) -> str:
             return fmt.stamp(lang, datetime.fromisoformat(value), tz)
         except ValueError:
             pass
-    return str(value)
+    return str(value) if value not in ("", None) else "–"
 
 
 def _changes(line: AuditLine, lang: str, tz: str) -> str:
@@ -365,7 +365,7 @@ async def audit_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
             when=fmt.stamp(lang, line.at, tz),
             mark="✅" if line.outcome is AuditOutcome.OK else "⛔",
             who=_actor(lang, line),
-            action=line.action,
+            action=fmt.audit_action(lang, line.action),
             premise=f" (#{line.premise_id})" if line.premise_id is not None and scope is None else "",
             changes=_changes(line, lang, tz) + (f" ({line.detail})" if line.detail else ""),
         )

@@ -268,7 +268,9 @@ def _event_text(lang: str, event: Event, tz: str) -> str:
         v["status"] = tr(lang, f"status.{v['status']}")
     if event.kind == "audit":
         v["mark"] = "✅" if v.pop("ok") else "⛔"
-        v["detail"] = str(v.get("detail") or "")[:60]
+        v["action"] = fmt.audit_action(lang, str(v.get("action", "")))
+        detail = str(v.get("detail") or "")[:60]
+        v["detail"] = f" ({detail})" if detail else ""  # the reason typed or chosen
     v.pop("currency", None)
     v.pop("sent_at", None)
     return tr(lang, f"admin.history.{event.kind}", **{k: "" if x is None else x for k, x in v.items()})
