@@ -29,6 +29,7 @@ from bot.context import Services
 from bot.geocoding import Geocoder
 from bot.middlewares import ThrottleMiddleware
 from bot.notifications import TelegramSender
+from bot.polling import PollingGuard
 from bot.runtime import (
     SHUTDOWN_GRACE_SECONDS,
     WEBHOOK_PATH,
@@ -41,11 +42,13 @@ from bot.runtime import (
     refresh_on_payment,
     set_webhook,
 )
+from core import metrics
 from core.blockers import AckConflict
 from core.clock import Clock, SystemClock
 from core.config import STRIPE_API_BASE_DEFAULT, ConfigError, Settings, load_settings
 from core.db import Database
 from core.demo import seed_demo
+from core.logs import configure_logging
 from core.migrate import upgrade_to_head
 from core.models import Channel
 from core.notifications import NotificationKind
@@ -160,7 +163,7 @@ def cmd_blocker_credentials(usernames: Sequence[str], password_file: Path | None
         print(f"{c.username} {c.password}")
 
 
-def build_web_app(db: Database) -> web.Application:
+def build_web_app(db: Database, metrics_endpoint: metrics.MetricsEndpoint | None = None) -> web.Application:
     app = web.Application()
 
     last_problem: str | None = None
@@ -179,6 +182,13 @@ def build_web_app(db: Database) -> web.Application:
         return web.json_response({"status": "ok"})
 
     app.router.add_get("/healthz", healthz)
+    if metrics_endpoint is not None:
+
+        async def scrape(request: web.Request) -> web.Response:
+            body, content_type = await metrics_endpoint.render(request.headers.get("Accept", ""))
+            return web.Response(body=body, headers={"Content-Type": content_type})
+
+        app.router.add_get("/metrics", scrape)
     return app
 
 
@@ -213,12 +223,21 @@ class App:
     end-to-end tests start one against fake Telegram and Stripe servers."""
 
     def __init__(
-        self, settings: Settings, *, clock: Clock | None = None, throttle: ThrottleMiddleware | None = None
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        throttle: ThrottleMiddleware | None = None,
+        polling_guard: PollingGuard | None = None,
     ) -> None:
         assert settings.bot_token is not None
         self.settings = settings
         self.clock = clock or SystemClock()
         self.db = Database.from_url(settings.database_url)
+        metrics.track_payments()
+        self.metrics = metrics.MetricsEndpoint(
+            metrics.process_label(settings.process_name), metrics.DatabaseGauges(self.db, self.clock)
+        )
         self.stripe = build_stripe(settings)
         self.payments = (
             PaymentUseCases(self.db, self.stripe, self.clock, public_url=settings.public_url)
@@ -259,6 +278,10 @@ class App:
             presence=self.link,
         )
         self.bot = create_bot(settings.bot_token.get_secret_value(), settings.telegram_api_base)
+        # Telegram gives updates to one poller: a second one stops (bot/polling.py).
+        self.polling_guard = polling_guard or PollingGuard()
+        if settings.bot_mode == "polling":
+            self.bot.session.middleware(self.polling_guard)
         self.storage, isolation = create_storage(settings.redis_url)
         self.in_flight = InFlightUpdates()
         self.dp, self.bg_factory = create_dispatcher(
@@ -298,6 +321,8 @@ class App:
             sweep_seconds=settings.sweep_interval_seconds,
             arrival=self.arrival,
             incidents=self.services.incidents if self.link is not None else None,
+            leave_grace_minutes=settings.leave_grace_minutes,
+            no_show_grace_minutes=settings.no_show_grace_minutes,
         )
         if self.sms_dispatcher is not None:
             self.scheduler.add_job(
@@ -343,7 +368,7 @@ class App:
         me = await self.bot.get_me()
         log.info("bot @%s ready", me.username)
         self.geocoder.identify(me.username)
-        app = build_web_app(self.db)
+        app = build_web_app(self.db, self.metrics)
         if self.payments is not None:
             assert settings.stripe_webhook_secret is not None
             add_payment_routes(
@@ -464,10 +489,16 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    stopping = asyncio.ensure_future(stop.wait())
+    refused = asyncio.ensure_future(app.polling_guard.refused.wait())
     try:
-        await stop.wait()
+        await asyncio.wait((stopping, refused), return_when=asyncio.FIRST_COMPLETED)
     finally:
+        stopping.cancel()
+        refused.cancel()
         await app.stop()
+    if app.polling_guard.refused.is_set():
+        sys.exit(f"stopped: {app.polling_guard.reason}")
 
 
 def cmd_run(settings: Settings) -> None:
@@ -553,13 +584,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("text")
     if args.command == "demo":  # its own settings: it must never pick up a real token or key
         from demo.run import cmd_demo
 
         cmd_demo(port=args.port, lat=args.lat, lon=args.lon, fresh=args.fresh)
         return
     settings = _settings_or_exit()
+    configure_logging(settings.log_format, secrets=settings.secret_values())
     command = args.command or "run"
     if command == "blockers":
         cmd_blocker_credentials(args.device_ids, args.password_file)

@@ -7,7 +7,9 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class BookingAction(CallbackData, prefix="bk"):
-    action: str  # cancel | navigate | open | lower | book_again | pay | end | extend | calendar
+    action: (
+        str  # cancel | navigate | open | lower | book_again | pay | end | extend | calendar | keep | give_up
+    )
     reservation_id: int
 
 

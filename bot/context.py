@@ -13,6 +13,7 @@ from core.usecases.admin import AdminUseCases
 from core.usecases.admin_bookings import BookingAdminUseCases
 from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
+from core.usecases.attendance import AttendanceUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.calendar import CalendarUseCases
@@ -68,6 +69,7 @@ class Services:
     calendar: CalendarUseCases = field(init=False)  # a booking as an .ics file
     receipts: ReceiptUseCases = field(init=False)
     vehicles: VehicleUseCases = field(init=False)
+    attendance: AttendanceUseCases = field(init=False)  # "Still coming?" answers (no-show release)
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
@@ -129,3 +131,4 @@ class Services:
         object.__setattr__(self, "operator_admin", OperatorAdminUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "receipts", ReceiptUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "vehicles", VehicleUseCases(self.db, self.clock))
+        object.__setattr__(self, "attendance", AttendanceUseCases(self.db, self.clock))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import (
     CallbackQuery,
@@ -17,6 +19,7 @@ from aiogram.types import (
 )
 from aiogram_dialog import DialogManager, ShowMode, StartMode
 
+from bot import format as fmt
 from bot.arrival import outcome_text, parked_keyboard
 from bot.calendar import send_calendar
 from bot.callbacks import BookingAction, IncidentAction, ReviewStars
@@ -34,6 +37,7 @@ from core.permissions import INVITE_HOURS
 from core.rules import is_over
 from core.services import booking
 from core.usecases.admin import INVITE_PREFIX
+from core.usecases.attendance import Answer
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +192,9 @@ async def booking_action(
 ) -> None:
     """Buttons under notifications. Nothing in the callback is trusted: ownership and state
     are checked again here."""
+    if callback_data.action in ("keep", "give_up"):
+        await answer_still_coming(callback, callback_data, caller, services)
+        return
     try:
         details = await services.booking.details(
             user_id=caller.user_id, reservation_id=callback_data.reservation_id
@@ -291,6 +298,46 @@ async def review_stars(
 ) -> None:
     """A star under a completed booking's message ("How was it?")."""
     await rate_from_message(callback, callback_data.reservation_id, callback_data.stars, dialog_manager)
+
+
+async def answer_still_coming(
+    callback: CallbackQuery, callback_data: BookingAction, caller: Caller, services: Services
+) -> None:
+    """ "Still coming?" answered: the question becomes the outcome (its buttons go, so there is
+    no second answer to give)."""
+    answer = services.attendance.keep if callback_data.action == "keep" else services.attendance.release
+    try:
+        done = await answer(user_id=caller.user_id, reservation_id=callback_data.reservation_id)
+    except DomainError:
+        await callback.answer(tr(caller.lang, "error.no_such_booking"), show_alert=True)
+        return
+    lang = caller.lang
+    if done.answer is Answer.KEPT:
+        assert done.ends_at is not None
+        text = tr(
+            lang,
+            "no_show.kept",
+            spot=done.spot,
+            name=done.premise_name,
+            until=fmt.clock_time(done.ends_at, done.timezone),
+        )
+    elif done.answer is Answer.RELEASED:
+        refund = (
+            fmt.refund(lang, done.refund, 0, done.currency, done=True)
+            if done.refund
+            else tr(lang, "no_show.not_refunded")
+        )
+        text = tr(lang, "no_show.released", spot=done.spot, name=done.premise_name, refund=refund)
+    else:
+        text = tr(lang, f"no_show.{done.answer.value}")
+    await callback.answer()
+    message = callback.message
+    if isinstance(message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await message.edit_text(text, reply_markup=None)
+            return
+    if callback.bot is not None:
+        await callback.bot.send_message(caller.telegram_id, text)
 
 
 async def anything_else(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:

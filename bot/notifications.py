@@ -162,6 +162,74 @@ async def _booking_completed(note: Note, b: Booked) -> Rendered:
 
 
 @_about_a_booking
+async def _booking_left(note: Note, b: Booked) -> Rendered:
+    """Billing followed the car: the booking ended when it left (and what came back)."""
+    lang, p, r = note.lang, note.payload, b.reservation
+    values = {
+        **b.common(lang),
+        "left": fmt.clock_time(datetime.fromisoformat(str(p["left_at"])), b.premise.timezone),
+    }
+    if int(p.get("refund") or 0):
+        return Rendered(
+            tr(
+                lang,
+                "notify.booking_left",
+                **values,
+                amount=fmt.money(int(p["refund"]), r.currency),
+                minutes=int(p.get("unused_minutes") or 0),
+            )
+        )
+    key = "notify.booking_left_refunds_off" if p.get("refunds_off") else "notify.booking_left_no_refund"
+    return Rendered(tr(lang, key, **values))
+
+
+@_about_a_booking
+async def _no_show_check(note: Note, b: Booked) -> Rendered:
+    lang, r, tz = note.lang, b.reservation, b.premise.timezone
+    return Rendered(
+        tr(
+            lang,
+            "notify.no_show_check",
+            **b.common(lang),
+            start=fmt.clock_time(r.starts_at, tz),
+            at=fmt.clock_time(datetime.fromisoformat(str(note.payload["release_at"])), tz),
+        ),
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=tr(lang, "btn.keep_booking"),
+                        callback_data=BookingAction(action="keep", reservation_id=r.id).pack(),
+                    ),
+                    InlineKeyboardButton(
+                        text=tr(lang, "btn.release_spot"),
+                        callback_data=BookingAction(action="give_up", reservation_id=r.id).pack(),
+                    ),
+                ]
+            ]
+        ),
+    )
+
+
+@_about_a_booking
+async def _no_show_released(note: Note, b: Booked) -> Rendered:
+    lang, r = note.lang, b.reservation
+    refund = int(note.payload.get("refund") or 0)
+    return Rendered(
+        tr(
+            lang,
+            "notify.no_show_released",
+            **b.common(lang),
+            # The booking's end was cut to the release: the moment the spot was freed.
+            at=fmt.clock_time(r.ends_at, b.premise.timezone),
+            refund=fmt.refund(lang, refund, 0, r.currency, done=True)
+            if refund
+            else tr(lang, "no_show.not_refunded"),
+        )
+    )
+
+
+@_about_a_booking
 async def _booking_extended(note: Note, b: Booked) -> Rendered:
     lang, r = note.lang, b.reservation
     return Rendered(
@@ -510,6 +578,9 @@ RENDERERS: dict[NotificationKind, Renderer] = {
     Kind.BOOKING_EXTENDED: _booking_extended,
     Kind.BOOKING_MOVED: _booking_moved,
     Kind.BOOKING_REMINDER: _booking_reminder,
+    Kind.BOOKING_LEFT: _booking_left,
+    Kind.NO_SHOW_CHECK: _no_show_check,
+    Kind.NO_SHOW_RELEASED: _no_show_released,
     Kind.HOLD_EXPIRING: _hold_expiring,
     Kind.HOLD_EXPIRED: _hold_expired,
     Kind.LOWER_LATE: _lower_late,

@@ -48,6 +48,7 @@ from bot.dialogs.menu import language_dialog, menu_dialog
 from bot.dialogs.reviews import reviews_dialog
 from bot.dialogs.states import BookSG
 from bot.dialogs.wallet import wallet_dialog
+from bot.metrics import BotApiMetrics, ErrorMarker, observe_update
 from bot.middlewares import CallerMiddleware, ThrottleMiddleware
 from bot.notifications import ScreenRefresher
 from core.logs import demote_info_to_debug
@@ -94,6 +95,7 @@ class AnswerCallbackOnce(BaseRequestMiddleware):
 def create_bot(token: str, api_base: str) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_base))
     session.middleware(AnswerCallbackOnce())
+    session.middleware(BotApiMetrics())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -171,7 +173,8 @@ class DrainableDispatcher(Dispatcher):
     async def feed_update(self, bot: Bot, update: Update, **kwargs: Any) -> Any:
         self.in_flight.enter()
         try:
-            return await super().feed_update(bot, update, **kwargs)
+            # Counted, timed and its ids in the log context (bot/metrics.py).
+            return await observe_update(update, super().feed_update(bot, update, **kwargs))
         finally:
             self.in_flight.leave()
 
@@ -194,6 +197,7 @@ def create_dispatcher(
     caller = CallerMiddleware(services)
     # On the update itself, so that error handlers (which get the update's data) know the
     # caller too; throttling answers messages and callbacks, so it sits on those.
+    dp.update.outer_middleware(ErrorMarker())  # inside aiogram's error middleware: sees raises
     dp.update.outer_middleware(caller)
     for observer in (dp.message, dp.callback_query):
         observer.outer_middleware(throttle)

@@ -16,6 +16,7 @@ TELEGRAM_API_HOST = "api.telegram.org"
 # What @BotFather hands out: the bot's numeric id, a colon, then letters, digits, _ and -.
 _BOT_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 TWILIO_API_BASE_DEFAULT = "https://api.twilio.com"
+_SHARE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class ConfigError(Exception):
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
     redis_url: str = ""
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_topic_prefix: str = "parking"
+    # None = not set: `parking` on PostgreSQL (several processes share one database), empty on
+    # SQLite (one process). Set it empty to turn shared subscriptions off.
+    mqtt_shared_group_value: str | None = Field(default=None, alias="MQTT_SHARED_GROUP")
     stripe_secret_key: SecretStr | None = None
     stripe_webhook_secret: SecretStr | None = None
     stripe_api_base: str = STRIPE_API_BASE_DEFAULT
@@ -63,6 +67,15 @@ class Settings(BaseSettings):
     operator_name: str = Field(default="", max_length=200)
     operator_address: str = Field(default="", max_length=300)
     operator_vat_number: str = Field(default="", max_length=32)
+    # After the start, a confirmed booking with no arrival and no car on the bay is released
+    # (the driver is asked first); 0 = never.
+    no_show_grace_minutes: int = Field(default=30, ge=0, le=24 * 60)
+    # A car gone this long (continuously) ends its active booking early.
+    leave_grace_minutes: int = Field(default=5, ge=1, le=24 * 60)
+    log_format: Literal["text", "json"] = "text"
+    # Not in DESIGN.md §3's table (an addition): the `process` label of this process's metrics
+    # (empty: hostname:pid); a stable name (web-1) keeps a series across restarts.
+    process_name: str = Field(default="", max_length=64, pattern=r"^[A-Za-z0-9_.:@-]*$")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -104,6 +117,14 @@ class Settings(BaseSettings):
             raise ValueError("must be mqtt://host:port or mqtts://user:pass@host:port, or empty")
         return value
 
+    @field_validator("mqtt_shared_group_value")
+    @classmethod
+    def _check_shared_group(cls, value: str | None) -> str | None:
+        # A share name is one topic level: no separators, no wildcards (MQTT 5 §4.8.2).
+        if value and not _SHARE_NAME.fullmatch(value):
+            raise ValueError("must be at most 64 letters, digits, _ . or -")
+        return value
+
     @field_validator("public_url", "telegram_api_base", "stripe_api_base", "twilio_api_base")
     @classmethod
     def _check_http_url(cls, value: str) -> str:
@@ -119,6 +140,34 @@ class Settings(BaseSettings):
             return self.webhook_secret_value.get_secret_value()
         token = self.bot_token.get_secret_value() if self.bot_token else ""
         return hashlib.sha256(f"webhook:{token}".encode()).hexdigest()
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret (keys, tokens, passwords in URLs), for the logs to blank out."""
+        found = [
+            secret.get_secret_value()
+            for secret in (
+                self.bot_token,
+                self.stripe_secret_key,
+                self.stripe_webhook_secret,
+                self.twilio_auth_token,
+            )
+            if secret is not None
+        ]
+        found.append(self.webhook_secret)
+        found += [
+            password
+            for url in (self.database_url, self.redis_url, self.mqtt_url)
+            if (password := urlsplit(url).password)
+        ]
+        return [s for s in found if s]
+
+    @property
+    def mqtt_shared_group(self) -> str:
+        """The MQTT v5 shared-subscription group for `state`/`availability` (DESIGN.md §13), or
+        empty for plain subscriptions (every process hears every report)."""
+        if self.mqtt_shared_group_value is not None:
+            return self.mqtt_shared_group_value
+        return "" if self.is_sqlite else "parking"
 
     @property
     def is_sqlite(self) -> bool:

@@ -27,9 +27,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
     func,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.engine import Connection
@@ -266,6 +268,11 @@ class Premise(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     opening_hours: Mapped[str] = mapped_column(String(200), default="24/7")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Billing follows the car (migration 0022): the unused whole 15-minute steps of a booking
+    # the car left early go back to the wallet (on by default); a booking released as a no-show
+    # gets its released time back (off by default: the time was kept for the driver).
+    refund_unused: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    refund_no_show: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=_now)
     # The SMS channel's short code (core/premise_codes.py); nullable only in the schema
     # (migration 0100): every insert gets one from the listener below.
@@ -361,6 +368,10 @@ class Blocker(Base):
     # The device's own `ts` of the last `state` applied: an older (replayed, forged, delayed)
     # report is dropped, so a stale state cannot overwrite a newer one.
     state_ts: Mapped[datetime | None] = mapped_column()
+    # The device's `ts` of the first report that the bay was empty after a car (NULL while a
+    # car is there, or before any car): an early leave counts its grace from here. Never moved
+    # by a repeated or older report (hardware/ingest.py).
+    car_gone_since: Mapped[datetime | None] = mapped_column()
 
 
 class UnassignedBlocker(Base):
@@ -419,6 +430,13 @@ class Reservation(Base):
     no_show: Mapped[bool] = mapped_column(Boolean, default=False)
     # The number plate the driver booked with, normalised (core/plates.py); None: no plate.
     plate: Mapped[str | None] = mapped_column(String(16))
+    # The car was first seen gone then (an active booking completed early by it; migration
+    # 0022).
+    left_at: Mapped[datetime | None] = mapped_column()
+    # A confirmed booking nobody arrived for: when the driver was asked "still coming?", and
+    # when they answered "Yes, keep it" (it is then never released as a no-show).
+    no_show_asked_at: Mapped[datetime | None] = mapped_column()
+    kept_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 

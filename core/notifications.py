@@ -18,6 +18,9 @@ class NotificationKind(enum.StrEnum):
     BOOKING_EXTENDED = "booking_extended"
     BOOKING_MOVED = "booking_moved"  # its spot was closed: the same time on another spot
     BOOKING_REMINDER = "booking_reminder"
+    BOOKING_LEFT = "booking_left"  # the car left early: completed, unused steps refunded
+    NO_SHOW_CHECK = "no_show_check"  # "Still coming?" before a no-show release
+    NO_SHOW_RELEASED = "no_show_released"  # nobody came (or the driver let it go): released
     HOLD_EXPIRING = "hold_expiring"  # minutes before an unpaid hold lapses, with "Pay now"
     HOLD_EXPIRED = "hold_expired"
     LOWER_LATE = "lower_late"

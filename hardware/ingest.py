@@ -16,6 +16,18 @@ A `state` report is applied only if its `ts` is not older than the last one appl
 (`blockers.state_ts`): a replayed, delayed or forged old report cannot overwrite newer news. An
 equal `ts` is accepted because devices stamp whole seconds (a `moving` and the final state often
 share one); an identical repeat (a retained report delivered again) is skipped quietly.
+
+`blockers.car_gone_since` (billing follows the car) is the `ts` of the first report that the bay
+is empty after a car: set in SQL from the row's own value (`COALESCE(car_gone_since, ts)`), so
+a repeated or re-delivered "empty" report (reconnects, several processes) can never move it
+later and restart the leave grace, and reset to NULL by a report of a car. Older reports never
+reach it (dropped above).
+`shared` (several processes, MQTT shared subscriptions): a blocker's reports reach any process of
+the group, so another one may have written its row since this one last did. Each batch then
+reads its rows afresh, locked (FOR UPDATE, in id order) until it commits, and health changes are
+the row's own: healthy before this write and not after, or the reverse. The process that
+writes a change is the one that reports it, once, and a restart does not report an incident the
+row showed already.
 """
 
 from __future__ import annotations
@@ -30,7 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Update, bindparam, func, select, update
+from sqlalchemy import Boolean, Update, bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.blockers import LOW_BATTERY_PERCENT, health_problems
@@ -59,9 +71,22 @@ class RowUpdate:
     car_present: bool | None = None
     last_seen: datetime | None = None
     state_ts: datetime | None = None  # the device's `ts`, set with what a `state` report says
+    # With car_present False: since when the bay is empty as far as this update knows (the
+    # earliest of coalesced "empty" reports); the row keeps an earlier value it already has,
+    # unless `car_seen`: a report of a car was coalesced into this one before the bay emptied.
+    gone_since: datetime | None = None
+    car_seen: bool = False
 
     def then(self, newer: RowUpdate) -> RowUpdate:
         """This update followed by `newer`: newer values win, older ones fill the gaps."""
+        gone_since, car_seen = newer.gone_since, newer.car_seen
+        if newer.car_present is None:
+            gone_since, car_seen = self.gone_since, self.car_seen
+        elif newer.car_present is False and self.car_present is False:
+            # Still empty: the bay has been empty since the first of the two.
+            gone_since, car_seen = self.gone_since or newer.gone_since, self.car_seen
+        elif newer.car_present is False and self.car_present is True:
+            car_seen = True  # a car came and went within the batch: the leave is this one
         return RowUpdate(
             state=newer.state if newer.state is not None else self.state,
             online=newer.online if newer.online is not None else self.online,
@@ -69,6 +94,8 @@ class RowUpdate:
             car_present=newer.car_present if newer.car_present is not None else self.car_present,
             last_seen=newer.last_seen if newer.last_seen is not None else self.last_seen,
             state_ts=newer.state_ts if newer.state_ts is not None else self.state_ts,
+            gone_since=gone_since,
+            car_seen=car_seen,
         )
 
     def without_report(self) -> RowUpdate:
@@ -99,11 +126,28 @@ _REPORTED = ("state", "battery", "car_present")  # what a `state` report sets
 @functools.cache
 def _update_statement(columns: tuple[str, ...]) -> Update:
     """UPDATE of just these columns, by id, for executemany (parameters named `b_<column>`:
-    a bind parameter may not share a column's name in SET)."""
+    a bind parameter may not share a column's name in SET). A report of `car_present` also
+    keeps `car_gone_since`: NULL while a car is there, else the value the row has, or this
+    report's (`b_gone_since`) when it has none or a car came and went within the batch.
+    Computed from the row itself, not from what this process last saw: another process may
+    have written the row since."""
+    values: dict[Any, Any] = {column: bindparam(f"b_{column}") for column in columns}
+    if "car_present" in columns:
+        gone_since = bindparam("b_gone_since", type_=Blocker.car_gone_since.type)
+        values["car_gone_since"] = case(
+            (bindparam("b_car_present", type_=Boolean()), None),
+            (bindparam("b_car_seen", type_=Boolean()), gone_since),
+            else_=func.coalesce(Blocker.car_gone_since, gone_since),
+        )
+    return update(Blocker).where(Blocker.id == bindparam("b_id")).values(values)
+
+
+def _repeats(upd: RowUpdate, row: dict[str, Any]) -> bool:
+    """The update is a `state` report the row holds already (same `ts`, same values)."""
     return (
-        update(Blocker)
-        .where(Blocker.id == bindparam("b_id"))
-        .values({column: bindparam(f"b_{column}") for column in columns})
+        upd.state_ts is not None
+        and upd.state_ts == row["state_ts"]
+        and all(getattr(upd, c) == row[c] for c in _REPORTED)
     )
 
 
@@ -122,6 +166,8 @@ class BlockerWriter:
     stats: WriterStats = field(default_factory=WriterStats)
     # Where warnings about dropped reports go (the link passes its rate-limited logger).
     warn: Callable[..., None] = log.warning
+    # Other processes write these rows too (see the module's docstring).
+    shared: bool = False
 
     def __post_init__(self) -> None:
         self._pending: dict[str, RowUpdate] = {}
@@ -249,11 +295,16 @@ class BlockerWriter:
         merged: dict[str, dict[str, Any]] = {}
         by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         async with self.db.transaction() as session:
-            misses = [blocker_id for blocker_id in batch if blocker_id not in self._rows]
-            found = await self._read(session, misses) if misses else {}
+            if self.shared:
+                found = await self._read(session, sorted(batch), lock=True)
+                cached: dict[str, dict[str, Any]] = {}
+            else:
+                misses = [blocker_id for blocker_id in batch if blocker_id not in self._rows]
+                found = await self._read(session, misses) if misses else {}
+                cached = self._rows
             heard: list[str] = []
             for blocker_id, upd in batch.items():
-                row = self._rows.get(blocker_id) or found.get(blocker_id)
+                row = cached.get(blocker_id) or found.get(blocker_id)
                 if row is None:
                     if self._unknown(blocker_id):
                         heard.append(blocker_id)
@@ -267,12 +318,27 @@ class BlockerWriter:
                     # start, or written by another process).
                     self._stale(blocker_id, upd.state_ts, row["state_ts"])
                     upd = upd.without_report()
+                elif self.shared and _repeats(upd, row):
+                    # The report the row has already (a retained one read again at start-up, by
+                    # this process or another): old news, not a sign of life.
+                    upd = RowUpdate(online=upd.online, last_seen=upd.last_seen if upd.online else None)
                 news = {c: getattr(upd, c) for c in _COLUMNS if getattr(upd, c) is not None}
+                if not news:
+                    continue
                 merged[blocker_id] = {**row, **news}
-                by_columns.setdefault(tuple(news), []).append(
-                    {"b_id": blocker_id, **{f"b_{c}": v for c, v in news.items()}}
+                extra = (
+                    {"b_gone_since": upd.gone_since, "b_car_seen": upd.car_seen}
+                    if "car_present" in news
+                    else {}
                 )
-                change = self._health_change(blocker_id, merged[blocker_id])
+                by_columns.setdefault(tuple(news), []).append(
+                    {"b_id": blocker_id, **{f"b_{c}": v for c, v in news.items()}, **extra}
+                )
+                change = (
+                    self._row_health_change(row, merged[blocker_id])
+                    if self.shared
+                    else self._health_change(blocker_id, merged[blocker_id])
+                )
                 if change is not None:
                     changes.append((blocker_id, *change))
             if heard:
@@ -286,13 +352,17 @@ class BlockerWriter:
         self.stats.rows_written += len(merged)
         return changes
 
-    async def _read(self, session: AsyncSession, ids: list[str]) -> dict[str, dict[str, Any]]:
+    async def _read(
+        self, session: AsyncSession, ids: list[str], *, lock: bool = False
+    ) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         columns = [getattr(Blocker, c) for c in _COLUMNS]
         for start in range(0, len(ids), _SELECT_CHUNK):
-            rows = await session.execute(
-                select(Blocker.id, *columns).where(Blocker.id.in_(ids[start : start + _SELECT_CHUNK]))
-            )
+            query = select(Blocker.id, *columns).where(Blocker.id.in_(ids[start : start + _SELECT_CHUNK]))
+            if lock:
+                # Sorted ids, locked in that order: two processes' batches cannot deadlock.
+                query = query.order_by(Blocker.id).with_for_update()
+            rows = await session.execute(query)
             for row in rows:
                 found[row.id] = {c: getattr(row, c) for c in _COLUMNS}
         return found
@@ -314,6 +384,25 @@ class BlockerWriter:
         if previous.healthy == healthy:
             return None
         return _Incident(healthy, ", ".join(problems) if problems else "recovered"), True
+
+    def _problems(self, row: dict[str, Any]) -> list[str]:
+        return health_problems(
+            online=bool(row["online"]),
+            state=row["state"],
+            battery=row["battery"],
+            low_battery=self.low_battery,
+        )
+
+    def _row_health_change(
+        self, before: dict[str, Any], after: dict[str, Any]
+    ) -> tuple[_Incident, bool] | None:
+        """Shared mode: a change of the row's health made by this write, or None."""
+        # A row never heard from (registered, offline by default) has nothing to recover from.
+        was = self._problems(before) if before["last_seen"] is not None else []
+        problems = self._problems(after)
+        if bool(was) == bool(problems):
+            return None
+        return _Incident(not problems, ", ".join(problems) if problems else "recovered"), True
 
     async def _note_unassigned(self, session: AsyncSession, heard: list[str]) -> None:
         """Notes ids first heard now for the console (ids come from parse_topic, checked)."""

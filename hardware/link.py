@@ -15,6 +15,23 @@ before it announces itself). Devices execute an id once and answer a repeat with
 result, so a retry can never move a blocker twice; the caller gets that result if it arrives
 within `ack_timeout`, and `timeout` otherwise.
 
+Several processes (DESIGN.md §13): with `shared_group` (MQTT_SHARED_GROUP) the link speaks MQTT
+v5 and takes `state` and `availability` through shared subscriptions (`$share/<group>/…`): the
+broker hands each report to one process of the group, which writes it. Each process still has
+plain subscriptions of its own, told apart by MQTT v5 subscription identifiers:
+- `ack`: every process hears every ack and keeps those answering its own commands (ids it sent);
+  the others are stray for it. Devices are unchanged (protocol v1).
+- `availability`: heard by every process (rare messages) to know which devices are online
+  (commands to an offline device fail at once, waiting commands are resent when their device
+  comes back), but written only by the process the shared copy went to.
+- a start-up snapshot of `state`: brokers differ on retained messages for shared subscriptions
+  (MQTT 5 says none are sent; Mosquitto 2.0 sends them), so after each connect the link
+  subscribes to `state` plainly, writes the retained reports it gets (writes are idempotent:
+  reports are ordered by their `ts`), ignores live ones there (the group's share has them) and
+  unsubscribes once no retained report came for `SNAPSHOT_IDLE` seconds. Retained copies on the
+  shared subscription are ignored for the same reason. What changed while every process was
+  down is thus learnt at start-up, as with one process.
+
 Nothing on the blocker topics is trusted blindly (the broker's ACL is the first defence: see
 deploy/mosquitto/). A `state` older than the last one applied, or stamped more than
 `MAX_STATE_AHEAD` ahead of the server's clock, is dropped. An answered command is remembered
@@ -42,7 +59,10 @@ from types import TracebackType
 from typing import Any, Literal, Self
 
 import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
+from core import metrics
 from core.blockers import LOW_BATTERY_PERCENT, AckConflict, CommandResult, CommandStatus
 from core.clock import Clock, SystemClock
 from core.config import Settings
@@ -59,6 +79,12 @@ log = logging.getLogger("parking.hardware.link")
 # blocker's health is first judged with its online flag known, not the table's default.
 _SUBSCRIPTION_ORDER = (Kind.AVAILABILITY, Kind.STATE, Kind.ACK)
 _WARNINGS_PER_MINUTE = 20
+# MQTT v5 subscription identifiers (shared mode): which subscription brought a message.
+_SUB_OWN = 1  # plain `ack` and `availability`: every process
+_SUB_SNAPSHOT = 2  # plain `state`, retained reports only, for a while after connecting
+_SUB_SHARED = 3  # `$share/<group>/…` `state` and `availability`: one process of the group
+# The start-up snapshot ends once no retained report came for this long (they come at once).
+SNAPSHOT_IDLE = 1.0
 # A device's clock may run a little fast; a report from further ahead would block every real
 # one until that time (reports older than the last applied are dropped).
 MAX_STATE_AHEAD = timedelta(minutes=5)
@@ -80,12 +106,15 @@ LateAckListener = Callable[[CommandResult, Action, int | None], Awaitable[None]]
 class LinkStats:
     connects: int = 0
     received: int = 0
+    reports: int = 0  # `state` reports taken to be written (dropped ones not counted)
     dropped: int = 0  # malformed payloads, unexpected topics
     stray_acks: int = 0  # acks for no command of ours (late, another process's, forged)
     ack_conflicts: int = 0  # second acks contradicting the first
     future_states: int = 0  # states stamped more than MAX_STATE_AHEAD ahead
     commands_sent: int = 0
     commands_resent: int = 0
+    shared_ignored: int = 0  # copies another subscription handles (shared mode)
+    snapshots: int = 0  # start-up snapshots of retained `state` completed (shared mode)
     first_received_at: float | None = None  # time.perf_counter() of the first message
     last_received_at: float | None = None
 
@@ -157,6 +186,7 @@ class BlockerLink:
         identifier: str | None = None,
         flush_delay: float = 0.05,
         on_ack_conflict: AckConflictCallback | None = None,
+        shared_group: str = "",
     ) -> None:
         if ack_timeout <= 0:
             raise ValueError("ack_timeout must be positive")
@@ -164,6 +194,9 @@ class BlockerLink:
         self.prefix = prefix
         self.ack_timeout = ack_timeout
         self.address = BrokerAddress.from_url(url)
+        if shared_group and any(c in shared_group for c in "/+#$ "):
+            raise ValueError("shared_group must be one topic level without wildcards")
+        self.shared_group = shared_group
         self.stats = LinkStats()
         self._clock: Clock = clock or SystemClock()
         self._keepalive = keepalive
@@ -178,6 +211,7 @@ class BlockerLink:
             low_battery=low_battery,
             flush_delay=flush_delay,
             warn=self._warnings.warn,
+            shared=bool(shared_group),
         )
         self._on_ack_conflict = on_ack_conflict
         self._answered: OrderedDict[str, _Answered] = OrderedDict()
@@ -193,10 +227,13 @@ class BlockerLink:
         self._availability: dict[str, bool] = {}
         self._publishing: set[asyncio.Task[None]] = set()  # publishes over the current connection
         self._task: asyncio.Task[None] | None = None
+        self._snapshot_heard = 0.0  # loop time of the last retained report of the snapshot
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database, **kwargs: Any) -> BlockerLink:
-        """MQTT_URL, MQTT_TOPIC_PREFIX and ACK_TIMEOUT_SECONDS; other arguments as given."""
+        """MQTT_URL, MQTT_TOPIC_PREFIX, MQTT_SHARED_GROUP and ACK_TIMEOUT_SECONDS; other
+        arguments as given."""
+        kwargs.setdefault("shared_group", settings.mqtt_shared_group)
         return cls(
             db,
             url=settings.mqtt_url,
@@ -296,6 +333,16 @@ class BlockerLink:
     # --- connection ------------------------------------------------------------------------
 
     def _new_client(self) -> aiomqtt.Client:
+        if self.shared_group:
+            # MQTT v5: a clean start and no session expiry is v3.1.1's clean session.
+            return aiomqtt.Client(
+                **self.address.client_kwargs(self._tls_context),
+                identifier=self._identifier,
+                keepalive=self._keepalive,
+                protocol=aiomqtt.ProtocolVersion.V5,
+                clean_start=True,
+                timeout=10,
+            )
         return aiomqtt.Client(
             **self.address.client_kwargs(self._tls_context),
             identifier=self._identifier,
@@ -304,15 +351,58 @@ class BlockerLink:
             timeout=10,
         )
 
+    def _shared_topic(self, kind: Kind) -> str:
+        return f"$share/{self.shared_group}/{protocol.wildcard(self.prefix, kind)}"
+
+    async def _subscribe(self, client: aiomqtt.Client) -> None:
+        if not self.shared_group:
+            topics = [(protocol.wildcard(self.prefix, kind), 1) for kind in _SUBSCRIPTION_ORDER]
+            await client.subscribe(topics)
+            return
+        # In this order: retained availability before retained state (see _SUBSCRIPTION_ORDER).
+        own = [(protocol.wildcard(self.prefix, kind), 1) for kind in (Kind.AVAILABILITY, Kind.ACK)]
+        self._snapshot_heard = asyncio.get_running_loop().time()
+        for subscription, topics in (
+            (_SUB_OWN, own),
+            (_SUB_SNAPSHOT, [(protocol.wildcard(self.prefix, Kind.STATE), 1)]),
+            (_SUB_SHARED, [(self._shared_topic(kind), 1) for kind in (Kind.AVAILABILITY, Kind.STATE)]),
+        ):
+            properties = Properties(PacketTypes.SUBSCRIBE)  # type: ignore[no-untyped-call]  # paho
+            properties.SubscriptionIdentifier = subscription
+            granted = await client.subscribe(topics, properties=properties)
+            refused = [code for code in granted if not isinstance(code, int) and code.is_failure]
+            if refused:
+                # A broker without shared subscriptions (or an ACL refusing them) would leave
+                # this process deaf to reports: say so and retry like any other failure.
+                raise aiomqtt.MqttError(
+                    f"broker refused subscription {topics[0][0]!r} ({refused[0]}); shared "
+                    "subscriptions need MQTT v5 (Mosquitto >= 1.6, EMQX) or MQTT_SHARED_GROUP empty"
+                )
+
+    async def _end_snapshot(self, client: aiomqtt.Client) -> None:
+        """Leaves the plain `state` subscription once its retained reports have stopped coming."""
+        loop = asyncio.get_running_loop()
+        # A deadline pushed back by each retained report, not an event to wait for.
+        while (wait := self._snapshot_heard + SNAPSHOT_IDLE - loop.time()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+        try:
+            await client.unsubscribe(protocol.wildcard(self.prefix, Kind.STATE))
+        except aiomqtt.MqttError as exc:  # the connection's end; the next one takes a new snapshot
+            log.debug("snapshot subscription not ended: %s", exc)
+            return
+        self.stats.snapshots += 1
+        log.info("retained blocker states read; reports now shared in group %r", self.shared_group)
+
     async def _connection_loop(self) -> None:
         delay = self._reconnect_min
         while True:
             client = self._new_client()
+            snapshot: asyncio.Task[None] | None = None
             try:
                 async with client:
-                    await client.subscribe(
-                        [(protocol.wildcard(self.prefix, kind), 1) for kind in _SUBSCRIPTION_ORDER]
-                    )
+                    await self._subscribe(client)
+                    if self.shared_group:
+                        snapshot = asyncio.create_task(self._end_snapshot(client))
                     self._client = client
                     # What we knew may be stale now; the retained messages just subscribed to
                     # will tell again.
@@ -320,15 +410,25 @@ class BlockerLink:
                     self._connected.set()
                     self.stats.connects += 1
                     delay = self._reconnect_min
-                    log.info("MQTT link connected to %s (prefix %r)", self.address, self.prefix)
+                    log.info(
+                        "MQTT link connected to %s (prefix %r%s)",
+                        self.address,
+                        self.prefix,
+                        f", shared group {self.shared_group!r}" if self.shared_group else "",
+                    )
                     for pending in list(self._pending.values()):
                         self._resend(pending, "reconnected")
                     async for message in client.messages:
                         ack_now(client)  # see hardware.broker: the broker's next message waits
-                        self._on_message(message)
+                        if self.shared_group:
+                            self._on_shared_mode_message(message)
+                        else:
+                            self._on_message(message)
             except aiomqtt.MqttError as exc:
                 log.warning("MQTT link to %s down: %s; retrying in %.1fs", self.address, exc, delay)
             finally:
+                if snapshot is not None:
+                    snapshot.cancel()
                 self._client = None
                 self._connected.clear()
                 # aiomqtt 2.5 would leave them waiting for PUBACKs that cannot come; the
@@ -339,7 +439,23 @@ class BlockerLink:
 
     # --- incoming --------------------------------------------------------------------------
 
-    def _on_message(self, message: aiomqtt.Message) -> None:
+    def _on_shared_mode_message(self, message: aiomqtt.Message) -> None:
+        """Routes a copy by the subscription that brought it (see the module's docstring)."""
+        ids = set(getattr(message.properties, "SubscriptionIdentifier", None) or ())
+        kind = message.topic.value.rsplit("/", 1)[-1]
+        if _SUB_SHARED in ids and not message.retain:
+            self._on_message(message, write=True)
+        elif _SUB_OWN in ids and kind == Kind.AVAILABILITY.value:
+            # Every process hears it; the retained one (at start-up) is written by each.
+            self._on_message(message, write=message.retain)
+        elif _SUB_OWN in ids or (_SUB_SNAPSHOT in ids and message.retain):
+            if _SUB_SNAPSHOT in ids:
+                self._snapshot_heard = asyncio.get_running_loop().time()
+            self._on_message(message)
+        else:  # a live copy on the snapshot subscription, a retained one on the shared one
+            self.stats.shared_ignored += 1
+
+    def _on_message(self, message: aiomqtt.Message, *, write: bool = True) -> None:
         now = time.perf_counter()
         if self.stats.first_received_at is None:
             self.stats.first_received_at = now
@@ -364,7 +480,7 @@ class BlockerLink:
             return
         try:
             if isinstance(decoded, Availability):
-                self._on_availability(blocker_id, decoded)
+                self._on_availability(blocker_id, decoded, write=write)
             elif isinstance(decoded, State):
                 self._on_state(blocker_id, decoded)
             elif isinstance(decoded, Ack):
@@ -373,14 +489,15 @@ class BlockerLink:
             self.stats.dropped += 1
             log.exception("failed to handle MQTT message on %r", name[:120])
 
-    def _on_availability(self, blocker_id: str, availability: Availability) -> None:
+    def _on_availability(self, blocker_id: str, availability: Availability, *, write: bool = True) -> None:
         online = availability is Availability.ONLINE
         was_online = self._availability.get(blocker_id) is True
         self._availability[blocker_id] = online
-        # A Last Will says nothing about when the device was last heard from.
-        self._writer.put(
-            blocker_id, RowUpdate(online=online, last_seen=self._clock.now() if online else None)
-        )
+        if write:
+            # A Last Will says nothing about when the device was last heard from.
+            self._writer.put(
+                blocker_id, RowUpdate(online=online, last_seen=self._clock.now() if online else None)
+            )
         if online and not was_online:
             # The device has just (re)connected and may have missed what we sent before.
             for pending in list(self._pending.values()):
@@ -399,6 +516,7 @@ class BlockerLink:
                 MAX_STATE_AHEAD.total_seconds(),
             )
             return
+        self.stats.reports += 1
         self._writer.put(
             blocker_id,
             RowUpdate(
@@ -407,6 +525,7 @@ class BlockerLink:
                 car_present=state.car_present,
                 last_seen=now,
                 state_ts=state.ts,
+                gone_since=None if state.car_present else state.ts,
             ),
         )
 
@@ -535,6 +654,19 @@ class BlockerLink:
         reservation_id: int | None = None,
     ) -> CommandResult:
         """Asks the blocker to move and waits up to `ack_timeout` in all for its answer."""
+        result = await self._command(blocker_id, action, reservation_id)
+        kind = Action(action).value
+        metrics.BLOCKER_COMMANDS.labels(kind, result.status.value).inc()
+        if result.state is not None:  # answered by the device: a round trip
+            metrics.BLOCKER_COMMAND_SECONDS.labels(kind).observe(result.elapsed)
+        return result
+
+    async def _command(
+        self,
+        blocker_id: str,
+        action: Action | Literal["lower", "raise"],
+        reservation_id: int | None,
+    ) -> CommandResult:
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + self.ack_timeout

@@ -31,6 +31,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import metrics
 from core.clock import Clock
 from core.db import Database
 from core.models import Channel, Notification, NotificationStatus, User
@@ -292,6 +293,7 @@ class OutboxDispatcher:
             note = await s.get(Notification, note_id, with_for_update=True)
             if note is None or note.status != NotificationStatus.SENDING:
                 return
+            channel = note.channel.value  # before a fallback moves it to SMS
             note.lease_until = None
             note.last_error = result.error
             if result.provider_id is not None:
@@ -316,3 +318,14 @@ class OutboxDispatcher:
                 if result.retry_after:
                     # Telegram asked the whole bot to slow down: hold every send, not just this one.
                     self._pacer.pause(result.retry_after)
+            metrics.SENDS.labels(channel, _send_result(channel, note, result)).inc()
+
+
+def _send_result(channel: str, note: Notification, result: DeliveryResult) -> str:
+    """The `result` label of a recorded send: sent, retry, failed, or fallback (failed for
+    good on `channel` and queued again on another)."""
+    if result.status == Delivery.SENT:
+        return "sent"
+    if note.status == NotificationStatus.FAILED:
+        return "failed"
+    return "fallback" if note.channel.value != channel else "retry"

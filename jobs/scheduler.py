@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from core import metrics
 from core.clock import Clock
 from core.db import Database
 from core.logs import demote_info_to_debug
@@ -30,6 +32,8 @@ _DID = {
     "warn_expiring_holds": "warned {n} driver{s} of a hold about to lapse",
     "send_reminders": "queued {n} reminder{s}",
     "complete_ended": "completed {n} ended booking{s}",
+    "complete_left": "completed {n} booking{s} whose car left early",
+    "release_no_shows": "released {n} booking{s} nobody came for",
     "reconcile_payments": "settled {n} checkout page{s} with Stripe",
     "guard_paid_spots": "raised {n} blocker{s} to guard paid spots",
     "close_finished": "raised {n} blocker{s} after bookings ended",
@@ -37,7 +41,11 @@ _DID = {
 
 
 def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+    # The dispatcher's job only starts a drain and returns: its duration says nothing.
+    timed = not name.startswith("dispatch")
+
     async def run() -> None:
+        started = time.perf_counter()
         try:
             done = await job()
         except asyncio.CancelledError:
@@ -46,7 +54,10 @@ def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Await
             return
         except Exception:  # one failed run is logged; the next run tries again
             log.exception("job %s failed", name)
-            return
+            metrics.SWEEP_FAILURES.labels(name).inc()
+            done = None
+        if timed:
+            metrics.SWEEP_SECONDS.labels(name).observe(time.perf_counter() - started)
         if isinstance(done, int) and done > 0:
             log.info(_DID[name].format(n=done, s="" if done == 1 else "s"))
 
@@ -64,6 +75,8 @@ def build_scheduler(
     arrival: ArrivalUseCases | None,
     dispatch_seconds: float = 1.0,
     incidents: IncidentUseCases | None = None,
+    leave_grace_minutes: int = 5,
+    no_show_grace_minutes: int = 30,
 ) -> AsyncIOScheduler:
     """The sweeps of a running service. `arrival` has no default on purpose: without it no
     blocker is raised to guard a paid spot or after the end, so leaving it out must be a
@@ -84,6 +97,12 @@ def build_scheduler(
     if arrival is not None:
         jobs["guard_paid_spots"] = (arrival.guard_paid_spots, sweep_seconds)
         jobs["close_finished"] = (arrival.close_finished, sweep_seconds)
+        # Both read what blockers report: without hardware there is no car to follow.
+        jobs["complete_left"] = (lambda: sweeps.complete_left(db, clock, leave_grace_minutes), sweep_seconds)
+        jobs["release_no_shows"] = (
+            lambda: sweeps.release_no_shows(db, clock, no_show_grace_minutes),
+            sweep_seconds,
+        )
     if incidents is not None:
         # Recoveries another process heard, or that came while this one was down.
         jobs["close_incidents"] = (incidents.close_recovered, sweep_seconds)

@@ -5,10 +5,11 @@ process never loses or doubles anything."""
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from core.clock import Clock
 from core.db import Database
-from core.services import booking, reminders
+from core.services import booking, presence, reminders
 from core.usecases.payments import PaymentUseCases
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,49 @@ async def complete_ended(db: Database, clock: Clock) -> int:
         if r.no_show:
             log.info("reservation %s completed as a no-show (nobody arrived; no refund)", r.id)
     return len(done)
+
+
+async def complete_left(db: Database, clock: Clock, leave_grace_minutes: int) -> int:
+    """Billing follows the car: active bookings whose car has been gone LEAVE_GRACE_MINUTES
+    complete early, unused steps refunded (core/services/presence.py). One transaction per
+    booking, claimed under its lock, so a second process or run settles none twice; the
+    blocker goes up with the completed bookings' (close_finished)."""
+    grace = timedelta(minutes=leave_grace_minutes)
+    now = clock.now()
+    async with db.read() as s:
+        due = await presence.left_candidates(s, now, grace)
+    done = 0
+    for reservation_id, user_id in due:
+        async with db.transaction() as s:
+            left = await presence.complete_left(s, reservation_id, user_id, now, grace)
+        if left is not None:
+            done += 1
+            log.debug("reservation %s completed early: the car left at %s", left.id, left.left_at)
+    return done
+
+
+async def release_no_shows(db: Database, clock: Clock, no_show_grace_minutes: int) -> int:
+    """No-show release: asks drivers of started, empty, unlowered bookings "Still coming?" and
+    releases those unanswered at the end of NO_SHOW_GRACE_MINUTES (0: never). Returns the
+    bookings released."""
+    if no_show_grace_minutes <= 0:
+        return 0
+    grace = timedelta(minutes=no_show_grace_minutes)
+    now = clock.now()
+    async with db.read() as s:
+        to_ask = await presence.ask_candidates(s, now, grace)
+        to_release = await presence.release_candidates(s, now, grace)
+    for reservation_id, _user_id in to_ask:
+        async with db.transaction() as s:
+            await presence.ask_if_absent(s, reservation_id, now, grace)
+    released = 0
+    for reservation_id, user_id in to_release:
+        async with db.transaction() as s:
+            done = await presence.release_if_absent(s, reservation_id, user_id, now, grace)
+        if done is not None:
+            released += 1
+            log.debug("reservation %s released as a no-show", done.id)
+    return released
 
 
 async def reconcile_payments(payments: PaymentUseCases | None) -> int:

@@ -113,6 +113,34 @@ def _completed(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation,
     )
 
 
+def _left(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
+    at = hm(datetime.fromisoformat(str(p["left_at"])), pr.timezone)
+    if int(p.get("refund") or 0):
+        return t(
+            lang,
+            "notify.booking_left",
+            **v,
+            at=at,
+            amount=money(int(p["refund"]), r.currency),
+            minutes=int(p.get("unused_minutes") or 0),
+        )
+    return t(lang, "notify.booking_left_none", **v, at=at)
+
+
+def _no_show_check(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise) -> str:
+    at = hm(datetime.fromisoformat(str(p["release_at"])), pr.timezone)
+    return t(lang, "notify.no_show_check", **v, at=at)
+
+
+def _no_show_released(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
+    # The booking's end is cut to the release: that is when the spot was freed.
+    at = hm(r.ends_at, pr.timezone)
+    if int(p.get("refund") or 0):
+        amount = money(int(p["refund"]), r.currency)
+        return t(lang, "notify.no_show_released_refund", **v, at=at, amount=amount)
+    return t(lang, "notify.no_show_released", **v, at=at)
+
+
 def _extended(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
     until = hm(r.ends_at, pr.timezone)
     if p.get("added_price"):
@@ -169,6 +197,9 @@ _BOOKING_TEXTS: dict[NotificationKind, Text] = {
     Kind.BOOKING_EXTENDED: _extended,
     Kind.BOOKING_MOVED: _plain("notify.booking_moved"),
     Kind.BOOKING_REMINDER: _reminder,
+    Kind.BOOKING_LEFT: _left,
+    Kind.NO_SHOW_CHECK: _no_show_check,
+    Kind.NO_SHOW_RELEASED: _no_show_released,
     Kind.HOLD_EXPIRING: _hold_expiring,
     Kind.HOLD_EXPIRED: _plain("notify.hold_expired"),
     Kind.LOWER_LATE: _lower_late,

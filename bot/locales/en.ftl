@@ -417,6 +417,18 @@ notify-booking_cancelled_spot_closed = ✖️ Spot { $spot } at { $name } is clo
 notify-booking_completed = 🧾 Booking #{ $id } at { $name } has ended ({ $window }). Total paid: { $price }. Thank you!
 notify-booking_completed_no_show = 🧾 Booking #{ $id } at { $name } ({ $window }) ended without arrival. Total paid: { $price }.
 notify-booking_completed_by_staff = 🧾 Booking #{ $id } at { $name } ({ $window }) was ended by the car park's staff. Total paid: { $price }.
+notify-booking_left = 🏁 You left at { $left }; { $amount } for { $minutes } unused minutes is back in your wallet. Booking #{ $id } at { $name }, spot { $spot }, has ended.
+notify-booking_left_no_refund = 🏁 You left at { $left }, so booking #{ $id } at { $name }, spot { $spot }, has ended. No whole 15 minutes were left unused, so nothing is refunded.
+notify-booking_left_refunds_off = 🏁 You left at { $left }, so booking #{ $id } at { $name }, spot { $spot }, has ended. This car park does not refund unused time.
+notify-no_show_check = ⏰ Still coming? Booking #{ $id } at { $name }, spot <b>{ $spot }</b>, started at { $start } and nobody has arrived yet. Unless you keep it, the spot is released for other drivers at <b>{ $at }</b>.
+btn-keep_booking = ✅ Yes, keep it
+btn-release_spot = 🔓 Release the spot
+no_show-kept = ✅ Kept: spot { $spot } at { $name } stays yours until { $until }.
+no_show-released = 🔓 Released: spot { $spot } at { $name } is free for other drivers now. { $refund }
+no_show-arrived = ✅ You have arrived already: the spot is yours.
+no_show-gone = This booking is over already.
+notify-no_show_released = 🔓 Nobody arrived at spot { $spot } ({ $name }) by { $at }, so the rest of booking #{ $id } was released for other drivers. { $refund }
+no_show-not_refunded = The booking is not refunded.
 notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Paid: { $added }.
 notify-booking_extended_free = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. No charge: the daily cap is reached.
 btn-update_calendar = 📅 Update my calendar
@@ -763,9 +775,9 @@ admin-audit_action = { $action ->
         [reservation_list] List bookings
         [revenue_view] View revenue
         [revenue_export] Export revenue
-        [review_approve] Publish a review
-        [review_reject] Reject a review
-        [review_queue] View reviews
+        [moderation_approve] Publish a review
+        [moderation_reject] Reject a review
+        [moderation_queue] View reviews
         [incident_move] Move drivers off a broken blocker
         [incident_refund] Refund drivers of a broken blocker
         [incident_test] Test a broken blocker
@@ -1188,3 +1200,11 @@ admin-operator_hint-operator_address = Type the operator's registered address (a
 admin-operator_hint-vat_number = Type the VAT number, e.g. UA123456789012 (a dash - leaves it empty):
 admin-operator_hint-vat_rate = Type the VAT rate the prices include, in per cent: e.g. 20, 7.5 or 0.
 admin-operator_invalid = ⚠️ That cannot be stored here: a name of up to 200 characters, an address of up to 300, a VAT number of up to 32, a VAT rate from 0 to 50 %.
+admin-btn_refund_unused = { $on ->
+        [yes] ↩️ Refund unused time on early leave: on
+       *[no] ↩️ Refund unused time on early leave: off
+    }
+admin-btn_refund_no_show = { $on ->
+        [yes] 🚫 Refund released no-shows: on
+       *[no] 🚫 Refund released no-shows: off
+    }

@@ -427,6 +427,18 @@ notify-booking_cancelled_spot_closed = ✖️ Місце { $spot } у паркі
 notify-booking_completed = 🧾 Бронювання №{ $id } у { $name } завершено ({ $window }). Сплачено: { $price }. Дякуємо!
 notify-booking_completed_no_show = 🧾 Бронювання №{ $id } у { $name } ({ $window }) завершилося без прибуття. Сплачено: { $price }.
 notify-booking_completed_by_staff = 🧾 Бронювання №{ $id } у { $name } ({ $window }) завершив персонал паркінгу. Сплачено: { $price }.
+notify-booking_left = 🏁 Ви поїхали о { $left }; { $amount } за { $minutes } невикористаних хвилин повернуто на ваш гаманець. Бронювання №{ $id } у { $name }, місце { $spot }, завершено.
+notify-booking_left_no_refund = 🏁 Ви поїхали о { $left }, тож бронювання №{ $id } у { $name }, місце { $spot }, завершено. Повних невикористаних 15 хвилин не залишилося, тому повернення немає.
+notify-booking_left_refunds_off = 🏁 Ви поїхали о { $left }, тож бронювання №{ $id } у { $name }, місце { $spot }, завершено. Ця парковка не повертає кошти за невикористаний час.
+notify-no_show_check = ⏰ Ще їдете? Бронювання №{ $id } у { $name }, місце <b>{ $spot }</b>, почалося о { $start }, а ви ще не прибули. Якщо не залишите його за собою, о <b>{ $at }</b> місце звільниться для інших водіїв.
+btn-keep_booking = ✅ Так, залишити
+btn-release_spot = 🔓 Звільнити місце
+no_show-kept = ✅ Залишено: місце { $spot } у { $name } ваше до { $until }.
+no_show-released = 🔓 Звільнено: місце { $spot } у { $name } тепер доступне іншим водіям. { $refund }
+no_show-arrived = ✅ Ви вже прибули: місце ваше.
+no_show-gone = Це бронювання вже завершено.
+notify-no_show_released = 🔓 Ніхто не прибув на місце { $spot } ({ $name }) до { $at }, тож решту бронювання №{ $id } звільнено для інших водіїв. { $refund }
+no_show-not_refunded = Кошти за бронювання не повертаються.
 notify-booking_extended = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Сплачено: { $added }.
 notify-booking_extended_free = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Без доплати: досягнуто добового ліміту вартості.
 btn-update_calendar = 📅 Оновити в календарі
@@ -781,9 +793,9 @@ admin-audit_action = { $action ->
         [reservation_list] Перегляд списку бронювань
         [revenue_view] Перегляд виручки
         [revenue_export] Експорт виручки
-        [review_approve] Публікація відгуку
-        [review_reject] Відхилення відгуку
-        [review_queue] Перегляд відгуків
+        [moderation_approve] Публікація відгуку
+        [moderation_reject] Відхилення відгуку
+        [moderation_queue] Перегляд відгуків
         [incident_move] Перенесення водіїв через несправний блокатор
         [incident_refund] Повернення коштів водіям через несправний блокатор
         [incident_test] Перевірка несправного блокатора
@@ -1216,3 +1228,11 @@ admin-operator_hint-operator_address = Введіть юридичну адре�
 admin-operator_hint-vat_number = Введіть номер платника ПДВ, напр. UA123456789012 (дефіс - залишає його порожнім):
 admin-operator_hint-vat_rate = Введіть ставку ПДВ, яку містять ціни, у відсотках: напр. 20, 7,5 або 0.
 admin-operator_invalid = ⚠️ Таке значення не підходить: назва до 200 символів, адреса до 300, номер ПДВ до 32, ставка ПДВ від 0 до 50 %.
+admin-btn_refund_unused = { $on ->
+        [yes] ↩️ Повертати за невикористаний час: так
+       *[no] ↩️ Повертати за невикористаний час: ні
+    }
+admin-btn_refund_no_show = { $on ->
+        [yes] 🚫 Повертати, якщо водій не приїхав: так
+       *[no] 🚫 Повертати, якщо водій не приїхав: ні
+    }

@@ -348,6 +348,8 @@ class ArrivalUseCases:
             )
         raised = 0
         for blocker_id, reservation_id in rows:
+            if await self._car_present_now(blocker_id):
+                continue  # a car came meanwhile (the list was read before earlier commands' waits)
             result = await self.blockers.command(blocker_id, "raise", reservation_id)
             raised += result.ok
         return raised
@@ -384,7 +386,7 @@ class ArrivalUseCases:
             if blocker_id in seen:
                 continue
             seen.add(blocker_id)
-            if car_present:
+            if car_present or await self._car_present_now(blocker_id):
                 await self._overstay(blocker_id, reservation_id)
                 continue
             result = await self.blockers.command(blocker_id, "raise", reservation_id)
@@ -393,6 +395,14 @@ class ArrivalUseCases:
             elif result.status is CommandStatus.OBSTACLE:
                 await self._overstay(blocker_id, reservation_id)
         return raised
+
+    async def _car_present_now(self, blocker_id: str) -> bool:
+        """The bay as last reported, read right before a raise: the list above was read before
+        earlier commands' waits, and a blocker never goes up under a car (a car back in a bay
+        an early leave freed, for one)."""
+        async with self.db.read() as s:
+            present = await s.scalar(select(Blocker.car_present).where(Blocker.id == blocker_id))
+        return bool(present)
 
     async def _overstay(self, blocker_id: str, reservation_id: int) -> None:
         async with self.db.transaction() as s:

@@ -38,7 +38,20 @@ MAX_PHOTOS = 10
 MAX_PRICE = 1_000_000  # minor units per hour: a typo, not a price
 # What "Edit" may change; the price has its own section (Prices: rate plans), the location
 # its own method (`relocate`: two columns, and the time zone it suggests).
-EDITABLE = ("name", "address", "timezone", "currency", "opening_hours", "features", "description", "photos")
+EDITABLE = (
+    "name",
+    "address",
+    "timezone",
+    "currency",
+    "opening_hours",
+    "features",
+    "description",
+    "photos",
+    # Billing follows the car (core/services/presence.py): refunds of unused time after an early
+    # leave, and of released time after a no-show.
+    "refund_unused",
+    "refund_no_show",
+)
 # Two owners creating car parks at the same moment can draw the same code: the unique index
 # refuses the second insert, which draws again (in a savepoint) this many times in all.
 CODE_ATTEMPTS = 5
@@ -78,6 +91,8 @@ class PremiseDetails:
     photos: list[str]
     is_active: bool
     spots: int
+    refund_unused: bool = True
+    refund_no_show: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +148,10 @@ def clean(name: str, value: Any) -> Any:
         if len(photos) > MAX_PHOTOS:
             raise InvalidPremise(name, f"over {MAX_PHOTOS}")
         return photos
+    if name in ("refund_unused", "refund_no_show"):
+        if not isinstance(value, bool):
+            raise InvalidPremise(name, str(value)[:20])
+        return value
     if name == "price_per_hour":
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_PRICE:
             raise InvalidPremise(name, str(value)[:20])
@@ -212,6 +231,8 @@ class PremiseAdminUseCases(SpotUseCases):
             list(premise.photos),
             premise.is_active,
             spots,
+            refund_unused=premise.refund_unused,
+            refund_no_show=premise.refund_no_show,
         )
 
     async def details(self, actor_id: int, premise_id: int) -> PremiseDetails:

@@ -65,7 +65,7 @@ class ReviewModerationUseCases(AdminUseCases):
         async with self.db.read() as s:
             scope = await self._moderated_premises(s, actor_id)
         if scope is not None and not scope:
-            async with self._view(actor_id, None, Permission.MODERATE_REVIEWS, "review.queue"):
+            async with self._view(actor_id, None, Permission.MODERATE_REVIEWS, "moderation.queue"):
                 pass  # raises NotPermitted, audited
         async with self.db.read() as s:
             where = [Review.status == ReviewStatus.PENDING]
@@ -93,12 +93,8 @@ class ReviewModerationUseCases(AdminUseCases):
     ) -> Decided:
         async with self.db.read() as s:
             premise_id = await s.scalar(select(Review.premise_id).where(Review.id == review_id))
-        async with self._action(
-            actor_id,
-            premise_id,
-            Permission.MODERATE_REVIEWS,
-            "review.approve" if status is ReviewStatus.APPROVED else "review.reject",
-        ) as (s, audit):
+        action = "moderation.approve" if status is ReviewStatus.APPROVED else "moderation.reject"
+        async with self._action(actor_id, premise_id, Permission.MODERATE_REVIEWS, action) as (s, audit):
             review = await s.scalar(
                 select(Review)
                 .where(Review.id == review_id)

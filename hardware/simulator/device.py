@@ -99,6 +99,7 @@ class SimulatedBlocker:
             state if state in (WireState.RAISED, WireState.LOWERED) else WireState.RAISED
         )
         self._car_task: asyncio.Task[None] | None = None
+        self._last_state: bytes | None = None  # the last state report sent, for repeat_state
 
     # --- reports -----------------------------------------------------------------------------
 
@@ -112,7 +113,15 @@ class SimulatedBlocker:
 
     def _report_state(self) -> Awaitable[bool]:
         # Not awaited while moving: firmware does not stop its motor for a PUBACK.
-        return self._send(Kind.STATE, self.state_message().to_json(), retain=True)
+        self._last_state = self.state_message().to_json()
+        return self._send(Kind.STATE, self._last_state, retain=True)
+
+    async def repeat_state(self) -> bool:
+        """Sends the last state report again, byte for byte (same `ts`): what a QoS 1
+        redelivery or a reconnect's replay looks like to the server."""
+        if self._last_state is None:
+            return False
+        return await self._send(Kind.STATE, self._last_state, retain=True)
 
     async def announce(self) -> None:
         """Right after (re)connecting and subscribing: `online`, then the current state."""
@@ -142,6 +151,13 @@ class SimulatedBlocker:
 
     def set_obstacle(self, on: bool) -> None:
         self.obstacle = on
+
+    async def set_car(self, present: bool) -> None:
+        """A car drives onto (True) or off (False) the bay, reported at once (whatever the
+        blocker's position: a car can leave a lowered bay, or stand in front of a raised one)."""
+        self._cancel_car()
+        self.car_present = present
+        await self.publish_state()
 
     # --- commands ----------------------------------------------------------------------------
 

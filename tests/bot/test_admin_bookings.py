@@ -119,9 +119,11 @@ async def test_a_manager_finds_refunds_and_moves(services: Services, clock: Manu
     manager = Driver(services, MANAGER)
     await manager.send("/admin")
     assert manager.layout == [
-        ["📊 Now", "💶 Revenue"], ["📋 Bookings", "⭐ Reviews"], ["Alpha Garage · manager"],
+        ["📊 Now", "💶 Revenue"],
+        ["📋 Bookings", "⭐ Reviews"],
+        ["Alpha Garage · manager"],
         ["ℹ️ What I can do", "🏠 Menu"],
-    ]  # fmt: skip
+    ]
     await manager.tap("📋 Bookings")
     assert manager.layout == [["🅿️ Alpha Garage"], ["⬅️ Back"]]
     await manager.send("+380 50 123 4567")  # the phone finds her one booking: its screen

@@ -57,8 +57,11 @@ async def test_now_for_an_attendant_with_refresh(services: Services, clock: Manu
     staff = Driver(services, ATTENDANT)
     await staff.send("/admin")
     assert staff.layout == [
-        ["📊 Now"], ["📋 Bookings"], ["Alpha Garage · attendant"], ["ℹ️ What I can do", "🏠 Menu"]
-    ]  # fmt: skip
+        ["📊 Now"],
+        ["📋 Bookings"],
+        ["Alpha Garage · attendant"],
+        ["ℹ️ What I can do", "🏠 Menu"],
+    ]
     await staff.tap("📊 Now")
     board = (
         "📊 <b>Now: Alpha Garage</b> · updated 11:00:00\n"

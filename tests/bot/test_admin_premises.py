@@ -87,9 +87,27 @@ async def test_a_manager_edits_deactivates_and_reactivates_the_car_park(
         ["✏️ Opening hours", "✏️ Description"],
         ["✏️ Location", "✏️ Features"],
         ["✏️ Photos"],
+        ["↩️ Refund unused time on early leave: on"],
+        ["🚫 Refund released no-shows: off"],
         ["⛔ Deactivate"],
         ["⬅️ Back"],
     ]
+    # Billing follows the car: the refunds are switched per car park, audited.
+    await manager.tap("↩️ Refund unused time on early leave: on")
+    await manager.tap("🚫 Refund released no-shows: off")
+    assert manager.layout[5:7] == [
+        ["↩️ Refund unused time on early leave: off"],
+        ["🚫 Refund released no-shows: on"],
+    ]
+    async with services.db.read() as s:
+        refunds = (
+            await s.execute(
+                select(Premise.refund_unused, Premise.refund_no_show).where(Premise.id == premise_id)
+            )
+        ).one()
+        audited = list(await s.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert tuple(refunds) == (False, True)
+    assert audited[-2:] == ["premises.edit.refund_unused", "premises.edit.refund_no_show"]
 
     await manager.tap("✏️ Opening hours")
     assert manager.text == "✏️ Opening hours: now <code>24/7</code>\nType the new value:"

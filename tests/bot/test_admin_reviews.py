@@ -85,9 +85,11 @@ async def test_a_manager_approves_and_rejects_reviews(services: Services, clock:
     manager = Driver(services, MANAGER)
     await manager.send("/admin")
     assert manager.layout == [
-        ["📊 Now", "💶 Revenue"], ["📋 Bookings", "⭐ Reviews (2 waiting)"], ["Alpha Garage · manager"],
+        ["📊 Now", "💶 Revenue"],
+        ["📋 Bookings", "⭐ Reviews (2 waiting)"],
+        ["Alpha Garage · manager"],
         ["ℹ️ What I can do", "🏠 Menu"],
-    ]  # fmt: skip
+    ]
     await manager.tap("⭐ Reviews (2 waiting)")
     assert manager.text == (
         "⭐ <b>Review 1 of 2</b> waiting for moderation\n"
@@ -134,9 +136,13 @@ async def test_a_typed_reason_and_an_attendant_who_sees_no_reviews(
     assert manager.text.startswith("❌ Review rejected.\n\n⭐ <b>Review 1 of 1</b>")
     attendant = Driver(services, ATTENDANT)
     await attendant.send("/admin")
+    # No Reviews (nor Revenue) for an attendant.
     assert attendant.layout == [
-        ["📊 Now"], ["📋 Bookings"], ["Alpha Garage · attendant"], ["ℹ️ What I can do", "🏠 Menu"]
-    ]  # fmt: skip
+        ["📊 Now"],
+        ["📋 Bookings"],
+        ["Alpha Garage · attendant"],
+        ["ℹ️ What I can do", "🏠 Menu"],
+    ]
     async with services.db.read() as s:
         statuses = {r.id: (r.status, r.reject_reason) for r in await s.scalars(select(Review))}
     assert statuses[reviews[0]] == (ReviewStatus.REJECTED, "Names a member of staff")

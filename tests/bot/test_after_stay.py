@@ -52,8 +52,12 @@ async def test_stars_from_the_message_then_a_text_then_the_status(
     await driver.tap(driver.label_starting("Sat 21 Nov"))
     assert driver.text.endswith("\nYour review: ⭐⭐⭐⭐⭐ — ⏳ awaiting moderation")
     assert driver.layout == [
-        ["✏️ Change my review"], ["🔁 Book again"], ["🧾 Receipt"], ["🧭 Navigate"], ["⬅️ Back"]
-    ]  # fmt: skip
+        ["✏️ Change my review"],
+        ["🔁 Book again"],
+        ["🧾 Receipt"],
+        ["🧭 Navigate"],
+        ["⬅️ Back"],
+    ]
     await driver.tap("✏️ Change my review")
     assert driver.text.endswith("Your rating now: ⭐⭐⭐⭐⭐")
     await driver.tap("3 ⭐")

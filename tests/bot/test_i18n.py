@@ -101,7 +101,7 @@ def _code_files() -> list[Path]:
 
 
 _TRANSLATING = {"tr", "tr_label", "t", "label"}  # bot.i18n's and bot/dialogs/common.py's
-# Calls whose strings name audit actions ("review.approve"), not texts: never checked as keys.
+# Calls whose strings name audit actions ("spot.close"), not texts: never checked as keys.
 _AUDITING = {"_action", "_view", "Audit"}
 _KEY_LIKE = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar
 from sqlalchemy import select, update
 
-from core.models import Reservation, Review, User
+from core.models import Reservation, Review, ReviewStatus, User
 from core.services import booking
 from demo.botapi import BotMessage, FakeUser
 from jobs import sweeps
@@ -88,7 +88,7 @@ async def test_a_completed_stay_is_reviewed_moderated_and_shown_on_the_card(e2e:
 
     # Approved (the operator console's moderation queue is another screen): on the card now.
     async with e2e.db.transaction() as s:
-        await s.execute(update(Review).values(is_approved=True))
+        await s.execute(update(Review).values(is_approved=True, status=ReviewStatus.APPROVED))
     card = await _card(e2e, user)
     assert "⭐ 4.0 (1 review)" in card.text
     assert "“Easy to find & <friendly> guard” — ⭐⭐⭐⭐" in card.text

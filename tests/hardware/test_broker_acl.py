@@ -146,3 +146,23 @@ async def test_a_client_without_an_account_is_turned_away(sqlite_db: Database, b
                         error=None,
                     )
                     await rogue.publish(protocol.ack_topic(PREFIX, "B1"), ack.to_json(), qos=1)
+
+
+async def test_the_service_account_may_take_its_share_of_a_shared_group(
+    sqlite_db: Database, broker: Broker
+) -> None:
+    """MQTT_SHARED_GROUP needs no ACL line of its own: Mosquitto checks `$share/<group>/<filter>`
+    against `<filter>`, which the service's account may read already."""
+    db = sqlite_db
+    await register(db, "B1")
+    async with (
+        simulator(broker.url("B1"), PREFIX, "B1"),
+        running_link(
+            db, broker.url("parking-service"), PREFIX, ack_timeout=2, shared_group="parking"
+        ) as link,
+    ):
+        await eventually(lambda: link.stats.snapshots == 1, what="snapshot taken")
+        await eventually(lambda: row_matches(link, db, "B1", online=True), what="online")
+        lowered = await link.command("B1", "lower", None)
+        assert lowered.ok
+        await eventually(lambda: row_matches(link, db, "B1", state=BlockerState.LOWERED), what="lowered")

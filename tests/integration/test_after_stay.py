@@ -104,7 +104,7 @@ async def test_a_completed_stay_gets_one_review_editable_for_seven_days(db: Data
 
     # Approved by the moderators (the console's queue), then changed: moderated again, one row.
     async with db.transaction() as s:
-        await s.execute(update(Review).values(is_approved=True))
+        await s.execute(update(Review).values(is_approved=True, status=ReviewStatus.APPROVED))
     assert (await uc.of_booking(user_id=user, reservation_id=stay)).status == ReviewStatus.APPROVED  # type: ignore[union-attr]
     mine = await uc.rate(user_id=user, reservation_id=stay, rating=5)
     assert (mine.rating, mine.status) == (5, ReviewStatus.PENDING)
@@ -156,7 +156,7 @@ async def test_the_card_and_the_search_show_the_average_of_approved_reviews(
     card = await search.card(premise, starts_at=None, minutes=60)
     assert (card.rating, card.review_count, card.reviews) == (None, 0, [])  # nothing approved yet
     async with db.transaction() as s:
-        await s.execute(update(Review).values(is_approved=True))
+        await s.execute(update(Review).values(is_approved=True, status=ReviewStatus.APPROVED))
     card = await search.card(premise, starts_at=None, minutes=60)
     assert (card.rating, card.review_count, [r.text for r in card.reviews]) == (3.5, 2, ["", "Great"])
     start = clock.now().replace(second=0, microsecond=0)

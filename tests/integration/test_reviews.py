@@ -153,9 +153,9 @@ async def test_others_premises_and_attendants_are_refused_and_audited(site: Site
     async with site.db.read() as s:
         log = list(await s.execute(select(AuditEntry.action, AuditEntry.outcome).order_by(AuditEntry.id)))
     assert [tuple(row) for row in log] == [
-        ("review.approve", AuditOutcome.REFUSED),
-        ("review.reject", AuditOutcome.REFUSED),
-        ("review.approve", AuditOutcome.REFUSED),
+        ("moderation.approve", AuditOutcome.REFUSED),
+        ("moderation.reject", AuditOutcome.REFUSED),
+        ("moderation.approve", AuditOutcome.REFUSED),
     ]
     async with site.db.read() as s:
         assert all(

@@ -33,6 +33,9 @@ ALL_VARS = [
     "REMINDER_MINUTES",
     "EARLY_ARRIVAL_MINUTES",
     "ACK_TIMEOUT_SECONDS",
+    "NO_SHOW_GRACE_MINUTES",
+    "LEAVE_GRACE_MINUTES",
+    "MQTT_SHARED_GROUP",
 ]
 
 
@@ -61,6 +64,7 @@ def test_defaults_match_the_design() -> None:
         10,
     )
     assert not s.stripe_enabled and not s.sms_enabled and s.admin_ids == frozenset()
+    assert (s.leave_grace_minutes, s.no_show_grace_minutes) == (5, 30)
 
 
 def test_every_design_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,8 +73,11 @@ def test_every_design_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ADMIN_IDS", " 12, 34 ")
     monkeypatch.setenv("HOLD_MINUTES", "15")
     monkeypatch.setenv("CURRENCY", "uah")
+    monkeypatch.setenv("NO_SHOW_GRACE_MINUTES", "0")  # 0: no-shows are never released
+    monkeypatch.setenv("LEAVE_GRACE_MINUTES", "3")
     s = load_settings()
     assert (s.admin_ids, s.hold_minutes, s.currency) == (frozenset({12, 34}), 15, "UAH")
+    assert (s.no_show_grace_minutes, s.leave_grace_minutes) == (0, 3)
 
 
 @pytest.mark.parametrize(
@@ -84,6 +91,8 @@ def test_every_design_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         ("MQTT_URL", "tcp://x"),
         ("HTTP_PORT", "70000"),
         ("CURRENCY", "EURO"),
+        ("NO_SHOW_GRACE_MINUTES", "-5"),
+        ("LEAVE_GRACE_MINUTES", "0"),
     ],
 )
 def test_invalid_values_give_one_line_naming_the_variable(
@@ -144,3 +153,16 @@ def test_a_malformed_bot_token_is_one_line_without_the_value(
     message = str(info.value)
     assert message.startswith("BOT_TOKEN") and "@BotFather" in message
     assert "\n" not in message and token not in message
+
+
+def test_shared_subscriptions_are_on_by_default_on_postgresql_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().mqtt_shared_group == ""  # SQLite: one process
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u@db/parking")
+    assert load_settings().mqtt_shared_group == "parking"
+    monkeypatch.setenv("MQTT_SHARED_GROUP", "")  # turned off explicitly
+    assert load_settings().mqtt_shared_group == ""
+    monkeypatch.setenv("MQTT_SHARED_GROUP", "city-1")
+    assert load_settings().mqtt_shared_group == "city-1"
+    monkeypatch.setenv("MQTT_SHARED_GROUP", "a/#")
+    with pytest.raises(ConfigError, match=r"^MQTT_SHARED_GROUP: must be at most 64 letters"):
+        load_settings()

@@ -110,6 +110,8 @@ async def details_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         "is_active": p.is_active,
         "is_inactive": not p.is_active,
         "has_bookings": bool(bookings),
+        "btn_refund_unused": t(m, "admin.btn_refund_unused", on="yes" if p.refund_unused else "no"),
+        "btn_refund_no_show": t(m, "admin.btn_refund_no_show", on="yes" if p.refund_no_show else "no"),
         "btn_deactivate": t(m, "admin.btn_premise_deactivate"),
         "btn_reactivate": t(m, "admin.btn_premise_reactivate"),
         "btn_bookings": t(m, "admin.btn_premise_bookings", count=len(bookings)),
@@ -128,6 +130,18 @@ async def on_field(callback: CallbackQuery, _: Any, manager: DialogManager, item
     manager.dialog_data["field"] = item
     manager.dialog_data["photo"] = 0
     await manager.switch_to(own.get(item, PremisesSG.edit))
+
+
+async def on_toggle_refund(callback: CallbackQuery, button: Button, manager: DialogManager) -> None:
+    """Refunds of unused time (early leave) or of released no-shows, on or off: the use case
+    checks the caller's right and audits the change."""
+    uc, who = services(manager).premises_admin, caller(manager).user_id
+    name = str(button.widget_id)
+    try:
+        current = await uc.details(who, started_premise(manager))
+        await uc.update_premise(who, started_premise(manager), name, not getattr(current, name))
+    except DomainError as error:
+        await explain(callback, manager, error)
 
 
 async def on_deactivate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
@@ -662,6 +676,11 @@ def premises_dialog() -> Dialog:
         Window(
             Format("{title}"),
             Group(choice("field", "fields", on_field), width=2, when="fields"),
+            # Refunds by the bay's sensor (README, Blockers): on or off per car park.
+            *(
+                Button(Format(f"{{btn_{name}}}"), id=name, on_click=on_toggle_refund, when="fields")
+                for name in ("refund_unused", "refund_no_show")
+            ),
             SwitchTo(Format("{btn_bookings}"), id="bookings", state=PremisesSG.bookings, when="has_bookings"),
             Button(Format("{btn_deactivate}"), id="deactivate", on_click=on_deactivate, when="is_active"),
             Button(Format("{btn_reactivate}"), id="reactivate", on_click=on_reactivate, when="is_inactive"),
