@@ -166,6 +166,13 @@ def price_rate(lang: str, lines: tuple[PriceLine, ...], currency: str) -> Raw:
     return price_lines(lang, lines, currency)
 
 
+def audit_action(lang: str, action: str) -> Raw:
+    """An audit action (`operator.edit.vat_rate`) as staff read it ("Edit operator & VAT:
+    vat_rate"); one the texts do not know yet is shown as it is stored."""
+    parts = action.split(".")
+    return tr(lang, "admin.audit_action", action="_".join(parts[:2]), detail=".".join(parts[2:]), raw=action)
+
+
 def booking_lines(lang: str, bookings: Sequence[AffectedBooking], tz: str) -> Raw:
     """The console's list of bookings a change touches (a closed spot, a deactivated car
     park): one line each, every line after a line break."""

@@ -67,6 +67,15 @@ def label(manager: DialogManager, key: str, /, **values: Any) -> str:
     return tr_label(caller(manager).lang, key, **values)
 
 
+def started_premise(manager: DialogManager) -> int:
+    """The premise a console section's dialog was started for (`data={"premise_id": id}`); the
+    use cases check the caller's role there on every call."""
+    data = manager.start_data
+    if not isinstance(data, dict):
+        raise NotFound("no premise")
+    return int(data["premise_id"])
+
+
 def priced_duration(manager: DialogManager, minutes: int, price: int, currency: str) -> str:
     """A duration button with its total, as parking apps show it: `2 h · 5.00 EUR`."""
     lang = caller(manager).lang

@@ -622,23 +622,19 @@ admin-btn_audit_all = 📜 Audit log: all car parks
 admin-btn_help = ℹ️ What I can do
 admin-help =
     <b>Operator console</b>
-    • Car parks: the ones you manage, with your role there.
-    • 📊 Now (all staff): spots free, held, booked, with a car, closed or with a blocker down; the next arrivals and departures and the overstays, by booking number; 🔄 Refresh.
-    • 💶 Revenue (owners and managers): gross, refunds and net per currency for a period, by method and car park, bookings, average stay, occupancy; a chart and a CSV.
-    • ➕ New car park (owners): its location, name, address, time zone, currency, price, hours, features, description and photos.
-    • 🏢 Details (owners and managers): every field and the car park's SMS code; edit them; deactivate (no longer offered; keep or cancel with a full refund its future bookings) and reactivate.
-    • 🅿️ Spots (owners and managers): add them (one, or a range like A1-A20), rename, close with a reason drivers are told and an optional reopen time, reopen; move or cancel (with a full refund) the bookings on a closed spot.
-    • 📋 Bookings (all staff): find one by its number or the driver's phone, or in a car park's list; its whole history; end now, extend for free, move, cancel; refund all or part (owners and managers).
-    • 🔌 Blockers (all staff): their health, worst first; register a device to a spot, unbind, replace; test lower and raise; bind devices heard but not registered.
-    • 👥 Staff (owners and managers): invite a manager or an attendant with a one-time link that works for { $hours ->
-        [one] { $hours } hour
-       *[other] { $hours } hours
-    }; revoke access (an owner's only by an owner).
-    • 💶 Prices (owners and managers): the rate plan in force and what sample stays cost; change it, see the new prices, save it as the next version.
-    • 📜 Audit log (owners and managers): every console action, refused ones too, newest first; export it as CSV. Owners also read the log of all car parks.
-    Every action is checked against your role at that car park and recorded.
+    • Car parks: yours, with your role. Each shows its code, for booking by SMS.
+    • 📊 Now (all staff): spots by state, the next arrivals and departures, overstays; tap a booking to open it.
+    • 📋 Bookings (all staff): find one by number or phone; its history; end, extend for free, move, cancel; refund (owners and managers).
+    • 🔌 Blockers (all staff): health, worst first; register, unbind, replace, test.
+    • 💶 Revenue (owners and managers): a period's figures, a chart and a CSV.
+    • ⭐ Reviews (owners and managers): publish or reject drivers' reviews.
+    • 🏢 Details, 🅿️ Spots, 💶 Prices, 🧾 Operator &amp; VAT (owners and managers): the car park, its spots, its rates, its receipts.
+    • 👥 Staff (owners and managers): invite a manager or an attendant with a one-time link (valid { $hours } h); revoke access.
+    • 📜 Audit log (owners and managers): every action, refused ones too; CSV export.
+    • ➕ New car park (owners).
+    Every action is checked against your role and recorded.
 admin-premise =
-    🅿️ <b>{ $name }</b>
+    🅿️ <b>{ $name }</b> · code <code>{ $code }</code>
     Your role: { $role }
 admin-section-staff = 👥 Staff
 admin-section-prices = 💶 Prices
@@ -786,15 +782,69 @@ admin-audit_line =
        { $changes }
 admin-audit_everywhere = all car parks
 admin-audit_cli = command line
+admin-audit_action = { $action ->
+        [staff_invite] Invite staff
+        [staff_accept] Accept an invite
+        [staff_revoke] Revoke access
+        [staff_list] View the staff
+        [owner_add] Add an owner
+        [owner_remove] Remove an owner
+        [console_open] Open a car park
+        [audit_view] View the audit log
+        [audit_export] Export the audit log
+        [premises_create] Create a car park
+        [premises_edit] Edit details
+        [premises_deactivate] Deactivate the car park
+        [premises_reactivate] Reactivate the car park
+        [premises_view] View details
+        [operator_edit] Edit operator &amp; VAT
+        [operator_view] View operator &amp; VAT
+        [spot_add] Add spots
+        [spot_rename] Rename a spot
+        [spot_close] Close a spot
+        [spot_reopen] Reopen a spot
+        [spot_list] View spots
+        [spot_move_booking] Move a booking off a closed spot
+        [spot_cancel_booking] Cancel a booking on a closed spot
+        [blocker_register] Register a blocker
+        [blocker_unbind] Unbind a blocker
+        [blocker_replace] Replace a blocker
+        [blocker_test] Test a blocker
+        [blocker_list] View blockers
+        [blocker_view] View a blocker
+        [blocker_unassigned] View unassigned blockers
+        [prices_set] Save new prices
+        [prices_view] View prices
+        [prices_preview] Preview prices
+        [reservation_refund] Refund a booking
+        [reservation_end] End a booking
+        [reservation_extend_free] Extend a booking for free
+        [reservation_move] Move a booking
+        [reservation_cancel] Cancel a booking
+        [reservation_view] View a booking
+        [reservation_history] View a booking's history
+        [reservation_list] List bookings
+        [revenue_view] View revenue
+        [revenue_export] Export revenue
+        [moderation_approve] Publish a review
+        [moderation_reject] Reject a review
+        [moderation_queue] View reviews
+        [incident_move] Move drivers off a broken blocker
+        [incident_refund] Refund drivers of a broken blocker
+        [incident_test] Test a broken blocker
+        [incident_acknowledge] Acknowledge a blocker alert
+        [occupancy_view] View Now
+       *[other] { $raw }
+    }
 admin-btn_export = 📄 Export CSV
 admin-export_caption = 📄 Audit log (CSV)
-admin-invite_invalid-unknown = This invite link is not valid. Ask the owner for a new one.
-admin-invite_invalid-used = This invite link has been used already. Ask the owner for a new one.
+admin-invite_invalid-unknown = This invite link is not valid. Ask whoever invited you for a new link.
+admin-invite_invalid-used = This invite link has been used already. Ask whoever invited you for a new link.
 admin-invite_invalid-expired =
     This invite link has expired (links work for { $hours ->
         [one] { $hours } hour
        *[other] { $hours } hours
-    }). Ask the owner for a new one.
+    }). Ask whoever invited you for a new link.
 admin-welcome =
     ✅ Welcome! Your role at <b>{ $name }</b> is now { $role }.
     /admin opens the operator console.
@@ -946,8 +996,8 @@ admin-new_address = { $lookup ->
        *[other] 📍 Its address:
     }
 admin-btn_use_address = 📍 Use: { $address }
-admin-new_timezone = 🕒 Its time zone, guessed from the location: <b>{ $timezone }</b>. Keep it or type another, like Europe/Kyiv.
-admin-new_currency = 💶 Its currency: <b>{ $currency }</b>. Keep it or type another three-letter code, like UAH.
+admin-new_timezone = 🕒 Its time zone, guessed from the location: <b>{ $timezone }</b>. Keep it or type another, like { $example }.
+admin-new_currency = 💶 Its currency: <b>{ $currency }</b>. Keep it or type another three-letter code, like { $example }.
 admin-new_price = 💶 The price per hour in { $currency }, like <code>2.50</code> (Prices sets night, weekend and daily rates later):
 admin-new_hours = 🗓 Opening hours: 24/7, or type them like <code>Mo-Fr 07:00-21:00; Sa 08:00-14:00</code>.
 admin-new_features = ✨ Its features (tap to choose), then Next:
@@ -1021,7 +1071,7 @@ admin-history-closed = 🏁 { $status }
 admin-history-admin_blocker_failed = ⚠️ blocker { $blocker } did not lower: { $status }
 admin-history-admin_overstay = ⚠️ overstay: a car still on the spot (blocker { $blocker })
 admin-history-notification = ✉️ { $kind } by { $channel }: { $status }, sent { $sent }
-admin-history-audit = { $mark } { $who }: { $action } { $detail }
+admin-history-audit = { $mark } { $who }: { $action }{ $detail }
 admin-refund_amount =
     ↩️ <b>Refund for booking #{ $id }</b>
     Paid { $paid }, refunded { $refunded }: up to <b>{ $left }</b> can be refunded, to where it came from (wallet or card).
@@ -1082,7 +1132,10 @@ admin-now_everywhere = all car parks
 admin-now_counts = { $total ->
         [one] { $total } spot
        *[other] { $total } spots
-    }: 🟢 { $free } free · 🟡 { $held } held · 🔵 { $booked } booked · 🚗 { $occupied } car in · ⛔ { $closed } closed · ⚠️ { $unhealthy } blocker down
+    }: 🟢 { $free } free · 🟡 { $held } held · 🔵 { $booked } booked · 🚗 { $occupied } car in · ⛔ { $closed } closed · ⚠️ { $unhealthy } { $unhealthy ->
+        [one] blocker down
+       *[other] blockers down
+    }
 admin-now_premise_line = • <b>{ $name }</b>: { $counts }
 admin-now_arrivals = 🅿️ <b>Next arrivals</b>
 admin-now_arrival = • #{ $id } { $when } { $spot }{ $premise }, { $driver }{ $late ->
@@ -1097,6 +1150,11 @@ admin-now_intruder = • { $spot }{ $premise }: a car, no booking
 admin-now_none = none
 admin-now_more = …and { $count } more
 admin-now_open = 📊 { $name }
+admin-btn_now_booking = { $kind ->
+        [arrival] 🅿️
+        [departure] 🚙
+       *[other] ⏰
+    } #{ $id } { $spot } { $when }
 admin-revenue_scope = 💶 <b>Revenue</b>: which car park?
 admin-revenue_all = 🏢 All car parks
 admin-revenue_everywhere = all car parks

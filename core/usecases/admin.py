@@ -43,7 +43,7 @@ from core.errors import DomainError, InvalidInvite, NotFound, NotPermitted
 from core.models import AuditEntry, AuditOutcome, Premise, PremiseStaff, StaffInvite, StaffRole, User
 from core.permissions import INVITE_HOURS, Permission, Role, allowed, permissions
 
-AUDIT_PAGE = 10
+AUDIT_PAGE = 8  # a page of the log fits a phone's screen (two lines an entry)
 CSV_COLUMNS = (
     "id", "at", "actor_user_id", "actor_name", "premise_id", "action", "outcome", "before", "after", "detail",
 )  # fmt: skip
@@ -67,6 +67,9 @@ class Console:
     name: str
     role: Role
     permissions: frozenset[Permission]
+    # The premise's short code (SMS, the driver's card): on the console's header, so staff who
+    # cannot open Details (attendants) can tell it to a driver.
+    code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +243,20 @@ class AdminUseCases:
             await self._refused(actor_id, Audit(action, premise_id), error)
             raise
 
+    @staticmethod
+    async def _premises_allowing(s: AsyncSession, actor_id: int, permission: Permission) -> list[int] | None:
+        """The premises where the actor's role allows `permission`, by id; None: every premise
+        (an owner). Screens that span premises (bookings found by phone, the review queue)
+        filter by it; actions on one premise still go through `_check`."""
+        if await s.scalar(select(User.is_admin).where(User.id == actor_id)):
+            return None
+        rows = await s.execute(
+            select(PremiseStaff.premise_id, PremiseStaff.role)
+            .where(PremiseStaff.user_id == actor_id, PremiseStaff.revoked_at.is_(None))
+            .order_by(PremiseStaff.premise_id)
+        )
+        return [pid for pid, role in rows.tuples() if allowed(Role(role.value), permission)]
+
     # ------------------------------------------------------------------ who manages what
     async def has_console(self, user_id: int) -> bool:
         """Whether /admin exists for this user: an owner, or staff of some premise."""
@@ -269,8 +286,9 @@ class AdminUseCases:
 
     async def console(self, actor_id: int, premise_id: int) -> Console:
         async with self._view(actor_id, premise_id, None, "console.open") as (s, role):
-            name = await s.scalar(select(Premise.name).where(Premise.id == premise_id))
-        return Console(premise_id, name or "", role, permissions(role))
+            found = await s.execute(select(Premise.name, Premise.code).where(Premise.id == premise_id))
+            name, code = found.tuples().one()  # _view found the premise
+        return Console(premise_id, name, role, permissions(role), code or "")
 
     # ------------------------------------------------------------------ staff
     async def list_staff(self, actor_id: int, premise_id: int) -> list[StaffMember]:

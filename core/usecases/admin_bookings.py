@@ -345,13 +345,6 @@ class BookingAdminUseCases(AdminUseCases):
         async with self._view(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "reservation.view") as (s, _):
             return await self._card(s, reservation_id)
 
-    async def _visible_premises(self, s: AsyncSession, actor_id: int) -> list[int] | None:
-        """The premises whose bookings the actor may see (None: every premise, an owner)."""
-        if await s.scalar(select(User.is_admin).where(User.id == actor_id)):
-            return None
-        premises = [p.premise_id for p in await self.premises_of(actor_id)]
-        return [p for p in premises if allowed(await role_at(s, actor_id, p), Permission.MANAGE_BOOKINGS)]
-
     async def find(self, actor_id: int, text: str) -> list[BookingCard]:
         """A typed search: `123` or `#123` is a booking number; anything else is read as the
         driver's phone (international, `+380…`: E.164 with `phonenumbers`), giving their most
@@ -365,7 +358,7 @@ class BookingAdminUseCases(AdminUseCases):
                 return []
         phone = normalise_phone(query)
         async with self.db.read() as s:
-            visible = await self._visible_premises(s, actor_id)
+            visible = await self._premises_allowing(s, actor_id, Permission.MANAGE_BOOKINGS)
             if visible is not None and not visible:
                 raise NotPermitted(f"user {actor_id}: no premise to find bookings at")
             conditions = [User.phone == phone]

@@ -240,32 +240,35 @@ class OccupancyUseCases(AdminUseCases):
             Reservation.ends_at > now,
             Reservation.starts_at < now + ARRIVALS_HORIZON,
         )
-        rows = await s.execute(
-            self._movements_query(in_scope)
-            .where(where)
-            .order_by(Reservation.starts_at, Reservation.id)
-            .limit(LIST_LIMIT)
-        )
-        found = [
-            Movement(rid, name, tz, label, driver, starts, late=starts <= now)
-            for rid, name, tz, label, driver, starts, _ends in rows.tuples()
-        ]
-        return found, await self._more(s, in_scope, where, len(found))
+        return await self._movements(s, in_scope, where, now, arriving=True)
 
     async def _departures(
         self, s: AsyncSession, in_scope: ColumnElement[bool], now: datetime
     ) -> tuple[list[Movement], int]:
         """Cars in (active bookings) by their end, soonest first."""
         where = and_(Reservation.status == ReservationStatus.ACTIVE, Reservation.ends_at > now)
+        return await self._movements(s, in_scope, where, now, arriving=False)
+
+    async def _movements(
+        self,
+        s: AsyncSession,
+        in_scope: ColumnElement[bool],
+        where: ColumnElement[bool],
+        now: datetime,
+        *,
+        arriving: bool,
+    ) -> tuple[list[Movement], int]:
+        """The first LIST_LIMIT bookings `where` by their start (arriving) or end, and how many
+        more there are."""
+        moment = Reservation.starts_at if arriving else Reservation.ends_at
         rows = await s.execute(
-            self._movements_query(in_scope)
-            .where(where)
-            .order_by(Reservation.ends_at, Reservation.id)
-            .limit(LIST_LIMIT)
+            self._movements_query(in_scope).where(where).order_by(moment, Reservation.id).limit(LIST_LIMIT)
         )
         found = [
-            Movement(rid, name, tz, label, driver, ends)
-            for rid, name, tz, label, driver, _starts, ends in rows.tuples()
+            Movement(rid, name, tz, label, driver, starts, late=starts <= now)
+            if arriving
+            else Movement(rid, name, tz, label, driver, ends)
+            for rid, name, tz, label, driver, starts, ends in rows.tuples()
         ]
         return found, await self._more(s, in_scope, where, len(found))
 

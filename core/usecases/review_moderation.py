@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InvalidReview, NotFound
-from core.models import Premise, PremiseStaff, Review, ReviewStatus, User
+from core.models import Premise, Review, ReviewStatus, User
 from core.notifications import NotificationKind
-from core.permissions import Permission, Role, allowed
+from core.permissions import Permission
 from core.services import outbox
 from core.usecases.admin import AdminUseCases
 
@@ -51,14 +51,7 @@ class Decided:
 class ReviewModerationUseCases(AdminUseCases):
     async def _moderated_premises(self, s: AsyncSession, actor_id: int) -> list[int] | None:
         """The premises whose reviews the caller moderates; None: every one (an owner)."""
-        if await s.scalar(select(User.is_admin).where(User.id == actor_id)):
-            return None
-        rows = await s.execute(
-            select(PremiseStaff.premise_id, PremiseStaff.role).where(
-                PremiseStaff.user_id == actor_id, PremiseStaff.revoked_at.is_(None)
-            )
-        )
-        return [pid for pid, role in rows.tuples() if allowed(Role(role.value), Permission.MODERATE_REVIEWS)]
+        return await self._premises_allowing(s, actor_id, Permission.MODERATE_REVIEWS)
 
     async def may_moderate(self, actor_id: int) -> bool:
         """Whether the console shows "⭐ Reviews" to this caller."""

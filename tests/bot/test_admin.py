@@ -90,13 +90,15 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
         ["ℹ️ What I can do", "🏠 Menu"],
     ]
     await owner.tap("ℹ️ What I can do")
-    assert owner.text.startswith("<b>Operator console</b>\n• Car parks: the ones you manage")
+    assert owner.text.startswith(
+        "<b>Operator console</b>\n• Car parks: yours, with your role. Each shows its code"
+    )
     assert "• 👥 Staff (owners and managers): invite a manager or an attendant" in owner.text
-    assert "one-time link that works for 24 hours; revoke access (an owner's only by an owner)." in owner.text
+    assert "one-time link (valid 24 h); revoke access." in owner.text
     await owner.tap("⬅️ Back")
 
     await owner.tap("Alpha Garage · owner")
-    assert owner.text == "🅿️ <b>Alpha Garage</b>\nYour role: owner"
+    assert owner.text == "🅿️ <b>Alpha Garage</b> · code <code>1042</code>\nYour role: owner"
     assert owner.layout == [
         ["🏢 Details"],
         ["🅿️ Spots"],
@@ -144,16 +146,18 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     ]
     await staff.tap("Alpha Garage · attendant")
     # The attendant's one section built so far: no buttons for what does not work.
-    assert staff.text == "🅿️ <b>Alpha Garage</b>\nYour role: attendant"
+    assert staff.text == "🅿️ <b>Alpha Garage</b> · code <code>1042</code>\nYour role: attendant"
     assert staff.layout == [["🔌 Blockers"], ["⬅️ Back"]]
 
     # The link works once.
     again = Driver(services, STRANGER)
     await again.send(f"/start {payload}")
-    assert again.bot.texts() == ["This invite link has been used already. Ask the owner for a new one."]
+    assert again.bot.texts() == [
+        "This invite link has been used already. Ask whoever invited you for a new link."
+    ]
     assert again.layout == MENU_EN
     await again.send("/start staff_nonsense")
-    assert again.bot.texts()[-1] == "This invite link is not valid. Ask the owner for a new one."
+    assert again.bot.texts()[-1] == "This invite link is not valid. Ask whoever invited you for a new link."
 
     await owner.tap("⬅️ Back")
     assert owner.text == "👥 <b>Staff of Alpha Garage</b>\n1 person:\n• User_9002: attendant"
@@ -187,7 +191,7 @@ async def test_the_owner_console_staff_invites_and_revoking(services: Services, 
     late = Driver(services, STRANGER)
     await late.send(f"/start {expired.group(1)}")
     assert late.bot.texts() == [
-        "This invite link has expired (links work for 24 hours). Ask the owner for a new one."
+        "This invite link has expired (links work for 24 hours). Ask whoever invited you for a new link."
     ]
 
 
@@ -209,7 +213,7 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
         ["ℹ️ What I can do", "🏠 Menu"],
     ]
     await manager.tap("Alpha Garage · manager")
-    assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
+    assert manager.text == "🅿️ <b>Alpha Garage</b> · code <code>1042</code>\nYour role: manager"
     assert manager.layout == [
         ["🏢 Details"], ["🅿️ Spots"], ["🔌 Blockers"], ["👥 Staff"], ["💶 Prices"], ["🧾 Operator & VAT"],
         ["📜 Audit log"], ["⬅️ Back"],
@@ -261,13 +265,13 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
     await manager.tap("📜 Audit log")
     assert manager.text.startswith("📜 <b>Audit log: Alpha Garage</b>\n5 entries, newest first.\n")
     lines = manager.text.split("\n")[2:]
-    assert lines[0] == "21 Nov 11:00 ✅ User_9002: staff.revoke"
-    assert lines[2] == "21 Nov 11:00 ✅ User_9003: staff.accept"
-    assert lines[4] == "21 Nov 11:00 ✅ User_9002: staff.invite"
-    assert lines[6] == "21 Nov 11:00 ✅ User_9002: staff.accept"
+    assert lines[0] == "21 Nov 11:00 ✅ User_9002: Revoke access"
+    assert lines[2] == "21 Nov 11:00 ✅ User_9003: Accept an invite"
+    assert lines[4] == "21 Nov 11:00 ✅ User_9002: Invite staff"
+    assert lines[6] == "21 Nov 11:00 ✅ User_9002: Accept an invite"
     assert lines[7].startswith("   invite_id=1 → staff_id=1, user_id=")
     assert lines[7].endswith(", role=manager")
-    assert lines[8] == "21 Nov 11:00 ✅ User_9001: staff.invite"
+    assert lines[8] == "21 Nov 11:00 ✅ User_9001: Invite staff"
     assert lines[-1] == "Page 1 of 1"
     assert manager.layout == [["📄 Export CSV"], ["⬅️ Back"]]
     await manager.tap("📄 Export CSV")
@@ -282,7 +286,7 @@ async def test_a_manager_runs_their_car_parks_staff_and_audit_log_and_forged_but
     ]  # fmt: skip
     assert manager.text.startswith("📜 <b>Audit log: Alpha Garage</b>")  # the log again, below the file
     await manager.tap("⬅️ Back")
-    assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
+    assert manager.text == "🅿️ <b>Alpha Garage</b> · code <code>1042</code>\nYour role: manager"
 
 
 async def test_a_manager_sees_an_owner_among_the_staff_without_a_revoke_button(services: Services) -> None:
@@ -317,12 +321,12 @@ async def test_the_owners_log_of_every_premise_pages(services: Services) -> None
     await owner.tap("📜 Audit log: all car parks")
     # 11 invites and the CLI's owner.add.
     assert owner.text.startswith("📜 <b>Audit log: all car parks</b>\n12 entries, newest first.\n")
-    assert "Owner: staff.invite (#1)" in owner.text
+    assert "Owner: Invite staff (#1)" in owner.text
     assert owner.text.endswith("Page 1 of 2")
     assert owner.layout == [["More ▶️"], ["📄 Export CSV"], ["⬅️ Back"]]
     await owner.tap("More ▶️")
     assert owner.text.endswith("Page 2 of 2")
-    assert "command line: owner.add" in owner.text
+    assert "command line: Add an owner" in owner.text
     assert owner.layout == [["◀️"], ["📄 Export CSV"], ["⬅️ Back"]]
     await owner.tap("◀️")
     assert owner.text.endswith("Page 1 of 2")

@@ -76,7 +76,17 @@ async def test_now_for_an_attendant_with_refresh(services: Services, clock: Manu
         "• A7: a car, no booking"
     )
     assert staff.text == board
-    assert staff.layout == [["🔄 Refresh"], ["⬅️ Back"]]
+    assert staff.layout == [
+        ["🔄 Refresh"],
+        [f"🅿️ #{scene.late} A3 10:50", f"🅿️ #{scene.later} A4 13:00"],
+        [f"🚙 #{scene.parked} A2 12:45", f"⏰ #{scene.overstay} A1 10:15"],
+        ["⬅️ Back"],
+    ]
+    # A booking's button opens it in the Bookings section; Back there returns to Now.
+    await staff.tap(f"🅿️ #{scene.late} A3 10:50")
+    assert staff.text.startswith(f"📋 <b>Booking #{scene.late}</b> · ")
+    await staff.tap("⬅️ Back")
+    assert staff.text == board
     # Nothing changed: the tap is answered, the screen stays, no error.
     await staff.tap("🔄 Refresh")
     assert staff.text == board
@@ -111,11 +121,13 @@ async def test_now_for_an_owner_spans_every_car_park(services: Services, clock: 
         "• <b>Alpha Garage</b>: 12 spots: 🟢 4 free · 🟡 1 held · 🔵 2 booked · 🚗 3 car in · ⛔ 1 closed · "
         "⚠️ 1 blocker down\n"
         "• <b>Beta Yard</b>: 2 spots: 🟢 2 free · 🟡 0 held · 🔵 0 booked · 🚗 0 car in · ⛔ 0 closed · "
-        "⚠️ 0 blocker down\n\n"
+        "⚠️ 0 blockers down\n\n"
         "🅿️ <b>Next arrivals</b>\n"
     )
     assert " 10:50 A3 · Alpha Garage, Olena (late)" in owner.text
-    assert owner.layout == [["🔄 Refresh"], ["📊 Alpha Garage"], ["📊 Beta Yard"], ["⬅️ Back"]]
+    assert owner.layout[0] == ["🔄 Refresh"] and owner.layout[-3:] == [
+        ["📊 Alpha Garage"], ["📊 Beta Yard"], ["⬅️ Back"]
+    ]  # fmt: skip
     await owner.tap("📊 Beta Yard")
     assert owner.text.startswith("📊 <b>Now: Beta Yard</b> · updated 11:00:00\n2 spots: 🟢 2 free")
     await owner.tap("⬅️ Back")
@@ -215,3 +227,20 @@ async def test_revenue_for_a_manager_and_the_owner(services: Services, clock: Ma
     photo = next(c for c in owner.bot.calls if isinstance(c, SendPhoto)).photo
     assert isinstance(photo, BufferedInputFile)
     assert png_size(photo.data)[1] > 550  # two panels: EUR and UAH
+
+
+async def test_a_forged_booking_button_on_now_is_refused(services: Services, clock: ManualClock) -> None:
+    alpha, beta, driver = await _setup(services, clock)
+    theirs = await book(services.db, clock, driver, alpha, clock.now() + timedelta(hours=1), 60)
+    elsewhere = await book(services.db, clock, driver, beta, clock.now() + timedelta(hours=1), 60)
+    staff = Driver(services, ATTENDANT)
+    await staff.send("/admin")
+    await staff.tap("📊 Now")
+    assert staff.layout[1] == [f"🅿️ #{theirs} A1 12:00"]
+    board = staff.text
+    refresh = next(b for row in staff.screen.reply_markup.inline_keyboard for b in row)  # type: ignore[union-attr]
+    intent = (refresh.callback_data or "").partition("\x1d")[0]
+    # Beta Yard's booking, which this attendant has no role at: refused, the board stays.
+    await staff.tap_outside_dialogs(f"{intent}\x1dnow_booking:{elsewhere}")
+    assert staff.bot.alerts()[-1] == "This item no longer exists."  # not revealed as elsewhere
+    assert staff.text == board

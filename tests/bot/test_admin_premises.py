@@ -227,3 +227,22 @@ async def test_a_manager_has_no_new_car_park_button(services: Services, clock: M
     manager = Driver(services, MANAGER)
     await manager.send("/admin")
     assert ["➕ New car park"] not in manager.layout
+
+
+async def test_the_wizard_s_examples_are_never_the_guess(services: Services, clock: ManualClock) -> None:
+    await _setup(services, clock)
+    owner = Driver(services, OWNER)
+    await owner.send("/admin")
+    await owner.tap("➕ New car park")
+    await owner.send("50.45, 30.52")  # Kyiv: the time zone guessed is Europe/Kyiv
+    await owner.send("Podil Garage")
+    await owner.send("Kontraktova 1")
+    assert owner.text == (
+        "🕒 Its time zone, guessed from the location: <b>Europe/Kyiv</b>. "
+        "Keep it or type another, like Europe/Warsaw."
+    )
+    await owner.tap("✅ Keep Europe/Kyiv")
+    assert owner.text == "💶 Its currency: <b>EUR</b>. Keep it or type another three-letter code, like UAH."
+    await owner.send("UAH")
+    await owner.tap("⬅️ Back")  # the currency question again, now on UAH
+    assert owner.text == "💶 Its currency: <b>UAH</b>. Keep it or type another three-letter code, like EUR."

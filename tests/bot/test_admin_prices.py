@@ -138,7 +138,7 @@ async def test_a_manager_sets_prices_sees_the_samples_saves_and_the_driver_pays_
     assert manager.text.startswith("💶 <b>Prices at Central Garage</b> · version 2\nBase: 2.00 EUR/h\n")
     assert manager.layout == [["✏️ Change prices"], ["⬅️ Back"]]
     await manager.tap("⬅️ Back")
-    assert manager.text == "🅿️ <b>Central Garage</b>\nYour role: manager"
+    assert manager.text == "🅿️ <b>Central Garage</b> · code <code>1042</code>\nYour role: manager"
 
     saved = [e for e in await _audit(services) if e.action == "prices.set"]
     assert len(saved) == 1 and saved[0].outcome is AuditOutcome.OK
@@ -212,7 +212,7 @@ async def test_an_attendant_has_no_prices_and_a_forged_button_is_refused(service
     intent = _data(attendant, "⬅️ Back").partition("\x1d")[0]
     await attendant.tap_outside_dialogs(f"{intent}\x1dsection:{premise_id}:prices")
     assert attendant.bot.alerts() == ["You do not have access to this."]
-    assert attendant.text == "🅿️ <b>Central Garage</b>\nYour role: attendant"
+    assert attendant.text == "🅿️ <b>Central Garage</b> · code <code>1042</code>\nYour role: attendant"
     refused = [(e.premise_id, e.action) for e in await _audit(services) if e.outcome is AuditOutcome.REFUSED]
     assert refused == [(premise_id, "prices.view")]
 
@@ -251,6 +251,7 @@ async def test_the_prices_screen_in_ukrainian(services: Services) -> None:
         "✏️ <b>Нові ціни для Central Garage</b> · чернетка версії 2\n"
         "Базова: 2.50 EUR/год\nПерша година: немає\nДобовий ліміт: немає\n"
         "2 особливі тарифи:\n• 22:00–07:00: 1.00 EUR/год\n• 07:00–09:00: 3.00 EUR/год\n\n"
-        "<b>Приклади стоянок</b>\n• 1 год від зараз, Сб 21 лист 11:00–12:00: <b>2.50 EUR</b> (2.50 EUR/год)\n"
+        "<b>Приклади стоянок</b>\n"
+        "• 1 год, починаючи зараз, Сб 21 лист 11:00–12:00: <b>2.50 EUR</b> (2.50 EUR/год)\n"
     )
     assert manager.layout[-2:] == [["💾 Зберегти як версію 2"], ["🗑 Скасувати зміни"]]

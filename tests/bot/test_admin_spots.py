@@ -160,7 +160,7 @@ async def test_a_manager_adds_renames_closes_and_moves_and_cancels_bookings(
     assert manager.text == "🅿️ Spot <b>A2</b> at Alpha Garage\n✅ open"
     await manager.tap("⬅️ Back")
     await manager.tap("⬅️ Back")
-    assert manager.text == "🅿️ <b>Alpha Garage</b>\nYour role: manager"
+    assert manager.text == "🅿️ <b>Alpha Garage</b> · code <code>1042</code>\nYour role: manager"
 
     async with services.db.read() as s:
         actions = [

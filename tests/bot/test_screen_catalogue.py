@@ -20,7 +20,7 @@ import contextlib
 import itertools
 import os
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -73,20 +73,23 @@ class Catalogue:
         new_texts, new_alerts = texts[self._sent :], alerts[self._alerts :]
         new_documents = documents[self._documents :]
         self._sent, self._alerts, self._documents = len(texts), len(alerts), len(documents)
-        lines = [f"## {title}"]
-        lines += [f"> message: {t}" for t in new_texts]
-        lines += [f"> alert: {a}" for a in new_alerts]
-        lines += [f"> document: {_file_name(m)} · {m.caption}" for m in new_documents]
-        lines += [d.text, ""]
-        lines += ["[" + "] [".join(row) + "]" for row in d.layout]
+        before = [f"> message: {t}" for t in new_texts]
+        before += [f"> alert: {a}" for a in new_alerts]
+        before += [f"> document: {_file_name(m)} · {m.caption}" for m in new_documents]
+        self.record(title, d.text, d.layout, before)
+
+    def record(self, title: str, text: str, layout: list[list[str]], before: Sequence[str] = ()) -> None:
+        """A screen (or a message outside the dialogs, like an alert with its buttons), checked
+        against the phone's limits; `before`: the messages, alerts and files that came first."""
+        lines = [f"## {title}", *before, text, ""]
+        lines += ["[" + "] [".join(row) + "]" for row in layout]
         self.entries.append("\n".join(lines))
-        for label in (b for row in d.layout for b in row):
+        for label in (b for row in layout for b in row):
             if len(label) > MAX_LABEL:
                 self.problems.append(f"{title}: button of {len(label)} characters: {label!r}")
-        if len(d.text) > MAX_TEXT or d.text.count("\n") + 1 > MAX_LINES:
-            self.problems.append(
-                f"{title}: message of {len(d.text)} characters, {d.text.count(chr(10)) + 1} lines"
-            )
+        if len(text) > MAX_TEXT or text.count("\n") + 1 > MAX_LINES:
+            count = text.count("\n") + 1
+            self.problems.append(f"{title}: message of {len(text)} characters, {count} lines")
 
     def tap(self, row: int, col: int = 0) -> Callable[[], Awaitable[None]]:
         async def action() -> None:

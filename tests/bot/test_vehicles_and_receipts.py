@@ -206,7 +206,7 @@ async def test_the_owner_sets_the_operator_and_vat_and_it_is_audited(services: S
         ("operator.edit.vat_number", "ok", {"premise_id": premise_id, "vat_number": "UA 1234"}),
     ]
     await owner.tap("⬅️ Back")
-    assert owner.text == "🅿️ <b>Central Garage</b>\nYour role: owner"
+    assert owner.text == "🅿️ <b>Central Garage</b> · code <code>1042</code>\nYour role: owner"
 
 
 def test_the_operators_booking_lines_show_the_plate() -> None:

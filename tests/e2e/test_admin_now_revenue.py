@@ -26,7 +26,7 @@ from tests.waiting import eventually
 OWNER, ATTENDANT = 5101, 5102
 COUNTS = re.compile(
     r"(\d+) spots: 🟢 (\d+) free · 🟡 (\d+) held · 🔵 (\d+) booked · 🚗 (\d+) car in · ⛔ (\d+) closed · "
-    r"⚠️ (\d+) blocker down"
+    r"⚠️ (\d+) blockers? down"
 )
 
 

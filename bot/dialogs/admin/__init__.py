@@ -38,7 +38,7 @@ from bot.i18n import Raw, tr
 from core.errors import DomainError, NotFound
 from core.models import AuditOutcome, StaffRole
 from core.permissions import INVITE_HOURS, Permission, Role
-from core.usecases.admin import AuditLine
+from core.usecases.admin import AUDIT_PAGE, AuditLine
 
 __all__ = ["AdminSG", "admin_dialog", "open_console"]
 
@@ -143,7 +143,7 @@ async def premise_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         if needs in console.permissions
     ]
     return {
-        "title": t(m, "admin.premise", name=console.name, role=_role(m, console.role)),
+        "title": t(m, "admin.premise", name=console.name, code=console.code, role=_role(m, console.role)),
         "sections": sections,
     }
 
@@ -312,13 +312,33 @@ def _scope(manager: DialogManager) -> int | None:
     return None if scope == ALL else int(scope)
 
 
-def _changes(line: AuditLine) -> str:
-    def compact(value: dict[str, Any] | None) -> str:
+def _value(value: Any, lang: str, tz: str) -> str:
+    """A logged value as staff read it: a moment (stored as ISO text) in local time."""
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        try:
+            return fmt.stamp(lang, datetime.fromisoformat(value), tz)
+        except ValueError:
+            pass
+    return str(value) if value not in ("", None) else "–"
+
+
+def _changes(line: AuditLine, lang: str, tz: str) -> str:
+    """`before → after`, leaving out what both sides name with the same value (the premise's id
+    on every edit): on a phone, what changed is what matters; the CSV keeps everything."""
+    before, after = dict(line.before or {}), dict(line.after or {})
+    if line.before and line.after:
+        for key in [k for k in before if k in after and before[k] == after[k]]:
+            del before[key], after[key]
+
+    def compact(value: dict[str, Any]) -> str:
         if not value:
             return "–"
-        return ", ".join(f"{k}={v}" for k, v in value.items())
+        return ", ".join(f"{k}={_value(v, lang, tz)}" for k, v in value.items())
 
-    text = f"{compact(line.before)} → {compact(line.after)}"
+    if before and before.keys() == after.keys():  # an edit: `vat_rate_bp: 0 → 2000`
+        text = ", ".join(f"{k}: {_value(before[k], lang, tz)} → {_value(after[k], lang, tz)}" for k in before)
+    else:
+        text = f"{compact(before)} → {compact(after)}"
     return text if len(text) <= 120 else text[:119] + "…"
 
 
@@ -345,9 +365,9 @@ async def audit_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
             when=fmt.stamp(lang, line.at, tz),
             mark="✅" if line.outcome is AuditOutcome.OK else "⛔",
             who=_actor(lang, line),
-            action=line.action,
+            action=fmt.audit_action(lang, line.action),
             premise=f" (#{line.premise_id})" if line.premise_id is not None and scope is None else "",
-            changes=_changes(line) + (f" ({line.detail})" if line.detail else ""),
+            changes=_changes(line, lang, tz) + (f" ({line.detail})" if line.detail else ""),
         )
         for line in page.lines
     ]
@@ -384,11 +404,11 @@ async def _page(manager: DialogManager, step: int) -> None:
 
 
 async def on_next(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await _page(manager, 10)
+    await _page(manager, AUDIT_PAGE)
 
 
 async def on_prev(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await _page(manager, -10)
+    await _page(manager, -AUDIT_PAGE)
 
 
 async def on_export(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:

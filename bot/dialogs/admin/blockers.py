@@ -19,7 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -31,6 +31,7 @@ from bot.dialogs.common import (
     refusal_text,
     services,
     show_hint,
+    started_premise,
     t,
     text_input,
     unexpected_input,
@@ -52,13 +53,6 @@ class BlockersSG(StatesGroup):
     register = State()  # typing a device id
     pick_spot = State()  # the free spots for the device chosen or typed
     unassigned = State()  # devices heard or unbound, with no spot
-
-
-def _premise(manager: DialogManager) -> int:
-    data = manager.start_data
-    if not isinstance(data, dict):
-        raise NotFound("no premise")
-    return int(data["premise_id"])
 
 
 def _key(device_id: str) -> str:
@@ -98,7 +92,7 @@ def _health(manager: DialogManager, view: BlockerView) -> Raw:
 # ---------------------------------------------------------------------- the list
 async def blockers_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
-    uc, who, premise_id = services(m).blockers_admin, caller(m).user_id, _premise(m)
+    uc, who, premise_id = services(m).blockers_admin, caller(m).user_id, started_premise(m)
     try:
         found = await uc.blockers(who, premise_id)
         unassigned = await uc.unassigned(who, premise_id)
@@ -129,7 +123,9 @@ async def blockers_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
 
 async def on_blocker(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
     try:
-        found = await services(manager).blockers_admin.blockers(caller(manager).user_id, _premise(manager))
+        found = await services(manager).blockers_admin.blockers(
+            caller(manager).user_id, started_premise(manager)
+        )
         view = _find(found.blockers, item)
     except DomainError as error:
         await explain(callback, manager, error)
@@ -137,10 +133,6 @@ async def on_blocker(callback: CallbackQuery, _: Any, manager: DialogManager, it
     manager.dialog_data["device_id"] = view.device_id
     manager.dialog_data.pop("test", None)
     await manager.switch_to(BlockersSG.blocker)
-
-
-async def on_back_to_console(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()
 
 
 # ---------------------------------------------------------------------- a blocker
@@ -156,7 +148,7 @@ def _outcome(manager: DialogManager, action: str, result: CommandResult) -> Raw:
 
 async def blocker_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
-    uc, who, premise_id = services(m).blockers_admin, caller(m).user_id, _premise(m)
+    uc, who, premise_id = services(m).blockers_admin, caller(m).user_id, started_premise(m)
     try:
         found = await uc.blockers(who, premise_id)
         view = await uc.blocker(who, premise_id, _device(m))
@@ -194,7 +186,7 @@ async def _test(callback: CallbackQuery, manager: DialogManager, action: str) ->
     try:
         result = await services(manager).blockers_admin.test_command(
             caller(manager).user_id,
-            _premise(manager),
+            started_premise(manager),
             _device(manager),
             "lower" if action == "lower" else "raise",
         )
@@ -217,7 +209,7 @@ async def on_raise(callback: CallbackQuery, _: Button, manager: DialogManager) -
 async def unbind_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        view = await services(m).blockers_admin.blocker(caller(m).user_id, _premise(m), _device(m))
+        view = await services(m).blockers_admin.blocker(caller(m).user_id, started_premise(m), _device(m))
     except DomainError:
         return {"title": t(m, "admin.refused"), "found": False}
     return {
@@ -228,7 +220,7 @@ async def unbind_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 
 
 async def on_unbind(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    uc, who, premise_id = services(manager).blockers_admin, caller(manager).user_id, _premise(manager)
+    uc, who, premise_id = services(manager).blockers_admin, caller(manager).user_id, started_premise(manager)
     try:
         view = await uc.blocker(who, premise_id, _device(manager))
         await uc.unbind(who, premise_id, view.device_id)
@@ -243,7 +235,7 @@ async def on_unbind(callback: CallbackQuery, _: Button, manager: DialogManager) 
 async def replace_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        view = await services(m).blockers_admin.blocker(caller(m).user_id, _premise(m), _device(m))
+        view = await services(m).blockers_admin.blocker(caller(m).user_id, started_premise(m), _device(m))
     except DomainError:
         return {"title": t(m, "admin.refused")}
     return {"title": t(m, "admin.blocker_replace", device=view.device_id, label=view.spot_label or "")}
@@ -252,7 +244,7 @@ async def replace_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
 async def on_new_device(message: Message, _: MessageInput, manager: DialogManager) -> None:
     try:
         view = await services(manager).blockers_admin.replace(
-            caller(manager).user_id, _premise(manager), _device(manager), (message.text or "").strip()
+            caller(manager).user_id, started_premise(manager), _device(manager), (message.text or "").strip()
         )
     except DomainError as error:
         _hint_refusal(manager, error)
@@ -281,7 +273,7 @@ async def on_typed_device(message: Message, _: MessageInput, manager: DialogMana
 async def unassigned_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        found = await services(m).blockers_admin.unassigned(caller(m).user_id, _premise(m))
+        found = await services(m).blockers_admin.unassigned(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused"), "devices": []}
     return {
@@ -292,7 +284,9 @@ async def unassigned_getter(dialog_manager: DialogManager, **_: Any) -> dict[str
 
 async def on_unassigned(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
     try:
-        found = await services(manager).blockers_admin.unassigned(caller(manager).user_id, _premise(manager))
+        found = await services(manager).blockers_admin.unassigned(
+            caller(manager).user_id, started_premise(manager)
+        )
         view = _find(found, item)
     except DomainError as error:
         await explain(callback, manager, error)
@@ -304,7 +298,7 @@ async def on_unassigned(callback: CallbackQuery, _: Any, manager: DialogManager,
 async def pick_spot_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        spots = await services(m).blockers_admin.free_spots(caller(m).user_id, _premise(m))
+        spots = await services(m).blockers_admin.free_spots(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused"), "spots": []}
     return {
@@ -318,7 +312,7 @@ async def on_spot(callback: CallbackQuery, _: Any, manager: DialogManager, item:
         if not item.isdigit():
             raise NotFound(f"button {item[:20]!r}")
         view = await services(manager).blockers_admin.register(
-            caller(manager).user_id, _premise(manager), _device(manager), int(item)
+            caller(manager).user_id, started_premise(manager), _device(manager), int(item)
         )
     except DomainError as error:
         await explain(callback, manager, error)
@@ -339,7 +333,7 @@ def blockers_dialog() -> Dialog:
                 SwitchTo(Format("{btn_unassigned}"), id="unassigned", state=BlockersSG.unassigned),
                 when="can_register",
             ),
-            Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+            Cancel(Format("{btn_back}"), id="back"),
             unexpected_input(),
             state=BlockersSG.blockers,
             getter=blockers_getter,

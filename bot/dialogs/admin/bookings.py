@@ -16,7 +16,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Column, Group, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Group, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -164,10 +164,6 @@ async def on_booking(callback: CallbackQuery, _: Any, manager: DialogManager, it
     await manager.switch_to(ConsoleBookingsSG.booking)
 
 
-async def on_back_to_console(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()
-
-
 # ---------------------------------------------------------------------- a booking
 def _where(manager: DialogManager, wallet: int, card: int, currency: str) -> Raw:
     """Where refunded money went, as the staff read it."""
@@ -272,7 +268,9 @@ def _event_text(lang: str, event: Event, tz: str) -> str:
         v["status"] = tr(lang, f"status.{v['status']}")
     if event.kind == "audit":
         v["mark"] = "✅" if v.pop("ok") else "⛔"
-        v["detail"] = str(v.get("detail") or "")[:60]
+        v["action"] = fmt.audit_action(lang, str(v.get("action", "")))
+        detail = str(v.get("detail") or "")[:60]
+        v["detail"] = f" ({detail})" if detail else ""  # the reason typed or chosen
     v.pop("currency", None)
     v.pop("sent_at", None)
     return tr(lang, f"admin.history.{event.kind}", **{k: "" if x is None else x for k, x in v.items()})
@@ -519,7 +517,7 @@ def bookings_admin_dialog() -> Dialog:
         Window(
             Format("{title}"),
             Column(choice("premise", "premises", on_premise), when="premises"),
-            Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+            Cancel(Format("{btn_back}"), id="back"),
             text_input(on_query),
             unexpected_input(),
             state=ConsoleBookingsSG.find,

@@ -22,6 +22,7 @@ from bot.dialogs.common import (
     refusal_text,
     services,
     show_hint,
+    started_premise,
     t,
     text_input,
     unexpected_input,
@@ -38,13 +39,6 @@ class OperatorSG(StatesGroup):
     edit = State()  # one field typed in (dialog_data["field"])
 
 
-def _premise(manager: DialogManager) -> int:
-    data = manager.start_data
-    if not isinstance(data, dict):
-        raise NotFound("no premise")
-    return int(data["premise_id"])
-
-
 def _value(d: OperatorDetails, field: str) -> str:
     if field == "vat_rate":
         return f"{vat_rate(d.vat_rate_bp)} %"
@@ -54,7 +48,7 @@ def _value(d: OperatorDetails, field: str) -> str:
 async def details_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        d = await services(m).operator_admin.operator(caller(m).user_id, _premise(m))
+        d = await services(m).operator_admin.operator(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused"), "fields": []}
     return {
@@ -83,7 +77,7 @@ async def edit_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     m = dialog_manager
     field = str(m.dialog_data.get("field", FIELDS[0]))
     try:
-        d = await services(m).operator_admin.operator(caller(m).user_id, _premise(m))
+        d = await services(m).operator_admin.operator(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused")}
     return {
@@ -101,7 +95,7 @@ async def on_value(message: Message, _: MessageInput, manager: DialogManager) ->
     field = str(manager.dialog_data.get("field", ""))
     try:
         await services(manager).operator_admin.update_operator(
-            caller(manager).user_id, _premise(manager), field, message.text or ""
+            caller(manager).user_id, started_premise(manager), field, message.text or ""
         )
     except InvalidOperatorField:
         show_hint(manager, t(manager, "admin.operator_invalid"))

@@ -20,7 +20,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.api.entities import MediaAttachment, MediaId
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Group, Row, SwitchTo
 from aiogram_dialog.widgets.media import DynamicMedia
 from aiogram_dialog.widgets.text import Format
 
@@ -33,6 +33,7 @@ from bot.dialogs.common import (
     refusal_text,
     services,
     show_hint,
+    started_premise,
     t,
     text_input,
     unexpected_input,
@@ -74,19 +75,12 @@ class PremisesSG(StatesGroup):
     new_summary = State()
 
 
-def _premise(manager: DialogManager) -> int:
-    data = manager.start_data
-    if not isinstance(data, dict):
-        raise NotFound("no premise")
-    return int(data["premise_id"])
-
-
 # ---------------------------------------------------------------------- details
 async def details_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     uc, who, lang = services(m).premises_admin, caller(m).user_id, caller(m).lang
     try:
-        p = await uc.details(who, _premise(m))
+        p = await uc.details(who, started_premise(m))
         bookings = [] if p.is_active else await uc.future_bookings(who, p.premise_id)
     except DomainError:
         return {"title": t(m, "admin.refused"), "fields": [], "is_active": False, "is_inactive": False}
@@ -144,15 +138,17 @@ async def on_toggle_refund(callback: CallbackQuery, button: Button, manager: Dia
     uc, who = services(manager).premises_admin, caller(manager).user_id
     name = str(button.widget_id)
     try:
-        current = await uc.details(who, _premise(manager))
-        await uc.update_premise(who, _premise(manager), name, not getattr(current, name))
+        current = await uc.details(who, started_premise(manager))
+        await uc.update_premise(who, started_premise(manager), name, not getattr(current, name))
     except DomainError as error:
         await explain(callback, manager, error)
 
 
 async def on_deactivate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     try:
-        done = await services(manager).premises_admin.deactivate(caller(manager).user_id, _premise(manager))
+        done = await services(manager).premises_admin.deactivate(
+            caller(manager).user_id, started_premise(manager)
+        )
     except DomainError as error:
         await explain(callback, manager, error)
         return
@@ -164,15 +160,11 @@ async def on_deactivate(callback: CallbackQuery, _: Button, manager: DialogManag
 
 async def on_reactivate(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     try:
-        await services(manager).premises_admin.reactivate(caller(manager).user_id, _premise(manager))
+        await services(manager).premises_admin.reactivate(caller(manager).user_id, started_premise(manager))
     except DomainError as error:
         await explain(callback, manager, error)
         return
     await callback.answer(label(manager, "admin.premise_reactivated"))
-
-
-async def on_back_to_console(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()
 
 
 # ---------------------------------------------------------------------- editing a field
@@ -180,7 +172,7 @@ async def edit_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
     m = dialog_manager
     name = str(m.dialog_data.get("field", "name"))
     try:
-        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+        p = await services(m).premises_admin.details(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused")}
     return {
@@ -197,7 +189,7 @@ async def on_value(message: Message, _: MessageInput, manager: DialogManager) ->
     name = str(manager.dialog_data.get("field", ""))
     try:
         await services(manager).premises_admin.update_premise(
-            caller(manager).user_id, _premise(manager), name, message.text or ""
+            caller(manager).user_id, started_premise(manager), name, message.text or ""
         )
     except InvalidPremise as error:
         show_hint(manager, t(manager, f"admin.premise_invalid.{error.field}"))
@@ -219,7 +211,7 @@ def _refused(manager: DialogManager, error: DomainError) -> None:
 async def location_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+        p = await services(m).premises_admin.details(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused")}
     moved_to = m.dialog_data.get("guessed_timezone", "")
@@ -246,7 +238,7 @@ async def on_new_location(message: Message, _: MessageInput, manager: DialogMana
         else:
             lat, lon = parse_coordinates(message.text or "")
         moved = await services(manager).premises_admin.relocate(
-            caller(manager).user_id, _premise(manager), lat, lon
+            caller(manager).user_id, started_premise(manager), lat, lon
         )
     except DomainError as error:
         _refused(manager, error)
@@ -262,7 +254,7 @@ async def on_change_timezone(callback: CallbackQuery, _: Button, manager: Dialog
     zone = str(manager.dialog_data.get("guessed_timezone", ""))
     try:
         await services(manager).premises_admin.update_premise(
-            caller(manager).user_id, _premise(manager), "timezone", zone
+            caller(manager).user_id, started_premise(manager), "timezone", zone
         )
     except DomainError as error:
         await explain(callback, manager, error)
@@ -283,14 +275,14 @@ def _features_group(on_click: Any) -> Group:
 async def features_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+        p = await services(m).premises_admin.details(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused"), "features": []}
     return {"title": t(m, "admin.premise_features", name=p.name), "features": _feature_items(m, p.features)}
 
 
 async def on_toggle_feature(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
-    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, _premise(manager)
+    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, started_premise(manager)
     try:
         chosen = (await uc.details(who, premise_id)).features
         new = [f for f in chosen if f != item] if item in chosen else [*chosen, item]
@@ -303,7 +295,7 @@ async def on_toggle_feature(callback: CallbackQuery, _: Any, manager: DialogMana
 async def photos_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        p = await services(m).premises_admin.details(caller(m).user_id, _premise(m))
+        p = await services(m).premises_admin.details(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused"), "photo": None}
     index = min(max(int(m.dialog_data.get("photo", 0)), 0), max(len(p.photos) - 1, 0))
@@ -325,7 +317,9 @@ async def photos_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 def _turn(step: int) -> Any:
     async def on_click(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
         try:
-            p = await services(manager).premises_admin.details(caller(manager).user_id, _premise(manager))
+            p = await services(manager).premises_admin.details(
+                caller(manager).user_id, started_premise(manager)
+            )
         except DomainError as error:
             await explain(callback, manager, error)
             return
@@ -342,7 +336,7 @@ async def on_add_photo(message: Message, _: MessageInput, manager: DialogManager
     try:
         p = await services(manager).premises_admin.add_photo(
             caller(manager).user_id,
-            _premise(manager),
+            started_premise(manager),
             message.photo[-1].file_id,  # the largest size
         )
     except DomainError as error:
@@ -352,7 +346,7 @@ async def on_add_photo(message: Message, _: MessageInput, manager: DialogManager
 
 
 async def on_remove_photo(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, _premise(manager)
+    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, started_premise(manager)
     try:
         await uc.remove_photo(who, premise_id, str(manager.dialog_data.get("shown_photo") or ""))
     except DomainError as error:
@@ -364,7 +358,7 @@ async def on_remove_photo(callback: CallbackQuery, _: Button, manager: DialogMan
 async def on_clear_photos(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     try:
         await services(manager).premises_admin.update_premise(
-            caller(manager).user_id, _premise(manager), "photos", []
+            caller(manager).user_id, started_premise(manager), "photos", []
         )
     except DomainError as error:
         await explain(callback, manager, error)
@@ -377,7 +371,7 @@ async def bookings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
     m = dialog_manager
     uc, who, lang = services(m).premises_admin, caller(m).user_id, caller(m).lang
     try:
-        p = await uc.details(who, _premise(m))
+        p = await uc.details(who, started_premise(m))
         bookings = await uc.future_bookings(who, p.premise_id)
     except DomainError:
         return {"title": t(m, "admin.refused"), "actions": []}
@@ -402,7 +396,7 @@ async def on_cancel(callback: CallbackQuery, _: Any, manager: DialogManager, ite
         if not item.isdigit():
             raise NotFound(f"button {item[:20]!r}")
         done = await services(manager).premises_admin.cancel_booking_as_operator(
-            caller(manager).user_id, _premise(manager), int(item)
+            caller(manager).user_id, started_premise(manager), int(item)
         )
     except DomainError as error:
         await explain(callback, manager, error)
@@ -431,6 +425,10 @@ async def new_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
             f"admin.{state}",
             timezone=d.get("timezone", ""),
             currency=d.get("currency", ""),
+            # What to type instead: never the guess itself ("keep Europe/Kyiv or type Europe/Kyiv").
+            example=_other_than(d.get("timezone", ""), "Europe/Kyiv", "Europe/Warsaw")
+            if state == "new_timezone"
+            else _other_than(d.get("currency", ""), "UAH", "EUR"),
             photos=len(d.get("photos", [])),
             # new_address: "found" (a button offers it), "none" (the geocoder had nothing, or
             # failed: a short hint), or "" (no geocoder, or not asked).
@@ -446,6 +444,10 @@ async def new_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
         "btn_create": t(m, "admin.btn_create_premise"),
         "features": _feature_items(m, list(d.get("features", []))),
     }
+
+
+def _other_than(guess: str, example: str, otherwise: str) -> str:
+    return otherwise if guess == example else example
 
 
 def _shorten(text: str, most: int = 48) -> str:
@@ -597,7 +599,7 @@ def _question(state: State, *widgets: Any, back: State | None = None) -> Window:
         *widgets,
         SwitchTo(Format("{btn_back}"), id="back", state=back)
         if back is not None
-        else Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+        else Cancel(Format("{btn_back}"), id="back"),
         unexpected_input(),
         state=state,
         getter=new_getter,
@@ -682,7 +684,7 @@ def premises_dialog() -> Dialog:
             SwitchTo(Format("{btn_bookings}"), id="bookings", state=PremisesSG.bookings, when="has_bookings"),
             Button(Format("{btn_deactivate}"), id="deactivate", on_click=on_deactivate, when="is_active"),
             Button(Format("{btn_reactivate}"), id="reactivate", on_click=on_reactivate, when="is_inactive"),
-            Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+            Cancel(Format("{btn_back}"), id="back"),
             unexpected_input(),
             state=PremisesSG.details,
             getter=details_getter,

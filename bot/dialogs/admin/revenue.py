@@ -18,7 +18,7 @@ from aiogram import Bot
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery
 from aiogram_dialog import ChatEvent, Dialog, DialogManager, ShowMode, Window
-from aiogram_dialog.widgets.kbd import Button, Column, ManagedCalendar, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, ManagedCalendar, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -345,7 +345,7 @@ def revenue_dialog() -> Dialog:
         Window(
             Format("{title}"),
             Column(choice("rev_scope", "premises", on_scope)),
-            Button(Format("{btn_back}"), id="back", on_click=_done),
+            Cancel(Format("{btn_back}"), id="back"),
             unexpected_input(),
             state=RevenueSG.scope,
             getter=scope_getter,
@@ -378,14 +378,10 @@ def revenue_dialog() -> Dialog:
             Format("{title}"),
             Row(choice("rev_file", "files", on_file), when="files"),
             SwitchTo(Format("{btn_other}"), id="other", state=RevenueSG.period, when="files"),
-            Button(Format("{btn_back}"), id="back", on_click=_done),
+            Cancel(Format("{btn_back}"), id="back"),
             unexpected_input(),
             state=RevenueSG.report,
             getter=report_getter,
         ),
         on_start=on_start,
     )
-
-
-async def _done(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()

@@ -15,7 +15,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Column, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Column, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -113,10 +113,6 @@ async def on_skip(callback: CallbackQuery, _: Button, manager: DialogManager) ->
     manager.dialog_data["pos"] = int(manager.dialog_data.get("pos", 0)) + 1
 
 
-async def on_back(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()
-
-
 async def reject_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     return {
@@ -159,7 +155,7 @@ def moderation_dialog() -> Dialog:
             Format("{title}"),
             Row(choice("decide", "decide", on_decide), when="decide"),
             Button(Format("{btn_skip}"), id="skip", on_click=on_skip, when="has_next"),
-            Button(Format("{btn_back}"), id="back", on_click=on_back),
+            Cancel(Format("{btn_back}"), id="back"),
             unexpected_input(),
             state=ReviewsSG.queue,
             getter=queue_getter,

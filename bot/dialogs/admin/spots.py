@@ -18,7 +18,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Button, Group, Row, SwitchTo
+from aiogram_dialog.widgets.kbd import Button, Cancel, Group, Row, SwitchTo
 from aiogram_dialog.widgets.text import Format
 
 from bot import format as fmt
@@ -31,6 +31,7 @@ from bot.dialogs.common import (
     refusal_text,
     services,
     show_hint,
+    started_premise,
     t,
     text_input,
     unexpected_input,
@@ -53,13 +54,6 @@ class SpotsSG(StatesGroup):
     close_reason = State()
     close_until = State()
     bookings = State()  # a closed spot's bookings: move or cancel each
-
-
-def _premise(manager: DialogManager) -> int:
-    data = manager.start_data
-    if not isinstance(data, dict):
-        raise NotFound("no premise")
-    return int(data["premise_id"])
 
 
 def _spot_id(manager: DialogManager) -> int:
@@ -87,7 +81,7 @@ def _status(manager: DialogManager, spot: SpotView, tz: str) -> Raw:
 async def spots_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
     try:
-        found: SpotList = await services(m).spots.spots(caller(m).user_id, _premise(m))
+        found: SpotList = await services(m).spots.spots(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused"), "spots": [], "btn_add": ""}
     closed = [s for s in found.spots if not s.is_active]
@@ -111,16 +105,14 @@ async def spots_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
 
 async def on_spot(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
     try:
-        spot = await services(manager).spots.spot(caller(manager).user_id, _premise(manager), _id(item))
+        spot = await services(manager).spots.spot(
+            caller(manager).user_id, started_premise(manager), _id(item)
+        )
     except DomainError as error:
         await explain(callback, manager, error)
         return
     manager.dialog_data["spot_id"] = spot.spot_id
     await manager.switch_to(SpotsSG.spot)
-
-
-async def on_back_to_console(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
-    await manager.done()
 
 
 # ---------------------------------------------------------------------- adding
@@ -131,7 +123,7 @@ async def add_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
 async def on_labels(message: Message, _: MessageInput, manager: DialogManager) -> None:
     try:
         added = await services(manager).spots.add_spots(
-            caller(manager).user_id, _premise(manager), message.text or ""
+            caller(manager).user_id, started_premise(manager), message.text or ""
         )
     except DomainError as error:
         _hint_refusal(manager, error)
@@ -143,7 +135,7 @@ async def on_labels(message: Message, _: MessageInput, manager: DialogManager) -
 # ---------------------------------------------------------------------- a spot
 async def spot_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
-    uc, who, premise_id = services(m).spots, caller(m).user_id, _premise(m)
+    uc, who, premise_id = services(m).spots, caller(m).user_id, started_premise(m)
     try:
         found = await uc.spots(who, premise_id)
         spot = await uc.spot(who, premise_id, _spot_id(m))
@@ -171,7 +163,7 @@ async def spot_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 async def on_reopen(callback: CallbackQuery, _: Button, manager: DialogManager) -> None:
     try:
         spot = await services(manager).spots.reopen_spot(
-            caller(manager).user_id, _premise(manager), _spot_id(manager)
+            caller(manager).user_id, started_premise(manager), _spot_id(manager)
         )
     except DomainError as error:
         await explain(callback, manager, error)
@@ -186,7 +178,7 @@ async def rename_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
 async def on_new_label(message: Message, _: MessageInput, manager: DialogManager) -> None:
     try:
         await services(manager).spots.rename_spot(
-            caller(manager).user_id, _premise(manager), _spot_id(manager), message.text or ""
+            caller(manager).user_id, started_premise(manager), _spot_id(manager), message.text or ""
         )
     except DomainError as error:
         _hint_refusal(manager, error)
@@ -220,7 +212,7 @@ async def _close(manager: DialogManager, reopen_at: datetime | None) -> DomainEr
     try:
         closed = await services(manager).spots.close_spot(
             caller(manager).user_id,
-            _premise(manager),
+            started_premise(manager),
             _spot_id(manager),
             str(manager.dialog_data.get("reason", "")),
             reopen_at,
@@ -235,7 +227,7 @@ async def _close(manager: DialogManager, reopen_at: datetime | None) -> DomainEr
 
 async def on_until(message: Message, _: MessageInput, manager: DialogManager) -> None:
     try:
-        found = await services(manager).spots.spots(caller(manager).user_id, _premise(manager))
+        found = await services(manager).spots.spots(caller(manager).user_id, started_premise(manager))
         # The premise's wall-clock time, made aware right below.
         local = datetime.strptime((message.text or "").strip(), REOPEN_FORMAT)  # noqa: DTZ007
     except DomainError as error:
@@ -258,7 +250,7 @@ async def on_no_until(callback: CallbackQuery, _: Button, manager: DialogManager
 # ---------------------------------------------------------------------- the bookings
 async def bookings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
-    uc, who, premise_id, lang = services(m).spots, caller(m).user_id, _premise(m), caller(m).lang
+    uc, who, premise_id, lang = services(m).spots, caller(m).user_id, started_premise(m), caller(m).lang
     try:
         found = await uc.spots(who, premise_id)
         spot = await uc.spot(who, premise_id, _spot_id(m))
@@ -286,7 +278,7 @@ async def bookings_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
 
 
 async def on_booking_action(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
-    uc, who, premise_id = services(manager).spots, caller(manager).user_id, _premise(manager)
+    uc, who, premise_id = services(manager).spots, caller(manager).user_id, started_premise(manager)
     action, _sep, rest = item.partition(":")
     try:
         if action == "move":
@@ -311,7 +303,7 @@ def spots_dialog() -> Dialog:
             Format("{title}"),
             paged_choice("spot", "spots", on_spot, width=4, height=6, when="spots"),
             SwitchTo(Format("{btn_add}"), id="add", state=SpotsSG.add, when="btn_add"),
-            Button(Format("{btn_back}"), id="back", on_click=on_back_to_console),
+            Cancel(Format("{btn_back}"), id="back"),
             unexpected_input(),
             state=SpotsSG.spots,
             getter=spots_getter,
