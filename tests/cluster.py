@@ -270,14 +270,18 @@ async def updates_handled(http: aiohttp.ClientSession, service: Service) -> dict
 
 @dataclass
 class Walk:
-    """Each action's latency: from the update's delivery to the bot's answer on screen."""
+    """Each action's latency: from the update's delivery to the bot's answer on screen.
+    `before` runs before each action (the bench paces its drivers with it)."""
 
     latencies: list[float] = field(default_factory=list)
+    before: Callable[[], Awaitable[None]] | None = None
 
 
 async def act(
     walk: Walk, user: FakeUser, action: Callable[[], Awaitable[object]], expect: Callable[[BotMessage], bool]
 ) -> BotMessage:
+    if walk.before is not None:
+        await walk.before()
     start = time.perf_counter()
     await action()
     answer = await user.wait_for_message(expect, timeout=30)
