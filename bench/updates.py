@@ -13,11 +13,12 @@ cores were (from /proc: what a core buys, whatever else the machine runs). The l
   capacity       closed loop: every driver acts again as soon as the answer is on screen;
   half capacity  open loop: the drivers together send half the 1-process capacity, paced,
                  whatever the answers' latency (the latency a driver sees at ordinary load).
-Each stack first warms up, unmeasured. In the same run, an aiogram echo bot (one process, a text answered with the same text)
-behind the same nginx on the same fake gives the ceiling of the stack: the fake, nginx,
-aiohttp and aiogram without the service's own work. Target (issue 17): 2 processes >= 1.6 x 1
-process. The fake runs in this process, nginx, PostgreSQL and Redis on the same machine:
-the load average is printed, and on a machine with few cores they compete for them.
+Each stack first warms up, unmeasured. In the same run, an aiogram echo bot (one process, a
+text answered with the same text) behind the same nginx on the same fake gives the ceiling
+of the stack: the fake, nginx, aiohttp and aiogram without the service's own work.
+Target (issue 17): 2 processes >= 1.6 x 1 process. The fake runs in this process, nginx,
+PostgreSQL and Redis on the same machine: the load average is printed, and on a machine
+with few cores they compete for them.
 Every booking is checked at the end (one confirmed reservation per walk, no overlaps, no
 Bot API violations); the script exits 1 when one is not.
 """
