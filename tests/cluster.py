@@ -123,10 +123,19 @@ def _nginx_conf(directory: Path) -> str:
     )
 
 
+def nginx_binary() -> str | None:
+    """Debian's nginx (in /usr/sbin, which a user's PATH may lack), if installed with openssl."""
+    if shutil.which("openssl") is None:
+        return None
+    return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+
+
 def _prepare_nginx(directory: Path, upstreams: Sequence[int]) -> tuple[str, ssl.SSLContext, int]:
     """Writes the private configuration; (nginx binary, client context, https port)."""
-    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
-    assert binary is not None, "nginx is not installed (Debian: apt-get install nginx-light)"
+    binary = nginx_binary()
+    assert binary is not None, (
+        "nginx or openssl is not installed (Debian: apt-get install nginx-light openssl)"
+    )
     directory.mkdir(parents=True, exist_ok=True)
     context = self_signed(directory / "certs")
     http_port, https_port = free_port(), free_port()

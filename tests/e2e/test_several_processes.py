@@ -28,6 +28,7 @@ from tests.cluster import (
     bot_token,
     free_port,
     nginx,
+    nginx_binary,
     service_environment,
     services,
     updates_handled,
@@ -51,6 +52,8 @@ async def test_two_webhook_processes_behind_nginx_answer_every_update_once(
 ) -> None:
     if not tcp_open(REDIS_URL, 6379):
         unavailable("Redis is not reachable at 127.0.0.1:6379")
+    if nginx_binary() is None:
+        unavailable("nginx or openssl is not installed (Debian: apt-get install nginx-light openssl)")
     token = bot_token()
     try:
         async with db.transaction() as s:
