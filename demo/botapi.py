@@ -30,12 +30,14 @@ private-chat user, see ``FakeUser``), ``set_webhook_target``.
 What it does not fake: groups, channels, topics, business and inline mode, payments, file
 downloads (``getFile`` gives ``true``), MarkdownV2/Markdown parsing (text is kept verbatim),
 media groups, polls, reactions, the 48-hour edit window, callback-query expiry, webhook
-retries, webhook HTTPS/certificates (``http://`` is accepted), Telegram trimming whitespace,
-and UTF-16 lengths for the 4096/1024 limits (code points are counted). Methods without a
-handler answer ``{"ok": true, "result": true}``, which aiogram rejects for methods that
-return an object. It is *stricter* than Telegram in two ways: unknown parameters are errors
-(Telegram ignores them) and, with ``strict_html`` (default), a bare ``&`` or ``>`` in HTML is
-too (Telegram tolerates them; ``html.escape`` output is always fine).
+retries, ``max_connections`` and setWebhook's ``certificate`` upload (``http://`` is accepted;
+an ``https://`` webhook is verified against ``webhook_ssl``, the system's CAs by default),
+Telegram trimming whitespace, and UTF-16 lengths for the 4096/1024 limits (code points are
+counted). Methods without a handler answer ``{"ok": true, "result": true}``, which aiogram
+rejects for methods that return an object. It is *stricter* than Telegram in two ways:
+unknown parameters are errors (Telegram ignores them) and, with ``strict_html`` (default), a
+bare ``&`` or ``>`` in HTML is too (Telegram tolerates them; ``html.escape`` output is always
+fine).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ import math
 import os
 import re
 import secrets
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable
@@ -521,9 +524,12 @@ class TelegramFake:
     def __init__(
         self, token: str = DEFAULT_TOKEN, *, bot_username: str = "parking_test_bot",
         bot_name: str = "Parking Bot", strict_html: bool = True, poll_cap: float = 1.0,
-        spec: Path | None = None,
+        spec: Path | None = None, webhook_ssl: ssl.SSLContext | None = None,
     ) -> None:  # fmt: skip
         self.token, self.strict_html, self.poll_cap = token, strict_html, poll_cap
+        # Whom webhook POSTs to https:// trust: the system's CAs by default; a context that
+        # trusts a self-signed certificate is what setWebhook's `certificate` does for Telegram.
+        self.webhook_ssl = webhook_ssl
         loaded = load_spec(spec or spec_path())
         self._methods: dict[str, JSON] = {name.lower(): m for name, m in loaded["methods"].items()}
         self._validator = _Validator(loaded["types"])
@@ -577,7 +583,8 @@ class TelegramFake:
     # ----------------------------------------------------------------- lifecycle
     async def __aenter__(self) -> Self:
         self._runner, self.base_url = await serve_locally(self._handle)
-        self._http = aiohttp.ClientSession()
+        connector = aiohttp.TCPConnector(ssl=self.webhook_ssl) if self.webhook_ssl else None
+        self._http = aiohttp.ClientSession(connector=connector)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
