@@ -143,7 +143,14 @@ async def _serve(env: Settings, database_url: str, port: int, point: tuple[float
             reminder_minutes=env.reminder_minutes,
             early_arrival_minutes=env.early_arrival_minutes,
             sweep_interval_seconds=5,
+            # Everything else the demo needs is local: SMS stays off and dialogs in memory even
+            # when the shell has a real Twilio account or a Redis URL in its environment.
+            twilio_account_sid="",
+            twilio_auth_token=None,
+            twilio_from_number="",
+            redis_url="",
         )
+        assert not settings.sms_enabled
         app = App(settings, clock=clock)
         blocker_ids = await _seed(app, settings, point, clock)
         simulator: Simulator | None = None
