@@ -323,6 +323,7 @@ class App:
             incidents=self.services.incidents if self.link is not None else None,
             leave_grace_minutes=settings.leave_grace_minutes,
             no_show_grace_minutes=settings.no_show_grace_minutes,
+            blocked_bay=self.services.blocked_bay,
         )
         if self.sms_dispatcher is not None:
             self.scheduler.add_job(

@@ -14,6 +14,7 @@ from core.usecases.admin_bookings import BookingAdminUseCases
 from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.attendance import AttendanceUseCases
+from core.usecases.blocked_bay import BlockedBayUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.calendar import CalendarUseCases
@@ -70,6 +71,7 @@ class Services:
     receipts: ReceiptUseCases = field(init=False)
     vehicles: VehicleUseCases = field(init=False)
     attendance: AttendanceUseCases = field(init=False)  # "Still coming?" answers (no-show release)
+    blocked_bay: BlockedBayUseCases = field(init=False)  # "Move me" / "Refund me" on a blocked bay
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
@@ -132,3 +134,13 @@ class Services:
         object.__setattr__(self, "receipts", ReceiptUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "vehicles", VehicleUseCases(self.db, self.clock))
         object.__setattr__(self, "attendance", AttendanceUseCases(self.db, self.clock))
+        object.__setattr__(
+            self,
+            "blocked_bay",
+            BlockedBayUseCases(
+                self.db,
+                self.clock,
+                early_minutes=self.settings.early_arrival_minutes,
+                refund_cards=refund_cards,
+            ),
+        )

@@ -17,6 +17,7 @@ from core.clock import Clock
 from core.db import Database
 from core.logs import demote_info_to_debug
 from core.usecases.arrival import ArrivalUseCases
+from core.usecases.blocked_bay import BlockedBayUseCases
 from core.usecases.incidents import IncidentUseCases
 from core.usecases.payments import PaymentUseCases
 from jobs import sweeps
@@ -34,6 +35,7 @@ _DID = {
     "complete_ended": "completed {n} ended booking{s}",
     "complete_left": "completed {n} booking{s} whose car left early",
     "release_no_shows": "released {n} booking{s} nobody came for",
+    "offer_blocked_bays": "offered {n} driver{s} a move or a refund: a car on their bay",
     "reconcile_payments": "settled {n} checkout page{s} with Stripe",
     "guard_paid_spots": "raised {n} blocker{s} to guard paid spots",
     "close_finished": "raised {n} blocker{s} after bookings ended",
@@ -77,6 +79,7 @@ def build_scheduler(
     incidents: IncidentUseCases | None = None,
     leave_grace_minutes: int = 5,
     no_show_grace_minutes: int = 30,
+    blocked_bay: BlockedBayUseCases | None = None,
 ) -> AsyncIOScheduler:
     """The sweeps of a running service. `arrival` has no default on purpose: without it no
     blocker is raised to guard a paid spot or after the end, so leaving it out must be a
@@ -103,6 +106,9 @@ def build_scheduler(
             lambda: sweeps.release_no_shows(db, clock, no_show_grace_minutes),
             sweep_seconds,
         )
+        if blocked_bay is not None:
+            # A car on a booked bay before its driver came: "Move me" / "Refund me" at once.
+            jobs["offer_blocked_bays"] = (blocked_bay.offer_car_present, sweep_seconds)
     if incidents is not None:
         # Recoveries another process heard, or that came while this one was down.
         jobs["close_incidents"] = (incidents.close_recovered, sweep_seconds)

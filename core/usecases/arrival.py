@@ -24,7 +24,8 @@ from core.errors import DomainError
 from core.models import Blocker, BlockerState, Reservation, ReservationStatus
 from core.notifications import NotificationKind
 from core.rules import lowering_opens_at, why_not_lower
-from core.services import booking, incidents, outbox
+from core.services import blocked_bay, booking, incidents, outbox
+from core.services.blocked_bay import Offer
 from core.services.places import place_of
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,9 @@ class Arrival:
     timezone: str = "UTC"  # the premise's, to show times in
     spot: str = ""  # the spot's label, to say where to park
     ends_at: datetime | None = None  # the booking's end, to say until when
+    # The bay is blocked (an obstacle, the blocker down): "Move me" / "Refund me" instead of
+    # "try again" (core/services/blocked_bay.py).
+    offer: Offer | None = None
 
     @property
     def ok(self) -> bool:
@@ -149,6 +153,11 @@ class ArrivalUseCases:
             opens = lowering_opens_at(reservation.starts_at, self.early_minutes)
             spot, premise = await place_of(s, reservation)
             tz, ends_at = premise.timezone, reservation.ends_at
+            offer = (
+                await self._blocked(s, reservation_id, blocked_bay.Reason.BLOCKER_DOWN, None)
+                if refused is LowerRefused.BLOCKER_DOWN
+                else None
+            )
         if refused is not None:
             return Arrival(
                 refused=refused,
@@ -156,6 +165,7 @@ class ArrivalUseCases:
                 timezone=tz,
                 spot=spot.label,
                 ends_at=ends_at,
+                offer=offer,
             )
         assert blocker is not None
         try:
@@ -204,7 +214,25 @@ class ArrivalUseCases:
                         now=self.clock.now(),
                         dedupe_key=f"lower_failed:{reservation_id}:{result.status.value}",
                     )
-        return Arrival(result=result, timezone=tz, spot=spot.label, ends_at=ends_at)
+                if result.status is CommandStatus.OBSTACLE:
+                    offer = await self._blocked(s, reservation_id, blocked_bay.Reason.OBSTACLE, blocker.id)
+        return Arrival(result=result, timezone=tz, spot=spot.label, ends_at=ends_at, offer=offer)
+
+    async def _blocked(
+        self, s: AsyncSession, reservation_id: int, reason: blocked_bay.Reason, blocker_id: str | None
+    ) -> Offer | None:
+        """The bay is blocked at the driver's arrival: the offer, recorded once per spot (a
+        repeated tap shows it again as it stands now); None when the booking is past that."""
+        now = self.clock.now()
+        reservation = await booking.lock_owned(s, reservation_id)
+        if not blocked_bay.blocked(reservation, now, self.early_minutes):
+            return None
+        offer = await blocked_bay.mark_blocked(
+            s, reservation, reason, now, blocker_id=blocker_id, notify=False
+        )
+        if offer is None and reservation.bay_blocked_spot_id == reservation.spot_id:
+            offer = await blocked_bay.build_offer(s, reservation, now)
+        return offer
 
     async def on_ack_conflict(self, conflict: AckConflict, *, settle: float = 3.0) -> None:
         """A command was answered twice, differently (one answer forged, or a device that
