@@ -24,7 +24,7 @@ from core.services.blocked_bay import credit_key
 from demo.botapi import FakeUser
 from hardware.protocol import WireState
 from hardware.simulator import Simulator
-from tests.e2e.conftest import E2E, LAT, LON, tap
+from tests.e2e.conftest import E2E, LAT, LON, button, tap
 from tests.e2e.test_presence import SWEEPS, _bay, _paid, _status, parking  # noqa: F401 (the fixture)
 from tests.factories import make_premise
 from tests.waiting import eventually
@@ -37,7 +37,7 @@ async def _arrive(user: FakeUser) -> None:
     await user.send_command("/bookings")
     listing = await user.wait_for_message(lambda m: "Your bookings" in m.text)
     detail = await tap(user, listing, "*Central Garage", lambda m: "Booking #" in m.text)
-    await user.tap(detail, next(data for text, data in detail.buttons() if text.startswith("🚗")))
+    await user.tap(detail, button(detail, "🚗"))
 
 
 def _alert(user: FakeUser, callback_id: str) -> str | None:
@@ -88,7 +88,7 @@ async def test_an_obstacle_offers_a_move_that_carries_the_booking_the_credit_onc
         found = list(await s.scalars(select(BlockerIncident).where(BlockerIncident.blocker_id == blocker_id)))
     assert [(i.kind.value, i.detail) for i in found] == [("lower_failed", "obstacle")]
 
-    move = next(data for text, data in offer.buttons() if text.startswith("🔀"))
+    move = button(offer, "🔀")
     # Two taps at once (two phones): one move, one credit.
     await asyncio.gather(user.tap_raw(offer.message_id, move), user.tap_raw(offer.message_id, move))
     moved = await user.wait_for_message(lambda m: "Moved:" in m.text)
@@ -129,7 +129,7 @@ async def test_a_car_on_the_bay_before_arrival_offers_the_same_and_refund_refund
     await asyncio.sleep(SWEEPS)  # more sweeps: no second offer
     assert len([m for m in user.messages if "is blocked" in m.text]) == 1
 
-    refund = next(data for text, data in offer.buttons() if text.startswith("↩️"))
+    refund = button(offer, "↩️")
     await asyncio.gather(user.tap_raw(offer.message_id, refund), user.tap_raw(offer.message_id, refund))
     told = await user.wait_for_message(lambda m: "cancelled because the spot was blocked" in m.text)
     assert "5.00 EUR is back in your wallet." in told.text
