@@ -8,7 +8,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import format as fmt
 from bot.callbacks import BookingAction
 from bot.i18n import Raw, tr, tr_label
-from core.services.blocked_bay import Offer
+from core.services.blocked_bay import Offer, Reason
 from core.usecases.blocked_bay import Choice, Outcome
 
 
@@ -65,6 +65,16 @@ def offer_keyboard(lang: str, offer: Offer) -> InlineKeyboardMarkup:
             )
         ]
     )
+    if offer.reason is not Reason.CAR_PRESENT:
+        # Bags moved, the blocker back: the driver may still take their own spot.
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=tr(lang, "btn.retry_lower"),
+                    callback_data=BookingAction(action="lower", reservation_id=offer.reservation_id).pack(),
+                )
+            ]
+        )
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -82,7 +82,11 @@ async def test_an_obstacle_offers_a_move_that_carries_the_booking_the_credit_onc
         "your wallet for the trouble. Or get a full refund of 5.00 EUR.\n"
         "Our team has been alerted."
     )
-    assert [t for t, _ in offer.buttons()] == [f"🔀 Move me to spot {new_label} (free now)", "↩️ Refund me"]
+    assert [t for t, _ in offer.buttons()] == [
+        f"🔀 Move me to spot {new_label} (free now)",
+        "↩️ Refund me",
+        "🔄 Try again",
+    ]
     # Staff: one incident with the evidence.
     async with e2e.db.read() as s:
         found = list(await s.scalars(select(BlockerIncident).where(BlockerIncident.blocker_id == blocker_id)))
@@ -122,7 +126,7 @@ async def test_a_car_on_the_bay_before_arrival_offers_the_same_and_refund_refund
     await sim[blocker_id].set_car(True)  # someone else's car, before the driver came
     offer = await user.wait_for_message(lambda m: "is blocked" in m.text)
     assert "another car is parked there" in offer.text
-    assert [t for t, _ in offer.buttons()][1] == "↩️ Refund me"
+    assert [t for t, _ in offer.buttons()][1:] == ["↩️ Refund me"]  # no "Try again": a car is there
     async with e2e.db.read() as s:
         found = list(await s.scalars(select(BlockerIncident).where(BlockerIncident.blocker_id == blocker_id)))
     assert [(i.kind.value, i.detail) for i in found] == [("lower_failed", "car_present")]
@@ -157,7 +161,7 @@ async def test_no_free_spot_offers_the_refund_and_the_nearest_car_parks_with_roo
     offer = await user.wait_for_message(lambda m: "is blocked" in m.text)
     assert "No other spot here is free for your time. You can get a full refund of 5.00 EUR." in offer.text
     assert "Free nearby for the rest of your time:\n• North Lot, " in offer.text and "3 free" in offer.text
-    assert [t for t, _ in offer.buttons()] == ["↩️ Refund me"]
+    assert [t for t, _ in offer.buttons()] == ["↩️ Refund me", "🔄 Try again"]
     await tap(user, offer, "↩️", lambda m: "cancelled because the spot was blocked" in m.text)
     assert (await _status(e2e, r.id)).status is ReservationStatus.CANCELLED
     assert (await _status(e2e, o.id)).status is ReservationStatus.CONFIRMED
