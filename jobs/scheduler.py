@@ -36,6 +36,8 @@ _DID = {
     "complete_left": "completed {n} booking{s} whose car left early",
     "release_no_shows": "released {n} booking{s} nobody came for",
     "offer_blocked_bays": "offered {n} driver{s} a move or a refund: a car on their bay",
+    # Missing before: a run that closed incidents raised KeyError here (seen in bench/soak.py).
+    "close_incidents": "closed {n} blocker incident{s}",
     "reconcile_payments": "settled {n} checkout page{s} with Stripe",
     "guard_paid_spots": "raised {n} blocker{s} to guard paid spots",
     "close_finished": "raised {n} blocker{s} after bookings ended",
