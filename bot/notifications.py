@@ -337,6 +337,11 @@ async def _hold_expired(note: Note, b: Booked) -> Rendered:
     )
 
 
+# Still holding the spot and not entered: the offer stands (a moved, entered or settled booking
+# is told so instead, whenever the message goes out).
+_OFFERABLE = frozenset({ReservationStatus.CONFIRMED, ReservationStatus.PENDING_PAYMENT})
+
+
 @_about_a_booking
 async def _bay_blocked(note: Note, b: Booked) -> Rendered:
     """A car on the bay before the driver came (the sweep): the same offer a blocked lowering
@@ -345,7 +350,7 @@ async def _bay_blocked(note: Note, b: Booked) -> Rendered:
     if (
         r.bay_blocked_at is None
         or r.bay_blocked_spot_id != r.spot_id
-        or r.status is not ReservationStatus.CONFIRMED
+        or r.status not in _OFFERABLE
     ):
         return Rendered(tr(note.lang, "bay_blocked.gone"))
     offer = await blocked_bay.build_offer(note.session, r, r.bay_blocked_at)
