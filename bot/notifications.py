@@ -347,11 +347,7 @@ async def _bay_blocked(note: Note, b: Booked) -> Rendered:
     """A car on the bay before the driver came (the sweep): the same offer a blocked lowering
     answers with (bot/blocked_bay.py), as things stood when it was made."""
     r = b.reservation
-    if (
-        r.bay_blocked_at is None
-        or r.bay_blocked_spot_id != r.spot_id
-        or r.status not in _OFFERABLE
-    ):
+    if r.bay_blocked_at is None or r.bay_blocked_spot_id != r.spot_id or r.status not in _OFFERABLE:
         return Rendered(tr(note.lang, "bay_blocked.gone"))
     offer = await blocked_bay.build_offer(note.session, r, r.bay_blocked_at)
     return Rendered(offer_text(note.lang, offer), offer_keyboard(note.lang, offer))
