@@ -70,7 +70,6 @@ from core.models import (
     Payment,
     PaymentStatus,
     Reservation,
-    ReservationStatus,
     Spot,
     User,
     WalletTransaction,
@@ -124,7 +123,10 @@ class Record:
     no_shows_planned: int = 0
     leaves: list[Leave] = field(default_factory=list)
     wobbles: int = 0  # drove off and came back within the grace
-    raises_under_car: list[tuple[str, str]] = field(default_factory=list)  # (blocker, command id)
+    # Raises a device was asked to execute with a car on its bay: (blocker, seconds of simulated
+    # time the car had been reported there when the command was issued; < 0: it came after).
+    raises_under_car: list[tuple[str, float]] = field(default_factory=list)
+    car_since: dict[str, datetime] = field(default_factory=dict)  # the latest car's arrival
     commands: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
@@ -137,7 +139,9 @@ def guard_device(device: SimulatedBlocker, record: Record) -> None:
     async def guarded(command: Command) -> Any:
         record.commands[command.action.value] += 1
         if command.action is Action.RAISE and device.car_present:
-            record.raises_under_car.append((device.id, command.id))
+            since = record.car_since.get(device.id)
+            ahead = (command.issued_at - since).total_seconds() if since is not None else 0.0
+            record.raises_under_car.append((device.id, ahead))
             return device._ack(command, AckError.OBSTACLE)
         return await execute(command)
 
@@ -214,7 +218,7 @@ async def driver(
         device = sim[blocker_id]
         if rng.random() < 0.05:  # never comes: the no-show release or the end settles it
             record.no_shows_planned += 1
-            await _until_settled(app, clock, rid, ends_at)
+            await _until(clock, ends_at)
             continue
         await clock.sleep(timedelta(minutes=rng.uniform(0, 10)))
         arrived = False
@@ -233,10 +237,11 @@ async def driver(
                 break
             await clock.sleep(timedelta(minutes=1))
         if not arrived:
-            await _until_settled(app, clock, rid, ends_at)
+            await _until(clock, ends_at)
             continue
         record.arrivals += 1
         await clock.sleep(timedelta(seconds=rng.uniform(10, 60)))  # drives on
+        record.car_since[blocker_id] = clock.now()
         await device.set_car(True)
         span = (ends_at - clock.now()).total_seconds()
         plan = rng.random()
@@ -244,6 +249,7 @@ async def driver(
             await clock.sleep(timedelta(seconds=rng.uniform(0.1, 0.4) * span))
             await device.set_car(False)
             await clock.sleep(timedelta(minutes=rng.uniform(0.5, LEAVE_GRACE_MINUTES - 2)))
+            record.car_since[blocker_id] = clock.now()
             await device.set_car(True)
             record.wobbles += 1
             span = (ends_at - clock.now()).total_seconds()
@@ -255,19 +261,14 @@ async def driver(
         await clock.sleep(stay)
         await device.set_car(False)
         record.leaves.append(Leave(rid, device.clock.now(), ends_at))
-        await _until_settled(app, clock, rid, ends_at)
+        # Settled by then: completed by the leave (grace and a sweep), or at its end.
+        await _until(clock, min(ends_at, clock.now() + timedelta(minutes=LEAVE_GRACE_MINUTES + 2)))
 
 
-async def _until_settled(app: App, clock: AcceleratedClock, rid: int, ends_at: datetime) -> None:
-    """Waits until the booking no longer holds its spot (completed early, released, ended)."""
-    while True:
-        await clock.sleep(timedelta(minutes=1))
-        async with app.db.read() as s:
-            status = await s.scalar(select(Reservation.status).where(Reservation.id == rid))
-        if status not in (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE):
-            return
-        if clock.now() > ends_at + timedelta(minutes=30):
-            return
+async def _until(clock: AcceleratedClock, when: datetime) -> None:
+    """Sleeps until the simulated time `when` (no polling: 500 drivers reading the database every
+    simulated minute would be load the service never sees from drivers)."""
+    await clock.sleep(when - clock.now())
 
 
 @dataclass
@@ -276,7 +277,7 @@ class Checks:
     refunds: int = 0
     refunded_amount: int = 0
     wrong_refunds: list[str] = field(default_factory=list)
-    missed_leaves: list[int] = field(default_factory=list)
+    missed_leaves: list[str] = field(default_factory=list)
     ledger_bad: list[str] = field(default_factory=list)
     overlapping: int = 0
 
@@ -321,7 +322,12 @@ async def check(app: App, record: Record, sweep_slack: timedelta) -> Checks:
         if leave.left_at + timedelta(minutes=LEAVE_GRACE_MINUTES) + sweep_slack >= planned_end:
             continue  # the booking could end on time first
         if r.left_at is None:
-            out.missed_leaves.append(r.id)
+            closed = (r.closed_at - leave.left_at).total_seconds() / 60 if r.closed_at else None
+            out.missed_leaves.append(
+                f"#{r.id} {r.status.value}, left "
+                f"{(planned_end - leave.left_at).total_seconds() / 60:.0f} min "
+                f"before its end, closed {closed if closed is None else round(closed)} min after"
+            )
             continue
         has_unused = used_end(r.starts_at, planned_end, r.left_at) < planned_end
         if has_unused and refunds_of[r.id] != 1:
@@ -437,10 +443,16 @@ async def run(args: argparse.Namespace) -> int:
                     notes = await s.scalar(select(func.count()).select_from(Notification))
         finally:
             await app.stop()
+    # A raise is the server's fault when the car had been reported at least a real second before
+    # the command was issued (the ingest writes within ~50 ms); a car that arrived later met a
+    # raise already on its way (the arm's sensor refuses it: `obstacle`).
+    lag = args.speed
+    known = [(b, a) for b, a in record.raises_under_car if a >= lag]
+    in_flight = len(record.raises_under_car) - len(known)
     ok = (
         not checks.wrong_refunds
         and not checks.missed_leaves
-        and not record.raises_under_car
+        and not known
         and not checks.ledger_bad
         and checks.overlapping == 0
         and not record.errors
@@ -483,7 +495,8 @@ async def run(args: argparse.Namespace) -> int:
             ],
             [
                 "no blocker raised while car_present",
-                _verdict([f"{b} {c}" for b, c in record.raises_under_car]),
+                _verdict([f"{b}: car reported {a:.0f} s before" for b, a in known])
+                + f" ({in_flight} raise(s) met a car that arrived after the command was issued)",
             ],
             ["wallet ledger: sum = balance >= 0, as payments imply", _verdict(checks.ledger_bad)],
             [
