@@ -17,8 +17,11 @@ from core.db import Database
 from core.errors import NotOwner
 from core.models import (
     Blocker,
+    BlockerIncident,
     BlockerState,
+    Notification,
     Premise,
+    Reservation,
     ReservationStatus,
     Spot,
     WalletTransaction,
@@ -170,3 +173,45 @@ async def test_a_blocker_down_at_arrival_offers_the_move_and_no_free_spot_only_t
     assert (
         await _uc(db, clock).refund(user_id=b.place.user_id, reservation_id=rid)
     ).outcome is Outcome.REFUNDED
+
+
+async def test_a_car_before_arrival_is_offered_once_and_not_when_the_stay_before_is_still_on(
+    db: Database, clock: ManualClock
+) -> None:
+    b = await _bays(db, clock)
+    rid = await paid_from_wallet(db, clock, b.place, clock.now() + timedelta(minutes=10), 60)
+    uc = _uc(db, clock)
+    assert await uc.offer_car_present() == 0  # the bay is empty
+    async with db.transaction() as s:
+        await s.execute(update(Blocker).where(Blocker.spot_id == b.place.spot_id).values(car_present=True))
+    # Someone else's stay on the spot is still active (an overstay into the early window): theirs.
+    async with db.transaction() as s:
+        before = Reservation(
+            user_id=b.stranger,
+            spot_id=b.place.spot_id,
+            starts_at=clock.now() - timedelta(hours=1),
+            ends_at=clock.now() + timedelta(minutes=10),
+            status=ReservationStatus.ACTIVE,
+            price=200,
+            currency="EUR",
+            arrived_at=clock.now() - timedelta(hours=1),
+        )
+        s.add(before)
+    assert await uc.offer_car_present() == 0
+    async with db.transaction() as s:
+        await s.execute(
+            update(Reservation)
+            .where(Reservation.user_id == b.stranger)
+            .values(status=ReservationStatus.COMPLETED)
+        )
+    assert await asyncio.gather(uc.offer_car_present(), uc.offer_car_present()) in ([1, 0], [0, 1])
+    assert await uc.offer_car_present() == 0
+    async with db.read() as s:
+        kinds = list(
+            await s.scalars(select(Notification.kind).where(Notification.user_id == b.place.user_id))
+        )
+        incident = (await s.scalars(select(BlockerIncident))).one()
+    assert kinds.count("bay_blocked") == 1
+    assert (incident.kind.value, incident.detail) == ("lower_failed", "car_present")
+    r = await reservation(db, rid)
+    assert r.bay_blocked_reason == "car_present" and r.bay_offer_spot_id == b.other_spot
