@@ -60,6 +60,7 @@ from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from bench._common import BackendUnavailable, overlapping_pairs, print_machine, print_table, scratch_database
 from core.config import Settings
@@ -130,6 +131,7 @@ class Record:
     car_since: dict[str, datetime] = field(default_factory=dict)  # the latest car's arrival
     commands: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
+    db_errors: Counter[str] = field(default_factory=Counter)  # booking transactions the database refused
 
 
 def guard_device(device: SimulatedBlocker, record: Record) -> None:
@@ -197,6 +199,8 @@ async def driver(
         now = clock.now()
         minutes = rng.choice(range(30, 121, 15))
         try:
+            # As the bot does it: the hold in one transaction ("Hold the spot"), the payment in
+            # another ("Pay from wallet").
             async with app.db.transaction() as s:
                 r = await booking.hold(
                     s,
@@ -207,11 +211,18 @@ async def driver(
                     now=now,
                     hold_minutes=10,
                 )
-                await pay_rules.pay_booking_with_wallet(s, reservation_id=r.id, user_id=user_id, now=now)
-                rid, ends_at = r.id, r.ends_at
-                blocker_id = await s.scalar(select(Blocker.id).where(Blocker.spot_id == r.spot_id))
+                rid, ends_at, spot_id = r.id, r.ends_at, r.spot_id
+            async with app.db.transaction() as s:
+                await pay_rules.pay_booking_with_wallet(
+                    s, reservation_id=rid, user_id=user_id, now=clock.now()
+                )
+                blocker_id = await s.scalar(select(Blocker.id).where(Blocker.spot_id == spot_id))
         except DomainError as exc:
             record.booking_refused[type(exc).__name__] += 1
+            await clock.sleep(timedelta(minutes=5))
+            continue
+        except DBAPIError as exc:  # a deadlock or a serialization failure: a finding, counted
+            record.db_errors[type(exc.orig).__name__ if exc.orig is not None else "DBAPIError"] += 1
             await clock.sleep(timedelta(minutes=5))
             continue
         assert blocker_id is not None
@@ -463,6 +474,7 @@ async def run(args: argparse.Namespace) -> int:
         and not checks.ledger_bad
         and checks.overlapping == 0
         and not record.errors
+        and not record.db_errors
     )
     print()
     print_table(
@@ -512,6 +524,10 @@ async def run(args: argparse.Namespace) -> int:
                 "ok" if checks.overlapping == 0 else f"FAILED: {checks.overlapping} pairs",
             ],
             ["driver tasks without errors", _verdict(record.errors)],
+            [
+                "booking transactions without database errors",
+                _verdict([f"{n} x {name}" for name, n in record.db_errors.items()]),
+            ],
         ],
     )
     print("RESULT: " + ("PASS" if ok else "FAIL"))
