@@ -69,6 +69,7 @@ from core.models import (
     Blocker,
     Notification,
     Payment,
+    PaymentMethodKind,
     PaymentStatus,
     Reservation,
     Spot,
@@ -312,7 +313,7 @@ async def check(app: App, record: Record, sweep_slack: timedelta) -> Checks:
                 if tx.reference.startswith("payment:")
                 else None
             )
-            if payment is None:
+            if payment is None or payment.reservation_id is None:
                 out.wrong_refunds.append(f"refund {tx.id} names no payment ({tx.reference})")
                 continue
             refunds_of[payment.reservation_id] += 1
@@ -359,6 +360,9 @@ async def check(app: App, record: Record, sweep_slack: timedelta) -> Checks:
         if tx.kind in (WalletTxKind.DEPOSIT, WalletTxKind.ADJUSTMENT):
             implied[tx.user_id] += tx.amount
     for p in payments:
+        # Booking payments from the wallet (all of the bench's); refunds of any go to the wallet.
+        if p.reservation_id is None or p.method is not PaymentMethodKind.WALLET:
+            continue
         if p.status in (PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED) or p.refunded_amount:
             owner = reservations[p.reservation_id].user_id
             implied[owner] += p.refunded_amount - p.amount
