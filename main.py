@@ -329,6 +329,7 @@ class App:
             leave_grace_minutes=settings.leave_grace_minutes,
             no_show_grace_minutes=settings.no_show_grace_minutes,
             waitlist=self.services.waitlist,
+            blocked_bay=self.services.blocked_bay,
         )
         if self.sms_dispatcher is not None:
             self.scheduler.add_job(

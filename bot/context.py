@@ -14,6 +14,7 @@ from core.usecases.admin_bookings import BookingAdminUseCases
 from core.usecases.admin_prices import AdminPriceUseCases
 from core.usecases.arrival import ArrivalUseCases
 from core.usecases.attendance import AttendanceUseCases
+from core.usecases.blocked_bay import BlockedBayUseCases
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.calendar import CalendarUseCases
@@ -74,6 +75,7 @@ class Services:
     attendance: AttendanceUseCases = field(init=False)  # "Still coming?" answers (no-show release)
     guests: GuestUseCases = field(init=False)  # guest passes (issue 16)
     waitlist: WaitlistUseCases = field(init=False)  # "tell me when a spot frees up"
+    blocked_bay: BlockedBayUseCases = field(init=False)  # "Move me" / "Refund me" on a blocked bay
 
     def __post_init__(self) -> None:
         # Frozen: the use cases are set once, here.
@@ -138,3 +140,13 @@ class Services:
         object.__setattr__(self, "waitlist", WaitlistUseCases(self.db, self.clock, self.settings))
         object.__setattr__(self, "vehicles", VehicleUseCases(self.db, self.clock))
         object.__setattr__(self, "attendance", AttendanceUseCases(self.db, self.clock))
+        object.__setattr__(
+            self,
+            "blocked_bay",
+            BlockedBayUseCases(
+                self.db,
+                self.clock,
+                early_minutes=self.settings.early_arrival_minutes,
+                refund_cards=refund_cards,
+            ),
+        )

@@ -21,6 +21,7 @@ from aiogram_dialog import DialogManager, ShowMode, StartMode
 
 from bot import format as fmt
 from bot.arrival import outcome_text, parked_keyboard
+from bot.blocked_bay import after_choice_keyboard, choice_text, offer_keyboard, offer_text
 from bot.calendar import send_calendar
 from bot.callbacks import BookingAction, GuestAction, IncidentAction, ReviewStars, WaitlistAction
 from bot.commands import show_admin_command
@@ -39,6 +40,7 @@ from core.rules import is_over
 from core.services import booking, guests
 from core.usecases.admin import INVITE_PREFIX
 from core.usecases.attendance import Answer
+from core.usecases.blocked_bay import Outcome as BayOutcome
 from core.usecases.waitlist import TakeOutcome
 
 log = logging.getLogger(__name__)
@@ -200,6 +202,9 @@ async def booking_action(
     are checked again here."""
     if callback_data.action in ("keep", "give_up"):
         await answer_still_coming(callback, callback_data, caller, services)
+        return
+    if callback_data.action in ("bay_move", "bay_refund"):
+        await answer_blocked_bay(callback, callback_data, caller, services)
         return
     try:
         details = await services.booking.details(
@@ -376,6 +381,32 @@ async def answer_still_coming(
         await callback.bot.send_message(caller.telegram_id, text)
 
 
+async def answer_blocked_bay(
+    callback: CallbackQuery, callback_data: BookingAction, caller: Caller, services: Services
+) -> None:
+    """ "Move me" / "Refund me" under a blocked bay's offer: the offer becomes the outcome (its
+    buttons go; after a move, the new spot's "I've arrived" takes their place)."""
+    choose = services.blocked_bay.move if callback_data.action == "bay_move" else services.blocked_bay.refund
+    try:
+        done = await choose(user_id=caller.user_id, reservation_id=callback_data.reservation_id)
+    except DomainError:
+        await callback.answer(tr(caller.lang, "error.no_such_booking"), show_alert=True)
+        return
+    text, keyboard = choice_text(caller.lang, done), after_choice_keyboard(caller.lang, done)
+    if done.outcome in (BayOutcome.MOVED_ALREADY, BayOutcome.GONE):
+        # A repeated, concurrent or stale tap: the first tap's outcome stays on the message.
+        await callback.answer(str(text), show_alert=True)
+        return
+    await callback.answer()
+    message = callback.message
+    if isinstance(message, Message):
+        with contextlib.suppress(TelegramBadRequest):
+            await message.edit_text(text, reply_markup=keyboard)
+            return
+    if callback.bot is not None:
+        await callback.bot.send_message(caller.telegram_id, text, reply_markup=keyboard)
+
+
 async def anything_else(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
     """A message outside any dialog: one answer, the menu with the explanation on top."""
     show_hint(dialog_manager, tr(caller.lang, "unknown_input"))
@@ -450,6 +481,15 @@ async def lower_from_message(
     if progress is None and arrival.repeated:
         # A repeated tap: the lowering under way (or done) answers for it, no new message.
         await callback.answer(outcome_text(caller.lang, arrival))
+        return
+    if arrival.offer is not None:
+        # The bay is blocked: the choice to move or be refunded, in this one message.
+        text, markup = offer_text(caller.lang, arrival.offer), offer_keyboard(caller.lang, arrival.offer)
+        if progress is None:
+            await callback.answer()
+            await bot.send_message(caller.telegram_id, text, reply_markup=markup)
+        else:
+            await progress.edit_text(text, reply_markup=markup)
         return
     keyboard = parked_keyboard(caller.lang, reservation_id) if arrival.ok else None
     retry = (

@@ -24,14 +24,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import format as fmt
 from bot.arrival import park_now, parked_keyboard
+from bot.blocked_bay import offer_keyboard, offer_text
 from bot.callbacks import BookingAction, IncidentAction, ReviewStars, WaitlistAction
 from bot.extension import extension_rows
 from bot.i18n import CATALOGS, Raw, tr
 from core.blockers import CommandStatus
 from core.db import Database
 from core.errors import NotFound
-from core.models import Blocker, BlockerIncident, Notification, Premise, Reservation, Review, Spot, User
+from core.models import (
+    Blocker,
+    BlockerIncident,
+    Notification,
+    Premise,
+    Reservation,
+    ReservationStatus,
+    Review,
+    Spot,
+    User,
+)
 from core.notifications import NotificationKind
+from core.services import blocked_bay
 from core.services.incidents import ALERT_HOURS
 from core.services.outbox import Delivery, DeliveryResult
 from core.services.places import place_of
@@ -367,6 +379,25 @@ async def _waitlist_offer(note: Note) -> Rendered | None:
     )
 
 
+# Still holding the spot and not entered: the offer stands (a moved, entered or settled booking
+# is told so instead, whenever the message goes out).
+_OFFERABLE = frozenset({ReservationStatus.CONFIRMED, ReservationStatus.PENDING_PAYMENT})
+
+
+@_about_a_booking
+async def _bay_blocked(note: Note, b: Booked) -> Rendered:
+    """A car on the bay before the driver came (the sweep): the same offer a blocked lowering
+    answers with (bot/blocked_bay.py), as things stood when it was made."""
+    r = b.reservation
+    if r.bay_blocked_at is None or r.bay_blocked_spot_id != r.spot_id or r.status not in _OFFERABLE:
+        return Rendered(tr(note.lang, "bay_blocked.gone"))
+    offer = await blocked_bay.build_offer(note.session, r, r.bay_blocked_at)
+    return Rendered(offer_text(note.lang, offer), offer_keyboard(note.lang, offer))
+
+
+# A lowering failed because the bay was blocked: the alert names the evidence.
+_BAY_DETAILS = frozenset({"obstacle", "car_present"})
+
 _LOWER_KEYS = frozenset(f"lower.{s.value}" for s in CommandStatus)
 
 
@@ -492,7 +523,9 @@ class _Incident:
             "blocker": self.incident.blocker_id,
             "name": self.premise.name,
             "spot": self.spot,
-            "kind": tr(lang, f"incident_alert.kind.{self.incident.kind.value}"),
+            "kind": tr(lang, f"incident_alert.kind.{self.incident.kind.value}")
+            if self.incident.detail not in _BAY_DETAILS
+            else tr(lang, f"incident_alert.bay_blocked.{self.incident.detail}"),
         }
 
 
@@ -623,6 +656,7 @@ RENDERERS: dict[NotificationKind, Renderer] = {
     Kind.BOOKING_LEFT: _booking_left,
     Kind.NO_SHOW_CHECK: _no_show_check,
     Kind.NO_SHOW_RELEASED: _no_show_released,
+    Kind.BAY_BLOCKED: _bay_blocked,
     Kind.HOLD_EXPIRING: _hold_expiring,
     Kind.HOLD_EXPIRED: _hold_expired,
     Kind.LOWER_LATE: _lower_late,

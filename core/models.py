@@ -273,6 +273,9 @@ class Premise(Base):
     # gets its released time back (off by default: the time was kept for the driver).
     refund_unused: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     refund_no_show: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Blocked bay (migration 0100): what a driver moved off a blocked bay gets in the wallet, in
+    # minor units; None = one hour of the booking's own rate plan (follows price changes), 0 = off.
+    blocked_bay_credit: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     # The SMS channel's short code (core/premise_codes.py); nullable only in the schema
     # (migration 0100): every insert gets one from the listener below.
@@ -437,6 +440,13 @@ class Reservation(Base):
     # when they answered "Yes, keep it" (it is then never released as a no-show).
     no_show_asked_at: Mapped[datetime | None] = mapped_column()
     kept_at: Mapped[datetime | None] = mapped_column()
+    # Blocked bay (migration 0100): when "Move me / Refund me" was offered, for which spot (a
+    # booking no longer on it was moved already), why (core.services.blocked_bay.Reason), and
+    # the free spot the offer named.
+    bay_blocked_at: Mapped[datetime | None] = mapped_column()
+    bay_blocked_spot_id: Mapped[int | None] = mapped_column(Integer)
+    bay_blocked_reason: Mapped[str | None] = mapped_column(String(16))
+    bay_offer_spot_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
 

@@ -21,6 +21,7 @@ class NotificationKind(enum.StrEnum):
     BOOKING_LEFT = "booking_left"  # the car left early: completed, unused steps refunded
     NO_SHOW_CHECK = "no_show_check"  # "Still coming?" before a no-show release
     NO_SHOW_RELEASED = "no_show_released"  # nobody came (or the driver let it go): released
+    BAY_BLOCKED = "bay_blocked"  # the bay is taken or its blocker failed: "Move me" / "Refund me"
     HOLD_EXPIRING = "hold_expiring"  # minutes before an unpaid hold lapses, with "Pay now"
     HOLD_EXPIRED = "hold_expired"
     LOWER_LATE = "lower_late"

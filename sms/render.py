@@ -227,6 +227,8 @@ _BOOKING_TEXTS: dict[NotificationKind, Text] = {
     Kind.BOOKING_LEFT: _left,
     Kind.NO_SHOW_CHECK: _no_show_check,
     Kind.NO_SHOW_RELEASED: _no_show_released,
+    # The choice itself has Telegram buttons; by SMS the driver learns and staff are alerted.
+    Kind.BAY_BLOCKED: _plain("notify.bay_blocked"),
     Kind.HOLD_EXPIRING: _hold_expiring,
     Kind.HOLD_EXPIRED: _plain("notify.hold_expired"),
     Kind.LOWER_LATE: _lower_late,

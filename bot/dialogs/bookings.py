@@ -16,6 +16,7 @@ from aiogram_dialog.widgets.text import Format
 from bot import format as fmt
 from bot import receipts
 from bot.arrival import outcome_text
+from bot.blocked_bay import offer_keyboard, offer_text
 from bot.calendar import send_calendar
 from bot.dialogs.book import book_again
 from bot.dialogs.common import (
@@ -243,6 +244,17 @@ async def on_lower(callback: CallbackQuery, _: Button, manager: DialogManager) -
             await callback.message.edit_text(t(manager, "lower.progress"))  # while the device moves
 
     arrival = await svc.arrival.lower(_reservation_id(manager), who.user_id, started=started)
+    if arrival.offer is not None:
+        # The bay is blocked: "Move me" / "Refund me" in one message of its own below the screen
+        # (its buttons work whatever this screen shows next).
+        bot: Bot = manager.middleware_data["bot"]
+        await bot.send_message(
+            who.telegram_id,
+            offer_text(who.lang, arrival.offer),
+            reply_markup=offer_keyboard(who.lang, arrival.offer),
+        )
+        manager.dialog_data["notice"] = t(manager, "bay_blocked.see_below")
+        return
     if arrival.repeated:
         # A repeated tap: the lowering already under way (or done) answers for it.
         await callback.answer(outcome_text(who.lang, arrival))

@@ -467,6 +467,31 @@ no_show-arrived = ✅ You have arrived already: the spot is yours.
 no_show-gone = This booking is over already.
 notify-no_show_released = 🔓 Nobody arrived at spot { $spot } ({ $name }) by { $at }, so the rest of booking #{ $id } was released for other drivers. { $refund }
 no_show-not_refunded = The booking is not refunded.
+bay_blocked-text =
+    ⛔ Spot <b>{ $from_spot }</b> at { $name } is blocked: { $why }. Booking #{ $id }.
+    { $choice }
+bay_blocked-why-obstacle = something is in the way of the blocker
+bay_blocked-why-car_present = another car is parked there
+bay_blocked-why-blocker_down = its blocker is out of order
+bay_blocked-move = Spot <b>{ $to_spot }</b> is free now: move there for the same time and price{ $credit ->
+        [none] .
+       *[other] , and { $credit } goes to your wallet for the trouble.
+    } Or get a full refund of { $refund }.
+bay_blocked-no_spot = No other spot here is free for your time. You can get a full refund of { $refund }.
+bay_blocked-nearby = Free nearby for the rest of your time:
+bay_blocked-nearby_line = • { $name }, { $distance }, { $free } free
+bay_blocked-staff = Our team has been alerted.
+bay_blocked-see_below = ⛔ This spot is blocked: choose below.
+btn-bay_move = 🔀 Move me to spot { $spot } (free now)
+btn-bay_refund = ↩️ Refund me
+bay_blocked-moved = 🔀 Moved: booking #{ $id } is now on spot <b>{ $spot }</b> at { $name } ({ $window }), same price.{ $credit ->
+        [none] {""}
+       *[other] {" "}{ $credit } is in your wallet for the trouble.
+    } Lower that spot's blocker when you are there.
+bay_blocked-refunded = ↩️ Booking #{ $id } at { $name } is cancelled because the spot was blocked. { $refund }
+bay_blocked-taken = The free spot was taken meanwhile and no other is free now. The refund is still yours to choose.
+bay_blocked-moved_already = Your booking was moved already: spot { $spot }.
+bay_blocked-gone = Nothing left to choose: this booking was moved, refunded, entered or has ended.
 notify-booking_extended = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. Paid: { $added }.
 notify-booking_extended_free = ⏱ Extended: { $name }, spot { $spot }, now until <b>{ $until }</b>. No charge: the daily cap is reached.
 btn-update_calendar = 📅 Update my calendar
@@ -580,6 +605,8 @@ incident_alert-kind-offline = offline
 incident_alert-kind-fault = fault or jam
 incident_alert-kind-low_battery = low battery
 incident_alert-kind-lower_failed = a lowering failed
+incident_alert-bay_blocked-obstacle = a lowering failed: something was in the way (the driver was offered a move or a refund)
+incident_alert-bay_blocked-car_present = a car on the bay before the booked driver arrived (the driver was offered a move or a refund)
 btn-incident_move = 🔀 Move these drivers
 btn-incident_refund = 💸 Refund them
 btn-incident_test = 🔧 Test blocker

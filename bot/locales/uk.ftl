@@ -478,6 +478,31 @@ no_show-arrived = ✅ Ви вже прибули: місце ваше.
 no_show-gone = Це бронювання вже завершено.
 notify-no_show_released = 🔓 Ніхто не прибув на місце { $spot } ({ $name }) до { $at }, тож решту бронювання №{ $id } звільнено для інших водіїв. { $refund }
 no_show-not_refunded = Кошти за бронювання не повертаються.
+bay_blocked-text =
+    ⛔ Місце <b>{ $from_spot }</b> у { $name } зайняте: { $why }. Бронювання №{ $id }.
+    { $choice }
+bay_blocked-why-obstacle = блокатору щось заважає
+bay_blocked-why-car_present = там стоїть інше авто
+bay_blocked-why-blocker_down = його блокатор не працює
+bay_blocked-move = Місце <b>{ $to_spot }</b> зараз вільне: перейдіть туди на той самий час за ту саму ціну{ $credit ->
+        [none] .
+       *[other] , а { $credit } за незручність надійде на ваш гаманець.
+    } Або отримайте повне повернення { $refund }.
+bay_blocked-no_spot = Інших вільних місць тут на ваш час немає. Ви можете отримати повне повернення { $refund }.
+bay_blocked-nearby = Вільно поруч на решту вашого часу:
+bay_blocked-nearby_line = • { $name }, { $distance }, вільних місць: { $free }
+bay_blocked-staff = Ми вже повідомили персонал.
+bay_blocked-see_below = ⛔ Це місце зайняте: оберіть нижче.
+btn-bay_move = 🔀 Перейти на місце { $spot } (вільне)
+btn-bay_refund = ↩️ Повернути кошти
+bay_blocked-moved = 🔀 Готово: бронювання №{ $id } тепер на місці <b>{ $spot }</b> у { $name } ({ $window }), ціна та сама.{ $credit ->
+        [none] {""}
+       *[other] {" "}{ $credit } за незручність уже на вашому гаманці.
+    } Опустіть блокатор цього місця, коли будете там.
+bay_blocked-refunded = ↩️ Бронювання №{ $id } у { $name } скасовано, бо місце було зайняте. { $refund }
+bay_blocked-taken = Вільне місце щойно зайняли, інших вільних зараз немає. Повернення коштів і далі доступне.
+bay_blocked-moved_already = Ваше бронювання вже перенесено: місце { $spot }.
+bay_blocked-gone = Вибирати вже нічого: бронювання перенесено, скасовано, розпочато або воно завершилося.
 notify-booking_extended = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Сплачено: { $added }.
 notify-booking_extended_free = ⏱ Продовжено: { $name }, місце { $spot }, тепер до <b>{ $until }</b>. Без доплати: досягнуто добового ліміту вартості.
 btn-update_calendar = 📅 Оновити в календарі
@@ -595,6 +620,8 @@ incident_alert-kind-offline = не на зв'язку
 incident_alert-kind-fault = несправність або заклинювання
 incident_alert-kind-low_battery = низький заряд
 incident_alert-kind-lower_failed = не вдалося опустити
+incident_alert-bay_blocked-obstacle = блокатор не опустився: щось заважало (водієві запропоновано інше місце або повернення)
+incident_alert-bay_blocked-car_present = на місці стоїть авто до прибуття водія, що його забронював (водієві запропоновано інше місце або повернення)
 btn-incident_move = 🔀 Перенести водіїв
 btn-incident_refund = 💸 Повернути кошти
 btn-incident_test = 🔧 Перевірити блокатор

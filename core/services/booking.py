@@ -304,6 +304,20 @@ async def cancel(
     return result
 
 
+async def cancel_blocked(session: AsyncSession, reservation: Reservation, *, now: datetime) -> CancelResult:
+    """Cancels a (locked) booking whose bay was blocked when the driver came, although it has
+    started: the one exception to "no cancel after the start" (DESIGN.md §5), since the driver
+    could not park through no fault of theirs. Refunded in full to where the money came from;
+    the caller checked the booking is offered the refund (core/services/blocked_bay.py). The
+    reason stays on the row (`bay_blocked_reason`) and in the notification's payload."""
+    if reservation.status is not ReservationStatus.CONFIRMED or reservation.arrived_at is not None:
+        raise InvalidTransition(reservation.id, reservation.status.value, "cancel")
+    _close(reservation, "cancel", now)
+    result = CancelResult(reservation)
+    await refund_payments(session, reservation, now, result)
+    return result
+
+
 async def refund_payments(
     session: AsyncSession, reservation: Reservation, now: datetime, result: CancelResult
 ) -> None:

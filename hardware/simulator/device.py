@@ -82,6 +82,7 @@ class SimulatedBlocker:
         self.refuse_below = refuse_below  # battery below this refuses to move
         # Fault switches.
         self.obstacle = False  # lower/raise refused with `obstacle`
+        self.obstacle_lowering_only = False  # the obstacle refuses lowering only
         self.jam = False  # the next move ends in state `fault`, refused with `jammed`
         self.ack_delay = ack_delay  # seconds between finishing a command and acking it
         # What happened, for tests.
@@ -149,8 +150,12 @@ class SimulatedBlocker:
             self.state = self._position
             await self.publish_state()
 
-    def set_obstacle(self, on: bool) -> None:
+    def set_obstacle(self, on: bool, *, lowering_only: bool = False) -> None:
+        """Something in the way: moves are refused with `obstacle`. With `lowering_only`, an
+        obstacle that appears before a lowering (a bollard, bags, a car nosed in on the bay):
+        the blocker refuses to go down, while raising it again still works."""
         self.obstacle = on
+        self.obstacle_lowering_only = on and lowering_only
 
     async def set_car(self, present: bool) -> None:
         """A car drives onto (True) or off (False) the bay, reported at once (whatever the
@@ -210,7 +215,7 @@ class SimulatedBlocker:
             return self._ack(command, AckError.JAMMED)
         if self.battery < self.refuse_below:
             return self._ack(command, AckError.LOW_BATTERY)
-        if self.obstacle:
+        if self.obstacle and (command.action is Action.LOWER or not self.obstacle_lowering_only):
             return self._ack(command, AckError.OBSTACLE)
         target = WireState.LOWERED if command.action is Action.LOWER else WireState.RAISED
         if self.state is target:

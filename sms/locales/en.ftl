@@ -13,6 +13,7 @@ notify-booking_left = You left spot { $spot } at { $at }: booking #{ $id } ended
 notify-booking_left_none = You left spot { $spot } at { $at }: booking #{ $id } ended. No unused time to refund.
 notify-no_show_check = Still coming? Booking #{ $id } at { $name }, spot { $spot }, started at { $start }. At { $at } it is released for others. At the spot reply LOWER; LEAVE releases it now.
 notify-no_show_released = Nobody arrived at { $name }, spot { $spot }, by { $at }: booking #{ $id } was released for others. No refund.
+notify-bay_blocked = Spot { $spot } at { $name } is blocked (booking #{ $id }). Staff are alerted; in the Telegram bot you can move to a free spot or get a full refund.
 notify-no_show_released_refund = Nobody arrived at { $name }, spot { $spot }, by { $at }: booking #{ $id } was released for others. { $amount } is back in your wallet.
 notify-booking_extended = Booking #{ $id } now ends at { $until }. Paid { $added }.
 notify-booking_extended_free = Booking #{ $id } now ends at { $until }, at no extra cost.

@@ -13,6 +13,7 @@ notify-booking_left = Ви поїхали з місця { $spot } о { $at }: б
 notify-booking_left_none = Ви поїхали з місця { $spot } о { $at }: бронювання #{ $id } завершено. Невикористаного часу немає.
 notify-no_show_check = Ще їдете? Бронювання #{ $id } ({ $name }, { $spot }) з { $start }. О { $at } звільнимо місце. На місці: LOWER; звільнити: LEAVE.
 notify-no_show_released = Ніхто не прибув до { $at }: бронювання #{ $id } ({ $name }, місце { $spot }) звільнено для інших. Кошти не повертаються.
+notify-bay_blocked = Місце { $spot } ({ $name }) зайняте, бронювання #{ $id }. Персонал повідомлено. У Telegram-боті: інше місце або повернення коштів.
 notify-no_show_released_refund = Ніхто не прибув до { $at }: бронювання #{ $id } ({ $name }, місце { $spot }) звільнено. { $amount } повернуто в гаманець.
 notify-booking_extended = Бронювання #{ $id } продовжено до { $until }. Сплачено { $added }.
 notify-booking_extended_free = Бронювання #{ $id } продовжено до { $until } без доплати.

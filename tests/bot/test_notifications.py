@@ -94,6 +94,7 @@ def _payloads(
         },
         K.NO_SHOW_CHECK: {**booking_, "release_at": ends_at},
         K.NO_SHOW_RELEASED: {**booking_, "reason": "no_answer", "refund": 0, "currency": "EUR"},
+        K.BAY_BLOCKED: {**booking_, "reason": "car_present"},
         K.HOLD_EXPIRING: {**booking_, "minutes": 2, "expires_at": ends_at},
         K.HOLD_EXPIRED: booking_,
         K.LOWER_LATE: {**booking_, "status": "timeout"},
@@ -141,6 +142,8 @@ async def test_every_kind_says_something_specific_in_every_language(
             hold_minutes=10,
         )
         incident_id, review_id = await _incident_and_review(s, premise.id, user.id, clock)
+        # A car on its bay before the driver came: the blocked bay's offer (bay_blocked).
+        r.bay_blocked_at, r.bay_blocked_spot_id, r.bay_blocked_reason = clock.now(), r.spot_id, "car_present"
         payloads = _payloads(r.id, r.ends_at.isoformat(), incident_id, review_id, premise.id)
         user_id = user.id
     assert set(payloads) == set(K)
@@ -304,6 +307,8 @@ async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, l
             hold_minutes=10,
         )
         incident_id, review_id = await _incident_and_review(s, premise.id, user.id, clock)
+        # A car on its bay before the driver came: the blocked bay's offer (bay_blocked).
+        r.bay_blocked_at, r.bay_blocked_spot_id, r.bay_blocked_reason = clock.now(), r.spot_id, "car_present"
         payloads = _payloads(r.id, r.ends_at.isoformat(), incident_id, review_id, premise.id)
         # The sample payloads, made to agree with this booking.
         payloads[K.BOOKING_REMINDER]["options"] = [

@@ -226,7 +226,8 @@ async def test_an_obstacle_is_explained_with_a_retry_and_admins_are_alerted(
     sim[blocker_id].set_obstacle(True)
     await user.tap_raw(1, BookingAction(action="lower", reservation_id=r.id).pack())
     failed = await user.wait_for_message(lambda m: "in the way of the blocker" in m.text)
-    assert [text for text, _ in failed.buttons()] == ["🔄 Try again"]
+    # A blocked bay: another spot or a refund, or try again once the way is clear.
+    assert [text for text, _ in failed.buttons()][1:] == ["↩️ Refund me", "🔄 Try again"]
     async with e2e.db.read() as s:
         kinds = list(await s.scalars(select(Notification.kind).where(Notification.kind.like("admin_%"))))
         still = await s.get(Reservation, r.id)
@@ -235,7 +236,7 @@ async def test_an_obstacle_is_explained_with_a_retry_and_admins_are_alerted(
         kinds == ["admin_incident"] and still is not None and still.status == ReservationStatus.CONFIRMED
     )
     sim[blocker_id].set_obstacle(False)
-    await user.tap(failed, failed.buttons()[0][1] or "")
+    await user.tap(failed, failed.buttons()[2][1] or "")
     parked = await user.wait_for_message(lambda m: "Park now!" in m.text)
     # Where and until when (the car park's time), and what a parked driver may do next.
     assert (
