@@ -273,12 +273,12 @@ class Premise(Base):
     # gets its released time back (off by default: the time was kept for the driver).
     refund_unused: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     refund_no_show: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # Blocked bay (migration 0100): what a driver moved off a blocked bay gets in the wallet, in
+    # Blocked bay (migration 0024): what a driver moved off a blocked bay gets in the wallet, in
     # minor units; None = one hour of the booking's own rate plan (follows price changes), 0 = off.
     blocked_bay_credit: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=_now)
     # The SMS channel's short code (core/premise_codes.py); nullable only in the schema
-    # (migration 0100): every insert gets one from the listener below.
+    # (migration 0014): every insert gets one from the listener below.
     code: Mapped[str | None] = mapped_column(String(6))
     # Who sells the parking here, as receipts name them (migration 0020): the legal
     # name, registered address and VAT number of the operator, and the VAT rate in basis points
@@ -440,7 +440,7 @@ class Reservation(Base):
     # when they answered "Yes, keep it" (it is then never released as a no-show).
     no_show_asked_at: Mapped[datetime | None] = mapped_column()
     kept_at: Mapped[datetime | None] = mapped_column()
-    # Blocked bay (migration 0100): when "Move me / Refund me" was offered, for which spot (a
+    # Blocked bay (migration 0024): when "Move me / Refund me" was offered, for which spot (a
     # booking no longer on it was moved already), why (core.services.blocked_bay.Reason), and
     # the free spot the offer named.
     bay_blocked_at: Mapped[datetime | None] = mapped_column()
