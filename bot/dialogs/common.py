@@ -151,6 +151,19 @@ def text_input(handler: Any) -> MessageInput:
     return MessageInput(handler, content_types=ContentType.TEXT)
 
 
+def typed_window(state: State, *, back: State, on_text: Any, getter: Any) -> Window:
+    """A screen that asks for one typed answer: its title, a Back button to `back`, the answer
+    to `on_text`, anything else answered by unexpected_input."""
+    return Window(
+        Format("{title}"),
+        SwitchTo(Format("{btn_back}"), id="back", state=back),
+        text_input(on_text),
+        unexpected_input(),
+        state=state,
+        getter=getter,
+    )
+
+
 def unexpected_input() -> MessageInput:
     """The last input of every window: anything the window does not expect gets an answer,
     never silence: the same screen again, with a short explanation on top."""

@@ -33,7 +33,7 @@ from bot.dialogs.common import (
     show_hint,
     started_premise,
     t,
-    text_input,
+    typed_window,
     unexpected_input,
 )
 from bot.i18n import Raw, tr
@@ -363,21 +363,11 @@ def blockers_dialog() -> Dialog:
             state=BlockersSG.unbind,
             getter=unbind_getter,
         ),
-        Window(
-            Format("{title}"),
-            SwitchTo(Format("{btn_back}"), id="back", state=BlockersSG.blocker),
-            text_input(on_new_device),
-            unexpected_input(),
-            state=BlockersSG.replace,
-            getter=replace_getter,
+        typed_window(
+            BlockersSG.replace, back=BlockersSG.blocker, on_text=on_new_device, getter=replace_getter
         ),
-        Window(
-            Format("{title}"),
-            SwitchTo(Format("{btn_back}"), id="back", state=BlockersSG.blockers),
-            text_input(on_typed_device),
-            unexpected_input(),
-            state=BlockersSG.register,
-            getter=register_getter,
+        typed_window(
+            BlockersSG.register, back=BlockersSG.blockers, on_text=on_typed_device, getter=register_getter
         ),
         Window(
             Format("{title}"),

@@ -11,7 +11,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram_dialog import Dialog, DialogManager, Window
 from aiogram_dialog.widgets.input import MessageInput
-from aiogram_dialog.widgets.kbd import Cancel, Group, SwitchTo
+from aiogram_dialog.widgets.kbd import Cancel, Group
 from aiogram_dialog.widgets.text import Format
 
 from bot.dialogs.common import (
@@ -24,7 +24,7 @@ from bot.dialogs.common import (
     show_hint,
     started_premise,
     t,
-    text_input,
+    typed_window,
     unexpected_input,
 )
 from bot.receipts import vat_rate
@@ -117,12 +117,5 @@ def operator_dialog() -> Dialog:
             state=OperatorSG.details,
             getter=details_getter,
         ),
-        Window(
-            Format("{title}"),
-            SwitchTo(Format("{btn_back}"), id="back", state=OperatorSG.details),
-            text_input(on_value),
-            unexpected_input(),
-            state=OperatorSG.edit,
-            getter=edit_getter,
-        ),
+        typed_window(OperatorSG.edit, back=OperatorSG.details, on_text=on_value, getter=edit_getter),
     )

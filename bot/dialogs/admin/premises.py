@@ -36,6 +36,7 @@ from bot.dialogs.common import (
     started_premise,
     t,
     text_input,
+    typed_window,
     unexpected_input,
 )
 from bot.i18n import tr
@@ -689,14 +690,7 @@ def premises_dialog() -> Dialog:
             state=PremisesSG.details,
             getter=details_getter,
         ),
-        Window(
-            Format("{title}"),
-            SwitchTo(Format("{btn_back}"), id="back", state=PremisesSG.details),
-            text_input(on_value),
-            unexpected_input(),
-            state=PremisesSG.edit,
-            getter=edit_getter,
-        ),
+        typed_window(PremisesSG.edit, back=PremisesSG.details, on_text=on_value, getter=edit_getter),
         Window(
             Format("{title}"),
             SwitchTo(Format("{btn_back}"), id="back", state=PremisesSG.details),

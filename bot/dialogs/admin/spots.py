@@ -34,6 +34,7 @@ from bot.dialogs.common import (
     started_premise,
     t,
     text_input,
+    typed_window,
     unexpected_input,
 )
 from bot.i18n import Raw, tr
@@ -308,14 +309,7 @@ def spots_dialog() -> Dialog:
             state=SpotsSG.spots,
             getter=spots_getter,
         ),
-        Window(
-            Format("{title}"),
-            SwitchTo(Format("{btn_back}"), id="back", state=SpotsSG.spots),
-            text_input(on_labels),
-            unexpected_input(),
-            state=SpotsSG.add,
-            getter=add_getter,
-        ),
+        typed_window(SpotsSG.add, back=SpotsSG.spots, on_text=on_labels, getter=add_getter),
         Window(
             Format("{title}"),
             SwitchTo(Format("{btn_bookings}"), id="bookings", state=SpotsSG.bookings, when="has_bookings"),
@@ -332,22 +326,8 @@ def spots_dialog() -> Dialog:
             state=SpotsSG.spot,
             getter=spot_getter,
         ),
-        Window(
-            Format("{title}"),
-            SwitchTo(Format("{btn_back}"), id="back", state=SpotsSG.spot),
-            text_input(on_new_label),
-            unexpected_input(),
-            state=SpotsSG.rename,
-            getter=rename_getter,
-        ),
-        Window(
-            Format("{title}"),
-            SwitchTo(Format("{btn_back}"), id="back", state=SpotsSG.spot),
-            text_input(on_reason),
-            unexpected_input(),
-            state=SpotsSG.close_reason,
-            getter=reason_getter,
-        ),
+        typed_window(SpotsSG.rename, back=SpotsSG.spot, on_text=on_new_label, getter=rename_getter),
+        typed_window(SpotsSG.close_reason, back=SpotsSG.spot, on_text=on_reason, getter=reason_getter),
         Window(
             Format("{title}"),
             Button(Format("{btn_no_until}"), id="no_until", on_click=on_no_until),
