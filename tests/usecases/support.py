@@ -18,10 +18,12 @@ from core.models import (
     PaymentStatus,
     Reservation,
     Spot,
+    StaffRole,
     WalletTxKind,
 )
 from core.services import booking, wallet
 from core.services import payments as pay_rules
+from core.usecases.admin import AdminUseCases
 from tests.factories import make_premise, make_user
 
 BLOCKER = "B1"
@@ -119,3 +121,10 @@ async def reservation(db: Database, reservation_id: int) -> Reservation:
 async def blocker_state(db: Database) -> BlockerState:
     async with db.read() as s:
         return (await s.get_one(Blocker, BLOCKER)).state
+
+
+async def hire_staff(uc: AdminUseCases, owner: int, premise_id: int, manager: int, attendant: int) -> None:
+    """A manager and an attendant at the premise, invited by the owner as the console does."""
+    for user, role in ((manager, StaffRole.MANAGER), (attendant, StaffRole.ATTENDANT)):
+        invite = await uc.invite(owner, premise_id, role)
+        await uc.accept_invite(user, invite.token)

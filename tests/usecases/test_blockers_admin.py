@@ -22,11 +22,12 @@ from core.errors import (
     NotPermitted,
     SpotHasBlocker,
 )
-from core.models import AuditEntry, AuditOutcome, Blocker, BlockerState, Spot, StaffRole, UnassignedBlocker
+from core.models import AuditEntry, AuditOutcome, Blocker, BlockerState, Spot, UnassignedBlocker
 from core.usecases.blockers_admin import BlockerAdminUseCases
 from hardware.protocol import ProtocolError, check_blocker_id
 from tests.factories import make_premise, make_user
 from tests.fakes.blockers import FakeBlockers
+from tests.usecases.support import hire_staff
 
 
 @dataclass
@@ -59,9 +60,7 @@ async def site(db: Database, clock: ManualClock, settings: Settings) -> Site:
     fake = FakeBlockers()
     uc = BlockerAdminUseCases(db, clock, settings, commands=fake)
     site = Site(uc, fake, *ids)
-    for user, role in ((site.manager, StaffRole.MANAGER), (site.attendant, StaffRole.ATTENDANT)):
-        invite = await uc.invite(site.owner, site.a, role)
-        await uc.accept_invite(user, invite.token)
+    await hire_staff(uc, site.owner, site.a, site.manager, site.attendant)
     return site
 
 

@@ -16,14 +16,14 @@ from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
 from core.errors import InvalidPremise, NotFound, NotPermitted
-from core.models import AuditEntry, AuditOutcome, Premise, Reservation, ReservationStatus, StaffRole
+from core.models import AuditEntry, AuditOutcome, Premise, Reservation, ReservationStatus
 from core.rules import Interval
 from core.services import booking
 from core.services import payments as pay_rules
 from core.usecases.premises_admin import PremiseAdminUseCases, PremiseDraft, parse_coordinates
 from core.usecases.search import SearchUseCases
 from tests.factories import make_premise, make_user
-from tests.usecases.support import balance, fund
+from tests.usecases.support import balance, fund, hire_staff
 
 DRAFT = PremiseDraft(
     name="Podil Garage",
@@ -63,9 +63,7 @@ async def site(db: Database, clock: ManualClock, settings: Settings) -> Site:
         ids = alpha.id, beta.id, owner.id, manager.id, attendant.id, driver.id
     uc = PremiseAdminUseCases(db, clock, settings)
     site = Site(uc, SearchUseCases(db, clock, settings), *ids)
-    for user, role in ((site.manager, StaffRole.MANAGER), (site.attendant, StaffRole.ATTENDANT)):
-        invite = await uc.invite(site.owner, site.a, role)
-        await uc.accept_invite(user, invite.token)
+    await hire_staff(uc, site.owner, site.a, site.manager, site.attendant)
     return site
 
 

@@ -16,11 +16,12 @@ from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
 from core.errors import InvalidPremise, NotFound, NotPermitted
-from core.models import AuditEntry, AuditOutcome, StaffRole
+from core.models import AuditEntry, AuditOutcome
 from core.rules import Interval
 from core.usecases.premises_admin import MAX_PHOTOS, PremiseAdminUseCases
 from core.usecases.search import SearchUseCases
 from tests.factories import make_premise, make_user
+from tests.usecases.support import hire_staff
 
 
 @dataclass
@@ -41,9 +42,7 @@ async def site(db: Database, clock: ManualClock, settings: Settings) -> Site:
         ids = alpha.id, owner.id, manager.id, attendant.id
     uc = PremiseAdminUseCases(db, clock, settings)
     site = Site(uc, *ids)
-    for user, role in ((site.manager, StaffRole.MANAGER), (site.attendant, StaffRole.ATTENDANT)):
-        invite = await uc.invite(site.owner, site.a, role)
-        await uc.accept_invite(user, invite.token)
+    await hire_staff(uc, site.owner, site.a, site.manager, site.attendant)
     return site
 
 

@@ -30,14 +30,13 @@ from core.models import (
     Reservation,
     ReservationStatus,
     Spot,
-    StaffRole,
 )
 from core.services import booking, wallet
 from core.services import payments as pay_rules
 from core.usecases.search import SearchUseCases
 from core.usecases.spots import SpotUseCases
 from tests.factories import make_premise, make_user
-from tests.usecases.support import fund
+from tests.usecases.support import fund, hire_staff
 
 
 @dataclass
@@ -63,9 +62,7 @@ async def site(db: Database, clock: ManualClock, settings: Settings) -> Site:
         ids = alpha.id, beta.id, owner.id, manager.id, attendant.id, driver.id
     uc = SpotUseCases(db, clock, settings)
     site = Site(uc, SearchUseCases(db, clock, settings), *ids)
-    for user, role in ((site.manager, StaffRole.MANAGER), (site.attendant, StaffRole.ATTENDANT)):
-        invite = await uc.invite(site.owner, site.a, role)
-        await uc.accept_invite(user, invite.token)
+    await hire_staff(uc, site.owner, site.a, site.manager, site.attendant)
     return site
 
 
