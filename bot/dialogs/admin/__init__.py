@@ -9,6 +9,7 @@ premise is refused (and audited) by core/usecases/admin.py, not by hiding button
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from bot.dialogs.admin.now import open_now
 from bot.dialogs.admin.operator import OperatorSG
 from bot.dialogs.admin.premises import PremisesSG
 from bot.dialogs.admin.prices import PricesSG
-from bot.dialogs.admin.revenue import open_revenue, revenue_premises
+from bot.dialogs.admin.revenue import open_revenue
 from bot.dialogs.admin.reviews import ReviewsSG
 from bot.dialogs.admin.spots import SpotsSG
 from bot.dialogs.admin.states import AdminSG
@@ -37,7 +38,7 @@ from bot.dialogs.states import MenuSG
 from bot.i18n import Raw, tr
 from core.errors import DomainError, NotFound
 from core.models import AuditOutcome, StaffRole
-from core.permissions import INVITE_HOURS, Permission, Role
+from core.permissions import INVITE_HOURS, Permission, Role, allowed
 from core.usecases.admin import AUDIT_PAGE, AuditLine
 
 __all__ = ["AdminSG", "admin_dialog", "open_console"]
@@ -94,10 +95,11 @@ async def premises_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, 
         "btn_bookings": t(m, "admin.btn_bookings") if found else "",
         # Beside the car parks, what spans them (bot/dialogs/admin/now.py, revenue.py).
         "btn_now": t(m, "admin.btn_now") if found else "",
-        "btn_revenue": t(m, "admin.btn_revenue") if found and await revenue_premises(m) else "",
+        # From the roles just read (revenue_premises and may_moderate would read them again).
+        "btn_revenue": t(m, "admin.btn_revenue") if _may(found, Permission.VIEW_REVENUE) else "",
         "btn_help": t(m, "admin.btn_help"),
         "btn_new_premise": t(m, "admin.btn_new_premise") if caller(m).is_admin else "",
-        "btn_reviews": await _reviews_button(m) if found else "",
+        "btn_reviews": await _reviews_button(m) if _may(found, Permission.MODERATE_REVIEWS) else "",
     }
 
 
@@ -109,12 +111,14 @@ async def on_revenue(callback: CallbackQuery, _: Button, manager: DialogManager)
     await open_revenue(callback, manager)
 
 
+def _may(found: Sequence[Any], permission: Permission) -> bool:
+    """Whether the caller's role at some of `found` (premises_of) allows `permission`."""
+    return any(allowed(p.role, permission) for p in found)
+
+
 async def _reviews_button(m: DialogManager) -> str:
-    """ "⭐ Reviews (n waiting)" for those who moderate reviews somewhere; nothing for others."""
-    reviews, who = services(m).review_moderation, caller(m).user_id
-    if not await reviews.may_moderate(who):
-        return ""
-    _, waiting = await reviews.queue(who, limit=0)
+    """ "⭐ Reviews (n waiting)", for those who moderate reviews somewhere."""
+    _, waiting = await services(m).review_moderation.queue(caller(m).user_id, limit=0)
     return label(m, "admin.btn_reviews", count=waiting)
 
 
