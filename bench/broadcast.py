@@ -27,7 +27,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import insert, select
 
-from bench._common import print_machine
+from bench._common import insert_drivers, print_machine
 from bot.notifications import TelegramSender
 from core.clock import ManualClock
 from core.db import Database
@@ -60,20 +60,7 @@ async def seed(db: Database, n: int, now: datetime) -> None:
         )
         s.add(premise)
         await s.flush()
-        await s.execute(
-            insert(User),
-            [
-                {
-                    "telegram_id": 10_000 + i,
-                    "name": f"Driver {i}",
-                    "language": "en" if i % 3 else "uk",
-                    "is_admin": False,
-                    "sms_opt_out": False,
-                    "created_at": now,
-                }
-                for i in range(n)
-            ],
-        )
+        await insert_drivers(s, n, now)
         await s.execute(
             insert(Spot), [{"premise_id": premise.id, "label": f"S{i}", "is_active": True} for i in range(n)]
         )

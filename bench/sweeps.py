@@ -28,6 +28,7 @@ from sqlalchemy import func, insert, select
 from bench._common import (
     BackendUnavailable,
     backend_choices,
+    insert_drivers,
     postgres_server_version,
     print_machine,
     print_table,
@@ -81,20 +82,7 @@ async def seed(db: Database, n: int, now: datetime) -> None:
             evening = PeriodRate(frozenset(range(7)), clock_time(18, 0), clock_time(8, 0), 100)
             plan = RatePlan(base_per_hour=200, currency="EUR", first_hour=300, periods=(evening,))
             plans.append((await store_plan(s, premise, plan, now - timedelta(days=1))).plan_id)
-        await s.execute(
-            insert(User),
-            [
-                {
-                    "telegram_id": 10_000 + i,
-                    "name": f"Driver {i}",
-                    "language": "en" if i % 3 else "uk",
-                    "is_admin": False,
-                    "sms_opt_out": False,
-                    "created_at": now,
-                }
-                for i in range(n)
-            ],
-        )
+        await insert_drivers(s, n, now)
         await s.execute(
             insert(Spot),
             [
