@@ -540,11 +540,16 @@ async def _incident_of(session: AsyncSession, payload: dict[str, Any]) -> _Incid
     return _Incident(incident, spot, premise)
 
 
-def incident_keyboard(lang: str, incident_id: int, *, bookings: bool) -> InlineKeyboardMarkup:
-    """An incident alert's buttons: move and refund only when it names bookings."""
+def incident_keyboard(
+    lang: str, incident_id: int, *, bookings: bool, may_move: bool = True, may_refund: bool = True
+) -> InlineKeyboardMarkup:
+    """An incident alert's buttons: move and refund only when it names bookings and its reader
+    may do them."""
     actions: list[tuple[str, str]] = []
-    if bookings:
-        actions += [("move", "btn.incident_move"), ("refund", "btn.incident_refund")]
+    if bookings and may_move:
+        actions.append(("move", "btn.incident_move"))
+    if bookings and may_refund:
+        actions.append(("refund", "btn.incident_refund"))
     actions += [("test", "btn.incident_test"), ("ack", "btn.incident_ack")]
     return InlineKeyboardMarkup(
         inline_keyboard=[
@@ -604,7 +609,15 @@ async def incident_alert(session: AsyncSession, lang: str, payload: dict[str, An
         lines=Raw("".join("\n" + line for line in lines)),
         ack=Raw(ack),
     )
-    return Rendered(text, incident_keyboard(lang, incident.id, bookings=bool(lines)))
+    # Alerts queued before the reader's rights were written in them offer both, as they did.
+    keyboard = incident_keyboard(
+        lang,
+        incident.id,
+        bookings=bool(lines),
+        may_move=bool(payload.get("may_move", True)),
+        may_refund=bool(payload.get("may_refund", True)),
+    )
+    return Rendered(text, keyboard)
 
 
 async def _admin_incident(note: Note) -> Rendered | None:
