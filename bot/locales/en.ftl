@@ -962,6 +962,7 @@ admin-premise_details =
         [one] { $spots } spot
        *[other] { $spots } spots
     }
+    🅿️ Blocked-bay credit: { $bay_credit }
     { $active ->
         [yes] ✅ Offered to drivers
        *[no] ⛔ Deactivated: not offered to drivers
@@ -975,6 +976,9 @@ admin-premise_field-description = ✏️ Description
 admin-premise_field-location = ✏️ Location
 admin-premise_field-features = ✏️ Features
 admin-premise_field-photos = ✏️ Photos
+admin-premise_field-blocked_bay_credit = ✏️ Blocked-bay credit
+admin-bay_credit_plan_hour = one hour of the price plan
+admin-bay_credit_none = none
 admin-premise_location =
     📍 Now at <code>{ $lat }, { $lon }</code> ({ $timezone }).
     Send the new location (📎 → Location) or type its coordinates, like <code>50.45, 30.52</code>:
@@ -1001,6 +1005,10 @@ admin-premise_invalid-timezone = ⚠️ Type a time zone like Europe/Kyiv.
 admin-premise_invalid-currency = ⚠️ Type a three-letter currency code like EUR.
 admin-premise_invalid-opening_hours = ⚠️ Type 24/7, or hours like Mo-Fr 07:00-21:00; Sa 08:00-14:00.
 admin-premise_invalid-description = ⚠️ At most 2000 characters.
+admin-premise_invalid-blocked_bay_credit = ⚠️ Type an amount like 5.00, 0 for none, or hour.
+admin-premise_edit_bay_credit =
+    🅿️ <b>Blocked-bay credit</b>: what a driver gets in the wallet when a car on their booked bay makes us move them. Now: <b>{ $current }</b>.
+    Type an amount in { $currency } like <code>5.00</code>, <code>0</code> for none, or <code>hour</code> for one hour of the booking's price plan:
 admin-invalid_premise = This value cannot be used for the car park.
 admin-btn_premise_deactivate = ⛔ Deactivate
 admin-btn_premise_reactivate = ✅ Reactivate

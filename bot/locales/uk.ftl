@@ -986,6 +986,7 @@ admin-premise_details =
         [few] { $spots } місця
        *[other] { $spots } місць
     }
+    🅿️ Компенсація за зайняте місце: { $bay_credit }
     { $active ->
         [yes] ✅ Пропонується водіям
        *[no] ⛔ Деактивовано: не пропонується водіям
@@ -999,6 +1000,9 @@ admin-premise_field-description = ✏️ Опис
 admin-premise_field-location = ✏️ Локація
 admin-premise_field-features = ✏️ Переваги
 admin-premise_field-photos = ✏️ Фото
+admin-premise_field-blocked_bay_credit = ✏️ Компенсація за зайняте місце
+admin-bay_credit_plan_hour = година за тарифом
+admin-bay_credit_none = немає
 admin-premise_location =
     📍 Зараз тут: <code>{ $lat }, { $lon }</code> ({ $timezone }).
     Надішліть нову локацію (📎 → Локація) або введіть координати, наприклад <code>50.45, 30.52</code>:
@@ -1025,6 +1029,10 @@ admin-premise_invalid-timezone = ⚠️ Введіть часовий пояс, 
 admin-premise_invalid-currency = ⚠️ Введіть трилітерний код валюти, наприклад UAH.
 admin-premise_invalid-opening_hours = ⚠️ Введіть 24/7 або години, наприклад Mo-Fr 07:00-21:00; Sa 08:00-14:00.
 admin-premise_invalid-description = ⚠️ До 2000 символів.
+admin-premise_invalid-blocked_bay_credit = ⚠️ Введіть суму, наприклад 5.00, 0 — без компенсації, або «година».
+admin-premise_edit_bay_credit =
+    🅿️ <b>Компенсація за зайняте місце</b>: що водій отримує на гаманець, коли чуже авто на заброньованому місці змушує нас його перенести. Зараз: <b>{ $current }</b>.
+    Введіть суму в { $currency }, наприклад <code>5.00</code>, <code>0</code> — без компенсації, або <code>година</code> — година за тарифом бронювання:
 admin-invalid_premise = Це значення не підходить для паркінгу.
 admin-btn_premise_deactivate = ⛔ Деактивувати
 admin-btn_premise_reactivate = ✅ Активувати знову
