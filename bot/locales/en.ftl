@@ -176,6 +176,7 @@ price-invalid_plan = This price plan cannot be used. Check its prices and period
 price-bad_amount = Prices must be from 0.01 up to 10000.00, with at most two decimals.
 price-cap_too_low = The daily cap must be at least the price of the dearest hour.
 price-bad_period = Each special rate needs at least one weekday, times in whole minutes, and no overlap with another.
+quote-price_changed = The price is now { $price }: the rates changed since this screen was drawn. Nothing is held: check the new total and tap Hold again.
 quote-no_spot = Sorry, every spot is taken for that time. Try another time or car park.
 btn-waitlist_join = 🔔 Tell me when a spot frees up
 waitlist-joined = 🔔 You are on the waitlist. When a spot frees up for this time, you get a message with a button to hold it; the offer stands { $minutes } min. Your wish stands until { $until }.
