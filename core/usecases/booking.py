@@ -24,7 +24,7 @@ from core.models import (
     ReservationStatus,
     Spot,
 )
-from core.pricing import PriceLine, price_stay
+from core.pricing import PriceLine, price_stay, whole_minutes
 from core.rules import EXTENDABLE, can_cancel, can_end_now, is_paid, is_payable
 from core.services import booking, reminders, vehicles, wallet
 from core.services import payments as pay_rules
@@ -200,7 +200,7 @@ class BookingUseCases:
             plan = await plan_by_id(s, v.reservation.rate_plan_id) if v.reservation.rate_plan_id else None
         r = v.reservation
         lines: tuple[PriceLine, ...] = ()
-        if plan is not None:
+        if plan is not None and whole_minutes(r.starts_at, r.ends_at):
             priced = price_stay(plan, r.starts_at, r.ends_at, v.premise.timezone)
             if priced.total == r.price and priced.currency == r.currency:
                 lines = priced.lines
