@@ -461,6 +461,8 @@ class ArrivalUseCases:
                 await self._unclaim_raise(blocker_id, claim)
                 continue
             result = await self.blockers.command(blocker_id, "raise", reservation_id)
+            if not result.ok:
+                await self._unclaim_raise(blocker_id, claim)
             raised += result.ok
         return raised
 
@@ -510,6 +512,8 @@ class ArrivalUseCases:
                 await self._unclaim_raise(blocker_id, claim)
                 continue
             result = await self.blockers.command(blocker_id, "raise", reservation_id)
+            if not result.ok:
+                await self._unclaim_raise(blocker_id, claim)
             if result.ok:
                 raised += 1
             elif result.status is CommandStatus.OBSTACLE:
@@ -523,11 +527,11 @@ class ArrivalUseCases:
 
         Per blocker, not for the whole list at once: commands go out one at a time and each may
         wait ACK_TIMEOUT_SECONDS, so a claim on the list would lapse before its last blockers
-        (or block them for minutes after a crash). The claim is not given back after the
-        command: the row may read "lowered" a moment after the ack (the link writes it in its
-        next batch), and another process's run reading it then must not raise it again; once it
-        lapses, a raise that failed is retried by the next run. Commands of drivers and staff
-        never look at it."""
+        (or block them for minutes after a crash). A raise that went up keeps its claim until it
+        lapses: the row may read "lowered" a moment after the ack (the link writes it in its
+        next batch), and another process's run reading it then must not raise it again. One not
+        sent, or that failed (the row says "lowered" truly), gives it back: the next run, of any
+        process, tries again as before. Commands of drivers and staff never look at it."""
         now = self.clock.now()
         until = now + self.claim_for
         async with self.db.transaction() as s:
@@ -541,7 +545,7 @@ class ArrivalUseCases:
         return until if claimed.rowcount == 1 else None
 
     async def _unclaim_raise(self, blocker_id: str, until: datetime) -> None:
-        # Nothing was sent: the next run may raise it as soon as the checks allow.
+        # Nothing went up: the next run may raise it as soon as the checks allow.
         async with self.db.transaction() as s:
             await s.execute(
                 update(Blocker)

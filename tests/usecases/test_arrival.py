@@ -151,3 +151,20 @@ async def test_a_raise_not_sent_gives_its_claim_back(db: Database, clock: Manual
     assert await uc.close_finished() == 1
     assert blockers.sent[-1] == (BLOCKER, "raise", rid)
     assert await _raise_claim(db) == clock.now() + uc.claim_for  # held until it lapses
+
+
+async def test_a_failed_raise_gives_its_claim_back(db: Database, clock: ManualClock) -> None:
+    """The raising arm met the car (obstacle): the overstay is reported and the claim given
+    back, so the next run (of any process) tries again."""
+    p = await place(db, clock)
+    rid = await paid_from_wallet(db, clock, p, clock.now(), 60)
+    blockers = FakeBlockers(CommandStatus.OK, CommandStatus.OBSTACLE)
+    uc = _arrival(db, clock, blockers)
+    assert (await uc.lower(rid, p.user_id)).ok
+    clock.advance(timedelta(hours=1, minutes=1))
+    async with db.transaction() as s:
+        await booking.complete_due(s, clock.now())
+    assert await uc.close_finished() == 0
+    assert blockers.sent[-1] == (BLOCKER, "raise", rid) and await _raise_claim(db) is None
+    assert await uc.close_finished() == 1
+    assert blockers.sent.count((BLOCKER, "raise", rid)) == 2
