@@ -375,6 +375,10 @@ class Blocker(Base):
     # car is there, or before any car): an early leave counts its grace from here. Never moved
     # by a repeated or older report (hardware/ingest.py).
     car_gone_since: Mapped[datetime | None] = mapped_column()
+    # A raising sweep's claim (core/usecases/arrival.py): until then no other process's sweep
+    # raises this blocker, so each raise goes out once. Lapses by itself; drivers' and staff's
+    # commands never look at it.
+    raise_claim_until: Mapped[datetime | None] = mapped_column()
 
 
 class UnassignedBlocker(Base):
