@@ -6,7 +6,7 @@
   the blocker, so each raise is sent once. It lapses by itself (a crashed process blocks
   nothing for long). Commands of drivers and staff never look at it.
 
-Revision ID: 0100
+Revision ID: 0025
 Revises: 0024
 Create Date: 2026-11-29
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0100"
+revision = "0025"
 down_revision = "0024"
 branch_labels = None
 depends_on = None
