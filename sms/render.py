@@ -52,7 +52,8 @@ async def _booked(session: AsyncSession, payload: dict[str, Any]) -> tuple[Reser
     return reservation, spot, premise
 
 
-def _common(r: Reservation, spot: Spot, premise: Premise) -> dict[str, Any]:
+def booking_values(r: Reservation, spot: Spot, premise: Premise) -> dict[str, Any]:
+    """The values every booking text names (an SMS reply saying what a notification would)."""
     tz = premise.timezone
     return {
         "id": r.id,
@@ -117,7 +118,7 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> str:
         log.warning("notification %s of kind %s: its booking is gone", note.id, note.kind)
         return t(lang, "notify.generic")
     r, spot, premise = booked
-    values = _common(r, spot, premise)
+    values = booking_values(r, spot, premise)
     renderer = _BOOKING_TEXTS.get(kind)
     if renderer is None:
         return t(lang, "notify.generic")

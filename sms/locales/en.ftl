@@ -51,7 +51,6 @@ reply-quote_link = { $name }, spot { $spot } until { $end }: { $price }. Held { 
 reply-quote_yes = { $name }, spot { $spot } until { $end }: { $price }. Reply PAY within { $hold } min to pay with { $method }.
 reply-method_wallet = your wallet ({ $balance })
 reply-method_card = card *{ $last4 }
-reply-paid = Paid { $price }. Booking #{ $id } confirmed.
 reply-pay_link = Your saved card could not be charged. Pay { $price } at { $link }
 reply-pay_link_new = Pay { $price } at { $link } (your card is kept for next time).
 reply-nothing_to_pay = Nothing to pay. Start with PARK <code> <time>.

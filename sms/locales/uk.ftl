@@ -51,7 +51,6 @@ reply-quote_link = { $name }, місце { $spot } до { $end }: { $price }. Т
 reply-quote_yes = { $name }, місце { $spot } до { $end }: { $price }. Надішліть PAY протягом { $hold } хв — спишемо з { $method }.
 reply-method_wallet = гаманця ({ $balance })
 reply-method_card = картки *{ $last4 }
-reply-paid = Сплачено { $price }. Бронювання #{ $id } підтверджено.
 reply-pay_link = Не вдалося списати кошти з картки. Сплатіть { $price } за посиланням: { $link }
 reply-pay_link_new = Сплатіть { $price } за посиланням: { $link }
 reply-nothing_to_pay = Немає несплачених бронювань. Почніть з PARK <код> <час>.
