@@ -54,8 +54,9 @@ async def _tell_guests(
     """One notice per guest of the passes just revoked (a guest may hold a link and a text of
     the same booking). It goes where the pass reached them: a text pass by SMS, as the pass
     itself went (its LOWER is an SMS verb); a link by the outbox's choice (the chat that opened
-    it). `parked`: the stay has begun, so the guest's car may be on the spot: the text says the
-    booking stays the owner's and its end, instead of evicting anyone."""
+    it). `parked`: the booking is in progress (its blocker was lowered), so the guest's car may
+    be on the spot: the text says the booking stays the owner's until its end (revoking evicts
+    nobody, and who lowered is not recorded, so it reads "if your car is on the spot")."""
     passes: dict[int, list[tuple[int, str | None]]] = {}
     for pass_id, used_by, phone in revoked:
         if used_by is not None and used_by != reservation.user_id:
