@@ -313,6 +313,12 @@ class OfferLapsed(DomainError):
     code = "offer_lapsed"
 
 
+class WishOver(DomainError):
+    """ "Wait again" under a lapsed offer after the wish's own time (its stay has begun)."""
+
+    code = "wish_over"
+
+
 class TooManyWishes(DomainError):
     """A driver waits for at most core.usecases.waitlist.MAX_WISHES spots at a time."""
 

@@ -320,6 +320,7 @@ _REFUSALS = {
     "cannot_share": "guest.cannot_share",
     "offer_lapsed": "waitlist.lapsed",
     "too_many_wishes": "waitlist.too_many",
+    "wish_over": "waitlist.over",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 REVIEW_REFUSALS = ("not_completed", "no_show", "closed", "rating", "too_long")

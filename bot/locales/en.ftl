@@ -189,6 +189,7 @@ waitlist-withdrawn = Withdrawn: you will not hear about that spot.
 waitlist-lapsed = This offer has lapsed: the spot went to the next driver in line.
 waitlist-gone = Sorry, someone booked that spot a moment ago. You stay first in line for the next one.
 waitlist-too_many = You are already waiting for 5 spots. Withdraw one first in /bookings → 🔔 My waitlist.
+waitlist-over = That time has begun: there is nothing left to wait for.
 hold-too_many = You already have { $limit ->
         [one] { $limit } unpaid booking
        *[other] { $limit } unpaid bookings
@@ -511,12 +512,17 @@ notify-guest_pass =
     🅿️ Spot <b>{ $spot }</b>
     🕒 { $window }
     Reply LOWER by SMS when you arrive.
+notify-guest_pass_revoked = 🚫 Your guest pass for spot <b>{ $spot }</b> at { $name } ({ $window }) was cancelled by the driver who shared it. The blocker will no longer lower for you.
+notify-guest_pass_revoked_parked = 🚫 Your guest pass for spot <b>{ $spot }</b> at { $name } ({ $window }) was cancelled by the driver who shared it. The booking stays theirs until { $until }: if your car is on the spot, agree with them when to move it. The blocker will no longer go down or up for you.
 notify-waitlist_offer =
     🔔 <b>A spot is free at { $name }</b>
     📍 { $address }
     🕒 { $window }
     Hold it by { $until }; after that it goes to the next driver in line.
 btn-waitlist_hold = 🅿️ Hold it
+notify-waitlist_offer_lapsed = ⌛ The spot at { $name } for { $window } went to the next driver in line: you did not hold it within { $minutes } min.
+waitlist-again = Still looking for that time? Join the waitlist again:
+notify-waitlist_wish_ended = 🔕 Your wish for a spot at { $name } ({ $window }) has ended: no spot freed up in time.
 notify-payment_refunded = ↩️ { $amount } is being refunded for booking #{ $id }: { $reason }
 refund_reason-spot_taken = the spot was taken before your payment arrived.
 refund_reason-duplicate = this booking was already paid.
