@@ -58,7 +58,6 @@ from tests.city import (
     all_written,
     city_environment,
     clear_retained,
-    fleet_window,
     lease_takers,
     links_ready,
     prepare_fleet,
@@ -116,10 +115,9 @@ async def city(args: argparse.Namespace, url: str, work: Path) -> Result:
                     await links_ready(procs)
                     pids = {p.name: p.process.pid for p in procs}
                     start = datetime.now(UTC)
-                    window = fleet_window(args.blockers, args.processes)
                     async with Fleet.started(
                         mqtt_url=MQTT_URL, prefix=prefix, database_url=url, blockers=args.blockers,
-                        rounds=args.rounds, window=window, start=start,
+                        rounds=args.rounds, processes=args.processes, start=start,
                     ) as fleet:  # fmt: skip
                         deliveries = Deliveries(tg, chats)
                         cpu_before = {name: cpu_seconds([pid]) for name, pid in pids.items()}

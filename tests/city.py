@@ -191,13 +191,14 @@ class Fleet:
     @classmethod
     @contextlib.asynccontextmanager
     async def started(
-        cls, *, mqtt_url: str, prefix: str, database_url: str, blockers: int, rounds: int, window: int,
+        cls, *, mqtt_url: str, prefix: str, database_url: str, blockers: int, rounds: int, processes: int,
         start: datetime,
     ) -> AsyncIterator[Fleet]:  # fmt: skip
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "tests.city", "fleet", "--url", mqtt_url, "--prefix", prefix,
             "--database", database_url, "--blockers", str(blockers), "--rounds", str(rounds),
-            "--window", str(window), "--start", start.isoformat(),
+            "--window", str(fleet_window(blockers, processes)), "--processes", str(processes),
+            "--start", start.isoformat(),
             cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
         try:
@@ -230,16 +231,19 @@ class _Window:
 
     def __init__(self, conn: asyncpg.Connection, size: int) -> None:
         self.conn, self.size = conn, size
-        self.sent = 0
-        self.written = 0
+        self.sent = 0  # messages published, each counted `weight` times
+        self.written = 0  # writes logged
+        self.done = 0  # messages written, each counted `weight` times
+        self.weight = 1
 
     async def room(self) -> None:
         # A message lost on the way (counted at the end) stops holding it back after 2 s.
         since = time.perf_counter()
-        while self.sent - self.written > self.size and time.perf_counter() - since < 2:
+        while self.sent - self.done > self.size and time.perf_counter() - since < 2:
             await asyncio.sleep(0.01)
             now_written = await _written(self.conn)
             if now_written != self.written:
+                self.done += (now_written - self.written) * self.weight
                 self.written, since = now_written, time.perf_counter()
 
 
@@ -256,21 +260,25 @@ async def _fleet(args: argparse.Namespace) -> Published:
             window = _Window(conn, args.window)
             started, clock = time.time(), time.perf_counter()
 
-            async def publish(topic: Callable[[str, str], str], payload: bytes) -> None:
+            async def publish(topic: Callable[[str, str], str], payload: bytes, weight: int) -> None:
+                window.weight = weight
                 for chunk in _chunks(ids, 100):
                     await window.room()
                     await asyncio.gather(
                         *(client.publish(topic(args.prefix, b), payload, qos=1, retain=True) for b in chunk)
                     )
-                    window.sent += len(chunk)
+                    window.sent += len(chunk) * weight
 
-            await publish(protocol.availability_topic, protocol.Availability.ONLINE.value.encode())
+            # Every process hears every `availability` (a plain subscription of its own) besides
+            # the group's share, which is written: it weighs processes + 1 times a report.
+            online = protocol.Availability.ONLINE.value.encode()
+            await publish(protocol.availability_topic, online, args.processes + 1)
             for r in range(1, args.rounds + 1):
                 state = protocol.WireState.LOWERED if r % 2 else protocol.WireState.RAISED
                 report = protocol.State(
                     state=state, car_present=bool(r % 2), battery=80 + r, ts=report_ts(start, r)
                 )
-                await publish(protocol.state_topic, report.to_json())
+                await publish(protocol.state_topic, report.to_json(), 1)
             return Published(len(ids), len(ids) * args.rounds, started, time.perf_counter() - clock)
     finally:
         await conn.close()
@@ -444,6 +452,7 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     fleet.add_argument("--blockers", type=int, required=True)
     fleet.add_argument("--rounds", type=int, required=True)
     fleet.add_argument("--window", type=int, required=True)
+    fleet.add_argument("--processes", type=int, required=True)
     fleet.add_argument("--start", required=True)
     return parser.parse_args(argv)
 
