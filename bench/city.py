@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import argparse
 import asyncio
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -147,6 +148,10 @@ async def city(args: argparse.Namespace, url: str, work: Path) -> Result:
                 if keys:
                     await client.delete(*keys)
                 await client.aclose()
+                if args.logs is not None:
+                    args.logs.mkdir(parents=True, exist_ok=True)
+                    for log in (work / "web").glob("*.log"):
+                        shutil.copy(log, args.logs / log.name)
             throttled = tg.throttled
         async with db.read() as s:
             reminders = (Notification.kind == NotificationKind.BOOKING_REMINDER.value,)
@@ -253,6 +258,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=2, help="service processes (2)")
     parser.add_argument("--sweep-seconds", type=float, default=15, help="SWEEP_INTERVAL_SECONDS (15)")
     parser.add_argument("--timeline", action="store_true", help="print the deliveries of each second")
+    parser.add_argument("--logs", type=Path, help="copy the processes' logs into this directory")
     return parser.parse_args(argv)
 
 
