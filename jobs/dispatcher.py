@@ -32,6 +32,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,8 @@ from core.services.outbox import Delivery, DeliveryResult, MessageSender
 from jobs.lease import SenderLease
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +164,11 @@ class OutboxDispatcher:
                     return handled  # lost meanwhile (kick saw it): the holder sends the rest
                 claiming = asyncio.ensure_future(self.claim())
                 try:
-                    claim = await asyncio.shield(claiming)
+                    claim = await _to_the_end(claiming)
                 except asyncio.CancelledError:
-                    # Stopped while claiming: the claim may still commit; hand back what it took.
-                    with contextlib.suppress(Exception):
-                        pending = (await claiming).notes
+                    # Stopped while claiming: the claim ran to its end; hand back what it took.
+                    if not claiming.cancelled() and claiming.exception() is None:
+                        pending = claiming.result().notes
                     raise
                 pending = claim.notes
                 if not pending:
@@ -178,7 +181,8 @@ class OutboxDispatcher:
                         if ahead_id not in preparing:
                             preparing[ahead_id] = asyncio.create_task(self._prepare(ahead_id, ahead_user))
                     note_id, user = pending[0]
-                    sender, prepared = await preparing[note_id]
+                    # Shielded: a stop must not cut its read short (the clean-up below awaits it).
+                    sender, prepared = await asyncio.shield(preparing[note_id])
                     await self._in_flight.acquire()
                     try:
                         if sender is not None:
@@ -196,18 +200,28 @@ class OutboxDispatcher:
                     task.add_done_callback(sending.discard)
                     handled += 1
         finally:
-            # Runs on cancellation too: a stopped dispatcher leaves no message half-recorded.
-            for unsent in preparing.values():
-                unsent.cancel()
-            await asyncio.gather(*preparing.values(), return_exceptions=True)
-            # Sends under way first: each records its outcome, whatever happens to the rest.
-            if sending:
-                await asyncio.gather(*sending, return_exceptions=True)
-            if pending:
-                try:
-                    await self._hand_back([note_id for note_id, _ in pending])
-                except Exception:  # never sent: their lease runs out and a later run takes them
-                    log.warning("could not hand back %d claimed notification(s)", len(pending), exc_info=True)
+            # Runs on cancellation too, and to its end even when a stop comes in the middle of
+            # it (a run that just returned, or a second cancel): a stopped dispatcher leaves no
+            # message half-recorded and no claimed row leased.
+            await _to_the_end(asyncio.ensure_future(self._settle(preparing, sending, pending)))
+
+    async def _settle(
+        self,
+        preparing: Mapping[int, asyncio.Task[tuple[MessageSender | None, object]]],
+        sending: set[asyncio.Task[None]],
+        pending: list[tuple[int, User]],
+    ) -> None:
+        """The end of a run: sends under way record their outcome, claimed rows not sent go back."""
+        # Renders started ahead are short reads: let them end rather than cut a query short.
+        await asyncio.gather(*preparing.values(), return_exceptions=True)
+        # Sends under way first: each records its outcome, whatever happens to the rest.
+        if sending:
+            await asyncio.gather(*sending, return_exceptions=True)
+        if pending:
+            try:
+                await self._hand_back([note_id for note_id, _ in pending])
+            except Exception:  # never sent: their lease runs out and a later run takes them
+                log.warning("could not hand back %d claimed notification(s)", len(pending), exc_info=True)
 
     async def _prepare(self, note_id: int, user: User) -> tuple[MessageSender | None, object]:
         """The sender and what it will send, or (None, the outcome) when there is nothing to send."""
@@ -237,7 +251,15 @@ class OutboxDispatcher:
                 except Exception as exc:  # a sender bug must not stop the other notifications
                     log.exception("notification %s: sender failed", note_id)
                     result = DeliveryResult(Delivery.RETRY, error=f"{type(exc).__name__}: {exc}"[:200])
-            await self._record(note_id, result)
+            try:
+                await self._record(note_id, result)
+            except Exception:  # the lease runs out and a later run sends it again
+                log.warning(
+                    "notification %s: could not record its outcome (%s)",
+                    note_id,
+                    result.status.value,
+                    exc_info=True,
+                )
         finally:
             self._in_flight.release()
 
@@ -343,6 +365,27 @@ class OutboxDispatcher:
                     # Telegram asked the whole bot to slow down: hold every send, not just this one.
                     self._pacer.pause(result.retry_after)
             metrics.SENDS.labels(channel, _send_result(channel, note, result)).inc()
+
+
+async def _to_the_end(task: asyncio.Future[T]) -> T:
+    """The result of `task`, awaited to its end even when the caller is cancelled meanwhile,
+    once or more: for work that must not be cut in half (a claim that may commit, outcomes
+    being recorded, rows being handed back). The caller's cancellation is raised once the
+    task is done. (A bare `await task` would cancel the task with the caller; `shield` alone
+    would let the caller go on before the task has ended.)"""
+    stopped = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            stopped = True  # the caller was stopped, not the task: keep waiting for it
+        except Exception:
+            break  # the task failed: its exception is raised below
+    if stopped:
+        raise asyncio.CancelledError
+    return task.result()
 
 
 def _send_result(channel: str, note: Notification, result: DeliveryResult) -> str:
