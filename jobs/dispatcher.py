@@ -7,21 +7,29 @@ had a message less than a second ago is skipped for now (its rows stay pending),
 chat never holds up the others.
 
 Rows are claimed in a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
-processes never take the same row; SQLite has a single writer) and leased. Each send's outcome
-is committed right after its HTTP call, in its own short transaction. When the dispatcher is
-stopped (task cancelled), sends already under way still record their outcome and claimed rows
-not yet sent are handed back at once.
+processes never take the same row; SQLite has a single writer) and leased, each marked with
+the lease holding that claimed it (`claimed_by`). Right before its HTTP call leaves, a row's
+send is marked as started (`send_started_at`, one short UPDATE, only while the row is still
+claimed by this holding: a row taken over meanwhile is not sent here). Each send's outcome
+is committed right after its HTTP call, in its own short transaction, and only while the row
+is still this holding's: a late outcome never overwrites the state of a process that took
+the row over. When the dispatcher is stopped (task cancelled, even in the middle of its
+clean-up), sends already under way still record their outcome and claimed rows not yet sent
+are handed back at once.
 
 With several processes, one dispatcher per channel sends at a time: the holder of the
 channel's lease (jobs/lease.py, a PostgreSQL advisory lock), so the pace above is the pace of
 all processes together. The others try to take the lease on each tick and take over within a
-second or two when its holder stops or dies.
+second or two when its holder stops or dies. Taking it over, before its first claim, a new
+holding hands back what other holdings claimed and left `sending`: rows whose send never
+started go at once, exactly once; rows whose send had started and has no outcome are queued
+again at once, with one warning naming them.
 
-What remains is at-least-once, not exactly-once: Telegram has no idempotency key, so a process
-killed after Telegram accepted a message and before its outcome was committed (one HTTP round
-trip plus one short transaction) leaves the row leased, and another run sends it again once
-the lease has expired. A process killed after claiming delays the rows it had not sent yet by
-the lease; nothing is lost.
+What remains is at-least-once, not exactly-once: Telegram has no idempotency key, so those
+started rows (a process killed, or cut off from the database, after its HTTP call left and
+before its outcome was committed: at most the sends in flight) are the only ones that may
+reach a chat twice. On SQLite (one process, whose lease is always held) and without a lease
+nothing is taken over: rows left `sending` wait for their lease (2 minutes) to run out.
 """
 
 from __future__ import annotations
