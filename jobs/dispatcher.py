@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import metrics
@@ -162,11 +162,10 @@ class OutboxDispatcher:
         holding = self.lease.holding
         if self.lease.shared and holding is not None and holding != self._taken_over:
             try:
-                await self._take_over(holding)
+                if await self._take_over(holding):
+                    self._taken_over = holding
             except Exception:  # the next tick tries again; meanwhile their lease runs out
                 log.warning("outbox take-over failed", exc_info=True)
-            else:
-                self._taken_over = holding
         return True
 
     def _holding(self) -> str | None:
@@ -404,27 +403,34 @@ class OutboxDispatcher:
             )
         return bool(marked.rowcount)  # type: ignore[attr-defined]
 
-    async def _take_over(self, holding: str) -> None:
-        """Run once per new holding of the lease, before its first claim: rows of these
-        channels that other holdings claimed and left `sending` (their process died or lost
-        the lease). Those whose send never started were certainly not sent: pending again at
+    async def _take_over(self, holding: str) -> bool:
+        """Run for a new holding of the lease, before its first claim: rows of these channels
+        that other holdings claimed and left `sending` (their process died or lost the
+        lease). Those whose send never started were certainly not sent: pending again at
         once. Those whose send started and has no outcome may have reached the chat: queued
         again at once too (at-least-once; the only rows that can go twice), with a warning.
-        Rows claimed by a process older than `claimed_by` (NULL) wait for their lease."""
+        Rows claimed by a process older than `claimed_by` (NULL) wait for their lease.
+
+        Rows locked by an unfinished transaction of the old holder (the mark or the outcome
+        of a send, or a session of a vanished machine that the server has not dropped yet)
+        are skipped rather than waited for; False says so, and the next tick tries again."""
+        orphaned = (
+            Notification.status == NotificationStatus.SENDING,
+            Notification.channel.in_(list(self.senders)),
+            Notification.claimed_by.is_not(None),
+            Notification.claimed_by != holding,
+        )
         async with self.db.transaction() as s:
             notes = (
                 await s.scalars(
                     select(Notification)
-                    .where(
-                        Notification.status == NotificationStatus.SENDING,
-                        Notification.channel.in_(list(self.senders)),
-                        Notification.claimed_by.is_not(None),
-                        Notification.claimed_by != holding,
-                    )
+                    .where(*orphaned)
                     .order_by(Notification.id)
-                    .with_for_update()
+                    .with_for_update(skip_locked=True)
                 )
             ).all()
+            skipped = (await s.scalar(select(func.count()).select_from(Notification).where(*orphaned))) or 0
+            skipped -= len(notes)
             unsent = [n.id for n in notes if n.send_started_at is None]
             started = [n.id for n in notes if n.send_started_at is not None]
             for note in notes:
@@ -444,6 +450,9 @@ class OutboxDispatcher:
             )
         elif unsent:
             log.info("%s take-over: %d claimed and never sent go now", channels, len(unsent))
+        if skipped:
+            log.debug("%s take-over: %d row(s) locked, tried again on the next tick", channels, skipped)
+        return not skipped
 
     async def _fall_back(self, s: AsyncSession, note: Notification) -> bool:
         if not self.sms_fallback:
