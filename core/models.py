@@ -643,6 +643,10 @@ class Notification(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     fallback_from: Mapped[str | None] = mapped_column(String(16))
+    # Take-over (migration 0100, jobs/dispatcher.py): the holding of the channel's lease whose
+    # dispatcher claimed the row last, and when its send left (NULL: claimed, never sent).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    send_started_at: Mapped[datetime | None] = mapped_column()
 
 
 class Review(Base):
