@@ -9,8 +9,8 @@ and whether its send had left.
   claimed and never started, and re-queues the started ones with no outcome (the only ones
   that may go twice).
 
-Revision ID: 0100
-Revises: 0024
+Revision ID: 0026
+Revises: 0025
 Create Date: 2026-11-29
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0100"
-down_revision = "0024"
+revision = "0026"
+down_revision = "0025"
 branch_labels = None
 depends_on = None
 
