@@ -8,9 +8,10 @@ chat never holds up the others.
 
 Rows are claimed in a short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several
 processes never take the same row; SQLite has a single writer) and leased, each marked with
-the lease holding that claimed it (`claimed_by`). Right before its HTTP call leaves, a row's
+the lease holding that claimed it (`claimed_by`). Just before its turn at the pacer, a row's
 send is marked as started (`send_started_at`, one short UPDATE, only while the row is still
-claimed by this holding: a row taken over meanwhile is not sent here). Each send's outcome
+claimed by this holding: a row taken over meanwhile is not sent here); after the pacer the
+HTTP call leaves at once, so no database latency bunches two sends together. Each send's outcome
 is committed right after its HTTP call, in its own short transaction, and only while the row
 is still this holding's: a late outcome never overwrites the state of a process that took
 the row over. When the dispatcher is stopped (task cancelled, even in the middle of its
@@ -37,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -60,10 +62,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class DispatchLimits:
-    # Sends are due 1/rate apart and a send follows a late one by at least half an interval
-    # (_Pacer): any 31 sends span at least 29.5 intervals, 1.017 s at 29/s, so 30 fit in no
-    # 1-second window with 17 ms to spare for the network's jitter.
-    messages_per_second: float = 29.0
+    # At most `messages_per_second` sends (Telegram's 30) in any window of one second plus
+    # `jitter_margin` (_Pacer): what leaves here may reach Telegram up to that much closer
+    # together (a busy event loop, the network) and still never be a 31st in a second there.
+    # On average 30 / 1.03 = 29.1 a second; a loop that wakes late loses a little of that.
+    messages_per_second: float = 30.0
+    jitter_margin: float = 0.03
     per_chat_interval: float = 1.0
     batch: int = 500  # about 17 s of sending: well inside the lease
     lease: timedelta = timedelta(minutes=2)
@@ -73,27 +77,35 @@ class DispatchLimits:
 
 
 class _Pacer:
-    """Lets sends through one at a time, `1/rate` apart on average. Each send is due one
-    interval after the previous one was due, not after it went: an event loop that wakes a few
-    milliseconds late (a busy machine) would otherwise lose that time on every send, and the
-    rate with it (26/s instead of 29.5 on a loaded 2-core machine, bench/city.py). A send
-    follows a late one by at least `interval - slack` (half an interval), so tasks that wake
-    late together cannot bunch into a burst: any n + 1 sends span at least n - 1/2 intervals.
-    A send later than the slack loses only the excess. `clock` and `sleep`: the event loop's
-    (tests give a simulated clock)."""
+    """Lets sends through one at a time: at most `n` = floor(rate) in any window of
+    `n / rate + margin` seconds (for Telegram, 30 in 1.03 s), a hard rule: any n + 1 sends
+    span at least that window, so two of them may reach the other side up to `margin` closer
+    together than they left and still not exceed the rate there.
+
+    Within that rule sends are spread evenly, one `interval` = window / n apart. Each is due
+    one interval after the previous one was due, not after it went: an event loop that wakes
+    a few milliseconds late (a busy machine) would otherwise lose that time on every send, and
+    the rate with it (26/s instead of 29.5 on a loaded 2-core machine, bench/city.py). A send
+    follows a late one by at least half an interval, so tasks that wake late together cannot
+    bunch; after a long stall the window rule, not the catching up, has the last word.
+    `clock` and `sleep`: the event loop's (tests give a simulated clock)."""
 
     def __init__(
         self,
         rate: float,
+        margin: float = 0.0,
         *,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.interval = 1.0 / rate
+        self.n = max(1, int(rate))
+        self.window = self.n / rate + margin
+        self.interval = self.window / self.n
         self.slack = self.interval / 2
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0  # when the next send is due
+        self._sent: deque[float] = deque(maxlen=self.n)  # when the last n sends left
         self._lock = asyncio.Lock()
 
     def _now(self) -> float:
@@ -104,10 +116,15 @@ class _Pacer:
 
     async def wait(self) -> None:
         async with self._lock:
-            delay = self._next - self._now()
+            due = self._next
+            if len(self._sent) == self.n:  # the send n back and this one span the window
+                due = max(due, self._sent[0] + self.window)
+            delay = due - self._now()
             if delay > 0:
                 await self._sleep(delay)
-            self._next = max(self._next, self._now() - self.slack) + self.interval
+            now = self._now()
+            self._sent.append(now)
+            self._next = max(self._next, now - self.slack) + self.interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +154,7 @@ class OutboxDispatcher:
         self.senders = dict(senders)
         self.clock = clock
         self.limits = limits
-        self._pacer = _Pacer(limits.messages_per_second)
+        self._pacer = _Pacer(limits.messages_per_second, limits.jitter_margin)
         self._chat_free_at: dict[int, float] = {}  # monotonic time a chat may get its next message
         self._in_flight = asyncio.Semaphore(limits.concurrency)
         self._draining: asyncio.Task[None] | None = None
@@ -239,14 +256,17 @@ class OutboxDispatcher:
                     sender, prepared = await asyncio.shield(preparing[note_id])
                     await self._in_flight.acquire()
                     try:
-                        # Marked right before it leaves, after the pacer: a row taken over
-                        # meanwhile by another process is not sent here.
+                        # Marked before it leaves (a row taken over meanwhile by another process
+                        # is not sent here), and before the pacer, not after it: nothing with
+                        # a database's latency may come between the pacer and the HTTP call,
+                        # or two sends could reach Telegram closer than the pace (a 429).
                         leaving = True
                         if sender is not None:
-                            await self._pacer.wait()
                             leaving = await _to_the_end(
                                 asyncio.ensure_future(self._leaving(note_id, holding))
                             )
+                            if leaving:
+                                await self._pacer.wait()
                     except BaseException:  # still in `pending`: handed back, mark and all
                         self._in_flight.release()
                         raise
