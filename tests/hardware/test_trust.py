@@ -116,6 +116,8 @@ async def test_a_moving_report_handled_after_the_end_of_its_move_does_not_reopen
             await other.flush()
             await link.flush()
             assert await row_matches(other, db, "B1", state=BlockerState.LOWERED, state_ts=now)
+    # A later second's `moving` is news (a process of its own: none of the group is leaving).
+    async with running_link(db, mqtt_url, prefix, **group) as link, raw_client(mqtt_url) as device:
         later = now + timedelta(seconds=1)
         await device.publish(topic, _state(WireState.MOVING, 90, later), qos=1)
         await eventually(lambda: row_matches(link, db, "B1", state=BlockerState.MOVING, state_ts=later))
