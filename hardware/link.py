@@ -85,6 +85,10 @@ _SUB_SNAPSHOT = 2  # plain `state`, retained reports only, for a while after con
 _SUB_SHARED = 3  # `$share/<group>/…` `state` and `availability`: one process of the group
 # The start-up snapshot ends once no retained report came for this long (they come at once).
 SNAPSHOT_IDLE = 1.0
+# A stopping link in a shared group leaves the group first, then takes what the broker had
+# handed it already until none came for LEAVE_IDLE seconds (at most LEAVE_MAX in all).
+LEAVE_IDLE = 0.2
+LEAVE_MAX = 3.0
 # A device's clock may run a little fast; a report from further ahead would block every real
 # one until that time (reports older than the last applied are dropped).
 MAX_STATE_AHEAD = timedelta(minutes=5)
@@ -197,6 +201,7 @@ class BlockerLink:
         if shared_group and any(c in shared_group for c in "/+#$ "):
             raise ValueError("shared_group must be one topic level without wildcards")
         self.shared_group = shared_group
+        self._heard_at = 0.0  # loop time the last message came in (leaving the group waits on it)
         self.stats = LinkStats()
         self._clock: Clock = clock or SystemClock()
         self._keepalive = keepalive
@@ -251,9 +256,11 @@ class BlockerLink:
         self._task = asyncio.create_task(self.run(), name="blocker-link")
 
     async def stop(self) -> None:
-        """Disconnects, answers commands still waiting with `timeout`, writes what is buffered."""
+        """Leaves its shared group (if any) without losing its share, disconnects, answers
+        commands still waiting with `timeout`, writes what is buffered."""
         task, self._task = self._task, None
         if task is not None:
+            await self._leave_group()
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -393,6 +400,30 @@ class BlockerLink:
         self.stats.snapshots += 1
         log.info("retained blocker states read; reports now shared in group %r", self.shared_group)
 
+    async def _leave_group(self) -> None:
+        """Shared mode, before disconnecting: the broker stops handing this process reports
+        (an UNSUBSCRIBE of the shared topics), and those it had handed already are taken and
+        written. A disconnect alone lost them: the broker does not pass a leaving member's
+        unacknowledged messages to the others, and a report not re-sent stays lost until the
+        device's next one (a rolling restart, tests/hardware/test_shared_group.py)."""
+        client = self._client
+        if not self.shared_group or client is None:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(LEAVE_MAX):
+                await client.unsubscribe(
+                    [self._shared_topic(kind) for kind in (Kind.AVAILABILITY, Kind.STATE)]
+                )
+                self._heard_at = loop.time()
+                # A deadline pushed back by each message still coming in, not an event.
+                while (wait := self._heard_at + LEAVE_IDLE - loop.time()) > 0:  # noqa: ASYNC110
+                    await asyncio.sleep(wait)
+        except (aiomqtt.MqttError, TimeoutError) as exc:  # going anyway
+            log.debug("left shared group %r abruptly: %s", self.shared_group, repr(exc)[:200])
+        else:
+            log.debug("left shared group %r", self.shared_group)
+
     async def _connection_loop(self) -> None:
         delay = self._reconnect_min
         while True:
@@ -420,6 +451,7 @@ class BlockerLink:
                         self._resend(pending, "reconnected")
                     async for message in client.messages:
                         ack_now(client)  # see hardware.broker: the broker's next message waits
+                        self._heard_at = asyncio.get_running_loop().time()
                         if self.shared_group:
                             self._on_shared_mode_message(message)
                         else:

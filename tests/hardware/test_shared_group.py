@@ -271,3 +271,40 @@ async def test_an_ack_reaches_the_process_that_sent_the_command(
         assert sim["K1"].executed == [lowered.command_id, raised.command_id]
         # Each heard the other's ack and left it alone.
         await eventually(lambda: a.stats.stray_acks == 1 and b.stats.stray_acks == 1, what="stray acks")
+
+
+async def test_a_process_leaving_the_group_mid_stream_loses_none_of_its_share(
+    databases: tuple[Database, Database], mqtt_url: str, prefix: str
+) -> None:
+    """A rolling restart: one process stops while reports pour in. It leaves the group first
+    and writes what the broker had already handed it; the others get the rest. Every row ends
+    with its report (not retained here: a lost one would stay lost until the device's next)."""
+    db_a, db_b = databases
+    ids = [f"L{n:03d}" for n in range(300)]
+    await register(db_a, *ids)
+    async with (
+        raw_client(mqtt_url) as device,
+        running_link(db_b, mqtt_url, prefix, shared_group=GROUP) as b,
+        _snapshotted(b),
+    ):
+        a = BlockerLink(db_a, url=mqtt_url, prefix=prefix, shared_group=GROUP)
+        await a.start()
+        async with asyncio.timeout(5):
+            await a.wait_connected()
+        await eventually(lambda: a.stats.snapshots >= 1, what="a's snapshot taken")
+        for n, blocker_id in enumerate(ids):
+            await device.publish(protocol.topic(prefix, blocker_id, Kind.STATE), _state("lowered", T0), qos=1)
+            if n == 150:
+                stopping = asyncio.create_task(a.stop())  # mid-stream
+        await stopping
+        assert a.stats.received > 0  # it had its share until it left
+        async with asyncio.timeout(10):
+            await eventually(
+                lambda: b.stats.received + a.stats.received >= len(ids), what="every report taken"
+            )
+            await b.flush()
+    async with db_a.read() as s:
+        lowered = await s.scalar(
+            select(func.count()).select_from(Blocker).where(Blocker.id.in_(ids), Blocker.state_ts == T0)
+        )
+    assert lowered == len(ids)
