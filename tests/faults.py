@@ -272,7 +272,8 @@ async def _step(
             if answer.text and (ERROR_TEXT in answer.text or STALE_TEXT in answer.text):
                 raise Refused(answer.text)
         if loop.time() > deadline:
-            raise Refused(f"no answer in {within}s")
+            shown = [m.text[:70] for m in user.messages[-2:]]
+            raise Refused(f"no answer in {within}s; last shown: {shown}")
 
 
 async def _checked(message: BotMessage) -> BotMessage:
@@ -305,10 +306,14 @@ async def _attempt(
         return await _checked(await _step(user, action, expect, within))
 
     menu = await go(lambda: user.send_command("/start"), _has("What would you like to do?", "Find parking"))
-    await go(lambda: user.tap(menu, _button(menu, "Find parking")), _has("Send your location"))
-    results = await go(
-        lambda: user.tap_reply_button("📍 Send my location", location=location), _has("Parking near", premise)
+    # A driver who searched before is offered the same place first; a new location still goes.
+    await go(
+        lambda: user.tap(menu, _button(menu, "Find parking")),
+        lambda m: _has("Send your location")(m) or _has("same place as last time")(m),
     )
+    labels = [str(b["text"]) if isinstance(b, dict) else str(b) for b in user.reply_keyboard()]
+    share = "📍 Send my location" if "📍 Send my location" in labels else "📍 Share a new one"
+    results = await go(lambda: user.tap_reply_button(share, location=location), _has("Parking near", premise))
     card = await go(
         lambda: user.tap(results, _button(results, premise)), _has("How long will you park?", "1 h ·")
     )
@@ -343,7 +348,7 @@ async def book_until_paid(
             await _attempt(user, premise, location, step_seconds, hooks)
             return outcome
         except Refused as refused:
-            outcome.refusals.append(str(refused)[:100])
+            outcome.refusals.append(str(refused)[:200])
             if outcome.attempts >= attempts:
                 raise AssertionError(f"{user.first_name} could not book: {outcome.refusals}") from None
 
