@@ -52,8 +52,8 @@ class GuestAction(CallbackData, prefix="gp"):
 
 
 class WaitlistAction(CallbackData, prefix="wl"):
-    """ "Hold it" under a waitlist offer: the wish's id; its owner and the offer's time are
-    checked on the tap."""
+    """ "Hold it" under a waitlist offer, "Tell me when a spot frees up" under a lapsed one:
+    the wish's id; its owner and the offer's (or the wish's) time are checked on the tap."""
 
-    action: str  # hold
+    action: str  # hold | again
     wish_id: int

@@ -311,7 +311,11 @@ async def waitlist_action(
     services: Services,
     dialog_manager: DialogManager,
 ) -> None:
-    """ "Hold it" under a waitlist offer: a normal unpaid hold, then the usual payment screen."""
+    """ "Hold it" under a waitlist offer: a normal unpaid hold, then the usual payment screen.
+    "Tell me when a spot frees up" under a lapsed offer: the same stay wished for again."""
+    if callback_data.action == "again":
+        await _wait_again(callback, callback_data.wish_id, caller, services)
+        return
     try:
         taken = await services.waitlist.take(user_id=caller.user_id, wish_id=callback_data.wish_id)
     except OfferLapsed:
@@ -332,6 +336,27 @@ async def waitlist_action(
         show_mode=ShowMode.SEND,
         data={"reservation_id": taken.reservation_id, "premise_id": taken.premise_id},
     )
+
+
+async def _wait_again(callback: CallbackQuery, wish_id: int, caller: Caller, services: Services) -> None:
+    try:
+        wish = await services.waitlist.wait_again(user_id=caller.user_id, wish_id=wish_id)
+    except DomainError as error:
+        await callback.answer(refusal_text(caller.lang, error), show_alert=True)
+        await drop_buttons(callback)
+        return
+    await callback.answer()
+    await drop_buttons(callback)
+    until = fmt.local(wish.expires_at, wish.timezone)
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            tr(
+                caller.lang,
+                "waitlist.joined",
+                minutes=services.settings.hold_minutes,
+                until=f"{fmt.day(caller.lang, until)} {until:%H:%M}",
+            )
+        )
 
 
 async def review_stars(

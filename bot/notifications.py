@@ -354,6 +354,22 @@ async def _guest_pass(note: Note, b: Booked) -> Rendered:
     )
 
 
+@_about_a_booking
+async def _guest_pass_revoked(note: Note, b: Booked) -> Rendered:
+    """To the guest: the pass is gone, and who ended it only as "the driver who shared it"
+    (a guest never sees the owner's name). A guest who may be parked on it is told the booking
+    stays the owner's until its end: revoking evicts nobody."""
+    lang, r = note.lang, b.reservation
+    values = {
+        "name": b.premise.name,
+        "spot": b.spot.label,
+        "window": fmt.window(r.starts_at, r.ends_at, b.premise.timezone, lang),
+        "until": fmt.clock_time(r.ends_at, b.premise.timezone),
+    }
+    key = "notify.guest_pass_revoked_parked" if note.payload.get("parked") else "notify.guest_pass_revoked"
+    return Rendered(tr(lang, key, **values))
+
+
 async def _waitlist_offer(note: Note) -> Rendered | None:
     p = note.payload
     premise = await note.session.get(Premise, int(p.get("premise_id") or 0))
@@ -376,6 +392,50 @@ async def _waitlist_offer(note: Note) -> Rendered | None:
                 [InlineKeyboardButton(text=tr(note.lang, "btn.waitlist_hold"), callback_data=hold.pack())]
             ]
         ),
+    )
+
+
+async def _waitlist_offer_lapsed(note: Note) -> Rendered | None:
+    """An offer not held in time: the stay as it was offered and, while the wish would still
+    have stood, the waitlist's own button to wait again for it."""
+    p = note.payload
+    premise = await note.session.get(Premise, int(p.get("premise_id") or 0))
+    if premise is None:
+        return None
+    starts, ends = datetime.fromisoformat(str(p["starts_at"])), datetime.fromisoformat(str(p["ends_at"]))
+    text = tr(
+        note.lang,
+        "notify.waitlist_offer_lapsed",
+        name=premise.name,
+        window=fmt.window(starts, ends, premise.timezone, note.lang),
+        minutes=int(p.get("minutes") or 0),
+    )
+    if not p.get("again"):
+        return Rendered(text)
+    again = WaitlistAction(action="again", wish_id=int(p["wish_id"]))
+    return Rendered(
+        f"{text}\n\n{tr(note.lang, 'waitlist.again')}",
+        InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=tr(note.lang, "btn.waitlist_join"), callback_data=again.pack())]
+            ]
+        ),
+    )
+
+
+async def _waitlist_wish_ended(note: Note) -> Rendered | None:
+    p = note.payload
+    premise = await note.session.get(Premise, int(p.get("premise_id") or 0))
+    if premise is None:
+        return None
+    starts, ends = datetime.fromisoformat(str(p["starts_at"])), datetime.fromisoformat(str(p["ends_at"]))
+    return Rendered(
+        tr(
+            note.lang,
+            "notify.waitlist_wish_ended",
+            name=premise.name,
+            window=fmt.window(starts, ends, premise.timezone, note.lang),
+        )
     )
 
 
@@ -540,11 +600,16 @@ async def _incident_of(session: AsyncSession, payload: dict[str, Any]) -> _Incid
     return _Incident(incident, spot, premise)
 
 
-def incident_keyboard(lang: str, incident_id: int, *, bookings: bool) -> InlineKeyboardMarkup:
-    """An incident alert's buttons: move and refund only when it names bookings."""
+def incident_keyboard(
+    lang: str, incident_id: int, *, bookings: bool, may_move: bool = True, may_refund: bool = True
+) -> InlineKeyboardMarkup:
+    """An incident alert's buttons: move and refund only when it names bookings and its reader
+    may do them."""
     actions: list[tuple[str, str]] = []
-    if bookings:
-        actions += [("move", "btn.incident_move"), ("refund", "btn.incident_refund")]
+    if bookings and may_move:
+        actions.append(("move", "btn.incident_move"))
+    if bookings and may_refund:
+        actions.append(("refund", "btn.incident_refund"))
     actions += [("test", "btn.incident_test"), ("ack", "btn.incident_ack")]
     return InlineKeyboardMarkup(
         inline_keyboard=[
@@ -604,7 +669,15 @@ async def incident_alert(session: AsyncSession, lang: str, payload: dict[str, An
         lines=Raw("".join("\n" + line for line in lines)),
         ack=Raw(ack),
     )
-    return Rendered(text, incident_keyboard(lang, incident.id, bookings=bool(lines)))
+    # Alerts queued before the reader's rights were written in them offer both, as they did.
+    keyboard = incident_keyboard(
+        lang,
+        incident.id,
+        bookings=bool(lines),
+        may_move=bool(payload.get("may_move", True)),
+        may_refund=bool(payload.get("may_refund", True)),
+    )
+    return Rendered(text, keyboard)
 
 
 async def _admin_incident(note: Note) -> Rendered | None:
@@ -662,7 +735,10 @@ RENDERERS: dict[NotificationKind, Renderer] = {
     Kind.LOWER_LATE: _lower_late,
     Kind.LOWER_FAILED_AFTER_ALL: _lower_failed_after_all,
     Kind.GUEST_PASS: _guest_pass,
+    Kind.GUEST_PASS_REVOKED: _guest_pass_revoked,
     Kind.WAITLIST_OFFER: _waitlist_offer,
+    Kind.WAITLIST_OFFER_LAPSED: _waitlist_offer_lapsed,
+    Kind.WAITLIST_WISH_ENDED: _waitlist_wish_ended,
     Kind.PAYMENT_REFUNDED: _payment_refunded,
     Kind.WALLET_TOPPED_UP: _wallet_topped_up,
     Kind.CARD_SAVED: _card_saved,

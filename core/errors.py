@@ -99,6 +99,18 @@ class CurrencyMismatch(DomainError):
     code = "currency_mismatch"
 
 
+class PriceChanged(DomainError):
+    """The price the driver was shown is no longer the price (a rate boundary crossed, a new
+    rate plan): nothing was held; they see the new one and tap again."""
+
+    code = "price_changed"
+
+    def __init__(self, price: int, currency: str) -> None:
+        super().__init__(f"the price is now {price} {currency}")
+        self.price = price
+        self.currency = currency
+
+
 class TooManyHolds(DomainError):
     code = "too_many_holds"
 
@@ -299,6 +311,12 @@ class OfferLapsed(DomainError):
     """A waitlist offer tapped after its time (or withdrawn): the next driver has it."""
 
     code = "offer_lapsed"
+
+
+class WishOver(DomainError):
+    """ "Wait again" under a lapsed offer after the wish's own time (its stay has begun)."""
+
+    code = "wish_over"
 
 
 class TooManyWishes(DomainError):

@@ -375,6 +375,10 @@ class Blocker(Base):
     # car is there, or before any car): an early leave counts its grace from here. Never moved
     # by a repeated or older report (hardware/ingest.py).
     car_gone_since: Mapped[datetime | None] = mapped_column()
+    # A raising sweep's claim (core/usecases/arrival.py): until then no other process's sweep
+    # raises this blocker, so each raise goes out once. Lapses by itself; drivers' and staff's
+    # commands never look at it.
+    raise_claim_until: Mapped[datetime | None] = mapped_column()
 
 
 class UnassignedBlocker(Base):
@@ -639,6 +643,10 @@ class Notification(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     fallback_from: Mapped[str | None] = mapped_column(String(16))
+    # Take-over (migration 0100, jobs/dispatcher.py): the holding of the channel's lease whose
+    # dispatcher claimed the row last, and when its send left (NULL: claimed, never sent).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    send_started_at: Mapped[datetime | None] = mapped_column()
 
 
 class Review(Base):

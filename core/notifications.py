@@ -29,7 +29,10 @@ class NotificationKind(enum.StrEnum):
     # Guests and the waitlist (issue 16): a booking shared with a phone number by SMS, and a
     # spot freed at a full car park, offered with "Hold it".
     GUEST_PASS = "guest_pass"
+    GUEST_PASS_REVOKED = "guest_pass_revoked"  # told to a guest who had the pass, once
     WAITLIST_OFFER = "waitlist_offer"
+    WAITLIST_OFFER_LAPSED = "waitlist_offer_lapsed"  # not held in time: "Wait again" while it can
+    WAITLIST_WISH_ENDED = "waitlist_wish_ended"  # its time passed while waiting: no spot freed
     # Drivers: money.
     PAYMENT_REFUNDED = "payment_refunded"
     WALLET_TOPPED_UP = "wallet_topped_up"

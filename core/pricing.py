@@ -209,6 +209,14 @@ def _zone(tz: str | ZoneInfo) -> ZoneInfo:
     return tz if isinstance(tz, ZoneInfo) else ZoneInfo(tz)
 
 
+def whole_minutes(starts_at: datetime, ends_at: datetime) -> bool:
+    """Whether [starts_at, ends_at) is a stay `price_stay` can price. Bookings ended early
+    before core.rules.cut_short may end on a second: their screens and receipts show the
+    price paid without line items instead of failing."""
+    seconds = (ends_at - starts_at).total_seconds()
+    return seconds >= 0 and seconds % 60 == 0
+
+
 def price_stay(plan: RatePlan, starts_at: datetime, ends_at: datetime, tz: str | ZoneInfo) -> Priced:
     """The price of the stay [starts_at, ends_at) under `plan`, local times in `tz` (see the
     module's docstring for the rules). Whole minutes; an empty stay costs nothing."""

@@ -43,6 +43,15 @@ def start_now(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(second=0, microsecond=0)
 
 
+def cut_short(starts_at: datetime, now: datetime) -> datetime:
+    """The end of a stay ended early at `now` (ended by the driver or staff, the car gone, a
+    no-show released): the whole minutes elapsed since the start, at least one. A stay always
+    lasts whole minutes: prices, receipts and extensions count in minutes (an end with seconds
+    made the booking's screen and its receipt fail to price it)."""
+    elapsed = int((now - starts_at).total_seconds() // 60)
+    return starts_at + timedelta(minutes=max(1, elapsed))
+
+
 def booking_interval(starts_at: datetime, minutes: int, now: datetime) -> Interval:
     """Validates a requested booking and returns its interval; raises InvalidInterval."""
     if starts_at.tzinfo is None:

@@ -15,7 +15,10 @@ the console lists so staff can bind the device to a spot.
 A `state` report is applied only if its `ts` is not older than the last one applied to the row
 (`blockers.state_ts`): a replayed, delayed or forged old report cannot overwrite newer news. An
 equal `ts` is accepted because devices stamp whole seconds (a `moving` and the final state often
-share one); an identical repeat (a retained report delivered again) is skipped quietly.
+share one); an identical repeat (a retained report delivered again) is skipped quietly. Within
+one second a settled state wins over `moving` whatever the order they are handled in: a move
+ends settled, and with a shared subscription the two reports of a quick move may reach two
+processes, the `moving` one written last (the row would read "moving" until the next report).
 
 `blockers.car_gone_since` (billing follows the car) is the `ts` of the first report that the bay
 is empty after a car: set in SQL from the row's own value (`COALESCE(car_gone_since, ts)`), so
@@ -142,6 +145,17 @@ def _update_statement(columns: tuple[str, ...]) -> Update:
     return update(Blocker).where(Blocker.id == bindparam("b_id")).values(values)
 
 
+def _superseded(upd: RowUpdate, row: dict[str, Any]) -> bool:
+    """A `moving` report stamped in the same second as the settled state the row holds: the
+    move it announced has ended already (see the module)."""
+    return (
+        upd.state == BlockerState.MOVING
+        and upd.state_ts is not None
+        and upd.state_ts == row.get("state_ts")
+        and row.get("state") not in (None, BlockerState.MOVING, BlockerState.UNKNOWN)
+    )
+
+
 def _repeats(upd: RowUpdate, row: dict[str, Any]) -> bool:
     """The update is a `state` report the row holds already (same `ts`, same values)."""
     return (
@@ -203,6 +217,9 @@ class BlockerWriter:
                     return False
                 if all(latest.get(c) == getattr(row_update, c) for c in _REPORTED):
                     log.debug("repeated state report from blocker %s skipped", repr(blocker_id)[:80])
+                    return False
+                if _superseded(row_update, latest):
+                    log.debug("moving report from blocker %s after its end skipped", repr(blocker_id)[:80])
                     return False
         self._pending[blocker_id] = older.then(row_update) if older else row_update
         self._put_generation += 1
@@ -317,6 +334,9 @@ class BlockerWriter:
                     # Not known when it was put: the row was read only now (first report since
                     # start, or written by another process).
                     self._stale(blocker_id, upd.state_ts, row["state_ts"])
+                    upd = upd.without_report()
+                elif _superseded(upd, row):
+                    # Read only now (another process wrote the move's end): the move is over.
                     upd = upd.without_report()
                 elif self.shared and _repeats(upd, row):
                     # The report the row has already (a retained one read again at start-up, by

@@ -15,8 +15,13 @@ set on that connection to about 25 seconds. The holder checks its connection on 
 too: if it broke (the server restarted), the lock is gone and it stops sending until it takes
 the lock again.
 
+Each holding has a name of its own (`holding`: host, process id and a random part, new at
+each acquisition, so a process that lost the lease and took it again is a new holding): the
+dispatcher writes it into the rows it claims (`notifications.claimed_by`), and a process that
+takes the lease hands back at once what other holdings claimed and left (jobs/dispatcher.py).
+
 On SQLite the lease is always held: one SQLite file serves one process (several processes
-need PostgreSQL, README "One sender at a time").
+need PostgreSQL, README "One sender at a time"); its holding never changes.
 """
 
 from __future__ import annotations
@@ -25,6 +30,9 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
+import secrets
+import socket
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -47,6 +55,13 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def new_holding() -> str:
+    """A name for one holding of a lease (or one dispatcher that needs none), as
+    `notifications.claimed_by` keeps it: host and process id say whose, the random part tells
+    two holdings of one process apart."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 class SenderLease:
     """The right to send on one channel, held by one process at a time (see the module)."""
 
@@ -63,12 +78,25 @@ class SenderLease:
         self._conn: AsyncConnection | None = None
         self._pid: int | None = None
         self._held = db.is_sqlite
+        self._holding: str | None = new_holding() if db.is_sqlite else None
         self._lock = asyncio.Lock()
 
     @property
     def held(self) -> bool:
         """Whether this process held the lease at its last check."""
         return self._held
+
+    @property
+    def holding(self) -> str | None:
+        """The name of this process's current holding of the lease, new at each acquisition;
+        None when not held."""
+        return self._holding if self._held else None
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may hold this lease in turn (PostgreSQL), so what another
+        holding claimed may be left to take over; on SQLite one process always holds it."""
+        return not self._always
 
     @property
     def backend_pid(self) -> int | None:
@@ -106,8 +134,8 @@ class SenderLease:
             return True
         # Not re-entered while held: each successful call would stack one more lock level.
         if await self._conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}):
-            self._held = True
-            log.info("this process now sends %s (lease taken)", self.name)
+            self._held, self._holding = True, new_holding()
+            log.info("this process now sends %s (lease taken, holding %s)", self.name, self._holding)
         return self._held
 
     async def _drop(self, reason: str) -> None:

@@ -33,7 +33,7 @@ from core.usecases.payments import CardOutcome, PaymentUseCases
 from core.usecases.sms import SmsUseCases, Texter
 from core.usecases.wallet import WalletUseCases
 from sms.commands import Command, Verb
-from sms.render import NAME_CHARS, SPOT_CHARS, short
+from sms.render import NAME_CHARS, SPOT_CHARS, booking_values, short
 from sms.texts import hm, money, t
 
 log = logging.getLogger(__name__)
@@ -169,14 +169,14 @@ class SmsCommands:
         price = money(r.price, r.currency)
         if await self.wallet.balance(who.user_id, r.currency) >= r.price:
             await self.wallet.pay_booking(reservation_id=r.id, user_id=who.user_id)
-            return [t(lang, "reply.paid", price=price, id=r.id)]
+            return await self._booked(who, r.id)
         if self.payments is None:
             return [t(lang, "reply.payments_off")]
         cards = await self.wallet.cards(who.user_id)
         if cards:
             paid = await self.payments.pay_booking_with_card(r.id, who.user_id, cards[0].id)
             if paid.outcome == CardOutcome.PAID:
-                return [t(lang, "reply.paid", price=price, id=r.id)]
+                return await self._booked(who, r.id)
             assert paid.checkout is not None
             return [t(lang, "reply.pay_link", price=price, link=await self._short(paid.checkout))]
         sent = await self.payments.open_booking_link(r.id, who.user_id)
@@ -184,6 +184,18 @@ class SmsCommands:
             return [t(lang, "reply.pay_link_new", price=price, link=sent)]
         link = await self.payments.booking_checkout(r.id, who.user_id, save_card=True)
         return [t(lang, "reply.pay_link_new", price=price, link=await self._short(link))]
+
+    async def _booked(self, who: Texter, reservation_id: int) -> list[str]:
+        """Paid by PAY: one text, never "Paid" and then "Booked". The confirmation the payment
+        queued (the outbox's: booking, spot, times, paid, "reply LOWER"; or, when the spot was
+        lost meanwhile, the refund) is that text when it comes by SMS, so the reply is empty. A
+        driver whose confirmation goes to their Telegram chat reads the same words here."""
+        if who.told_by_sms:
+            return []
+        v = await self.bookings.details(user_id=who.user_id, reservation_id=reservation_id)
+        if v.reservation.status not in _LIVE:  # refunded instead: their chat says so
+            return []
+        return [t(who.lang, "notify.booking_confirmed", **booking_values(v.reservation, v.spot, v.premise))]
 
     async def _lower(self, who: Texter) -> list[str]:
         lang = who.lang
@@ -240,17 +252,19 @@ class SmsCommands:
         except (InvalidTransition, NotFound):
             return [t(lang, "reply.no_booking")]
         until, price = hm(ext.ends_at, tz), money(ext.price, ext.currency)
+        # Extended by this reply: the outbox's "now ends at" is the one text when it comes by
+        # SMS (as with PAY); a driver told in Telegram reads it here too.
         if ext.outcome == ExtendOutcome.PAID_FROM_WALLET:
-            return [t(lang, "reply.ext_done", until=until, price=price)]
+            return [] if who.told_by_sms else [t(lang, "reply.ext_done", until=until, price=price)]
         if ext.outcome == ExtendOutcome.FREE:
-            return [t(lang, "reply.ext_free", until=until)]
+            return [] if who.told_by_sms else [t(lang, "reply.ext_free", until=until)]
         if self.payments is None or ext.extension_id is None:
             return [t(lang, "reply.payments_off")]
         cards = await self.wallet.cards(who.user_id)
         if cards:
             paid = await self.payments.pay_extension_with_card(ext.extension_id, who.user_id, cards[0].id)
             if paid.outcome == CardOutcome.PAID:
-                return [t(lang, "reply.ext_done", until=until, price=price)]
+                return [] if who.told_by_sms else [t(lang, "reply.ext_done", until=until, price=price)]
             assert paid.checkout is not None
             link = paid.checkout
         else:

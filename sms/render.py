@@ -52,7 +52,8 @@ async def _booked(session: AsyncSession, payload: dict[str, Any]) -> tuple[Reser
     return reservation, spot, premise
 
 
-def _common(r: Reservation, spot: Spot, premise: Premise) -> dict[str, Any]:
+def booking_values(r: Reservation, spot: Spot, premise: Premise) -> dict[str, Any]:
+    """The values every booking text names (an SMS reply saying what a notification would)."""
     tz = premise.timezone
     return {
         "id": r.id,
@@ -99,12 +100,25 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> str:
             end=hm(datetime.fromisoformat(str(p["ends_at"])), tz),
             until=hm(datetime.fromisoformat(str(p["until"])), tz),
         )
+    if kind in (Kind.WAITLIST_OFFER_LAPSED, Kind.WAITLIST_WISH_ENDED):
+        premise = await session.get(Premise, int(p.get("premise_id") or 0))
+        if premise is None:
+            return t(lang, "notify.generic")
+        tz = premise.timezone
+        return t(
+            lang,
+            f"notify.{kind.value}",
+            name=short(premise.name, NAME_CHARS),
+            start=hm(datetime.fromisoformat(str(p["starts_at"])), tz),
+            end=hm(datetime.fromisoformat(str(p["ends_at"])), tz),
+            minutes=int(p.get("minutes") or 0),
+        )
     booked = await _booked(session, p)
     if booked is None:
         log.warning("notification %s of kind %s: its booking is gone", note.id, note.kind)
         return t(lang, "notify.generic")
     r, spot, premise = booked
-    values = _common(r, spot, premise)
+    values = booking_values(r, spot, premise)
     renderer = _BOOKING_TEXTS.get(kind)
     if renderer is None:
         return t(lang, "notify.generic")
@@ -206,6 +220,12 @@ def _guest_pass(lang: str, _p: dict[str, Any], v: dict[str, Any], r: Reservation
     )
 
 
+def _guest_pass_revoked(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
+    # As the pass: nothing of the owner. Parked, the booking's end (it stays the owner's).
+    key = "notify.guest_pass_revoked_parked" if p.get("parked") else "notify.guest_pass_revoked"
+    return t(lang, key, name=v["name"], spot=v["spot"], start=day_hm(r.starts_at, pr.timezone), end=v["end"])
+
+
 def _refunded(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise) -> str:
     return t(lang, "notify.payment_refunded", **v, amount=money(int(p["amount"]), str(p["currency"])))
 
@@ -234,6 +254,7 @@ _BOOKING_TEXTS: dict[NotificationKind, Text] = {
     Kind.LOWER_LATE: _lower_late,
     Kind.LOWER_FAILED_AFTER_ALL: _plain("notify.lower_failed_after_all"),
     Kind.GUEST_PASS: _guest_pass,
+    Kind.GUEST_PASS_REVOKED: _guest_pass_revoked,
     Kind.PAYMENT_REFUNDED: _refunded,
 }
 

@@ -7,8 +7,9 @@ checkouts) use are never touched. PostgreSQL runs as the `postgres` user (initdb
 root) with trust authentication and fsync off (nothing here must survive a power cut, and a
 cluster starts in about a second; a crash of the server alone loses nothing: the kernel still
 has what it wrote). synchronous_commit stays on: off, a crash (`stop -m immediate`) loses
-commits already acknowledged, which production never does, and the outbox then sends twice; Redis and Mosquitto keep nothing on disk, so a restart
-starts them empty, as a crashed server without persistence comes back.
+commits already acknowledged, which production never does, and the outbox then sends twice.
+Redis and Mosquitto keep nothing on disk, so a restart starts them empty, as a crashed server
+without persistence comes back.
 """
 
 from __future__ import annotations

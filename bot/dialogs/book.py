@@ -233,6 +233,9 @@ async def _quote_screen(m: DialogManager) -> dict[str, Any]:
             "btn_my_waitlist": t(m, "btn.my_waitlist"),
         }
     price = fmt.money(q.price, q.currency)
+    # The total on the Hold button: the hold refuses any other (a rate boundary crossed or a
+    # new plan before the tap), so the driver never holds a price they were not shown.
+    m.dialog_data["quoted_price"] = q.price
     return {
         "text": t(
             m,
@@ -327,6 +330,9 @@ async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) ->
             starts_at=_start(manager),
             minutes=manager.dialog_data["minutes"],
             plate=await _plate(manager),
+            # PriceChanged (below, DomainError): the alert gives the new total and the quote
+            # is drawn again with it.
+            expected_price=manager.dialog_data.get("quoted_price"),
         )
     except NoSpotFree:
         await callback.answer(t(manager, "quote.no_spot"), show_alert=True)

@@ -34,6 +34,7 @@ from core.errors import (
     InvalidInvite,
     InvalidTransition,
     NotFound,
+    PriceChanged,
     RefundTooLarge,
     SpotLabelTaken,
     TooManyHolds,
@@ -319,6 +320,7 @@ _REFUSALS = {
     "cannot_share": "guest.cannot_share",
     "offer_lapsed": "waitlist.lapsed",
     "too_many_wishes": "waitlist.too_many",
+    "wish_over": "waitlist.over",
 }
 _INVITE_REASONS = ("unknown", "used", "expired")
 REVIEW_REFUSALS = ("not_completed", "no_show", "closed", "rating", "too_long")
@@ -357,6 +359,8 @@ def refusal_text(lang: str, error: DomainError) -> str:
     if isinstance(error, CannotReview):
         reason = error.reason if error.reason in REVIEW_REFUSALS else "not_completed"
         return tr_label(lang, f"review.refused.{reason}", days=REVIEW_EDIT_DAYS, max=REVIEW_TEXT_MAX)
+    if isinstance(error, PriceChanged):
+        return tr_label(lang, "quote.price_changed", price=fmt.money(error.price, error.currency))
     if isinstance(error, RefundTooLarge):
         return tr_label(lang, "admin.refund_too_large", left=fmt.money(error.refundable, error.currency))
     if isinstance(error, NotFound):

@@ -176,6 +176,7 @@ price-invalid_plan = This price plan cannot be used. Check its prices and period
 price-bad_amount = Prices must be from 0.01 up to 10000.00, with at most two decimals.
 price-cap_too_low = The daily cap must be at least the price of the dearest hour.
 price-bad_period = Each special rate needs at least one weekday, times in whole minutes, and no overlap with another.
+quote-price_changed = The price is now { $price }: the rates changed since this screen was drawn. Nothing is held: check the new total and tap Hold again.
 quote-no_spot = Sorry, every spot is taken for that time. Try another time or car park.
 btn-waitlist_join = 🔔 Tell me when a spot frees up
 waitlist-joined = 🔔 You are on the waitlist. When a spot frees up for this time, you get a message with a button to hold it; the offer stands { $minutes } min. Your wish stands until { $until }.
@@ -188,6 +189,7 @@ waitlist-withdrawn = Withdrawn: you will not hear about that spot.
 waitlist-lapsed = This offer has lapsed: the spot went to the next driver in line.
 waitlist-gone = Sorry, someone booked that spot a moment ago. You stay first in line for the next one.
 waitlist-too_many = You are already waiting for 5 spots. Withdraw one first in /bookings → 🔔 My waitlist.
+waitlist-over = That time has begun: there is nothing left to wait for.
 hold-too_many = You already have { $limit ->
         [one] { $limit } unpaid booking
        *[other] { $limit } unpaid bookings
@@ -510,12 +512,17 @@ notify-guest_pass =
     🅿️ Spot <b>{ $spot }</b>
     🕒 { $window }
     Reply LOWER by SMS when you arrive.
+notify-guest_pass_revoked = 🚫 Your guest pass for spot <b>{ $spot }</b> at { $name } ({ $window }) was cancelled by the driver who shared it. The blocker will no longer lower for you.
+notify-guest_pass_revoked_parked = 🚫 Your guest pass for spot <b>{ $spot }</b> at { $name } ({ $window }) was cancelled by the driver who shared it. The booking stays theirs until { $until }: if your car is on the spot, agree with them when to move it. The blocker will no longer go down or up for you.
 notify-waitlist_offer =
     🔔 <b>A spot is free at { $name }</b>
     📍 { $address }
     🕒 { $window }
     Hold it by { $until }; after that it goes to the next driver in line.
 btn-waitlist_hold = 🅿️ Hold it
+notify-waitlist_offer_lapsed = ⌛ The spot at { $name } for { $window } went to the next driver in line: you did not hold it within { $minutes } min.
+waitlist-again = Still looking for that time? Join the waitlist again:
+notify-waitlist_wish_ended = 🔕 Your wish for a spot at { $name } ({ $window }) has ended: no spot freed up in time.
 notify-payment_refunded = ↩️ { $amount } is being refunded for booking #{ $id }: { $reason }
 refund_reason-spot_taken = the spot was taken before your payment arrived.
 refund_reason-duplicate = this booking was already paid.
@@ -962,6 +969,7 @@ admin-premise_details =
         [one] { $spots } spot
        *[other] { $spots } spots
     }
+    🅿️ Blocked-bay credit: { $bay_credit }
     { $active ->
         [yes] ✅ Offered to drivers
        *[no] ⛔ Deactivated: not offered to drivers
@@ -975,6 +983,9 @@ admin-premise_field-description = ✏️ Description
 admin-premise_field-location = ✏️ Location
 admin-premise_field-features = ✏️ Features
 admin-premise_field-photos = ✏️ Photos
+admin-premise_field-blocked_bay_credit = ✏️ Blocked-bay credit
+admin-bay_credit_plan_hour = one hour of the price plan
+admin-bay_credit_none = none
 admin-premise_location =
     📍 Now at <code>{ $lat }, { $lon }</code> ({ $timezone }).
     Send the new location (📎 → Location) or type its coordinates, like <code>50.45, 30.52</code>:
@@ -1001,6 +1012,10 @@ admin-premise_invalid-timezone = ⚠️ Type a time zone like Europe/Kyiv.
 admin-premise_invalid-currency = ⚠️ Type a three-letter currency code like EUR.
 admin-premise_invalid-opening_hours = ⚠️ Type 24/7, or hours like Mo-Fr 07:00-21:00; Sa 08:00-14:00.
 admin-premise_invalid-description = ⚠️ At most 2000 characters.
+admin-premise_invalid-blocked_bay_credit = ⚠️ Type an amount like 5.00, 0 for none, or hour.
+admin-premise_edit_bay_credit =
+    🅿️ <b>Blocked-bay credit</b>: what a driver gets in the wallet when a car on their booked bay makes us move them. Now: <b>{ $current }</b>.
+    Type an amount in { $currency } like <code>5.00</code>, <code>0</code> for none, or <code>hour</code> for one hour of the booking's price plan:
 admin-invalid_premise = This value cannot be used for the car park.
 admin-btn_premise_deactivate = ⛔ Deactivate
 admin-btn_premise_reactivate = ✅ Reactivate

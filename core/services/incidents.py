@@ -110,16 +110,21 @@ async def affected_bookings(session: AsyncSession, spot_id: int | None, now: dat
     ]
 
 
-async def recipients(session: AsyncSession, premise_id: int) -> list[int]:
-    """Who hears of a premise's incidents: its staff whose role handles blockers, and owners."""
+async def recipients(session: AsyncSession, premise_id: int) -> list[tuple[int, Role]]:
+    """Who hears of a premise's incidents, with their role there: its staff whose role handles
+    blockers, and owners."""
     owners = set(await session.scalars(select(User.id).where(User.is_admin.is_(True))))
     staff = await session.execute(
         select(PremiseStaff.user_id, PremiseStaff.role).where(
             PremiseStaff.premise_id == premise_id, PremiseStaff.revoked_at.is_(None)
         )
     )
-    handlers = {uid for uid, role in staff.tuples() if allowed(Role(role.value), Permission.MANAGE_BLOCKERS)}
-    return sorted(owners | handlers)
+    handlers = {
+        uid: Role(role.value)
+        for uid, role in staff.tuples()
+        if uid not in owners and allowed(Role(role.value), Permission.MANAGE_BLOCKERS)
+    }
+    return sorted([(uid, Role.OWNER) for uid in owners] + list(handlers.items()))
 
 
 async def open_incident(
@@ -165,8 +170,16 @@ async def open_incident(
     affected = await affected_bookings(session, spot.id, now)
     if affected:
         incident.alerted = True
-        payload = {"incident_id": incident.id, "reservations": [a.reservation_id for a in affected]}
-        for user_id in await recipients(session, spot.premise_id):
+        reservations = [a.reservation_id for a in affected]
+        for user_id, role in await recipients(session, spot.premise_id):
+            # Each alert offers only what its reader may do (an attendant may move the
+            # drivers, not refund them); the use cases check again on every tap.
+            payload = {
+                "incident_id": incident.id,
+                "reservations": reservations,
+                "may_move": allowed(role, Permission.MANAGE_BOOKINGS),
+                "may_refund": allowed(role, Permission.REFUND),
+            }
             await outbox.notify(
                 session,
                 user_id,
@@ -211,7 +224,7 @@ async def close_recovered(
         incident.closed_at = now
         closed.append(incident)
         if incident.alerted and incident.premise_id is not None:
-            for user_id in await recipients(session, incident.premise_id):
+            for user_id, _role in await recipients(session, incident.premise_id):
                 await outbox.notify(
                     session,
                     user_id,

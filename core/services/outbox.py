@@ -19,8 +19,9 @@ from core.errors import NotFound
 from core.models import Channel, Notification, NotificationStatus, Priority, User
 from core.notifications import NotificationKind
 
-# Kinds sent after drivers' transactional messages; operators' alerts (`admin_*`) go last.
-_BULK_KINDS = frozenset({NotificationKind.BOOKING_REMINDER})
+# Kinds sent after drivers' transactional messages; operators' alerts (`admin_*`) go last. A
+# wish that ended unanswered is news, not a call to act, and a full car park ends many at once.
+_BULK_KINDS = frozenset({NotificationKind.BOOKING_REMINDER, NotificationKind.WAITLIST_WISH_ENDED})
 
 
 def priority_of(kind: NotificationKind) -> Priority:

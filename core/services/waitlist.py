@@ -31,9 +31,13 @@ LIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 def wish_interval(wish: WaitlistEntry, now: datetime) -> Interval:
     """The stay a wish asks for as of `now`: a "park now" wish whose start has passed is offered
     from now on, for the same length."""
-    length = wish.ends_at - wish.starts_at
-    starts = max(wish.starts_at, start_now(now))
-    return Interval(starts, starts + length)
+    return stay_as_of(wish.starts_at, wish.ends_at, now)
+
+
+def stay_as_of(starts_at: datetime, ends_at: datetime, now: datetime) -> Interval:
+    """`wish_interval` from a wish's columns."""
+    starts = max(starts_at, start_now(now))
+    return Interval(starts, starts + (ends_at - starts_at))
 
 
 async def _lock_premise(session: AsyncSession, premise_id: int) -> None:
@@ -120,22 +124,79 @@ async def spot_freed(
 
 async def expire_due(session: AsyncSession, now: datetime) -> list[int]:
     """Wishes whose time has passed are dropped, and offers not taken within their time lapse
-    (the next driver is offered by `capacity_freed`). Returns the premises where an offer
-    lapsed."""
-    await session.execute(
+    (the next driver is offered by `capacity_freed`). Each driver is told once per wish, in
+    this transaction: a lapsed offer with "Wait again" while the wish would still stand, an
+    ended wish that no spot freed in time. Returns the premises where an offer lapsed."""
+    ended = await session.execute(
         update(WaitlistEntry)
         .where(WaitlistEntry.status == WaitlistStatus.WAITING, WaitlistEntry.expires_at <= now)
         .values(status=WaitlistStatus.EXPIRED)
+        .returning(
+            WaitlistEntry.id,
+            WaitlistEntry.user_id,
+            WaitlistEntry.premise_id,
+            WaitlistEntry.starts_at,
+            WaitlistEntry.ends_at,
+        )
         .execution_options(synchronize_session=False)
+    )
+    await outbox.notify_many(
+        session,
+        NotificationKind.WAITLIST_WISH_ENDED,
+        [
+            outbox.Queued(
+                user_id,
+                {
+                    "wish_id": wish_id,
+                    "premise_id": premise_id,
+                    "starts_at": starts_at.isoformat(),
+                    "ends_at": ends_at.isoformat(),
+                },
+                f"waitlist_ended:{wish_id}",
+            )
+            for wish_id, user_id, premise_id, starts_at, ends_at in ended.tuples()
+        ],
+        now=now,
     )
     lapsed = await session.execute(
         update(WaitlistEntry)
         .where(WaitlistEntry.status == WaitlistStatus.OFFERED, WaitlistEntry.offer_expires_at <= now)
         .values(status=WaitlistStatus.EXPIRED)
-        .returning(WaitlistEntry.premise_id)
+        .returning(
+            WaitlistEntry.id,
+            WaitlistEntry.user_id,
+            WaitlistEntry.premise_id,
+            WaitlistEntry.starts_at,
+            WaitlistEntry.ends_at,
+            WaitlistEntry.expires_at,
+            WaitlistEntry.offered_at,
+            WaitlistEntry.offer_minutes,
+        )
         .execution_options(synchronize_session=False)
     )
-    return sorted(set(lapsed.scalars()))
+    notes: list[outbox.Queued] = []
+    premises: set[int] = set()
+    for wish_id, user_id, premise_id, starts_at, ends_at, expires_at, offered_at, minutes in lapsed.tuples():
+        premises.add(premise_id)
+        # The stay as it was offered (a "park now" wish moves with the clock: the offer's).
+        offered = stay_as_of(starts_at, ends_at, offered_at or now)
+        notes.append(
+            outbox.Queued(
+                user_id,
+                {
+                    "wish_id": wish_id,
+                    "premise_id": premise_id,
+                    "starts_at": offered.starts_at.isoformat(),
+                    "ends_at": offered.ends_at.isoformat(),
+                    "minutes": minutes,
+                    # The wish would still stand: the driver may wait again for the same stay.
+                    "again": expires_at > now,
+                },
+                f"waitlist_lapsed:{wish_id}",
+            )
+        )
+    await outbox.notify_many(session, NotificationKind.WAITLIST_OFFER_LAPSED, notes, now=now)
+    return sorted(premises)
 
 
 async def premises_waiting(session: AsyncSession, now: datetime) -> list[int]:

@@ -2,7 +2,11 @@
 arrival (DESIGN.md §5: only the owner, within the lowering window of `core.rules.can_lower`,
 blocker online and healthy, no other lowering under way), raising it to guard a paid spot, and
 raising it again once the driver has left. Each method owns its units of work; none is held
-open while a device answers."""
+open while a device answers.
+
+The raising sweeps run in every process (DESIGN.md §13): each raise is claimed on the blocker's
+row first (`blockers.raise_claim_until`), so of several processes running the same sweep at
+once exactly one sends it."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.blockers import AckConflict, BlockerCommands, CommandResult, CommandStatus, health_problems
@@ -113,6 +117,11 @@ async def check_lowering(
 GUARD_PAUSE_AFTER_ARRIVAL = timedelta(minutes=5)
 
 
+def _raise_unclaimed(now: datetime) -> ColumnElement[bool]:
+    """No sweep of any process is raising the blocker (its claim, if any, has lapsed)."""
+    return or_(Blocker.raise_claim_until.is_(None), Blocker.raise_claim_until <= now)
+
+
 class ArrivalUseCases:
     def __init__(
         self,
@@ -128,6 +137,7 @@ class ArrivalUseCases:
         self.clock = clock
         self.early_minutes = early_minutes
         # A claim outlives the command's wait a little; a crashed process's claim lapses then.
+        # The same span for a booking's lowering claim and a sweep's raising claim.
         self.claim_for = timedelta(seconds=ack_timeout + 5)
 
     async def lower(
@@ -433,6 +443,7 @@ class ArrivalUseCases:
                             Blocker.online.is_(True),
                             Blocker.state == BlockerState.LOWERED,
                             Blocker.car_present.is_not(True),
+                            _raise_unclaimed(now),
                         )
                     )
                 )
@@ -441,11 +452,17 @@ class ArrivalUseCases:
             )
         raised = 0
         for blocker_id, reservation_id in rows:
+            claim = await self._claim_raise(blocker_id)
+            if claim is None:
+                continue  # another process's run is raising it (or has just raised it)
             if await self._car_present_now(blocker_id) or await self._driver_coming(blocker_id):
                 # A car came meanwhile, or its driver tapped "I've arrived" (the list was read
                 # before earlier commands' waits).
+                await self._unclaim_raise(blocker_id, claim)
                 continue
             result = await self.blockers.command(blocker_id, "raise", reservation_id)
+            if not result.ok:
+                await self._unclaim_raise(blocker_id, claim)
             raised += result.ok
         return raised
 
@@ -469,6 +486,7 @@ class ArrivalUseCases:
                             Blocker.online.is_(True),
                             Blocker.state == BlockerState.LOWERED,
                             Blocker.spot_id.not_in(live),
+                            _raise_unclaimed(now),
                         )
                         .order_by(Reservation.ends_at.desc())
                     )
@@ -481,19 +499,60 @@ class ArrivalUseCases:
             if blocker_id in seen:
                 continue
             seen.add(blocker_id)
+            claim = await self._claim_raise(blocker_id)
+            if claim is None:
+                continue  # another process's run is raising it (or has just raised it)
             if car_present or await self._car_present_now(blocker_id):
+                await self._unclaim_raise(blocker_id, claim)
                 await self._overstay(blocker_id, reservation_id)
                 continue
             if await self._driver_coming(blocker_id):
                 # The next booking's driver has just lowered it (the list was read before their
                 # stay began): raising it now would shut them out, and their car is on its way.
+                await self._unclaim_raise(blocker_id, claim)
                 continue
             result = await self.blockers.command(blocker_id, "raise", reservation_id)
+            if not result.ok:
+                await self._unclaim_raise(blocker_id, claim)
             if result.ok:
                 raised += 1
             elif result.status is CommandStatus.OBSTACLE:
                 await self._overstay(blocker_id, reservation_id)
         return raised
+
+    async def _claim_raise(self, blocker_id: str) -> datetime | None:
+        """Claims the blocker for one sweep's raise (the claim's end, or None when another
+        process holds it): one conditional UPDATE in a transaction of its own, taken before the
+        checks right before the command, so those read what any write it waited for left.
+
+        Per blocker, not for the whole list at once: commands go out one at a time and each may
+        wait ACK_TIMEOUT_SECONDS, so a claim on the list would lapse before its last blockers
+        (or block them for minutes after a crash). A raise that went up keeps its claim until it
+        lapses: the row may read "lowered" a moment after the ack (the link writes it in its
+        next batch), and another process's run reading it then must not raise it again. One not
+        sent, or that failed (the row says "lowered" truly), gives it back: the next run, of any
+        process, tries again as before. Commands of drivers and staff never look at it."""
+        now = self.clock.now()
+        until = now + self.claim_for
+        async with self.db.transaction() as s:
+            claimed = await s.execute(
+                update(Blocker)
+                .where(Blocker.id == blocker_id, _raise_unclaimed(now))
+                .values(raise_claim_until=until)
+                .execution_options(synchronize_session=False)
+            )
+        assert isinstance(claimed, CursorResult)
+        return until if claimed.rowcount == 1 else None
+
+    async def _unclaim_raise(self, blocker_id: str, until: datetime) -> None:
+        # Nothing went up: the next run may raise it as soon as the checks allow.
+        async with self.db.transaction() as s:
+            await s.execute(
+                update(Blocker)
+                .where(Blocker.id == blocker_id, Blocker.raise_claim_until == until)
+                .values(raise_claim_until=None)
+                .execution_options(synchronize_session=False)
+            )
 
     async def _driver_coming(self, blocker_id: str) -> bool:
         """Whether a driver is parked on the blocker's spot (an active booking) or lowered it for

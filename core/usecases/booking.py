@@ -14,7 +14,7 @@ from datetime import datetime
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
-from core.errors import InvalidTransition, SpotTaken
+from core.errors import InvalidTransition, PriceChanged, SpotTaken
 from core.models import (
     Payment,
     PaymentMethodKind,
@@ -24,7 +24,7 @@ from core.models import (
     ReservationStatus,
     Spot,
 )
-from core.pricing import PriceLine, price_stay
+from core.pricing import PriceLine, price_stay, whole_minutes
 from core.rules import EXTENDABLE, can_cancel, can_end_now, is_paid, is_payable
 from core.services import booking, reminders, vehicles, wallet
 from core.services import payments as pay_rules
@@ -156,12 +156,21 @@ class BookingUseCases:
         self.refund_cards = refund_cards
 
     async def hold(
-        self, *, user_id: int, premise_id: int, starts_at: datetime, minutes: int, plate: str | None = None
+        self,
+        *,
+        user_id: int,
+        premise_id: int,
+        starts_at: datetime,
+        minutes: int,
+        plate: str | None = None,
+        expected_price: int | None = None,
     ) -> Held:
         """Holds a free spot of the premise, unpaid, for the configured hold time, for the
         vehicle with `plate` (optional: saved to the driver's vehicles and made their default,
-        the one the next booking offers). Raises InvalidPlate, TooManyVehicles,
-        InvalidInterval, ClosedAtThatTime, NotFound, TooManyHolds or NoSpotFree."""
+        the one the next booking offers). With `expected_price` (the total the driver was
+        shown) nothing is held at another price: PriceChanged instead. Raises InvalidPlate,
+        TooManyVehicles, InvalidInterval, ClosedAtThatTime, NotFound, TooManyHolds,
+        NoSpotFree or PriceChanged."""
         async with self.db.transaction() as s:
             if plate is not None:
                 plate = (await vehicles.save(s, user_id, plate, self.clock.now(), default=True)).plate
@@ -175,6 +184,9 @@ class BookingUseCases:
                 hold_minutes=self.settings.hold_minutes,
                 plate=plate,
             )
+            if expected_price is not None and reservation.price != expected_price:
+                # Raised inside the transaction: the hold is rolled back, nothing is held.
+                raise PriceChanged(reservation.price, reservation.currency)
             assert reservation.hold_expires_at is not None
             return Held(reservation.id, reservation.price, reservation.currency, reservation.hold_expires_at)
 
@@ -188,7 +200,7 @@ class BookingUseCases:
             plan = await plan_by_id(s, v.reservation.rate_plan_id) if v.reservation.rate_plan_id else None
         r = v.reservation
         lines: tuple[PriceLine, ...] = ()
-        if plan is not None:
+        if plan is not None and whole_minutes(r.starts_at, r.ends_at):
             priced = price_stay(plan, r.starts_at, r.ends_at, v.premise.timezone)
             if priced.total == r.price and priced.currency == r.currency:
                 lines = priced.lines

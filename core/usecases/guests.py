@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import Clock
 from core.db import Database
 from core.errors import CannotShare, InvalidGuestPass
-from core.models import Blocker, Channel, GuestPass, Reservation, User
+from core.models import Blocker, Channel, GuestPass, Reservation, ReservationStatus, User
 from core.notifications import NotificationKind
 from core.services import booking, guests, outbox
 from core.services.places import place_of
@@ -43,6 +43,40 @@ class GuestView:
     ends_at: datetime
     timezone: str
     has_blocker: bool
+
+
+async def _tell_guests(
+    s: AsyncSession,
+    reservation: Reservation,
+    revoked: list[tuple[int, int | None, str | None]],
+    now: datetime,
+) -> None:
+    """One notice per guest of the passes just revoked (a guest may hold a link and a text of
+    the same booking). It goes where the pass reached them: a text pass by SMS, as the pass
+    itself went (its LOWER is an SMS verb); a link by the outbox's choice (the chat that opened
+    it). `parked`: the booking is in progress (its blocker was lowered), so the guest's car may
+    be on the spot: the text says the booking stays the owner's until its end (revoking evicts
+    nobody, and who lowered is not recorded, so it reads "if your car is on the spot")."""
+    passes: dict[int, list[tuple[int, str | None]]] = {}
+    for pass_id, used_by, phone in revoked:
+        if used_by is not None and used_by != reservation.user_id:
+            passes.setdefault(used_by, []).append((pass_id, phone))
+    for guest_id, theirs in sorted(passes.items()):
+        first = min(pass_id for pass_id, _ in theirs)
+        by_sms = all(phone is not None for _, phone in theirs)
+        await outbox.notify(
+            s,
+            guest_id,
+            NotificationKind.GUEST_PASS_REVOKED,
+            {
+                "reservation_id": reservation.id,
+                "pass_id": first,
+                "parked": reservation.status == ReservationStatus.ACTIVE,
+            },
+            now=now,
+            channel=Channel.SMS if by_sms else None,
+            dedupe_key=f"guest_pass_revoked:{first}",
+        )
 
 
 class GuestUseCases:
@@ -124,17 +158,23 @@ class GuestUseCases:
         return int(count or 0)
 
     async def revoke(self, *, owner_id: int, reservation_id: int) -> int:
-        """Ends every pass of this booking at once. Returns how many were live."""
+        """Ends every pass of this booking at once. Returns how many were live. Every guest who
+        had one (opened the link, or was texted it) is told once, in the same transaction,
+        while the booking still had something to open; a link nobody opened tells nobody."""
+        now = self.clock.now()
         async with self.db.transaction() as s:
-            await booking.lock_owned(s, reservation_id, owner_id)
+            reservation = await booking.lock_owned(s, reservation_id, owner_id)
             result = await s.execute(
                 update(GuestPass)
                 .where(GuestPass.reservation_id == reservation_id, GuestPass.revoked_at.is_(None))
-                .values(revoked_at=self.clock.now())
-                .returning(GuestPass.id)
+                .values(revoked_at=now)
+                .returning(GuestPass.id, GuestPass.used_by, GuestPass.phone)
                 .execution_options(synchronize_session=False)
             )
-            return len(result.all())
+            revoked = [(int(pass_id), used_by, phone) for pass_id, used_by, phone in result.tuples()]
+            if guests.usable(reservation, now):
+                await _tell_guests(s, reservation, revoked, now)
+            return len(revoked)
 
     async def open(self, *, user_id: int, token: str) -> GuestView:
         """A guest follows the link: the pass becomes theirs (the first to open it; the owner

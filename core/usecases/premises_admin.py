@@ -51,6 +51,8 @@ EDITABLE = (
     # leave, and of released time after a no-show.
     "refund_unused",
     "refund_no_show",
+    # What a driver moved off a blocked bay gets in the wallet (core/services/blocked_bay.py).
+    "blocked_bay_credit",
 )
 # Two owners creating car parks at the same moment can draw the same code: the unique index
 # refuses the second insert, which draws again (in a savepoint) this many times in all.
@@ -93,6 +95,8 @@ class PremiseDetails:
     spots: int
     refund_unused: bool = True
     refund_no_show: bool = False
+    # Minor units; None: one hour of the booking's own rate plan; 0: no credit.
+    blocked_bay_credit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +158,13 @@ def clean(name: str, value: Any) -> Any:
         return value
     if name == "price_per_hour":
         if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_PRICE:
+            raise InvalidPremise(name, str(value)[:20])
+        return value
+    if name == "blocked_bay_credit":
+        # None (one hour of the plan) or an amount, 0 switching the credit off.
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PRICE
+        ):
             raise InvalidPremise(name, str(value)[:20])
         return value
     raise InvalidPremise(name, "not editable")
@@ -233,6 +244,7 @@ class PremiseAdminUseCases(SpotUseCases):
             spots,
             refund_unused=premise.refund_unused,
             refund_no_show=premise.refund_no_show,
+            blocked_bay_credit=premise.blocked_bay_credit,
         )
 
     async def details(self, actor_id: int, premise_id: int) -> PremiseDetails:

@@ -34,7 +34,7 @@ from core.models import (
     ReservationExtension,
     User,
 )
-from core.pricing import PriceLine, price_stay
+from core.pricing import PriceLine, price_stay, whole_minutes
 from core.services import receipts as numbering
 from core.services.booking import get_owned
 from core.services.places import place_of
@@ -266,7 +266,7 @@ class ReceiptUseCases:
         ends_at = first_extension or reservation.ends_at
         minutes = int((ends_at - reservation.starts_at).total_seconds() // 60)
         plan = await plan_by_id(s, reservation.rate_plan_id) if reservation.rate_plan_id else None
-        if plan is not None:
+        if plan is not None and whole_minutes(reservation.starts_at, ends_at):
             priced = price_stay(plan, reservation.starts_at, ends_at, premise.timezone)
             if priced.total == payment.amount and priced.currency == payment.currency:
                 return reservation.starts_at, ends_at, [_line(line) for line in priced.lines]

@@ -16,6 +16,7 @@ from core.clock import Clock
 from core.db import Database
 from core.errors import InvalidPhone
 from core.models import Channel, Notification, Premise, User
+from core.services import outbox
 from core.services.payments import mark_event_processed
 from core.services.users import normalise_phone
 
@@ -50,6 +51,9 @@ class Texter:
     lang: str
     new: bool  # first met by this message
     opted_out: bool
+    # The outbox reaches this user by SMS (no Telegram chat): what it queues in answer to a
+    # command (a confirmation) comes to this phone anyway, so the reply need not say it again.
+    told_by_sms: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +100,8 @@ class SmsUseCases:
             if opt is not None:
                 user.sms_opt_out = opt == OptChange.OUT
             await s.flush()
-            return Texter(user.id, phone, user.language, new, user.sms_opt_out)
+            told_by_sms = outbox.choose_channel(user) == Channel.SMS
+            return Texter(user.id, phone, user.language, new, user.sms_opt_out, told_by_sms)
 
     async def premise_by_code(self, code: str) -> PremiseByCode | None:
         """The active car park with this SMS code (on the sign at its entrance)."""

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import Clock
 from core.config import Settings
 from core.db import Database
-from core.errors import NoSpotFree, NotFound, OfferLapsed, TooManyWishes
+from core.errors import NoSpotFree, NotFound, OfferLapsed, TooManyWishes, WishOver
 from core.models import Premise, WaitlistEntry, WaitlistStatus
 from core.rules import booking_interval
 from core.services import booking, waitlist
-from core.services.waitlist import LIVE, wish_interval
+from core.services.waitlist import LIVE, stay_as_of, wish_interval
 
 # A wish for a stay starting within this lead is a "park now" wish: waiting until its start
 # would end it at once, so it stands for NOW_WISH_HOURS instead.
@@ -120,6 +120,26 @@ class WaitlistUseCases:
             # A spot may have freed between the "no free spot" screen and this tap.
             await waitlist.capacity_freed(s, premise_id, interval.starts_at, interval.ends_at, now)
             return _wish(wish, premise)
+
+    async def wait_again(self, *, user_id: int, wish_id: int) -> Wish:
+        """ "Wait again" under a lapsed offer: the same stay wished for anew, at the end of the
+        line, while the old wish would still stand (`join`'s rules: at most MAX_WISHES). A wish
+        for that stay already waiting is returned as it is (a second tap). Raises NotFound
+        (also for somebody else's wish), WishOver or TooManyWishes."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            old = await s.get(WaitlistEntry, wish_id)
+            if old is None or old.user_id != user_id:
+                raise NotFound(f"wish {wish_id}")
+            if old.expires_at <= now:
+                raise WishOver(f"wish {wish_id} stood until {old.expires_at.isoformat()}")
+            stay, premise_id = wish_interval(old, now), old.premise_id
+        for wish in await self.mine(user_id):
+            if wish.premise_id == premise_id and stay_as_of(wish.starts_at, wish.ends_at, now) == stay:
+                return wish
+        return await self.join(
+            user_id=user_id, premise_id=premise_id, starts_at=stay.starts_at, minutes=stay.minutes
+        )
 
     async def mine(self, user_id: int) -> list[Wish]:
         """The driver's live wishes, the soonest first."""

@@ -79,14 +79,15 @@ async def test_a_manager_edits_deactivates_and_reactivates_the_car_park(
         f"🏢 <b>Alpha Garage</b> · code <code>{code}</code>\n"
         "📍 1 Test Street (50.45000, 30.52000)\n"
         "🕒 Europe/Kyiv · 💶 2.00 EUR/h\n"
-        "🗓 24/7\n✨ —\n📝 —\n🖼 0 photos · 2 spots\n✅ Offered to drivers"
+        "🗓 24/7\n✨ —\n📝 —\n🖼 0 photos · 2 spots\n"
+        "🅿️ Blocked-bay credit: one hour of the price plan\n✅ Offered to drivers"
     )
     assert manager.layout == [
         ["✏️ Name", "✏️ Address"],
         ["✏️ Time zone", "✏️ Currency"],
         ["✏️ Opening hours", "✏️ Description"],
-        ["✏️ Location", "✏️ Features"],
-        ["✏️ Photos"],
+        ["✏️ Blocked-bay credit", "✏️ Location"],
+        ["✏️ Features", "✏️ Photos"],
         ["↩️ Refund unused time on early leave: on"],
         ["🚫 Refund released no-shows: off"],
         ["⛔ Deactivate"],
@@ -246,3 +247,48 @@ async def test_the_wizard_s_examples_are_never_the_guess(services: Services, clo
     await owner.send("UAH")
     await owner.tap("⬅️ Back")  # the currency question again, now on UAH
     assert owner.text == "💶 Its currency: <b>UAH</b>. Keep it or type another three-letter code, like EUR."
+
+
+async def test_a_manager_sets_the_blocked_bay_credit(services: Services, clock: ManualClock) -> None:
+    """What a driver moved off a blocked bay gets: an amount, none, or one hour of the plan
+    again; a typo is explained and changes nothing; each change is audited."""
+    premise_id, _ = await _setup(services, clock)
+    manager = Driver(services, MANAGER)
+    await manager.send("/admin")
+    await manager.tap("Alpha Garage · manager")
+    await manager.tap("🏢 Details")
+    await manager.tap("✏️ Blocked-bay credit")
+    assert manager.text == (
+        "🅿️ <b>Blocked-bay credit</b>: what a driver gets in the wallet when a car on their booked"
+        " bay makes us move them. Now: <b>one hour of the price plan</b>.\n"
+        "Type an amount in EUR like <code>5.00</code>, <code>0</code> for none, or <code>hour</code>"
+        " for one hour of the booking's price plan:"
+    )
+
+    async def credit() -> int | None:
+        async with services.db.read() as s:
+            return await s.scalar(select(Premise.blocked_bay_credit).where(Premise.id == premise_id))
+
+    await manager.send("five euros")
+    assert manager.text.startswith("⚠️ Type an amount like 5.00, 0 for none, or hour.\n\n🅿️")
+    assert await credit() is None
+    await manager.send("3,50")
+    assert "🅿️ Blocked-bay credit: 3.50 EUR\n" in manager.text
+    assert await credit() == 350
+    await manager.tap("✏️ Blocked-bay credit")
+    await manager.send("0")
+    assert "🅿️ Blocked-bay credit: none\n" in manager.text
+    assert await credit() == 0
+    await manager.tap("✏️ Blocked-bay credit")
+    await manager.send("Hour")
+    assert "🅿️ Blocked-bay credit: one hour of the price plan\n" in manager.text
+    assert await credit() is None
+    async with services.db.read() as s:
+        audited = list(
+            await s.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.action == "premises.edit.blocked_bay_credit")
+                .order_by(AuditEntry.id)
+            )
+        )
+    assert len(audited) == 3

@@ -262,6 +262,8 @@ def test_every_domain_refusal_has_its_own_words() -> None:
         errors.InvalidInterval("x"),
         errors.NoSpotFree("x"),
         errors.SpotTaken("x"),
+        errors.PriceChanged(600, "EUR"),
+        errors.WishOver("x"),
         errors.InvalidTransition(7, "active", "cancel"),
         errors.TooLateToCancel("x"),
         errors.NotStarted("x"),

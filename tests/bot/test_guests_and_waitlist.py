@@ -8,17 +8,21 @@ from __future__ import annotations
 from datetime import timedelta
 
 from aiogram.methods import SendMessage
+from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 
 from bot.context import Services
+from bot.notifications import TelegramSender
 from core.clock import ManualClock
-from core.models import Blocker, BlockerState, Reservation, Spot, WaitlistEntry
+from core.models import Blocker, BlockerState, Channel, Reservation, Spot, WaitlistEntry
 from core.usecases.arrival import ArrivalUseCases
+from jobs.dispatcher import DispatchLimits, OutboxDispatcher
 from tests.bot.dialog_support import Driver
 from tests.bot.screens import TG_ID, add_premise, add_user, book_and_pay, hold
 from tests.fakes.blockers import FakeBlockers
 
 GUEST_TG = 2002
+FAST = DispatchLimits(messages_per_second=2000, per_chat_interval=0.0)
 
 
 def _with_blockers(services: Services, blockers: FakeBlockers) -> Services:
@@ -100,3 +104,71 @@ async def test_hold_it_under_an_offer_opens_the_payment_screen(
     assert driver.text == first_screen
     async with services.db.read() as s:
         assert len((await s.scalars(select(Reservation).where(Reservation.user_id == first))).all()) == 1
+
+
+async def _deliver(services: Services, driver: Driver) -> list[SendMessage]:
+    """Sends what the outbox holds through the Telegram channel into `driver`'s fake Bot API;
+    returns the messages their chat received."""
+    sender = TelegramSender(driver.bot, services.db)
+    await OutboxDispatcher(services.db, {Channel.TELEGRAM: sender}, services.clock, FAST).run()
+    return [
+        m for m in driver.bot.calls if isinstance(m, SendMessage) and int(m.chat_id) == driver.telegram_id
+    ]
+
+
+async def test_a_guest_whose_pass_is_revoked_is_told_once_in_their_chat(
+    services: Services, clock: ManualClock
+) -> None:
+    owner = await add_user(services, TG_ID)
+    garage = await add_premise(services, "Central Garage", north_m=200, price=250, spots=1)
+    rid = await book_and_pay(services, owner, garage, clock.now() + timedelta(hours=2), 60)
+    link = await services.guests.share(owner_id=owner, reservation_id=rid)
+    await services.guests.share(owner_id=owner, reservation_id=rid)  # never opened: nobody to tell
+    await add_user(services, GUEST_TG)
+    guest = Driver(services, GUEST_TG)
+    await guest.send(f"/start guest_{link.token}")
+    before = len(await _deliver(services, guest))
+
+    assert await services.guests.revoke(owner_id=owner, reservation_id=rid) == 2
+    await services.guests.revoke(owner_id=owner, reservation_id=rid)
+    told = (await _deliver(services, guest))[before:]
+    assert [m.text for m in told] == [
+        "🚫 Your guest pass for spot <b>A1</b> at Central Garage (Sat 21 Nov 13:00–14:00) was cancelled "
+        "by the driver who shared it. The blocker will no longer lower for you."
+    ]
+
+
+async def test_a_lapsed_offer_is_told_with_a_button_to_wait_again(
+    services: Services, clock: ManualClock
+) -> None:
+    first = await add_user(services, TG_ID)
+    other = await add_user(services, GUEST_TG)
+    garage = await add_premise(services, "Central Garage", north_m=200, price=250, spots=1)
+    starts = clock.now() + timedelta(hours=3)
+    held = await hold(services, other, garage, starts, 60)
+    wish = await services.waitlist.join(user_id=first, premise_id=garage, starts_at=starts, minutes=60)
+    await services.booking.release_hold(user_id=other, reservation_id=held)  # offered to `first`
+    clock.advance(timedelta(minutes=services.settings.hold_minutes))
+    await services.waitlist.sweep()
+    driver = Driver(services, TG_ID)
+    offer, lapsed = await _deliver(services, driver)
+    assert offer.text is not None and offer.text.startswith("🔔 <b>A spot is free at Central Garage</b>")
+    assert lapsed.text == (
+        "⌛ The spot at Central Garage for Sat 21 Nov 14:00–15:00 went to the next driver in line: "
+        "you did not hold it within 10 min.\n\nStill looking for that time? Join the waitlist again:"
+    )
+    assert isinstance(lapsed.reply_markup, InlineKeyboardMarkup)
+    ((button,),) = lapsed.reply_markup.inline_keyboard
+    assert (button.text, button.callback_data) == ("🔔 Tell me when a spot frees up", f"wl:again:{wish.id}")
+
+    # The tap wishes for the same stay again (at the end of the line); a second tap adds nothing.
+    await driver.tap_outside_dialogs(f"wl:again:{wish.id}")
+    assert _last_message(driver).text.startswith("🔔 You are on the waitlist.")
+    await driver.tap_outside_dialogs(f"wl:again:{wish.id}")
+    (again,) = await services.waitlist.mine(first)
+    assert again.id != wish.id and (again.starts_at, again.ends_at) == (starts, starts + timedelta(hours=1))
+
+    # Once the stay has begun there is nothing to wait for: the tap says so.
+    clock.advance(timedelta(hours=3))
+    await driver.tap_outside_dialogs(f"wl:again:{wish.id}")
+    assert driver.bot.alerts()[-1] == "That time has begun: there is nothing left to wait for."

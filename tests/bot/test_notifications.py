@@ -20,6 +20,8 @@ from core.db import Database
 from core.models import Blocker, BlockerIncident, BlockerState, Channel, IncidentKind, Notification, Spot
 from core.notifications import NotificationKind as K
 from core.services import booking
+from sms import render as sms_render
+from sms import texts as sms_texts
 from tests.factories import make_premise, make_review, make_user
 
 
@@ -100,7 +102,22 @@ def _payloads(
         K.LOWER_LATE: {**booking_, "status": "timeout"},
         K.LOWER_FAILED_AFTER_ALL: {**booking_, "status": "jammed"},
         K.GUEST_PASS: {**booking_, "pass_id": 1},
+        K.GUEST_PASS_REVOKED: {**booking_, "pass_id": 1, "parked": False},
         K.WAITLIST_OFFER: offer,
+        K.WAITLIST_OFFER_LAPSED: {
+            "wish_id": 1,
+            "premise_id": premise_id,
+            "starts_at": offer["starts_at"],
+            "ends_at": offer["ends_at"],
+            "minutes": 10,
+            "again": True,
+        },
+        K.WAITLIST_WISH_ENDED: {
+            "wish_id": 1,
+            "premise_id": premise_id,
+            "starts_at": offer["starts_at"],
+            "ends_at": offer["ends_at"],
+        },
         K.PAYMENT_REFUNDED: {**booking_, **money, "reason": "spot_taken"},
         K.WALLET_TOPPED_UP: {**money, "balance": 700},
         K.CARD_SAVED: {"brand": "visa", "last4": "4242"},
@@ -153,6 +170,35 @@ async def test_every_kind_says_something_specific_in_every_language(
             note = Notification(id=1, user_id=user_id, kind=kind, channel=Channel.TELEGRAM, payload=payload)
             rendered = await render(s, note, lang)
             assert rendered.text and rendered.text != generic, kind
+
+
+@pytest.mark.parametrize("lang", sorted(sms_texts.BUNDLES))
+async def test_every_drivers_kind_has_its_own_sms_text_in_every_language(
+    sqlite_db: Database, clock: ManualClock, lang: str
+) -> None:
+    async with sqlite_db.transaction() as s:
+        user = await make_user(s)
+        premise = await make_premise(s)
+        r = await booking.hold(
+            s,
+            user_id=user.id,
+            premise_id=premise.id,
+            starts_at=clock.now() + timedelta(hours=1),
+            minutes=60,
+            now=clock.now(),
+            hold_minutes=10,
+        )
+        payloads = _payloads(r.id, r.ends_at.isoformat(), premise_id=premise.id)
+        user_id = user.id
+    generic = sms_texts.t(lang, "notify.generic")
+    general = []
+    async with sqlite_db.read() as s:
+        for kind in sorted(sms_render.DRIVER_KINDS):
+            note = Notification(id=1, user_id=user_id, kind=kind, channel=Channel.SMS, payload=payloads[kind])
+            if await sms_render.render(s, note, lang) == generic:
+                general.append(kind.value)
+    # review_published has no SMS text of its own yet (reviews are written in Telegram).
+    assert general == ["review_published"]
 
 
 async def test_a_kind_this_version_does_not_know_gets_the_generic_text(sqlite_db: Database) -> None:
@@ -289,6 +335,14 @@ async def test_what_the_staff_did_is_said_as_theirs_in_every_language(
     assert text.startswith("↩️ 2.50 EUR is being refunded for booking #") and "from the car park" in text
 
 
+# Other kinds' second readings: a guest who may be parked on the spot, an offer that lapsed
+# when its stay had begun (nothing left to wait for).
+_VARIANTS: list[tuple[str, K, dict[str, Any]]] = [
+    ("parked", K.GUEST_PASS_REVOKED, {"parked": True}),
+    ("too late to wait again", K.WAITLIST_OFFER_LAPSED, {"again": False}),
+]
+
+
 @pytest.mark.parametrize("lang", sorted(CATALOGS))
 async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, lang: str) -> None:
     """Every notification as its reader sees it (text, then the buttons), compared with
@@ -323,7 +377,7 @@ async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, l
     listed = [(kind.value, kind, payload) for kind, payload in payloads.items()]
     listed += [
         (f"{kind.value} ({variant})", kind, {**payloads[kind], **extra})
-        for variant, kind, extra in _STAFF_VARIANTS
+        for variant, kind, extra in _STAFF_VARIANTS + _VARIANTS
     ]
     entries = []
     async with sqlite_db.read() as s:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
+from sqlalchemy import select
+
 from bot.context import Services
 from core.clock import ManualClock
+from core.models import Reservation
 from core.pricing import PeriodRate, RatePlan
 from tests.bot.dialog_support import Driver
 from tests.bot.screens import HERE, KYIV, add_premise, add_user, book_and_pay
@@ -94,3 +97,34 @@ def test_line_items_name_the_days_and_hours_of_a_period() -> None:
     )
     half = price_stay(plan, friday, datetime(2026, 11, 20, 21, 30, tzinfo=KYIV), KYIV)
     assert fmt.price_lines("en", half.lines, "EUR") == "1st hour (30 min) 1.50 EUR"
+
+
+async def test_a_price_changed_after_the_quote_holds_nothing_and_shows_the_new_total(
+    driver: Driver, services: Services
+) -> None:
+    """The total on "Hold the spot" is what the driver agrees to: if the rates change between
+    the quote and the tap, nothing is held at the new price; the alert gives it and the quote
+    is drawn again with it, and the next tap holds at what is now shown."""
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222, price=250)
+    await driver.send(HERE)
+    await driver.tap(driver.label_starting("Central Garage"))
+    await driver.tap("2 h · 5.00 EUR")
+    assert driver.layout[0] == ["✅ Hold the spot (5.00 EUR)"]
+    # The operator raises the rate while the quote is on the driver's screen.
+    await services.pricing.set_plan(premise_id, RatePlan(base_per_hour=300, currency="EUR"))
+    await driver.tap("✅ Hold the spot (5.00 EUR)")
+    assert driver.bot.alerts()[-1] == (
+        "The price is now 6.00 EUR: the rates changed since this screen was drawn. "
+        "Nothing is held: check the new total and tap Hold again."
+    )
+    assert await _holds(services, user_id) == []
+    assert "Total: <b>6.00 EUR</b>" in driver.text
+    assert driver.layout[0] == ["✅ Hold the spot (6.00 EUR)"]
+    await driver.tap("✅ Hold the spot (6.00 EUR)")
+    assert await _holds(services, user_id) == [600]
+
+
+async def _holds(services: Services, user_id: int) -> list[int]:
+    async with services.db.read() as s:
+        return list(await s.scalars(select(Reservation.price).where(Reservation.user_id == user_id)))

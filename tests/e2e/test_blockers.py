@@ -189,6 +189,36 @@ async def test_arrived_driver_lowers_the_blocker_and_parks(parking: tuple[E2E, S
     assert sum(len(sim[b].executed) for b in SPOT_BLOCKERS) == 1  # moved once
 
 
+async def test_ending_under_park_now_clears_its_buttons(parking: tuple[E2E, Simulator]) -> None:
+    """ "End parking now" under "Park now!" asks in a new message, which takes over: "Park
+    now!" keeps no Extend / End buttons (a "No, keep parking" leads to the booking's screen,
+    which offers both), and after the end nothing offers to extend a booking that is over."""
+    e2e, _sim = parking
+    user, r = await _booked(e2e, 6004, timedelta(minutes=5))
+    menu = user.last_message
+    # The confirmation's "I've arrived" button (the booking was confirmed without its message).
+    await user.tap_raw(menu.message_id, BookingAction(action="lower", reservation_id=r.id).pack())
+    parked = await user.wait_for_message(lambda m: "Park now!" in m.text and bool(m.buttons()))
+
+    def park_now_buttons() -> list[str]:  # that message as the chat shows it now
+        return [
+            text for text, _ in next(m for m in user.messages if m.message_id == parked.message_id).buttons()
+        ]
+
+    assert park_now_buttons() == ["➕ Extend", "🏁 End parking now"]
+    e2e.clock.set(r.starts_at + timedelta(minutes=5))  # started: it can be ended
+    await user.tap_label(parked, "🏁 End parking now")
+    question = await user.wait_for_message(lambda m: m.text.startswith(f"End booking #{r.id} now?"))
+    await eventually(lambda: not park_now_buttons(), what="the Park now! buttons cleared")
+    await user.tap_label(question, "Yes, end now")
+    # The question turns into the ended booking's screen (it failed to price a stay ended on
+    # a second before stays were cut to whole minutes).
+    await eventually(lambda: "✔️ completed" in user.last_message.text, what="the ended booking's screen")
+    async with e2e.db.read() as s:
+        ended = await s.get(Reservation, r.id)
+    assert ended is not None and ended.status == ReservationStatus.COMPLETED
+
+
 async def test_only_the_owner_and_only_in_the_window_can_lower(parking: tuple[E2E, Simulator]) -> None:
     e2e, sim = parking
     owner, r = await _booked(e2e, 6002, timedelta(hours=3))  # too early

@@ -87,7 +87,14 @@ async def test_a_jam_alerts_staff_once_move_moves_the_driver_and_the_end_is_told
     alert = await staff.wait_for_message(lambda m: m.text.startswith("🚨"), timeout=15)
     assert f"🚨 Blocker {blocker_id} at Central Garage, spot {label}: fault or jam since" in alert.text
     assert f"• #{r.id} Olena, " in alert.text
+    # An attendant may move drivers but not refund them: their alert offers no refund.
     assert [text for text, _ in alert.buttons()] == [
+        "🔀 Move these drivers",
+        "🔧 Test blocker",
+        "✔️ Acknowledge",
+    ]
+    managers_alert = await manager.wait_for_message(lambda m: m.text.startswith("🚨"), timeout=15)
+    assert [text for text, _ in managers_alert.buttons()] == [
         "🔀 Move these drivers",
         "💸 Refund them",
         "🔧 Test blocker",

@@ -90,6 +90,37 @@ async def test_reports_within_one_second_all_apply_and_a_repeat_changes_nothing(
     assert _warnings(caplog, "state report") == []
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["one process", "shared group"])
+async def test_a_moving_report_handled_after_the_end_of_its_move_does_not_reopen_it(
+    db: Database, mqtt_url: str, prefix: str, shared: bool
+) -> None:
+    """A quick move's `moving` and `lowered` share a second; with a shared subscription they
+    may reach two processes and `moving` be written last. The settled state wins: the row
+    never reads "moving" for a move that has ended. A later second's `moving` still applies."""
+    await register(db, "B1")
+    topic = protocol.state_topic(prefix, "B1")
+    now = datetime.now(UTC).replace(microsecond=0)
+    group = {"shared_group": f"g{prefix[-6:]}"} if shared else {}
+    async with running_link(db, mqtt_url, prefix, **group) as link, raw_client(mqtt_url) as device:
+        await device.publish(topic, _state(WireState.LOWERED, 90, now), qos=1)
+        await _handled(link, 1)
+        await device.publish(topic, _state(WireState.MOVING, 90, now), qos=1)
+        await _handled(link, 2)
+        assert await row_matches(link, db, "B1", state=BlockerState.LOWERED, state_ts=now)
+        # Read afresh by a process that did not write it (a new one here): the same.
+        async with running_link(db, mqtt_url, prefix, **group) as other:
+            await device.publish(topic, _state(WireState.MOVING, 90, now), qos=1)
+            # Without a group both processes hear it (4 in all), with one, one of them (3).
+            heard = 3 if shared else 4
+            await eventually(lambda: other.stats.received + link.stats.received >= heard, what="the third")
+            await other.flush()
+            await link.flush()
+            assert await row_matches(other, db, "B1", state=BlockerState.LOWERED, state_ts=now)
+        later = now + timedelta(seconds=1)
+        await device.publish(topic, _state(WireState.MOVING, 90, later), qos=1)
+        await eventually(lambda: row_matches(link, db, "B1", state=BlockerState.MOVING, state_ts=later))
+
+
 async def test_a_state_stamped_far_in_the_future_is_refused(
     sqlite_db: Database, mqtt_url: str, prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -174,7 +174,15 @@ async def test_a_fault_opens_one_incident_and_alerts_the_premises_blocker_staff_
     alerts = await _notes(site, K.ADMIN_INCIDENT)
     # Owner, manager and attendant of Alpha; not Beta's manager, not the revoked one, not the driver.
     assert sorted(n.user_id for n in alerts) == sorted([site.owner, site.manager, site.attendant])
-    assert all(n.payload == {"incident_id": incident.id, "reservations": [booked]} for n in alerts)
+    assert all(n.payload["incident_id"] == incident.id for n in alerts)
+    assert all(n.payload["reservations"] == [booked] for n in alerts)
+    # Each reader is offered what they may do: the attendant may move drivers, not refund them.
+    rights = {n.user_id: (n.payload["may_move"], n.payload["may_refund"]) for n in alerts}
+    assert rights == {
+        site.owner: (True, True),
+        site.manager: (True, True),
+        site.attendant: (True, False),
+    }
 
 
 async def test_concurrent_reports_from_two_processes_open_one_incident(site: Site) -> None:

@@ -16,6 +16,7 @@ from core.db import Database
 from core.errors import NoSpotFree, OfferLapsed
 from core.models import (
     Notification,
+    Priority,
     Reservation,
     ReservationStatus,
     Spot,
@@ -62,6 +63,16 @@ async def _offers(db: Database) -> list[tuple[int, dict[str, object]]]:
         return [(uid, payload) for uid, payload in rows.tuples()]
 
 
+async def _notes(db: Database, kind: str) -> list[tuple[int, dict[str, object]]]:
+    async with db.read() as s:
+        rows = await s.execute(
+            select(Notification.user_id, Notification.payload)
+            .where(Notification.kind == kind)
+            .order_by(Notification.id)
+        )
+        return [(uid, payload) for uid, payload in rows.tuples()]
+
+
 async def _status(db: Database, wish_id: int) -> WaitlistStatus:
     async with db.read() as s:
         return (await s.get_one(WaitlistEntry, wish_id)).status
@@ -93,6 +104,23 @@ async def test_one_freed_spot_is_offered_to_one_driver_at_a_time_in_order(
     assert await wl.sweep() == 1
     assert [uid for uid, _ in await _offers(db)] == [first, second]
     assert await _status(db, a.id) == WaitlistStatus.EXPIRED
+    # The driver who let it lapse is told once, about the stay offered, and may wait again.
+    offered = offers[0][1]
+    assert await _notes(db, "waitlist_offer_lapsed") == [
+        (
+            first,
+            {
+                "wish_id": a.id,
+                "premise_id": premise_id,
+                "starts_at": offered["starts_at"],
+                "ends_at": offered["ends_at"],
+                "minutes": 10,
+                "again": True,
+            },
+        )
+    ]
+    assert await wl.sweep() == 0
+    assert len(await _notes(db, "waitlist_offer_lapsed")) == 1
     with pytest.raises(OfferLapsed):
         await wl.take(user_id=first, wish_id=a.id)
 
@@ -139,6 +167,17 @@ async def test_expired_wishes_are_dropped_and_never_offered(
     async with db.transaction() as s:
         await booking.expire_holds(s, clock.now())
     assert await _offers(db) == []
+    # Each wish that ended unanswered is told once (after drivers' transactional messages).
+    ended = await _notes(db, "waitlist_wish_ended")
+    assert sorted((uid, p["wish_id"]) for uid, p in ended) == [(first, soon.id), (first, wish.id)]
+    assert {p["starts_at"] for _, p in ended} == {soon.starts_at.isoformat(), wish.starts_at.isoformat()}
+    await wl.sweep()
+    assert len(await _notes(db, "waitlist_wish_ended")) == 2
+    async with db.read() as s:
+        priorities = set(
+            await s.scalars(select(Notification.priority).where(Notification.kind == "waitlist_wish_ended"))
+        )
+    assert priorities == {Priority.BULK}
 
 
 async def test_concurrent_freeings_offer_the_one_spot_once(

@@ -1,7 +1,7 @@
 """A guest pass sent by SMS (issue 16), through the running stack, the Twilio fake and the
 device simulator on the local Mosquitto: the guest's phone gets the place and times and
 "Reply LOWER"; LOWER is refused before the window, lowers the owner's blocker within it, and
-opens nothing once the owner revoked the pass."""
+opens nothing once the owner revoked the pass, which the guest is told by SMS."""
 
 from __future__ import annotations
 
@@ -82,5 +82,18 @@ async def test_a_guest_lowers_the_owners_blocker_by_sms_within_the_window(
             assert guest.telegram_id is None
 
             await e2e.app.services.guests.revoke(owner_id=owner_id, reservation_id=rid)
+            # Told once, by SMS as the pass came; parked on the spot, that the booking stays
+            # the owner's (never named) until its end.
+            await st.sms_out()
+            revoked = await tw.wait_for(GUEST, "Your guest pass")
+            assert revoked.startswith(
+                f"Your guest pass for spot {spot} at Central Garage was cancelled by the driver who "
+                "shared it. The booking stays theirs until "
+            ) and revoked.endswith(
+                ": if your car is there, agree with them when to move it. LOWER no longer works for you."
+            )
+            assert "Olena" not in revoked
             after = await tw.text(GUEST, "LOWER")
             assert after.messages[0].startswith("You have no booking now")
+            await st.sms_out()
+            assert [b for b in tw.to(GUEST) if b.startswith("Your guest pass")] == [revoked]

@@ -197,11 +197,12 @@ async def test_a_phone_only_driver_parks_lowers_extends_and_leaves_by_sms(
 
             # EXT 30: priced and paid as in Telegram, here with the card kept by the first
             # payment (off-session, under the payment's idempotency key), then confirmed.
+            # One text says so: the outbox's (the reply adds nothing, as with PAY).
             ext = await tw.text(PHONE, "ext 30")
-            (text,) = ext.messages
-            assert text.startswith("Extended: ends at ") and text.endswith(". Paid 1.25 EUR.")
+            assert ext.messages == []
             await st.stripe_charged_off_session(125)
-            await tw.wait_for(PHONE, "now ends at")
+            extended = await tw.wait_for(PHONE, "now ends at")
+            assert extended.startswith("Booking #") and extended.endswith(". Paid 1.25 EUR.")
 
             # LEAVE: ended now, and a receipt.
             left = await tw.text(PHONE, "LEAVE")
@@ -394,12 +395,22 @@ async def test_the_card_kept_by_the_first_checkout_pays_the_next_park_after_pay(
     (offer,) = (await tw.text(PHONE, f"PARK {stack.code} 1H")).messages
     assert offer.startswith("Central Garage, spot A2 until ")
     assert offer.endswith(": 2.50 EUR. Reply PAY within 10 min to pay with card *4242.")
-    (paid,) = (await tw.text(PHONE, "pay")).messages
+    # Paid: one text, the confirmation with what comes next, not "Paid" and then "Booked".
+    assert (await tw.text(PHONE, "pay")).messages == []
     async with e2e.db.read() as s:
         second = await s.scalar(select(func.max(Reservation.id)))
         statuses = (await s.scalars(select(Reservation.status).order_by(Reservation.id))).all()
-    assert paid == f"Paid 2.50 EUR. Booking #{second} confirmed."
     assert statuses == [ReservationStatus.CONFIRMED, ReservationStatus.CONFIRMED]
+    await stack.sms_out()
+    booked = await tw.wait_for(PHONE, f"Booked #{second}:")
+    assert re.fullmatch(
+        rf"Booked #{second}: Central Garage, spot A2, \d\d:\d\d-\d\d:\d\d, paid 2\.50 EUR\. "
+        r"At the spot reply LOWER\. EXT 30 extends, LEAVE ends, STATUS shows it\.",
+        booked,
+    ), booked
+    await stack.sms_out()
+    assert [b for b in tw.to(PHONE) if f"#{second}" in b] == [booked]
+    assert not any(b.startswith("Paid") for b in tw.to(PHONE))
     await stack.stripe_charged_off_session(250)
     assert len(e2e.stripe.sessions) == 1  # no second payment page
 
@@ -420,8 +431,10 @@ async def test_yes_is_twilios_opt_in_word_not_a_way_to_pay(stack: Stack) -> None
     assert hint == "To pay, reply PAY."
     async with e2e.db.read() as s:
         assert await wallet.balance(s, user_id, "EUR") == 1000  # nothing paid
-    (paid,) = (await tw.text(PHONE, "pay")).messages
-    assert paid.startswith("Paid 5.00 EUR. Booking #") and paid.endswith(" confirmed.")
+    assert (await tw.text(PHONE, "pay")).messages == []  # the confirmation is the outbox's text
+    await stack.sms_out()
+    booked = await tw.wait_for(PHONE, "Booked #")
+    assert "paid 5.00 EUR. At the spot reply LOWER." in booked
     assert e2e.stripe.sessions == {}
 
 
@@ -453,3 +466,27 @@ async def test_pay_before_paying_the_link_sends_the_same_link_again(stack: Stack
         f"Pay 5.00 EUR at {link} (your card is kept for next time)."
     ]
     assert len(e2e.stripe.sessions) == 1
+
+
+async def test_a_telegram_driver_paying_by_sms_gets_the_confirmation_as_the_reply(stack: Stack) -> None:
+    """A driver with a chat is confirmed in Telegram (with its buttons); the SMS they sent is
+    answered with the same words, once: nothing more is texted."""
+    e2e, tw = stack.e2e, stack.twilio
+    e2e.tg.user(4343, "Iryna", language_code="en")
+    async with e2e.db.transaction() as s:
+        user = await make_user(s, telegram_id=4343, phone=PHONE, name="Iryna")
+        await wallet.credit(s, user.id, 1000, "EUR", kind=WalletTxKind.ADJUSTMENT, reference="test",
+                            now=e2e.clock.now())  # fmt: skip
+        user_id = user.id
+    await tw.text(PHONE, f"PARK {stack.code} 2H")
+    (booked,) = (await tw.text(PHONE, "PAY")).messages
+    async with e2e.db.read() as s:
+        rid = await s.scalar(select(Reservation.id).where(Reservation.user_id == user_id))
+        note = await s.scalar(
+            select(Notification).where(Notification.kind == NotificationKind.BOOKING_CONFIRMED)
+        )
+    assert booked.startswith(f"Booked #{rid}: Central Garage, spot A1, ") and "paid 5.00 EUR" in booked
+    assert note is not None and note.channel == Channel.TELEGRAM
+    await e2e.app.dispatcher.run()
+    await stack.sms_out()
+    assert tw.to(PHONE) == []

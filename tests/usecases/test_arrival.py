@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.blockers import CommandStatus
 from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
-from core.models import BlockerState, Notification, ReservationStatus
+from core.models import Blocker, BlockerState, Notification, ReservationStatus
+from core.services import booking
 from core.usecases.arrival import ArrivalUseCases, LowerRefused
 from core.usecases.booking import BookingUseCases
 from tests.fakes.blockers import FakeBlockers
@@ -98,3 +99,72 @@ async def test_a_failed_command_leaves_the_booking_confirmed_and_tells_the_admin
     assert (await uc.lower(rid, p.user_id)).ok
     assert len(blockers.sent) == 2
     assert (await reservation(db, rid)).status == ReservationStatus.ACTIVE
+
+
+async def _raise_claim(db: Database) -> object:
+    async with db.read() as s:
+        return await s.scalar(select(Blocker.raise_claim_until).where(Blocker.id == BLOCKER))
+
+
+async def test_a_sweeps_raise_claim_never_refuses_the_drivers_lowering(
+    db: Database, clock: ManualClock
+) -> None:
+    """A sweep's claim on the blocker (another process about to raise it) holds back only other
+    sweeps: the driver's tap lowers as ever (that sweep's check right before its raise sees them)."""
+    p = await place(db, clock)
+    rid = await paid_from_wallet(db, clock, p, clock.now(), 60)
+    blockers = FakeBlockers()
+    uc = _arrival(db, clock, blockers)
+    async with db.transaction() as s:
+        await s.execute(update(Blocker).values(raise_claim_until=clock.now() + uc.claim_for))
+    assert (await uc.lower(rid, p.user_id)).ok
+    assert blockers.sent == [(BLOCKER, "lower", rid)]
+    # The claimed blocker is left alone by the sweeps until the claim lapses.
+    clock.advance(timedelta(hours=1, minutes=1))
+    async with db.transaction() as s:
+        await booking.complete_due(s, clock.now())
+    assert await uc.close_finished() == 1
+    assert blockers.sent[-1] == (BLOCKER, "raise", rid)
+
+
+async def test_a_raise_not_sent_gives_its_claim_back(db: Database, clock: ManualClock) -> None:
+    """Ended with a car still on the bay: the overstay is reported, nothing is sent, and the
+    claim is given back at once, so the next run raises as soon as the car has gone."""
+    p = await place(db, clock)
+    rid = await paid_from_wallet(db, clock, p, clock.now(), 60)
+    blockers = FakeBlockers()
+    uc = _arrival(db, clock, blockers)
+    assert (await uc.lower(rid, p.user_id)).ok
+    async with db.transaction() as s:
+        await s.execute(update(Blocker).values(car_present=True))
+    clock.advance(timedelta(hours=1, minutes=1))
+    async with db.transaction() as s:
+        await booking.complete_due(s, clock.now())
+    assert await uc.close_finished() == 0
+    assert len(blockers.sent) == 1 and await _raise_claim(db) is None
+    async with db.read() as s:
+        assert (
+            await s.scalar(select(Notification.kind).where(Notification.kind == "admin_overstay")) is not None
+        )
+    async with db.transaction() as s:
+        await s.execute(update(Blocker).values(car_present=False))
+    assert await uc.close_finished() == 1
+    assert blockers.sent[-1] == (BLOCKER, "raise", rid)
+    assert await _raise_claim(db) == clock.now() + uc.claim_for  # held until it lapses
+
+
+async def test_a_failed_raise_gives_its_claim_back(db: Database, clock: ManualClock) -> None:
+    """The raising arm met the car (obstacle): the overstay is reported and the claim given
+    back, so the next run (of any process) tries again."""
+    p = await place(db, clock)
+    rid = await paid_from_wallet(db, clock, p, clock.now(), 60)
+    blockers = FakeBlockers(CommandStatus.OK, CommandStatus.OBSTACLE)
+    uc = _arrival(db, clock, blockers)
+    assert (await uc.lower(rid, p.user_id)).ok
+    clock.advance(timedelta(hours=1, minutes=1))
+    async with db.transaction() as s:
+        await booking.complete_due(s, clock.now())
+    assert await uc.close_finished() == 0
+    assert blockers.sent[-1] == (BLOCKER, "raise", rid) and await _raise_claim(db) is None
+    assert await uc.close_finished() == 1
+    assert blockers.sent.count((BLOCKER, "raise", rid)) == 2

@@ -13,9 +13,11 @@ from core.config import Settings
 from core.db import Database
 from core.errors import NotFound, SpotTaken, TooLateToCancel
 from core.models import Payment, PaymentStatus, ReservationStatus
+from core.pricing import RatePlan
 from core.services import booking
 from core.services import payments as pay_rules
 from core.usecases.booking import BookingUseCases, Cancelled, ExtendOutcome, Released
+from core.usecases.pricing import PricingUseCases
 from tests.factories import make_user
 from tests.usecases.support import balance, fund, paid_by_card, paid_from_wallet, place, reservation
 
@@ -118,6 +120,23 @@ async def test_after_the_start_cancel_is_refused_and_end_now_completes(
     assert ended.ends_at == clock.now()
     r = await reservation(db, rid)
     assert r.status == ReservationStatus.COMPLETED and r.ends_at == clock.now()
+
+
+async def test_a_stay_ended_on_a_second_lasts_whole_minutes_and_its_screen_prices_it(
+    db: Database, clock: ManualClock, uc: BookingUseCases
+) -> None:
+    """Ended 20 min 30 s in: the stay ends after 20 whole minutes, and the booking's screen
+    prices it with its plan (an end on the second made that screen fail)."""
+    p = await place(db, clock)
+    await PricingUseCases(db, clock).set_plan(p.premise_id, RatePlan(base_per_hour=200, currency="EUR"))
+    rid = await paid_from_wallet(db, clock, p, clock.now(), 60)
+    assert (await reservation(db, rid)).rate_plan_id is not None
+    clock.advance(timedelta(minutes=20, seconds=30, microseconds=250))
+    ended = await uc.end_now(user_id=p.user_id, reservation_id=rid)
+    r = await reservation(db, rid)
+    assert ended.ends_at == r.ends_at == r.starts_at + timedelta(minutes=20)
+    details = await uc.details(user_id=p.user_id, reservation_id=rid)
+    assert details.reservation.status == ReservationStatus.COMPLETED
 
 
 async def test_details_say_what_the_rules_allow(

@@ -161,3 +161,67 @@ async def test_a_pass_sent_by_sms_binds_the_numbers_user_and_queues_the_text(
         current.pass_id, guest.id
     )
     assert arrival.ok
+
+
+async def _revoked_notes(db: Database) -> list[tuple[int, Channel, dict[str, object]]]:
+    async with db.read() as s:
+        rows = await s.execute(
+            select(Notification.user_id, Notification.channel, Notification.payload)
+            .where(Notification.kind == "guest_pass_revoked")
+            .order_by(Notification.id)
+        )
+        return [(uid, channel, payload) for uid, channel, payload in rows.tuples()]
+
+
+async def test_revoking_tells_each_guest_who_had_a_pass_once_on_the_channel_it_reached_them(
+    db: Database, clock: ManualClock
+) -> None:
+    p = await place(db, clock)
+    rid = await paid_from_wallet(db, clock, p, clock.now() + timedelta(hours=1), 60)
+    guest_id = await _guest(db)
+    guests = GuestUseCases(db, clock)
+    opened = await guests.share(owner_id=p.user_id, reservation_id=rid)
+    await guests.open(user_id=guest_id, token=opened.token)
+    await guests.share(owner_id=p.user_id, reservation_id=rid)  # a link nobody opened
+    number = await guests.share_by_sms(owner_id=p.user_id, reservation_id=rid, phone="+447700900777")
+    async with db.read() as s:
+        texted = (await s.scalars(select(User.id).where(User.phone == number))).one()
+
+    assert await guests.revoke(owner_id=p.user_id, reservation_id=rid) == 3
+    notes = await _revoked_notes(db)
+    # The link's guest in their chat, the number by SMS as the pass went; the unopened link: nobody.
+    assert [(uid, channel) for uid, channel, _ in notes] == [
+        (guest_id, Channel.TELEGRAM),
+        (texted, Channel.SMS),
+    ]
+    assert all(payload["reservation_id"] == rid and payload["parked"] is False for _, _, payload in notes)
+
+    # Revoked again (nothing live) or shared and revoked once the booking is over: nobody more.
+    assert await guests.revoke(owner_id=p.user_id, reservation_id=rid) == 0
+    late = await guests.share(owner_id=p.user_id, reservation_id=rid)
+    await guests.open(user_id=guest_id, token=late.token)
+    clock.advance(timedelta(hours=3))
+    assert await guests.revoke(owner_id=p.user_id, reservation_id=rid) == 1
+    assert len(await _revoked_notes(db)) == 2
+
+
+async def test_a_guest_parked_on_the_spot_is_told_the_booking_stays_the_owners(
+    db: Database, clock: ManualClock
+) -> None:
+    p = await place(db, clock)
+    rid = await paid_from_wallet(db, clock, p, clock.now() + timedelta(minutes=5), 60)
+    guest_id = await _guest(db)
+    guests = GuestUseCases(db, clock)
+    view = await guests.open(
+        user_id=guest_id, token=(await guests.share(owner_id=p.user_id, reservation_id=rid)).token
+    )
+    lowered = await _arrival(db, clock, FakeBlockers(CommandStatus.OK)).lower_for_guest(
+        view.pass_id, guest_id
+    )
+    assert lowered.ok and (await reservation(db, rid)).status == ReservationStatus.ACTIVE
+
+    await guests.revoke(owner_id=p.user_id, reservation_id=rid)
+    ((uid, channel, payload),) = await _revoked_notes(db)
+    assert (uid, channel, payload["parked"]) == (guest_id, Channel.TELEGRAM, True)
+    # Revoking evicts nobody: the booking runs on, the owner's.
+    assert (await reservation(db, rid)).status == ReservationStatus.ACTIVE

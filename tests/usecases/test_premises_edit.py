@@ -67,6 +67,33 @@ async def test_features_are_edited_in_display_order_and_audited(db: Database, si
         await site.uc.update_premise(site.manager, site.a, "features", ["helipad"])
 
 
+async def test_the_blocked_bay_credit_is_an_amount_none_or_the_plans_hour(db: Database, site: Site) -> None:
+    assert (
+        await site.uc.update_premise(site.manager, site.a, "blocked_bay_credit", 250)
+    ).blocked_bay_credit == 250
+    assert (
+        await site.uc.update_premise(site.manager, site.a, "blocked_bay_credit", 0)
+    ).blocked_bay_credit == 0
+    assert (
+        await site.uc.update_premise(site.manager, site.a, "blocked_bay_credit", None)
+    ).blocked_bay_credit is None
+    for wrong in (-1, True, "5", 10_000_000):
+        with pytest.raises(InvalidPremise):
+            await site.uc.update_premise(site.manager, site.a, "blocked_bay_credit", wrong)
+    with pytest.raises(NotPermitted):  # money: attendants never set it
+        await site.uc.update_premise(site.attendant, site.a, "blocked_bay_credit", 100)
+    # Refused attempts are audited too, with nothing changed.
+    changes = [(e.before, e.after) for e in await _log(db, "premises.edit.blocked_bay_credit") if e.after]
+    assert changes == [
+        (
+            {"premise_id": site.a, "blocked_bay_credit": None},
+            {"premise_id": site.a, "blocked_bay_credit": 250},
+        ),
+        ({"premise_id": site.a, "blocked_bay_credit": 250}, {"premise_id": site.a, "blocked_bay_credit": 0}),
+        ({"premise_id": site.a, "blocked_bay_credit": 0}, {"premise_id": site.a, "blocked_bay_credit": None}),
+    ]
+
+
 async def test_photos_are_added_removed_and_cleared(db: Database, site: Site) -> None:
     # An album: its photos arrive as messages at once; none is lost.
     await asyncio.gather(*(site.uc.add_photo(site.manager, site.a, f"photo-{n}") for n in range(3)))

@@ -50,7 +50,17 @@ __all__ = ["PremisesSG", "premises_dialog"]
 
 # The fields typed on the Edit screen, in the order of their buttons; then those with a
 # screen of their own.
-TYPED_FIELDS = ("name", "address", "timezone", "currency", "opening_hours", "description")
+TYPED_FIELDS = (
+    "name",
+    "address",
+    "timezone",
+    "currency",
+    "opening_hours",
+    "description",
+    "blocked_bay_credit",
+)
+# Typed for the blocked-bay credit: one hour of the booking's rate plan (the column's NULL).
+PLAN_HOUR_WORDS = frozenset({"hour", "година", "годину", "-", "—"})
 OWN_SCREEN_FIELDS = ("location", "features", "photos")
 
 
@@ -104,6 +114,7 @@ async def details_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
             photos=len(p.photos),
             spots=p.spots,
             active="yes" if p.is_active else "no",  # a Fluent selector
+            bay_credit=_bay_credit(m, p.blocked_bay_credit, p.currency),
         ),
         "fields": [
             (name, label(m, f"admin.premise_field.{name}")) for name in (*TYPED_FIELDS, *OWN_SCREEN_FIELDS)
@@ -117,6 +128,24 @@ async def details_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, A
         "btn_reactivate": t(m, "admin.btn_premise_reactivate"),
         "btn_bookings": t(m, "admin.btn_premise_bookings", count=len(bookings)),
     }
+
+
+def _bay_credit(m: DialogManager, credit: int | None, currency: str) -> str:
+    if credit is None:
+        return t(m, "admin.bay_credit_plan_hour")
+    return t(m, "admin.bay_credit_none") if credit == 0 else fmt.money(credit, currency)
+
+
+def parse_bay_credit(text: str, currency: str) -> int | None:
+    """What the operator typed for the blocked-bay credit: an amount (0: none) or "hour" (one
+    hour of the booking's rate plan). InvalidPremise otherwise."""
+    typed = text.strip().lower()
+    if typed in PLAN_HOUR_WORDS:
+        return None
+    try:
+        return parse_amount(typed, currency)
+    except ValueError:
+        raise InvalidPremise("blocked_bay_credit", typed[:20]) from None
 
 
 async def on_field(callback: CallbackQuery, _: Any, manager: DialogManager, item: str) -> None:
@@ -176,6 +205,10 @@ async def edit_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
         p = await services(m).premises_admin.details(caller(m).user_id, started_premise(m))
     except DomainError:
         return {"title": t(m, "admin.refused")}
+    if name == "blocked_bay_credit":
+        # An amount, none, or the plan's hour: the prompt says what each means.
+        current = _bay_credit(m, p.blocked_bay_credit, p.currency)
+        return {"title": t(m, "admin.premise_edit_bay_credit", current=current, currency=p.currency)}
     return {
         "title": t(
             m,
@@ -188,10 +221,12 @@ async def edit_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]
 
 async def on_value(message: Message, _: MessageInput, manager: DialogManager) -> None:
     name = str(manager.dialog_data.get("field", ""))
+    uc, who, premise_id = services(manager).premises_admin, caller(manager).user_id, started_premise(manager)
     try:
-        await services(manager).premises_admin.update_premise(
-            caller(manager).user_id, started_premise(manager), name, message.text or ""
-        )
+        value: Any = message.text or ""
+        if name == "blocked_bay_credit":
+            value = parse_bay_credit(value, (await uc.details(who, premise_id)).currency)
+        await uc.update_premise(who, premise_id, name, value)
     except InvalidPremise as error:
         show_hint(manager, t(manager, f"admin.premise_invalid.{error.field}"))
         return
