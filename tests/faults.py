@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy import func, select
@@ -255,7 +256,14 @@ def _button(message: BotMessage, contains: str) -> str:
     raise Refused(f"no button {contains!r} in {message.text[:80]!r}")
 
 
+def _sender(update: dict[str, Any]) -> int | None:
+    event = update.get("message") or update.get("callback_query") or {}
+    sender: int | None = event.get("from", {}).get("id")
+    return sender
+
+
 async def _step(
+    tg: TelegramFake,
     user: FakeUser,
     action: Callable[[], Awaitable[object]],
     expect: Callable[[BotMessage], bool],
@@ -264,8 +272,14 @@ async def _step(
     """One action and the bot's answer; an error, a stale-button notice or silence is Refused
     (a webhook request in flight when its process died is lost: Telegram would deliver it
     again; the fake does not, so the driver taps again, as a person would)."""
-    answers = len(user.callback_answers)
+    answers, delivered = len(user.callback_answers), len(tg.updates)
     await action()
+    # The POST is answered by now: a 502 (its process died with it) Telegram would deliver
+    # again; the fake does not, so the driver taps again at once instead of waiting.
+    ours = {u["update_id"] for u in tg.updates[delivered:] if _sender(u) == user.id}
+    failed = [status for update_id, status in tg.webhook_responses if update_id in ours and status != 200]
+    if failed:
+        raise Refused(f"the webhook answered {failed[0]}")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
@@ -299,6 +313,7 @@ def _has(text: str, button: str | None = None) -> Callable[[BotMessage], bool]:
 
 
 async def _attempt(
+    tg: TelegramFake,
     user: FakeUser,
     premise: str,
     location: tuple[float, float],
@@ -306,7 +321,7 @@ async def _attempt(
     before_hold: list[Callable[[], Awaitable[None]]],
 ) -> None:
     async def go(action: Callable[[], Awaitable[object]], expect: Callable[[BotMessage], bool]) -> BotMessage:
-        return await _checked(await _step(user, action, expect, within))
+        return await _checked(await _step(tg, user, action, expect, within))
 
     menu = await go(lambda: user.send_command("/start"), _has("What would you like to do?", "Find parking"))
     # A driver who searched before is offered the same place first; a new location still goes.
@@ -330,6 +345,7 @@ async def _attempt(
 
 
 async def book_until_paid(
+    tg: TelegramFake,
     user: FakeUser,
     premise: str,
     location: tuple[float, float],
@@ -348,7 +364,7 @@ async def book_until_paid(
     while True:
         outcome.attempts += 1
         try:
-            await _attempt(user, premise, location, step_seconds, hooks)
+            await _attempt(tg, user, premise, location, step_seconds, hooks)
             return outcome
         except Refused as refused:
             outcome.refusals.append(str(refused)[:200])

@@ -213,7 +213,7 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
 async def _load(stack: Stack, drivers: list[FakeUser]) -> None:
     """The drivers book at once, half at each garage, each until paid."""
     await asyncio.gather(
-        *(book_until_paid(user, GARAGES[i % 2], (LAT, LON)) for i, user in enumerate(drivers))
+        *(book_until_paid(stack.tg, user, GARAGES[i % 2], (LAT, LON)) for i, user in enumerate(drivers))
     )
 
 
@@ -358,7 +358,7 @@ async def test_mosquitto_restarted_the_links_reconnect_and_a_blocker_obeys(stack
     await _exactly_once(stack, queued, drivers, set())
 
     (driver,) = await stack.drivers(1)
-    await book_until_paid(driver, GARAGES[0], (LAT, LON))
+    await book_until_paid(stack.tg, driver, GARAGES[0], (LAT, LON))
     await driver.send_command("/bookings")
     listing = await driver.wait_for_message(lambda m: "Your bookings" in m.text, timeout=WAIT)
     detail_button = next(d for t, d in listing.buttons() if GARAGES[0] in t and d)
@@ -390,7 +390,9 @@ async def test_redis_restarted_empty_dialogs_start_over_and_the_processes_serve_
     async def walk(user: FakeUser, garage: str, hook: bool) -> list[str]:
         if not hook:
             await restarted.wait()  # the others walk through the restart
-        outcome = await book_until_paid(user, garage, (LAT, LON), before_hold=restart_redis if hook else None)
+        outcome = await book_until_paid(
+            stack.tg, user, garage, (LAT, LON), before_hold=restart_redis if hook else None
+        )
         assert outcome.refusals is not None
         return outcome.refusals
 
