@@ -379,26 +379,31 @@ def sends_by_chat(tg: TelegramFake) -> Counter[int]:
     return Counter(int(params["chat_id"]) for method, params in tg.calls if method == "sendMessage")
 
 
-async def outbox_settled(db: Database, settle: timedelta = timedelta(seconds=5)) -> bool:
-    """No notification due more than `settle` ago is still waiting or being sent."""
-    cutoff = datetime.now(UTC) - settle
+async def outbox_settled(db: Database, due_before: datetime) -> bool:
+    """No notification due before `due_before` is still waiting or being sent."""
     async with db.read() as s:
         waiting = await s.scalar(
             select(func.count())
             .select_from(Notification)
             .where(
-                Notification.due_at <= cutoff,
+                Notification.due_at < due_before,
                 Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.SENDING]),
             )
         )
     return waiting == 0
 
 
-async def check_invariants(db: Database, settle: timedelta = timedelta(seconds=5)) -> None:
+def settled_before(settle: timedelta = timedelta(seconds=5)) -> datetime:
+    """The notifications due this long ago must be sent by now (a confirmation queued a moment
+    ago is on its way)."""
+    return datetime.now(UTC) - settle
+
+
+async def check_invariants(db: Database, due_before: datetime | None = None) -> None:
     """What must hold after any fault (issue 17): no two live reservations of a spot overlap;
     every wallet's ledger adds up to what its payments imply and is never negative; every
     paid booking is confirmed (or went on to be active or completed) and every confirmed one
-    is paid; every notification due `settle` ago is sent, none failed or left half-sent."""
+    is paid; every notification due before `due_before` (5 s ago) is sent, none failed or half-sent."""
     async with db.read() as s:
         assert await overlapping_holds(s) == 0
         reservations = {r.id: r for r in await s.scalars(select(Reservation))}
@@ -430,11 +435,10 @@ async def check_invariants(db: Database, settle: timedelta = timedelta(seconds=5
     bad = {u: (ledger[u], implied[u]) for u in set(ledger) | set(implied) if ledger[u] != implied[u]}
     assert not bad, f"wallet ledgers (sum, implied by payments) that disagree: {bad}"
     assert all(v >= 0 for v in ledger.values()), ledger
-    # Due a few seconds ago at least: a confirmation queued a moment ago is on its way.
-    cutoff = datetime.now(UTC) - settle
+    cutoff = due_before or settled_before()
     half = [
         (n.id, n.kind, n.status.value, n.attempts, n.last_error)
         for n in notes
-        if n.status is not NotificationStatus.SENT and n.due_at <= cutoff
+        if n.status is not NotificationStatus.SENT and n.due_at < cutoff
     ]
     assert not half, f"notifications due and not sent: {half[:10]}"
