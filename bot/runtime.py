@@ -103,9 +103,18 @@ def create_storage(redis_url: str) -> tuple[BaseStorage, BaseEventIsolation]:
     if not redis_url:
         return MemoryStorage(), SimpleEventIsolation()
     from aiogram.fsm.storage.redis import RedisStorage
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialBackoff
 
     # with_destiny: aiogram-dialog keeps several stacks per user under one FSM key otherwise.
-    storage = RedisStorage.from_url(redis_url, key_builder=DefaultKeyBuilder(with_destiny=True))
+    # The retry: aiogram builds the pool itself, whose connections then retry nothing, so after
+    # Redis restarted every pooled connection failed its next update once ("connection closed
+    # by server"); a dead connection is reconnected and the command sent again instead.
+    storage = RedisStorage.from_url(
+        redis_url,
+        key_builder=DefaultKeyBuilder(with_destiny=True),
+        connection_kwargs={"retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 3)},
+    )
     # The isolation must share the storage's destiny-aware key builder.
     return storage, storage.create_isolation()
 

@@ -219,6 +219,40 @@ class Service:
         return self.log.read_text(errors="replace")
 
 
+async def start_service(
+    directory: Path, environment: dict[str, str], name: str, port: int, log: Path
+) -> Service:
+    """One process started exactly as `python main.py run`, its output in `log` (not yet
+    serving: see `wait_serving`). The fault tests start a killed one again with this."""
+    env = environment | {"HTTP_PORT": str(port), "PROCESS_NAME": name}
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "main.py"), "run", cwd=directory, env=env, stdout=out, stderr=out
+        )
+    return Service(name, port, log, process)
+
+
+async def wait_serving(started: Sequence[Service]) -> None:
+    """Returns once every one of `started` has logged that it serves."""
+    deadline = time.monotonic() + START_SECONDS
+    for service in started:
+        while STARTED not in service.output():
+            assert service.process.returncode is None, f"{service.name} stopped:\n{service.output()}"
+            assert time.monotonic() < deadline, f"{service.name} did not start:\n{service.output()}"
+            await asyncio.sleep(0.1)
+
+
+async def stop_service(service: Service) -> None:
+    """SIGTERM (a graceful stop), SIGKILL after 30 s."""
+    if service.process.returncode is None:
+        service.process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(service.process.wait(), 30)
+    except TimeoutError:
+        service.process.kill()
+        await service.process.wait()
+
+
 @contextlib.asynccontextmanager
 async def services(
     directory: Path, environment: dict[str, str], ports: Sequence[int]
@@ -230,36 +264,15 @@ async def services(
     try:
         for i, port in enumerate(ports):
             name = f"web-{i + 1}"
-            log = directory / f"{name}.log"
-            env = environment | {"HTTP_PORT": str(port), "PROCESS_NAME": name}
-            with log.open("wb") as out:
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    str(ROOT / "main.py"),
-                    "run",
-                    cwd=directory,
-                    env=env,
-                    stdout=out,
-                    stderr=out,
-                )
-            started.append(Service(name, port, log, process))
-        deadline = time.monotonic() + START_SECONDS
-        for service in started:
-            while STARTED not in service.output():
-                assert service.process.returncode is None, f"{service.name} stopped:\n{service.output()}"
-                assert time.monotonic() < deadline, f"{service.name} did not start:\n{service.output()}"
-                await asyncio.sleep(0.1)
+            started.append(await start_service(directory, environment, name, port, directory / f"{name}.log"))
+        await wait_serving(started)
         yield started
     finally:
         for service in started:
             if service.process.returncode is None:
                 service.process.send_signal(signal.SIGTERM)
         for service in started:
-            try:
-                await asyncio.wait_for(service.process.wait(), 30)
-            except TimeoutError:
-                service.process.kill()
-                await service.process.wait()
+            await stop_service(service)
 
 
 async def updates_handled(http: aiohttp.ClientSession, service: Service) -> dict[str, float]:
