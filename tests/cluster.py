@@ -210,6 +210,14 @@ class Service:
     port: int
     log: Path
     process: asyncio.subprocess.Process
+    # SIGTERM sent: never twice, as a second one may reach the process after its event loop
+    # (and the handler) is gone, killing it in the middle of a clean exit (status -15).
+    terminated: bool = False
+
+    def terminate(self) -> None:
+        if self.process.returncode is None and not self.terminated:
+            self.terminated = True
+            self.process.send_signal(signal.SIGTERM)
 
     @property
     def url(self) -> str:
@@ -243,9 +251,8 @@ async def wait_serving(started: Sequence[Service]) -> None:
 
 
 async def stop_service(service: Service) -> None:
-    """SIGTERM (a graceful stop), SIGKILL after 30 s."""
-    if service.process.returncode is None:
-        service.process.send_signal(signal.SIGTERM)
+    """SIGTERM (a graceful stop; once), SIGKILL after 30 s."""
+    service.terminate()
     try:
         await asyncio.wait_for(service.process.wait(), 30)
     except TimeoutError:
@@ -268,9 +275,8 @@ async def services(
         await wait_serving(started)
         yield started
     finally:
-        for service in started:
-            if service.process.returncode is None:
-                service.process.send_signal(signal.SIGTERM)
+        for service in started:  # all at once, then each waited for
+            service.terminate()
         for service in started:
             await stop_service(service)
 
