@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -98,16 +98,28 @@ async def free_spot_counts(
 
 
 async def free_spot_ids(
-    session: AsyncSession, premise_id: int, interval: Interval, now: datetime
+    session: AsyncSession,
+    premise_id: int,
+    interval: Interval,
+    now: datetime,
+    *,
+    excluding: Collection[int] = (),
+    limit: int | None = None,
 ) -> list[int]:
-    rows = await session.scalars(
+    """The free spots of the premise, in the order they were added, leaving out `excluding`;
+    at most `limit` of them (a booking takes the first: it need not read a car park's
+    hundreds of spots)."""
+    statement = (
         select(Spot.id)
         .where(Spot.premise_id == premise_id, _spot_is_free(interval.starts_at, interval.ends_at, now))
         # The order spots were added in, as the console lists them: after A1 comes A2, which
         # labels sorted as text would put after A10.
         .order_by(Spot.id)
+        .limit(limit)
     )
-    return list(rows)
+    if excluding:
+        statement = statement.where(Spot.id.not_in(sorted(excluding)))
+    return list(await session.scalars(statement))
 
 
 async def is_spot_free(

@@ -173,7 +173,7 @@ async def hold(
     price = price_with(current, premise, interval.starts_at, interval.ends_at).total
     lost: set[int] = set()
     for _ in range(_MAX_SPOT_ATTEMPTS):
-        candidates = [s for s in await free_spot_ids(session, premise_id, interval, now) if s not in lost]
+        candidates = await free_spot_ids(session, premise_id, interval, now, excluding=lost, limit=1)
         if not candidates:
             break
         reservation = Reservation(
