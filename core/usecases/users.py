@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from core.clock import Clock
@@ -16,6 +16,9 @@ from core.models import Payment, User
 from core.services import users
 
 _NAME_LENGTH = 128  # users.name
+# Every update looks its sender up: the statement is built once, not per update (building it
+# and its cache key cost more than SQLAlchemy's compiled-cache lookup saves).
+_BY_TELEGRAM_ID = select(User).where(User.telegram_id == bindparam("telegram_id"))
 _PLACE_LENGTH = 200  # users.last_place
 
 
@@ -80,7 +83,7 @@ class UserUseCases:
         language."""
         listed = self.is_admin(telegram_id)
         async with self.db.read() as s:
-            user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
+            user = await s.scalar(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
             if user is not None and user.is_admin == _owner(user, listed) and user.name:
                 return _caller(user, telegram_id)
         async with self.db.transaction() as s:
