@@ -464,6 +464,14 @@ async def find_nearby(
     )
 
 
+# Every search with a driver reads their starred car parks: built and compiled once.
+_FAVOURITES: Select[Any] = _with_details(
+    select(Favourite.user_id)
+    .join_from(Favourite, Premise, Premise.id == Favourite.premise_id)
+    .where(Favourite.user_id == bindparam("user_id"))
+)
+
+
 async def favourites_near(
     session: AsyncSession,
     user_id: int,
@@ -480,14 +488,9 @@ async def favourites_near(
     filters and free-spot rule), nearest first. A driver stars a handful, so this reads them
     all rather than the spatial index."""
     radius_m = max(1, min(radius_m, MAX_RADIUS_M))
-    statement = _with_details(
-        select(Favourite.user_id)
-        .join_from(Favourite, Premise, Premise.id == Favourite.premise_id)
-        .where(Favourite.user_id == user_id)
-    )
-    times = {"starts": interval.starts_at, "ends": interval.ends_at, "now": now}
+    params = {"user_id": user_id, "starts": interval.starts_at, "ends": interval.ends_at, "now": now}
     found: list[tuple[float, Any, int]] = []
-    for row in (await session.execute(statement, times)).all():
+    for row in await one_trip(await session.connection(), _FAVOURITES, params):
         distance = haversine_m(lat, lon, row.lat, row.lon)
         if distance > radius_m or not _listed(row, filters):
             continue
