@@ -25,7 +25,7 @@ from core.models import (
 from core.opening_hours import require_open
 from core.pricing import PriceLine
 from core.rules import Interval, booking_interval
-from core.services.pricing import plan_in_force, price_with
+from core.services.pricing import PlanInForce, plan_in_force, price_with
 
 
 def holds_spot(
@@ -184,19 +184,24 @@ class Quote:
 
 
 async def quote(
-    session: AsyncSession, premise_id: int, starts_at: datetime, minutes: int, now: datetime
+    session: AsyncSession,
+    premise_id: int,
+    starts_at: datetime,
+    minutes: int,
+    now: datetime,
+    *,
+    plan: PlanInForce | None = None,
 ) -> Quote:
     """Price and free spots for a booking request; raises InvalidInterval, ClosedAtThatTime or
-    NotFound."""
+    NotFound. `plan`: the premise's plan in force now, when the caller has read it already."""
     premise = await session.get(Premise, premise_id)
     if premise is None or not premise.is_active:
         raise NotFound(f"premise {premise_id}")
     interval = booking_interval(starts_at, minutes, now)
     require_open(premise, interval.starts_at, interval.ends_at)
     counts = await free_spot_counts(session, [premise_id], interval, now)
-    priced = price_with(
-        await plan_in_force(session, premise, now), premise, interval.starts_at, interval.ends_at
-    )
+    current = plan if plan is not None else await plan_in_force(session, premise, now)
+    priced = price_with(current, premise, interval.starts_at, interval.ends_at)
     return Quote(
         premise_id=premise_id,
         interval=interval,
