@@ -7,14 +7,16 @@ import asyncio
 import math
 import os
 import time
-from collections.abc import AsyncIterator
+from collections import namedtuple
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy import Select, event, text
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DisconnectionError, InvalidRequestError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -236,3 +238,95 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# --- one-SELECT reads without SQLAlchemy's per-execution work --------------------------------
+
+
+class _OneTrip:
+    """A one-SELECT read compiled once and run on the driver's own connection (one_trip).
+
+    SQLite: executed and fetched in one trip to aiosqlite's thread. SQLAlchemy's adapter makes
+    four (cursor, execute, fetch, close), and on a busy machine each trip waits for the thread
+    to be scheduled: they were the largest part of a search that reads one page.
+    PostgreSQL: asyncpg's prepared-statement cache, without SQLAlchemy's per-execution work
+    (cache key, parameters, result) or the round trips of the BEGIN it sends before a unit of
+    work's first statement and the COMMIT after: such a read is one SELECT, so it runs inside
+    the unit of work's transaction if one has begun, else on its own.
+
+    The rows are named tuples with the statement's column names, their values converted as
+    SQLAlchemy would."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        plain = statement.compile(dialect=dialect)
+        self._names = {k for k in plain.positiontup or () if plain.binds[k].value is None}
+        # Placeholder values for the statement's own parameters, only so that the constants' IN
+        # lists can be expanded into the SQL once.
+        compiled = statement.params(dict.fromkeys(self._names, 0)).compile(
+            dialect=dialect, compile_kwargs={"render_postcompile": True}
+        )
+        self.sql = compiled.string
+        self._sqlite = dialect.driver == "aiosqlite"
+        constants = compiled.construct_params()
+        self._slots: list[tuple[str | None, Any]] = []
+        for key in compiled.positiontup or ():
+            bind = compiled.binds.get(key)
+            if bind is None:  # one value of an expanded IN list: key_1, key_2, ...
+                bind = compiled.binds[key.rpartition("_")[0]]
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if key in self._names:
+                self._slots.append((key, process))
+            else:
+                value = constants[key]
+                self._slots.append((None, process(value) if process else value))
+        columns = list(statement.selected_columns)
+        self._row: Any = namedtuple("_Row", [c.key for c in columns])  # type: ignore[misc]
+        self._processors = [
+            (i, p) for i, c in enumerate(columns) if (p := _result_processor(c.type, dialect))
+        ]
+
+    async def all(self, conn: AsyncConnection, params: dict[str, Any]) -> list[Any]:
+        values = [
+            (process(params[key]) if process else params[key]) if key is not None else process
+            for key, process in self._slots
+        ]
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None  # a connection checked out of the pool
+        if self._sqlite:
+            rows = await driver.execute_fetchall(self.sql, values)
+        else:
+            rows = await driver.fetch(self.sql, *values)
+        if not self._processors:
+            return [self._row._make(r) for r in rows]
+        out = []
+        for r in rows:
+            cells = list(r)
+            for i, process in self._processors:
+                cells[i] = process(cells[i])
+            out.append(self._row._make(cells))
+        return out
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Any:
+    try:
+        return type_.dialect_impl(dialect).result_processor(dialect, None)
+    except (TypeError, InvalidRequestError):
+        # asyncpg's numeric types choose by the column's type in the result (unknown here):
+        # double precision, the only one the search reads (lat, lon), arrives as a float.
+        return None
+
+
+_one_trips: dict[tuple[int, str, str], _OneTrip] = {}
+
+
+async def one_trip(conn: AsyncConnection, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+    """The rows of a one-SELECT read that runs often (the nearby search, the sender of every
+    update): from the driver's own connection on aiosqlite and asyncpg (_OneTrip), through
+    SQLAlchemy on any other driver. `statement` must be built once (a module constant): its
+    compiled form is kept by its id."""
+    if conn.dialect.driver not in ("aiosqlite", "asyncpg"):
+        return (await conn.execute(statement, params)).all()
+    key = (id(statement), conn.dialect.name, conn.dialect.driver)
+    if (trip := _one_trips.get(key)) is None:
+        trip = _one_trips[key] = _OneTrip(statement, conn.dialect)
+    return await trip.all(conn, params)

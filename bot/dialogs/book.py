@@ -356,7 +356,7 @@ async def on_hold(callback: CallbackQuery, _: Button, manager: DialogManager) ->
 
 
 async def _reservation_view(manager: DialogManager) -> tuple[Reservation, Spot, Premise]:
-    v = await services(manager).booking.details(
+    v = await services(manager).booking.place(
         user_id=caller(manager).user_id, reservation_id=manager.dialog_data["reservation_id"]
     )
     return v.reservation, v.spot, v.premise

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.orm.util import AliasedClass
 
 from core.blockers import blocker_unhealthy
 from core.errors import NotFound
-from core.models import HOLDING_STATUSES, Blocker, Premise, Reservation, ReservationStatus, Spot
+from core.models import (
+    HOLDING_STATUSES,
+    Blocker,
+    Premise,
+    Reservation,
+    ReservationStatus,
+    Spot,
+    UtcDateTime,
+)
 from core.opening_hours import require_open
 from core.pricing import PriceLine
 from core.rules import Interval, booking_interval
-from core.services.pricing import plan_in_force, price_with
+from core.services.pricing import PlanInForce, plan_in_force, price_with
 
 
 def holds_spot(
@@ -81,33 +89,59 @@ def free_spot_count_of(
     )
 
 
+# The free-spot statements every quote and booking runs, built once with their cache keys
+# (their tree of EXISTS and conditions costs more to build and key than to look up compiled).
+_STARTS, _ENDS, _NOW = (bindparam(name, type_=UtcDateTime()) for name in ("starts", "ends", "now"))
+_FREE_COUNTS = (
+    select(Spot.premise_id, func.count())
+    .where(Spot.premise_id.in_(bindparam("premise_ids", expanding=True)), _spot_is_free(_STARTS, _ENDS, _NOW))
+    .group_by(Spot.premise_id)
+)
+_FREE_IDS = (
+    select(Spot.id)
+    .where(
+        Spot.premise_id == bindparam("premise_id"),
+        Spot.id.not_in(bindparam("excluding", expanding=True)),
+        _spot_is_free(_STARTS, _ENDS, _NOW),
+    )
+    # The order spots were added in, as the console lists them: after A1 comes A2, which
+    # labels sorted as text would put after A10.
+    .order_by(Spot.id)
+)
+_FIRST_FREE = _FREE_IDS.limit(1)
+
+
+def _times(interval: Interval, now: datetime) -> dict[str, datetime]:
+    return {"starts": interval.starts_at, "ends": interval.ends_at, "now": now}
+
+
 async def free_spot_counts(
     session: AsyncSession, premise_ids: Iterable[int], interval: Interval, now: datetime
 ) -> dict[int, int]:
     ids = list(premise_ids)
     if not ids:
         return {}
-    rows = await session.execute(
-        select(Spot.premise_id, func.count())
-        .where(Spot.premise_id.in_(ids), _spot_is_free(interval.starts_at, interval.ends_at, now))
-        .group_by(Spot.premise_id)
-    )
+    rows = await session.execute(_FREE_COUNTS, {"premise_ids": ids, **_times(interval, now)})
     counts = {pid: 0 for pid in ids}
     counts.update({pid: n for pid, n in rows.tuples()})
     return counts
 
 
 async def free_spot_ids(
-    session: AsyncSession, premise_id: int, interval: Interval, now: datetime
+    session: AsyncSession,
+    premise_id: int,
+    interval: Interval,
+    now: datetime,
+    *,
+    excluding: Collection[int] = (),
+    limit: int | None = None,
 ) -> list[int]:
-    rows = await session.scalars(
-        select(Spot.id)
-        .where(Spot.premise_id == premise_id, _spot_is_free(interval.starts_at, interval.ends_at, now))
-        # The order spots were added in, as the console lists them: after A1 comes A2, which
-        # labels sorted as text would put after A10.
-        .order_by(Spot.id)
-    )
-    return list(rows)
+    """The free spots of the premise, in the order they were added, leaving out `excluding`;
+    at most `limit` of them (a booking takes the first: it need not read a car park's
+    hundreds of spots)."""
+    statement = _FREE_IDS if limit is None else _FIRST_FREE if limit == 1 else _FREE_IDS.limit(limit)
+    values = {"premise_id": premise_id, "excluding": sorted(excluding), **_times(interval, now)}
+    return list(await session.scalars(statement, values))
 
 
 async def is_spot_free(
@@ -150,19 +184,24 @@ class Quote:
 
 
 async def quote(
-    session: AsyncSession, premise_id: int, starts_at: datetime, minutes: int, now: datetime
+    session: AsyncSession,
+    premise_id: int,
+    starts_at: datetime,
+    minutes: int,
+    now: datetime,
+    *,
+    plan: PlanInForce | None = None,
 ) -> Quote:
     """Price and free spots for a booking request; raises InvalidInterval, ClosedAtThatTime or
-    NotFound."""
+    NotFound. `plan`: the premise's plan in force now, when the caller has read it already."""
     premise = await session.get(Premise, premise_id)
     if premise is None or not premise.is_active:
         raise NotFound(f"premise {premise_id}")
     interval = booking_interval(starts_at, minutes, now)
     require_open(premise, interval.starts_at, interval.ends_at)
     counts = await free_spot_counts(session, [premise_id], interval, now)
-    priced = price_with(
-        await plan_in_force(session, premise, now), premise, interval.starts_at, interval.ends_at
-    )
+    current = plan if plan is not None else await plan_in_force(session, premise, now)
+    priced = price_with(current, premise, interval.starts_at, interval.ends_at)
     return Quote(
         premise_id=premise_id,
         interval=interval,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy import Row, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
@@ -86,16 +86,20 @@ def _close(reservation: Reservation, action: str, now: datetime) -> None:
     reservation.updated_at = now
 
 
+# Every payment and change of a booking locks it (a wallet payment twice): built once.
+_LOCK_RESERVATION = (
+    select(Reservation)
+    .where(Reservation.id == bindparam("reservation_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 async def lock_owned(session: AsyncSession, reservation_id: int, user_id: int | None = None) -> Reservation:
     """Loads and row-locks a reservation (FOR UPDATE on PostgreSQL; on SQLite BEGIN IMMEDIATE
     already made us the only writer). With `user_id`, refuses anybody but the owner: callback
     data is never trusted."""
-    reservation = await session.scalar(
-        select(Reservation)
-        .where(Reservation.id == reservation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    reservation = await session.scalar(_LOCK_RESERVATION, {"reservation_id": reservation_id})
     if reservation is None:
         raise NotFound(f"reservation {reservation_id}")
     if user_id is not None and reservation.user_id != user_id:
@@ -173,7 +177,7 @@ async def hold(
     price = price_with(current, premise, interval.starts_at, interval.ends_at).total
     lost: set[int] = set()
     for _ in range(_MAX_SPOT_ATTEMPTS):
-        candidates = [s for s in await free_spot_ids(session, premise_id, interval, now) if s not in lost]
+        candidates = await free_spot_ids(session, premise_id, interval, now, excluding=lost, limit=1)
         if not candidates:
             break
         reservation = Reservation(

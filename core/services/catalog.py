@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
@@ -23,20 +23,23 @@ class PremiseCard:
     latest_reviews: list[Review]
 
 
+# Every card reads them: built once with their cache keys, not per card.
+_APPROVED = (Review.premise_id == bindparam("premise_id"), Review.is_approved.is_(True))
+_RATING = select(func.avg(Review.rating), func.count()).where(*_APPROVED)
+_LATEST_REVIEWS = (
+    select(Review)
+    .where(*_APPROVED)
+    .order_by(Review.created_at.desc(), Review.id.desc())
+    .limit(bindparam("take"))
+)
+
+
 async def premise_card(session: AsyncSession, premise_id: int, *, reviews: int = 3) -> PremiseCard:
     premise = await session.get(Premise, premise_id)
     if premise is None or not premise.is_active:
         raise NotFound(f"premise {premise_id}")
-    approved = (Review.premise_id == premise_id, Review.is_approved.is_(True))
-    avg, count = (await session.execute(select(func.avg(Review.rating), func.count()).where(*approved))).one()
-    latest = list(
-        await session.scalars(
-            select(Review)
-            .where(*approved)
-            .order_by(Review.created_at.desc(), Review.id.desc())
-            .limit(reviews)
-        )
-    )
+    avg, count = (await session.execute(_RATING, {"premise_id": premise_id})).one()
+    latest = list(await session.scalars(_LATEST_REVIEWS, {"premise_id": premise_id, "take": reviews}))
     return PremiseCard(premise, round(float(avg), 1) if avg is not None else None, int(count), latest)
 
 

@@ -21,7 +21,6 @@ sees) is computed only for the premises shown.
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
@@ -48,11 +47,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import InvalidRequestError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import UserDefinedType
 
+from core.db import one_trip
 from core.geo import EARTH_RADIUS_M, bounding_box, geodesic_rounded_m, haversine_m
 from core.models import UNIT_SPHERE_SQL, Favourite, Premise, Review, UtcDateTime
 from core.opening_hours import is_open
@@ -261,93 +259,6 @@ _KNN = (
 _BY_CHORD: Select[Any] = _with_details(select().select_from(_KNN).order_by(_KNN.c.chord, _KNN.c.id), _KNN)
 
 
-class _OneTrip:
-    """A search statement compiled once and run on the driver's own connection.
-
-    SQLite: executed and fetched in one trip to aiosqlite's thread. SQLAlchemy's adapter makes
-    four (cursor, execute, fetch, close), and on a busy machine each trip waits for the thread
-    to be scheduled: they were the largest part of a search that reads one page.
-    PostgreSQL: asyncpg's prepared-statement cache, without SQLAlchemy's per-execution work
-    (cache key, parameters, result) or the round trips of the BEGIN it sends before a unit of
-    work's first statement and the COMMIT after: a search is one SELECT, so it runs inside the
-    unit of work's transaction if one has begun, else on its own.
-
-    The rows are named tuples with the statement's column names, their values converted as
-    SQLAlchemy would."""
-
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
-        plain = statement.compile(dialect=dialect)
-        self._names = {k for k in plain.positiontup or () if plain.binds[k].value is None}
-        # Placeholder values for the search's own parameters, only so that the constants' IN
-        # lists can be expanded into the SQL once.
-        compiled = statement.params(dict.fromkeys(self._names, 0)).compile(
-            dialect=dialect, compile_kwargs={"render_postcompile": True}
-        )
-        self.sql = compiled.string
-        self._sqlite = dialect.driver == "aiosqlite"
-        constants = compiled.construct_params()
-        self._slots: list[tuple[str | None, Any]] = []
-        for key in compiled.positiontup or ():
-            bind = compiled.binds.get(key)
-            if bind is None:  # one value of an expanded IN list: key_1, key_2, ...
-                bind = compiled.binds[key.rpartition("_")[0]]
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if key in self._names:
-                self._slots.append((key, process))
-            else:
-                value = constants[key]
-                self._slots.append((None, process(value) if process else value))
-        columns = list(statement.selected_columns)
-        self._row: Any = namedtuple("_Row", [c.key for c in columns])  # type: ignore[misc]
-        self._processors = [
-            (i, p) for i, c in enumerate(columns) if (p := _result_processor(c.type, dialect))
-        ]
-
-    async def all(self, conn: AsyncConnection, params: dict[str, Any]) -> list[Any]:
-        values = [
-            (process(params[key]) if process else params[key]) if key is not None else process
-            for key, process in self._slots
-        ]
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None  # a connection checked out of the pool
-        if self._sqlite:
-            rows = await driver.execute_fetchall(self.sql, values)
-        else:
-            rows = await driver.fetch(self.sql, *values)
-        if not self._processors:
-            return [self._row._make(r) for r in rows]
-        out = []
-        for r in rows:
-            cells = list(r)
-            for i, process in self._processors:
-                cells[i] = process(cells[i])
-            out.append(self._row._make(cells))
-        return out
-
-
-def _result_processor(type_: Any, dialect: Dialect) -> Any:
-    try:
-        return type_.dialect_impl(dialect).result_processor(dialect, None)
-    except (TypeError, InvalidRequestError):
-        # asyncpg's numeric types choose by the column's type in the result (unknown here):
-        # double precision, the only one the search reads (lat, lon), arrives as a float.
-        return None
-
-
-_one_trips: dict[tuple[int, str, str], _OneTrip] = {}
-
-
-async def _all(conn: AsyncConnection, statement: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
-    """The rows of a search statement: from the driver's own connection on aiosqlite and
-    asyncpg (_OneTrip), through SQLAlchemy on any other driver."""
-    if conn.dialect.driver not in ("aiosqlite", "asyncpg"):
-        return (await conn.execute(statement, params)).all()
-    key = (id(statement), conn.dialect.name, conn.dialect.driver)
-    if (trip := _one_trips.get(key)) is None:
-        trip = _one_trips[key] = _OneTrip(statement, conn.dialect)
-    return await trip.all(conn, params)
-
-
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     distance_m: float  # haversine
@@ -423,7 +334,7 @@ async def _rings(
                 params.update(
                     {f"min_lat{i}": b.min_lat, f"max_lat{i}": b.max_lat, f"min_lon{i}": lo, f"max_lon{i}": hi}
                 )
-            rows = await _all(conn, _FIRST_RING, params)
+            rows = await one_trip(conn, _FIRST_RING, params)
             # No row: not even the largest box holds a premise.
             ring = radii[rows[0].size] if rows else float(radius_m)
             cut = read(rows) if rows else math.inf
@@ -441,7 +352,7 @@ async def _rings(
                     "min_lon": lo,
                     "max_lon": hi,
                 }
-                rows = await _all(conn, _RING, params)
+                rows = await one_trip(conn, _RING, params)
                 if rows:
                     cut = min(cut, read(rows))
         done = cut == math.inf  # the box is read to the end
@@ -481,7 +392,7 @@ async def _knn(
     seen: set[int] = set()
     conn = await session.connection()
     while True:
-        rows = await _all(conn, _BY_CHORD, {**times, "here": here, "chord": chord, "take": take})
+        rows = await one_trip(conn, _BY_CHORD, {**times, "here": here, "chord": chord, "take": take})
         batch = []
         for row in rows:
             if row.id not in seen and (d := haversine_m(lat, lon, row.lat, row.lon)) <= radius_m:
@@ -553,6 +464,14 @@ async def find_nearby(
     )
 
 
+# Every search with a driver reads their starred car parks: built and compiled once.
+_FAVOURITES: Select[Any] = _with_details(
+    select(Favourite.user_id)
+    .join_from(Favourite, Premise, Premise.id == Favourite.premise_id)
+    .where(Favourite.user_id == bindparam("user_id"))
+)
+
+
 async def favourites_near(
     session: AsyncSession,
     user_id: int,
@@ -569,14 +488,9 @@ async def favourites_near(
     filters and free-spot rule), nearest first. A driver stars a handful, so this reads them
     all rather than the spatial index."""
     radius_m = max(1, min(radius_m, MAX_RADIUS_M))
-    statement = _with_details(
-        select(Favourite.user_id)
-        .join_from(Favourite, Premise, Premise.id == Favourite.premise_id)
-        .where(Favourite.user_id == user_id)
-    )
-    times = {"starts": interval.starts_at, "ends": interval.ends_at, "now": now}
+    params = {"user_id": user_id, "starts": interval.starts_at, "ends": interval.ends_at, "now": now}
     found: list[tuple[float, Any, int]] = []
-    for row in (await session.execute(statement, times)).all():
+    for row in await one_trip(await session.connection(), _FAVOURITES, params):
         distance = haversine_m(lat, lon, row.lat, row.lon)
         if distance > radius_m or not _listed(row, filters):
             continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,13 +25,20 @@ class PlanInForce:
     version: int
 
 
-async def _latest(session: AsyncSession, premise_id: int, now: datetime) -> RatePlanVersion | None:
-    found: RatePlanVersion | None = await session.scalar(
-        select(RatePlanVersion)
-        .where(RatePlanVersion.premise_id == premise_id, RatePlanVersion.valid_from <= now)
-        .order_by(RatePlanVersion.version.desc())
-        .limit(1)
+# Every quote and booking reads it: built once (with its cache key), not per call.
+_LATEST = (
+    select(RatePlanVersion)
+    .where(
+        RatePlanVersion.premise_id == bindparam("premise_id"),
+        RatePlanVersion.valid_from <= bindparam("now"),
     )
+    .order_by(RatePlanVersion.version.desc())
+    .limit(1)
+)
+
+
+async def _latest(session: AsyncSession, premise_id: int, now: datetime) -> RatePlanVersion | None:
+    found: RatePlanVersion | None = await session.scalar(_LATEST, {"premise_id": premise_id, "now": now})
     return found
 
 

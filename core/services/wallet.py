@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import InsufficientFunds, NotFound
 from core.models import Payment, Premise, Reservation, Spot, User, WalletTransaction, WalletTxKind
 
+# Every payment and payment screen runs these (the ledger's lock several times a payment):
+# built once with their cache keys, not per call.
+_BALANCE = select(func.coalesce(func.sum(WalletTransaction.amount), 0)).where(
+    WalletTransaction.user_id == bindparam("user_id"), WalletTransaction.currency == bindparam("currency")
+)
+_LOCK_LEDGER = select(User.id).where(User.id == bindparam("user_id")).with_for_update()
+
 
 async def balance(session: AsyncSession, user_id: int, currency: str) -> int:
-    total = await session.scalar(
-        select(func.coalesce(func.sum(WalletTransaction.amount), 0)).where(
-            WalletTransaction.user_id == user_id, WalletTransaction.currency == currency
-        )
-    )
+    total = await session.scalar(_BALANCE, {"user_id": user_id, "currency": currency})
     return int(total or 0)
 
 
@@ -25,7 +28,7 @@ async def lock_ledger(session: AsyncSession, user_id: int) -> None:
     """Serialises this user's ledger writes. Take it before inserting any row that references
     the user: the foreign key's KEY SHARE lock would otherwise deadlock two debits."""
     # SQLite: FOR UPDATE is not emitted; BEGIN IMMEDIATE already made this the only writer.
-    found = await session.scalar(select(User.id).where(User.id == user_id).with_for_update())
+    found = await session.scalar(_LOCK_LEDGER, {"user_id": user_id})
     if found is None:
         raise NotFound(f"user {user_id}")
 

@@ -129,6 +129,15 @@ class BookingDetails:
 
 
 @dataclass(frozen=True, slots=True)
+class BookingPlace:
+    """One booking and where it is, for its owner: what the payment screens show."""
+
+    reservation: Reservation
+    spot: Spot
+    premise: Premise
+
+
+@dataclass(frozen=True, slots=True)
 class BookingList:
     """A page of "My bookings": the tab shown, its bookings, and whether the driver has any
     booking at all (an empty tab then points at the others)."""
@@ -220,6 +229,15 @@ class BookingUseCases:
             refund_card=sum(p.amount for p in paid if p.method == PaymentMethodKind.CARD),
             price_lines=lines,
         )
+
+    async def place(self, *, user_id: int, reservation_id: int) -> BookingPlace:
+        """The booking, its spot and car park, read once: half the reads of `details` (no
+        payments, blocker or price lines), for the screens that show only those. Raises
+        NotFound (also for somebody else's booking)."""
+        async with self.db.read() as s:
+            r = await booking.get_owned(s, reservation_id, user_id)
+            spot, premise = await place_of(s, r)
+        return BookingPlace(r, spot, premise)
 
     async def bookings(
         self, *, user_id: int, scope: BookingScope | None, offset: int = 0, limit: int = 5

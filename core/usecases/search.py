@@ -21,7 +21,7 @@ from core.rules import STEP_MINUTES, Interval, start_now
 from core.services.availability import Quote, quote
 from core.services.catalog import premise_card
 from core.services.nearby import NearbyPage, SearchFilters, favourites_near, find_nearby
-from core.services.pricing import plan_in_force, price_with
+from core.services.pricing import PlanInForce, plan_in_force, price_with
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,16 +142,18 @@ class SearchUseCases:
         now = self.clock.now()
         async with self.db.read() as s:
             card = await premise_card(s, premise_id)
+            # Read once for the stay and the durations' totals.
+            current = await plan_in_force(s, card.premise, now)
             stay: StayQuote | None
             start = self.start_or_now(starts_at)
             try:
-                q = await quote(s, premise_id, start, minutes, now)
+                q = await quote(s, premise_id, start, minutes, now, plan=current)
                 stay = StayQuote(q.interval, minutes, q.free_spots, q.price, q.currency)
             except ClosedAtThatTime:
                 stay = _refused(card.premise, start, minutes, closed=True)
             except InvalidInterval:
                 stay = _refused(card.premise, start, minutes, passed=True)
-            prices = await _totals(s, card.premise, start, durations, now)
+            prices = _totals_with(current, card.premise, start, durations)
         p = card.premise
         return PremiseCardView(
             premise_id=p.id,
@@ -227,7 +229,12 @@ async def _totals(
 ) -> list[tuple[int, int]]:
     """What each stay of `durations` from `start` costs under the rate plan in force (a first
     hour or a night rate makes a total other than hours × the "from" price)."""
-    current = await plan_in_force(session, premise, now)
+    return _totals_with(await plan_in_force(session, premise, now), premise, start, durations)
+
+
+def _totals_with(
+    current: PlanInForce, premise: Premise, start: datetime, durations: tuple[int, ...]
+) -> list[tuple[int, int]]:
     return [(m, price_with(current, premise, start, start + timedelta(minutes=m)).total) for m in durations]
 
 

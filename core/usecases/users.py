@@ -5,17 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from core.clock import Clock
 from core.config import Settings
-from core.db import Database
+from core.db import Database, one_trip
 from core.errors import NotFound
 from core.models import Payment, User
 from core.services import users
 
 _NAME_LENGTH = 128  # users.name
+# Every update looks its sender up: one SELECT of what a Caller needs, compiled once and run
+# without SQLAlchemy's per-execution work or a BEGIN/COMMIT around it (core.db.one_trip).
+_CALLER = select(User.id, User.language, User.name, User.is_admin, User.admin_added_at).where(
+    User.telegram_id == bindparam("telegram_id")
+)
 _PLACE_LENGTH = 200  # users.last_place
 
 
@@ -79,10 +84,11 @@ class UserUseCases:
         ADMIN_IDS, which may have changed since. A user already known keeps their name and
         language."""
         listed = self.is_admin(telegram_id)
-        async with self.db.read() as s:
-            user = await s.scalar(select(User).where(User.telegram_id == telegram_id))
-            if user is not None and user.is_admin == _owner(user, listed) and user.name:
-                return _caller(user, telegram_id)
+        async with self.db.read(snapshot=False) as s:
+            rows = await one_trip(await s.connection(), _CALLER, {"telegram_id": telegram_id})
+        known = rows[0] if rows else None
+        if known is not None and known.is_admin == _owner(known, listed) and known.name:
+            return Caller(known.id, telegram_id, known.language, known.name, known.is_admin)
         async with self.db.transaction() as s:
             user = await s.scalar(select(User).where(User.telegram_id == telegram_id).with_for_update())
             if user is None:

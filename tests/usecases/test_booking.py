@@ -161,6 +161,21 @@ async def test_details_say_what_the_rules_allow(
     assert d.can_lower is True
 
 
+async def test_place_is_the_booking_where_it_is_for_its_owner_only(
+    db: Database, clock: ManualClock, uc: BookingUseCases
+) -> None:
+    p = await place(db, clock)
+    held = await uc.hold(
+        user_id=p.user_id, premise_id=p.premise_id, starts_at=clock.now() + timedelta(hours=1), minutes=60
+    )
+    where = await uc.place(user_id=p.user_id, reservation_id=held.reservation_id)
+    d = await uc.details(user_id=p.user_id, reservation_id=held.reservation_id)
+    assert (where.reservation.id, where.spot.id) == (d.reservation.id, d.spot.id)
+    assert where.premise.id == p.premise_id
+    with pytest.raises(NotFound):
+        await uc.place(user_id=await _stranger(db), reservation_id=held.reservation_id)
+
+
 async def _stranger(db: Database) -> int:
     async with db.transaction() as s:
         return (await make_user(s, telegram_id=7999)).id
