@@ -314,6 +314,7 @@ class App:
                 DispatchLimits(
                     messages_per_second=settings.twilio_rate_per_second,
                     concurrency=max(4, int(settings.twilio_rate_per_second * 4)),
+                    confirmed_window=False,  # Twilio queues; its round trip would cost a third
                 ),
                 lease=SenderLease(self.db, "outbox:sms"),
             )

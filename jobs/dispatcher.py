@@ -68,12 +68,42 @@ class DispatchLimits:
     # On average 30 / 1.03 = 29.1 a second; a loop that wakes late loses a little of that.
     messages_per_second: float = 30.0
     jitter_margin: float = 0.03
+    # And a send leaves at least a second after the answer to the send 30 before it came back
+    # (_Pacer, `confirmed`): whatever held a send up on its way, the 31st can never reach
+    # Telegram within a second of the 1st. Costs the round trip: 30 / (1 s + RTT) at most.
+    # Off for SMS, whose provider queues (Twilio's round trip is long, its rate low).
+    confirmed_window: bool = True
     per_chat_interval: float = 1.0
     batch: int = 500  # about 17 s of sending: well inside the lease
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 8
     concurrency: int = 40  # HTTP calls in flight at once
     prepare_ahead: int = 8  # messages rendered ahead of the one being sent
+
+
+# How long a send waits for the answer to the send n before it (a call that hangs): then the
+# window with its margin alone paces it.
+CONFIRM_WAIT = 5.0
+
+
+class _Slot:
+    """One send's turn at the pacer: `answered` once its HTTP call came back (or failed)."""
+
+    __slots__ = ("_done", "answered")
+
+    def __init__(self) -> None:
+        self.answered: float | None = None
+        self._done = asyncio.Event()
+
+    def answer(self, at: float) -> None:
+        if self.answered is None:
+            self.answered = at
+            self._done.set()
+
+    async def wait_answered(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._done.wait()
 
 
 class _Pacer:
@@ -95,36 +125,55 @@ class _Pacer:
         rate: float,
         margin: float = 0.0,
         *,
+        confirmed: bool = False,
+        confirm_wait: float = CONFIRM_WAIT,
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.n = max(1, int(rate))
-        self.window = self.n / rate + margin
+        self.exact = self.n / rate  # the window the other side counts in (1 s for Telegram)
+        self.window = self.exact + margin
         self.interval = self.window / self.n
         self.slack = self.interval / 2
+        # `confirmed`: a send also waits for the answer to the send n before it and leaves at
+        # least `exact` after that answer came. That answer came back after the send reached
+        # the other side, and this one reaches it after it leaves: the two arrive at least
+        # `exact` apart however late either was on its way (see DispatchLimits).
+        self.confirmed = confirmed
+        self.confirm_wait = confirm_wait  # an answer that never comes holds sends this long
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0  # when the next send is due
         self._sent: deque[float] = deque(maxlen=self.n)  # when the last n sends left
+        self._slots: deque[_Slot] = deque(maxlen=self.n)  # and their answers
         self._lock = asyncio.Lock()
 
-    def _now(self) -> float:
+    def now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
 
     def pause(self, seconds: float) -> None:
-        self._next = max(self._next, self._now() + seconds)
+        self._next = max(self._next, self.now() + seconds)
 
-    async def wait(self) -> None:
+    async def wait(self) -> _Slot:
+        """Returns when a send may leave, with its slot: answer it when its call comes back."""
         async with self._lock:
             due = self._next
             if len(self._sent) == self.n:  # the send n back and this one span the window
                 due = max(due, self._sent[0] + self.window)
-            delay = due - self._now()
+            if self.confirmed and len(self._slots) == self.n:
+                oldest = self._slots[0]
+                await oldest.wait_answered(self.confirm_wait)
+                if oldest.answered is not None:
+                    due = max(due, oldest.answered + self.exact)
+            delay = due - self.now()
             if delay > 0:
                 await self._sleep(delay)
-            now = self._now()
+            now = self.now()
             self._sent.append(now)
+            slot = _Slot()
+            self._slots.append(slot)
             self._next = max(self._next, now - self.slack) + self.interval
+            return slot
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +203,9 @@ class OutboxDispatcher:
         self.senders = dict(senders)
         self.clock = clock
         self.limits = limits
-        self._pacer = _Pacer(limits.messages_per_second, limits.jitter_margin)
+        self._pacer = _Pacer(
+            limits.messages_per_second, limits.jitter_margin, confirmed=limits.confirmed_window
+        )
         self._chat_free_at: dict[int, float] = {}  # monotonic time a chat may get its next message
         self._in_flight = asyncio.Semaphore(limits.concurrency)
         self._draining: asyncio.Task[None] | None = None
@@ -260,26 +311,28 @@ class OutboxDispatcher:
                         # is not sent here), and before the pacer, not after it: nothing with
                         # a database's latency may come between the pacer and the HTTP call,
                         # or two sends could reach Telegram closer than the pace (a 429).
-                        leaving = True
+                        leaving, slot = True, None
                         if sender is not None:
                             leaving = await _to_the_end(
                                 asyncio.ensure_future(self._leaving(note_id, holding))
                             )
                             if leaving:
-                                await self._pacer.wait()
+                                slot = await self._pacer.wait()
                     except BaseException:  # still in `pending`: handed back, mark and all
                         self._in_flight.release()
                         raise
                     pending.pop(0)
                     del preparing[note_id]
                     if not leaving:  # taken over with everything this holding claimed
+                        if slot is not None:
+                            slot.answer(self._pacer.now())
                         self._in_flight.release()
                         log.info("notification %s not sent: another process took over this claim", note_id)
                         return handled
                     self._chat_free_at[user.id] = asyncio.get_running_loop().time() + (
                         self.limits.per_chat_interval
                     )
-                    task = asyncio.create_task(self._deliver(note_id, holding, sender, prepared))
+                    task = asyncio.create_task(self._deliver(note_id, holding, sender, prepared, slot))
                     sending.add(task)
                     task.add_done_callback(sending.discard)
                     handled += 1
@@ -325,7 +378,12 @@ class OutboxDispatcher:
         return sender, prepared
 
     async def _deliver(
-        self, note_id: int, holding: str, sender: MessageSender | None, prepared: object
+        self,
+        note_id: int,
+        holding: str,
+        sender: MessageSender | None,
+        prepared: object,
+        slot: _Slot | None = None,
     ) -> None:
         """One send and, right after it, its outcome in its own transaction."""
         try:
@@ -338,6 +396,9 @@ class OutboxDispatcher:
                 except Exception as exc:  # a sender bug must not stop the other notifications
                     log.exception("notification %s: sender failed", note_id)
                     result = DeliveryResult(Delivery.RETRY, error=f"{type(exc).__name__}: {exc}"[:200])
+                finally:  # back (or failed): the pacer counts the next window from here
+                    if slot is not None:
+                        slot.answer(self._pacer.now())
             try:
                 await self._record(note_id, holding, result)
             except Exception:  # the lease runs out and a later run sends it again

@@ -219,7 +219,10 @@ async def test_a_holder_that_lost_its_lease_connection_never_sends_what_the_new_
     caplog.set_level(logging.INFO, logger="jobs.dispatcher")
     chat_of = await _queue(db, clock.now(), 12)
     # a sends every half second: its next send comes after b has taken over and claimed.
-    slow, fast = (DispatchLimits(messages_per_second=r, per_chat_interval=0.0) for r in (2, 50))
+    # Answers are held back here: pacing on them (confirmed_window) would hold the sends too.
+    slow, fast = (
+        DispatchLimits(messages_per_second=r, per_chat_interval=0.0, confirmed_window=False) for r in (2, 50)
+    )
     async with (
         HeldTelegram(error=(403, "Forbidden: bot was blocked by the user")) as tg_a,
         HeldTelegram() as tg_b,

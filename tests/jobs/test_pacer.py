@@ -6,7 +6,11 @@ together than they left. Simulated time: nothing here depends on this machine's 
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Iterable
+from typing import Any
+
+import pytest
 
 from jobs.dispatcher import DispatchLimits, _Pacer
 
@@ -90,3 +94,55 @@ async def test_a_pause_holds_the_next_send_back() -> None:
     times = await _sends([0.0], 20, pause_at=10)
     assert times[10] - times[9] >= 3.0 - 1e-9
     assert _most_in_one_second(times) <= 30
+
+
+@pytest.mark.parametrize(
+    ("delays", "least_rate"),
+    [
+        # Round trips of a few ms, one in ten held up 50-120 ms (a loaded machine, the fake).
+        (
+            [
+                r.uniform(0.05, 0.12) if r.random() < 0.1 else r.uniform(0.002, 0.005)
+                for r in [random.Random(7)]
+                for _ in range(997)
+            ],
+            # A held-up answer holds back the sends behind it (in order): 28.0/s here, and
+            # 28.8/s measured in bench/city.py, whose round trips are mostly a few ms.
+            0.9 * 30,
+        ),
+        # Slow and uneven ones: the rate pays for the round trips, never the window.
+        ([0.002, 0.004, 0.120, 0.003, 0.050, 0.002, 0.300, 0.005], None),
+    ],
+    ids=["local", "slow"],
+)
+async def test_a_send_held_up_on_its_way_never_brings_a_31st_into_telegrams_second(
+    delays: list[float], least_rate: float | None
+) -> None:
+    """With `confirmed`, each send waits for the answer to the send 30 before it and leaves a
+    second after that answer: however long a send took to arrive (a stalled loop, a slow
+    connection), 31 sends never reach Telegram within one second. Each arrives here at the
+    last moment of its way, just before its answer (the worst case for the window)."""
+    clock = LateClock([0.0])
+    pacer = _Pacer(LIMITS.messages_per_second, LIMITS.jitter_margin, confirmed=True,
+                   clock=clock.time, sleep=clock.sleep)  # fmt: skip
+    arrivals: list[float] = []
+    answers: list[tuple[float, Any]] = []  # (when the answer comes, its slot)
+    way = itertools.cycle(delays)
+    for _ in range(600):
+        # Answers due by now come back first, as the event loop would run them.
+        for at, slot in sorted((a for a in answers if a[0] <= clock.now), key=lambda a: a[0]):
+            slot.answer(at)
+        answers = [a for a in answers if a[1].answered is None]
+        if len(answers) >= 30:  # the pacer waits for the oldest: time passes until it is back
+            at, slot = min(answers, key=lambda a: a[0])
+            clock.now = max(clock.now, at)
+            slot.answer(at)
+            answers.remove((at, slot))
+        slot = await pacer.wait()
+        delay = next(way)
+        arrivals.append(clock.now + delay)
+        answers.append((clock.now + delay, slot))
+    assert _most_in_one_second(sorted(arrivals)) <= 30
+    if least_rate is not None:
+        rate = (len(arrivals) - 1) / (max(arrivals) - min(arrivals))
+        assert rate >= least_rate, rate
