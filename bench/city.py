@@ -4,8 +4,10 @@
                          [--sweep-seconds 15]
 
 Two `python main.py run` processes (webhook mode, tests/cluster.py) on a scratch PostgreSQL
-database, the local Redis and Mosquitto (127.0.0.1:1883) with MQTT_SHARED_GROUP and a topic
-prefix of the run's own; the Bot API fake in this process with Telegram's limits on
+database, the local Redis and a private Mosquitto with the shipped `max_queued_messages`
+(deploy/mosquitto/mosquitto.conf; BENCH_MQTT_URL=mqtt://… uses that broker instead) with
+MQTT_SHARED_GROUP and a topic prefix of the run's own; the Bot API fake in this process with
+Telegram's limits on
 (`rate_limit()`: 429 beyond 30 messages a second, or 1 a second in a chat). At once:
   - --blockers registered blockers report: an `availability` each, then --rounds `state`
     reports each, published by one client in a child process as fast as the processes take
@@ -30,13 +32,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import asyncio
+import contextlib
 import os
 import shutil
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -67,10 +70,11 @@ from tests.city import (
     sent_by_process,
     written,
 )
-from tests.cluster import bot_token, free_port, service_environment, services
+from tests.cluster import ROOT, bot_token, free_port, service_environment, services
+from tests.hardware.support import Mosquitto
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
-MQTT_URL = os.environ.get("BENCH_MQTT_URL", "mqtt://127.0.0.1:1883")
+MQTT_URL = os.environ.get("BENCH_MQTT_URL", "")  # empty: a private broker, configured as shipped
 TELEGRAM_RATE = 30.0
 TARGET = 0.95 * TELEGRAM_RATE
 REMINDER_MINUTES = 30
@@ -94,7 +98,37 @@ class Result:
     seconds: float
 
 
+@contextlib.asynccontextmanager
+async def broker(work: Path) -> AsyncIterator[str]:
+    """BENCH_MQTT_URL, or a private Mosquitto with the queue the deploy config ships (the
+    machine's own broker may keep Debian's default of 1,000, which drops a city's reports)."""
+    if MQTT_URL:
+        yield MQTT_URL
+        return
+    port = free_port()
+    shipped = [
+        line for line in (ROOT / "deploy" / "mosquitto" / "mosquitto.conf").read_text().splitlines()
+        if line.split()[:1] == ["max_queued_messages"]
+    ]  # fmt: skip
+    config = work / "mosquitto.conf"
+    lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", *shipped]
+    if os.geteuid() == 0:
+        lines.append("user root")  # it would drop to `mosquitto`, who cannot read `work`
+    config.write_text("\n".join(lines) + "\n")
+    server = Mosquitto(port, config)
+    await server.start()
+    try:
+        yield server.url
+    finally:
+        await server.kill()
+
+
 async def city(args: argparse.Namespace, url: str, work: Path) -> Result:
+    async with broker(work) as mqtt_url:
+        return await _city(args, url, work, mqtt_url)
+
+
+async def _city(args: argparse.Namespace, url: str, work: Path, mqtt_url: str) -> Result:
     token = bot_token()
     prefix = f"city{uuid.uuid4().hex[:8]}"
     db = Database.from_url(url)
@@ -110,14 +144,14 @@ async def city(args: argparse.Namespace, url: str, work: Path) -> Result:
                 token=token, api_base=tg.base_url, database_url=url, redis_url=REDIS_URL,
                 public_url=f"http://127.0.0.1:{ports[0]}",
             )  # fmt: skip
-            env = city_environment(base, mqtt_url=MQTT_URL, prefix=prefix, sweep_seconds=args.sweep_seconds)
+            env = city_environment(base, mqtt_url=mqtt_url, prefix=prefix, sweep_seconds=args.sweep_seconds)
             try:
                 async with services(work / "web", env, ports) as procs, aiohttp.ClientSession() as http:
                     await links_ready(procs)
                     pids = {p.name: p.process.pid for p in procs}
                     start = datetime.now(UTC)
                     async with Fleet.started(
-                        mqtt_url=MQTT_URL, prefix=prefix, database_url=url, blockers=args.blockers,
+                        mqtt_url=mqtt_url, prefix=prefix, database_url=url, blockers=args.blockers,
                         rounds=args.rounds, processes=args.processes, start=start,
                     ) as fleet:  # fmt: skip
                         deliveries = Deliveries(tg, chats)
@@ -142,7 +176,7 @@ async def city(args: argparse.Namespace, url: str, work: Path) -> Result:
                     sent = await sent_by_process(http, procs)
                     deliveries.close()
             finally:
-                await clear_retained(MQTT_URL, prefix, args.blockers)
+                await clear_retained(mqtt_url, prefix, args.blockers)
                 client = redis.asyncio.Redis.from_url(REDIS_URL)
                 keys = [key async for key in client.scan_iter(f"fsm:{token.split(':')[0]}:*")]
                 if keys:
@@ -267,7 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_machine("a city at the top of the hour, several processes")
     print(
         f"services  : {args.processes} x `main.py run` (webhook mode), PostgreSQL, Redis {REDIS_URL}, "
-        f"Mosquitto {MQTT_URL} (MQTT v5 shared group), Bot API fake with Telegram's limits"
+        f"Mosquitto {MQTT_URL or 'private, max_queued_messages as shipped'} (MQTT v5 shared group), "
+        "Bot API fake with Telegram's limits"
     )
 
     async def go() -> Result:

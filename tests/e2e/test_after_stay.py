@@ -155,8 +155,10 @@ async def test_book_again_from_the_menu_quotes_the_next_free_start(e2e: E2E) -> 
     menu = await user.wait_for_message(lambda m: "🔁 Book again: Central Garage" in str(m.buttons()))
     quote = await tap(user, menu, "🔁 Book again", lambda m: "Total:" in m.text)
     # The first free start is when those end (shown in the car park's time zone).
+    # (A stay crossing midnight there names both days: "Sun 29 Nov 22:14–Mon 30 Nov 00:14".)
     local = other.ends_at.astimezone(ZoneInfo("Europe/Kyiv"))
-    assert f"{local:%H:%M}–{local + timedelta(hours=2):%H:%M}" in quote.text, quote.text
+    until = local + timedelta(hours=2)
+    assert f"{local:%H:%M}–" in quote.text and f"{until:%H:%M}\n" in quote.text, quote.text
     assert "Total: 5.00 EUR" in quote.text
     assert next(t for t, _ in quote.buttons()) == "✅ Hold the spot (5.00 EUR)"
     hold = await tap(user, quote, "✅ Hold the spot", lambda m: "is held for you" in m.text)
