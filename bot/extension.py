@@ -38,22 +38,21 @@ async def drop_buttons(callback: CallbackQuery) -> None:
             await message.edit_reply_markup(reply_markup=None)
 
 
-async def _replace(
-    callback: CallbackQuery, caller: Caller, text: str, rows: list[list[InlineKeyboardButton]]
+async def replace_tapped(
+    callback: CallbackQuery, caller: Caller, text: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> None:
     """The tapped message becomes what happened next (one message per choice, no stale buttons);
     a message that cannot be edited any more is answered with a new one."""
-    markup = InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
     message = callback.message
     if isinstance(message, Message):
         try:
-            await message.edit_text(text, reply_markup=markup)
+            await message.edit_text(text, reply_markup=keyboard)
             return
         except TelegramBadRequest:
             pass
     bot = callback.bot
     assert bot is not None
-    await bot.send_message(caller.telegram_id, text, reply_markup=markup)
+    await bot.send_message(caller.telegram_id, text, reply_markup=keyboard)
 
 
 def extension_rows(
@@ -157,7 +156,7 @@ async def extend(
             until=fmt.clock_time(extended.ends_at, tz),
             price=fmt.money(extended.price, extended.currency),
         )
-        await _replace(callback, caller, done, [])
+        await replace_tapped(callback, caller, done)
         return
     assert extended.extension_id is not None
     await callback.answer()
@@ -216,7 +215,7 @@ async def _offer_payment(
     )
     if not rows:
         text = Raw(text + "\n" + tr(lang, "pay.unavailable"))
-    await _replace(callback, caller, text, rows)
+    await replace_tapped(callback, caller, text, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
 
 async def pay_extension(
@@ -250,7 +249,7 @@ async def pay_extension(
             if result.outcome == CardOutcome.PAID:
                 await callback.answer()
                 # Paid: this message has done its part; the "extended" notification follows.
-                await _replace(callback, caller, tr(lang, "extend.paid_card"), [])
+                await replace_tapped(callback, caller, tr(lang, "extend.paid_card"))
                 return
             link = result.checkout
         else:
@@ -304,8 +303,8 @@ async def _pay_extension_from_wallet(
         await callback.answer(tr(lang, "error.no_such_booking"), show_alert=True)
         return
     await callback.answer()
-    await _replace(
-        callback, caller, tr(lang, "extend.paid_wallet", price=fmt.money(paid.amount, paid.currency)), []
+    await replace_tapped(
+        callback, caller, tr(lang, "extend.paid_wallet", price=fmt.money(paid.amount, paid.currency))
     )
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import (
     CallbackQuery,
@@ -30,7 +28,7 @@ from bot.dialogs.admin import AdminSG, open_console
 from bot.dialogs.common import phone_keyboard, refusal_text, show_hint
 from bot.dialogs.reviews import rate_from_message
 from bot.dialogs.states import BookingsSG, BookSG, FindSG, LanguageSG, MenuSG, WalletSG
-from bot.extension import drop_buttons, offer_extensions
+from bot.extension import drop_buttons, offer_extensions, replace_tapped
 from bot.guests import guest_action, open_pass
 from bot.i18n import CATALOGS, tr, tr_label
 from bot.incidents import incident_action
@@ -397,13 +395,7 @@ async def answer_still_coming(
     else:
         text = tr(lang, f"no_show.{done.answer.value}")
     await callback.answer()
-    message = callback.message
-    if isinstance(message, Message):
-        with contextlib.suppress(TelegramBadRequest):
-            await message.edit_text(text, reply_markup=None)
-            return
-    if callback.bot is not None:
-        await callback.bot.send_message(caller.telegram_id, text)
+    await replace_tapped(callback, caller, text)
 
 
 async def answer_blocked_bay(
@@ -423,13 +415,7 @@ async def answer_blocked_bay(
         await callback.answer(str(text), show_alert=True)
         return
     await callback.answer()
-    message = callback.message
-    if isinstance(message, Message):
-        with contextlib.suppress(TelegramBadRequest):
-            await message.edit_text(text, reply_markup=keyboard)
-            return
-    if callback.bot is not None:
-        await callback.bot.send_message(caller.telegram_id, text, reply_markup=keyboard)
+    await replace_tapped(callback, caller, text, keyboard)
 
 
 async def anything_else(message: Message, caller: Caller, dialog_manager: DialogManager) -> None:
