@@ -41,7 +41,6 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import redis.asyncio
 from sqlalchemy import func, select
@@ -55,8 +54,7 @@ from bench._common import (
     summarize,
 )
 from core.db import Database
-from core.models import Reservation, ReservationStatus, User, WalletTxKind
-from core.services import wallet
+from core.models import Reservation, ReservationStatus
 from demo.botapi import FakeUser, TelegramFake
 from tests.cluster import (
     ROOT,
@@ -68,6 +66,7 @@ from tests.cluster import (
     nginx,
     service_environment,
     services,
+    wallet_top_up,
 )
 from tests.factories import make_premise
 
@@ -219,14 +218,7 @@ async def parking_stack(
                 async with services(directory / "web", env, ports) as procs:
                     counter = itertools.count()
 
-                    async def fund(telegram_id: int) -> None:
-                        async with db.transaction() as s:
-                            user_id = await s.scalar(select(User.id).where(User.telegram_id == telegram_id))
-                            assert user_id is not None, "the bot registered the driver on /start"
-                            await wallet.credit(
-                                s, user_id, 1000, "EUR", kind=WalletTxKind.ADJUSTMENT, reference="bench",
-                                now=datetime.now(UTC),
-                            )  # fmt: skip
+                    fund = wallet_top_up(db, "bench")
 
                     async def walk_once(walk: Walk, user: FakeUser) -> None:
                         garage = GARAGES[next(counter) % len(GARAGES)]

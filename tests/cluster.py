@@ -27,11 +27,16 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
+from sqlalchemy import select
 
 from core.config import Settings
+from core.db import Database
+from core.models import User, WalletTxKind
+from core.services import wallet
 from demo.botapi import BotMessage, FakeUser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -322,6 +327,21 @@ def _button(message: BotMessage, contains: str) -> str:
         if contains in text and data:
             return data
     raise AssertionError(f"no button {contains!r} in {message.buttons()} of {message.text!r}")
+
+
+def wallet_top_up(db: Database, reference: str, amount: int = 1000) -> Callable[[int], Awaitable[None]]:
+    """`fund` for `book_a_spot`: tops up the wallet of the driver the bot registered on /start."""
+
+    async def fund(telegram_id: int) -> None:
+        async with db.transaction() as s:
+            user_id = await s.scalar(select(User.id).where(User.telegram_id == telegram_id))
+            assert user_id is not None, "the bot registered the driver on /start"
+            await wallet.credit(
+                s, user_id, amount, "EUR", kind=WalletTxKind.ADJUSTMENT, reference=reference,
+                now=datetime.now(UTC),
+            )  # fmt: skip
+
+    return fund
 
 
 async def book_a_spot(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,7 @@ import redis.asyncio
 from sqlalchemy import select
 
 from core.db import Database
-from core.models import Reservation, ReservationStatus, User, WalletTxKind
-from core.services import wallet
+from core.models import Reservation, ReservationStatus
 from core.services.audit import overlapping_holds
 from demo.botapi import FakeUser, TelegramFake
 from tests.cluster import (
@@ -32,6 +30,7 @@ from tests.cluster import (
     service_environment,
     services,
     updates_handled,
+    wallet_top_up,
 )
 from tests.factories import make_premise
 from tests.services import tcp_open, unavailable
@@ -83,14 +82,7 @@ async def _drive(tmp_path: Path, db: Database, token: str, database_url: str) ->
         async with services(tmp_path / "web", env, ports) as procs, aiohttp.ClientSession() as http:
             assert tg.webhook_url == f"{proxy.url}/telegram/webhook"  # both processes set it so
 
-            async def fund(telegram_id: int) -> None:
-                async with db.transaction() as s:
-                    user_id = await s.scalar(select(User.id).where(User.telegram_id == telegram_id))
-                    assert user_id is not None, "the bot registered the driver on /start"
-                    await wallet.credit(
-                        s, user_id, 1000, "EUR", kind=WalletTxKind.ADJUSTMENT, reference="test",
-                        now=datetime.now(UTC),
-                    )  # fmt: skip
+            fund = wallet_top_up(db, "test")
 
             drivers = [tg.user(7001 + i, f"Driver{i}") for i in range(4)]
             walks = [Walk() for _ in drivers]
