@@ -438,8 +438,7 @@ class App:
 
     async def stop(self) -> None:
         log.info("shutting down")
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        await self.scheduler.stop(grace=SHUTDOWN_GRACE_SECONDS)  # runs under way finish
         await self.dispatcher.stop()  # sends under way record their outcome
         if self.sms_dispatcher is not None:
             await self.sms_dispatcher.stop()

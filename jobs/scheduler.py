@@ -46,22 +46,57 @@ _DID = {
 }
 
 
-def _guarded(name: str, job: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+class SweepScheduler(AsyncIOScheduler):  # type: ignore[misc]  # APScheduler 3 has no types
+    """An AsyncIOScheduler that lets the runs under way finish when the service stops.
+
+    APScheduler's own shutdown cancels every running job at once; a sweep cancelled inside
+    its transaction has asyncpg's connection closed under the cancel, which SQLAlchemy's pool
+    logs as an ERROR with a traceback at every ordinary stop (seen in CI, a city-sized sweep
+    was running at SIGTERM)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.runs: set[asyncio.Task[Any]] = set()
+
+    async def stop(self, grace: float) -> None:
+        """No new run starts; the runs under way get `grace` seconds, then are cancelled (the
+        database still holds what they left undone: the next start's first run does it)."""
+        if not self.running:
+            return
+        self.pause()
+        under_way = [task for task in self.runs if not task.done()]
+        if under_way:
+            _, late = await asyncio.wait(under_way, timeout=grace)
+            if late:
+                log.warning("%d sweep run(s) still busy after %g s; cancelling them", len(late), grace)
+        self.shutdown(wait=False)
+
+
+def _guarded(
+    name: str, job: Callable[[], Awaitable[Any]], runs: set[asyncio.Task[Any]]
+) -> Callable[[], Awaitable[None]]:
     # The dispatcher's job only starts a drain and returns: its duration says nothing.
     timed = not name.startswith("dispatch")
 
     async def run() -> None:
         started = time.perf_counter()
+        task = asyncio.current_task()
+        if task is not None:
+            runs.add(task)
         try:
             done = await job()
         except asyncio.CancelledError:
-            # Shutdown cancels a run in progress; the database still holds what it left undone.
+            # A stop that outlived its grace cancels a run in progress; the database still
+            # holds what it left undone.
             log.debug("job %s cancelled", name)
             return
         except Exception:  # one failed run is logged; the next run tries again
             log.exception("job %s failed", name)
             metrics.SWEEP_FAILURES.labels(name).inc()
             done = None
+        finally:
+            if task is not None:
+                runs.discard(task)
         if timed:
             metrics.SWEEP_SECONDS.labels(name).observe(time.perf_counter() - started)
         if isinstance(done, int) and done > 0:
@@ -85,13 +120,13 @@ def build_scheduler(
     no_show_grace_minutes: int = 30,
     waitlist: WaitlistUseCases | None = None,
     blocked_bay: BlockedBayUseCases | None = None,
-) -> AsyncIOScheduler:
+) -> SweepScheduler:
     """The sweeps of a running service. `arrival` has no default on purpose: without it no
     blocker is raised to guard a paid spot or after the end, so leaving it out must be a
     choice (hardware disabled), never an omission."""
     # APScheduler logs two INFO lines per job run (eight a second here); `_guarded` logs work.
     demote_info_to_debug("apscheduler.scheduler", "apscheduler.executors.default")
-    scheduler = AsyncIOScheduler(timezone=UTC)
+    scheduler = SweepScheduler(timezone=UTC)
     jobs: dict[str, tuple[Callable[[], Awaitable[Any]], float]] = {
         # kick returns at once and drains in its own task: a long drain (one admin's chat gets
         # a message a second) never makes this job overlap itself.
@@ -124,7 +159,7 @@ def build_scheduler(
     for name, (job, seconds) in jobs.items():
         # One run at a time per job; a run that overlaps its next tick makes that tick wait.
         scheduler.add_job(
-            _guarded(name, job),
+            _guarded(name, job, scheduler.runs),
             "interval",
             seconds=seconds,
             id=name,
