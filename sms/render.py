@@ -100,6 +100,11 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> str:
             end=hm(datetime.fromisoformat(str(p["ends_at"])), tz),
             until=hm(datetime.fromisoformat(str(p["until"])), tz),
         )
+    if kind == Kind.REVIEW_PUBLISHED:
+        premise = await session.get(Premise, int(p.get("premise_id") or 0))
+        if premise is None:
+            return t(lang, "notify.generic")
+        return t(lang, "notify.review_published", name=short(premise.name, NAME_CHARS))
     if kind in (Kind.WAITLIST_OFFER_LAPSED, Kind.WAITLIST_WISH_ENDED):
         premise = await session.get(Premise, int(p.get("premise_id") or 0))
         if premise is None:

@@ -35,6 +35,7 @@ notify-waitlist_wish_ended = Your wish for a spot at { $name }, { $start }-{ $en
 notify-payment_refunded = { $amount } for booking #{ $id } is refunded.
 notify-wallet_topped_up = Wallet topped up by { $amount }. Balance: { $balance }.
 notify-card_saved = Card { $brand } *{ $last4 } saved for your next payments.
+notify-review_published = Your review of { $name } is published. Thank you!
 notify-generic = You have news about your parking. Reply STATUS.
 notify-admin = Operator alert: open /admin in Telegram.
 

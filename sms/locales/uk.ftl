@@ -35,6 +35,7 @@ notify-waitlist_wish_ended = Ваш запит на місце: { $name }, { $st
 notify-payment_refunded = { $amount } за бронювання #{ $id } повернуто.
 notify-wallet_topped_up = Гаманець поповнено на { $amount }. Баланс: { $balance }.
 notify-card_saved = Картку { $brand } *{ $last4 } збережено для наступних оплат.
+notify-review_published = Ваш відгук про { $name } опубліковано. Дякуємо!
 notify-generic = Є новини щодо вашого паркування. Надішліть STATUS.
 notify-admin = Сповіщення для оператора: відкрийте /admin у Telegram.
 
