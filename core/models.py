@@ -444,6 +444,9 @@ class Reservation(Base):
     # when they answered "Yes, keep it" (it is then never released as a no-show).
     no_show_asked_at: Mapped[datetime | None] = mapped_column()
     kept_at: Mapped[datetime | None] = mapped_column()
+    # A stay cut short (core.rules.end_early): the end that was bought; `ends_at` is the real
+    # end (migration 0027).
+    booked_ends_at: Mapped[datetime | None] = mapped_column()
     # Blocked bay (migration 0024): when "Move me / Refund me" was offered, for which spot (a
     # booking no longer on it was moved already), why (core.services.blocked_bay.Reason), and
     # the free spot the offer named.

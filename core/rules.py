@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from core.errors import InvalidInterval, InvalidTopUp
-from core.models import ReservationStatus
+from core.models import Reservation, ReservationStatus
 
 STEP_MINUTES = 15
 MIN_DURATION_MINUTES = 30
@@ -50,6 +50,14 @@ def cut_short(starts_at: datetime, now: datetime) -> datetime:
     made the booking's screen and its receipt fail to price it)."""
     elapsed = int((now - starts_at).total_seconds() // 60)
     return starts_at + timedelta(minutes=max(1, elapsed))
+
+
+def end_early(reservation: Reservation, now: datetime) -> None:
+    """Cuts a stay short at `now` (see cut_short), keeping the end that was bought in
+    `booked_ends_at`: a receipt issued afterwards prints what its payment paid for."""
+    if reservation.booked_ends_at is None:
+        reservation.booked_ends_at = reservation.ends_at
+    reservation.ends_at = cut_short(reservation.starts_at, now)
 
 
 def booking_interval(starts_at: datetime, minutes: int, now: datetime) -> Interval:

@@ -55,7 +55,7 @@ from core.rules import (
     can_cancel,
     can_end_now,
     check_extension,
-    cut_short,
+    end_early,
     is_paid,
 )
 from core.services import outbox, refunds, waitlist
@@ -378,7 +378,7 @@ async def end_now(
             raise NotStarted(f"reservation {reservation.id} has not started: cancel it instead")
         raise InvalidTransition(reservation.id, reservation.status.value, "end")
     booked_until = reservation.ends_at
-    reservation.ends_at = cut_short(reservation.starts_at, now)
+    end_early(reservation, now)
     await _complete(session, reservation, now, by_staff=by_staff)
     await waitlist.spot_freed(session, reservation.spot_id, reservation.ends_at, booked_until, now)
     return reservation

@@ -42,7 +42,7 @@ from core.models import (
 )
 from core.notifications import NotificationKind
 from core.pricing import price_stay
-from core.rules import STEP_MINUTES, TRANSITIONS, cut_short
+from core.rules import STEP_MINUTES, TRANSITIONS, end_early
 from core.services import outbox, waitlist, wallet
 from core.services.places import place_of
 from core.services.pricing import plan_by_id, plan_in_force
@@ -157,7 +157,7 @@ def _complete(reservation: Reservation, now: datetime, *, no_show: bool) -> None
         raise InvalidTransition(reservation.id, reservation.status.value, "complete")
     reservation.status = target
     reservation.no_show = no_show
-    reservation.ends_at = cut_short(reservation.starts_at, now)
+    end_early(reservation, now)
     reservation.closed_at = now
     reservation.updated_at = now
 

@@ -263,7 +263,8 @@ class ReceiptUseCases:
             .order_by(ReservationExtension.id)
             .limit(1)
         )
-        ends_at = first_extension or reservation.ends_at
+        # Bought up to the first extension, or up to the booked end of a stay cut short.
+        ends_at = first_extension or reservation.booked_ends_at or reservation.ends_at
         minutes = int((ends_at - reservation.starts_at).total_seconds() // 60)
         plan = await plan_by_id(s, reservation.rate_plan_id) if reservation.rate_plan_id else None
         if plan is not None and whole_minutes(reservation.starts_at, ends_at):

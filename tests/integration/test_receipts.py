@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
@@ -33,6 +34,7 @@ from core.usecases.receipts import ReceiptDoc, ReceiptUseCases
 from core.usecases.wallet import WalletUseCases
 from tests.factories import make_premise, make_user
 
+KYIV = ZoneInfo("Europe/Kyiv")
 SETTINGS = Settings(
     _env_file=None,
     bot_token="1:x",
@@ -112,6 +114,31 @@ async def card_booking(
         await s.flush()
         await booking.confirm(s, held.reservation_id, clock.now())
     return held.reservation_id
+
+
+async def test_a_stay_ended_early_keeps_the_receipt_of_what_was_paid_for(
+    db: Database, clock: ManualClock
+) -> None:
+    """Ending early refunds nothing (the time was reserved): the receipt, issued after the end,
+    still prints the window bought and the plan's lines adding up to the payment, not the
+    shortened stay as one line of 47 minutes."""
+    premise_id = await garage(db, clock)
+    user_id = await driver(db)
+    reservation_id = await card_booking(db, clock, user_id, premise_id, None)
+    clock.set(clock.now().replace(hour=8, minute=47, second=30) + timedelta(days=1))  # 10:47:30 Kyiv
+    ended = await BookingUseCases(db, clock, SETTINGS).end_now(user_id=user_id, reservation_id=reservation_id)
+    assert ended.ends_at.astimezone(KYIV).strftime("%H:%M") == "10:47"  # the booking ends when it did
+
+    (doc,) = await ReceiptUseCases(db, clock, SETTINGS).for_booking(
+        user_id=user_id, reservation_id=reservation_id
+    )
+    assert [(line["kind"], line["minutes"], line["amount"]) for line in doc.data["lines"]] == [
+        ("first_hour", 60, 300),
+        ("base", 60, 200),
+    ]
+    text = text_of(pdf.render(doc, "en"))
+    assert "Time: Sun 22 Nov 10:00–12:00 (Europe/Kyiv)" in text, text
+    assert "5.00 EUR" in text
 
 
 @pytest.mark.parametrize("lang", ["en", "uk"])
