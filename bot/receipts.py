@@ -68,6 +68,8 @@ def line_text(lang: str, line: dict[str, Any], currency: str) -> str:
         return tr_label(lang, "receipt.line_extension", duration=_plain(fmt.duration(lang, minutes)))
     if kind == "stay":
         return tr_label(lang, "receipt.line_stay", duration=_plain(fmt.duration(lang, minutes)))
+    if kind == "refund":
+        return tr_label(lang, "receipt.line_refund")
     if kind == LineKind.FIRST_HOUR.value:
         # The chat's text names the amount too ("1st hour 3.00 EUR"); here it has its column.
         return tr_label(
@@ -85,6 +87,24 @@ def payment_method(lang: str, data: dict[str, Any]) -> str:
         brand = str(data["card_brand"]).title()
         return tr_label(lang, "receipt.method_card", brand=brand, last4=str(data["card_last4"]))
     return tr_label(lang, "receipt.method_card_page")
+
+
+def refunded_line(lang: str, doc: ReceiptDoc, date: str) -> str:
+    """When and where a refund went: unused time is always credited to the wallet, whatever
+    paid for it; receipts issued before parts were told apart went back where they came from."""
+    to_wallet = int(doc.data.get("to_wallet", doc.amount if doc.data.get("method") == "wallet" else 0))
+    if to_wallet >= doc.amount:
+        return tr_label(lang, "receipt.refunded", date=date, method=tr_label(lang, "receipt.method_wallet"))
+    if to_wallet <= 0:
+        return tr_label(lang, "receipt.refunded", date=date, method=payment_method(lang, doc.data))
+    return tr_label(
+        lang,
+        "receipt.refunded_split",
+        date=date,
+        wallet=fmt.money(to_wallet, doc.currency),
+        rest=fmt.money(doc.amount - to_wallet, doc.currency),
+        method=payment_method(lang, doc.data),
+    )
 
 
 def render(doc: ReceiptDoc, lang: str, *, default_tz: str = "UTC") -> bytes:
@@ -175,14 +195,7 @@ def render(doc: ReceiptDoc, lang: str, *, default_tz: str = "UTC") -> bytes:
         row(tr_label(lang, "receipt.net"), sign + fmt.money(doc.amount - doc.vat_amount, currency))
     rule()
     if refund:
-        text(
-            tr_label(
-                lang,
-                "receipt.refunded",
-                date=_when(lang, data.get("refunded_at"), tz),
-                method=payment_method(lang, data),
-            )
-        )
+        text(refunded_line(lang, doc, _when(lang, data.get("refunded_at"), tz)))
     text(
         tr_label(
             lang, "receipt.paid", date=_when(lang, data.get("paid_at"), tz), method=payment_method(lang, data)

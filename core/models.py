@@ -920,7 +920,9 @@ class Receipt(Base):
     __tablename__ = "receipts"
     __table_args__ = (
         UniqueConstraint("operator_key", "number"),
-        UniqueConstraint("payment_id", "kind"),
+        # A payment has one receipt; each part refunded has its own, named by the refunded
+        # total it brings the payment to (0 on the payment's own).
+        UniqueConstraint("payment_id", "kind", "refunded_through"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("vat_amount >= 0 AND vat_amount <= amount", name="vat"),
     )
@@ -930,6 +932,7 @@ class Receipt(Base):
     number: Mapped[int] = mapped_column(Integer)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
     kind: Mapped[ReceiptKind] = mapped_column(_enum(ReceiptKind, "receipt_kind"))
+    refunded_through: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     reservation_id: Mapped[int | None] = mapped_column(ForeignKey("reservations.id"), index=True)
     issued_at: Mapped[datetime] = mapped_column()

@@ -303,6 +303,7 @@ receipt-line_first_hour = { $minutes ->
        *[other] 1st hour ({ $duration })
     }
 receipt-line_extension = Extension: { $duration }
+receipt-line_refund = Part of the payment given back
 receipt-line_stay = Parking: { $duration }
 receipt-total = Total (VAT included)
 receipt-total_refund = Refunded (VAT included)
@@ -313,6 +314,7 @@ receipt-method_wallet = wallet
 receipt-method_card = { $brand } card •••• { $last4 }
 receipt-method_card_page = card (secure payment page)
 receipt-paid = Paid: { $date }, { $method }
+receipt-refunded_split = Refunded: { $date }, { $wallet } to the wallet and { $rest } to: { $method }
 receipt-refunded = Refunded: { $date }, to: { $method }
 receipt-footer = Payment #{ $payment } · Prices include VAT.
 booking-plate = 🚗 { $plate }

@@ -312,6 +312,7 @@ receipt-line_first_hour = { $minutes ->
        *[other] 1-ша година ({ $duration })
     }
 receipt-line_extension = Продовження: { $duration }
+receipt-line_refund = Повернення частини оплати
 receipt-line_stay = Паркування: { $duration }
 receipt-total = Разом (з ПДВ)
 receipt-total_refund = Повернено (з ПДВ)
@@ -322,6 +323,7 @@ receipt-method_wallet = гаманець
 receipt-method_card = картка { $brand } •••• { $last4 }
 receipt-method_card_page = картка (захищена сторінка оплати)
 receipt-paid = Сплачено: { $date }, { $method }
+receipt-refunded_split = Повернено: { $date }, { $wallet } на гаманець і { $rest } на: { $method }
 receipt-refunded = Повернено: { $date }, на: { $method }
 receipt-footer = Платіж №{ $payment } · Ціни вказано з ПДВ.
 booking-plate = 🚗 { $plate }

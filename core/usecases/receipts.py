@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
@@ -30,9 +30,13 @@ from core.models import (
     Premise,
     Receipt,
     ReceiptKind,
+    Refund,
+    RefundStatus,
     Reservation,
     ReservationExtension,
     User,
+    WalletTransaction,
+    WalletTxKind,
 )
 from core.pricing import PriceLine, price_stay, whole_minutes
 from core.services import receipts as numbering
@@ -102,7 +106,8 @@ class ReceiptUseCases:
 
     async def for_booking(self, *, user_id: int, reservation_id: int) -> list[ReceiptDoc]:
         """The receipts of a booking of the caller's, oldest first: one per payment (the booking
-        and each extension paid), one per refund done; those not issued yet are issued now.
+        and each extension paid), then one per part of it refunded; those not issued yet are
+        issued now.
         Empty when nothing was paid. Raises NotFound (also for somebody else's booking)."""
         async with self.db.transaction() as s:
             reservation = await get_owned(s, reservation_id, user_id)
@@ -116,24 +121,19 @@ class ReceiptUseCases:
             )
             docs: list[ReceiptDoc] = []
             for payment in payments:
-                docs.append(await self._issue(s, payment, ReceiptKind.PAYMENT))
-                if payment.status == PaymentStatus.REFUNDED:
-                    docs.append(await self._issue(s, payment, ReceiptKind.REFUND))
+                docs.extend(await self._receipts_of(s, payment))
             return docs
 
     async def for_payment(self, *, user_id: int, payment_id: int) -> list[ReceiptDoc]:
         """The receipts of one payment of the caller's (a wallet top-up from the wallet's
-        history): the payment's and, when refunded, the refund's. Raises NotFound."""
+        history): the payment's and one per part refunded. Raises NotFound."""
         async with self.db.transaction() as s:
             payment = await s.scalar(select(Payment).where(Payment.id == payment_id).with_for_update())
             if payment is None or payment.status not in _PAID:
                 raise NotFound(f"payment {payment_id}")
             if payment.user_id != user_id:
                 raise NotOwner(f"payment {payment_id}")
-            docs = [await self._issue(s, payment, ReceiptKind.PAYMENT)]
-            if payment.status == PaymentStatus.REFUNDED:
-                docs.append(await self._issue(s, payment, ReceiptKind.REFUND))
-            return docs
+            return await self._receipts_of(s, payment)
 
     async def topups(self, *, user_id: int, limit: int = 10) -> list[Payment]:
         """The caller's latest paid wallet top-ups, newest first (the wallet's receipts list)."""
@@ -150,23 +150,57 @@ class ReceiptUseCases:
             )
             return list(rows)
 
-    async def _issue(self, s: AsyncSession, payment: Payment, kind: ReceiptKind) -> ReceiptDoc:
-        """The payment's receipt of `kind`, issued now if it has none (the caller holds the
-        payment's row lock, so two taps at once issue it once)."""
+    async def _receipts_of(self, s: AsyncSession, payment: Payment) -> list[ReceiptDoc]:
+        """A payment's receipt and its refund receipts: those issued, and one now for what was
+        given back since the last (the caller holds the payment's row lock)."""
+        docs = [await self._issue(s, payment, ReceiptKind.PAYMENT)]
+        issued = list(
+            await s.scalars(
+                select(Receipt)
+                .where(Receipt.payment_id == payment.id, Receipt.kind == ReceiptKind.REFUND)
+                .order_by(Receipt.refunded_through)
+            )
+        )
+        docs.extend(_doc(r) for r in issued)
+        given = await _given_back(s, payment)
+        through = issued[-1].refunded_through if issued else 0
+        if given.total > through:
+            to_wallet = min(
+                max(0, given.to_wallet - sum(_to_wallet(r) for r in issued)), given.total - through
+            )
+            part = _Part(through, given.total, to_wallet, given.at)
+            docs.append(await self._issue(s, payment, ReceiptKind.REFUND, refund=part))
+        return docs
+
+    async def _issue(
+        self, s: AsyncSession, payment: Payment, kind: ReceiptKind, *, refund: _Part | None = None
+    ) -> ReceiptDoc:
+        """The payment's receipt, or the receipt of one part refunded, issued now if it has
+        none (the caller holds the payment's row lock, so two taps at once issue it once)."""
+        through = refund.through if refund is not None else 0
         existing = await s.scalar(
-            select(Receipt).where(Receipt.payment_id == payment.id, Receipt.kind == kind)
+            select(Receipt).where(
+                Receipt.payment_id == payment.id, Receipt.kind == kind, Receipt.refunded_through == through
+            )
         )
         if existing is not None:
             return _doc(existing)
         now = self.clock.now()
-        data, key, rate = await self._snapshot(s, payment, kind)
-        if kind == ReceiptKind.REFUND:
-            # The receipt it reverses (issued first: the callers issue the payment's before).
+        amount = refund.amount if refund is not None else payment.amount
+        data, key, rate = await self._snapshot(s, payment, kind, amount)
+        if refund is not None:
+            # The receipt it reverses (issued first: `_receipts_of` issues the payment's before).
             data["original_number"] = await s.scalar(
                 select(Receipt.number).where(
                     Receipt.payment_id == payment.id, Receipt.kind == ReceiptKind.PAYMENT
                 )
             )
+            data["refunded_at"] = _iso(refund.at or now)
+            data["to_wallet"] = refund.to_wallet
+            if amount < payment.amount:
+                # A part given back (unused time, an operator's partial refund): one line; a
+                # whole payment given back at once reverses each of its lines.
+                data["lines"] = [{"kind": "refund", "minutes": 0, "per_hour": 0, "amount": amount}]
         number = await numbering.next_number(s, key)
         data["number"] = number
         receipt = Receipt(
@@ -174,13 +208,14 @@ class ReceiptUseCases:
             number=number,
             payment_id=payment.id,
             kind=kind,
+            refunded_through=through,
             user_id=payment.user_id,
             reservation_id=payment.reservation_id,
             issued_at=now,
-            amount=payment.amount,
+            amount=amount,
             currency=payment.currency,
             vat_rate_bp=rate,
-            vat_amount=vat_included(payment.amount, rate),
+            vat_amount=vat_included(amount, rate),
             data=data,
         )
         s.add(receipt)
@@ -188,7 +223,7 @@ class ReceiptUseCases:
         return _doc(receipt)
 
     async def _snapshot(
-        self, s: AsyncSession, payment: Payment, kind: ReceiptKind
+        self, s: AsyncSession, payment: Payment, kind: ReceiptKind, amount: int
     ) -> tuple[dict[str, Any], str, int]:
         """What the receipt prints, its operator's sequence and its VAT rate."""
         user = await s.get(User, payment.user_id)
@@ -197,12 +232,12 @@ class ReceiptUseCases:
             "purpose": payment.purpose.value,
             "payment_id": payment.id,
             "paid_at": _iso(payment.succeeded_at or payment.created_at),
-            "refunded_at": _iso(payment.refunded_at) if kind == ReceiptKind.REFUND else None,
+            "refunded_at": None,
             "driver": user.name if user is not None else "",
             "method": payment.method.value,
             "card_brand": payment.card_brand,
             "card_last4": payment.card_last4,
-            "amount": payment.amount,
+            "amount": amount,
             "currency": payment.currency,
         }
         if payment.purpose == PaymentPurpose.TOPUP or payment.reservation_id is None:
@@ -239,7 +274,7 @@ class ReceiptUseCases:
             ends_at=_iso(ends_at),
             lines=lines,
             vat_rate_bp=rate,
-            vat_amount=vat_included(payment.amount, rate),
+            vat_amount=vat_included(amount, rate),
         )
         return data, numbering.operator_key(vat_number=premise.vat_number, premise_id=premise.id), rate
 
@@ -274,6 +309,74 @@ class ReceiptUseCases:
         # Priced before plans (or otherwise not reproducible): the stay as one line.
         line = {"kind": "stay", "minutes": minutes, "per_hour": 0, "amount": payment.amount}
         return reservation.starts_at, ends_at, [line]
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """A part of a payment given back: the refunded total before and after it, how much of
+    it went to the wallet, and when it was last given back."""
+
+    before: int
+    through: int
+    to_wallet: int
+    at: datetime | None
+
+    @property
+    def amount(self) -> int:
+        return self.through - self.before
+
+
+@dataclass(frozen=True, slots=True)
+class _Given:
+    total: int
+    to_wallet: int
+    at: datetime | None
+
+
+async def _given_back(s: AsyncSession, payment: Payment) -> _Given:
+    """What of a payment is given back for good: its refunded amount without operators' card
+    refunds the provider has not confirmed yet (a refund receipt is for money returned); how
+    much went to the wallet (unused time is always credited there); the latest moment."""
+    rows = list(
+        (
+            await s.execute(
+                select(Refund.id, Refund.status, Refund.amount, Refund.settled_at).where(
+                    Refund.payment_id == payment.id
+                )
+            )
+        ).tuples()
+    )
+    pending = sum(amount for _, status, amount, _ in rows if status == RefundStatus.PENDING)
+    references = [f"payment:{payment.id}", *(f"refund:{refund_id}" for refund_id, *_ in rows)]
+    credited = (
+        await s.execute(
+            select(
+                func.coalesce(func.sum(WalletTransaction.amount), 0), func.max(WalletTransaction.created_at)
+            ).where(
+                WalletTransaction.user_id == payment.user_id,
+                WalletTransaction.kind == WalletTxKind.REFUND,
+                WalletTransaction.reference.in_(references),
+            )
+        )
+    ).one()
+    moments = [
+        payment.refunded_at,
+        credited[1],
+        *(at for _, status, _, at in rows if status == RefundStatus.SUCCEEDED),
+    ]
+    return _Given(
+        total=max(0, payment.refunded_amount - pending),
+        to_wallet=int(credited[0]),
+        at=max((m for m in moments if m is not None), default=None),
+    )
+
+
+def _to_wallet(receipt: Receipt) -> int:
+    """How much of an issued refund receipt went to the wallet (receipts issued before parts
+    were told apart were whole refunds to where the money came from)."""
+    if "to_wallet" in receipt.data:
+        return int(receipt.data["to_wallet"])
+    return receipt.amount if receipt.data.get("method") == "wallet" else 0
 
 
 def _line(line: PriceLine) -> dict[str, Any]:

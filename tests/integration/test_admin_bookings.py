@@ -8,12 +8,15 @@ SQLite and PostgreSQL (the `db` fixture)."""
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
+from bot import receipts as receipts_pdf
 from core.clock import ManualClock
 from core.config import Settings
 from core.db import Database
@@ -40,10 +43,12 @@ from core.models import (
     ReservationStatus,
     Spot,
     StaffRole,
+    WalletTxKind,
 )
 from core.services import booking, wallet
 from core.services import payments as pay_rules
 from core.usecases.admin_bookings import BookingAdminUseCases
+from core.usecases.receipts import ReceiptDoc, ReceiptUseCases
 from tests.factories import make_premise, make_user
 from tests.fakes.payments import FakePaymentProvider
 from tests.usecases.support import fund
@@ -481,3 +486,82 @@ async def test_the_refunds_sweep_retries_a_card_refund_a_crash_left_pending(
     card = await services.admin_bookings.booking(site.owner, rid)
     assert (card.refunded, card.refundable) == (150, 250)
     assert [n.payload["amount"] for n in await _notes(db, site.driver, "payment_refunded")] == [150]
+
+
+def receipt_text(doc: ReceiptDoc, lang: str = "en") -> str:
+    reader = PdfReader(io.BytesIO(receipts_pdf.render(doc, lang)))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())  # lines unwrapped
+
+
+async def _card_refund_settled(db: Database, clock: ManualClock, rid: int) -> None:
+    """The provider's answer to a cancellation's card refund, as the payments adapter records it."""
+    async with db.transaction() as s:
+        payment_id = await s.scalar(select(Payment.id).where(Payment.reservation_id == rid))
+        assert payment_id is not None
+        done = await pay_rules.record_refund(s, payment_id, refund_id="re_rest", error=None, now=clock.now())
+        assert done.status is PaymentStatus.REFUNDED
+
+
+async def test_each_part_refunded_gets_a_refund_receipt_of_its_own(
+    db: Database, clock: ManualClock, site: Site, settings: Settings
+) -> None:
+    """A business books what was given back: a partial refund has its own refund receipt (the
+    part, not the whole payment), a refund the provider refused has none, and the rest given
+    back later gets the next; asking again issues nothing new."""
+    rid = await _card_booking(db, clock, site)
+    receipts = ReceiptUseCases(db, clock, settings)
+    await site.uc.refund(site.manager, rid, 250, "goodwill")
+    site.stripe.fail_refunds = 1
+    await site.uc.refund(site.manager, rid, 100, "refused by the provider")
+    first = await receipts.for_booking(user_id=site.driver, reservation_id=rid)
+    assert [(d.number, d.kind.value, d.amount) for d in first] == [(1, "payment", 400), (2, "refund", 250)]
+    again = await receipts.for_booking(user_id=site.driver, reservation_id=rid)
+    assert [d.receipt_id for d in again] == [d.receipt_id for d in first]
+
+    clock.advance(timedelta(minutes=10))
+    await site.uc.cancel(site.owner, rid, "bay flooded")  # the 1.50 EUR left, to the card
+    await _card_refund_settled(db, clock, rid)
+    docs = await receipts.for_booking(user_id=site.driver, reservation_id=rid)
+    assert [(d.number, d.kind.value, d.amount) for d in docs] == [
+        (1, "payment", 400),
+        (2, "refund", 250),
+        (3, "refund", 150),
+    ]
+    text = receipt_text(docs[2])
+    for field in [
+        "Refund receipt No. 000003",
+        "Refund of receipt No. 000001",
+        "Part of the payment given back",
+        "−1.50 EUR",
+        "to: card (secure payment page)",
+    ]:
+        assert field in text, (field, text)
+    assert "2 h" not in text  # a part is one line, not the booking's price lines
+
+
+async def test_a_wallet_refund_and_a_card_refund_in_one_receipt_say_where_each_went(
+    db: Database, clock: ManualClock, site: Site, settings: Settings
+) -> None:
+    """A card payment whose unused time went to the wallet (as billing that follows the car
+    does) and whose rest went back to the card before the driver asked: one refund receipt,
+    each part where it went."""
+    rid = await _card_booking(db, clock, site)
+    async with db.transaction() as s:
+        payment = await s.scalar(select(Payment).where(Payment.reservation_id == rid))
+        assert payment is not None
+        await wallet.credit(
+            s,
+            site.driver,
+            100,
+            "EUR",
+            kind=WalletTxKind.REFUND,
+            reference=f"payment:{payment.id}",
+            now=clock.now(),
+        )
+        payment.refunded_amount, payment.refunded_at = 100, clock.now()
+    await site.uc.cancel(site.owner, rid, "bay flooded")  # the 3.00 EUR left, to the card
+    await _card_refund_settled(db, clock, rid)
+    docs = await ReceiptUseCases(db, clock, settings).for_booking(user_id=site.driver, reservation_id=rid)
+    assert [(d.kind.value, d.amount) for d in docs] == [("payment", 400), ("refund", 400)]
+    text = receipt_text(docs[1], "uk")
+    assert "1.00 EUR на гаманець і 3.00 EUR на: картка (захищена сторінка оплати)" in text, text
