@@ -139,8 +139,14 @@ def create_storage(redis_url: str) -> tuple[BaseStorage, BaseEventIsolation]:
         key_builder=DefaultKeyBuilder(with_destiny=True),
         connection_kwargs={"retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 3)},
     )
-    # The isolation must share the storage's destiny-aware key builder.
-    return storage, storage.create_isolation()
+    # The isolation must share the storage's destiny-aware key builder. A lock Redis lost while
+    # its update ran (a restart without persistence) is not an error of that update: it was
+    # handled, its answer sent; redis-py logs one WARNING instead of failing it at release.
+    from aiogram.fsm.storage.redis import DEFAULT_REDIS_LOCK_KWARGS
+
+    return storage, storage.create_isolation(
+        lock_kwargs={**DEFAULT_REDIS_LOCK_KWARGS, "raise_on_release_error": False}
+    )
 
 
 def use_unique_dialog_ids() -> None:

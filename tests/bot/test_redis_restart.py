@@ -4,7 +4,10 @@ through, on new connections, instead of failing once per pooled connection."""
 
 from __future__ import annotations
 
+import logging
 import shutil
+
+import pytest
 
 from aiogram.fsm.storage.base import StorageKey
 
@@ -13,7 +16,9 @@ from tests.faults import private_redis
 from tests.services import unavailable
 
 
-async def test_dialog_storage_and_locks_work_at_once_after_redis_restarted_empty() -> None:
+async def test_dialog_storage_and_locks_work_at_once_after_redis_restarted_empty(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     if shutil.which("redis-server") is None:
         unavailable("redis-server is not installed (Debian: redis-server)")
     async with private_redis() as server:
@@ -28,6 +33,16 @@ async def test_dialog_storage_and_locks_work_at_once_after_redis_restarted_empty
             async with isolation.lock(key):
                 await storage.set_state(key, "MenuSG:main")
             assert await storage.get_state(key) == "MenuSG:main"
+            # Redis restarting while an update holds the chat's lock: the update still ends well
+            # (it raised LockNotOwnedError at release and failed once).
+            async with isolation.lock(key):
+                await server.restart()
+                await storage.set_state(key, "MenuSG:after")
+            assert await storage.get_state(key) == "MenuSG:after"
+            released = [r for r in caplog.records if r.levelno == logging.WARNING]
+            assert [r.getMessage() for r in released] == [
+                "Lock was unlocked or no longer owned when exiting context manager."
+            ]
         finally:
             await isolation.close()
             await storage.close()
