@@ -5,7 +5,7 @@ leaving at random, against the running service.
                          [--url mqtt://127.0.0.1:1883] [--seed 1]
 
 What runs, in this one process:
-- the service as `python main.py run` builds it (`main.App`: the MQTT link on the real broker,
+- the service as `python main.py run` builds it (`service.App`: the MQTT link on the real broker,
   the ingest writer, the scheduler's sweeps, the outbox dispatcher to the Bot API fake), on a
   scratch database migrated to head (SQLite file or a PostgreSQL database dropped at the end);
 - `--blockers` simulated blockers (`hardware.simulator.Simulator`, the simulator's device class)
@@ -85,7 +85,7 @@ from demo.botapi import DEFAULT_TOKEN, TelegramFake
 from hardware.protocol import AckError, Action, Command
 from hardware.simulator import Simulator
 from hardware.simulator.device import SimulatedBlocker
-from main import App
+from service import App
 from tests.factories import make_premise
 
 SPOTS_PER_PREMISE = 50

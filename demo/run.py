@@ -1,6 +1,6 @@
 """`python main.py demo`: everything in one process, no accounts (DESIGN.md §14).
 
-The real service (`main.App`: the same dispatcher, dialogs, jobs and outbox as `run`) on a
+The real service (`service.App`: the same dispatcher, dialogs, jobs and outbox as `run`) on a
 SQLite file, talking to the Bot API emulator; Checkout is the emulator's payment page, which
 settles through the signed `/stripe/webhook`; blockers are simulated over MQTT when a broker
 answers at MQTT_URL, in the process otherwise. The chat page is served on `--port`.
@@ -35,7 +35,7 @@ from demo.chat import ChatPage, DemoUser
 from demo.clock import DemoClock
 from demo.stripe import StripeFake
 from hardware.simulator import Simulator
-from main import App  # main imports this module only when the `demo` sub-command runs
+from service import App  # main imports this module only when the `demo` sub-command runs
 
 log = logging.getLogger("parking.demo")
 

@@ -41,7 +41,7 @@ from demo.botapi import BotMessage, FakeUser
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "deploy" / "nginx" / "parking.conf"
-STARTED = "sweeps every"  # the last line a service logs once it serves (main.App.start)
+STARTED = "sweeps every"  # the last line a service logs once it serves (service.App.start)
 START_SECONDS = 60.0  # a loaded machine starts Python, aiogram and Alembic slowly
 
 

@@ -8,7 +8,6 @@ import logging
 import shutil
 
 import pytest
-
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.runtime import create_storage

@@ -1,4 +1,4 @@
-"""End-to-end: the real service (main.App: aiogram, aiogram-dialog, Stripe client) over HTTP
+"""End-to-end: the real service (service.App: aiogram, aiogram-dialog, Stripe client) over HTTP
 against the fake Telegram Bot API and the fake Stripe server, on a migrated SQLite file."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from core.models import Blocker, Spot, WalletTxKind
 from core.services import wallet
 from demo.botapi import DEFAULT_TOKEN, BotMessage, FakeUser, TelegramFake
 from demo.stripe import StripeFake
-from main import App
+from service import App
 from tests.factories import make_premise
 
 STRIPE_SECRET = "whsec_e2e"

@@ -1,4 +1,4 @@
-"""The operator console end to end (issue 12, item 8), through the real service (main.App over
+"""The operator console end to end (issue 12, item 8), through the real service (service.App over
 HTTP against the Bot API emulator, the MQTT link on the local Mosquitto with a simulated
 device), from a database with no premise at all:
 

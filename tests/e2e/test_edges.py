@@ -186,7 +186,7 @@ async def test_a_stale_button_after_a_restart_leads_back_to_the_menu(
     await user.send_command("/wallet")
     old_screen = await user.wait_for_message(lambda m: "Balance:" in m.text)
     await first.app.stop()
-    from main import App
+    from service import App
 
     restarted = App(first.app.settings, clock=first.clock)
     await restarted.start()
@@ -246,7 +246,7 @@ async def test_dialogs_work_on_redis_storage(tmp_path: Path, sqlite_template: Pa
     await user.send_command("/wallet")
     wallet_screen = await user.wait_for_message(lambda m: "Balance:" in m.text)
     await first.app.stop()
-    from main import App
+    from service import App
 
     restarted = App(first.app.settings, clock=first.clock)
     await restarted.start()

@@ -11,7 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from core.db import Database
-from main import build_web_app
+from service import build_web_app
 from tests.e2e.conftest import E2E
 
 

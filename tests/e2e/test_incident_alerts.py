@@ -1,4 +1,4 @@
-"""Alerts that act, end to end: the running service (`main.App` as `python main.py run`
+"""Alerts that act, end to end: the running service (`service.App` as `python main.py run`
 starts it) on the local Mosquitto, a simulated blocker that jams, the premise's attendant in
 a chat with the bot (the Bot API fake), and a driver with a booking on that spot.
 

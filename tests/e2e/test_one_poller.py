@@ -15,7 +15,7 @@ from bot.polling import ANOTHER_POLLER, PollingGuard
 from core.config import Settings
 from demo.botapi import DEFAULT_TOKEN, TelegramFake
 from demo.stripe import StripeFake
-from main import App
+from service import App
 from tests.e2e.conftest import STRIPE_SECRET, free_port, settings_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -44,7 +44,7 @@ from demo.stripe import StripeFake
 from hardware import protocol
 from hardware.protocol import Action, WireState
 from hardware.simulator import Simulator
-from main import build_stripe
+from service import build_stripe
 from tests.e2e.conftest import STRIPE_SECRET, free_port
 from tests.factories import make_premise, make_user
 from tests.services import MQTT_URL, tcp_open, unavailable

@@ -170,7 +170,7 @@ async def test_a_health_change_is_reported_once_whatever_process_hears_it(
     seen: list[tuple[bool, str]] = []  # by both processes, in the order reported
 
     def incidents(db: Database) -> HealthLog:
-        """What main.App does with a health change: the premise's incident, once."""
+        """What service.App does with a health change: the premise's incident, once."""
         clock = SystemClock()
         uc = IncidentUseCases(db, clock, SETTINGS, blockers_admin=BlockerAdminUseCases(db, clock, SETTINGS))
 

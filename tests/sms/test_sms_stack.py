@@ -1,4 +1,4 @@
-"""The SMS channel through the running stack (main.App) against the Twilio fake, which the
+"""The SMS channel through the running stack (service.App) against the Twilio fake, which the
 real `twilio` library talks to, the Stripe fake and, for the blocker, the device simulator on
 the local Mosquitto: what a phone-only driver texts and receives."""
 
