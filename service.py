@@ -302,6 +302,7 @@ class App:
                     sms=sms,
                     guests=self.services.guests,
                     attendance=self.services.attendance,
+                    blocked_bay=self.services.blocked_bay,
                 ),
             )
         if settings.bot_mode == "webhook":

@@ -19,6 +19,8 @@ class Verb(enum.Enum):
     STATUS = "status"
     LEAVE = "leave"
     HELP = "help"
+    MOVE = "move"  # a blocked bay's offer: move to the free spot offered
+    REFUND = "refund"  # a blocked bay's offer: a full refund
     OPT_OUT = "opt_out"
     OPT_IN = "opt_in"
     UNKNOWN = "unknown"
@@ -39,6 +41,8 @@ _VERBS = {
     "LEAVE": Verb.LEAVE,
     "HELP": Verb.HELP,
     "INFO": Verb.HELP,
+    "MOVE": Verb.MOVE,
+    "REFUND": Verb.REFUND,
 }
 
 _DURATION = re.compile(r"(?:(\d{1,2})H)?(?:(\d{1,4})M?)?")

@@ -24,16 +24,17 @@ from core.errors import (
 from core.models import ReservationStatus
 from core.payments import CheckoutLink
 from core.rules import start_now
-from core.services.catalog import BookingView
+from core.services.catalog import BookingScope, BookingView
 from core.usecases.arrival import ArrivalUseCases, LowerRefused
 from core.usecases.attendance import Answer, AttendanceUseCases
+from core.usecases.blocked_bay import BlockedBayUseCases
 from core.usecases.booking import BookingUseCases, ExtendOutcome
 from core.usecases.guests import GuestUseCases
 from core.usecases.payments import CardOutcome, PaymentUseCases
 from core.usecases.sms import SmsUseCases, Texter
 from core.usecases.wallet import WalletUseCases
 from sms.commands import Command, Verb
-from sms.render import NAME_CHARS, SPOT_CHARS, booking_values, short
+from sms.render import NAME_CHARS, SPOT_CHARS, bay_choice, bay_offer, booking_values, short
 from sms.texts import hm, money, t
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class SmsCommands:
     # "Still coming?" asked by SMS says LEAVE releases the spot: the same release as the
     # Telegram button (the premise's no-show refund rule included), not an early end.
     attendance: AttendanceUseCases | None = None
+    # A blocked bay's offer (LOWER's answer, or the sweep's text): MOVE and REFUND choose, as
+    # the Telegram buttons "Move me" and "Refund me" do.
+    blocked_bay: BlockedBayUseCases | None = None
 
     async def handle(self, who: Texter, command: Command) -> list[str]:
         """The reply to one command. Opting out or in is Twilio's to confirm: no reply."""
@@ -78,6 +82,8 @@ class SmsCommands:
                     return await self._leave(who)
                 case Verb.HELP:
                     return [t(lang, "reply.help")]
+                case Verb.MOVE | Verb.REFUND:
+                    return await self._bay_choice(who, command.verb)
                 case _:
                     return [t(lang, "reply.unknown")]
         except PaymentUnavailable:
@@ -219,6 +225,11 @@ class SmsCommands:
         until = hm(arrival.ends_at or booked_until, tz)
         if arrival.ok:
             return [t(lang, "reply.lower_ok", spot=spot, until=until)]
+        if arrival.offer is not None and guest is None:
+            # The bay is blocked (an obstacle, a car on it, the blocker down): not "try again"
+            # but the offer, MOVE or REFUND (a guest's lowering opens the owner's booking, whose
+            # choice it is not).
+            return [bay_offer(lang, arrival.offer)]
         match arrival.refused:
             case LowerRefused.TOO_EARLY:
                 assert arrival.opens_at is not None
@@ -232,6 +243,32 @@ class SmsCommands:
             case LowerRefused.ENDED | LowerRefused.WRONG_STATE:
                 return [t(lang, "reply.no_booking")]
         return [t(lang, "reply.lower_failed")]
+
+    async def _bay_choice(self, who: Texter, verb: Verb) -> list[str]:
+        """MOVE or REFUND: the blocked bay use case the Telegram buttons call, for the driver's
+        booking that was offered the choice; without an offer, a reply saying so."""
+        lang = who.lang
+        offered = await self._offered(who.user_id) if self.blocked_bay is not None else None
+        if offered is None:
+            return [t(lang, "reply.bay_no_offer")]
+        assert self.blocked_bay is not None
+        choose = self.blocked_bay.move if verb is Verb.MOVE else self.blocked_bay.refund
+        return [bay_choice(lang, await choose(user_id=who.user_id, reservation_id=offered))]
+
+    async def _offered(self, user_id: int) -> int | None:
+        """The driver's live booking that was offered a move or a refund: one still on the
+        blocked spot first (the offer open), else one moved off it (MOVE is told so)."""
+        found: list[BookingView] = []
+        for scope in (BookingScope.ACTIVE, BookingScope.UPCOMING):
+            found += (await self.bookings.bookings(user_id=user_id, scope=scope, limit=10)).items
+        offered = [
+            v.reservation
+            for v in found
+            if v.reservation.bay_blocked_at is not None
+            and v.reservation.status is ReservationStatus.CONFIRMED
+        ]
+        offered.sort(key=lambda r: (r.bay_blocked_spot_id != r.spot_id, r.starts_at))
+        return offered[0].id if offered else None
 
     async def _extend(self, who: Texter, minutes: int | None) -> list[str]:
         lang = who.lang

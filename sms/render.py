@@ -12,9 +12,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
-from core.models import Notification, Premise, Reservation, Spot
+from core.models import Notification, Premise, Reservation, ReservationStatus, Spot
 from core.notifications import NotificationKind
+from core.services import blocked_bay
+from core.services.blocked_bay import Offer
 from core.services.places import place_of
+from core.usecases.blocked_bay import Choice, Outcome
 from sms.texts import day_hm, hm, money, t
 
 log = logging.getLogger(__name__)
@@ -63,6 +66,48 @@ def booking_values(r: Reservation, spot: Spot, premise: Premise) -> dict[str, An
         "end": hm(r.ends_at, tz),
         "price": money(r.price, r.currency),
     }
+
+
+def bay_offer(lang: str, offer: Offer, booking: dict[str, Any] | None = None) -> str:
+    """A blocked bay's offer as SMS verbs: "Reply MOVE for spot B7 or REFUND", or only REFUND
+    when no spot of the car park is free. The notification (`booking`: its values) names the car
+    park and the booking too; the answer to LOWER need not."""
+    values = {
+        "spot": short(offer.from_spot, SPOT_CHARS),
+        "why": t(lang, f"reply.bay_why_{offer.reason.value}"),
+        "to": short(offer.to_spot, SPOT_CHARS),
+        "amount": money(offer.refund, offer.currency),
+    }
+    choice = "move" if offer.to_spot_id is not None else "refund"
+    if booking is not None:
+        return t(lang, f"notify.bay_blocked_{choice}", **values, id=booking["id"], name=booking["name"])
+    return t(lang, f"reply.bay_offer_{choice}", **values)
+
+
+def bay_choice(lang: str, done: Choice) -> str:
+    """What MOVE or REFUND came to (the same outcomes as the Telegram buttons')."""
+    if done.outcome is Outcome.MOVED:
+        assert done.starts_at is not None and done.ends_at is not None
+        moved = {
+            "id": done.reservation_id,
+            "spot": short(done.spot, SPOT_CHARS),
+            "start": hm(done.starts_at, done.timezone),
+            "end": hm(done.ends_at, done.timezone),
+        }
+        if done.credit:
+            return t(lang, "reply.bay_moved_credit", **moved, credit=money(done.credit, done.currency))
+        return t(lang, "reply.bay_moved", **moved)
+    if done.outcome is Outcome.REFUNDED:
+        where = "card" if done.refund_card else "wallet"
+        if done.refund_wallet and done.refund_card:
+            where = "both"
+        amount = money(done.refund_wallet + done.refund_card, done.currency)
+        return t(lang, f"reply.bay_refunded_{where}", id=done.reservation_id, amount=amount)
+    if done.outcome is Outcome.NO_SPOT:
+        return t(lang, "reply.bay_no_spot")
+    if done.outcome is Outcome.MOVED_ALREADY:
+        return t(lang, "reply.bay_moved_already", spot=short(done.spot, SPOT_CHARS))
+    return t(lang, "reply.bay_no_offer")
 
 
 Kind = NotificationKind
@@ -124,10 +169,25 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> str:
         return t(lang, "notify.generic")
     r, spot, premise = booked
     values = booking_values(r, spot, premise)
+    if kind == Kind.BAY_BLOCKED:
+        return await _bay_blocked(session, lang, r, values)
     renderer = _BOOKING_TEXTS.get(kind)
     if renderer is None:
         return t(lang, "notify.generic")
     return renderer(lang, p, values, r, premise)
+
+
+async def _bay_blocked(session: AsyncSession, lang: str, r: Reservation, v: dict[str, Any]) -> str:
+    """A car on the bay before the driver came (the sweep): the offer as things stood when it
+    was made, with MOVE and REFUND to answer it (as bot/notifications.py's buttons). Settled by
+    the time it is sent (moved, refunded, entered): the news, not a stale offer."""
+    if (
+        r.bay_blocked_at is None
+        or r.bay_blocked_spot_id != r.spot_id
+        or r.status is not ReservationStatus.CONFIRMED
+    ):
+        return t(lang, "notify.bay_blocked_gone", **v)
+    return bay_offer(lang, await blocked_bay.build_offer(session, r, r.bay_blocked_at), v)
 
 
 Text = Callable[[str, dict[str, Any], dict[str, Any], Reservation, Premise], str]
@@ -252,8 +312,7 @@ _BOOKING_TEXTS: dict[NotificationKind, Text] = {
     Kind.BOOKING_LEFT: _left,
     Kind.NO_SHOW_CHECK: _no_show_check,
     Kind.NO_SHOW_RELEASED: _no_show_released,
-    # The choice itself has Telegram buttons; by SMS the driver learns and staff are alerted.
-    Kind.BAY_BLOCKED: _plain("notify.bay_blocked"),
+    # Kind.BAY_BLOCKED: the offer with MOVE and REFUND, read from the booking (_bay_blocked).
     Kind.HOLD_EXPIRING: _hold_expiring,
     Kind.HOLD_EXPIRED: _plain("notify.hold_expired"),
     Kind.LOWER_LATE: _lower_late,

@@ -1,6 +1,7 @@
 # SMS texts (plain text, GSM-7 only in English: one other character makes a message UCS-2,
 # 70 characters a part instead of 160). Each must fit 2 parts with long values and a payment
-# link (tests/sms). The verbs are PARK, PAY, LOWER, EXT, STATUS, LEAVE, HELP: never YES, START
+# link (tests/sms). The verbs are PARK, PAY, LOWER, EXT, STATUS, LEAVE, HELP (and MOVE, REFUND
+# for a blocked spot): never YES, START
 # or STOP, which are Twilio's opt-in and opt-out words (YES still pays, unadvertised).
 
 ## Notifications (the outbox)
@@ -13,7 +14,9 @@ notify-booking_left = You left spot { $spot } at { $at }: booking #{ $id } ended
 notify-booking_left_none = You left spot { $spot } at { $at }: booking #{ $id } ended. No unused time to refund.
 notify-no_show_check = Still coming? Booking #{ $id } at { $name }, spot { $spot }, started at { $start }. At { $at } it is released for others. At the spot reply LOWER; LEAVE releases it now.
 notify-no_show_released = Nobody arrived at { $name }, spot { $spot }, by { $at }: booking #{ $id } was released for others. No refund.
-notify-bay_blocked = Spot { $spot } at { $name } is blocked (booking #{ $id }). Staff are alerted; in the Telegram bot you can move to a free spot or get a full refund.
+notify-bay_blocked_move = Spot { $spot } at { $name } is blocked (booking #{ $id }): { $why }. Reply MOVE for spot { $to } (same time and price) or REFUND for a full refund of { $amount }. Staff are alerted.
+notify-bay_blocked_refund = Spot { $spot } at { $name } is blocked (booking #{ $id }): { $why }. No other spot there is free. Reply REFUND for a full refund of { $amount }. Staff are alerted.
+notify-bay_blocked_gone = Booking #{ $id } at { $name } was moved, refunded or entered already: nothing left to choose. Reply STATUS to see it.
 notify-no_show_released_refund = Nobody arrived at { $name }, spot { $spot }, by { $at }: booking #{ $id } was released for others. { $amount } is back in your wallet.
 notify-booking_extended = Booking #{ $id } now ends at { $until }. Paid { $added }.
 notify-booking_extended_free = Booking #{ $id } now ends at { $until }, at no extra cost.
@@ -40,7 +43,7 @@ notify-generic = You have news about your parking. Reply STATUS.
 notify-admin = Operator alert: open /admin in Telegram.
 
 ## Replies to commands
-reply-help = Park by SMS: PARK <code> <time>, like PARK 1042 2H (the code is on the sign). PAY pays with your saved card. At the spot: LOWER. EXT 30 adds 30 min. STATUS shows your booking, LEAVE ends it. STOP opts out.
+reply-help = Park by SMS: PARK <code> <time>, like PARK 1042 2H (the code is on the sign). PAY pays with your saved card. At the spot: LOWER. EXT 30 adds 30 min. STATUS shows your booking, LEAVE ends it. Spot blocked: MOVE or REFUND. STOP opts out.
 reply-unknown = Not understood. Try PARK 1042 2H, PAY, LOWER, EXT 30, STATUS, LEAVE or HELP.
 reply-say_pay = To pay, reply PAY.
 reply-no_premise = No car park has code { $code }. Check the code on the sign at the entrance and text PARK <code> <time>, like PARK 1042 2H.
@@ -64,6 +67,19 @@ reply-lower_busy = The blocker is moving already. Wait a moment.
 reply-lower_down = The blocker of spot { $spot } is down already.
 reply-lower_failed = The blocker did not go down. Reply LOWER to try again, or call the car park.
 reply-lower_off = Blockers cannot be reached now. Please try again in a minute.
+reply-bay_offer_move = Spot { $spot } is blocked: { $why }. Reply MOVE for spot { $to } (same time and price) or REFUND for a full refund of { $amount }. Staff are alerted.
+reply-bay_offer_refund = Spot { $spot } is blocked: { $why }. No other spot here is free. Reply REFUND for a full refund of { $amount }. Staff are alerted.
+reply-bay_why_obstacle = something is in the way of the blocker
+reply-bay_why_car_present = another car is parked there
+reply-bay_why_blocker_down = its blocker is out of order
+reply-bay_moved = Moved: booking #{ $id } is now on spot { $spot }, { $start }-{ $end }, same price. At the spot reply LOWER.
+reply-bay_moved_credit = Moved: booking #{ $id } is now on spot { $spot }, { $start }-{ $end }, same price. { $credit } is in your wallet for the trouble. At the spot reply LOWER.
+reply-bay_moved_already = Your booking was moved already: spot { $spot }. At the spot reply LOWER.
+reply-bay_no_spot = No other spot is free now. Reply REFUND for a full refund.
+reply-bay_refunded_wallet = Booking #{ $id } is cancelled: the spot was blocked. { $amount } is back in your wallet.
+reply-bay_refunded_card = Booking #{ $id } is cancelled: the spot was blocked. { $amount } is refunded to your card.
+reply-bay_refunded_both = Booking #{ $id } is cancelled: the spot was blocked. { $amount } is refunded to your wallet and card.
+reply-bay_no_offer = Nothing to move or refund: MOVE and REFUND answer our offer for a blocked spot. Reply STATUS to see your booking.
 reply-ext_done = Extended: ends at { $until }. Paid { $price }.
 reply-ext_free = Extended at no cost: ends at { $until }.
 reply-ext_link = Extension to { $until }: { $price }. Pay at { $link }

@@ -1,6 +1,7 @@
 # Тексти SMS: українська завжди UCS-2 (70 знаків в одній частині, 67 у кожній частині довшого
 # повідомлення), тож кожен текст уміщається у 2 частини з довгими значеннями й посиланням на
-# оплату (tests/sms). Команди латиницею: PARK, PAY, LOWER, EXT, STATUS, LEAVE, HELP; ніколи
+# оплату (tests/sms). Команди латиницею: PARK, PAY, LOWER, EXT, STATUS, LEAVE, HELP (і MOVE,
+# REFUND для заблокованого місця); ніколи
 # YES, START чи STOP (це слова Twilio для підписки й відписки; YES теж оплачує, але мовчки).
 
 ## Сповіщення
@@ -13,7 +14,9 @@ notify-booking_left = Ви поїхали з місця { $spot } о { $at }: б
 notify-booking_left_none = Ви поїхали з місця { $spot } о { $at }: бронювання #{ $id } завершено. Невикористаного часу немає.
 notify-no_show_check = Ще їдете? Бронювання #{ $id } ({ $name }, { $spot }) з { $start }. О { $at } звільнимо місце. На місці: LOWER; звільнити: LEAVE.
 notify-no_show_released = Ніхто не прибув до { $at }: бронювання #{ $id } ({ $name }, місце { $spot }) звільнено для інших. Кошти не повертаються.
-notify-bay_blocked = Місце { $spot } ({ $name }) зайняте, бронювання #{ $id }. Персонал повідомлено. У Telegram-боті: інше місце або повернення коштів.
+notify-bay_blocked_move = Місце { $spot } ({ $name }) заблоковане: { $why }. MOVE — перейти на { $to }, REFUND — повернути { $amount }.
+notify-bay_blocked_refund = Місце { $spot } ({ $name }) заблоковане: { $why }. Вільних місць немає. Надішліть REFUND — повернемо { $amount }.
+notify-bay_blocked_gone = Бронювання #{ $id } ({ $name }) перенесено, скасовано або ви вже на місці: вибір не потрібен. Надішліть STATUS.
 notify-no_show_released_refund = Ніхто не прибув до { $at }: бронювання #{ $id } ({ $name }, місце { $spot }) звільнено. { $amount } повернуто в гаманець.
 notify-booking_extended = Бронювання #{ $id } продовжено до { $until }. Сплачено { $added }.
 notify-booking_extended_free = Бронювання #{ $id } продовжено до { $until } без доплати.
@@ -40,7 +43,7 @@ notify-generic = Є новини щодо вашого паркування. Н�
 notify-admin = Сповіщення для оператора: відкрийте /admin у Telegram.
 
 ## Відповіді на команди
-reply-help = PARK <код> <час> (PARK 1042 2H), PAY — оплата, на місці LOWER, EXT 30 — продовжити, STATUS, LEAVE — завершити. STOP — відписка.
+reply-help = PARK <код> <час> (1042 2H), PAY, LOWER на місці, EXT 30 — +30 хв, STATUS, LEAVE — кінець. Місце зайняте: MOVE/REFUND. STOP — відписка.
 reply-unknown = Не зрозуміли. Спробуйте PARK 1042 2H, PAY, LOWER, EXT 30, STATUS, LEAVE або HELP.
 reply-say_pay = Щоб оплатити, надішліть PAY.
 reply-no_premise = Паркінгу з кодом { $code } немає. Перевірте код на табличці біля вʼїзду й надішліть PARK <код> <час>.
@@ -64,6 +67,19 @@ reply-lower_busy = Блокер уже рухається. Зачекайте х
 reply-lower_down = Блокер місця { $spot } уже опущено.
 reply-lower_failed = Блокер не опустився. Надішліть LOWER ще раз або зателефонуйте на паркінг.
 reply-lower_off = Блокери зараз недоступні. Спробуйте за хвилину.
+reply-bay_offer_move = Місце { $spot } заблоковане: { $why }. Надішліть MOVE (місце { $to }, час і ціна ті самі) або REFUND (повернення { $amount }).
+reply-bay_offer_refund = Місце { $spot } заблоковане: { $why }. Вільних місць немає. Надішліть REFUND — повернемо { $amount }. Персонал сповіщено.
+reply-bay_why_obstacle = щось заважає блокеру
+reply-bay_why_car_present = там стоїть інше авто
+reply-bay_why_blocker_down = блокер не працює
+reply-bay_moved = Перенесено: бронювання #{ $id } тепер на місці { $spot }, { $start }–{ $end }, ціна та сама. На місці надішліть LOWER.
+reply-bay_moved_credit = Бронювання #{ $id } тепер на місці { $spot }, { $start }–{ $end }. { $credit } — у гаманці за незручність. На місці: LOWER.
+reply-bay_moved_already = Бронювання вже перенесено на місце { $spot }. На місці надішліть LOWER.
+reply-bay_no_spot = Вільних місць зараз немає. Надішліть REFUND, щоб повернути всю суму.
+reply-bay_refunded_wallet = Бронювання #{ $id } скасовано: місце було заблоковане. { $amount } повернуто в гаманець.
+reply-bay_refunded_card = Бронювання #{ $id } скасовано: місце було заблоковане. { $amount } повернуто на картку.
+reply-bay_refunded_both = Бронювання #{ $id } скасовано: місце було заблоковане. { $amount } повернуто в гаманець і на картку.
+reply-bay_no_offer = Немає чого переносити чи повертати: MOVE і REFUND діють лише для заблокованого місця. Надішліть STATUS.
 reply-ext_done = Продовжено до { $until }. Сплачено { $price }.
 reply-ext_free = Продовжено до { $until } без доплати.
 reply-ext_link = Продовження до { $until }: { $price }. Оплата: { $link }

@@ -33,6 +33,9 @@ LONG = {
     "method": "card *4242",
     "state": "awaiting payment",
     "options": extension_options([(30, 1250), (60, 2500), (120, 5000)], "EUR"),
+    "to": short("B-118", SPOT_CHARS),  # a blocked bay's free spot
+    "credit": "1234.50 EUR",
+    "why": "something is in the way of the blocker",
     # A short payment link (`PUBLIC_URL/p/<token>`) under a long public host name.
     "link": "https://parking.example.com/p/AbCdEfGh-_",
 }
@@ -56,6 +59,10 @@ def test_every_text_fits_two_parts_with_long_values(lang: str) -> None:
     if lang == "uk":
         values["address"] = UK_ADDRESS
     values["start"] = "21.11 23:45"  # a guest pass names the day too
+    # Why a bay is blocked: the longest reason in the language.
+    values["why"] = max(
+        (t(lang, f"reply.bay_why_{r}") for r in ("obstacle", "car_present", "blocker_down")), key=len
+    )
     if lang == "uk":
         values["state"] = t("uk", "reply.state_pending")
         values["method"] = t("uk", "reply.method_wallet", balance=LONG["balance"])
@@ -78,7 +85,7 @@ def test_texts_ask_for_pay_never_for_twilios_keywords(lang: str) -> None:
         assert "STOP" not in words or key == "reply.help", (lang, key)
     assert "PAY" in t(lang, "reply.quote_yes", **LONG)
     help_text = t(lang, "reply.help")
-    for verb in ("PARK", "PAY", "LOWER", "EXT", "STATUS", "LEAVE", "STOP"):
+    for verb in ("PARK", "PAY", "LOWER", "EXT", "STATUS", "LEAVE", "MOVE", "REFUND", "STOP"):
         assert verb in help_text, (lang, verb)
 
 
@@ -107,6 +114,8 @@ def test_english_texts_stay_gsm7() -> None:
         ("ext 30", Verb.EXTEND, None, 30),
         ("arrived", Verb.LOWER, None, None),
         ("pay", Verb.PAY, None, None),
+        (" move ", Verb.MOVE, None, None),
+        ("Refund", Verb.REFUND, None, None),
         ("yes", Verb.OPT_IN, None, None),
         ("PARK #1042 2 hours", Verb.PARK, "1042", 120),
         ("park 2h 1042", Verb.PARK, "1042", 120),
