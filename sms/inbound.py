@@ -230,6 +230,14 @@ class SmsCommands:
             # but the offer, MOVE or REFUND (a guest's lowering opens the owner's booking, whose
             # choice it is not).
             return [bay_offer(lang, arrival.offer)]
+        if arrival.refused is None and current is not None and self.blocked_bay is not None:
+            # The device failed otherwise (no answer, jammed) on a bay offered already (a car
+            # found on it by the sweep): that offer still stands, and is the answer.
+            standing = await self.blocked_bay.offer(
+                user_id=who.user_id, reservation_id=current.reservation.id
+            )
+            if standing is not None:
+                return [bay_offer(lang, standing)]
         match arrival.refused:
             case LowerRefused.TOO_EARLY:
                 assert arrival.opens_at is not None

@@ -210,6 +210,29 @@ async def test_a_car_on_the_bay_is_texted_with_move_and_refund_in_ukrainian(
         )
 
 
+async def test_lower_on_a_bay_with_a_car_found_by_the_sweep_answers_with_that_offer(
+    db: Database, clock: ManualClock
+) -> None:
+    """The sweep found a car on the bay and texted the offer; the driver texts LOWER anyway and
+    the device does not answer: the offer still stands, and is the answer."""
+    blockers = FakeBlockers(CommandStatus.TIMEOUT)
+    p = await _phone(db, clock, blockers)
+    rid = await paid_from_wallet(db, clock, p.place, clock.now(), 120)
+    async with db.transaction() as s:
+        await s.execute(update(Blocker).where(Blocker.spot_id == p.place.spot_id).values(car_present=True))
+    assert await BlockedBayUseCases(db, clock, early_minutes=15).offer_car_present() == 1
+    assert await p.text("LOWER") == [
+        "Spot A1 is blocked: another car is parked there. Reply MOVE for spot A2 (same time and "
+        "price) or REFUND for a full refund of 4.00 EUR. Staff are alerted."
+    ]
+    assert blockers.sent == [("B1", "lower", rid)]
+    assert await p.text("REFUND") == [
+        f"Booking #{rid} is cancelled: the spot was blocked. 4.00 EUR is back in your wallet."
+    ]
+    assert (await reservation(db, rid)).status is ReservationStatus.CANCELLED
+    assert [a for a, _ in await _refunds(db, p.place.user_id)] == [400]
+
+
 async def test_move_and_refund_without_an_offer_are_told_so_and_change_nothing(
     db: Database, clock: ManualClock
 ) -> None:
