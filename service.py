@@ -193,7 +193,10 @@ class App:
             self.db,
             {
                 Channel.TELEGRAM: TelegramSender(
-                    self.bot, self.db, payment_screen=payment_screen_refresher(self.bot, self.bg_factory)
+                    self.bot,
+                    self.db,
+                    payment_screen=payment_screen_refresher(self.bot, self.bg_factory),
+                    clock=self.clock,
                 )
             },
             self.clock,

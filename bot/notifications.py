@@ -7,7 +7,7 @@ import html
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aiogram import Bot
@@ -29,6 +29,7 @@ from bot.callbacks import BookingAction, IncidentAction, ReviewStars, WaitlistAc
 from bot.extension import extension_rows
 from bot.i18n import CATALOGS, Raw, tr
 from core.blockers import CommandStatus
+from core.clock import Clock, SystemClock
 from core.db import Database
 from core.errors import NotFound
 from core.models import (
@@ -43,6 +44,7 @@ from core.models import (
     User,
 )
 from core.notifications import NotificationKind
+from core.rules import can_cancel, can_end_now
 from core.services import blocked_bay
 from core.services.incidents import ALERT_HOURS
 from core.services.outbox import Delivery, DeliveryResult
@@ -84,12 +86,13 @@ class Booked:
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """What a renderer gets: the payload (ids and plain values), the reader's language, and
-    a read-only session for what the payload only names."""
+    """What a renderer gets: the payload (ids and plain values), the reader's language, a
+    read-only session for what the payload only names, and when it is rendered (sent)."""
 
     session: AsyncSession
     lang: str
     payload: dict[str, Any]
+    now: datetime
 
 
 # A renderer says what one kind of notification says; None when it cannot say anything
@@ -133,10 +136,15 @@ async def _booking_confirmed(note: Note, b: Booked) -> Rendered:
     lang, r = note.lang, b.reservation
     has_blocker = await note.session.scalar(select(Blocker.id).where(Blocker.spot_id == b.spot.id))
     lower = (tr(lang, "btn.lower"), BookingAction(action="lower", reservation_id=r.id))
+    # Cancel only while the start is ahead (a "Now" booking has started by the time this is
+    # sent); after it, what the booking's screen offers: ending it.
+    cancel = (tr(lang, "btn.cancel_booking"), BookingAction(action="cancel", reservation_id=r.id))
+    end = (tr(lang, "btn.end_now"), BookingAction(action="end", reservation_id=r.id))
     keyboard = _buttons(
         *([lower] if has_blocker else []),
         (tr(lang, "btn.navigate"), BookingAction(action="navigate", reservation_id=r.id)),
-        (tr(lang, "btn.cancel_booking"), BookingAction(action="cancel", reservation_id=r.id)),
+        *([cancel] if can_cancel(r.status, r.starts_at, note.now) else []),
+        *([end] if can_end_now(r.status, r.starts_at, note.now) else []),
     )
     return Rendered(tr(lang, "notify.booking_confirmed", **b.common(lang)), keyboard)
 
@@ -144,8 +152,13 @@ async def _booking_confirmed(note: Note, b: Booked) -> Rendered:
 @_about_a_booking
 async def _booking_cancelled(note: Note, b: Booked) -> Rendered:
     lang, p = note.lang, note.payload
+    # The wallet part was credited with the cancellation itself; a card's is on its way.
     refund = fmt.refund(
-        lang, int(p.get("refund_wallet") or 0), int(p.get("refund_card") or 0), b.reservation.currency
+        lang,
+        int(p.get("refund_wallet") or 0),
+        int(p.get("refund_card") or 0),
+        b.reservation.currency,
+        done=True,
     )
     if p.get("closed_reason"):  # the operator closed its spot
         closed = str(p["closed_reason"])
@@ -769,10 +782,15 @@ def kind_of(note: Notification) -> NotificationKind | None:
         return None
 
 
-async def render(session: AsyncSession, note: Notification, lang: str) -> Rendered:
+async def render(
+    session: AsyncSession, note: Notification, lang: str, *, now: datetime | None = None
+) -> Rendered:
+    """`now`: when it is sent (what its buttons can still do depends on it); the real time
+    when not given."""
     kind = kind_of(note)
     renderer = RENDERERS.get(kind) if kind is not None else None
-    rendered = await renderer(Note(session, lang, note.payload)) if renderer is not None else None
+    when = now or datetime.now(UTC)
+    rendered = await renderer(Note(session, lang, note.payload, when)) if renderer is not None else None
     if rendered is None:
         log.warning("notification %s of kind %s has no specific text", note.id, note.kind)
         return Rendered(tr(lang, "notify.generic"))
@@ -791,16 +809,24 @@ _PERMANENT_BAD_REQUESTS = ("chat not found", "user is deactivated", "peer_id_inv
 class TelegramSender:
     """The outbox dispatcher's Telegram channel."""
 
-    def __init__(self, bot: Bot, db: Database, *, payment_screen: ScreenRefresher | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        *,
+        payment_screen: ScreenRefresher | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.bot = bot
         self.db = db
         self.payment_screen = payment_screen
+        self.clock: Clock = clock or SystemClock()
 
     async def prepare(self, notification: Notification, user: User) -> object:
         if user.telegram_id is None:
             return DeliveryResult(Delivery.PERMANENT, error="user has no Telegram chat")
         async with self.db.read() as session:
-            rendered = await render(session, notification, user.language)
+            rendered = await render(session, notification, user.language, now=self.clock.now())
         # A lapsed hold whose payment screen is open is told on that screen, not in a new message.
         edits_screen = kind_of(notification) in _SHOWN_ON_PAYMENT_SCREEN and self.payment_screen is not None
         reservation_id = int(notification.payload.get("reservation_id") or 0) if edits_screen else None

@@ -500,7 +500,9 @@ async def _not_payable(callback: CallbackQuery, manager: DialogManager, exc: Inv
 
 
 def _short_key(manager: DialogManager) -> str:
-    # Without card payments there is no top-up and no card to suggest.
+    """What the alert for a wallet short of the price says. With card payments on, the payment
+    screen (pay_getter) shows "➕ Top up" below the wallet's button and the card buttons, and the
+    alert points to them; without card payments there is neither to suggest."""
     return "pay.wallet_short" if services(manager).payments is not None else "pay.wallet_short_no_cards"
 
 

@@ -189,12 +189,17 @@ async def detail_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, An
         address=v.premise.address,
         window=fmt.window(r.starts_at, r.ends_at, v.premise.timezone, caller(m).lang),
         price=_price(caller(m).lang, r.price, r.currency, v.price_lines),
-        payments=Raw(lines),
     )
     if r.plate:
         # Under the place and time, before the price and payments: the vehicle booked.
         head, sep, tail = text.partition("\n💶")
         text = Raw(head + "\n" + t(m, "booking.plate", plate=r.plate) + sep + tail)
+    if lines:
+        text = Raw(f"{text}\n{lines}")
+    if v.can_pay and r.hold_expires_at is not None:
+        # An unpaid hold: until when it can be paid, as on the payment screen.
+        until = fmt.clock_time(r.hold_expires_at, v.premise.timezone)
+        text = Raw(f"{text}\n{t(m, 'booking.pay_by', until=until)}")
     if review_line:
         text = Raw(f"{text}\n{review_line}")
     shareable = guests.usable(r, svc.clock.now())

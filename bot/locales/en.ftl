@@ -39,7 +39,7 @@ help-text =
     1. /find: share your location or type an address.
     2. Pick a car park, a start time and how long you stay.
     3. Pay from your wallet, with a saved card or on a secure Stripe page.
-    4. On arrival tap <i>Lower the blocker</i> and park.
+    4. On arrival tap <i>🚗 I've arrived — lower the blocker</i> and park.
 
     /bookings: your bookings · /wallet: balance, top-ups, cards
     /language: change language · /cancel: leave the current step
@@ -232,7 +232,7 @@ btn-back_to_payment = ⬅️ Back to payment
 btn-pay_card = 💳 { $brand } •••• { $last4 }
 btn-pay_link = 🔗 Pay by card (secure Stripe page)
 btn-release_hold = ✖️ Release the spot
-pay-wallet_short = Your wallet has { $balance }; this booking costs { $price }. Top up in /wallet or pay by card.
+pay-wallet_short = Your wallet has { $balance }; this booking costs { $price }. Tap ➕ Top up below, or pay by card.
 pay-processing = Processing your payment…
 pay-link = Open the secure payment page. I will confirm here as soon as the payment arrives.
 btn-open_payment = 💳 Pay { $price }
@@ -276,7 +276,7 @@ booking-detail =
     📍 { $address }
     🕒 { $window }
     💶 { $price }
-    { $payments }
+booking-pay_by = ⏳ Pay by { $until } or the spot is released.
 booking-closed = Booking #{ $id } is { $status }: nothing left to do here.
 booking-payment_line = • { $method }: { $amount } — { $status }
 method-wallet = wallet

@@ -151,7 +151,7 @@ async def test_a_manager_adds_renames_closes_and_moves_and_cancels_bookings(
         told = await render(s, cancelled, "en")
     assert told.text == (
         f"✖️ Spot A2 at Alpha Garage is closed (Flooded), so booking #{rid} (Sat 21 Nov 13:00–15:00) "
-        "is cancelled. 4.00 EUR goes back to your wallet at once."
+        "is cancelled. 4.00 EUR is back in your wallet."
     )
     assert manager.layout == [["⬅️ Back"]]
     await manager.tap("⬅️ Back")

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from aiogram.methods import SendMessage
+from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 
 from bot.callbacks import BookingAction
 from bot.context import Services
+from bot.notifications import TelegramSender
 from core.clock import ManualClock
 from core.models import (
+    Channel,
     Premise,
     Reservation,
     ReservationStatus,
 )
 from core.services import payments as pay_rules
+from jobs.dispatcher import DispatchLimits, OutboxDispatcher
 from tests.bot.dialog_support import Driver
 from tests.bot.screens import (
     HERE,
@@ -30,6 +35,7 @@ from tests.bot.screens import (
     add_premise,
     add_user,
     balance_of,
+    book_and_pay,
     fund,
     hold,
     status_of,
@@ -37,6 +43,25 @@ from tests.bot.screens import (
     tomorrow_at,
     user_id_of,
 )
+
+FAST = DispatchLimits(messages_per_second=2000, per_chat_interval=0.0)
+
+
+async def _delivered(services: Services, driver: Driver) -> list[SendMessage]:
+    """Sends what the outbox holds through the Telegram channel (rendered at the clock's time,
+    as the running service does) into `driver`'s chat; the messages that chat received."""
+    sender = TelegramSender(driver.bot, services.db, clock=services.clock)
+    await OutboxDispatcher(services.db, {Channel.TELEGRAM: sender}, services.clock, FAST).run()
+    return [
+        m for m in driver.bot.calls if isinstance(m, SendMessage) and int(m.chat_id) == driver.telegram_id
+    ]
+
+
+def _buttons(message: SendMessage) -> list[list[tuple[str, str]]]:
+    """A message's buttons, row by row: (label, callback data)."""
+    markup = message.reply_markup
+    assert isinstance(markup, InlineKeyboardMarkup)
+    return [[(b.text, b.callback_data or "") for b in row] for row in markup.inline_keyboard]
 
 
 async def _durations_of(driver: Driver, name: str) -> None:
@@ -318,8 +343,12 @@ async def test_a_booking_for_tomorrow_can_be_cancelled_from_its_confirmation(
         reservation_id = await s.scalar(select(Reservation.id))
     assert reservation_id is not None
 
-    # The confirmation message's "Cancel booking" button.
+    # The confirmation message, with its "Cancel booking" button: the start is ahead.
+    *_, confirmation = await _delivered(services, driver)
+    assert confirmation.text.startswith("✅ <b>Payment received, booking confirmed</b>")
     cancel = BookingAction(action="cancel", reservation_id=reservation_id).pack()
+    navigate = BookingAction(action="navigate", reservation_id=reservation_id).pack()
+    assert _buttons(confirmation) == [[("🧭 Navigate", navigate)], [("❌ Cancel booking", cancel)]]
     await driver.tap_outside_dialogs(cancel)
     assert driver.text == f"Cancel booking #{reservation_id}? 5.00 EUR goes back to your wallet at once."
     assert driver.layout == [["Yes, cancel", "No, keep it"]]
@@ -333,6 +362,53 @@ async def test_a_booking_for_tomorrow_can_be_cancelled_from_its_confirmation(
     )
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✖️ cancelled")
     assert await balance_of(services, user_id) == 1000
+    # The message that follows says what the alert said: the money is back already.
+    *_, cancelled = await _delivered(services, driver)
+    assert cancelled.text == (
+        f"✖️ Booking #{reservation_id} (Central Garage, Sun 22 Nov 10:00–12:00) is cancelled. "
+        "5.00 EUR is back in your wallet."
+    )
+
+
+async def test_a_booking_for_now_offers_to_end_it_not_to_cancel_it_on_its_confirmation(
+    driver: Driver, services: Services
+) -> None:
+    """A "Now" booking starts this minute, so it can no longer be cancelled when its
+    confirmation arrives: the message offers what the booking's screen offers, ending it."""
+    await add_premise(services, "Central Garage", north_m=222)
+    await _durations_of(driver, "Central Garage")
+    await driver.tap("2 h · 5.00 EUR")
+    await fund(services, await user_id_of(services), 500)
+    await driver.tap("✅ Hold the spot (5.00 EUR)")
+    await driver.tap("👛 Wallet (5.00 EUR)")
+    async with services.db.read() as s:
+        reservation_id = await s.scalar(select(Reservation.id))
+    assert reservation_id is not None
+
+    *_, confirmation = await _delivered(services, driver)
+    assert "🕒 Sat 21 Nov 11:00–13:00" in confirmation.text
+    end = BookingAction(action="end", reservation_id=reservation_id).pack()
+    navigate = BookingAction(action="navigate", reservation_id=reservation_id).pack()
+    assert _buttons(confirmation) == [[("🧭 Navigate", navigate)], [("🏁 End parking now", end)]]
+    await driver.tap_outside_dialogs(end)
+    assert driver.bot.alerts() == []
+    assert driver.text.startswith(f"End booking #{reservation_id} now?")
+    assert driver.layout[0][0] == "Yes, end now"
+
+
+async def test_a_confirmation_sent_after_the_start_no_longer_offers_cancel(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    """What the confirmation's buttons can do is judged when it is sent: paid before the
+    start, sent (the outbox late) after it, it offers to end the booking."""
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, user_id, premise_id, clock.now() + timedelta(minutes=5), 60)
+    clock.advance(timedelta(minutes=5))
+    *_, confirmation = await _delivered(services, driver)
+    end = BookingAction(action="end", reservation_id=reservation_id).pack()
+    navigate = BookingAction(action="navigate", reservation_id=reservation_id).pack()
+    assert _buttons(confirmation) == [[("🧭 Navigate", navigate)], [("🏁 End parking now", end)]]
 
 
 async def test_booking_screens_in_ukrainian(services: Services) -> None:

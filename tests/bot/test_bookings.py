@@ -169,7 +169,12 @@ async def test_cancelling_an_unpaid_hold_refunds_nothing(
     reservation_id = await hold(services, user_id, premise_id, tomorrow_at(clock, 9), 60)
     await driver.send("/bookings")
     await driver.tap("Sun 22 Nov 09:00 · Central Garage ⏳")
-    assert driver.text.endswith("💶 2.50 EUR\n")  # no payment lines yet
+    # No payment lines yet; until when it can be paid (Kyiv time: held at 11:00 for 10 min).
+    assert driver.text == (
+        f"<b>Booking #{reservation_id}</b> · ⏳ awaiting payment\nCentral Garage, spot A1\n"
+        "📍 1 Test Street\n🕒 Sun 22 Nov 09:00–10:00\n💶 2.50 EUR\n"
+        "⏳ Pay by 11:10 or the spot is released."
+    )
     await driver.tap("❌ Cancel booking")
     assert driver.text == f"Cancel booking #{reservation_id}? Nothing was paid, so nothing is refunded."
     await driver.tap("Yes, cancel")
@@ -375,8 +380,14 @@ async def test_a_short_wallet_offers_a_top_up_on_the_payment_screen(
                 ["🔗 Pay by card (secure Stripe page)"],
                 ["✖️ Release the spot"],
             ]
+            # The wallet's button points to the top-up right below, not away to /wallet.
+            await driver.tap("👛 Wallet: 1.00 EUR, not enough")
+            assert driver.bot.alerts() == [
+                "Your wallet has 1.00 EUR; this booking costs 2.50 EUR. Tap ➕ Top up below, or pay by card."
+            ]
+            assert driver.layout[1] == ["➕ Top up 5.00 EUR"]
             await driver.tap("➕ Top up 5.00 EUR")
-            assert driver.bot.alerts() == []
+            assert len(driver.bot.alerts()) == 1  # none more
             assert driver.text == (
                 "Top up 5.00 EUR: open the secure payment page, then come back here and pay from your wallet."
             )

@@ -97,6 +97,8 @@ async def test_help_from_the_menu_and_by_command(driver: Driver) -> None:
     await driver.send("/start")
     await driver.tap("❓ Help")
     assert driver.text.startswith("<b>How it works</b>\n1. /find: share your location or type an address.")
+    # The arrival button as it is labelled under a booking.
+    assert "\n4. On arrival tap <i>🚗 I've arrived — lower the blocker</i> and park.\n" in driver.text
     assert "/language: change language · /cancel: leave the current step" in driver.text
     assert driver.layout == [["📱 Share my phone number"], ["⬅️ Back"]]
     await driver.tap("⬅️ Back")
@@ -107,6 +109,16 @@ async def test_help_from_the_menu_and_by_command(driver: Driver) -> None:
     assert driver.layout == [["📱 Share my phone number"], ["⬅️ Back"]]
     await driver.tap("⬅️ Back")
     assert driver.layout == MENU_EN
+
+
+async def test_help_in_ukrainian_names_the_arrival_button_as_labelled(driver: Driver) -> None:
+    await driver.send("/start")
+    await driver.tap("🌐 Language")
+    await driver.tap("Українська")
+    await driver.send("/help")
+    assert "\n4. Коли приїдете, натисніть <i>🚗 Я на місці — опустити блокатор</i> і паркуйтеся.\n" in (
+        driver.text
+    )
 
 
 async def test_language_switches_to_ukrainian_and_back(driver: Driver) -> None:

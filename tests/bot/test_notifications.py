@@ -234,7 +234,7 @@ async def _render_for_a_hold(
         values = {"reservation_id": r.id, **payload}
     note = Notification(id=1, user_id=user.id, kind=kind, channel=Channel.TELEGRAM, payload=values)
     async with db.read() as s:
-        rendered = await render(s, note, lang)
+        rendered = await render(s, note, lang, now=clock.now())
     rows = [
         [(b.text, b.callback_data or "") for b in row]
         for row in (rendered.keyboard.inline_keyboard if rendered.keyboard else [])
@@ -285,6 +285,25 @@ async def test_the_extension_notice_says_what_was_paid(sqlite_db: Database, cloc
     text, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_EXTENDED, {"added_price": 700})
     assert text.endswith("Paid: 7.00 EUR.")
     assert "Added" not in text
+
+
+async def test_a_cancellation_says_the_wallet_part_is_back_and_the_card_part_on_its_way(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    """The wallet is credited with the cancellation itself (the alert said "is back"); a card
+    refund is still with the bank."""
+    both = {"refund_wallet": 150, "refund_card": 250}
+    text, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_CANCELLED, both)
+    assert text.endswith(
+        "is cancelled. 1.50 EUR is back in your wallet. 2.50 EUR goes back to your card (5–10 days)."
+    )
+    text, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_CANCELLED, both, "uk")
+    assert text.endswith(
+        "скасовано. 1.50 EUR вже повернуто на ваш гаманець. 2.50 EUR повернеться на вашу картку (5–10 днів)."
+    )
+    card = {"refund_wallet": 0, "refund_card": 250}
+    text, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_CANCELLED, card)
+    assert text.endswith("is cancelled. 2.50 EUR goes back to your card (5–10 days).")
 
 
 async def test_past_the_daily_cap_the_reminder_and_the_notice_say_no_charge(
@@ -382,7 +401,7 @@ async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, l
     async with sqlite_db.read() as s:
         for title, kind, payload in listed:
             note = Notification(id=1, user_id=user.id, kind=kind, channel=Channel.TELEGRAM, payload=payload)
-            rendered = await render(s, note, lang)
+            rendered = await render(s, note, lang, now=clock.now())
             rows = rendered.keyboard.inline_keyboard if rendered.keyboard else []
             buttons = ["[" + "] [".join(b.text for b in row) + "]" for row in rows]
             entries.append("\n".join([f"## {title}", rendered.text, "", *buttons]).rstrip())

@@ -28,7 +28,8 @@ async def test_a_wallet_payment_gets_one_confirmation_with_the_booking_buttons(e
     assert paid.message_id == hold.message_id and [t for t, _ in paid.buttons()] == ["🏠 Menu"]
     await e2e.app.dispatcher.run()
     confirmed = await user.wait_for_message(lambda m: CONFIRMATION in m.text)
-    assert [t for t, _ in confirmed.buttons()] == ["🧭 Navigate", "❌ Cancel booking"]
+    # A "Now" booking has started by then: ended, not cancelled, as on its screen.
+    assert [t for t, _ in confirmed.buttons()] == ["🧭 Navigate", "🏁 End parking now"]
     await e2e.app.dispatcher.run()  # nothing left to send
     assert len(confirmations(user)) == 1
 
