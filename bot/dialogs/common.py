@@ -14,12 +14,19 @@ from aiogram_dialog.widgets.input import MessageInput
 from aiogram_dialog.widgets.kbd import (
     Button,
     Calendar,
+    CalendarScope,
     CalendarUserConfig,
     Group,
     Row,
     ScrollingGroup,
     Select,
     SwitchTo,
+)
+from aiogram_dialog.widgets.kbd.calendar_kbd import (
+    CalendarDaysView,
+    CalendarMonthView,
+    CalendarScopeView,
+    CalendarYearsView,
 )
 from aiogram_dialog.widgets.text import Format, Multi, Text
 
@@ -175,10 +182,57 @@ def unexpected_input() -> MessageInput:
 SLOTS_WIDTH, SLOTS_PER_PAGE = 4, 24
 
 
+def month_name(lang: str, month: int) -> str:
+    """The month's name standing alone, as a calendar heads it: `November` / `Листопад`."""
+    return tr_label(lang, "calendar.months").split()[month - 1]
+
+
+class _CalendarText(Text):
+    """A calendar label in the viewer's language, made from the date the calendar gives it
+    (`data["date"]`: the month shown, a weekday's sample date, a month of the year). The
+    library's own labels are strftime formats, so they speak the process's locale."""
+
+    def __init__(self, render: Callable[[str, date], str]) -> None:
+        super().__init__()
+        self._render = render
+
+    async def _render_text(self, data: dict[str, Any], manager: DialogManager) -> str:
+        return self._render(caller(manager).lang, data["date"])
+
+
+def _month_year(lang: str, day: date) -> str:
+    return f"{month_name(lang, day.month)} {day.year}"
+
+
+def _weekday(lang: str, day: date) -> str:
+    return tr_label(lang, "date.weekdays").split()[day.weekday()]
+
+
 class BookableCalendar(Calendar):
     """A calendar whose days before today and past the booking horizon are blank, so they
     cannot be tapped. The bounds come from the window's getter (`first_day`, `last_day`):
-    they move with the clock and the zone, unlike a config fixed when the process starts."""
+    they move with the clock and the zone, unlike a config fixed when the process starts.
+
+    Its words follow the viewer's language (bot/locales: `calendar.months`, `date.weekdays`):
+    the header `🗓 Листопад 2026`, the weekdays, the pager `<< Жовтень 2026`, the month
+    names of the months view. Day and year buttons are digits in every language."""
+
+    def _init_views(self) -> dict[CalendarScope, CalendarScopeView]:
+        return {
+            CalendarScope.DAYS: CalendarDaysView(
+                self._item_callback_data,
+                header_text=_CalendarText(lambda lang, d: f"🗓 {_month_year(lang, d)}"),
+                weekday_text=_CalendarText(_weekday),
+                prev_month_text=_CalendarText(lambda lang, d: f"<< {_month_year(lang, d)}"),
+                next_month_text=_CalendarText(lambda lang, d: f"{_month_year(lang, d)} >>"),
+            ),
+            CalendarScope.MONTHS: CalendarMonthView(
+                self._item_callback_data,
+                month_text=_CalendarText(lambda lang, d: month_name(lang, d.month)),
+                this_month_text=_CalendarText(lambda lang, d: f"[ {month_name(lang, d.month)} ]"),
+            ),
+            CalendarScope.YEARS: CalendarYearsView(self._item_callback_data),
+        }
 
     async def _get_user_config(self, data: dict[str, Any], manager: DialogManager) -> CalendarUserConfig:
         first: date | None = data.get("first_day")

@@ -553,6 +553,8 @@ extend-paid_card = ✅ Paid by card. The extension is confirmed in the next mess
 extend-paid_wallet = ✅ { $price } paid from your wallet. The extension is confirmed in the next message.
 date-weekdays = Mon Tue Wed Thu Fri Sat Sun
 date-months = Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec
+# The calendar's month names standing alone (its header, pager and months view).
+calendar-months = January February March April May June July August September October November December
 find-here = you
 cancel-done_wallet = { $amount } is back in your wallet.
 pay-wallet_short_no_cards = Your wallet has { $balance }; this booking costs { $price }. Card payments are not available here, so please ask the operator to top up your wallet.
@@ -1114,8 +1116,57 @@ admin-history-lowered = 🚗 blocker lowered: arrived
 admin-history-closed = 🏁 { $status }
 admin-history-admin_blocker_failed = ⚠️ blocker { $blocker } did not lower: { $status }
 admin-history-admin_overstay = ⚠️ overstay: a car still on the spot (blocker { $blocker })
-admin-history-notification = ✉️ { $kind } by { $channel }: { $status }, sent { $sent }
+admin-history-notification = ✉️ { $kind } · { $channel ->
+        [sms] SMS
+        [telegram] Telegram
+       *[other] { $channel }
+    }: { $status }
 admin-history-audit = { $mark } { $who }: { $action }{ $detail }
+# A notification in a booking's history: what it said, and how far its sending got.
+admin-notification_kind = { $kind ->
+        [booking_confirmed] Booking confirmed
+        [booking_cancelled] Booking cancelled
+        [booking_completed] Booking ended
+        [booking_extended] Booking extended
+        [booking_moved] Moved to another spot
+        [booking_reminder] Reminder: the booking ends soon
+        [booking_left] Left early
+        [no_show_check] “Still coming?”
+        [no_show_released] Released: nobody arrived
+        [bay_blocked] Spot blocked: move or refund
+        [hold_expiring] Unpaid hold about to lapse
+        [hold_expired] Unpaid hold released
+        [lower_late] Blocker's late answer
+        [lower_failed_after_all] Blocker failed after all
+        [guest_pass] Guest pass
+        [guest_pass_revoked] Guest pass cancelled
+        [waitlist_offer] Waitlist: a spot offered
+        [waitlist_offer_lapsed] Waitlist: the offer lapsed
+        [waitlist_wish_ended] Waitlist: the wish ended
+        [payment_refunded] Refund issued
+        [wallet_topped_up] Wallet topped up
+        [card_saved] Card saved
+        [review_published] Review published
+        [admin_blocker_failed] Staff alert: the blocker did not lower
+        [admin_overstay] Staff alert: overstay
+        [admin_incident] Staff alert: blocker incident
+        [admin_incident_ended] Staff alert: incident over
+        [admin_payment_mismatch] Staff alert: payment amount mismatch
+        [admin_refund_failed] Staff alert: a refund failed
+        [admin_blockers_unhealthy] Staff alert: blockers out of service
+        [admin_blockers_recovered] Staff alert: blockers back in service
+        [admin_blocker_unhealthy] Staff alert: a blocker out of service
+        [admin_blocker_recovered] Staff alert: a blocker back in service
+        [admin_blocker_ack_conflict] Staff alert: conflicting blocker answers
+       *[other] Message “{ $kind }”
+    }
+admin-notification_status = { $status ->
+        [pending] waiting to be sent
+        [sending] being sent
+        [sent] sent at { $sent }
+        [failed] could not be sent
+       *[other] { $status }
+    }
 admin-refund_amount =
     ↩️ <b>Refund for booking #{ $id }</b>
     Paid { $paid }, refunded { $refunded }: up to <b>{ $left }</b> can be refunded, to where it came from (wallet or card).

@@ -561,6 +561,8 @@ extend-paid_card = ✅ Оплачено карткою. Підтвердженн
 extend-paid_wallet = ✅ { $price } списано з гаманця. Підтвердження продовження — у наступному повідомленні.
 date-weekdays = Пн Вт Ср Чт Пт Сб Нд
 date-months = січ лют бер квіт трав черв лип серп вер жовт лист груд
+# The calendar's month names standing alone (its header, pager and months view).
+calendar-months = Січень Лютий Березень Квітень Травень Червень Липень Серпень Вересень Жовтень Листопад Грудень
 find-here = вас
 cancel-done_wallet = { $amount } вже повернуто на ваш гаманець.
 pay-wallet_short_no_cards = У гаманці { $balance }, а бронювання коштує { $price }. Оплата карткою тут недоступна, тож попросіть оператора поповнити ваш гаманець.
@@ -1141,8 +1143,57 @@ admin-history-lowered = 🚗 блокатор опущено: водій при�
 admin-history-closed = 🏁 { $status }
 admin-history-admin_blocker_failed = ⚠️ блокатор { $blocker } не опустився: { $status }
 admin-history-admin_overstay = ⚠️ перевищення часу: авто досі на місці (блокатор { $blocker })
-admin-history-notification = ✉️ { $kind }, канал { $channel }: { $status }, надіслано { $sent }
+admin-history-notification = ✉️ { $kind } · { $channel ->
+        [sms] SMS
+        [telegram] Telegram
+       *[other] { $channel }
+    }: { $status }
 admin-history-audit = { $mark } { $who }: { $action }{ $detail }
+# A notification in a booking's history: what it said, and how far its sending got.
+admin-notification_kind = { $kind ->
+        [booking_confirmed] Бронювання підтверджено
+        [booking_cancelled] Бронювання скасовано
+        [booking_completed] Бронювання завершено
+        [booking_extended] Бронювання продовжено
+        [booking_moved] Перенесено на інше місце
+        [booking_reminder] Нагадування: бронювання скоро закінчиться
+        [booking_left] Виїзд раніше
+        [no_show_check] «Ви ще їдете?»
+        [no_show_released] Звільнено: ніхто не приїхав
+        [bay_blocked] Місце недоступне: перенесення чи повернення
+        [hold_expiring] Неоплачене бронювання скоро скасується
+        [hold_expired] Неоплачене бронювання скасовано
+        [lower_late] Запізніла відповідь блокатора
+        [lower_failed_after_all] Блокатор таки дав збій
+        [guest_pass] Гостьовий доступ
+        [guest_pass_revoked] Гостьовий доступ скасовано
+        [waitlist_offer] Черга: запропоновано місце
+        [waitlist_offer_lapsed] Черга: пропозиція минула
+        [waitlist_wish_ended] Черга: побажання завершилося
+        [payment_refunded] Оформлено повернення коштів
+        [wallet_topped_up] Гаманець поповнено
+        [card_saved] Картку збережено
+        [review_published] Відгук опубліковано
+        [admin_blocker_failed] Сповіщення персоналу: блокатор не опустився
+        [admin_overstay] Сповіщення персоналу: перевищення часу
+        [admin_incident] Сповіщення персоналу: інцидент із блокатором
+        [admin_incident_ended] Сповіщення персоналу: інцидент завершено
+        [admin_payment_mismatch] Сповіщення персоналу: невідповідність суми платежу
+        [admin_refund_failed] Сповіщення персоналу: повернення не вдалося
+        [admin_blockers_unhealthy] Сповіщення персоналу: блокатори не працюють
+        [admin_blockers_recovered] Сповіщення персоналу: блокатори знову працюють
+        [admin_blocker_unhealthy] Сповіщення персоналу: блокатор не працює
+        [admin_blocker_recovered] Сповіщення персоналу: блокатор знову працює
+        [admin_blocker_ack_conflict] Сповіщення персоналу: суперечливі відповіді блокатора
+       *[other] Повідомлення «{ $kind }»
+    }
+admin-notification_status = { $status ->
+        [pending] чекає на надсилання
+        [sending] надсилається
+        [sent] надіслано о { $sent }
+        [failed] не вдалося надіслати
+       *[other] { $status }
+    }
 admin-refund_amount =
     ↩️ <b>Повернення коштів за бронювання №{ $id }</b>
     Сплачено { $paid }, повернуто { $refunded }: можна повернути до <b>{ $left }</b>, туди, звідки їх сплачено (гаманець або картка).

@@ -127,23 +127,41 @@ def tomorrow_at(clock: ManualClock, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=KYIV).astimezone(UTC)
 
 
-async def open_month(driver: Driver, day: date) -> None:
+# The calendar's month names as a driver reads them (written out here, not taken from the
+# bot's texts or from strftime, whose names follow the process's locale).
+MONTH_NAMES = {
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"],
+    "uk": ["Січень", "Лютий", "Березень", "Квітень", "Травень", "Червень", "Липень", "Серпень", "Вересень",
+           "Жовтень", "Листопад", "Грудень"],
+}  # fmt: skip
+
+
+def month_label(day: date, lang: str = "en") -> str:
+    """How the calendar names the month of `day`: `November 2026`, `Листопад 2026`."""
+    return f"{MONTH_NAMES[lang][day.month - 1]} {day.year}"
+
+
+async def open_month(driver: Driver, day: date, lang: str = "en") -> None:
     """Leafs the calendar (which opens on the real month) to the month of `day`."""
-    wanted = f"🗓 {day:%B %Y}"
+    wanted = f"🗓 {month_label(day, lang)}"
     for _ in range(60):
         header = driver.layout[0][0]
         if header == wanted:
             return
-        shown = datetime.strptime(header.removeprefix("🗓 "), "%B %Y").replace(tzinfo=UTC).date()
+        name, year = header.removeprefix("🗓 ").split()
+        shown = date(int(year), MONTH_NAMES[lang].index(name) + 1, 1)
         if shown < day.replace(day=1):
-            await driver.tap(driver.label_starting(f"{shown.replace(day=28) + timedelta(days=4):%B %Y}"))
+            await driver.tap(
+                driver.label_starting(month_label(shown.replace(day=28) + timedelta(days=4), lang))
+            )
         else:
             await driver.tap(driver.label_starting("<< "))
     raise AssertionError(f"the calendar never showed {wanted}")
 
 
-async def tap_day(driver: Driver, day: date) -> None:
-    await open_month(driver, day)
+async def tap_day(driver: Driver, day: date, lang: str = "en") -> None:
+    await open_month(driver, day, lang)
     plain, today = f"{day:%d}", f"[ {day:%d} ]"  # the real today is marked
     await driver.tap(plain if plain in driver.labels else today)
 

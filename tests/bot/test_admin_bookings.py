@@ -15,7 +15,16 @@ from sqlalchemy import select
 
 from bot.context import Services
 from core.clock import ManualClock
-from core.models import AuditEntry, AuditOutcome, Notification, Reservation, StaffRole, WalletTxKind
+from core.models import (
+    AuditEntry,
+    AuditOutcome,
+    Channel,
+    Notification,
+    NotificationStatus,
+    Reservation,
+    StaffRole,
+    WalletTxKind,
+)
 from core.services import booking, wallet
 from core.services import payments as pay_rules
 from tests.bot.dialog_support import Driver, rows
@@ -177,3 +186,65 @@ async def test_an_attendant_has_no_refund_and_a_forged_one_is_refused(
         ]
         assert await wallet.balance(s, driver_id, "EUR") == 0
     assert refused[0] == ("reservation.refund", "not_permitted")
+
+
+@pytest.mark.parametrize(
+    ("lang", "buttons", "lines"),
+    [
+        (
+            "en",
+            ("📋 Bookings", "📜 History"),
+            [
+                "21 Nov 11:00 ✉️ Booking confirmed · SMS: sent at 11:05",
+                "21 Nov 11:00 ✉️ Reminder: the booking ends soon · Telegram: waiting to be sent",
+                "21 Nov 11:00 ✉️ Guest pass · SMS: could not be sent",
+                "21 Nov 11:00 ✉️ Message “from_a_newer_version” · Telegram: being sent",
+            ],
+        ),
+        (
+            "uk",
+            ("📋 Бронювання", "📜 Історія"),
+            [
+                "21 лист 11:00 ✉️ Бронювання підтверджено · SMS: надіслано о 11:05",
+                "21 лист 11:00 ✉️ Нагадування: бронювання скоро закінчиться · Telegram: чекає на надсилання",
+                "21 лист 11:00 ✉️ Гостьовий доступ · SMS: не вдалося надіслати",
+                "21 лист 11:00 ✉️ Повідомлення «from_a_newer_version» · Telegram: надсилається",
+            ],
+        ),
+    ],
+)
+async def test_the_history_says_in_words_what_the_driver_was_sent_and_how_far_it_got(
+    services: Services, clock: ManualClock, lang: str, buttons: tuple[str, str], lines: list[str]
+) -> None:
+    """One line a notification: what it said and its sending, in the operator's language; a
+    kind this version has no words for (a newer version queued it) is named as stored."""
+    _premise_id, rid, driver_id = await _setup(services, clock, lang)
+    now = clock.now()
+    async with services.db.transaction() as s:
+        confirmed = await s.scalar(select(Notification).where(Notification.user_id == driver_id))
+        assert confirmed is not None and confirmed.kind == "booking_confirmed"
+        confirmed.status, confirmed.sent_at = NotificationStatus.SENT, now + timedelta(minutes=5)
+        for kind, channel, status in (
+            ("booking_reminder", Channel.TELEGRAM, NotificationStatus.PENDING),
+            ("guest_pass", Channel.SMS, NotificationStatus.FAILED),
+            ("from_a_newer_version", Channel.TELEGRAM, NotificationStatus.SENDING),
+        ):
+            s.add(
+                Notification(
+                    user_id=driver_id,
+                    kind=kind,
+                    channel=channel,
+                    status=status,
+                    payload={"reservation_id": rid},
+                    due_at=now,
+                    created_at=now,
+                )
+            )
+    manager = Driver(services, MANAGER)
+    await manager.send("/admin")
+    bookings, history = buttons
+    await manager.tap(bookings)
+    await manager.send(f"#{rid}")
+    await manager.tap(history)
+    shown = [line for line in manager.text.splitlines() if "✉️" in line]
+    assert shown == lines

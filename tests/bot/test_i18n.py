@@ -81,6 +81,7 @@ def test_ukrainian_is_really_translated() -> None:
         "admin.btn_extend_by",
         "admin.history.closed",
         "admin.history.audit",
+        "admin.history.notification",  # ✉️ kind · SMS: status (the words are in its values)
         "admin.now_departure",
         "admin.now_premise_line",
         "admin.now_open",

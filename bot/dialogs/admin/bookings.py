@@ -262,8 +262,16 @@ def _event_text(lang: str, event: Event, tz: str) -> str:
     if event.kind == "extension":
         v["until"] = fmt.clock_time(v["until"], tz)
     if event.kind == "notification":
+        # "✉️ Booking confirmed · SMS: sent at 11:10": a kind or a status this version has no
+        # words for shows as it is stored (the texts' default variant), never an error.
         sent = v.get("sent_at")
-        v["sent"] = fmt.clock_time(sent, tz) if sent is not None else "–"
+        v["kind"] = tr(lang, "admin.notification_kind", kind=str(v.get("kind", "")))
+        v["status"] = tr(
+            lang,
+            "admin.notification_status",
+            status=str(v.get("status", "")),
+            sent=fmt.clock_time(sent, tz) if sent is not None else "–",
+        )
     if event.kind == "closed":
         v["status"] = tr(lang, f"status.{v['status']}")
     if event.kind == "audit":
