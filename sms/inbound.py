@@ -240,7 +240,7 @@ class SmsCommands:
         match arrival.refused:
             case LowerRefused.TOO_EARLY:
                 assert arrival.opens_at is not None
-                return [t(lang, "reply.lower_too_early", at=hm(arrival.opens_at, tz))]
+                return [t(lang, "reply.lower_too_early", at=self._at(arrival.opens_at, tz))]
             case LowerRefused.NO_BLOCKER:
                 return [t(lang, "reply.lower_no_blocker", spot=spot, until=until)]
             case LowerRefused.IN_PROGRESS:

@@ -8,18 +8,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from core.blockers import BlockerCommands
 from core.models import Reservation, ReservationStatus, Spot, User, WalletTxKind
 from core.notifications import NotificationKind
 from core.services import booking, outbox, wallet
 from core.services import payments as pay_rules
+from core.usecases.arrival import ArrivalUseCases
 from core.usecases.booking import BookingUseCases, Released
-from sms.inbound import LEAVE_CANCEL_WITHIN
+from core.usecases.sms import SmsUseCases
+from sms.commands import parse
+from sms.inbound import LEAVE_CANCEL_WITHIN, SmsCommands
 from sms.texts import day_hm, hm
 from tests.factories import make_user
 from tests.sms.test_sms_stack import PHONE, Stack, _stack
@@ -193,6 +197,34 @@ async def test_status_names_the_day_of_a_booking_not_today(stack: Stack) -> None
     assert (await tw.text(PHONE, "STATUS")).messages == [
         f"#{r.id} Central Garage, spot A1, {start}-{end}: booked."
     ]
+
+
+async def test_too_early_names_the_day_of_a_booking_not_today(stack: Stack) -> None:
+    e2e = stack.e2e
+    r = await _paid_booking(stack, await _sms_user(stack), _tomorrow(stack))
+    # LOWER a day early: the rules refuse it before any device is asked.
+    sms = SmsUseCases(e2e.db, e2e.clock)
+    commands = SmsCommands(
+        bookings=e2e.app.services.booking,
+        wallet=e2e.app.services.wallet,
+        payments=None,
+        arrival=ArrivalUseCases(e2e.db, cast(BlockerCommands, object()), e2e.clock, early_minutes=15),
+        clock=e2e.clock,
+        hold_minutes=10,
+        sms=sms,
+    )
+    texter = await sms.receive("SMlower1", PHONE)
+    assert texter is not None
+    opens = day_hm(r.starts_at - timedelta(minutes=15), TZ)
+    assert await commands.handle(texter, parse("LOWER")) == [
+        f"Too early: the blocker can be lowered from {opens}."
+    ]
+    uk_id = await _sms_user(stack, UK_PHONE, "uk")
+    ruk = await _paid_booking(stack, uk_id, _tomorrow(stack) + timedelta(hours=2))
+    uk = await sms.receive("SMlower2", UK_PHONE)
+    assert uk is not None
+    opens = day_hm(ruk.starts_at - timedelta(minutes=15), TZ)
+    assert await commands.handle(uk, parse("LOWER")) == [f"Ще зарано: блокатор можна опустити з {opens}."]
 
 
 async def test_status_of_a_booking_today_shows_times_only(stack: Stack) -> None:
