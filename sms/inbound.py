@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from core.clock import Clock
 from core.errors import (
@@ -28,18 +30,22 @@ from core.services.catalog import BookingScope, BookingView
 from core.usecases.arrival import ArrivalUseCases, LowerRefused
 from core.usecases.attendance import Answer, AttendanceUseCases
 from core.usecases.blocked_bay import BlockedBayUseCases
-from core.usecases.booking import BookingUseCases, ExtendOutcome
+from core.usecases.booking import BookingUseCases, ExtendOutcome, Released
 from core.usecases.guests import GuestUseCases
 from core.usecases.payments import CardOutcome, PaymentUseCases
 from core.usecases.sms import SmsUseCases, Texter
 from core.usecases.wallet import WalletUseCases
 from sms.commands import Command, Verb
 from sms.render import NAME_CHARS, SPOT_CHARS, bay_choice, bay_offer, booking_values, short
-from sms.texts import hm, money, t
+from sms.texts import day_hm, hm, money, t
 
 log = logging.getLogger(__name__)
 
 _LIVE = (ReservationStatus.CONFIRMED, ReservationStatus.ACTIVE)
+# LEAVE with nothing in progress cancels (and refunds) a booking not started yet only when it
+# starts within this time; a later one stays booked and the reply says from when LEAVE cancels
+# it (DESIGN.md §12).
+LEAVE_CANCEL_WITHIN = timedelta(hours=2)
 
 
 @dataclass
@@ -61,8 +67,10 @@ class SmsCommands:
 
     async def handle(self, who: Texter, command: Command) -> list[str]:
         """The reply to one command. Opting out or in is Twilio's to confirm: no reply."""
-        if command.verb is Verb.OPT_IN and command.said_yes and not who.opted_out:
-            return [t(who.lang, "reply.say_pay")]
+        if command.said_yes and not who.opted_out and await self._hold(who.user_id) is not None:
+            # YES to a quote pays, as PAY does (DESIGN.md §12); it opted the number in as well,
+            # as Twilio did. Without a hold it is only Twilio's opt-in word: no reply of ours.
+            command = Command(Verb.PAY)
         if command.verb in (Verb.OPT_OUT, Verb.OPT_IN) or who.opted_out:
             return []
         lang = who.lang
@@ -99,6 +107,20 @@ class SmsCommands:
         """The bookings in progress (started), else the upcoming ones, soonest first."""
         page = await self.bookings.bookings(user_id=user_id, scope=None, limit=10)
         return sorted(page.items, key=lambda v: v.reservation.starts_at)
+
+    async def _hold(self, user_id: int) -> BookingView | None:
+        """The unpaid hold PAY (or YES) pays: the latest."""
+        holds = [
+            v for v in await self._views(user_id) if v.reservation.status == ReservationStatus.PENDING_PAYMENT
+        ]
+        return holds[-1] if holds else None
+
+    def _at(self, when: datetime, tz: str, day: datetime | None = None) -> str:
+        """`14:30` on the same day (in the car park's zone) as `day`, by default today; else
+        `30.11 14:30`, so a time never reads as today's when it is not."""
+        local = ZoneInfo(tz)
+        same = when.astimezone(local).date() == (day or self.clock.now()).astimezone(local).date()
+        return hm(when, tz) if same else day_hm(when, tz)
 
     async def _current(self, user_id: int) -> BookingView | None:
         """The paid booking a command acts on: the one in progress, else the next."""
@@ -164,14 +186,10 @@ class SmsCommands:
 
     async def _pay(self, who: Texter) -> list[str]:
         lang = who.lang
-        holds = [
-            v
-            for v in await self._views(who.user_id)
-            if v.reservation.status == ReservationStatus.PENDING_PAYMENT
-        ]
-        if not holds:
+        hold = await self._hold(who.user_id)
+        if hold is None:
             return [t(lang, "reply.nothing_to_pay")]
-        r = holds[-1].reservation
+        r = hold.reservation
         price = money(r.price, r.currency)
         if await self.wallet.balance(who.user_id, r.currency) >= r.price:
             await self.wallet.pay_booking(reservation_id=r.id, user_id=who.user_id)
@@ -241,7 +259,7 @@ class SmsCommands:
         match arrival.refused:
             case LowerRefused.TOO_EARLY:
                 assert arrival.opens_at is not None
-                return [t(lang, "reply.lower_too_early", at=hm(arrival.opens_at, tz))]
+                return [t(lang, "reply.lower_too_early", at=self._at(arrival.opens_at, tz))]
             case LowerRefused.NO_BLOCKER:
                 return [t(lang, "reply.lower_no_blocker", spot=spot, until=until)]
             case LowerRefused.IN_PROGRESS:
@@ -334,8 +352,8 @@ class SmsCommands:
                 id=r.id,
                 name=short(v.premise.name, NAME_CHARS),
                 spot=short(v.spot.label, SPOT_CHARS),
-                start=hm(r.starts_at, tz),
-                end=hm(r.ends_at, tz),
+                start=self._at(r.starts_at, tz),
+                end=self._at(r.ends_at, tz, r.starts_at),
                 state=t(lang, state),
             )
         ]
@@ -345,10 +363,22 @@ class SmsCommands:
         views = await self._views(who.user_id)
         if not views:
             return [t(lang, "reply.no_booking")]
-        r = views[0].reservation
+        v = views[0]
+        r, tz = v.reservation, v.premise.timezone
+        place = {
+            "id": r.id,
+            "name": short(v.premise.name, NAME_CHARS),
+            "spot": short(v.spot.label, SPOT_CHARS),
+        }
         if r.status == ReservationStatus.PENDING_PAYMENT:
-            await self.bookings.release_hold(user_id=who.user_id, reservation_id=r.id)
-            return [t(lang, "reply.cancelled", id=r.id)]
+            match await self.bookings.release_hold(user_id=who.user_id, reservation_id=r.id):
+                case Released.RELEASED:
+                    return [t(lang, "reply.hold_released", **place)]
+                case Released.PAID:  # paid meanwhile (the link, another device): it stays booked
+                    start, end = self._at(r.starts_at, tz), self._at(r.ends_at, tz, r.starts_at)
+                    return [t(lang, "reply.hold_paid", **place, start=start, end=end)]
+                case Released.GONE:  # expired or released already
+                    return [t(lang, "reply.hold_gone", **place)]
         if (
             self.attendance is not None
             and r.status == ReservationStatus.CONFIRMED
@@ -365,6 +395,26 @@ class SmsCommands:
         try:
             ended = await self.bookings.end_now(user_id=who.user_id, reservation_id=r.id)
         except NotStarted:
-            await self.bookings.cancel(user_id=who.user_id, reservation_id=r.id)
-            return [t(lang, "reply.cancelled", id=r.id)]
-        return [t(lang, "reply.left", id=r.id, end=hm(ended.ends_at, views[0].premise.timezone))]
+            return await self._cancel(who, v)
+        return [t(lang, "reply.left", id=r.id, end=hm(ended.ends_at, tz))]
+
+    async def _cancel(self, who: Texter, v: BookingView) -> list[str]:
+        """LEAVE before the start: cancelled and refunded in full, when the booking starts
+        within LEAVE_CANCEL_WITHIN; a later one is left as it is (one word by SMS never cancels
+        a booking days ahead), and the driver is told when LEAVE will cancel it."""
+        lang, r, tz = who.lang, v.reservation, v.premise.timezone
+        if r.starts_at - self.clock.now() > LEAVE_CANCEL_WITHIN:
+            return [
+                t(
+                    lang,
+                    "reply.leave_later",
+                    id=r.id,
+                    start=self._at(r.starts_at, tz),
+                    at=self._at(r.starts_at - LEAVE_CANCEL_WITHIN, tz),
+                )
+            ]
+        cancelled = await self.bookings.cancel(user_id=who.user_id, reservation_id=r.id)
+        refunded = cancelled.refunded_to_wallet + cancelled.refund_to_card
+        if refunded:
+            return [t(lang, "reply.cancelled", id=r.id, amount=money(refunded, cancelled.currency))]
+        return [t(lang, "reply.cancelled_free", id=r.id)]

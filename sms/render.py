@@ -18,25 +18,15 @@ from core.services import blocked_bay
 from core.services.blocked_bay import Offer
 from core.services.places import place_of
 from core.usecases.blocked_bay import Choice, Outcome
+
+# The budgets and the cut are re-exported (sms/inbound.py and tests/sms import them from here).
+from sms.texts import ADDRESS_CHARS as ADDRESS_CHARS
+from sms.texts import NAME_CHARS as NAME_CHARS
+from sms.texts import SPOT_CHARS as SPOT_CHARS
 from sms.texts import day_hm, hm, money, t
+from sms.texts import short as short
 
 log = logging.getLogger(__name__)
-
-NAME_CHARS = 20  # a car park's name in an SMS; longer names are cut after a whole word
-SPOT_CHARS = 6
-ADDRESS_CHARS = 30  # a guest pass's address
-
-
-def short(text: str, limit: int) -> str:
-    """`text` within `limit` characters, cut after its last whole word that fits (no mark: "…"
-    is not GSM-7 and a "." reads as the end of a sentence before the comma that follows)."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    words = text[: limit + 1].split(" ")[:-1] or [text[:limit]]
-    while len(words) > 1 and len(words[-1].strip(",.;:-–")) <= 2:  # "… на", "… of": say less
-        words.pop()
-    return " ".join(words).rstrip(" ,.;:-–")
 
 
 def extension_options(options: list[tuple[int, int]], currency: str) -> str:
@@ -260,6 +250,19 @@ def _reminder(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, 
     return t(lang, "notify.booking_reminder_end", **v, until=until)
 
 
+def _moved(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise) -> str:
+    # Why it moved, as in Telegram: a blocker out of order, the staff, or the spot closed. Each
+    # names the new spot (v["spot"]: the booking's spot now) and the one it left.
+    key = (
+        "notify.booking_moved_blocker"
+        if p.get("blocker")
+        else "notify.booking_moved_by_staff"
+        if p.get("by_staff")
+        else "notify.booking_moved"
+    )
+    return t(lang, key, **v, from_spot=short(str(p.get("from_spot") or "?"), SPOT_CHARS))
+
+
 def _hold_expiring(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise) -> str:
     return t(
         lang, "notify.hold_expiring", **v, until=hm(datetime.fromisoformat(str(p["expires_at"])), pr.timezone)
@@ -307,7 +310,7 @@ _BOOKING_TEXTS: dict[NotificationKind, Text] = {
     Kind.BOOKING_CANCELLED: _cancelled,
     Kind.BOOKING_COMPLETED: _completed,
     Kind.BOOKING_EXTENDED: _extended,
-    Kind.BOOKING_MOVED: _plain("notify.booking_moved"),
+    Kind.BOOKING_MOVED: _moved,
     Kind.BOOKING_REMINDER: _reminder,
     Kind.BOOKING_LEFT: _left,
     Kind.NO_SHOW_CHECK: _no_show_check,

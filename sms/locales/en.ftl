@@ -2,7 +2,7 @@
 # 70 characters a part instead of 160). Each must fit 2 parts with long values and a payment
 # link (tests/sms). The verbs are PARK, PAY, LOWER, EXT, STATUS, LEAVE, HELP (and MOVE, REFUND
 # for a blocked spot): never YES, START
-# or STOP, which are Twilio's opt-in and opt-out words (YES still pays, unadvertised).
+# or STOP, which are Twilio's opt-in and opt-out words (YES to a quote still pays, unadvertised).
 
 ## Notifications (the outbox)
 notify-booking_confirmed = Booked #{ $id }: { $name }, spot { $spot }, { $start }-{ $end }, paid { $price }. At the spot reply LOWER. EXT 30 extends, LEAVE ends, STATUS shows it.
@@ -20,7 +20,9 @@ notify-bay_blocked_gone = Booking #{ $id } at { $name } was moved, refunded or e
 notify-no_show_released_refund = Nobody arrived at { $name }, spot { $spot }, by { $at }: booking #{ $id } was released for others. { $amount } is back in your wallet.
 notify-booking_extended = Booking #{ $id } now ends at { $until }. Paid { $added }.
 notify-booking_extended_free = Booking #{ $id } now ends at { $until }, at no extra cost.
-notify-booking_moved = Booking #{ $id } moved to spot { $spot } at { $name }: the spot booked was closed. Same time.
+notify-booking_moved = Booking #{ $id } moved to spot { $spot } at { $name }: spot { $from_spot } was closed. Same time.
+notify-booking_moved_by_staff = Staff moved booking #{ $id } at { $name } from spot { $from_spot } to spot { $spot }. Same time; LOWER lowers the new spot's blocker.
+notify-booking_moved_blocker = The blocker of spot { $from_spot } at { $name } is out of order: booking #{ $id } moved to spot { $spot }. Same time.
 notify-booking_reminder = { $name }, spot { $spot }: ends at { $until }. Reply { $options }
 notify-booking_reminder_leave = { $name }, spot { $spot }: ends at { $until }. The spot is booked next at { $at }: please leave by { $until }.
 notify-booking_reminder_end = { $name }, spot { $spot }: ends at { $until }. It cannot be extended. Reply LEAVE to end now.
@@ -43,9 +45,8 @@ notify-generic = You have news about your parking. Reply STATUS.
 notify-admin = Operator alert: open /admin in Telegram.
 
 ## Replies to commands
-reply-help = Park by SMS: PARK <code> <time>, like PARK 1042 2H (the code is on the sign). PAY pays with your saved card. At the spot: LOWER. EXT 30 adds 30 min. STATUS shows your booking, LEAVE ends it. Spot blocked: MOVE or REFUND. STOP opts out.
+reply-help = Park by SMS: PARK <code> <time>, like PARK 1042 2H (the code is on the sign). PAY pays from your wallet or saved card, else sends a link. At the spot: LOWER. EXT 30 adds 30 min. STATUS shows your booking, LEAVE ends it. Spot blocked: MOVE or REFUND. STOP opts out.
 reply-unknown = Not understood. Try PARK 1042 2H, PAY, LOWER, EXT 30, STATUS, LEAVE or HELP.
-reply-say_pay = To pay, reply PAY.
 reply-no_premise = No car park has code { $code }. Check the code on the sign at the entrance and text PARK <code> <time>, like PARK 1042 2H.
 reply-bad_duration = How long? Text PARK { $code } 2H, or PARK { $code } 90 for minutes: 30 min to 24 h, in 15-min steps.
 reply-no_spot = { $name } has no free spot now.
@@ -92,5 +93,10 @@ reply-state_active = parked
 reply-left = Booking #{ $id } ended at { $end }. Receipt follows.
 reply-released = Booking #{ $id } released: the spot is free for others. No refund.
 reply-released_refund = Booking #{ $id } released: the spot is free for others. { $amount } is back in your wallet.
-reply-cancelled = Booking #{ $id } cancelled before its start, refunded.
+reply-hold_released = Hold on spot { $spot } at { $name } released. Nothing was charged.
+reply-hold_paid = Booking #{ $id } was paid meanwhile, so it stays yours: { $name }, spot { $spot }, { $start }-{ $end }.
+reply-hold_gone = The hold on spot { $spot } at { $name } had ended already. Nothing is held now.
+reply-cancelled = Booking #{ $id } cancelled before its start. { $amount } is refunded.
+reply-cancelled_free = Booking #{ $id } cancelled before its start. Nothing was paid.
+reply-leave_later = Booking #{ $id } starts { $start }, so LEAVE did not cancel it. Reply LEAVE from { $at } to cancel it (refunded), or cancel it in the Telegram bot.
 reply-error = Sorry, that did not work. Please try again.

@@ -198,7 +198,7 @@ async def test_a_car_on_the_bay_is_texted_with_move_and_refund_in_ukrainian(
             "are alerted."
         )
     assert await p.text("MOVE") == [
-        f"Бронювання #{rid} тепер на місці A2, 11:10–13:10. 2.00 EUR — у гаманці за незручність. "
+        f"Бронювання №{rid} тепер на місці A2, 11:10–13:10. 2.00 EUR — у гаманці за незручність. "
         "На місці: LOWER."
     ]
     assert (await reservation(db, rid)).spot_id == p.other_spot

@@ -415,29 +415,6 @@ async def test_the_card_kept_by_the_first_checkout_pays_the_next_park_after_pay(
     assert len(e2e.stripe.sessions) == 1  # no second payment page
 
 
-async def test_yes_is_twilios_opt_in_word_not_a_way_to_pay(stack: Stack) -> None:
-    """YES is one of Twilio's opt-in words (it arrives with OptOutType START): never a parking
-    verb (DESIGN.md §12). It opts in, pays nothing, and the driver is told the verb is PAY."""
-    e2e, tw = stack.e2e, stack.twilio
-    await tw.text(PHONE, "STATUS")
-    async with e2e.db.transaction() as s:
-        user_id = await s.scalar(select(User.id).where(User.phone == PHONE))
-        assert user_id is not None
-        await wallet.credit(s, user_id, 1000, "EUR", kind=WalletTxKind.ADJUSTMENT, reference="test",
-                            now=e2e.clock.now())  # fmt: skip
-    (offer,) = (await tw.text(PHONE, f"PARK {stack.code} 2H")).messages
-    assert offer.endswith("Reply PAY within 10 min to pay with your wallet (10.00 EUR).")
-    (hint,) = (await tw.text(PHONE, "Yes")).messages
-    assert hint == "To pay, reply PAY."
-    async with e2e.db.read() as s:
-        assert await wallet.balance(s, user_id, "EUR") == 1000  # nothing paid
-    assert (await tw.text(PHONE, "pay")).messages == []  # the confirmation is the outbox's text
-    await stack.sms_out()
-    booked = await tw.wait_for(PHONE, "Booked #")
-    assert "paid 5.00 EUR. At the spot reply LOWER." in booked
-    assert e2e.stripe.sessions == {}
-
-
 async def test_help_names_every_verb_and_a_mistyped_code_is_told(stack: Stack) -> None:
     tw = stack.twilio
     (help_text,) = (await tw.text(PHONE, "help")).messages

@@ -16,6 +16,7 @@ LONG = {
     "id": 1234567,
     "name": short("Kontraktova Square Underground Garage", NAME_CHARS),
     "spot": short("B-117", SPOT_CHARS),
+    "from_spot": short("C-2045", SPOT_CHARS),
     "address": short("12 Kontraktova Square, Podilskyi District", ADDRESS_CHARS),
     "start": "23:45",
     "end": "01:15",
@@ -41,6 +42,14 @@ LONG = {
 }
 UK_NAME = short("Підземний паркінг на Контрактовій площі", NAME_CHARS)
 UK_ADDRESS = short("Контрактова площа, 12, Подільський район", ADDRESS_CHARS)
+# Cyrillic values where transliteration grows most (щ: shch, ж: zh, х: kh, ю: iu...).
+CYRILLIC = {
+    "name": short("Щасливий Хрещатик Південь", NAME_CHARS),
+    "spot": short("Ж-117", SPOT_CHARS),
+    "from_spot": short("Щ-2045", SPOT_CHARS),
+    "address": short("Жилянська вулиця, 118, Шевченківський район", ADDRESS_CHARS),
+}
+LATIN = {k: str(LONG[k]) for k in CYRILLIC}
 
 
 def test_segments_count_gsm7_and_ucs2() -> None:
@@ -52,12 +61,23 @@ def test_segments_count_gsm7_and_ucs2() -> None:
     assert count("🅿️").units == 3
 
 
-@pytest.mark.parametrize("lang", sorted(BUNDLES))
-def test_every_text_fits_two_parts_with_long_values(lang: str) -> None:
+PLACES: dict[str, dict[str, str]] = {
+    "latin": LATIN,
+    "cyrillic": CYRILLIC,
+    "cyrillic-long": {"name": UK_NAME, "address": UK_ADDRESS},
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "place"),
+    [(lang, place) for lang in sorted(BUNDLES) for place in PLACES if lang == "en" or place != "latin"],
+)
+def test_every_text_fits_two_parts_with_long_values(lang: str, place: str) -> None:
+    """A car park named in Cyrillic (a spot, an address) keeps every text within two parts in
+    both languages: English texts stay GSM-7 (the names transliterated), never 67 a part.
+    Ukrainian texts are measured with Ukrainian names."""
     assert set(keys(lang)) == set(keys("en")), "each language has every text"
-    values = {**LONG, "name": UK_NAME if lang == "uk" else LONG["name"]}
-    if lang == "uk":
-        values["address"] = UK_ADDRESS
+    values = {**LONG, **PLACES[place]}
     values["start"] = "21.11 23:45"  # a guest pass names the day too
     # Why a bay is blocked: the longest reason in the language.
     values["why"] = max(
@@ -70,9 +90,14 @@ def test_every_text_fits_two_parts_with_long_values(lang: str) -> None:
         text = t(lang, key, **values)
         segments = count(text)
         assert segments.parts <= 2, (lang, key, segments, text)
+        if lang == "en":
+            assert segments.encoding == "GSM-7", (key, text)
         assert "<" not in text.replace("<code>", "").replace("<time>", "").replace("<код>", "").replace(
             "<час>", ""
         ), (key, text)
+    # LEAVE on a booking starting later names two times, each with its day.
+    later = t(lang, "reply.leave_later", **{**values, "start": "21.11 23:45", "at": "21.11 21:45"})
+    assert count(later).parts <= 2, later
 
 
 @pytest.mark.parametrize("lang", sorted(BUNDLES))
@@ -145,3 +170,13 @@ def test_durations() -> None:
         60,
         None,
     ]
+
+
+def test_english_texts_name_a_cyrillic_car_park_in_latin_letters() -> None:
+    assert t("en", "notify.review_published", name="Паркінг Хрещатик") == (
+        "Your review of Parkinh Khreshchatyk is published. Thank you!"
+    )
+    assert t("en", "reply.no_spot", name="ТРЦ «Юність»") == 'TRTs "Yunist" has no free spot now.'
+    # Transliterated, a name stays within its 20 characters, cut after a whole word.
+    assert t("en", "reply.closed", name=CYRILLIC["name"]) == "Shchaslyvyi is closed at that time."
+    assert t("uk", "reply.no_spot", name="Паркінг Хрещатик") == "Паркінг Хрещатик: зараз немає вільних місць."
