@@ -146,7 +146,10 @@ async def _booking_confirmed(note: Note, b: Booked) -> Rendered:
         *([cancel] if can_cancel(r.status, r.starts_at, note.now) else []),
         *([end] if can_end_now(r.status, r.starts_at, note.now) else []),
     )
-    return Rendered(tr(lang, "notify.booking_confirmed", **b.common(lang)), keyboard)
+    text = tr(lang, "notify.booking_confirmed", **b.common(lang))
+    if not has_blocker:  # no arrival button: nothing to lower, the driver just parks
+        text = Raw(f"{text}\n\n{tr(lang, 'lower.no_blocker')}")
+    return Rendered(text, keyboard)
 
 
 @_about_a_booking
@@ -173,17 +176,21 @@ async def _booking_completed(note: Note, b: Booked) -> Rendered:
     lang = note.lang
     if note.payload.get("no_show"):
         return Rendered(tr(lang, "notify.booking_completed_no_show", **b.common(lang)))
-    # The car park's staff ended it (the console), or it ended on time: a stay that happened, so
-    # "How was it?" with 1-5 stars (the review's text comes after).
+    # The car park's staff ended it (the console), or it ended on time: a stay that happened.
     key = "notify.booking_completed_by_staff" if note.payload.get("by_staff") else "notify.booking_completed"
+    return _asking_for_review(lang, tr(lang, key, **b.common(lang)), b.reservation.id)
+
+
+def _asking_for_review(lang: str, text: str, reservation_id: int) -> Rendered:
+    """A stay that happened has ended (on time, by the staff, or when the car left): its message
+    asks "How was it?" with 1-5 stars (the review's text comes after)."""
     stars = [
         InlineKeyboardButton(
-            text=f"{n} ⭐", callback_data=ReviewStars(reservation_id=b.reservation.id, stars=n).pack()
+            text=f"{n} ⭐", callback_data=ReviewStars(reservation_id=reservation_id, stars=n).pack()
         )
         for n in range(1, 6)
     ]
-    text = tr(lang, key, **b.common(lang)) + "\n\n" + tr(lang, "review.ask")
-    return Rendered(text, InlineKeyboardMarkup(inline_keyboard=[stars]))
+    return Rendered(text + "\n\n" + tr(lang, "review.ask"), InlineKeyboardMarkup(inline_keyboard=[stars]))
 
 
 @_about_a_booking
@@ -195,17 +202,17 @@ async def _booking_left(note: Note, b: Booked) -> Rendered:
         "left": fmt.clock_time(datetime.fromisoformat(str(p["left_at"])), b.premise.timezone),
     }
     if int(p.get("refund") or 0):
-        return Rendered(
-            tr(
-                lang,
-                "notify.booking_left",
-                **values,
-                amount=fmt.money(int(p["refund"]), r.currency),
-                minutes=int(p.get("unused_minutes") or 0),
-            )
+        text = tr(
+            lang,
+            "notify.booking_left",
+            **values,
+            amount=fmt.money(int(p["refund"]), r.currency),
+            minutes=int(p.get("unused_minutes") or 0),
         )
-    key = "notify.booking_left_refunds_off" if p.get("refunds_off") else "notify.booking_left_no_refund"
-    return Rendered(tr(lang, key, **values))
+    else:
+        key = "notify.booking_left_refunds_off" if p.get("refunds_off") else "notify.booking_left_no_refund"
+        text = tr(lang, key, **values)
+    return _asking_for_review(lang, text, r.id)
 
 
 @_about_a_booking

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import Premise, Review, ReviewStatus, Spot, User
+from core.models import Blocker, BlockerState, Premise, Review, ReviewStatus, Spot, User
 
 _ids = itertools.count(1000)
 
@@ -99,3 +99,22 @@ async def make_review(
     session.add(review)
     await session.flush()
     return review
+
+
+async def guard_spots(session: AsyncSession, premise_id: int) -> list[str]:
+    """A blocker (online, raised, no car) on every spot of the premise, named after the spot:
+    only at such spots does the service see arrivals (and no-shows). Their ids."""
+    spots = (await session.scalars(select(Spot).where(Spot.premise_id == premise_id))).all()
+    blockers = [
+        Blocker(
+            id=f"BLK-{premise_id}-{spot.label}",
+            spot_id=spot.id,
+            online=True,
+            state=BlockerState.RAISED,
+            car_present=False,
+        )
+        for spot in spots
+    ]
+    session.add_all(blockers)
+    await session.flush()
+    return [b.id for b in blockers]

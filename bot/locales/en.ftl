@@ -250,7 +250,7 @@ pay-release_paid = This booking is already paid, so it stays yours.
 btn-cancel_booking = ❌ Cancel booking
 pay-received =
     ✅ Payment received for booking #{ $id }: { $name }, spot <b>{ $spot }</b>, { $window }, { $price }.
-    The confirmation, with directions and the arrival button, comes in a separate message.
+    The confirmation, with directions and what to do on arrival, comes in a separate message.
 btn-pay_booking = 💳 Pay { $price }
 btn-end_now = 🏁 End parking now
 

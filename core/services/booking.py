@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Row, Select, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
@@ -31,6 +31,7 @@ from core.errors import (
     TooManyHolds,
 )
 from core.models import (
+    Blocker,
     ExtensionStatus,
     Payment,
     PaymentMethodKind,
@@ -344,7 +345,8 @@ async def refund_payments(
 async def mark_arrived(
     session: AsyncSession, reservation_id: int, *, user_id: int, now: datetime
 ) -> Reservation:
-    """The blocker went down for the owner: the booking becomes active."""
+    """The driver got in: the blocker went down for them, or they tapped "I've arrived" at a
+    spot without a blocker (told to just park). The booking becomes active."""
     reservation = await lock_owned(session, reservation_id, user_id)
     reservation.status = _require("arrive", reservation)
     reservation.arrived_at = now
@@ -384,9 +386,21 @@ async def end_now(
     return reservation
 
 
+def _watched(spot_id: int | QueryableAttribute[int]) -> ColumnElement[bool]:
+    """The spot has a blocker: only there does the service see whether the driver arrived."""
+    return exists().where(Blocker.spot_id == spot_id)
+
+
+def _no_show() -> ColumnElement[bool]:
+    """A booking completing now is a no-show: still confirmed (nobody arrived) on a spot whose
+    blocker would have seen the arrival. On a spot without a blocker the driver just parks and
+    may never tap anything: never a no-show there."""
+    return and_(Reservation.status == ReservationStatus.CONFIRMED, _watched(Reservation.spot_id))
+
+
 @dataclass(frozen=True, slots=True)
 class Completed:
-    """A booking the completion sweep closed: a no-show when nobody arrived."""
+    """A booking the completion sweep closed: a no-show when nobody arrived (`_no_show`)."""
 
     id: int
     user_id: int
@@ -395,8 +409,9 @@ class Completed:
 
 async def complete_due(session: AsyncSession, now: datetime, *, limit: int = 500) -> list[Completed]:
     """Completes confirmed/active bookings whose end has come; a confirmed one nobody arrived
-    for is a no-show (no refund). One batch of at most `limit`, claimed in one statement
-    (rows locked by another worker are skipped), and its notifications in one INSERT."""
+    for, on a spot with a blocker, is a no-show (no refund). One batch of at most `limit`,
+    claimed in one statement (rows locked by another worker are skipped), and its
+    notifications in one INSERT."""
     allowed, target = TRANSITIONS["complete"]
     due = (
         select(Reservation.id)
@@ -408,13 +423,8 @@ async def complete_due(session: AsyncSession, now: datetime, *, limit: int = 500
         session,
         due,
         allowed,
-        # Evaluated on the row as it was: confirmed (never arrived) is a no-show.
-        {
-            "status": target,
-            "closed_at": now,
-            "updated_at": now,
-            "no_show": Reservation.status == ReservationStatus.CONFIRMED,
-        },
+        # Evaluated on the row as it was: confirmed (never arrived) at a blocker is a no-show.
+        {"status": target, "closed_at": now, "updated_at": now, "no_show": _no_show()},
         (*_BOOKED_COLUMNS, Reservation.no_show),
     )
     await outbox.notify_many(
@@ -481,7 +491,10 @@ async def _refresh_loaded(session: AsyncSession, ids: set[int]) -> None:
 async def _complete(
     session: AsyncSession, reservation: Reservation, now: datetime, *, by_staff: bool = False
 ) -> None:
-    no_show = reservation.status == ReservationStatus.CONFIRMED
+    # `_no_show` on the loaded row: confirmed (nobody arrived) on a spot with a blocker.
+    no_show = reservation.status == ReservationStatus.CONFIRMED and bool(
+        await session.scalar(select(_watched(reservation.spot_id)))
+    )
     _close(reservation, "complete", now)
     reservation.no_show = no_show
     await session.flush()

@@ -27,7 +27,7 @@ from core.db import Database
 from core.errors import DomainError
 from core.models import Blocker, BlockerState, Reservation, ReservationStatus
 from core.notifications import NotificationKind
-from core.rules import lowering_opens_at, why_not_lower
+from core.rules import TRANSITIONS, lowering_opens_at, why_not_lower
 from core.services import blocked_bay, booking, guests, incidents, outbox
 from core.services.blocked_bay import Offer
 from core.services.places import place_of
@@ -39,7 +39,7 @@ class LowerRefused(enum.Enum):
     TOO_EARLY = "too_early"
     ENDED = "ended"
     WRONG_STATE = "wrong_state"
-    NO_BLOCKER = "no_blocker"
+    NO_BLOCKER = "no_blocker"  # nothing to lower: "just park" (in the window, the tap is the arrival)
     BLOCKER_DOWN = "blocker_down"
     IN_PROGRESS = "in_progress"  # another tap's lowering is still waiting for the device
     ALREADY_DOWN = "already_down"  # the driver is parked and the blocker is down
@@ -148,7 +148,9 @@ class ArrivalUseCases:
         started: Callable[[], Awaitable[None]] | None = None,
     ) -> Arrival:
         """Lowers the blocker for the owner; on success the booking becomes active. A failure
-        the driver cannot fix (jammed, obstacle, offline, no answer) alerts the admins.
+        the driver cannot fix (jammed, obstacle, offline, no answer) alerts the admins. At a
+        spot without a blocker nothing is sent: within the window the tap itself makes the
+        booking active (refused NO_BLOCKER, "just park").
 
         The booking is claimed in the database before the command goes out, so repeated taps,
         from any device or process, send one command: the others are refused IN_PROGRESS (and
@@ -225,6 +227,10 @@ class ArrivalUseCases:
             refused = lowering_refusal(reservation, blocker, now, self.early_minutes)
             if refused is None and not await self._claim(s, reservation_id, now):
                 refused = LowerRefused.IN_PROGRESS
+            if refused is LowerRefused.NO_BLOCKER and reservation.status in TRANSITIONS["arrive"][0]:
+                # Within the window at a spot without a blocker: the driver is told to just
+                # park, and this tap is their arrival (no device will ever report it).
+                await booking.mark_arrived(s, reservation_id, user_id=owner_id, now=now)
             opens = lowering_opens_at(reservation.starts_at, self.early_minutes)
             spot, premise = await place_of(s, reservation)
             tz, ends_at = premise.timezone, reservation.ends_at

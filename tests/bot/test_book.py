@@ -172,7 +172,7 @@ async def test_custom_duration_hold_and_pay_from_the_wallet(driver: Driver, serv
     assert driver.text == (
         f"✅ Payment received for booking #{reservation.id}: Budget Garage, spot <b>A1</b>, "
         "Sat 21 Nov 11:00–12:30, 2.99 EUR.\n"
-        "The confirmation, with directions and the arrival button, comes in a separate message."
+        "The confirmation, with directions and what to do on arrival, comes in a separate message."
     )
     assert driver.layout == [["🏠 Menu"]]
     assert await status_of(services, reservation.id) == ReservationStatus.CONFIRMED

@@ -22,7 +22,7 @@ from core.notifications import NotificationKind as K
 from core.services import booking
 from sms import render as sms_render
 from sms import texts as sms_texts
-from tests.factories import make_premise, make_review, make_user
+from tests.factories import guard_spots, make_premise, make_review, make_user
 
 
 def test_every_kind_has_a_renderer() -> None:
@@ -215,13 +215,21 @@ async def test_a_booking_message_whose_booking_is_gone_gets_the_generic_text(sql
 
 
 async def _render_for_a_hold(
-    db: Database, clock: ManualClock, kind: K, payload: dict[str, Any], lang: str = "en"
+    db: Database,
+    clock: ManualClock,
+    kind: K,
+    payload: dict[str, Any],
+    lang: str = "en",
+    *,
+    guarded: bool = False,
 ) -> tuple[str, list[list[tuple[str, str]]]]:
-    """What the driver of a fresh hold (spot A1 at Test Garage, Kyiv time) sees for `kind`:
-    the text and the buttons (label, callback data) row by row."""
+    """What the driver of a fresh hold (spot A1 at Test Garage, Kyiv time; `guarded`: the spot
+    has a blocker) sees for `kind`: the text and the buttons (label, callback data) row by row."""
     async with db.transaction() as s:
         user = await make_user(s)
         premise = await make_premise(s)
+        if guarded:
+            await guard_spots(s, premise.id)
         r = await booking.hold(
             s,
             user_id=user.id,
@@ -322,6 +330,64 @@ async def test_past_the_daily_cap_the_reminder_and_the_notice_say_no_charge(
     assert text.endswith("No charge: the daily cap is reached.") and "0.00" not in text
 
 
+STARS = [
+    [
+        ("1 ⭐", "rv:{r}:1"),
+        ("2 ⭐", "rv:{r}:2"),
+        ("3 ⭐", "rv:{r}:3"),
+        ("4 ⭐", "rv:{r}:4"),
+        ("5 ⭐", "rv:{r}:5"),
+    ]
+]
+
+
+@pytest.mark.parametrize(
+    ("payload", "says"),
+    [
+        ({"refund": 125, "unused_minutes": 30}, "1.25 EUR for 30 unused minutes is back in your wallet."),
+        ({"refund": 0}, "nothing is refunded."),
+        ({"refund": 0, "refunds_off": True}, "This car park does not refund unused time."),
+    ],
+    ids=["refund", "nothing unused", "refunds off"],
+)
+async def test_a_car_that_left_early_is_asked_how_it_was_with_the_same_stars_as_a_stay_that_ended(
+    sqlite_db: Database, clock: ManualClock, payload: dict[str, Any], says: str
+) -> None:
+    left_at = (clock.now() + timedelta(minutes=80)).isoformat()  # 10:20 UTC, 12:20 in Kyiv
+    values = {"left_at": left_at, "currency": "EUR", "refunds_off": False, **payload}
+    text, rows = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_LEFT, values)
+    left, ask = text.split("\n\n")
+    assert left.startswith("🏁 You left at 12:20") and says in left
+    assert ask == "How was it? Rate the car park with the stars below."
+    ended, ended_rows = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_COMPLETED, {"no_show": False})
+    r = int(rows[0][0][1].split(":")[1])
+    assert rows == [[(label, data.format(r=r)) for label, data in row] for row in STARS]
+    assert ended_rows == [[(label, data.format(r=r + 1)) for label, data in row] for row in STARS]
+    assert ended.endswith("\n\nHow was it? Rate the car park with the stars below.")
+    uk, uk_rows = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_LEFT, values, "uk")
+    assert uk.startswith("🏁 Ви поїхали о 12:20") and uk.endswith(
+        "Як усе пройшло? Оцініть паркінг зірками нижче."
+    )
+    assert [label for label, _ in uk_rows[0]] == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
+
+
+async def test_the_confirmation_offers_the_arrival_button_only_where_a_blocker_is_and_else_says_just_park(
+    sqlite_db: Database, clock: ManualClock
+) -> None:
+    text, rows = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_CONFIRMED, {})
+    assert text.endswith("💶 2.00 EUR\n\nThis spot has no blocker: just park.")
+    assert [label for row in rows for label, _ in row] == ["🧭 Navigate", "❌ Cancel booking"]
+    guarded, guarded_rows = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_CONFIRMED, {}, guarded=True)
+    assert guarded.endswith("💶 2.00 EUR")
+    assert [label for row in guarded_rows for label, _ in row] == [
+        "🚗 I've arrived — lower the blocker",
+        "🧭 Navigate",
+        "❌ Cancel booking",
+    ]
+    uk, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_CONFIRMED, {}, "uk")
+    assert uk.endswith("На цьому місці немає блокатора: просто паркуйтеся.")
+
+
 # What the console's Bookings section tells the driver: the same kinds, said as the staff's doing.
 _STAFF_VARIANTS: list[tuple[str, K, dict[str, Any]]] = [
     ("by staff", K.BOOKING_COMPLETED, {"by_staff": True}),
@@ -354,8 +420,10 @@ async def test_what_the_staff_did_is_said_as_theirs_in_every_language(
 
 
 # Other kinds' second readings: a guest who may be parked on the spot, an offer that lapsed
-# when its stay had begun (nothing left to wait for).
+# when its stay had begun (nothing left to wait for), a car that left with nothing refunded.
 _VARIANTS: list[tuple[str, K, dict[str, Any]]] = [
+    ("nothing unused", K.BOOKING_LEFT, {"refund": 0}),
+    ("refunds off", K.BOOKING_LEFT, {"refund": 0, "refunds_off": True}),
     ("parked", K.GUEST_PASS_REVOKED, {"parked": True}),
     ("too late to wait again", K.WAITLIST_OFFER_LAPSED, {"again": False}),
 ]

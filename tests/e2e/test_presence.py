@@ -161,10 +161,14 @@ async def test_a_car_that_leaves_ends_the_booking_refunds_the_unused_steps_once_
     # Used 20 minutes: 30 are charged (1.25 EUR), the other 90 minutes (3.75 EUR) come back.
     assert told.text == (
         f"🏁 You left at {_hm(left)}; 3.75 EUR for 90 unused minutes is back in your wallet. "
-        f"Booking #{r.id} at Central Garage, spot {await _label(e2e, r)}, has ended."
+        f"Booking #{r.id} at Central Garage, spot {await _label(e2e, r)}, has ended.\n\n"
+        "How was it? Rate the car park with the stars below."
     )
+    assert [t for t, _ in told.buttons()] == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
     done = await _status(e2e, r.id)
     assert done.status == ReservationStatus.COMPLETED and done.left_at == left
+    # A stay that happened: its stars are taken (the review's words come after).
+    await tap(user, told, "5 ⭐", lambda m: "Add a few words" in m.text)
     await _bay(e2e, blocker_id, lambda b: b.state.value == "raised")  # the bay is empty: it rises
     assert device.state is WireState.RAISED
     # More repeats after the end change nothing.

@@ -139,7 +139,8 @@ async def _prepare(
     ids: dict[str, int] = {}
     reminded = await confirmed("reminded", t - 90 * MINUTE, 120)  # 30 minutes left: reminder due
     ids["reminded"] = reminded.id
-    ids["no_show"] = (await confirmed("no_show", t - 180 * MINUTE, 60)).id  # ended, nobody came
+    no_show = await confirmed("no_show", t - 180 * MINUTE, 60)  # ended, nobody came
+    ids["no_show"] = no_show.id
     finished = await confirmed("finished", t - 120 * MINUTE, 60)  # ended, the driver had come
     ids["finished"] = finished.id
     async with db.transaction() as s:
@@ -148,6 +149,8 @@ async def _prepare(
             [Blocker(id=GUARDED, spot_id=reminded.spot_id), Blocker(id=CLOSED, spot_id=finished.spot_id)]
         )
     assert reminded.spot_id != finished.spot_id  # their stays overlap
+    # Before the reminded one, on its spot: a blocker would have seen the driver come.
+    assert no_show.spot_id == reminded.spot_id
 
     # Paid by card and cancelled before its start; the process died before refunding the card.
     settings = Settings(

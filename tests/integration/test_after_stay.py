@@ -25,7 +25,7 @@ from core.usecases.calendar import CalendarUseCases
 from core.usecases.rebook import RebookUseCases
 from core.usecases.reviews import ReviewUseCases
 from core.usecases.search import SearchUseCases
-from tests.factories import make_premise, make_user
+from tests.factories import guard_spots, make_premise, make_user
 
 NOW = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
 
@@ -121,6 +121,8 @@ async def test_a_completed_stay_gets_one_review_editable_for_seven_days(db: Data
 async def test_no_review_of_a_no_show_a_cancelled_or_a_running_booking(db: Database) -> None:
     clock = ManualClock(NOW)
     user, _other, premise = await _setup(db, spots=3)
+    async with db.transaction() as s:
+        await guard_spots(s, premise)  # a blocker sees that nobody came
     uc = ReviewUseCases(db, clock)
     no_show = await _completed(db, clock, user, premise, arrived=False)
     running = await _paid(db, clock, user, premise, clock.now(), 60)

@@ -36,7 +36,7 @@ from core.services import booking, wallet
 from core.services import payments as pay_rules
 from core.services.availability import quote
 from tests.conftest import T0
-from tests.factories import make_premise, make_user
+from tests.factories import guard_spots, make_premise, make_user
 
 H = timedelta(hours=1)
 HOLD = 10
@@ -265,6 +265,8 @@ async def test_cancel_refunds_wallet_payment_and_marks_card_refund_pending(
 
 async def test_arrive_end_and_complete(db: Database, clock: ManualClock) -> None:
     premise_id, (a,) = await _setup(db, spots=2)
+    async with db.transaction() as s:
+        await guard_spots(s, premise_id)  # blockers: nobody lowering one is a no-show
     shown = await _hold(db, a, premise_id, 1, 60, clock)
     ghost = await _hold(db, a, premise_id, 1, 60, clock)
     async with db.transaction() as s:

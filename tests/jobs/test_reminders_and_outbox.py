@@ -408,15 +408,21 @@ async def test_notifications_to_one_chat_are_a_second_apart(stack: E2E) -> None:
 
 
 async def test_completion_sweep_sends_the_receipt(stack: E2E) -> None:
+    """The stack's spots have no blocker: the driver just parks and may never tap anything, so a
+    booking nobody marked arrived is a stay that happened (a no-show needs a blocker to see it:
+    tests/e2e/test_service_process.py), and its receipt asks for a review."""
     user, user_id = await _driver(stack, 3012)
     r = await _confirmed(stack, user_id, stack.clock.now().replace(second=0, microsecond=0), 60)
     stack.clock.set(r.ends_at)
     assert await sweeps.complete_ended(stack.db, stack.clock) == 1
     await stack.app.dispatcher.run()
-    await user.wait_for_message(lambda m: "ended without arrival" in m.text)
+    receipt = await user.wait_for_message(lambda m: f"Booking #{r.id} at" in m.text)
+    assert "has ended" in receipt.text and "without arrival" not in receipt.text
+    assert receipt.text.endswith("How was it? Rate the car park with the stars below.")
+    assert [label for label, _ in receipt.buttons()] == ["1 ⭐", "2 ⭐", "3 ⭐", "4 ⭐", "5 ⭐"]
     async with stack.db.read() as s:
         done = await s.get(Reservation, r.id)
-        assert done is not None and done.status == ReservationStatus.COMPLETED and done.no_show
+        assert done is not None and done.status == ReservationStatus.COMPLETED and not done.no_show
         assert (
             await s.scalar(
                 select(func.count())

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select
 
 from core.clock import ManualClock
 from core.db import Database
-from core.models import Notification, Premise, Reservation, ReservationStatus, Spot, User
+from core.models import Blocker, Notification, Premise, Reservation, ReservationStatus, Spot, User
 from core.notifications import NotificationKind
 from core.services import reminders
 from core.services.availability import next_booking_on_spot
@@ -25,9 +25,9 @@ MINUTE = timedelta(minutes=1)
 
 
 async def _seed(db: Database, clock: ManualClock, n: int) -> list[int]:
-    """n drivers, each on a spot of their own: a paid booking of 1 to 3 hours ending in 30
-    minutes (every tenth spot is booked again right after it), and an unpaid hold for later
-    that lapsed a minute ago. Returns the bookings ending soon."""
+    """n drivers, each on a spot of their own (every other spot with a blocker): a paid booking
+    of 1 to 3 hours ending in 30 minutes (every tenth spot is booked again right after it), and
+    an unpaid hold for later that lapsed a minute ago. Returns the bookings ending soon."""
     now = clock.now()
     end = now + 30 * MINUTE
     async with db.transaction() as s:
@@ -39,6 +39,10 @@ async def _seed(db: Database, clock: ManualClock, n: int) -> list[int]:
         await s.execute(insert(Spot), [{"premise_id": premise.id, "label": f"S{i}"} for i in range(n)])
         users = list(await s.scalars(select(User.id).where(User.telegram_id >= 70_000).order_by(User.id)))
         spots = list(await s.scalars(select(Spot.id).where(Spot.premise_id == premise.id).order_by(Spot.id)))
+        await s.execute(
+            insert(Blocker),
+            [{"id": f"BLK-{spot_id}", "spot_id": spot_id, "online": True} for spot_id in spots[::2]],
+        )
         paid, unpaid = ReservationStatus.CONFIRMED, ReservationStatus.PENDING_PAYMENT
         rows = []
         for i, (user_id, spot_id) in enumerate(zip(users, spots, strict=True)):
@@ -101,15 +105,23 @@ async def test_two_processes_sweeping_at_once_queue_every_notification_once(
     assert len(holds) == N
     assert await _queued(db, NotificationKind.HOLD_EXPIRED) == Counter(holds)
     assert statuses == {
-        ReservationStatus.COMPLETED: N,  # all no-shows: nobody arrived
+        ReservationStatus.COMPLETED: N,  # nobody arrived
         ReservationStatus.EXPIRED: N,
         ReservationStatus.CONFIRMED: N // 10,  # the bookings right after, still ahead
     }
     async with db.read() as s:
-        no_shows = await s.scalars(
+        guarded = set(
+            await s.scalars(select(Reservation.id).join(Blocker, Blocker.spot_id == Reservation.spot_id))
+        )
+        payloads = await s.scalars(
             select(Notification.payload).where(Notification.kind == "booking_completed")
         )
-        assert {p["no_show"] for p in no_shows} == {True}
+        no_show = {int(p["reservation_id"]): p["no_show"] for p in payloads}
+        flagged = dict((await s.execute(select(Reservation.id, Reservation.no_show))).tuples().all())
+    # A no-show only where a blocker would have seen the driver come; elsewhere they just park.
+    assert no_show == {r: r in guarded for r in ending}
+    assert {r: flagged[r] for r in ending} == no_show
+    assert 0 < sum(no_show.values()) < N
 
 
 async def test_a_batch_of_reminders_says_what_one_bookings_screen_computes(
