@@ -1106,14 +1106,18 @@ admin-booking_history =
     { $lines }
 admin-history-created = 📝 held, { $price }
 admin-history-payment = 💶 payment #{ $id }: { $method }, { $amount }, { $status }
-admin-history-payment_refunded = ↩️ payment #{ $id } refunded in full: { $amount } to the { $method }
+admin-history-payment_refunded = ↩️ payment #{ $id } refunded in full: { $amount } { $method }
 admin-history-extension = ➕ extension to { $until }, { $price }: { $status }
 admin-history-extension_failed = ➕ extension not applied ({ $price })
-admin-history-refund = ↩️ refund #{ $id }: { $amount } to the { $method }, { $status }
+admin-history-refund = ↩️ refund #{ $id }: { $amount } { $method }, { $status }
 admin-history-refund_succeeded = ↩️ refund #{ $id } confirmed by the card provider
 admin-history-refund_failed = ⚠️ refund #{ $id } refused by the card provider: refundable again
-admin-history-lowered = 🚗 blocker lowered: arrived
-admin-history-closed = 🏁 { $status }
+admin-history-lowered = 🚗 blocker lowered: the driver arrived
+admin-history-arrived = 🚗 the driver arrived (spot without a blocker)
+admin-history-closed = 🏁 { $status }{ $no_show ->
+        [yes] : nobody arrived
+       *[other] {""}
+    }
 admin-history-admin_blocker_failed = ⚠️ blocker { $blocker } did not lower: { $status }
 admin-history-admin_overstay = ⚠️ overstay: a car still on the spot (blocker { $blocker })
 admin-history-notification = ✉️ { $kind } · { $channel ->
@@ -1122,6 +1126,69 @@ admin-history-notification = ✉️ { $kind } · { $channel ->
        *[other] { $channel }
     }: { $status }
 admin-history-audit = { $mark } { $who }: { $action }{ $detail }
+# A kind of event this version has no line for (a newer version recorded it).
+admin-history-other = 📌 event “{ $kind }”
+# The words inside history lines: how a payment was made and how it stands, where a refund
+# goes and how it stands, an extension, a blocker's failure, why a console action was refused.
+admin-payment_method = { $method ->
+        [wallet] wallet
+        [card] saved card
+        [page] card on the payment page
+       *[other] { $method }
+    }
+admin-payment_status = { $status ->
+        [pending] awaiting payment
+        [succeeded] paid
+        [partly_refunded] paid, { $refunded } refunded since
+        [failed] failed
+        [cancelled] cancelled (not paid)
+        [refund_pending] refund to the card under way
+        [refunded] refunded
+        [refund_failed] refund to the card failed
+        [needs_review] needs review: the provider charged another amount
+       *[other] { $status }
+    }
+admin-refund_to = { $method ->
+        [wallet] to the wallet
+        [card] to the card
+        [page] to the card
+       *[other] ({ $method })
+    }
+admin-refund_status = { $status ->
+        [pending] waiting for the card provider
+        [succeeded] done
+        [failed] refused by the card provider
+       *[other] { $status }
+    }
+admin-extension_status = { $status ->
+        [pending_payment] awaiting payment
+        [applied] applied
+        [failed] not applied
+       *[other] { $status }
+    }
+admin-lower_failure = { $status ->
+        [obstacle] something is in the way
+        [jammed] jammed
+        [expired] the command came too late
+        [low_battery] battery too low
+        [busy] busy with another command
+        [offline] the device is offline
+        [timeout] no answer in time
+        [not_connected] no connection to the broker
+       *[other] { $status }
+    }
+admin-audit_refusal = { $code ->
+        [not_found] not found, or no access
+        [not_permitted] no permission
+        [invalid_transition] not possible in the booking's state
+        [refund_too_large] more than is left to refund
+        [invalid_refund] not a valid amount
+        [no_spot_to_move_to] that spot is not free
+        [spot_taken] the spot is taken
+        [payment_unavailable] the card provider could not be reached
+        [too_late_to_cancel] too late to cancel
+       *[other] refused: { $raw }
+    }
 # A notification in a booking's history: what it said, and how far its sending got.
 admin-notification_kind = { $kind ->
         [booking_confirmed] Booking confirmed

@@ -1133,14 +1133,18 @@ admin-booking_history =
     { $lines }
 admin-history-created = 📝 утримано, { $price }
 admin-history-payment = 💶 платіж №{ $id }: { $method }, { $amount }, { $status }
-admin-history-payment_refunded = ↩️ платіж №{ $id } повернуто повністю: { $amount }, { $method }
+admin-history-payment_refunded = ↩️ платіж №{ $id } повернуто повністю: { $amount } { $method }
 admin-history-extension = ➕ продовження до { $until }, { $price }: { $status }
 admin-history-extension_failed = ➕ продовження не застосовано ({ $price })
-admin-history-refund = ↩️ повернення №{ $id }: { $amount }, { $method }, { $status }
+admin-history-refund = ↩️ повернення №{ $id }: { $amount } { $method }, { $status }
 admin-history-refund_succeeded = ↩️ повернення №{ $id } підтвердив платіжний сервіс
 admin-history-refund_failed = ⚠️ повернення №{ $id } відхилив платіжний сервіс: кошти знову можна повернути
 admin-history-lowered = 🚗 блокатор опущено: водій прибув
-admin-history-closed = 🏁 { $status }
+admin-history-arrived = 🚗 водій прибув (місце без блокатора)
+admin-history-closed = 🏁 { $status }{ $no_show ->
+        [yes] : ніхто не прибув
+       *[other] {""}
+    }
 admin-history-admin_blocker_failed = ⚠️ блокатор { $blocker } не опустився: { $status }
 admin-history-admin_overstay = ⚠️ перевищення часу: авто досі на місці (блокатор { $blocker })
 admin-history-notification = ✉️ { $kind } · { $channel ->
@@ -1149,6 +1153,66 @@ admin-history-notification = ✉️ { $kind } · { $channel ->
        *[other] { $channel }
     }: { $status }
 admin-history-audit = { $mark } { $who }: { $action }{ $detail }
+admin-history-other = 📌 подія «{ $kind }»
+admin-payment_method = { $method ->
+        [wallet] гаманець
+        [card] збережена картка
+        [page] картка на сторінці оплати
+       *[other] { $method }
+    }
+admin-payment_status = { $status ->
+        [pending] очікує оплати
+        [succeeded] сплачено
+        [partly_refunded] сплачено, згодом повернуто { $refunded }
+        [failed] не вдалося
+        [cancelled] скасовано (не сплачено)
+        [refund_pending] повернення на картку в обробці
+        [refunded] повернуто
+        [refund_failed] повернення на картку не вдалося
+        [needs_review] потребує перевірки: платіжний сервіс списав іншу суму
+       *[other] { $status }
+    }
+admin-refund_to = { $method ->
+        [wallet] на гаманець
+        [card] на картку
+        [page] на картку
+       *[other] ({ $method })
+    }
+admin-refund_status = { $status ->
+        [pending] очікує платіжного сервісу
+        [succeeded] виконано
+        [failed] відхилено платіжним сервісом
+       *[other] { $status }
+    }
+admin-extension_status = { $status ->
+        [pending_payment] очікує оплати
+        [applied] застосовано
+        [failed] не застосовано
+       *[other] { $status }
+    }
+admin-lower_failure = { $status ->
+        [obstacle] щось заважає
+        [jammed] заклинило
+        [expired] команда надійшла запізно
+        [low_battery] замало заряду
+        [busy] виконує іншу команду
+        [offline] пристрій не на зв'язку
+        [timeout] відповідь не надійшла вчасно
+        [not_connected] немає з'єднання з брокером
+       *[other] { $status }
+    }
+admin-audit_refusal = { $code ->
+        [not_found] не знайдено або немає доступу
+        [not_permitted] немає дозволу
+        [invalid_transition] неможливо в поточному стані бронювання
+        [refund_too_large] більше, ніж лишилося до повернення
+        [invalid_refund] недійсна сума
+        [no_spot_to_move_to] це місце не вільне
+        [spot_taken] місце зайняте
+        [payment_unavailable] платіжний сервіс недоступний
+        [too_late_to_cancel] запізно скасовувати
+       *[other] відмова: { $raw }
+    }
 # A notification in a booking's history: what it said, and how far its sending got.
 admin-notification_kind = { $kind ->
         [booking_confirmed] Бронювання підтверджено

@@ -49,6 +49,7 @@ from core.errors import (
 from core.models import (
     AuditEntry,
     AuditOutcome,
+    Blocker,
     ExtensionStatus,
     Notification,
     Payment,
@@ -137,11 +138,21 @@ class BookingList:
 @dataclass(frozen=True, slots=True)
 class Event:
     """One line of a booking's history: `kind` names its text (admin.history.<kind>), `values`
-    fill it in (plain values: amounts in minor units with `currency`, times as datetimes)."""
+    fill it in (plain values: amounts in minor units with `currency`, times as datetimes,
+    statuses as stored). A payment's `method` is "wallet", "card" or "page" (_paid_by); the
+    arrival is "lowered" at a spot with a blocker, "arrived" at one without."""
 
     at: datetime
     kind: str
     values: dict[str, Any] = field(default_factory=dict)
+
+
+def _paid_by(payment: Payment) -> str:
+    """How a payment was made, as its history line names it: "wallet", "card" (a saved card
+    charged in the bot) or "page" (a card typed on the provider's payment page)."""
+    if payment.method is PaymentMethodKind.CARD and payment.stripe_checkout_session_id is not None:
+        return "page"
+    return payment.method.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,9 +440,13 @@ class BookingAdminUseCases(AdminUseCases):
             await s.scalars(select(Payment).where(Payment.reservation_id == r.id).order_by(Payment.id))
         )
         for p in payments:
-            values = {"id": p.id, "method": p.method.value, "amount": p.amount, "currency": p.currency}
+            values = {"id": p.id, "method": _paid_by(p), "amount": p.amount, "currency": p.currency}
             events.append(
-                Event(p.succeeded_at or p.created_at, "payment", {**values, "status": p.status.value})
+                Event(
+                    p.succeeded_at or p.created_at,
+                    "payment",
+                    {**values, "status": p.status.value, "refunded": p.refunded_amount},
+                )
             )
             if p.refunded_at is not None and p.status in (PaymentStatus.REFUNDED, PaymentStatus.NEEDS_REVIEW):
                 events.append(
@@ -469,7 +484,10 @@ class BookingAdminUseCases(AdminUseCases):
             if f.settled_at is not None and f.method is PaymentMethodKind.CARD:
                 events.append(Event(f.settled_at, f"refund_{f.status.value}", values))
         if r.arrived_at is not None:
-            events.append(Event(r.arrived_at, "lowered"))
+            # The blocker went down for the driver, or they tapped "I've arrived" at a spot
+            # without one (core/usecases/arrival.py): which, by whether the spot has a blocker.
+            blocker = await s.scalar(select(Blocker.id).where(Blocker.spot_id == r.spot_id))
+            events.append(Event(r.arrived_at, "lowered" if blocker is not None else "arrived"))
         if r.closed_at is not None:
             events.append(Event(r.closed_at, "closed", {"status": r.status.value, "no_show": r.no_show}))
         # The blocker's failures for this booking reach the admins (one row per admin: one

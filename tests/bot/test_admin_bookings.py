@@ -8,25 +8,36 @@ regenerates it; read the diff) with the phone-size limits of the driver's catalo
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.context import Services
+from bot.dialogs.admin.bookings import _event_text
 from core.clock import ManualClock
+from core.errors import RefundTooLarge
 from core.models import (
     AuditEntry,
     AuditOutcome,
+    Blocker,
     Channel,
+    ExtensionStatus,
     Notification,
     NotificationStatus,
+    Payment,
+    PaymentMethodKind,
+    PaymentPurpose,
+    PaymentStatus,
     Reservation,
+    ReservationExtension,
     StaffRole,
     WalletTxKind,
 )
-from core.services import booking, wallet
+from core.notifications import NotificationKind
+from core.services import booking, outbox, wallet
 from core.services import payments as pay_rules
+from core.usecases.admin_bookings import Event
 from tests.bot.dialog_support import Driver, rows
 from tests.bot.test_screen_catalogue import CATALOGUE, Catalogue
 from tests.factories import make_premise, make_user
@@ -248,3 +259,208 @@ async def test_the_history_says_in_words_what_the_driver_was_sent_and_how_far_it
     await manager.tap(history)
     shown = [line for line in manager.text.splitlines() if "✉️" in line]
     assert shown == lines
+
+
+async def _history_lines(services: Services, rid: int, lang: str) -> list[str]:
+    """The booking's history as the manager reads it: its lines without their time stamps."""
+    manager = Driver(services, MANAGER)
+    await manager.send("/admin")
+    await manager.tap("📋 Bookings" if lang == "en" else "📋 Бронювання")
+    await manager.send(f"#{rid}")
+    await manager.tap("📜 History" if lang == "en" else "📜 Історія")
+    return [line.split(" ", 3)[3] for line in manager.text.splitlines()[1:]]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "en",
+            [
+                "💶 payment #{wallet}: wallet, 4.00 EUR, paid, 1.50 EUR refunded since",
+                "💶 payment #{page}: card on the payment page, 1.00 EUR, cancelled (not paid)",
+                "💶 payment #{card}: saved card, 1.00 EUR, failed",
+                "💶 payment #{pending}: saved card, 1.00 EUR, refund to the card under way",
+                "➕ extension to 13:00, 1.00 EUR: awaiting payment",
+                "↩️ refund #{refund}: 1.50 EUR to the wallet, done",
+                "✅ Staff_9102: Refund a booking (customer phoned)",
+                "⛔ Staff_9102: Refund a booking (more than is left to refund)",
+            ],
+        ),
+        (
+            "uk",
+            [
+                "💶 платіж №{wallet}: гаманець, 4.00 EUR, сплачено, згодом повернуто 1.50 EUR",
+                "💶 платіж №{page}: картка на сторінці оплати, 1.00 EUR, скасовано (не сплачено)",
+                "💶 платіж №{card}: збережена картка, 1.00 EUR, не вдалося",
+                "💶 платіж №{pending}: збережена картка, 1.00 EUR, повернення на картку в обробці",
+                "➕ продовження до 13:00, 1.00 EUR: очікує оплати",
+                "↩️ повернення №{refund}: 1.50 EUR на гаманець, виконано",
+                "✅ Staff_9102: Повернення коштів за бронювання (customer phoned)",
+                "⛔ Staff_9102: Повернення коштів за бронювання (більше, ніж лишилося до повернення)",
+            ],
+        ),
+    ],
+)
+async def test_the_history_names_payments_refunds_and_extensions_in_words(
+    services: Services, clock: ManualClock, lang: str, expected: list[str]
+) -> None:
+    """How each payment was made (wallet, a saved card, the payment page) and how it stands,
+    where a refund went and how it stands, an extension, and why a console action was
+    refused: in the operator's language, never the codes the database stores."""
+    _premise_id, rid, driver_id = await _setup(services, clock, lang)
+    manager_id = (await services.users.telegram_caller(MANAGER, name="Staff_9102", language=lang)).user_id
+    refunded = await services.admin_bookings.refund(manager_id, rid, 150, "customer phoned")
+    with pytest.raises(RefundTooLarge):
+        await services.admin_bookings.refund(manager_id, rid, 900, "too much")
+    now = clock.now()
+    async with services.db.transaction() as s:
+        r = await s.get_one(Reservation, rid)
+        extension = ReservationExtension(
+            reservation_id=rid,
+            old_ends_at=r.ends_at,
+            new_ends_at=r.ends_at + timedelta(hours=1),
+            price=100,
+            currency="EUR",
+            status=ExtensionStatus.PENDING_PAYMENT,
+            created_at=now,
+        )
+        s.add(extension)
+        await s.flush()
+        ids = {"wallet": await s.scalar(select(Payment.id).where(Payment.reservation_id == rid))}
+        for name, status, session in (
+            ("page", PaymentStatus.CANCELLED, "cs_test_1"),
+            ("card", PaymentStatus.FAILED, None),
+            ("pending", PaymentStatus.REFUND_PENDING, None),
+        ):
+            payment = Payment(
+                user_id=driver_id,
+                reservation_id=rid,
+                extension_id=extension.id,
+                purpose=PaymentPurpose.EXTENSION,
+                method=PaymentMethodKind.CARD,
+                amount=100,
+                currency="EUR",
+                status=status,
+                stripe_checkout_session_id=session,
+                created_at=now,
+            )
+            s.add(payment)
+            await s.flush()
+            ids[name] = payment.id
+    ids["refund"] = refunded.parts[0].refund_id
+    lines = await _history_lines(services, rid, lang)
+    assert [line for line in lines if line[0] in "💶➕↩✅⛔"] == [e.format(**ids) for e in expected]
+
+
+@pytest.mark.parametrize(
+    ("lang", "blocker", "arrived", "failed"),
+    [
+        (
+            "en",
+            True,
+            "🚗 blocker lowered: the driver arrived",
+            ["⚠️ blocker b-7 did not lower: jammed", "⚠️ blocker b-7 did not lower: melted"],
+        ),
+        (
+            "en",
+            False,
+            "🚗 the driver arrived (spot without a blocker)",
+            ["⚠️ blocker b-7 did not lower: no answer in time", "⚠️ blocker b-7 did not lower: melted"],
+        ),
+        (
+            "uk",
+            True,
+            "🚗 блокатор опущено: водій прибув",
+            ["⚠️ блокатор b-7 не опустився: заклинило", "⚠️ блокатор b-7 не опустився: melted"],
+        ),
+        (
+            "uk",
+            False,
+            "🚗 водій прибув (місце без блокатора)",
+            [
+                "⚠️ блокатор b-7 не опустився: відповідь не надійшла вчасно",
+                "⚠️ блокатор b-7 не опустився: melted",
+            ],
+        ),
+    ],
+)
+async def test_the_history_tells_a_lowered_blocker_from_an_arrival_at_a_spot_without_one(
+    services: Services, clock: ManualClock, lang: str, blocker: bool, arrived: str, failed: list[str]
+) -> None:
+    """The arrival is "blocker lowered" only where the spot has a blocker: a driver's "I've
+    arrived" at a spot without one is an arrival, not a lowering. A blocker's failure says
+    what went wrong in words; a status this version does not know is shown as stored."""
+    _premise_id, rid, driver_id = await _setup(services, clock, lang)
+    now = clock.now()
+    async with services.db.transaction() as s:
+        r = await s.get_one(Reservation, rid)
+        if blocker:
+            s.add(Blocker(id="b-7", spot_id=r.spot_id))
+        for status in ("jammed" if blocker else "timeout", "melted"):
+            await outbox.notify_admins(
+                s,
+                NotificationKind.ADMIN_BLOCKER_FAILED,
+                {"blocker_id": "b-7", "reservation_id": rid, "status": status},
+                now=now,
+                dedupe_key=f"lower_failed:{rid}:{status}",
+            )
+        await booking.mark_arrived(s, rid, user_id=driver_id, now=now)
+    lines = await _history_lines(services, rid, lang)
+    assert [line for line in lines if line[0] in "🚗⚠"] == [arrived, *failed]
+
+
+@pytest.mark.parametrize(
+    ("lang", "lines"),
+    [
+        (
+            "en",
+            [
+                "💶 payment #3: crypto, 1.00 EUR, chargeback",
+                "↩️ refund #4: 1.00 EUR (crypto), escrowed",
+                "➕ extension to 13:00, 1.00 EUR: haggled",
+                "🏁 ⌛ expired: nobody arrived",
+                "🏁 teleported",
+                "⛔ #5: Refund a booking (refused: rate_limited: 3 a day)",
+                "📌 event “towed”",
+            ],
+        ),
+        (
+            "uk",
+            [
+                "💶 платіж №3: crypto, 1.00 EUR, chargeback",
+                "↩️ повернення №4: 1.00 EUR (crypto), escrowed",
+                "➕ продовження до 13:00, 1.00 EUR: haggled",
+                "🏁 ⌛ прострочено: ніхто не прибув",
+                "🏁 teleported",
+                "⛔ #5: Повернення коштів за бронювання (відмова: rate_limited: 3 a day)",
+                "📌 подія «towed»",
+            ],
+        ),
+    ],
+)
+def test_a_history_value_this_version_has_no_words_for_is_shown_as_stored(
+    lang: str, lines: list[str]
+) -> None:
+    """Another version may store a method, a status, a refusal or a kind of event this one
+    has no words for: the line shows it as stored, never an error."""
+    at = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    money = {"amount": 100, "currency": "EUR"}
+    events = [
+        Event(at, "payment", {"id": 3, "method": "crypto", **money, "status": "chargeback", "refunded": 0}),
+        Event(at, "refund", {"id": 4, "method": "crypto", **money, "status": "escrowed"}),
+        Event(
+            at,
+            "extension",
+            {"until": at + timedelta(hours=2), "price": 100, "currency": "EUR", "status": "haggled"},
+        ),
+        Event(at, "closed", {"status": "expired", "no_show": True}),
+        Event(at, "closed", {"status": "teleported", "no_show": False}),
+        Event(
+            at,
+            "audit",
+            {"action": "reservation.refund", "who": "#5", "ok": False, "detail": "rate_limited: 3 a day"},
+        ),
+        Event(at, "towed", {"by": "city"}),
+    ]
+    assert [_event_text(lang, e, "Europe/Kyiv") for e in events] == lines

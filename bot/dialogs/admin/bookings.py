@@ -33,9 +33,9 @@ from bot.dialogs.common import (
     text_input,
     unexpected_input,
 )
-from bot.i18n import Raw, tr
+from bot.i18n import CATALOGS, DEFAULT_LANGUAGE, Raw, tr
 from core.errors import DomainError, InvalidPhone, NotFound, RefundTooLarge
-from core.models import ReservationStatus
+from core.models import PaymentStatus, ReservationStatus
 from core.money import parse_amount
 from core.permissions import Permission
 from core.usecases.admin_bookings import FREE_EXTENSIONS, BookingAdminUseCases, BookingCard, Event
@@ -252,16 +252,35 @@ async def on_booking_back(callback: CallbackQuery, _: Button, manager: DialogMan
 
 # ---------------------------------------------------------------------- history
 def _event_text(lang: str, event: Event, tz: str) -> str:
+    """One history line in the operator's words. Methods, statuses and codes go through texts
+    that choose by value (admin.payment_status and its kin); a value, or a whole kind of
+    event, this version has no words for is shown as it is stored, never an error."""
     v = dict(event.values)
+    kind = event.kind
+    if f"admin.history.{kind}" not in CATALOGS[DEFAULT_LANGUAGE]:
+        return tr(lang, "admin.history.other", kind=kind)
+    currency = str(v.get("currency", ""))
     if "amount" in v:
-        v["amount"] = fmt.money(int(v["amount"]), str(v["currency"]))
+        v["amount"] = fmt.money(int(v["amount"]), currency)
     if "price" in v:
-        v["price"] = fmt.money(int(v["price"]), str(v["currency"]))
-    if "method" in v:
-        v["method"] = tr(lang, f"method.{v['method']}")
-    if event.kind == "extension":
+        v["price"] = fmt.money(int(v["price"]), currency)
+    if kind == "payment":
+        refunded = int(v.pop("refunded", 0) or 0)
+        status = str(v.get("status", ""))
+        if status == PaymentStatus.SUCCEEDED and refunded:
+            status = "partly_refunded"
+        v["method"] = tr(lang, "admin.payment_method", method=str(v.get("method", "")))
+        v["status"] = tr(lang, "admin.payment_status", status=status, refunded=fmt.money(refunded, currency))
+    elif "method" in v:  # a refund: back to where the money came from
+        v["method"] = tr(lang, "admin.refund_to", method=str(v["method"]))
+    if kind == "refund":
+        v["status"] = tr(lang, "admin.refund_status", status=str(v.get("status", "")))
+    if kind in ("extension", "extension_failed"):
         v["until"] = fmt.clock_time(v["until"], tz)
-    if event.kind == "notification":
+        v["status"] = tr(lang, "admin.extension_status", status=str(v.get("status", "")))
+    if kind == "admin_blocker_failed":
+        v["status"] = tr(lang, "admin.lower_failure", status=str(v.get("status", "")))
+    if kind == "notification":
         # "✉️ Booking confirmed · SMS: sent at 11:10": a kind or a status this version has no
         # words for shows as it is stored (the texts' default variant), never an error.
         sent = v.get("sent_at")
@@ -272,16 +291,26 @@ def _event_text(lang: str, event: Event, tz: str) -> str:
             status=str(v.get("status", "")),
             sent=fmt.clock_time(sent, tz) if sent is not None else "–",
         )
-    if event.kind == "closed":
-        v["status"] = tr(lang, f"status.{v['status']}")
-    if event.kind == "audit":
-        v["mark"] = "✅" if v.pop("ok") else "⛔"
+    if kind == "closed":
+        status = str(v.get("status", ""))
+        v["status"] = (
+            tr(lang, f"status.{status}") if f"status.{status}" in CATALOGS[DEFAULT_LANGUAGE] else status
+        )
+        v["no_show"] = "yes" if v.get("no_show") else "no"
+    if kind == "audit":
+        ok = bool(v.pop("ok"))
+        v["mark"] = "✅" if ok else "⛔"
+        v["who"] = v.get("who") or tr(lang, "admin.audit_cli")
         v["action"] = fmt.audit_action(lang, str(v.get("action", "")))
         detail = str(v.get("detail") or "")[:60]
-        v["detail"] = f" ({detail})" if detail else ""  # the reason typed or chosen
+        if not ok and detail:  # why it was refused: the rules' code ("refund_too_large")
+            words = tr(lang, "admin.audit_refusal", code=detail.split(":")[0], raw=detail)
+            v["detail"] = Raw(f" ({words})")
+        else:  # the reason typed or chosen
+            v["detail"] = f" ({detail})" if detail else ""
     v.pop("currency", None)
     v.pop("sent_at", None)
-    return tr(lang, f"admin.history.{event.kind}", **{k: "" if x is None else x for k, x in v.items()})
+    return tr(lang, f"admin.history.{kind}", **{k: "" if x is None else x for k, x in v.items()})
 
 
 async def history_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
