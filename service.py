@@ -211,7 +211,11 @@ class App:
         if self.twilio is not None:
             self.sms_dispatcher = OutboxDispatcher(
                 self.db,
-                {Channel.SMS: SmsSender(self.twilio, self.db, public_url=settings.public_url)},
+                {
+                    Channel.SMS: SmsSender(
+                        self.twilio, self.db, public_url=settings.public_url, clock=self.clock
+                    )
+                },
                 self.clock,
                 DispatchLimits(
                     messages_per_second=settings.twilio_rate_per_second,

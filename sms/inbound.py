@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from core.clock import Clock
 from core.errors import (
@@ -37,7 +36,7 @@ from core.usecases.sms import SmsUseCases, Texter
 from core.usecases.wallet import WalletUseCases
 from sms.commands import Command, Verb
 from sms.render import NAME_CHARS, SPOT_CHARS, bay_choice, bay_offer, booking_values, short
-from sms.texts import day_hm, hm, money, t
+from sms.texts import hm, moment, money, t
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +115,9 @@ class SmsCommands:
         return holds[-1] if holds else None
 
     def _at(self, when: datetime, tz: str, day: datetime | None = None) -> str:
-        """`14:30` on the same day (in the car park's zone) as `day`, by default today; else
-        `30.11 14:30`, so a time never reads as today's when it is not."""
-        local = ZoneInfo(tz)
-        same = when.astimezone(local).date() == (day or self.clock.now()).astimezone(local).date()
-        return hm(when, tz) if same else day_hm(when, tz)
+        """`14:30` on the same day (in the car park's zone) as `day`, by default today by the
+        command's clock; else `30.11 14:30` (sms/texts.py `moment`, as every SMS names a time)."""
+        return moment(when, tz, day or self.clock.now())
 
     async def _current(self, user_id: int) -> BookingView | None:
         """The paid booking a command acts on: the one in progress, else the next."""
@@ -162,7 +159,7 @@ class SmsCommands:
         quote = {
             "name": name,
             "spot": short(details.spot.label, SPOT_CHARS),
-            "end": hm(details.reservation.ends_at, premise.timezone),
+            "end": self._at(details.reservation.ends_at, premise.timezone),
             "price": money(held.price, held.currency),
             "hold": self.hold_minutes,
         }
@@ -219,7 +216,8 @@ class SmsCommands:
         v = await self.bookings.details(user_id=who.user_id, reservation_id=reservation_id)
         if v.reservation.status not in _LIVE:  # refunded instead: their chat says so
             return []
-        return [t(who.lang, "notify.booking_confirmed", **booking_values(v.reservation, v.spot, v.premise))]
+        values = booking_values(v.reservation, v.spot, v.premise, self.clock.now())
+        return [t(who.lang, "notify.booking_confirmed", **values)]
 
     async def _lower(self, who: Texter) -> list[str]:
         lang = who.lang
@@ -314,7 +312,7 @@ class SmsCommands:
             return [t(lang, "reply.ext_refused")]
         except (InvalidTransition, NotFound):
             return [t(lang, "reply.no_booking")]
-        until, price = hm(ext.ends_at, tz), money(ext.price, ext.currency)
+        until, price = self._at(ext.ends_at, tz), money(ext.price, ext.currency)
         # Extended by this reply: the outbox's "now ends at" is the one text when it comes by
         # SMS (as with PAY); a driver told in Telegram reads it here too.
         if ext.outcome == ExtendOutcome.PAID_FROM_WALLET:

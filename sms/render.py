@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,7 @@ from core.usecases.blocked_bay import Choice, Outcome
 from sms.texts import ADDRESS_CHARS as ADDRESS_CHARS
 from sms.texts import NAME_CHARS as NAME_CHARS
 from sms.texts import SPOT_CHARS as SPOT_CHARS
-from sms.texts import day_hm, hm, money, t
+from sms.texts import day_hm, hm, moment, money, t
 from sms.texts import short as short
 
 log = logging.getLogger(__name__)
@@ -45,15 +45,17 @@ async def _booked(session: AsyncSession, payload: dict[str, Any]) -> tuple[Reser
     return reservation, spot, premise
 
 
-def booking_values(r: Reservation, spot: Spot, premise: Premise) -> dict[str, Any]:
-    """The values every booking text names (an SMS reply saying what a notification would)."""
+def booking_values(r: Reservation, spot: Spot, premise: Premise, now: datetime) -> dict[str, Any]:
+    """The values every booking text names (an SMS reply saying what a notification would).
+    `now`: when the text is made; the start names its day when that is not today, the end when
+    it is not the start's (`moment`)."""
     tz = premise.timezone
     return {
         "id": r.id,
         "name": short(premise.name, NAME_CHARS),
         "spot": short(spot.label, SPOT_CHARS),
-        "start": hm(r.starts_at, tz),
-        "end": hm(r.ends_at, tz),
+        "start": moment(r.starts_at, tz, now),
+        "end": moment(r.ends_at, tz, r.starts_at),
         "price": money(r.price, r.currency),
     }
 
@@ -103,8 +105,10 @@ def bay_choice(lang: str, done: Choice) -> str:
 Kind = NotificationKind
 
 
-async def render(session: AsyncSession, note: Notification, lang: str) -> str:
-    """The SMS text of a notification."""
+async def render(session: AsyncSession, note: Notification, lang: str, *, now: datetime | None = None) -> str:
+    """The SMS text of a notification. `now`: when it is sent (the dispatcher's clock), the
+    real time when not given: a moment not on that day in the car park's zone names its date."""
+    now = now or datetime.now(UTC)
     try:
         kind = Kind(note.kind)
     except ValueError:
@@ -127,13 +131,14 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> str:
         if premise is None:
             return t(lang, "notify.generic")
         tz = premise.timezone
+        starts_at = datetime.fromisoformat(str(p["starts_at"]))
         return t(
             lang,
             "notify.waitlist_offer",
             name=short(premise.name, NAME_CHARS),
-            start=hm(datetime.fromisoformat(str(p["starts_at"])), tz),
-            end=hm(datetime.fromisoformat(str(p["ends_at"])), tz),
-            until=hm(datetime.fromisoformat(str(p["until"])), tz),
+            start=moment(starts_at, tz, now),
+            end=moment(datetime.fromisoformat(str(p["ends_at"])), tz, starts_at),
+            until=moment(datetime.fromisoformat(str(p["until"])), tz, now),
         )
     if kind == Kind.REVIEW_PUBLISHED:
         premise = await session.get(Premise, int(p.get("premise_id") or 0))
@@ -145,12 +150,13 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> str:
         if premise is None:
             return t(lang, "notify.generic")
         tz = premise.timezone
+        starts_at = datetime.fromisoformat(str(p["starts_at"]))
         return t(
             lang,
             f"notify.{kind.value}",
             name=short(premise.name, NAME_CHARS),
-            start=hm(datetime.fromisoformat(str(p["starts_at"])), tz),
-            end=hm(datetime.fromisoformat(str(p["ends_at"])), tz),
+            start=moment(starts_at, tz, now),
+            end=moment(datetime.fromisoformat(str(p["ends_at"])), tz, starts_at),
             minutes=int(p.get("minutes") or 0),
         )
     booked = await _booked(session, p)
@@ -158,13 +164,13 @@ async def render(session: AsyncSession, note: Notification, lang: str) -> str:
         log.warning("notification %s of kind %s: its booking is gone", note.id, note.kind)
         return t(lang, "notify.generic")
     r, spot, premise = booked
-    values = booking_values(r, spot, premise)
+    values = booking_values(r, spot, premise, now)
     if kind == Kind.BAY_BLOCKED:
         return await _bay_blocked(session, lang, r, values)
     renderer = _BOOKING_TEXTS.get(kind)
     if renderer is None:
         return t(lang, "notify.generic")
-    return renderer(lang, p, values, r, premise)
+    return renderer(lang, p, values, r, premise, now)
 
 
 async def _bay_blocked(session: AsyncSession, lang: str, r: Reservation, v: dict[str, Any]) -> str:
@@ -180,24 +186,30 @@ async def _bay_blocked(session: AsyncSession, lang: str, r: Reservation, v: dict
     return bay_offer(lang, await blocked_bay.build_offer(session, r, r.bay_blocked_at), v)
 
 
-Text = Callable[[str, dict[str, Any], dict[str, Any], Reservation, Premise], str]
+# A booking's text: the language, the payload, the booking's values, the booking, its car park,
+# and when the text is made (a moment not on that day names its date: `moment`).
+Text = Callable[[str, dict[str, Any], dict[str, Any], Reservation, Premise, datetime], str]
 
 
-def _cancelled(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, _pr: Premise) -> str:
+def _cancelled(
+    lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, _pr: Premise, _now: datetime
+) -> str:
     refunded = int(p.get("refund_wallet") or 0) + int(p.get("refund_card") or 0)
     if refunded:
         return t(lang, "notify.booking_cancelled", **v, amount=money(refunded, r.currency))
     return t(lang, "notify.booking_cancelled_free", **v)
 
 
-def _completed(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise) -> str:
-    return t(
-        lang, "notify.booking_completed_no_show" if p.get("no_show") else "notify.booking_completed", **v
-    )
+def _completed(
+    lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise, now: datetime
+) -> str:
+    if p.get("no_show"):  # "ended at": the end alone, named as a moment of its own
+        return t(lang, "notify.booking_completed_no_show", **v, end=moment(r.ends_at, pr.timezone, now))
+    return t(lang, "notify.booking_completed", **v)
 
 
-def _left(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
-    at = hm(datetime.fromisoformat(str(p["left_at"])), pr.timezone)
+def _left(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise, now: datetime) -> str:
+    at = moment(datetime.fromisoformat(str(p["left_at"])), pr.timezone, now)
     if int(p.get("refund") or 0):
         return t(
             lang,
@@ -210,22 +222,28 @@ def _left(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: P
     return t(lang, "notify.booking_left_none", **v, at=at)
 
 
-def _no_show_check(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise) -> str:
-    at = hm(datetime.fromisoformat(str(p["release_at"])), pr.timezone)
+def _no_show_check(
+    lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise, now: datetime
+) -> str:
+    at = moment(datetime.fromisoformat(str(p["release_at"])), pr.timezone, now)
     return t(lang, "notify.no_show_check", **v, at=at)
 
 
-def _no_show_released(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
+def _no_show_released(
+    lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise, now: datetime
+) -> str:
     # The booking's end is cut to the release: that is when the spot was freed.
-    at = hm(r.ends_at, pr.timezone)
+    at = moment(r.ends_at, pr.timezone, now)
     if int(p.get("refund") or 0):
         amount = money(int(p["refund"]), r.currency)
         return t(lang, "notify.no_show_released_refund", **v, at=at, amount=amount)
     return t(lang, "notify.no_show_released", **v, at=at)
 
 
-def _extended(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
-    until = hm(r.ends_at, pr.timezone)
+def _extended(
+    lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise, now: datetime
+) -> str:
+    until = moment(r.ends_at, pr.timezone, now)
     if p.get("added_price"):
         return t(
             lang, "notify.booking_extended", **v, until=until, added=money(int(p["added_price"]), r.currency)
@@ -233,8 +251,10 @@ def _extended(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, p
     return t(lang, "notify.booking_extended_free", **v, until=until)
 
 
-def _reminder(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise) -> str:
-    until = hm(datetime.fromisoformat(str(p["ends_at"])), pr.timezone)
+def _reminder(
+    lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise, now: datetime
+) -> str:
+    until = moment(datetime.fromisoformat(str(p["ends_at"])), pr.timezone, now)
     if p.get("options"):
         options = [(int(o["minutes"]), int(o["price"])) for o in p["options"]]
         return t(
@@ -245,12 +265,14 @@ def _reminder(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, 
             options=extension_options(options, str(p["currency"])),
         )
     if p.get("next_starts_at"):
-        at = hm(datetime.fromisoformat(str(p["next_starts_at"])), pr.timezone)
+        at = moment(datetime.fromisoformat(str(p["next_starts_at"])), pr.timezone, now)
         return t(lang, "notify.booking_reminder_leave", **v, until=until, at=at)
     return t(lang, "notify.booking_reminder_end", **v, until=until)
 
 
-def _moved(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise) -> str:
+def _moved(
+    lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise, _now: datetime
+) -> str:
     # Why it moved, as in Telegram: a blocker out of order, the staff, or the spot closed. Each
     # names the new spot (v["spot"]: the booking's spot now) and the one it left.
     key = (
@@ -263,19 +285,24 @@ def _moved(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr
     return t(lang, key, **v, from_spot=short(str(p.get("from_spot") or "?"), SPOT_CHARS))
 
 
-def _hold_expiring(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise) -> str:
-    return t(
-        lang, "notify.hold_expiring", **v, until=hm(datetime.fromisoformat(str(p["expires_at"])), pr.timezone)
-    )
+def _hold_expiring(
+    lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise, now: datetime
+) -> str:
+    until = moment(datetime.fromisoformat(str(p["expires_at"])), pr.timezone, now)
+    return t(lang, "notify.hold_expiring", **v, until=until)
 
 
-def _lower_late(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
+def _lower_late(
+    lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise, now: datetime
+) -> str:
     if str(p.get("status")) == "ok":
-        return t(lang, "notify.lower_late_ok", **v, until=hm(r.ends_at, pr.timezone))
+        return t(lang, "notify.lower_late_ok", **v, until=moment(r.ends_at, pr.timezone, now))
     return t(lang, "notify.lower_late_failed", **v)
 
 
-def _guest_pass(lang: str, _p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
+def _guest_pass(
+    lang: str, _p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise, _now: datetime
+) -> str:
     # The place and times only: nothing of the owner (name, number, price).
     return t(
         lang,
@@ -288,18 +315,26 @@ def _guest_pass(lang: str, _p: dict[str, Any], v: dict[str, Any], r: Reservation
     )
 
 
-def _guest_pass_revoked(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise) -> str:
-    # As the pass: nothing of the owner. Parked, the booking's end (it stays the owner's).
-    key = "notify.guest_pass_revoked_parked" if p.get("parked") else "notify.guest_pass_revoked"
-    return t(lang, key, name=v["name"], spot=v["spot"], start=day_hm(r.starts_at, pr.timezone), end=v["end"])
+def _guest_pass_revoked(
+    lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise, now: datetime
+) -> str:
+    # As the pass: nothing of the owner. Parked, the booking's end (it stays the owner's), alone.
+    place = {"name": v["name"], "spot": v["spot"]}
+    if p.get("parked"):
+        return t(lang, "notify.guest_pass_revoked_parked", **place, end=moment(r.ends_at, pr.timezone, now))
+    return t(lang, "notify.guest_pass_revoked", **place, start=day_hm(r.starts_at, pr.timezone), end=v["end"])
 
 
-def _refunded(lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise) -> str:
+def _refunded(
+    lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise, _now: datetime
+) -> str:
     return t(lang, "notify.payment_refunded", **v, amount=money(int(p["amount"]), str(p["currency"])))
 
 
 def _plain(key: str) -> Text:
-    def text(lang: str, _p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise) -> str:
+    def text(
+        lang: str, _p: dict[str, Any], v: dict[str, Any], _r: Reservation, _pr: Premise, _now: datetime
+    ) -> str:
         return t(lang, key, **v)
 
     return text

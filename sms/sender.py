@@ -15,6 +15,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from core.clock import Clock, SystemClock
 from core.config import TWILIO_API_BASE_DEFAULT
 from core.db import Database
 from core.models import Notification, User
@@ -96,10 +97,12 @@ class SmsOut:
 class SmsSender:
     """The outbox dispatcher's SMS channel (core.services.outbox.MessageSender)."""
 
-    def __init__(self, twilio: Twilio, db: Database, *, public_url: str) -> None:
+    def __init__(self, twilio: Twilio, db: Database, *, public_url: str, clock: Clock | None = None) -> None:
         self.twilio = twilio
         self.db = db
         self.public_url = public_url.rstrip("/")
+        # When a text is made: a time not on that day in the car park's zone names its date.
+        self.clock: Clock = clock or SystemClock()
 
     async def prepare(self, notification: Notification, user: User) -> object:
         # Checked when sending, not only when queued: a STOP in between is honoured.
@@ -108,7 +111,7 @@ class SmsSender:
             return DeliveryResult(Delivery.PERMANENT, error=why)
         assert user.phone is not None
         async with self.db.read() as session:
-            body = await render(session, notification, user.language)
+            body = await render(session, notification, user.language, now=self.clock.now())
         callback = f"{self.public_url}{STATUS_PATH}?n={notification.id}" if self.public_url else None
         return SmsOut(notification.id, user.phone, body, callback)
 

@@ -110,3 +110,14 @@ def hm(when: datetime, tz: str) -> str:
 def day_hm(when: datetime, tz: str) -> str:
     """`21.11 14:30` in the premise's time zone: the date in digits reads in every language."""
     return when.astimezone(ZoneInfo(tz)).strftime("%d.%m %H:%M")
+
+
+def moment(when: datetime, tz: str, day: datetime) -> str:
+    """A moment as every SMS names it: `14:30` when it falls on `day`'s date in the car park's
+    zone, else `30.11 14:30`, so a time never reads as today's when it is not. `day` is the time
+    the text is made (the command's clock, the notification's sending) for a moment alone; the
+    start for a range's end, whose date shows only when it ends on another day than it starts
+    (DESIGN.md §12)."""
+    local = ZoneInfo(tz)
+    same = when.astimezone(local).date() == day.astimezone(local).date()
+    return hm(when, tz) if same else day_hm(when, tz)

@@ -5,14 +5,14 @@
 # YES, START чи STOP (це слова Twilio для підписки й відписки; YES у відповідь на ціну теж оплачує).
 
 ## Сповіщення
-notify-booking_confirmed = Бронювання №{ $id } підтверджено: { $name }, місце { $spot }, { $start }–{ $end }, сплачено { $price }. На місці надішліть LOWER.
+notify-booking_confirmed = Заброньовано №{ $id }: { $name }, місце { $spot }, { $start }–{ $end }, сплачено { $price }. На місці надішліть LOWER.
 notify-booking_cancelled = Бронювання №{ $id } ({ $name }) скасовано. Повернуто { $amount }.
 notify-booking_cancelled_free = Бронювання №{ $id } ({ $name }) скасовано. Ви нічого не сплачували.
 notify-booking_completed = Чек: бронювання №{ $id }, { $name }, місце { $spot }, { $start }–{ $end }, сплачено { $price }. Дякуємо!
 notify-booking_completed_no_show = Бронювання №{ $id } ({ $name }) завершилося о { $end } без заїзду. Сплачені { $price } не повертаються.
 notify-booking_left = Ви поїхали з місця { $spot } о { $at }: бронювання №{ $id } завершено. { $amount } за { $minutes } хв повернуто в гаманець.
 notify-booking_left_none = Ви поїхали з місця { $spot } о { $at }: бронювання №{ $id } завершено. Невикористаного часу немає.
-notify-no_show_check = Ще їдете? Бронювання №{ $id } ({ $name }, { $spot }) з { $start }. О { $at } звільнимо місце. На місці: LOWER; звільнити: LEAVE.
+notify-no_show_check = Ще їдете? №{ $id } ({ $name }, { $spot }) з { $start }. О { $at } звільнимо місце. На місці: LOWER; звільнити: LEAVE.
 notify-no_show_released = Ніхто не прибув до { $at }: бронювання №{ $id } ({ $name }, місце { $spot }) звільнено для інших. Кошти не повертаються.
 notify-bay_blocked_move = Місце { $spot } ({ $name }) заблоковане: { $why }. MOVE — перейти на { $to }, REFUND — повернути { $amount }.
 notify-bay_blocked_refund = Місце { $spot } ({ $name }) заблоковане: { $why }. Вільних місць немає. Надішліть REFUND — повернемо { $amount }.
@@ -33,8 +33,8 @@ notify-lower_late_failed = Блокатор не опустився. Надіш�
 notify-lower_failed_after_all = Блокатор місця { $spot } знову піднявся (бронювання №{ $id }). Надішліть LOWER ще раз.
 notify-guest_pass = Гостьове місце { $spot }: { $name }, { $address }, { $start }-{ $end }. Приїхавши, надішліть LOWER.
 notify-guest_pass_revoked = Гостьовий доступ до місця { $spot }: { $name }, { $start }-{ $end }, скасував той, хто ним поділився. LOWER більше не діє.
-notify-guest_pass_revoked_parked = Гостьовий доступ до { $spot }: { $name } скасовано. Бронювання чуже й діє до { $end }: якщо ваше авто там, домовтеся з власником.
-notify-waitlist_offer = Звільнилося місце: { $name }, { $start }-{ $end }. Забронюйте в Telegram до { $until }, далі його отримає наступний у черзі.
+notify-guest_pass_revoked_parked = Гостьовий доступ до { $spot }: { $name } скасовано. Бронювання чуже й діє до { $end }: ваше авто там? Домовтеся з власником.
+notify-waitlist_offer = Звільнилося місце: { $name }, { $start }-{ $end }. Забронюйте в Telegram до { $until }, далі — наступному в черзі.
 notify-waitlist_offer_lapsed = Місце: { $name }, { $start }-{ $end }, перейшло наступному в черзі: його не забронювали протягом { $minutes } хв.
 notify-waitlist_wish_ended = Ваш запит на місце: { $name }, { $start }-{ $end }, завершився: місце вчасно не звільнилося.
 notify-payment_refunded = { $amount } за бронювання №{ $id } повернуто.

@@ -75,6 +75,8 @@ async def test_yes_to_a_quote_pays_as_pay_does(stack: Stack) -> None:
     """YES is one of Twilio's opt-in words: no text asks for it, but a driver who replies YES
     to a quote pays, as with PAY (DESIGN.md §12); without a hold it gets no reply of ours."""
     e2e, tw = stack.e2e, stack.twilio
+    if e2e.clock.now().astimezone(ZoneInfo(TZ)).hour >= 21:  # 2 hours from now stay on today in Kyiv
+        e2e.clock.advance(timedelta(hours=4))
     user_id = await _sms_user(stack, funds=1000)
     assert (await tw.text(PHONE, "yes")).messages == []  # nothing held: Twilio's opt-in word only
     (offer,) = (await tw.text(PHONE, f"PARK {stack.code} 2H")).messages
