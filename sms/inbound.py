@@ -238,7 +238,7 @@ class SmsCommands:
             tz, spot = current.premise.timezone, short(current.spot.label, SPOT_CHARS)
             booked_until = current.reservation.ends_at
             arrival = await self.arrival.lower(current.reservation.id, who.user_id)
-        until = hm(arrival.ends_at or booked_until, tz)
+        until = self._at(arrival.ends_at or booked_until, tz)
         if arrival.ok:
             return [t(lang, "reply.lower_ok", spot=spot, until=until)]
         if arrival.offer is not None and guest is None:
@@ -277,7 +277,7 @@ class SmsCommands:
             return [t(lang, "reply.bay_no_offer")]
         assert self.blocked_bay is not None
         choose = self.blocked_bay.move if verb is Verb.MOVE else self.blocked_bay.refund
-        return [bay_choice(lang, await choose(user_id=who.user_id, reservation_id=offered))]
+        return [bay_choice(lang, await choose(user_id=who.user_id, reservation_id=offered), self.clock.now())]
 
     async def _offered(self, user_id: int) -> int | None:
         """The driver's live booking that was offered a move or a refund: one still on the

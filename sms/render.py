@@ -23,7 +23,7 @@ from core.usecases.blocked_bay import Choice, Outcome
 from sms.texts import ADDRESS_CHARS as ADDRESS_CHARS
 from sms.texts import NAME_CHARS as NAME_CHARS
 from sms.texts import SPOT_CHARS as SPOT_CHARS
-from sms.texts import day_hm, hm, moment, money, t
+from sms.texts import day_hm, moment, money, t
 from sms.texts import short as short
 
 log = logging.getLogger(__name__)
@@ -76,15 +76,16 @@ def bay_offer(lang: str, offer: Offer, booking: dict[str, Any] | None = None) ->
     return t(lang, f"reply.bay_offer_{choice}", **values)
 
 
-def bay_choice(lang: str, done: Choice) -> str:
-    """What MOVE or REFUND came to (the same outcomes as the Telegram buttons')."""
+def bay_choice(lang: str, done: Choice, now: datetime) -> str:
+    """What MOVE or REFUND came to (the same outcomes as the Telegram buttons'); times as every
+    SMS names them (`moment`: dated when not on `now`'s day)."""
     if done.outcome is Outcome.MOVED:
         assert done.starts_at is not None and done.ends_at is not None
         moved = {
             "id": done.reservation_id,
             "spot": short(done.spot, SPOT_CHARS),
-            "start": hm(done.starts_at, done.timezone),
-            "end": hm(done.ends_at, done.timezone),
+            "start": moment(done.starts_at, done.timezone, now),
+            "end": moment(done.ends_at, done.timezone, done.starts_at),
         }
         if done.credit:
             return t(lang, "reply.bay_moved_credit", **moved, credit=money(done.credit, done.currency))

@@ -27,6 +27,7 @@ from sms.inbound import LEAVE_CANCEL_WITHIN, SmsCommands
 from sms.texts import day_hm, hm
 from tests.factories import make_user
 from tests.sms.test_sms_stack import PHONE, Stack, _stack
+from tests.waiting import eventually
 
 TZ = "Europe/Kyiv"  # Central Garage's
 UK_PHONE = "+380501234567"
@@ -260,8 +261,13 @@ async def test_a_moved_booking_says_why_and_the_new_spot(stack: Stack) -> None:
         for p in payloads:
             await outbox.notify(s, user_id, NotificationKind.BOOKING_MOVED, p, now=e2e.clock.now())
         spot = (await s.scalars(select(Spot.label).where(Spot.id == r.spot_id))).one()
-    for _ in range(3):
+
+    async def all_three() -> bool:
+        # One SMS per phone a second (the dispatcher's per-chat pace, on the real clock).
         await stack.sms_out()
+        return sum("B7" in b for b in tw.to(PHONE)) >= 3
+
+    await eventually(all_three, within=10, what="the three moved texts")
     moved = [b for b in tw.to(PHONE) if "B7" in b]
     assert moved == [
         f"Booking #{r.id} moved to spot {spot} at Central Garage: spot B7 was closed. Same time.",
