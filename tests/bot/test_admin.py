@@ -334,3 +334,29 @@ async def test_the_owners_log_of_every_premise_pages(services: Services) -> None
     assert owner.text == "🛠 <b>Operator console</b>\nChoose a car park:"
     await owner.tap("🏠 Menu")
     assert owner.layout == MENU_EN
+
+
+async def test_the_audit_log_says_why_an_action_was_refused_in_words(
+    services: Services, clock: ManualClock
+) -> None:
+    """A refusal reads as the booking's history says it ("more than is left to refund"), not as
+    the rules' code; a reason typed for an action that went through is shown as typed."""
+    alpha, _ = await _premises(services)
+    owner = await _owner(services)
+    async with services.db.transaction() as s:
+        for outcome, detail in ((AuditOutcome.REFUSED, "refund_too_large"), (AuditOutcome.OK, "bay flooded")):
+            s.add(
+                AuditEntry(
+                    at=clock.now(),
+                    actor_user_id=None,
+                    premise_id=alpha,
+                    action="reservation.refund",
+                    outcome=outcome,
+                    detail=detail,
+                )
+            )
+    await owner.send("/admin")
+    await owner.tap("📜 Audit log: all car parks")
+    assert "⛔ command line: Refund a booking (#1)\n   – → – (more than is left to refund)" in owner.text
+    assert "✅ command line: Refund a booking (#1)\n   – → – (bay flooded)" in owner.text
+    assert "refund_too_large" not in owner.text

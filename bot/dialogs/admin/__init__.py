@@ -35,7 +35,7 @@ from bot.dialogs.admin.spots import SpotsSG
 from bot.dialogs.admin.states import AdminSG
 from bot.dialogs.common import caller, choice, explain, label, services, t, unexpected_input
 from bot.dialogs.states import MenuSG
-from bot.i18n import Raw, tr
+from bot.i18n import Raw, tr, tr_label
 from core.errors import DomainError, NotFound
 from core.models import AuditOutcome, StaffRole
 from core.permissions import INVITE_HOURS, Permission, Role, allowed
@@ -346,6 +346,17 @@ def _changes(line: AuditLine, lang: str, tz: str) -> str:
     return text if len(text) <= 120 else text[:119] + "…"
 
 
+def _detail(line: AuditLine, lang: str) -> str:
+    """Why an action was refused, in words (the rules' code, "refund_too_large", as the booking
+    history says it), or the reason typed or chosen; plain text: the line's `tr` escapes it."""
+    if not line.detail:
+        return ""
+    if line.outcome is AuditOutcome.OK:
+        return f" ({line.detail})"
+    code = line.detail.split(":")[0]
+    return f" ({tr_label(lang, 'admin.audit_refusal', code=code, raw=line.detail[:60])})"
+
+
 def _actor(lang: str, line: AuditLine) -> str:
     if line.actor_user_id is None:
         return tr(lang, "admin.audit_cli")
@@ -371,7 +382,7 @@ async def audit_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any
             who=_actor(lang, line),
             action=fmt.audit_action(lang, line.action),
             premise=f" (#{line.premise_id})" if line.premise_id is not None and scope is None else "",
-            changes=_changes(line, lang, tz) + (f" ({line.detail})" if line.detail else ""),
+            changes=_changes(line, lang, tz) + _detail(line, lang),
         )
         for line in page.lines
     ]
