@@ -388,9 +388,41 @@ async def test_the_confirmation_offers_the_arrival_button_only_where_a_blocker_i
     assert uk.endswith("На цьому місці немає блокатора: просто паркуйтеся.")
 
 
+@pytest.mark.parametrize(
+    ("lang", "payload", "says"),
+    [
+        ("en", {"refund": 125, "unused_minutes": 45}, "1.25 EUR for 45 unused min is back in your wallet."),
+        ("en", {"refund": 0}, "No whole 15 minutes were left unused, so nothing is refunded."),
+        ("en", {"refund": 0, "refunds_off": True}, "This car park does not refund unused time."),
+        (
+            "uk",
+            {"refund": 125, "unused_minutes": 45},
+            "1.25 EUR за 45 невикористаних хв повернуто на ваш гаманець.",
+        ),
+        ("uk", {"refund": 0, "refunds_off": True}, "Ця парковка не повертає кошти за невикористаний час."),
+    ],
+    ids=["en-refund", "en-nothing-unused", "en-refunds-off", "uk-refund", "uk-refunds-off"],
+)
+async def test_a_booking_ended_now_says_what_went_back_also_when_the_staff_ended_it(
+    sqlite_db: Database, clock: ManualClock, lang: str, payload: dict[str, Any], says: str
+) -> None:
+    values = {"no_show": False, "refunds_off": False, **payload}
+    text, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_COMPLETED, values, lang)
+    ended = text.split("\n\n")[0]
+    assert ended.endswith(says), ended
+    staff, _ = await _render_for_a_hold(
+        sqlite_db, clock, K.BOOKING_COMPLETED, {**values, "by_staff": True}, lang
+    )
+    assert staff.split("\n\n")[0].endswith(says) and staff != text
+    # A booking that ran to its end says nothing of refunds.
+    plain, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_COMPLETED, {"no_show": False}, lang)
+    assert not plain.split("\n\n")[0].endswith(says)
+
+
 # What the console's Bookings section tells the driver: the same kinds, said as the staff's doing.
 _STAFF_VARIANTS: list[tuple[str, K, dict[str, Any]]] = [
     ("by staff", K.BOOKING_COMPLETED, {"by_staff": True}),
+    ("by staff, ended now", K.BOOKING_COMPLETED, {"by_staff": True, "refund": 125, "unused_minutes": 45}),
     ("goodwill", K.BOOKING_EXTENDED, {"added_price": 0, "goodwill": True}),
     ("by staff", K.BOOKING_MOVED, {"reason": "", "by_staff": True}),
     ("operator", K.PAYMENT_REFUNDED, {"amount": 250, "reason": "operator"}),
@@ -424,6 +456,9 @@ async def test_what_the_staff_did_is_said_as_theirs_in_every_language(
 _VARIANTS: list[tuple[str, K, dict[str, Any]]] = [
     ("nothing unused", K.BOOKING_LEFT, {"refund": 0}),
     ("refunds off", K.BOOKING_LEFT, {"refund": 0, "refunds_off": True}),
+    ("ended now", K.BOOKING_COMPLETED, {"refund": 125, "unused_minutes": 45, "refunds_off": False}),
+    ("ended now, nothing unused", K.BOOKING_COMPLETED, {"refund": 0, "refunds_off": False}),
+    ("ended now, refunds off", K.BOOKING_COMPLETED, {"refund": 0, "refunds_off": True}),
     ("parked", K.GUEST_PASS_REVOKED, {"parked": True}),
     ("too late to wait again", K.WAITLIST_OFFER_LAPSED, {"again": False}),
 ]
