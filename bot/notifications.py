@@ -188,9 +188,9 @@ def _ended_early(lang: str, p: Mapping[str, Any], currency: str) -> str:
     if "refund" not in p:
         return ""
     if int(p["refund"] or 0):
-        amount = fmt.money(int(p["refund"]), currency)
-        return " " + tr(lang, "notify.ended_refund", amount=amount, minutes=int(p.get("unused_minutes") or 0))
-    return " " + tr(lang, "notify.ended_refunds_off" if p.get("refunds_off") else "notify.ended_no_refund")
+        amount, minutes = fmt.money(int(p["refund"]), currency), int(p.get("unused_minutes") or 0)
+        return "\n" + tr(lang, "notify.ended_refund", amount=amount, minutes=minutes)
+    return "\n" + tr(lang, "notify.ended_refunds_off" if p.get("refunds_off") else "notify.ended_no_refund")
 
 
 def _asking_for_review(lang: str, text: str, reservation_id: int) -> Rendered:
