@@ -79,7 +79,14 @@ class Stay:
         return r, payment, balance, notes
 
 
-async def _stay(db: Database, clock: ManualClock, *, refund_unused: bool = True) -> Stay:
+async def _stay(
+    db: Database,
+    clock: ManualClock,
+    *,
+    refund_unused: bool = True,
+    arrive: bool = True,
+    refund_no_show: bool = False,
+) -> Stay:
     """A 2-hour booking from T0 under FIRST_HOUR (6.00), paid from the wallet; the driver
     lowered the blocker a minute after the start and is parked."""
     clock.set(T0 - timedelta(hours=1))
@@ -87,7 +94,7 @@ async def _stay(db: Database, clock: ManualClock, *, refund_unused: bool = True)
         user = await make_user(s)
         owner = await make_user(s, name="Owner", is_admin=True)
         premise = await make_premise(s, price_per_hour=200)
-        premise.refund_unused = refund_unused
+        premise.refund_unused, premise.refund_no_show = refund_unused, refund_no_show
         spot_id = await s.scalar(select(Spot.id).where(Spot.premise_id == premise.id))
         assert spot_id is not None
         s.add(Blocker(id=f"B{premise.id}", spot_id=spot_id, online=True, car_present=True))
@@ -100,7 +107,8 @@ async def _stay(db: Database, clock: ManualClock, *, refund_unused: bool = True)
         )
         assert r.price == 600
         await pay_rules.pay_booking_with_wallet(s, reservation_id=r.id, user_id=ids[0], now=clock.now())
-        await booking.mark_arrived(s, r.id, user_id=ids[0], now=T0 + timedelta(minutes=1))
+        if arrive:
+            await booking.mark_arrived(s, r.id, user_id=ids[0], now=T0 + timedelta(minutes=1))
         return Stay(db, clock, ids[0], ids[1], r.id, f"B{ids[2]}")
 
 
@@ -196,6 +204,24 @@ async def test_the_staffs_end_now_refunds_as_the_drivers_does(db: Database, cloc
     assert payment.refunded_amount == 400 and balance == FUNDS - 600 + 400
     (note,) = notes
     assert note.payload["by_staff"] is True and note.payload["refund"] == 400
+
+
+@pytest.mark.parametrize("refund_no_show", [False, True])
+async def test_ending_a_booking_nobody_arrived_for_follows_the_no_show_setting(
+    db: Database, clock: ManualClock, refund_no_show: bool
+) -> None:
+    """Nobody lowered the blocker: the end is a no-show, refunded as "Release the spot" is
+    (`refund_no_show`, off by default), so "End now" is no way around that setting."""
+    stay = await _stay(db, clock, arrive=False, refund_no_show=refund_no_show)
+    uc = BookingUseCases(db, clock, SETTINGS)
+    clock.set(T0 + timedelta(minutes=16))
+    details = await uc.details(user_id=stay.user_id, reservation_id=stay.reservation_id)
+    assert details.end_refunds is refund_no_show
+    ended = await uc.end_now(user_id=stay.user_id, reservation_id=stay.reservation_id)
+    assert (ended.refund, ended.refunds_on) == ((400, True) if refund_no_show else (0, False))
+    r, _payment, _balance, notes = await stay.state()
+    assert r.no_show and notes[0].payload["no_show"] is True
+    assert await stay.refunds() == ([400] if refund_no_show else [])
 
 
 @pytest.mark.parametrize("round_", range(3))
