@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -173,12 +173,24 @@ async def _booking_cancelled(note: Note, b: Booked) -> Rendered:
 
 @_about_a_booking
 async def _booking_completed(note: Note, b: Booked) -> Rendered:
-    lang = note.lang
-    if note.payload.get("no_show"):
-        return Rendered(tr(lang, "notify.booking_completed_no_show", **b.common(lang)))
+    lang, p = note.lang, note.payload
+    ended = _ended_early(lang, p, b.reservation.currency)
+    if p.get("no_show"):
+        return Rendered(tr(lang, "notify.booking_completed_no_show", **b.common(lang)) + ended)
     # The car park's staff ended it (the console), or it ended on time: a stay that happened.
-    key = "notify.booking_completed_by_staff" if note.payload.get("by_staff") else "notify.booking_completed"
-    return _asking_for_review(lang, tr(lang, key, **b.common(lang)), b.reservation.id)
+    key = "notify.booking_completed_by_staff" if p.get("by_staff") else "notify.booking_completed"
+    return _asking_for_review(lang, tr(lang, key, **b.common(lang)) + ended, b.reservation.id)
+
+
+def _ended_early(lang: str, p: Mapping[str, Any], currency: str) -> str:
+    """Ended now (by the driver or the staff): what of the time left went back to the wallet,
+    or why nothing did. Empty for a booking that ran to its end (no `refund` in the payload)."""
+    if "refund" not in p:
+        return ""
+    if int(p["refund"] or 0):
+        amount, minutes = fmt.money(int(p["refund"]), currency), int(p.get("unused_minutes") or 0)
+        return "\n" + tr(lang, "notify.ended_refund", amount=amount, minutes=minutes)
+    return "\n" + tr(lang, "notify.ended_refunds_off" if p.get("refunds_off") else "notify.ended_no_refund")
 
 
 def _asking_for_review(lang: str, text: str, reservation_id: int) -> Rendered:

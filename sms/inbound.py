@@ -394,7 +394,11 @@ class SmsCommands:
             ended = await self.bookings.end_now(user_id=who.user_id, reservation_id=r.id)
         except NotStarted:
             return await self._cancel(who, v)
-        return [t(lang, "reply.left", id=r.id, end=hm(ended.ends_at, tz))]
+        end = hm(ended.ends_at, tz)
+        if ended.refund:
+            amount = money(ended.refund, ended.currency)
+            return [t(lang, "reply.left", id=r.id, end=end, amount=amount, minutes=ended.unused_minutes)]
+        return [t(lang, "reply.left_none" if ended.refunds_on else "reply.left_off", id=r.id, end=end)]
 
     async def _cancel(self, who: Texter, v: BookingView) -> list[str]:
         """LEAVE before the start: cancelled and refunded in full, when the booking starts

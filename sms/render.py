@@ -204,8 +204,15 @@ def _cancelled(
 def _completed(
     lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise, now: datetime
 ) -> str:
+    # Ended early (driver or staff): the unused time that went back to the wallet.
+    refund = money(int(p["refund"]), r.currency) if int(p.get("refund") or 0) else None
     if p.get("no_show"):  # "ended at": the end alone, named as a moment of its own
-        return t(lang, "notify.booking_completed_no_show", **v, end=moment(r.ends_at, pr.timezone, now))
+        end = moment(r.ends_at, pr.timezone, now)
+        if refund is not None:
+            return t(lang, "notify.booking_completed_no_show_refund", **{**v, "end": end}, amount=refund)
+        return t(lang, "notify.booking_completed_no_show", **{**v, "end": end})
+    if refund is not None:
+        return t(lang, "notify.booking_completed_refund", **v, amount=refund)
     return t(lang, "notify.booking_completed", **v)
 
 

@@ -460,8 +460,12 @@ async def on_confirm_cancel(callback: CallbackQuery, _: Button, manager: DialogM
 
 async def end_getter(dialog_manager: DialogManager, **_: Any) -> dict[str, Any]:
     m = dialog_manager
+    svc, who = services(m), caller(m)
+    details = await svc.booking.details(user_id=who.user_id, reservation_id=_reservation_id(m))
+    # What ending does to the time left, under the car park's setting (as when the car leaves).
+    key = "end.confirm" if details.end_refunds else "end.confirm_refunds_off"
     return {
-        "text": t(m, "end.confirm", id=_reservation_id(m)),
+        "text": t(m, key, id=_reservation_id(m)),
         "btn_yes": t(m, "btn.yes_end"),
         "btn_no": t(m, "btn.no_keep_parking"),
     }
@@ -471,11 +475,17 @@ async def on_confirm_end(callback: CallbackQuery, _: Button, manager: DialogMana
     svc, who = services(manager), caller(manager)
     reservation_id = _reservation_id(manager)
     try:
-        await svc.booking.end_now(user_id=who.user_id, reservation_id=reservation_id)
+        ended = await svc.booking.end_now(user_id=who.user_id, reservation_id=reservation_id)
     except DomainError as exc:
         await explain(callback, manager, exc)
     else:
-        await callback.answer(t(manager, "end.done", id=reservation_id))
+        if ended.refund:
+            amount = fmt.money(ended.refund, ended.currency)
+            done = t(manager, "end.done", id=reservation_id, amount=amount, minutes=ended.unused_minutes)
+        else:
+            key = "end.done_no_refund" if ended.refunds_on else "end.done_refunds_off"
+            done = t(manager, key, id=reservation_id)
+        await callback.answer(done, show_alert=True)
     await manager.switch_to(BookingsSG.detail)
 
 

@@ -335,10 +335,13 @@ cancel-too_late = The booking has already started, so it can no longer be cancel
 btn-yes_cancel = Yes, cancel
 btn-no_keep = No, keep it
 cancel-done = Booking #{ $id } is cancelled. { $refund }
-end-confirm = End booking #{ $id } now? The spot is released for others; the time left is not refunded.
+end-confirm = End booking #{ $id } now? The spot is released for others; the unused whole 15 minutes of the time left go back to your wallet.
+end-confirm_refunds_off = End booking #{ $id } now? The spot is released for others; this car park does not refund the time left.
 btn-yes_end = Yes, end now
 btn-no_keep_parking = No, keep parking
-end-done = Booking #{ $id } has ended. Thank you!
+end-done = Booking #{ $id } has ended. { $amount } for { $minutes } unused min is back in your wallet.
+end-done_no_refund = Booking #{ $id } has ended. No whole 15 minutes were left unused, so nothing is refunded.
+end-done_refunds_off = Booking #{ $id } has ended. This car park does not refund unused time.
 booking-review_line = Your review: { $stars } — { $status }
 btn-add_to_calendar = 📅 Add to calendar
 btn-rate_stay = ⭐ Rate this stay
@@ -459,6 +462,9 @@ notify-booking_cancelled_spot_closed = ✖️ Spot { $spot } at { $name } is clo
 notify-booking_completed = 🧾 Booking #{ $id } at { $name } has ended ({ $window }). Total paid: { $price }. Thank you!
 notify-booking_completed_no_show = 🧾 Booking #{ $id } at { $name } ({ $window }) ended without arrival. Total paid: { $price }.
 notify-booking_completed_by_staff = 🧾 Booking #{ $id } at { $name } ({ $window }) was ended by the car park's staff. Total paid: { $price }.
+notify-ended_refund = { $amount } for { $minutes } unused min is back in your wallet.
+notify-ended_no_refund = No whole 15 minutes were left unused, so nothing is refunded.
+notify-ended_refunds_off = This car park does not refund unused time.
 notify-booking_left = 🏁 You left at { $left }; { $amount } for { $minutes } unused minutes is back in your wallet. Booking #{ $id } at { $name }, spot { $spot }, has ended.
 notify-booking_left_no_refund = 🏁 You left at { $left }, so booking #{ $id } at { $name }, spot { $spot }, has ended. No whole 15 minutes were left unused, so nothing is refunded.
 notify-booking_left_refunds_off = 🏁 You left at { $left }, so booking #{ $id } at { $name }, spot { $spot }, has ended. This car park does not refund unused time.
@@ -1262,7 +1268,7 @@ admin-booking_confirm-refund =
     ↩️ Refund <b>{ $amount }</b> of booking #{ $id } to where it was paid from? The driver is told.
     Reason: { $reason }
 admin-booking_confirm-end =
-    🏁 End booking #{ $id } now? The spot is freed; nothing is refunded. The driver is told.
+    🏁 End booking #{ $id } now? The spot is freed; where this car park refunds unused time, the unused whole 15 minutes go back to the driver's wallet. The driver is told.
     Reason: { $reason }
 admin-booking_confirm-extend =
     ➕ Extend booking #{ $id } by { $duration } for free? The driver is told.
@@ -1276,7 +1282,8 @@ admin-booking_confirm-cancel =
 admin-btn_booking_confirm = ✅ Confirm
 admin-booking_refunded = ✅ Refunded { $amount }: { $where } The driver is told.
 admin-booking_refund_failed = ⚠️ The card refused the refund of { $failed }: it is refundable again, and admins are alerted. { $where }
-admin-booking_done-end = ✅ Booking #{ $id } is ended. The driver is told.
+admin-booking_done-end = ✅ Booking #{ $id } is ended. { $refund } The driver is told.
+admin-booking_end_no_refund = Nothing is refunded: no whole 15 minutes were left unused, or this car park does not refund unused time.
 admin-booking_done-extend = ✅ Booking #{ $id } now ends at { $until }. The driver is told.
 admin-booking_done-move = ✅ Booking #{ $id } is moved to spot { $spot }. The driver is told.
 admin-booking_done-cancel = ✅ Booking #{ $id } is cancelled. { $refund } The driver is told.

@@ -59,7 +59,7 @@ from core.rules import (
     end_early,
     is_paid,
 )
-from core.services import outbox, refunds, waitlist
+from core.services import outbox, presence, refunds, waitlist, wallet
 from core.services.availability import free_spot_ids, is_spot_free
 from core.services.places import place_of
 from core.services.pricing import ensure_plan, plan_by_id, plan_in_force, price_with
@@ -368,22 +368,72 @@ async def undo_arrival(session: AsyncSession, reservation_id: int, *, now: datet
     return reservation
 
 
+@dataclass(frozen=True, slots=True)
+class EndedNow:
+    """A booking ended now, and what of it went back to the wallet."""
+
+    reservation: Reservation
+    refund: presence.Refund
+    refunds_on: bool  # the car park refunds unused time on such an end
+
+
+def end_refunds(premise: Premise, *, no_show: bool) -> bool:
+    """Whether ending a started booking early gives its unused whole steps back: the premise's
+    `refund_unused`, as when the car leaves early; a booking nobody arrived for at a spot with a
+    blocker ends as a no-show, refunded as the driver's "Release the spot" is
+    (`refund_no_show`)."""
+    return premise.refund_no_show if no_show else premise.refund_unused
+
+
 async def end_now(
     session: AsyncSession, reservation_id: int, *, user_id: int | None, now: datetime, by_staff: bool = False
-) -> Reservation:
-    """The driver leaves early: the booking completes and the rest of the slot is freed
-    (no refund: the time was reserved for them). `user_id=None` with `by_staff` is the
-    operator's "end now" (the driver is told who ended it)."""
+) -> EndedNow:
+    """The driver leaves early: the booking completes and the rest of the slot is freed; the
+    unused whole 15-minute steps go back to the wallet as when the car leaves early
+    (presence.refund_unused, used until now), where the premise refunds them (end_refunds).
+    `user_id=None` with `by_staff` is the operator's "end now" (the driver is told who ended
+    it). The driver's ledger is locked before the booking, as on every money path; the
+    completion is what makes a later car-left sweep find nothing (no second refund)."""
+    owner = user_id
+    if owner is None:  # the staff's end: whose ledger, read unlocked (a booking's owner never changes)
+        owner = await session.scalar(select(Reservation.user_id).where(Reservation.id == reservation_id))
+        if owner is None:
+            raise NotFound(f"reservation {reservation_id}")
+    await wallet.lock_ledger(session, owner)
     reservation = await lock_owned(session, reservation_id, user_id)
     if not can_end_now(reservation.status, reservation.starts_at, now):
         if reservation.status in ENDABLE:
             raise NotStarted(f"reservation {reservation.id} has not started: cancel it instead")
         raise InvalidTransition(reservation.id, reservation.status.value, "end")
+    _spot, premise = await place_of(session, reservation)
+    no_show = await _ends_as_no_show(session, reservation)
+    refunds_on = end_refunds(premise, no_show=no_show)
+    refund = presence.Refund(0, 0)
+    if refunds_on:  # priced on the booking as it was bought, before its end moves
+        refund = await presence.refund_unused(session, reservation, premise, now, now)
     booked_until = reservation.ends_at
     end_early(reservation, now)
-    await _complete(session, reservation, now, by_staff=by_staff)
+    _close(reservation, "complete", now)
+    reservation.no_show = no_show
+    await session.flush()
+    await outbox.notify(
+        session,
+        reservation.user_id,
+        NotificationKind.BOOKING_COMPLETED,
+        {
+            **_booking_payload(reservation),
+            "no_show": no_show,
+            **({"by_staff": True} if by_staff else {}),
+            # What went back, or why nothing did (refunds off here), for the driver's message.
+            "refund": refund.amount,
+            "unused_minutes": refund.unused_minutes,
+            "refunds_off": not refunds_on,
+        },
+        now=now,
+        dedupe_key=f"booking_completed:{reservation.id}",
+    )
     await waitlist.spot_freed(session, reservation.spot_id, reservation.ends_at, booked_until, now)
-    return reservation
+    return EndedNow(reservation, refund, refunds_on)
 
 
 def _watched(spot_id: int | QueryableAttribute[int]) -> ColumnElement[bool]:
@@ -488,27 +538,10 @@ async def _refresh_loaded(session: AsyncSession, ids: set[int]) -> None:
         await session.refresh(loaded)
 
 
-async def _complete(
-    session: AsyncSession, reservation: Reservation, now: datetime, *, by_staff: bool = False
-) -> None:
-    # `_no_show` on the loaded row: confirmed (nobody arrived) on a spot with a blocker.
-    no_show = reservation.status == ReservationStatus.CONFIRMED and bool(
+async def _ends_as_no_show(session: AsyncSession, reservation: Reservation) -> bool:
+    """`_no_show` on the loaded row: confirmed (nobody arrived) on a spot with a blocker."""
+    return reservation.status == ReservationStatus.CONFIRMED and bool(
         await session.scalar(select(_watched(reservation.spot_id)))
-    )
-    _close(reservation, "complete", now)
-    reservation.no_show = no_show
-    await session.flush()
-    await outbox.notify(
-        session,
-        reservation.user_id,
-        NotificationKind.BOOKING_COMPLETED,
-        {
-            **_booking_payload(reservation),
-            "no_show": reservation.no_show,
-            **({"by_staff": True} if by_staff else {}),
-        },
-        now=now,
-        dedupe_key=f"booking_completed:{reservation.id}",
     )
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -815,8 +815,9 @@ class BookingAdminUseCases(AdminUseCases):
 
     # ------------------------------------------------------------------ the stay
     async def end_now(self, actor_id: int, reservation_id: int, reason: str) -> Changed:
-        """Ends a booking that has started, now (no refund: a refund is its own action); the
-        driver is told the staff ended it. Needs MANAGE_BOOKINGS."""
+        """Ends a booking that has started, now; its unused whole 15-minute steps go back to the
+        driver's wallet where the car park refunds them, as when the driver ends it
+        (booking.end_now); the driver is told the staff ended it. Needs MANAGE_BOOKINGS."""
         premise_id = await self._premise_of(actor_id, reservation_id, "reservation.end")
         now = self.clock.now()
         async with self._action(actor_id, premise_id, Permission.MANAGE_BOOKINGS, "reservation.end") as (
@@ -830,13 +831,15 @@ class BookingAdminUseCases(AdminUseCases):
                 "status": reservation.status.value,
                 "ends_at": reservation.ends_at.isoformat(),
             }
-            await booking.end_now(s, reservation.id, user_id=None, now=now, by_staff=True)
+            ended = await booking.end_now(s, reservation.id, user_id=None, now=now, by_staff=True)
             audit.after = {
                 "reservation_id": reservation.id,
                 "status": reservation.status.value,
                 "ends_at": reservation.ends_at.isoformat(),
+                "refunded_to_wallet": ended.refund.amount,
             }
-            return await self._changed(s, reservation, spot)
+            changed = await self._changed(s, reservation, spot)
+            return replace(changed, refunded_to_wallet=ended.refund.amount)
 
     async def extend_free(self, actor_id: int, reservation_id: int, minutes: int, reason: str) -> Changed:
         """Goodwill: the booking's end moves by `minutes` at no charge, under the extension

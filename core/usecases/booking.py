@@ -63,6 +63,10 @@ class Cancelled:
 class Ended:
     reservation_id: int
     ends_at: datetime
+    refund: int = 0  # credited back to the wallet already: the unused whole 15-minute steps
+    unused_minutes: int = 0
+    currency: str = ""
+    refunds_on: bool = True  # the car park refunds unused time on such an end
 
 
 class ExtendOutcome(enum.Enum):
@@ -117,6 +121,8 @@ class BookingDetails:
     can_pay: bool
     can_cancel: bool
     can_end_now: bool
+    # Ending it now gives the unused whole 15-minute steps back (the car park's setting).
+    end_refunds: bool
     can_extend: bool  # paid and not over: "Extend" offers what is still possible
     # The lowering window and the blocker's row; whether blockers are reachable at all (MQTT
     # configured) is the front end's to add.
@@ -223,6 +229,9 @@ class BookingUseCases:
             can_pay=is_payable(r.status, r.hold_expires_at, now),
             can_cancel=cancellable,
             can_end_now=can_end_now(r.status, r.starts_at, now),
+            end_refunds=booking.end_refunds(
+                v.premise, no_show=r.status == ReservationStatus.CONFIRMED and blocker is not None
+            ),
             can_extend=r.status in EXTENDABLE and now < r.ends_at,
             can_lower=lowering_refusal(r, blocker, now, self.settings.early_arrival_minutes) is None,
             refund_wallet=sum(p.amount for p in paid if p.method == PaymentMethodKind.WALLET),
@@ -286,11 +295,20 @@ class BookingUseCases:
         return cancelled
 
     async def end_now(self, *, user_id: int, reservation_id: int) -> Ended:
-        """The driver leaves early: the booking completes now (the rest is not refunded).
+        """The driver leaves early: the booking completes now and its unused whole 15-minute
+        steps go back to the wallet where the car park refunds them (as when the car leaves).
         Raises NotStarted before the start (cancel instead), InvalidTransition, NotFound."""
         async with self.db.transaction() as s:
-            r = await booking.end_now(s, reservation_id, user_id=user_id, now=self.clock.now())
-            return Ended(r.id, r.ends_at)
+            ended = await booking.end_now(s, reservation_id, user_id=user_id, now=self.clock.now())
+            r = ended.reservation
+            return Ended(
+                r.id,
+                r.ends_at,
+                refund=ended.refund.amount,
+                unused_minutes=ended.refund.unused_minutes,
+                currency=r.currency,
+                refunds_on=ended.refunds_on,
+            )
 
     async def extend(
         self, *, user_id: int, reservation_id: int, minutes: int, reminded_end: datetime | None = None

@@ -464,3 +464,43 @@ def test_a_history_value_this_version_has_no_words_for_is_shown_as_stored(
         Event(at, "towed", {"by": "city"}),
     ]
     assert [_event_text(lang, e, "Europe/Kyiv") for e in events] == lines
+
+
+@pytest.mark.parametrize(
+    ("lang", "confirm", "done"),
+    [
+        (
+            "en",
+            "🏁 End booking #{rid} now? The spot is freed; where this car park refunds unused time, the "
+            "unused whole 15 minutes go back to the driver's wallet. The driver is told.\nReason: car gone",
+            "✅ Booking #{rid} is ended. 3.00 EUR back in the driver's wallet. The driver is told.",
+        ),
+        (
+            "uk",
+            "🏁 Завершити бронювання №{rid} зараз? Місце звільниться; якщо ця парковка повертає кошти за "
+            "невикористаний час, невикористані повні 15 хвилин повернуться на гаманець водія. Водія буде "
+            "повідомлено.\nПричина: car gone",
+            "✅ Бронювання №{rid} завершено. 3.00 EUR повернуто в гаманець водія. Водія повідомлено.",
+        ),
+    ],
+)
+async def test_the_staffs_end_now_refunds_the_unused_steps_and_says_how_much(
+    services: Services, clock: ManualClock, lang: str, confirm: str, done: str
+) -> None:
+    """The console's "End now" gives the driver back what driving off would have (2 h at 4.00,
+    ended 25 minutes in: 30 minutes charged, 3.00 back), and the staff read how much."""
+    _premise_id, rid, driver_id = await _setup(services, clock, lang)
+    async with services.db.read() as s:
+        starts_at = (await s.get_one(Reservation, rid)).starts_at
+    clock.set(starts_at + timedelta(minutes=25))
+    manager = Driver(services, MANAGER)
+    await manager.send("/admin")
+    await manager.tap(manager.layout[1][0])  # 📋 Bookings
+    await manager.send(f"#{rid}")
+    await manager.tap(next(label for row in manager.layout for label in row if label.startswith("🏁")))
+    await manager.send("car gone")
+    assert manager.text == confirm.format(rid=rid)
+    await manager.tap(manager.layout[0][0])  # ✅ Confirm
+    assert manager.text.startswith(done.format(rid=rid) + "\n\n")
+    async with services.db.read() as s:
+        assert await wallet.balance(s, driver_id, "EUR") == 300

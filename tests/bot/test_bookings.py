@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from bot.callbacks import BookingAction
 from bot.context import Services
 from core.clock import ManualClock
 from core.models import (
+    Premise,
     ReservationStatus,
 )
 from core.services import booking
@@ -209,15 +211,19 @@ async def test_a_started_booking_is_ended_not_cancelled(
 
     await driver.tap("🏁 End parking now")
     assert driver.text == (
-        f"End booking #{reservation_id} now? The spot is released for others; the time left is not refunded."
+        f"End booking #{reservation_id} now? The spot is released for others; the unused whole 15 "
+        "minutes of the time left go back to your wallet."
     )
     assert driver.layout == [["Yes, end now", "No, keep parking"]]
     await driver.tap("No, keep parking")
     assert await status_of(services, reservation_id) == ReservationStatus.ACTIVE
+    clock.advance(timedelta(minutes=15))  # 25 minutes parked: 30 charged, 90 of the 120 come back
     await driver.tap("🏁 End parking now")
     await driver.tap("Yes, end now")
-    answers = [a.text for a in driver.bot.callback_answers()]
-    assert f"Booking #{reservation_id} has ended. Thank you!" in answers
+    assert driver.bot.alerts()[-1] == (
+        f"Booking #{reservation_id} has ended. 3.75 EUR for 90 unused min is back in your wallet."
+    )
+    assert await balance_of(services, user_id) == 375
     assert driver.text.startswith(f"<b>Booking #{reservation_id}</b> · ✔️ completed")
     assert driver.layout == [
         ["⭐ Rate this stay"],
@@ -536,3 +542,64 @@ async def test_a_cancelled_bookings_old_cancel_button_says_so_and_goes(
     # The confirmation message's "Cancel booking", tapped again later.
     await driver.tap_outside_dialogs(BookingAction(action="cancel", reservation_id=upcoming_id).pack())
     assert driver.bot.alerts()[-1] == f"Booking #{upcoming_id} is ✖️ cancelled: nothing left to do here."
+
+
+@pytest.mark.parametrize(
+    ("lang", "refunds", "confirm", "done"),
+    [
+        (
+            "uk",
+            True,
+            "Завершити бронювання №{id} зараз? Місце звільниться для інших; кошти за невикористані "
+            "повні 15 хвилин решти часу повернуться на ваш гаманець.",
+            "Бронювання №{id} завершено. 3.75 EUR за 90 невикористаних хв повернуто на ваш гаманець.",
+        ),
+        (
+            "en",
+            False,
+            "End booking #{id} now? The spot is released for others; this car park does not refund "
+            "the time left.",
+            "Booking #{id} has ended. This car park does not refund unused time.",
+        ),
+        (
+            "uk",
+            False,
+            "Завершити бронювання №{id} зараз? Місце звільниться для інших; ця парковка не повертає "
+            "кошти за решту часу.",
+            "Бронювання №{id} завершено. Ця парковка не повертає кошти за невикористаний час.",
+        ),
+    ],
+    ids=["uk", "en-refunds-off", "uk-refunds-off"],
+)
+async def test_end_now_says_truthfully_what_goes_back_before_and_after(
+    driver: Driver, services: Services, clock: ManualClock, lang: str, refunds: bool, confirm: str, done: str
+) -> None:
+    """The confirmation says what the car park's setting will do with the time left, and the
+    answer what went back: the same refund as a car that drives off, never less."""
+    user_id = await add_user(services, language=lang)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    async with services.db.transaction() as s:
+        await s.execute(update(Premise).where(Premise.id == premise_id).values(refund_unused=refunds))
+    reservation_id = await book_and_pay(services, user_id, premise_id, clock.now(), 120)
+    clock.advance(timedelta(minutes=25))
+    await driver.tap_outside_dialogs(BookingAction(action="end", reservation_id=reservation_id).pack())
+    assert driver.text == confirm.format(id=reservation_id)
+    await driver.tap(driver.layout[0][0])
+    assert driver.bot.alerts()[-1] == done.format(id=reservation_id)
+    assert await status_of(services, reservation_id) == ReservationStatus.COMPLETED
+    assert await balance_of(services, user_id) == (375 if refunds else 0)
+
+
+async def test_end_now_in_the_last_quarter_hour_says_nothing_was_left_unused(
+    driver: Driver, services: Services, clock: ManualClock
+) -> None:
+    user_id = await add_user(services)
+    premise_id = await add_premise(services, "Central Garage", north_m=222)
+    reservation_id = await book_and_pay(services, user_id, premise_id, clock.now(), 60)
+    clock.advance(timedelta(minutes=50))
+    await driver.tap_outside_dialogs(BookingAction(action="end", reservation_id=reservation_id).pack())
+    await driver.tap("Yes, end now")
+    assert driver.bot.alerts()[-1] == (
+        f"Booking #{reservation_id} has ended. No whole 15 minutes were left unused, so nothing is refunded."
+    )
+    assert await balance_of(services, user_id) == 0

@@ -388,9 +388,41 @@ async def test_the_confirmation_offers_the_arrival_button_only_where_a_blocker_i
     assert uk.endswith("На цьому місці немає блокатора: просто паркуйтеся.")
 
 
+@pytest.mark.parametrize(
+    ("lang", "payload", "says"),
+    [
+        ("en", {"refund": 125, "unused_minutes": 45}, "1.25 EUR for 45 unused min is back in your wallet."),
+        ("en", {"refund": 0}, "No whole 15 minutes were left unused, so nothing is refunded."),
+        ("en", {"refund": 0, "refunds_off": True}, "This car park does not refund unused time."),
+        (
+            "uk",
+            {"refund": 125, "unused_minutes": 45},
+            "1.25 EUR за 45 невикористаних хв повернуто на ваш гаманець.",
+        ),
+        ("uk", {"refund": 0, "refunds_off": True}, "Ця парковка не повертає кошти за невикористаний час."),
+    ],
+    ids=["en-refund", "en-nothing-unused", "en-refunds-off", "uk-refund", "uk-refunds-off"],
+)
+async def test_a_booking_ended_now_says_what_went_back_also_when_the_staff_ended_it(
+    sqlite_db: Database, clock: ManualClock, lang: str, payload: dict[str, Any], says: str
+) -> None:
+    values = {"no_show": False, "refunds_off": False, **payload}
+    text, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_COMPLETED, values, lang)
+    ended = text.split("\n\n")[0]
+    assert ended.endswith(says), ended
+    staff, _ = await _render_for_a_hold(
+        sqlite_db, clock, K.BOOKING_COMPLETED, {**values, "by_staff": True}, lang
+    )
+    assert staff.split("\n\n")[0].endswith(says) and staff != text
+    # A booking that ran to its end says nothing of refunds.
+    plain, _ = await _render_for_a_hold(sqlite_db, clock, K.BOOKING_COMPLETED, {"no_show": False}, lang)
+    assert not plain.split("\n\n")[0].endswith(says)
+
+
 # What the console's Bookings section tells the driver: the same kinds, said as the staff's doing.
 _STAFF_VARIANTS: list[tuple[str, K, dict[str, Any]]] = [
     ("by staff", K.BOOKING_COMPLETED, {"by_staff": True}),
+    ("by staff, ended now", K.BOOKING_COMPLETED, {"by_staff": True, "refund": 125, "unused_minutes": 45}),
     ("goodwill", K.BOOKING_EXTENDED, {"added_price": 0, "goodwill": True}),
     ("by staff", K.BOOKING_MOVED, {"reason": "", "by_staff": True}),
     ("operator", K.PAYMENT_REFUNDED, {"amount": 250, "reason": "operator"}),
@@ -424,6 +456,9 @@ async def test_what_the_staff_did_is_said_as_theirs_in_every_language(
 _VARIANTS: list[tuple[str, K, dict[str, Any]]] = [
     ("nothing unused", K.BOOKING_LEFT, {"refund": 0}),
     ("refunds off", K.BOOKING_LEFT, {"refund": 0, "refunds_off": True}),
+    ("ended now", K.BOOKING_COMPLETED, {"refund": 125, "unused_minutes": 45, "refunds_off": False}),
+    ("ended now, nothing unused", K.BOOKING_COMPLETED, {"refund": 0, "refunds_off": False}),
+    ("ended now, refunds off", K.BOOKING_COMPLETED, {"refund": 0, "refunds_off": True}),
     ("parked", K.GUEST_PASS_REVOKED, {"parked": True}),
     ("too late to wait again", K.WAITLIST_OFFER_LAPSED, {"again": False}),
 ]
@@ -555,3 +590,37 @@ async def test_a_waitlist_offer_names_the_place_and_time_and_offers_hold_it(
     assert rendered.keyboard is not None
     [[button]] = rendered.keyboard.inline_keyboard
     assert (button.text, button.callback_data) == ("🅿️ Hold it", "wl:hold:42")
+
+
+@pytest.mark.parametrize(
+    ("lang", "no_show", "expected"),
+    [
+        ("en", False, "Receipt: booking #{id}, Test Garage, spot A1, 12:00-13:00, 2.00 EUR paid; 1.50 EUR for "
+         "unused time is back in your wallet."),
+        ("uk", False, "Чек: бронювання №{id}, Test Garage, місце A1, 12:00–13:00, сплачено 2.00 EUR; 1.50 EUR — "
+         "у гаманці."),
+        ("en", True, "Booking #{id} at Test Garage ended at 13:00 without arrival. 2.00 EUR paid; 1.50 EUR is "
+         "back in your wallet."),
+    ],
+)  # fmt: skip
+async def test_an_sms_receipt_of_a_stay_ended_early_names_the_unused_time_given_back(
+    sqlite_db: Database, clock: ManualClock, lang: str, no_show: bool, expected: str
+) -> None:
+    """ "End parking now" (the driver's, the staff's, LEAVE) gives the unused steps back: the
+    SMS receipt says so, as the Telegram message does."""
+    async with sqlite_db.transaction() as s:
+        user = await make_user(s)
+        premise = await make_premise(s)
+        r = await booking.hold(
+            s,
+            user_id=user.id,
+            premise_id=premise.id,
+            starts_at=clock.now() + timedelta(hours=1),
+            minutes=60,
+            now=clock.now(),
+            hold_minutes=10,
+        )
+    payload = {"reservation_id": r.id, "no_show": no_show, "refund": 150, "unused_minutes": 45}
+    note = Notification(id=1, user_id=user.id, kind=K.BOOKING_COMPLETED, channel=Channel.SMS, payload=payload)
+    async with sqlite_db.read() as s:
+        assert await sms_render.render(s, note, lang, now=clock.now()) == expected.format(id=r.id)

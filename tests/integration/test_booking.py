@@ -295,7 +295,7 @@ async def test_end_now_frees_the_rest_of_the_slot(db: Database, clock: ManualClo
     clock.advance(timedelta(minutes=40))
     async with db.transaction() as s:
         ended = await booking.end_now(s, r.id, user_id=a, now=clock.now())
-        assert ended.status == ReservationStatus.COMPLETED
+        assert ended.reservation.status == ReservationStatus.COMPLETED
     later = await _hold(db, b, premise_id, 1, 60, clock)
     assert later.spot_id == r.spot_id
 

@@ -119,9 +119,9 @@ async def card_booking(
 async def test_a_stay_ended_early_keeps_the_receipt_of_what_was_paid_for(
     db: Database, clock: ManualClock
 ) -> None:
-    """Ending early refunds nothing (the time was reserved): the receipt, issued after the end,
-    still prints the window bought and the plan's lines adding up to the payment, not the
-    shortened stay as one line of 47 minutes."""
+    """Ending early refunds the unused whole steps to the wallet (a refund receipt of its own):
+    the payment's receipt, issued after the end, still prints the window bought and the plan's
+    lines adding up to the payment, not the shortened stay as one line of 47 minutes."""
     premise_id = await garage(db, clock)
     user_id = await driver(db)
     reservation_id = await card_booking(db, clock, user_id, premise_id, None)
@@ -129,9 +129,14 @@ async def test_a_stay_ended_early_keeps_the_receipt_of_what_was_paid_for(
     ended = await BookingUseCases(db, clock, SETTINGS).end_now(user_id=user_id, reservation_id=reservation_id)
     assert ended.ends_at.astimezone(KYIV).strftime("%H:%M") == "10:47"  # the booking ends when it did
 
-    (doc,) = await ReceiptUseCases(db, clock, SETTINGS).for_booking(
+    # Used until 10:47:30, so until 11:00 in whole steps: the first hour (3.00) is what the
+    # stay cost; the unused hour (2.00) went back to the wallet, and its refund receipt says so.
+    assert (ended.refund, ended.unused_minutes) == (200, 60)
+    doc, refund = await ReceiptUseCases(db, clock, SETTINGS).for_booking(
         user_id=user_id, reservation_id=reservation_id
     )
+    assert (refund.data["kind"], refund.data["amount"], refund.data["to_wallet"]) == ("refund", 200, 200)
+    assert refund.data["original_number"] == doc.data["number"]
     assert [(line["kind"], line["minutes"], line["amount"]) for line in doc.data["lines"]] == [
         ("first_hour", 60, 300),
         ("base", 60, 200),

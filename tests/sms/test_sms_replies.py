@@ -12,10 +12,10 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.blockers import BlockerCommands
-from core.models import Reservation, ReservationStatus, Spot, User, WalletTxKind
+from core.models import Premise, Reservation, ReservationStatus, Spot, User, WalletTxKind
 from core.notifications import NotificationKind
 from core.services import booking, outbox, wallet
 from core.services import payments as pay_rules
@@ -182,6 +182,69 @@ async def test_leave_cancels_a_booking_not_started_only_when_it_starts_soon(stac
         f"Booking #{r.id} cancelled before its start. {r.price // 100}.{r.price % 100:02d} EUR is refunded."
     ]
     assert await _status(stack, r.id) == ReservationStatus.CANCELLED
+
+
+@pytest.mark.parametrize(
+    ("lang", "refunds", "says"),
+    [
+        (
+            "en",
+            True,
+            "Booking #{id} ended at {end}. 3.75 EUR for 90 unused min is back in your wallet. "
+            "Receipt follows.",
+        ),
+        (
+            "uk",
+            True,
+            "Бронювання №{id} завершено о {end}. 3.75 EUR за 90 хв повернуто в гаманець. "
+            "Чек надішлемо окремо.",
+        ),
+        (
+            "en",
+            False,
+            "Booking #{id} ended at {end}. This car park does not refund unused time. Receipt follows.",
+        ),
+        (
+            "uk",
+            False,
+            "Бронювання №{id} завершено о {end}. Ця парковка не повертає кошти за невикористаний час. "
+            "Чек надішлемо окремо.",
+        ),
+    ],
+    ids=["en", "uk", "en-refunds-off", "uk-refunds-off"],
+)
+async def test_leave_on_a_booking_in_progress_refunds_the_unused_steps_and_says_so(
+    stack: Stack, lang: str, refunds: bool, says: str
+) -> None:
+    """LEAVE ends the booking as "End parking now" does: the unused whole 15-minute steps go back
+    to the wallet where the car park refunds them, as when the car drives off."""
+    e2e, tw = stack.e2e, stack.twilio
+    phone = PHONE if lang == "en" else UK_PHONE
+    user_id = await _sms_user(stack, phone, lang)
+    async with e2e.db.transaction() as s:
+        await s.execute(update(Premise).values(refund_unused=refunds))
+    r = await _paid_booking(stack, user_id, e2e.clock.now().replace(second=0, microsecond=0), 120)
+    async with e2e.db.transaction() as s:
+        await booking.mark_arrived(s, r.id, user_id=user_id, now=e2e.clock.now())
+    e2e.clock.set(r.starts_at + timedelta(minutes=25))  # 30 minutes charged (1.25 of 5.00)
+    (reply,) = (await tw.text(phone, "LEAVE")).messages
+    assert reply == says.format(id=r.id, end=hm(r.starts_at + timedelta(minutes=25), TZ))
+    assert await _status(stack, r.id) == ReservationStatus.COMPLETED
+    async with e2e.db.read() as s:
+        assert await wallet.balance(s, user_id, "EUR") == (375 if refunds else 0)
+
+
+async def test_leave_in_the_last_quarter_hour_says_nothing_was_left_unused(stack: Stack) -> None:
+    e2e, tw = stack.e2e, stack.twilio
+    user_id = await _sms_user(stack)
+    r = await _paid_booking(stack, user_id, e2e.clock.now().replace(second=0, microsecond=0), 60)
+    async with e2e.db.transaction() as s:
+        await booking.mark_arrived(s, r.id, user_id=user_id, now=e2e.clock.now())
+    e2e.clock.set(r.starts_at + timedelta(minutes=50))
+    assert (await tw.text(PHONE, "LEAVE")).messages == [
+        f"Booking #{r.id} ended at {hm(r.starts_at + timedelta(minutes=50), TZ)}. "
+        "No unused 15 min to refund. Receipt follows."
+    ]
 
 
 # -- times of another day -------------------------------------------------------------------------

@@ -523,7 +523,12 @@ async def on_confirm(callback: CallbackQuery, _: Button, manager: DialogManager)
             )
         elif action == "end":
             changed = await uc.end_now(who, rid, reason)
-            hint = t(manager, "admin.booking_done.end", id=changed.reservation_id)
+            refund = (
+                _where(manager, changed.refunded_to_wallet, 0, changed.currency)
+                if changed.refunded_to_wallet
+                else t(manager, "admin.booking_end_no_refund")
+            )
+            hint = t(manager, "admin.booking_done.end", id=changed.reservation_id, refund=refund)
         elif action == "extend":
             changed = await uc.extend_free(who, rid, int(data.get("minutes") or 0), reason)
             until = fmt.clock_time(changed.ends_at, changed.timezone)
