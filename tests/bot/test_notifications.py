@@ -595,12 +595,12 @@ async def test_a_waitlist_offer_names_the_place_and_time_and_offers_hold_it(
 @pytest.mark.parametrize(
     ("lang", "no_show", "expected"),
     [
-        ("en", False, "Receipt: booking #{id}, Test Garage, spot A1, 12:00-13:00, 2.00 EUR paid; 1.50 EUR for "
-         "unused time is back in your wallet."),
-        ("uk", False, "Чек: бронювання №{id}, Test Garage, місце A1, 12:00–13:00, сплачено 2.00 EUR; 1.50 EUR — "
-         "у гаманці."),
-        ("en", True, "Booking #{id} at Test Garage ended at 13:00 without arrival. 2.00 EUR paid; 1.50 EUR is "
-         "back in your wallet."),
+        ("en", False, "Receipt: booking #{id}, Test Garage, spot A1, 12:00-13:00, 2.00 EUR paid; "
+         "1.50 EUR for unused time is back in your wallet."),
+        ("uk", False, "Чек: бронювання №{id}, Test Garage, місце A1, 12:00–13:00, сплачено 2.00 EUR; "
+         "1.50 EUR — у гаманці."),
+        ("en", True, "Booking #{id} at Test Garage ended at 13:00 without arrival. 2.00 EUR paid; "
+         "1.50 EUR is back in your wallet."),
     ],
 )  # fmt: skip
 async def test_an_sms_receipt_of_a_stay_ended_early_names_the_unused_time_given_back(
