@@ -224,12 +224,12 @@ async def test_ending_a_booking_nobody_arrived_for_follows_the_no_show_setting(
     assert await stay.refunds() == ([400] if refund_no_show else [])
 
 
+# Row locks are PostgreSQL's: SQLite serialises every writer (BEGIN IMMEDIATE).
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
 @pytest.mark.parametrize("round_", range(3))
 async def test_end_now_by_the_driver_and_the_staff_and_the_car_left_sweep_at_once_settle_once(
     db: Database, clock: ManualClock, round_: int
 ) -> None:
-    if db.is_sqlite:
-        pytest.skip("row locks are PostgreSQL's: SQLite serialises every writer (BEGIN IMMEDIATE)")
     stay = await _stay(db, clock)
     # The car left at 11:16, the grace is over at 11:21: the sweep and the taps all may settle it.
     await _car_gone(stay, timedelta(minutes=16))
