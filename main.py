@@ -206,9 +206,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     configure_logging("text")
     if args.command == "demo":  # its own settings: it must never pick up a real token or key
+        from demo.safety import demo_settings
+
+        env = demo_settings(lat=args.lat, lon=args.lon)  # refused at once, before the import below
         from demo.run import cmd_demo
 
-        cmd_demo(port=args.port, lat=args.lat, lon=args.lon, fresh=args.fresh)
+        cmd_demo(env, port=args.port, lat=args.lat, lon=args.lon, fresh=args.fresh)
         return
     settings = _settings_or_exit()
     configure_logging(settings.log_format, secrets=settings.secret_values())

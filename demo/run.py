@@ -24,7 +24,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SU
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
-from core.config import ConfigError, Settings, load_settings
+from core.config import Settings
 from core.demo import seed_demo
 from core.migrate import upgrade_to_head
 from core.models import Blocker, Spot
@@ -33,34 +33,19 @@ from demo.blockers import LocalBlockers
 from demo.botapi import TelegramFake
 from demo.chat import ChatPage, DemoUser
 from demo.clock import DemoClock
+from demo.safety import DEMO_BOT_TOKEN, DEMO_STRIPE_KEY, DEMO_WEBHOOK_SECRET
 from demo.stripe import StripeFake
 from hardware.simulator import Simulator
 from service import App  # main imports this module only when the `demo` sub-command runs
 
 log = logging.getLogger("parking.demo")
 
-# Credentials that only the local emulators accept; anything else is refused (see guard()).
-DEMO_BOT_TOKEN = "4242424242:DemoTokenForTheLocalEmulatorOnly"
-DEMO_STRIPE_KEY = "sk_test_demo_local_payment_page"
-DEMO_WEBHOOK_SECRET = "whsec_demo_local_payment_page"
 ADMIN_ID = 9001
 USERS = [
     DemoUser(1001, "Alex", "driver", "en", "+447700900101"),
     DemoUser(1002, "Олена", "driver", "uk", "+380501234567"),
     DemoUser(ADMIN_ID, "Demo admin", "admin", "en", "+447700900199"),
 ]
-_REAL_STRIPE_KEYS = ("sk_live_", "sk_test_", "rk_live_", "rk_test_")
-
-
-def guard(settings: Settings) -> str | None:
-    """Why the demo must not start with these settings (a real token or key), or None."""
-    token = settings.bot_token.get_secret_value().strip() if settings.bot_token else ""
-    if token and token != DEMO_BOT_TOKEN:
-        return "BOT_TOKEN is set"
-    key = settings.stripe_secret_key.get_secret_value().strip() if settings.stripe_secret_key else ""
-    if key.startswith(_REAL_STRIPE_KEYS) and key != DEMO_STRIPE_KEY:
-        return "STRIPE_SECRET_KEY is set"
-    return None
 
 
 def _free_port() -> int:
@@ -90,19 +75,11 @@ class _LoggedViolations(list[str]):
         super().append(violation)
 
 
-def cmd_demo(*, port: int, lat: float, lon: float, fresh: bool, db_path: Path = Path("demo.db")) -> None:
-    try:
-        env = load_settings()
-    except ConfigError as exc:
-        sys.exit(f"configuration error: {exc}")
-    refused = guard(env)
-    if refused:
-        sys.exit(
-            f"demo refused: {refused} (environment or .env); the demo runs without accounts, "
-            "unset it to try the demo"
-        )
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        sys.exit("demo: --lat must be within ±90 and --lon within ±180")
+def cmd_demo(
+    env: Settings, *, port: int, lat: float, lon: float, fresh: bool, db_path: Path = Path("demo.db")
+) -> None:
+    """The demo, once `demo.safety.demo_settings` accepted the environment (main.py checks it
+    before importing this module, so a refusal comes at once)."""
     # The demo prints one line, the URL; what it logs are problems.
     logging.getLogger().setLevel(logging.WARNING)
     if fresh:
