@@ -6,11 +6,14 @@ logged an ERROR with a traceback at an ordinary SIGTERM (seen in CI on the city 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.clock import ManualClock
 from core.db import Database
@@ -55,6 +58,17 @@ def _scheduler(db: Database, clock: ManualClock) -> SweepScheduler:
     )
 
 
+@contextlib.asynccontextmanager
+async def _sweeping_behind_a_lock(db: Database, scheduler: SweepScheduler) -> AsyncIterator[AsyncConnection]:
+    """The scheduler started while the test holds `reservations` locked: yields once a sweep's
+    statement waits on it; the lock goes when the caller rolls back (or at the end)."""
+    async with db.engine.connect() as locker:
+        await locker.execute(text("LOCK TABLE reservations IN ACCESS EXCLUSIVE MODE"))
+        scheduler.start()
+        await _waiting_on_lock(db)
+        yield locker
+
+
 async def _waiting_on_lock(db: Database) -> None:
     """Until a sweep's statement waits on the table lock the test holds."""
     for _ in range(200):
@@ -81,10 +95,7 @@ async def test_a_sweep_under_way_at_stop_finishes_and_nothing_is_logged_as_an_er
     booking_id = await _ended_booking(db, clock)
     scheduler = _scheduler(db, clock)
     caplog.set_level(logging.INFO)
-    async with db.engine.connect() as locker:
-        await locker.execute(text("LOCK TABLE reservations IN ACCESS EXCLUSIVE MODE"))
-        scheduler.start()
-        await _waiting_on_lock(db)
+    async with _sweeping_behind_a_lock(db, scheduler) as locker:
         stopping = asyncio.create_task(scheduler.stop(grace=10))
         await asyncio.sleep(0.5)
         assert not stopping.done()  # it waits for the run, it does not cancel it
@@ -103,10 +114,7 @@ async def test_a_sweep_still_busy_after_the_grace_is_cancelled_with_one_warning(
     booking_id = await _ended_booking(db, clock)
     scheduler = _scheduler(db, clock)
     caplog.set_level(logging.INFO)
-    async with db.engine.connect() as locker:
-        await locker.execute(text("LOCK TABLE reservations IN ACCESS EXCLUSIVE MODE"))
-        scheduler.start()
-        await _waiting_on_lock(db)
+    async with _sweeping_behind_a_lock(db, scheduler) as locker:
         await asyncio.wait_for(scheduler.stop(grace=0.5), 5)
         await asyncio.sleep(0.2)  # the cancelled runs unwind
         await locker.rollback()
