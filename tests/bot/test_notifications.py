@@ -17,7 +17,16 @@ from bot.i18n import CATALOGS, tr
 from bot.notifications import RENDERERS, render
 from core.clock import ManualClock
 from core.db import Database
-from core.models import Blocker, BlockerIncident, BlockerState, Channel, IncidentKind, Notification, Spot
+from core.models import (
+    Blocker,
+    BlockerIncident,
+    BlockerState,
+    Channel,
+    IncidentKind,
+    Notification,
+    Reservation,
+    Spot,
+)
 from core.notifications import NotificationKind as K
 from core.services import booking
 from sms import render as sms_render
@@ -142,6 +151,21 @@ def _payloads(
     }
 
 
+async def _hold_in_an_hour(
+    s: AsyncSession, clock: ManualClock, user_id: int, premise_id: int, *, minutes: int = 60
+) -> Reservation:
+    """The driver's unpaid hold starting in an hour: the booking the texts are made for."""
+    return await booking.hold(
+        s,
+        user_id=user_id,
+        premise_id=premise_id,
+        starts_at=clock.now() + timedelta(hours=1),
+        minutes=minutes,
+        now=clock.now(),
+        hold_minutes=10,
+    )
+
+
 @pytest.mark.parametrize("lang", sorted(CATALOGS))
 async def test_every_kind_says_something_specific_in_every_language(
     sqlite_db: Database, clock: ManualClock, lang: str
@@ -149,15 +173,7 @@ async def test_every_kind_says_something_specific_in_every_language(
     async with sqlite_db.transaction() as s:
         user = await make_user(s)
         premise = await make_premise(s)
-        r = await booking.hold(
-            s,
-            user_id=user.id,
-            premise_id=premise.id,
-            starts_at=clock.now() + timedelta(hours=1),
-            minutes=60,
-            now=clock.now(),
-            hold_minutes=10,
-        )
+        r = await _hold_in_an_hour(s, clock, user.id, premise.id)
         incident_id, review_id = await _incident_and_review(s, premise.id, user.id, clock)
         # A car on its bay before the driver came: the blocked bay's offer (bay_blocked).
         r.bay_blocked_at, r.bay_blocked_spot_id, r.bay_blocked_reason = clock.now(), r.spot_id, "car_present"
@@ -179,15 +195,7 @@ async def test_every_drivers_kind_has_its_own_sms_text_in_every_language(
     async with sqlite_db.transaction() as s:
         user = await make_user(s)
         premise = await make_premise(s)
-        r = await booking.hold(
-            s,
-            user_id=user.id,
-            premise_id=premise.id,
-            starts_at=clock.now() + timedelta(hours=1),
-            minutes=60,
-            now=clock.now(),
-            hold_minutes=10,
-        )
+        r = await _hold_in_an_hour(s, clock, user.id, premise.id)
         payloads = _payloads(r.id, r.ends_at.isoformat(), premise_id=premise.id)
         user_id = user.id
     generic = sms_texts.t(lang, "notify.generic")
@@ -230,15 +238,7 @@ async def _render_for_a_hold(
         premise = await make_premise(s)
         if guarded:
             await guard_spots(s, premise.id)
-        r = await booking.hold(
-            s,
-            user_id=user.id,
-            premise_id=premise.id,
-            starts_at=clock.now() + timedelta(hours=1),
-            minutes=60,
-            now=clock.now(),
-            hold_minutes=10,
-        )
+        r = await _hold_in_an_hour(s, clock, user.id, premise.id)
         values = {"reservation_id": r.id, **payload}
     note = Notification(id=1, user_id=user.id, kind=kind, channel=Channel.TELEGRAM, payload=values)
     async with db.read() as s:
@@ -472,15 +472,7 @@ async def test_notification_catalogue(sqlite_db: Database, clock: ManualClock, l
     async with sqlite_db.transaction() as s:
         user = await make_user(s, name="Olena")
         premise = await make_premise(s, name="Central Garage")
-        r = await booking.hold(
-            s,
-            user_id=user.id,
-            premise_id=premise.id,
-            starts_at=clock.now() + timedelta(hours=1),
-            minutes=120,
-            now=clock.now(),
-            hold_minutes=10,
-        )
+        r = await _hold_in_an_hour(s, clock, user.id, premise.id, minutes=120)
         incident_id, review_id = await _incident_and_review(s, premise.id, user.id, clock)
         # A car on its bay before the driver came: the blocked bay's offer (bay_blocked).
         r.bay_blocked_at, r.bay_blocked_spot_id, r.bay_blocked_reason = clock.now(), r.spot_id, "car_present"
@@ -523,15 +515,7 @@ async def test_an_incident_alert_names_the_bookings_and_offers_its_four_buttons(
     async with sqlite_db.transaction() as s:
         user = await make_user(s, name="Olena Shevchenko")
         premise = await make_premise(s, name="Central Garage")
-        r = await booking.hold(
-            s,
-            user_id=user.id,
-            premise_id=premise.id,
-            starts_at=clock.now() + timedelta(hours=1),
-            minutes=120,
-            now=clock.now(),
-            hold_minutes=10,
-        )
+        r = await _hold_in_an_hour(s, clock, user.id, premise.id, minutes=120)
         incident_id, _ = await _incident_and_review(s, premise.id, user.id, clock)
         incident = await s.get(BlockerIncident, incident_id)
         assert incident is not None
@@ -611,15 +595,7 @@ async def test_an_sms_receipt_of_a_stay_ended_early_names_the_unused_time_given_
     async with sqlite_db.transaction() as s:
         user = await make_user(s)
         premise = await make_premise(s)
-        r = await booking.hold(
-            s,
-            user_id=user.id,
-            premise_id=premise.id,
-            starts_at=clock.now() + timedelta(hours=1),
-            minutes=60,
-            now=clock.now(),
-            hold_minutes=10,
-        )
+        r = await _hold_in_an_hour(s, clock, user.id, premise.id)
     payload = {"reservation_id": r.id, "no_show": no_show, "refund": 150, "unused_minutes": 45}
     note = Notification(id=1, user_id=user.id, kind=K.BOOKING_COMPLETED, channel=Channel.SMS, payload=payload)
     async with sqlite_db.read() as s:
