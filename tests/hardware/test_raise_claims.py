@@ -2,8 +2,8 @@
 one database, links of their own in one MQTT_SHARED_GROUP on the real Mosquitto) run
 `guard_paid_spots` or `close_finished` at the same moment, again and again, over 30 blockers
 that need raising: each blocker gets exactly one raise per run, counted on the simulated
-devices, and ends raised. A claim left by a process that died lets nothing through until it
-lapses, then the next run raises. On SQLite and PostgreSQL."""
+devices, and ends raised (on PostgreSQL: several processes need it). A claim left by a process
+that died lets nothing through until it lapses, then the next run raises (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -132,6 +132,8 @@ async def _online(links: list[BlockerLink], db: Database, ids: list[str]) -> Non
     await eventually(all_online, what="blockers online")
 
 
+# Several processes share PostgreSQL: one SQLite file serves one process (DESIGN.md §13).
+@pytest.mark.parametrize("db", ["postgres"], indirect=True)
 @pytest.mark.parametrize("sweep", ["guard_paid_spots", "close_finished"])
 async def test_two_processes_raise_each_blocker_once_per_run(
     db: Database, mqtt_url: str, prefix: str, sweep: str
