@@ -45,6 +45,11 @@ async def _booked(session: AsyncSession, payload: dict[str, Any]) -> tuple[Reser
     return reservation, spot, premise
 
 
+def _moment_of(p: dict[str, Any], key: str, tz: str, day: datetime) -> str:
+    """A payload's ISO time as every SMS names a moment (`moment`)."""
+    return moment(datetime.fromisoformat(str(p[key])), tz, day)
+
+
 def booking_values(r: Reservation, spot: Spot, premise: Premise, now: datetime) -> dict[str, Any]:
     """The values every booking text names (an SMS reply saying what a notification would).
     `now`: when the text is made; the start names its day when that is not today, the end when
@@ -138,8 +143,8 @@ async def render(session: AsyncSession, note: Notification, lang: str, *, now: d
             "notify.waitlist_offer",
             name=short(premise.name, NAME_CHARS),
             start=moment(starts_at, tz, now),
-            end=moment(datetime.fromisoformat(str(p["ends_at"])), tz, starts_at),
-            until=moment(datetime.fromisoformat(str(p["until"])), tz, now),
+            end=_moment_of(p, "ends_at", tz, starts_at),
+            until=_moment_of(p, "until", tz, now),
         )
     if kind == Kind.REVIEW_PUBLISHED:
         premise = await session.get(Premise, int(p.get("premise_id") or 0))
@@ -157,7 +162,7 @@ async def render(session: AsyncSession, note: Notification, lang: str, *, now: d
             f"notify.{kind.value}",
             name=short(premise.name, NAME_CHARS),
             start=moment(starts_at, tz, now),
-            end=moment(datetime.fromisoformat(str(p["ends_at"])), tz, starts_at),
+            end=_moment_of(p, "ends_at", tz, starts_at),
             minutes=int(p.get("minutes") or 0),
         )
     booked = await _booked(session, p)
@@ -217,7 +222,7 @@ def _completed(
 
 
 def _left(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: Premise, now: datetime) -> str:
-    at = moment(datetime.fromisoformat(str(p["left_at"])), pr.timezone, now)
+    at = _moment_of(p, "left_at", pr.timezone, now)
     if int(p.get("refund") or 0):
         return t(
             lang,
@@ -233,7 +238,7 @@ def _left(lang: str, p: dict[str, Any], v: dict[str, Any], r: Reservation, pr: P
 def _no_show_check(
     lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise, now: datetime
 ) -> str:
-    at = moment(datetime.fromisoformat(str(p["release_at"])), pr.timezone, now)
+    at = _moment_of(p, "release_at", pr.timezone, now)
     return t(lang, "notify.no_show_check", **v, at=at)
 
 
@@ -262,7 +267,7 @@ def _extended(
 def _reminder(
     lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise, now: datetime
 ) -> str:
-    until = moment(datetime.fromisoformat(str(p["ends_at"])), pr.timezone, now)
+    until = _moment_of(p, "ends_at", pr.timezone, now)
     if p.get("options"):
         options = [(int(o["minutes"]), int(o["price"])) for o in p["options"]]
         return t(
@@ -273,7 +278,7 @@ def _reminder(
             options=extension_options(options, str(p["currency"])),
         )
     if p.get("next_starts_at"):
-        at = moment(datetime.fromisoformat(str(p["next_starts_at"])), pr.timezone, now)
+        at = _moment_of(p, "next_starts_at", pr.timezone, now)
         return t(lang, "notify.booking_reminder_leave", **v, until=until, at=at)
     return t(lang, "notify.booking_reminder_end", **v, until=until)
 
@@ -296,7 +301,7 @@ def _moved(
 def _hold_expiring(
     lang: str, p: dict[str, Any], v: dict[str, Any], _r: Reservation, pr: Premise, now: datetime
 ) -> str:
-    until = moment(datetime.fromisoformat(str(p["expires_at"])), pr.timezone, now)
+    until = _moment_of(p, "expires_at", pr.timezone, now)
     return t(lang, "notify.hold_expiring", **v, until=until)
 
 

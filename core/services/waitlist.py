@@ -40,6 +40,16 @@ def stay_as_of(starts_at: datetime, ends_at: datetime, now: datetime) -> Interva
     return Interval(starts, starts + (ends_at - starts_at))
 
 
+# What every wish's notice names: whose, where, and the time wished for.
+_WISH = (
+    WaitlistEntry.id,
+    WaitlistEntry.user_id,
+    WaitlistEntry.premise_id,
+    WaitlistEntry.starts_at,
+    WaitlistEntry.ends_at,
+)
+
+
 async def _lock_premise(session: AsyncSession, premise_id: int) -> None:
     # NO KEY UPDATE: serialises offering per car park without blocking rows that merely
     # reference the premise (a new wish, a spot).
@@ -131,13 +141,7 @@ async def expire_due(session: AsyncSession, now: datetime) -> list[int]:
         update(WaitlistEntry)
         .where(WaitlistEntry.status == WaitlistStatus.WAITING, WaitlistEntry.expires_at <= now)
         .values(status=WaitlistStatus.EXPIRED)
-        .returning(
-            WaitlistEntry.id,
-            WaitlistEntry.user_id,
-            WaitlistEntry.premise_id,
-            WaitlistEntry.starts_at,
-            WaitlistEntry.ends_at,
-        )
+        .returning(*_WISH)
         .execution_options(synchronize_session=False)
     )
     await outbox.notify_many(
@@ -163,11 +167,7 @@ async def expire_due(session: AsyncSession, now: datetime) -> list[int]:
         .where(WaitlistEntry.status == WaitlistStatus.OFFERED, WaitlistEntry.offer_expires_at <= now)
         .values(status=WaitlistStatus.EXPIRED)
         .returning(
-            WaitlistEntry.id,
-            WaitlistEntry.user_id,
-            WaitlistEntry.premise_id,
-            WaitlistEntry.starts_at,
-            WaitlistEntry.ends_at,
+            *_WISH,
             WaitlistEntry.expires_at,
             WaitlistEntry.offered_at,
             WaitlistEntry.offer_minutes,
