@@ -8,7 +8,18 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import Blocker, BlockerState, Premise, Review, ReviewStatus, Spot, User
+from core.db import Database
+from core.models import (
+    Blocker,
+    BlockerState,
+    Premise,
+    Review,
+    ReviewStatus,
+    Spot,
+    User,
+    WalletTransaction,
+    WalletTxKind,
+)
 
 _ids = itertools.count(1000)
 
@@ -118,3 +129,15 @@ async def guard_spots(session: AsyncSession, premise_id: int) -> list[str]:
     session.add_all(blockers)
     await session.flush()
     return [b.id for b in blockers]
+
+
+async def wallet_refunds(db: Database, user_id: int) -> list[int]:
+    """The amounts credited back to a driver's wallet as refunds, oldest first."""
+    async with db.read() as s:
+        return list(
+            await s.scalars(
+                select(WalletTransaction.amount)
+                .where(WalletTransaction.user_id == user_id, WalletTransaction.kind == WalletTxKind.REFUND)
+                .order_by(WalletTransaction.id)
+            )
+        )

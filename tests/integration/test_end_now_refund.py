@@ -24,7 +24,6 @@ from core.models import (
     Reservation,
     ReservationStatus,
     Spot,
-    WalletTransaction,
     WalletTxKind,
 )
 from core.pricing import RatePlan
@@ -34,7 +33,7 @@ from core.usecases.admin_bookings import BookingAdminUseCases
 from core.usecases.booking import BookingUseCases
 from core.usecases.pricing import PricingUseCases
 from tests.conftest import T0
-from tests.factories import make_premise, make_user
+from tests.factories import make_premise, make_user, wallet_refunds
 
 SETTINGS = Settings(_env_file=None, bot_token="1:x", hold_minutes=10, early_arrival_minutes=15)
 # The plan of test_presence's arithmetic: a first hour at 4.00, then 2.00 an hour. Two hours
@@ -53,15 +52,7 @@ class Stay:
     blocker_id: str
 
     async def refunds(self) -> list[int]:
-        async with self.db.read() as s:
-            return list(
-                await s.scalars(
-                    select(WalletTransaction.amount).where(
-                        WalletTransaction.user_id == self.user_id,
-                        WalletTransaction.kind == WalletTxKind.REFUND,
-                    )
-                )
-            )
+        return await wallet_refunds(self.db, self.user_id)
 
     async def state(self) -> tuple[Reservation, Payment, int, list[Notification]]:
         async with self.db.read() as s:

@@ -23,7 +23,6 @@ from core.models import (
     Reservation,
     ReservationStatus,
     Spot,
-    WalletTransaction,
     WalletTxKind,
 )
 from core.pricing import RatePlan, price_stay
@@ -33,7 +32,7 @@ from core.usecases.attendance import Answer, AttendanceUseCases
 from hardware.ingest import BlockerWriter, RowUpdate
 from jobs import sweeps
 from tests.conftest import T0
-from tests.factories import make_premise, make_user
+from tests.factories import make_premise, make_user, wallet_refunds
 
 RACERS = 6
 
@@ -53,15 +52,7 @@ class Booked:
         return r
 
     async def refunds(self) -> list[int]:
-        async with self.db.read() as s:
-            return list(
-                await s.scalars(
-                    select(WalletTransaction.amount).where(
-                        WalletTransaction.user_id == self.user_id,
-                        WalletTransaction.kind == WalletTxKind.REFUND,
-                    )
-                )
-            )
+        return await wallet_refunds(self.db, self.user_id)
 
     async def kinds(self) -> list[str]:
         async with self.db.read() as s:
