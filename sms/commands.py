@@ -13,7 +13,7 @@ from core.premise_codes import CODE
 
 class Verb(enum.Enum):
     PARK = "park"
-    PAY = "pay"  # pay the hold just quoted with the wallet or the saved card (YES too, then)
+    PAY = "pay"  # pay the hold just quoted with the wallet or the saved card
     LOWER = "lower"
     EXTEND = "extend"
     STATUS = "status"
@@ -53,9 +53,8 @@ class Command:
     verb: Verb
     code: str | None = None  # PARK: the car park's code
     minutes: int | None = None  # PARK: how long; EXT: how much longer (None: unreadable)
-    # YES is one of Twilio's default opt-in words, so it opts in like START (as Twilio does); a
-    # driver who replies YES to a quote still pays, as with PAY (DESIGN.md §12). No text asks
-    # for it, and without a hold to pay it gets no reply of ours (Twilio confirms opt-ins).
+    # YES is one of Twilio's default opt-in words (DESIGN.md §12: never a parking verb), so it
+    # opts in like START; a driver who meant "pay" is told the verb is PAY.
     said_yes: bool = False
 
 

@@ -66,10 +66,10 @@ class SmsCommands:
 
     async def handle(self, who: Texter, command: Command) -> list[str]:
         """The reply to one command. Opting out or in is Twilio's to confirm: no reply."""
-        if command.said_yes and not who.opted_out and await self._hold(who.user_id) is not None:
-            # YES to a quote pays, as PAY does (DESIGN.md §12); it opted the number in as well,
-            # as Twilio did. Without a hold it is only Twilio's opt-in word: no reply of ours.
-            command = Command(Verb.PAY)
+        if command.verb is Verb.OPT_IN and command.said_yes and not who.opted_out:
+            # Twilio's opt-in word, never a parking verb (DESIGN.md §12): a driver who meant
+            # "pay" is told the verb is PAY.
+            return [t(who.lang, "reply.say_pay")]
         if command.verb in (Verb.OPT_OUT, Verb.OPT_IN) or who.opted_out:
             return []
         lang = who.lang
@@ -108,7 +108,7 @@ class SmsCommands:
         return sorted(page.items, key=lambda v: v.reservation.starts_at)
 
     async def _hold(self, user_id: int) -> BookingView | None:
-        """The unpaid hold PAY (or YES) pays: the latest."""
+        """The unpaid hold PAY pays: the latest."""
         holds = [
             v for v in await self._views(user_id) if v.reservation.status == ReservationStatus.PENDING_PAYMENT
         ]

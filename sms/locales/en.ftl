@@ -2,7 +2,7 @@
 # 70 characters a part instead of 160). Each must fit 2 parts with long values and a payment
 # link (tests/sms). The verbs are PARK, PAY, LOWER, EXT, STATUS, LEAVE, HELP (and MOVE, REFUND
 # for a blocked spot): never YES, START
-# or STOP, which are Twilio's opt-in and opt-out words (YES to a quote still pays, unadvertised).
+# or STOP, which are Twilio's opt-in and opt-out words (a YES is answered "To pay, reply PAY").
 
 ## Notifications (the outbox)
 notify-booking_confirmed = Booked #{ $id }: { $name }, spot { $spot }, { $start }-{ $end }, paid { $price }. At the spot reply LOWER. EXT 30 extends, LEAVE ends, STATUS shows it.
@@ -47,6 +47,7 @@ notify-generic = You have news about your parking. Reply STATUS.
 notify-admin = Operator alert: open /admin in Telegram.
 
 ## Replies to commands
+reply-say_pay = To pay, reply PAY.
 reply-help = Park by SMS: PARK <code> <time>, like PARK 1042 2H (the code is on the sign). PAY pays from your wallet or saved card, else sends a link. At the spot: LOWER. EXT 30 adds 30 min. STATUS shows your booking, LEAVE ends it. Spot blocked: MOVE or REFUND. STOP opts out.
 reply-unknown = Not understood. Try PARK 1042 2H, PAY, LOWER, EXT 30, STATUS, LEAVE or HELP.
 reply-no_premise = No car park has code { $code }. Check the code on the sign at the entrance and text PARK <code> <time>, like PARK 1042 2H.

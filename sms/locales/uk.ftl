@@ -2,7 +2,7 @@
 # повідомлення), тож кожен текст уміщається у 2 частини з довгими значеннями й посиланням на
 # оплату (tests/sms). Команди латиницею: PARK, PAY, LOWER, EXT, STATUS, LEAVE, HELP (і MOVE,
 # REFUND для заблокованого місця); ніколи
-# YES, START чи STOP (це слова Twilio для підписки й відписки; YES у відповідь на ціну теж оплачує).
+# YES, START чи STOP (це слова Twilio для підписки й відписки; на YES відповідаємо «надішліть PAY»).
 
 ## Сповіщення
 notify-booking_confirmed = Заброньовано №{ $id }: { $name }, місце { $spot }, { $start }–{ $end }, сплачено { $price }. На місці надішліть LOWER.
@@ -47,6 +47,7 @@ notify-generic = Є новини щодо вашого паркування. Н�
 notify-admin = Сповіщення для оператора: відкрийте /admin у Telegram.
 
 ## Відповіді на команди
+reply-say_pay = Щоб оплатити, надішліть PAY.
 reply-help = PARK <код> <час> (1042 2H), PAY, LOWER на місці, EXT 30 — +30 хв, STATUS, LEAVE — кінець. Місце зайняте: MOVE/REFUND. STOP — відписка.
 reply-unknown = Не зрозуміли. Спробуйте PARK 1042 2H, PAY, LOWER, EXT 30, STATUS, LEAVE або HELP.
 reply-no_premise = Паркінгу з кодом { $code } немає. Перевірте код на табличці біля вʼїзду й надішліть PARK <код> <час>.

@@ -72,28 +72,23 @@ def _tomorrow(stack: Stack) -> datetime:
 # -- YES ------------------------------------------------------------------------------------------
 
 
-async def test_yes_to_a_quote_pays_as_pay_does(stack: Stack) -> None:
-    """YES is one of Twilio's opt-in words: no text asks for it, but a driver who replies YES
-    to a quote pays, as with PAY (DESIGN.md §12); without a hold it gets no reply of ours."""
+async def test_yes_is_twilios_opt_in_word_not_a_way_to_pay(stack: Stack) -> None:
+    """YES is one of Twilio's opt-in words (it arrives with OptOutType START): never a parking
+    verb (DESIGN.md §12). It opts in, pays nothing, and the driver is told the verb is PAY."""
     e2e, tw = stack.e2e, stack.twilio
     if e2e.clock.now().astimezone(ZoneInfo(TZ)).hour >= 21:  # 2 hours from now stay on today in Kyiv
         e2e.clock.advance(timedelta(hours=4))
     user_id = await _sms_user(stack, funds=1000)
-    assert (await tw.text(PHONE, "yes")).messages == []  # nothing held: Twilio's opt-in word only
     (offer,) = (await tw.text(PHONE, f"PARK {stack.code} 2H")).messages
     assert offer.endswith("Reply PAY within 10 min to pay with your wallet (10.00 EUR).")
-    assert (await tw.text(PHONE, "Yes")).messages == []  # as PAY: the confirmation is the outbox's
+    assert (await tw.text(PHONE, "Yes")).messages == ["To pay, reply PAY."]
     async with e2e.db.read() as s:
-        assert await wallet.balance(s, user_id, "EUR") == 500
-        (r,) = (await s.scalars(select(Reservation))).all()
+        assert await wallet.balance(s, user_id, "EUR") == 1000  # nothing paid
         assert (await s.get_one(User, user_id)).sms_opt_out is False
-    assert r.status == ReservationStatus.CONFIRMED
+    assert (await tw.text(PHONE, "pay")).messages == []  # the confirmation is the outbox's text
     await stack.sms_out()
     booked = await tw.wait_for(PHONE, "Booked #")
-    assert booked == (
-        f"Booked #{r.id}: Central Garage, spot A1, {hm(r.starts_at, TZ)}-{hm(r.ends_at, TZ)}, paid 5.00 EUR. "
-        "At the spot reply LOWER. EXT 30 extends, LEAVE ends, STATUS shows it."
-    )
+    assert "paid 5.00 EUR. At the spot reply LOWER." in booked
     assert e2e.stripe.sessions == {}
 
 
