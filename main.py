@@ -13,6 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from core.clock import SystemClock
 from core.config import ConfigError, Settings, load_settings
@@ -24,6 +25,21 @@ from core.usecases.admin import AdminUseCases
 from hardware.credentials import SERVICE_USERNAME, new_credentials, write_password_file
 
 log = logging.getLogger("parking")
+
+
+# The running service's wiring is service.py's (imported by `run` only, so the other commands
+# start without aiogram); `main.App` and the rest still work, imported when first asked for.
+_SERVICE_NAMES = frozenset(
+    {"App", "serve", "build_web_app", "build_stripe", "build_twilio", "telegram_failure"}
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SERVICE_NAMES:
+        import service
+
+        return getattr(service, name)
+    raise AttributeError(f"module 'main' has no attribute {name!r}")
 
 
 def _settings_or_exit() -> Settings:

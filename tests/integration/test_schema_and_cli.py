@@ -312,3 +312,16 @@ async def test_the_premise_code_migration_gives_existing_premises_unique_codes(
         assert {p.name for p in page.items} >= {"New"}
     finally:
         await db.dispose()
+
+
+def test_the_cli_starts_without_the_service_and_main_app_still_names_it() -> None:
+    """`migrate`, `admin` and the rest start in about a second: importing main imports neither
+    aiogram nor the service's wiring (service.py), which `main.App` still reaches."""
+    probe = (
+        "import sys, main\n"
+        "assert 'aiogram' not in sys.modules and 'service' not in sys.modules\n"
+        "import service\n"
+        "assert main.App is service.App and main.serve is service.serve\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
